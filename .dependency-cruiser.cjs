@@ -1,0 +1,65 @@
+/**
+ * Import direction for Docket (see ADR 0001): api -> engine -> domain, infra implements the
+ * engine's ports, and one composition root wires them. Checked in CI by `npm run depcheck`.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "Import cycles hide ownership; break them.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "domain-is-pure",
+      severity: "error",
+      comment: "src/domain imports nothing of ours outside src/domain.",
+      from: { path: "^src/domain" },
+      to: { path: "^src/(?!domain/)" },
+    },
+    {
+      name: "domain-no-io-builtins",
+      severity: "error",
+      comment: "src/domain does no I/O: the only node built-in it may use is crypto (hashing).",
+      from: { path: "^src/domain" },
+      to: { dependencyTypes: ["core"], pathNot: "^(node:)?crypto$" },
+    },
+    {
+      name: "domain-no-io-packages",
+      severity: "error",
+      comment: "src/domain may not depend on I/O libraries.",
+      from: { path: "^src/domain" },
+      to: { path: "node_modules/(ioredis|fastify|node-sqlite3-wasm)/" },
+    },
+    {
+      name: "engine-not-to-outer",
+      severity: "error",
+      comment: "The engine declares ports; it never imports their implementations or the API.",
+      from: { path: "^src/engine" },
+      to: { path: "^src/(infra|api)/" },
+    },
+    {
+      name: "infra-not-to-api",
+      severity: "error",
+      from: { path: "^src/infra" },
+      to: { path: "^src/api/" },
+    },
+    {
+      name: "api-not-to-infra",
+      severity: "error",
+      comment: "The API talks to the engine's public surface; infra is injected by the composition root.",
+      from: { path: "^src/api" },
+      to: { path: "^src/infra/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default"],
+    },
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * Every state and every transition of the machine is reachable through `decide`.
+ *
+ * xstate/graph explores the machine, asking `decide` (not the machine) for the events to try
+ * from each state, so a transition that decide can never produce shows up as unreached. The
+ * random histories used by the other properties are checked to cover it all as well.
+ */
+import { Result } from "effect";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from "xstate/graph";
+import {
+  contextOf,
+  decide,
+  JOB_STATES,
+  type JobEvent,
+  type JobState,
+  jobMachine,
+  machineTransitions,
+  statusOf,
+} from "../src/domain/index.ts";
+import { historyArb, type Intent, runHistory, START_TIME, toCommand } from "./support/history.ts";
+
+const key = (source: string, event: string, target: string) => `${source} --${event}--> ${target}`;
+const allTransitions = new Set(machineTransitions().map((t) => key(t.source, t.event, t.target)));
+
+const spec = {
+  jobType: "email",
+  payload: { to: "a@example.com" },
+  queue: "default",
+  priority: "normal",
+  maxAttempts: 2,
+  backoff: { type: "fixed", delayMs: 1_000 },
+} as const;
+
+/** One intent of each kind, so decide offers every kind of event from every state. */
+const probeIntents: ReadonlyArray<Intent> = [
+  { kind: "submit", spec, delayMs: null },
+  { kind: "submit", spec, delayMs: 60_000 },
+  { kind: "promote" },
+  { kind: "start", attemptOffset: 0 },
+  { kind: "progress", attemptOffset: 0, current: 1, total: 2 },
+  { kind: "log", attemptOffset: 0, line: "working" },
+  { kind: "complete", attemptOffset: 0, result: { ok: true } },
+  {
+    kind: "fail",
+    attemptOffset: 0,
+    error: { code: "handler_error", message: "boom", retryable: true },
+    random: 0,
+  },
+  {
+    kind: "fail",
+    attemptOffset: 0,
+    error: { code: "bad_input", message: "no", retryable: false },
+    random: 0,
+  },
+  { kind: "cancel", reason: "not needed" },
+  { kind: "retry", reason: "fixed upstream", attempts: null },
+];
+
+const decidedEvents = (state: JobState): ReadonlyArray<JobEvent> => {
+  // Submissions happen at START_TIME; everything later happens once any wait is over.
+  const { submitted, dueAt } = contextOf(state);
+  const at = !submitted ? START_TIME : dueAt !== null ? Date.parse(dueAt) : START_TIME + 86_400_000;
+  return probeIntents.flatMap((intent) => {
+    const decision = decide(toCommand(intent, state, at), state);
+    return Result.isSuccess(decision) ? decision.success : [];
+  });
+};
+
+describe("machine coverage", () => {
+  it("every state and every transition of the machine is reached by events that decide produces", () => {
+    const traversal = {
+      events: decidedEvents,
+      // Manual retries grant attempts without end; a few attempts are enough to see every edge.
+      filterEvents: (state: JobState) => contextOf(state).attempt <= 4,
+      // The exploration is finite because only these context fields tell states apart.
+      serializeState: (s: JobState) => {
+        const c = contextOf(s);
+        return JSON.stringify([s.value, c.submitted, c.attempt, c.maxAttempts, c.dueAt !== null]);
+      },
+    };
+    // Shortest paths from the initial state reach states; the adjacency map holds every edge
+    // taken from every reachable state.
+    const reachedStates = new Set(
+      getShortestPaths(jobMachine, traversal).map((path) => statusOf(path.state)),
+    );
+    const reachedTransitions = new Set(
+      adjacencyMapToArray(getAdjacencyMap(jobMachine, traversal)).map(({ state, event, nextState }) =>
+        key(statusOf(state), event.type, statusOf(nextState)),
+      ),
+    );
+    expect([...reachedStates].sort()).toEqual([...JOB_STATES].sort());
+    expect([...reachedTransitions].sort()).toEqual([...allTransitions].sort());
+  });
+
+  it("random histories reach every transition of the machine", () => {
+    const reached = new Set<string>();
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        for (const step of runHistory(steps).trace) {
+          if (step.events.length === 0) continue;
+          const event = step.events[0] as JobEvent;
+          reached.add(key(statusOf(step.before), event.type, statusOf(step.after)));
+        }
+      }),
+      { seed: 20261123 },
+    );
+    expect([...allTransitions].filter((t) => !reached.has(t))).toEqual([]);
+  });
+});

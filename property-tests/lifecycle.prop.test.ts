@@ -1,0 +1,128 @@
+/**
+ * Invariants of the job lifecycle, over random histories decided and folded as the engine does.
+ */
+import { Result } from "effect";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  accepts,
+  contextOf,
+  decide,
+  isTerminal,
+  type JobEvent,
+  statusOf,
+  TERMINAL_STATES,
+} from "../src/domain/index.ts";
+import { historyArb, runHistory, START_TIME, stepArb, toCommand } from "./support/history.ts";
+
+describe("job lifecycle invariants", () => {
+  it("terminal states accept nothing more (dead_letter only an explicit manual retry)", () => {
+    fc.assert(
+      fc.property(historyArb, fc.array(stepArb, { minLength: 1, maxLength: 20 }), (steps, probes) => {
+        const { final } = runHistory(steps);
+        fc.pre(isTerminal(final));
+        for (const [i, probe] of probes.entries()) {
+          const decision = decide(toCommand(probe.intent, final, START_TIME + 10 ** 10, i), final);
+          const events = Result.isSuccess(decision) ? decision.success : [];
+          for (const event of events) {
+            expect(statusOf(final)).toBe("dead_letter");
+            expect(event.type).toBe("JobRetried");
+          }
+        }
+      }),
+    );
+  });
+
+  it("attempts never exceed maxAttempts, in any state of any history", () => {
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        for (const state of runHistory(steps).states) {
+          const { attempt, maxAttempts } = contextOf(state);
+          expect(attempt).toBeLessThanOrEqual(maxAttempts);
+        }
+      }),
+    );
+  });
+
+  it("dead_letter happens iff the attempts are spent or the error is not retryable", () => {
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        for (const step of runHistory(steps).trace) {
+          const failed = step.events.find((e) => e.type === "AttemptFailed");
+          if (failed === undefined || failed.type !== "AttemptFailed") continue;
+          const { attempt, maxAttempts } = contextOf(step.before);
+          const spentOrPermanent = !failed.data.error.retryable || attempt >= maxAttempts;
+          expect(statusOf(step.after) === "dead_letter").toBe(spentOrPermanent);
+          expect(statusOf(step.after) === "failed").toBe(!spentOrPermanent);
+          // A scheduled retry always says when; a dead letter never does.
+          expect(failed.data.retryAt !== undefined).toBe(!spentOrPermanent);
+        }
+      }),
+    );
+  });
+
+  it("decide never produces an event that the machine refuses", () => {
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        for (const step of runHistory(steps).trace) {
+          let state = step.before;
+          for (const event of step.events) {
+            expect(accepts(state, event)).toBe(true);
+            state = step.after;
+          }
+        }
+      }),
+    );
+  });
+
+  it("a rejected command changes nothing: no events, the state untouched, the same answer again", () => {
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        for (const step of runHistory(steps).trace) {
+          if (step.rejection === null) continue;
+          expect(step.events).toEqual([]);
+          expect(step.after).toBe(step.before);
+          const before = structuredClone(step.before.context);
+          const again = decide(step.command, step.before);
+          expect(Result.isFailure(again) && again.failure).toEqual(step.rejection);
+          expect(step.before.context).toEqual(before);
+          expect(step.rejection.status).toBe(statusOf(step.before));
+        }
+      }),
+    );
+  });
+
+  it("repeating a command that was just carried out returns no events", () => {
+    const repeatable = new Set([
+      "SubmitJob",
+      "PromoteJob",
+      "StartAttempt",
+      "CompleteAttempt",
+      "FailAttempt",
+      "CancelJob",
+    ]);
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        for (const step of runHistory(steps).trace) {
+          if (step.events.length === 0 || !repeatable.has(step.command.type)) continue;
+          const again = decide(step.command, step.after);
+          expect(Result.isSuccess(again) && again.success).toEqual([]);
+        }
+      }),
+    );
+  });
+
+  it("no event follows a completed or cancelled state in any history", () => {
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        const { states, events } = runHistory(steps);
+        const firstFinal = states.findIndex(
+          (s) => statusOf(s) === "completed" || statusOf(s) === "cancelled",
+        );
+        if (firstFinal >= 0) expect(events.slice(firstFinal + 1) as ReadonlyArray<JobEvent>).toEqual([]);
+        for (const state of states)
+          if (isTerminal(state)) expect(TERMINAL_STATES.has(statusOf(state))).toBe(true);
+      }),
+    );
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * Random job histories for property tests, produced the way the engine produces them: a list of
+ * command *intents* is turned into concrete commands against the current state, each is decided,
+ * and accepted events are folded. The trace keeps every step, so properties can look at prefixes.
+ */
+import { Result } from "effect";
+import fc from "fast-check";
+import {
+  type Actor,
+  type AttemptError,
+  type CommandRejected,
+  contextOf,
+  decide,
+  type Envelope,
+  emptyHead,
+  evolve,
+  initialState,
+  type JobCommand,
+  type JobEvent,
+  type JobSpec,
+  type JobState,
+  type Json,
+  seal,
+} from "../../src/domain/index.ts";
+
+export type Intent =
+  | { readonly kind: "submit"; readonly spec: JobSpec; readonly delayMs: number | null }
+  | { readonly kind: "promote" }
+  | { readonly kind: "start"; readonly attemptOffset: number }
+  | {
+      readonly kind: "progress";
+      readonly attemptOffset: number;
+      readonly current: number;
+      readonly total: number;
+    }
+  | { readonly kind: "log"; readonly attemptOffset: number; readonly line: string }
+  | { readonly kind: "complete"; readonly attemptOffset: number; readonly result: fc.JsonValue }
+  | {
+      readonly kind: "fail";
+      readonly attemptOffset: number;
+      readonly error: AttemptError;
+      readonly random: number;
+    }
+  | { readonly kind: "cancel"; readonly reason: string | null }
+  | { readonly kind: "retry"; readonly reason: string; readonly attempts: number | null };
+
+export interface Step {
+  readonly advanceMs: number;
+  readonly intent: Intent;
+}
+
+export const START_TIME = Date.parse("2026-01-01T00:00:00.000Z");
+export const JOB_ID = "job-under-test";
+
+const actors: ReadonlyArray<Actor> = [
+  { kind: "client", id: "api-key-1" },
+  { kind: "worker", id: "w-1" },
+  { kind: "scheduler", id: "s-1" },
+  { kind: "operator", id: "alice" },
+];
+
+/** Mostly the right attempt number, sometimes a stale or future one (fencing). */
+const attemptOffset = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.constantFrom(-2, -1, 1, 2) },
+);
+
+export const backoffArb = fc.oneof(
+  fc.record(
+    {
+      type: fc.constant("fixed" as const),
+      delayMs: fc.nat(60_000),
+      jitter: fc.double({ min: 0, max: 1, noNaN: true }),
+    },
+    { requiredKeys: ["type", "delayMs"] },
+  ),
+  fc.record(
+    {
+      type: fc.constant("exponential" as const),
+      delayMs: fc.nat(10_000),
+      factor: fc.double({ min: 1, max: 4, noNaN: true }),
+      maxDelayMs: fc.nat(600_000),
+      jitter: fc.double({ min: 0, max: 1, noNaN: true }),
+    },
+    { requiredKeys: ["type", "delayMs"] },
+  ),
+);
+
+export const specArb: fc.Arbitrary<JobSpec> = fc.record(
+  {
+    jobType: fc.constantFrom("email", "render-video", "noop"),
+    payload: fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as fc.JsonValue),
+    queue: fc.constantFrom("default", "media"),
+    priority: fc.constantFrom("critical", "high", "normal", "low"),
+    maxAttempts: fc.integer({ min: 1, max: 5 }),
+    backoff: backoffArb,
+    timeoutMs: fc.integer({ min: 1, max: 600_000 }),
+    idempotencyKey: fc.string({ minLength: 1, maxLength: 16 }),
+  },
+  { requiredKeys: ["jobType", "payload", "queue", "priority", "maxAttempts", "backoff"] },
+) as fc.Arbitrary<JobSpec>;
+
+const errorArb: fc.Arbitrary<AttemptError> = fc.record({
+  code: fc.constantFrom("handler_error", "timeout", "lease_expired", "no_handler"),
+  message: fc.string({ maxLength: 20 }),
+  retryable: fc.boolean(),
+});
+
+export const intentArb: fc.Arbitrary<Intent> = fc.oneof(
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("submit" as const),
+      spec: specArb,
+      delayMs: fc.option(fc.nat(5_000)),
+    }),
+  },
+  { weight: 3, arbitrary: fc.constant({ kind: "promote" as const }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("start" as const), attemptOffset }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("progress" as const),
+      attemptOffset,
+      current: fc.nat(100),
+      total: fc.nat(100),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("log" as const),
+      attemptOffset,
+      line: fc.string({ maxLength: 20 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("complete" as const),
+      attemptOffset,
+      result: fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.parse(JSON.stringify(v)) as fc.JsonValue),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("fail" as const),
+      attemptOffset,
+      error: errorArb,
+      random: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("cancel" as const),
+      reason: fc.option(fc.string({ minLength: 1, maxLength: 10 })),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("retry" as const),
+      reason: fc.string({ minLength: 1, maxLength: 10 }),
+      attempts: fc.option(fc.integer({ min: 1, max: 3 })),
+    }),
+  },
+);
+
+export const stepArb: fc.Arbitrary<Step> = fc.record({
+  advanceMs: fc.oneof(fc.constant(0), fc.nat(2_000), fc.nat(700_000)),
+  intent: intentArb,
+});
+
+/** A history always starts with a submission; most then do many things to the job. */
+export const historyArb: fc.Arbitrary<ReadonlyArray<Step>> = fc
+  .tuple(
+    fc.record({ kind: fc.constant("submit" as const), spec: specArb, delayMs: fc.option(fc.nat(5_000)) }),
+    fc.array(stepArb, { maxLength: 40 }),
+  )
+  .map(([submit, steps]) => [{ advanceMs: 0, intent: submit }, ...steps]);
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Turn an intent into a concrete command, given the state it will be decided against. */
+export const toCommand = (intent: Intent, state: JobState, atMs: number, actorIndex = 0): JobCommand => {
+  const at = iso(atMs);
+  const actor = actors[actorIndex % actors.length] as Actor;
+  const attempt = contextOf(state).attempt;
+  switch (intent.kind) {
+    case "submit":
+      return intent.delayMs === null
+        ? { type: "SubmitJob", at, actor, spec: intent.spec }
+        : { type: "SubmitJob", at, actor, spec: intent.spec, runAt: iso(atMs + intent.delayMs) };
+    case "promote":
+      return { type: "PromoteJob", at, actor };
+    case "start":
+      return { type: "StartAttempt", at, actor, attempt: attempt + 1 + intent.attemptOffset };
+    case "progress":
+      return {
+        type: "ReportProgress",
+        at,
+        actor,
+        attempt: attempt + intent.attemptOffset,
+        progress: { current: intent.current, total: intent.total },
+      };
+    case "log":
+      return { type: "RecordLog", at, actor, attempt: attempt + intent.attemptOffset, line: intent.line };
+    case "complete":
+      return {
+        type: "CompleteAttempt",
+        at,
+        actor,
+        attempt: attempt + intent.attemptOffset,
+        result: intent.result as Json,
+      };
+    case "fail":
+      return {
+        type: "FailAttempt",
+        at,
+        actor,
+        attempt: attempt + intent.attemptOffset,
+        error: intent.error,
+        random: intent.random,
+      };
+    case "cancel":
+      return intent.reason === null
+        ? { type: "CancelJob", at, actor }
+        : { type: "CancelJob", at, actor, reason: intent.reason };
+    case "retry":
+      return intent.attempts === null
+        ? { type: "RetryJob", at, actor, reason: intent.reason }
+        : { type: "RetryJob", at, actor, reason: intent.reason, attempts: intent.attempts };
+  }
+};
+
+export interface TraceStep {
+  readonly command: JobCommand;
+  readonly before: JobState;
+  readonly after: JobState;
+  readonly events: ReadonlyArray<JobEvent>;
+  readonly rejection: CommandRejected | null;
+}
+
+export interface History {
+  readonly trace: ReadonlyArray<TraceStep>;
+  readonly events: ReadonlyArray<JobEvent>;
+  /** State after each accepted event: states[i] follows events[i]. */
+  readonly states: ReadonlyArray<JobState>;
+  readonly final: JobState;
+}
+
+/** Decide and fold every step, as the engine would. */
+export const runHistory = (steps: ReadonlyArray<Step>): History => {
+  let state = initialState();
+  let now = START_TIME;
+  const trace: Array<TraceStep> = [];
+  const events: Array<JobEvent> = [];
+  const states: Array<JobState> = [];
+  steps.forEach((step, index) => {
+    now += step.advanceMs;
+    const command = toCommand(step.intent, state, now, index);
+    const decision = decide(command, state);
+    const before = state;
+    if (Result.isSuccess(decision)) {
+      for (const event of decision.success) {
+        state = evolve(state, event);
+        events.push(event);
+        states.push(state);
+      }
+      trace.push({ command, before, after: state, events: decision.success, rejection: null });
+    } else {
+      trace.push({ command, before, after: state, events: [], rejection: decision.failure });
+    }
+  });
+  return { trace, events, states, final: state };
+};
+
+export const sealHistory = (history: History): ReadonlyArray<Envelope> =>
+  seal(emptyHead(JOB_ID), history.events).envelopes;

@@ -1,0 +1,164 @@
+/**
+ * Every single change to a valid history is detected, and the report names the first bad seq.
+ *
+ * Both checkers run with the head's anchor (last seq and hash), as an auditor would with the
+ * job head or a bundle header: without an anchor, cutting off or appending to the tail of a
+ * chain cannot be told from a shorter or longer honest history.
+ */
+import { Result } from "effect";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { computeHash, type Envelope, GENESIS_HASH, replay, verifyChain } from "../src/domain/index.ts";
+import { historyArb, runHistory, sealHistory } from "./support/history.ts";
+
+type Mutable = Record<string, unknown> & { seq: number; hash: string; prevHash: string };
+
+interface Tamper {
+  readonly name: string;
+  readonly envelopes: ReadonlyArray<Mutable>;
+  /** The first seq at which the chain is wrong. */
+  readonly chainSeq: number;
+  /** The first seq touched; strict replay may name it (the machine refuses a forged event). */
+  readonly touchedSeq: number;
+}
+
+const clone = (envelopes: ReadonlyArray<Envelope>): Array<Mutable> =>
+  JSON.parse(JSON.stringify(envelopes)) as Array<Mutable>;
+
+const rehash = (envelope: Mutable): Mutable => ({
+  ...envelope,
+  hash: computeHash(envelope as unknown as Envelope),
+});
+
+/** A change to one field of one envelope, made without recomputing its hash. */
+const fieldEdits: ReadonlyArray<readonly [string, (e: Mutable) => Mutable]> = [
+  ["at", (e) => ({ ...e, at: new Date(Date.parse(e.at as string) + 1).toISOString() })],
+  ["actor", (e) => ({ ...e, actor: { ...(e.actor as object), id: "mallory" } })],
+  ["data", (e) => ({ ...e, data: { ...(e.data as object), tampered: true } })],
+  ["type", (e) => ({ ...e, type: e.type === "JobCancelled" ? "LogRecorded" : "JobCancelled" })],
+  ["seq", (e) => ({ ...e, seq: e.seq + 100 })],
+  ["prevHash", (e) => ({ ...e, prevHash: (e.prevHash === GENESIS_HASH ? "1" : "0").repeat(64) })],
+  ["jobId", (e) => ({ ...e, jobId: `${String(e.jobId)}x` })],
+  ["schemaVersion", (e) => ({ ...e, schemaVersion: 2 })],
+];
+
+const tamperArb = (original: ReadonlyArray<Envelope>): fc.Arbitrary<Tamper> => {
+  const n = original.length;
+  const position = fc.integer({ min: 1, max: n });
+  const options: Array<fc.Arbitrary<Tamper>> = [
+    fc.tuple(position, fc.constantFrom(...fieldEdits)).map(([k, [field, edit]]) => {
+      const envelopes = clone(original);
+      envelopes[k - 1] = edit(envelopes[k - 1] as Mutable);
+      return { name: `edit ${field} of seq ${k}`, envelopes, chainSeq: k, touchedSeq: k };
+    }),
+    position.map((k) => {
+      const envelopes = clone(original);
+      const victim = envelopes[k - 1] as Mutable;
+      envelopes[k - 1] = { ...victim, hash: victim.hash.replace(/^./, (c) => (c === "f" ? "e" : "f")) };
+      return { name: `forge the hash of seq ${k}`, envelopes, chainSeq: k, touchedSeq: k };
+    }),
+    position.map((k) => {
+      const envelopes = clone(original);
+      envelopes[k - 1] = rehash({
+        ...(envelopes[k - 1] as Mutable),
+        actor: { kind: "operator", id: "mallory" },
+      });
+      return {
+        name: `edit seq ${k} and recompute its hash`,
+        envelopes,
+        chainSeq: k < n ? k + 1 : n,
+        touchedSeq: k,
+      };
+    }),
+    position.map((k) => {
+      const envelopes = clone(original);
+      envelopes.splice(k - 1, 1);
+      return { name: `delete seq ${k}`, envelopes, chainSeq: k, touchedSeq: k };
+    }),
+    position.map((k) => {
+      const envelopes = clone(original);
+      envelopes.splice(k, 0, { ...(envelopes[k - 1] as Mutable) });
+      return { name: `duplicate seq ${k}`, envelopes, chainSeq: k + 1, touchedSeq: k + 1 };
+    }),
+    fc.integer({ min: 1, max: n + 1 }).map((k) => {
+      const envelopes = clone(original);
+      const prevHash = k === 1 ? GENESIS_HASH : (envelopes[k - 2] as Mutable).hash;
+      const forged = rehash({
+        ...(envelopes[0] as Mutable),
+        seq: k,
+        type: "LogRecorded",
+        actor: { kind: "worker", id: "mallory" },
+        data: { attempt: 1, line: "forged" },
+        prevHash,
+        hash: "",
+      });
+      envelopes.splice(k - 1, 0, forged);
+      return {
+        name: `insert a well-formed forged event at seq ${k}`,
+        envelopes,
+        chainSeq: k <= n ? k + 1 : n + 1,
+        touchedSeq: k,
+      };
+    }),
+  ];
+  if (n >= 2)
+    options.push(
+      fc.tuple(fc.integer({ min: 1, max: n - 1 }), fc.integer({ min: 1, max: n - 1 })).map(([a, offset]) => {
+        const k = a;
+        const j = Math.min(n, a + offset);
+        const envelopes = clone(original);
+        const tmp = envelopes[k - 1] as Mutable;
+        envelopes[k - 1] = envelopes[j - 1] as Mutable;
+        envelopes[j - 1] = tmp;
+        return { name: `swap seq ${k} and seq ${j}`, envelopes, chainSeq: k, touchedSeq: k };
+      }),
+    );
+  return fc.oneof(...options);
+};
+
+describe("tamper detection", () => {
+  it("every single change to a valid history is detected by verifyChain and strict replay, naming the first bad seq", () => {
+    fc.assert(
+      fc.property(
+        historyArb.chain((steps) => {
+          const original = sealHistory(runHistory(steps));
+          return fc.tuple(fc.constant(original), tamperArb(original));
+        }),
+        ([original, tamper]) => {
+          const last = original[original.length - 1] as Envelope;
+          const anchor = { version: last.seq, lastHash: last.hash };
+          const tampered = tamper.envelopes as unknown as ReadonlyArray<Envelope>;
+
+          const chain = verifyChain(tampered, { anchor });
+          expect(Result.isFailure(chain), tamper.name).toBe(true);
+          if (Result.isFailure(chain))
+            expect(chain.failure.seq, `${tamper.name}: ${chain.failure.reason}`).toBe(tamper.chainSeq);
+
+          const strict = replay(tampered, { anchor });
+          expect(Result.isFailure(strict), tamper.name).toBe(true);
+          if (Result.isFailure(strict)) {
+            const seq = strict.failure.failure.seq;
+            expect(seq, `${tamper.name}: ${strict.failure.failure.reason}`).toBeGreaterThanOrEqual(
+              tamper.touchedSeq,
+            );
+            expect(seq, `${tamper.name}: ${strict.failure.failure.reason}`).toBeLessThanOrEqual(
+              tamper.chainSeq,
+            );
+          }
+        },
+      ),
+    );
+  });
+
+  it("an untouched history passes verifyChain and strict replay with its anchor", () => {
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        const envelopes = sealHistory(runHistory(steps));
+        const last = envelopes[envelopes.length - 1] as Envelope;
+        const anchor = { version: last.seq, lastHash: last.hash };
+        expect(Result.isSuccess(verifyChain(envelopes, { anchor }))).toBe(true);
+        expect(Result.isSuccess(replay(envelopes, { anchor }))).toBe(true);
+      }),
+    );
+  });
+});

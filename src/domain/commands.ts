@@ -1,0 +1,71 @@
+/**
+ * Commands: imperatives that ask for a change to one job. Each carries the time (`at`) and the
+ * actor as data; anything random (the jitter draw) is passed in too, so `decide` stays pure.
+ */
+import type { Actor, AttemptError, Progress } from "./events.ts";
+import type { JobSpec, Timestamp } from "./job-spec.ts";
+import type { Json } from "./json.ts";
+
+interface CommandBase {
+  readonly at: Timestamp;
+  readonly actor: Actor;
+}
+
+export interface SubmitJob extends CommandBase {
+  readonly type: "SubmitJob";
+  readonly spec: JobSpec;
+  readonly runAt?: Timestamp;
+}
+/** Move a pending job whose delay elapsed, or a failed job whose retry is due, to queued. */
+export interface PromoteJob extends CommandBase {
+  readonly type: "PromoteJob";
+}
+/** A worker takes a queued job; `attempt` must be the next attempt number. */
+export interface StartAttempt extends CommandBase {
+  readonly type: "StartAttempt";
+  readonly attempt: number;
+}
+export interface ReportProgress extends CommandBase {
+  readonly type: "ReportProgress";
+  readonly attempt: number;
+  readonly progress: Progress;
+}
+export interface RecordLog extends CommandBase {
+  readonly type: "RecordLog";
+  readonly attempt: number;
+  readonly line: string;
+}
+export interface CompleteAttempt extends CommandBase {
+  readonly type: "CompleteAttempt";
+  readonly attempt: number;
+  readonly result: Json;
+}
+/** End an attempt as failed (handler error, timeout, lost lease, missing handler). */
+export interface FailAttempt extends CommandBase {
+  readonly type: "FailAttempt";
+  readonly attempt: number;
+  readonly error: AttemptError;
+  /** A draw in [0, 1) for the backoff's jitter; ignored when the policy has none. */
+  readonly random?: number;
+}
+export interface CancelJob extends CommandBase {
+  readonly type: "CancelJob";
+  readonly reason?: string;
+}
+/** Manual retry of a dead-lettered job, with a reason; grants `attempts` more (default: the spec's). */
+export interface RetryJob extends CommandBase {
+  readonly type: "RetryJob";
+  readonly reason: string;
+  readonly attempts?: number;
+}
+
+export type JobCommand =
+  | SubmitJob
+  | PromoteJob
+  | StartAttempt
+  | ReportProgress
+  | RecordLog
+  | CompleteAttempt
+  | FailAttempt
+  | CancelJob
+  | RetryJob;

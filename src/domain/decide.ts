@@ -1,0 +1,153 @@
+/**
+ * The decider: `decide(command, state)` → the events that record it, or a typed rejection.
+ *
+ * It never throws, and "may this happen" is always the machine's answer (`accepts`): decide only
+ * builds the candidate event, recognises repeats of something already done (→ no events), and
+ * names the reason when the machine refuses.
+ */
+import { Result } from "effect";
+import type { JobCommand, SubmitJob } from "./commands.ts";
+import type { JobEvent, JobEventOf } from "./events.ts";
+import { type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";
+import { accepts, contextOf, type JobState, statusOf } from "./job-state.ts";
+import { retryDelayMs } from "./retry-policy.ts";
+
+export type RejectionCode =
+  "job_not_found" | "job_exists" | "illegal_transition" | "stale_attempt" | "not_due";
+
+export interface CommandRejected {
+  readonly _tag: "CommandRejected";
+  readonly code: RejectionCode;
+  readonly message: string;
+  readonly status: JobStatus;
+}
+
+export type Decision = Result.Result<ReadonlyArray<JobEvent>, CommandRejected>;
+
+const reject = (state: JobState, code: RejectionCode, message: string): Decision =>
+  Result.fail({ _tag: "CommandRejected", code, message, status: statusOf(state) });
+
+const nothingToDo: Decision = Result.succeed([]);
+
+const addMs = (at: string, ms: number): string => new Date(Date.parse(at) + ms).toISOString();
+
+/** The event a command asks for, before the machine is consulted. */
+const candidate = (command: JobCommand, state: JobState): JobEvent => {
+  const { at, actor } = command;
+  const context = contextOf(state);
+  switch (command.type) {
+    case "SubmitJob":
+      return {
+        type: "JobSubmitted",
+        at,
+        actor,
+        data:
+          command.runAt === undefined ? { spec: command.spec } : { spec: command.spec, runAt: command.runAt },
+      };
+    case "PromoteJob":
+      return {
+        type: "JobQueued",
+        at,
+        actor,
+        data: { reason: statusOf(state) === "failed" ? "retry_due" : "delay_elapsed" },
+      };
+    case "StartAttempt":
+      return { type: "AttemptStarted", at, actor, data: { attempt: command.attempt } };
+    case "ReportProgress":
+      return {
+        type: "ProgressReported",
+        at,
+        actor,
+        data: { attempt: command.attempt, progress: command.progress },
+      };
+    case "RecordLog":
+      return { type: "LogRecorded", at, actor, data: { attempt: command.attempt, line: command.line } };
+    case "CompleteAttempt":
+      return { type: "JobCompleted", at, actor, data: { attempt: command.attempt, result: command.result } };
+    case "FailAttempt": {
+      const base = { attempt: command.attempt, error: command.error };
+      if (!retryAllowed(context, command.error)) return { type: "AttemptFailed", at, actor, data: base };
+      const delay = retryDelayMs(context.backoff, command.attempt, command.random ?? 0);
+      return { type: "AttemptFailed", at, actor, data: { ...base, retryAt: addMs(at, delay) } };
+    }
+    case "CancelJob":
+      return {
+        type: "JobCancelled",
+        at,
+        actor,
+        data: command.reason === undefined ? {} : { reason: command.reason },
+      };
+    case "RetryJob":
+      return {
+        type: "JobRetried",
+        at,
+        actor,
+        data: {
+          reason: command.reason,
+          maxAttempts: context.attempt + (command.attempts ?? context.attemptsPerRun),
+        },
+      };
+  }
+};
+
+/** Repeats of something already done: answered with no events. */
+const alreadyDone = (command: JobCommand, state: JobState): boolean => {
+  const status = statusOf(state);
+  const { attempt } = contextOf(state);
+  switch (command.type) {
+    case "PromoteJob":
+      return status === "queued";
+    case "StartAttempt":
+      return status === "processing" && command.attempt === attempt;
+    case "CompleteAttempt":
+      return status === "completed" && command.attempt === attempt;
+    case "FailAttempt":
+      return (status === "failed" || status === "dead_letter") && command.attempt === attempt;
+    case "CancelJob":
+      return status === "cancelled";
+    default:
+      return false;
+  }
+};
+
+/** Why the machine refused: the most specific reason we can name. */
+const refusal = (command: JobCommand, state: JobState): Decision => {
+  const status = statusOf(state);
+  const context = contextOf(state);
+  if ("attempt" in command) {
+    const expected = command.type === "StartAttempt" ? context.attempt + 1 : context.attempt;
+    if (command.attempt !== expected)
+      return reject(
+        state,
+        "stale_attempt",
+        `attempt ${command.attempt} is not the current attempt (${expected})`,
+      );
+  }
+  if (
+    command.type === "PromoteJob" &&
+    (status === "pending" || status === "failed") &&
+    context.dueAt !== null
+  )
+    return reject(state, "not_due", `the job is not due before ${context.dueAt}`);
+  return reject(state, "illegal_transition", `${command.type} is not allowed when the job is ${status}`);
+};
+
+export const decide = (command: JobCommand, state: JobState): Decision => {
+  const context = contextOf(state);
+  if (command.type === "SubmitJob") {
+    if (context.submitted) return nothingToDoOrConflict(command, state);
+  } else if (!context.submitted) {
+    return reject(state, "job_not_found", "the job has not been submitted");
+  }
+  if (alreadyDone(command, state)) return nothingToDo;
+  const event = candidate(command, state);
+  return accepts(state, event) ? Result.succeed([event]) : refusal(command, state);
+};
+
+/** A second submit of the same job: no events if it asks for the same thing, else a conflict. */
+const nothingToDoOrConflict = (command: SubmitJob, state: JobState): Decision => {
+  const event = candidate(command, state) as JobEventOf<"JobSubmitted">;
+  return submissionDigest(event.data) === contextOf(state).submissionDigest
+    ? nothingToDo
+    : reject(state, "job_exists", "a different job was already submitted under this id");
+};

@@ -1,0 +1,123 @@
+/**
+ * The event envelope and its hash chain — Docket's public audit format (ADR 0002).
+ *
+ * An envelope is a JobEvent plus `jobId`, `seq` (1..n per job), `schemaVersion`,
+ * `machineVersion`, `prevHash` and `hash`, where
+ *
+ *   hash = lowercase hex SHA-256( RFC 8785 canonical JSON of the envelope without `hash` )
+ *
+ * and `prevHash` is the previous envelope's `hash`, or GENESIS_HASH for seq 1. Anyone holding a
+ * JSON canonicaliser and SHA-256 can verify a history; nothing else is needed.
+ */
+import { Result, Schema } from "effect";
+import { canonicalJson, sha256Hex } from "./canonical-json.ts";
+import {
+  Actor,
+  EVENT_SCHEMA_VERSION,
+  EVENT_TYPES,
+  EventData,
+  type EventType,
+  type JobEvent,
+} from "./events.ts";
+import { PositiveInt, Timestamp } from "./job-spec.ts";
+import { MACHINE_VERSION } from "./machine-version.ts";
+
+/** `prevHash` of every job's first event: 64 zeros. */
+export const GENESIS_HASH = "0".repeat(64);
+
+export const Hash = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/));
+export const JobId = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/));
+export type JobId = typeof JobId.Type;
+
+const envelopeOf = <T extends EventType>(type: T) =>
+  Schema.Struct({
+    jobId: JobId,
+    seq: PositiveInt,
+    type: Schema.Literal(type),
+    at: Timestamp,
+    actor: Actor,
+    data: EventData[type],
+    schemaVersion: Schema.Literal(EVENT_SCHEMA_VERSION),
+    machineVersion: Schema.Literal(MACHINE_VERSION),
+    prevHash: Hash,
+    hash: Hash,
+  });
+
+/** Schema of a stored envelope, a union tagged by `type`. */
+export const EnvelopeSchema = Schema.Union(EVENT_TYPES.map(envelopeOf));
+
+export type Envelope = JobEvent & {
+  readonly jobId: JobId;
+  readonly seq: number;
+  readonly schemaVersion: typeof EVENT_SCHEMA_VERSION;
+  readonly machineVersion: typeof MACHINE_VERSION;
+  readonly prevHash: string;
+  readonly hash: string;
+};
+
+/** The members that are hashed: everything but `hash` itself. */
+export type UnhashedEnvelope = Omit<Envelope, "hash">;
+
+/** The canonical bytes that are hashed for an envelope (its `hash` member removed, if any). */
+export const hashedText = (envelope: UnhashedEnvelope | Envelope): string => {
+  const { hash: _ignored, ...rest } = envelope as Envelope;
+  return canonicalJson(rest);
+};
+
+export const computeHash = (envelope: UnhashedEnvelope | Envelope): string => sha256Hex(hashedText(envelope));
+
+/** Where the next event of a job attaches: the job id, the last seq (0 if none), its hash. */
+export interface ChainHead {
+  readonly jobId: JobId;
+  readonly version: number;
+  readonly lastHash: string;
+}
+
+export const emptyHead = (jobId: JobId): ChainHead => ({ jobId, version: 0, lastHash: GENESIS_HASH });
+
+/**
+ * Wrap events in envelopes that continue the chain from `head`. Pure: the same head and events
+ * always give the same envelopes. Returns the envelopes and the head after them.
+ */
+export const seal = (
+  head: ChainHead,
+  events: ReadonlyArray<JobEvent>,
+): { readonly envelopes: ReadonlyArray<Envelope>; readonly head: ChainHead } => {
+  const envelopes: Array<Envelope> = [];
+  let prevHash = head.lastHash;
+  let seq = head.version;
+  for (const event of events) {
+    seq += 1;
+    const unhashed = {
+      jobId: head.jobId,
+      seq,
+      type: event.type,
+      at: event.at,
+      actor: event.actor,
+      data: event.data,
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      machineVersion: MACHINE_VERSION,
+      prevHash,
+    } as UnhashedEnvelope;
+    const hash = computeHash(unhashed);
+    envelopes.push({ ...unhashed, hash } as Envelope);
+    prevHash = hash;
+  }
+  return { envelopes, head: { jobId: head.jobId, version: seq, lastHash: prevHash } };
+};
+
+const decodeEnvelopeResult = Schema.decodeUnknownResult(EnvelopeSchema);
+
+/**
+ * Decode an untrusted value into an envelope (shape, versions, data), without checking its
+ * hash. Failures carry a readable reason.
+ */
+export const decodeEnvelope = (input: unknown): Result.Result<Envelope, string> =>
+  Result.mapError(
+    decodeEnvelopeResult(input, { onExcessProperty: "error" }) as Result.Result<Envelope, Schema.SchemaError>,
+    (error) => error.message,
+  );
+
+/** The JobEvent inside an envelope (what the machine folds). */
+export const eventOf = (envelope: Envelope): JobEvent =>
+  ({ type: envelope.type, at: envelope.at, actor: envelope.actor, data: envelope.data }) as JobEvent;

@@ -1,0 +1,97 @@
+/**
+ * The job events: past-tense facts, one tagged union, defined with Effect Schema.
+ *
+ * A `JobEvent` is what the decider produces and what the machine consumes: `type`, `at` (time
+ * as data), `actor` (who or what caused it) and `data`. The envelope (envelope.ts) adds the job
+ * id, the sequence number, the versions and the hash chain around it.
+ */
+import { Schema } from "effect";
+import { JobSpec, Name, PositiveInt, Timestamp } from "./job-spec.ts";
+
+/** Who or what caused an event. `id` is the worker id, API principal, operator name, etc. */
+export const ActorKind = Schema.Literals(["client", "worker", "scheduler", "operator", "system"]);
+export const Actor = Schema.Struct({
+  kind: ActorKind,
+  id: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
+});
+export type Actor = typeof Actor.Type;
+
+/**
+ * Why an attempt failed. `code` is stable and machine-readable (`handler_error`, `timeout`,
+ * `lease_expired`, `no_handler`, or a handler's own code); retryability is explicit, never
+ * inferred from the message.
+ */
+export const AttemptError = Schema.Struct({
+  code: Name,
+  message: Schema.String.check(Schema.isMaxLength(8192)),
+  retryable: Schema.Boolean,
+});
+export type AttemptError = typeof AttemptError.Type;
+
+export const Progress = Schema.Struct({
+  current: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
+  total: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
+  message: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1024))),
+});
+export type Progress = typeof Progress.Type;
+
+const ManualReason = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024));
+
+/** Each event's data schema, by event type. Adding a type here adds it everywhere. */
+export const EventData = {
+  /** Accepted. Queued at once, or pending until `runAt` when that lies after `at`. */
+  JobSubmitted: Schema.Struct({ spec: JobSpec, runAt: Schema.optionalKey(Timestamp) }),
+  /** A pending job's delay, or a failed job's retry wait, has elapsed: it may now run. */
+  JobQueued: Schema.Struct({ reason: Schema.Literals(["delay_elapsed", "retry_due"]) }),
+  /** A worker took the job; `attempt` is the new attempt number and the lease's fencing epoch. */
+  AttemptStarted: Schema.Struct({ attempt: PositiveInt }),
+  ProgressReported: Schema.Struct({ attempt: PositiveInt, progress: Progress }),
+  LogRecorded: Schema.Struct({
+    attempt: PositiveInt,
+    line: Schema.String.check(Schema.isMaxLength(8192)),
+  }),
+  JobCompleted: Schema.Struct({ attempt: PositiveInt, result: Schema.Json }),
+  /**
+   * The attempt failed. With `retryAt` a retry is scheduled (state `failed`); without it the
+   * job is dead-lettered. The machine checks that `retryAt` is present exactly when a retry is
+   * allowed (retryable error and attempts remain).
+   */
+  AttemptFailed: Schema.Struct({
+    attempt: PositiveInt,
+    error: AttemptError,
+    retryAt: Schema.optionalKey(Timestamp),
+  }),
+  JobCancelled: Schema.Struct({ reason: Schema.optionalKey(ManualReason) }),
+  /** Manual retry out of dead_letter: who (the envelope's actor), why, and the new attempt cap. */
+  JobRetried: Schema.Struct({ reason: ManualReason, maxAttempts: PositiveInt }),
+} as const;
+
+export type EventType = keyof typeof EventData;
+export const EVENT_TYPES = Object.keys(EventData) as ReadonlyArray<EventType>;
+
+/** Version of each event's data shape; bump it (and add an upcaster) when a shape changes. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+type DataOf<T extends EventType> = (typeof EventData)[T]["Type"];
+
+/** A job event without its envelope: a fact the machine can fold. */
+export type JobEvent = {
+  [T in EventType]: {
+    readonly type: T;
+    readonly at: Timestamp;
+    readonly actor: Actor;
+    readonly data: DataOf<T>;
+  };
+}[EventType];
+
+export type JobEventOf<T extends EventType> = Extract<JobEvent, { type: T }>;
+
+export const isEventType = (value: unknown): value is EventType =>
+  typeof value === "string" && Object.hasOwn(EventData, value);
+
+/** Schema of a bare `JobEvent`, as a union tagged by `type`. */
+export const JobEventSchema = Schema.Union(
+  EVENT_TYPES.map((type) =>
+    Schema.Struct({ type: Schema.Literal(type), at: Timestamp, actor: Actor, data: EventData[type] }),
+  ),
+);

@@ -1,0 +1,17 @@
+/**
+ * The domain's public surface: the job machine, events and envelopes, the decider, replay and
+ * verification, the retry policy. Pure: no I/O, no clock, no randomness (all passed in as data).
+ */
+export * from "./canonical-json.ts";
+export * from "./commands.ts";
+export * from "./decide.ts";
+export * from "./envelope.ts";
+export * from "./events.ts";
+export * from "./job-machine.ts";
+export * from "./job-spec.ts";
+export * from "./job-state.ts";
+export type * from "./json.ts";
+export * from "./machine-export.ts";
+export * from "./machine-version.ts";
+export * from "./replay.ts";
+export * from "./retry-policy.ts";

@@ -1,0 +1,231 @@
+/**
+ * The job lifecycle as an XState v5 machine: the only place that says which transitions exist.
+ *
+ * Pure by construction: assign-only actions, named guards over (context, event), no invoke, no
+ * `after`, no promises. Its events are the domain's JobEvents themselves, so folding a job's
+ * history is `initialTransition` then `transition` per event (replay.ts).
+ *
+ * `pending` doubles as the state before submission (`context.submitted === false`); only
+ * JobSubmitted leaves that pre-state. `dead_letter` is terminal except for an explicit,
+ * recorded JobRetried.
+ */
+import { assign, setup } from "xstate";
+import { canonicalJson, sha256Hex } from "./canonical-json.ts";
+import type { AttemptError, JobEvent, JobEventOf, Progress } from "./events.ts";
+import type { JobSpec } from "./job-spec.ts";
+import type { Json } from "./json.ts";
+import { MACHINE_VERSION } from "./machine-version.ts";
+import type { Backoff } from "./retry-policy.ts";
+
+export const JOB_STATES = [
+  "pending",
+  "queued",
+  "processing",
+  "completed",
+  "failed",
+  "dead_letter",
+  "cancelled",
+] as const;
+export type JobStatus = (typeof JOB_STATES)[number];
+
+/** States that accept nothing more (dead_letter: nothing but a manual retry). */
+export const TERMINAL_STATES: ReadonlySet<JobStatus> = new Set(["completed", "cancelled", "dead_letter"]);
+
+export interface JobContext {
+  readonly submitted: boolean;
+  /** SHA-256 of the canonical JobSubmitted data: tells a repeated submit from a conflicting one. */
+  readonly submissionDigest: string;
+  readonly jobType: string;
+  readonly queue: string;
+  readonly priority: JobSpec["priority"];
+  readonly backoff: Backoff;
+  readonly timeoutMs: number | null;
+  /** Attempts started so far; also the current lease's fencing epoch. */
+  readonly attempt: number;
+  /** Attempts allowed in total; a manual retry raises it. */
+  readonly maxAttempts: number;
+  /** The spec's maxAttempts: the budget a manual retry grants by default. */
+  readonly attemptsPerRun: number;
+  /** When a pending job becomes due, or a failed job's retry is due. */
+  readonly dueAt: string | null;
+  readonly lastError: AttemptError | null;
+  readonly progress: Progress | null;
+  readonly result: Json | null;
+}
+
+export const initialContext: JobContext = {
+  submitted: false,
+  submissionDigest: "",
+  jobType: "",
+  queue: "",
+  priority: "normal",
+  backoff: { type: "fixed", delayMs: 0 },
+  timeoutMs: null,
+  attempt: 0,
+  maxAttempts: 0,
+  attemptsPerRun: 0,
+  dueAt: null,
+  lastError: null,
+  progress: null,
+  result: null,
+};
+
+/** Identifies what was submitted, so a repeat of the same submission can be recognised. */
+export const submissionDigest = (data: JobEventOf<"JobSubmitted">["data"]): string =>
+  sha256Hex(canonicalJson(data));
+
+/** True when a failed attempt may be retried: the error is retryable and attempts remain. */
+export const retryAllowed = (context: JobContext, error: AttemptError): boolean =>
+  error.retryable && context.attempt < context.maxAttempts;
+
+const isCurrentAttempt = (context: JobContext, event: JobEvent): boolean =>
+  "attempt" in event.data && event.data.attempt === context.attempt;
+
+/** ISO timestamps of one fixed format compare chronologically as numbers of milliseconds. */
+const notBefore = (at: string, dueAt: string | null): boolean =>
+  dueAt === null || Date.parse(at) >= Date.parse(dueAt);
+
+const on = <T extends JobEvent["type"]>(event: JobEvent, type: T): JobEventOf<T> | undefined =>
+  event.type === type ? (event as JobEventOf<T>) : undefined;
+
+export const jobMachine = setup({
+  types: {
+    context: {} as JobContext,
+    events: {} as JobEvent,
+  },
+  guards: {
+    /** First submission of a job whose start time has come (no runAt, or runAt <= at). */
+    submittedAndDue: ({ context, event }) => {
+      const e = on(event, "JobSubmitted");
+      return e !== undefined && !context.submitted && notBefore(e.at, e.data.runAt ?? null);
+    },
+    /** First submission of a job that must wait until runAt. */
+    submittedAndDelayed: ({ context, event }) => {
+      const e = on(event, "JobSubmitted");
+      return e !== undefined && !context.submitted && !notBefore(e.at, e.data.runAt ?? null);
+    },
+    /** A submitted job whose wait (delay or retry backoff) has elapsed. */
+    waitElapsed: ({ context, event }) => context.submitted && notBefore(event.at, context.dueAt),
+    isSubmitted: ({ context }) => context.submitted,
+    /** The next attempt, and only while attempts remain. */
+    attemptsRemain: ({ context, event }) => {
+      const e = on(event, "AttemptStarted");
+      return (
+        e !== undefined && e.data.attempt === context.attempt + 1 && context.attempt < context.maxAttempts
+      );
+    },
+    /** Fencing: the event comes from the current attempt's lease holder. */
+    currentAttempt: ({ context, event }) => isCurrentAttempt(context, event),
+    /** Current attempt failed, retry allowed, and the event says when. */
+    retryScheduled: ({ context, event }) => {
+      const e = on(event, "AttemptFailed");
+      return (
+        e !== undefined &&
+        isCurrentAttempt(context, e) &&
+        retryAllowed(context, e.data.error) &&
+        e.data.retryAt !== undefined
+      );
+    },
+    /** Current attempt failed and no retry is allowed (attempts spent or error not retryable). */
+    retriesExhausted: ({ context, event }) => {
+      const e = on(event, "AttemptFailed");
+      return (
+        e !== undefined &&
+        isCurrentAttempt(context, e) &&
+        !retryAllowed(context, e.data.error) &&
+        e.data.retryAt === undefined
+      );
+    },
+    /** A manual retry must grant at least one more attempt. */
+    grantsAttempts: ({ context, event }) => {
+      const e = on(event, "JobRetried");
+      return e !== undefined && e.data.maxAttempts > context.attempt;
+    },
+  },
+  actions: {
+    recordSubmission: assign(({ event }) => {
+      const e = on(event, "JobSubmitted");
+      if (e === undefined) return {};
+      const { spec } = e.data;
+      return {
+        submitted: true,
+        submissionDigest: submissionDigest(e.data),
+        jobType: spec.jobType,
+        queue: spec.queue,
+        priority: spec.priority,
+        backoff: spec.backoff,
+        timeoutMs: spec.timeoutMs ?? null,
+        maxAttempts: spec.maxAttempts,
+        attemptsPerRun: spec.maxAttempts,
+        dueAt: e.data.runAt ?? null,
+      };
+    }),
+    clearDue: assign({ dueAt: null }),
+    startAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, progress: null })),
+    recordProgress: assign(({ context, event }) => ({
+      progress: on(event, "ProgressReported")?.data.progress ?? context.progress,
+    })),
+    recordResult: assign(({ context, event }) => ({
+      result: on(event, "JobCompleted")?.data.result ?? context.result,
+    })),
+    recordFailure: assign(({ event }) => {
+      const e = on(event, "AttemptFailed");
+      return e === undefined ? {} : { lastError: e.data.error, dueAt: e.data.retryAt ?? null };
+    }),
+    grantAttempts: assign(({ context, event }) => ({
+      maxAttempts: on(event, "JobRetried")?.data.maxAttempts ?? context.maxAttempts,
+      dueAt: null,
+    })),
+  },
+}).createMachine({
+  id: "job",
+  version: String(MACHINE_VERSION),
+  initial: "pending",
+  context: initialContext,
+  states: {
+    pending: {
+      on: {
+        JobSubmitted: [
+          { guard: "submittedAndDue", target: "queued", actions: ["recordSubmission", "clearDue"] },
+          { guard: "submittedAndDelayed", actions: "recordSubmission" },
+        ],
+        JobQueued: { guard: "waitElapsed", target: "queued", actions: "clearDue" },
+        JobCancelled: { guard: "isSubmitted", target: "cancelled" },
+      },
+    },
+    queued: {
+      on: {
+        AttemptStarted: { guard: "attemptsRemain", target: "processing", actions: "startAttempt" },
+        JobCancelled: { target: "cancelled" },
+      },
+    },
+    processing: {
+      on: {
+        ProgressReported: { guard: "currentAttempt", actions: "recordProgress" },
+        LogRecorded: { guard: "currentAttempt" },
+        JobCompleted: { guard: "currentAttempt", target: "completed", actions: "recordResult" },
+        AttemptFailed: [
+          { guard: "retryScheduled", target: "failed", actions: "recordFailure" },
+          { guard: "retriesExhausted", target: "dead_letter", actions: "recordFailure" },
+        ],
+        JobCancelled: { target: "cancelled" },
+      },
+    },
+    failed: {
+      on: {
+        JobQueued: { guard: "waitElapsed", target: "queued", actions: "clearDue" },
+        JobCancelled: { target: "cancelled" },
+      },
+    },
+    dead_letter: {
+      tags: ["terminal"],
+      on: {
+        JobRetried: { guard: "grantsAttempts", target: "queued", actions: "grantAttempts" },
+      },
+    },
+    completed: { type: "final", tags: ["terminal"] },
+    cancelled: { type: "final", tags: ["terminal"] },
+  },
+});
+
+export type JobMachine = typeof jobMachine;

@@ -1,0 +1,32 @@
+/**
+ * Folding events through the machine: `evolve` is XState's pure `transition`.
+ *
+ * A JobState is the machine snapshot; `statusOf` gives its state name. `accepts` asks the
+ * machine whether an event has an enabled transition — the single answer to "may this happen".
+ */
+import { initialTransition, type SnapshotFrom, transition } from "xstate";
+import type { JobEvent } from "./events.ts";
+import { type JobContext, type JobStatus, jobMachine, TERMINAL_STATES } from "./job-machine.ts";
+
+export type JobState = SnapshotFrom<typeof jobMachine>;
+
+/** The state before any event: `pending` with an unsubmitted context. */
+export const initialState = (): JobState => initialTransition(jobMachine)[0];
+
+export const statusOf = (state: JobState): JobStatus => state.value as JobStatus;
+export const contextOf = (state: JobState): JobContext => state.context;
+export const isTerminal = (state: JobState): boolean => TERMINAL_STATES.has(statusOf(state));
+
+/** Does the machine have an enabled transition for this event in this state? */
+export const accepts = (state: JobState, event: JobEvent): boolean =>
+  jobMachine.getTransitionData(state, event).length > 0;
+
+/** Apply one event. Callers that need legality check `accepts` first (see replay.ts). */
+export const evolve = (state: JobState, event: JobEvent): JobState => transition(jobMachine, state, event)[0];
+
+/** Fold a trusted, already-verified list of events. */
+export const fold = (events: Iterable<JobEvent>, from: JobState = initialState()): JobState => {
+  let state = from;
+  for (const event of events) state = evolve(state, event);
+  return state;
+};

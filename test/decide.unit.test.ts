@@ -1,0 +1,253 @@
+import { describe, it } from "vitest";
+import { given } from "./support/decider-spec.ts";
+import {
+  client,
+  failedRetryable,
+  operator,
+  requeued,
+  scheduler,
+  spec,
+  started,
+  submitted,
+  t,
+  worker,
+} from "./support/fixtures.ts";
+
+const boom = { code: "handler_error", message: "boom", retryable: true } as const;
+
+describe("decide: submitting", () => {
+  it("a new job is submitted and queued at once", () => {
+    given()
+      .when({ type: "SubmitJob", at: t(0), actor: client, spec: spec() })
+      .thenEvents([submitted()]);
+  });
+
+  it("a job with a runAt in the future is submitted and stays pending", () => {
+    given()
+      .when({ type: "SubmitJob", at: t(0), actor: client, spec: spec(), runAt: t(60) })
+      .thenEvents([submitted(spec(), t(60))]);
+  });
+
+  it("repeating the same submission appends nothing", () => {
+    given(submitted())
+      .when({ type: "SubmitJob", at: t(5), actor: client, spec: spec() })
+      .thenEvents([]);
+  });
+
+  it("a different submission under an existing id is refused", () => {
+    given(submitted())
+      .when({ type: "SubmitJob", at: t(5), actor: client, spec: spec({ payload: { to: "b@example.com" } }) })
+      .thenRejected("job_exists");
+  });
+
+  it("any other command on a job that was never submitted is refused as not found", () => {
+    given()
+      .when({ type: "CancelJob", at: t(0), actor: client })
+      .thenRejected("job_not_found");
+  });
+});
+
+describe("decide: running attempts", () => {
+  it("a worker starts the next attempt of a queued job", () => {
+    given(submitted())
+      .when({ type: "StartAttempt", at: t(100), actor: worker, attempt: 1 })
+      .thenEvents([started(1)]);
+  });
+
+  it("starting an attempt out of turn is refused as stale", () => {
+    given(submitted())
+      .when({ type: "StartAttempt", at: t(100), actor: worker, attempt: 2 })
+      .thenRejected("stale_attempt");
+  });
+
+  it("starting the attempt that is already running appends nothing", () => {
+    given(submitted(), started(1))
+      .when({ type: "StartAttempt", at: t(101), actor: worker, attempt: 1 })
+      .thenEvents([]);
+  });
+
+  it("the current attempt completes with its result", () => {
+    given(submitted(), started(1))
+      .when({ type: "CompleteAttempt", at: t(150), actor: worker, attempt: 1, result: { sent: true } })
+      .thenEvents([
+        { type: "JobCompleted", at: t(150), actor: worker, data: { attempt: 1, result: { sent: true } } },
+      ]);
+  });
+
+  it("a stale worker's completion is refused", () => {
+    given(submitted(), started(1), failedRetryable(1, t(111)), requeued(t(200)), started(2, t(201)))
+      .when({ type: "CompleteAttempt", at: t(202), actor: worker, attempt: 1, result: null })
+      .thenRejected("stale_attempt");
+  });
+
+  it("completing an already completed attempt appends nothing", () => {
+    const done = {
+      type: "JobCompleted",
+      at: t(150),
+      actor: worker,
+      data: { attempt: 1, result: 1 },
+    } as const;
+    given(submitted(), started(1), done)
+      .when({ type: "CompleteAttempt", at: t(151), actor: worker, attempt: 1, result: 1 })
+      .thenEvents([]);
+  });
+
+  it("progress and log lines of the current attempt are recorded", () => {
+    given(submitted(), started(1))
+      .when({
+        type: "ReportProgress",
+        at: t(110),
+        actor: worker,
+        attempt: 1,
+        progress: { current: 3, total: 10, message: "3/10" },
+      })
+      .thenEvents([
+        {
+          type: "ProgressReported",
+          at: t(110),
+          actor: worker,
+          data: { attempt: 1, progress: { current: 3, total: 10, message: "3/10" } },
+        },
+      ]);
+    given(submitted(), started(1))
+      .when({ type: "RecordLog", at: t(111), actor: worker, attempt: 1, line: "Executing send-email job" })
+      .thenEvents([
+        {
+          type: "LogRecorded",
+          at: t(111),
+          actor: worker,
+          data: { attempt: 1, line: "Executing send-email job" },
+        },
+      ]);
+  });
+});
+
+describe("decide: failures, retries and dead letters", () => {
+  it("a retryable failure with attempts left schedules the retry by the backoff policy", () => {
+    given(submitted(), started(1))
+      .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: boom })
+      .thenEvents([failedRetryable(1, t(111))]);
+  });
+
+  it("exponential backoff doubles the wait with each attempt", () => {
+    const s = spec({ backoff: { type: "exponential", delayMs: 1_000 } });
+    given(submitted(s), started(1), failedRetryable(1, t(102)), requeued(t(200)), started(2, t(201)))
+      .when({ type: "FailAttempt", at: t(202), actor: worker, attempt: 2, error: boom })
+      .thenEvents([failedRetryable(2, t(204), t(202))]);
+  });
+
+  it("a non-retryable failure dead-letters the job at once", () => {
+    const permanent = { code: "bad_input", message: "no such user", retryable: false } as const;
+    given(submitted(), started(1))
+      .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: permanent })
+      .thenEvents([
+        { type: "AttemptFailed", at: t(101), actor: worker, data: { attempt: 1, error: permanent } },
+      ]);
+  });
+
+  it("a retryable failure of the last attempt dead-letters the job", () => {
+    const s = spec({ maxAttempts: 1 });
+    given(submitted(s), started(1))
+      .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: boom })
+      .thenEvents([{ type: "AttemptFailed", at: t(101), actor: worker, data: { attempt: 1, error: boom } }]);
+  });
+
+  it("a lost lease ends the attempt as failed, counting against maxAttempts", () => {
+    const lost = {
+      code: "lease_expired",
+      message: "worker-a stopped renewing its lease",
+      retryable: true,
+    } as const;
+    given(submitted(spec({ maxAttempts: 1 })), started(1))
+      .when({
+        type: "FailAttempt",
+        at: t(130),
+        actor: { kind: "worker", id: "worker-b" },
+        attempt: 1,
+        error: lost,
+      })
+      .thenEvents([
+        {
+          type: "AttemptFailed",
+          at: t(130),
+          actor: { kind: "worker", id: "worker-b" },
+          data: { attempt: 1, error: lost },
+        },
+      ]);
+  });
+
+  it("the scheduler may not promote a retry before it is due", () => {
+    given(submitted(), started(1), failedRetryable(1, t(111)))
+      .when({ type: "PromoteJob", at: t(110), actor: scheduler })
+      .thenRejected("not_due");
+  });
+
+  it("the scheduler promotes a due retry, and a second promotion appends nothing", () => {
+    given(submitted(), started(1), failedRetryable(1, t(111)))
+      .when({ type: "PromoteJob", at: t(111), actor: scheduler })
+      .thenEvents([requeued(t(111))]);
+    given(submitted(), started(1), failedRetryable(1, t(111)), requeued(t(111)))
+      .when({ type: "PromoteJob", at: t(112), actor: scheduler })
+      .thenEvents([]);
+  });
+
+  it("a manual retry from dead_letter is recorded with its actor and reason and grants a fresh budget", () => {
+    const permanent = { code: "bad_input", message: "no", retryable: false } as const;
+    const dead = {
+      type: "AttemptFailed",
+      at: t(101),
+      actor: worker,
+      data: { attempt: 1, error: permanent },
+    } as const;
+    given(submitted(), started(1), dead)
+      .when({ type: "RetryJob", at: t(500), actor: operator, reason: "fixed the address book" })
+      .thenEvents([
+        {
+          type: "JobRetried",
+          at: t(500),
+          actor: operator,
+          data: { reason: "fixed the address book", maxAttempts: 4 },
+        },
+      ]);
+  });
+
+  it("a manual retry of a job that is not dead-lettered is refused", () => {
+    given(submitted())
+      .when({ type: "RetryJob", at: t(5), actor: operator, reason: "why not" })
+      .thenRejected("illegal_transition");
+  });
+});
+
+describe("decide: cancellation", () => {
+  it("a queued job is cancelled with the reason given", () => {
+    given(submitted())
+      .when({ type: "CancelJob", at: t(5), actor: client, reason: "user left" })
+      .thenEvents([{ type: "JobCancelled", at: t(5), actor: client, data: { reason: "user left" } }]);
+  });
+
+  it("a processing job is cancelled, and its worker's later completion is refused", () => {
+    const cancelled = { type: "JobCancelled", at: t(120), actor: client, data: {} } as const;
+    given(submitted(), started(1))
+      .when({ type: "CancelJob", at: t(120), actor: client })
+      .thenEvents([cancelled]);
+    given(submitted(), started(1), cancelled)
+      .when({ type: "CompleteAttempt", at: t(121), actor: worker, attempt: 1, result: null })
+      .thenRejected("illegal_transition");
+  });
+
+  it("cancelling a cancelled job appends nothing; cancelling a completed one is refused", () => {
+    const cancelled = { type: "JobCancelled", at: t(5), actor: client, data: {} } as const;
+    given(submitted(), cancelled)
+      .when({ type: "CancelJob", at: t(6), actor: client })
+      .thenEvents([]);
+    const done = {
+      type: "JobCompleted",
+      at: t(150),
+      actor: worker,
+      data: { attempt: 1, result: 1 },
+    } as const;
+    given(submitted(), started(1), done)
+      .when({ type: "CancelJob", at: t(151), actor: client })
+      .thenRejected("illegal_transition");
+  });
+});
