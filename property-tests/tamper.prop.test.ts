@@ -8,7 +8,14 @@
 import { Result } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { computeHash, type Envelope, GENESIS_HASH, replay, verifyChain } from "../src/domain/index.ts";
+import {
+  computeHash,
+  type Envelope,
+  GENESIS_HASH,
+  type HistoryFailureCode,
+  replay,
+  verifyChain,
+} from "../src/domain/index.ts";
 import { historyArb, runHistory, sealHistory } from "./support/history.ts";
 
 type Mutable = Record<string, unknown> & { seq: number; hash: string; prevHash: string };
@@ -20,6 +27,8 @@ interface Tamper {
   readonly chainSeq: number;
   /** The first seq touched; strict replay may name it (the machine refuses a forged event). */
   readonly touchedSeq: number;
+  /** The reason verifyChain must give, where one reason is clearly the right one. */
+  readonly chainCode?: HistoryFailureCode;
 }
 
 const clone = (envelopes: ReadonlyArray<Envelope>): Array<Mutable> =>
@@ -55,7 +64,13 @@ const tamperArb = (original: ReadonlyArray<Envelope>): fc.Arbitrary<Tamper> => {
       const envelopes = clone(original);
       const victim = envelopes[k - 1] as Mutable;
       envelopes[k - 1] = { ...victim, hash: victim.hash.replace(/^./, (c) => (c === "f" ? "e" : "f")) };
-      return { name: `forge the hash of seq ${k}`, envelopes, chainSeq: k, touchedSeq: k };
+      return {
+        name: `forge the hash of seq ${k}`,
+        envelopes,
+        chainSeq: k,
+        touchedSeq: k,
+        chainCode: "hash_mismatch",
+      };
     }),
     position.map((k) => {
       const envelopes = clone(original);
@@ -73,12 +88,24 @@ const tamperArb = (original: ReadonlyArray<Envelope>): fc.Arbitrary<Tamper> => {
     position.map((k) => {
       const envelopes = clone(original);
       envelopes.splice(k - 1, 1);
-      return { name: `delete seq ${k}`, envelopes, chainSeq: k, touchedSeq: k };
+      return {
+        name: `delete seq ${k}`,
+        envelopes,
+        chainSeq: k,
+        touchedSeq: k,
+        chainCode: k < n ? "seq_gap" : "anchor_mismatch",
+      };
     }),
     position.map((k) => {
       const envelopes = clone(original);
       envelopes.splice(k, 0, { ...(envelopes[k - 1] as Mutable) });
-      return { name: `duplicate seq ${k}`, envelopes, chainSeq: k + 1, touchedSeq: k + 1 };
+      return {
+        name: `duplicate seq ${k}`,
+        envelopes,
+        chainSeq: k + 1,
+        touchedSeq: k + 1,
+        chainCode: "seq_gap",
+      };
     }),
     fc.integer({ min: 1, max: n + 1 }).map((k) => {
       const envelopes = clone(original);
@@ -110,7 +137,13 @@ const tamperArb = (original: ReadonlyArray<Envelope>): fc.Arbitrary<Tamper> => {
         const tmp = envelopes[k - 1] as Mutable;
         envelopes[k - 1] = envelopes[j - 1] as Mutable;
         envelopes[j - 1] = tmp;
-        return { name: `swap seq ${k} and seq ${j}`, envelopes, chainSeq: k, touchedSeq: k };
+        return {
+          name: `swap seq ${k} and seq ${j}`,
+          envelopes,
+          chainSeq: k,
+          touchedSeq: k,
+          chainCode: "seq_gap",
+        };
       }),
     );
   return fc.oneof(...options);
