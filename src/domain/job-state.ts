@@ -30,3 +30,7 @@ export const fold = (events: Iterable<JobEvent>, from: JobState = initialState()
   for (const event of events) state = evolve(state, event);
   return state;
 };
+
+/** Rebuild a state from a stored status and context (a job head), without folding its events. */
+export const restoreState = (status: JobStatus, context: JobContext): JobState =>
+  jobMachine.resolveState({ value: status, context });

@@ -1,0 +1,37 @@
+/**
+ * The engine's typed errors. Callers (API, CLI, worker) handle them by `_tag`; the API maps each
+ * tag to an HTTP status and a stable code in one table.
+ */
+import { Data } from "effect";
+
+/** A job spec or request was refused; `field` names the offending field (dotted path). */
+export class InvalidJobSpec extends Data.TaggedError("InvalidJobSpec")<{
+  readonly field: string;
+  readonly message: string;
+}> {}
+
+/** Redis did not answer (down, unreachable, or timed out): nothing was written. */
+export class QueueUnavailable extends Data.TaggedError("QueueUnavailable")<{ readonly message: string }> {}
+
+export class JobNotFound extends Data.TaggedError("JobNotFound")<{ readonly jobId: string }> {
+  override get message(): string {
+    return `no job with id ${this.jobId}`;
+  }
+}
+
+/** The machine or the store refused the command (illegal transition, stale attempt, ...). */
+export class CommandRefused extends Data.TaggedError("CommandRefused")<{
+  readonly jobId: string;
+  readonly code: string;
+  readonly message: string;
+  readonly status: string;
+}> {}
+
+/** Concurrent writers kept winning the race for this job; the caller may retry later. */
+export class ContentionExhausted extends Data.TaggedError("ContentionExhausted")<{
+  readonly jobId: string;
+  readonly message: string;
+}> {}
+
+export type EngineError =
+  InvalidJobSpec | QueueUnavailable | JobNotFound | CommandRefused | ContentionExhausted;

@@ -1,0 +1,92 @@
+/**
+ * The public job spec callers submit (HTTP, CLI, typed client), validated with Effect Schema and
+ * normalised into the domain's complete JobSpec. Field names are public API (see README).
+ */
+import { Result, Schema } from "effect";
+import {
+  Backoff,
+  canonicalJson,
+  DEFAULT_BACKOFF,
+  JobSpec,
+  Name,
+  PositiveInt,
+  Priority,
+  Timestamp,
+} from "../domain/index.ts";
+import { InvalidJobSpec } from "./errors.ts";
+import { firstIssue } from "./schema-errors.ts";
+
+export const DEFAULT_QUEUE = "default";
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Default payload limit: 512 KiB of canonical JSON. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
+
+export const SubmitRequest = Schema.Struct({
+  type: Name,
+  payload: Schema.optionalKey(Schema.Json),
+  queue: Schema.optionalKey(Name),
+  priority: Schema.optionalKey(Priority),
+  maxAttempts: Schema.optionalKey(PositiveInt.check(Schema.isLessThanOrEqualTo(1000))),
+  backoff: Schema.optionalKey(Backoff),
+  timeoutMs: Schema.optionalKey(PositiveInt),
+  delayMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  runAt: Schema.optionalKey(Timestamp),
+  idempotencyKey: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256))),
+});
+export type SubmitRequest = typeof SubmitRequest.Type;
+
+export interface NormalisedSubmit {
+  readonly spec: JobSpec;
+  readonly runAt?: string;
+}
+
+const decodeRequest = Schema.decodeUnknownResult(SubmitRequest);
+const decodeSpec = Schema.decodeUnknownResult(JobSpec);
+
+/**
+ * Validate an untrusted request and apply the defaults. Fails with InvalidJobSpec naming the
+ * first bad field; unknown fields are refused, so a typo never silently becomes a default.
+ */
+export const normaliseSubmit = (
+  input: unknown,
+  nowMs: number,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): Result.Result<NormalisedSubmit, InvalidJobSpec> => {
+  const decoded = decodeRequest(input, { onExcessProperty: "error" });
+  if (Result.isFailure(decoded)) return Result.fail(new InvalidJobSpec(firstIssue(decoded.failure)));
+  const request = decoded.success;
+  if (request.delayMs !== undefined && request.runAt !== undefined)
+    return Result.fail(new InvalidJobSpec({ field: "runAt", message: "give delayMs or runAt, not both" }));
+  const payload = request.payload ?? null;
+  const size = Buffer.byteLength(canonicalJson(payload), "utf8");
+  if (size > maxPayloadBytes)
+    return Result.fail(
+      new InvalidJobSpec({
+        field: "payload",
+        message: `payload is ${size} bytes; the limit is ${maxPayloadBytes}`,
+      }),
+    );
+  const spec = {
+    jobType: request.type,
+    payload,
+    queue: request.queue ?? DEFAULT_QUEUE,
+    priority: request.priority ?? "normal",
+    maxAttempts: request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    backoff: request.backoff ?? DEFAULT_BACKOFF,
+    ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+    ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+  };
+  const checked = decodeSpec(spec, { onExcessProperty: "error" });
+  if (Result.isFailure(checked)) return Result.fail(new InvalidJobSpec(firstIssue(checked.failure)));
+  const runAtMs =
+    request.delayMs !== undefined && request.delayMs > 0
+      ? nowMs + request.delayMs
+      : request.runAt !== undefined
+        ? Date.parse(request.runAt)
+        : undefined;
+  return Result.succeed(
+    runAtMs === undefined || runAtMs <= nowMs
+      ? { spec: checked.success }
+      : { spec: checked.success, runAt: new Date(runAtMs).toISOString() },
+  );
+};

@@ -1,0 +1,76 @@
+/**
+ * Redis connections for Docket. Commands fail fast while Redis is down (no offline queue, a
+ * command timeout), so a submit answers "unavailable" instead of hanging; ioredis keeps
+ * reconnecting in the background and workers resume when it is back.
+ */
+import { Redis } from "ioredis";
+import { QueueUnavailable } from "../../engine/errors.ts";
+
+export interface ConnectionOptions {
+  readonly url: string;
+  /** How long one command may take before it counts as unavailable. */
+  readonly commandTimeoutMs?: number;
+}
+
+const baseOptions = () => ({
+  enableOfflineQueue: false,
+  enableAutoPipelining: true,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2_000,
+  // Reconnect forever, backing off to at most 2 s between tries.
+  retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+});
+
+/** Connection errors are reported through `guarded` calls; the listener keeps ioredis quiet. */
+const quiet = (client: Redis): Redis => client.on("error", () => {});
+
+export const connect = (options: ConnectionOptions): Redis =>
+  quiet(new Redis(options.url, { ...baseOptions(), commandTimeout: options.commandTimeoutMs ?? 5_000 }));
+
+/** A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket. */
+export const connectBlocking = (options: ConnectionOptions): Redis =>
+  quiet(new Redis(options.url, baseOptions()));
+
+/** Resolves once the client is connected, or fails with QueueUnavailable after `timeoutMs`. */
+export const whenReady = (client: Redis, timeoutMs = 5_000): Promise<Redis> =>
+  client.status === "ready"
+    ? Promise.resolve(client)
+    : new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          client.off("ready", onReady);
+          reject(new QueueUnavailable({ message: `Redis did not answer within ${timeoutMs} ms` }));
+        }, timeoutMs);
+        const onReady = () => {
+          clearTimeout(timer);
+          resolve(client);
+        };
+        client.once("ready", onReady);
+      });
+
+const UNAVAILABLE = [
+  "Connection is closed",
+  "enableOfflineQueue",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "Command timed out",
+  "MaxRetriesPerRequest",
+  "Reached the max retries",
+  "LOADING",
+];
+
+export const isUnavailableError = (error: unknown): boolean =>
+  error instanceof Error &&
+  UNAVAILABLE.some((text) => error.message.includes(text) || error.name.includes(text));
+
+/** Runs a Redis call, turning connection failures into QueueUnavailable. */
+export const guarded = async <A>(call: () => Promise<A>): Promise<A> => {
+  try {
+    return await call();
+  } catch (error) {
+    if (isUnavailableError(error))
+      throw new QueueUnavailable({ message: `Redis is unavailable: ${(error as Error).message}` });
+    throw error;
+  }
+};

@@ -1,0 +1,57 @@
+/**
+ * Every Redis key Docket uses, built in one place. All keys of a shard share the hash tag
+ * `{<shard>}`, so a shard's keys live in one Redis Cluster slot and one Lua script may touch
+ * them all; the prefix keeps tenants and test runs apart.
+ */
+import { PRIORITY_LEVELS, type Priority } from "../../domain/index.ts";
+
+export const LEVELS_HIGH_FIRST: ReadonlyArray<Priority> = ["critical", "high", "normal", "low"];
+
+export class Keys {
+  constructor(
+    readonly prefix: string,
+    readonly shards: number,
+  ) {}
+
+  private tag(shard: number): string {
+    return `${this.prefix}:{${shard}}`;
+  }
+  head(shard: number, jobId: string): string {
+    return `${this.tag(shard)}:job:${jobId}`;
+  }
+  headPrefix(shard: number): string {
+    return `${this.tag(shard)}:job:`;
+  }
+  events(shard: number, jobId: string): string {
+    return `${this.tag(shard)}:events:${jobId}`;
+  }
+  log(shard: number): string {
+    return `${this.tag(shard)}:log`;
+  }
+  delayed(shard: number): string {
+    return `${this.tag(shard)}:delayed`;
+  }
+  dead(shard: number): string {
+    return `${this.tag(shard)}:dead`;
+  }
+  work(shard: number, queue: string, priority: Priority): string {
+    return `${this.tag(shard)}:work:${queue}:${PRIORITY_LEVELS[priority]}`;
+  }
+  idempotency(shard: number, key: string): string {
+    return `${this.tag(shard)}:idem:${key}`;
+  }
+  /** The set of queue names ever used in a shard (for depth metrics and dead-letter retries). */
+  queues(shard: number): string {
+    return `${this.tag(shard)}:queues`;
+  }
+  /** Worker registry: not shard data, so it has its own tag. */
+  workers(): string {
+    return `${this.prefix}:{registry}:workers`;
+  }
+  worker(id: string): string {
+    return `${this.prefix}:{registry}:worker:${id}`;
+  }
+  allShards(): ReadonlyArray<number> {
+    return Array.from({ length: this.shards }, (_, i) => i);
+  }
+}

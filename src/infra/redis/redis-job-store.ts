@@ -1,0 +1,401 @@
+/**
+ * The Redis implementation of the engine's EventStore, WorkQueue and WorkerRegistry ports.
+ *
+ * Layout (keys.ts): per shard a head hash and an event stream per job, one shard log, one work
+ * stream per queue and priority level (read by the consumer group), a delayed set and a
+ * dead-letter set. Every state change goes through append.lua; reads are plain commands,
+ * pipelined where there are many.
+ */
+import type { Redis } from "ioredis";
+import { contextOf, type Envelope, type Json, statusOf } from "../../domain/index.ts";
+import { shardOf } from "../../engine/job-ids.ts";
+import type {
+  AppendOutcome,
+  AppendRequest,
+  Claimed,
+  EventStore,
+  StoredHead,
+  WorkEntry,
+  WorkerInfo,
+  WorkerRegistry,
+  WorkQueue,
+} from "../../engine/ports.ts";
+import { guarded } from "./connection.ts";
+import { decodeHead, encodeState } from "./head-codec.ts";
+import { Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
+import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
+
+export const CONSUMER_GROUP = "docket-workers";
+
+export interface RedisJobStoreOptions {
+  readonly client: Redis;
+  /** A separate connection for blocking reads; required only by workers. */
+  readonly blockingClient?: Redis;
+  readonly prefix?: string;
+  readonly shards?: number;
+}
+
+type StreamEntries = Array<[string, Array<string>]>;
+
+export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
+  readonly keys: Keys;
+  private readonly client: Redis & ScriptClient;
+  private readonly blocking: Redis | undefined;
+
+  constructor(options: RedisJobStoreOptions) {
+    this.client = withScripts(options.client);
+    this.blocking = options.blockingClient;
+    this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
+  }
+
+  shardOf(jobId: string): number {
+    return shardOf(jobId, this.keys.shards);
+  }
+
+  // ---- EventStore -------------------------------------------------------------------------
+
+  async loadHead(jobId: string): Promise<StoredHead | null> {
+    const [head] = await this.loadHeads([jobId]);
+    return head ?? null;
+  }
+
+  loadHeads(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<StoredHead | null>> {
+    return guarded(async () => {
+      if (jobIds.length === 0) return [];
+      const pipeline = this.client.pipeline();
+      for (const id of jobIds)
+        pipeline.hmget(this.keys.head(this.shardOf(id), id), "version", "lastHash", "state", "payload");
+      const replies = (await pipeline.exec()) ?? [];
+      return jobIds.map((id, i) => {
+        const [error, fields] = replies[i] ?? [null, null];
+        if (error) throw error;
+        const [version, lastHash, state, payload] = (fields as Array<string | null>) ?? [];
+        return decodeHead(id, version, lastHash, state, payload);
+      });
+    });
+  }
+
+  async append(request: AppendRequest): Promise<AppendOutcome> {
+    const [outcome] = await this.appendMany([request]);
+    if (outcome === undefined) throw new Error("append produced no outcome");
+    return outcome;
+  }
+
+  appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>> {
+    return guarded(async () => {
+      if (requests.length === 0) return [];
+      const pipeline = this.client.pipeline() as unknown as ScriptPipeline & { exec(): Promise<unknown> };
+      for (const request of requests) pipeline.docketAppend(7, ...this.appendArguments(request));
+      const replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, [number, string]]>;
+      return replies.map(([error, reply]) => {
+        if (error) throw error;
+        return decodeAppendReply(reply);
+      });
+    });
+  }
+
+  private appendArguments(request: AppendRequest): Array<string | number> {
+    const { jobId, next } = request;
+    const shard = this.shardOf(jobId);
+    const context = contextOf(next);
+    const idempotencyKey = request.create?.idempotencyKey;
+    const keys = [
+      this.keys.head(shard, jobId),
+      this.keys.events(shard, jobId),
+      this.keys.log(shard),
+      this.keys.delayed(shard),
+      this.keys.dead(shard),
+      this.keys.work(shard, context.queue, context.priority),
+      this.keys.idempotency(shard, idempotencyKey ?? "-"),
+    ];
+    const first = request.envelopes[0];
+    const last = request.envelopes[request.envelopes.length - 1];
+    if (first === undefined || last === undefined) throw new Error("append needs at least one envelope");
+    const args: Array<string | number> = [
+      jobId,
+      request.expected.version,
+      request.expected.status ?? "",
+      request.fencingAttempt ?? "",
+      first.prevHash,
+      last.seq,
+      last.hash,
+      statusOf(next),
+      context.attempt,
+      encodeState(next),
+      context.dueAt === null ? "" : Date.parse(context.dueAt),
+      request.nowMs,
+      CONSUMER_GROUP,
+      request.create === undefined ? "" : JSON.stringify(request.create.payload),
+      idempotencyKey === undefined ? "" : "1",
+      request.envelopes.length,
+    ];
+    for (const envelope of request.envelopes)
+      args.push(envelope.seq, envelope.type, JSON.stringify(envelope));
+    return [...keys, ...args];
+  }
+
+  readEvents(jobId: string): Promise<ReadonlyArray<Envelope>> {
+    return guarded(async () => {
+      const entries = (await this.client.xrange(
+        this.keys.events(this.shardOf(jobId), jobId),
+        "-",
+        "+",
+      )) as StreamEntries;
+      return entries.map(([, fields]) => JSON.parse(fieldOf(fields, "env")) as Envelope);
+    });
+  }
+
+  // ---- WorkQueue --------------------------------------------------------------------------
+
+  /** Work streams of these queues in one shard, highest priority level first. */
+  private streamsOf(shard: number, queues: ReadonlyArray<string>): Array<string> {
+    return LEVELS_HIGH_FIRST.flatMap((level) => queues.map((queue) => this.keys.work(shard, queue, level)));
+  }
+
+  ensureGroups(queues: ReadonlyArray<string>): Promise<void> {
+    return guarded(async () => {
+      const pipeline = this.client.pipeline();
+      for (const shard of this.keys.allShards())
+        for (const stream of this.streamsOf(shard, queues))
+          pipeline.xgroup("CREATE", stream, CONSUMER_GROUP, "0", "MKSTREAM");
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [error] of replies) if (error && !String(error.message).includes("BUSYGROUP")) throw error;
+    });
+  }
+
+  claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>> {
+    return guarded(async () => {
+      const claimed: Array<Claimed> = [];
+      for (const shard of this.keys.allShards()) {
+        if (claimed.length >= count) break;
+        const streams = this.streamsOf(shard, queues);
+        const rows = (await this.client.docketClaim(
+          streams.length,
+          ...streams,
+          CONSUMER_GROUP,
+          consumer,
+          count - claimed.length,
+          this.keys.headPrefix(shard),
+        )) as Array<[string, string, string, string | null, string | null, string | null, string | null]>;
+        for (const [stream, entryId, jobId, version, lastHash, state, payload] of rows)
+          claimed.push({
+            stream,
+            entryId,
+            jobId,
+            head: decodeHead(jobId, version, lastHash, state, payload),
+          });
+      }
+      return claimed;
+    });
+  }
+
+  async waitForWork(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    blockMs: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    const blocking = this.blocking;
+    if (blocking === undefined) throw new Error("waitForWork needs a blocking connection");
+    const streams = this.keys.allShards().flatMap((shard) => this.streamsOf(shard, queues));
+    const reply = (await guarded(() =>
+      blocking.xreadgroup(
+        "GROUP",
+        CONSUMER_GROUP,
+        consumer,
+        "COUNT",
+        1,
+        "BLOCK",
+        blockMs,
+        "STREAMS",
+        ...streams,
+        ...streams.map(() => ">"),
+      ),
+    )) as Array<[string, StreamEntries]> | null;
+    if (reply === null) return [];
+    const entries = reply.flatMap(([stream, items]) =>
+      items.map(([entryId, fields]) => ({ stream, entryId, jobId: fieldOf(fields, "jobId") })),
+    );
+    const heads = await this.loadHeads(entries.map((e) => e.jobId));
+    return entries.map((entry, i) => ({ ...entry, head: heads[i] ?? null }));
+  }
+
+  renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {
+    return guarded(async () => {
+      const byStream = new Map<string, Array<string>>();
+      for (const { stream, entryId } of entries)
+        byStream.set(stream, [...(byStream.get(stream) ?? []), entryId]);
+      const lost = await Promise.all(
+        [...byStream].map(async ([stream, ids]) => {
+          const gone = (await this.client.docketRenew(
+            1,
+            stream,
+            CONSUMER_GROUP,
+            consumer,
+            ...ids,
+          )) as Array<string>;
+          return gone.map((entryId) => ({ stream, entryId }));
+        }),
+      );
+      return lost.flat();
+    });
+  }
+
+  reclaim(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    return guarded(async () => {
+      const streams = this.keys.allShards().flatMap((shard) => this.streamsOf(shard, queues));
+      const found: Array<{ stream: string; entryId: string; jobId: string }> = [];
+      for (const stream of streams) {
+        if (found.length >= count) break;
+        const [, entries] = (await this.client.xautoclaim(
+          stream,
+          CONSUMER_GROUP,
+          consumer,
+          minIdleMs,
+          "0-0",
+          "COUNT",
+          count - found.length,
+        )) as [string, StreamEntries, Array<string>];
+        for (const [entryId, fields] of entries)
+          if (fields) found.push({ stream, entryId, jobId: fieldOf(fields, "jobId") });
+      }
+      const heads = await this.loadHeads(found.map((f) => f.jobId));
+      return found.map((f, i) => ({ ...f, head: heads[i] ?? null }));
+    });
+  }
+
+  discard(entry: WorkEntry): Promise<void> {
+    return guarded(async () => {
+      await this.client
+        .multi()
+        .xack(entry.stream, CONSUMER_GROUP, entry.entryId)
+        .xdel(entry.stream, entry.entryId)
+        .exec();
+    });
+  }
+
+  dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>> {
+    return guarded(async () => {
+      const perShard = await Promise.all(
+        this.keys
+          .allShards()
+          .map((shard) =>
+            this.client.zrangebyscore(this.keys.delayed(shard), "-inf", nowMs, "LIMIT", 0, limit),
+          ),
+      );
+      return perShard.flat().slice(0, limit);
+    });
+  }
+
+  deadLetters(limit: number): Promise<ReadonlyArray<{ readonly jobId: string; readonly atMs: number }>> {
+    return guarded(async () => {
+      const perShard = await Promise.all(
+        this.keys
+          .allShards()
+          .map((shard) => this.client.zrevrange(this.keys.dead(shard), 0, limit - 1, "WITHSCORES")),
+      );
+      const rows: Array<{ jobId: string; atMs: number }> = [];
+      for (const flat of perShard)
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          rows.push({ jobId: flat[i] as string, atMs: Number(flat[i + 1]) });
+      return rows.sort((a, b) => b.atMs - a.atMs).slice(0, limit);
+    });
+  }
+
+  depth(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>> {
+    return guarded(async () => {
+      const pipeline = this.client.pipeline();
+      const cells: Array<string> = [];
+      for (const queue of queues)
+        for (const shard of this.keys.allShards())
+          for (const level of LEVELS_HIGH_FIRST) {
+            const stream = this.keys.work(shard, queue, level);
+            cells.push(queue);
+            pipeline.xlen(stream);
+            pipeline.xpending(stream, CONSUMER_GROUP);
+          }
+      const replies = (await pipeline.exec()) ?? [];
+      const totals = new Map(queues.map((q) => [q, { queue: q, waiting: 0, pending: 0 }]));
+      cells.forEach((queue, i) => {
+        const [lenError, length] = replies[2 * i] ?? [null, 0];
+        const [, pendingReply] = replies[2 * i + 1] ?? [null, null];
+        if (lenError) throw lenError;
+        const pending = Array.isArray(pendingReply) ? Number(pendingReply[0] ?? 0) : 0;
+        const total = totals.get(queue);
+        if (total === undefined) return;
+        total.pending += pending;
+        total.waiting += Number(length) - pending;
+      });
+      return [...totals.values()];
+    });
+  }
+
+  // ---- WorkerRegistry ---------------------------------------------------------------------
+
+  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
+    return guarded(async () => {
+      const key = this.keys.worker(info.id);
+      await this.client
+        .multi()
+        .hset(key, { info: JSON.stringify(info), ttlMs: String(ttlMs) })
+        .pexpire(key, ttlMs)
+        .zadd(this.keys.workers(), Date.parse(info.lastSeenAt) + ttlMs, info.id)
+        .exec();
+    });
+  }
+
+  remove(id: string): Promise<void> {
+    return guarded(async () => {
+      await this.client.multi().del(this.keys.worker(id)).zrem(this.keys.workers(), id).exec();
+    });
+  }
+
+  list(nowMs: number): Promise<ReadonlyArray<WorkerInfo>> {
+    return guarded(async () => {
+      // Scores are expiry times: anything below now has aged out.
+      await this.client.zremrangebyscore(this.keys.workers(), "-inf", nowMs);
+      const ids = await this.client.zrange(this.keys.workers(), "0", "-1");
+      if (ids.length === 0) return [];
+      const pipeline = this.client.pipeline();
+      for (const id of ids) pipeline.hget(this.keys.worker(id), "info");
+      const replies = (await pipeline.exec()) ?? [];
+      return replies.flatMap(([, info]) =>
+        typeof info === "string" ? [JSON.parse(info) as WorkerInfo] : [],
+      );
+    });
+  }
+}
+
+const fieldOf = (fields: ReadonlyArray<string>, name: string): string => {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as string;
+  throw new Error(`stream entry has no ${name} field`);
+};
+
+const decodeAppendReply = ([code, value]: [number, string]): AppendOutcome => {
+  switch (code) {
+    case 1:
+      return { _tag: "Appended", version: Number(value) };
+    case -1:
+      return { _tag: "VersionConflict", currentVersion: Number(value) };
+    case -2:
+      return { _tag: "StatusConflict", currentStatus: value };
+    case -3:
+      return { _tag: "Fenced", currentAttempt: Number(value) };
+    case -4:
+      return { _tag: "ChainBroken", currentLastHash: value };
+    case -5:
+      return { _tag: "IdempotentRepeat", jobId: value };
+    case -6:
+      return { _tag: "AlreadyExists" };
+    default:
+      throw new Error(`append.lua returned an unknown code ${code}`);
+  }
+};
+
+export type { Json };

@@ -1,0 +1,33 @@
+/**
+ * Loads the Lua scripts (one file per state change, each with its own header) into a client
+ * with `defineCommand`, once per connection; ioredis then calls them by SHA and reloads them
+ * after a Redis restart. The typed signatures below are the only way the rest of infra calls them.
+ */
+import { readFileSync } from "node:fs";
+import type { ChainableCommander, Redis } from "ioredis";
+
+const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
+
+const SCRIPTS = { docketAppend: lua("append"), docketClaim: lua("claim"), docketRenew: lua("renew") };
+
+type ScriptCall = (numKeys: number, ...keysAndArgs: Array<string | number>) => Promise<unknown>;
+
+export interface ScriptClient {
+  docketAppend: ScriptCall;
+  docketClaim: ScriptCall;
+  docketRenew: ScriptCall;
+}
+
+export interface ScriptPipeline {
+  docketAppend(numKeys: number, ...keysAndArgs: Array<string | number>): ChainableCommander;
+}
+
+const loaded = new WeakSet<Redis>();
+
+export const withScripts = (client: Redis): Redis & ScriptClient => {
+  if (!loaded.has(client)) {
+    for (const [name, source] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua: source });
+    loaded.add(client);
+  }
+  return client as Redis & ScriptClient;
+};

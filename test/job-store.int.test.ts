@@ -1,0 +1,204 @@
+import { Result } from "effect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Envelope, GENESIS_HASH, seal, statusOf, verifyChain } from "../src/domain/index.ts";
+import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/errors.ts";
+import type { AppendRequest } from "../src/engine/ports.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+
+let redis: TestRedis;
+const engines: Array<TestEngine> = [];
+const engine = async (shards = 1) => {
+  const e = await makeEngine(redis.url, { shards });
+  engines.push(e);
+  return e;
+};
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const e of engines) await e.close();
+  await redis.stop();
+});
+
+describe("submitting jobs to the Redis event store", () => {
+  it("a submitted job is queued, its first event chains from genesis, and it is in its work stream and shard log", async () => {
+    const { jobs, store, client } = await engine();
+    const { jobId, created, head } = await jobs.submit(
+      { type: "send-email", payload: { to: "a@b.c" } },
+      apiActor,
+    );
+    expect(created).toBe(true);
+    expect(head && statusOf(head.state)).toBe("queued");
+    const events = await store.readEvents(jobId);
+    expect(events.map((e) => [e.seq, e.type, e.prevHash])).toEqual([[1, "JobSubmitted", GENESIS_HASH]]);
+    expect(
+      Result.isSuccess(verifyChain(events, { anchor: { version: 1, lastHash: head?.lastHash ?? "" } })),
+    ).toBe(true);
+    expect(await client.xlen(store.keys.work(0, "default", "normal"))).toBe(1);
+    const log = await client.xrange(store.keys.log(0), "-", "+");
+    expect(log.map(([, fields]) => fields[1])).toEqual([jobId]);
+  });
+
+  it("job ids are UUIDv7 and sort by creation", async () => {
+    const { jobs } = await engine();
+    const ids: Array<string> = [];
+    for (let i = 0; i < 5; i++) ids.push((await jobs.submit({ type: "noop" }, apiActor)).jobId);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it("a bad spec is refused with a typed error naming the field, and nothing is written", async () => {
+    const { jobs, client, prefix } = await engine();
+    const cases: Array<[unknown, string]> = [
+      [{ payload: {} }, "type"],
+      [{ type: "x", maxAttempts: 0 }, "maxAttempts"],
+      [{ type: "x", priority: "urgent" }, "priority"],
+      [{ type: "x", backoff: { type: "exponential", delayMs: -1 } }, "backoff"],
+      [{ type: "x", queue: "has space" }, "queue"],
+      [{ type: "x", retries: 3 }, "retries"],
+      [{ type: "x", delayMs: 10, runAt: "2030-01-01T00:00:00.000Z" }, "runAt"],
+      [{ type: "x", payload: "y".repeat(600 * 1024) }, "payload"],
+      ["not an object", "(body)"],
+    ];
+    for (const [input, field] of cases) {
+      const error = await jobs.submit(input, apiActor).catch((e: unknown) => e);
+      expect(error, JSON.stringify(input).slice(0, 80)).toBeInstanceOf(InvalidJobSpec);
+      expect(
+        (error as InvalidJobSpec).field.startsWith(field),
+        `${(error as InvalidJobSpec).field} vs ${field}`,
+      ).toBe(true);
+    }
+    expect(await client.keys(`${prefix}:*`)).toEqual([]);
+  });
+
+  it("an idempotent submit returns the first job and appends nothing the second time", async () => {
+    const { jobs, store, client } = await engine();
+    const first = await jobs.submit(
+      { type: "charge", payload: { cents: 100 }, idempotencyKey: "order-7" },
+      apiActor,
+    );
+    const again = await jobs.submit(
+      { type: "charge", payload: { cents: 100 }, idempotencyKey: "order-7" },
+      apiActor,
+    );
+    expect(again).toMatchObject({ jobId: first.jobId, created: false });
+    expect((await store.readEvents(first.jobId)).length).toBe(1);
+    expect(await client.xlen(store.keys.log(0))).toBe(1);
+  });
+
+  it("idempotency keys hold across shards: the key's shard hosts the job", async () => {
+    const { jobs, store } = await engine(4);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        jobs.submit({ type: "charge", idempotencyKey: "order-sharded" }, apiActor),
+      ),
+    );
+    expect(new Set(results.map((r) => r.jobId)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect((await store.readEvents(results[0]?.jobId ?? "")).length).toBe(1);
+  });
+
+  it("a delayed job waits in the delayed set, not in a work stream", async () => {
+    const { jobs, store, client } = await engine();
+    const { jobId, head } = await jobs.submit({ type: "report", delayMs: 60_000 }, apiActor);
+    expect(head && statusOf(head.state)).toBe("pending");
+    const score = Number(await client.zscore(store.keys.delayed(0), jobId));
+    expect(score).toBeGreaterThan(Date.now() + 50_000);
+    expect(await client.xlen(store.keys.work(0, "default", "normal"))).toBe(0);
+  });
+
+  it("bulk submit pipelines many jobs and reports each bad item by index without blocking the rest", async () => {
+    const { jobs, store, client } = await engine();
+    const inputs = Array.from({ length: 300 }, (_, i) =>
+      i % 100 === 7 ? { type: "" } : { type: "bulk", payload: { i } },
+    );
+    const results = await jobs.submitMany(inputs, apiActor);
+    const failures = results.flatMap((r, i) => (r instanceof InvalidJobSpec ? [i] : []));
+    expect(failures).toEqual([7, 107, 207]);
+    expect(await client.xlen(store.keys.work(0, "default", "normal"))).toBe(297);
+    expect(await client.xlen(store.keys.log(0))).toBe(297);
+  });
+});
+
+describe("the atomic compare-and-append", () => {
+  const request = async (e: TestEngine) => {
+    const { jobId, head } = await e.jobs.submit({ type: "x" }, apiActor);
+    if (head === null) throw new Error("no head");
+    const event = { type: "JobCancelled", at: new Date().toISOString(), actor: apiActor, data: {} } as const;
+    const sealed = seal({ jobId, version: head.version, lastHash: head.lastHash }, [event]);
+    const base: AppendRequest = {
+      jobId,
+      expected: { version: 1, lastHash: head.lastHash, status: "queued" },
+      fencingAttempt: null,
+      envelopes: sealed.envelopes,
+      next: head.state,
+      nowMs: Date.now(),
+    };
+    return { base, head, sealed };
+  };
+
+  it("refuses a stale expected version, a wrong status and a broken chain, writing nothing", async () => {
+    const e = await engine();
+    const { base } = await request(e);
+    expect(await e.store.append({ ...base, expected: { ...base.expected, version: 0 } })).toEqual({
+      _tag: "AlreadyExists",
+    });
+    expect(await e.store.append({ ...base, expected: { ...base.expected, version: 2 } })).toEqual({
+      _tag: "VersionConflict",
+      currentVersion: 1,
+    });
+    expect(
+      (await e.store.append({ ...base, expected: { ...base.expected, status: "processing" } }))._tag,
+    ).toBe("StatusConflict");
+    const forged = { ...(base.envelopes[0] as Envelope), prevHash: "f".repeat(64) };
+    expect((await e.store.append({ ...base, envelopes: [forged] }))._tag).toBe("ChainBroken");
+    expect((await e.store.readEvents(base.jobId)).length).toBe(1);
+  });
+
+  it("refuses a worker event whose attempt is not the head's current attempt (fencing)", async () => {
+    const e = await engine();
+    const { base } = await request(e);
+    expect(await e.store.append({ ...base, fencingAttempt: 3 })).toEqual({
+      _tag: "Fenced",
+      currentAttempt: 0,
+    });
+    expect((await e.store.readEvents(base.jobId)).length).toBe(1);
+  });
+
+  it("of many concurrent cancels exactly one is appended; the others see it already done", async () => {
+    const e = await engine();
+    const { jobId } = await e.jobs.submit({ type: "x" }, apiActor);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => e.jobs.cancel(jobId, apiActor, "race")),
+    );
+    expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+    const events = await e.store.readEvents(jobId);
+    expect(events.map((ev) => ev.type)).toEqual(["JobSubmitted", "JobCancelled"]);
+    expect(await e.client.xlen(e.store.keys.work(0, "default", "normal"))).toBe(0);
+  });
+
+  it("a refused command is a typed CommandRefused with the machine's reason", async () => {
+    const e = await engine();
+    const { jobId } = await e.jobs.submit({ type: "x" }, apiActor);
+    const error = await e.jobs.retry(jobId, apiActor, "not dead").catch((x: unknown) => x);
+    expect(error).toBeInstanceOf(CommandRefused);
+    expect(error).toMatchObject({ code: "illegal_transition", status: "queued" });
+  });
+});
+
+describe("when Redis is down", () => {
+  it("submit fails fast with a typed unavailable error instead of hanging", async () => {
+    if (!redis.owned) return expect(redis.owned).toBe(false);
+    const e = await engine();
+    await e.jobs.submit({ type: "x" }, apiActor);
+    redis.kill();
+    const started = Date.now();
+    const error = await e.jobs.submit({ type: "x" }, apiActor).catch((x: unknown) => x);
+    expect(error).toBeInstanceOf(QueueUnavailable);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await redis.restart();
+  });
+});

@@ -1,0 +1,52 @@
+/** Wires the real engine to a real Redis for integration tests. */
+import type { Redis } from "ioredis";
+import type { Actor } from "../../src/domain/index.ts";
+import { JobService } from "../../src/engine/job-service.ts";
+import { type Clock, systemClock } from "../../src/engine/ports.ts";
+import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
+import { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
+import { uniquePrefix } from "./redis.ts";
+
+export const apiActor: Actor = { kind: "client", id: "test-client" };
+
+export interface TestEngine {
+  readonly prefix: string;
+  readonly client: Redis;
+  readonly store: RedisJobStore;
+  readonly jobs: JobService;
+  /** A store with its own connections, as a separate worker process would have. */
+  workerStore(): Promise<RedisJobStore>;
+  close(): Promise<void>;
+}
+
+export const makeEngine = async (
+  url: string,
+  options: { shards?: number; clock?: Clock } = {},
+): Promise<TestEngine> => {
+  const prefix = uniquePrefix();
+  const shards = options.shards ?? 1;
+  const clients: Array<Redis> = [];
+  const track = (client: Redis) => {
+    clients.push(client);
+    return client;
+  };
+  const client = await whenReady(track(connect({ url })));
+  const store = new RedisJobStore({ client, prefix, shards });
+  const jobs = new JobService({ store, queue: store, clock: options.clock ?? systemClock, shards });
+  return {
+    prefix,
+    client,
+    store,
+    jobs,
+    workerStore: async () =>
+      new RedisJobStore({
+        client: await whenReady(track(connect({ url }))),
+        blockingClient: await whenReady(track(connectBlocking({ url }))),
+        prefix,
+        shards,
+      }),
+    close: async () => {
+      for (const c of clients) c.disconnect();
+    },
+  };
+};

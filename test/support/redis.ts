@@ -1,0 +1,102 @@
+/**
+ * Real Redis for integration tests. Uses REDIS_URL when given; otherwise starts a private
+ * `redis-server` on a free port (so fault tests can kill and restart it), with its data in a
+ * temporary folder. Each test gets its own key prefix.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+
+export interface TestRedis {
+  readonly url: string;
+  /** False when REDIS_URL pointed at a server these tests do not own (fault tests skip it). */
+  readonly owned: boolean;
+  kill(): void;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(),
+      );
+    });
+  });
+
+const waitForPing = async (url: string, timeoutMs = 10_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      if ((await client.ping()) === "PONG") return;
+    } catch {
+      if (Date.now() > deadline)
+        throw new Error(`redis-server at ${url} did not answer within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
+};
+
+export const startRedis = async (options: { readonly appendOnly?: boolean } = {}): Promise<TestRedis> => {
+  const external = process.env.REDIS_URL;
+  if (external !== undefined && external !== "")
+    return { url: external, owned: false, kill: () => {}, restart: async () => {}, stop: async () => {} };
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "docket-redis-"));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--dir",
+        dir,
+        "--appendonly",
+        options.appendOnly ? "yes" : "no",
+      ],
+      { stdio: "ignore" },
+    );
+    child.on("error", (error) => {
+      throw new Error(`could not start redis-server (is it installed?): ${error.message}`);
+    });
+    await waitForPing(url);
+  };
+  await launch();
+  return {
+    url,
+    owned: true,
+    kill: () => child?.kill("SIGKILL"),
+    restart: async () => {
+      child?.kill("SIGKILL");
+      await new Promise((r) => setTimeout(r, 100));
+      await launch();
+    },
+    stop: async () => {
+      const exited = new Promise((r) => child?.once("exit", r));
+      child?.kill("SIGTERM");
+      await exited;
+    },
+  };
+};
+
+export const uniquePrefix = (): string => `test-${randomUUID().slice(0, 8)}`;
