@@ -1,0 +1,330 @@
+/**
+ * A worker: one consumer in the work streams' consumer group. It claims entries in batches
+ * (highest priority first), starts their attempts in one pipelined round trip, runs handlers up
+ * to its concurrency, and records each outcome through the JobWriter. Background loops
+ * (maintenance.ts) keep its leases alive, reclaim dead workers' entries, promote due jobs and
+ * heartbeat into the registry.
+ *
+ * Lifetime: `run()` resolves when the worker has stopped (stop(), burst drained, max-jobs
+ * reached). `stop()` stops taking work, lets in-flight jobs finish within the grace period,
+ * then aborts the rest and records their attempts as failed (`worker_shutdown`, retryable).
+ */
+import { hostname } from "node:os";
+import { type Actor, contextOf, type JobCommand, type Json, statusOf } from "../domain/index.ts";
+import { type AbortReason, type AttemptOutcome, runAttempt } from "./attempt.ts";
+import { QueueUnavailable } from "./errors.ts";
+import type { HandlerContext, Handlers } from "./handlers.ts";
+import { newJobId } from "./job-ids.ts";
+import { JobWriter } from "./job-writer.ts";
+import { Maintenance, type MaintenanceHost } from "./maintenance.ts";
+import type {
+  Claimed,
+  Clock,
+  EventStore,
+  StoredHead,
+  WorkEntry,
+  WorkerInfo,
+  WorkerRegistry,
+  WorkQueue,
+} from "./ports.ts";
+
+export interface WorkerOptions {
+  readonly name: string;
+  readonly queues: ReadonlyArray<string>;
+  readonly concurrency: number;
+  readonly handlers: Handlers;
+  readonly store: EventStore;
+  readonly queue: WorkQueue;
+  readonly registry: WorkerRegistry;
+  readonly clock: Clock;
+  /** An entry idle longer than this is presumed abandoned and reclaimed (default 30 s). */
+  readonly leaseMs?: number;
+  /** How long an idle worker blocks waiting for work per read (default 1 s). */
+  readonly blockMs?: number;
+  /** Drain what is runnable now, then exit. */
+  readonly burst?: boolean;
+  /** Exit after taking this many jobs. */
+  readonly maxJobs?: number;
+  /** How long stop() waits for in-flight jobs before aborting them (default 10 s). */
+  readonly shutdownGraceMs?: number;
+  readonly heartbeatMs?: number;
+  readonly schedulerIntervalMs?: number;
+  /** Source of the retry jitter draw; passed into the domain as data. */
+  readonly random?: () => number;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface InFlight {
+  readonly jobId: string;
+  readonly entry: WorkEntry;
+  readonly attempt: number;
+  readonly controller: AbortController;
+  head: StoredHead;
+  /** Serialises this job's writes (progress, log, outcome) on its chain. */
+  chain: Promise<unknown>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class Worker implements MaintenanceHost {
+  readonly id: string;
+  readonly actor: Actor;
+  readonly leaseMs: number;
+  readonly writer: JobWriter;
+  readonly inFlight = new Map<string, InFlight>();
+  private readonly maintenance: Maintenance;
+  private readonly startedAt: string;
+  private stopping = false;
+  private crashed = false;
+  private taken = 0;
+  private completed = 0;
+  private failed = 0;
+  private slotFreed: (() => void) | undefined;
+  private finished: Promise<void> | undefined;
+
+  constructor(readonly options: WorkerOptions) {
+    this.id = `${options.name}-${newJobId().slice(-12)}`;
+    this.actor = { kind: "worker", id: this.id };
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.writer = new JobWriter(options.store, options.clock);
+    this.startedAt = iso(options.clock.now());
+    this.maintenance = new Maintenance(this);
+  }
+
+  info(): WorkerInfo {
+    return {
+      id: this.id,
+      name: this.options.name,
+      host: hostname(),
+      pid: process.pid,
+      queues: this.options.queues,
+      concurrency: this.options.concurrency,
+      inFlight: this.inFlight.size,
+      completed: this.completed,
+      failed: this.failed,
+      startedAt: this.startedAt,
+      lastSeenAt: iso(this.options.clock.now()),
+    };
+  }
+
+  report(error: unknown): void {
+    this.options.onError?.(error);
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Run until stopped; resolves once every in-flight job is settled or handed back. */
+  run(): Promise<void> {
+    this.finished ??= this.loop();
+    return this.finished;
+  }
+
+  private async loop(): Promise<void> {
+    await this.options.queue.ensureGroups(this.options.queues);
+    this.maintenance.start();
+    try {
+      while (!this.stopping) {
+        const room = this.options.concurrency - this.inFlight.size;
+        const left =
+          this.options.maxJobs === undefined ? room : Math.min(room, this.options.maxJobs - this.taken);
+        if (this.options.maxJobs !== undefined && this.taken >= this.options.maxJobs) break;
+        if (left <= 0) {
+          await new Promise<void>((resolve) => (this.slotFreed = resolve));
+          continue;
+        }
+        try {
+          let claimed = await this.options.queue.claim(this.id, this.options.queues, left);
+          if (claimed.length === 0) {
+            if (this.options.burst) {
+              await this.maintenance.promoteDue();
+              claimed = await this.options.queue.claim(this.id, this.options.queues, left);
+              if (claimed.length === 0 && this.inFlight.size === 0) break;
+              if (claimed.length === 0) {
+                await new Promise<void>((resolve) => (this.slotFreed = resolve));
+                continue;
+              }
+            } else {
+              claimed = await this.options.queue.waitForWork(
+                this.id,
+                this.options.queues,
+                this.options.blockMs ?? 1_000,
+              );
+            }
+          }
+          await this.start(claimed);
+        } catch (error) {
+          this.report(error);
+          // Redis is down or flapping: back off, the connection reconnects by itself.
+          if (!this.stopping)
+            await new Promise((r) => setTimeout(r, error instanceof QueueUnavailable ? 500 : 100));
+        }
+      }
+    } finally {
+      await this.drain();
+      await this.maintenance.stop();
+      if (!this.crashed) await this.options.registry.remove(this.id).catch((e: unknown) => this.report(e));
+    }
+  }
+
+  /** Start attempts for claimed entries in one pipelined round trip, then run them. */
+  async start(claimed: ReadonlyArray<Claimed>): Promise<void> {
+    const runnable: Array<Claimed & { head: StoredHead }> = [];
+    for (const c of claimed) {
+      if (c.head !== null && statusOf(c.head.state) === "queued")
+        runnable.push(c as Claimed & { head: StoredHead });
+      else await this.options.queue.discard(c);
+    }
+    if (runnable.length === 0) return;
+    const at = iso(this.options.clock.now());
+    const results = await this.writer.writeMany(
+      runnable.map((c) => ({
+        intent: {
+          jobId: c.jobId,
+          command: (head: StoredHead) => ({
+            type: "StartAttempt" as const,
+            at,
+            actor: this.actor,
+            attempt: contextOf(head.state).attempt + 1,
+          }),
+        },
+        known: c.head,
+      })),
+    );
+    runnable.forEach((c, i) => {
+      const result = results[i];
+      if (result !== undefined && "_tag" in result && result._tag === "Written") {
+        this.taken += 1;
+        this.launch(c, result.head);
+      } else {
+        // Cancelled or otherwise moved on between delivery and start: the entry is not needed.
+        void this.options.queue.discard(c).catch((e: unknown) => this.report(e));
+      }
+    });
+  }
+
+  private launch(entry: WorkEntry & { jobId: string }, head: StoredHead): void {
+    const context = contextOf(head.state);
+    const job: InFlight = {
+      jobId: entry.jobId,
+      entry: { stream: entry.stream, entryId: entry.entryId },
+      attempt: context.attempt,
+      controller: new AbortController(),
+      head,
+      chain: Promise.resolve(),
+    };
+    this.inFlight.set(job.jobId, job);
+    const ctx: HandlerContext = {
+      jobId: job.jobId,
+      attempt: job.attempt,
+      jobType: context.jobType,
+      signal: job.controller.signal,
+      progress: (current, total, message) =>
+        this.record(job, (at) => ({
+          type: "ReportProgress",
+          at,
+          actor: this.actor,
+          attempt: job.attempt,
+          progress: message === undefined ? { current, total } : { current, total, message },
+        })),
+      log: (line) =>
+        this.record(job, (at) => ({ type: "RecordLog", at, actor: this.actor, attempt: job.attempt, line })),
+    };
+    void runAttempt(
+      this.options.handlers[context.jobType],
+      head.payload,
+      ctx,
+      job.controller,
+      context.timeoutMs,
+    )
+      .then((outcome) => this.finish(job, outcome))
+      .catch((error: unknown) => this.report(error))
+      .finally(() => {
+        this.inFlight.delete(job.jobId);
+        this.slotFreed?.();
+        this.slotFreed = undefined;
+      });
+  }
+
+  /** Append one command on the job's own chain of writes; a refusal is reported, not thrown. */
+  private record(job: InFlight, build: (at: string) => JobCommand): Promise<void> {
+    const next = job.chain.then(async () => {
+      if (this.crashed) return;
+      const at = iso(this.options.clock.now());
+      const result = await this.writer.write({ jobId: job.jobId, command: () => build(at) }, job.head);
+      if (result._tag !== "Repeat") job.head = result.head;
+    });
+    job.chain = next.catch(() => {});
+    return next.catch((error: unknown) => this.report(error));
+  }
+
+  private async finish(job: InFlight, outcome: AttemptOutcome): Promise<void> {
+    if (outcome._tag === "Abandoned" || this.crashed) return;
+    if (outcome._tag === "Succeeded") {
+      this.completed += 1;
+      await this.record(job, (at) => ({
+        type: "CompleteAttempt",
+        at,
+        actor: this.actor,
+        attempt: job.attempt,
+        result: outcome.result as Json,
+      }));
+    } else {
+      this.failed += 1;
+      await this.record(job, (at) => ({
+        type: "FailAttempt",
+        at,
+        actor: this.actor,
+        attempt: job.attempt,
+        error: outcome.error,
+        random: (this.options.random ?? Math.random)(),
+      }));
+    }
+  }
+
+  /** Stop taking work; wait up to the grace period, then hand back what is still running. */
+  async stop(graceMs = this.options.shutdownGraceMs ?? 10_000): Promise<void> {
+    this.stopping = true;
+    this.slotFreed?.();
+    this.drainGraceMs = graceMs;
+    await this.run();
+  }
+
+  private drainGraceMs = 10_000;
+
+  private async drain(): Promise<void> {
+    const deadline = this.options.clock.now() + this.drainGraceMs;
+    while (this.inFlight.size > 0 && this.options.clock.now() < deadline && !this.crashed)
+      await new Promise((r) => setTimeout(r, 20));
+    const leftovers = [...this.inFlight.values()];
+    for (const job of leftovers)
+      job.controller.abort((this.crashed ? "crash" : "shutdown") satisfies AbortReason);
+    if (this.crashed) return;
+    await Promise.all(
+      leftovers.map((job) =>
+        this.record(job, (at) => ({
+          type: "FailAttempt",
+          at,
+          actor: this.actor,
+          attempt: job.attempt,
+          error: { code: "worker_shutdown", message: `worker ${this.id} shut down`, retryable: true },
+          random: 0,
+        })),
+      ),
+    );
+    await Promise.all(leftovers.map((job) => job.chain));
+  }
+
+  /**
+   * The in-process equivalent of SIGKILL, for fault tests: stop every loop at once and record
+   * nothing more. In-flight entries stay pending in the group until another worker reclaims them.
+   */
+  async crash(): Promise<void> {
+    this.crashed = true;
+    this.stopping = true;
+    this.drainGraceMs = 0;
+    this.slotFreed?.();
+    await this.run();
+  }
+}
