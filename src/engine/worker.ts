@@ -250,10 +250,23 @@ export class Worker implements MaintenanceHost {
   /** Append one command on the job's own chain of writes; a refusal is reported, not thrown. */
   private record(job: InFlight, build: (at: string) => JobCommand): Promise<void> {
     const next = job.chain.then(async () => {
-      if (this.crashed) return;
       const at = iso(this.options.clock.now());
-      const result = await this.writer.write({ jobId: job.jobId, command: () => build(at) }, job.head);
-      if (result._tag !== "Repeat") job.head = result.head;
+      // While Redis is unreachable, keep trying within the lease: the job stays in flight (its
+      // lease is renewed once Redis is back), so an outage neither loses nor repeats the outcome.
+      // A write that did land before the connection broke is recognised on retry (no events).
+      const giveUpAt = this.options.clock.now() + this.leaseMs;
+      for (;;) {
+        if (this.crashed) return;
+        try {
+          const result = await this.writer.write({ jobId: job.jobId, command: () => build(at) }, job.head);
+          if (result._tag !== "Repeat") job.head = result.head;
+          return;
+        } catch (error) {
+          if (!(error instanceof QueueUnavailable) || this.options.clock.now() > giveUpAt) throw error;
+          this.report(error);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     });
     job.chain = next.catch(() => {});
     return next.catch((error: unknown) => this.report(error));

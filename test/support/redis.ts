@@ -73,6 +73,8 @@ export const startRedis = async (options: { readonly appendOnly?: boolean } = {}
         dir,
         "--appendonly",
         options.appendOnly ? "yes" : "no",
+        "--appendfsync",
+        "always",
       ],
       { stdio: "ignore" },
     );

@@ -1,0 +1,78 @@
+import { Result } from "effect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { statusOf, verifyChain } from "../src/domain/index.ts";
+import { QueueUnavailable } from "../src/engine/errors.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+let engine: TestEngine;
+
+beforeAll(async () => {
+  redis = await startRedis({ appendOnly: true });
+  engine = await makeEngine(redis.url);
+});
+afterAll(async () => {
+  await engine.close();
+  await redis.stop();
+});
+
+describe("a Redis restart (AOF on)", () => {
+  it("refuses submits fast while Redis is down, and workers resume afterwards losing and repeating nothing", async () => {
+    if (!redis.owned) return expect(redis.owned).toBe(false);
+    const { worker, done } = await startWorker(
+      engine,
+      { work: () => new Promise((r) => setTimeout(() => r("ok"), 10)) },
+      { concurrency: 5, leaseMs: 5_000 },
+    );
+    const before = await engine.jobs.submitMany(
+      Array.from({ length: 60 }, (_, i) => ({ type: "work", payload: i })),
+      apiActor,
+    );
+    const ids = before.map((r) => ("jobId" in r ? r.jobId : ""));
+    await waitFor(async () => {
+      const heads = await engine.store.loadHeads(ids);
+      return heads.filter((h) => h !== null && statusOf(h.state) === "completed").length >= 10;
+    }, "some jobs to complete before the outage");
+
+    redis.kill();
+    const outage = await engine.jobs.submit({ type: "work" }, apiActor).catch((x: unknown) => x);
+    expect(outage).toBeInstanceOf(QueueUnavailable);
+    await new Promise((r) => setTimeout(r, 500));
+    await redis.restart();
+
+    const after = await waitFor(
+      () =>
+        engine.jobs
+          .submitMany(
+            Array.from({ length: 20 }, (_, i) => ({ type: "work", payload: 100 + i })),
+            apiActor,
+          )
+          .catch(() => undefined),
+      "Redis to accept submits again",
+    );
+    for (const r of after) if ("jobId" in r) ids.push(r.jobId);
+    expect(ids.filter((id) => id !== "")).toHaveLength(80);
+
+    await waitFor(
+      async () => {
+        const heads = await engine.store.loadHeads(ids);
+        return heads.every((h) => h !== null && statusOf(h.state) === "completed");
+      },
+      "every job to complete after the restart",
+      30_000,
+    );
+    for (const id of ids) {
+      const events = await engine.store.readEvents(id);
+      expect(
+        events.filter((e) => e.type === "JobCompleted"),
+        id,
+      ).toHaveLength(1);
+      expect(Result.isSuccess(verifyChain(events)), id).toBe(true);
+    }
+    await worker.stop(1_000);
+    await done;
+  });
+});

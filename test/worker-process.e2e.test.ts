@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { statusOf } from "../src/domain/index.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+let engine: TestEngine;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  engine = await makeEngine(redis.url);
+});
+afterAll(async () => {
+  await engine.close();
+  await redis.stop();
+});
+
+const spawnWorker = (
+  env: Record<string, string>,
+): { child: ChildProcess; exited: Promise<number | null> } => {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/worker-process.ts"], {
+    cwd: new URL("..", import.meta.url).pathname,
+    env: {
+      ...process.env,
+      REDIS_URL: redis.url,
+      DOCKET_PREFIX: engine.prefix,
+      DOCKET_HANDLERS: "test/fixtures/process-handlers.ts",
+      DOCKET_LEASE_MS: "500",
+      ...env,
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited };
+};
+
+const statusOfJob = async (jobId: string) => statusOf((await engine.jobs.get(jobId)).state);
+
+describe("the worker process", () => {
+  it("on SIGTERM stops taking work, finishes its in-flight job and exits 0", async () => {
+    const { child, exited } = spawnWorker({ DOCKET_WORKER_NAME: "graceful" });
+    const { jobId } = await engine.jobs.submit({ type: "slow" }, apiActor);
+    await waitFor(async () => (await statusOfJob(jobId)) === "processing", "the job to start", 20_000);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(await statusOfJob(jobId)).toBe("completed");
+    const later = await engine.jobs.submit({ type: "slow" }, apiActor);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await statusOfJob(later.jobId)).toBe("queued");
+    await engine.jobs.cancel(later.jobId, apiActor, "test cleanup");
+  });
+
+  it("killed with SIGKILL, leaves its entry pending; a live worker reclaims it and records lease_expired", async () => {
+    const { child, exited } = spawnWorker({ DOCKET_WORKER_NAME: "doomed" });
+    const { jobId } = await engine.jobs.submit(
+      { type: "hang", backoff: { type: "fixed", delayMs: 10 } },
+      apiActor,
+    );
+    await waitFor(async () => (await statusOfJob(jobId)) === "processing", "the job to start", 20_000);
+    child.kill("SIGKILL");
+    await exited;
+    const { worker } = await startWorker(
+      engine,
+      { hang: () => "recovered" },
+      { leaseMs: 500, name: "rescuer" },
+    );
+    await waitFor(async () => (await statusOfJob(jobId)) === "completed", "the rescuer to finish the job");
+    const failure = (await engine.store.readEvents(jobId)).find((e) => e.type === "AttemptFailed");
+    expect(failure?.data).toMatchObject({ attempt: 1, error: { code: "lease_expired" } });
+    await worker.stop(100);
+  });
+
+  it("refuses a bad configuration with a clear message and exit code 2", async () => {
+    const { child, exited } = spawnWorker({ DOCKET_CONCURRENCY: "many" });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await exited).toBe(2);
+    expect(stderr).toContain("DOCKET_CONCURRENCY");
+  });
+});
