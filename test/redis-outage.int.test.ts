@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusOf, verifyChain } from "../src/domain/index.ts";
 import { QueueUnavailable } from "../src/engine/errors.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -72,6 +73,7 @@ describe("a Redis restart (AOF on)", () => {
       ).toHaveLength(1);
       expect(Result.isSuccess(verifyChain(events)), id).toBe(true);
     }
+    expect(await checkInvariants(engine, ids, { drained: true })).toEqual([]);
     await worker.stop(1_000);
     await done;
   });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusOf } from "../src/domain/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -71,6 +72,45 @@ describe("the worker process", () => {
     const failure = (await engine.store.readEvents(jobId)).find((e) => e.type === "AttemptFailed");
     expect(failure?.data).toMatchObject({ attempt: 1, error: { code: "lease_expired" } });
     await worker.stop(100);
+  });
+
+  it("killed with SIGKILL in the middle of many jobs, every job still ends exactly once, reclaimed attempts visible", async () => {
+    const { child, exited } = spawnWorker({ DOCKET_WORKER_NAME: "busy", DOCKET_CONCURRENCY: "10" });
+    const submitted = await engine.jobs.submitMany(
+      Array.from({ length: 150 }, (_, i) => ({
+        type: "steady",
+        payload: i,
+        backoff: { type: "fixed", delayMs: 10 },
+      })),
+      apiActor,
+    );
+    const ids = submitted.map((r) => ("jobId" in r ? r.jobId : "missing"));
+    const completedCount = async () =>
+      (await engine.store.loadHeads(ids)).filter((h) => h !== null && statusOf(h.state) === "completed")
+        .length;
+    await waitFor(async () => (await completedCount()) >= 20, "the process to complete some jobs", 20_000);
+    child.kill("SIGKILL");
+    await exited;
+    // 150 jobs of 150 ms at concurrency 10 take over 2 s: the kill lands with work in flight.
+    expect(await completedCount()).toBeLessThan(150);
+    const { worker } = await startWorker(
+      engine,
+      { steady: () => "rescued" },
+      { leaseMs: 500, name: "finisher", concurrency: 10 },
+    );
+    await waitFor(async () => (await completedCount()) === 150, "every job to complete", 30_000);
+    await worker.stop(100);
+    expect(await checkInvariants(engine, ids, { drained: true })).toEqual([]);
+    const reclaimed = await Promise.all(
+      ids.map(async (id) =>
+        (await engine.store.readEvents(id)).some(
+          (e) =>
+            e.type === "AttemptFailed" &&
+            (e.data as { error: { code: string } }).error.code === "lease_expired",
+        ),
+      ),
+    );
+    expect(reclaimed.filter(Boolean).length).toBeGreaterThan(0);
   });
 
   it("refuses a bad configuration with a clear message and exit code 2", async () => {

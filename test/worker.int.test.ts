@@ -7,6 +7,7 @@ import { JobWriter } from "../src/engine/job-writer.ts";
 import { systemClock } from "../src/engine/ports.ts";
 import type { Worker } from "../src/engine/worker.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -137,6 +138,9 @@ describe("workers", () => {
       attempt: 1,
       lastError: { code: "no_handler", retryable: false },
     });
+    expect(
+      await checkInvariants(e, [spent.jobId, permanent.jobId, plain.jobId, orphan.jobId], { drained: true }),
+    ).toEqual([]);
     const dead = (await e.jobs.deadLetters()).map((h) => h.jobId).sort();
     expect(dead).toEqual([spent.jobId, permanent.jobId, plain.jobId, orphan.jobId].sort());
   });
@@ -254,6 +258,7 @@ describe("crash recovery", () => {
     expect(lost?.data).toMatchObject({ attempt: 1, error: { code: "lease_expired", retryable: true } });
     expect(lost?.actor.id.startsWith("b-")).toBe(true);
     expect(events.filter((ev) => ev.type === "JobCompleted")).toHaveLength(1);
+    expect(await checkInvariants(e, [jobId], { drained: true })).toEqual([]);
   });
 
   it("a job that kills its worker every time ends in dead_letter, not in a loop", async () => {
@@ -283,6 +288,7 @@ describe("crash recovery", () => {
       "lease_expired",
       "lease_expired",
     ]);
+    expect(await checkInvariants(e, [jobId], { drained: true })).toEqual([]);
   });
 
   it("a stale worker's completion is refused by the store after its lease was taken over", async () => {
@@ -330,6 +336,10 @@ describe("crash recovery", () => {
       .catch((x: unknown) => x);
     expect(late).toBeInstanceOf(CommandRefused);
     expect(await typesOf(e, jobId)).not.toContain("JobCompleted");
+    // Only the live attempt's outcome is in the history: attempt 1 ended by the reclaimer.
+    const failures = (await e.store.readEvents(jobId)).filter((ev) => ev.type === "AttemptFailed");
+    expect(failures.map((f) => f.actor.id)).toEqual(["reclaimer"]);
+    expect(await checkInvariants(e, [jobId])).toEqual([]);
   });
 });
 
