@@ -291,6 +291,22 @@ describe("crash recovery", () => {
     expect(await checkInvariants(e, [jobId], { drained: true })).toEqual([]);
   });
 
+  it("a handler running far past the lease keeps it alive: a second worker does not reclaim it", async () => {
+    const e = await engine();
+    await worker(
+      e,
+      { long: () => new Promise((r) => setTimeout(() => r("done"), 1_500)) },
+      { leaseMs: 300, name: "holder" },
+    );
+    const { jobId } = await e.jobs.submit({ type: "long" }, apiActor);
+    await untilStatus(e, jobId, "processing");
+    await worker(e, { long: () => "stolen" }, { leaseMs: 300, name: "watcher" });
+    await untilStatus(e, jobId, "completed");
+    const events = await e.store.readEvents(jobId);
+    expect(events.map((ev) => ev.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
+    expect(contextOf((await e.jobs.get(jobId)).state).result).toBe("done");
+  });
+
   it("a stale worker's completion is refused by the store after its lease was taken over", async () => {
     const e = await engine();
     const { jobId } = await e.jobs.submit(
