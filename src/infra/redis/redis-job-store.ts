@@ -75,10 +75,13 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     });
   }
 
-  async append(request: AppendRequest): Promise<AppendOutcome> {
-    const [outcome] = await this.appendMany([request]);
-    if (outcome === undefined) throw new Error("append produced no outcome");
-    return outcome;
+  /** A direct script call, so concurrent appends are merged by ioredis's auto-pipelining. */
+  append(request: AppendRequest): Promise<AppendOutcome> {
+    return guarded(async () =>
+      decodeAppendReply(
+        (await this.client.docketAppend(7, ...this.appendArguments(request))) as [number, string],
+      ),
+    );
   }
 
   appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>> {
