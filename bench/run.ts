@@ -1,0 +1,560 @@
+/**
+ * Docket vs BullMQ on the same Redis (`npm run bench`; what each row means: bench/README.md).
+ *
+ * Starts a private redis-server (or uses REDIS_URL), runs every scenario for Docket and then
+ * for BullMQ on a fresh key prefix (FLUSHALL in between when the server is ours), prints one
+ * table and writes it to bench/RESULTS.md. Workers run in their own processes
+ * (docket-worker.ts, bullmq-worker.ts); submitting and measuring happen here.
+ *
+ * BENCH_JOBS overrides the 20,000 jobs per scenario (for a quick smoke run).
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, platform, release } from "node:os";
+import { Queue } from "bullmq";
+import { type Envelope, statusOf } from "../src/domain/index.ts";
+import { JobService } from "../src/engine/job-service.ts";
+import { systemClock } from "../src/engine/ports.ts";
+import { connect, whenReady } from "../src/infra/redis/connection.ts";
+import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import { startRedis } from "../test/support/redis.ts";
+import {
+  BULLMQ_QUEUE,
+  chunksOf,
+  cpuMsSince,
+  type Done,
+  percentile,
+  sleep,
+  spawnWorker,
+  type WorkerConfig,
+  type WorkerProcess,
+} from "./shared.ts";
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+const CHUNK = 1_000;
+const DRAIN_CONCURRENCIES = [1, 10, 50] as const;
+const E2E_CONCURRENCY = 50;
+const PACED_RATE = 2_000;
+const WARMUP_JOBS = Math.min(2_000, JOBS);
+
+const actor = { kind: "client", id: "bench" } as const;
+const docketSpec = (i: number) => ({ type: "noop", payload: { i } });
+const bullJob = (i: number) => ({ name: "noop", data: { i } });
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const rate = (jobs: number, ms: number) => (jobs / ms) * 1000;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const timed = async (work: () => Promise<unknown>): Promise<number> => {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+};
+
+// ---- Redis ----------------------------------------------------------------------------------
+
+const redis = await startRedis();
+const admin = await whenReady(connect({ url: redis.url, commandTimeoutMs: 120_000 }));
+const usedPrefixes: Array<string> = [];
+const children = new Set<WorkerProcess>();
+// Even if the run dies on an unhandled error, leave no worker process or redis-server behind.
+process.on("exit", () => {
+  for (const child of children) child.kill();
+  redis.kill();
+});
+
+const freshPrefix = (system: "docket" | "bull", scenario: string) => {
+  const prefix = `bench-${system}-${scenario}-${randomUUID().slice(0, 8)}`;
+  usedPrefixes.push(prefix);
+  return prefix;
+};
+
+/** Empty Redis between scenarios: FLUSHALL on our own server, our prefixes' keys otherwise. */
+const reset = async (): Promise<void> => {
+  if (redis.owned) {
+    await admin.flushall();
+    return;
+  }
+  for (const prefix of usedPrefixes.splice(0)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await admin.unlink(...keys);
+    } while (cursor !== "0");
+  }
+};
+
+/** CPU time redis-server has used so far (user + system, ms; all its threads). */
+const redisCpuMs = async (): Promise<number> => {
+  const info = await admin.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1000;
+};
+
+interface Measured {
+  readonly ms: number;
+  /** CPU used by this (the submitting) process. */
+  readonly clientCpuMs: number;
+  readonly redisCpuMs: number;
+}
+
+const measured = async (work: () => Promise<unknown>): Promise<Measured> => {
+  const redisBefore = await redisCpuMs();
+  const cpu = process.cpuUsage();
+  const ms = await timed(work);
+  const clientCpuMs = cpuMsSince(cpu);
+  return { ms, clientCpuMs, redisCpuMs: (await redisCpuMs()) - redisBefore };
+};
+
+const worker = (script: "docket-worker.ts" | "bullmq-worker.ts", config: WorkerConfig): WorkerProcess => {
+  const child = spawnWorker(script, config);
+  children.add(child);
+  void child.done.finally(() => children.delete(child)).catch(() => {});
+  return child;
+};
+
+const checkWorker = (who: string, done: Done) => {
+  if (done.completed < JOBS || done.failed > 0)
+    throw new Error(
+      `${who}: ${done.completed} completed, ${done.failed} failed (expected ${JOBS} completed)`,
+    );
+  if (done.errors > 0) log(`  ${who}: the worker reported ${done.errors} errors (see above)`);
+};
+
+// ---- Docket ---------------------------------------------------------------------------------
+
+interface DocketEnv {
+  readonly prefix: string;
+  readonly store: RedisJobStore;
+  readonly jobs: JobService;
+  close(): void;
+}
+
+const docketEnv = async (scenario: string): Promise<DocketEnv> => {
+  const prefix = freshPrefix("docket", scenario);
+  const client = await whenReady(connect({ url: redis.url }));
+  const store = new RedisJobStore({ client, prefix, shards: 1 });
+  const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+  return { prefix, store, jobs, close: () => client.disconnect() };
+};
+
+const docketSubmitOne = async (env: DocketEnv, i: number): Promise<string> =>
+  (await env.jobs.submit(docketSpec(i), actor)).jobId;
+
+const docketSubmitBulk = async (env: DocketEnv, from: number, count: number): Promise<Array<string>> => {
+  const results = await env.jobs.submitMany(
+    range(count).map((i) => docketSpec(from + i)),
+    actor,
+  );
+  return results.map((r) => {
+    if (!("created" in r)) throw new Error(`Docket submitMany refused a job: ${String(r)}`);
+    return r.jobId;
+  });
+};
+
+const docketSubmitAllBulk = async (env: DocketEnv): Promise<Array<string>> => {
+  const ids: Array<string> = [];
+  for (let from = 0; from < JOBS; from += CHUNK)
+    ids.push(...(await docketSubmitBulk(env, from, Math.min(CHUNK, JOBS - from))));
+  return ids;
+};
+
+const docketCompletedCount = async (env: DocketEnv, ids: ReadonlyArray<string>): Promise<number> => {
+  let completed = 0;
+  for (const chunk of chunksOf(ids, CHUNK))
+    for (const head of await env.store.loadHeads(chunk))
+      if (head !== null && statusOf(head.state) === "completed") completed += 1;
+  return completed;
+};
+
+/** Submit and completion times (epoch ms) from each job's JobSubmitted and JobCompleted events. */
+const docketTimes = async (env: DocketEnv, ids: ReadonlyArray<string>): Promise<Array<[number, number]>> => {
+  const times: Array<[number, number]> = [];
+  const at = (events: ReadonlyArray<Envelope>, type: Envelope["type"]) => {
+    const event = events.find((e) => e.type === type);
+    if (event === undefined) throw new Error(`a Docket job has no ${type} event`);
+    return Date.parse(event.at);
+  };
+  for (const chunk of chunksOf(ids, CHUNK)) {
+    const histories = await Promise.all(chunk.map((id) => env.store.readEvents(id)));
+    for (const events of histories) times.push([at(events, "JobSubmitted"), at(events, "JobCompleted")]);
+  }
+  return times;
+};
+
+// ---- BullMQ ---------------------------------------------------------------------------------
+
+interface BullEnv {
+  readonly prefix: string;
+  readonly queue: Queue;
+  close(): Promise<void>;
+}
+
+const bullEnv = async (scenario: string): Promise<BullEnv> => {
+  const prefix = freshPrefix("bull", scenario);
+  const queue = new Queue(BULLMQ_QUEUE, {
+    connection: { url: redis.url },
+    prefix,
+    defaultJobOptions: { removeOnComplete: false },
+  });
+  await queue.waitUntilReady();
+  return { prefix, queue, close: () => queue.close() };
+};
+
+const bullSubmitAllBulk = async (env: BullEnv): Promise<void> => {
+  for (let from = 0; from < JOBS; from += CHUNK)
+    await env.queue.addBulk(range(Math.min(CHUNK, JOBS - from)).map((i) => bullJob(from + i)));
+};
+
+const bullCompletedCount = async (env: BullEnv): Promise<number> =>
+  (await env.queue.getJobCounts("completed"))["completed"] ?? 0;
+
+/** Submit and completion times (epoch ms): each completed job's `timestamp` and `finishedOn`. */
+const bullTimes = async (env: BullEnv): Promise<Array<[number, number]>> => {
+  const times: Array<[number, number]> = [];
+  for (let start = 0; ; start += CHUNK) {
+    const jobs = await env.queue.getJobs(["completed"], start, start + CHUNK - 1, true);
+    for (const job of jobs) {
+      if (job.finishedOn === undefined) throw new Error(`BullMQ job ${job.id} has no finishedOn`);
+      times.push([job.timestamp, job.finishedOn]);
+    }
+    if (jobs.length < CHUNK) return times;
+  }
+};
+
+// ---- Scenarios ------------------------------------------------------------------------------
+
+interface EndToEnd {
+  readonly throughput: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  /** How fast the jobs were actually submitted. */
+  readonly submitRate: number;
+}
+
+const endToEnd = (times: ReadonlyArray<[number, number]>, submitMs: number): EndToEnd => {
+  if (times.length !== JOBS) throw new Error(`expected ${JOBS} completed jobs, found ${times.length}`);
+  const latencies = times.map(([s, c]) => c - s).sort((a, b) => a - b);
+  const first = Math.min(...times.map(([s]) => s));
+  const last = Math.max(...times.map(([, c]) => c));
+  return {
+    throughput: rate(JOBS, last - first),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    submitRate: rate(JOBS, submitMs),
+  };
+};
+
+/**
+ * Start `submitOne(i)` for i = 0..JOBS-1 on a steady schedule of `perSecond`, without waiting
+ * for one to finish before starting the next. If the submitter falls behind (its own CPU), it
+ * starts at most PACE_BURST per tick and keeps at most PACE_IN_FLIGHT open, so it never stalls
+ * its own event loop for long; the achieved rate is reported next to the figures.
+ */
+const PACE_BURST = 50;
+const PACE_IN_FLIGHT = 1_000;
+const paced = async (perSecond: number, submitOne: (i: number) => Promise<unknown>): Promise<number> =>
+  timed(async () => {
+    const started = performance.now();
+    const all: Array<Promise<unknown>> = [];
+    const failures: Array<unknown> = [];
+    let open = 0;
+    let next = 0;
+    while (next < JOBS) {
+      const due = Math.min(JOBS, Math.floor(((performance.now() - started) * perSecond) / 1000) + 1);
+      for (let burst = 0; next < due && burst < PACE_BURST && open < PACE_IN_FLIGHT; burst++) {
+        open += 1;
+        all.push(
+          submitOne(next++)
+            .catch((error: unknown) => failures.push(error))
+            .finally(() => (open -= 1)),
+        );
+      }
+      await sleep(1);
+    }
+    await Promise.all(all);
+    if (failures.length > 0)
+      throw new Error(`${failures.length} paced submits failed; the first: ${String(failures[0])}`);
+  });
+
+const warmUp = async () => {
+  const d = await docketEnv("warmup");
+  for (let i = 0; i < WARMUP_JOBS / 2; i++) await docketSubmitOne(d, i);
+  await docketSubmitBulk(d, 0, WARMUP_JOBS / 2);
+  d.close();
+  const b = await bullEnv("warmup");
+  for (let i = 0; i < WARMUP_JOBS / 2; i++) await b.queue.add("noop", { i });
+  await b.queue.addBulk(range(WARMUP_JOBS / 2).map(bullJob));
+  await b.close();
+  await reset();
+};
+
+const submitSequential = async () => {
+  const d = await docketEnv("seq");
+  const docket = await measured(async () => {
+    for (let i = 0; i < JOBS; i++) await docketSubmitOne(d, i);
+  });
+  d.close();
+  await reset();
+  const b = await bullEnv("seq");
+  const bull = await measured(async () => {
+    for (let i = 0; i < JOBS; i++) await b.queue.add("noop", { i });
+  });
+  await b.close();
+  await reset();
+  return { docket, bullmq: bull };
+};
+
+const submitBulk = async () => {
+  const d = await docketEnv("bulk");
+  const docket = await measured(() => docketSubmitAllBulk(d));
+  d.close();
+  await reset();
+  const b = await bullEnv("bulk");
+  const bull = await measured(() => bullSubmitAllBulk(b));
+  await b.close();
+  await reset();
+  return { docket, bullmq: bull };
+};
+
+const drain = async (concurrency: number) => {
+  const d = await docketEnv(`drain${concurrency}`);
+  const ids = await docketSubmitAllBulk(d);
+  const docketRedisBefore = await redisCpuMs();
+  const docket = await worker("docket-worker.ts", {
+    url: redis.url,
+    prefix: d.prefix,
+    concurrency,
+    target: JOBS,
+    burst: true,
+  }).done;
+  const docketRedisCpuMs = (await redisCpuMs()) - docketRedisBefore;
+  checkWorker("Docket", docket);
+  const docketCompleted = await docketCompletedCount(d, ids);
+  if (docketCompleted !== JOBS) throw new Error(`Docket: ${docketCompleted} of ${JOBS} jobs completed`);
+  d.close();
+  await reset();
+
+  const b = await bullEnv(`drain${concurrency}`);
+  await bullSubmitAllBulk(b);
+  const bullRedisBefore = await redisCpuMs();
+  const bull = await worker("bullmq-worker.ts", {
+    url: redis.url,
+    prefix: b.prefix,
+    concurrency,
+    target: JOBS,
+    burst: false,
+  }).done;
+  const bullRedisCpuMs = (await redisCpuMs()) - bullRedisBefore;
+  checkWorker("BullMQ", bull);
+  const bullCompleted = await bullCompletedCount(b);
+  if (bullCompleted !== JOBS) throw new Error(`BullMQ: ${bullCompleted} of ${JOBS} jobs completed`);
+  await b.close();
+  await reset();
+  return {
+    docket: { ms: docket.elapsedMs, clientCpuMs: docket.cpuMs, redisCpuMs: docketRedisCpuMs },
+    bullmq: { ms: bull.elapsedMs, clientCpuMs: bull.cpuMs, redisCpuMs: bullRedisCpuMs },
+  };
+};
+
+/** One worker process at concurrency 50 runs the jobs while this process submits them. */
+const e2e = async (mode: "bulk" | "paced") => {
+  const d = await docketEnv(`e2e-${mode}`);
+  const dWorker = worker("docket-worker.ts", {
+    url: redis.url,
+    prefix: d.prefix,
+    concurrency: E2E_CONCURRENCY,
+    target: JOBS,
+    burst: false,
+  });
+  await dWorker.ready;
+  let ids: Array<string> = new Array(JOBS);
+  const dSubmitMs =
+    mode === "bulk"
+      ? await timed(async () => (ids = await docketSubmitAllBulk(d)))
+      : await paced(PACED_RATE, async (i) => (ids[i] = await docketSubmitOne(d, i)));
+  checkWorker("Docket", await dWorker.done);
+  const docket = endToEnd(await docketTimes(d, ids), dSubmitMs);
+  d.close();
+  await reset();
+
+  const b = await bullEnv(`e2e-${mode}`);
+  const bWorker = worker("bullmq-worker.ts", {
+    url: redis.url,
+    prefix: b.prefix,
+    concurrency: E2E_CONCURRENCY,
+    target: JOBS,
+    burst: false,
+  });
+  await bWorker.ready;
+  const bSubmitMs =
+    mode === "bulk"
+      ? await timed(() => bullSubmitAllBulk(b))
+      : await paced(PACED_RATE, (i) => b.queue.add("noop", { i }));
+  checkWorker("BullMQ", await bWorker.done);
+  const bullmq = endToEnd(await bullTimes(b), bSubmitMs);
+  await b.close();
+  await reset();
+  return { docket, bullmq };
+};
+
+// ---- Report ---------------------------------------------------------------------------------
+
+interface Row {
+  readonly label: string;
+  readonly docket: number;
+  readonly bullmq: number;
+  readonly better: "higher" | "lower";
+}
+
+const fmt = (n: number) =>
+  Number.isFinite(n)
+    ? n >= 100
+      ? Math.round(n).toLocaleString("en-US")
+      : n.toLocaleString("en-US", { maximumFractionDigits: 1 })
+    : String(n);
+
+const table = (rows: ReadonlyArray<Row>): string => {
+  const cells = [
+    ["Scenario", "Docket", "BullMQ", "Docket/BullMQ"],
+    ...rows.map((r) => [
+      r.label,
+      fmt(r.docket),
+      fmt(r.bullmq),
+      `${(r.docket / r.bullmq).toFixed(2)} (${r.better} is better)`,
+    ]),
+  ];
+  const widths = cells[0]?.map((_, c) => Math.max(...cells.map((row) => (row[c] ?? "").length))) ?? [];
+  const line = (row: ReadonlyArray<string>) =>
+    `| ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join(" | ")} |`;
+  const rule = `|${widths.map((w, c) => (c === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+  const [header, ...body] = cells;
+  return [line(header ?? []), rule, ...body.map(line)].join("\n");
+};
+
+const e2eRows = (title: string, r: { docket: EndToEnd; bullmq: EndToEnd }): Array<Row> => [
+  {
+    label: `${title}: throughput (jobs/s)`,
+    docket: r.docket.throughput,
+    bullmq: r.bullmq.throughput,
+    better: "higher",
+  },
+  { label: `${title}: latency p50 (ms)`, docket: r.docket.p50, bullmq: r.bullmq.p50, better: "lower" },
+  { label: `${title}: latency p95 (ms)`, docket: r.docket.p95, bullmq: r.bullmq.p95, better: "lower" },
+  { label: `${title}: latency p99 (ms)`, docket: r.docket.p99, bullmq: r.bullmq.p99, better: "lower" },
+  {
+    label: `${title}: submissions achieved (jobs/s)`,
+    docket: r.docket.submitRate,
+    bullmq: r.bullmq.submitRate,
+    better: "higher",
+  },
+];
+
+/** Rows of the CPU table: CPU ms per 1,000 jobs, of the client (or worker) process and Redis. */
+const cpuRows = (
+  title: string,
+  client: string,
+  r: { readonly docket: Measured; readonly bullmq: Measured },
+): Array<Row> => [
+  {
+    label: `${title}: ${client}`,
+    docket: (r.docket.clientCpuMs / JOBS) * 1000,
+    bullmq: (r.bullmq.clientCpuMs / JOBS) * 1000,
+    better: "lower",
+  },
+  {
+    label: `${title}: redis-server`,
+    docket: (r.docket.redisCpuMs / JOBS) * 1000,
+    bullmq: (r.bullmq.redisCpuMs / JOBS) * 1000,
+    better: "lower",
+  },
+];
+
+const throughputRow = (label: string, r: { readonly docket: Measured; readonly bullmq: Measured }): Row => ({
+  label,
+  docket: rate(JOBS, r.docket.ms),
+  bullmq: rate(JOBS, r.bullmq.ms),
+  better: "higher",
+});
+
+const n = JOBS.toLocaleString("en-US");
+const rows: Array<Row> = [];
+const cpuCost: Array<Row> = [];
+const runStarted = performance.now();
+try {
+  const serverInfo = await admin.info("server");
+  const redisVersion = /redis_version:(\S+)/.exec(serverInfo)?.[1] ?? "unknown";
+  const bullmqVersion = (
+    JSON.parse(readFileSync(new URL("node_modules/bullmq/package.json", import.meta.url), "utf8")) as {
+      version: string;
+    }
+  ).version;
+  log(
+    `Redis ${redisVersion} at ${redis.url}${redis.owned ? " (private)" : " (REDIS_URL)"}, ${n} jobs per scenario`,
+  );
+  await reset();
+  await warmUp();
+
+  log("1. submit one by one");
+  const seq = await submitSequential();
+  rows.push(throughputRow(`1. Submit ${n} one by one (jobs/s)`, seq));
+  cpuCost.push(...cpuRows("1. Submit one by one", "submitting process", seq));
+
+  log("2. submit in bulk");
+  const bulk = await submitBulk();
+  rows.push(throughputRow(`2. Submit ${n} in bulk, chunks of ${CHUNK} (jobs/s)`, bulk));
+  cpuCost.push(...cpuRows("2. Submit in bulk", "submitting process", bulk));
+
+  for (const concurrency of DRAIN_CONCURRENCIES) {
+    log(`3. drain at concurrency ${concurrency}`);
+    const result = await drain(concurrency);
+    rows.push(throughputRow(`3. Drain ${n}, 1 worker process, concurrency ${concurrency} (jobs/s)`, result));
+    cpuCost.push(...cpuRows(`3. Drain, concurrency ${concurrency}`, "worker process", result));
+  }
+
+  log("4. end to end, bulk submit");
+  rows.push(...e2eRows(`4. E2E, bulk submit, worker c=${E2E_CONCURRENCY}`, await e2e("bulk")));
+
+  log(`5. end to end, paced at ${PACED_RATE}/s`);
+  rows.push(...e2eRows(`5. E2E, paced ${PACED_RATE}/s, worker c=${E2E_CONCURRENCY}`, await e2e("paced")));
+
+  const output = table(rows);
+  const cpuOutput = table(cpuCost);
+  const minutes = ((performance.now() - runStarted) / 60_000).toFixed(1);
+  console.log(output);
+  console.log(`\nCPU per 1,000 jobs (ms, user + system):\n${cpuOutput}`);
+  const cpu = cpus();
+  writeFileSync(
+    new URL("RESULTS.md", import.meta.url),
+    [
+      "# Benchmark results: Docket vs BullMQ",
+      "",
+      "Written by `npm run bench` (bench/run.ts); what each row measures is in bench/README.md.",
+      "",
+      `- Date: ${new Date().toISOString()}`,
+      `- Node ${process.version}, Redis ${redisVersion}${redis.owned ? " (private redis-server, no persistence)" : " (REDIS_URL)"}, BullMQ ${bullmqVersion}`,
+      `- ${platform()} ${release()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}`,
+      `- ${n} no-op jobs per scenario; the whole run took ${minutes} min`,
+      "",
+      output,
+      "",
+      "Docket/BullMQ below 1 means Docket is slower on a throughput row; above 1 means Docket is",
+      "slower on a latency row. Docket runs with its full event history and hash chain.",
+      "",
+      "## CPU per 1,000 jobs (ms, user + system)",
+      "",
+      "Measured over the same spans as rows 1-3: the process that submits (or the worker process)",
+      "and redis-server. Above 1 means Docket uses more CPU.",
+      "",
+      cpuOutput,
+      "",
+    ].join("\n"),
+  );
+  log(`wrote bench/RESULTS.md (${minutes} min)`);
+} finally {
+  for (const child of children) child.kill();
+  admin.disconnect();
+  await redis.stop();
+}

@@ -1,0 +1,114 @@
+/**
+ * What bench/run.ts and the worker processes it spawns share: the line protocol a worker
+ * process speaks on stdout, its configuration, and small helpers (spawning, timing, stats).
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+/** The BullMQ queue name (each scenario has its own key prefix). */
+export const BULLMQ_QUEUE = "bench";
+
+/** How a worker process is told what to do (passed as JSON in argv[2]). */
+export interface WorkerConfig {
+  readonly url: string;
+  readonly prefix: string;
+  readonly concurrency: number;
+  /** Stop once this many jobs have completed. */
+  readonly target: number;
+  /** Docket only: run as a burst worker (drain what is queued, then exit). */
+  readonly burst: boolean;
+}
+
+/** Lines a worker process prints on stdout, one JSON object each. */
+export type WorkerMessage =
+  | { readonly type: "ready" }
+  | {
+      readonly type: "done";
+      /** From starting the worker to the target-th completion, measured in the worker process. */
+      readonly elapsedMs: number;
+      /** CPU time (user + system) the worker process used over the same span. */
+      readonly cpuMs: number;
+      readonly completed: number;
+      readonly failed: number;
+      readonly errors: number;
+    };
+
+export type Done = Extract<WorkerMessage, { type: "done" }>;
+
+export const send = (message: WorkerMessage): void => {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+};
+
+export const parseConfig = (): WorkerConfig => {
+  const raw = process.argv[2];
+  if (raw === undefined) throw new Error("usage: <worker>.ts '<WorkerConfig JSON>'");
+  return JSON.parse(raw) as WorkerConfig;
+};
+
+export interface WorkerProcess {
+  /** Resolves when the process has set itself up and started its worker. */
+  readonly ready: Promise<void>;
+  /** Resolves with the process's report when it has finished and exited cleanly. */
+  readonly done: Promise<Done>;
+  kill(): void;
+}
+
+/** Start `bench/<script>` in its own Node process (TypeScript through tsx). */
+export const spawnWorker = (script: string, config: WorkerConfig): WorkerProcess => {
+  const tsx = import.meta.resolve("tsx");
+  const file = fileURLToPath(new URL(script, import.meta.url));
+  const child = spawn(process.execPath, ["--import", tsx, file, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let report: Done | undefined;
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    let message: WorkerMessage;
+    try {
+      message = JSON.parse(line) as WorkerMessage;
+    } catch {
+      process.stderr.write(`[${script}] ${line}\n`);
+      return;
+    }
+    if (message.type === "ready") onReady();
+    else report = message;
+  });
+  const done = new Promise<Done>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (report !== undefined && code === 0) resolve(report);
+      else reject(new Error(`${script} exited with ${signal ?? `code ${code}`} before reporting`));
+    });
+  });
+  // A process that dies before it is ready must not leave `ready` hanging.
+  const readyOrDied = Promise.race([ready, done.then(() => undefined)]);
+  return { ready: readyOrDied, done, kill: () => child.kill("SIGKILL") };
+};
+
+/** CPU time (user + system, ms) this process has used since `start`. */
+export const cpuMsSince = (start: NodeJS.CpuUsage): number => {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000;
+};
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `probe` every `everyMs` until it holds. */
+export const until = async (probe: () => boolean, everyMs = 2): Promise<void> => {
+  while (!probe()) await sleep(everyMs);
+};
+
+/** Nearest-rank percentile of an ascending-sorted array. */
+export const percentile = (sorted: ReadonlyArray<number>, p: number): number => {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+};
+
+export const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const chunks: Array<ReadonlyArray<A>> = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+};
