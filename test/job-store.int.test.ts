@@ -5,6 +5,7 @@ import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/
 import type { AppendRequest } from "../src/engine/ports.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
 
 let redis: TestRedis;
 const engines: Array<TestEngine> = [];
@@ -189,6 +190,37 @@ describe("the atomic compare-and-append", () => {
   });
 });
 
+describe("when Redis is slow", () => {
+  it("a submit whose reply times out says its outcome is unknown and names the job it may have created", async () => {
+    const url = redis.url;
+    const { connect, whenReady } = await import("../src/infra/redis/connection.ts");
+    const { RedisJobStore } = await import("../src/infra/redis/redis-job-store.ts");
+    const { JobService } = await import("../src/engine/job-service.ts");
+    const { systemClock } = await import("../src/engine/ports.ts");
+    const client = await whenReady(connect({ url, commandTimeoutMs: 100 }));
+    const blocker = await whenReady(connect({ url, commandTimeoutMs: 5_000 }));
+    const store = new RedisJobStore({ client, prefix: `slow-${Date.now()}`, shards: 1 });
+    const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+    // Keep Redis busy for 400 ms with a script, so the submit's reply comes after its timeout.
+    const busy = blocker.eval(
+      "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 400000 return 1",
+      0,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const error = await jobs.submit({ type: "x" }, apiActor).catch((x: unknown) => x);
+    await busy;
+    expect(error).toBeInstanceOf(QueueUnavailable);
+    expect(error).toMatchObject({ outcome: "unknown" });
+    const jobId = (error as QueueUnavailable).jobId ?? "";
+    expect(jobId).not.toBe("");
+    // The command did run once Redis was free: the error was right not to promise otherwise.
+    const head = await waitFor(() => store.loadHead(jobId).then((h) => h ?? undefined), "the job to appear");
+    expect(statusOf(head.state)).toBe("queued");
+    client.disconnect();
+    blocker.disconnect();
+  });
+});
+
 describe("when Redis is down", () => {
   it("submit fails fast with a typed unavailable error instead of hanging", async () => {
     if (!redis.owned) return expect(redis.owned).toBe(false);
@@ -198,7 +230,13 @@ describe("when Redis is down", () => {
     const started = Date.now();
     const error = await e.jobs.submit({ type: "x" }, apiActor).catch((x: unknown) => x);
     expect(error).toBeInstanceOf(QueueUnavailable);
+    // Sent on a socket that was dying: the client cannot know, so it must not claim "not written".
+    expect(["unknown", "not_written"]).toContain((error as QueueUnavailable).outcome);
     expect(Date.now() - started).toBeLessThan(10_000);
+    // Once the client knows the connection is down, nothing is sent: certainly not written.
+    await waitFor(() => e.client.status !== "ready", "the client to notice");
+    const later = await e.jobs.submit({ type: "x" }, apiActor).catch((x: unknown) => x);
+    expect(later).toMatchObject({ _tag: "QueueUnavailable", outcome: "not_written" });
     await redis.restart();
   });
 });

@@ -10,8 +10,17 @@ export class InvalidJobSpec extends Data.TaggedError("InvalidJobSpec")<{
   readonly message: string;
 }> {}
 
-/** Redis did not answer (down, unreachable, or timed out): nothing was written. */
-export class QueueUnavailable extends Data.TaggedError("QueueUnavailable")<{ readonly message: string }> {}
+/**
+ * Redis did not answer. `outcome` says whether the command certainly was not written
+ * (`not_written`: not connected, refused) or may have been (`unknown`: sent, then the
+ * connection broke or the reply timed out). A submit with an unknown outcome names the job id it
+ * may have created; retry with an idempotency key to make the retry safe.
+ */
+export class QueueUnavailable extends Data.TaggedError("QueueUnavailable")<{
+  readonly message: string;
+  readonly outcome: "not_written" | "unknown";
+  readonly jobId?: string;
+}> {}
 
 export class JobNotFound extends Data.TaggedError("JobNotFound")<{ readonly jobId: string }> {
   override get message(): string {

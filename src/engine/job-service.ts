@@ -5,7 +5,7 @@
  */
 import { Result } from "effect";
 import { type Actor, type Envelope, type SubmitJob, statusOf } from "../domain/index.ts";
-import { type EngineError, InvalidJobSpec, JobNotFound } from "./errors.ts";
+import { type EngineError, InvalidJobSpec, JobNotFound, QueueUnavailable } from "./errors.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
 import { JobWriter, type WriteIntent, type WriteResult } from "./job-writer.ts";
 import type { Clock, EventStore, StoredHead, WorkQueue } from "./ports.ts";
@@ -70,7 +70,18 @@ export class JobService {
   async submit(input: unknown, actor: Actor): Promise<Submitted> {
     const intent = this.intentFor(input, actor);
     if (Result.isFailure(intent)) throw intent.failure;
-    return this.submitted(await this.writer.write(intent.success, null), intent.success.jobId);
+    const { jobId } = intent.success;
+    try {
+      return this.submitted(await this.writer.write(intent.success, null), jobId);
+    } catch (error) {
+      if (error instanceof QueueUnavailable && error.outcome === "unknown")
+        throw new QueueUnavailable({
+          message: `${error.message}; job ${jobId} may have been created (retry with an idempotencyKey to be safe)`,
+          outcome: "unknown",
+          jobId,
+        });
+      throw error;
+    }
   }
 
   /**

@@ -94,8 +94,9 @@ export const startRedis = async (options: { readonly appendOnly?: boolean } = {}
       await launch();
     },
     stop: async () => {
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child?.once("exit", r));
-      child?.kill("SIGTERM");
+      child.kill("SIGTERM");
       await exited;
     },
   };

@@ -38,7 +38,12 @@ export const whenReady = (client: Redis, timeoutMs = 5_000): Promise<Redis> =>
     : new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           client.off("ready", onReady);
-          reject(new QueueUnavailable({ message: `Redis did not answer within ${timeoutMs} ms` }));
+          reject(
+            new QueueUnavailable({
+              message: `Redis did not answer within ${timeoutMs} ms`,
+              outcome: "not_written",
+            }),
+          );
         }, timeoutMs);
         const onReady = () => {
           clearTimeout(timer);
@@ -47,30 +52,34 @@ export const whenReady = (client: Redis, timeoutMs = 5_000): Promise<Redis> =>
         client.once("ready", onReady);
       });
 
-const UNAVAILABLE = [
+/** Failures before the command reached Redis: it certainly was not executed. */
+const NOT_SENT = ["enableOfflineQueue", "ECONNREFUSED", "LOADING"];
+/** Failures after the command may have been sent: it may or may not have been executed. */
+const MAYBE_SENT = [
   "Connection is closed",
-  "enableOfflineQueue",
-  "ECONNREFUSED",
   "ECONNRESET",
   "EPIPE",
   "ETIMEDOUT",
   "Command timed out",
   "MaxRetriesPerRequest",
   "Reached the max retries",
-  "LOADING",
 ];
 
+const matches = (error: unknown, texts: ReadonlyArray<string>): boolean =>
+  error instanceof Error && texts.some((text) => error.message.includes(text) || error.name.includes(text));
+
 export const isUnavailableError = (error: unknown): boolean =>
-  error instanceof Error &&
-  UNAVAILABLE.some((text) => error.message.includes(text) || error.name.includes(text));
+  matches(error, NOT_SENT) || matches(error, MAYBE_SENT);
 
 /** Runs a Redis call, turning connection failures into QueueUnavailable. */
 export const guarded = async <A>(call: () => Promise<A>): Promise<A> => {
   try {
     return await call();
   } catch (error) {
-    if (isUnavailableError(error))
-      throw new QueueUnavailable({ message: `Redis is unavailable: ${(error as Error).message}` });
-    throw error;
+    if (!isUnavailableError(error)) throw error;
+    throw new QueueUnavailable({
+      message: `Redis is unavailable: ${(error as Error).message}`,
+      outcome: matches(error, MAYBE_SENT) ? "unknown" : "not_written",
+    });
   }
 };
