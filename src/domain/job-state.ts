@@ -10,8 +10,13 @@ import { type JobContext, type JobStatus, jobMachine, TERMINAL_STATES } from "./
 
 export type JobState = SnapshotFrom<typeof jobMachine>;
 
-/** The state before any event: `pending` with an unsubmitted context. */
-export const initialState = (): JobState => initialTransition(jobMachine)[0];
+/**
+ * The state before any event: `pending` with an unsubmitted context. Snapshots are immutable
+ * (every transition returns a new one), so one initial snapshot is shared rather than built by
+ * `initialTransition` — which creates a whole actor — for every new job.
+ */
+const INITIAL: JobState = initialTransition(jobMachine)[0];
+export const initialState = (): JobState => INITIAL;
 
 export const statusOf = (state: JobState): JobStatus => state.value as JobStatus;
 export const contextOf = (state: JobState): JobContext => state.context;
