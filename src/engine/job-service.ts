@@ -5,9 +5,15 @@
  */
 import { Result } from "effect";
 import { type Actor, type Envelope, type SubmitJob, statusOf } from "../domain/index.ts";
-import { type EngineError, InvalidJobSpec, JobNotFound, QueueUnavailable } from "./errors.ts";
+import { type EngineError, type InvalidJobSpec, JobNotFound, QueueUnavailable } from "./errors.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
-import { JobWriter, type WriteIntent, type WriteResult } from "./job-writer.ts";
+import {
+  isWriteResult,
+  JobWriter,
+  type WriteFailure,
+  type WriteIntent,
+  type WriteResult,
+} from "./job-writer.ts";
 import type { Clock, EventStore, StoredHead, WorkQueue } from "./ports.ts";
 import { normaliseSubmit } from "./submit-request.ts";
 
@@ -91,27 +97,16 @@ export class JobService {
   async submitMany(
     inputs: ReadonlyArray<unknown>,
     actor: Actor,
-  ): Promise<ReadonlyArray<Submitted | EngineError>> {
+  ): Promise<ReadonlyArray<Submitted | EngineError | Error>> {
     const intents = inputs.map((input) => this.intentFor(input, actor));
-    const valid = intents.flatMap((intent, index) =>
-      Result.isSuccess(intent) ? [{ index, intent: intent.success }] : [],
-    );
-    const written = await this.writer.writeMany(valid.map(({ intent }) => ({ intent, known: null })));
-    const results: Array<Submitted | EngineError> = intents.map((intent) =>
-      Result.isFailure(intent)
-        ? intent.failure
-        : new InvalidJobSpec({ field: "(body)", message: "not submitted" }),
-    );
-    valid.forEach(({ index, intent }, i) => {
-      const outcome = written[i];
-      if (outcome === undefined) return;
-      results[index] =
-        "_tag" in outcome &&
-        (outcome._tag === "Written" || outcome._tag === "Repeat" || outcome._tag === "Unchanged")
-          ? this.submitted(outcome as WriteResult, intent.jobId)
-          : (outcome as EngineError);
+    const valid = intents.flatMap((intent) => (Result.isSuccess(intent) ? [intent.success] : []));
+    const written = (await this.writer.writeMany(valid.map((intent) => ({ intent, known: null })))).values();
+    // writeMany answers the valid intents in order; invalid ones keep their validation error.
+    return intents.map((intent) => {
+      if (Result.isFailure(intent)) return intent.failure;
+      const outcome = written.next().value as WriteResult | WriteFailure | Error;
+      return isWriteResult(outcome) ? this.submitted(outcome, intent.success.jobId) : outcome;
     });
-    return results;
   }
 
   async get(jobId: string): Promise<StoredHead> {
@@ -171,6 +166,6 @@ export class JobService {
         known: head,
       })),
     );
-    return results.filter((r) => "_tag" in r && r._tag === "Written").length;
+    return results.filter((r) => isWriteResult(r) && r._tag === "Written").length;
   }
 }

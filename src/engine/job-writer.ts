@@ -29,6 +29,10 @@ export type WriteResult =
 
 export type WriteFailure = CommandRefused | JobNotFound | ContentionExhausted;
 
+/** Tells a batch item's result from its failure (writeMany returns either, per item). */
+export const isWriteResult = (item: WriteResult | WriteFailure | Error): item is WriteResult =>
+  "_tag" in item && (item._tag === "Written" || item._tag === "Unchanged" || item._tag === "Repeat");
+
 /** A command to apply to one job, built from the job's current state (it may change on retry). */
 export interface WriteIntent {
   readonly jobId: string;

@@ -34,6 +34,7 @@ export interface MaintenanceHost {
   };
   readonly isStopping: boolean;
   info(): WorkerInfo;
+  random(): number;
   start(claimed: ReadonlyArray<Claimed>): Promise<void>;
   report(error: unknown): void;
 }
@@ -127,7 +128,7 @@ export class Maintenance {
                     message: `attempt ${attempt} held its lease past ${this.host.leaseMs} ms; reclaimed by ${this.host.id}`,
                     retryable: true,
                   },
-                  random: Math.random(),
+                  random: this.host.random(),
                 }),
               },
               c.head,

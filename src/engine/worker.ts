@@ -15,7 +15,7 @@ import { type AbortReason, type AttemptOutcome, runAttempt } from "./attempt.ts"
 import { QueueUnavailable } from "./errors.ts";
 import type { HandlerContext, Handlers } from "./handlers.ts";
 import { newJobId } from "./job-ids.ts";
-import { JobWriter } from "./job-writer.ts";
+import { isWriteResult, JobWriter } from "./job-writer.ts";
 import { Maintenance, type MaintenanceHost } from "./maintenance.ts";
 import type {
   Claimed,
@@ -80,6 +80,8 @@ export class Worker implements MaintenanceHost {
   private completed = 0;
   private failed = 0;
   private slotFreed: (() => void) | undefined;
+  /** How long drain() waits for in-flight jobs; set by stop() and crash(). */
+  private drainGraceMs = 10_000;
   private finished: Promise<void> | undefined;
 
   constructor(readonly options: WorkerOptions) {
@@ -105,6 +107,11 @@ export class Worker implements MaintenanceHost {
       startedAt: this.startedAt,
       lastSeenAt: iso(this.options.clock.now()),
     };
+  }
+
+  /** A draw for the retry jitter; passed into the domain as data. */
+  random(): number {
+    return (this.options.random ?? Math.random)();
   }
 
   report(error: unknown): void {
@@ -171,11 +178,12 @@ export class Worker implements MaintenanceHost {
   /** Start attempts for claimed entries in one pipelined round trip, then run them. */
   async start(claimed: ReadonlyArray<Claimed>): Promise<void> {
     const runnable: Array<Claimed & { head: StoredHead }> = [];
-    for (const c of claimed) {
+    const stale: Array<Claimed> = [];
+    for (const c of claimed)
       if (c.head !== null && statusOf(c.head.state) === "queued")
         runnable.push(c as Claimed & { head: StoredHead });
-      else await this.options.queue.discard(c);
-    }
+      else stale.push(c);
+    await Promise.all(stale.map((c) => this.options.queue.discard(c)));
     if (runnable.length === 0) return;
     const at = iso(this.options.clock.now());
     const results = await this.writer.writeMany(
@@ -194,7 +202,7 @@ export class Worker implements MaintenanceHost {
     );
     runnable.forEach((c, i) => {
       const result = results[i];
-      if (result !== undefined && "_tag" in result && result._tag === "Written") {
+      if (result !== undefined && isWriteResult(result) && result._tag === "Written") {
         this.taken += 1;
         this.launch(c, result.head);
       } else {
@@ -291,7 +299,7 @@ export class Worker implements MaintenanceHost {
         actor: this.actor,
         attempt: job.attempt,
         error: outcome.error,
-        random: (this.options.random ?? Math.random)(),
+        random: this.random(),
       }));
     }
   }
@@ -303,8 +311,6 @@ export class Worker implements MaintenanceHost {
     this.drainGraceMs = graceMs;
     await this.run();
   }
-
-  private drainGraceMs = 10_000;
 
   private async drain(): Promise<void> {
     const deadline = this.options.clock.now() + this.drainGraceMs;

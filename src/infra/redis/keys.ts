@@ -40,10 +40,6 @@ export class Keys {
   idempotency(shard: number, key: string): string {
     return `${this.tag(shard)}:idem:${key}`;
   }
-  /** The set of queue names ever used in a shard (for depth metrics and dead-letter retries). */
-  queues(shard: number): string {
-    return `${this.tag(shard)}:queues`;
-  }
   /** Worker registry: not shard data, so it has its own tag. */
   workers(): string {
     return `${this.prefix}:{registry}:workers`;

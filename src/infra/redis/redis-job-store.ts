@@ -7,7 +7,7 @@
  * pipelined where there are many.
  */
 import type { Redis } from "ioredis";
-import { contextOf, type Envelope, type Json, statusOf } from "../../domain/index.ts";
+import { contextOf, type Envelope, statusOf } from "../../domain/index.ts";
 import { shardOf } from "../../engine/job-ids.ts";
 import type {
   AppendOutcome,
@@ -400,5 +400,3 @@ const decodeAppendReply = ([code, value]: [number, string]): AppendOutcome => {
       throw new Error(`append.lua returned an unknown code ${code}`);
   }
 };
-
-export type { Json };
