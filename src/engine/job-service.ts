@@ -7,6 +7,7 @@ import { Result } from "effect";
 import { type Actor, type Envelope, type SubmitJob, statusOf } from "../domain/index.ts";
 import { type EngineError, type InvalidJobSpec, JobNotFound, QueueUnavailable } from "./errors.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
+import { type JobView, viewOf } from "./job-view.ts";
 import {
   isWriteResult,
   JobWriter,
@@ -119,6 +120,13 @@ export class JobService {
     const events = await this.options.store.readEvents(jobId);
     if (events.length === 0) throw new JobNotFound({ jobId });
     return events;
+  }
+
+  /** A job's view folded from its own stream: always current (read-your-writes). */
+  async view(jobId: string): Promise<JobView> {
+    const view = viewOf(await this.events(jobId));
+    if (view === null) throw new JobNotFound({ jobId });
+    return view;
   }
 
   /**
