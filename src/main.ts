@@ -63,3 +63,16 @@ export const openWorker = async (
     },
   };
 };
+
+/** Does a Redis server answer at this URL within the time? (For `docket start`.) */
+export const redisAnswers = async (url: string, timeoutMs: number): Promise<boolean> => {
+  const client = connect({ url });
+  try {
+    await whenReady(client, timeoutMs);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+};

@@ -1,0 +1,42 @@
+/**
+ * What the HTTP API needs from the engine, as small interfaces; the composition root
+ * (src/main.ts) provides them. Nothing here knows about Redis or SQLite.
+ */
+import type { Envelope } from "../domain/index.ts";
+import type { JobService } from "../engine/job-service.ts";
+import type { Clock, WorkerRegistry, WorkQueue } from "../engine/ports.ts";
+import type { ReadModels } from "../engine/read-models.ts";
+
+export interface ProjectionLag {
+  /** Shard-log entries not yet applied, over all shards. */
+  readonly entries: number;
+  /** Age of the oldest unapplied entry (0 when caught up), or null when unknown. */
+  readonly ms: number | null;
+  /** The projector's last error, if it is currently failing. */
+  readonly lastError: string | null;
+}
+
+export interface ProjectionFeed {
+  lag(): Promise<ProjectionLag>;
+  /** Called with each committed batch's events; returns an unsubscribe function. */
+  onApplied(listener: (events: ReadonlyArray<Envelope>) => void): () => void;
+}
+
+export interface ApiDeps {
+  readonly jobs: JobService;
+  readonly reads: ReadModels;
+  readonly workers: Pick<WorkerRegistry, "list">;
+  readonly queues: Pick<WorkQueue, "depth">;
+  /** Round-trip time to Redis in ms; rejects when Redis is unreachable. */
+  readonly ping: () => Promise<number>;
+  readonly projection: ProjectionFeed;
+  readonly clock: Clock;
+}
+
+export interface ApiOptions {
+  /** When set, every /v1 route requires `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** Largest accepted body (default 1 MiB; bulk submits get 16×). */
+  readonly bodyLimitBytes?: number;
+  readonly logger?: boolean;
+}

@@ -1,0 +1,107 @@
+/**
+ * Every error the API answers with, in one table: an error tag (from the engine or from the
+ * HTTP edge) maps to an HTTP status and a stable `code`. Bodies are always
+ * `{ "error": { "code", "message", ...details } }`; bad input is always a 4xx, never a 5xx.
+ */
+import type { EngineError } from "../engine/errors.ts";
+
+export interface ApiErrorBody {
+  readonly error: { readonly code: string; readonly message: string } & Record<string, unknown>;
+}
+
+/** An error raised by the HTTP edge itself (bad request shape, auth, unknown route). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Engine errors by tag: status and code. CommandRefused carries its own code (decide.ts). */
+const ENGINE_ERRORS: Record<EngineError["_tag"], { readonly status: number; readonly code: string }> = {
+  InvalidJobSpec: { status: 400, code: "invalid_job_spec" },
+  JobNotFound: { status: 404, code: "job_not_found" },
+  CommandRefused: { status: 409, code: "command_refused" },
+  ContentionExhausted: { status: 409, code: "contention" },
+  QueueUnavailable: { status: 503, code: "queue_unavailable" },
+};
+
+/** Fastify's own errors for bad requests, by its error code. */
+const FASTIFY_ERRORS: Record<string, { readonly status: number; readonly code: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "malformed_json" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "malformed_json" },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "body_too_large" },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported_media_type" },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "invalid_content_length" },
+  FST_ERR_CTP_INVALID_TYPE: { status: 400, code: "invalid_content_type" },
+  FST_ERR_BAD_URL: { status: 400, code: "bad_url" },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: "bad_request" },
+};
+
+const isEngineError = (error: unknown): error is EngineError =>
+  typeof error === "object" &&
+  error !== null &&
+  "_tag" in error &&
+  typeof error._tag === "string" &&
+  Object.hasOwn(ENGINE_ERRORS, error._tag);
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : "unknown error";
+
+/** The status and body for any thrown value. Unknown errors are 500 `internal_error`. */
+export const errorResponse = (error: unknown): { readonly status: number; readonly body: ApiErrorBody } => {
+  if (error instanceof ApiError)
+    return {
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, ...error.details } },
+    };
+  if (isEngineError(error)) {
+    const { status, code } = ENGINE_ERRORS[error._tag];
+    switch (error._tag) {
+      case "InvalidJobSpec":
+        return {
+          status,
+          body: { error: { code, message: `${error.field}: ${error.message}`, field: error.field } },
+        };
+      case "CommandRefused":
+        return {
+          status,
+          body: {
+            error: { code: error.code, message: error.message, jobId: error.jobId, status: error.status },
+          },
+        };
+      case "JobNotFound":
+        return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
+      case "QueueUnavailable":
+        return {
+          status,
+          body: {
+            error: {
+              code,
+              message: error.message,
+              outcome: error.outcome,
+              ...(error.jobId === undefined ? {} : { jobId: error.jobId }),
+            },
+          },
+        };
+      case "ContentionExhausted":
+        return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
+    }
+  }
+  const fastifyCode = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+  const known = typeof fastifyCode === "string" ? FASTIFY_ERRORS[fastifyCode] : undefined;
+  if (known !== undefined && Object.hasOwn(FASTIFY_ERRORS, String(fastifyCode))) {
+    const { status, code } = known;
+    return { status, body: { error: { code, message: messageOf(error) } } };
+  }
+  // Any other client error fastify raises (4xx statusCode) stays a client error.
+  const statusCode =
+    typeof error === "object" && error !== null && "statusCode" in error ? error.statusCode : undefined;
+  if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500)
+    return { status: statusCode, body: { error: { code: "bad_request", message: messageOf(error) } } };
+  return { status: 500, body: { error: { code: "internal_error", message: "internal error" } } };
+};

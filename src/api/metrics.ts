@@ -1,0 +1,92 @@
+/**
+ * Operational figures: the projection's metrics plus live queue depth from Redis, as JSON and
+ * as Prometheus text exposition (format 0.0.4).
+ */
+import { JOB_STATES } from "../domain/index.ts";
+import type { ProjectedMetrics } from "../engine/read-models.ts";
+import type { ApiDeps } from "./deps.ts";
+
+export interface QueueDepth {
+  readonly queue: string;
+  readonly waiting: number;
+  readonly pending: number;
+}
+
+export interface MetricsReport extends ProjectedMetrics {
+  readonly queues: ReadonlyArray<QueueDepth>;
+  readonly generatedAt: string;
+}
+
+const THROUGHPUT_MINUTES = 60;
+
+export const collectMetrics = async (deps: ApiDeps): Promise<MetricsReport> => {
+  const nowMs = deps.clock.now();
+  const projected = deps.reads.metrics({ nowMs, minutes: THROUGHPUT_MINUTES });
+  const known = [...new Set(["default", ...projected.byQueue.map((row) => row.queue)])].sort();
+  const queues = await deps.queues.depth(known);
+  return { ...projected, queues, generatedAt: new Date(nowMs).toISOString() };
+};
+
+/** Label values are escaped per the exposition format: backslash, double quote, newline. */
+const label = (value: string): string =>
+  value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+export const toPrometheus = (report: MetricsReport): string => {
+  const lines: Array<string> = [];
+  const metric = (
+    name: string,
+    type: "gauge" | "counter",
+    help: string,
+    samples: Array<[string, number]>,
+  ) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric(
+    "docket_jobs",
+    "gauge",
+    "Jobs by current status (from the projection).",
+    JOB_STATES.map((status) => [`{status="${status}"}`, report.byStatus[status] ?? 0]),
+  );
+  metric(
+    "docket_jobs_by_queue",
+    "gauge",
+    "Jobs by queue and current status (from the projection).",
+    report.byQueue.map((row) => [`{queue="${label(row.queue)}",status="${row.status}"}`, row.count]),
+  );
+  metric(
+    "docket_jobs_by_type",
+    "gauge",
+    "Jobs by type and current status (from the projection).",
+    report.byType.map((row) => [`{type="${label(row.type)}",status="${row.status}"}`, row.count]),
+  );
+  metric(
+    "docket_queue_waiting",
+    "gauge",
+    "Work entries not yet delivered to a worker (live, from Redis).",
+    report.queues.map((q) => [`{queue="${label(q.queue)}"}`, q.waiting]),
+  );
+  metric(
+    "docket_queue_pending",
+    "gauge",
+    "Work entries delivered but not yet acknowledged (live, from Redis).",
+    report.queues.map((q) => [`{queue="${label(q.queue)}"}`, q.pending]),
+  );
+  metric(
+    "docket_job_duration_avg_ms",
+    "gauge",
+    "Average duration of successful attempts, by job type.",
+    report.durations.map((d) => [`{type="${label(d.type)}"}`, d.avgMs]),
+  );
+  metric(
+    "docket_job_duration_p95_ms",
+    "gauge",
+    "95th percentile duration of successful attempts, by job type.",
+    report.durations.map((d) => [`{type="${label(d.type)}"}`, d.p95Ms]),
+  );
+  const last = report.throughput.at(-1);
+  metric("docket_completed_last_minute", "gauge", "Jobs completed in the latest minute.", [
+    ["", last?.completed ?? 0],
+  ]);
+  return `${lines.join("\n")}\n`;
+};

@@ -1,0 +1,130 @@
+/**
+ * Job routes: submit (single and bulk), read one (fresh from its own stream), list (from the
+ * projection), events (exactly as hashed), cancel, retry, dead letters.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Actor } from "../../domain/index.ts";
+import type { JobView } from "../../engine/job-view.ts";
+import type { ApiDeps } from "../deps.ts";
+import { ApiError, errorResponse } from "../errors.ts";
+import {
+  BulkSubmitRequest,
+  CancelRequest,
+  DeadLettersQuery,
+  decodeOrThrow,
+  JobIdParams,
+  ListJobsQuery,
+  RetryRequest,
+} from "../schemas.ts";
+
+const DEFAULT_PAGE = 50;
+
+/** Who made the call, recorded as the event's actor: `Docket-Actor` header or "api". */
+const actorOf = (request: FastifyRequest, kind: Actor["kind"]): Actor => {
+  const header = request.headers["docket-actor"];
+  const id = typeof header === "string" && /^[\w.@:-]{1,128}$/.test(header) ? header : "api";
+  return { kind, id };
+};
+
+const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
+  const header = request.headers["idempotency-key"];
+  if (header === undefined) return undefined;
+  if (typeof header !== "string" || header.length < 1 || header.length > 256)
+    throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 256 characters", {
+      field: "headers.idempotency-key",
+    });
+  return header;
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit: number): void => {
+  const { jobs, reads } = deps;
+
+  app.post("/v1/jobs", async (request, reply) => {
+    const key = idempotencyKeyOf(request);
+    if (!isObject(request.body))
+      throw new ApiError(400, "invalid_request", "body: expected a JSON object (the job spec)", {
+        field: "body",
+      });
+    let spec: Record<string, unknown> = request.body;
+    if (key !== undefined) {
+      if (spec.idempotencyKey !== undefined && spec.idempotencyKey !== key)
+        throw new ApiError(
+          400,
+          "idempotency_key_mismatch",
+          "the Idempotency-Key header and body.idempotencyKey differ",
+        );
+      spec = { ...spec, idempotencyKey: key };
+    }
+    const submitted = await jobs.submit(spec, actorOf(request, "client"));
+    const view: JobView = await jobs.view(submitted.jobId);
+    if (!submitted.created) reply.header("idempotent-replayed", "true");
+    return reply.code(202).send(view);
+  });
+
+  app.post("/v1/jobs/bulk", { bodyLimit: bodyLimit * 16 }, async (request, reply) => {
+    const { jobs: specs } = decodeOrThrow(BulkSubmitRequest, request.body, "body");
+    const results = await jobs.submitMany(specs, actorOf(request, "client"));
+    const items = await Promise.all(
+      results.map(async (result, index) => {
+        if (!("created" in result)) return { index, error: errorResponse(result).body.error };
+        // An idempotent repeat carries no head: read the existing job's status.
+        const head = result.head ?? (await jobs.get(result.jobId));
+        return { index, id: result.jobId, status: String(head.state.value), created: result.created };
+      }),
+    );
+    return reply.code(202).send({ jobs: items });
+  });
+
+  app.get("/v1/jobs", async (request) => {
+    const query = decodeOrThrow(ListJobsQuery, request.query, "query");
+    return reads.listJobs({
+      limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit),
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.type === undefined ? {} : { type: query.type }),
+      ...(query.queue === undefined ? {} : { queue: query.queue }),
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+    });
+  });
+
+  app.get("/v1/jobs/:id", async (request) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    return jobs.view(id);
+  });
+
+  app.get("/v1/jobs/:id/events", async (request) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    return { events: await jobs.events(id) };
+  });
+
+  app.post("/v1/jobs/:id/cancel", async (request) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    const body = decodeOrThrow(CancelRequest, request.body ?? {}, "body");
+    await jobs.cancel(id, actorOf(request, "client"), body.reason);
+    return jobs.view(id);
+  });
+
+  app.post("/v1/jobs/:id/retry", async (request) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    const body = decodeOrThrow(RetryRequest, request.body ?? {}, "body");
+    await jobs.retry(id, actorOf(request, "operator"), body.reason ?? "manual retry", body.attempts);
+    return jobs.view(id);
+  });
+
+  app.get("/v1/dead-letters", async (request) => {
+    const query = decodeOrThrow(DeadLettersQuery, request.query, "query");
+    const heads = await jobs.deadLetters(query.limit === undefined ? DEFAULT_PAGE : Number(query.limit));
+    return { jobs: await Promise.all(heads.map((head) => jobs.view(head.jobId))) };
+  });
+
+  app.post("/v1/dead-letters/retry", async (request) => {
+    const body = decodeOrThrow(CancelRequest, request.body ?? {}, "body");
+    const retried = await jobs.retryAllDeadLetters(
+      actorOf(request, "operator"),
+      body.reason ?? "manual retry of all dead letters",
+    );
+    return { retried };
+  });
+};

@@ -1,0 +1,246 @@
+/** `docket jobs ...` and `docket workers`: client commands over the HTTP API. */
+import type { JobStatus } from "../../domain/index.ts";
+import type { JobView } from "../../engine/job-view.ts";
+import type { WorkerInfo } from "../../engine/ports.ts";
+import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
+import { type Command, intOption, requirePositional, stringOption, UsageError } from "../command.ts";
+import { eventsTable, jobDetails, jobsTable, table } from "../render.ts";
+
+const parseJson = (text: string, flag: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`);
+  }
+};
+
+const progressLine = (job: JobView): string => {
+  const progress =
+    job.progress === null
+      ? ""
+      : ` ${job.progress.current}/${job.progress.total}${job.progress.message === undefined ? "" : ` ${job.progress.message}`}`;
+  return `${job.id} ${job.status} (attempt ${job.attempts}/${job.maxAttempts})${progress}`;
+};
+
+const submit: Command = {
+  name: "jobs submit",
+  summary: "Submit a job; with --wait, follow it until it ends (exit 1 unless it completed).",
+  args: "<type>",
+  options: {
+    payload: { type: "string", description: "the payload as JSON (default null)" },
+    queue: { type: "string", description: "queue name (default: default)" },
+    priority: { type: "string", description: "critical | high | normal | low (default normal)" },
+    "max-attempts": { type: "string", description: "attempts allowed (default 3)" },
+    "timeout-ms": { type: "string", description: "per-attempt timeout" },
+    "delay-ms": { type: "string", description: "run no earlier than this many ms from now" },
+    "idempotency-key": { type: "string", description: "a repeat with the same key returns the first job" },
+    wait: { type: "boolean", description: "wait for the job to end, showing its progress" },
+  },
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const type = requirePositional(context, 0, "<type>");
+    const payload = stringOption(context, "payload");
+    const maxAttempts = intOption(context, "max-attempts", 1);
+    const timeoutMs = intOption(context, "timeout-ms", 1);
+    const delayMs = intOption(context, "delay-ms");
+    const spec = {
+      type,
+      ...(payload === undefined ? {} : { payload: parseJson(payload, "payload") }),
+      ...(stringOption(context, "queue") === undefined ? {} : { queue: stringOption(context, "queue") }),
+      ...(stringOption(context, "priority") === undefined
+        ? {}
+        : { priority: stringOption(context, "priority") }),
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(delayMs === undefined ? {} : { delayMs }),
+    };
+    const client = clientFromEnv();
+    const key = stringOption(context, "idempotency-key");
+    const job = await client.submit(spec as never, key === undefined ? {} : { idempotencyKey: key });
+    if (context.values.wait !== true) {
+      context.print(job, (j: JobView) => `${j.id} ${j.status}`);
+      return 0;
+    }
+    const final = await client.wait(job.id, {
+      onUpdate: (update) => {
+        if (!context.json) process.stderr.write(`${progressLine(update)}\n`);
+      },
+    });
+    context.print(final, jobDetails);
+    return final.status === "completed" ? 0 : 1;
+  },
+};
+
+const get: Command = {
+  name: "jobs get",
+  summary: "Show a job's current state.",
+  args: "<id>",
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    context.print(await clientFromEnv().get(requirePositional(context, 0, "<id>")), jobDetails);
+    return 0;
+  },
+};
+
+const list: Command = {
+  name: "jobs list",
+  summary: "List jobs, newest first (from the projection).",
+  options: {
+    status: { type: "string", description: "filter by status" },
+    type: { type: "string", description: "filter by job type" },
+    queue: { type: "string", description: "filter by queue" },
+    limit: { type: "string", description: "page size, 1..500 (default 50)" },
+    cursor: { type: "string", description: "the nextCursor of a previous page" },
+  },
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const limit = intOption(context, "limit", 1);
+    const [status, type, queue, cursor] = ["status", "type", "queue", "cursor"].map((name) =>
+      stringOption(context, name),
+    );
+    const page = await clientFromEnv().list({
+      ...(status === undefined ? {} : { status: status as JobStatus }),
+      ...(type === undefined ? {} : { type }),
+      ...(queue === undefined ? {} : { queue }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    context.print(page, (p: typeof page) =>
+      p.nextCursor === undefined
+        ? jobsTable(p.jobs)
+        : `${jobsTable(p.jobs)}\n(more: --cursor ${p.nextCursor})`,
+    );
+    return 0;
+  },
+};
+
+const events: Command = {
+  name: "jobs events",
+  summary: "A job's events, exactly as recorded and hashed.",
+  args: "<id>",
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const events = await clientFromEnv().events(requirePositional(context, 0, "<id>"));
+    context.print({ events }, (v: { events: typeof events }) => eventsTable(v.events));
+    return 0;
+  },
+};
+
+const cancel: Command = {
+  name: "jobs cancel",
+  summary: "Cancel a job (a running handler is aborted).",
+  args: "<id>",
+  options: { reason: { type: "string", description: "why (recorded in the event)" } },
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const job = await clientFromEnv().cancel(
+      requirePositional(context, 0, "<id>"),
+      stringOption(context, "reason"),
+    );
+    context.print(job, (j: JobView) => `${j.id} ${j.status}`);
+    return 0;
+  },
+};
+
+const retry: Command = {
+  name: "jobs retry",
+  summary: "Retry a dead-lettered job.",
+  args: "<id>",
+  options: {
+    reason: { type: "string", description: "why (recorded in the event)" },
+    attempts: { type: "string", description: "attempts to grant (default: the job's maxAttempts)" },
+  },
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const attempts = intOption(context, "attempts", 1);
+    const reason = stringOption(context, "reason");
+    const job = await clientFromEnv().retry(requirePositional(context, 0, "<id>"), {
+      ...(reason === undefined ? {} : { reason }),
+      ...(attempts === undefined ? {} : { attempts }),
+    });
+    context.print(job, (j: JobView) => `${j.id} ${j.status}`);
+    return 0;
+  },
+};
+
+const deadLetters: Command = {
+  name: "jobs dead-letters",
+  summary: "List dead-lettered jobs, newest first.",
+  options: { limit: { type: "string", description: "how many (default 50)" } },
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const jobs = await clientFromEnv().deadLetters(intOption(context, "limit", 1));
+    context.print({ jobs }, (v: { jobs: typeof jobs }) => jobsTable(v.jobs));
+    return 0;
+  },
+};
+
+const metrics: Command = {
+  name: "jobs metrics",
+  summary: "Counts by status, durations by type, queue depth and throughput.",
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const m = (await clientFromEnv().metrics()) as {
+      byStatus: Record<string, number>;
+      queues: ReadonlyArray<{ queue: string; waiting: number; pending: number }>;
+      durations: ReadonlyArray<{ type: string; count: number; avgMs: number; p95Ms: number }>;
+    };
+    context.print(m, (v: typeof m) =>
+      [
+        table([["STATUS", "JOBS"], ...Object.entries(v.byStatus).map(([s, n]) => [s, String(n)])]),
+        "",
+        table([
+          ["QUEUE", "WAITING", "PENDING"],
+          ...v.queues.map((q) => [q.queue, String(q.waiting), String(q.pending)]),
+        ]),
+        "",
+        table([
+          ["TYPE", "DONE", "AVG MS", "P95 MS"],
+          ...v.durations.map((d) => [d.type, String(d.count), d.avgMs.toFixed(1), d.p95Ms.toFixed(1)]),
+        ]),
+      ].join("\n"),
+    );
+    return 0;
+  },
+};
+
+const workers: Command = {
+  name: "workers",
+  summary: "Live workers from the registry.",
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const list = await clientFromEnv().workers();
+    context.print({ workers: list }, (v: { workers: ReadonlyArray<WorkerInfo> }) =>
+      v.workers.length === 0
+        ? "(no live workers)"
+        : table([
+            ["ID", "NAME", "HOST", "PID", "QUEUES", "CONC", "IN FLIGHT", "DONE", "FAILED", "LAST SEEN"],
+            ...v.workers.map((w) => [
+              w.id,
+              w.name,
+              w.host,
+              String(w.pid),
+              w.queues.join(","),
+              String(w.concurrency),
+              String(w.inFlight),
+              String(w.completed),
+              String(w.failed),
+              w.lastSeenAt,
+            ]),
+          ]),
+    );
+    return 0;
+  },
+};
+
+export const jobCommands: ReadonlyArray<Command> = [
+  submit,
+  get,
+  list,
+  events,
+  cancel,
+  retry,
+  deadLetters,
+  metrics,
+  workers,
+];

@@ -1,0 +1,185 @@
+/**
+ * The typed TypeScript client for Docket's HTTP API. Uses the global `fetch` (Node ≥ 18); every
+ * non-2xx answer becomes a DocketApiError carrying the API's stable `code`.
+ */
+import type { Envelope, JobStatus } from "../domain/index.ts";
+import type { JobView } from "../engine/job-view.ts";
+import type { JobPage } from "../engine/read-models.ts";
+import type { SubmitRequest } from "../engine/submit-request.ts";
+import type { WorkerInfo } from "../engine/ports.ts";
+
+export type { Envelope, JobPage, JobStatus, JobView, SubmitRequest, WorkerInfo };
+
+export class DocketApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "DocketApiError";
+  }
+}
+
+export interface DocketClientOptions {
+  /** e.g. http://127.0.0.1:3000 */
+  readonly baseUrl: string;
+  readonly token?: string;
+  /** Recorded as the actor of cancels and retries (`Docket-Actor` header). */
+  readonly actor?: string;
+  readonly timeoutMs?: number;
+}
+
+export type BulkItem =
+  | { readonly index: number; readonly id: string; readonly status: JobStatus; readonly created: boolean }
+  | { readonly index: number; readonly error: { readonly code: string; readonly message: string } };
+
+export interface ListFilter {
+  readonly status?: JobStatus;
+  readonly type?: string;
+  readonly queue?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface WaitOptions {
+  /** Give up after this long (default: wait forever). */
+  readonly timeoutMs?: number;
+  /** Poll interval (default 250 ms). */
+  readonly pollMs?: number;
+  /** Called whenever the job's version changes (progress, attempts, ...). */
+  readonly onUpdate?: (job: JobView) => void;
+}
+
+const ENDED: ReadonlySet<JobStatus> = new Set(["completed", "cancelled", "dead_letter"]);
+export const isEnded = (job: JobView): boolean => ENDED.has(job.status);
+
+export class DocketClient {
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: DocketClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` }),
+        ...(this.options.actor === undefined ? {} : { "docket-actor": this.options.actor }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
+      const message =
+        typeof error?.message === "string" ? error.message : `${method} ${path}: HTTP ${response.status}`;
+      const { code: _code, message: _message, ...details } = (error ?? {}) as Record<string, unknown>;
+      throw new DocketApiError(response.status, code, message, details);
+    }
+    return parsed as T;
+  }
+
+  submit(spec: SubmitRequest, options: { readonly idempotencyKey?: string } = {}): Promise<JobView> {
+    return this.call(
+      "POST",
+      "/v1/jobs",
+      spec,
+      options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey },
+    );
+  }
+
+  async submitMany(specs: ReadonlyArray<SubmitRequest>): Promise<ReadonlyArray<BulkItem>> {
+    return (await this.call<{ jobs: ReadonlyArray<BulkItem> }>("POST", "/v1/jobs/bulk", { jobs: specs }))
+      .jobs;
+  }
+
+  get(id: string): Promise<JobView> {
+    return this.call("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  list(filter: ListFilter = {}): Promise<JobPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) if (value !== undefined) query.set(key, String(value));
+    const qs = query.toString();
+    return this.call("GET", `/v1/jobs${qs === "" ? "" : `?${qs}`}`);
+  }
+
+  async events(id: string): Promise<ReadonlyArray<Envelope>> {
+    return (
+      await this.call<{ events: ReadonlyArray<Envelope> }>("GET", `/v1/jobs/${encodeURIComponent(id)}/events`)
+    ).events;
+  }
+
+  cancel(id: string, reason?: string): Promise<JobView> {
+    return this.call(
+      "POST",
+      `/v1/jobs/${encodeURIComponent(id)}/cancel`,
+      reason === undefined ? {} : { reason },
+    );
+  }
+
+  retry(
+    id: string,
+    options: { readonly reason?: string; readonly attempts?: number } = {},
+  ): Promise<JobView> {
+    return this.call("POST", `/v1/jobs/${encodeURIComponent(id)}/retry`, options);
+  }
+
+  async deadLetters(limit?: number): Promise<ReadonlyArray<JobView>> {
+    const qs = limit === undefined ? "" : `?limit=${limit}`;
+    return (await this.call<{ jobs: ReadonlyArray<JobView> }>("GET", `/v1/dead-letters${qs}`)).jobs;
+  }
+
+  metrics(): Promise<Record<string, unknown>> {
+    return this.call("GET", "/v1/metrics");
+  }
+
+  async workers(): Promise<ReadonlyArray<WorkerInfo>> {
+    return (await this.call<{ workers: ReadonlyArray<WorkerInfo> }>("GET", "/v1/workers")).workers;
+  }
+
+  health(): Promise<Record<string, unknown>> {
+    return this.call("GET", "/health");
+  }
+
+  /** Poll until the job ends (completed, cancelled or dead_letter) and return its final view. */
+  async wait(id: string, options: WaitOptions = {}): Promise<JobView> {
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    let version = -1;
+    for (;;) {
+      const job = await this.get(id);
+      if (job.version !== version) {
+        version = job.version;
+        options.onUpdate?.(job);
+      }
+      if (isEnded(job)) return job;
+      if (Date.now() >= deadline)
+        throw new DocketApiError(
+          408,
+          "wait_timeout",
+          `job ${id} is still ${job.status} after ${options.timeoutMs} ms`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+    }
+  }
+}
