@@ -4,9 +4,12 @@
  */
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
+import { ReadSide, type ReadSideOptions } from "./engine/read-side.ts";
 import { Worker, type WorkerOptions } from "./engine/worker.ts";
 import { connect, connectBlocking, whenReady } from "./infra/redis/connection.ts";
+import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
+import { SqliteProjectionFiles } from "./infra/sqlite/projection-files.ts";
 
 export interface DocketConfig {
   readonly redisUrl: string;
@@ -75,4 +78,56 @@ export const redisAnswers = async (url: string, timeoutMs: number): Promise<bool
   } finally {
     client.disconnect();
   }
+};
+
+export interface ReadSideConfig extends DocketConfig {
+  /** The live projection file; this process owns it exclusively while open (ADR 0009). */
+  readonly dbPath: string;
+  readonly projector?: ReadSideOptions["projector"];
+}
+
+export interface OpenReadSide {
+  /** Queries (jobs, events, metrics, checkpoints) on the live file, across rebuilds. */
+  readonly reads: ReadSide["reads"];
+  /** start / stop / onApplied / lag / status. Not started: call `projector.start()`. */
+  readonly projector: ReadSide["projector"];
+  rebuild: ReadSide["rebuild"];
+  check: ReadSide["check"];
+  /** Stops the projector, closes the file and the Redis connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The read side for the process that owns `dbPath`: the projection file, its projector and the
+ * log it tails (two connections: one of them for the blocking tail). Fails with ProjectionBusy if
+ * another process owns the file. Redis need not be up: the projector retries until it is.
+ */
+export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
+  const client = connect({ url: config.redisUrl });
+  const blockingClient = connectBlocking({ url: config.redisUrl });
+  const log = new RedisEventLog({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+  let readSide: ReadSide;
+  try {
+    readSide = new ReadSide({
+      log,
+      files: new SqliteProjectionFiles(config.dbPath),
+      clock: config.clock ?? systemClock,
+      ...(config.projector === undefined ? {} : { projector: config.projector }),
+    });
+  } catch (error) {
+    client.disconnect();
+    blockingClient.disconnect();
+    throw error;
+  }
+  return {
+    reads: readSide.reads,
+    projector: readSide.projector,
+    rebuild: () => readSide.rebuild(),
+    check: (options) => readSide.check(options),
+    close: async () => {
+      await readSide.close();
+      client.disconnect();
+      blockingClient.disconnect();
+    },
+  };
 };

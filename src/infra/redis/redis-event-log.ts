@@ -1,0 +1,124 @@
+/**
+ * The shard logs as the read side sees them (the EventLog port): ranges with XRANGE, one
+ * blocking XREAD over every shard for tailing, and each shard's last id for lag.
+ *
+ * Log entries are untrusted input: each is decoded with the domain's envelope schema and must
+ * agree with the entry's own `jobId` and `seq` fields. An entry that does not decode raises
+ * LogEntryInvalid naming the shard and entry id; the projector halts on it rather than skip it
+ * (a skipped event would make the projection differ from the fold of the log).
+ *
+ * Lifetime: the caller owns both connections; `close()` disconnects them.
+ */
+import type { Redis } from "ioredis";
+import { Result } from "effect";
+import { decodeEnvelope } from "../../domain/index.ts";
+import { LogEntryInvalid } from "../../engine/projection-errors.ts";
+import type { EventLog, LogEntry } from "../../engine/read-models.ts";
+import { guarded } from "./connection.ts";
+import { Keys } from "./keys.ts";
+
+type RawEntry = [string, Array<string>];
+
+export interface RedisEventLogOptions {
+  readonly client: Redis;
+  /** Its own connection: a blocking XREAD holds the socket for up to `blockMs`. */
+  readonly blockingClient: Redis;
+  readonly prefix: string;
+  readonly shards: number;
+}
+
+const fieldsOf = (fields: ReadonlyArray<string>): Map<string, string> => {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+  return map;
+};
+
+/** Decode one raw shard log entry, or explain why it is not an event. */
+export const decodeLogEntry = (shard: number, [entryId, raw]: RawEntry): LogEntry => {
+  const invalid = (reason: string) => new LogEntryInvalid({ shard, entryId, reason });
+  const fields = fieldsOf(raw);
+  const text = fields.get("env");
+  if (text === undefined) throw invalid("no env field");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw invalid(`env is not JSON (${(error as Error).message})`);
+  }
+  const decoded = decodeEnvelope(parsed);
+  if (Result.isFailure(decoded)) throw invalid(decoded.failure);
+  const envelope = decoded.success;
+  if (fields.get("jobId") !== envelope.jobId || fields.get("seq") !== String(envelope.seq))
+    throw invalid(
+      `entry fields (jobId ${fields.get("jobId")}, seq ${fields.get("seq")}) disagree with its envelope`,
+    );
+  return { shard, entryId, envelope };
+};
+
+export class RedisEventLog implements EventLog {
+  readonly shards: number;
+  private readonly keys: Keys;
+  private readonly client: Redis;
+  private readonly blocking: Redis;
+
+  constructor(options: RedisEventLogOptions) {
+    this.client = options.client;
+    this.blocking = options.blockingClient;
+    this.keys = new Keys(options.prefix, options.shards);
+    this.shards = options.shards;
+  }
+
+  read(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogEntry>> {
+    return guarded(async () => {
+      // "(" makes the start exclusive (Redis ≥ 6.2): strictly after the checkpoint.
+      const raw = (await this.client.xrange(
+        this.keys.log(shard),
+        `(${afterId}`,
+        "+",
+        "COUNT",
+        count,
+      )) as Array<RawEntry>;
+      return raw.map((entry) => decodeLogEntry(shard, entry));
+    });
+  }
+
+  tail(
+    after: ReadonlyArray<{ readonly shard: number; readonly entryId: string }>,
+    count: number,
+    blockMs: number,
+  ): Promise<ReadonlyArray<LogEntry>> {
+    return guarded(async () => {
+      if (after.length === 0) return [];
+      const keys = after.map(({ shard }) => this.keys.log(shard));
+      const ids = after.map(({ entryId }) => entryId);
+      const reply = (await this.blocking.xread(
+        "COUNT",
+        count,
+        "BLOCK",
+        blockMs,
+        "STREAMS",
+        ...keys,
+        ...ids,
+      )) as Array<[string, Array<RawEntry>]> | null;
+      if (reply === null) return [];
+      return reply.flatMap(([key, entries]) => {
+        const shard = after[keys.indexOf(key)]?.shard ?? -1;
+        return entries.map((entry) => decodeLogEntry(shard, entry));
+      });
+    });
+  }
+
+  lastIds(): Promise<ReadonlyArray<{ readonly shard: number; readonly entryId: string }>> {
+    return guarded(async () => {
+      const pipeline = this.client.pipeline();
+      for (const shard of this.keys.allShards())
+        pipeline.xrevrange(this.keys.log(shard), "+", "-", "COUNT", 1);
+      const replies = (await pipeline.exec()) ?? [];
+      return this.keys.allShards().map((shard) => {
+        const [error, entries] = replies[shard] ?? [null, []];
+        if (error) throw error;
+        return { shard, entryId: (entries as Array<RawEntry>)[0]?.[0] ?? "0-0" };
+      });
+    });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The read models' tables, versioned with `PRAGMA user_version`: each migration runs once, in
+ * order, in one transaction with the version bump. Add a migration; never edit a shipped one
+ * (a changed projection needs a rebuild, which replays the log into the new shape).
+ */
+import type { SqliteDatabase } from "./database.ts";
+
+const MIGRATIONS: ReadonlyArray<string> = [
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    type TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    queued_at TEXT,
+    started_at TEXT,
+    ended_at TEXT,
+    run_at TEXT,
+    progress TEXT,
+    result TEXT,
+    error TEXT,
+    cancel_reason TEXT,
+    idempotency_key TEXT,
+    version INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- listJobs: one filter, newest first (job ids are UUIDv7, so id order is creation order).
+  CREATE INDEX jobs_by_status ON jobs (status, id);
+  CREATE INDEX jobs_by_type ON jobs (type, id);
+  CREATE INDEX jobs_by_queue ON jobs (queue, id);
+
+  CREATE TABLE job_events (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    data TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    machine_version INTEGER NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    entry_id TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+  ) WITHOUT ROWID;
+
+  -- Successful attempts (AttemptStarted -> JobCompleted), for average and p95 by type.
+  CREATE TABLE attempt_durations (
+    job_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    completed_at TEXT NOT NULL,
+    PRIMARY KEY (job_id, attempt)
+  ) WITHOUT ROWID;
+  CREATE INDEX attempt_durations_by_type ON attempt_durations (type, duration_ms);
+
+  -- Counted per UTC minute of each event's own time, so a rebuild gives the same rows.
+  CREATE TABLE throughput (
+    minute TEXT PRIMARY KEY,
+    completed INTEGER NOT NULL,
+    failed_attempts INTEGER NOT NULL,
+    dead_lettered INTEGER NOT NULL,
+    cancelled INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE checkpoints (
+    shard INTEGER PRIMARY KEY,
+    entry_id TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Every table with its primary key columns, for row-by-row comparison. */
+export const TABLES: ReadonlyArray<{ readonly name: string; readonly key: ReadonlyArray<string> }> = [
+  { name: "jobs", key: ["id"] },
+  { name: "job_events", key: ["job_id", "seq"] },
+  { name: "attempt_durations", key: ["job_id", "attempt"] },
+  { name: "throughput", key: ["minute"] },
+  { name: "checkpoints", key: ["shard"] },
+];
+
+export const migrate = (db: SqliteDatabase): void => {
+  const current = Number(db.get<{ user_version: number }>("PRAGMA user_version")?.user_version ?? 0);
+  if (current > SCHEMA_VERSION)
+    throw new Error(
+      `${db.path} has schema version ${current}, newer than this code's ${SCHEMA_VERSION}; rebuild it or upgrade Docket`,
+    );
+  for (let version = current; version < SCHEMA_VERSION; version++)
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+    });
+};

@@ -1,0 +1,155 @@
+/** The projector against a real engine, a real Redis and a real SQLite file. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../src/engine/ports.ts";
+import { Projector } from "../src/engine/projector.ts";
+import { ReadSide } from "../src/engine/read-side.ts";
+import { SqliteProjectionFiles } from "../src/infra/sqlite/projection-files.ts";
+import { SqliteProjection } from "../src/infra/sqlite/sqlite-projection.ts";
+import { makeEngine, type TestEngine } from "./support/engine.ts";
+import { checkInvariants } from "./support/invariants.ts";
+import { eventLogOf, expectProjectionEqualsFold, runMixedJobs, tempDbPath } from "./support/projection.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+
+let redis: TestRedis;
+const cleanups: Array<() => unknown> = [];
+
+beforeAll(async () => {
+  // AOF on, so a killed and restarted server still holds the log (the outage test).
+  redis = await startRedis({ appendOnly: true });
+});
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await redis.stop();
+});
+
+const engine = async (shards = 2): Promise<TestEngine> => {
+  const e = await makeEngine(redis.url, { shards });
+  cleanups.push(() => e.close());
+  return e;
+};
+
+const caughtUp = async (projector: { lag: Projector["lag"] }) =>
+  (await projector.lag()).every((shard) => shard.caughtUp);
+
+describe("projector", () => {
+  it("projects a run of mixed jobs into rows equal to the fold of the log (invariant 8)", async () => {
+    const e = await engine();
+    const { log, close } = await eventLogOf(redis.url, e);
+    cleanups.push(close);
+    const store = SqliteProjection.open(tempDbPath());
+    cleanups.push(() => store.close());
+    const projector = new Projector({ log, store, clock: systemClock, batchSize: 16 });
+    const applied: Array<string> = [];
+    projector.onApplied((entries) =>
+      applied.push(...entries.map((entry) => `${entry.shard}/${entry.entryId}`)),
+    );
+    projector.start();
+    const ids = await runMixedJobs(e);
+    expect(await checkInvariants(e, ids, { drained: true })).toEqual([]);
+    await waitFor(() => caughtUp(projector), "the projector to catch up");
+    await projector.stop();
+    await expectProjectionEqualsFold(e, store, ids);
+    expect(new Set(applied).size).toBe(applied.length);
+    const metrics = store.metrics({ nowMs: Date.now(), minutes: 5 });
+    const statuses = await Promise.all(ids.map(async (id) => store.job(id)?.status));
+    expect(metrics.byStatus.completed).toBe(statuses.filter((s) => s === "completed").length);
+    expect(metrics.byStatus.cancelled).toBeGreaterThan(0);
+    expect(metrics.byStatus.dead_letter).toBeGreaterThan(0);
+    expect(metrics.throughput.reduce((sum, m) => sum + m.completed, 0)).toBe(metrics.byStatus.completed);
+    expect(metrics.durations.map((d) => d.type).sort()).toEqual(["flaky", "ok"]);
+    expect(projector.status()).toMatchObject({ state: "stopped", lastError: null });
+  });
+
+  it("pages newest first with a cursor, filtered by status, type and queue", async () => {
+    const e = await engine(1);
+    for (let i = 0; i < 7; i++)
+      await e.jobs.submit({ type: i % 2 === 0 ? "even" : "odd", payload: i }, { kind: "client", id: "t" });
+    const { log, close } = await eventLogOf(redis.url, e);
+    cleanups.push(close);
+    const store = SqliteProjection.open(tempDbPath());
+    cleanups.push(() => store.close());
+    await new Projector({ log, store, clock: systemClock }).catchUp();
+    const first = store.listJobs({ limit: 3 });
+    expect(first.jobs).toHaveLength(3);
+    const second = store.listJobs({ limit: 3, ...(first.nextCursor ? { cursor: first.nextCursor } : {}) });
+    const third = store.listJobs({ limit: 3, ...(second.nextCursor ? { cursor: second.nextCursor } : {}) });
+    expect(third.nextCursor).toBeUndefined();
+    const ids = [...first.jobs, ...second.jobs, ...third.jobs].map((job) => job.id);
+    expect(ids).toEqual([...ids].sort().reverse());
+    expect(ids).toHaveLength(7);
+    expect(store.listJobs({ limit: 10, type: "even" }).jobs).toHaveLength(4);
+    expect(store.listJobs({ limit: 10, status: "queued", queue: "default" }).jobs).toHaveLength(7);
+    expect(store.listJobs({ limit: 10, queue: "elsewhere" }).jobs).toHaveLength(0);
+    expect(() => store.listJobs({ limit: 10, cursor: "not a cursor!" })).toThrow(/cursor/);
+  });
+});
+
+describe("rebuild and check", () => {
+  it("a rebuild equals the live projection row for row; check finds a planted difference and none otherwise", async () => {
+    const e = await engine();
+    const dbPath = tempDbPath();
+    const { log, close } = await eventLogOf(redis.url, e);
+    cleanups.push(close);
+    const readSide = new ReadSide({ log, files: new SqliteProjectionFiles(dbPath), clock: systemClock });
+    cleanups.push(() => readSide.close());
+    readSide.projector.start();
+    const ids = await runMixedJobs(e, 24);
+    await waitFor(() => caughtUp(readSide.projector), "the projector to catch up");
+
+    const clean = await readSide.check();
+    expect(clean.differences).toEqual([]);
+    expect(clean.equal).toBe(true);
+
+    // Plant a difference in the live file through a second handle on the same process' store.
+    const planted = ids[0] as string;
+    const live = (readSide as unknown as { store: SqliteProjection }).store;
+    live.unsafeExec(`UPDATE jobs SET attempts = attempts + 7 WHERE id = '${planted}'`);
+    const dirty = await readSide.check();
+    expect(dirty.equal).toBe(false);
+    expect(dirty.differences).toHaveLength(1);
+    expect(dirty.differences[0]).toMatchObject({ table: "jobs", key: { id: planted } });
+    expect(
+      Number(dirty.differences[0]?.live?.["attempts"]) - Number(dirty.differences[0]?.rebuilt?.["attempts"]),
+    ).toBe(7);
+
+    // Rebuild swaps in a fresh file: the planted difference is gone, and it equals the fold.
+    const rebuilt = await readSide.rebuild();
+    expect(rebuilt.events).toBeGreaterThan(0);
+    expect((await readSide.check()).differences).toEqual([]);
+    await waitFor(() => caughtUp(readSide.projector), "the projector to catch up after the swap");
+    await readSide.projector.stop();
+    await expectProjectionEqualsFold(e, (readSide as unknown as { store: SqliteProjection }).store, ids);
+  });
+});
+
+describe("outages", () => {
+  it("survives a Redis restart, reports the error, and catches up afterwards", async () => {
+    if (!redis.owned) return;
+    const e = await engine();
+    const { log, close } = await eventLogOf(redis.url, e);
+    cleanups.push(close);
+    const store = SqliteProjection.open(tempDbPath());
+    cleanups.push(() => store.close());
+    const projector = new Projector({ log, store, clock: systemClock, retryMaxMs: 200 });
+    projector.start();
+    const before = await runMixedJobs(e, 12);
+    await waitFor(() => caughtUp(projector), "catch up before the outage");
+    redis.kill();
+    await waitFor(() => projector.status().state === "retrying", "the projector to notice the outage");
+    expect(projector.status().lastError?.tag).toBe("QueueUnavailable");
+    await redis.restart();
+    await waitFor(() => e.client.status === "ready", "the engine to reconnect");
+    const after = await runMixedJobs(e, 12);
+    await waitFor(async () => {
+      try {
+        return await caughtUp(projector);
+      } catch {
+        return false;
+      }
+    }, "the projector to recover and catch up");
+    expect(["tailing", "catching_up"]).toContain(projector.status().state);
+    await projector.stop();
+    await expectProjectionEqualsFold(e, store, [...before, ...after]);
+  });
+});
