@@ -52,6 +52,20 @@ module.exports = {
       from: { path: "^src/api" },
       to: { path: "^src/infra/" },
     },
+    {
+      name: "cli-is-an-entry-point",
+      severity: "error",
+      comment: "src/cli is the command-line entry point: nothing else in src imports it.",
+      from: { path: "^src/(?!cli/)" },
+      to: { path: "^src/cli/" },
+    },
+    {
+      name: "client-stands-alone",
+      severity: "error",
+      comment: "The typed client talks HTTP only; it may use our types, never the engine's runtime or infra.",
+      from: { path: "^src/client" },
+      to: { path: "^src/(infra|api|cli)/|^src/main\\.ts$", dependencyTypesNot: ["type-only"] },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -2,6 +2,9 @@
  * The composition root: the one place that wires infra (Redis) into the engine. Entry points
  * (worker process, later the API and CLI) call these functions; nothing else constructs infra.
  */
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./api/app.ts";
+import type { ProjectionLag } from "./api/deps.ts";
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
 import { ReadSide, type ReadSideOptions } from "./engine/read-side.ts";
@@ -128,6 +131,101 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
       await readSide.close();
       client.disconnect();
       blockingClient.disconnect();
+    },
+  };
+};
+
+export interface ApiServerConfig extends ReadSideConfig {
+  /** When set, every /v1 route requires this bearer token. */
+  readonly token?: string;
+  readonly logger?: boolean;
+  /** Told about projector failures (it retries by itself). */
+  readonly onProjectorError?: (error: unknown) => void;
+}
+
+export interface ApiServer {
+  /** The fastify app, not yet listening. */
+  readonly app: FastifyInstance;
+  readonly jobs: JobService;
+  readonly readSide: OpenReadSide;
+  /** Close the app, stop the projector, close the database and the Redis connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The API process (ADR 0009, 0010): the HTTP app over the engine's job service, and the read
+ * side whose projection file this process owns. The projector is started; the app is built but
+ * not listening (the CLI listens; tests use `inject`).
+ */
+export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer> => {
+  const clock = config.clock ?? systemClock;
+  const client = await whenReady(connect({ url: config.redisUrl }));
+  const store = new RedisJobStore({ client, prefix: config.prefix, shards: config.shards });
+  const jobs = new JobService({ store, queue: store, clock, shards: config.shards });
+  let readSide: OpenReadSide;
+  try {
+    readSide = openReadSide({
+      ...config,
+      projector: {
+        ...config.projector,
+        ...(config.onProjectorError === undefined ? {} : { onError: config.onProjectorError }),
+      },
+    });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  readSide.projector.start();
+  const lag = async (): Promise<ProjectionLag> => {
+    const status = readSide.projector.status();
+    const failing = status.state === "retrying" || status.state === "halted";
+    const lastError = failing ? (status.lastError?.message ?? null) : null;
+    try {
+      const shards = await readSide.projector.lag();
+      return {
+        state: status.state,
+        shardsBehind: shards.filter((s) => !s.caughtUp).length,
+        lagMs: Math.max(0, ...shards.map((s) => s.behindMs)),
+        lastError,
+      };
+    } catch {
+      // Redis is unreachable: how far behind is unknown.
+      return { state: status.state, shardsBehind: 0, lagMs: null, lastError };
+    }
+  };
+  const app = buildApp(
+    {
+      jobs,
+      reads: readSide.reads,
+      workers: store,
+      queues: store,
+      ping: async () => {
+        const started = performance.now();
+        await client.ping();
+        return Math.round((performance.now() - started) * 1000) / 1000;
+      },
+      projection: {
+        lag,
+        onApplied: (listener) =>
+          readSide.projector.onApplied((entries) => listener(entries.map((e) => e.envelope))),
+        rebuild: () => readSide.rebuild(),
+        check: () => readSide.check(),
+      },
+      clock,
+    },
+    {
+      ...(config.token === undefined ? {} : { token: config.token }),
+      ...(config.logger === undefined ? {} : { logger: config.logger }),
+    },
+  );
+  return {
+    app,
+    jobs,
+    readSide,
+    close: async () => {
+      await app.close();
+      await readSide.close();
+      client.disconnect();
     },
   };
 };

@@ -19,21 +19,19 @@ afterAll(async () => {
   await redis.stop();
 });
 
+/** `docket worker` as a real process, with the test fixture handlers. */
 const spawnWorker = (
-  env: Record<string, string>,
+  args: ReadonlyArray<string>,
 ): { child: ChildProcess; exited: Promise<number | null> } => {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/worker-process.ts"], {
-    cwd: new URL("..", import.meta.url).pathname,
-    env: {
-      ...process.env,
-      REDIS_URL: redis.url,
-      DOCKET_PREFIX: engine.prefix,
-      DOCKET_HANDLERS: "test/fixtures/process-handlers.ts",
-      DOCKET_LEASE_MS: "500",
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ["bin/docket.js", "worker", "--handlers", "test/fixtures/process-handlers.ts", ...args],
+    {
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { ...process.env, REDIS_URL: redis.url, DOCKET_PREFIX: engine.prefix, DOCKET_LEASE_MS: "1000" },
+      stdio: ["ignore", "ignore", "pipe"],
     },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  );
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, exited };
 };
@@ -42,7 +40,7 @@ const statusOfJob = async (jobId: string) => statusOf((await engine.jobs.get(job
 
 describe("the worker process", () => {
   it("on SIGTERM stops taking work, finishes its in-flight job and exits 0", async () => {
-    const { child, exited } = spawnWorker({ DOCKET_WORKER_NAME: "graceful" });
+    const { child, exited } = spawnWorker(["--name", "graceful"]);
     const { jobId } = await engine.jobs.submit({ type: "slow" }, apiActor);
     await waitFor(async () => (await statusOfJob(jobId)) === "processing", "the job to start", 20_000);
     child.kill("SIGTERM");
@@ -55,7 +53,7 @@ describe("the worker process", () => {
   });
 
   it("killed with SIGKILL, leaves its entry pending; a live worker reclaims it and records lease_expired", async () => {
-    const { child, exited } = spawnWorker({ DOCKET_WORKER_NAME: "doomed" });
+    const { child, exited } = spawnWorker(["--name", "doomed"]);
     const { jobId } = await engine.jobs.submit(
       { type: "hang", backoff: { type: "fixed", delayMs: 10 } },
       apiActor,
@@ -75,7 +73,7 @@ describe("the worker process", () => {
   });
 
   it("killed with SIGKILL in the middle of many jobs, every job still ends exactly once, reclaimed attempts visible", async () => {
-    const { child, exited } = spawnWorker({ DOCKET_WORKER_NAME: "busy", DOCKET_CONCURRENCY: "10" });
+    const { child, exited } = spawnWorker(["--name", "busy", "--concurrency", "10"]);
     const submitted = await engine.jobs.submitMany(
       Array.from({ length: 150 }, (_, i) => ({
         type: "steady",
@@ -114,10 +112,10 @@ describe("the worker process", () => {
   });
 
   it("refuses a bad configuration with a clear message and exit code 2", async () => {
-    const { child, exited } = spawnWorker({ DOCKET_CONCURRENCY: "many" });
+    const { child, exited } = spawnWorker(["--concurrency", "many"]);
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     expect(await exited).toBe(2);
-    expect(stderr).toContain("DOCKET_CONCURRENCY");
+    expect(stderr).toContain("--concurrency");
   });
 });

@@ -19,9 +19,15 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit,
-    // Route params longer than this are refused before any handler runs.
-    maxParamLength: 200,
+    // Route params longer than this are refused (414) before any handler runs.
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors raised before routing (bad URL, over-long params) skip setErrorHandler: same table.
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = errorResponse(error);
+      // The framework-error hook types its reply loosely; this is the same JSON error body.
+      void (reply as unknown as { code(s: number): { send(b: unknown): void } }).code(status).send(body);
+    },
   });
   registerJsonBody(app);
   registerBearerAuth(app, options.token);

@@ -8,11 +8,13 @@ import type { Clock, WorkerRegistry, WorkQueue } from "../engine/ports.ts";
 import type { ReadModels } from "../engine/read-models.ts";
 
 export interface ProjectionLag {
-  /** Shard-log entries not yet applied, over all shards. */
-  readonly entries: number;
-  /** Age of the oldest unapplied entry (0 when caught up), or null when unknown. */
-  readonly ms: number | null;
-  /** The projector's last error, if it is currently failing. */
+  /** The projector's state: catching_up, tailing, retrying, halted or stopped. */
+  readonly state: string;
+  /** Shards whose log has entries the projection has not applied yet. */
+  readonly shardsBehind: number;
+  /** Age of the oldest unapplied entry (0 when caught up), or null when unknown (Redis down). */
+  readonly lagMs: number | null;
+  /** The projector's error while it is failing (retrying or halted). */
   readonly lastError: string | null;
 }
 
@@ -20,6 +22,10 @@ export interface ProjectionFeed {
   lag(): Promise<ProjectionLag>;
   /** Called with each committed batch's events; returns an unsubscribe function. */
   onApplied(listener: (events: ReadonlyArray<Envelope>) => void): () => void;
+  /** Replay the whole log into a new file and swap it in (the owner of the file does it). */
+  rebuild(): Promise<{ readonly events: number; readonly ms: number }>;
+  /** Rebuild into a scratch file and compare it with the live one, row for row. */
+  check(): Promise<{ readonly equal: boolean; readonly differences: ReadonlyArray<unknown> }>;
 }
 
 export interface ApiDeps {

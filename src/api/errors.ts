@@ -4,6 +4,9 @@
  * `{ "error": { "code", "message", ...details } }`; bad input is always a 4xx, never a 5xx.
  */
 import type { EngineError } from "../engine/errors.ts";
+import type { InvalidCursor, ProjectionBusy } from "../engine/projection-errors.ts";
+
+type TaggedError = EngineError | InvalidCursor | ProjectionBusy;
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string } & Record<string, unknown>;
@@ -22,7 +25,9 @@ export class ApiError extends Error {
 }
 
 /** Engine errors by tag: status and code. CommandRefused carries its own code (decide.ts). */
-const ENGINE_ERRORS: Record<EngineError["_tag"], { readonly status: number; readonly code: string }> = {
+const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; readonly code: string }> = {
+  InvalidCursor: { status: 400, code: "invalid_cursor" },
+  ProjectionBusy: { status: 409, code: "projection_busy" },
   InvalidJobSpec: { status: 400, code: "invalid_job_spec" },
   JobNotFound: { status: 404, code: "job_not_found" },
   CommandRefused: { status: 409, code: "command_refused" },
@@ -39,10 +44,21 @@ const FASTIFY_ERRORS: Record<string, { readonly status: number; readonly code: s
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "invalid_content_length" },
   FST_ERR_CTP_INVALID_TYPE: { status: 400, code: "invalid_content_type" },
   FST_ERR_BAD_URL: { status: 400, code: "bad_url" },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: "uri_too_long" },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: "bad_request" },
 };
 
-const isEngineError = (error: unknown): error is EngineError =>
+/** Codes for other client errors fastify raises, by status. */
+const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
+  404: "route_not_found",
+  405: "method_not_allowed",
+  413: "body_too_large",
+  414: "uri_too_long",
+  415: "unsupported_media_type",
+  431: "headers_too_large",
+};
+
+const isEngineError = (error: unknown): error is TaggedError =>
   typeof error === "object" &&
   error !== null &&
   "_tag" in error &&
@@ -88,6 +104,9 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
             },
           },
         };
+      case "InvalidCursor":
+      case "ProjectionBusy":
+        return { status, body: { error: { code, message: error.message } } };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
     }
@@ -102,6 +121,9 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
   const statusCode =
     typeof error === "object" && error !== null && "statusCode" in error ? error.statusCode : undefined;
   if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500)
-    return { status: statusCode, body: { error: { code: "bad_request", message: messageOf(error) } } };
+    return {
+      status: statusCode,
+      body: { error: { code: CLIENT_ERROR_CODES[statusCode] ?? "bad_request", message: messageOf(error) } },
+    };
   return { status: 500, body: { error: { code: "internal_error", message: "internal error" } } };
 };

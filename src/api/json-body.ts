@@ -28,7 +28,8 @@ export const jsonDepth = (text: string): number => {
 };
 
 export const registerJsonBody = (app: FastifyInstance): void => {
-  app.removeContentTypeParser("application/json");
+  // JSON only: any other media type (fastify also parses text/plain by default) is a 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = typeof body === "string" ? body : body.toString("utf8");
     // An empty body is "no body" (e.g. a bare POST /cancel); routes that need one say so.

@@ -144,6 +144,18 @@ export const openApiDocument = (): Json => {
         responses: { "200": { description: "text/event-stream" }, ...common },
       },
     },
+    "/v1/projections/rebuild": {
+      post: {
+        summary: "Rebuild the projection from the log and swap it in",
+        responses: { "200": { description: "Events replayed, time taken" }, ...common },
+      },
+    },
+    "/v1/projections/check": {
+      post: {
+        summary: "Rebuild into a scratch file and compare row for row",
+        responses: { "200": { description: "equal, differences" }, ...common },
+      },
+    },
     "/metrics": {
       get: {
         summary: "Metrics in Prometheus text format",

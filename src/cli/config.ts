@@ -28,8 +28,6 @@ const EnvSchema = Schema.Struct({
 
 export interface DocketEnv {
   readonly redisUrl: string;
-  /** True when REDIS_URL was not set (so `docket start` may start a private Redis). */
-  readonly redisUrlDefaulted: boolean;
   readonly dbPath: string;
   readonly dataDir: string;
   readonly port: number;
@@ -59,7 +57,6 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
     e.DOCKET_API_TOKEN === undefined || e.DOCKET_API_TOKEN === "" ? undefined : e.DOCKET_API_TOKEN;
   return {
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
-    redisUrlDefaulted: e.REDIS_URL === undefined,
     dbPath: e.DOCKET_DB ?? `${dataDir}/docket.sqlite`,
     dataDir,
     port,

@@ -7,10 +7,19 @@ import { DocketApiError } from "../client/docket-client.ts";
 import { type Command, runCommand } from "./command.ts";
 import { jobCommands } from "./commands/jobs.ts";
 import { machineCommand } from "./commands/machine.ts";
+import { projectionCommands } from "./commands/projections.ts";
+import { apiCommand, startCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
 import { ConfigError } from "./config.ts";
 
-const COMMANDS: ReadonlyArray<Command> = [workerCommand, ...jobCommands, machineCommand];
+const COMMANDS: ReadonlyArray<Command> = [
+  startCommand,
+  apiCommand,
+  workerCommand,
+  ...jobCommands,
+  ...projectionCommands,
+  machineCommand,
+];
 
 const overview = (): string => {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,7 +1,8 @@
 /**
  * `docket start`'s Redis: use the one at REDIS_URL when it answers; otherwise, when REDIS_URL
- * was not set and `redis-server` is on the PATH, start a private one on 127.0.0.1:6379 with its
- * data (AOF on, fsync every second) under the data directory; otherwise explain how to get Redis.
+ * names this machine (127.0.0.1, localhost, ::1; no password) and `redis-server` is on the
+ * PATH, start a private one on that port with its data (AOF on, fsync every second) under the
+ * data directory; otherwise explain how to get Redis.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -30,13 +31,23 @@ export const HOW_TO_GET_REDIS = [
 
 export class NoRedis extends Error {}
 
+/** A URL a private server could serve: this machine, plain redis://, no credentials. */
+const isLocal = (url: string): boolean => {
+  const parsed = new URL(url);
+  return (
+    parsed.protocol === "redis:" &&
+    parsed.username === "" &&
+    parsed.password === "" &&
+    ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname)
+  );
+};
+
 export const chooseRedis = async (options: {
   readonly url: string;
-  readonly urlDefaulted: boolean;
   readonly dataDir: string;
 }): Promise<RedisChoice> => {
   if (await answers(options.url)) return { url: options.url, note: `using Redis at ${options.url}` };
-  if (!options.urlDefaulted)
+  if (!isLocal(options.url))
     throw new NoRedis(`no Redis answers at REDIS_URL=${options.url}\n${HOW_TO_GET_REDIS}`);
   if (!onPath("redis-server"))
     throw new NoRedis(

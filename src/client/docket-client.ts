@@ -161,6 +161,11 @@ export class DocketClient {
     return this.call("GET", "/health");
   }
 
+  /** POST to an API path without a typed wrapper (admin routes such as /v1/projections/check). */
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.call("POST", path, body);
+  }
+
   /** Poll until the job ends (completed, cancelled or dead_letter) and return its final view. */
   async wait(id: string, options: WaitOptions = {}): Promise<JobView> {
     const deadline =

@@ -21,9 +21,9 @@ export interface TestEngine {
 
 export const makeEngine = async (
   url: string,
-  options: { shards?: number; clock?: Clock } = {},
+  options: { shards?: number; clock?: Clock; prefix?: string } = {},
 ): Promise<TestEngine> => {
-  const prefix = uniquePrefix();
+  const prefix = options.prefix ?? uniquePrefix();
   const shards = options.shards ?? 1;
   const clients: Array<Redis> = [];
   const track = (client: Redis) => {

@@ -40,6 +40,9 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
     };
   });
 
+  app.post("/v1/projections/rebuild", async () => deps.projection.rebuild());
+  app.post("/v1/projections/check", async () => deps.projection.check());
+
   const openApi = openApiDocument();
   app.get("/openapi.json", async () => openApi);
 };
