@@ -2,10 +2,12 @@
  * The composition root: the one place that wires infra (Redis) into the engine. Entry points
  * (worker process, later the API and CLI) call these functions; nothing else constructs infra.
  */
+import { type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
 import { Worker, type WorkerOptions } from "./engine/worker.ts";
 import { connect, connectBlocking, whenReady } from "./infra/redis/connection.ts";
+import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
 import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
 
 export interface DocketConfig {
@@ -62,4 +64,16 @@ export const openWorker = async (
       blockingClient.disconnect();
     },
   };
+};
+
+/**
+ * The auditor's tools (replay, time travel, explain, verify, export) bound to Redis; read-only.
+ * The offline bundle verifier needs no store: import `verifyBundle` from engine/audit directly.
+ */
+export const openAudit = async (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
+): Promise<AuditTools & { close(): Promise<void> }> => {
+  const client = await whenReady(connect({ url: config.redisUrl }));
+  const source = new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards });
+  return { ...auditTools(source), close: async () => void client.disconnect() };
 };
