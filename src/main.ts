@@ -5,12 +5,14 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./api/app.ts";
 import type { ProjectionLag } from "./api/deps.ts";
+import { type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
 import { ReadSide, type ReadSideOptions } from "./engine/read-side.ts";
 import { Worker, type WorkerOptions } from "./engine/worker.ts";
 import { connect, connectBlocking, whenReady } from "./infra/redis/connection.ts";
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
+import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
 import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
 import { SqliteProjectionFiles } from "./infra/sqlite/projection-files.ts";
 
@@ -228,4 +230,16 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       client.disconnect();
     },
   };
+};
+
+/**
+ * The auditor's tools (replay, time travel, explain, verify, export) bound to Redis; read-only.
+ * The offline bundle verifier needs no store: import `verifyBundle` from engine/audit directly.
+ */
+export const openAudit = async (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
+): Promise<AuditTools & { close(): Promise<void> }> => {
+  const client = await whenReady(connect({ url: config.redisUrl }));
+  const source = new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards });
+  return { ...auditTools(source), close: async () => void client.disconnect() };
 };

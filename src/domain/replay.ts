@@ -51,13 +51,23 @@ const checkLink = (
   index: number,
   jobId: string,
   previous: Envelope | undefined,
+): HistoryFailure | undefined => checkNextLink(envelope, jobId, index + 1, previous?.hash ?? GENESIS_HASH);
+
+/**
+ * Checks one envelope against where its job's chain stands: its job id, `expectedSeq` and the
+ * previous event's hash (GENESIS_HASH before seq 1), then recomputes its own hash. Exported for
+ * checkers that stream many interleaved histories and keep only each chain's end (bundles).
+ */
+export const checkNextLink = (
+  envelope: Envelope,
+  jobId: string,
+  expectedSeq: number,
+  expectedPrev: string,
 ): HistoryFailure | undefined => {
-  const expectedSeq = index + 1;
   if (envelope.jobId !== jobId)
     return fail(expectedSeq, "job_id_mismatch", `event belongs to job ${envelope.jobId}, not ${jobId}`);
   if (envelope.seq !== expectedSeq)
     return fail(expectedSeq, "seq_gap", `expected seq ${expectedSeq}, found seq ${envelope.seq}`);
-  const expectedPrev = previous === undefined ? GENESIS_HASH : previous.hash;
   if (envelope.prevHash !== expectedPrev)
     return fail(
       expectedSeq,

@@ -1,0 +1,134 @@
+/**
+ * One job's stored history, decoded and judged: the longest good prefix, the machine state
+ * after each of its events, and the first bad event if any.
+ *
+ * Every audit tool (replay report, time travel, explain, verify) starts here, so they all agree
+ * on what "the history" is. The rules are the domain's strict `replay` (schema, chain, machine,
+ * anchor); this module only adds what a store can get wrong around the envelope itself: text
+ * that is not JSON, a stream entry whose fields disagree with its envelope, a job id that is not
+ * the one asked for.
+ */
+import { Result } from "effect";
+import {
+  type ChainAnchor,
+  decodeEnvelope,
+  type Envelope,
+  eventOf,
+  evolve,
+  type HistoryFailureCode,
+  initialState,
+  type JobState,
+  replay,
+} from "../../domain/index.ts";
+import type { RawJobEntry } from "./ports.ts";
+
+export type HistoryCode = HistoryFailureCode | "malformed_entry" | "entry_field_mismatch";
+
+/** The first thing wrong with a job's history: where (seq), what (a stable code) and why. */
+export interface Finding {
+  readonly seq: number;
+  readonly code: HistoryCode;
+  readonly message: string;
+}
+
+export interface AuditedHistory {
+  readonly jobId: string;
+  /** The good prefix, in seq order. */
+  readonly envelopes: ReadonlyArray<Envelope>;
+  /** `states[i]` is the machine state after `envelopes[i]`. */
+  readonly states: ReadonlyArray<JobState>;
+  readonly failure: Finding | null;
+}
+
+const parse = (text: string | null): Result.Result<unknown, string> => {
+  if (text === null) return Result.fail("the entry has no env field");
+  try {
+    return Result.succeed(JSON.parse(text) as unknown);
+  } catch (error) {
+    return Result.fail(`the env field is not JSON: ${(error as Error).message}`);
+  }
+};
+
+/** Fold a prefix that strict replay already accepted, keeping the state after each event. */
+const foldAccepted = (values: ReadonlyArray<unknown>): { envelopes: Envelope[]; states: JobState[] } => {
+  const envelopes: Array<Envelope> = [];
+  const states: Array<JobState> = [];
+  let state = initialState();
+  for (const value of values) {
+    const decoded = decodeEnvelope(value);
+    if (Result.isFailure(decoded)) break; // cannot happen: replay decoded it already
+    state = evolve(state, eventOf(decoded.success));
+    envelopes.push(decoded.success);
+    states.push(state);
+  }
+  return { envelopes, states };
+};
+
+/**
+ * Judge already-parsed envelope values (from a store or a bundle) of job `jobId`, optionally
+ * against an anchor (the head's version and last hash).
+ */
+export const auditValues = (
+  jobId: string,
+  values: ReadonlyArray<unknown>,
+  anchor?: ChainAnchor,
+  earlyStop?: Finding,
+): AuditedHistory => {
+  const result = replay(values, anchor === undefined || earlyStop !== undefined ? {} : { anchor });
+  const accepted = Result.isSuccess(result) ? result.success.steps.length : result.failure.steps.length;
+  const { envelopes, states } = foldAccepted(values.slice(0, accepted));
+  let failure: Finding | null = Result.isFailure(result)
+    ? {
+        seq: result.failure.failure.seq,
+        code: result.failure.failure.code,
+        message: result.failure.failure.reason,
+      }
+    : (earlyStop ?? null);
+  const first = envelopes[0];
+  if (first !== undefined && first.jobId !== jobId)
+    failure = {
+      seq: 1,
+      code: "job_id_mismatch",
+      message: `event belongs to job ${first.jobId}, not ${jobId}`,
+    };
+  return { jobId, envelopes, states, failure };
+};
+
+/**
+ * Judge a job's stored stream entries. The entry's own `seq`/`type` fields must agree with its
+ * envelope: they are what Redis-side scripts and tools read, so a mismatch is tampering too.
+ */
+export const auditEntries = (
+  jobId: string,
+  entries: ReadonlyArray<RawJobEntry>,
+  anchor?: ChainAnchor,
+): AuditedHistory => {
+  const values: Array<unknown> = [];
+  let earlyStop: Finding | undefined;
+  for (const [index, entry] of entries.entries()) {
+    const seq = index + 1;
+    const parsed = parse(entry.env);
+    if (Result.isFailure(parsed)) {
+      earlyStop = { seq, code: "malformed_entry", message: `entry ${entry.entryId}: ${parsed.failure}` };
+      break;
+    }
+    const value = parsed.success as { seq?: unknown; type?: unknown };
+    if (String(value?.seq) !== entry.seq || String(value?.type) !== entry.type) {
+      earlyStop = {
+        seq,
+        code: "entry_field_mismatch",
+        message: `entry ${entry.entryId} says seq ${entry.seq} ${entry.type}, its envelope seq ${String(value?.seq)} ${String(value?.type)}`,
+      };
+      values.push(value);
+      break;
+    }
+    values.push(value);
+  }
+  if (earlyStop?.code === "entry_field_mismatch") {
+    // Judge the envelope itself first: if it is also bad, that is the better-named finding.
+    const judged = auditValues(jobId, values, anchor, earlyStop);
+    if (judged.failure !== earlyStop) return judged;
+    return auditValues(jobId, values.slice(0, -1), anchor, earlyStop);
+  }
+  return auditValues(jobId, values, anchor, earlyStop);
+};

@@ -1,0 +1,271 @@
+/**
+ * Explain: a plain-language account of why a job ended where it did — its attempts and their
+ * errors, timeouts, reclaimed leases, who retried or cancelled it and why. A pure function of
+ * the (already audited) history: structured sentences an API can return as JSON, and
+ * explain-text.ts renders them for the CLI.
+ */
+import {
+  type Actor,
+  type AttemptError,
+  type Backoff,
+  type Envelope,
+  eventOf,
+  evolve,
+  initialState,
+  type JobContext,
+  type JobStatus,
+  statusOf,
+} from "../../domain/index.ts";
+import type { AuditedHistory, Finding } from "./audited-history.ts";
+
+export type SentenceKind =
+  | "submitted"
+  | "queued"
+  | "attempt_started"
+  | "completed"
+  | "attempt_failed"
+  | "timeout"
+  | "lease_expired"
+  | "no_handler"
+  | "cancelled"
+  | "manual_retry";
+
+export interface Sentence {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: Actor;
+  readonly kind: SentenceKind;
+  readonly text: string;
+}
+
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly startedAt: string;
+  readonly startedBy: Actor;
+  readonly endedAt: string | null;
+  readonly outcome: "running" | "completed" | "failed" | "cancelled";
+  readonly error: AttemptError | null;
+  readonly progressReports: number;
+  readonly logLines: number;
+}
+
+export interface Explanation {
+  readonly jobId: string;
+  readonly status: JobStatus | null;
+  readonly jobType: string;
+  readonly queue: string;
+  readonly attemptsUsed: number;
+  readonly maxAttempts: number;
+  /** One or two sentences: where the job ended and why. */
+  readonly summary: string;
+  readonly sentences: ReadonlyArray<Sentence>;
+  readonly attempts: ReadonlyArray<AttemptRecord>;
+  /** Set when the history is broken: the account covers only the events before it. */
+  readonly integrity: Finding | null;
+}
+
+export const describeDuration = (ms: number): string => {
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1_000)} s`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+};
+
+const who = (actor: Actor): string => `${actor.kind} ${actor.id}`;
+const between = (from: string, to: string): string => describeDuration(Date.parse(to) - Date.parse(from));
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+const describeBackoff = (backoff: Backoff): string =>
+  backoff.type === "fixed"
+    ? `fixed backoff of ${describeDuration(backoff.delayMs)}`
+    : `exponential backoff from ${describeDuration(backoff.delayMs)}`;
+
+const failureText = (
+  e: Extract<Envelope, { type: "AttemptFailed" }>,
+  before: JobContext,
+  attempt: AttemptRecord | undefined,
+): { kind: SentenceKind; text: string } => {
+  const { error } = e.data;
+  const n = e.data.attempt;
+  const opening = ((): { kind: SentenceKind; text: string } => {
+    switch (error.code) {
+      case "lease_expired":
+        return {
+          kind: "lease_expired",
+          text: `Attempt ${n} was abandoned: its worker${attempt === undefined ? "" : ` (${who(attempt.startedBy)})`} stopped renewing its lease, and ${who(e.actor)} reclaimed it (lease_expired).`,
+        };
+      case "timeout":
+        return { kind: "timeout", text: `Attempt ${n} timed out on ${who(e.actor)}: ${error.message}.` };
+      case "no_handler":
+        return {
+          kind: "no_handler",
+          text: `Attempt ${n} could not run: ${who(e.actor)} has no handler for job type "${before.jobType}" (no_handler).`,
+        };
+      default:
+        return {
+          kind: "attempt_failed",
+          text: `Attempt ${n} failed on ${who(e.actor)} with ${error.code}: ${error.message}.`,
+        };
+    }
+  })();
+  const consequence =
+    e.data.retryAt !== undefined
+      ? `A retry was scheduled for ${e.data.retryAt} (${between(e.at, e.data.retryAt)} later).`
+      : !error.retryable
+        ? "The error is not retryable, so the job was dead-lettered."
+        : `That was the last allowed attempt (${n} of ${before.maxAttempts}), so the job was dead-lettered.`;
+  return { kind: opening.kind, text: `${opening.text} ${consequence}` };
+};
+
+const summaryOf = (
+  status: JobStatus | null,
+  context: JobContext,
+  last: Envelope | undefined,
+  attempts: ReadonlyArray<AttemptRecord>,
+): string => {
+  if (status === null || last === undefined) return "The job has no readable history.";
+  const used = `${context.attempt} of ${context.maxAttempts}`;
+  const failedBefore = attempts.filter((a) => a.outcome === "failed").length;
+  const error = context.lastError;
+  const errorText = error === null ? "" : ` (${error.code}: ${error.message})`;
+  switch (status) {
+    case "completed":
+      return `Completed on attempt ${used} at ${last.at}${failedBefore > 0 ? `, after ${plural(failedBefore, "failed attempt")}` : ""}.`;
+    case "dead_letter": {
+      const why =
+        error !== null && !error.retryable
+          ? "its last error is not retryable"
+          : `all ${plural(context.maxAttempts, "allowed attempt")} were used`;
+      return `Dead-lettered at ${last.at} after attempt ${used}: ${why}${errorText}.`;
+    }
+    case "cancelled": {
+      const reason = last.type === "JobCancelled" ? last.data.reason : undefined;
+      return `Cancelled by ${who(last.actor)} at ${last.at}${reason === undefined ? " (no reason given)" : `: "${reason}"`}.`;
+    }
+    case "failed":
+      return `Waiting to retry: attempt ${used} failed${errorText}; the retry is due at ${context.dueAt}.`;
+    case "pending":
+      return `Not started yet: it waits until ${context.dueAt}.`;
+    case "queued":
+      return `Queued, waiting for a worker (${used} attempts used).`;
+    case "processing": {
+      const running = attempts[attempts.length - 1];
+      return `Running attempt ${used}${running === undefined ? "" : ` on ${who(running.startedBy)} since ${running.startedAt}`}.`;
+    }
+  }
+};
+
+/** Explain an audited history (its good prefix, with the integrity finding if any). */
+export const explain = (history: AuditedHistory): Explanation => {
+  const sentences: Array<Sentence> = [];
+  const attempts: Array<AttemptRecord> = [];
+  let state = initialState();
+  const say = (e: Envelope, kind: SentenceKind, text: string) =>
+    sentences.push({ seq: e.seq, at: e.at, actor: e.actor, kind, text });
+  const endAttempt = (at: string, outcome: AttemptRecord["outcome"], error: AttemptError | null) => {
+    const current = attempts[attempts.length - 1];
+    if (current !== undefined && current.outcome === "running")
+      attempts[attempts.length - 1] = { ...current, endedAt: at, outcome, error };
+  };
+  for (const e of history.envelopes) {
+    const before = state.context;
+    const statusBefore = statusOf(state);
+    const current = attempts[attempts.length - 1];
+    switch (e.type) {
+      case "JobSubmitted": {
+        const { spec, runAt } = e.data;
+        const waits = runAt !== undefined && Date.parse(runAt) > Date.parse(e.at);
+        say(
+          e,
+          "submitted",
+          `Submitted by ${who(e.actor)} as a ${spec.jobType} job on queue ${spec.queue} (priority ${spec.priority}, up to ${plural(spec.maxAttempts, "attempt")}, ${describeBackoff(spec.backoff)}${spec.timeoutMs === undefined ? "" : `, timeout ${describeDuration(spec.timeoutMs)}`}).${waits ? ` It was to wait until ${runAt}.` : ""}`,
+        );
+        break;
+      }
+      case "JobQueued":
+        say(
+          e,
+          "queued",
+          e.data.reason === "retry_due"
+            ? `The retry came due; ${who(e.actor)} queued it again.`
+            : `Its start time came; ${who(e.actor)} queued it.`,
+        );
+        break;
+      case "AttemptStarted":
+        attempts.push({
+          attempt: e.data.attempt,
+          startedAt: e.at,
+          startedBy: e.actor,
+          endedAt: null,
+          outcome: "running",
+          error: null,
+          progressReports: 0,
+          logLines: 0,
+        });
+        say(
+          e,
+          "attempt_started",
+          `Attempt ${e.data.attempt} of ${before.maxAttempts} started on ${who(e.actor)}.`,
+        );
+        break;
+      case "ProgressReported":
+        if (current !== undefined)
+          attempts[attempts.length - 1] = { ...current, progressReports: current.progressReports + 1 };
+        break;
+      case "LogRecorded":
+        if (current !== undefined)
+          attempts[attempts.length - 1] = { ...current, logLines: current.logLines + 1 };
+        break;
+      case "JobCompleted":
+        endAttempt(e.at, "completed", null);
+        say(
+          e,
+          "completed",
+          `Attempt ${e.data.attempt} completed on ${who(e.actor)}${current === undefined ? "" : ` after ${between(current.startedAt, e.at)}`}.`,
+        );
+        break;
+      case "AttemptFailed": {
+        const { kind, text } = failureText(e, before, current);
+        endAttempt(e.at, "failed", e.data.error);
+        say(e, kind, text);
+        break;
+      }
+      case "JobCancelled": {
+        const where =
+          statusBefore === "processing"
+            ? `while attempt ${before.attempt} was running`
+            : `while ${statusBefore}`;
+        if (statusBefore === "processing") endAttempt(e.at, "cancelled", null);
+        say(
+          e,
+          "cancelled",
+          `Cancelled by ${who(e.actor)} ${where}${e.data.reason === undefined ? " (no reason given)" : `: "${e.data.reason}"`}.`,
+        );
+        break;
+      }
+      case "JobRetried":
+        say(
+          e,
+          "manual_retry",
+          `Manually retried by ${who(e.actor)} out of dead_letter: "${e.data.reason}". It may make ${plural(e.data.maxAttempts - before.attempt, "more attempt")} (up to ${e.data.maxAttempts} in all).`,
+        );
+        break;
+    }
+    state = evolve(state, eventOf(e));
+  }
+  const last = history.envelopes[history.envelopes.length - 1];
+  const status = last === undefined ? null : statusOf(state);
+  const context = state.context;
+  return {
+    jobId: history.jobId,
+    status,
+    jobType: context.jobType,
+    queue: context.queue,
+    attemptsUsed: context.attempt,
+    maxAttempts: context.maxAttempts,
+    summary: summaryOf(status, context, last, attempts),
+    sentences,
+    attempts,
+    integrity: history.failure,
+  };
+};

@@ -1,0 +1,78 @@
+/**
+ * What the auditor reads from the event store, as raw as it is stored.
+ *
+ * Audit tools must survive a tampered store, so this port hands back the stored text (the
+ * envelope JSON, the head's fields) and lets the audit code decode and judge it; a malformed
+ * entry is a finding, never a crash. Implemented on Redis by src/infra/redis/redis-audit-source.ts.
+ */
+
+/** One entry of a job's own event stream. `env` is the stored envelope text. */
+export interface RawJobEntry {
+  readonly entryId: string;
+  /** The entry's `seq` and `type` fields (null when absent), kept beside the envelope. */
+  readonly seq: string | null;
+  readonly type: string | null;
+  readonly env: string | null;
+}
+
+/** One entry of a shard log. */
+export interface RawLogEntry {
+  readonly shard: number;
+  readonly entryId: string;
+  readonly jobId: string | null;
+  readonly seq: string | null;
+  readonly type: string | null;
+  readonly env: string | null;
+}
+
+/** A job's head as stored (every field a string, or null when missing). */
+export interface RawHead {
+  readonly version: string | null;
+  readonly lastHash: string | null;
+  readonly status: string | null;
+  readonly attempt: string | null;
+}
+
+/** Where the delivery side knows a job from (DESIGN §7 invariant 9). */
+export interface JobLocation {
+  /** The head names a work entry that still exists in its work stream. */
+  readonly inWorkStream: boolean;
+  /** That work entry is delivered and unacknowledged in the consumer group. */
+  readonly pendingInGroup: boolean;
+  /** In the shard's delayed set (pending or failed jobs). */
+  readonly delayed: boolean;
+  /** In the shard's dead-letter index. */
+  readonly deadLettered: boolean;
+}
+
+export interface AuditSource {
+  readonly shards: number;
+  /** The shard a job id belongs to. */
+  shardOf(jobId: string): number;
+  /** Every job id the shard has a head or an event stream for, sorted. */
+  jobIds(shard: number): Promise<ReadonlyArray<string>>;
+  /** A job's event stream in stream order ([] when there is none). */
+  readJobStream(jobId: string): Promise<ReadonlyArray<RawJobEntry>>;
+  /** The last entry of a job's event stream, or null. */
+  lastJobEntry(jobId: string): Promise<RawJobEntry | null>;
+  /** Entries of a shard log strictly after `afterId` ("0-0" = from the start), oldest first. */
+  readShardLog(shard: number, afterId: string, count: number): Promise<ReadonlyArray<RawLogEntry>>;
+  readHead(jobId: string): Promise<RawHead | null>;
+  locate(jobId: string): Promise<JobLocation>;
+}
+
+/** Reads a whole shard log in pages, oldest first, without holding more than a page. */
+export async function* shardLogEntries(
+  source: AuditSource,
+  shard: number,
+  pageSize = 1_000,
+): AsyncGenerator<RawLogEntry> {
+  let after = "0-0";
+  for (;;) {
+    const page = await source.readShardLog(shard, after, pageSize);
+    for (const entry of page) yield entry;
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < pageSize) return;
+    after = last.entryId;
+  }
+}

@@ -1,0 +1,76 @@
+/** The shape of a verification report (the `--json` form) and its failure codes. */
+import type { JobStatus } from "../../domain/index.ts";
+import type { HistoryCode } from "./audited-history.ts";
+
+/** The checks verify runs; a report lists those it ran. */
+export type VerifyCheck =
+  /** DESIGN §7 inv. 1 and 2: seq contiguous from 1, hash chain, schema, every transition legal. */
+  | "history"
+  /** The head (version, lastHash, status, attempt) agrees with the fold of the history. */
+  | "head"
+  /** Inv. 7: every job event exactly once in its shard log, same bytes, and vice versa. */
+  | "shard_log"
+  /** Inv. 5: attempts never above maxAttempts; dead_letter iff attempts spent or not retryable. */
+  | "attempts"
+  /** Inv. 3: after draining, every job is terminal (otherwise non-terminal jobs are notices). */
+  | "terminal"
+  /** Inv. 9: every non-terminal job is in a work stream, pending in the group, or scheduled. */
+  | "not_orphaned"
+  /** Inv. 8: the projection equals the fold of the log (only when a comparison is plugged in). */
+  | "projection";
+
+export type VerifyCode =
+  | HistoryCode
+  | "head_missing"
+  | "head_status_mismatch"
+  | "head_attempt_mismatch"
+  | "log_missing"
+  | "log_duplicate"
+  | "log_mismatch"
+  | "log_extra"
+  | "log_out_of_order"
+  | "wrong_shard"
+  | "attempts_exceeded"
+  | "dead_letter_unjustified"
+  | "retry_after_exhaustion"
+  | "not_terminal"
+  | "orphaned"
+  | "projection_mismatch";
+
+export interface VerifyFailure {
+  readonly check: VerifyCheck;
+  /** Null only for findings about no single job (a projection difference). */
+  readonly jobId: string | null;
+  /** The first seq at which this check finds the job wrong (null: not about one event). */
+  readonly seq: number | null;
+  readonly code: VerifyCode;
+  readonly message: string;
+}
+
+/** Information that is not a failure (e.g. a job still running when not verifying drained). */
+export interface VerifyNotice {
+  readonly jobId: string;
+  readonly message: string;
+}
+
+export interface VerifyReport {
+  /** True when there is no failure: the exit code. */
+  readonly ok: boolean;
+  readonly scope: { readonly jobId: string | null; readonly drained: boolean };
+  readonly checks: ReadonlyArray<VerifyCheck>;
+  readonly counts: {
+    readonly shards: number;
+    readonly jobs: number;
+    /** Entries in the job streams verified. */
+    readonly events: number;
+    /** Shard-log entries read (for one job: the entries of that job). */
+    readonly logEntries: number;
+    readonly failures: number;
+    readonly jobsFailed: number;
+    /** Jobs by the status their (good) history folds to. */
+    readonly byStatus: Partial<Record<JobStatus, number>>;
+  };
+  /** Sorted by job id, then seq. */
+  readonly failures: ReadonlyArray<VerifyFailure>;
+  readonly notices: ReadonlyArray<VerifyNotice>;
+}

@@ -1,0 +1,165 @@
+/**
+ * The Redis implementation of the auditor's read port (engine/audit/ports.ts). Read-only: it
+ * returns what is stored, field by field, and leaves judging it to the audit code, so a
+ * tampered entry is reported rather than thrown. Uses the layout of keys.ts and the entry
+ * formats written by append.lua (job stream: seq, type, env; shard log: jobId, seq, type, env).
+ */
+import type { Redis } from "ioredis";
+import { shardOf } from "../../engine/job-ids.ts";
+import type {
+  AuditSource,
+  JobLocation,
+  RawHead,
+  RawJobEntry,
+  RawLogEntry,
+} from "../../engine/audit/ports.ts";
+import { guarded } from "./connection.ts";
+import { Keys } from "./keys.ts";
+import { CONSUMER_GROUP } from "./redis-job-store.ts";
+
+type StreamEntries = Array<[string, Array<string> | null]>;
+
+const field = (fields: ReadonlyArray<string> | null, name: string): string | null => {
+  if (fields === null) return null;
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] ?? null;
+  return null;
+};
+
+/** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
+const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+
+export class RedisAuditSource implements AuditSource {
+  readonly keys: Keys;
+
+  constructor(
+    private readonly client: Redis,
+    options: { readonly prefix?: string; readonly shards?: number } = {},
+  ) {
+    this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
+  }
+
+  get shards(): number {
+    return this.keys.shards;
+  }
+
+  shardOf(jobId: string): number {
+    return shardOf(jobId, this.keys.shards);
+  }
+
+  /** Job ids with a head (hash) or an event stream in the shard, found with SCAN (no KEYS). */
+  jobIds(shard: number): Promise<ReadonlyArray<string>> {
+    return guarded(async () => {
+      const ids = new Set<string>();
+      const scan = async (keyPrefix: string, type: "hash" | "stream") => {
+        let cursor = "0";
+        do {
+          const [next, keys] = await this.client.scan(
+            cursor,
+            "MATCH",
+            `${globLiteral(keyPrefix)}*`,
+            "COUNT",
+            1000,
+            "TYPE",
+            type,
+          );
+          for (const key of keys) ids.add(key.slice(keyPrefix.length));
+          cursor = next;
+        } while (cursor !== "0");
+      };
+      await scan(this.keys.headPrefix(shard), "hash");
+      await scan(this.keys.events(shard, ""), "stream");
+      return [...ids].sort();
+    });
+  }
+
+  readJobStream(jobId: string): Promise<ReadonlyArray<RawJobEntry>> {
+    return guarded(async () => {
+      const entries = (await this.client.xrange(
+        this.keys.events(this.shardOf(jobId), jobId),
+        "-",
+        "+",
+      )) as StreamEntries;
+      return entries.map(toJobEntry);
+    });
+  }
+
+  lastJobEntry(jobId: string): Promise<RawJobEntry | null> {
+    return guarded(async () => {
+      const entries = (await this.client.xrevrange(
+        this.keys.events(this.shardOf(jobId), jobId),
+        "+",
+        "-",
+        "COUNT",
+        1,
+      )) as StreamEntries;
+      const last = entries[0];
+      return last === undefined ? null : toJobEntry(last);
+    });
+  }
+
+  readShardLog(shard: number, afterId: string, count: number): Promise<ReadonlyArray<RawLogEntry>> {
+    return guarded(async () => {
+      const entries = (await this.client.xrange(
+        this.keys.log(shard),
+        `(${afterId}`,
+        "+",
+        "COUNT",
+        count,
+      )) as StreamEntries;
+      return entries.map(([entryId, fields]) => ({
+        shard,
+        entryId,
+        jobId: field(fields, "jobId"),
+        seq: field(fields, "seq"),
+        type: field(fields, "type"),
+        env: field(fields, "env"),
+      }));
+    });
+  }
+
+  readHead(jobId: string): Promise<RawHead | null> {
+    return guarded(async () => {
+      const [version, lastHash, status, attempt] = await this.client.hmget(
+        this.keys.head(this.shardOf(jobId), jobId),
+        "version",
+        "lastHash",
+        "status",
+        "attempt",
+      );
+      if (version === null && lastHash === null && status === null && attempt === null) return null;
+      return { version, lastHash, status, attempt } as RawHead;
+    });
+  }
+
+  locate(jobId: string): Promise<JobLocation> {
+    return guarded(async () => {
+      const shard = this.shardOf(jobId);
+      const [stream, entryId] = await this.client.hmget(
+        this.keys.head(shard, jobId),
+        "entryStream",
+        "entryId",
+      );
+      const [delayed, dead] = await Promise.all([
+        this.client.zscore(this.keys.delayed(shard), jobId),
+        this.client.zscore(this.keys.dead(shard), jobId),
+      ]);
+      let inWorkStream = false;
+      let pendingInGroup = false;
+      if (typeof stream === "string" && typeof entryId === "string") {
+        inWorkStream = (await this.client.xrange(stream, entryId, entryId)).length === 1;
+        const pending = await this.client
+          .xpending(stream, CONSUMER_GROUP, entryId, entryId, 1)
+          .catch(() => [] as unknown[]); // no group yet: nothing is pending
+        pendingInGroup = (pending as unknown[]).length > 0;
+      }
+      return { inWorkStream, pendingInGroup, delayed: delayed !== null, deadLettered: dead !== null };
+    });
+  }
+}
+
+const toJobEntry = ([entryId, fields]: [string, Array<string> | null]): RawJobEntry => ({
+  entryId,
+  seq: field(fields, "seq"),
+  type: field(fields, "type"),
+  env: field(fields, "env"),
+});

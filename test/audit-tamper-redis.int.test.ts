@@ -1,0 +1,269 @@
+/**
+ * Tamper corpus, in Redis itself: someone with write access edits, deletes, forges, reorders or
+ * duplicates stored entries. Verify must reject each, naming the job, the first bad seq and why.
+ *
+ * Every job here has the same honest 7-event history: submitted, attempt 1 started and failed
+ * (retry), queued again, attempt 2 started, a log line, completed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computeHash, type Envelope } from "../src/domain/index.ts";
+import type { VerifyFailure } from "../src/engine/audit/index.ts";
+import type { Worker } from "../src/engine/worker.ts";
+import { auditOf, readStream, rewriteStream, type StoredEntry } from "./support/audit.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+let engine: TestEngine;
+let worker: Worker;
+let audit: ReturnType<typeof auditOf>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  engine = await makeEngine(redis.url);
+  audit = auditOf(engine);
+  ({ worker } = await startWorker(engine, {
+    flaky: async (_payload, ctx) => {
+      if (ctx.attempt === 1) throw new Error("first attempt fails");
+      await ctx.log("second attempt");
+      return "ok";
+    },
+  }));
+});
+
+afterAll(async () => {
+  await worker?.stop(100);
+  await engine?.close();
+  await redis?.stop();
+});
+
+/** A fresh job with a complete honest history of 7 events. */
+const honestJob = async (): Promise<string> => {
+  const { jobId } = await engine.jobs.submit(
+    { type: "flaky", backoff: { type: "fixed", delayMs: 10 } },
+    apiActor,
+  );
+  await waitFor(
+    async () => (await audit.replay(jobId))?.final?.status === "completed",
+    `${jobId} to complete`,
+  );
+  const before = await audit.verify({ jobId, drained: true });
+  expect(before.ok, JSON.stringify(before.failures)).toBe(true);
+  expect(before.counts.events).toBe(7);
+  return jobId;
+};
+
+const keys = () => engine.store.keys;
+const envOf = (entry: StoredEntry): Envelope => JSON.parse(entry.fields.env as string) as Envelope;
+const withEnv = (entry: StoredEntry, envelope: unknown): StoredEntry => ({
+  ...entry,
+  fields: { ...entry.fields, env: JSON.stringify(envelope) },
+});
+const rehash = (envelope: Envelope): Envelope => ({ ...envelope, hash: computeHash(envelope) });
+
+/** Verify one job; return its first failure (lowest seq) and all its failures. */
+const firstFailure = async (
+  jobId: string,
+): Promise<{ first: VerifyFailure | undefined; all: ReadonlyArray<VerifyFailure> }> => {
+  const report = await audit.verify({ jobId, drained: true });
+  expect(report.ok).toBe(false);
+  const all = report.failures.filter((f) => f.jobId === jobId);
+  return { first: all[0], all };
+};
+
+describe("tampering with a job stream", () => {
+  it("an edited event (data changed, hash kept) fails its hash at that seq", async () => {
+    const jobId = await honestJob();
+    await rewriteStream(engine.client, keys().events(0, jobId), (entries) =>
+      entries.map((e, i) =>
+        i === 2 ? withEnv(e, { ...envOf(e), data: { ...envOf(e).data, attempt: 9 } }) : e,
+      ),
+    );
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 3, check: "history", code: "hash_mismatch" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 3, code: "log_mismatch" }));
+  });
+
+  it("an edited event with its chain recomputed to the end is caught by the shard log and the head", async () => {
+    const jobId = await honestJob();
+    await rewriteStream(engine.client, keys().events(0, jobId), (entries) => {
+      let prevHash = "";
+      return entries.map((e, i) => {
+        if (i < 1) return e;
+        const original = envOf(e);
+        const edited = i === 1 ? { ...original, actor: { kind: "worker", id: "mallory" } } : original;
+        const forged = rehash({ ...edited, prevHash: i === 1 ? original.prevHash : prevHash } as Envelope);
+        prevHash = forged.hash;
+        return withEnv(e, forged);
+      });
+    });
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 2, check: "shard_log", code: "log_mismatch" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 7, check: "head", code: "anchor_mismatch" }));
+  });
+
+  it("a deleted event leaves a seq gap", async () => {
+    const jobId = await honestJob();
+    const entries = await readStream(engine.client, keys().events(0, jobId));
+    await engine.client.xdel(keys().events(0, jobId), entries[3]?.id as string);
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
+  });
+
+  it("a forged event appended with a valid link goes past the head and is missing from the shard log", async () => {
+    const jobId = await honestJob();
+    const entries = await readStream(engine.client, keys().events(0, jobId));
+    const last = envOf(entries[6] as StoredEntry);
+    const forged = rehash({
+      ...last,
+      seq: 8,
+      type: "JobCancelled",
+      actor: { kind: "operator", id: "mallory" },
+      data: {},
+      prevHash: last.hash,
+    } as Envelope);
+    await engine.client.xadd(
+      keys().events(0, jobId),
+      "*",
+      "seq",
+      "8",
+      "type",
+      "JobCancelled",
+      "env",
+      JSON.stringify(forged),
+    );
+    const { all } = await firstFailure(jobId);
+    // The machine refuses anything after completed, before the head is even consulted.
+    expect(all[0]).toMatchObject({ jobId, seq: 8, check: "history", code: "illegal_transition" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 8, check: "shard_log", code: "log_missing" }));
+  });
+
+  it("two events swapped (reordered) fail at the first position out of place", async () => {
+    const jobId = await honestJob();
+    await rewriteStream(engine.client, keys().events(0, jobId), (entries) =>
+      entries.map((e, i) => {
+        const source = i === 3 ? entries[4] : i === 4 ? entries[3] : e;
+        return { id: e.id, fields: (source as StoredEntry).fields };
+      }),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
+  });
+
+  it("a duplicated event fails right after the original", async () => {
+    const jobId = await honestJob();
+    await rewriteStream(engine.client, keys().events(0, jobId), (entries) => {
+      // Fresh increasing ids: Redis only accepts entries in id order.
+      const withCopy = [...entries.slice(0, 5), entries[4] as StoredEntry, ...entries.slice(5)];
+      return withCopy.map((e, i) => ({ id: `${i + 1}-0`, fields: e.fields }));
+    });
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 6, check: "history", code: "seq_gap" });
+  });
+
+  it("an entry whose text is not JSON is reported, not thrown", async () => {
+    const jobId = await honestJob();
+    await rewriteStream(engine.client, keys().events(0, jobId), (entries) =>
+      entries.map((e, i) => (i === 1 ? { ...e, fields: { ...e.fields, env: "{not json" } } : e)),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 2, check: "history", code: "malformed_entry" });
+  });
+});
+
+describe("tampering with the shard log only", () => {
+  const editLog = (
+    jobId: string,
+    seq: string,
+    edit: (entries: Array<StoredEntry>, index: number) => Array<StoredEntry>,
+  ) =>
+    rewriteStream(engine.client, keys().log(0), (entries) => {
+      const index = entries.findIndex((e) => e.fields.jobId === jobId && e.fields.seq === seq);
+      expect(index).toBeGreaterThanOrEqual(0);
+      return edit(entries, index);
+    });
+
+  it("an edited shard-log entry no longer matches its job-stream event", async () => {
+    const jobId = await honestJob();
+    await editLog(jobId, "2", (entries, i) =>
+      entries.map((e, j) =>
+        j === i ? withEnv(e, { ...envOf(e), actor: { kind: "worker", id: "mallory" } }) : e,
+      ),
+    );
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 2, check: "shard_log", code: "log_mismatch" });
+    expect(all).toHaveLength(1);
+  });
+
+  it("a deleted shard-log entry is missing", async () => {
+    const jobId = await honestJob();
+    await editLog(jobId, "5", (entries, i) => entries.filter((_, j) => j !== i));
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 5, check: "shard_log", code: "log_missing" });
+  });
+
+  it("a duplicated shard-log entry appears twice", async () => {
+    const jobId = await honestJob();
+    const entries = await readStream(engine.client, keys().log(0));
+    const victim = entries.find((e) => e.fields.jobId === jobId && e.fields.seq === "3") as StoredEntry;
+    await engine.client.xadd(keys().log(0), "*", ...Object.entries(victim.fields).flat());
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 3, check: "shard_log", code: "log_duplicate" });
+  });
+
+  it("a forged shard-log entry for a seq the job does not have is extra", async () => {
+    const jobId = await honestJob();
+    const entries = await readStream(engine.client, keys().log(0));
+    const victim = entries.find((e) => e.fields.jobId === jobId && e.fields.seq === "7") as StoredEntry;
+    await engine.client.xadd(keys().log(0), "*", ...Object.entries({ ...victim.fields, seq: "8" }).flat());
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 8, check: "shard_log", code: "log_extra" });
+  });
+});
+
+describe("tampering with the head", () => {
+  it("a head that claims fewer events than the stream holds", async () => {
+    const jobId = await honestJob();
+    await engine.client.hset(keys().head(0, jobId), "version", "6");
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 7, check: "head", code: "anchor_mismatch" });
+  });
+
+  it("a head whose last hash is not the stream's", async () => {
+    const jobId = await honestJob();
+    await engine.client.hset(keys().head(0, jobId), "lastHash", "f".repeat(64));
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 7, check: "head", code: "anchor_mismatch" });
+  });
+
+  it("a head whose status disagrees with the fold", async () => {
+    const jobId = await honestJob();
+    await engine.client.hset(keys().head(0, jobId), "status", "dead_letter");
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 7, check: "head", code: "head_status_mismatch" });
+  });
+
+  it("a deleted head", async () => {
+    const jobId = await honestJob();
+    await engine.client.del(keys().head(0, jobId));
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 7, check: "head", code: "head_missing" });
+  });
+});
+
+describe("the whole-log verify finds tampered jobs among honest ones", () => {
+  it("names only the tampered job", async () => {
+    const honest = await honestJob();
+    const tampered = await honestJob();
+    const entries = await readStream(engine.client, keys().events(0, tampered));
+    await engine.client.xdel(keys().events(0, tampered), entries[1]?.id as string);
+    const report = await audit.verify({ drained: true });
+    expect(report.ok).toBe(false);
+    expect(report.failures.some((f) => f.jobId === honest)).toBe(false);
+    expect(report.failures).toContainEqual(
+      expect.objectContaining({ jobId: tampered, seq: 2, code: "seq_gap" }),
+    );
+  });
+});

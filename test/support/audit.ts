@@ -1,0 +1,47 @@
+/** Audit tools bound to a test engine's Redis, and helpers that tamper with stored streams. */
+import type { Redis } from "ioredis";
+import { auditTools } from "../../src/engine/audit/index.ts";
+import { RedisAuditSource } from "../../src/infra/redis/redis-audit-source.ts";
+import type { TestEngine } from "./engine.ts";
+
+export const auditOf = (engine: TestEngine) => {
+  const source = new RedisAuditSource(engine.client, {
+    prefix: engine.prefix,
+    shards: engine.store.keys.shards,
+  });
+  return { source, ...auditTools(source) };
+};
+
+type Fields = Record<string, string>;
+export interface StoredEntry {
+  readonly id: string;
+  readonly fields: Fields;
+}
+
+export const readStream = async (client: Redis, key: string): Promise<Array<StoredEntry>> =>
+  (await client.xrange(key, "-", "+")).map(([id, flat]) => {
+    const fields: Fields = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+    return { id, fields };
+  });
+
+/**
+ * Rewrite a stream as someone with write access to Redis could: delete it and add back the
+ * entries `edit` returns (keeping their ids, which must stay increasing).
+ */
+export const rewriteStream = async (
+  client: Redis,
+  key: string,
+  edit: (entries: Array<StoredEntry>) => Array<StoredEntry>,
+): Promise<void> => {
+  const entries = edit(await readStream(client, key));
+  await client.del(key);
+  for (const { id, fields } of entries) await client.xadd(key, id, ...Object.entries(fields).flat());
+};
+
+/** Collect a bundle export into lines (without their "\n"). */
+export const collectLines = async (lines: AsyncIterable<string>): Promise<Array<string>> => {
+  const out: Array<string> = [];
+  for await (const line of lines) out.push(line.replace(/\n$/, ""));
+  return out;
+};
