@@ -85,10 +85,11 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       process.stderr.write(`docket ${found.command.name}: ${error.code}: ${error.message}\n`);
       return 1;
     }
-    const cause = (error as { cause?: { code?: string } }).cause;
-    if (error instanceof TypeError && cause?.code === "ECONNREFUSED") {
+    // fetch() fails with a bare TypeError("fetch failed") whose cause says why.
+    if (error instanceof TypeError && error.message === "fetch failed") {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       process.stderr.write(
-        `docket ${found.command.name}: the API does not answer (is \`docket start\` running? DOCKET_API_URL)\n`,
+        `docket ${found.command.name}: the API does not answer (${cause?.code ?? cause?.message ?? "no reply"}); is \`docket start\` or \`docket api\` running? (DOCKET_API_URL)\n`,
       );
       return 1;
     }
@@ -98,17 +99,3 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     return 1;
   }
 };
-
-// Set the exit code rather than exiting, so open handles close and output flushes; long-running
-// commands stay alive until they are stopped.
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `docket: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);

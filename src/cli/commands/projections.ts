@@ -3,7 +3,7 @@
  * running API process, which these commands ask over HTTP; with --offline (no API running) they
  * open DOCKET_DB themselves.
  */
-import { openReadSide } from "../../main.ts";
+import type { OpenReadSide } from "../../main.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { readEnv } from "../config.ts";
@@ -12,8 +12,9 @@ const OFFLINE = {
   offline: { type: "boolean", description: "no API is running: open DOCKET_DB directly" },
 } as const;
 
-const offline = async <A>(work: (side: ReturnType<typeof openReadSide>) => Promise<A>): Promise<A> => {
+const offline = async <A>(work: (side: OpenReadSide) => Promise<A>): Promise<A> => {
   const env = readEnv();
+  const { openReadSide } = await import("../../main.ts");
   const side = openReadSide({
     redisUrl: env.redisUrl,
     prefix: env.prefix,
@@ -28,11 +29,8 @@ const offline = async <A>(work: (side: ReturnType<typeof openReadSide>) => Promi
   }
 };
 
-const viaApi = <A>(
-  context: CommandContext,
-  path: string,
-  work: (side: ReturnType<typeof openReadSide>) => Promise<A>,
-) => (context.values.offline === true ? offline(work) : clientFromEnv().post<A>(path));
+const viaApi = <A>(context: CommandContext, path: string, work: (side: OpenReadSide) => Promise<A>) =>
+  context.values.offline === true ? offline(work) : clientFromEnv().post<A>(path);
 
 const rebuild: Command = {
   name: "projections rebuild",

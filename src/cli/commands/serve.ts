@@ -5,12 +5,9 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { loadHandlersModule } from "../../api/handlers-module.ts";
-import { openApiServer, openWorker } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
 import { type DocketEnv, readEnv } from "../config.ts";
-import { demoHandlers } from "../demo-handlers.ts";
-import { chooseRedis, NoRedis } from "../private-redis.ts";
+import { loadHandlers } from "../handlers.ts";
 import { onShutdownSignals } from "../signals.ts";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -35,6 +32,7 @@ interface Serving {
 
 /** Open the API server on `redisUrl`, listen, and return how to stop it. */
 const serve = async ({ env, redisUrl }: Serving) => {
+  const { openApiServer } = await import("../../main.ts");
   mkdirSync(dirname(resolve(env.dbPath)), { recursive: true });
   const server = await openApiServer({
     redisUrl,
@@ -69,8 +67,9 @@ When no Redis answers at REDIS_URL, the URL names this machine and redis-server 
 private redis-server is started on that port with its data under ./data/redis (AOF on).`,
   run: async (context) => {
     const env = readEnv();
-    const modulePath = stringOption(context, "handlers");
-    const handlers = modulePath === undefined ? demoHandlers : await loadHandlersModule(modulePath);
+    const handlers = await loadHandlers(stringOption(context, "handlers"));
+    const { chooseRedis, NoRedis } = await import("../private-redis.ts");
+    const { openWorker } = await import("../../main.ts");
     let redis;
     try {
       redis = await chooseRedis({ url: env.redisUrl, dataDir: env.dataDir });

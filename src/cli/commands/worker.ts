@@ -1,9 +1,7 @@
 /** `docket worker`: one worker process on the given queues with a handlers module. */
-import { loadHandlersModule } from "../../api/handlers-module.ts";
-import { openWorker } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
 import { readEnv } from "../config.ts";
-import { demoHandlers } from "../demo-handlers.ts";
+import { loadHandlers } from "../handlers.ts";
 import { onShutdownSignals } from "../signals.ts";
 
 export const workerCommand: Command = {
@@ -27,8 +25,8 @@ export const workerCommand: Command = {
   details: "Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS (see README).",
   run: async (context) => {
     const env = readEnv();
-    const modulePath = stringOption(context, "handlers");
-    const handlers = modulePath === undefined ? demoHandlers : await loadHandlersModule(modulePath);
+    const handlers = await loadHandlers(stringOption(context, "handlers"));
+    const { openWorker } = await import("../../main.ts");
     const queues = (stringOption(context, "queues") ?? "default").split(",").filter((q) => q !== "");
     const maxJobs = intOption(context, "max-jobs", 1);
     const { worker, close } = await openWorker(

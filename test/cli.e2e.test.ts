@@ -1,0 +1,141 @@
+/**
+ * The `docket` CLI as a real process: every command answers --help, bad usage exits 2 with a
+ * message, and the client commands work against a running API (text and --json).
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../src/cli/main.ts";
+import { demoHandlers } from "../src/cli/demo-handlers.ts";
+import type { Worker } from "../src/engine/worker.ts";
+import { startApi, type TestApi } from "./support/api.ts";
+import { freePort, startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+/** Run the CLI without blocking this process (the API under test lives in it). */
+const docket = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, "bin/docket.js"), ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+
+let redis: TestRedis;
+let api: TestApi;
+let worker: Worker;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = await startApi(redis.url);
+  env = { DOCKET_API_URL: await api.app.listen({ port: 0, host: "127.0.0.1" }) };
+  worker = (await startWorker(api.engine, demoHandlers, { concurrency: 2 })).worker;
+});
+afterAll(async () => {
+  await worker.stop(100);
+  await api.stop();
+  await redis.stop();
+});
+
+describe("docket CLI", () => {
+  it("lists its commands, and every command answers --help with exit 0", async () => {
+    const overview = await docket(["--help"]);
+    expect(overview.status).toBe(0);
+    const commands = [...overview.stdout.matchAll(/^ {2}([a-z][a-z -]*?) {2,}/gm)].map((m) =>
+      (m[1] ?? "").trim(),
+    );
+    // Each command's help, in this process (the same main() the bin runs; a process each is slow).
+    const inProcess = async (args: ReadonlyArray<string>) => {
+      let stdout = "";
+      const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+        stdout += String(chunk);
+        return true;
+      });
+      try {
+        return { status: await main(args), stdout };
+      } finally {
+        write.mockRestore();
+      }
+    };
+    expect(commands).toEqual(
+      expect.arrayContaining([
+        "start",
+        "api",
+        "worker",
+        "jobs submit",
+        "jobs list",
+        "workers",
+        "projections check",
+        "machine",
+      ]),
+    );
+    const helps: Array<{ status: number; stdout: string }> = [];
+    for (const command of commands) helps.push(await inProcess([...command.split(" "), "--help"]));
+    commands.forEach((command, i) => {
+      expect(helps[i]?.status, command).toBe(0);
+      expect(helps[i]?.stdout).toContain(`docket ${command}`);
+      expect(helps[i]?.stdout).toContain("--json");
+    });
+  });
+
+  it("refuses unknown commands and bad options with exit 2", async () => {
+    expect((await docket(["frobnicate"])).status).toBe(2);
+    const badOption = await docket(["jobs", "list", "--colour", "red"]);
+    expect(badOption.status).toBe(2);
+    expect(badOption.stderr).toContain("colour");
+    const badLimit = await docket(["jobs", "list", "--limit", "lots"], env);
+    expect(badLimit.status).toBe(2);
+    expect(badLimit.stderr).toContain("--limit");
+    const badPayload = await docket(["jobs", "submit", "echo", "--payload", "{nope"], env);
+    expect(badPayload.status).toBe(2);
+    expect(badPayload.stderr).toContain("--payload");
+  });
+
+  it("submits, gets, lists, shows events, cancels, and reports an API error with exit 1", async () => {
+    const submitted = await docket(["jobs", "submit", "echo", "--queue", "idle", "--json"], env);
+    expect(submitted.status).toBe(0);
+    const job = JSON.parse(submitted.stdout) as { id: string; status: string };
+    expect(job.status).toBe("queued");
+    const got = await docket(["jobs", "get", job.id], env);
+    expect(got.stdout).toMatch(new RegExp(`status\\s+queued`));
+    await waitFor(() => api.readSide.reads.job(job.id) !== null, "the projection");
+    const listed = JSON.parse((await docket(["jobs", "list", "--queue", "idle", "--json"], env)).stdout) as {
+      jobs: Array<{ id: string }>;
+    };
+    expect(listed.jobs.map((j) => j.id)).toContain(job.id);
+    expect((await docket(["jobs", "events", job.id], env)).stdout).toContain("JobSubmitted");
+    const cancelled = await docket(["jobs", "cancel", job.id, "--reason", "test", "--json"], env);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ status: "cancelled" });
+    const again = await docket(["jobs", "retry", job.id], env);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("illegal_transition");
+    const unreachable = await docket(["jobs", "list"], {
+      DOCKET_API_URL: `http://127.0.0.1:${await freePort()}`,
+    });
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toContain("does not answer");
+  });
+
+  it("prints metrics and workers, and checks the projection through the API", async () => {
+    expect((await docket(["jobs", "metrics"], env)).stdout).toContain("STATUS");
+    expect((await docket(["workers", "--json"], env)).status).toBe(0);
+    const check = await docket(["projections", "check", "--json"], env);
+    expect(check.status).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({ equal: true, differences: [] });
+    const mermaid = await docket(["machine"]);
+    expect(mermaid.stdout).toContain("stateDiagram");
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * The typed client against a real listening API (real Redis, real SQLite): every method, and
+ * API errors surfacing as DocketApiError with the stable code.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoHandlers } from "../src/cli/demo-handlers.ts";
+import { DocketApiError, DocketClient } from "../src/client/docket-client.ts";
+import type { Worker } from "../src/engine/worker.ts";
+import { startApi, type TestApi } from "./support/api.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+let api: TestApi;
+let client: DocketClient;
+let worker: Worker;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = await startApi(redis.url, { token: "client-token" });
+  const address = await api.app.listen({ port: 0, host: "127.0.0.1" });
+  client = new DocketClient({ baseUrl: address, token: "client-token", actor: "client-test" });
+  worker = (await startWorker(api.engine, demoHandlers, { concurrency: 4 })).worker;
+});
+afterAll(async () => {
+  await worker.stop(100);
+  await api.stop();
+  await redis.stop();
+});
+
+describe("DocketClient", () => {
+  it("submits, waits with progress updates, and reads events", async () => {
+    const job = await client.submit({ type: "sleep", payload: { ms: 100 } });
+    expect(job.status).toBe("queued");
+    const seen: Array<number> = [];
+    const done = await client.wait(job.id, { pollMs: 10, onUpdate: (j) => seen.push(j.version) });
+    expect(done.status).toBe("completed");
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    const events = await client.events(job.id);
+    expect(events.at(-1)?.type).toBe("JobCompleted");
+    expect(events.filter((e) => e.type === "ProgressReported")).toHaveLength(10);
+  });
+
+  it("submits in bulk, lists with filters and pages, and cancels", async () => {
+    const type = `bulk-${Date.now()}`;
+    const items = await client.submitMany([{ type, queue: "idle" }, { type, queue: "idle" }, { type: "" }]);
+    expect(items.filter((i) => "id" in i)).toHaveLength(2);
+    expect(items[2]).toMatchObject({ index: 2, error: { code: "invalid_job_spec" } });
+    const ids = items.flatMap((i) => ("id" in i ? [i.id] : []));
+    await waitFor(async () => (await client.list({ type })).jobs.length === 2, "the projection to list both");
+    const page = await client.list({ type, limit: 1 });
+    expect(page.jobs).toHaveLength(1);
+    expect(page.nextCursor).toBeDefined();
+    const cancelled = await client.cancel(ids[0] ?? "", "no longer needed");
+    expect(cancelled).toMatchObject({ status: "cancelled", cancelReason: "no longer needed" });
+  });
+
+  it("retries a dead letter and lists dead letters; metrics, workers and health answer", async () => {
+    const job = await client.submit({ type: "fail", payload: { retryable: false } });
+    expect((await client.wait(job.id)).status).toBe("dead_letter");
+    expect((await client.deadLetters()).map((j) => j.id)).toContain(job.id);
+    const retried = await client.retry(job.id, { reason: "try again", attempts: 1 });
+    expect(retried.status).toBe("queued");
+    expect((await client.wait(job.id)).status).toBe("dead_letter");
+    const events = await client.events(job.id);
+    expect(events.find((e) => e.type === "JobRetried")?.actor).toEqual({
+      kind: "operator",
+      id: "client-test",
+    });
+    expect((await client.metrics()).byStatus).toBeDefined();
+    expect((await client.workers()).length).toBeGreaterThan(0);
+    expect((await client.health()).status).toBe("ok");
+  });
+
+  it("turns API errors into DocketApiError with status and code", async () => {
+    const unknown = await client.get("0190a0a0-0000-7000-8000-000000000000").catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(DocketApiError);
+    expect(unknown).toMatchObject({ status: 404, code: "job_not_found" });
+    const invalid = await client
+      .submit({ type: "echo", priority: "urgent" as never })
+      .catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ status: 400, code: "invalid_job_spec", details: { field: "priority" } });
+    const anonymous = new DocketClient({ baseUrl: client["baseUrl"] });
+    await expect(anonymous.list()).rejects.toMatchObject({ status: 401, code: "unauthorized" });
+    const pending = await client.submit({ type: "echo", queue: "idle" });
+    await expect(client.wait(pending.id, { timeoutMs: 50, pollMs: 10 })).rejects.toMatchObject({
+      code: "wait_timeout",
+    });
+  });
+});
