@@ -213,6 +213,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         rebuild: () => readSide.rebuild(),
         check: () => readSide.check(),
       },
+      audit: auditTools(new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards })),
       clock,
     },
     {
