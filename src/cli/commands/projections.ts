@@ -22,6 +22,7 @@ const offline = async <A>(work: (side: ReturnType<typeof openReadSide>) => Promi
     dbPath: env.dbPath,
   });
   try {
+    await side.ready();
     return await work(side);
   } finally {
     await side.close();

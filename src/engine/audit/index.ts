@@ -36,6 +36,7 @@ export type { AuditSource, JobLocation, RawHead, RawJobEntry, RawLogEntry } from
 export { replayJob, replayReportOf, type ReplayedEvent, type ReplayReport } from "./replay-report.ts";
 export { describeProjectionDifferences } from "./projection-differences.ts";
 export { renderReplay, type ReplayTextOptions } from "./replay-text.ts";
+export { renderStateAt } from "./state-at-text.ts";
 export type { StateSummary } from "./state-summary.ts";
 export {
   jobsInStatusAt,

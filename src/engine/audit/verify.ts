@@ -27,12 +27,16 @@ export interface VerifyOptions {
   readonly drained?: boolean;
   /**
    * Compares the read side with the log; returns the differences (empty = equal). Or, when the
-   * caller cannot run the comparison, why: the report then lists the check as skipped.
+   * caller cannot run the comparison, why: the report then lists the check as skipped. With
+   * `jobId` the comparison is skipped (and listed so): it is about the whole log.
    */
   readonly projection?: (() => Promise<ReadonlyArray<string>>) | { readonly skipped: string };
   /** Jobs verified concurrently (round trips in flight). Default 16. */
   readonly concurrency?: number;
 }
+
+const PROJECTION_NEEDS_WHOLE_LOG =
+  "the projection is compared with the log as a whole: verify without a job to include it";
 
 const CHECKS: ReadonlyArray<VerifyCheck> = [
   "history",
@@ -121,6 +125,8 @@ export const verifyStore = async (
   const skipped: Array<VerifySkipped> = [];
   if (typeof options.projection === "object")
     skipped.push({ check: "projection", reason: options.projection.skipped });
+  else if (options.projection !== undefined && options.jobId !== undefined)
+    skipped.push({ check: "projection", reason: PROJECTION_NEEDS_WHOLE_LOG });
   else if (options.projection !== undefined) {
     checks.push("projection");
     for (const difference of await options.projection())
