@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import type { JobsAt } from "../src/client/docket-client.ts";
+import { DocketApiError, DocketClient, type JobsAt } from "../src/client/docket-client.ts";
 import {
   type ReplayReport,
+  splitLines,
   type StateAt,
   type VerifyReport,
   verifyBundle,
@@ -201,6 +202,41 @@ describe("POST /v1/audit/verify and GET /v1/audit/export", () => {
     expectError(await get("/v1/audit/export?since=soon"), 400, "invalid_request");
   });
 });
+
+describe("the typed client and the OpenAPI document", () => {
+  it("client.replay / stateAt / jobsAt / verify / exportBundle call the audit routes", async () => {
+    const baseUrl = await api.app.listen({ port: 0, host: "127.0.0.1" });
+    const client = new DocketClient({ baseUrl });
+    expect((await client.replay(ids.echo)).ok).toBe(true);
+    expect((await client.stateAt(ids.echo, new Date())).state?.status).toBe("completed");
+    expect((await client.stateAt(ids.echo, beforeAllJobs - 60_000)).existed).toBe(false);
+    expect((await client.jobsAt("dead_letter", Date.now(), { limit: 5 })).jobs.map((j) => j.id)).toEqual([
+      ids.dead,
+    ]);
+    expect((await client.verify({ jobId: ids.dead, drained: true })).ok).toBe(true);
+    const bundle = await verifyBundle(splitLines(client.exportBundle({ jobId: ids.echo })));
+    expect(bundle).toMatchObject({ ok: true, counts: { jobs: 1 } });
+    await expect(client.replay("no-such-job")).rejects.toThrow(DocketApiError);
+    await expect(collect(client.exportBundle({ jobId: "no-such-job" }))).rejects.toMatchObject({
+      code: "job_not_found",
+    });
+  });
+
+  it("documents the audit routes", async () => {
+    const doc = (await get("/openapi.json")).json<{ paths: Record<string, Record<string, unknown>> }>();
+    expect(doc.paths["/v1/jobs/{id}/replay"]?.get).toBeDefined();
+    expect(doc.paths["/v1/jobs/{id}/state"]?.get).toBeDefined();
+    expect(doc.paths["/v1/audit/verify"]?.post).toBeDefined();
+    expect(doc.paths["/v1/audit/export"]?.get).toBeDefined();
+    expect(JSON.stringify(doc.paths["/v1/jobs"]?.get)).toContain('"at"');
+  });
+});
+
+const collect = async (chunks: AsyncIterable<Uint8Array>): Promise<number> => {
+  let bytes = 0;
+  for await (const chunk of chunks) bytes += chunk.length;
+  return bytes;
+};
 
 describe("a job stream tampered in Redis", () => {
   it("replays with ok:false naming the first bad seq and its code; verify fails on it", async () => {
