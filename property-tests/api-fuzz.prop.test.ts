@@ -79,6 +79,10 @@ const routes: ReadonlyArray<readonly ["GET" | "POST", string]> = [
   ["GET", "/v1/jobs"],
   ["GET", "/v1/jobs/{id}"],
   ["GET", "/v1/jobs/{id}/events"],
+  ["GET", "/v1/jobs/{id}/replay"],
+  ["GET", "/v1/jobs/{id}/state"],
+  ["POST", "/v1/audit/verify"],
+  ["GET", "/v1/audit/export"],
   ["POST", "/v1/jobs/{id}/cancel"],
   ["POST", "/v1/jobs/{id}/retry"],
   ["GET", "/v1/dead-letters"],
@@ -96,7 +100,7 @@ const request = fc.record({
   id: nasty,
   query: fc.dictionary(
     fc.oneof(
-      fc.constantFrom("status", "type", "queue", "limit", "cursor", "jobId"),
+      fc.constantFrom("status", "type", "queue", "limit", "cursor", "jobId", "at", "since"),
       fc.string({ maxLength: 10 }),
     ),
     nasty,

@@ -98,6 +98,11 @@ export interface OpenReadSide {
   readonly projector: ReadSide["projector"];
   rebuild: ReadSide["rebuild"];
   check: ReadSide["check"];
+  /**
+   * Resolves once the Redis connections are up (fails with QueueUnavailable after `timeoutMs`).
+   * One-shot commands (rebuild, check) await it; the projector needs not, it retries.
+   */
+  ready(timeoutMs?: number): Promise<void>;
   /** Stops the projector, closes the file and the Redis connections. */
   close(): Promise<void>;
 }
@@ -129,6 +134,9 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
     projector: readSide.projector,
     rebuild: () => readSide.rebuild(),
     check: (options) => readSide.check(options),
+    ready: async (timeoutMs) => {
+      await Promise.all([whenReady(client, timeoutMs), whenReady(blockingClient, timeoutMs)]);
+    },
     close: async () => {
       await readSide.close();
       client.disconnect();
@@ -213,6 +221,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         rebuild: () => readSide.rebuild(),
         check: () => readSide.check(),
       },
+      audit: auditTools(new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards })),
       clock,
     },
     {
@@ -239,7 +248,13 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
 export const openAudit = async (
   config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
 ): Promise<AuditTools & { close(): Promise<void> }> => {
-  const client = await whenReady(connect({ url: config.redisUrl }));
+  const client = connect({ url: config.redisUrl });
+  try {
+    await whenReady(client);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
   const source = new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards });
   return { ...auditTools(source), close: async () => void client.disconnect() };
 };

@@ -8,6 +8,7 @@ import { registerBearerAuth } from "./auth.ts";
 import type { ApiDeps, ApiOptions } from "./deps.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { registerJsonBody } from "./json-body.ts";
+import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerEventStream } from "./routes/event-stream.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
@@ -45,6 +46,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   });
 
   registerJobRoutes(app, deps, bodyLimit);
+  registerAuditRoutes(app, deps);
   registerOperationRoutes(app, deps);
   registerEventStream(app, deps);
   return app;

@@ -3,8 +3,10 @@
  * (src/main.ts) provides them. Nothing here knows about Redis or SQLite.
  */
 import type { Envelope } from "../domain/index.ts";
+import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/job-service.ts";
 import type { Clock, WorkerRegistry, WorkQueue } from "../engine/ports.ts";
+import type { RowDifference } from "../engine/projection-store.ts";
 import type { ReadModels } from "../engine/read-models.ts";
 
 export interface ProjectionLag {
@@ -25,7 +27,7 @@ export interface ProjectionFeed {
   /** Replay the whole log into a new file and swap it in (the owner of the file does it). */
   rebuild(): Promise<{ readonly events: number; readonly ms: number }>;
   /** Rebuild into a scratch file and compare it with the live one, row for row. */
-  check(): Promise<{ readonly equal: boolean; readonly differences: ReadonlyArray<unknown> }>;
+  check(): Promise<{ readonly equal: boolean; readonly differences: ReadonlyArray<RowDifference> }>;
 }
 
 export interface ApiDeps {
@@ -36,6 +38,8 @@ export interface ApiDeps {
   /** Round-trip time to Redis in ms; rejects when Redis is unreachable. */
   readonly ping: () => Promise<number>;
   readonly projection: ProjectionFeed;
+  /** The auditor's tools over the event store (read-only): replay, time travel, verify, export. */
+  readonly audit: AuditTools;
   readonly clock: Clock;
 }
 

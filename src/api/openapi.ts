@@ -10,9 +10,14 @@ import {
   ErrorResponse,
   EventsResponse,
   JobPageSchema,
+  JobsAtSchema,
   JobViewSchema,
+  ReplayReportSchema,
   RetryRequest,
+  StateAtSchema,
   SubmitRequest,
+  VerifyReportSchema,
+  VerifyRequest,
 } from "./schemas.ts";
 
 type Json = Record<string, unknown>;
@@ -34,10 +39,10 @@ const jsonSchema = (schema: Schema.Top): Json => {
 const json = (schema: Schema.Top) => ({ content: { "application/json": { schema: jsonSchema(schema) } } });
 const error = (description: string) => ({ description, ...json(ErrorResponse) });
 const jobIdParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
-const query = (name: string, description: string, schema: Json = { type: "string" }) => ({
+const query = (name: string, description: string, schema: Json = { type: "string" }, required = false) => ({
   name,
   in: "query",
-  required: false,
+  required,
   description,
   schema,
 });
@@ -58,15 +63,31 @@ export const openApiDocument = (): Json => {
         },
       },
       get: {
-        summary: "List jobs, newest first (from the projection)",
+        summary: "List jobs, newest first (from the projection); with `at`, the jobs in `status` then",
+        description:
+          "Without `at`: a page from the SQLite projection. With `at` (ISO 8601 or epoch ms; " +
+          "`status` required; `type`, `queue`, `cursor` refused): time travel from the event log — " +
+          "one scan of every shard log (O(log entries)) plus one job-stream read per returned job; " +
+          "answers `JobsAt` (views as of then, oldest first, at most `limit`; `total` counts all).",
         parameters: [
-          query("status", "Filter by status"),
+          query("status", "Filter by status (required with `at`)"),
+          query("at", "Time travel: ISO 8601 time or epoch ms"),
           query("type", "Filter by job type"),
           query("queue", "Filter by queue"),
           query("limit", "Page size, 1..500 (default 50)"),
           query("cursor", "nextCursor of the previous page"),
         ],
-        responses: { "200": { description: "A page of jobs", ...json(JobPageSchema) }, ...common },
+        responses: {
+          "200": {
+            description: "A page of jobs (JobPage), or with `at` the jobs in that status then (JobsAt)",
+            content: {
+              "application/json": {
+                schema: { oneOf: [jsonSchema(JobPageSchema), jsonSchema(JobsAtSchema)] },
+              },
+            },
+          },
+          ...common,
+        },
       },
     },
     "/v1/jobs/bulk": {
@@ -91,6 +112,56 @@ export const openApiDocument = (): Json => {
           "200": { description: "Events", ...json(EventsResponse) },
           ...common,
           "404": error("No such job"),
+        },
+      },
+    },
+    "/v1/jobs/{id}/replay": {
+      get: {
+        summary: "Replay a job from its stored events: each event with the state after it, checked",
+        description:
+          "200 even when the history is broken: `ok` is false and `failure` names the first bad event.",
+        parameters: [jobIdParam],
+        responses: {
+          "200": { description: "The replay report", ...json(ReplayReportSchema) },
+          ...common,
+          "404": error("No such job"),
+        },
+      },
+    },
+    "/v1/jobs/{id}/state": {
+      get: {
+        summary: "A job's state as it was at a time, folded from its events",
+        description: "Before the job's first event the answer is 200 with `existed: false`.",
+        parameters: [jobIdParam, query("at", "ISO 8601 time or epoch ms", { type: "string" }, true)],
+        responses: {
+          "200": { description: "The state then", ...json(StateAtSchema) },
+          ...common,
+          "404": error("No such job"),
+        },
+      },
+    },
+    "/v1/audit/verify": {
+      post: {
+        summary: "Verify the event store (whole log or one job) and, for the whole log, the projection",
+        description: "200 with `ok: false` and the failures when verification fails.",
+        requestBody: { required: false, ...json(VerifyRequest) },
+        responses: {
+          "200": { description: "The verification report", ...json(VerifyReportSchema) },
+          ...common,
+        },
+      },
+    },
+    "/v1/audit/export": {
+      get: {
+        summary: "Export an audit bundle (NDJSON, docs/audit-bundle.md), streamed",
+        parameters: [
+          query("jobId", "Only this job"),
+          query("since", "Only jobs with an event at or after this time (ISO 8601 or epoch ms)"),
+        ],
+        responses: {
+          "200": { description: "application/x-ndjson: a header line, then one envelope per line" },
+          ...common,
+          "404": error("No such job (with jobId)"),
         },
       },
     },

@@ -5,8 +5,10 @@
  */
 import { Result, Schema } from "effect";
 import {
+  Actor,
   AttemptError,
   EnvelopeSchema,
+  Hash,
   EVENT_TYPES,
   JOB_STATES,
   JobId,
@@ -35,12 +37,30 @@ const Limit = Schema.String.check(
 );
 export const MAX_BULK = 1000;
 
+/** A point in time as a query value: ISO 8601 or epoch ms (parsed by the audit's parseInstant). */
+const Instant = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+
 export const ListJobsQuery = Schema.Struct({
   status: Schema.optionalKey(JobStatusSchema),
+  /** Time travel: the jobs that were in `status` at this time (from the log, not the projection). */
+  at: Schema.optionalKey(Instant),
   type: Schema.optionalKey(Name),
   queue: Schema.optionalKey(Name),
   limit: Schema.optionalKey(Limit),
   cursor: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,200}$/))),
+});
+
+export const StateAtQuery = Schema.Struct({ at: Instant });
+
+export const VerifyRequest = Schema.Struct({
+  jobId: Schema.optionalKey(JobId),
+  /** The system has drained: every job must be terminal. */
+  drained: Schema.optionalKey(Schema.Boolean),
+});
+
+export const ExportQuery = Schema.Struct({
+  jobId: Schema.optionalKey(JobId),
+  since: Schema.optionalKey(Instant),
 });
 
 export const DeadLettersQuery = Schema.Struct({ limit: Schema.optionalKey(Limit) });
@@ -93,6 +113,88 @@ export const JobPageSchema = Schema.Struct({
 });
 
 export const EventsResponse = Schema.Struct({ events: Schema.Array(EnvelopeSchema) });
+
+// The audit reports (src/engine/audit): their JSON forms as returned by the audit routes.
+
+const Finding = Schema.Struct({ seq: Schema.Int, code: Schema.String, message: Schema.String });
+
+export const StateSummarySchema = Schema.Struct({
+  status: JobStatusSchema,
+  attempt: Schema.Int,
+  maxAttempts: Schema.Int,
+  dueAt: Schema.NullOr(Timestamp),
+  lastError: Schema.NullOr(AttemptError),
+  progress: Schema.NullOr(Progress),
+  result: Schema.NullOr(Schema.Json),
+});
+
+export const ReplayReportSchema = Schema.Struct({
+  jobId: JobId,
+  ok: Schema.Boolean,
+  anchor: Schema.NullOr(Schema.Struct({ version: Schema.Int, lastHash: Schema.String })),
+  events: Schema.Array(
+    Schema.Struct({
+      seq: Schema.Int,
+      at: Timestamp,
+      actor: Actor,
+      type: EventTypeSchema,
+      data: Schema.Unknown,
+      hash: Hash,
+      state: StateSummarySchema,
+    }),
+  ),
+  storedEvents: Schema.Int,
+  final: Schema.NullOr(StateSummarySchema),
+  failure: Schema.NullOr(Finding),
+});
+
+export const StateAtSchema = Schema.Struct({
+  jobId: JobId,
+  asOf: Timestamp,
+  existed: Schema.Boolean,
+  seq: Schema.Int,
+  eventAt: Schema.NullOr(Timestamp),
+  state: Schema.NullOr(StateSummarySchema),
+  view: Schema.NullOr(JobViewSchema),
+  failure: Schema.NullOr(Finding),
+});
+
+export const JobsAtSchema = Schema.Struct({
+  status: JobStatusSchema,
+  asOf: Timestamp,
+  /** Matching jobs as they were at `asOf`, oldest first, at most `limit`. */
+  jobs: Schema.Array(JobViewSchema),
+  /** All matching jobs (`jobs` holds the first `limit` of them). */
+  total: Schema.Int,
+  scanned: Schema.Struct({ entries: Schema.Int, jobs: Schema.Int }),
+  unreadable: Schema.Array(Schema.Struct({ jobId: Schema.String, seq: Schema.Int, reason: Schema.String })),
+});
+
+export const VerifyReportSchema = Schema.Struct({
+  ok: Schema.Boolean,
+  scope: Schema.Struct({ jobId: Schema.NullOr(JobId), drained: Schema.Boolean }),
+  checks: Schema.Array(Schema.String),
+  skipped: Schema.Array(Schema.Struct({ check: Schema.String, reason: Schema.String })),
+  counts: Schema.Struct({
+    shards: Schema.Int,
+    jobs: Schema.Int,
+    events: Schema.Int,
+    logEntries: Schema.Int,
+    failures: Schema.Int,
+    jobsFailed: Schema.Int,
+    byStatus: Schema.Record(Schema.String, Schema.Int),
+  }),
+  failures: Schema.Array(
+    Schema.Struct({
+      check: Schema.String,
+      jobId: Schema.NullOr(Schema.String),
+      seq: Schema.NullOr(Schema.Int),
+      code: Schema.String,
+      message: Schema.String,
+    }),
+  ),
+  notices: Schema.Array(Schema.Struct({ jobId: Schema.String, message: Schema.String })),
+});
 
 export const ErrorResponse = Schema.Struct({
   error: Schema.Struct({ code: Schema.String, message: Schema.String }),

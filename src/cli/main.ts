@@ -5,6 +5,7 @@
  */
 import { DocketApiError } from "../client/docket-client.ts";
 import { type Command, runCommand } from "./command.ts";
+import { auditCommands } from "./commands/audit.ts";
 import { jobCommands } from "./commands/jobs.ts";
 import { machineCommand } from "./commands/machine.ts";
 import { projectionCommands } from "./commands/projections.ts";
@@ -18,6 +19,7 @@ const COMMANDS: ReadonlyArray<Command> = [
   workerCommand,
   ...jobCommands,
   ...projectionCommands,
+  ...auditCommands,
   machineCommand,
 ];
 

@@ -3,12 +3,43 @@
  * non-2xx answer becomes a DocketApiError carrying the API's stable `code`.
  */
 import type { Envelope, JobStatus } from "../domain/index.ts";
+import type { ReplayReport, StateAt, VerifyReport } from "../engine/audit/index.ts";
 import type { JobView } from "../engine/job-view.ts";
 import type { JobPage } from "../engine/read-models.ts";
 import type { SubmitRequest } from "../engine/submit-request.ts";
 import type { WorkerInfo } from "../engine/ports.ts";
 
-export type { Envelope, JobPage, JobStatus, JobView, SubmitRequest, WorkerInfo };
+export type {
+  Envelope,
+  JobPage,
+  JobStatus,
+  JobView,
+  ReplayReport,
+  StateAt,
+  SubmitRequest,
+  VerifyReport,
+  WorkerInfo,
+};
+
+/** `GET /v1/jobs?status=…&at=…`: the jobs that were in a status at a time (from the log). */
+export interface JobsAt {
+  readonly status: JobStatus;
+  readonly asOf: string;
+  /** Their views as of then, oldest first, at most `limit`. */
+  readonly jobs: ReadonlyArray<JobView>;
+  /** How many jobs matched in all. */
+  readonly total: number;
+  readonly scanned: { readonly entries: number; readonly jobs: number };
+  readonly unreadable: ReadonlyArray<{
+    readonly jobId: string;
+    readonly seq: number;
+    readonly reason: string;
+  }>;
+}
+
+/** A point in time for the audit routes: a Date, epoch ms, or an ISO 8601 string. */
+export type Instant = Date | number | string;
+const instant = (at: Instant): string => (at instanceof Date ? at.toISOString() : String(at));
 
 export class DocketApiError extends Error {
   constructor(
@@ -55,6 +86,26 @@ export interface WaitOptions {
 const ENDED: ReadonlySet<JobStatus> = new Set(["completed", "cancelled", "dead_letter"]);
 export const isEnded = (job: JobView): boolean => ENDED.has(job.status);
 
+/** The body of a response as JSON; a non-2xx answer becomes a DocketApiError. */
+const parse = async (method: string, path: string, response: Response): Promise<unknown> => {
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
+    const message =
+      typeof error?.message === "string" ? error.message : `${method} ${path}: HTTP ${response.status}`;
+    const { code: _code, message: _message, ...details } = (error ?? {}) as Record<string, unknown>;
+    throw new DocketApiError(response.status, code, message, details);
+  }
+  return parsed;
+};
+
 export class DocketClient {
   private readonly baseUrl: string;
 
@@ -68,7 +119,17 @@ export class DocketClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
+    const response = await this.send(method, path, body, headers);
+    return (await parse(method, path, response)) as T;
+  }
+
+  private send(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
         accept: "application/json",
@@ -80,22 +141,6 @@ export class DocketClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
     });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!response.ok) {
-      const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
-      const message =
-        typeof error?.message === "string" ? error.message : `${method} ${path}: HTTP ${response.status}`;
-      const { code: _code, message: _message, ...details } = (error ?? {}) as Record<string, unknown>;
-      throw new DocketApiError(response.status, code, message, details);
-    }
-    return parsed as T;
   }
 
   submit(spec: SubmitRequest, options: { readonly idempotencyKey?: string } = {}): Promise<JobView> {
@@ -159,6 +204,45 @@ export class DocketClient {
 
   health(): Promise<Record<string, unknown>> {
     return this.call("GET", "/health");
+  }
+
+  /** Replay a job from its stored events (`ok: false` names the first bad event). */
+  replay(id: string): Promise<ReplayReport> {
+    return this.call("GET", `/v1/jobs/${encodeURIComponent(id)}/replay`);
+  }
+
+  /** A job's state as it was at a time (`existed: false` before its first event). */
+  stateAt(id: string, at: Instant): Promise<StateAt> {
+    return this.call("GET", `/v1/jobs/${encodeURIComponent(id)}/state?at=${encodeURIComponent(instant(at))}`);
+  }
+
+  /** The jobs that were in `status` at a time, from the event log. */
+  jobsAt(status: JobStatus, at: Instant, options: { readonly limit?: number } = {}): Promise<JobsAt> {
+    const query = new URLSearchParams({ status, at: instant(at) });
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    return this.call("GET", `/v1/jobs?${query.toString()}`);
+  }
+
+  /** Verify the event store (whole, or one job) and, for the whole log, the projection. */
+  verify(options: { readonly jobId?: string; readonly drained?: boolean } = {}): Promise<VerifyReport> {
+    return this.call("POST", "/v1/audit/verify", options);
+  }
+
+  /** Export an audit bundle: its NDJSON text, streamed as it arrives (chunks, not lines). */
+  async *exportBundle(
+    options: { readonly jobId?: string; readonly since?: Instant } = {},
+  ): AsyncGenerator<Uint8Array> {
+    const query = new URLSearchParams();
+    if (options.jobId !== undefined) query.set("jobId", options.jobId);
+    if (options.since !== undefined) query.set("since", instant(options.since));
+    const qs = query.toString();
+    const path = `/v1/audit/export${qs === "" ? "" : `?${qs}`}`;
+    const response = await this.send("GET", path, undefined, { accept: "application/x-ndjson" });
+    if (!response.ok || response.body === null) {
+      await parse("GET", path, response);
+      return;
+    }
+    for await (const chunk of response.body) yield chunk;
   }
 
   /** POST to an API path without a typed wrapper (admin routes such as /v1/projections/check). */

@@ -7,6 +7,7 @@ import type { Actor } from "../../domain/index.ts";
 import type { JobView } from "../../engine/job-view.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError, errorResponse } from "../errors.ts";
+import { instantOrThrow, jobsAt } from "./audit.ts";
 import {
   BulkSubmitRequest,
   CancelRequest,
@@ -80,8 +81,23 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
 
   app.get("/v1/jobs", async (request) => {
     const query = decodeOrThrow(ListJobsQuery, request.query, "query");
+    const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
+    if (query.at !== undefined) {
+      // Time travel answers from the log: status is required, the projection's filters do not apply.
+      const atMs = instantOrThrow(query.at, "query.at");
+      if (query.status === undefined)
+        throw new ApiError(400, "invalid_request", "query.status: required with query.at", {
+          field: "query.status",
+        });
+      for (const field of ["type", "queue", "cursor"] as const)
+        if (query[field] !== undefined)
+          throw new ApiError(400, "invalid_request", `query.${field}: not supported with query.at`, {
+            field: `query.${field}`,
+          });
+      return jobsAt(deps, query.status, atMs, limit);
+    }
     return reads.listJobs({
-      limit: query.limit === undefined ? DEFAULT_PAGE : Number(query.limit),
+      limit,
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(query.type === undefined ? {} : { type: query.type }),
       ...(query.queue === undefined ? {} : { queue: query.queue }),

@@ -23,6 +23,7 @@ const offline = async <A>(work: (side: OpenReadSide) => Promise<A>): Promise<A> 
     dbPath: env.dbPath,
   });
   try {
+    await side.ready();
     return await work(side);
   } finally {
     await side.close();

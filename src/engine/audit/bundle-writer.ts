@@ -94,3 +94,16 @@ export async function* exportBundle(source: AuditSource, options: ExportOptions)
     for (const entry of entries.slice(0, job.events)) yield `${lineOf(entry.env)}\n`;
   }
 }
+
+/**
+ * How many jobs a bundle header line (the export's first line) lists; 0 when it lists none or is
+ * not a header. Callers exporting one job read it to tell "no such job" from an empty bundle.
+ */
+export const headerJobCount = (headerLine: string | undefined): number => {
+  try {
+    const jobs = (JSON.parse(headerLine ?? "null") as { counts?: { jobs?: unknown } } | null)?.counts?.jobs;
+    return typeof jobs === "number" ? jobs : 0;
+  } catch {
+    return 0;
+  }
+};

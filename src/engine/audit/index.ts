@@ -22,7 +22,7 @@ export {
   splitLines,
   verifyBundle,
 } from "./bundle-verifier.ts";
-export { exportBundle, type ExportOptions } from "./bundle-writer.ts";
+export { exportBundle, type ExportOptions, headerJobCount } from "./bundle-writer.ts";
 export {
   explain,
   type AttemptRecord,
@@ -34,7 +34,9 @@ export { explainJob } from "./explain-job.ts";
 export { renderExplanation } from "./explain-text.ts";
 export type { AuditSource, JobLocation, RawHead, RawJobEntry, RawLogEntry } from "./ports.ts";
 export { replayJob, replayReportOf, type ReplayedEvent, type ReplayReport } from "./replay-report.ts";
+export { describeProjectionDifferences } from "./projection-differences.ts";
 export { renderReplay, type ReplayTextOptions } from "./replay-text.ts";
+export { renderStateAt } from "./state-at-text.ts";
 export type { StateSummary } from "./state-summary.ts";
 export {
   jobsInStatusAt,

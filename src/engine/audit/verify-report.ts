@@ -53,11 +53,19 @@ export interface VerifyNotice {
   readonly message: string;
 }
 
+/** A check that was asked for but could not run, and why (never skipped silently). */
+export interface VerifySkipped {
+  readonly check: VerifyCheck;
+  readonly reason: string;
+}
+
 export interface VerifyReport {
   /** True when there is no failure: the exit code. */
   readonly ok: boolean;
   readonly scope: { readonly jobId: string | null; readonly drained: boolean };
   readonly checks: ReadonlyArray<VerifyCheck>;
+  /** Checks that could not run (e.g. the projection comparison with no projection at hand). */
+  readonly skipped: ReadonlyArray<VerifySkipped>;
   readonly counts: {
     readonly shards: number;
     readonly jobs: number;

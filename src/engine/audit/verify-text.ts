@@ -11,6 +11,7 @@ export const renderVerifyReport = (
   const lines = [
     `Verify ${scope}${report.scope.drained ? " (drained)" : ""}: ${report.ok ? "OK" : `FAILED (${counts.failures} failure${counts.failures === 1 ? "" : "s"} in ${counts.jobsFailed} job${counts.jobsFailed === 1 ? "" : "s"})`}`,
     `  checks: ${report.checks.join(", ")}`,
+    ...report.skipped.map((s) => `  SKIPPED ${s.check}: ${s.reason}`),
     `  ${counts.jobs} jobs, ${counts.events} events, ${counts.logEntries} shard-log entries, ${counts.shards} shard${counts.shards === 1 ? "" : "s"}`,
     `  by status: ${
       Object.entries(counts.byStatus)

@@ -12,18 +12,31 @@
 import type { JobStatus } from "../../domain/index.ts";
 import { type AuditSource, shardLogEntries } from "./ports.ts";
 import { digestOf, type JobEvidence, type LogRef, needsLocation, verifyJob } from "./verify-job.ts";
-import type { VerifyCheck, VerifyFailure, VerifyNotice, VerifyReport } from "./verify-report.ts";
+import type {
+  VerifyCheck,
+  VerifyFailure,
+  VerifyNotice,
+  VerifyReport,
+  VerifySkipped,
+} from "./verify-report.ts";
 
 export interface VerifyOptions {
   /** Verify only this job (its shard log is still scanned for its entries). */
   readonly jobId?: string;
   /** The system has drained: every job must be terminal (inv. 3). Default false. */
   readonly drained?: boolean;
-  /** Compares the read side with the log; returns the differences (empty = equal). */
-  readonly projection?: () => Promise<ReadonlyArray<string>>;
+  /**
+   * Compares the read side with the log; returns the differences (empty = equal). Or, when the
+   * caller cannot run the comparison, why: the report then lists the check as skipped. With
+   * `jobId` the comparison is skipped (and listed so): it is about the whole log.
+   */
+  readonly projection?: (() => Promise<ReadonlyArray<string>>) | { readonly skipped: string };
   /** Jobs verified concurrently (round trips in flight). Default 16. */
   readonly concurrency?: number;
 }
+
+const PROJECTION_NEEDS_WHOLE_LOG =
+  "the projection is compared with the log as a whole: verify without a job to include it";
 
 const CHECKS: ReadonlyArray<VerifyCheck> = [
   "history",
@@ -109,7 +122,12 @@ export const verifyStore = async (
     }
   }
   const checks = [...CHECKS];
-  if (options.projection !== undefined) {
+  const skipped: Array<VerifySkipped> = [];
+  if (typeof options.projection === "object")
+    skipped.push({ check: "projection", reason: options.projection.skipped });
+  else if (options.projection !== undefined && options.jobId !== undefined)
+    skipped.push({ check: "projection", reason: PROJECTION_NEEDS_WHOLE_LOG });
+  else if (options.projection !== undefined) {
     checks.push("projection");
     for (const difference of await options.projection())
       failures.push({
@@ -125,6 +143,7 @@ export const verifyStore = async (
     ok: failures.length === 0,
     scope: { jobId: options.jobId ?? null, drained },
     checks,
+    skipped,
     counts: {
       shards: shards.length,
       jobs,
