@@ -80,6 +80,7 @@ const routes: ReadonlyArray<readonly ["GET" | "POST", string]> = [
   ["GET", "/v1/jobs/{id}"],
   ["GET", "/v1/jobs/{id}/events"],
   ["GET", "/v1/jobs/{id}/replay"],
+  ["GET", "/v1/jobs/{id}/explain"],
   ["GET", "/v1/jobs/{id}/state"],
   ["POST", "/v1/audit/verify"],
   ["GET", "/v1/audit/export"],

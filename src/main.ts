@@ -185,6 +185,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     client.disconnect();
     throw error;
   }
+  // Redis answered the API's own client above; let the projector's connections come up too, so
+  // a normal start logs no spurious "unavailable" retry (it retries by itself if Redis is down).
+  await readSide.ready().catch(() => undefined);
   readSide.projector.start();
   const lag = async (): Promise<ProjectionLag> => {
     const status = readSide.projector.status();

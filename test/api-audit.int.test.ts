@@ -92,6 +92,18 @@ describe("GET /v1/jobs/:id/replay", () => {
   });
 });
 
+describe("GET /v1/jobs/:id/explain", () => {
+  it("explains in plain words why a job ended where it did, and is 404 for an unknown job", async () => {
+    const response = await get(`/v1/jobs/${ids.dead}/explain`);
+    expect(response.statusCode).toBe(200);
+    const explanation = response.json<{ status: string; summary: string; attemptsUsed: number }>();
+    expect(explanation.status).toBe("dead_letter");
+    expect(explanation.summary).toContain("disk full");
+    expect(explanation.attemptsUsed).toBe(1);
+    expectError(await get("/v1/jobs/no-such-job/explain"), 404, "job_not_found");
+  });
+});
+
 describe("GET /v1/jobs/:id/state?at=", () => {
   it("answers existed:false before the job's first event", async () => {
     const response = await get(`/v1/jobs/${ids.echo}/state?at=${beforeAllJobs - 60_000}`);

@@ -115,6 +115,14 @@ export const openApiDocument = (): Json => {
         },
       },
     },
+    "/v1/jobs/{id}/explain": {
+      get: {
+        summary:
+          "Why the job ended where it did, in plain words (attempts, errors, who retried or cancelled it)",
+        parameters: [jobIdParam],
+        responses: { "200": { description: "The explanation" }, ...common, "404": error("No such job") },
+      },
+    },
     "/v1/jobs/{id}/replay": {
       get: {
         summary: "Replay a job from its stored events: each event with the state after it, checked",

@@ -67,6 +67,11 @@ export const registerAuditRoutes = (app: FastifyInstance, deps: ApiDeps): void =
     return found(id, await audit.replay(id));
   });
 
+  app.get("/v1/jobs/:id/explain", async (request) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    return found(id, await audit.explain(id));
+  });
+
   app.get("/v1/jobs/:id/state", async (request) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
     const query = decodeOrThrow(StateAtQuery, request.query, "query");
