@@ -4,7 +4,7 @@
  * after a Redis restart. The typed signatures below are the only way the rest of infra calls them.
  */
 import { readFileSync } from "node:fs";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { Redis } from "ioredis";
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
 
@@ -16,10 +16,6 @@ export interface ScriptClient {
   docketAppend: ScriptCall;
   docketClaim: ScriptCall;
   docketRenew: ScriptCall;
-}
-
-export interface ScriptPipeline {
-  docketAppend(numKeys: number, ...keysAndArgs: Array<string | number>): ChainableCommander;
 }
 
 const loaded = new WeakSet<Redis>();
