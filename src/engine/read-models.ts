@@ -64,8 +64,16 @@ export interface DurationStats {
 
 export interface ProjectedMetrics {
   readonly byStatus: Readonly<Record<JobStatus, number>>;
-  readonly byType: ReadonlyArray<{ readonly type: string; readonly status: JobStatus; readonly count: number }>;
-  readonly byQueue: ReadonlyArray<{ readonly queue: string; readonly status: JobStatus; readonly count: number }>;
+  readonly byType: ReadonlyArray<{
+    readonly type: string;
+    readonly status: JobStatus;
+    readonly count: number;
+  }>;
+  readonly byQueue: ReadonlyArray<{
+    readonly queue: string;
+    readonly status: JobStatus;
+    readonly count: number;
+  }>;
   /** Duration of successful attempts (AttemptStarted → JobCompleted), by job type. */
   readonly durations: ReadonlyArray<{ readonly type: string } & DurationStats>;
   /** Jobs that ended per minute (UTC minute, ISO), oldest first, for the last `minutes` minutes. */
