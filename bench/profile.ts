@@ -1,7 +1,8 @@
 /**
  * CPU profile of Docket's hot paths, for finding where the time goes (not part of `npm run bench`).
  *
- *   npx tsx bench/profile.ts            # 20,000 jobs: bulk submit, then a burst drain at c=50
+ *   npx tsx bench/profile.ts            # 20,000 jobs: single submits (50 at a time), bulk
+ *                                       # submits, then a burst drain at c=50 of all of them
  *   PROFILE_JOBS=5000 PROFILE_CONCURRENCY=10 npx tsx bench/profile.ts
  *
  * Runs both phases in this process on a private redis-server, profiles each with the inspector,
@@ -56,7 +57,12 @@ const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
 
-const phase = async (name: string, work: () => Promise<void>): Promise<void> => {
+const phase = async (
+  name: string,
+  ...[a, b]: [() => Promise<void>] | [number, () => Promise<void>]
+): Promise<void> => {
+  const count = typeof a === "number" ? a : JOBS;
+  const work = typeof a === "number" ? (b as () => Promise<void>) : a;
   await session.post("Profiler.start");
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -66,7 +72,7 @@ const phase = async (name: string, work: () => Promise<void>): Promise<void> => 
   const { profile } = await session.post("Profiler.stop");
   writeFileSync(new URL(`./profile-${name}.cpuprofile`, import.meta.url), JSON.stringify(profile));
   process.stdout.write(
-    `\n## ${name}: ${((JOBS / ms) * 1000).toFixed(0)} jobs/s, ${((user + system) / JOBS).toFixed(0)} ms CPU per 1,000 jobs\n`,
+    `\n## ${name}: ${((count / ms) * 1000).toFixed(0)} jobs/s, ${((user + system) / count).toFixed(0)} ms CPU per 1,000 jobs\n`,
   );
   summarise(profile as unknown as Profile);
 };
@@ -78,6 +84,14 @@ try {
   const store = new RedisJobStore({ client, blockingClient, prefix: "profile", shards: 1 });
   const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
   const actor = { kind: "client", id: "profile" } as const;
+  await phase("submit-each", async () => {
+    for (let from = 0; from < JOBS; from += 50)
+      await Promise.all(
+        Array.from({ length: Math.min(50, JOBS - from) }, (_, i) =>
+          jobs.submit({ type: "noop", payload: { i: from + i } }, actor),
+        ),
+      );
+  });
   await phase("submit", async () => {
     for (let from = 0; from < JOBS; from += CHUNK)
       await jobs.submitMany(
@@ -88,7 +102,7 @@ try {
         actor,
       );
   });
-  await phase("drain", async () => {
+  await phase("drain", 2 * JOBS, async () => {
     const worker = new Worker({
       name: "profile",
       queues: ["default"],
@@ -102,7 +116,8 @@ try {
       onError: (error) => console.error(error),
     });
     await worker.run();
-    if (worker.info().completed !== JOBS) throw new Error(`completed ${worker.info().completed} of ${JOBS}`);
+    if (worker.info().completed !== 2 * JOBS)
+      throw new Error(`completed ${worker.info().completed} of ${2 * JOBS}`);
   });
 } finally {
   client.disconnect();

@@ -157,6 +157,7 @@ export class Worker implements MaintenanceHost {
                 this.id,
                 this.options.queues,
                 this.options.blockMs ?? 1_000,
+                left,
               );
             }
           }

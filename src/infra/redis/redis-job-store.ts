@@ -246,6 +246,7 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     consumer: string,
     queues: ReadonlyArray<string>,
     blockMs: number,
+    count = 1,
   ): Promise<ReadonlyArray<Claimed>> {
     const blocking = this.blocking;
     if (blocking === undefined) throw new Error("waitForWork needs a blocking connection");
@@ -256,7 +257,8 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
         CONSUMER_GROUP,
         consumer,
         "COUNT",
-        1,
+        // The count applies per stream; at least one each, as a blocking read cannot ask for less.
+        Math.max(1, Math.floor(count / streams.length)),
         "BLOCK",
         blockMs,
         "STREAMS",
