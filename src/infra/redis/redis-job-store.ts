@@ -267,11 +267,30 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
       ),
     )) as Array<[string, StreamEntries]> | null;
     if (reply === null) return [];
+    // New entries carry their job's head as it was when queued (append.lua), which is current
+    // for an entry never delivered before: no second round trip to read the heads.
     const entries = reply.flatMap(([stream, items]) =>
-      items.map(([entryId, fields]) => ({ stream, entryId, jobId: fieldOf(fields, "jobId") })),
+      items.map(([entryId, fields]) => {
+        const jobId = fieldOf(fields, "jobId");
+        const head = decodeHead(
+          jobId,
+          optionalField(fields, "version"),
+          optionalField(fields, "lastHash"),
+          optionalField(fields, "state"),
+          optionalField(fields, "payload"),
+        );
+        return { stream, entryId, jobId, head };
+      }),
     );
-    const heads = await this.loadHeads(entries.map((e) => e.jobId));
-    return entries.map((entry, i) => ({ ...entry, head: heads[i] ?? null }));
+    const missing = entries.filter((e) => e.head === null);
+    if (missing.length === 0) return entries;
+    // Entries written before entries carried heads: read them.
+    const heads = new Map(
+      (await this.loadHeads(missing.map((e) => e.jobId))).map((head, i) => [missing[i]?.jobId, head]),
+    );
+    return entries.map((entry) =>
+      entry.head === null ? { ...entry, head: heads.get(entry.jobId) ?? null } : entry,
+    );
   }
 
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {
@@ -427,9 +446,15 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
   }
 }
 
-const fieldOf = (fields: ReadonlyArray<string>, name: string): string => {
+const optionalField = (fields: ReadonlyArray<string>, name: string): string | undefined => {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as string;
-  throw new Error(`stream entry has no ${name} field`);
+  return undefined;
+};
+
+const fieldOf = (fields: ReadonlyArray<string>, name: string): string => {
+  const value = optionalField(fields, name);
+  if (value === undefined) throw new Error(`stream entry has no ${name} field`);
+  return value;
 };
 
 const decodeAppendReply = (code: number, value: string): AppendOutcome => {

@@ -13,6 +13,7 @@
   KEYS[k]   head hash          <p>:{s}:job:<id>
   KEYS[k+1] job event stream   <p>:{s}:events:<id>
   KEYS[k+2] work stream the job is enqueued on if it becomes queued  <p>:{s}:work:<queue>:<level>
+            (entry fields: jobId, then the new head's version, lastHash, state and payload)
   KEYS[k+3] idempotency key    <p>:{s}:idem:<key>   (a placeholder key when there is none)
 
   ARGV[1] consumer group of the work streams
@@ -109,7 +110,13 @@ for j = 0, jobs - 1 do
       if oldStatus == 'pending' or oldStatus == 'failed' then redis.call('ZREM', delayed, jobId) end
       if oldStatus == 'dead_letter' then redis.call('ZREM', dead, jobId) end
       if newStatus == 'queued' then
-        local id = redis.call('XADD', work, '*', 'jobId', jobId)
+        -- The entry carries the head as it is now, so a worker woken by a blocking read can start
+        -- the job without reading its head first. It is only a hint: the start is a
+        -- compare-and-append like any other, and a queued job's head cannot change while its
+        -- entry waits (leaving `queued` deletes the entry), so it is current when delivered.
+        local payload = created and ARGV[a + 13] or redis.call('HGET', head, 'payload') or ''
+        local id = redis.call('XADD', work, '*', 'jobId', jobId, 'version', ARGV[a + 6],
+          'lastHash', ARGV[a + 7], 'state', ARGV[a + 10], 'payload', payload)
         redis.call('HSET', head, 'entryStream', work, 'entryId', id)
       elseif newStatus == 'pending' or newStatus == 'failed' then
         redis.call('ZADD', delayed, ARGV[a + 11], jobId)
