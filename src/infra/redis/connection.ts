@@ -10,11 +10,17 @@ export interface ConnectionOptions {
   readonly url: string;
   /** How long one command may take before it counts as unavailable. */
   readonly commandTimeoutMs?: number;
+  /**
+   * ioredis's auto-pipelining: commands issued in one tick share one write (default true).
+   * Docket's own connections turn it off (`openDocket`, `openWorker`): the engine batches
+   * explicitly (coalesced appends, pipelines), and for a lone command auto-pipelining costs
+   * about as much CPU again as the round trip itself (ADR 0011).
+   */
+  readonly autoPipelining?: boolean;
 }
 
 const baseOptions = () => ({
   enableOfflineQueue: false,
-  enableAutoPipelining: true,
   maxRetriesPerRequest: 1,
   connectTimeout: 2_000,
   // Reconnect forever, backing off to at most 2 s between tries.
@@ -25,11 +31,20 @@ const baseOptions = () => ({
 const quiet = (client: Redis): Redis => client.on("error", () => {});
 
 export const connect = (options: ConnectionOptions): Redis =>
-  quiet(new Redis(options.url, { ...baseOptions(), commandTimeout: options.commandTimeoutMs ?? 5_000 }));
+  quiet(
+    new Redis(options.url, {
+      ...baseOptions(),
+      enableAutoPipelining: options.autoPipelining ?? true,
+      commandTimeout: options.commandTimeoutMs ?? 5_000,
+    }),
+  );
 
-/** A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket. */
+/**
+ * A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket, and
+ * no auto-pipelining (it carries one command at a time).
+ */
 export const connectBlocking = (options: ConnectionOptions): Redis =>
-  quiet(new Redis(options.url, baseOptions()));
+  quiet(new Redis(options.url, { ...baseOptions(), enableAutoPipelining: false }));
 
 /** Resolves once the client is connected, or fails with QueueUnavailable after `timeoutMs`. */
 export const whenReady = (client: Redis, timeoutMs = 5_000): Promise<Redis> =>

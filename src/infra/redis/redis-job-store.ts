@@ -23,7 +23,7 @@ import type {
 import { guarded } from "./connection.ts";
 import { decodeHead, encodeState } from "./head-codec.ts";
 import { Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
-import { type ScriptClient, withScripts } from "./scripts.ts";
+import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
 
 export const CONSUMER_GROUP = "docket-workers";
 
@@ -110,7 +110,10 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     );
   }
 
-  /** Many appends: one script call per shard and chunk; each job is checked on its own. */
+  /**
+   * Many appends: one script call per shard and chunk (several calls share one pipelined
+   * write); each job is checked on its own.
+   */
   appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>> {
     return guarded(async () => {
       if (requests.length === 0) return [];
@@ -121,28 +124,37 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
         if (indices === undefined) byShard.set(shard, [index]);
         else indices.push(index);
       });
-      const outcomes: Array<AppendOutcome> = new Array(requests.length);
-      const calls: Array<Promise<void>> = [];
+      const calls: Array<{ indices: ReadonlyArray<number>; keysAndArgs: Array<string | number> }> = [];
       for (const [shard, indices] of byShard)
         for (let from = 0; from < indices.length; from += APPEND_CHUNK) {
           const chunk = indices.slice(from, from + APPEND_CHUNK);
-          const call = this.client.docketAppend(
-            3 + 4 * chunk.length,
-            ...this.appendArguments(
+          calls.push({
+            indices: chunk,
+            keysAndArgs: this.appendArguments(
               shard,
               chunk.map((i) => requests[i] as AppendRequest),
             ),
-          );
-          calls.push(
-            call.then((reply) => {
-              const flat = reply as Array<number | string>;
-              chunk.forEach((index, j) => {
-                outcomes[index] = decodeAppendReply(flat[2 * j] as number, flat[2 * j + 1] as string);
-              });
-            }),
-          );
+          });
         }
-      await Promise.all(calls);
+      let replies: ReadonlyArray<unknown>;
+      if (calls.length === 1) {
+        const [call] = calls as [(typeof calls)[number]];
+        replies = [await this.client.docketAppend(3 + 4 * call.indices.length, ...call.keysAndArgs)];
+      } else {
+        const pipeline = this.client.pipeline() as unknown as ScriptPipeline;
+        for (const call of calls) pipeline.docketAppend(3 + 4 * call.indices.length, ...call.keysAndArgs);
+        replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+          if (error) throw error;
+          return reply;
+        });
+      }
+      const outcomes: Array<AppendOutcome> = new Array(requests.length);
+      calls.forEach((call, c) => {
+        const flat = replies[c] as Array<number | string>;
+        call.indices.forEach((index, j) => {
+          outcomes[index] = decodeAppendReply(flat[2 * j] as number, flat[2 * j + 1] as string);
+        });
+      });
       return outcomes;
     });
   }

@@ -18,6 +18,12 @@ export interface ScriptClient {
   docketRenew: ScriptCall;
 }
 
+/** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
+export interface ScriptPipeline {
+  docketAppend(numKeys: number, ...keysAndArgs: Array<string | number>): ScriptPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 const loaded = new WeakSet<Redis>();
 
 export const withScripts = (client: Redis): Redis & ScriptClient => {
