@@ -12,7 +12,7 @@ import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
 import { cpuMsSince, parseConfig, send, until } from "./shared.ts";
 
 const config = parseConfig();
-const client = await whenReady(connect({ url: config.url, autoPipelining: false }));
+const client = await whenReady(connect({ url: config.url }));
 const blockingClient = await whenReady(connectBlocking({ url: config.url }));
 const store = new RedisJobStore({ client, blockingClient, prefix: config.prefix, shards: 1 });
 await store.ensureGroups(["default"]);

@@ -78,7 +78,7 @@ const phase = async (
 };
 
 const redis = await startRedis();
-const client = await whenReady(connect({ url: redis.url, commandTimeoutMs: 60_000, autoPipelining: false }));
+const client = await whenReady(connect({ url: redis.url, commandTimeoutMs: 60_000 }));
 const blockingClient = await whenReady(connectBlocking({ url: redis.url }));
 try {
   const store = new RedisJobStore({ client, blockingClient, prefix: "profile", shards: 1 });

@@ -135,7 +135,7 @@ interface DocketEnv {
 
 const docketEnv = async (scenario: string): Promise<DocketEnv> => {
   const prefix = freshPrefix("docket", scenario);
-  const client = await whenReady(connect({ url: redis.url, autoPipelining: false }));
+  const client = await whenReady(connect({ url: redis.url }));
   const store = new RedisJobStore({ client, prefix, shards: 1 });
   const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
   return { prefix, store, jobs, close: () => client.disconnect() };

@@ -23,7 +23,7 @@ export interface Docket {
 }
 
 export const openDocket = async (config: DocketConfig): Promise<Docket> => {
-  const client = await whenReady(connect({ url: config.redisUrl, autoPipelining: false }));
+  const client = await whenReady(connect({ url: config.redisUrl }));
   const store = new RedisJobStore({ client, prefix: config.prefix, shards: config.shards });
   const jobs = new JobService({
     store,
@@ -44,7 +44,7 @@ export const openWorker = async (
   config: DocketConfig,
   settings: WorkerSettings,
 ): Promise<{ worker: Worker; close(): Promise<void> }> => {
-  const client = await whenReady(connect({ url: config.redisUrl, autoPipelining: false }));
+  const client = await whenReady(connect({ url: config.redisUrl }));
   const blockingClient = await whenReady(connectBlocking({ url: config.redisUrl }));
   const store = new RedisJobStore({ client, blockingClient, prefix: config.prefix, shards: config.shards });
   const worker = new Worker({

@@ -10,13 +10,6 @@ export interface ConnectionOptions {
   readonly url: string;
   /** How long one command may take before it counts as unavailable. */
   readonly commandTimeoutMs?: number;
-  /**
-   * ioredis's auto-pipelining: commands issued in one tick share one write (default true).
-   * Docket's own connections turn it off (`openDocket`, `openWorker`): the engine batches
-   * explicitly (coalesced appends, pipelines), and for a lone command auto-pipelining costs
-   * about as much CPU again as the round trip itself (ADR 0011).
-   */
-  readonly autoPipelining?: boolean;
 }
 
 const baseOptions = () => ({
@@ -34,14 +27,14 @@ export const connect = (options: ConnectionOptions): Redis =>
   quiet(
     new Redis(options.url, {
       ...baseOptions(),
-      enableAutoPipelining: options.autoPipelining ?? true,
+      enableAutoPipelining: true,
       commandTimeout: options.commandTimeoutMs ?? 5_000,
     }),
   );
 
 /**
  * A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket, and
- * no auto-pipelining (it carries one command at a time).
+ * no auto-pipelining, which only costs CPU on a connection that carries one command at a time.
  */
 export const connectBlocking = (options: ConnectionOptions): Redis =>
   quiet(new Redis(options.url, { ...baseOptions(), enableAutoPipelining: false }));
