@@ -6,7 +6,8 @@
  * table and writes it to bench/RESULTS.md. Workers run in their own processes
  * (docket-worker.ts, bullmq-worker.ts); submitting and measuring happen here.
  *
- * BENCH_JOBS overrides the 20,000 jobs per scenario (for a quick smoke run).
+ * BENCH_JOBS overrides the 20,000 jobs per scenario (for a quick smoke run); BENCH_ONLY picks
+ * scenarios by number (e.g. `BENCH_ONLY=3,5`) and then prints the table without writing RESULTS.md.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -36,6 +37,8 @@ const DRAIN_CONCURRENCIES = [1, 10, 50] as const;
 const E2E_CONCURRENCY = 50;
 const PACED_RATE = 2_000;
 const WARMUP_JOBS = Math.min(2_000, JOBS);
+const ONLY = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
+const selected = (scenario: string) => ONLY === undefined || ONLY.includes(scenario);
 
 const actor = { kind: "client", id: "bench" } as const;
 const docketSpec = (i: number) => ({ type: "noop", payload: { i } });
@@ -497,34 +500,46 @@ try {
   await reset();
   await warmUp();
 
-  log("1. submit one by one");
-  const seq = await submitSequential();
-  rows.push(throughputRow(`1. Submit ${n} one by one (jobs/s)`, seq));
-  cpuCost.push(...cpuRows("1. Submit one by one", "submitting process", seq));
+  if (selected("1")) {
+    log("1. submit one by one");
+    const seq = await submitSequential();
+    rows.push(throughputRow(`1. Submit ${n} one by one (jobs/s)`, seq));
+    cpuCost.push(...cpuRows("1. Submit one by one", "submitting process", seq));
+  }
 
-  log("2. submit in bulk");
-  const bulk = await submitBulk();
-  rows.push(throughputRow(`2. Submit ${n} in bulk, chunks of ${CHUNK} (jobs/s)`, bulk));
-  cpuCost.push(...cpuRows("2. Submit in bulk", "submitting process", bulk));
+  if (selected("2")) {
+    log("2. submit in bulk");
+    const bulk = await submitBulk();
+    rows.push(throughputRow(`2. Submit ${n} in bulk, chunks of ${CHUNK} (jobs/s)`, bulk));
+    cpuCost.push(...cpuRows("2. Submit in bulk", "submitting process", bulk));
+  }
 
-  for (const concurrency of DRAIN_CONCURRENCIES) {
+  for (const concurrency of selected("3") ? DRAIN_CONCURRENCIES : []) {
     log(`3. drain at concurrency ${concurrency}`);
     const result = await drain(concurrency);
     rows.push(throughputRow(`3. Drain ${n}, 1 worker process, concurrency ${concurrency} (jobs/s)`, result));
     cpuCost.push(...cpuRows(`3. Drain, concurrency ${concurrency}`, "worker process", result));
   }
 
-  log("4. end to end, bulk submit");
-  rows.push(...e2eRows(`4. E2E, bulk submit, worker c=${E2E_CONCURRENCY}`, await e2e("bulk")));
+  if (selected("4")) {
+    log("4. end to end, bulk submit");
+    rows.push(...e2eRows(`4. E2E, bulk submit, worker c=${E2E_CONCURRENCY}`, await e2e("bulk")));
+  }
 
-  log(`5. end to end, paced at ${PACED_RATE}/s`);
-  rows.push(...e2eRows(`5. E2E, paced ${PACED_RATE}/s, worker c=${E2E_CONCURRENCY}`, await e2e("paced")));
+  if (selected("5")) {
+    log(`5. end to end, paced at ${PACED_RATE}/s`);
+    rows.push(...e2eRows(`5. E2E, paced ${PACED_RATE}/s, worker c=${E2E_CONCURRENCY}`, await e2e("paced")));
+  }
 
   const output = table(rows);
   const cpuOutput = table(cpuCost);
   const minutes = ((performance.now() - runStarted) / 60_000).toFixed(1);
   console.log(output);
   console.log(`\nCPU per 1,000 jobs (ms, user + system):\n${cpuOutput}`);
+  if (ONLY !== undefined) {
+    log(`BENCH_ONLY=${ONLY.join(",")}: bench/RESULTS.md left as it was (${minutes} min)`);
+    process.exit(0);
+  }
   const cpu = cpus();
   writeFileSync(
     new URL("RESULTS.md", import.meta.url),

@@ -32,7 +32,8 @@ afterAll(async () => {
 describe("DocketClient", () => {
   it("submits, waits with progress updates, and reads events", async () => {
     const job = await client.submit({ type: "sleep", payload: { ms: 100 } });
-    expect(job.status).toBe("queued");
+    // A live worker may already have taken it by the time the answer is built.
+    expect(["queued", "processing"]).toContain(job.status);
     const seen: Array<number> = [];
     const done = await client.wait(job.id, { pollMs: 10, onUpdate: (j) => seen.push(j.version) });
     expect(done.status).toBe("completed");
@@ -61,8 +62,9 @@ describe("DocketClient", () => {
     const job = await client.submit({ type: "fail", payload: { retryable: false } });
     expect((await client.wait(job.id)).status).toBe("dead_letter");
     expect((await client.deadLetters()).map((j) => j.id)).toContain(job.id);
+    const dead = await client.get(job.id);
     const retried = await client.retry(job.id, { reason: "try again", attempts: 1 });
-    expect(retried.status).toBe("queued");
+    expect(retried.version).toBeGreaterThan(dead.version);
     expect((await client.wait(job.id)).status).toBe("dead_letter");
     const events = await client.events(job.id);
     expect(events.find((e) => e.type === "JobRetried")?.actor).toEqual({

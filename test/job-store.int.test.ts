@@ -1,6 +1,14 @@
 import { Result } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Envelope, GENESIS_HASH, seal, statusOf, verifyChain } from "../src/domain/index.ts";
+import {
+  type Envelope,
+  eventOf,
+  fold,
+  GENESIS_HASH,
+  seal,
+  statusOf,
+  verifyChain,
+} from "../src/domain/index.ts";
 import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/errors.ts";
 import type { AppendRequest } from "../src/engine/ports.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
@@ -124,6 +132,25 @@ describe("submitting jobs to the Redis event store", () => {
   });
 });
 
+describe("work entries", () => {
+  it("a work entry carries its job's head as it was when queued, so a woken worker need not read it", async () => {
+    const { jobs, store, client } = await engine();
+    const { jobId } = await jobs.submit({ type: "x", payload: { n: 1 } }, apiActor);
+    const [[, fields] = ["", []]] = (await client.xrange(
+      store.keys.work(0, "default", "normal"),
+      "-",
+      "+",
+    )) as Array<[string, Array<string>]>;
+    const entry = Object.fromEntries(
+      fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : [])),
+    );
+    const head = await store.loadHead(jobId);
+    expect(entry).toMatchObject({ jobId, version: String(head?.version), lastHash: head?.lastHash });
+    expect(JSON.parse(entry.payload as string)).toEqual({ n: 1 });
+    expect(JSON.parse(entry.state as string)).toEqual({ value: "queued", context: head?.state.context });
+  });
+});
+
 describe("the atomic compare-and-append", () => {
   const request = async (e: TestEngine) => {
     const { jobId, head } = await e.jobs.submit({ type: "x" }, apiActor);
@@ -179,6 +206,60 @@ describe("the atomic compare-and-append", () => {
     const events = await e.store.readEvents(jobId);
     expect(events.map((ev) => ev.type)).toEqual(["JobSubmitted", "JobCancelled"]);
     expect(await e.client.xlen(e.store.keys.work(0, "default", "normal"))).toBe(0);
+  });
+
+  it("one append call checks each job on its own: a refused job does not stop the others, and a second append to a job in the same call continues its chain", async () => {
+    const e = await engine();
+    const a = await request(e);
+    const b = await request(e);
+    const c = await e.jobs.submit({ type: "x" }, apiActor);
+    if (c.head === null) throw new Error("no head");
+    const worker = { kind: "worker", id: "w-1" } as const;
+    const at = new Date().toISOString();
+    const started = { type: "AttemptStarted", at, actor: worker, data: { attempt: 1 } } as const;
+    const completed = {
+      type: "JobCompleted",
+      at,
+      actor: worker,
+      data: { attempt: 1, result: null },
+    } as const;
+    const first = seal({ jobId: c.jobId, version: 1, lastHash: c.head.lastHash }, [started]);
+    const second = seal(first.head, [completed]);
+    const processing = fold([started], c.head.state);
+    const cancelled = eventOf(a.sealed.envelopes[0] as Envelope);
+    const outcomes = await e.store.appendMany([
+      { ...a.base, next: fold([cancelled], a.head.state) },
+      { ...b.base, expected: { ...b.base.expected, version: 2 } },
+      {
+        jobId: c.jobId,
+        expected: { version: 1, lastHash: c.head.lastHash, status: "queued" },
+        fencingAttempt: null,
+        envelopes: first.envelopes,
+        next: processing,
+        nowMs: Date.now(),
+      },
+      {
+        jobId: c.jobId,
+        expected: { version: 2, lastHash: first.head.lastHash, status: "processing" },
+        fencingAttempt: 1,
+        envelopes: second.envelopes,
+        next: fold([completed], processing),
+        nowMs: Date.now(),
+      },
+    ]);
+    expect(outcomes).toEqual([
+      { _tag: "Appended", version: 2 },
+      { _tag: "VersionConflict", currentVersion: 1 },
+      { _tag: "Appended", version: 2 },
+      { _tag: "Appended", version: 3 },
+    ]);
+    expect((await e.store.readEvents(b.base.jobId)).map((ev) => ev.type)).toEqual(["JobSubmitted"]);
+    const history = await e.store.readEvents(c.jobId);
+    expect(history.map((ev) => ev.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
+    expect(Result.isSuccess(verifyChain(history, { anchor: second.head }))).toBe(true);
+    expect(statusOf((await e.store.loadHead(c.jobId))?.state ?? c.head.state)).toBe("completed");
+    // Only b is still queued: a was cancelled and c completed, and their entries are gone.
+    expect(await e.client.xlen(e.store.keys.work(0, "default", "normal"))).toBe(1);
   });
 
   it("a refused command is a typed CommandRefused with the machine's reason", async () => {

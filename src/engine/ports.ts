@@ -70,11 +70,15 @@ export interface WorkQueue {
   ensureGroups(queues: ReadonlyArray<string>): Promise<void>;
   /** New entries for this consumer, highest priority first, without blocking. */
   claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>>;
-  /** Wait up to `blockMs` for one new entry (when idle). */
+  /**
+   * Wait up to `blockMs` for new entries (when idle): whatever arrives first, about `count` at
+   * most (default 1; at least one per work stream of these queues).
+   */
   waitForWork(
     consumer: string,
     queues: ReadonlyArray<string>,
     blockMs: number,
+    count?: number,
   ): Promise<ReadonlyArray<Claimed>>;
   /** Keep leases alive; returns the entries this consumer no longer owns. */
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>>;

@@ -79,6 +79,8 @@ export class Worker implements MaintenanceHost {
   private taken = 0;
   private completed = 0;
   private failed = 0;
+  /** Handlers running now: what `concurrency` limits (outcomes may still be being recorded). */
+  private running = 0;
   private slotFreed: (() => void) | undefined;
   /** How long drain() waits for in-flight jobs; set by stop() and crash(). */
   private drainGraceMs = 10_000;
@@ -133,12 +135,12 @@ export class Worker implements MaintenanceHost {
     this.maintenance.start();
     try {
       while (!this.stopping) {
-        const room = this.options.concurrency - this.inFlight.size;
+        const room = this.options.concurrency - this.running;
         const left =
           this.options.maxJobs === undefined ? room : Math.min(room, this.options.maxJobs - this.taken);
         if (this.options.maxJobs !== undefined && this.taken >= this.options.maxJobs) break;
         if (left <= 0) {
-          await new Promise<void>((resolve) => (this.slotFreed = resolve));
+          await this.nextSlot();
           continue;
         }
         try {
@@ -149,7 +151,7 @@ export class Worker implements MaintenanceHost {
               claimed = await this.options.queue.claim(this.id, this.options.queues, left);
               if (claimed.length === 0 && this.inFlight.size === 0) break;
               if (claimed.length === 0) {
-                await new Promise<void>((resolve) => (this.slotFreed = resolve));
+                await this.nextSlot();
                 continue;
               }
             } else {
@@ -157,6 +159,7 @@ export class Worker implements MaintenanceHost {
                 this.id,
                 this.options.queues,
                 this.options.blockMs ?? 1_000,
+                left,
               );
             }
           }
@@ -173,6 +176,22 @@ export class Worker implements MaintenanceHost {
       await this.maintenance.stop();
       if (!this.crashed) await this.options.registry.remove(this.id).catch((e: unknown) => this.report(e));
     }
+  }
+
+  /**
+   * Resolves when a handler has finished or a job has left `inFlight`, after the handlers that
+   * finish in the same turn of the event loop have too: a batch of quick jobs frees its slots
+   * together, so the next claim asks for the whole batch at once, and it goes out while their
+   * outcomes are still being recorded (one round trip overlaps the other).
+   */
+  private async nextSlot(): Promise<void> {
+    await new Promise<void>((resolve) => (this.slotFreed = resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  private freeSlot(): void {
+    this.slotFreed?.();
+    this.slotFreed = undefined;
   }
 
   /** Start attempts for claimed entries in one pipelined round trip, then run them. */
@@ -223,6 +242,7 @@ export class Worker implements MaintenanceHost {
       chain: Promise.resolve(),
     };
     this.inFlight.set(job.jobId, job);
+    this.running += 1;
     const ctx: HandlerContext = {
       jobId: job.jobId,
       attempt: job.attempt,
@@ -246,12 +266,15 @@ export class Worker implements MaintenanceHost {
       job.controller,
       context.timeoutMs,
     )
+      .finally(() => {
+        this.running -= 1;
+        this.freeSlot();
+      })
       .then((outcome) => this.finish(job, outcome))
       .catch((error: unknown) => this.report(error))
       .finally(() => {
         this.inFlight.delete(job.jobId);
-        this.slotFreed?.();
-        this.slotFreed = undefined;
+        this.freeSlot();
       });
   }
 
@@ -307,7 +330,7 @@ export class Worker implements MaintenanceHost {
   /** Stop taking work; wait up to the grace period, then hand back what is still running. */
   async stop(graceMs = this.options.shutdownGraceMs ?? 10_000): Promise<void> {
     this.stopping = true;
-    this.slotFreed?.();
+    this.freeSlot();
     this.drainGraceMs = graceMs;
     await this.run();
   }
@@ -343,7 +366,7 @@ export class Worker implements MaintenanceHost {
     this.crashed = true;
     this.stopping = true;
     this.drainGraceMs = 0;
-    this.slotFreed?.();
+    this.freeSlot();
     await this.run();
   }
 }

@@ -37,10 +37,24 @@ export interface RedisJobStoreOptions {
 
 type StreamEntries = Array<[string, Array<string>]>;
 
+/**
+ * Jobs per append.lua call: large enough that a bulk submit or a worker's batch is a handful of
+ * commands, small enough that one call does not hold Redis for long (scripts block the server).
+ */
+const APPEND_CHUNK = 100;
+
+interface QueuedAppend {
+  readonly request: AppendRequest;
+  readonly resolve: (outcome: AppendOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
   readonly keys: Keys;
   private readonly client: Redis & ScriptClient;
   private readonly blocking: Redis | undefined;
+  /** Appends waiting for this tick's flush (see append). */
+  private queued: Array<QueuedAppend> = [];
 
   constructor(options: RedisJobStoreOptions) {
     this.client = withScripts(options.client);
@@ -75,65 +89,113 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     });
   }
 
-  /** A direct script call, so concurrent appends are merged by ioredis's auto-pipelining. */
+  /**
+   * One compare-and-append. Appends requested in the same tick are coalesced into one script
+   * call per shard (append.lua takes many jobs), so concurrent writers — a worker's outcomes —
+   * cost one command between them instead of one each (ADR 0011).
+   */
   append(request: AppendRequest): Promise<AppendOutcome> {
-    return guarded(async () =>
-      decodeAppendReply(
-        (await this.client.docketAppend(7, ...this.appendArguments(request))) as [number, string],
-      ),
-    );
-  }
-
-  appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>> {
-    return guarded(async () => {
-      if (requests.length === 0) return [];
-      const pipeline = this.client.pipeline() as unknown as ScriptPipeline & { exec(): Promise<unknown> };
-      for (const request of requests) pipeline.docketAppend(7, ...this.appendArguments(request));
-      const replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, [number, string]]>;
-      return replies.map(([error, reply]) => {
-        if (error) throw error;
-        return decodeAppendReply(reply);
-      });
+    return new Promise((resolve, reject) => {
+      this.queued.push({ request, resolve, reject });
+      if (this.queued.length === 1) process.nextTick(() => this.flushQueued());
     });
   }
 
-  private appendArguments(request: AppendRequest): Array<string | number> {
-    const { jobId, next } = request;
-    const shard = this.shardOf(jobId);
-    const context = contextOf(next);
-    const idempotencyKey = request.create?.idempotencyKey;
-    const keys = [
-      this.keys.head(shard, jobId),
-      this.keys.events(shard, jobId),
-      this.keys.log(shard),
-      this.keys.delayed(shard),
-      this.keys.dead(shard),
-      this.keys.work(shard, context.queue, context.priority),
-      this.keys.idempotency(shard, idempotencyKey ?? "-"),
-    ];
-    const first = request.envelopes[0];
-    const last = request.envelopes[request.envelopes.length - 1];
-    if (first === undefined || last === undefined) throw new Error("append needs at least one envelope");
-    const args: Array<string | number> = [
-      jobId,
-      request.expected.version,
-      request.expected.status ?? "",
-      request.fencingAttempt ?? "",
-      first.prevHash,
-      last.seq,
-      last.hash,
-      statusOf(next),
-      context.attempt,
-      encodeState(next),
-      context.dueAt === null ? "" : Date.parse(context.dueAt),
-      request.nowMs,
-      CONSUMER_GROUP,
-      request.create === undefined ? "" : JSON.stringify(request.create.payload),
-      idempotencyKey === undefined ? "" : "1",
-      request.envelopes.length,
-    ];
-    for (const envelope of request.envelopes)
-      args.push(envelope.seq, envelope.type, JSON.stringify(envelope));
+  private flushQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    this.appendMany(batch.map((q) => q.request)).then(
+      (outcomes) => batch.forEach((q, i) => q.resolve(outcomes[i] as AppendOutcome)),
+      (error: unknown) => batch.forEach((q) => q.reject(error)),
+    );
+  }
+
+  /**
+   * Many appends: one script call per shard and chunk (several calls share one pipelined
+   * write); each job is checked on its own.
+   */
+  appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>> {
+    return guarded(async () => {
+      if (requests.length === 0) return [];
+      const byShard = new Map<number, Array<number>>();
+      requests.forEach((request, index) => {
+        const shard = this.shardOf(request.jobId);
+        const indices = byShard.get(shard);
+        if (indices === undefined) byShard.set(shard, [index]);
+        else indices.push(index);
+      });
+      const calls: Array<{ indices: ReadonlyArray<number>; keysAndArgs: Array<string | number> }> = [];
+      for (const [shard, indices] of byShard)
+        for (let from = 0; from < indices.length; from += APPEND_CHUNK) {
+          const chunk = indices.slice(from, from + APPEND_CHUNK);
+          calls.push({
+            indices: chunk,
+            keysAndArgs: this.appendArguments(
+              shard,
+              chunk.map((i) => requests[i] as AppendRequest),
+            ),
+          });
+        }
+      let replies: ReadonlyArray<unknown>;
+      if (calls.length === 1) {
+        const [call] = calls as [(typeof calls)[number]];
+        replies = [await this.client.docketAppend(3 + 4 * call.indices.length, ...call.keysAndArgs)];
+      } else {
+        const pipeline = this.client.pipeline() as unknown as ScriptPipeline;
+        for (const call of calls) pipeline.docketAppend(3 + 4 * call.indices.length, ...call.keysAndArgs);
+        replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+          if (error) throw error;
+          return reply;
+        });
+      }
+      const outcomes: Array<AppendOutcome> = new Array(requests.length);
+      calls.forEach((call, c) => {
+        const flat = replies[c] as Array<number | string>;
+        call.indices.forEach((index, j) => {
+          outcomes[index] = decodeAppendReply(flat[2 * j] as number, flat[2 * j + 1] as string);
+        });
+      });
+      return outcomes;
+    });
+  }
+
+  /** KEYS and ARGV of append.lua for several jobs of one shard (see the script's header). */
+  private appendArguments(shard: number, requests: ReadonlyArray<AppendRequest>): Array<string | number> {
+    const keys: Array<string> = [this.keys.log(shard), this.keys.delayed(shard), this.keys.dead(shard)];
+    const args: Array<string | number> = [CONSUMER_GROUP, requests.length];
+    for (const request of requests) {
+      const { jobId, next } = request;
+      const context = contextOf(next);
+      const idempotencyKey = request.create?.idempotencyKey;
+      keys.push(
+        this.keys.head(shard, jobId),
+        this.keys.events(shard, jobId),
+        this.keys.work(shard, context.queue, context.priority),
+        this.keys.idempotency(shard, idempotencyKey ?? "-"),
+      );
+      const first = request.envelopes[0];
+      const last = request.envelopes[request.envelopes.length - 1];
+      if (first === undefined || last === undefined) throw new Error("append needs at least one envelope");
+      args.push(
+        jobId,
+        request.expected.version,
+        request.expected.status ?? "",
+        request.fencingAttempt ?? "",
+        first.prevHash,
+        last.seq,
+        last.hash,
+        statusOf(next),
+        context.attempt,
+        encodeState(next),
+        context.dueAt === null ? "" : Date.parse(context.dueAt),
+        request.nowMs,
+        request.create === undefined ? "" : JSON.stringify(request.create.payload),
+        idempotencyKey === undefined ? "" : "1",
+        request.envelopes.length,
+      );
+      for (const envelope of request.envelopes)
+        args.push(envelope.seq, envelope.type, JSON.stringify(envelope));
+    }
     return [...keys, ...args];
   }
 
@@ -196,6 +258,7 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     consumer: string,
     queues: ReadonlyArray<string>,
     blockMs: number,
+    count = 1,
   ): Promise<ReadonlyArray<Claimed>> {
     const blocking = this.blocking;
     if (blocking === undefined) throw new Error("waitForWork needs a blocking connection");
@@ -206,7 +269,8 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
         CONSUMER_GROUP,
         consumer,
         "COUNT",
-        1,
+        // The count applies per stream; at least one each, as a blocking read cannot ask for less.
+        Math.max(1, Math.floor(count / streams.length)),
         "BLOCK",
         blockMs,
         "STREAMS",
@@ -215,11 +279,30 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
       ),
     )) as Array<[string, StreamEntries]> | null;
     if (reply === null) return [];
+    // New entries carry their job's head as it was when queued (append.lua), which is current
+    // for an entry never delivered before: no second round trip to read the heads.
     const entries = reply.flatMap(([stream, items]) =>
-      items.map(([entryId, fields]) => ({ stream, entryId, jobId: fieldOf(fields, "jobId") })),
+      items.map(([entryId, fields]) => {
+        const jobId = fieldOf(fields, "jobId");
+        const head = decodeHead(
+          jobId,
+          optionalField(fields, "version"),
+          optionalField(fields, "lastHash"),
+          optionalField(fields, "state"),
+          optionalField(fields, "payload"),
+        );
+        return { stream, entryId, jobId, head };
+      }),
     );
-    const heads = await this.loadHeads(entries.map((e) => e.jobId));
-    return entries.map((entry, i) => ({ ...entry, head: heads[i] ?? null }));
+    const missing = entries.filter((e) => e.head === null);
+    if (missing.length === 0) return entries;
+    // Entries written before entries carried heads: read them.
+    const heads = new Map(
+      (await this.loadHeads(missing.map((e) => e.jobId))).map((head, i) => [missing[i]?.jobId, head]),
+    );
+    return entries.map((entry) =>
+      entry.head === null ? { ...entry, head: heads.get(entry.jobId) ?? null } : entry,
+    );
   }
 
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {
@@ -375,12 +458,18 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
   }
 }
 
-const fieldOf = (fields: ReadonlyArray<string>, name: string): string => {
+const optionalField = (fields: ReadonlyArray<string>, name: string): string | undefined => {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as string;
-  throw new Error(`stream entry has no ${name} field`);
+  return undefined;
 };
 
-const decodeAppendReply = ([code, value]: [number, string]): AppendOutcome => {
+const fieldOf = (fields: ReadonlyArray<string>, name: string): string => {
+  const value = optionalField(fields, name);
+  if (value === undefined) throw new Error(`stream entry has no ${name} field`);
+  return value;
+};
+
+const decodeAppendReply = (code: number, value: string): AppendOutcome => {
   switch (code) {
     case 1:
       return { _tag: "Appended", version: Number(value) };

@@ -4,7 +4,7 @@
  * after a Redis restart. The typed signatures below are the only way the rest of infra calls them.
  */
 import { readFileSync } from "node:fs";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { Redis } from "ioredis";
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
 
@@ -18,8 +18,10 @@ export interface ScriptClient {
   docketRenew: ScriptCall;
 }
 
+/** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
 export interface ScriptPipeline {
-  docketAppend(numKeys: number, ...keysAndArgs: Array<string | number>): ChainableCommander;
+  docketAppend(numKeys: number, ...keysAndArgs: Array<string | number>): ScriptPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 const loaded = new WeakSet<Redis>();
