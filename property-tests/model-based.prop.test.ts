@@ -7,7 +7,7 @@
  * projector restarts and Redis restarts. Each run drains, then runs the invariant checker, the
  * real `verify` (drained, projection compared) and the model's own checks.
  *
- * Runs: MODEL_RUNS (default 20); commands per run: MODEL_MAX_COMMANDS (default 10). Replay a
+ * Runs: MODEL_RUNS (default 25); commands per run: MODEL_MAX_COMMANDS (default 10). Replay a
  * failure with the FC_SEED and FC_PATH fast-check printed (see docs/fuzzing.md).
  */
 import fc from "fast-check";
@@ -16,7 +16,7 @@ import { startRedis, type TestRedis } from "../test/support/redis.ts";
 import { commandArbs } from "./model/commands.ts";
 import { lastFailure, runModel } from "./model/run.ts";
 
-const numRuns = Number(process.env.MODEL_RUNS ?? 20);
+const numRuns = Number(process.env.MODEL_RUNS ?? 25);
 const maxCommands = Number(process.env.MODEL_MAX_COMMANDS ?? 10);
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 const path = process.env.FC_PATH;

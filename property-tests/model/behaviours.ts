@@ -16,7 +16,7 @@ export type Behaviour =
   | "timeout"
   /** Never settles and ignores its signal: the worker gives up on it at the timeout. */
   | "hang"
-  /** Waits until the test opens its gate (zombie jobs), then returns a result. */
+  /** Waits until the test opens its gate for this attempt (zombie jobs), then returns a result. */
   | "gate";
 
 export const JOB_TYPE = "model";
@@ -25,7 +25,7 @@ export const TIMEOUT_MS = 150;
 
 export interface ModelPayload {
   readonly script: ReadonlyArray<Behaviour>;
-  /** The gate a "gate" attempt waits for. */
+  /** The gates "gate" attempts wait for: `${gate}/${attempt}`. */
   readonly gate?: string;
 }
 
@@ -71,7 +71,7 @@ export const modelHandlers = (gates: Gates): Handlers => ({
       case "hang":
         return new Promise(() => {});
       case "gate":
-        await gates.wait(gate ?? "");
+        await gates.wait(`${gate ?? ""}/${ctx.attempt}`);
         return { attempt: ctx.attempt, afterGate: true };
     }
   },

@@ -4,7 +4,7 @@
  * in the model (and fail the run at its end, with the full history exported).
  */
 import fc from "fast-check";
-import { statusOf } from "../../src/domain/index.ts";
+import { contextOf, statusOf } from "../../src/domain/index.ts";
 import { CommandRefused } from "../../src/engine/errors.ts";
 import type { Submitted } from "../../src/engine/job-service.ts";
 import { apiActor } from "../../test/support/engine.ts";
@@ -185,6 +185,8 @@ export class AwaitJobCommand implements Cmd {
   async run(model: Model, real: ModelSystem) {
     const job = nthJob(model, this.n);
     if (job === undefined) return;
+    if (real.workers.every((w) => real.exited.has(w.worker)))
+      return void model.trace.push(`await ${job.id} -> skipped (no running worker)`);
     const status = await waitFor(
       async () => {
         const s = statusOf((await real.engine.jobs.get(job.id)).state);
@@ -228,9 +230,10 @@ export class RestartRedisCommand implements Cmd {
 }
 
 /**
- * A stalled worker wakes after its lease was reclaimed (inv. 4): it takes a job, freezes (no
- * renewals), another worker reclaims the job (lease_expired) and completes its next attempt;
- * then the stalled handler finishes and its completion must be refused.
+ * A stalled worker wakes after its lease was reclaimed (inv. 4): it takes a job's attempt 1 and
+ * freezes (no renewals); another worker reclaims the job (lease_expired) and starts attempt 2;
+ * while attempt 2 runs, the stalled handler finishes and its completion must be refused. Then
+ * attempt 2 completes.
  */
 export class ZombieCommand implements Cmd {
   check = () => true;
@@ -238,48 +241,50 @@ export class ZombieCommand implements Cmd {
     const k = model.zombies.length;
     const queue = `zombie-${k}`;
     const gate = `${real.prefix}-gate-${k}`;
+    const script: ReadonlyArray<Behaviour> = ["gate", "gate"];
     const zombie = await real.startZombie(queue);
     const { jobId } = await real.engine.jobs.submit(
       {
         type: JOB_TYPE,
         queue,
-        payload: { script: ["gate", "ok"], gate },
+        payload: { script, gate },
         maxAttempts: 3,
         backoff: { type: "fixed", delayMs: 20 },
       },
       apiActor,
     );
-    model.jobs.set(jobId, {
-      id: jobId,
-      script: ["gate", "ok"],
-      maxAttempts: 3,
-      submits: 1,
-      cancelled: false,
-    });
-    await waitFor(
-      async () => statusOf((await real.engine.jobs.get(jobId)).state) === "processing",
-      `zombie job ${jobId} to start`,
-    );
+    model.jobs.set(jobId, { id: jobId, script, maxAttempts: 3, submits: 1, cancelled: false });
+    const attemptRunning = (attempt: number) => async () => {
+      const head = await real.engine.jobs.get(jobId);
+      return statusOf(head.state) === "processing" && contextOf(head.state).attempt === attempt;
+    };
+    await waitFor(attemptRunning(1), `zombie job ${jobId} to start`);
     zombie.stall();
     const reclaimer = await real.startHelper([queue]);
     await waitFor(
-      async () => statusOf((await real.engine.jobs.get(jobId)).state) === "completed",
-      `zombie job ${jobId} to be reclaimed and completed by another worker`,
+      attemptRunning(2),
+      `zombie job ${jobId} to be reclaimed and restarted by another worker`,
       20_000,
     );
-    real.gates.open(gate);
+    real.gates.open(`${gate}/1`);
     const refusal = await waitFor(
       () => zombie.errors.find((e) => e instanceof CommandRefused && e.jobId === jobId),
       `the stalled worker's completion of ${jobId} to be refused`,
+      5_000,
     ).catch(() => undefined);
     if (refusal === undefined)
       model.violations.push(`inv. 4: the stalled worker's completion of ${jobId} was not refused`);
+    real.gates.open(`${gate}/2`);
+    await waitFor(
+      async () => TERMINAL.has(statusOf((await real.engine.jobs.get(jobId)).state)),
+      `zombie job ${jobId} to end`,
+    );
     model.zombies.push({ jobId, workerId: zombie.worker.id, attempt: 1 });
     model.trace.push(
       `zombie ${zombie.worker.id} on ${jobId}, reclaimed by ${reclaimer.worker.id} -> ${refusal === undefined ? "NOT refused" : `refused (${(refusal as CommandRefused).code})`}`,
     );
-    await zombie.worker.crash();
-    await reclaimer.worker.stop(200);
+    await zombie.worker.crash().catch(() => {});
+    await reclaimer.worker.stop(200).catch(() => {});
   }
   toString = () => "zombie-worker";
 }

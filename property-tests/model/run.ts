@@ -17,17 +17,22 @@ const TERMINAL = new Set(["completed", "cancelled", "dead_letter"]);
 /** The folder of the last failing run (the shrunk counterexample's, once shrinking ends). */
 export let lastFailure: string | undefined;
 
-const drain = async (real: ModelSystem, model: Model): Promise<void> => {
-  if (real.workers.length === 0) await real.startWorker();
+/** Returns what went wrong while draining (the checks still run, to say what is stuck). */
+const drain = async (real: ModelSystem, model: Model): Promise<ReadonlyArray<string>> => {
+  for (const w of real.workers.filter((w) => real.exited.has(w.worker)))
+    model.trace.push(`(worker ${w.worker.id} had exited: Redis failed as it started)`);
+  if (real.workers.every((w) => real.exited.has(w.worker))) await real.startWorker();
   const ids = [...model.jobs.keys()];
+  const problems: Array<string> = [];
   await waitFor(
     async () =>
       (await real.engine.store.loadHeads(ids)).every((h) => h !== null && TERMINAL.has(statusOf(h.state))),
     `all ${ids.length} accepted jobs to end`,
     30_000,
-  );
+  ).catch((error: unknown) => problems.push(`drain: ${String(error)}`));
   await real.stopAllWorkers();
-  await real.projectorCaughtUp();
+  await real.projectorCaughtUp().catch((error: unknown) => problems.push(`drain: ${String(error)}`));
+  return problems;
 };
 
 export const runModel = async (
@@ -40,8 +45,7 @@ export const runModel = async (
     let problem: string | undefined;
     try {
       await fc.asyncModelRun(() => ({ model, real }), cmds);
-      await drain(real, model);
-      const violations = await checkRun(real, model);
+      const violations = [...(await drain(real, model)), ...(await checkRun(real, model))];
       if (violations.length > 0) problem = violations.join("\n");
     } catch (error) {
       problem = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -38,6 +38,8 @@ export class ModelSystem {
   readSide: OpenReadSide;
   private readonly others: Array<LiveWorker> = [];
   private workerCount = 0;
+  /** Workers whose run() failed (see newWorker). */
+  readonly exited = new Set<Worker>();
 
   private constructor(
     readonly redis: TestRedis,
@@ -112,7 +114,13 @@ export class ModelSystem {
         registry: store,
         onError: (error) => errors.push(error),
       });
-      return { worker, done: worker.run() };
+      // run() rejects when Redis fails under it before its loop starts (ensureGroups during a
+      // restart): the worker is gone, as a worker process would exit; drain() starts another.
+      const done = worker.run().catch((error: unknown) => {
+        errors.push(error);
+        this.exited.add(worker);
+      });
+      return { worker, done };
     };
   }
 
@@ -162,18 +170,18 @@ export class ModelSystem {
   /** Crash (drop everything, record nothing) one of the live default-queue workers. */
   async crashWorker(index: number): Promise<void> {
     const [live] = this.workers.splice(index % this.workers.length, 1);
-    await live?.worker.crash();
+    await live?.worker.crash().catch(() => {});
   }
 
   /** Stop one of the live default-queue workers gracefully (in-flight attempts fail as shutdown). */
   async stopWorker(index: number): Promise<void> {
     const [live] = this.workers.splice(index % this.workers.length, 1);
-    await live?.worker.stop(50);
+    await live?.worker.stop(50).catch(() => {});
   }
 
   async stopAllWorkers(): Promise<void> {
     const all = [...this.workers.splice(0), ...this.others.splice(0)];
-    await Promise.all(all.map((w) => w.worker.stop(200)));
+    await Promise.all(all.map((w) => w.worker.stop(200).catch(() => {})));
   }
 
   /** Wait until the projector has applied the whole log (the log is quiet: workers stopped). */
@@ -195,7 +203,7 @@ export class ModelSystem {
 
   async close(): Promise<void> {
     const all = [...this.workers.splice(0), ...this.others.splice(0)];
-    await Promise.all(all.map((w) => w.worker.crash()));
+    await Promise.all(all.map((w) => w.worker.crash().catch(() => {})));
     await this.readSide.close().catch(() => {});
     await this.engine.close();
     rmSync(this.dir, { recursive: true, force: true });
