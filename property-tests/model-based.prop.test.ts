@@ -8,7 +8,7 @@
  * real `verify` (drained, projection compared) and the model's own checks.
  *
  * Runs: MODEL_RUNS (default 25); commands per run: MODEL_MAX_COMMANDS (default 10). Replay a
- * failure with the FC_SEED and FC_PATH fast-check printed (see docs/fuzzing.md).
+ * failure with the FC_SEED, FC_PATH and FC_REPLAY_PATH fast-check printed (docs/fuzzing.md).
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +20,8 @@ const numRuns = Number(process.env.MODEL_RUNS ?? 25);
 const maxCommands = Number(process.env.MODEL_MAX_COMMANDS ?? 10);
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 const path = process.env.FC_PATH;
+// fc.commands needs its own replay path too (printed as /*replayPath="..."*/ in the counterexample).
+const replayPath = process.env.FC_REPLAY_PATH;
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -34,7 +36,10 @@ describe("model-based: the real engine under faults", () => {
     if (!redis.owned) return expect(redis.owned).toBe(false); // restarts need our own redis-server
     try {
       await fc.assert(
-        fc.asyncProperty(fc.commands(commandArbs(), { maxCommands }), (cmds) => runModel(redis, cmds)),
+        fc.asyncProperty(
+          fc.commands(commandArbs(), { maxCommands, ...(replayPath === undefined ? {} : { replayPath }) }),
+          (cmds) => runModel(redis, cmds),
+        ),
         {
           numRuns,
           ...(seed === undefined ? {} : { seed }),

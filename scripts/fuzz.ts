@@ -1,10 +1,10 @@
 /**
  * Fuzzing campaigns over the model-based suite (property-tests/model-based.prop.test.ts):
  *
- *   npm run fuzz -- --runs 300 [--seed S] [--max-commands K] [--path P] [--no-shrink]
+ *   npm run fuzz -- --runs 300 [--seed S] [--max-commands K] [--path P --replay-path R] [--no-shrink]
  *
  * Runs the suite under vitest with those settings (MODEL_RUNS, FC_SEED, MODEL_MAX_COMMANDS,
- * FC_PATH, MODEL_SHRINK), writes every failing run's history (audit bundle, commands, violations)
+ * FC_PATH, FC_REPLAY_PATH, MODEL_SHRINK), writes every failing run's history (audit bundle, commands, violations)
  * and the whole log to fuzz-failures/<timestamp>/, and prints a summary. Without --seed a seed is
  * drawn and printed, so every campaign can be replayed. Exit code: 0 = no violation found.
  */
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "100" },
     seed: { type: "string" },
     path: { type: "string" },
+    "replay-path": { type: "string" },
     "max-commands": { type: "string", default: "12" },
     "no-shrink": { type: "boolean", default: false },
     out: { type: "string", default: "fuzz-failures" },
@@ -60,6 +61,7 @@ const child = spawn(
       MODEL_MAX_COMMANDS: String(maxCommands),
       FC_SEED: String(seed),
       ...(values.path === undefined ? {} : { FC_PATH: values.path }),
+      ...(values["replay-path"] === undefined ? {} : { FC_REPLAY_PATH: values["replay-path"] }),
       ...(values["no-shrink"] ? { MODEL_SHRINK: "0" } : {}),
       FUZZ_OUT: dir,
     },
@@ -82,6 +84,7 @@ const failures = readdirSync(dir)
   .sort();
 // fast-check prints the counterexample's seed and path: "{ seed: -1234, path: "12:0:3", ... }".
 const found = /seed: (-?\d+), path: "([^"]*)"/.exec(output);
+const replayPath = /Counterexample: .*\/\*replayPath="([^"]*)"\*\//.exec(output)?.[1];
 const summary = {
   runs,
   seed,
@@ -89,12 +92,13 @@ const summary = {
   seconds,
   passed: code === 0,
   failingRuns: failures.length,
-  counterexample: found === null ? null : { seed: Number(found[1]), path: found[2] },
+  counterexample:
+    found === null ? null : { seed: Number(found[1]), path: found[2], replayPath: replayPath ?? null },
   lastFailure: failures.length === 0 ? null : join(dir, failures[failures.length - 1] as string),
   replay:
     found === null
       ? null
-      : `npm run fuzz -- --runs 1 --seed ${found[1]} --path ${found[2]} --max-commands ${maxCommands}`,
+      : `npm run fuzz -- --runs ${runs} --seed ${found[1]} --path ${found[2]}${replayPath === undefined ? "" : ` --replay-path '${replayPath}'`} --max-commands ${maxCommands} --no-shrink`,
 };
 writeFileSync(join(dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
 console.log("\n== fuzz summary");
