@@ -1,0 +1,104 @@
+/**
+ * What each model job does, attempt by attempt, carried in its payload so the model knows it:
+ * `script[a - 1]` is attempt a's behaviour (the last one repeats). The one test handler reads it.
+ */
+import { NonRetryableError } from "../../src/engine/handlers.ts";
+import type { Handlers } from "../../src/engine/handlers.ts";
+
+export type Behaviour =
+  /** Returns a result. */
+  | "ok"
+  /** Throws a retryable error. */
+  | "retry"
+  /** Throws a NonRetryableError: dead letter at once. */
+  | "fatal"
+  /** Waits for its abort signal: the job's timeout fails the attempt (retryably). */
+  | "timeout"
+  /** Never settles and ignores its signal: the worker gives up on it at the timeout. */
+  | "hang"
+  /** Waits until the test opens its gate for this attempt (zombie jobs), then returns a result. */
+  | "gate";
+
+export const JOB_TYPE = "model";
+/** Every model job's timeout: "timeout" and "hang" attempts end after it. */
+export const TIMEOUT_MS = 150;
+
+export interface ModelPayload {
+  readonly script: ReadonlyArray<Behaviour>;
+  /** The gates "gate" attempts wait for: `${gate}/${attempt}`. */
+  readonly gate?: string;
+}
+
+export const behaviourAt = (script: ReadonlyArray<Behaviour>, attempt: number): Behaviour =>
+  script[Math.min(attempt, script.length) - 1] ?? "ok";
+
+/** Gates the test opens; a "gate" attempt waits on its gate's promise. */
+export class Gates {
+  private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
+  private get(name: string) {
+    let gate = this.gates.get(name);
+    if (gate === undefined) {
+      let open = () => {};
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      gate = { promise, open };
+      this.gates.set(name, gate);
+    }
+    return gate;
+  }
+  wait(name: string): Promise<void> {
+    return this.get(name).promise;
+  }
+  open(name: string): void {
+    this.get(name).open();
+  }
+}
+
+/** The handler every model worker runs: does what the payload's script says for this attempt. */
+export const modelHandlers = (gates: Gates): Handlers => ({
+  [JOB_TYPE]: async (payload, ctx) => {
+    const { script, gate } = payload as unknown as ModelPayload;
+    switch (behaviourAt(script, ctx.attempt)) {
+      case "ok":
+        return { attempt: ctx.attempt };
+      case "retry":
+        throw new Error(`attempt ${ctx.attempt} fails retryably`);
+      case "fatal":
+        throw new NonRetryableError(`attempt ${ctx.attempt} fails for good`);
+      case "timeout":
+        return new Promise((_resolve, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }),
+        );
+      case "hang":
+        return new Promise(() => {});
+      case "gate":
+        await gates.wait(`${gate ?? ""}/${ctx.attempt}`);
+        return { attempt: ctx.attempt, afterGate: true };
+    }
+  },
+});
+
+/** What the attempt's outcome is recorded as, when nothing interferes with it. */
+export type AttemptEnd = "completed" | "retryable" | "fatal" | "timeout";
+export const endOf = (behaviour: Behaviour): AttemptEnd =>
+  behaviour === "ok" || behaviour === "gate"
+    ? "completed"
+    : behaviour === "retry"
+      ? "retryable"
+      : behaviour === "fatal"
+        ? "fatal"
+        : "timeout";
+
+/**
+ * The terminal status and attempt count of a job left alone (no cancel, no retry, no
+ * interference): the script played until an attempt completes, fails for good, or attempts run out.
+ */
+export const expectedEnd = (
+  script: ReadonlyArray<Behaviour>,
+  maxAttempts: number,
+): { status: "completed" | "dead_letter"; attempts: number } => {
+  for (let a = 1; ; a++) {
+    const end = endOf(behaviourAt(script, a));
+    if (end === "completed") return { status: "completed", attempts: a };
+    if (end === "fatal" || a >= maxAttempts) return { status: "dead_letter", attempts: a };
+  }
+};

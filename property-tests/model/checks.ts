@@ -1,0 +1,142 @@
+/**
+ * The checks at the end of every run, once the system has drained: every invariant of DESIGN §7
+ * (test/support/invariants.ts and the real `verify`, with the projection compared to the log),
+ * then what the model knows about each job.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { type Envelope, statusOf } from "../../src/domain/index.ts";
+import { auditTools } from "../../src/engine/audit/index.ts";
+import { viewOf } from "../../src/engine/job-view.ts";
+import { RedisAuditSource } from "../../src/infra/redis/redis-audit-source.ts";
+import { checkInvariants } from "../../test/support/invariants.ts";
+import { behaviourAt, endOf, expectedEnd } from "./behaviours.ts";
+import type { Model, ModelJob } from "./model.ts";
+import type { ModelSystem } from "./system.ts";
+
+/** Attempt failures that come from the faults the model injects, not from the handler. */
+const INTERFERENCE = new Set(["lease_expired", "worker_shutdown"]);
+
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null));
+
+export const auditOf = (real: ModelSystem) =>
+  auditTools(
+    new RedisAuditSource(real.engine.client, { prefix: real.prefix, shards: real.engine.store.keys.shards }),
+  );
+
+/** Inv. 8: the read side's own check (a rebuild equals the live file) and each row equals the fold. */
+const projectionDifferences = async (
+  real: ModelSystem,
+  ids: ReadonlyArray<string>,
+): Promise<Array<string>> => {
+  const differences: Array<string> = [];
+  const report = await real.readSide.check();
+  for (const d of report.differences)
+    differences.push(
+      `rebuild differs in ${d.table} ${JSON.stringify(d.key)}: live ${JSON.stringify(d.live)} rebuilt ${JSON.stringify(d.rebuilt)}`,
+    );
+  for (const id of ids) {
+    const events = await real.engine.store.readEvents(id);
+    if (!isDeepStrictEqual(plain(real.readSide.reads.job(id)), plain(viewOf(events))))
+      differences.push(`${id}: projected job row is not the fold of its log`);
+    if (!isDeepStrictEqual(plain(real.readSide.reads.jobEvents(id)), plain(events)))
+      differences.push(`${id}: projected events are not its log`);
+  }
+  return differences;
+};
+
+/** What the model knows about one job, checked against its history. */
+const checkJob = (job: ModelJob, events: ReadonlyArray<Envelope>, model: Model): Array<string> => {
+  const out: Array<string> = [];
+  const v = (message: string) => out.push(`${job.id}: ${message}`);
+  const submits = events.filter((e) => e.type === "JobSubmitted");
+  if (submits.length !== 1) v(`${submits.length} JobSubmitted events (inv. 6: a repeat appends nothing)`);
+  const last = events.at(-1);
+  // Each attempt ended as its script says, unless a fault (crash, stop, lost lease) ended it.
+  let disturbed = false;
+  for (const e of events) {
+    if (e.type === "JobCompleted") {
+      const b = behaviourAt(job.script, e.data.attempt);
+      if (endOf(b) !== "completed") v(`attempt ${e.data.attempt} completed, but its script says "${b}"`);
+    }
+    if (e.type === "AttemptFailed") {
+      const { attempt, error } = e.data;
+      const want = endOf(behaviourAt(job.script, attempt));
+      if (INTERFERENCE.has(error.code)) disturbed = true;
+      else if (want === "retryable" && !(error.code === "handler_error" && error.retryable))
+        v(`attempt ${attempt} should fail retryably, failed ${error.code}`);
+      else if (want === "fatal" && !(error.code === "non_retryable" && !error.retryable))
+        v(`attempt ${attempt} should fail for good, failed ${error.code}`);
+      else if (want === "timeout" && error.code !== "timeout")
+        v(`attempt ${attempt} should time out, failed ${error.code}`);
+      else if (want === "completed") v(`attempt ${attempt} should complete, failed ${error.code}`);
+    }
+    if (e.type === "JobRetried") disturbed = true;
+  }
+  // A cancel the engine accepted is final; a job the model never cancelled is never cancelled.
+  if (job.cancelled && last?.type !== "JobCancelled")
+    v(`its cancel was accepted, but it ended ${last?.type}`);
+  if (!job.cancelled && events.some((e) => e.type === "JobCancelled"))
+    v("cancelled, but nobody's cancel was accepted");
+  // Left alone, it ends exactly as its script predicts (a job that always succeeds completes).
+  if (!disturbed && !job.cancelled) {
+    const want = expectedEnd(job.script, job.maxAttempts);
+    const started = events.filter((e) => e.type === "AttemptStarted").length;
+    const status =
+      last?.type === "JobCompleted"
+        ? "completed"
+        : last?.type === "AttemptFailed"
+          ? "dead_letter"
+          : last?.type;
+    if (status !== want.status || started !== want.attempts)
+      v(
+        `left alone it should end ${want.status} after ${want.attempts} attempts; it ended ${status} after ${started}`,
+      );
+  }
+  // Inv. 4: a stalled worker records nothing once its lease was reclaimed.
+  for (const z of model.zombies.filter((z) => z.jobId === job.id)) {
+    const lost = events.findIndex(
+      (e) =>
+        e.type === "AttemptFailed" && e.data.attempt === z.attempt && e.data.error.code === "lease_expired",
+    );
+    if (lost < 0) v(`the stalled worker's attempt ${z.attempt} was never failed as lease_expired`);
+    const late = events.slice(lost + 1).filter((e) => e.actor.id === z.workerId);
+    if (late.length > 0)
+      v(
+        `the stalled worker ${z.workerId} recorded ${late.map((e) => e.type).join(", ")} after losing its lease`,
+      );
+    const completions = events.filter((e) => e.type === "JobCompleted");
+    if (completions.length !== 1 || completions[0]?.actor.id === z.workerId)
+      v(`zombie job: ${completions.length} completions, by ${completions.map((e) => e.actor.id).join(", ")}`);
+  }
+  return out;
+};
+
+export const checkRun = async (real: ModelSystem, model: Model): Promise<ReadonlyArray<string>> => {
+  const ids = [...model.jobs.keys()];
+  const violations = [...model.violations];
+  violations.push(
+    ...(await checkInvariants(real.engine, ids, { drained: true })).map((v) => `invariants: ${v}`),
+  );
+  const report = await auditOf(real).verify({
+    drained: true,
+    projection: () => projectionDifferences(real, ids),
+  });
+  for (const f of report.failures)
+    violations.push(`verify ${f.check}/${f.code}: ${f.jobId ?? "-"} seq ${f.seq ?? "-"}: ${f.message}`);
+  // Every accepted submit exists exactly once, and nothing else does.
+  if (report.counts.jobs !== ids.length)
+    violations.push(`the store holds ${report.counts.jobs} jobs, the model accepted ${ids.length}`);
+  for (const [key, id] of model.byKey) {
+    const [first] = await real.engine.store.readEvents(id);
+    if (first?.type !== "JobSubmitted" || first.data.spec.idempotencyKey !== key)
+      violations.push(`key ${key} resolves to ${id}, which does not carry that key`);
+  }
+  for (const job of model.jobs.values()) {
+    const events = await real.engine.store.readEvents(job.id);
+    violations.push(...checkJob(job, events, model));
+    const head = await real.engine.store.loadHead(job.id);
+    if (head !== null && !["completed", "cancelled", "dead_letter"].includes(statusOf(head.state)))
+      violations.push(`${job.id}: ${statusOf(head.state)} after draining`);
+  }
+  return violations;
+};
