@@ -7,6 +7,8 @@ import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
+import { systemClock } from "../src/engine/ports.ts";
+import { Worker } from "../src/engine/worker.ts";
 
 let redis: TestRedis;
 let engine: TestEngine;
@@ -74,6 +76,46 @@ describe("a Redis restart (AOF on)", () => {
       expect(Result.isSuccess(verifyChain(events)), id).toBe(true);
     }
     expect(await checkInvariants(engine, ids, { drained: true })).toEqual([]);
+    await worker.stop(1_000);
+    await done;
+  });
+
+  it("a worker started while Redis is down waits for it and then runs the queued work", async () => {
+    if (!redis.owned) return expect(redis.owned).toBe(false);
+    const queued = await engine.jobs.submit({ type: "later", queue: "outage-start" }, apiActor);
+    // The worker's connections exist (as a process's would) but Redis dies before it runs.
+    const store = await engine.workerStore();
+    redis.kill();
+    const worker = new Worker({
+      name: "early-bird",
+      queues: ["outage-start"],
+      concurrency: 1,
+      clock: systemClock,
+      leaseMs: 2_000,
+      blockMs: 100,
+      heartbeatMs: 200,
+      schedulerIntervalMs: 25,
+      handlers: { later: () => "ran" },
+      store,
+      queue: store,
+      registry: store,
+    });
+    const done = worker.run();
+    let ended = false;
+    void done.then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(ended).toBe(false);
+    await redis.restart();
+    await waitFor(
+      // The test's own connection may still be reconnecting: that is "not yet", not a failure.
+      async () =>
+        engine.jobs.get(queued.jobId).then(
+          (head) => statusOf(head.state) === "completed",
+          () => false,
+        ),
+      "the job to run once Redis is back",
+      30_000,
+    );
     await worker.stop(1_000);
     await done;
   });

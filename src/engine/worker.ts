@@ -130,8 +130,26 @@ export class Worker implements MaintenanceHost {
     return this.finished;
   }
 
+  /**
+   * Create the consumer groups, waiting out a Redis outage (a worker started while Redis restarts
+   * must come up when Redis does, not exit). Returns false if stopped before that.
+   */
+  private async groupsReady(): Promise<boolean> {
+    for (;;) {
+      if (this.stopping) return false;
+      try {
+        await this.options.queue.ensureGroups(this.options.queues);
+        return true;
+      } catch (error) {
+        if (!(error instanceof QueueUnavailable)) throw error;
+        this.report(error);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
   private async loop(): Promise<void> {
-    await this.options.queue.ensureGroups(this.options.queues);
+    if (!(await this.groupsReady())) return;
     this.maintenance.start();
     try {
       while (!this.stopping) {
