@@ -59,7 +59,10 @@ export interface DocketClientOptions {
   readonly token?: string;
   /** Recorded as the actor of cancels and retries (`Docket-Actor` header). */
   readonly actor?: string;
+  /** Per request (default 30 s). */
   readonly timeoutMs?: number;
+  /** For verify, export and projection rebuild/check, which read the whole log (default 30 min). */
+  readonly wholeLogTimeoutMs?: number;
 }
 
 export type BulkItem =
@@ -109,8 +112,12 @@ const parse = async (method: string, path: string, response: Response): Promise<
 export class DocketClient {
   private readonly baseUrl: string;
 
+  /** Whole-log operations (verify, export, projection rebuild/check) take as long as the log. */
+  private readonly wholeLogTimeoutMs: number;
+
   constructor(private readonly options: DocketClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.wholeLogTimeoutMs = options.wholeLogTimeoutMs ?? 30 * 60_000;
   }
 
   private async call<T>(
@@ -118,8 +125,9 @@ export class DocketClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    timeoutMs = this.options.timeoutMs ?? 30_000,
   ): Promise<T> {
-    const response = await this.send(method, path, body, headers);
+    const response = await this.send(method, path, body, headers, timeoutMs);
     return (await parse(method, path, response)) as T;
   }
 
@@ -128,6 +136,7 @@ export class DocketClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    timeoutMs = this.options.timeoutMs ?? 30_000,
   ): Promise<Response> {
     return fetch(`${this.baseUrl}${path}`, {
       method,
@@ -139,7 +148,7 @@ export class DocketClient {
         ...headers,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   }
 
@@ -225,7 +234,7 @@ export class DocketClient {
 
   /** Verify the event store (whole, or one job) and, for the whole log, the projection. */
   verify(options: { readonly jobId?: string; readonly drained?: boolean } = {}): Promise<VerifyReport> {
-    return this.call("POST", "/v1/audit/verify", options);
+    return this.call("POST", "/v1/audit/verify", options, {}, this.wholeLogTimeoutMs);
   }
 
   /** Export an audit bundle: its NDJSON text, streamed as it arrives (chunks, not lines). */
@@ -237,7 +246,13 @@ export class DocketClient {
     if (options.since !== undefined) query.set("since", instant(options.since));
     const qs = query.toString();
     const path = `/v1/audit/export${qs === "" ? "" : `?${qs}`}`;
-    const response = await this.send("GET", path, undefined, { accept: "application/x-ndjson" });
+    const response = await this.send(
+      "GET",
+      path,
+      undefined,
+      { accept: "application/x-ndjson" },
+      this.wholeLogTimeoutMs,
+    );
     if (!response.ok || response.body === null) {
       await parse("GET", path, response);
       return;
@@ -247,7 +262,7 @@ export class DocketClient {
 
   /** POST to an API path without a typed wrapper (admin routes such as /v1/projections/check). */
   post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.call("POST", path, body);
+    return this.call("POST", path, body, {}, this.wholeLogTimeoutMs);
   }
 
   /** Poll until the job ends (completed, cancelled or dead_letter) and return its final view. */
