@@ -1,8 +1,10 @@
 /**
- * The composition root: the one place that wires infra (Redis) into the engine. Entry points
- * (worker process, later the API and CLI) call these functions; nothing else constructs infra.
+ * The composition root: the one place that wires infra (Redis, SQLite) into the engine and the
+ * API. Entry points (the `docket` CLI, tests, the bench) call these functions; nothing else
+ * constructs infra.
  */
 import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
 import { buildApp } from "./api/app.ts";
 import type { ProjectionLag } from "./api/deps.ts";
 import { type AuditTools, auditTools } from "./engine/audit/index.ts";
@@ -30,8 +32,8 @@ export interface Docket {
   close(): Promise<void>;
 }
 
-export const openDocket = async (config: DocketConfig): Promise<Docket> => {
-  const client = await whenReady(connect({ url: config.redisUrl }));
+/** The job service on one connection: what `openDocket` and the API process share. */
+const jobsOn = (client: Redis, config: DocketConfig): Omit<Docket, "close"> => {
   const store = new RedisJobStore({ client, prefix: config.prefix, shards: config.shards });
   const jobs = new JobService({
     store,
@@ -39,7 +41,12 @@ export const openDocket = async (config: DocketConfig): Promise<Docket> => {
     clock: config.clock ?? systemClock,
     shards: config.shards,
   });
-  return { store, jobs, close: async () => void client.disconnect() };
+  return { store, jobs };
+};
+
+export const openDocket = async (config: DocketConfig): Promise<Docket> => {
+  const client = await whenReady(connect({ url: config.redisUrl }));
+  return { ...jobsOn(client, config), close: async () => void client.disconnect() };
 };
 
 export type WorkerSettings = Pick<
@@ -170,8 +177,7 @@ export interface ApiServer {
 export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer> => {
   const clock = config.clock ?? systemClock;
   const client = await whenReady(connect({ url: config.redisUrl }));
-  const store = new RedisJobStore({ client, prefix: config.prefix, shards: config.shards });
-  const jobs = new JobService({ store, queue: store, clock, shards: config.shards });
+  const { store, jobs } = jobsOn(client, config);
   let readSide: OpenReadSide;
   try {
     readSide = openReadSide({

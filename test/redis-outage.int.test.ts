@@ -6,9 +6,7 @@ import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
-import { startWorker } from "./support/workers.ts";
-import { systemClock } from "../src/engine/ports.ts";
-import { Worker } from "../src/engine/worker.ts";
+import { startWorker, workerOn } from "./support/workers.ts";
 
 let redis: TestRedis;
 let engine: TestEngine;
@@ -86,20 +84,11 @@ describe("a Redis restart (AOF on)", () => {
     // The worker's connections exist (as a process's would) but Redis dies before it runs.
     const store = await engine.workerStore();
     redis.kill();
-    const worker = new Worker({
-      name: "early-bird",
-      queues: ["outage-start"],
-      concurrency: 1,
-      clock: systemClock,
-      leaseMs: 2_000,
-      blockMs: 100,
-      heartbeatMs: 200,
-      schedulerIntervalMs: 25,
-      handlers: { later: () => "ran" },
+    const worker = workerOn(
       store,
-      queue: store,
-      registry: store,
-    });
+      { later: () => "ran" },
+      { name: "early-bird", queues: ["outage-start"], concurrency: 1 },
+    );
     const done = worker.run();
     let ended = false;
     void done.then(() => (ended = true));

@@ -37,8 +37,6 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
 
 /** Fastify's own errors for bad requests, by its error code. */
 const FASTIFY_ERRORS: Record<string, { readonly status: number; readonly code: string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "malformed_json" },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "malformed_json" },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "body_too_large" },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported_media_type" },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "invalid_content_length" },
@@ -112,8 +110,12 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
     }
   }
   const fastifyCode = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
-  const known = typeof fastifyCode === "string" ? FASTIFY_ERRORS[fastifyCode] : undefined;
-  if (known !== undefined && Object.hasOwn(FASTIFY_ERRORS, String(fastifyCode))) {
+  // Own keys only: a code such as "constructor" must not match Object.prototype.
+  const known =
+    typeof fastifyCode === "string" && Object.hasOwn(FASTIFY_ERRORS, fastifyCode)
+      ? FASTIFY_ERRORS[fastifyCode]
+      : undefined;
+  if (known !== undefined) {
     const { status, code } = known;
     return { status, body: { error: { code, message: messageOf(error) } } };
   }

@@ -2,11 +2,11 @@
  * The whole server side for API tests: the real API (fastify, via `inject`) on a real Redis and
  * a real SQLite file in a temp folder, plus a test engine on the same prefix for workers.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { type ApiServer, openApiServer } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
+import { tempDbPath } from "./projection.ts";
 import { uniquePrefix } from "./redis.ts";
 
 export interface TestApi extends ApiServer {
@@ -21,8 +21,7 @@ export const startApi = async (
   options: { readonly token?: string } = {},
 ): Promise<TestApi> => {
   const prefix = uniquePrefix();
-  const dir = mkdtempSync(join(tmpdir(), "docket-api-"));
-  const dbPath = join(dir, "docket.sqlite");
+  const dbPath = tempDbPath();
   const server = await openApiServer({
     redisUrl,
     prefix,
@@ -41,7 +40,7 @@ export const startApi = async (
     stop: async () => {
       await server.close();
       await engine.close();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dirname(dbPath), { recursive: true, force: true });
     },
   };
 };

@@ -2,15 +2,14 @@
 import type { Handlers } from "../../src/engine/handlers.ts";
 import { systemClock } from "../../src/engine/ports.ts";
 import { Worker, type WorkerOptions } from "../../src/engine/worker.ts";
+import type { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
 import type { TestEngine } from "./engine.ts";
 
-export const startWorker = async (
-  engine: TestEngine,
-  handlers: Handlers,
-  options: Partial<Omit<WorkerOptions, "handlers" | "store" | "queue" | "registry">> = {},
-): Promise<{ worker: Worker; done: Promise<void> }> => {
-  const store = await engine.workerStore();
-  const worker = new Worker({
+type TestWorkerOptions = Partial<Omit<WorkerOptions, "handlers" | "store" | "queue" | "registry">>;
+
+/** A worker with test defaults (short lease and timers) on a store the caller already opened. */
+export const workerOn = (store: RedisJobStore, handlers: Handlers, options: TestWorkerOptions = {}): Worker =>
+  new Worker({
     name: "test-worker",
     queues: ["default"],
     concurrency: 1,
@@ -25,6 +24,13 @@ export const startWorker = async (
     queue: store,
     registry: store,
   });
+
+export const startWorker = async (
+  engine: TestEngine,
+  handlers: Handlers,
+  options: TestWorkerOptions = {},
+): Promise<{ worker: Worker; done: Promise<void> }> => {
+  const worker = workerOn(await engine.workerStore(), handlers, options);
   const done = worker.run();
   return { worker, done };
 };
