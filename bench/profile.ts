@@ -63,6 +63,8 @@ const phase = async (
 ): Promise<void> => {
   const count = typeof a === "number" ? a : JOBS;
   const work = typeof a === "number" ? (b as () => Promise<void>) : a;
+  await client.config("RESETSTAT");
+  const redisCpuBefore = await redisCpu();
   await session.post("Profiler.start");
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -75,6 +77,27 @@ const phase = async (
     `\n## ${name}: ${((count / ms) * 1000).toFixed(0)} jobs/s, ${((user + system) / count).toFixed(0)} ms CPU per 1,000 jobs\n`,
   );
   summarise(profile as unknown as Profile);
+  await redisStats(count, redisCpuBefore);
+};
+
+const redisCpu = async (): Promise<number> => {
+  const info = await client.info("cpu");
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
+};
+
+/** Where redis-server spent its time in the phase: CPU and commandstats per 1,000 jobs. */
+const redisStats = async (count: number, cpuBefore: number): Promise<void> => {
+  const cpu = (await redisCpu()) - cpuBefore;
+  const info = await client.info("commandstats");
+  const rows = [...info.matchAll(/^cmdstat_(\w+(?:\|\w+)?):calls=(\d+),usec=(\d+)/gm)]
+    .map(([, name, calls, usec]) => ({ name, calls: Number(calls), usec: Number(usec) }))
+    .sort((a, b) => b.usec - a.usec)
+    .slice(0, 12);
+  process.stdout.write(`redis-server: ${((cpu * 1e6) / count).toFixed(0)} µs CPU per job\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `  ${r.name.padEnd(20)} ${((r.calls / count) * 1000).toFixed(0).padStart(7)} calls  ${(r.usec / count).toFixed(1).padStart(7)} µs per job\n`,
+    );
 };
 
 const redis = await startRedis();

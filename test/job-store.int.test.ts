@@ -11,8 +11,10 @@ import {
 } from "../src/domain/index.ts";
 import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/errors.ts";
 import type { AppendRequest } from "../src/engine/ports.ts";
+import { decodeHead } from "../src/infra/redis/head-codec.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
+import { workerOn } from "./support/workers.ts";
 import { waitFor } from "./support/wait.ts";
 
 let redis: TestRedis;
@@ -147,7 +149,54 @@ describe("work entries", () => {
     const head = await store.loadHead(jobId);
     expect(entry).toMatchObject({ jobId, version: String(head?.version), lastHash: head?.lastHash });
     expect(JSON.parse(entry.payload as string)).toEqual({ n: 1 });
-    expect(JSON.parse(entry.state as string)).toEqual({ value: "queued", context: head?.state.context });
+    // The spec and live parts of the state (ADR 0013) decode to exactly the stored head.
+    expect(decodeHead(jobId, entry.version, entry.lastHash, entry.spec, entry.live, entry.payload)).toEqual(
+      head,
+    );
+    expect(head?.state.value).toBe("queued");
+  });
+
+  it("a job whose head and work entry were written before the state split (one `state` field) still runs to completion", async () => {
+    const e = await engine();
+    const { jobs, store, client } = e;
+    const { jobId } = await jobs.submit({ type: "x", payload: { n: 2 } }, apiActor);
+    const head = await store.loadHead(jobId);
+    if (head === null) throw new Error("no head");
+    // Rewrite the head and its work entry the way the previous layout stored them.
+    const key = store.keys.head(0, jobId);
+    const stream = store.keys.work(0, "default", "normal");
+    const state = JSON.stringify({ value: head.state.value, context: head.state.context });
+    const [entryStream, entryId] = await client.hmget(key, "entryStream", "entryId");
+    await client.xdel(entryStream as string, entryId as string);
+    await client.hdel(key, "spec", "live");
+    const legacyEntry = await client.xadd(
+      stream,
+      "*",
+      "jobId",
+      jobId,
+      "version",
+      String(head.version),
+      "lastHash",
+      head.lastHash,
+      "state",
+      state,
+      "payload",
+      JSON.stringify(head.payload),
+    );
+    await client.hset(key, "state", state, "entryId", legacyEntry as string);
+    expect(await store.loadHead(jobId)).toEqual(head);
+    const seen: Array<unknown> = [];
+    const worker = workerOn(
+      await e.workerStore(),
+      { x: (payload) => void seen.push(payload) },
+      { burst: true },
+    );
+    await worker.run();
+    expect(seen).toEqual([{ n: 2 }]);
+    const done = await store.loadHead(jobId);
+    expect(done?.state.value).toBe("completed");
+    expect(done?.state.context.attempt).toBe(1);
+    expect(done?.state.context.jobType).toBe("x");
   });
 });
 

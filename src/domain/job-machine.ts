@@ -88,94 +88,119 @@ const notBefore = (at: string, dueAt: string | null): boolean =>
 const on = <T extends JobEvent["type"]>(event: JobEvent, type: T): JobEventOf<T> | undefined =>
   event.type === type ? (event as JobEventOf<T>) : undefined;
 
+/** What a guard or an assigner sees: the job's context and the event being folded. */
+export interface MachineArgs {
+  readonly context: JobContext;
+  readonly event: JobEvent;
+}
+
+/**
+ * The machine's guards, as plain pure functions: XState runs them through `setup`, and the fast
+ * interpreter in job-state.ts calls the very same functions, so there is one definition of each.
+ */
+export const jobGuards = {
+  /** First submission of a job whose start time has come (no runAt, or runAt <= at). */
+  submittedAndDue: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "JobSubmitted");
+    return e !== undefined && !context.submitted && notBefore(e.at, e.data.runAt ?? null);
+  },
+  /** First submission of a job that must wait until runAt. */
+  submittedAndDelayed: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "JobSubmitted");
+    return e !== undefined && !context.submitted && !notBefore(e.at, e.data.runAt ?? null);
+  },
+  /** A submitted job whose wait (delay or retry backoff) has elapsed. */
+  waitElapsed: ({ context, event }: MachineArgs): boolean =>
+    context.submitted && notBefore(event.at, context.dueAt),
+  isSubmitted: ({ context }: MachineArgs): boolean => context.submitted,
+  /** The next attempt, and only while attempts remain. */
+  attemptsRemain: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "AttemptStarted");
+    return e !== undefined && e.data.attempt === context.attempt + 1 && context.attempt < context.maxAttempts;
+  },
+  /** Fencing: the event comes from the current attempt's lease holder. */
+  currentAttempt: ({ context, event }: MachineArgs): boolean => isCurrentAttempt(context, event),
+  /** Current attempt failed, retry allowed, and the event says when. */
+  retryScheduled: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "AttemptFailed");
+    return (
+      e !== undefined &&
+      isCurrentAttempt(context, e) &&
+      retryAllowed(context, e.data.error) &&
+      e.data.retryAt !== undefined
+    );
+  },
+  /** Current attempt failed and no retry is allowed (attempts spent or error not retryable). */
+  retriesExhausted: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "AttemptFailed");
+    return (
+      e !== undefined &&
+      isCurrentAttempt(context, e) &&
+      !retryAllowed(context, e.data.error) &&
+      e.data.retryAt === undefined
+    );
+  },
+  /** A manual retry must grant at least one more attempt. */
+  grantsAttempts: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "JobRetried");
+    return e !== undefined && e.data.maxAttempts > context.attempt;
+  },
+} as const;
+
+/** The machine's actions: each is an `assign` of the partial context one of these returns. */
+export const jobAssigners = {
+  recordSubmission: ({ event }: MachineArgs): Partial<JobContext> => {
+    const e = on(event, "JobSubmitted");
+    if (e === undefined) return {};
+    const { spec } = e.data;
+    return {
+      submitted: true,
+      submissionDigest: submissionDigest(e.data),
+      jobType: spec.jobType,
+      queue: spec.queue,
+      priority: spec.priority,
+      backoff: spec.backoff,
+      timeoutMs: spec.timeoutMs ?? null,
+      maxAttempts: spec.maxAttempts,
+      attemptsPerRun: spec.maxAttempts,
+      dueAt: e.data.runAt ?? null,
+    };
+  },
+  clearDue: (_: MachineArgs): Partial<JobContext> => ({ dueAt: null }),
+  startAttempt: ({ context }: MachineArgs): Partial<JobContext> => ({
+    attempt: context.attempt + 1,
+    progress: null,
+  }),
+  recordProgress: ({ context, event }: MachineArgs): Partial<JobContext> => ({
+    progress: on(event, "ProgressReported")?.data.progress ?? context.progress,
+  }),
+  recordResult: ({ context, event }: MachineArgs): Partial<JobContext> => ({
+    result: on(event, "JobCompleted")?.data.result ?? context.result,
+  }),
+  recordFailure: ({ event }: MachineArgs): Partial<JobContext> => {
+    const e = on(event, "AttemptFailed");
+    return e === undefined ? {} : { lastError: e.data.error, dueAt: e.data.retryAt ?? null };
+  },
+  grantAttempts: ({ context, event }: MachineArgs): Partial<JobContext> => ({
+    maxAttempts: on(event, "JobRetried")?.data.maxAttempts ?? context.maxAttempts,
+    dueAt: null,
+  }),
+} as const;
+
 export const jobMachine = setup({
   types: {
     context: {} as JobContext,
     events: {} as JobEvent,
   },
-  guards: {
-    /** First submission of a job whose start time has come (no runAt, or runAt <= at). */
-    submittedAndDue: ({ context, event }) => {
-      const e = on(event, "JobSubmitted");
-      return e !== undefined && !context.submitted && notBefore(e.at, e.data.runAt ?? null);
-    },
-    /** First submission of a job that must wait until runAt. */
-    submittedAndDelayed: ({ context, event }) => {
-      const e = on(event, "JobSubmitted");
-      return e !== undefined && !context.submitted && !notBefore(e.at, e.data.runAt ?? null);
-    },
-    /** A submitted job whose wait (delay or retry backoff) has elapsed. */
-    waitElapsed: ({ context, event }) => context.submitted && notBefore(event.at, context.dueAt),
-    isSubmitted: ({ context }) => context.submitted,
-    /** The next attempt, and only while attempts remain. */
-    attemptsRemain: ({ context, event }) => {
-      const e = on(event, "AttemptStarted");
-      return (
-        e !== undefined && e.data.attempt === context.attempt + 1 && context.attempt < context.maxAttempts
-      );
-    },
-    /** Fencing: the event comes from the current attempt's lease holder. */
-    currentAttempt: ({ context, event }) => isCurrentAttempt(context, event),
-    /** Current attempt failed, retry allowed, and the event says when. */
-    retryScheduled: ({ context, event }) => {
-      const e = on(event, "AttemptFailed");
-      return (
-        e !== undefined &&
-        isCurrentAttempt(context, e) &&
-        retryAllowed(context, e.data.error) &&
-        e.data.retryAt !== undefined
-      );
-    },
-    /** Current attempt failed and no retry is allowed (attempts spent or error not retryable). */
-    retriesExhausted: ({ context, event }) => {
-      const e = on(event, "AttemptFailed");
-      return (
-        e !== undefined &&
-        isCurrentAttempt(context, e) &&
-        !retryAllowed(context, e.data.error) &&
-        e.data.retryAt === undefined
-      );
-    },
-    /** A manual retry must grant at least one more attempt. */
-    grantsAttempts: ({ context, event }) => {
-      const e = on(event, "JobRetried");
-      return e !== undefined && e.data.maxAttempts > context.attempt;
-    },
-  },
+  guards: jobGuards,
   actions: {
-    recordSubmission: assign(({ event }) => {
-      const e = on(event, "JobSubmitted");
-      if (e === undefined) return {};
-      const { spec } = e.data;
-      return {
-        submitted: true,
-        submissionDigest: submissionDigest(e.data),
-        jobType: spec.jobType,
-        queue: spec.queue,
-        priority: spec.priority,
-        backoff: spec.backoff,
-        timeoutMs: spec.timeoutMs ?? null,
-        maxAttempts: spec.maxAttempts,
-        attemptsPerRun: spec.maxAttempts,
-        dueAt: e.data.runAt ?? null,
-      };
-    }),
-    clearDue: assign({ dueAt: null }),
-    startAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, progress: null })),
-    recordProgress: assign(({ context, event }) => ({
-      progress: on(event, "ProgressReported")?.data.progress ?? context.progress,
-    })),
-    recordResult: assign(({ context, event }) => ({
-      result: on(event, "JobCompleted")?.data.result ?? context.result,
-    })),
-    recordFailure: assign(({ event }) => {
-      const e = on(event, "AttemptFailed");
-      return e === undefined ? {} : { lastError: e.data.error, dueAt: e.data.retryAt ?? null };
-    }),
-    grantAttempts: assign(({ context, event }) => ({
-      maxAttempts: on(event, "JobRetried")?.data.maxAttempts ?? context.maxAttempts,
-      dueAt: null,
-    })),
+    recordSubmission: assign(jobAssigners.recordSubmission),
+    clearDue: assign(jobAssigners.clearDue),
+    startAttempt: assign(jobAssigners.startAttempt),
+    recordProgress: assign(jobAssigners.recordProgress),
+    recordResult: assign(jobAssigners.recordResult),
+    recordFailure: assign(jobAssigners.recordFailure),
+    grantAttempts: assign(jobAssigners.grantAttempts),
   },
 }).createMachine({
   id: "job",

@@ -1,4 +1,15 @@
-/** Encoding of a job head's state in Redis: the machine's status and context as JSON. */
+/**
+ * Encoding of a job head's state in Redis, in two parts (ADR 0013):
+ *
+ * - `spec`: what the submission fixed (type, queue, priority, backoff, timeout, digest). Only
+ *   JobSubmitted — always a job's first event — sets these, so they are written once, when the
+ *   job is created, and never sent again.
+ * - `live`: the status and what changes as the job runs (attempt, attempt cap, due time, last
+ *   error, progress, result), with null members left out. Written on every transition.
+ *
+ * Heads written before the split carry one `state` field ({value, context} as JSON); they are
+ * still read.
+ */
 import {
   type JobContext,
   type JobState,
@@ -8,23 +19,106 @@ import {
 } from "../../domain/index.ts";
 import type { StoredHead } from "../../engine/ports.ts";
 
-export const encodeState = (state: JobState): string =>
-  JSON.stringify({ value: statusOf(state), context: state.context });
+type SpecPart = Pick<
+  JobContext,
+  | "submitted"
+  | "submissionDigest"
+  | "jobType"
+  | "queue"
+  | "priority"
+  | "backoff"
+  | "timeoutMs"
+  | "attemptsPerRun"
+>;
+
+interface LivePart {
+  readonly value: JobStatus;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly dueAt?: string | null;
+  readonly lastError?: JobContext["lastError"];
+  readonly progress?: JobContext["progress"];
+  readonly result?: JobContext["result"];
+}
+
+export const encodeSpec = (state: JobState): string => {
+  const c = state.context;
+  const spec: SpecPart = {
+    submitted: c.submitted,
+    submissionDigest: c.submissionDigest,
+    jobType: c.jobType,
+    queue: c.queue,
+    priority: c.priority,
+    backoff: c.backoff,
+    timeoutMs: c.timeoutMs,
+    attemptsPerRun: c.attemptsPerRun,
+  };
+  return JSON.stringify(spec);
+};
+
+export const encodeLive = (state: JobState): string => {
+  const c = state.context;
+  let text = `{"value":"${statusOf(state)}","attempt":${c.attempt},"maxAttempts":${c.maxAttempts}`;
+  if (c.dueAt !== null) text += `,"dueAt":${JSON.stringify(c.dueAt)}`;
+  if (c.lastError !== null) text += `,"lastError":${JSON.stringify(c.lastError)}`;
+  if (c.progress !== null) text += `,"progress":${JSON.stringify(c.progress)}`;
+  if (c.result !== null) text += `,"result":${JSON.stringify(c.result)}`;
+  return `${text}}`;
+};
+
+type Field = string | null | false | undefined;
+
+const decodeState = (spec: Field, live: Field, legacy: Field): JobState | null => {
+  // A head written before the split has `state`; once it moves on it also has `live` (newer),
+  // while its spec part, which never changes, stays in `state`.
+  const old = legacy ? (JSON.parse(legacy) as { value: JobStatus; context: JobContext }) : null;
+  const s: SpecPart | null = spec ? (JSON.parse(spec) as SpecPart) : (old?.context ?? null);
+  const l: LivePart | null = live
+    ? (JSON.parse(live) as LivePart)
+    : old === null
+      ? null
+      : { ...old.context, value: old.value };
+  if (s === null || l === null) return null;
+  // The members in initialContext's order, so a restored context prints like a folded one.
+  const context: JobContext = {
+    submitted: s.submitted,
+    submissionDigest: s.submissionDigest,
+    jobType: s.jobType,
+    queue: s.queue,
+    priority: s.priority,
+    backoff: s.backoff,
+    timeoutMs: s.timeoutMs,
+    attempt: l.attempt,
+    maxAttempts: l.maxAttempts,
+    attemptsPerRun: s.attemptsPerRun,
+    dueAt: l.dueAt ?? null,
+    lastError: l.lastError ?? null,
+    progress: l.progress ?? null,
+    result: l.result ?? null,
+  };
+  return restoreState(l.value, context);
+};
+
+/** The head fields decodeHead needs, in the order it takes them (HMGET and work entries). */
+export const HEAD_FIELDS = ["version", "lastHash", "spec", "live", "payload", "state"] as const;
 
 export const decodeHead = (
   jobId: string,
-  version: string | null | false | undefined,
-  lastHash: string | null | false | undefined,
-  state: string | null | false | undefined,
-  payload: string | null | false | undefined,
+  version: Field,
+  lastHash: Field,
+  spec: Field,
+  live: Field,
+  payload: Field,
+  legacyState?: Field,
 ): StoredHead | null => {
-  if (!version || !lastHash || !state) return null;
-  const { value, context } = JSON.parse(state) as { value: JobStatus; context: JobContext };
+  if (!version || !lastHash) return null;
+  const state = decodeState(spec, live, legacyState);
+  if (state === null) return null;
   return {
     jobId,
     version: Number(version),
     lastHash,
-    state: restoreState(value, context),
+    state,
     payload: payload ? JSON.parse(payload) : null,
   };
 };

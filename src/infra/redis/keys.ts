@@ -16,6 +16,10 @@ export class Keys {
   private tag(shard: number): string {
     return `${this.prefix}:{${shard}}`;
   }
+  /** What every key of a shard starts with; append.lua builds per-job keys from it. */
+  shardTag(shard: number): string {
+    return `${this.tag(shard)}:`;
+  }
   head(shard: number, jobId: string): string {
     return `${this.tag(shard)}:job:${jobId}`;
   }
@@ -35,7 +39,11 @@ export class Keys {
     return `${this.tag(shard)}:dead`;
   }
   work(shard: number, queue: string, priority: Priority): string {
-    return `${this.tag(shard)}:work:${queue}:${PRIORITY_LEVELS[priority]}`;
+    return `${this.tag(shard)}:work:${this.workSuffix(queue, priority)}`;
+  }
+  /** The part of a work stream's key after `<tag>:work:` (append.lua completes it). */
+  workSuffix(queue: string, priority: Priority): string {
+    return `${queue}:${PRIORITY_LEVELS[priority]}`;
   }
   idempotency(shard: number, key: string): string {
     return `${this.tag(shard)}:idem:${key}`;

@@ -21,7 +21,7 @@ import type {
   WorkQueue,
 } from "../../engine/ports.ts";
 import { guarded } from "./connection.ts";
-import { decodeHead, encodeState } from "./head-codec.ts";
+import { decodeHead, encodeLive, encodeSpec, HEAD_FIELDS } from "./head-codec.ts";
 import { Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
 
@@ -77,14 +77,13 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     return guarded(async () => {
       if (jobIds.length === 0) return [];
       const pipeline = this.client.pipeline();
-      for (const id of jobIds)
-        pipeline.hmget(this.keys.head(this.shardOf(id), id), "version", "lastHash", "state", "payload");
+      for (const id of jobIds) pipeline.hmget(this.keys.head(this.shardOf(id), id), ...HEAD_FIELDS);
       const replies = (await pipeline.exec()) ?? [];
       return jobIds.map((id, i) => {
         const [error, fields] = replies[i] ?? [null, null];
         if (error) throw error;
-        const [version, lastHash, state, payload] = (fields as Array<string | null>) ?? [];
-        return decodeHead(id, version, lastHash, state, payload);
+        const [version, lastHash, spec, live, payload, state] = (fields as Array<string | null>) ?? [];
+        return decodeHead(id, version, lastHash, spec, live, payload, state);
       });
     });
   }
@@ -139,10 +138,10 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
       let replies: ReadonlyArray<unknown>;
       if (calls.length === 1) {
         const [call] = calls as [(typeof calls)[number]];
-        replies = [await this.client.docketAppend(3 + 4 * call.indices.length, ...call.keysAndArgs)];
+        replies = [await this.client.docketAppend(3, ...call.keysAndArgs)];
       } else {
         const pipeline = this.client.pipeline() as unknown as ScriptPipeline;
-        for (const call of calls) pipeline.docketAppend(3 + 4 * call.indices.length, ...call.keysAndArgs);
+        for (const call of calls) pipeline.docketAppend(3, ...call.keysAndArgs);
         replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
           if (error) throw error;
           return reply;
@@ -159,24 +158,28 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     });
   }
 
-  /** KEYS and ARGV of append.lua for several jobs of one shard (see the script's header). */
+  /**
+   * KEYS and ARGV of append.lua for several jobs of one shard (see the script's header). The
+   * per-job keys are built by the script from the shard's tag; the spec part of the state and
+   * the payload are sent only when the job is created (ADR 0013).
+   */
   private appendArguments(shard: number, requests: ReadonlyArray<AppendRequest>): Array<string | number> {
-    const keys: Array<string> = [this.keys.log(shard), this.keys.delayed(shard), this.keys.dead(shard)];
-    const args: Array<string | number> = [CONSUMER_GROUP, requests.length];
+    const out: Array<string | number> = [
+      this.keys.log(shard),
+      this.keys.delayed(shard),
+      this.keys.dead(shard),
+      CONSUMER_GROUP,
+      requests.length,
+      this.keys.shardTag(shard),
+    ];
     for (const request of requests) {
       const { jobId, next } = request;
       const context = contextOf(next);
-      const idempotencyKey = request.create?.idempotencyKey;
-      keys.push(
-        this.keys.head(shard, jobId),
-        this.keys.events(shard, jobId),
-        this.keys.work(shard, context.queue, context.priority),
-        this.keys.idempotency(shard, idempotencyKey ?? "-"),
-      );
+      const creating = request.create !== undefined && request.expected.version === 0;
       const first = request.envelopes[0];
       const last = request.envelopes[request.envelopes.length - 1];
       if (first === undefined || last === undefined) throw new Error("append needs at least one envelope");
-      args.push(
+      out.push(
         jobId,
         request.expected.version,
         request.expected.status ?? "",
@@ -186,17 +189,19 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
         last.hash,
         statusOf(next),
         context.attempt,
-        encodeState(next),
+        encodeLive(next),
         context.dueAt === null ? "" : Date.parse(context.dueAt),
         request.nowMs,
-        request.create === undefined ? "" : JSON.stringify(request.create.payload),
-        idempotencyKey === undefined ? "" : "1",
+        creating ? JSON.stringify(request.create?.payload ?? null) : "",
+        creating ? encodeSpec(next) : "",
+        request.create?.idempotencyKey ?? "",
+        this.keys.workSuffix(context.queue, context.priority),
         request.envelopes.length,
       );
       for (const envelope of request.envelopes)
-        args.push(envelope.seq, envelope.type, JSON.stringify(envelope));
+        out.push(envelope.seq, envelope.type, JSON.stringify(envelope));
     }
-    return [...keys, ...args];
+    return out;
   }
 
   readEvents(jobId: string): Promise<ReadonlyArray<Envelope>> {
@@ -241,13 +246,14 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
           consumer,
           count - claimed.length,
           this.keys.headPrefix(shard),
-        )) as Array<[string, string, string, string | null, string | null, string | null, string | null]>;
-        for (const [stream, entryId, jobId, version, lastHash, state, payload] of rows)
+          ...HEAD_FIELDS,
+        )) as Array<[string, string, string, ...Array<string | false>]>;
+        for (const [stream, entryId, jobId, version, lastHash, spec, live, payload, state] of rows)
           claimed.push({
             stream,
             entryId,
             jobId,
-            head: decodeHead(jobId, version, lastHash, state, payload),
+            head: decodeHead(jobId, version, lastHash, spec, live, payload, state),
           });
       }
       return claimed;
@@ -288,8 +294,10 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
           jobId,
           optionalField(fields, "version"),
           optionalField(fields, "lastHash"),
-          optionalField(fields, "state"),
+          optionalField(fields, "spec"),
+          optionalField(fields, "live"),
           optionalField(fields, "payload"),
+          optionalField(fields, "state"),
         );
         return { stream, entryId, jobId, head };
       }),

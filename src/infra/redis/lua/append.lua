@@ -9,28 +9,34 @@
   KEYS[1] shard log stream   <p>:{s}:log
   KEYS[2] delayed zset       <p>:{s}:delayed      (pending and failed jobs, scored by due ms)
   KEYS[3] dead-letter zset   <p>:{s}:dead         (scored by dead-letter ms)
-  then for job j = 0..J-1, k = 4 + 4j:
-  KEYS[k]   head hash          <p>:{s}:job:<id>
-  KEYS[k+1] job event stream   <p>:{s}:events:<id>
-  KEYS[k+2] work stream the job is enqueued on if it becomes queued  <p>:{s}:work:<queue>:<level>
-            (entry fields: jobId, then the new head's version, lastHash, state and payload)
-  KEYS[k+3] idempotency key    <p>:{s}:idem:<key>   (a placeholder key when there is none)
+
+  The per-job keys are not passed: they are built here from the shard's key tag and the job id,
+  as keys.ts builds them (ADR 0013; they share the shard's hash tag, so a Cluster node serving
+  the shard's slot holds them all):
+    <p>:{s}:job:<id>      head hash
+    <p>:{s}:events:<id>   job event stream
+    <p>:{s}:work:<queue>:<level>  work stream it is enqueued on if it becomes queued
+            (entry fields: jobId, then the new head's version, lastHash, spec, live and payload)
+    <p>:{s}:idem:<key>    idempotency key
 
   ARGV[1] consumer group of the work streams
   ARGV[2] J, the number of jobs
-  then for each job, in order, a record of 15 fields followed by its envelopes:
+  ARGV[3] the shard's key tag, <p>:{s}:
+  then for each job, in order, a record of 17 fields followed by its envelopes:
     1  jobId
     2  expected version (0 = create the job)
     3  expected status, the state the job leaves ('' when creating)
     4  fencing attempt: the head's attempt must equal it ('' = no fencing check)
     5  prevHash of the first envelope (must equal the head's lastHash, or genesis)
     6  new version      7 new last hash      8 new status
-    9  new attempt      10 new state JSON ({value, context} of the machine)
+    9  new attempt      10 new live state JSON (status and what changes as the job runs)
     11 due epoch ms, the delayed-set score when the job becomes pending/failed ('' if none)
     12 now epoch ms (dead-letter score, creation time)
     13 payload JSON (creation only)
-    14 '1' when the job's idempotency key is a real one
-    15 N, the number of envelopes; then N triples: seq, type, envelope JSON
+    14 spec state JSON (creation only: what the submission fixed; never changes after)
+    15 idempotency key ('' = none)
+    16 work stream of the job's queue and priority, '<queue>:<level>'
+    17 N, the number of envelopes; then N triples: seq, type, envelope JSON
 
   Returns a flat list of 2J values, a (code, value) pair per job in order:
           1, newVersion         appended
@@ -45,13 +51,14 @@ local GENESIS = string.rep('0', 64)
 local log, delayed, dead = KEYS[1], KEYS[2], KEYS[3]
 local group = ARGV[1]
 local jobs = tonumber(ARGV[2])
+local tag = ARGV[3]
 local out = {}
 
 -- Checks one job's record; returns nil when it may be appended, else the refusal pair.
 local function check(head, idem, a)
   local expectedVersion = tonumber(ARGV[a + 2])
   if expectedVersion == 0 then
-    if ARGV[a + 14] == '1' then
+    if idem then
       local existing = redis.call('GET', idem)
       if existing then return -5, existing end
     end
@@ -68,12 +75,12 @@ local function check(head, idem, a)
   return nil
 end
 
-local a = 2 -- ARGV[a + 1] is the first field of the current job's record
-for j = 0, jobs - 1 do
-  local k = 4 + 4 * j
-  local head, events, work, idem = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+local a = 3 -- ARGV[a + 1] is the first field of the current job's record
+for j = 1, jobs do
   local jobId = ARGV[a + 1]
-  local n = tonumber(ARGV[a + 15])
+  local head, events = tag .. 'job:' .. jobId, tag .. 'events:' .. jobId
+  local idem = ARGV[a + 15] ~= '' and (tag .. 'idem:' .. ARGV[a + 15]) or nil
+  local n = tonumber(ARGV[a + 17])
   local code, value = check(head, idem, a)
   if code then
     out[#out + 1] = code
@@ -82,17 +89,17 @@ for j = 0, jobs - 1 do
     local created = tonumber(ARGV[a + 2]) == 0
     local oldStatus, newStatus = ARGV[a + 3], ARGV[a + 8]
     for i = 0, n - 1 do
-      local e = a + 16 + 3 * i
+      local e = a + 18 + 3 * i
       local seq, kind, env = ARGV[e], ARGV[e + 1], ARGV[e + 2]
       redis.call('XADD', events, '*', 'seq', seq, 'type', kind, 'env', env)
       redis.call('XADD', log, '*', 'jobId', jobId, 'seq', seq, 'type', kind, 'env', env)
     end
 
     redis.call('HSET', head, 'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
-      'attempt', ARGV[a + 9], 'state', ARGV[a + 10])
+      'attempt', ARGV[a + 9], 'live', ARGV[a + 10])
     if created then
-      redis.call('HSET', head, 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12])
-      if ARGV[a + 14] == '1' then redis.call('SET', idem, jobId) end
+      redis.call('HSET', head, 'spec', ARGV[a + 14], 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12])
+      if idem then redis.call('SET', idem, jobId) end
     end
 
     -- Queue effects follow from the change of status alone.
@@ -114,9 +121,11 @@ for j = 0, jobs - 1 do
         -- the job without reading its head first. It is only a hint: the start is a
         -- compare-and-append like any other, and a queued job's head cannot change while its
         -- entry waits (leaving `queued` deletes the entry), so it is current when delivered.
-        local payload = created and ARGV[a + 13] or redis.call('HGET', head, 'payload') or ''
+        local work = tag .. 'work:' .. ARGV[a + 16]
+        local fixed = redis.call('HMGET', head, 'spec', 'payload')
         local id = redis.call('XADD', work, '*', 'jobId', jobId, 'version', ARGV[a + 6],
-          'lastHash', ARGV[a + 7], 'state', ARGV[a + 10], 'payload', payload)
+          'lastHash', ARGV[a + 7], 'spec', fixed[1] or '', 'live', ARGV[a + 10],
+          'payload', fixed[2] or '')
         redis.call('HSET', head, 'entryStream', work, 'entryId', id)
       elseif newStatus == 'pending' or newStatus == 'failed' then
         redis.call('ZADD', delayed, ARGV[a + 11], jobId)
@@ -127,6 +136,6 @@ for j = 0, jobs - 1 do
     out[#out + 1] = 1
     out[#out + 1] = ARGV[a + 6]
   end
-  a = a + 15 + 3 * n
+  a = a + 17 + 3 * n
 end
 return out
