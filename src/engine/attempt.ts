@@ -14,13 +14,65 @@ export type AttemptOutcome =
 
 export type AbortReason = "timeout" | "lease_lost" | "shutdown" | "crash";
 
+/**
+ * How an attempt is aborted. The handler's AbortSignal is created only when the handler reads
+ * `ctx.signal`: most handlers never do, and an AbortController with its listener was a visible
+ * share of a worker's CPU per job (ADR 0013). A signal read after the abort is already aborted.
+ */
+export class AttemptAbort {
+  private controller: AbortController | undefined;
+  private abortedWith: AbortReason | undefined;
+  private listener: ((reason: AbortReason) => void) | undefined;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedWith !== undefined) this.controller.abort(this.abortedWith);
+    }
+    return this.controller.signal;
+  }
+
+  get reason(): AbortReason | undefined {
+    return this.abortedWith;
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.abortedWith !== undefined) return;
+    this.abortedWith = reason;
+    this.controller?.abort(reason);
+    this.listener?.(reason);
+  }
+
+  /** One listener (the attempt's own race); called at once if already aborted. */
+  onAbort(listener: (reason: AbortReason) => void): void {
+    this.listener = listener;
+    if (this.abortedWith !== undefined) listener(this.abortedWith);
+  }
+}
+
 const decodeJson = Schema.decodeUnknownResult(Schema.Json);
+
+const succeeded = (value: unknown): AttemptOutcome => {
+  // Most handlers return nothing: no need to walk the value.
+  if (value === undefined || value === null) return { _tag: "Succeeded", result: null };
+  const result = decodeJson(value);
+  return Result.isSuccess(result)
+    ? { _tag: "Succeeded", result: result.success }
+    : {
+        _tag: "Failed",
+        error: {
+          code: "invalid_result",
+          message: "the handler returned a value that is not JSON",
+          retryable: false,
+        },
+      };
+};
 
 export const runAttempt = async (
   handler: Handler | undefined,
   payload: Json,
   ctx: HandlerContext,
-  controller: AbortController,
+  abort: AttemptAbort,
   timeoutMs: number | null,
 ): Promise<AttemptOutcome> => {
   if (handler === undefined)
@@ -31,10 +83,9 @@ export const runAttempt = async (
   const timer =
     timeoutMs === null
       ? undefined
-      : setTimeout(() => controller.abort("timeout" satisfies AbortReason), timeoutMs);
-  const aborted = new Promise<AttemptOutcome>((resolve) => {
-    const onAbort = () => {
-      const reason = controller.signal.reason as AbortReason;
+      : setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
+  const aborted = new Promise<AttemptOutcome>((resolve) =>
+    abort.onAbort((reason) =>
       resolve(
         reason === "timeout"
           ? {
@@ -42,25 +93,12 @@ export const runAttempt = async (
               error: { code: "timeout", message: `timed out after ${timeoutMs} ms`, retryable: true },
             }
           : { _tag: "Abandoned", reason },
-      );
-    };
-    if (controller.signal.aborted) onAbort();
-    else controller.signal.addEventListener("abort", onAbort, { once: true });
-  });
+      ),
+    ),
+  );
   const ran = (async (): Promise<AttemptOutcome> => {
     try {
-      const value = await handler(payload, ctx);
-      const result = decodeJson(value === undefined ? null : value);
-      return Result.isSuccess(result)
-        ? { _tag: "Succeeded", result: result.success }
-        : {
-            _tag: "Failed",
-            error: {
-              code: "invalid_result",
-              message: "the handler returned a value that is not JSON",
-              retryable: false,
-            },
-          };
+      return succeeded(await handler(payload, ctx));
     } catch (thrown) {
       return { _tag: "Failed", error: attemptErrorOf(thrown) };
     }

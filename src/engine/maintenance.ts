@@ -5,6 +5,7 @@
  * several workers may run them at once, since every write goes through the compare-and-append.
  */
 import { type Actor, contextOf, statusOf } from "../domain/index.ts";
+import type { AttemptAbort } from "./attempt.ts";
 import type { JobWriter } from "./job-writer.ts";
 import type {
   Claimed,
@@ -22,7 +23,7 @@ export interface MaintenanceHost {
   readonly actor: Actor;
   readonly leaseMs: number;
   readonly writer: JobWriter;
-  readonly inFlight: ReadonlyMap<string, { readonly entry: WorkEntry; readonly controller: AbortController }>;
+  readonly inFlight: ReadonlyMap<string, { readonly entry: WorkEntry; readonly abort: AttemptAbort }>;
   readonly options: {
     readonly queues: ReadonlyArray<string>;
     readonly store: EventStore;
@@ -95,7 +96,7 @@ export class Maintenance {
     );
     const gone = new Set(lost.map((e) => `${e.stream} ${e.entryId}`));
     for (const job of jobs)
-      if (gone.has(`${job.entry.stream} ${job.entry.entryId}`)) job.controller.abort("lease_lost");
+      if (gone.has(`${job.entry.stream} ${job.entry.entryId}`)) job.abort.abort("lease_lost");
   }
 
   /**

@@ -11,7 +11,7 @@
  */
 import { hostname } from "node:os";
 import { type Actor, contextOf, type JobCommand, type Json, statusOf } from "../domain/index.ts";
-import { type AbortReason, type AttemptOutcome, runAttempt } from "./attempt.ts";
+import { type AbortReason, AttemptAbort, type AttemptOutcome, runAttempt } from "./attempt.ts";
 import { QueueUnavailable } from "./errors.ts";
 import type { HandlerContext, Handlers } from "./handlers.ts";
 import { newJobId } from "./job-ids.ts";
@@ -58,7 +58,7 @@ export interface InFlight {
   readonly jobId: string;
   readonly entry: WorkEntry;
   readonly attempt: number;
-  readonly controller: AbortController;
+  readonly abort: AttemptAbort;
   head: StoredHead;
   /** Serialises this job's writes (progress, log, outcome) on its chain. */
   chain: Promise<unknown>;
@@ -255,7 +255,7 @@ export class Worker implements MaintenanceHost {
       jobId: entry.jobId,
       entry: { stream: entry.stream, entryId: entry.entryId },
       attempt: context.attempt,
-      controller: new AbortController(),
+      abort: new AttemptAbort(),
       head,
       chain: Promise.resolve(),
     };
@@ -265,7 +265,9 @@ export class Worker implements MaintenanceHost {
       jobId: job.jobId,
       attempt: job.attempt,
       jobType: context.jobType,
-      signal: job.controller.signal,
+      get signal() {
+        return job.abort.signal;
+      },
       progress: (current, total, message) =>
         this.record(job, (at) => ({
           type: "ReportProgress",
@@ -277,13 +279,7 @@ export class Worker implements MaintenanceHost {
       log: (line) =>
         this.record(job, (at) => ({ type: "RecordLog", at, actor: this.actor, attempt: job.attempt, line })),
     };
-    void runAttempt(
-      this.options.handlers[context.jobType],
-      head.payload,
-      ctx,
-      job.controller,
-      context.timeoutMs,
-    )
+    void runAttempt(this.options.handlers[context.jobType], head.payload, ctx, job.abort, context.timeoutMs)
       .finally(() => {
         this.running -= 1;
         this.freeSlot();
@@ -358,8 +354,7 @@ export class Worker implements MaintenanceHost {
     while (this.inFlight.size > 0 && this.options.clock.now() < deadline && !this.crashed)
       await new Promise((r) => setTimeout(r, 20));
     const leftovers = [...this.inFlight.values()];
-    for (const job of leftovers)
-      job.controller.abort((this.crashed ? "crash" : "shutdown") satisfies AbortReason);
+    for (const job of leftovers) job.abort.abort((this.crashed ? "crash" : "shutdown") satisfies AbortReason);
     if (this.crashed) return;
     await Promise.all(
       leftovers.map((job) =>
