@@ -96,7 +96,7 @@ const redisStats = async (count: number, cpuBefore: number): Promise<void> => {
   process.stdout.write(`redis-server: ${((cpu * 1e6) / count).toFixed(0)} µs CPU per job\n`);
   for (const r of rows)
     process.stdout.write(
-      `  ${r.name.padEnd(20)} ${((r.calls / count) * 1000).toFixed(0).padStart(7)} calls  ${(r.usec / count).toFixed(1).padStart(7)} µs per job\n`,
+      `  ${(r.name ?? "").padEnd(20)} ${((r.calls / count) * 1000).toFixed(0).padStart(7)} calls  ${(r.usec / count).toFixed(1).padStart(7)} µs per job\n`,
     );
 };
 

@@ -54,27 +54,46 @@ export type WorkerSettings = Pick<
   "name" | "queues" | "concurrency" | "handlers" | "burst" | "maxJobs" | "shutdownGraceMs" | "onError"
 >;
 
-/** A worker with its own connections (one of them for blocking reads). */
+/**
+ * Claim loops per worker process: with two, one loop's round trip to Redis overlaps the other's
+ * work in Node, which measured 15–20 % more jobs/s than one (ADR 0013); more did not help on
+ * two cores. Each loop has its own pair of connections.
+ */
+const WORKER_LANES = 2;
+
+/** A worker with its own connections (one pair per claim loop; the blocking one for idle reads). */
 export const openWorker = async (
   config: DocketConfig,
   settings: WorkerSettings,
 ): Promise<{ worker: Worker; close(): Promise<void> }> => {
-  const client = await whenReady(connect({ url: config.redisUrl }));
-  const blockingClient = await whenReady(connectBlocking({ url: config.redisUrl }));
-  const store = new RedisJobStore({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+  const lanes = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
+  const clients: Array<Redis> = [];
+  const stores = await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      const client = await whenReady(connect({ url: config.redisUrl }));
+      clients.push(client);
+      const blockingClient = await whenReady(connectBlocking({ url: config.redisUrl }));
+      clients.push(blockingClient);
+      return new RedisJobStore({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+    }),
+  ).catch((error: unknown) => {
+    for (const client of clients) client.disconnect();
+    throw error;
+  });
+  const [store] = stores as [RedisJobStore, ...Array<RedisJobStore>];
   const worker = new Worker({
     ...settings,
     store,
     queue: store,
     registry: store,
+    lanes: stores.map((lane) => ({ store: lane, queue: lane })),
     clock: config.clock ?? systemClock,
     leaseMs: config.leaseMs,
   });
   return {
     worker,
     close: async () => {
-      client.disconnect();
-      blockingClient.disconnect();
+      for (const client of clients) client.disconnect();
     },
   };
 };

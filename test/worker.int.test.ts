@@ -10,7 +10,7 @@ import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
-import { startWorker } from "./support/workers.ts";
+import { startWorker, workerOn } from "./support/workers.ts";
 
 let redis: TestRedis;
 const engines: Array<TestEngine> = [];
@@ -405,6 +405,42 @@ describe("worker lifecycle", () => {
     await limited.done;
     const after = await e.store.depth(["default"]);
     expect(after[0]?.waiting).toBe(3);
+  });
+
+  it("a worker with two claim loops (lanes) runs every job exactly once, never more at a time than its concurrency, and honours max-jobs and burst across both", async () => {
+    const e = await engine();
+    const [a, b] = [await e.workerStore(), await e.workerStore()];
+    const lanes = [
+      { store: a, queue: a },
+      { store: b, queue: b },
+    ];
+    const ids = (
+      await e.jobs.submitMany(
+        Array.from({ length: 300 }, (_, i) => ({ type: "n", payload: i })),
+        apiActor,
+      )
+    ).map((r) => ("jobId" in r ? r.jobId : "missing"));
+    let running = 0;
+    let most = 0;
+    const runs = new Map<unknown, number>();
+    const handler = async (payload: unknown) => {
+      running += 1;
+      most = Math.max(most, running);
+      runs.set(payload, (runs.get(payload) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, Math.random() * 3));
+      running -= 1;
+    };
+    const limited = workerOn(a, { n: handler }, { lanes, concurrency: 7, maxJobs: 100 });
+    await limited.run();
+    expect([...runs.values()].reduce((x, y) => x + y, 0)).toBe(100);
+    const drained = workerOn(a, { n: handler }, { lanes, concurrency: 7, burst: true });
+    await drained.run();
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(most).toBeLessThanOrEqual(7);
+    expect(most).toBeGreaterThan(1);
+    for (const id of ids) expect(await statusOfJob(e, id)).toBe("completed");
+    expect(await checkInvariants(e, ids, { drained: true })).toEqual([]);
   });
 
   it("the registry lists live workers with their counts, and a dead worker ages out", async () => {

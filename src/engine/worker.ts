@@ -51,11 +51,33 @@ export interface WorkerOptions {
   readonly schedulerIntervalMs?: number;
   /** Source of the retry jitter draw; passed into the domain as data. */
   readonly random?: () => number;
+  /**
+   * Independent claim loops, each with its own store and queue (its own connections), sharing
+   * the concurrency. With one loop, Node and Redis take turns on each batch; with two, one
+   * loop's round trip overlaps the other's work (ADR 0013). Default: one loop on store/queue.
+   */
+  readonly lanes?: ReadonlyArray<WorkerLane>;
   readonly onError?: (error: unknown) => void;
+}
+
+export interface WorkerLane {
+  readonly store: EventStore;
+  readonly queue: WorkQueue;
+}
+
+/** One claim loop: its connection's writer and queue, its share of the concurrency. */
+interface Lane {
+  readonly writer: JobWriter;
+  readonly queue: WorkQueue;
+  readonly concurrency: number;
+  /** Handlers of this lane running now: what its concurrency limits. */
+  running: number;
 }
 
 export interface InFlight {
   readonly jobId: string;
+  /** Writes this job's events (its lane's connection). */
+  readonly writer: JobWriter;
   readonly entry: WorkEntry;
   readonly attempt: number;
   readonly abort: AttemptAbort;
@@ -79,9 +101,10 @@ export class Worker implements MaintenanceHost {
   private taken = 0;
   private completed = 0;
   private failed = 0;
-  /** Handlers running now: what `concurrency` limits (outcomes may still be being recorded). */
-  private running = 0;
-  private slotFreed: (() => void) | undefined;
+  /** Jobs a lane is claiming right now, counted against maxJobs until they are taken. */
+  private reserved = 0;
+  private readonly lanes: ReadonlyArray<Lane>;
+  private slotWaiters: Array<() => void> = [];
   /** How long drain() waits for in-flight jobs; set by stop() and crash(). */
   private drainGraceMs = 10_000;
   private finished: Promise<void> | undefined;
@@ -91,6 +114,15 @@ export class Worker implements MaintenanceHost {
     this.actor = { kind: "worker", id: this.id };
     this.leaseMs = options.leaseMs ?? 30_000;
     this.writer = new JobWriter(options.store, options.clock);
+    const given = options.lanes !== undefined && options.lanes.length > 0 ? options.lanes : [options];
+    const count = Math.max(1, Math.min(given.length, options.concurrency));
+    this.lanes = given.slice(0, count).map((lane, i) => ({
+      writer: lane.store === options.store ? this.writer : new JobWriter(lane.store, options.clock),
+      queue: lane.queue,
+      // Concurrency counts running handlers (ADR 0011); a lane's share of it.
+      concurrency: Math.floor(options.concurrency / count) + (i < options.concurrency % count ? 1 : 0),
+      running: 0,
+    }));
     this.startedAt = iso(options.clock.now());
     this.maintenance = new Maintenance(this);
   }
@@ -152,47 +184,57 @@ export class Worker implements MaintenanceHost {
     if (!(await this.groupsReady())) return;
     this.maintenance.start();
     try {
-      while (!this.stopping) {
-        const room = this.options.concurrency - this.running;
-        const left =
-          this.options.maxJobs === undefined ? room : Math.min(room, this.options.maxJobs - this.taken);
-        if (this.options.maxJobs !== undefined && this.taken >= this.options.maxJobs) break;
-        if (left <= 0) {
-          await this.nextSlot();
-          continue;
-        }
-        try {
-          let claimed = await this.options.queue.claim(this.id, this.options.queues, left);
-          if (claimed.length === 0) {
-            if (this.options.burst) {
-              await this.maintenance.promoteDue();
-              claimed = await this.options.queue.claim(this.id, this.options.queues, left);
-              if (claimed.length === 0 && this.inFlight.size === 0) break;
-              if (claimed.length === 0) {
-                await this.nextSlot();
-                continue;
-              }
-            } else {
-              claimed = await this.options.queue.waitForWork(
-                this.id,
-                this.options.queues,
-                this.options.blockMs ?? 1_000,
-                left,
-              );
-            }
-          }
-          await this.start(claimed);
-        } catch (error) {
-          this.report(error);
-          // Redis is down or flapping: back off, the connection reconnects by itself.
-          if (!this.stopping)
-            await new Promise((r) => setTimeout(r, error instanceof QueueUnavailable ? 500 : 100));
-        }
-      }
+      await Promise.all(this.lanes.map((lane) => this.runLane(lane)));
     } finally {
       await this.drain();
       await this.maintenance.stop();
       if (!this.crashed) await this.options.registry.remove(this.id).catch((e: unknown) => this.report(e));
+    }
+  }
+
+  private async runLane(lane: Lane): Promise<void> {
+    const { maxJobs } = this.options;
+    while (!this.stopping) {
+      if (maxJobs !== undefined && this.taken >= maxJobs) break;
+      const room = lane.concurrency - lane.running;
+      const left = maxJobs === undefined ? room : Math.min(room, maxJobs - this.taken - this.reserved);
+      if (left <= 0) {
+        await this.nextSlot();
+        continue;
+      }
+      this.reserved += left;
+      try {
+        let claimed = await lane.queue.claim(this.id, this.options.queues, left);
+        if (claimed.length === 0) {
+          if (this.options.burst) {
+            await this.maintenance.promoteDue();
+            claimed = await lane.queue.claim(this.id, this.options.queues, left);
+            if (claimed.length === 0 && this.inFlight.size === 0 && this.reserved === left) break;
+            if (claimed.length === 0) {
+              this.reserved -= left;
+              await this.nextSlot();
+              this.reserved += left;
+              continue;
+            }
+          } else {
+            claimed = await lane.queue.waitForWork(
+              this.id,
+              this.options.queues,
+              this.options.blockMs ?? 1_000,
+              left,
+            );
+          }
+        }
+        await this.start(claimed, lane);
+      } catch (error) {
+        this.report(error);
+        // Redis is down or flapping: back off, the connection reconnects by itself.
+        if (!this.stopping)
+          await new Promise((r) => setTimeout(r, error instanceof QueueUnavailable ? 500 : 100));
+      } finally {
+        this.reserved -= left;
+        this.freeSlot();
+      }
     }
   }
 
@@ -203,27 +245,32 @@ export class Worker implements MaintenanceHost {
    * outcomes are still being recorded (one round trip overlaps the other).
    */
   private async nextSlot(): Promise<void> {
-    await new Promise<void>((resolve) => (this.slotFreed = resolve));
+    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
+  /** Wakes every lane waiting for room (each checks its own). */
   private freeSlot(): void {
-    this.slotFreed?.();
-    this.slotFreed = undefined;
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const wake of waiters) wake();
   }
 
-  /** Start attempts for claimed entries in one pipelined round trip, then run them. */
-  async start(claimed: ReadonlyArray<Claimed>): Promise<void> {
+  /**
+   * Start attempts for claimed entries in one pipelined round trip, then run them (on the first
+   * lane unless told: the maintenance loops' reclaimed entries).
+   */
+  async start(claimed: ReadonlyArray<Claimed>, lane: Lane = this.lanes[0] as Lane): Promise<void> {
     const runnable: Array<Claimed & { head: StoredHead }> = [];
     const stale: Array<Claimed> = [];
     for (const c of claimed)
       if (c.head !== null && statusOf(c.head.state) === "queued")
         runnable.push(c as Claimed & { head: StoredHead });
       else stale.push(c);
-    await Promise.all(stale.map((c) => this.options.queue.discard(c)));
+    await Promise.all(stale.map((c) => lane.queue.discard(c)));
     if (runnable.length === 0) return;
     const at = iso(this.options.clock.now());
-    const results = await this.writer.writeMany(
+    const results = await lane.writer.writeMany(
       runnable.map((c) => ({
         intent: {
           jobId: c.jobId,
@@ -241,18 +288,19 @@ export class Worker implements MaintenanceHost {
       const result = results[i];
       if (result !== undefined && isWriteResult(result) && result._tag === "Written") {
         this.taken += 1;
-        this.launch(c, result.head);
+        this.launch(c, result.head, lane);
       } else {
         // Cancelled or otherwise moved on between delivery and start: the entry is not needed.
-        void this.options.queue.discard(c).catch((e: unknown) => this.report(e));
+        void lane.queue.discard(c).catch((e: unknown) => this.report(e));
       }
     });
   }
 
-  private launch(entry: WorkEntry & { jobId: string }, head: StoredHead): void {
+  private launch(entry: WorkEntry & { jobId: string }, head: StoredHead, lane: Lane): void {
     const context = contextOf(head.state);
     const job: InFlight = {
       jobId: entry.jobId,
+      writer: lane.writer,
       entry: { stream: entry.stream, entryId: entry.entryId },
       attempt: context.attempt,
       abort: new AttemptAbort(),
@@ -260,7 +308,7 @@ export class Worker implements MaintenanceHost {
       chain: Promise.resolve(),
     };
     this.inFlight.set(job.jobId, job);
-    this.running += 1;
+    lane.running += 1;
     const ctx: HandlerContext = {
       jobId: job.jobId,
       attempt: job.attempt,
@@ -281,7 +329,7 @@ export class Worker implements MaintenanceHost {
     };
     void runAttempt(this.options.handlers[context.jobType], head.payload, ctx, job.abort, context.timeoutMs)
       .finally(() => {
-        this.running -= 1;
+        lane.running -= 1;
         this.freeSlot();
       })
       .then((outcome) => this.finish(job, outcome))
@@ -303,7 +351,7 @@ export class Worker implements MaintenanceHost {
       for (;;) {
         if (this.crashed) return;
         try {
-          const result = await this.writer.write({ jobId: job.jobId, command: () => build(at) }, job.head);
+          const result = await job.writer.write({ jobId: job.jobId, command: () => build(at) }, job.head);
           if (result._tag !== "Repeat") job.head = result.head;
           return;
         } catch (error) {

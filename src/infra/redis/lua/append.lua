@@ -122,7 +122,7 @@ for j = 1, jobs do
         -- compare-and-append like any other, and a queued job's head cannot change while its
         -- entry waits (leaving `queued` deletes the entry), so it is current when delivered.
         local work = tag .. 'work:' .. ARGV[a + 16]
-        local fixed = redis.call('HMGET', head, 'spec', 'payload')
+        local fixed = created and {ARGV[a + 14], ARGV[a + 13]} or redis.call('HMGET', head, 'spec', 'payload')
         local id = redis.call('XADD', work, '*', 'jobId', jobId, 'version', ARGV[a + 6],
           'lastHash', ARGV[a + 7], 'spec', fixed[1] or '', 'live', ARGV[a + 10],
           'payload', fixed[2] or '')
