@@ -39,6 +39,26 @@ describe("AttemptAbort (the handler's signal, made only when asked for)", () => 
     expect(await outcome).toEqual({ _tag: "Abandoned", reason: "lease_lost" });
   });
 
+  it("an attempt aborted before it began does not call the handler", async () => {
+    const abort = new AttemptAbort();
+    abort.abort("shutdown");
+    let called = false;
+    const outcome = await runAttempt(() => void (called = true), null, context(abort), abort, null);
+    expect(outcome).toEqual({ _tag: "Abandoned", reason: "shutdown" });
+    expect(called).toBe(false);
+  });
+
+  it("a handler that throws synchronously or rejects fails the attempt with its error", async () => {
+    const run = (handler: () => unknown) =>
+      runAttempt(handler, null, context(new AttemptAbort()), new AttemptAbort(), 1_000);
+    const sync = await run(() => {
+      throw Object.assign(new Error("nope"), { retryable: false });
+    });
+    expect(sync).toMatchObject({ _tag: "Failed", error: { message: "Error: nope", retryable: false } });
+    const rejected = await run(() => Promise.reject(new Error("later")));
+    expect(rejected).toMatchObject({ _tag: "Failed", error: { message: "Error: later", retryable: true } });
+  });
+
   it("a timeout fails the attempt as retryable and aborts the signal the handler waits on", async () => {
     const abort = new AttemptAbort();
     let sawAbort = false;

@@ -68,6 +68,17 @@ const succeeded = (value: unknown): AttemptOutcome => {
       };
 };
 
+const abandonedOrTimedOut = (reason: AbortReason, timeoutMs: number | null): AttemptOutcome =>
+  reason === "timeout"
+    ? {
+        _tag: "Failed",
+        error: { code: "timeout", message: `timed out after ${timeoutMs} ms`, retryable: true },
+      }
+    : { _tag: "Abandoned", reason };
+
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+
 export const runAttempt = async (
   handler: Handler | undefined,
   payload: Json,
@@ -80,30 +91,28 @@ export const runAttempt = async (
       _tag: "Failed",
       error: { code: "no_handler", message: `no handler for job type "${ctx.jobType}"`, retryable: false },
     };
+  // Given up before it began (lease lost, shutdown): the handler is not called at all.
+  if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs);
   const timer =
     timeoutMs === null
       ? undefined
       : setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
-  const aborted = new Promise<AttemptOutcome>((resolve) =>
-    abort.onAbort((reason) =>
-      resolve(
-        reason === "timeout"
-          ? {
-              _tag: "Failed",
-              error: { code: "timeout", message: `timed out after ${timeoutMs} ms`, retryable: true },
-            }
-          : { _tag: "Abandoned", reason },
-      ),
-    ),
-  );
-  const ran = (async (): Promise<AttemptOutcome> => {
+  try {
+    let returned: unknown;
     try {
-      return succeeded(await handler(payload, ctx));
+      returned = handler(payload, ctx);
     } catch (thrown) {
       return { _tag: "Failed", error: attemptErrorOf(thrown) };
     }
-  })();
-  try {
+    // A synchronous handler has finished: no race to run (no timer could fire meanwhile).
+    if (!isPromiseLike(returned)) return succeeded(returned);
+    const ran = Promise.resolve(returned).then(succeeded, (thrown: unknown): AttemptOutcome => ({
+      _tag: "Failed",
+      error: attemptErrorOf(thrown),
+    }));
+    const aborted = new Promise<AttemptOutcome>((resolve) =>
+      abort.onAbort((reason) => resolve(abandonedOrTimedOut(reason, timeoutMs))),
+    );
     // A handler that ignores its signal is not waited for once the attempt is over.
     return await Promise.race([ran, aborted]);
   } finally {

@@ -327,17 +327,30 @@ export class Worker implements MaintenanceHost {
       log: (line) =>
         this.record(job, (at) => ({ type: "RecordLog", at, actor: this.actor, attempt: job.attempt, line })),
     };
-    void runAttempt(this.options.handlers[context.jobType], head.payload, ctx, job.abort, context.timeoutMs)
-      .finally(() => {
+    void this.execute(
+      job,
+      lane,
+      runAttempt(this.options.handlers[context.jobType], head.payload, ctx, job.abort, context.timeoutMs),
+    );
+  }
+
+  /** Await the attempt, free its slot, record its outcome; the job leaves `inFlight` after. */
+  private async execute(job: InFlight, lane: Lane, attempt: Promise<AttemptOutcome>): Promise<void> {
+    try {
+      let outcome: AttemptOutcome;
+      try {
+        outcome = await attempt;
+      } finally {
         lane.running -= 1;
         this.freeSlot();
-      })
-      .then((outcome) => this.finish(job, outcome))
-      .catch((error: unknown) => this.report(error))
-      .finally(() => {
-        this.inFlight.delete(job.jobId);
-        this.freeSlot();
-      });
+      }
+      await this.finish(job, outcome);
+    } catch (error) {
+      this.report(error);
+    } finally {
+      this.inFlight.delete(job.jobId);
+      this.freeSlot();
+    }
   }
 
   /** Append one command on the job's own chain of writes; a refusal is reported, not thrown. */

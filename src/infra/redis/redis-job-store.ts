@@ -138,10 +138,10 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
       let replies: ReadonlyArray<unknown>;
       if (calls.length === 1) {
         const [call] = calls as [(typeof calls)[number]];
-        replies = [await this.client.docketAppend(3, ...call.keysAndArgs)];
+        replies = [await this.client.docketAppend(3, call.keysAndArgs)];
       } else {
         const pipeline = this.client.pipeline() as unknown as ScriptPipeline;
-        for (const call of calls) pipeline.docketAppend(3, ...call.keysAndArgs);
+        for (const call of calls) pipeline.docketAppend(3, call.keysAndArgs);
         replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
           if (error) throw error;
           return reply;

@@ -10,7 +10,12 @@ const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, 
 
 const SCRIPTS = { docketAppend: lua("append"), docketClaim: lua("claim"), docketRenew: lua("renew") };
 
-type ScriptCall = (numKeys: number, ...keysAndArgs: Array<string | number>) => Promise<unknown>;
+/**
+ * Keys and arguments may also be passed as one array: ioredis flattens a command's arguments,
+ * and a call with a thousand spread arguments costs more than one array.
+ */
+type Argument = string | number | ReadonlyArray<string | number>;
+type ScriptCall = (numKeys: number, ...keysAndArgs: Array<Argument>) => Promise<unknown>;
 
 export interface ScriptClient {
   docketAppend: ScriptCall;
@@ -20,7 +25,7 @@ export interface ScriptClient {
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
 export interface ScriptPipeline {
-  docketAppend(numKeys: number, ...keysAndArgs: Array<string | number>): ScriptPipeline;
+  docketAppend(numKeys: number, ...keysAndArgs: Array<Argument>): ScriptPipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 

@@ -54,7 +54,8 @@ local jobs = tonumber(ARGV[2])
 local tag = ARGV[3]
 local out = {}
 
--- Checks one job's record; returns nil when it may be appended, else the refusal pair.
+-- Checks one job's record; returns nil (and the head's current fields, for an existing job)
+-- when it may be appended, else the refusal pair.
 local function check(head, idem, a)
   local expectedVersion = tonumber(ARGV[a + 2])
   if expectedVersion == 0 then
@@ -64,15 +65,15 @@ local function check(head, idem, a)
     end
     if redis.call('EXISTS', head) == 1 then return -6, '' end
     if ARGV[a + 5] ~= GENESIS then return -4, GENESIS end
-  else
-    local cur = redis.call('HMGET', head, 'version', 'lastHash', 'status', 'attempt')
-    if not cur[1] then return -1, '0' end
-    if tonumber(cur[1]) ~= expectedVersion then return -1, cur[1] end
-    if cur[3] ~= ARGV[a + 3] then return -2, cur[3] end
-    if ARGV[a + 4] ~= '' and cur[4] ~= ARGV[a + 4] then return -3, cur[4] end
-    if cur[2] ~= ARGV[a + 5] then return -4, cur[2] end
+    return nil, nil, nil
   end
-  return nil
+  local cur = redis.call('HMGET', head, 'version', 'lastHash', 'status', 'attempt', 'entryStream', 'entryId')
+  if not cur[1] then return -1, '0' end
+  if tonumber(cur[1]) ~= expectedVersion then return -1, cur[1] end
+  if cur[3] ~= ARGV[a + 3] then return -2, cur[3] end
+  if ARGV[a + 4] ~= '' and cur[4] ~= ARGV[a + 4] then return -3, cur[4] end
+  if cur[2] ~= ARGV[a + 5] then return -4, cur[2] end
+  return nil, nil, cur
 end
 
 local a = 3 -- ARGV[a + 1] is the first field of the current job's record
@@ -81,7 +82,7 @@ for j = 1, jobs do
   local head, events = tag .. 'job:' .. jobId, tag .. 'events:' .. jobId
   local idem = ARGV[a + 15] ~= '' and (tag .. 'idem:' .. ARGV[a + 15]) or nil
   local n = tonumber(ARGV[a + 17])
-  local code, value = check(head, idem, a)
+  local code, value, cur = check(head, idem, a)
   if code then
     out[#out + 1] = code
     out[#out + 1] = value
@@ -107,10 +108,10 @@ for j = 1, jobs do
       if newStatus ~= 'processing' then
         -- The job no longer needs its work entry: acknowledge and delete it (work streams are
         -- delivery, not history; the history is in the job stream and the shard log).
-        local entry = redis.call('HMGET', head, 'entryStream', 'entryId')
-        if entry[1] then
-          redis.call('XACK', entry[1], group, entry[2])
-          redis.call('XDEL', entry[1], entry[2])
+        -- (A new job has none; an existing one's were read by the check.)
+        if cur and cur[5] then
+          redis.call('XACK', cur[5], group, cur[6])
+          redis.call('XDEL', cur[5], cur[6])
           redis.call('HDEL', head, 'entryStream', 'entryId')
         end
       end
