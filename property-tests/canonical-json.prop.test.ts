@@ -149,6 +149,19 @@ describe("RFC 8785 canonical JSON", () => {
     fc.assert(fc.property(json, (value) => same(value)));
   });
 
+  it("gives the reference's bytes for values JSON.parse never makes: sparse arrays, symbols, many members", () => {
+    fc.assert(
+      fc.property(
+        fc.sparseArray(fc.oneof(fc.integer(), text, fc.constant(undefined)), { maxLength: 12 }),
+        fc.dictionary(text, fc.oneof(fc.integer(), text, fc.constant(Symbol.for("s"))), { maxKeys: 40 }),
+        (sparse, wide) => {
+          same(sparse);
+          same({ sparse, wide });
+        },
+      ),
+    );
+  });
+
   it("refuses cycles as the reference does", () => {
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = cycle;
