@@ -67,6 +67,38 @@ describe("health", () => {
   });
 });
 
+describe("a projection whose log was lost", () => {
+  it("halts, says so in /health, answers check with 409 projection_log_mismatch, and a rebuild repairs it", async () => {
+    const { redis, api } = await setUp();
+    if (!redis.owned) return; // REDIS_URL points at a server these tests must not restart
+    for (const type of ["a", "b"])
+      expect((await api.app.inject({ method: "POST", url: "/v1/jobs", payload: { type } })).statusCode).toBe(
+        202,
+      );
+    const listed = async () => (await api.app.inject({ method: "GET", url: "/v1/jobs" })).json().jobs.length;
+    const until = async (what: string, done: () => Promise<boolean>) => {
+      const deadline = Date.now() + 15_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until("the projection to hold both jobs", async () => (await listed()) === 2);
+    await redis.restart(); // no persistence: the log is gone
+    const health = async () => (await api.app.inject({ method: "GET", url: "/health" })).json();
+    await until("the projector to halt", async () => (await health()).projection?.state === "halted");
+    expect((await health()).projection.lastError).toContain("rebuild the projection");
+    const check = await api.app.inject({ method: "POST", url: "/v1/projections/check" });
+    expect(check.statusCode).toBe(409);
+    expect(check.json()).toMatchObject({ error: { code: "projection_log_mismatch", shard: 0 } });
+    expect((await api.app.inject({ method: "POST", url: "/v1/projections/rebuild" })).statusCode).toBe(200);
+    expect(await listed()).toBe(0);
+    await until("the projector to run again", async () => (await health()).projection?.state !== "halted");
+    const after = await api.app.inject({ method: "POST", url: "/v1/projections/check" });
+    expect(after.json()).toMatchObject({ equal: true });
+  });
+});
+
 describe("GET /v1/events (Server-Sent Events)", () => {
   it("streams committed events, filtered by job id", async () => {
     const { api } = await setUp();

@@ -61,6 +61,37 @@ describe("projector", () => {
     expect(projector.status()).toMatchObject({ state: "stopped", lastError: null });
   });
 
+  it("halts instead of folding a lost or replaced log onto an old projection; a projection rebuilt from the new log takes it", async () => {
+    const e = await engine(1);
+    const actor = { kind: "client", id: "t" } as const;
+    for (let i = 0; i < 3; i++) await e.jobs.submit({ type: "t", payload: i }, actor);
+    const { log, close } = await eventLogOf(redis.url, e);
+    cleanups.push(close);
+    const path = tempDbPath();
+    const store = SqliteProjection.open(path);
+    cleanups.push(() => store.close());
+    expect(await new Projector({ log, store, clock: systemClock }).catchUp()).toBe(3);
+    // Unchanged log: a restarted projector carries on from its checkpoint.
+    await e.jobs.submit({ type: "t", payload: 3 }, actor);
+    expect(await new Projector({ log, store, clock: systemClock }).catchUp()).toBe(1);
+    // Redis loses its data, and new jobs arrive in a fresh log.
+    await e.client.del(e.store.keys.log(0));
+    const fresh = await e.jobs.submit({ type: "t", payload: "after" }, actor);
+    const projector = new Projector({ log, store, clock: systemClock });
+    await expect(projector.catchUp()).rejects.toMatchObject({ _tag: "ProjectionLogMismatch", shard: 0 });
+    projector.start();
+    await waitFor(async () => projector.status().state === "halted", "the projector to halt");
+    expect(projector.status().lastError?.tag).toBe("ProjectionLogMismatch");
+    await projector.stop();
+    expect(store.job(fresh.jobId)).toBeNull();
+    expect(store.listJobs({ limit: 10 }).jobs).toHaveLength(4);
+    // The remedy: a projection rebuilt from the log as it is now.
+    const rebuilt = SqliteProjection.open(tempDbPath());
+    cleanups.push(() => rebuilt.close());
+    expect(await new Projector({ log, store: rebuilt, clock: systemClock }).catchUp()).toBe(1);
+    expect(rebuilt.job(fresh.jobId)?.status).toBe("queued");
+  });
+
   it("pages newest first with a cursor, filtered by status, type and queue", async () => {
     const e = await engine(1);
     for (let i = 0; i < 7; i++)

@@ -4,9 +4,16 @@
  * `{ "error": { "code", "message", ...details } }`; bad input is always a 4xx, never a 5xx.
  */
 import type { EngineError } from "../engine/errors.ts";
-import type { InvalidCursor, ProjectionBusy } from "../engine/projection-errors.ts";
+import type {
+  InvalidCursor,
+  LogEntryInvalid,
+  ProjectionBusy,
+  ProjectionDiverged,
+  ProjectionLogMismatch,
+} from "../engine/projection-errors.ts";
 
-type TaggedError = EngineError | InvalidCursor | ProjectionBusy;
+type TaggedError =
+  EngineError | InvalidCursor | ProjectionBusy | ProjectionDiverged | ProjectionLogMismatch | LogEntryInvalid;
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string } & Record<string, unknown>;
@@ -28,6 +35,11 @@ export class ApiError extends Error {
 const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; readonly code: string }> = {
   InvalidCursor: { status: 400, code: "invalid_cursor" },
   ProjectionBusy: { status: 409, code: "projection_busy" },
+  // The projection cannot follow the log any more (a check or rebuild met what halts the
+  // projector); the message says which shard and entry, and to rebuild.
+  ProjectionDiverged: { status: 409, code: "projection_diverged" },
+  ProjectionLogMismatch: { status: 409, code: "projection_log_mismatch" },
+  LogEntryInvalid: { status: 409, code: "log_entry_invalid" },
   InvalidJobSpec: { status: 400, code: "invalid_job_spec" },
   JobNotFound: { status: 404, code: "job_not_found" },
   CommandRefused: { status: 409, code: "command_refused" },
@@ -105,6 +117,13 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
       case "InvalidCursor":
       case "ProjectionBusy":
         return { status, body: { error: { code, message: error.message } } };
+      case "ProjectionDiverged":
+      case "ProjectionLogMismatch":
+      case "LogEntryInvalid":
+        return {
+          status,
+          body: { error: { code, message: error.message, shard: error.shard, entryId: error.entryId } },
+        };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
     }

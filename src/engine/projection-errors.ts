@@ -31,6 +31,20 @@ export class ProjectionDiverged extends Data.TaggedError("ProjectionDiverged")<{
   }
 }
 
+/**
+ * The log no longer holds the event the projection last applied (or holds another one there):
+ * Redis lost or replaced its data since. Carrying on would mix two histories in one projection.
+ */
+export class ProjectionLogMismatch extends Data.TaggedError("ProjectionLogMismatch")<{
+  readonly shard: number;
+  readonly entryId: string;
+  readonly reason: string;
+}> {
+  override get message(): string {
+    return `shard ${this.shard}: the projection's checkpoint ${this.entryId} ${this.reason}; the log was lost or replaced since, so rebuild the projection from it`;
+  }
+}
+
 /** A list cursor that this projection did not hand out. */
 export class InvalidCursor extends Data.TaggedError("InvalidCursor")<{ readonly cursor: string }> {
   override get message(): string {
@@ -46,5 +60,9 @@ export class ProjectionBusy extends Data.TaggedError("ProjectionBusy")<{ readonl
 }
 
 /** Errors that retrying cannot cure: the projector halts and reports them. */
-export const isPermanentProjectionError = (error: unknown): error is LogEntryInvalid | ProjectionDiverged =>
-  error instanceof LogEntryInvalid || error instanceof ProjectionDiverged;
+export const isPermanentProjectionError = (
+  error: unknown,
+): error is LogEntryInvalid | ProjectionDiverged | ProjectionLogMismatch =>
+  error instanceof LogEntryInvalid ||
+  error instanceof ProjectionDiverged ||
+  error instanceof ProjectionLogMismatch;

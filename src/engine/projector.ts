@@ -13,7 +13,7 @@
  */
 import type { Clock } from "./ports.ts";
 import { jobIdsOf, projectBatch } from "./projection.ts";
-import { isPermanentProjectionError } from "./projection-errors.ts";
+import { isPermanentProjectionError, ProjectionLogMismatch } from "./projection-errors.ts";
 import type { ProjectionStore } from "./projection-store.ts";
 import type { EventLog, LogEntry } from "./read-models.ts";
 
@@ -155,6 +155,7 @@ export class Projector {
   async catchUp(targets?: ReadonlyArray<Position>): Promise<number> {
     if (this.running !== null) throw new Error("catchUp needs the projector's loop stopped");
     this.loadPositions();
+    await this.verifyCheckpoints();
     const until = targets ?? (await this.log.lastIds());
     let applied = 0;
     for (const { shard, entryId: target } of until)
@@ -179,6 +180,26 @@ export class Projector {
     }));
   }
 
+  /**
+   * Before applying anything more: does the log still hold, at each checkpoint, the event the
+   * projection last applied? If Redis lost or replaced its data, new entries would otherwise be
+   * folded on top of rows from the old history.
+   */
+  private async verifyCheckpoints(): Promise<void> {
+    for (const { shard, entryId, hash } of this.store.checkpoints()) {
+      if (shard >= this.log.shards) continue;
+      const entry = await this.log.entryAt(shard, entryId);
+      if (entry === null)
+        throw new ProjectionLogMismatch({ shard, entryId, reason: "is no longer in the log" });
+      if (entry.envelope.hash !== hash)
+        throw new ProjectionLogMismatch({
+          shard,
+          entryId,
+          reason: `holds another event (hash ${entry.envelope.hash.slice(0, 12)}…, projected ${hash.slice(0, 12)}…)`,
+        });
+    }
+  }
+
   private positionOf(shard: number): string {
     return this.positions[shard]?.entryId ?? "0-0";
   }
@@ -186,9 +207,16 @@ export class Projector {
   private async loop(): Promise<void> {
     let failures = 0;
     let caughtUp = false;
+    let verifiedAt: number | null = null;
     while (!this.stopping) {
       try {
         this.state = caughtUp ? "tailing" : "catching_up";
+        // On start, and whenever the connection to the log was re-established since.
+        const connections = this.log.connections();
+        if (verifiedAt !== connections) {
+          await this.verifyCheckpoints();
+          verifiedAt = connections;
+        }
         if (caughtUp) {
           const entries = await this.log.tail([...this.positions], this.batchSize, this.blockMs);
           if (this.stopping) break;
@@ -210,6 +238,8 @@ export class Projector {
         }
         this.state = "retrying";
         caughtUp = false;
+        // Redis may have restarted without its data: check the checkpoints again before reading on.
+        verifiedAt = null;
         failures += 1;
         const initial = this.options.retryInitialMs ?? 100;
         await this.sleep(

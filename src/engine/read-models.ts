@@ -18,6 +18,14 @@ export interface EventLog {
   readonly shards: number;
   /** Entries of one shard's log strictly after `afterId` ("0-0" = from the start), oldest first. */
   read(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogEntry>>;
+  /** The entry with exactly this id, or null when the log holds no such entry. */
+  entryAt(shard: number, entryId: string): Promise<LogEntry | null>;
+  /**
+   * Goes up each time a connection to the log is (re)established. The log may have changed
+   * while it was away (a Redis restart without persistence loses it), so a reader holding
+   * positions in it checks them again.
+   */
+  connections(): number;
   /**
    * Wait up to `blockMs` for entries after the given position of each shard (one blocking read
    * over all shards); returns at once when some are there.

@@ -61,11 +61,25 @@ export class RedisEventLog implements EventLog {
   private readonly client: Redis;
   private readonly blocking: Redis;
 
+  private connectionCount = 0;
+
   constructor(options: RedisEventLogOptions) {
     this.client = options.client;
     this.blocking = options.blockingClient;
     this.keys = new Keys(options.prefix, options.shards);
     this.shards = options.shards;
+    // ioredis resends a command cut off by a reconnect, so a restart can pass unnoticed by the
+    // caller; counting "ready" events is how it learns the server may have changed under it.
+    for (const client of [this.client, this.blocking]) {
+      if (client.status === "ready") this.connectionCount += 1;
+      client.on("ready", () => {
+        this.connectionCount += 1;
+      });
+    }
+  }
+
+  connections(): number {
+    return this.connectionCount;
   }
 
   read(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogEntry>> {
@@ -79,6 +93,13 @@ export class RedisEventLog implements EventLog {
         count,
       )) as Array<RawEntry>;
       return raw.map((entry) => decodeLogEntry(shard, entry));
+    });
+  }
+
+  entryAt(shard: number, entryId: string): Promise<LogEntry | null> {
+    return guarded(async () => {
+      const [raw] = (await this.client.xrange(this.keys.log(shard), entryId, entryId)) as Array<RawEntry>;
+      return raw === undefined ? null : decodeLogEntry(shard, raw);
     });
   }
 
