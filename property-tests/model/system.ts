@@ -97,7 +97,10 @@ export class ModelSystem {
     errors: Array<unknown>,
   ) {
     return async (concurrency: number): Promise<LiveWorker> => {
+      // Two claim loops, each on its own connections, as `docket worker` runs (ADR 0013); a
+      // worker of concurrency 1 uses one.
       const store = await this.engine.workerStore();
+      const second = await this.engine.workerStore();
       const worker = new Worker({
         name: `model-${++this.workerCount}`,
         queues,
@@ -112,6 +115,10 @@ export class ModelSystem {
         store,
         queue: queue(store),
         registry: store,
+        lanes: [
+          { store, queue: queue(store) },
+          { store: second, queue: queue(second) },
+        ],
         onError: (error) => errors.push(error),
       });
       // run() rejects when Redis fails under it before its loop starts (ensureGroups during a
