@@ -2,6 +2,9 @@
  * Every Redis key Docket uses, built in one place. All keys of a shard share the hash tag
  * `{<shard>}`, so a shard's keys live in one Redis Cluster slot and one Lua script may touch
  * them all; the prefix keeps tenants and test runs apart.
+ *
+ * append.lua builds the per-job keys (head, events, work stream, idempotency key) itself, from
+ * `shardTag` and the same shapes as below (ADR 0013): change a shape in both places.
  */
 import { PRIORITY_LEVELS, type Priority } from "../../domain/index.ts";
 
