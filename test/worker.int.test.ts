@@ -143,6 +143,9 @@ describe("workers", () => {
     ).toEqual([]);
     const dead = (await e.jobs.deadLetters()).map((h) => h.jobId).sort();
     expect(dead).toEqual([spent.jobId, permanent.jobId, plain.jobId, orphan.jobId].sort());
+    const views = await e.jobs.deadLetterViews();
+    expect(views.map((v) => v.id).sort()).toEqual(dead);
+    expect(views.every((v) => v.status === "dead_letter")).toBe(true);
   });
 
   it("run a dead letter again after a recorded manual retry", async () => {
@@ -165,6 +168,7 @@ describe("workers", () => {
       data: { reason: "config restored" },
     });
     expect(await e.jobs.deadLetters()).toEqual([]);
+    expect(await e.jobs.deadLetterViews()).toEqual([]);
   });
 
   it("retry all dead letters at once", async () => {

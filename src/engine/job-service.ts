@@ -164,6 +164,18 @@ export class JobService {
     return heads.filter((h): h is StoredHead => h !== null && statusOf(h.state) === "dead_letter");
   }
 
+  /**
+   * The dead letters as views, newest first: each folded from its own stream, and kept only if
+   * that fold is still `dead_letter` (one retried meanwhile is left out), in one pipelined read.
+   */
+  async deadLetterViews(limit = 100): Promise<ReadonlyArray<JobView>> {
+    const rows = await this.options.queue.deadLetters(limit);
+    const views = await Promise.all(
+      rows.map(async (row) => viewOf(await this.options.store.readEvents(row.jobId))),
+    );
+    return views.filter((view): view is JobView => view !== null && view.status === "dead_letter");
+  }
+
   /** Retry every dead letter (up to `limit`), pipelined; returns how many were requeued. */
   async retryAllDeadLetters(actor: Actor, reason: string, limit = 1000): Promise<number> {
     const heads = await this.deadLetters(limit);

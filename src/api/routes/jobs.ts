@@ -131,8 +131,9 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
 
   app.get("/v1/dead-letters", async (request) => {
     const query = decodeOrThrow(DeadLettersQuery, request.query, "query");
-    const heads = await jobs.deadLetters(query.limit === undefined ? DEFAULT_PAGE : Number(query.limit));
-    return { jobs: await Promise.all(heads.map((head) => jobs.view(head.jobId))) };
+    return {
+      jobs: await jobs.deadLetterViews(query.limit === undefined ? DEFAULT_PAGE : Number(query.limit)),
+    };
   });
 
   app.post("/v1/dead-letters/retry", async (request) => {
