@@ -186,9 +186,11 @@ export class Projector {
    * folded on top of rows from the old history.
    */
   private async verifyCheckpoints(): Promise<void> {
-    for (const { shard, entryId, hash } of this.store.checkpoints()) {
-      if (shard >= this.log.shards) continue;
-      const entry = await this.log.entryAt(shard, entryId);
+    const checkpoints = this.store.checkpoints().filter(({ shard }) => shard < this.log.shards);
+    // One read per shard, all in one round trip.
+    const entries = await Promise.all(checkpoints.map((c) => this.log.entryAt(c.shard, c.entryId)));
+    for (const [i, { shard, entryId, hash }] of checkpoints.entries()) {
+      const entry = entries[i] ?? null;
       if (entry === null)
         throw new ProjectionLogMismatch({ shard, entryId, reason: "is no longer in the log" });
       if (entry.envelope.hash !== hash)

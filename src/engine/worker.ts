@@ -203,19 +203,17 @@ export class Worker implements MaintenanceHost {
         continue;
       }
       this.reserved += left;
+      let idle = false;
       try {
         let claimed = await lane.queue.claim(this.id, this.options.queues, left);
         if (claimed.length === 0) {
           if (this.options.burst) {
             await this.maintenance.promoteDue();
             claimed = await lane.queue.claim(this.id, this.options.queues, left);
-            if (claimed.length === 0 && this.inFlight.size === 0 && this.reserved === left) break;
-            if (claimed.length === 0) {
-              this.reserved -= left;
-              await this.nextSlot();
-              this.reserved += left;
-              continue;
-            }
+            // Nothing runnable and nothing running: this lane is done (a lane that claimed
+            // something meanwhile runs it, and ends on its own next empty pass).
+            if (claimed.length === 0 && this.inFlight.size === 0) break;
+            idle = claimed.length === 0;
           } else {
             claimed = await lane.queue.waitForWork(
               this.id,
@@ -225,7 +223,7 @@ export class Worker implements MaintenanceHost {
             );
           }
         }
-        await this.start(claimed, lane);
+        if (claimed.length > 0) await this.start(claimed, lane);
       } catch (error) {
         this.report(error);
         // Redis is down or flapping: back off, the connection reconnects by itself.
@@ -233,8 +231,12 @@ export class Worker implements MaintenanceHost {
           await new Promise((r) => setTimeout(r, error instanceof QueueUnavailable ? 500 : 100));
       } finally {
         this.reserved -= left;
-        this.freeSlot();
+        // Another lane may be waiting for this reservation's share of max-jobs.
+        if (maxJobs !== undefined) this.freeSlot();
       }
+      // Burst mode with jobs still running: wait for one to end before looking again (waking on
+      // another lane's empty pass would make idle lanes poll Redis in turn).
+      if (idle) await this.nextSlot();
     }
   }
 
