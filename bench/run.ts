@@ -87,6 +87,10 @@ const reset = async (): Promise<void> => {
   }
 };
 
+/** Bytes redis-server has allocated (`used_memory`). */
+const redisMemory = async (): Promise<number> =>
+  Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1] ?? 0);
+
 /** CPU time redis-server has used so far (user + system, ms; all its threads). */
 const redisCpuMs = async (): Promise<number> => {
   const info = await admin.info("cpu");
@@ -323,6 +327,8 @@ const submitBulk = async () => {
 };
 
 const drain = async (concurrency: number) => {
+  // Memory held per job once all are completed and kept (both systems keep completed jobs).
+  const docketMemoryBefore = await redisMemory();
   const d = await docketEnv(`drain${concurrency}`);
   const ids = await docketSubmitAllBulk(d);
   const docketRedisBefore = await redisCpuMs();
@@ -337,9 +343,11 @@ const drain = async (concurrency: number) => {
   checkWorker("Docket", docket);
   const docketCompleted = await docketCompletedCount(d, ids);
   if (docketCompleted !== JOBS) throw new Error(`Docket: ${docketCompleted} of ${JOBS} jobs completed`);
+  const docketBytes = (await redisMemory()) - docketMemoryBefore;
   d.close();
   await reset();
 
+  const bullMemoryBefore = await redisMemory();
   const b = await bullEnv(`drain${concurrency}`);
   await bullSubmitAllBulk(b);
   const bullRedisBefore = await redisCpuMs();
@@ -354,11 +362,13 @@ const drain = async (concurrency: number) => {
   checkWorker("BullMQ", bull);
   const bullCompleted = await bullCompletedCount(b);
   if (bullCompleted !== JOBS) throw new Error(`BullMQ: ${bullCompleted} of ${JOBS} jobs completed`);
+  const bullBytes = (await redisMemory()) - bullMemoryBefore;
   await b.close();
   await reset();
   return {
     docket: { ms: docket.elapsedMs, clientCpuMs: docket.cpuMs, redisCpuMs: docketRedisCpuMs },
     bullmq: { ms: bull.elapsedMs, clientCpuMs: bull.cpuMs, redisCpuMs: bullRedisCpuMs },
+    bytesPerJob: { docket: docketBytes / JOBS, bullmq: bullBytes / JOBS },
   };
 };
 
@@ -485,6 +495,7 @@ const throughputRow = (label: string, r: { readonly docket: Measured; readonly b
 const n = JOBS.toLocaleString("en-US");
 const rows: Array<Row> = [];
 const cpuCost: Array<Row> = [];
+const memoryCost: Array<Row> = [];
 const runStarted = performance.now();
 try {
   const serverInfo = await admin.info("server");
@@ -519,6 +530,12 @@ try {
     const result = await drain(concurrency);
     rows.push(throughputRow(`3. Drain ${n}, 1 worker process, concurrency ${concurrency} (jobs/s)`, result));
     cpuCost.push(...cpuRows(`3. Drain, concurrency ${concurrency}`, "worker process", result));
+    if (concurrency === DRAIN_CONCURRENCIES[DRAIN_CONCURRENCIES.length - 1])
+      memoryCost.push({
+        label: `Redis memory per completed job, kept (bytes; after row 3 at c=${concurrency})`,
+        ...result.bytesPerJob,
+        better: "lower",
+      });
   }
 
   if (selected("4")) {
@@ -533,9 +550,11 @@ try {
 
   const output = table(rows);
   const cpuOutput = table(cpuCost);
+  const memoryOutput = memoryCost.length > 0 ? table(memoryCost) : "";
   const minutes = ((performance.now() - runStarted) / 60_000).toFixed(1);
   console.log(output);
   console.log(`\nCPU per 1,000 jobs (ms, user + system):\n${cpuOutput}`);
+  if (memoryOutput !== "") console.log(`\nMemory:\n${memoryOutput}`);
   if (ONLY !== undefined) {
     log(`BENCH_ONLY=${ONLY.join(",")}: bench/RESULTS.md left as it was (${minutes} min)`);
     process.exit(0);
@@ -564,6 +583,13 @@ try {
       "and redis-server. Above 1 means Docket uses more CPU.",
       "",
       cpuOutput,
+      "",
+      "## Memory",
+      "",
+      "`used_memory` of redis-server after the drain at the highest concurrency, less before its",
+      "jobs were submitted, per job: what keeping a completed job costs (both keep them).",
+      "",
+      memoryOutput,
       "",
     ].join("\n"),
   );

@@ -16,7 +16,7 @@ import {
 import type { JobView } from "../src/engine/job-view.ts";
 import type { Worker } from "../src/engine/worker.ts";
 import { startApi, type TestApi } from "./support/api.ts";
-import { rewriteStream } from "./support/audit.ts";
+import { editEnvelope } from "./support/audit.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -250,17 +250,14 @@ const collect = async (chunks: AsyncIterable<Uint8Array>): Promise<number> => {
   return bytes;
 };
 
-describe("a job stream tampered in Redis", () => {
+describe("a job history tampered in Redis", () => {
   it("replays with ok:false naming the first bad seq and its code; verify fails on it", async () => {
     const id = await submitAndWait({ type: "echo", payload: { amount: 10 } }, "completed");
-    await rewriteStream(api.engine.client, api.engine.store.keys.events(0, id), (entries) =>
-      entries.map((entry, i) => {
-        if (i !== 0) return entry;
-        const env = JSON.parse(entry.fields.env as string) as { data: { spec: { payload: unknown } } };
-        env.data.spec.payload = { amount: 1_000_000 };
-        return { ...entry, fields: { ...entry.fields, env: JSON.stringify(env) } };
-      }),
-    );
+    await editEnvelope(api.engine.client, api.engine.store.keys.history(0, id), 0, (env) => {
+      const edited = env as unknown as { data: { spec: { payload: unknown } } };
+      edited.data.spec.payload = { amount: 1_000_000 };
+      return edited;
+    });
     const report = await replayOf(id);
     expect(report.ok).toBe(false);
     expect(report.failure).toMatchObject({ seq: 1, code: "hash_mismatch" });

@@ -12,7 +12,7 @@ import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import type { ReplayReport, VerifyReport } from "../src/engine/audit/index.ts";
 import type { Worker } from "../src/engine/worker.ts";
 import { startApi, type TestApi } from "./support/api.ts";
-import { auditOf, rewriteStream } from "./support/audit.ts";
+import { auditOf, editEnvelope } from "./support/audit.ts";
 import { apiActor, type TestEngine } from "./support/engine.ts";
 import { freePort, startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
@@ -197,14 +197,10 @@ describe("docket audit after tampering with Redis", () => {
   it(
     "replay, verify and explain exit 1 naming the job and the first bad seq",
     async () => {
-      await rewriteStream(engine.client, engine.store.keys.events(0, ids.echo), (entries) =>
-        entries.map((entry, i) => {
-          if (i !== 1) return entry;
-          const env = JSON.parse(entry.fields.env as string) as { actor: { id: string } };
-          env.actor.id = "mallory";
-          return { ...entry, fields: { ...entry.fields, env: JSON.stringify(env) } };
-        }),
-      );
+      await editEnvelope(engine.client, engine.store.keys.history(0, ids.echo), 1, (env) => ({
+        ...env,
+        actor: { ...env.actor, id: "mallory" },
+      }));
       const replay = await docket("replay", ids.echo);
       expect(replay.status).toBe(1);
       expect(replay.stdout).toContain("FAILED at seq 2: hash_mismatch");

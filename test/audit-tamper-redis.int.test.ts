@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeHash, type Envelope } from "../src/domain/index.ts";
 import type { VerifyFailure } from "../src/engine/audit/index.ts";
 import type { Worker } from "../src/engine/worker.ts";
-import { auditOf, readStream, rewriteStream, type StoredEntry } from "./support/audit.ts";
+import {
+  auditOf,
+  editEnvelope,
+  moveHistoryToStream,
+  readHistory,
+  readStream,
+  rewriteHistory,
+  rewriteStream,
+  type StoredEntry,
+} from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
@@ -73,14 +82,15 @@ const firstFailure = async (
   return { first: all[0], all };
 };
 
-describe("tampering with a job stream", () => {
+describe("tampering with a job's history", () => {
+  const history = (jobId: string) => keys().history(0, jobId);
+
   it("an edited event (data changed, hash kept) fails its hash at that seq", async () => {
     const jobId = await honestJob();
-    await rewriteStream(engine.client, keys().events(0, jobId), (entries) =>
-      entries.map((e, i) =>
-        i === 2 ? withEnv(e, { ...envOf(e), data: { ...envOf(e).data, attempt: 9 } }) : e,
-      ),
-    );
+    await editEnvelope(engine.client, history(jobId), 2, (env) => ({
+      ...env,
+      data: { ...env.data, attempt: 9 },
+    }));
     const { first, all } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 3, check: "history", code: "hash_mismatch" });
     expect(all).toContainEqual(expect.objectContaining({ seq: 3, code: "log_mismatch" }));
@@ -88,15 +98,15 @@ describe("tampering with a job stream", () => {
 
   it("an edited event with its chain recomputed to the end is caught by the shard log and the head", async () => {
     const jobId = await honestJob();
-    await rewriteStream(engine.client, keys().events(0, jobId), (entries) => {
+    await rewriteHistory(engine.client, history(jobId), (envs) => {
       let prevHash = "";
-      return entries.map((e, i) => {
-        if (i < 1) return e;
-        const original = envOf(e);
+      return envs.map((text, i) => {
+        if (i < 1) return text;
+        const original = JSON.parse(text) as Envelope;
         const edited = i === 1 ? { ...original, actor: { kind: "worker", id: "mallory" } } : original;
         const forged = rehash({ ...edited, prevHash: i === 1 ? original.prevHash : prevHash } as Envelope);
         prevHash = forged.hash;
-        return withEnv(e, forged);
+        return JSON.stringify(forged);
       });
     });
     const { first, all } = await firstFailure(jobId);
@@ -106,16 +116,15 @@ describe("tampering with a job stream", () => {
 
   it("a deleted event leaves a seq gap", async () => {
     const jobId = await honestJob();
-    const entries = await readStream(engine.client, keys().events(0, jobId));
-    await engine.client.xdel(keys().events(0, jobId), entries[3]?.id as string);
+    await rewriteHistory(engine.client, history(jobId), (envs) => envs.filter((_, i) => i !== 3));
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
   });
 
   it("a forged event appended with a valid link goes past the head and is missing from the shard log", async () => {
     const jobId = await honestJob();
-    const entries = await readStream(engine.client, keys().events(0, jobId));
-    const last = envOf(entries[6] as StoredEntry);
+    const envs = await readHistory(engine.client, history(jobId));
+    const last = JSON.parse(envs[6] as string) as Envelope;
     const forged = rehash({
       ...last,
       seq: 8,
@@ -124,16 +133,7 @@ describe("tampering with a job stream", () => {
       data: {},
       prevHash: last.hash,
     } as Envelope);
-    await engine.client.xadd(
-      keys().events(0, jobId),
-      "*",
-      "seq",
-      "8",
-      "type",
-      "JobCancelled",
-      "env",
-      JSON.stringify(forged),
-    );
+    await engine.client.rpush(history(jobId), JSON.stringify(forged));
     const { all } = await firstFailure(jobId);
     // The machine refuses anything after completed, before the head is even consulted.
     expect(all[0]).toMatchObject({ jobId, seq: 8, check: "history", code: "illegal_transition" });
@@ -142,11 +142,8 @@ describe("tampering with a job stream", () => {
 
   it("two events swapped (reordered) fail at the first position out of place", async () => {
     const jobId = await honestJob();
-    await rewriteStream(engine.client, keys().events(0, jobId), (entries) =>
-      entries.map((e, i) => {
-        const source = i === 3 ? entries[4] : i === 4 ? entries[3] : e;
-        return { id: e.id, fields: (source as StoredEntry).fields };
-      }),
+    await rewriteHistory(engine.client, history(jobId), (envs) =>
+      envs.map((env, i) => (i === 3 ? envs[4] : i === 4 ? envs[3] : env) as string),
     );
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
@@ -154,22 +151,69 @@ describe("tampering with a job stream", () => {
 
   it("a duplicated event fails right after the original", async () => {
     const jobId = await honestJob();
-    await rewriteStream(engine.client, keys().events(0, jobId), (entries) => {
-      // Fresh increasing ids: Redis only accepts entries in id order.
-      const withCopy = [...entries.slice(0, 5), entries[4] as StoredEntry, ...entries.slice(5)];
-      return withCopy.map((e, i) => ({ id: `${i + 1}-0`, fields: e.fields }));
-    });
+    await rewriteHistory(engine.client, history(jobId), (envs) => [
+      ...envs.slice(0, 5),
+      envs[4] as string,
+      ...envs.slice(5),
+    ]);
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 6, check: "history", code: "seq_gap" });
   });
 
   it("an entry whose text is not JSON is reported, not thrown", async () => {
     const jobId = await honestJob();
-    await rewriteStream(engine.client, keys().events(0, jobId), (entries) =>
-      entries.map((e, i) => (i === 1 ? { ...e, fields: { ...e.fields, env: "{not json" } } : e)),
+    await rewriteHistory(engine.client, history(jobId), (envs) =>
+      envs.map((env, i) => (i === 1 ? "{not json" : env)),
     );
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 2, check: "history", code: "malformed_entry" });
+  });
+
+  it("a deleted history is reported as empty, though the head and the shard log have the job", async () => {
+    const jobId = await honestJob();
+    await engine.client.del(history(jobId));
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 1, check: "history", code: "empty_history" });
+  });
+});
+
+describe("tampering with a job stored before ADR 0015 (its history a stream)", () => {
+  const events = (jobId: string) => keys().events(0, jobId);
+  const oldJob = async (): Promise<string> => {
+    const jobId = await honestJob();
+    await moveHistoryToStream(engine.client, keys(), jobId);
+    const report = await audit.verify({ jobId, drained: true });
+    expect(report.ok, JSON.stringify(report.failures)).toBe(true);
+    expect(report.counts.events).toBe(7);
+    return jobId;
+  };
+
+  it("an edited event fails its hash at that seq", async () => {
+    const jobId = await oldJob();
+    await rewriteStream(engine.client, events(jobId), (entries) =>
+      entries.map((e, i) =>
+        i === 2 ? withEnv(e, { ...envOf(e), data: { ...envOf(e).data, attempt: 9 } }) : e,
+      ),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 3, check: "history", code: "hash_mismatch" });
+  });
+
+  it("a deleted entry leaves a seq gap", async () => {
+    const jobId = await oldJob();
+    const entries = await readStream(engine.client, events(jobId));
+    await engine.client.xdel(events(jobId), entries[3]?.id as string);
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
+  });
+
+  it("an entry whose seq field disagrees with its envelope", async () => {
+    const jobId = await oldJob();
+    await rewriteStream(engine.client, events(jobId), (entries) =>
+      entries.map((e, i) => (i === 4 ? { ...e, fields: { ...e.fields, seq: "9" } } : e)),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 5, check: "history", code: "entry_field_mismatch" });
   });
 });
 
@@ -185,7 +229,7 @@ describe("tampering with the shard log only", () => {
       return edit(entries, index);
     });
 
-  it("an edited shard-log entry no longer matches its job-stream event", async () => {
+  it("an edited shard-log entry no longer matches the job's own copy of the event", async () => {
     const jobId = await honestJob();
     await editLog(jobId, "2", (entries, i) =>
       entries.map((e, j) =>
@@ -224,14 +268,14 @@ describe("tampering with the shard log only", () => {
 });
 
 describe("tampering with the head", () => {
-  it("a head that claims fewer events than the stream holds", async () => {
+  it("a head that claims fewer events than the history holds", async () => {
     const jobId = await honestJob();
     await engine.client.hset(keys().head(0, jobId), "version", "6");
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 7, check: "head", code: "anchor_mismatch" });
   });
 
-  it("a head whose last hash is not the stream's", async () => {
+  it("a head whose last hash is not the history's", async () => {
     const jobId = await honestJob();
     await engine.client.hset(keys().head(0, jobId), "lastHash", "f".repeat(64));
     const { first } = await firstFailure(jobId);
@@ -257,8 +301,9 @@ describe("the whole-log verify finds tampered jobs among honest ones", () => {
   it("names only the tampered job", async () => {
     const honest = await honestJob();
     const tampered = await honestJob();
-    const entries = await readStream(engine.client, keys().events(0, tampered));
-    await engine.client.xdel(keys().events(0, tampered), entries[1]?.id as string);
+    await rewriteHistory(engine.client, keys().history(0, tampered), (envs) =>
+      envs.filter((_, i) => i !== 1),
+    );
     const report = await audit.verify({ drained: true });
     expect(report.ok).toBe(false);
     expect(report.failures.some((f) => f.jobId === honest)).toBe(false);

@@ -12,6 +12,7 @@ import {
 import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/errors.ts";
 import type { AppendRequest } from "../src/engine/ports.ts";
 import { decodeHead } from "../src/infra/redis/head-codec.ts";
+import { auditOf, moveHistoryToStream } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { workerOn } from "./support/workers.ts";
@@ -197,6 +198,44 @@ describe("work entries", () => {
     expect(done?.state.value).toBe("completed");
     expect(done?.state.context.attempt).toBe(1);
     expect(done?.state.context.jobType).toBe("x");
+  });
+});
+
+describe("a job's own history (ADR 0015)", () => {
+  it("is one list of the job's envelope texts, in seq order, equal to its shard-log entries; no stream per job", async () => {
+    const e = await engine();
+    const { jobs, store, client } = e;
+    const { jobId } = await jobs.submit({ type: "x", payload: { n: 3 } }, apiActor);
+    await workerOn(await e.workerStore(), { x: () => "done" }, { burst: true }).run();
+    const listed = await client.lrange(store.keys.history(0, jobId), 0, -1);
+    const events = await store.readEvents(jobId);
+    expect(events.map((ev) => ev.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
+    expect(listed).toEqual(events.map((ev) => JSON.stringify(ev)));
+    expect(events.map((ev) => ev.seq)).toEqual([1, 2, 3]);
+    expect(await client.exists(store.keys.events(0, jobId))).toBe(0);
+    expect(await client.hget(store.keys.head(0, jobId), "history")).toBe("list");
+    const log = (await client.xrange(store.keys.log(0), "-", "+")) as Array<[string, Array<string>]>;
+    const logged = log.filter(([, f]) => f[1] === jobId).map(([, f]) => f[7]);
+    expect(logged).toEqual(listed);
+  });
+
+  it("a job created before it (history in a stream, no `history` field) keeps its stream and runs to completion", async () => {
+    const e = await engine();
+    const { jobs, store, client } = e;
+    const { jobId } = await jobs.submit({ type: "x", payload: { n: 4 } }, apiActor);
+    await moveHistoryToStream(client, store.keys, jobId);
+    expect(await store.readEvents(jobId)).toHaveLength(1);
+    await workerOn(await e.workerStore(), { x: () => "done" }, { burst: true }).run();
+    expect((await store.loadHead(jobId))?.state.value).toBe("completed");
+    expect(await client.exists(store.keys.history(0, jobId))).toBe(0);
+    const entries = (await client.xrange(store.keys.events(0, jobId), "-", "+")) as Array<
+      [string, Array<string>]
+    >;
+    expect(entries.map(([, f]) => f[3])).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
+    const events = await store.readEvents(jobId);
+    expect(events.map((ev) => ev.seq)).toEqual([1, 2, 3]);
+    const audit = auditOf(e);
+    expect((await audit.verify({ jobId, drained: true })).ok).toBe(true);
   });
 });
 

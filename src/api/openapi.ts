@@ -67,7 +67,7 @@ export const openApiDocument = (): Json => {
         description:
           "Without `at`: a page from the SQLite projection. With `at` (ISO 8601 or epoch ms; " +
           "`status` required; `type`, `queue`, `cursor` refused): time travel from the event log — " +
-          "one scan of every shard log (O(log entries)) plus one job-stream read per returned job; " +
+          "one scan of every shard log (O(log entries)) plus one job-history read per returned job; " +
           "answers `JobsAt` (views as of then, oldest first, at most `limit`; `total` counts all).",
         parameters: [
           query("status", "Filter by status (required with `at`)"),

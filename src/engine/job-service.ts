@@ -122,7 +122,7 @@ export class JobService {
     return events;
   }
 
-  /** A job's view folded from its own stream: always current (read-your-writes). */
+  /** A job's view folded from its own history: always current (read-your-writes). */
   async view(jobId: string): Promise<JobView> {
     const view = viewOf(await this.events(jobId));
     if (view === null) throw new JobNotFound({ jobId });
@@ -165,7 +165,7 @@ export class JobService {
   }
 
   /**
-   * The dead letters as views, newest first: each folded from its own stream, and kept only if
+   * The dead letters as views, newest first: each folded from its own history, and kept only if
    * that fold is still `dead_letter` (one retried meanwhile is left out), in one pipelined read.
    */
   async deadLetterViews(limit = 100): Promise<ReadonlyArray<JobView>> {

@@ -1,7 +1,7 @@
 /**
  * The read side's ports: the shard logs the projector tails (implemented on Redis) and the read
  * models it writes and the API queries (implemented on SQLite). Projections lag the log by
- * design; a single job's fresh state comes from its own stream (JobService.view).
+ * design; a single job's fresh state comes from its own history (JobService.view).
  */
 import type { Envelope, JobStatus } from "../domain/index.ts";
 import type { JobView } from "./job-view.ts";

@@ -1,7 +1,9 @@
-/** Audit tools bound to a test engine's Redis, and helpers that tamper with stored streams. */
+/** Audit tools bound to a test engine's Redis, and helpers that tamper with what is stored. */
 import type { Redis } from "ioredis";
 import { auditTools } from "../../src/engine/audit/index.ts";
 import { RedisAuditSource } from "../../src/infra/redis/redis-audit-source.ts";
+import type { Envelope } from "../../src/domain/index.ts";
+import type { Keys } from "../../src/infra/redis/keys.ts";
 import type { TestEngine } from "./engine.ts";
 
 export const auditOf = (engine: TestEngine) => {
@@ -37,6 +39,46 @@ export const rewriteStream = async (
   const entries = edit(await readStream(client, key));
   await client.del(key);
   for (const { id, fields } of entries) await client.xadd(key, id, ...Object.entries(fields).flat());
+};
+
+/** A job's own history as stored (ADR 0015): its envelope texts, oldest first. */
+export const readHistory = (client: Redis, key: string): Promise<Array<string>> => client.lrange(key, 0, -1);
+
+/** Rewrite a job's history list as someone with write access to Redis could. */
+export const rewriteHistory = async (
+  client: Redis,
+  key: string,
+  edit: (envs: Array<string>) => Array<string>,
+): Promise<void> => {
+  const envs = edit(await readHistory(client, key));
+  await client.del(key);
+  if (envs.length > 0) await client.rpush(key, ...envs);
+};
+
+/** Rewrite the envelope at `index` (0-based) of a job's history. */
+export const editEnvelope = (
+  client: Redis,
+  key: string,
+  index: number,
+  edit: (envelope: Envelope) => unknown,
+): Promise<void> =>
+  rewriteHistory(client, key, (envs) =>
+    envs.map((env, i) => (i === index ? JSON.stringify(edit(JSON.parse(env) as Envelope)) : env)),
+  );
+
+/**
+ * Store a job as Docket stored jobs before ADR 0015: its history as a stream of (seq, type, env)
+ * entries and no `history` field on its head.
+ */
+export const moveHistoryToStream = async (client: Redis, keys: Keys, jobId: string): Promise<void> => {
+  const shard = 0;
+  const envs = await readHistory(client, keys.history(shard, jobId));
+  for (const env of envs) {
+    const { seq, type } = JSON.parse(env) as { seq: number; type: string };
+    await client.xadd(keys.events(shard, jobId), "*", "seq", String(seq), "type", type, "env", env);
+  }
+  await client.del(keys.history(shard, jobId));
+  await client.hdel(keys.head(shard, jobId), "history");
 };
 
 /** Collect a bundle export into lines (without their "\n"). */

@@ -1,5 +1,5 @@
 /**
- * Job routes: submit (single and bulk), read one (fresh from its own stream), list (from the
+ * Job routes: submit (single and bulk), read one (fresh from its own history), list (from the
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";

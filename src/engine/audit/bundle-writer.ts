@@ -4,7 +4,7 @@
  * small record per exported job (the header needs every job's count and last hash up front).
  *
  * Consistency: the header is taken from the heads first; each job's events are then read and
- * cut at the header's count. Job streams are append-only, so the bundle is a consistent
+ * cut at the header's count. Job histories are append-only, so the bundle is a consistent
  * snapshot of every job even while the system runs (later events are simply not in it).
  *
  * Filters: `jobId` exports one job; `since` exports the jobs with an event at or after that

@@ -6,7 +6,10 @@
  * entry is a finding, never a crash. Implemented on Redis by src/infra/redis/redis-audit-source.ts.
  */
 
-/** One entry of a job's own event stream. `env` is the stored envelope text. */
+/**
+ * One entry of a job's own history. `env` is the stored envelope text. `entryId` names the entry
+ * in messages: a stream entry id, or `#<position>` for a history kept as a list (ADR 0015).
+ */
 export interface RawJobEntry {
   readonly entryId: string;
   /** The entry's `seq` and `type` fields (null when absent), kept beside the envelope. */
@@ -49,11 +52,11 @@ export interface AuditSource {
   readonly shards: number;
   /** The shard a job id belongs to. */
   shardOf(jobId: string): number;
-  /** Every job id the shard has a head or an event stream for, sorted. */
+  /** Every job id the shard has a head or a history for, sorted. */
   jobIds(shard: number): Promise<ReadonlyArray<string>>;
-  /** A job's event stream in stream order ([] when there is none). */
+  /** A job's own history, oldest first ([] when there is none). */
   readJobStream(jobId: string): Promise<ReadonlyArray<RawJobEntry>>;
-  /** The last entry of a job's event stream, or null. */
+  /** The last entry of a job's own history, or null. */
   lastJobEntry(jobId: string): Promise<RawJobEntry | null>;
   /** Entries of a shard log strictly after `afterId` ("0-0" = from the start), oldest first. */
   readShardLog(shard: number, afterId: string, count: number): Promise<ReadonlyArray<RawLogEntry>>;

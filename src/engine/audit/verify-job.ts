@@ -77,7 +77,7 @@ const shardLogFailure = (evidence: JobEvidence): VerifyFailure | null => {
       at(
         seq,
         "log_mismatch",
-        `shard-log entry ${refs[0]?.entryId} differs from job-stream entry ${entry.entryId}`,
+        `shard-log entry ${refs[0]?.entryId} differs from the job's own entry ${entry.entryId}`,
       );
   });
   for (const [seqText, refs] of bySeq)
@@ -85,7 +85,7 @@ const shardLogFailure = (evidence: JobEvidence): VerifyFailure | null => {
       at(
         Number(seqText) || 0,
         "log_extra",
-        `shard-log entry ${refs[0]?.entryId} claims seq ${seqText}, which the job stream does not have`,
+        `shard-log entry ${refs[0]?.entryId} claims seq ${seqText}, which the job's own history does not have`,
       );
   let previous = 0;
   for (const ref of log) {

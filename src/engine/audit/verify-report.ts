@@ -69,7 +69,7 @@ export interface VerifyReport {
   readonly counts: {
     readonly shards: number;
     readonly jobs: number;
-    /** Entries in the job streams verified. */
+    /** Entries of the job histories verified. */
     readonly events: number;
     /** Shard-log entries read (for one job: the entries of that job). */
     readonly logEntries: number;

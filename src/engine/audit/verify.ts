@@ -4,7 +4,7 @@
  * invariants 3, 5 and 9 of DESIGN §7; plus a pluggable projection comparison (inv. 8).
  *
  * Cost: each shard log is read once, in pages, keeping a 64-character digest per entry (so
- * O(log entries) memory); each job's stream and head are then read once. Verifying one job
+ * O(log entries) memory); each job's own history and head are then read once. Verifying one job
  * still scans its shard's log, since nothing indexes the log by job. Run it on a quiet system
  * for exact results: an append landing between the reads of a stream, its head and the log
  * shows up as a head or shard-log mismatch on that job.

@@ -3,7 +3,7 @@
  * `{<shard>}`, so a shard's keys live in one Redis Cluster slot and one Lua script may touch
  * them all; the prefix keeps tenants and test runs apart.
  *
- * append.lua builds the per-job keys (head, events, work stream, idempotency key) itself, from
+ * append.lua builds the per-job keys (head, history, work stream, idempotency key) itself, from
  * `shardTag` and the same shapes as below (ADR 0013): change a shape in both places.
  */
 import { PRIORITY_LEVELS, type Priority } from "../../domain/index.ts";
@@ -29,6 +29,11 @@ export class Keys {
   headPrefix(shard: number): string {
     return `${this.tag(shard)}:job:`;
   }
+  /** A job's own history: a list of its envelope texts, element i being seq i + 1 (ADR 0015). */
+  history(shard: number, jobId: string): string {
+    return `${this.tag(shard)}:history:${jobId}`;
+  }
+  /** A job's own history as a stream (seq, type, env): jobs created before ADR 0015. */
   events(shard: number, jobId: string): string {
     return `${this.tag(shard)}:events:${jobId}`;
   }

@@ -2,7 +2,8 @@
  * The Redis implementation of the auditor's read port (engine/audit/ports.ts). Read-only: it
  * returns what is stored, field by field, and leaves judging it to the audit code, so a
  * tampered entry is reported rather than thrown. Uses the layout of keys.ts and the entry
- * formats written by append.lua (job stream: seq, type, env; shard log: jobId, seq, type, env).
+ * formats written by append.lua (job history: a list of envelope texts, or for a job created
+ * before ADR 0015 a stream of seq, type, env; shard log: jobId, seq, type, env).
  */
 import type { Redis } from "ioredis";
 import { shardOf } from "../../engine/job-ids.ts";
@@ -14,6 +15,7 @@ import type {
   RawLogEntry,
 } from "../../engine/audit/ports.ts";
 import { guarded } from "./connection.ts";
+import { readJobHistory, readLastJobEntry, type StoredHistoryEntry } from "./job-history.ts";
 import { Keys } from "./keys.ts";
 import { CONSUMER_GROUP } from "./redis-job-store.ts";
 
@@ -46,11 +48,11 @@ export class RedisAuditSource implements AuditSource {
     return shardOf(jobId, this.keys.shards);
   }
 
-  /** Job ids with a head (hash) or an event stream in the shard, found with SCAN (no KEYS). */
+  /** Job ids with a head (hash) or a history (list or stream) in the shard, found with SCAN (no KEYS). */
   jobIds(shard: number): Promise<ReadonlyArray<string>> {
     return guarded(async () => {
       const ids = new Set<string>();
-      const scan = async (keyPrefix: string, type: "hash" | "stream") => {
+      const scan = async (keyPrefix: string, type: "hash" | "list" | "stream") => {
         let cursor = "0";
         do {
           const [next, keys] = await this.client.scan(
@@ -67,33 +69,22 @@ export class RedisAuditSource implements AuditSource {
         } while (cursor !== "0");
       };
       await scan(this.keys.headPrefix(shard), "hash");
+      await scan(this.keys.history(shard, ""), "list");
       await scan(this.keys.events(shard, ""), "stream");
       return [...ids].sort();
     });
   }
 
   readJobStream(jobId: string): Promise<ReadonlyArray<RawJobEntry>> {
-    return guarded(async () => {
-      const entries = (await this.client.xrange(
-        this.keys.events(this.shardOf(jobId), jobId),
-        "-",
-        "+",
-      )) as StreamEntries;
-      return entries.map(toJobEntry);
-    });
+    return guarded(async () =>
+      (await readJobHistory(this.client, this.keys, this.shardOf(jobId), jobId)).map(toJobEntry),
+    );
   }
 
   lastJobEntry(jobId: string): Promise<RawJobEntry | null> {
     return guarded(async () => {
-      const entries = (await this.client.xrevrange(
-        this.keys.events(this.shardOf(jobId), jobId),
-        "+",
-        "-",
-        "COUNT",
-        1,
-      )) as StreamEntries;
-      const last = entries[0];
-      return last === undefined ? null : toJobEntry(last);
+      const last = await readLastJobEntry(this.client, this.keys, this.shardOf(jobId), jobId);
+      return last === null ? null : toJobEntry(last);
     });
   }
 
@@ -157,9 +148,21 @@ export class RedisAuditSource implements AuditSource {
   }
 }
 
-const toJobEntry = ([entryId, fields]: [string, Array<string> | null]): RawJobEntry => ({
-  entryId,
-  seq: field(fields, "seq"),
-  type: field(fields, "type"),
-  env: field(fields, "env"),
-});
+/**
+ * A list element is the envelope text alone: its seq and type, which a stream entry keeps beside
+ * the envelope, are read from the envelope (null when it is not JSON), so they always agree.
+ */
+const toJobEntry = (entry: StoredHistoryEntry): RawJobEntry => {
+  if (entry.layout === "stream")
+    return { entryId: entry.entryId, seq: entry.seq, type: entry.type, env: entry.env };
+  let seq: string | null = null;
+  let type: string | null = null;
+  try {
+    const value = JSON.parse(entry.env) as { seq?: unknown; type?: unknown } | null;
+    seq = String(value?.seq);
+    type = String(value?.type);
+  } catch {
+    // Not JSON: the audit reports the entry as malformed.
+  }
+  return { entryId: `#${entry.position}`, seq, type, env: entry.env };
+};

@@ -1,8 +1,8 @@
 /**
  * The Redis implementation of the engine's EventStore, WorkQueue and WorkerRegistry ports.
  *
- * Layout (keys.ts): per shard a head hash and an event stream per job, one shard log, one work
- * stream per queue and priority level (read by the consumer group), a delayed set and a
+ * Layout (keys.ts): per shard a head hash and a history list per job (ADR 0015), one shard log,
+ * one work stream per queue and priority level (read by the consumer group), a delayed set and a
  * dead-letter set. Every state change goes through append.lua; reads are plain commands,
  * pipelined where there are many.
  */
@@ -22,6 +22,7 @@ import type {
 } from "../../engine/ports.ts";
 import { guarded } from "./connection.ts";
 import { decodeHead, encodeLive, encodeSpec, HEAD_FIELDS } from "./head-codec.ts";
+import { readJobHistory } from "./job-history.ts";
 import { Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
 
@@ -207,14 +208,12 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
   }
 
   readEvents(jobId: string): Promise<ReadonlyArray<Envelope>> {
-    return guarded(async () => {
-      const entries = (await this.client.xrange(
-        this.keys.events(this.shardOf(jobId), jobId),
-        "-",
-        "+",
-      )) as StreamEntries;
-      return entries.map(([, fields]) => JSON.parse(fieldOf(fields, "env")) as Envelope);
-    });
+    return guarded(async () =>
+      (await readJobHistory(this.client, this.keys, this.shardOf(jobId), jobId)).map((entry) => {
+        if (entry.env === null) throw new Error(`a history entry of job ${jobId} has no env field`);
+        return JSON.parse(entry.env) as Envelope;
+      }),
+    );
   }
 
   // ---- WorkQueue --------------------------------------------------------------------------

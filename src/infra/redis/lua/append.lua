@@ -14,7 +14,9 @@
   as keys.ts builds them (ADR 0013; they share the shard's hash tag, so a Cluster node serving
   the shard's slot holds them all):
     <p>:{s}:job:<id>      head hash
-    <p>:{s}:events:<id>   job event stream
+    <p>:{s}:history:<id>  job history list: envelope JSON texts, element i is seq i+1 (ADR 0015)
+    <p>:{s}:events:<id>   job event stream (seq, type, env) of a job created before ADR 0015,
+                          whose head has no `history` field: its later events go there too
     <p>:{s}:work:<queue>:<level>  work stream it is enqueued on if it becomes queued
             (entry fields: jobId, then the new head's version, lastHash, spec, live and payload)
     <p>:{s}:idem:<key>    idempotency key
@@ -67,7 +69,8 @@ local function check(head, idem, a)
     if ARGV[a + 5] ~= GENESIS then return -4, GENESIS end
     return nil, nil, nil
   end
-  local cur = redis.call('HMGET', head, 'version', 'lastHash', 'status', 'attempt', 'entryStream', 'entryId')
+  local cur = redis.call('HMGET', head, 'version', 'lastHash', 'status', 'attempt', 'entryStream', 'entryId',
+    'history')
   if not cur[1] then return -1, '0' end
   if tonumber(cur[1]) ~= expectedVersion then return -1, cur[1] end
   if cur[3] ~= ARGV[a + 3] then return -2, cur[3] end
@@ -79,7 +82,7 @@ end
 local a = 3 -- ARGV[a + 1] is the first field of the current job's record
 for j = 1, jobs do
   local jobId = ARGV[a + 1]
-  local head, events = tag .. 'job:' .. jobId, tag .. 'events:' .. jobId
+  local head = tag .. 'job:' .. jobId
   local idem = ARGV[a + 15] ~= '' and (tag .. 'idem:' .. ARGV[a + 15]) or nil
   local n = tonumber(ARGV[a + 17])
   local code, value, cur = check(head, idem, a)
@@ -89,17 +92,28 @@ for j = 1, jobs do
   else
     local created = tonumber(ARGV[a + 2]) == 0
     local oldStatus, newStatus = ARGV[a + 3], ARGV[a + 8]
+    -- A job's own history is a list of its envelopes (ADR 0015: a stream per job cost about
+    -- 4 KB of preallocated listpack); a job created before that keeps its stream.
+    local listed = created or cur[7]
+    local history = listed and (tag .. 'history:' .. jobId) or (tag .. 'events:' .. jobId)
+    local envs = listed and {} or nil
     for i = 0, n - 1 do
       local e = a + 18 + 3 * i
       local seq, kind, env = ARGV[e], ARGV[e + 1], ARGV[e + 2]
-      redis.call('XADD', events, '*', 'seq', seq, 'type', kind, 'env', env)
+      if listed then
+        envs[i + 1] = env
+      else
+        redis.call('XADD', history, '*', 'seq', seq, 'type', kind, 'env', env)
+      end
       redis.call('XADD', log, '*', 'jobId', jobId, 'seq', seq, 'type', kind, 'env', env)
     end
+    if listed then redis.call('RPUSH', history, unpack(envs)) end
 
     redis.call('HSET', head, 'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
       'attempt', ARGV[a + 9], 'live', ARGV[a + 10])
     if created then
-      redis.call('HSET', head, 'spec', ARGV[a + 14], 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12])
+      redis.call('HSET', head, 'spec', ARGV[a + 14], 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12],
+        'history', 'list')
       if idem then redis.call('SET', idem, jobId) end
     end
 
@@ -107,7 +121,7 @@ for j = 1, jobs do
     if newStatus ~= oldStatus then
       if newStatus ~= 'processing' then
         -- The job no longer needs its work entry: acknowledge and delete it (work streams are
-        -- delivery, not history; the history is in the job stream and the shard log).
+        -- delivery, not history; the history is in the job's own history and the shard log).
         -- (A new job has none; an existing one's were read by the check.)
         if cur and cur[5] then
           redis.call('XACK', cur[5], group, cur[6])

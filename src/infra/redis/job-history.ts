@@ -1,0 +1,85 @@
+/**
+ * Reading a job's own history as stored, in either layout (ADR 0015):
+ *
+ * - a list of envelope texts at `<p>:{s}:history:<id>`, element i being seq i + 1 (jobs whose
+ *   head has `history = list`: every job created since ADR 0015);
+ * - a stream of (seq, type, env) entries at `<p>:{s}:events:<id>` (jobs created before).
+ *
+ * Both keys are read in one pipelined round trip and whichever holds entries is the history, so
+ * a reader needs no head read first. Only append.lua writes either.
+ */
+import type { Redis } from "ioredis";
+import type { Keys } from "./keys.ts";
+
+/** One element of a job's history, as stored. Stream entries keep `seq` and `type` beside. */
+export type StoredHistoryEntry =
+  | { readonly layout: "list"; readonly position: number; readonly env: string }
+  | {
+      readonly layout: "stream";
+      readonly entryId: string;
+      readonly seq: string | null;
+      readonly type: string | null;
+      readonly env: string | null;
+    };
+
+type StreamEntries = Array<[string, Array<string> | null]>;
+
+const fieldOf = (fields: ReadonlyArray<string> | null, name: string): string | null => {
+  if (fields === null) return null;
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] ?? null;
+  return null;
+};
+
+const fromStream = ([entryId, fields]: [string, Array<string> | null]): StoredHistoryEntry => ({
+  layout: "stream",
+  entryId,
+  seq: fieldOf(fields, "seq"),
+  type: fieldOf(fields, "type"),
+  env: fieldOf(fields, "env"),
+});
+
+const replyOf = <T>(reply: [Error | null, unknown] | undefined): T => {
+  const [error, value] = reply ?? [new Error("no reply"), null];
+  if (error) throw error;
+  return value as T;
+};
+
+/** The whole history of a job, oldest first ([] when it has none). */
+export const readJobHistory = async (
+  client: Redis,
+  keys: Keys,
+  shard: number,
+  jobId: string,
+): Promise<ReadonlyArray<StoredHistoryEntry>> => {
+  const replies =
+    (await client
+      .pipeline()
+      .lrange(keys.history(shard, jobId), 0, -1)
+      .xrange(keys.events(shard, jobId), "-", "+")
+      .exec()) ?? [];
+  const listed = replyOf<Array<string>>(replies[0]);
+  if (listed.length > 0) return listed.map((env, i) => ({ layout: "list", position: i + 1, env }));
+  return replyOf<StreamEntries>(replies[1]).map(fromStream);
+};
+
+/** The last element of a job's history, or null. */
+export const readLastJobEntry = async (
+  client: Redis,
+  keys: Keys,
+  shard: number,
+  jobId: string,
+): Promise<StoredHistoryEntry | null> => {
+  const history = keys.history(shard, jobId);
+  const replies =
+    (await client
+      .pipeline()
+      .llen(history)
+      .lindex(history, -1)
+      .xrevrange(keys.events(shard, jobId), "+", "-", "COUNT", 1)
+      .exec()) ?? [];
+  const length = replyOf<number>(replies[0]);
+  const last = replyOf<string | null>(replies[1]);
+  if (length > 0 && last !== null) return { layout: "list", position: length, env: last };
+  const [entry] = replyOf<StreamEntries>(replies[2]);
+  return entry === undefined ? null : fromStream(entry);
+};
