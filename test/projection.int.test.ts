@@ -92,6 +92,30 @@ describe("projector", () => {
     expect(rebuilt.job(fresh.jobId)?.status).toBe("queued");
   });
 
+  it("a running projector halts when the log is lost while its connection stays up, before folding the new log's entries", async () => {
+    const e = await engine(1);
+    const actor = { kind: "client", id: "t" } as const;
+    const before = await e.jobs.submit({ type: "t", payload: "before" }, actor);
+    const { log, close } = await eventLogOf(redis.url, e);
+    cleanups.push(close);
+    const store = SqliteProjection.open(tempDbPath());
+    cleanups.push(() => store.close());
+    const projector = new Projector({ log, store, clock: systemClock, blockMs: 50 });
+    projector.start();
+    await waitFor(async () => store.job(before.jobId) !== null, "the first job to be projected");
+    await waitFor(async () => projector.status().state === "tailing", "the projector to tail");
+    const connections = log.connections();
+    // Lost while connected: no reconnection tells the projector anything happened.
+    await e.client.del(e.store.keys.log(0));
+    const after = await e.jobs.submit({ type: "t", payload: "after" }, actor);
+    await waitFor(async () => projector.status().state === "halted", "the projector to halt");
+    expect(log.connections()).toBe(connections);
+    expect(projector.status().lastError?.tag).toBe("ProjectionLogMismatch");
+    expect(store.job(after.jobId)).toBeNull();
+    expect(store.job(before.jobId)?.status).toBe("queued");
+    await projector.stop();
+  });
+
   it("pages newest first with a cursor, filtered by status, type and queue", async () => {
     const e = await engine(1);
     for (let i = 0; i < 7; i++)

@@ -166,7 +166,7 @@ export class Projector {
           (entry) => compareEntryIds(entry.entryId, target) <= 0,
         );
         if (entries.length === 0) break;
-        this.apply(entries);
+        await this.applyRead(entries);
         applied += entries.length;
       }
     return applied;
@@ -189,9 +189,15 @@ export class Projector {
     const checkpoints = this.store.checkpoints().filter(({ shard }) => shard < this.log.shards);
     // One read per shard, all in one round trip.
     const entries = await Promise.all(checkpoints.map((c) => this.log.entryAt(c.shard, c.entryId)));
-    for (const [i, { shard, entryId, hash }] of checkpoints.entries()) {
-      const entry = entries[i] ?? null;
-      if (entry === null)
+    this.confirmCheckpoints((shard) => entries[checkpoints.findIndex((c) => c.shard === shard)] ?? null);
+  }
+
+  /** Throws ProjectionLogMismatch unless each checkpoint's entry (as `entryOf` found it) is its event. */
+  private confirmCheckpoints(entryOf: (shard: number) => LogEntry | null): void {
+    for (const { shard, entryId, hash } of this.store.checkpoints()) {
+      if (shard >= this.log.shards) continue;
+      const entry = entryOf(shard);
+      if (entry === null || entry.entryId !== entryId)
         throw new ProjectionLogMismatch({ shard, entryId, reason: "is no longer in the log" });
       if (entry.envelope.hash !== hash)
         throw new ProjectionLogMismatch({
@@ -220,15 +226,20 @@ export class Projector {
           verifiedAt = connections;
         }
         if (caughtUp) {
-          const entries = await this.log.tail([...this.positions], this.batchSize, this.blockMs);
+          const positions = [...this.positions];
+          const { entries, at } = await this.log.tail(positions, this.batchSize, this.blockMs);
           if (this.stopping) break;
-          this.apply(entries);
+          if (entries.length > 0) {
+            // Read after the entries on the same connection: see applyRead.
+            this.confirmCheckpoints((shard) => at[positions.findIndex((p) => p.shard === shard)] ?? null);
+            this.apply(entries);
+          }
         } else {
           const reads = await Promise.all(
             this.positions.map(({ shard, entryId }) => this.log.read(shard, entryId, this.batchSize)),
           );
           if (this.stopping) break;
-          this.apply(reads.flat());
+          await this.applyRead(reads.flat());
           caughtUp = reads.every((entries) => entries.length < this.batchSize);
         }
         failures = 0;
@@ -249,6 +260,20 @@ export class Projector {
         );
       }
     }
+  }
+
+  /**
+   * Apply entries just read after the checkpoints, once the checkpoints are confirmed still in
+   * the log. A log lost while the connection stayed up (a `FLUSHALL`, a deleted key) gives
+   * entries after the old checkpoint ids too; confirming afterwards, not before, leaves no window:
+   * if the checkpoint entry is there now, it was there when the read ran, so what was read
+   * continues it. One `XRANGE` per shard per batch that brings entries (ADR 0014); the tail does
+   * the same in its own round trip (EventLog.tail's `at`).
+   */
+  private async applyRead(entries: ReadonlyArray<LogEntry>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.verifyCheckpoints();
+    this.apply(entries);
   }
 
   /** Fold and commit one batch, then move the positions and tell the listeners. */

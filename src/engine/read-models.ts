@@ -28,13 +28,15 @@ export interface EventLog {
   connections(): number;
   /**
    * Wait up to `blockMs` for entries after the given position of each shard (one blocking read
-   * over all shards); returns at once when some are there.
+   * over all shards); returns at once when some are there. With them, `at`: the entry at each
+   * given position (null when the log holds none), read after the entries in the same round
+   * trip, so a position still there vouches that the entries continue it.
    */
   tail(
     after: ReadonlyArray<{ readonly shard: number; readonly entryId: string }>,
     count: number,
     blockMs: number,
-  ): Promise<ReadonlyArray<LogEntry>>;
+  ): Promise<{ readonly entries: ReadonlyArray<LogEntry>; readonly at: ReadonlyArray<LogEntry | null> }>;
   /** The id of each shard log's last entry ("0-0" when empty), for lag. */
   lastIds(): Promise<ReadonlyArray<{ readonly shard: number; readonly entryId: string }>>;
 }

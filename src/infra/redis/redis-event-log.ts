@@ -107,25 +107,34 @@ export class RedisEventLog implements EventLog {
     after: ReadonlyArray<{ readonly shard: number; readonly entryId: string }>,
     count: number,
     blockMs: number,
-  ): Promise<ReadonlyArray<LogEntry>> {
+  ): Promise<{ readonly entries: ReadonlyArray<LogEntry>; readonly at: ReadonlyArray<LogEntry | null> }> {
     return guarded(async () => {
-      if (after.length === 0) return [];
+      if (after.length === 0) return { entries: [], at: [] };
       const keys = after.map(({ shard }) => this.keys.log(shard));
       const ids = after.map(({ entryId }) => entryId);
-      const reply = (await this.blocking.xread(
-        "COUNT",
-        count,
-        "BLOCK",
-        blockMs,
-        "STREAMS",
-        ...keys,
-        ...ids,
-      )) as Array<[string, Array<RawEntry>]> | null;
-      if (reply === null) return [];
-      return reply.flatMap(([key, entries]) => {
-        const shard = after[keys.indexOf(key)]?.shard ?? -1;
-        return entries.map((entry) => decodeLogEntry(shard, entry));
+      // One connection runs its commands in order: each XRANGE runs once the XREAD has returned.
+      const pipeline = this.blocking
+        .pipeline()
+        .xread("COUNT", count, "BLOCK", blockMs, "STREAMS", ...keys, ...ids);
+      for (const [i, key] of keys.entries()) pipeline.xrange(key, ids[i] as string, ids[i] as string);
+      const replies = (await pipeline.exec()) ?? [];
+      const results = replies.map(([error, value]) => {
+        if (error) throw error;
+        return value;
       });
+      const reply = results[0] as Array<[string, Array<RawEntry>]> | null;
+      const entries =
+        reply === null
+          ? []
+          : reply.flatMap(([key, raw]) => {
+              const shard = after[keys.indexOf(key)]?.shard ?? -1;
+              return raw.map((entry) => decodeLogEntry(shard, entry));
+            });
+      const at = after.map(({ shard }, i) => {
+        const [raw] = (results[i + 1] ?? []) as Array<RawEntry>;
+        return raw === undefined ? null : decodeLogEntry(shard, raw);
+      });
+      return { entries, at };
     });
   }
 
