@@ -426,6 +426,8 @@ describe("worker lifecycle", () => {
     ).map((r) => ("jobId" in r ? r.jobId : "missing"));
     let running = 0;
     let most = 0;
+    let mostReported = 0;
+    let current: Worker | undefined;
     const runs = new Map<unknown, number>();
     const handler = async (payload: unknown) => {
       running += 1;
@@ -434,15 +436,31 @@ describe("worker lifecycle", () => {
       await new Promise((r) => setTimeout(r, Math.random() * 3));
       running -= 1;
     };
+    // Sample what the worker reports on every turn of the event loop, also between a handler's
+    // end and its outcome being written.
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        mostReported = Math.max(mostReported, current?.info().inFlight ?? 0);
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
     const limited = workerOn(a, { n: handler }, { lanes, concurrency: 7, maxJobs: 100 });
+    current = limited;
     await limited.run();
     expect([...runs.values()].reduce((x, y) => x + y, 0)).toBe(100);
     const drained = workerOn(a, { n: handler }, { lanes, concurrency: 7, burst: true });
+    current = drained;
     await drained.run();
+    sampling = false;
+    await sampler;
     expect(runs.size).toBe(300);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     expect(most).toBeLessThanOrEqual(7);
     expect(most).toBeGreaterThan(1);
+    // What the registry is told: running handlers, never more than the concurrency.
+    expect(mostReported).toBeLessThanOrEqual(7);
+    expect(mostReported).toBeGreaterThan(1);
     for (const id of ids) expect(await statusOfJob(e, id)).toBe("completed");
     expect(await checkInvariants(e, ids, { drained: true })).toEqual([]);
   });

@@ -108,6 +108,10 @@ export interface WorkerInfo {
   readonly pid: number;
   readonly queues: ReadonlyArray<string>;
   readonly concurrency: number;
+  /**
+   * Handlers running now: what the concurrency limits, so never more than it. A job whose
+   * handler has finished and whose outcome is being written is not counted.
+   */
   readonly inFlight: number;
   readonly completed: number;
   readonly failed: number;

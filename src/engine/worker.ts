@@ -135,7 +135,7 @@ export class Worker implements MaintenanceHost {
       pid: process.pid,
       queues: this.options.queues,
       concurrency: this.options.concurrency,
-      inFlight: this.inFlight.size,
+      inFlight: this.lanes.reduce((running, lane) => running + lane.running, 0),
       completed: this.completed,
       failed: this.failed,
       startedAt: this.startedAt,
