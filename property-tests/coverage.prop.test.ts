@@ -5,7 +5,7 @@
  * from each state, so a transition that decide can never produce shows up as unreached. The
  * random histories used by the other properties are checked to cover it all as well.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from "xstate/graph";

@@ -1,7 +1,7 @@
 /**
  * Invariants of the job lifecycle, over random histories decided and folded as the engine does.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {

@@ -1,5 +1,5 @@
 /** Replay is a deterministic fold: the same history gives the same state, a prefix the state then. */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { replay, statusOf } from "../src/domain/index.ts";

@@ -5,7 +5,7 @@
  * job head or a bundle header: without an anchor, cutting off or appending to the tail of a
  * chain cannot be told from a shorter or longer honest history.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {

@@ -2,7 +2,7 @@
  * The HTTP API through `inject`, against a real Redis and a real SQLite projection: every route,
  * with its success and error cases. Errors are always `{ error: { code, message } }`.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, type Envelope, sha256Hex, verifyChain } from "../src/domain/index.ts";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";

@@ -2,7 +2,7 @@
  * The audit tools on a real run: jobs that complete, retry, dead-letter (not retryable, no
  * handler, timeout), get retried by an operator, and get cancelled — all in a real Redis.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeHash, hashedText, sha256Hex } from "../src/domain/index.ts";
 import {

@@ -1,4 +1,4 @@
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusOf, verifyChain } from "../src/domain/index.ts";
 import { QueueUnavailable } from "../src/engine/errors.ts";

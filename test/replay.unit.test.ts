@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { describe, expect, it } from "vitest";
 import { emptyHead, type JobEvent, replay, seal, verifyChain } from "../src/domain/index.ts";
 import { client, started, submitted, t, worker } from "./support/fixtures.ts";

@@ -3,7 +3,7 @@
  * command *intents* is turned into concrete commands against the current state, each is decided,
  * and accepted events are folded. The trace keeps every step, so properties can look at prefixes.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import fc from "fast-check";
 import {
   type Actor,

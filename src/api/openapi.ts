@@ -2,7 +2,8 @@
  * The OpenAPI 3.1 document served at `/openapi.json`, generated from the very Effect schemas
  * that validate requests (schemas.ts), so the published contract is the enforced one.
  */
-import { JsonSchema, Schema } from "effect";
+import * as JsonSchema from "effect/JsonSchema";
+import * as Schema from "effect/Schema";
 import {
   BulkSubmitRequest,
   BulkSubmitResponse,

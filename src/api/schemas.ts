@@ -3,7 +3,8 @@
  * request (`decodeOrThrow`) and generate the OpenAPI document (openapi.ts), so the published
  * contract cannot drift from what the server accepts.
  */
-import { Result, Schema } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import {
   Actor,
   AttemptError,

@@ -2,7 +2,8 @@
  * Configuration from environment variables, validated once at start with a clear message naming
  * the variable. Defaults work on one laptop (README "Configuration").
  */
-import { Result, Schema } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import { firstIssue } from "../engine/schema-errors.ts";
 
 const IntString = (min: number, max: number) =>

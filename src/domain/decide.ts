@@ -5,7 +5,7 @@
  * builds the candidate event, recognises repeats of something already done (→ no events), and
  * names the reason when the machine refuses.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import type { JobCommand, SubmitJob } from "./commands.ts";
 import type { JobEvent, JobEventOf } from "./events.ts";
 import { type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";

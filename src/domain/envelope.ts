@@ -9,7 +9,8 @@
  * and `prevHash` is the previous envelope's `hash`, or GENESIS_HASH for seq 1. Anyone holding a
  * JSON canonicaliser and SHA-256 can verify a history; nothing else is needed.
  */
-import { Result, Schema } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import { canonicalJson, canonicalNumber, canonicalString, sha256Hex } from "./canonical-json.ts";
 import {
   Actor,

@@ -5,7 +5,7 @@
  * as data), `actor` (who or what caused it) and `data`. The envelope (envelope.ts) adds the job
  * id, the sequence number, the versions and the hash chain around it.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { JobSpec, Name, PositiveInt, Timestamp } from "./job-spec.ts";
 
 /** Who or what caused an event. `id` is the worker id, API principal, operator name, etc. */

@@ -4,7 +4,7 @@
  * Submission (engine) normalises what a caller sends into this shape; the domain only ever
  * sees complete specs, so replay never depends on defaults that might change later.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { Backoff } from "./retry-policy.ts";
 
 /** Priority names and their numeric levels; higher levels are always served first. */

@@ -1,4 +1,4 @@
 /** The JSON value type used for payloads and results (Effect Schema's `Json`). */
-import type { Schema } from "effect";
+import type * as Schema from "effect/Schema";
 
 export type Json = Schema.Json;

@@ -7,7 +7,7 @@
  * `replay` is strict: per event, in order, the chain check, the schema, then the machine; it
  * reports the first bad event by seq with a stable code and a reason.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { computeHash, decodeEnvelope, type Envelope, eventOf, GENESIS_HASH } from "./envelope.ts";
 import type { JobStatus } from "./job-machine.ts";
 import { accepts, evolve, initialState, type JobState, statusOf } from "./job-state.ts";

@@ -5,7 +5,7 @@
  * replay or a test gets the same delay every time. The draw is recorded indirectly: the decider
  * writes the resulting `retryAt` into the AttemptFailed event.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /** The default and maximum cap of an exponential backoff, in milliseconds (5 minutes). */
 export const DEFAULT_MAX_DELAY_MS = 300_000;

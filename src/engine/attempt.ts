@@ -2,7 +2,8 @@
  * Runs one attempt of one job: calls the handler with its context, enforces the timeout, and
  * turns what happened into an outcome. Records nothing itself; the worker does.
  */
-import { Result, Schema } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import type { AttemptError, Json } from "../domain/index.ts";
 import { attemptErrorOf, type Handler, type HandlerContext } from "./handlers.ts";
 

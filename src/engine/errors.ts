@@ -2,7 +2,7 @@
  * The engine's typed errors. Callers (API, CLI, worker) handle them by `_tag`; the API maps each
  * tag to an HTTP status and a stable code in one table.
  */
-import { Data } from "effect";
+import * as Data from "effect/Data";
 
 /** A job spec or request was refused; `field` names the offending field (dotted path). */
 export class InvalidJobSpec extends Data.TaggedError("InvalidJobSpec")<{

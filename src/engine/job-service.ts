@@ -3,7 +3,7 @@
  * dead letters. Each change is a command decided against the job's head and appended through
  * the JobWriter; nothing here talks to Redis directly.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { type Actor, type Envelope, type SubmitJob, statusOf } from "../domain/index.ts";
 import { type EngineError, type InvalidJobSpec, JobNotFound, QueueUnavailable } from "./errors.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";

@@ -4,7 +4,7 @@
  * and decides again; a refused command becomes CommandRefused. Batched variants pipeline many
  * jobs' appends in one round trip — the hot path for workers and bulk submits.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import {
   decide,
   type Envelope,

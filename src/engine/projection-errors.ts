@@ -3,7 +3,7 @@
  * unavailable) and halts on what cannot (the log holds something it must not skip), because
  * skipping an entry would break "the projection equals the fold of the log".
  */
-import { Data } from "effect";
+import * as Data from "effect/Data";
 
 /** A shard log entry could not be decoded into an envelope. */
 export class LogEntryInvalid extends Data.TaggedError("LogEntryInvalid")<{

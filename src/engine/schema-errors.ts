@@ -1,5 +1,6 @@
 /** Turns an Effect Schema failure into the first offending field (dotted path) and a message. */
-import { type Schema, SchemaIssue } from "effect";
+import type * as Schema from "effect/Schema";
+import * as SchemaIssue from "effect/SchemaIssue";
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1();
 

@@ -2,7 +2,8 @@
  * The public job spec callers submit (HTTP, CLI, typed client), validated with Effect Schema and
  * normalised into the domain's complete JobSpec. Field names are public API (see README).
  */
-import { Result, Schema } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import {
   Backoff,
   DEFAULT_BACKOFF,

@@ -2,7 +2,7 @@
  * Given/when/then for the decider: given past events, when a command, then these events or this
  * rejection. The given events are folded strictly: a test cannot start from an illegal history.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { expect } from "vitest";
 import {
   accepts,

@@ -6,7 +6,7 @@
  * orphaned (it is in a work stream, pending in the group, or scheduled).
  * Returns a list of violations (empty when all hold), so a test can print them all.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { contextOf, type Envelope, replay, statusOf } from "../../src/domain/index.ts";
 import { CONSUMER_GROUP } from "../../src/infra/redis/redis-job-store.ts";
 import type { TestEngine } from "./engine.ts";

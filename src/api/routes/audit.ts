@@ -4,7 +4,7 @@
  * even when they find a broken history: `ok: false` and the first bad event are the answer.
  */
 import { Readable } from "node:stream";
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import type { FastifyInstance } from "fastify";
 import type { JobStatus } from "../../domain/index.ts";
 import { describeProjectionDifferences, headerJobCount, parseInstant } from "../../engine/audit/index.ts";

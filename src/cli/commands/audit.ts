@@ -5,7 +5,7 @@
  */
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import {
   describeProjectionDifferences,
   headerJobCount,

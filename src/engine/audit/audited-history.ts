@@ -8,7 +8,7 @@
  * that is not JSON, a stream entry whose fields disagree with its envelope, a job id that is not
  * the one asked for.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import {
   type ChainAnchor,
   decodeEnvelope,

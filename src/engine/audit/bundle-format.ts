@@ -3,7 +3,7 @@
  * envelope per line, every line RFC 8785 canonical JSON. This module owns the header's schema
  * and the format's name and version; the writer and the offline verifier both use it.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { Hash, JobId, PositiveInt, Timestamp } from "../../domain/index.ts";
 
 export const BUNDLE_FORMAT = "docket-audit-bundle";

@@ -9,7 +9,8 @@
  * of any size. Lines are untrusted input: a malformed line is a failure naming the line, never
  * a crash. One failure per job (its first bad seq); later lines of a failed job are skipped.
  */
-import { Result, Schema } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import {
   accepts,
   canonicalJson,

@@ -8,7 +8,7 @@
  * after T did not exist at T (`existed: false`). Times are inclusive: an event at exactly T has
  * happened at T.
  */
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import {
   accepts,
   decodeEnvelope,

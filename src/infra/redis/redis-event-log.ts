@@ -10,7 +10,7 @@
  * Lifetime: the caller owns both connections; `close()` disconnects them.
  */
 import type { Redis } from "ioredis";
-import { Result } from "effect";
+import * as Result from "effect/Result";
 import { decodeEnvelope } from "../../domain/index.ts";
 import { LogEntryInvalid } from "../../engine/projection-errors.ts";
 import type { EventLog, LogEntry } from "../../engine/read-models.ts";
