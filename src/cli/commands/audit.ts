@@ -6,22 +6,10 @@
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import * as Result from "effect/Result";
-import {
-  describeProjectionDifferences,
-  headerJobCount,
-  parseInstant,
-  renderBundleReport,
-  renderExplanation,
-  renderReplay,
-  renderStateAt,
-  renderVerifyReport,
-  splitLines,
-  verifyBundle,
-  type VerifyOptions,
-} from "../../engine/audit/index.ts";
+import type { VerifyOptions } from "../../engine/audit/index.ts";
 import { JobNotFound } from "../../engine/errors.ts";
 import type { RowDifference } from "../../engine/projection-store.ts";
-import { openAudit, openReadSide } from "../../main.ts";
+import type { openAudit } from "../../main.ts";
 import { clientFromEnv } from "../api-client.ts";
 import {
   type Command,
@@ -38,8 +26,15 @@ or the job is unknown, 2 usage or configuration error.`;
 
 type Audit = Awaited<ReturnType<typeof openAudit>>;
 
+/**
+ * The audit tools and the composition root are loaded when an audit command runs, as the other
+ * commands load theirs: every `docket` command would otherwise pay for loading them (ADR 0010).
+ */
+const tools = () => import("../../engine/audit/index.ts");
+
 const withAudit = async <A>(work: (audit: Audit) => Promise<A>): Promise<A> => {
   const env = readEnv();
+  const { openAudit } = await import("../../main.ts");
   const audit = await openAudit({ redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards });
   try {
     return await work(audit);
@@ -53,7 +48,8 @@ const found = <A>(jobId: string, value: A | null): A => {
   return value;
 };
 
-const instantArg = (text: string, name: string): number => {
+const instantArg = async (text: string, name: string): Promise<number> => {
+  const { parseInstant } = await tools();
   const parsed = parseInstant(text);
   if (Result.isFailure(parsed)) throw new UsageError(`${name}: ${parsed.failure}`);
   return parsed.success;
@@ -67,6 +63,7 @@ const replay: Command = {
   details: REDIS_DETAILS,
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
+    const { renderReplay } = await tools();
     const report = found(jobId, await withAudit((audit) => audit.replay(jobId)));
     context.print(report, (r: typeof report) =>
       renderReplay(r, context.values.full === true ? { maxDataChars: 0 } : {}),
@@ -83,7 +80,8 @@ const at: Command = {
 history before that time prints the last trustworthy state and exits 1.\n\n${REDIS_DETAILS}`,
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
-    const atMs = instantArg(requirePositional(context, 1, "<time>"), "<time>");
+    const atMs = await instantArg(requirePositional(context, 1, "<time>"), "<time>");
+    const { renderStateAt } = await tools();
     const answer = found(jobId, await withAudit((audit) => audit.stateAt(jobId, atMs)));
     context.print(answer, renderStateAt);
     return answer.failure === null ? 0 : 1;
@@ -98,6 +96,7 @@ const explain: Command = {
 Exits 1 when the history is broken (the account then stops at the first bad event).\n\n${REDIS_DETAILS}`,
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
+    const { renderExplanation } = await tools();
     const explanation = found(jobId, await withAudit((audit) => audit.explain(jobId)));
     context.print(explanation, renderExplanation);
     return explanation.integrity === null ? 0 : 1;
@@ -112,8 +111,10 @@ Exits 1 when the history is broken (the account then stops at the first bad even
 const projectionComparison = async (
   context: CommandContext,
 ): Promise<NonNullable<VerifyOptions["projection"]>> => {
+  const { describeProjectionDifferences } = await tools();
   if (context.values["offline-projection"] === true) {
     const env = readEnv();
+    const { openReadSide } = await import("../../main.ts");
     const side = openReadSide({ ...env, dbPath: env.dbPath });
     try {
       await side.ready();
@@ -145,6 +146,7 @@ const projectionComparison = async (
 const verifyFile = async (context: CommandContext, file: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --file`);
+  const { renderBundleReport, splitLines, verifyBundle } = await tools();
   const stream = createReadStream(file);
   const opened = once(stream, "open");
   opened.catch(() => {});
@@ -183,6 +185,7 @@ ${REDIS_DETAILS}`,
     const report = await withAudit((audit) =>
       audit.verify({ ...(jobId === undefined ? {} : { jobId }), drained, projection }),
     );
+    const { renderVerifyReport } = await tools();
     context.print(report, renderVerifyReport);
     return report.ok ? 0 : 1;
   },
@@ -208,7 +211,8 @@ const exportCommand: Command = {
   run: async (context) => {
     const jobId = stringOption(context, "job");
     const since = stringOption(context, "since");
-    const sinceMs = since === undefined ? undefined : instantArg(since, "--since");
+    const sinceMs = since === undefined ? undefined : await instantArg(since, "--since");
+    const { headerJobCount } = await tools();
     const path = stringOption(context, "out");
     return withAudit(async (audit) => {
       const lines = audit.exportBundle({
