@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeHash, type Envelope } from "../src/domain/index.ts";
-import type { VerifyFailure } from "../src/engine/audit/index.ts";
+import type { AuditSource, VerifyFailure } from "../src/engine/audit/index.ts";
+import { entryIdBefore, verifyStore } from "../src/engine/audit/verify.ts";
 import type { Worker } from "../src/engine/worker.ts";
 import {
   auditOf,
@@ -294,6 +295,52 @@ describe("tampering with the head", () => {
     await engine.client.del(keys().head(0, jobId));
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 7, check: "head", code: "head_missing" });
+  });
+});
+
+describe("verifying one job reads its shard log from the job's first entry", () => {
+  /** The audit source, counting the shard-log entries read and remembering where each page began. */
+  const counting = () => {
+    const pages: Array<string> = [];
+    let read = 0;
+    const source: AuditSource = Object.create(audit.source) as AuditSource;
+    source.readShardLog = async (shard, afterId, count) => {
+      pages.push(afterId);
+      const entries = await audit.source.readShardLog(shard, afterId, count);
+      read += entries.length;
+      return entries;
+    };
+    return { source, pages, read: () => read };
+  };
+
+  it("starts just before the head's logFrom, reads less than the whole log, and still finds a duplicate appended later", async () => {
+    await honestJob();
+    const jobId = await honestJob();
+    const logFrom = await engine.client.hget(keys().head(0, jobId), "logFrom");
+    const [first] = (await readStream(engine.client, keys().log(0))).filter((e) => e.fields.jobId === jobId);
+    expect(logFrom).toBe(first?.id);
+    const one = counting();
+    expect((await verifyStore(one.source, { jobId, drained: true })).ok).toBe(true);
+    expect(one.pages[0]).toBe(entryIdBefore(logFrom));
+    const whole = counting();
+    await verifyStore(whole.source, { drained: true });
+    expect(whole.pages[0]).toBe("0-0");
+    expect(one.read()).toBeLessThan(whole.read());
+    expect(one.read()).toBeGreaterThanOrEqual(7);
+    // A copy of one of its entries appended to the log is after logFrom: still found.
+    const entries = await readStream(engine.client, keys().log(0));
+    const victim = entries.find((e) => e.fields.jobId === jobId && e.fields.seq === "2") as StoredEntry;
+    await engine.client.xadd(keys().log(0), "*", ...Object.entries(victim.fields).flat());
+    const { first: failure } = await firstFailure(jobId);
+    expect(failure).toMatchObject({ jobId, seq: 2, check: "shard_log", code: "log_duplicate" });
+  });
+
+  it("a logFrom moved past the job's first entries cannot hide them: they are reported missing", async () => {
+    const jobId = await honestJob();
+    const entries = (await readStream(engine.client, keys().log(0))).filter((e) => e.fields.jobId === jobId);
+    await engine.client.hset(keys().head(0, jobId), "logFrom", entries[3]?.id as string);
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 1, check: "shard_log", code: "log_missing" });
   });
 });
 

@@ -34,6 +34,11 @@ export interface RawHead {
   readonly lastHash: string | null;
   readonly status: string | null;
   readonly attempt: string | null;
+  /**
+   * The id of the job's first shard-log entry, recorded when it was created (ADR 0015); absent
+   * for jobs created before. Where verifying this job alone starts reading its shard log.
+   */
+  readonly logFrom?: string | null;
 }
 
 /** Where the delivery side knows a job from (DESIGN §7 invariant 9). */
@@ -64,13 +69,17 @@ export interface AuditSource {
   locate(jobId: string): Promise<JobLocation>;
 }
 
-/** Reads a whole shard log in pages, oldest first, without holding more than a page. */
+/**
+ * Reads a shard log in pages, oldest first, without holding more than a page: all of it, or the
+ * entries strictly after `after`.
+ */
 export async function* shardLogEntries(
   source: AuditSource,
   shard: number,
   pageSize = 1_000,
+  from = "0-0",
 ): AsyncGenerator<RawLogEntry> {
-  let after = "0-0";
+  let after = from;
   for (;;) {
     const page = await source.readShardLog(shard, after, pageSize);
     for (const entry of page) yield entry;

@@ -5,7 +5,10 @@
  *
  * Cost: each shard log is read once, in pages, keeping a 64-character digest per entry (so
  * O(log entries) memory); each job's own history and head are then read once. Verifying one job
- * still scans its shard's log, since nothing indexes the log by job. Run it on a quiet system
+ * scans its shard's log from the job's first entry (the head's `logFrom`, ADR 0015; from the
+ * start for a job created before it): entries can only be appended to a stream, so a duplicate or
+ * forged entry of the job added later is still found; one placed earlier would take rewriting
+ * the whole log, which the whole-log verify finds. Run it on a quiet system
  * for exact results: an append landing between the reads of a stream, its head and the log
  * shows up as a head or shard-log mismatch on that job.
  */
@@ -21,7 +24,7 @@ import type {
 } from "./verify-report.ts";
 
 export interface VerifyOptions {
-  /** Verify only this job (its shard log is still scanned for its entries). */
+  /** Verify only this job (its shard log is scanned from the job's first entry). */
   readonly jobId?: string;
   /** The system has drained: every job must be terminal (inv. 3). Default false. */
   readonly drained?: boolean;
@@ -47,15 +50,26 @@ const CHECKS: ReadonlyArray<VerifyCheck> = [
   "not_orphaned",
 ];
 
+/** The stream entry id just before `id` ("0-0" when there is none or `id` is not an entry id). */
+export const entryIdBefore = (id: string | null | undefined): string => {
+  const match = /^(\d+)-(\d+)$/.exec(id ?? "");
+  if (match === null) return "0-0";
+  const ms = BigInt(match[1] as string);
+  const seq = BigInt(match[2] as string);
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0n ? `${ms - 1n}-18446744073709551615` : "0-0";
+};
+
 /** Index a shard log by job id: the entries of each job, in log order, as digests. */
 const indexShardLog = async (
   source: AuditSource,
   shard: number,
   onlyJob: string | undefined,
+  after = "0-0",
 ): Promise<{ byJob: Map<string, Array<LogRef>>; entries: number }> => {
   const byJob = new Map<string, Array<LogRef>>();
   let entries = 0;
-  for await (const entry of shardLogEntries(source, shard)) {
+  for await (const entry of shardLogEntries(source, shard, 1_000, after)) {
     const jobId = entry.jobId ?? "";
     if (onlyJob !== undefined && jobId !== onlyJob) continue;
     entries++;
@@ -93,7 +107,10 @@ export const verifyStore = async (
       ? Array.from({ length: source.shards }, (_, i) => i)
       : [source.shardOf(options.jobId)];
   for (const shard of shards) {
-    const { byJob, entries } = await indexShardLog(source, shard, options.jobId);
+    // One job: its log entries start at its first one (see the header).
+    const after =
+      options.jobId === undefined ? "0-0" : entryIdBefore((await source.readHead(options.jobId))?.logFrom);
+    const { byJob, entries } = await indexShardLog(source, shard, options.jobId, after);
     logEntries += entries;
     const ids =
       options.jobId === undefined

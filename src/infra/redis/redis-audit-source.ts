@@ -110,15 +110,16 @@ export class RedisAuditSource implements AuditSource {
 
   readHead(jobId: string): Promise<RawHead | null> {
     return guarded(async () => {
-      const [version, lastHash, status, attempt] = await this.client.hmget(
+      const [version, lastHash, status, attempt, logFrom] = await this.client.hmget(
         this.keys.head(this.shardOf(jobId), jobId),
         "version",
         "lastHash",
         "status",
         "attempt",
+        "logFrom",
       );
       if (version === null && lastHash === null && status === null && attempt === null) return null;
-      return { version, lastHash, status, attempt } as RawHead;
+      return { version, lastHash, status, attempt, logFrom } as RawHead;
     });
   }
 

@@ -97,6 +97,7 @@ for j = 1, jobs do
     local listed = created or cur[7]
     local history = listed and (tag .. 'history:' .. jobId) or (tag .. 'events:' .. jobId)
     local envs = listed and {} or nil
+    local firstLogId
     for i = 0, n - 1 do
       local e = a + 18 + 3 * i
       local seq, kind, env = ARGV[e], ARGV[e + 1], ARGV[e + 2]
@@ -105,15 +106,18 @@ for j = 1, jobs do
       else
         redis.call('XADD', history, '*', 'seq', seq, 'type', kind, 'env', env)
       end
-      redis.call('XADD', log, '*', 'jobId', jobId, 'seq', seq, 'type', kind, 'env', env)
+      local logId = redis.call('XADD', log, '*', 'jobId', jobId, 'seq', seq, 'type', kind, 'env', env)
+      firstLogId = firstLogId or logId
     end
     if listed then redis.call('RPUSH', history, unpack(envs)) end
 
     redis.call('HSET', head, 'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
       'attempt', ARGV[a + 9], 'live', ARGV[a + 10])
     if created then
+      -- logFrom: the job's first shard-log entry, where verifying the job alone starts reading
+      -- the log (ADR 0015).
       redis.call('HSET', head, 'spec', ARGV[a + 14], 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12],
-        'history', 'list')
+        'history', 'list', 'logFrom', firstLogId)
       if idem then redis.call('SET', idem, jobId) end
     end
 
