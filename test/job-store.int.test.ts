@@ -219,6 +219,17 @@ describe("a job's own history (ADR 0015)", () => {
     expect(logged).toEqual(listed);
   });
 
+  it("several histories are read in one call, in the order asked, either layout, [] for an unknown job", async () => {
+    const e = await engine();
+    const { jobs, store, client } = e;
+    const a = await jobs.submit({ type: "x", payload: "a" }, apiActor);
+    const b = await jobs.submit({ type: "x", payload: "b" }, apiActor);
+    await moveHistoryToStream(client, store.keys, b.jobId);
+    const histories = await store.readEventsMany([b.jobId, "01a20000-0000-7000-8000-000000000000", a.jobId]);
+    expect(histories.map((events) => events.map((ev) => ev.jobId))).toEqual([[b.jobId], [], [a.jobId]]);
+    expect(histories[0]).toEqual(await store.readEvents(b.jobId));
+  });
+
   it("a job created before it (history in a stream, no `history` field) keeps its stream and runs to completion", async () => {
     const e = await engine();
     const { jobs, store, client } = e;

@@ -170,9 +170,8 @@ export class JobService {
    */
   async deadLetterViews(limit = 100): Promise<ReadonlyArray<JobView>> {
     const rows = await this.options.queue.deadLetters(limit);
-    const views = await Promise.all(
-      rows.map(async (row) => viewOf(await this.options.store.readEvents(row.jobId))),
-    );
+    const histories = await this.options.store.readEventsMany(rows.map((row) => row.jobId));
+    const views = histories.map((events) => viewOf(events));
     return views.filter((view): view is JobView => view !== null && view.status === "dead_letter");
   }
 

@@ -50,6 +50,8 @@ export interface EventStore {
   appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>>;
   /** A job's whole history, in seq order. */
   readEvents(jobId: string): Promise<ReadonlyArray<Envelope>>;
+  /** The histories of several jobs (in the order given), read in one round trip. */
+  readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>>;
 }
 
 /** A work entry delivered to a consumer, with the head of its job (null if the head is gone). */

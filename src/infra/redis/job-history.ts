@@ -51,15 +51,26 @@ export const readJobHistory = async (
   shard: number,
   jobId: string,
 ): Promise<ReadonlyArray<StoredHistoryEntry>> => {
-  const replies =
-    (await client
-      .pipeline()
-      .lrange(keys.history(shard, jobId), 0, -1)
-      .xrange(keys.events(shard, jobId), "-", "+")
-      .exec()) ?? [];
-  const listed = replyOf<Array<string>>(replies[0]);
-  if (listed.length > 0) return listed.map((env, i) => ({ layout: "list", position: i + 1, env }));
-  return replyOf<StreamEntries>(replies[1]).map(fromStream);
+  const [history] = await readJobHistories(client, keys, [{ shard, jobId }]);
+  return history ?? [];
+};
+
+/** The histories of several jobs, in the order given, in one pipelined round trip. */
+export const readJobHistories = async (
+  client: Redis,
+  keys: Keys,
+  jobs: ReadonlyArray<{ readonly shard: number; readonly jobId: string }>,
+): Promise<ReadonlyArray<ReadonlyArray<StoredHistoryEntry>>> => {
+  if (jobs.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const { shard, jobId } of jobs)
+    pipeline.lrange(keys.history(shard, jobId), 0, -1).xrange(keys.events(shard, jobId), "-", "+");
+  const replies = (await pipeline.exec()) ?? [];
+  return jobs.map((_, j) => {
+    const listed = replyOf<Array<string>>(replies[2 * j]);
+    if (listed.length > 0) return listed.map((env, i) => ({ layout: "list" as const, position: i + 1, env }));
+    return replyOf<StreamEntries>(replies[2 * j + 1]).map(fromStream);
+  });
 };
 
 /** The last element of a job's history, or null. */

@@ -22,7 +22,7 @@ import type {
 } from "../../engine/ports.ts";
 import { guarded } from "./connection.ts";
 import { decodeHead, encodeLive, encodeSpec, HEAD_FIELDS } from "./head-codec.ts";
-import { readJobHistory } from "./job-history.ts";
+import { readJobHistories } from "./job-history.ts";
 import { Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
 
@@ -207,13 +207,25 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
     return out;
   }
 
-  readEvents(jobId: string): Promise<ReadonlyArray<Envelope>> {
-    return guarded(async () =>
-      (await readJobHistory(this.client, this.keys, this.shardOf(jobId), jobId)).map((entry) => {
-        if (entry.env === null) throw new Error(`a history entry of job ${jobId} has no env field`);
-        return JSON.parse(entry.env) as Envelope;
-      }),
-    );
+  async readEvents(jobId: string): Promise<ReadonlyArray<Envelope>> {
+    const [events] = await this.readEventsMany([jobId]);
+    return events ?? [];
+  }
+
+  readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>> {
+    return guarded(async () => {
+      const histories = await readJobHistories(
+        this.client,
+        this.keys,
+        jobIds.map((jobId) => ({ shard: this.shardOf(jobId), jobId })),
+      );
+      return histories.map((history, j) =>
+        history.map((entry) => {
+          if (entry.env === null) throw new Error(`a history entry of job ${jobIds[j]} has no env field`);
+          return JSON.parse(entry.env) as Envelope;
+        }),
+      );
+    });
   }
 
   // ---- WorkQueue --------------------------------------------------------------------------
