@@ -90,7 +90,7 @@ export async function* exportBundle(source: AuditSource, options: ExportOptions)
   };
   yield `${canonicalJson(header)}\n`;
   for (const job of jobs) {
-    const entries = await source.readJobStream(job.jobId);
+    const entries = await source.readJobHistory(job.jobId);
     for (const entry of entries.slice(0, job.events)) yield `${lineOf(entry.env)}\n`;
   }
 }

@@ -6,7 +6,7 @@ import { anchorOf } from "./state-summary.ts";
 
 /** Null when the store knows nothing of the job. */
 export const explainJob = async (source: AuditSource, jobId: string): Promise<Explanation | null> => {
-  const [entries, head] = await Promise.all([source.readJobStream(jobId), source.readHead(jobId)]);
+  const [entries, head] = await Promise.all([source.readJobHistory(jobId), source.readHead(jobId)]);
   if (entries.length === 0 && head === null) return null;
   return explain(auditEntries(jobId, entries, anchorOf(head) ?? undefined));
 };

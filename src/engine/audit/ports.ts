@@ -60,7 +60,7 @@ export interface AuditSource {
   /** Every job id the shard has a head or a history for, sorted. */
   jobIds(shard: number): Promise<ReadonlyArray<string>>;
   /** A job's own history, oldest first ([] when there is none). */
-  readJobStream(jobId: string): Promise<ReadonlyArray<RawJobEntry>>;
+  readJobHistory(jobId: string): Promise<ReadonlyArray<RawJobEntry>>;
   /** The last entry of a job's own history, or null. */
   lastJobEntry(jobId: string): Promise<RawJobEntry | null>;
   /** Entries of a shard log strictly after `afterId` ("0-0" = from the start), oldest first. */

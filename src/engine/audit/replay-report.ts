@@ -65,7 +65,7 @@ export const replayReportOf = (
 
 /** Replay one stored job. Null when the store knows nothing of it (no head, no events). */
 export const replayJob = async (source: AuditSource, jobId: string): Promise<ReplayReport | null> => {
-  const [entries, head] = await Promise.all([source.readJobStream(jobId), source.readHead(jobId)]);
+  const [entries, head] = await Promise.all([source.readJobHistory(jobId), source.readHead(jobId)]);
   if (entries.length === 0 && head === null) return null;
   const anchor = anchorOf(head);
   return replayReportOf(auditEntries(jobId, entries, anchor ?? undefined), anchor, entries.length);

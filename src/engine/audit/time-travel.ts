@@ -91,7 +91,7 @@ export const jobStateAt = async (
   jobId: string,
   asOfMs: number,
 ): Promise<StateAt | null> => {
-  const [entries, head] = await Promise.all([source.readJobStream(jobId), source.readHead(jobId)]);
+  const [entries, head] = await Promise.all([source.readJobHistory(jobId), source.readHead(jobId)]);
   if (entries.length === 0 && head === null) return null;
   return stateAt(auditEntries(jobId, entries, anchorOf(head) ?? undefined), asOfMs);
 };

@@ -86,7 +86,7 @@ const gatherEvidence = async (
   shard: number,
   log: ReadonlyArray<LogRef>,
 ): Promise<Omit<JobEvidence, "location">> => {
-  const [entries, head] = await Promise.all([source.readJobStream(jobId), source.readHead(jobId)]);
+  const [entries, head] = await Promise.all([source.readJobHistory(jobId), source.readHead(jobId)]);
   return { jobId, foundInShard: shard, expectedShard: source.shardOf(jobId), entries, log, head };
 };
 

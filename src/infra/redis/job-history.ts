@@ -45,18 +45,18 @@ const replyOf = <T>(reply: [Error | null, unknown] | undefined): T => {
 };
 
 /** The whole history of a job, oldest first ([] when it has none). */
-export const readJobHistory = async (
+export const readStoredHistory = async (
   client: Redis,
   keys: Keys,
   shard: number,
   jobId: string,
 ): Promise<ReadonlyArray<StoredHistoryEntry>> => {
-  const [history] = await readJobHistories(client, keys, [{ shard, jobId }]);
+  const [history] = await readStoredHistories(client, keys, [{ shard, jobId }]);
   return history ?? [];
 };
 
 /** The histories of several jobs, in the order given, in one pipelined round trip. */
-export const readJobHistories = async (
+export const readStoredHistories = async (
   client: Redis,
   keys: Keys,
   jobs: ReadonlyArray<{ readonly shard: number; readonly jobId: string }>,
@@ -74,7 +74,7 @@ export const readJobHistories = async (
 };
 
 /** The last element of a job's history, or null. */
-export const readLastJobEntry = async (
+export const readLastStoredEntry = async (
   client: Redis,
   keys: Keys,
   shard: number,

@@ -15,7 +15,7 @@ import type {
   RawLogEntry,
 } from "../../engine/audit/ports.ts";
 import { guarded } from "./connection.ts";
-import { readJobHistory, readLastJobEntry, type StoredHistoryEntry } from "./job-history.ts";
+import { readLastStoredEntry, readStoredHistory, type StoredHistoryEntry } from "./job-history.ts";
 import { Keys } from "./keys.ts";
 import { CONSUMER_GROUP } from "./redis-job-store.ts";
 
@@ -75,15 +75,15 @@ export class RedisAuditSource implements AuditSource {
     });
   }
 
-  readJobStream(jobId: string): Promise<ReadonlyArray<RawJobEntry>> {
+  readJobHistory(jobId: string): Promise<ReadonlyArray<RawJobEntry>> {
     return guarded(async () =>
-      (await readJobHistory(this.client, this.keys, this.shardOf(jobId), jobId)).map(toJobEntry),
+      (await readStoredHistory(this.client, this.keys, this.shardOf(jobId), jobId)).map(toJobEntry),
     );
   }
 
   lastJobEntry(jobId: string): Promise<RawJobEntry | null> {
     return guarded(async () => {
-      const last = await readLastJobEntry(this.client, this.keys, this.shardOf(jobId), jobId);
+      const last = await readLastStoredEntry(this.client, this.keys, this.shardOf(jobId), jobId);
       return last === null ? null : toJobEntry(last);
     });
   }

@@ -22,7 +22,7 @@ import type {
 } from "../../engine/ports.ts";
 import { guarded } from "./connection.ts";
 import { decodeHead, encodeLive, encodeSpec, HEAD_FIELDS } from "./head-codec.ts";
-import { readJobHistories } from "./job-history.ts";
+import { readStoredHistories } from "./job-history.ts";
 import { Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
 
@@ -214,7 +214,7 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
 
   readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>> {
     return guarded(async () => {
-      const histories = await readJobHistories(
+      const histories = await readStoredHistories(
         this.client,
         this.keys,
         jobIds.map((jobId) => ({ shard: this.shardOf(jobId), jobId })),
