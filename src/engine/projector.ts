@@ -186,17 +186,23 @@ export class Projector {
    * folded on top of rows from the old history.
    */
   private async verifyCheckpoints(): Promise<void> {
-    const checkpoints = this.store.checkpoints().filter(({ shard }) => shard < this.log.shards);
-    // One read per shard, all in one round trip.
-    const entries = await Promise.all(checkpoints.map((c) => this.log.entryAt(c.shard, c.entryId)));
-    this.confirmCheckpoints((shard) => entries[checkpoints.findIndex((c) => c.shard === shard)] ?? null);
+    // The positions are the stored checkpoints; one read per shard, all sent at once.
+    const entries = await Promise.all(
+      this.positions.map(({ shard, entryId }) =>
+        entryId === "0-0" ? null : this.log.entryAt(shard, entryId),
+      ),
+    );
+    this.confirmCheckpoints(entries);
   }
 
-  /** Throws ProjectionLogMismatch unless each checkpoint's entry (as `entryOf` found it) is its event. */
-  private confirmCheckpoints(entryOf: (shard: number) => LogEntry | null): void {
+  /**
+   * Throws ProjectionLogMismatch unless the entry found at each checkpoint (`atPositions`, indexed
+   * by shard like `positions`) is the event the projection applied there.
+   */
+  private confirmCheckpoints(atPositions: ReadonlyArray<LogEntry | null>): void {
     for (const { shard, entryId, hash } of this.store.checkpoints()) {
       if (shard >= this.log.shards) continue;
-      const entry = entryOf(shard);
+      const entry = atPositions[shard] ?? null;
       if (entry === null || entry.entryId !== entryId)
         throw new ProjectionLogMismatch({ shard, entryId, reason: "is no longer in the log" });
       if (entry.envelope.hash !== hash)
@@ -226,12 +232,11 @@ export class Projector {
           verifiedAt = connections;
         }
         if (caughtUp) {
-          const positions = [...this.positions];
-          const { entries, at } = await this.log.tail(positions, this.batchSize, this.blockMs);
+          const { entries, at } = await this.log.tail([...this.positions], this.batchSize, this.blockMs);
           if (this.stopping) break;
           if (entries.length > 0) {
             // Read after the entries on the same connection: see applyRead.
-            this.confirmCheckpoints((shard) => at[positions.findIndex((p) => p.shard === shard)] ?? null);
+            this.confirmCheckpoints(at);
             this.apply(entries);
           }
         } else {

@@ -10,6 +10,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Keys } from "./keys.ts";
+import { type StreamEntries, streamField } from "./stream-entries.ts";
 
 /** One element of a job's history, as stored. Stream entries keep `seq` and `type` beside. */
 export type StoredHistoryEntry =
@@ -22,20 +23,12 @@ export type StoredHistoryEntry =
       readonly env: string | null;
     };
 
-type StreamEntries = Array<[string, Array<string> | null]>;
-
-const fieldOf = (fields: ReadonlyArray<string> | null, name: string): string | null => {
-  if (fields === null) return null;
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] ?? null;
-  return null;
-};
-
 const fromStream = ([entryId, fields]: [string, Array<string> | null]): StoredHistoryEntry => ({
   layout: "stream",
   entryId,
-  seq: fieldOf(fields, "seq"),
-  type: fieldOf(fields, "type"),
-  env: fieldOf(fields, "env"),
+  seq: streamField(fields, "seq"),
+  type: streamField(fields, "type"),
+  env: streamField(fields, "env"),
 });
 
 const replyOf = <T>(reply: [Error | null, unknown] | undefined): T => {

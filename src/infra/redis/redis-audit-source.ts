@@ -17,15 +17,8 @@ import type {
 import { guarded } from "./connection.ts";
 import { readLastStoredEntry, readStoredHistory, type StoredHistoryEntry } from "./job-history.ts";
 import { Keys } from "./keys.ts";
+import { type StreamEntries, streamField } from "./stream-entries.ts";
 import { CONSUMER_GROUP } from "./redis-job-store.ts";
-
-type StreamEntries = Array<[string, Array<string> | null]>;
-
-const field = (fields: ReadonlyArray<string> | null, name: string): string | null => {
-  if (fields === null) return null;
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] ?? null;
-  return null;
-};
 
 /** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
 const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
@@ -100,10 +93,10 @@ export class RedisAuditSource implements AuditSource {
       return entries.map(([entryId, fields]) => ({
         shard,
         entryId,
-        jobId: field(fields, "jobId"),
-        seq: field(fields, "seq"),
-        type: field(fields, "type"),
-        env: field(fields, "env"),
+        jobId: streamField(fields, "jobId"),
+        seq: streamField(fields, "seq"),
+        type: streamField(fields, "type"),
+        env: streamField(fields, "env"),
       }));
     });
   }

@@ -24,6 +24,7 @@ import { guarded } from "./connection.ts";
 import { decodeHead, encodeLive, encodeSpec, HEAD_FIELDS } from "./head-codec.ts";
 import { readStoredHistories } from "./job-history.ts";
 import { Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
+import { type StreamEntries, streamField } from "./stream-entries.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
 
 export const CONSUMER_GROUP = "docket-workers";
@@ -35,8 +36,6 @@ export interface RedisJobStoreOptions {
   readonly prefix?: string;
   readonly shards?: number;
 }
-
-type StreamEntries = Array<[string, Array<string>]>;
 
 /**
  * Jobs per append.lua call: large enough that a bulk submit or a worker's batch is a handful of
@@ -479,12 +478,10 @@ export class RedisJobStore implements EventStore, WorkQueue, WorkerRegistry {
   }
 }
 
-const optionalField = (fields: ReadonlyArray<string>, name: string): string | undefined => {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as string;
-  return undefined;
-};
+const optionalField = (fields: ReadonlyArray<string> | null, name: string): string | undefined =>
+  streamField(fields, name) ?? undefined;
 
-const fieldOf = (fields: ReadonlyArray<string>, name: string): string => {
+const fieldOf = (fields: ReadonlyArray<string> | null, name: string): string => {
   const value = optionalField(fields, name);
   if (value === undefined) throw new Error(`stream entry has no ${name} field`);
   return value;

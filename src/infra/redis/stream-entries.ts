@@ -1,0 +1,11 @@
+/** Stream entries as ioredis returns them (XRANGE, XREAD), and reading one field of an entry. */
+
+/** `[entryId, [field, value, field, value, …]]`; the fields are null for an entry deleted meanwhile. */
+export type StreamEntries = Array<[string, Array<string> | null]>;
+
+/** The value of `name` in an entry's flat field list, or null when it has none. */
+export const streamField = (fields: ReadonlyArray<string> | null, name: string): string | null => {
+  if (fields === null) return null;
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] ?? null;
+  return null;
+};
