@@ -76,6 +76,7 @@ const send = (route: RouteEntry, target: string, headers: Record<string, string>
 
 const expectUnauthorized = (response: RawResponse, what: string) => {
   expect(response.status, what).toBe(401);
+  expect(response.headers["www-authenticate"], what).toBe('Bearer realm="docket"');
   // HEAD answers have no body; every other 401 is the API's JSON error.
   if (!what.startsWith("HEAD"))
     expect(JSON.parse(response.body), what).toMatchObject({ error: { code: "unauthorized" } });

@@ -5,7 +5,7 @@
  * when tokens are configured, unless it is marked public (auth.ts, ADR 0017).
  */
 import Fastify, { type FastifyInstance } from "fastify";
-import { BearerTokens, registerAuth, unauthorized } from "./auth.ts";
+import { BearerTokens, CHALLENGE, registerAuth, unauthorized } from "./auth.ts";
 import type { ApiDeps, ApiOptions } from "./deps.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { registerJsonBody } from "./json-body.ts";
@@ -30,6 +30,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
     // setErrorHandler: same table, and without a token the answer is 401 like everywhere else.
     frameworkErrors: (error, request, reply) => {
       const denied = tokens.required && tokens.principalOf(request.headers.authorization) === undefined;
+      if (denied) void reply.header("www-authenticate", CHALLENGE);
       const { status, body } = errorResponse(denied ? unauthorized() : error);
       // The framework-error hook types its reply loosely; this is the same JSON error body.
       void (reply as unknown as { code(s: number): { send(b: unknown): void } }).code(status).send(body);

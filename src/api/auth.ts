@@ -62,6 +62,9 @@ export class BearerTokens {
   }
 }
 
+/** The `WWW-Authenticate` challenge of every 401 (RFC 6750). */
+export const CHALLENGE = 'Bearer realm="docket"';
+
 export const unauthorized = (): ApiError =>
   new ApiError(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <token>)");
 
@@ -91,10 +94,13 @@ export const registerAuth = (app: FastifyInstance, tokens: BearerTokens): void =
   });
   app.decorateRequest("principal", ANONYMOUS_PRINCIPAL);
   if (!tokens.required) return;
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
     if (isPublicRoute(request)) return;
     const principal = tokens.principalOf(request.headers.authorization);
-    if (principal === undefined) throw unauthorized();
+    if (principal === undefined) {
+      void reply.header("www-authenticate", CHALLENGE);
+      throw unauthorized();
+    }
     request.principal = principal;
   });
 };
