@@ -4,11 +4,18 @@
  * exits 2) that never shows a token, nor any part of an entry (a misplaced `:` makes a token
  * look like a name). Principal names and the constant-time comparison are checked here too.
  */
+import * as crypto from "node:crypto";
 import * as Result from "effect/Result";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { acceptedTokens, parseNamedTokens, tokenListProblem } from "../src/api/api-tokens.ts";
 import { BearerTokens } from "../src/api/auth.ts";
 import { ConfigError, readEnv } from "../src/cli/config.ts";
+
+// Count the constant-time comparisons BearerTokens makes (the real function still answers).
+vi.mock("node:crypto", async (importOriginal) => {
+  const real = await importOriginal<typeof crypto>();
+  return { ...real, timingSafeEqual: vi.fn(real.timingSafeEqual) };
+});
 
 const tokensOf = (env: Record<string, string>) => readEnv(env).apiTokens;
 
@@ -148,6 +155,23 @@ describe("BearerTokens", () => {
       "Bearerone",
     ])
       expect(tokens.principalOf(header), String(header)).toBeUndefined();
+  });
+
+  it("compares the presented token with every configured one, matching or not (no early exit)", () => {
+    const compare = vi.mocked(crypto.timingSafeEqual);
+    for (const header of [
+      "Bearer zero",
+      "Bearer one",
+      "Bearer two:with:colons",
+      "Bearer nobody",
+      undefined,
+    ]) {
+      compare.mockClear();
+      tokens.principalOf(header);
+      expect(compare, String(header)).toHaveBeenCalledTimes(3);
+      // Equal-length digests on both sides: the token's length does not change the work.
+      for (const [a, b] of compare.mock.calls) expect([a.byteLength, b.byteLength]).toEqual([32, 32]);
+    }
   });
 
   it("with no tokens nothing is required", () => {
