@@ -14,8 +14,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
-DOCKET_PREFIX (docket),
-DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000).`;
+DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000).`;
 
 const stopChild = (child: ChildProcess): Promise<void> =>
   new Promise((done) => {
