@@ -96,10 +96,15 @@ const json = fc.letrec((tie) => ({
   ),
 })).value;
 
-const actor = fc.record({
-  kind: fc.constantFrom("client", "worker", "scheduler", "operator", "system"),
-  id: text,
-});
+const actor = fc.record(
+  {
+    kind: fc.constantFrom("client", "worker", "scheduler", "operator", "system"),
+    id: text,
+    // An API caller's Docket-Actor claim (ADR 0017): the actor is no longer {kind, id}.
+    unauthenticatedClaim: text,
+  },
+  { requiredKeys: ["kind", "id"] },
+);
 
 /** Envelope-like objects: the usual shape, plus variations the template must not mistake. */
 const envelope = fc

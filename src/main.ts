@@ -6,6 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "./api/app.ts";
+import type { NamedToken } from "./api/api-tokens.ts";
 import type { ProjectionLag } from "./api/deps.ts";
 import { type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { JobService } from "./engine/job-service.ts";
@@ -172,8 +173,8 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
 };
 
 export interface ApiServerConfig extends ReadSideConfig {
-  /** When set, every /v1 route requires this bearer token. */
-  readonly token?: string;
+  /** When not empty, every route but `/health` and `/openapi.json` needs one of these (ADR 0017). */
+  readonly tokens?: ReadonlyArray<NamedToken>;
   readonly logger?: boolean;
   /** Told about projector failures (it retries by itself). */
   readonly onProjectorError?: (error: unknown) => void;
@@ -253,7 +254,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       clock,
     },
     {
-      ...(config.token === undefined ? {} : { token: config.token }),
+      ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
       ...(config.logger === undefined ? {} : { logger: config.logger }),
     },
   );

@@ -88,13 +88,15 @@ describe("a projection whose log was lost", () => {
     const health = async () => (await api.app.inject({ method: "GET", url: "/health" })).json();
     await until("the projector to halt", async () => (await health()).projection?.state === "halted");
     expect((await health()).projection.lastError).toContain("rebuild the projection");
-    const check = await api.app.inject({ method: "POST", url: "/v1/projections/check" });
+    const check = await api.app.inject({ method: "POST", url: "/v1/projections/check", payload: {} });
     expect(check.statusCode).toBe(409);
     expect(check.json()).toMatchObject({ error: { code: "projection_log_mismatch", shard: 0 } });
-    expect((await api.app.inject({ method: "POST", url: "/v1/projections/rebuild" })).statusCode).toBe(200);
+    expect(
+      (await api.app.inject({ method: "POST", url: "/v1/projections/rebuild", payload: {} })).statusCode,
+    ).toBe(200);
     expect(await listed()).toBe(0);
     await until("the projector to run again", async () => (await health()).projection?.state !== "halted");
-    const after = await api.app.inject({ method: "POST", url: "/v1/projections/check" });
+    const after = await api.app.inject({ method: "POST", url: "/v1/projections/check", payload: {} });
     expect(after.json()).toMatchObject({ equal: true });
   });
 });
@@ -116,8 +118,8 @@ describe("GET /v1/events (Server-Sent Events)", () => {
     if (response.body === null) throw new Error("no event stream body");
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     // Events of both jobs keep arriving after we subscribed: cancel both.
-    await api.app.inject({ method: "POST", url: `/v1/jobs/${other.id}/cancel` });
-    await api.app.inject({ method: "POST", url: `/v1/jobs/${job.id}/cancel` });
+    await api.app.inject({ method: "POST", url: `/v1/jobs/${other.id}/cancel`, payload: {} });
+    await api.app.inject({ method: "POST", url: `/v1/jobs/${job.id}/cancel`, payload: {} });
     let text = "";
     const deadline = Date.now() + 10_000;
     while (!text.includes("event: JobCancelled") && Date.now() < deadline) {

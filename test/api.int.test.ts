@@ -27,13 +27,9 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const post = (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-  api.app.inject({
-    method: "POST",
-    url,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-    headers,
-  });
+/** A POST as every client sends it: JSON, `{}` when there is nothing to say (ADR 0017). */
+const post = (url: string, payload: unknown = {}, headers: Record<string, string> = {}) =>
+  api.app.inject({ method: "POST", url, payload: payload as object, headers });
 const get = (url: string, headers: Record<string, string> = {}) =>
   api.app.inject({ method: "GET", url, headers });
 
@@ -220,7 +216,8 @@ describe("cancel, retry and dead letters", () => {
     const { events } = (await get(`/v1/jobs/${job.id}/events`)).json<{ events: Array<Envelope> }>();
     const retry = events.find((e) => e.type === "JobRetried");
     expect(retry).toMatchObject({
-      actor: { kind: "operator", id: "ops-alice" },
+      // Identity comes from authentication (none here: anonymous); the header is only a claim.
+      actor: { kind: "client", id: "anonymous", unauthenticatedClaim: "ops-alice" },
       data: { reason: "fixed the template" },
     });
     const live = await submit({ type: "echo", queue: "nobody-works-here" });

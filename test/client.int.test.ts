@@ -67,9 +67,11 @@ describe("DocketClient", () => {
     expect(retried.version).toBeGreaterThan(dead.version);
     expect((await client.wait(job.id)).status).toBe("dead_letter");
     const events = await client.events(job.id);
+    // The token's name is the actor (`default`: the single token); the client's actor is a claim.
     expect(events.find((e) => e.type === "JobRetried")?.actor).toEqual({
-      kind: "operator",
-      id: "client-test",
+      kind: "client",
+      id: "default",
+      unauthenticatedClaim: "client-test",
     });
     expect((await client.metrics()).byStatus).toBeDefined();
     expect((await client.workers()).length).toBeGreaterThan(0);

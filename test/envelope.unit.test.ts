@@ -23,6 +23,32 @@ describe("event envelope and hash chain", () => {
     expect(envelope.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("an actor with an unauthenticated claim is hashed the RFC 8785 way (not the {kind, id} fast path)", () => {
+    const claimed = {
+      ...submitted(),
+      actor: { kind: "client", id: "ci", unauthenticatedClaim: "alice@corp" },
+    } as const;
+    const [envelope] = seal(emptyHead("01JDOCKET0000000000000001"), [claimed]).envelopes;
+    if (envelope === undefined) throw new Error("seal produced nothing");
+    // Golden vector, written out by hand: the actor's three members in code point order.
+    const expectedText =
+      '{"actor":{"id":"ci","kind":"client","unauthenticatedClaim":"alice@corp"},' +
+      '"at":"2026-01-01T00:00:00.000Z",' +
+      '"data":{"spec":{"backoff":{"delayMs":10000,"type":"fixed"},"jobType":"send-email","maxAttempts":3,' +
+      '"payload":{"to":"a@example.com"},"priority":"normal","queue":"default"}},' +
+      '"jobId":"01JDOCKET0000000000000001","machineVersion":1,' +
+      `"prevHash":"${GENESIS_HASH}","schemaVersion":1,"seq":1,"type":"JobSubmitted"}`;
+    expect(hashedText(envelope)).toBe(expectedText);
+    expect(envelope.hash).toBe("89be9806978c681b1689ac57b67775d692a055596d5b7e55e1fafde2a2575ddf");
+    expect(envelope.hash).toBe(createHash("sha256").update(expectedText).digest("hex"));
+    // The claim is hashed: changing or dropping it breaks the chain.
+    const { unauthenticatedClaim: _dropped, ...bare } = claimed.actor;
+    expect(computeHash({ ...envelope, actor: bare })).not.toBe(envelope.hash);
+    expect(computeHash({ ...envelope, actor: { ...claimed.actor, unauthenticatedClaim: "bob" } })).not.toBe(
+      envelope.hash,
+    );
+  });
+
   it("each envelope links to the previous one and the head moves to the last", () => {
     const events = [
       submitted(),

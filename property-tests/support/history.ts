@@ -54,6 +54,7 @@ export const JOB_ID = "job-under-test";
 
 const actors: ReadonlyArray<Actor> = [
   { kind: "client", id: "api-key-1" },
+  { kind: "client", id: "ci", unauthenticatedClaim: "alice@corp" },
   { kind: "worker", id: "w-1" },
   { kind: "scheduler", id: "s-1" },
   { kind: "operator", id: "alice" },

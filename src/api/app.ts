@@ -1,13 +1,15 @@
 /**
  * Builds the HTTP API as a fastify instance without listening (tests use `inject`; the CLI's
  * `docket api` and `docket start` listen). Every error goes through one table (errors.ts), so a
- * client always gets `{ "error": { "code", "message" } }`.
+ * client always gets `{ "error": { "code", "message" } }`. Every route needs a bearer token
+ * when tokens are configured, unless it is marked public (auth.ts, ADR 0017).
  */
 import Fastify, { type FastifyInstance } from "fastify";
-import { registerBearerAuth } from "./auth.ts";
+import { BearerTokens, CHALLENGE, registerAuth, unauthorized } from "./auth.ts";
 import type { ApiDeps, ApiOptions } from "./deps.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { registerJsonBody } from "./json-body.ts";
+import { registerJsonWrites } from "./json-writes.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerEventStream } from "./routes/event-stream.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
@@ -17,21 +19,27 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstance => {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const tokens = new BearerTokens(options.tokens ?? []);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit,
     // Route params longer than this are refused (414) before any handler runs.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
-    // Errors raised before routing (bad URL, over-long params) skip setErrorHandler: same table.
-    frameworkErrors: (error, _request, reply) => {
-      const { status, body } = errorResponse(error);
+    // Errors raised before routing (bad URL, over-long params) skip the hooks and
+    // setErrorHandler: same table, and without a token the answer is 401 like everywhere else.
+    frameworkErrors: (error, request, reply) => {
+      const denied = tokens.required && tokens.principalOf(request.headers.authorization) === undefined;
+      if (denied) void reply.header("www-authenticate", CHALLENGE);
+      const { status, body } = errorResponse(denied ? unauthorized() : error);
       // The framework-error hook types its reply loosely; this is the same JSON error body.
       void (reply as unknown as { code(s: number): { send(b: unknown): void } }).code(status).send(body);
     },
   });
   registerJsonBody(app);
-  registerBearerAuth(app, options.token);
+  // Before any route (so each is listed and guarded); auth's hook runs before the media type's.
+  registerAuth(app, tokens);
+  registerJsonWrites(app);
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorResponse(error);

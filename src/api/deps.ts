@@ -8,6 +8,7 @@ import type { JobService } from "../engine/job-service.ts";
 import type { Clock, WorkerRegistry, WorkQueue } from "../engine/ports.ts";
 import type { RowDifference } from "../engine/projection-store.ts";
 import type { ReadModels } from "../engine/read-models.ts";
+import type { NamedToken } from "./api-tokens.ts";
 
 export interface ProjectionLag {
   /** The projector's state: catching_up, tailing, retrying, halted or stopped. */
@@ -44,8 +45,12 @@ export interface ApiDeps {
 }
 
 export interface ApiOptions {
-  /** When set, every /v1 route requires `Authorization: Bearer <token>`. */
-  readonly token?: string;
+  /**
+   * When not empty, every route but the public ones (`/health`, `/openapi.json`) requires
+   * `Authorization: Bearer <token>` with one of these; its name is the request's principal.
+   * Empty or absent: no auth, every request is `anonymous` (ADR 0017).
+   */
+  readonly tokens?: ReadonlyArray<NamedToken>;
   /** Largest accepted body (default 1 MiB; bulk submits get 16×). */
   readonly bodyLimitBytes?: number;
   readonly logger?: boolean;

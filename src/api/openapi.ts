@@ -4,6 +4,7 @@
  */
 import * as JsonSchema from "effect/JsonSchema";
 import * as Schema from "effect/Schema";
+import { ActorClaim } from "../domain/index.ts";
 import {
   BulkSubmitRequest,
   BulkSubmitResponse,
@@ -40,6 +41,23 @@ const jsonSchema = (schema: Schema.Top): Json => {
 const json = (schema: Schema.Top) => ({ content: { "application/json": { schema: jsonSchema(schema) } } });
 const error = (description: string) => ({ description, ...json(ErrorResponse) });
 const jobIdParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+/** The caller's unauthenticated claim about itself (ADR 0017): recorded, never trusted. */
+const actorClaimParam = {
+  name: "Docket-Actor",
+  in: "header",
+  required: false,
+  description:
+    "What the caller says about itself, recorded in the events as `actor.unauthenticatedClaim` " +
+    "beside the authenticated principal (`actor.id`, the bearer token's name). 1 to 128 of " +
+    "A-Z a-z 0-9 _ . @ : -; anything else is a 400.",
+  schema: jsonSchema(ActorClaim),
+};
+/** Every state-changing route: JSON only, even with nothing to send (no cross-origin simple requests). */
+const jsonOnly = {
+  "415": error("Content-Type is not application/json (required on every POST, even with an empty body)"),
+};
+/** The allow-list: served without a token. Every other operation inherits the bearer requirement. */
+const open = { security: [] };
 const query = (name: string, description: string, schema: Json = { type: "string" }, required = false) => ({
   name,
   in: "query",
@@ -51,15 +69,19 @@ const query = (name: string, description: string, schema: Json = { type: "string
 export const openApiDocument = (): Json => {
   const job = { description: "The job", ...json(JobViewSchema) };
   const common = { "400": error("Bad request"), "401": error("Missing or wrong bearer token") };
+  const writes = { ...common, ...jsonOnly };
   const paths: Json = {
     "/v1/jobs": {
       post: {
         summary: "Submit a job",
-        parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } }],
+        parameters: [
+          { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } },
+          actorClaimParam,
+        ],
         requestBody: { required: true, ...json(SubmitRequest) },
         responses: {
           "202": { description: "Accepted", ...json(JobViewSchema) },
-          ...common,
+          ...writes,
           "503": error("Redis unavailable"),
         },
       },
@@ -94,8 +116,9 @@ export const openApiDocument = (): Json => {
     "/v1/jobs/bulk": {
       post: {
         summary: "Submit up to 1,000 jobs; each succeeds or fails on its own",
+        parameters: [actorClaimParam],
         requestBody: { required: true, ...json(BulkSubmitRequest) },
-        responses: { "202": { description: "Per-job outcomes", ...json(BulkSubmitResponse) }, ...common },
+        responses: { "202": { description: "Per-job outcomes", ...json(BulkSubmitResponse) }, ...writes },
       },
     },
     "/v1/jobs/{id}": {
@@ -156,7 +179,7 @@ export const openApiDocument = (): Json => {
         requestBody: { required: false, ...json(VerifyRequest) },
         responses: {
           "200": { description: "The verification report", ...json(VerifyReportSchema) },
-          ...common,
+          ...writes,
         },
       },
     },
@@ -177,11 +200,11 @@ export const openApiDocument = (): Json => {
     "/v1/jobs/{id}/cancel": {
       post: {
         summary: "Cancel a job (a running handler is aborted)",
-        parameters: [jobIdParam],
+        parameters: [jobIdParam, actorClaimParam],
         requestBody: { required: false, ...json(CancelRequest) },
         responses: {
           "200": job,
-          ...common,
+          ...writes,
           "404": error("No such job"),
           "409": error("Refused in this state"),
         },
@@ -190,9 +213,9 @@ export const openApiDocument = (): Json => {
     "/v1/jobs/{id}/retry": {
       post: {
         summary: "Retry a dead-lettered job",
-        parameters: [jobIdParam],
+        parameters: [jobIdParam, actorClaimParam],
         requestBody: { required: false, ...json(RetryRequest) },
-        responses: { "200": job, ...common, "404": error("No such job"), "409": error("Not dead-lettered") },
+        responses: { "200": job, ...writes, "404": error("No such job"), "409": error("Not dead-lettered") },
       },
     },
     "/v1/dead-letters": {
@@ -205,7 +228,9 @@ export const openApiDocument = (): Json => {
     "/v1/dead-letters/retry": {
       post: {
         summary: "Retry every dead letter",
-        responses: { "200": { description: "How many were requeued" }, ...common },
+        parameters: [actorClaimParam],
+        requestBody: { required: false, ...json(CancelRequest) },
+        responses: { "200": { description: "How many were requeued" }, ...writes },
       },
     },
     "/v1/metrics": {
@@ -227,31 +252,47 @@ export const openApiDocument = (): Json => {
     "/v1/projections/rebuild": {
       post: {
         summary: "Rebuild the projection from the log and swap it in",
-        responses: { "200": { description: "Events replayed, time taken" }, ...common },
+        responses: { "200": { description: "Events replayed, time taken" }, ...writes },
       },
     },
     "/v1/projections/check": {
       post: {
         summary: "Rebuild into a scratch file and compare row for row",
-        responses: { "200": { description: "equal, differences" }, ...common },
+        responses: { "200": { description: "equal, differences" }, ...writes },
       },
     },
     "/metrics": {
       get: {
-        summary: "Metrics in Prometheus text format",
-        responses: { "200": { description: "text/plain" } },
+        summary: "Metrics in Prometheus text format (needs the token like every route off the allow-list)",
+        responses: { "200": { description: "text/plain" }, "401": error("Missing or wrong bearer token") },
       },
     },
     "/health": {
       get: {
         summary: "Health: Redis latency, queue depth, workers, projection lag (no auth)",
+        ...open,
         responses: { "200": { description: "Healthy" }, "503": { description: "queue_unreachable" } },
+      },
+    },
+    "/openapi.json": {
+      get: {
+        summary: "This document (no auth)",
+        ...open,
+        responses: { "200": { description: "The OpenAPI 3.1 document" } },
       },
     },
   };
   return {
     openapi: "3.1.0",
-    info: { title: "Docket", version: "1", description: "An event-sourced job engine." },
+    info: {
+      title: "Docket",
+      version: "1",
+      description:
+        "An event-sourced job engine. When the API has tokens, every operation needs " +
+        "`Authorization: Bearer <token>` except those with an empty `security` (/health, " +
+        "/openapi.json); the token's name is recorded as the actor of the events a call causes. " +
+        "Every POST needs `Content-Type: application/json`, even with an empty body.",
+    },
     paths,
     components: {
       schemas: definitions,

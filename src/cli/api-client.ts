@@ -1,13 +1,22 @@
 /** The typed client as the CLI's client commands use it: configured from the environment. */
+import * as Schema from "effect/Schema";
 import { DocketClient } from "../client/docket-client.ts";
+import { ActorClaim } from "../domain/events.ts";
 import { readEnv } from "./config.ts";
+
+/** The login name, sent as the (unauthenticated) Docket-Actor claim when the API would accept it. */
+const claimedUser = (): string | undefined => {
+  const user = process.env.USER;
+  return user !== undefined && Schema.is(ActorClaim)(user) ? user : undefined;
+};
 
 export const clientFromEnv = (): DocketClient => {
   const env = readEnv();
+  const actor = claimedUser();
   return new DocketClient({
     baseUrl: env.apiUrl,
     ...(env.token === undefined ? {} : { token: env.token }),
-    actor: process.env.USER ?? "cli",
+    ...(actor === undefined ? {} : { actor }),
   });
 };
 

@@ -4,6 +4,14 @@
  */
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
+import {
+  acceptedTokens,
+  isToken,
+  NAME_RULE,
+  type NamedToken,
+  parseNamedTokens,
+  TOKEN_RULE,
+} from "../api/api-tokens.ts";
 import { firstIssue } from "../engine/schema-errors.ts";
 
 const IntString = (min: number, max: number) =>
@@ -19,7 +27,9 @@ const EnvSchema = Schema.Struct({
   DOCKET_DB: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
   PORT: Schema.optionalKey(IntString(0, 65535)),
   HOST: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  // Checked below, by rules that never echo a value (a token must not reach a log).
   DOCKET_API_TOKEN: Schema.optionalKey(Schema.String),
+  DOCKET_API_TOKENS: Schema.optionalKey(Schema.String),
   DOCKET_API_URL: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/))),
   DOCKET_PREFIX: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,64}$/))),
   DOCKET_SHARDS: Schema.optionalKey(IntString(1, 1024)),
@@ -33,7 +43,10 @@ export interface DocketEnv {
   readonly dataDir: string;
   readonly port: number;
   readonly host: string;
+  /** DOCKET_API_TOKEN: what the CLI's client commands present as their bearer token. */
   readonly token: string | undefined;
+  /** What the API accepts: DOCKET_API_TOKEN as `default` plus DOCKET_API_TOKENS (ADR 0017). */
+  readonly apiTokens: ReadonlyArray<NamedToken>;
   readonly apiUrl: string;
   readonly prefix: string;
   readonly shards: number;
@@ -43,6 +56,25 @@ export interface DocketEnv {
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
 export class ConfigError extends Error {}
+
+/** An empty variable counts as unset (`DOCKET_API_TOKEN=` turns auth off, as before). */
+const nonEmpty = (value: string | undefined): string | undefined => (value === "" ? undefined : value);
+
+/**
+ * The API's tokens from DOCKET_API_TOKEN and DOCKET_API_TOKENS. Errors name the variable and the
+ * entry's position, never a value.
+ */
+const apiTokensFrom = (single: string | undefined, list: string | undefined): ReadonlyArray<NamedToken> => {
+  if (single !== undefined && !isToken(single))
+    throw new ConfigError(`invalid DOCKET_API_TOKEN (value not shown): must be ${TOKEN_RULE}`);
+  const named = list === undefined ? Result.succeed([]) : parseNamedTokens(list);
+  const accepted = Result.flatMap(named, (tokens) => acceptedTokens(single, tokens));
+  if (Result.isFailure(accepted))
+    throw new ConfigError(
+      `invalid DOCKET_API_TOKENS (values not shown): ${accepted.failure}; expected name:token,name2:token2 with names of ${NAME_RULE} and tokens of ${TOKEN_RULE}`,
+    );
+  return accepted.success;
+};
 
 export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const decoded = Schema.decodeUnknownResult(EnvSchema)(env, { onExcessProperty: "ignore" });
@@ -54,8 +86,8 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const port = Number(e.PORT ?? 3000);
   const host = e.HOST ?? "127.0.0.1";
   const dataDir = e.DOCKET_DATA_DIR ?? "./data";
-  const token =
-    e.DOCKET_API_TOKEN === undefined || e.DOCKET_API_TOKEN === "" ? undefined : e.DOCKET_API_TOKEN;
+  const token = nonEmpty(e.DOCKET_API_TOKEN);
+  const apiTokens = apiTokensFrom(token, nonEmpty(e.DOCKET_API_TOKENS));
   return {
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     dbPath: e.DOCKET_DB ?? `${dataDir}/docket.sqlite`,
@@ -63,6 +95,7 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
     port,
     host,
     token,
+    apiTokens,
     apiUrl: e.DOCKET_API_URL ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     prefix: e.DOCKET_PREFIX ?? "docket",
     shards: Number(e.DOCKET_SHARDS ?? 1),

@@ -34,7 +34,7 @@ const overview = (): string => {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     'Configuration: environment variables (README "Configuration"): REDIS_URL, DOCKET_DB, PORT,',
-    "DOCKET_API_TOKEN, DOCKET_API_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS.",
+    "DOCKET_API_TOKEN, DOCKET_API_TOKENS, DOCKET_API_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS.",
   ].join("\n");
 };
 

@@ -57,7 +57,11 @@ export interface DocketClientOptions {
   /** e.g. http://127.0.0.1:3000 */
   readonly baseUrl: string;
   readonly token?: string;
-  /** Recorded as the actor of cancels and retries (`Docket-Actor` header). */
+  /**
+   * Sent as the `Docket-Actor` header: recorded in the events of submits, cancels and retries as
+   * an unauthenticated claim beside the authenticated principal (the token's name). 1 to 128 of
+   * A-Z a-z 0-9 _ . @ : - (the API answers 400 otherwise).
+   */
   readonly actor?: string;
   /** Per request (default 30 s). */
   readonly timeoutMs?: number;
@@ -138,16 +142,19 @@ export class DocketClient {
     headers: Record<string, string> = {},
     timeoutMs = this.options.timeoutMs ?? 30_000,
   ): Promise<Response> {
+    // The API refuses a state-changing request without the JSON media type (a browser could send
+    // it cross-origin without a preflight), so every POST carries a JSON body, `{}` at least.
+    const sent = body === undefined && method !== "GET" ? {} : body;
     return fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
         accept: "application/json",
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(sent === undefined ? {} : { "content-type": "application/json" }),
         ...(this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` }),
         ...(this.options.actor === undefined ? {} : { "docket-actor": this.options.actor }),
         ...headers,
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(sent === undefined ? {} : { body: JSON.stringify(sent) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
   }

@@ -8,11 +8,23 @@
 import * as Schema from "effect/Schema";
 import { JobSpec, Name, PositiveInt, Timestamp } from "./job-spec.ts";
 
-/** Who or what caused an event. `id` is the worker id, API principal, operator name, etc. */
+/**
+ * What a caller may claim to be, unverified (the API's `Docket-Actor` header): 1 to 128 ASCII
+ * letters, digits and `_ . @ : -`, so it is well-formed by construction and safe in any text.
+ */
+export const ActorClaim = Schema.String.check(Schema.isPattern(/^[\w.@:-]{1,128}$/));
+
+/**
+ * Who or what caused an event. `id` is the worker id, the authenticated API principal (the
+ * name of the bearer token, `anonymous` when the API runs without tokens), the scheduler's id,
+ * etc. `unauthenticatedClaim` is present only when an API caller sent a `Docket-Actor` header:
+ * what the caller says about itself, recorded as said and never trusted (ADR 0017).
+ */
 export const ActorKind = Schema.Literals(["client", "worker", "scheduler", "operator", "system"]);
 export const Actor = Schema.Struct({
   kind: ActorKind,
   id: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
+  unauthenticatedClaim: Schema.optionalKey(ActorClaim),
 });
 export type Actor = typeof Actor.Type;
 

@@ -4,6 +4,7 @@
  */
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
+import { DEFAULT_PRINCIPAL, type NamedToken } from "../../src/api/api-tokens.ts";
 import { type ApiServer, openApiServer } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
 import { tempDbPath } from "./projection.ts";
@@ -18,8 +19,17 @@ export interface TestApi extends ApiServer {
 
 export const startApi = async (
   redisUrl: string,
-  options: { readonly token?: string } = {},
+  options: {
+    /** One token, principal `default` (as DOCKET_API_TOKEN). */
+    readonly token?: string;
+    /** Named tokens (as DOCKET_API_TOKENS). */
+    readonly tokens?: ReadonlyArray<NamedToken>;
+  } = {},
 ): Promise<TestApi> => {
+  const tokens = [
+    ...(options.token === undefined ? [] : [{ name: DEFAULT_PRINCIPAL, token: options.token }]),
+    ...(options.tokens ?? []),
+  ];
   const prefix = uniquePrefix();
   const dbPath = tempDbPath();
   const server = await openApiServer({
@@ -28,7 +38,7 @@ export const startApi = async (
     shards: 1,
     leaseMs: 2_000,
     dbPath,
-    ...(options.token === undefined ? {} : { token: options.token }),
+    tokens,
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
   });
   const engine = await makeEngine(redisUrl, { prefix });

@@ -2,8 +2,9 @@
  * Job routes: submit (single and bulk), read one (fresh from its own history), list (from the
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
+import * as Schema from "effect/Schema";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Actor } from "../../domain/index.ts";
+import { type Actor, ActorClaim } from "../../domain/index.ts";
 import type { JobView } from "../../engine/job-view.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError, errorResponse } from "../errors.ts";
@@ -20,11 +21,24 @@ import {
 
 const DEFAULT_PAGE = 50;
 
-/** Who made the call, recorded as the event's actor: `Docket-Actor` header or "api". */
-const actorOf = (request: FastifyRequest, kind: Actor["kind"]): Actor => {
-  const header = request.headers["docket-actor"];
-  const id = typeof header === "string" && /^[\w.@:-]{1,128}$/.test(header) ? header : "api";
-  return { kind, id };
+const isActorClaim = Schema.is(ActorClaim);
+
+/**
+ * The event's actor (ADR 0017): every API call is a `client`, identified by the principal that
+ * authenticated it (the token's name, or `anonymous` without tokens). A `Docket-Actor` header is
+ * only what the caller says about itself: kept as `unauthenticatedClaim`, never as the id.
+ */
+const actorOf = (request: FastifyRequest): Actor => {
+  const claim = request.headers["docket-actor"];
+  if (claim === undefined) return { kind: "client", id: request.principal };
+  if (typeof claim !== "string" || !isActorClaim(claim))
+    throw new ApiError(
+      400,
+      "invalid_request",
+      "Docket-Actor must be 1 to 128 of A-Z a-z 0-9 _ . @ : - (recorded as an unauthenticated claim)",
+      { field: "headers.docket-actor" },
+    );
+  return { kind: "client", id: request.principal, unauthenticatedClaim: claim };
 };
 
 const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
@@ -59,7 +73,7 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
         );
       spec = { ...spec, idempotencyKey: key };
     }
-    const submitted = await jobs.submit(spec, actorOf(request, "client"));
+    const submitted = await jobs.submit(spec, actorOf(request));
     const view: JobView = await jobs.view(submitted.jobId);
     if (!submitted.created) reply.header("idempotent-replayed", "true");
     return reply.code(202).send(view);
@@ -67,7 +81,7 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
 
   app.post("/v1/jobs/bulk", { bodyLimit: bodyLimit * 16 }, async (request, reply) => {
     const { jobs: specs } = decodeOrThrow(BulkSubmitRequest, request.body, "body");
-    const results = await jobs.submitMany(specs, actorOf(request, "client"));
+    const results = await jobs.submitMany(specs, actorOf(request));
     const items = await Promise.all(
       results.map(async (result, index) => {
         if (!("created" in result)) return { index, error: errorResponse(result).body.error };
@@ -118,14 +132,14 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
   app.post("/v1/jobs/:id/cancel", async (request) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
     const body = decodeOrThrow(CancelRequest, request.body ?? {}, "body");
-    await jobs.cancel(id, actorOf(request, "client"), body.reason);
+    await jobs.cancel(id, actorOf(request), body.reason);
     return jobs.view(id);
   });
 
   app.post("/v1/jobs/:id/retry", async (request) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
     const body = decodeOrThrow(RetryRequest, request.body ?? {}, "body");
-    await jobs.retry(id, actorOf(request, "operator"), body.reason ?? "manual retry", body.attempts);
+    await jobs.retry(id, actorOf(request), body.reason ?? "manual retry", body.attempts);
     return jobs.view(id);
   });
 
@@ -139,7 +153,7 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
   app.post("/v1/dead-letters/retry", async (request) => {
     const body = decodeOrThrow(CancelRequest, request.body ?? {}, "body");
     const retried = await jobs.retryAllDeadLetters(
-      actorOf(request, "operator"),
+      actorOf(request),
       body.reason ?? "manual retry of all dead letters",
     );
     return { retried };

@@ -13,8 +13,8 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
 
   app.get("/v1/workers", async () => ({ workers: await deps.workers.list(deps.clock.now()) }));
 
-  /** Open (no auth): load balancers and orchestrators probe it. 503 when Redis is unreachable. */
-  app.get("/health", async (_request, reply) => {
+  /** Public (no auth): load balancers and orchestrators probe it. 503 when Redis is unreachable. */
+  app.get("/health", { config: { public: true } }, async (_request, reply) => {
     const projection = await deps.projection.lag();
     let latencyMs: number;
     try {
@@ -44,5 +44,5 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
   app.post("/v1/projections/check", async () => deps.projection.check());
 
   const openApi = openApiDocument();
-  app.get("/openapi.json", async () => openApi);
+  app.get("/openapi.json", { config: { public: true } }, async () => openApi);
 };

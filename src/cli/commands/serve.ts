@@ -13,8 +13,8 @@ import { onShutdownSignals } from "../signals.ts";
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
-PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN (unset: no auth), DOCKET_PREFIX (docket),
-DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000).`;
+PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
+DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000).`;
 
 const stopChild = (child: ChildProcess): Promise<void> =>
   new Promise((done) => {
@@ -40,12 +40,12 @@ const serve = async ({ env, redisUrl }: Serving) => {
     shards: env.shards,
     leaseMs: env.leaseMs,
     dbPath: env.dbPath,
-    ...(env.token === undefined ? {} : { token: env.token }),
+    tokens: env.apiTokens,
     onProjectorError: (error) => say(`docket projector: ${(error as Error).message ?? String(error)}`),
   });
   const address = await server.app.listen({ port: env.port, host: env.host });
   say(
-    `docket API listening on ${address} (database ${resolve(env.dbPath)}${env.token === undefined ? "" : ", bearer auth on"})`,
+    `docket API listening on ${address} (database ${resolve(env.dbPath)}${env.apiTokens.length === 0 ? ", no auth" : `, bearer auth on: ${env.apiTokens.length} token(s)`})`,
   );
   return server;
 };

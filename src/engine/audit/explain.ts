@@ -71,7 +71,9 @@ export const describeDuration = (ms: number): string => {
   return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
 };
 
-const who = (actor: Actor): string => `${actor.kind} ${actor.id}`;
+/** The actor in words; a `Docket-Actor` header's claim is shown as such, never as the identity. */
+const who = (actor: Actor): string =>
+  `${actor.kind} ${actor.id}${actor.unauthenticatedClaim === undefined ? "" : ` (claimed, unauthenticated: ${actor.unauthenticatedClaim})`}`;
 const between = (from: string, to: string): string => describeDuration(Date.parse(to) - Date.parse(from));
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
