@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DocketClient } from "../src/client/docket-client.ts";
-import { redisAnswers } from "../src/main.ts";
+import { probeRedis } from "../src/main.ts";
 import { freePort, startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -115,7 +115,7 @@ describe("docket start", () => {
     expect((await client.wait(job.id, { timeoutMs: 20_000 })).status).toBe("completed");
     docket.child.kill("SIGTERM");
     expect(await docket.exited).toBe(0);
-    expect(await redisAnswers(url, 500)).toBe(false);
+    expect((await probeRedis(url, 500)).kind).toBe("unreachable");
   });
 
   it("with no Redis at a remote REDIS_URL, exits 1 saying how to get Redis", async () => {

@@ -18,7 +18,9 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstance => {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(typeof options.logger === "object"
+      ? { loggerInstance: options.logger }
+      : { logger: options.logger ?? false }),
     bodyLimit,
     // Route params longer than this are refused (414) before any handler runs.
     routerOptions: { maxParamLength: 200 },
