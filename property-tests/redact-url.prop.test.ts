@@ -19,6 +19,16 @@ const urlWith = (s: string, u: string, p: string, h: string, port: number) =>
 const spellings = (p: string): ReadonlyArray<string> => [p, encodeURIComponent(p)];
 
 describe("URL redaction", () => {
+  it("a raw password (not percent-encoded) never appears either, whatever it holds", () => {
+    fc.assert(
+      fc.property(scheme, password, host, (s, p, h) => {
+        const shown = redactUrl(`${s}://:${p}@${h}:6379`);
+        expect(shown).not.toContain(p);
+        expect(shown.startsWith(`${s}://***@`)).toBe(true);
+      }),
+    );
+  });
+
   it("a URL's password never appears in its redacted form, which keeps scheme, host and port", () => {
     fc.assert(
       fc.property(scheme, user, password, host, fc.integer({ min: 1, max: 65535 }), (s, u, p, h, port) => {
@@ -55,5 +65,7 @@ describe("URL redaction", () => {
     expect(redactUrl("redis://:p%40ss@127.0.0.1:6379")).toBe("redis://***@127.0.0.1:6379");
     expect(redactUrl("redis://h:1?password=x&db=2")).toBe("redis://h:1?password=***&db=2");
     expect(redactUrl("redis://:a/b@h:1")).toBe("redis://***@h:1");
+    // Parses as user ":s3cr3t p", host "ss", hash "#1@host…": still nothing of the password.
+    expect(redactUrl("redis://:s3cr3t p@ss/#1@host:6379")).toBe("redis://***@host:6379");
   });
 });

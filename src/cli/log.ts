@@ -65,20 +65,24 @@ const shapeOf = (message: string): string => message.replace(/[0-9a-f-]{8,}|\d+/
  * counted and summed up on the next one printed. A failing Redis thus costs a line per window,
  * not ten lines a second.
  */
-export const repeatLimited = (log: Log, windowMs = 10_000): ((error: unknown) => void) => {
+export const repeatLimited = (
+  log: Log,
+  windowMs = 10_000,
+  now: () => number = Date.now,
+): ((error: unknown) => void) => {
   const seen = new Map<string, { printedAt: number; repeats: number }>();
   return (error) => {
     const message = error instanceof Error ? error.message : String(error);
     const key = shapeOf(message);
-    const now = Date.now();
+    const at = now();
     const last = seen.get(key);
-    if (last !== undefined && now - last.printedAt < windowMs) {
+    if (last !== undefined && at - last.printedAt < windowMs) {
       last.repeats += 1;
       return;
     }
     const repeats = last?.repeats ?? 0;
     seen.delete(key);
-    seen.set(key, { printedAt: now, repeats: 0 });
+    seen.set(key, { printedAt: at, repeats: 0 });
     // Keep the memory bounded when messages vary more than their shape captures.
     if (seen.size > 100) seen.delete(seen.keys().next().value as string);
     log.error(repeats === 0 ? message : `${message} (and ${repeats} more like it since)`, {

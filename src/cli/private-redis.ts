@@ -69,11 +69,12 @@ const withPassword = (url: string, password: string): string => {
 const PROBE_MS = 1_500;
 
 /**
- * Make the data directory private: 0700 for every directory, 0600 for every file, including
- * what earlier versions created world-readable. New files are private anyway (bin/docket.js sets
- * the umask to 077); this tightens what already exists.
+ * Make the private server's directory private: 0700 for every directory, 0600 for every file,
+ * including what earlier versions created world-readable. New files are private anyway
+ * (bin/docket.js sets the umask to 077); this tightens what already exists. Only this directory,
+ * which is wholly ours: DOCKET_DATA_DIR may be a folder the user shares with other things.
  */
-export const makePrivate = (dir: string): void => {
+const makePrivate = (dir: string): void => {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const walk = (path: string) => {
     const stat = lstatSync(path);
@@ -209,10 +210,11 @@ export const chooseRedis = async (options: {
   if (!local) throw new NoRedis(`no Redis answers at REDIS_URL=${shown} (${reason})\n${HOW_TO_GET_REDIS}`);
   if (!onPath("redis-server"))
     throw new NoRedis(`no Redis answers at ${shown} and redis-server is not installed\n${HOW_TO_GET_REDIS}`);
-  return startPrivate(url, dir, options.log);
+  return startPrivate(url, options.dataDir, dir, options.log);
 };
 
-const startPrivate = async (url: string, dir: string, log: Log): Promise<RedisChoice> => {
+const startPrivate = async (url: string, dataDir: string, dir: string, log: Log): Promise<RedisChoice> => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   makePrivate(dir);
   const password = passwordIn(dir);
   const port = Number(new URL(url).port || 6379);

@@ -19,14 +19,11 @@ export const redactUrl = (url: string): string => {
     parsed = undefined;
   }
   const credentials = parsed === undefined || parsed.username !== "" || parsed.password !== "";
-  // Never print what sits between "//" and the host's "@". A URL that does not parse, or whose
-  // password holds a raw "/" or "?", loses everything up to its last "@" instead.
-  let text = url.replace(
-    /^([a-z][a-z0-9+.-]*:)?\/\/[^/?#]*@/i,
-    (_m, scheme?: string) => `${scheme ?? ""}//***@`,
-  );
-  if (text === url && credentials)
-    text = url.replace(/^([a-z][a-z0-9+.-]*:)?\/\/\S*@/i, (_m, scheme?: string) => `${scheme ?? ""}//***@`);
+  // Never print what sits between "//" and the host's "@". A password may hold a raw "@", "/" or
+  // "#" (a URL that does not parse, or parses oddly): everything up to the last "@" goes.
+  let text = credentials
+    ? url.replace(/^([a-z][a-z0-9+.-]*:)?\/\/.*@/is, (_m, scheme?: string) => `${scheme ?? ""}//***@`)
+    : url;
   if (parsed === undefined) return text;
   for (const name of new Set(parsed.searchParams.keys()))
     if (SECRET_PARAM.test(name)) {

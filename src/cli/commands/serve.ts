@@ -84,9 +84,8 @@ stopped last when docket start stops. ${JSON_LOGS}`,
     const graceMs = intOption(context, "grace-ms") ?? 10_000;
     const queues = queuesOption(stringOption(context, "queues"));
     const shutdown = shutdownOnSignals();
-    const { chooseRedis, makePrivate } = await import("../private-redis.ts");
+    const { chooseRedis } = await import("../private-redis.ts");
     const { openWorker } = await import("../../main.ts");
-    makePrivate(resolve(env.dataDir));
     const redis = await chooseRedis({ url: env.redisUrl, dataDir: env.dataDir, log });
     log.info(redis.note, redis.pid === undefined ? {} : { redisPid: redis.pid });
     let server: ApiServer;
