@@ -63,7 +63,7 @@ export default {
 };
 
 describe("starting without Redis", () => {
-  it("docket api listens and answers /health 503 while it retries, a line per attempt; it serves once Redis starts", async () => {
+  it("docket api listens and answers /health 503 while it retries, a line per attempt; it serves once Redis starts, and stops at once with an event stream open", async () => {
     const redisPort = await freePort();
     const port = await freePort();
     const api = spawnDocket(["api"], {
@@ -86,8 +86,15 @@ describe("starting without Redis", () => {
     await api.waitForOutput("answers (attempt", "the API to say Redis answers");
     const job = await new DocketClient({ baseUrl: `http://127.0.0.1:${port}` }).submit({ type: "echo" });
     expect(job.status).toBe("queued");
+    // An open event stream never ends by itself: stopping must close it, not wait for it.
+    const stream = await fetch(`http://127.0.0.1:${port}/v1/events`);
+    expect(stream.status).toBe(200);
+    const reader = stream.body?.getReader();
+    await reader?.read();
     api.child.kill("SIGTERM");
     expect(await api.exited).toBe(0);
+    expect(api.stderr()).toMatch(/SIGTERM, shutting down\ndocket api: stopped\n$/);
+    await reader?.cancel().catch(() => undefined);
   });
 
   it("docket worker waits for Redis with a JSON line per attempt (--json), then runs the README's handlers.js", async () => {
