@@ -9,6 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DocketClient } from "../src/client/docket-client.ts";
 import { probeRedis } from "../src/main.ts";
@@ -163,6 +164,10 @@ describe("docket start", () => {
     for (const { path, mode, directory } of files)
       expect([path, mode], path).toEqual([path, directory ? 0o700 : 0o600]);
     expect(await probeRedis(url, 1_000)).toMatchObject({ kind: "auth", error: { reason: "no_password" } });
+    const owner = new Redis(`redis://:${password}@127.0.0.1:${redisPort}`, { lazyConnect: true });
+    await owner.connect();
+    expect(await owner.config("GET", "bind")).toEqual(["bind", "127.0.0.1 -::1"]);
+    owner.disconnect();
     expect(first.stderr()).not.toContain(password);
 
     // Killed outright, it cannot stop its Redis: the next start finds it (it asks for our

@@ -133,7 +133,11 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     const message = redactUrlsIn(error instanceof Error ? error.message : String(error));
     // Redis refused the password, or the handlers module cannot be used: configuration errors.
     if (error instanceof Error && error.name === "RedisAuthRefused") {
-      process.stderr.write(`docket ${found.command.name}: ${message} (REDIS_URL)\n`);
+      const hint =
+        (error as { reason?: string }).reason === "no_password"
+          ? "; the private Redis of `docket start` keeps its password in DOCKET_DATA_DIR/redis/password"
+          : "";
+      process.stderr.write(`docket ${found.command.name}: ${message} (REDIS_URL)${hint}\n`);
       return 2;
     }
     if (error instanceof Error && error.name === "HandlersModuleError") {
