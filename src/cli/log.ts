@@ -5,7 +5,7 @@
  * writes its request lines with (ADR 0020). Every message is passed through the URL redaction,
  * so a password in REDIS_URL never reaches a log.
  */
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import { redactUrlsIn } from "../infra/redact-url.ts";
 
 export interface Log {
@@ -46,15 +46,19 @@ const jsonLog = (logger: Logger): Log => {
   };
 };
 
-/** The log of a long-running command: `component` names it (`api`, `worker`; "" for start). */
-export const openLog = (options: { readonly json: boolean; readonly component: string }): Log =>
-  options.json
-    ? jsonLog(
-        options.component === ""
-          ? pino({ name: "docket" })
-          : pino({ name: "docket" }).child({ component: options.component }),
-      )
-    : textLog(options.component);
+/**
+ * The log of a long-running command: `component` names it (`api`, `worker`; "" for start).
+ * pino is loaded only for `--json`: every `docket` command would otherwise pay for loading it.
+ */
+export const openLog = async (options: {
+  readonly json: boolean;
+  readonly component: string;
+}): Promise<Log> => {
+  if (!options.json) return textLog(options.component);
+  const { pino } = await import("pino");
+  const root = pino({ name: "docket" });
+  return jsonLog(options.component === "" ? root : root.child({ component: options.component }));
+};
 
 /** Digits, hex ids and uuids vary between otherwise identical messages. */
 const shapeOf = (message: string): string => message.replace(/[0-9a-f-]{8,}|\d+/gi, "#");

@@ -125,7 +125,7 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       const { redactUrl } = await import("../infra/redact-url.ts");
       const { apiUrl } = (await import("./config.ts")).readEnv();
       process.stderr.write(
-        `docket ${found.command.name}: the API at ${redactUrl(apiUrl)} does not answer (${cause?.code ?? cause?.message ?? "no reply"}); is \`docket start\` or \`docket api\` running? (DOCKET_API_URL)\n`,
+        `docket ${found.command.name}: the API at ${redactUrl(apiUrl)} does not answer (${cause?.code ?? cause?.message ?? "no reply"}); is \`docket start\` or \`docket api\` running? (DOCKET_API_URL)${found.command.name.startsWith("audit ") ? "; --direct reads Redis instead" : ""}\n`,
       );
       return 1;
     }

@@ -78,7 +78,7 @@ bound to 127.0.0.1, with a generated password kept in DOCKET_DATA_DIR/redis/pass
 stopped last when docket start stops. ${JSON_LOGS}`,
   run: async (context) => {
     const env = readEnv();
-    const log = openLog({ json: context.json, component: "" });
+    const log = await openLog({ json: context.json, component: "" });
     const handlers = await loadHandlers(stringOption(context, "handlers"));
     const concurrency = intOption(context, "concurrency", 1) ?? 10;
     const graceMs = intOption(context, "grace-ms") ?? 10_000;
@@ -150,7 +150,7 @@ answer, the API listens and /health answers 503; it retries with a line per atte
 then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_LOGS}`,
   run: async (context) => {
     const env = readEnv();
-    const log = openLog({ json: context.json, component: "api" });
+    const log = await openLog({ json: context.json, component: "api" });
     const shutdown = shutdownOnSignals();
     const server = await serve({ env, redisUrl: env.redisUrl, log, waitForRedis: false });
     const { waitForRedis } = await import("../redis-wait.ts");

@@ -30,7 +30,7 @@ every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. --json: log J
 stdout (pino's format) instead of text on stderr.`,
   run: async (context) => {
     const env = readEnv();
-    const log = openLog({ json: context.json, component: "worker" });
+    const log = await openLog({ json: context.json, component: "worker" });
     const handlers = await loadHandlers(stringOption(context, "handlers"));
     const queues = (stringOption(context, "queues") ?? "default").split(",").filter((q) => q !== "");
     const maxJobs = intOption(context, "max-jobs", 1);
