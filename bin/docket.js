@@ -3,6 +3,18 @@
 /* global process */
 import { register } from "tsx/esm/api";
 
+// Every file docket creates (the private Redis's data and password, SQLite projections, audit
+// bundles) holds job payloads or secrets: owner only (ADR 0020). Inherited by redis-server.
+process.umask(0o077);
+
+// A reader that stops early (`docket jobs list --json | head -1`) closes stdout: end quietly
+// with 141 (128 + SIGPIPE), as Unix tools killed by SIGPIPE do, not with an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(141);
+    throw error;
+  });
+
 register();
 const { main } = await import("../src/cli/main.ts");
 // Set the exit code rather than exiting, so open handles close and output flushes; long-running

@@ -7,13 +7,13 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "./api/app.ts";
 import type { NamedToken } from "./api/api-tokens.ts";
-import type { ProjectionLag } from "./api/deps.ts";
+import type { ApiOptions, ProjectionLag } from "./api/deps.ts";
 import { type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
 import { ReadSide, type ReadSideOptions } from "./engine/read-side.ts";
 import { Worker, type WorkerOptions } from "./engine/worker.ts";
-import { connect, connectBlocking, whenReady } from "./infra/redis/connection.ts";
+import { connect, connectBlocking, readyOrClosed, whenReady } from "./infra/redis/connection.ts";
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
 import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
@@ -46,7 +46,7 @@ const jobsOn = (client: Redis, config: DocketConfig): Omit<Docket, "close"> => {
 };
 
 export const openDocket = async (config: DocketConfig): Promise<Docket> => {
-  const client = await whenReady(connect({ url: config.redisUrl }));
+  const client = await readyOrClosed(connect({ url: config.redisUrl }));
   return { ...jobsOn(client, config), close: async () => void client.disconnect() };
 };
 
@@ -71,10 +71,11 @@ export const openWorker = async (
   const clients: Array<Redis> = [];
   const stores = await Promise.all(
     Array.from({ length: lanes }, async () => {
-      const client = await whenReady(connect({ url: config.redisUrl }));
+      const client = connect({ url: config.redisUrl });
       clients.push(client);
-      const blockingClient = await whenReady(connectBlocking({ url: config.redisUrl }));
+      const blockingClient = connectBlocking({ url: config.redisUrl });
       clients.push(blockingClient);
+      await Promise.all([whenReady(client), whenReady(blockingClient)]);
       return new RedisJobStore({ client, blockingClient, prefix: config.prefix, shards: config.shards });
     }),
   ).catch((error: unknown) => {
@@ -99,18 +100,9 @@ export const openWorker = async (
   };
 };
 
-/** Does a Redis server answer at this URL within the time? (For `docket start`.) */
-export const redisAnswers = async (url: string, timeoutMs: number): Promise<boolean> => {
-  const client = connect({ url });
-  try {
-    await whenReady(client, timeoutMs);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-};
+/** What the CLI needs to wait for Redis, report refused credentials and print URLs safely. */
+export { probeRedis, type RedisProbe, RedisAuthRefused } from "./infra/redis/connection.ts";
+export { redactUrl, redactUrlsIn } from "./infra/redact-url.ts";
 
 export interface ReadSideConfig extends DocketConfig {
   /** The live projection file; this process owns it exclusively while open (ADR 0009). */
@@ -175,9 +167,17 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
 export interface ApiServerConfig extends ReadSideConfig {
   /** When not empty, every route but `/health` and `/openapi.json` needs one of these (ADR 0017). */
   readonly tokens?: ReadonlyArray<NamedToken>;
-  readonly logger?: boolean;
+  /** fastify's logger (ApiOptions.logger). */
+  readonly logger?: ApiOptions["logger"];
   /** Told about projector failures (it retries by itself). */
   readonly onProjectorError?: (error: unknown) => void;
+  /**
+   * Wait for Redis before returning, then start the projector (default true; fails with
+   * QueueUnavailable or RedisAuthRefused). With false, return at once: routes answer 503 while
+   * Redis is away, and the caller waits for it and starts the projector
+   * (`readSide.projector.start()`): how `docket api` serves /health while Redis is down.
+   */
+  readonly waitForRedis?: boolean;
 }
 
 export interface ApiServer {
@@ -196,7 +196,9 @@ export interface ApiServer {
  */
 export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer> => {
   const clock = config.clock ?? systemClock;
-  const client = await whenReady(connect({ url: config.redisUrl }));
+  const waitForRedis = config.waitForRedis ?? true;
+  const client = connect({ url: config.redisUrl });
+  if (waitForRedis) await readyOrClosed(client);
   const { store, jobs } = jobsOn(client, config);
   let readSide: OpenReadSide;
   try {
@@ -211,10 +213,12 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     client.disconnect();
     throw error;
   }
-  // Redis answered the API's own client above; let the projector's connections come up too, so
-  // a normal start logs no spurious "unavailable" retry (it retries by itself if Redis is down).
-  await readSide.ready().catch(() => undefined);
-  readSide.projector.start();
+  if (waitForRedis) {
+    // Redis answered the API's own client above; let the projector's connections come up too,
+    // so a normal start logs no spurious "unavailable" retry (it retries by itself if Redis is down).
+    await readSide.ready().catch(() => undefined);
+    readSide.projector.start();
+  }
   const lag = async (): Promise<ProjectionLag> => {
     const status = readSide.projector.status();
     const failing = status.state === "retrying" || status.state === "halted";
@@ -277,13 +281,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
 export const openAudit = async (
   config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
 ): Promise<AuditTools & { close(): Promise<void> }> => {
-  const client = connect({ url: config.redisUrl });
-  try {
-    await whenReady(client);
-  } catch (error) {
-    client.disconnect();
-    throw error;
-  }
+  const client = await readyOrClosed(connect({ url: config.redisUrl }));
   const source = new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards });
   return { ...auditTools(source), close: async () => void client.disconnect() };
 };

@@ -1,7 +1,9 @@
 /**
- * `docket audit …` as real processes against a real Redis (REDIS_URL and DOCKET_PREFIX pointing at
- * a test engine's keys): replay, at, explain, verify (log, projection, bundle file) and export,
- * with their exit codes, before and after tampering with Redis and with an exported file.
+ * `docket audit …` as real processes: replay, at, explain, verify (log, projection, bundle file)
+ * and export, with their exit codes, before and after tampering with Redis and with an exported
+ * file. They ask the API (DOCKET_API_URL) by default, as the `jobs` commands do, so they check
+ * the deployment the API serves whatever REDIS_URL says; `--direct` reads Redis (REDIS_URL,
+ * DOCKET_PREFIX pointing at a test engine's keys). Every report names what it checked.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,6 +27,7 @@ let redis: TestRedis;
 let api: TestApi;
 let engine: TestEngine;
 let deadApiUrl: string;
+let apiUrl: string;
 let worker: Worker;
 let dir: string;
 let env: Record<string, string>;
@@ -54,13 +57,15 @@ const docketWith = (overrides: Record<string, string>, ...args: ReadonlyArray<st
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 const docket = (...args: ReadonlyArray<string>) => docketWith({}, ...args);
+/** What `--direct` reports name: Redis without its password, the key prefix, the shards. */
+const directDeployment = () => `Redis at ${redis.url}, key prefix ${engine.prefix}, 1 shard (--direct)`;
 
 beforeAll(async () => {
   redis = await startRedis();
   // The API (listening) owns its projection file; the CLI asks it for the projection check.
   api = await startApi(redis.url);
   engine = api.engine;
-  const apiUrl = await api.app.listen({ port: 0, host: "127.0.0.1" });
+  apiUrl = await api.app.listen({ port: 0, host: "127.0.0.1" });
   deadApiUrl = `http://127.0.0.1:${await freePort()}`;
   dir = mkdtempSync(join(tmpdir(), "docket-audit-cli-"));
   env = {
@@ -98,12 +103,17 @@ describe("docket audit on an honest run", () => {
     async () => {
       const text = await docket("replay", ids.echo);
       expect(text.status, text.stderr).toBe(0);
+      expect(text.stdout.split("\n")[0]).toBe(`Checked: the API at ${apiUrl}`);
       expect(text.stdout).toContain(`Job ${ids.echo}: replay OK`);
       expect(text.stdout).toMatch(/JobCompleted\s+completed/);
       expect(text.stdout).toContain('data {"attempt":1,"result":{"hello":"cli"}}');
       const json = await docket("replay", ids.echo, "--json");
       const report = JSON.parse(json.stdout) as ReplayReport;
-      expect(report).toMatchObject({ ok: true, final: { status: "completed" } });
+      expect(report).toMatchObject({
+        ok: true,
+        final: { status: "completed" },
+        deployment: { via: "api", url: apiUrl },
+      });
       expect(report.events.length).toBeGreaterThanOrEqual(3);
     },
     SLOW,
@@ -140,23 +150,61 @@ describe("docket audit on an honest run", () => {
   );
 
   it(
-    "verify --drained exits 0, comparing the projection through the API, or offline, or saying it skipped it",
+    "verify --drained exits 0 through the API, which compares its projection; --direct compares it through the API, offline, or says it skipped it",
     async () => {
       await waitFor(() => api.readSide.reads.job(ids.dead)?.status === "dead_letter", "the projection");
       const viaApi = JSON.parse((await docket("verify", "--drained", "--json")).stdout) as VerifyReport;
       expect(viaApi.failures).toEqual([]);
-      expect(viaApi).toMatchObject({ ok: true, skipped: [] });
+      expect(viaApi).toMatchObject({
+        ok: true,
+        skipped: [],
+        counts: { jobs: 2 },
+        deployment: { via: "api" },
+      });
       expect(viaApi.checks).toContain("projection");
-      const text = await docketWith({ DOCKET_API_URL: deadApiUrl }, "verify", "--drained");
+      const direct = await docket("verify", "--drained", "--direct");
+      expect(direct.status, direct.stdout + direct.stderr).toBe(0);
+      expect(direct.stdout.split("\n")[0]).toBe(`Checked: ${directDeployment()}`);
+      expect(direct.stdout).toContain("projection");
+      const text = await docketWith({ DOCKET_API_URL: deadApiUrl }, "verify", "--drained", "--direct");
       expect(text.status, text.stdout + text.stderr).toBe(0);
       expect(text.stdout).toContain("Verify the whole log (drained): OK");
       expect(text.stdout).toContain("SKIPPED projection: the API at");
-      const offline = await docket("verify", "--drained", "--offline-projection", "--json");
+      const offline = await docket("verify", "--drained", "--direct", "--offline-projection", "--json");
       const report = JSON.parse(offline.stdout) as VerifyReport;
       expect(report.failures).toEqual([]);
       expect(report).toMatchObject({ ok: true, skipped: [], counts: { jobs: 2 } });
       expect(report.checks).toContain("projection");
       expect(offline.status).toBe(0);
+      const misused = await docket("verify", "--offline-projection");
+      expect(misused.status).toBe(2);
+      expect(misused.stderr).toContain("--offline-projection needs --direct");
+    },
+    SLOW,
+  );
+
+  it(
+    "with REDIS_URL naming another (empty) deployment, the audit still checks the API's: 2 jobs, not 'OK, 0 jobs'",
+    async () => {
+      const elsewhere = { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DOCKET_PREFIX: "elsewhere" };
+      const verify = await docketWith(elsewhere, "verify", "--json");
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(JSON.parse(verify.stdout)).toMatchObject({
+        ok: true,
+        counts: { jobs: 2 },
+        deployment: { via: "api", url: apiUrl },
+      });
+      const explain = await docketWith(elsewhere, "explain", ids.dead);
+      expect(explain.status, explain.stderr).toBe(0);
+      expect(explain.stdout).toContain("disk full");
+      const exported = await docketWith(elsewhere, "export", "--job", ids.echo);
+      expect(exported.status, exported.stderr).toBe(0);
+      expect(exported.stderr).toMatch(
+        new RegExp(`docket audit export: \\d+ events from the API at ${apiUrl}\\n`),
+      );
+      const direct = await docketWith(elsewhere, "explain", ids.dead, "--direct");
+      expect(direct.status).toBe(1);
+      expect(direct.stderr).toMatch(/Redis at 127\.0\.0\.1:\d+ did not answer/);
     },
     SLOW,
   );
@@ -166,11 +214,16 @@ describe("docket audit on an honest run", () => {
     async () => {
       const one = await docket("export", "--job", ids.echo);
       expect(one.status, one.stderr).toBe(0);
+      const oneDirect = await docket("export", "--job", ids.echo, "--direct");
+      expect(oneDirect.stderr).toContain(directDeployment());
+      // The same bundle but for its generation time.
+      expect(oneDirect.stdout.split("\n").slice(1)).toEqual(one.stdout.split("\n").slice(1));
       const oneFile = join(dir, "one.ndjson");
       writeFileSync(oneFile, one.stdout);
       const verified = await docket("verify", "--file", oneFile);
       expect(verified.status, verified.stdout).toBe(0);
       expect(verified.stdout).toContain("Verify bundle: OK");
+      expect(verified.stdout.split("\n")[0]).toBe(`Checked: the bundle file ${oneFile}`);
 
       const file = join(dir, "bundle.ndjson");
       const exported = await docket("export", "--out", file);
@@ -204,6 +257,9 @@ describe("docket audit after tampering with Redis", () => {
       const replay = await docket("replay", ids.echo);
       expect(replay.status).toBe(1);
       expect(replay.stdout).toContain("FAILED at seq 2: hash_mismatch");
+      const direct = await docket("replay", ids.echo, "--direct");
+      expect(direct.status).toBe(1);
+      expect(direct.stdout).toContain("FAILED at seq 2: hash_mismatch");
       const verify = await docket("verify", "--json");
       expect(verify.status).toBe(1);
       const json = JSON.parse(verify.stdout) as VerifyReport;

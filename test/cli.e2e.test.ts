@@ -3,12 +3,14 @@
  * message, and the client commands work against a running API (text and --json).
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/main.ts";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import type { Worker } from "../src/engine/worker.ts";
 import { startApi, type TestApi } from "./support/api.ts";
+import { apiActor } from "./support/engine.ts";
 import { freePort, startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -93,6 +95,9 @@ describe("docket CLI", () => {
 
   it("refuses unknown commands and bad options with exit 2", async () => {
     expect((await docket(["frobnicate"])).status).toBe(2);
+    const typo = await docket(["jobs", "lst"]);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain("Did you mean `docket jobs list`?");
     const badOption = await docket(["jobs", "list", "--colour", "red"]);
     expect(badOption.status).toBe(2);
     expect(badOption.stderr).toContain("colour");
@@ -102,6 +107,60 @@ describe("docket CLI", () => {
     const badPayload = await docket(["jobs", "submit", "echo", "--payload", "{nope"], env);
     expect(badPayload.status).toBe(2);
     expect(badPayload.stderr).toContain("--payload");
+  });
+
+  it("a value the API refuses as invalid is a usage error too (exit 2), naming the field", async () => {
+    const [status, priority] = await Promise.all([
+      docket(["jobs", "list", "--status", "nope"], env),
+      docket(["jobs", "submit", "echo", "--priority", "urgent"], env),
+    ]);
+    expect(status.status, status.stderr).toBe(2);
+    expect(status.stderr).toMatch(/docket jobs list: invalid_request: .*status/);
+    expect(priority.status, priority.stderr).toBe(2);
+    expect(priority.stderr).toMatch(/docket jobs submit: invalid_job_spec: .*priority/);
+  });
+
+  it("prints its version; says in words what a bad variable should hold", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    const printed = await docket(["--version"]);
+    expect([printed.status, printed.stdout]).toEqual([0, `${version}\n`]);
+    const badUrl = await docket(["jobs", "list"], { DOCKET_API_URL: "localhost:3000" });
+    expect(badUrl.status).toBe(2);
+    expect(badUrl.stderr).toBe(
+      'docket: invalid DOCKET_API_URL="localhost:3000": expected the API\'s http:// or https:// URL, e.g. http://127.0.0.1:3000\n',
+    );
+  });
+
+  it("a reader that stops early (| head -1) ends the command quietly with 141, no stack trace", async () => {
+    // About 600 bytes a job: 200 of them overflow the pipe's 64 KiB buffer, so writes meet EPIPE.
+    await api.engine.jobs.submitMany(
+      Array.from({ length: 200 }, () => ({ type: "echo", queue: "pipe" })),
+      apiActor,
+    );
+    await waitFor(
+      () => api.readSide.reads.listJobs({ queue: "pipe", limit: 500 }).jobs.length === 200,
+      "the projection",
+    );
+    // Not spawnSync: the API answering the command lives in this process.
+    const piped = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        "bash",
+        [
+          "-c",
+          `set -o pipefail; node ${join(ROOT, "bin/docket.js")} jobs list --queue pipe --json --limit 500 | head -c 1`,
+        ],
+        { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
+        (error, stdout, stderr) =>
+          resolve({
+            status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
+            stdout,
+            stderr,
+          }),
+      );
+    });
+    expect(piped.stdout).toBe("{");
+    expect(piped.stderr).toBe("");
+    expect(piped.status).toBe(141);
   });
 
   it("submits, gets, lists, shows events, cancels, and reports an API error with exit 1", async () => {

@@ -21,7 +21,9 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const tokens = new BearerTokens(options.tokens ?? []);
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(typeof options.logger === "object"
+      ? { loggerInstance: options.logger }
+      : { logger: options.logger ?? false }),
     bodyLimit,
     // Route params longer than this are refused (414) before any handler runs.
     routerOptions: { maxParamLength: 200 },

@@ -2,6 +2,7 @@
  * What the HTTP API needs from the engine, as small interfaces; the composition root
  * (src/main.ts) provides them. Nothing here knows about Redis or SQLite.
  */
+import type { FastifyBaseLogger } from "fastify";
 import type { Envelope } from "../domain/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/job-service.ts";
@@ -53,5 +54,6 @@ export interface ApiOptions {
   readonly tokens?: ReadonlyArray<NamedToken>;
   /** Largest accepted body (default 1 MiB; bulk submits get 16×). */
   readonly bodyLimitBytes?: number;
-  readonly logger?: boolean;
+  /** fastify's logger: off by default; `docket api --json` passes its pino logger (JSON lines). */
+  readonly logger?: boolean | FastifyBaseLogger;
 }

@@ -1,6 +1,7 @@
 /**
  * Configuration from environment variables, validated once at start with a clear message naming
- * the variable. Defaults work on one laptop (README "Configuration").
+ * the variable and saying, in words, what it expects. Defaults work on one laptop (README
+ * "Configuration"). Values that may hold a secret are never echoed (URLs are redacted).
  */
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
@@ -12,8 +13,20 @@ import {
   parseNamedTokens,
   TOKEN_RULE,
 } from "../api/api-tokens.ts";
+import { redactUrl } from "../infra/redact-url.ts";
 import { firstIssue } from "../engine/schema-errors.ts";
 
+/** A URL that `new URL` can read, with one of these protocols and a host. */
+const isUrl =
+  (protocols: ReadonlyArray<string>) =>
+  (text: string): boolean => {
+    try {
+      const url = new URL(text);
+      return protocols.includes(url.protocol) && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  };
 const IntString = (min: number, max: number) =>
   Schema.String.check(
     Schema.isPattern(/^[0-9]{1,9}$/),
@@ -23,14 +36,14 @@ const IntString = (min: number, max: number) =>
   );
 
 const EnvSchema = Schema.Struct({
-  REDIS_URL: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^rediss?:\/\/\S+$/))),
+  REDIS_URL: Schema.optionalKey(Schema.String.check(Schema.makeFilter(isUrl(["redis:", "rediss:"])))),
   DOCKET_DB: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
   PORT: Schema.optionalKey(IntString(0, 65535)),
   HOST: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
   // Checked below, by rules that never echo a value (a token must not reach a log).
   DOCKET_API_TOKEN: Schema.optionalKey(Schema.String),
   DOCKET_API_TOKENS: Schema.optionalKey(Schema.String),
-  DOCKET_API_URL: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/))),
+  DOCKET_API_URL: Schema.optionalKey(Schema.String.check(Schema.makeFilter(isUrl(["http:", "https:"])))),
   DOCKET_PREFIX: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,64}$/))),
   DOCKET_SHARDS: Schema.optionalKey(IntString(1, 1024)),
   DOCKET_LEASE_MS: Schema.optionalKey(IntString(1000, 86_400_000)),
@@ -76,11 +89,33 @@ const apiTokensFrom = (single: string | undefined, list: string | undefined): Re
   return accepted.success;
 };
 
+/** What each variable expects, in words (a schema's own message would quote its pattern). */
+const EXPECTED: Readonly<Record<string, string>> = {
+  REDIS_URL:
+    "expected a Redis URL such as redis://127.0.0.1:6379 (redis:// or rediss://, optionally redis://:password@host:port/db)",
+  DOCKET_DB: "expected a file path, e.g. ./data/docket.sqlite",
+  PORT: "expected a port number from 0 to 65535",
+  HOST: "expected a host name or address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
+  DOCKET_API_URL: "expected the API's http:// or https:// URL, e.g. http://127.0.0.1:3000",
+  DOCKET_PREFIX: "expected 1 to 64 letters, digits, '_', '.' or '-', e.g. docket",
+  DOCKET_SHARDS: "expected a whole number from 1 to 1024",
+  DOCKET_LEASE_MS: "expected milliseconds, a whole number from 1000 to 86400000",
+  DOCKET_DATA_DIR: "expected a directory path, e.g. ./data",
+};
+
+/** How a refused value is shown: URLs without their credentials, secrets not at all. */
+const shown = (field: string, value: string | undefined): string => {
+  if (value === undefined) return "";
+  if (field.endsWith("_URL")) return `=${JSON.stringify(redactUrl(value))}`;
+  if (/TOKEN|PASSWORD|SECRET/.test(field)) return " (value not shown)";
+  return `=${JSON.stringify(value)}`;
+};
+
 export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const decoded = Schema.decodeUnknownResult(EnvSchema)(env, { onExcessProperty: "ignore" });
   if (Result.isFailure(decoded)) {
     const { field, message } = firstIssue(decoded.failure);
-    throw new ConfigError(`invalid ${field}=${JSON.stringify(env[field] ?? "")}: ${message}`);
+    throw new ConfigError(`invalid ${field}${shown(field, env[field])}: ${EXPECTED[field] ?? message}`);
   }
   const e = decoded.success;
   const port = Number(e.PORT ?? 3000);

@@ -1,8 +1,11 @@
 /**
  * `docket`: the command-line entry point. `docket --help` lists the commands; every command
- * has `--help` and `--json`. Exit codes: 0 success, 1 failure (a job or a check failed, or an
- * API error), 2 usage or configuration error.
+ * has `--help` and `--json`. Exit codes (ADR 0020): 0 success, 1 failure (a job or a check
+ * failed, an API error, Redis unreachable), 2 usage or configuration error (including a value
+ * the API refuses as invalid, HTTP 400, and a password Redis refuses); 141 when stdout closes
+ * early (`docket … | head`, bin/docket.js).
  */
+import { readFileSync } from "node:fs";
 import { DocketApiError } from "../client/docket-client.ts";
 import { type Command, runCommand } from "./command.ts";
 import { auditCommands } from "./commands/audit.ts";
@@ -12,6 +15,7 @@ import { projectionCommands } from "./commands/projections.ts";
 import { apiCommand, startCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
 import { ConfigError } from "./config.ts";
+import { suggest } from "./suggest.ts";
 
 const COMMANDS: ReadonlyArray<Command> = [
   startCommand,
@@ -34,8 +38,26 @@ const overview = (): string => {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     'Configuration: environment variables (README "Configuration"): REDIS_URL, DOCKET_DB, PORT,',
-    "DOCKET_API_TOKEN, DOCKET_API_TOKENS, DOCKET_API_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS.",
+    "HOST, DOCKET_API_TOKEN, DOCKET_API_TOKENS, DOCKET_API_URL, DOCKET_PREFIX, DOCKET_SHARDS,",
+    "DOCKET_LEASE_MS, DOCKET_DATA_DIR.",
+    "",
+    "Exit codes: 0 ok, 1 failed (a job, a check, the API, Redis), 2 usage or configuration error.",
+    "docket --version prints the version.",
   ].join("\n");
+};
+
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
+
+/** "did you mean …?" for a mistyped command, or "" when nothing is close. */
+const didYouMean = (argv: ReadonlyArray<string>): string => {
+  const names = COMMANDS.map((c) => c.name);
+  const typed = argv.filter((word) => !word.startsWith("-")).slice(0, 2);
+  const candidates = suggest(typed, names);
+  return candidates.length === 0
+    ? ""
+    : `\n\nDid you mean ${candidates.map((name) => `\`docket ${name}\``).join(" or ")}?`;
 };
 
 /** The command whose name matches the most leading words of argv. */
@@ -59,17 +81,23 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     process.stdout.write(`${overview()}\n`);
     return argv.length === 0 ? 2 : 0;
   }
+  if (argv[0] === "--version" || argv[0] === "-v") {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   const found = findCommand(argv);
   if (found === null) {
     const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
-    if (group.length > 0) {
-      process.stdout.write(
-        [`docket ${argv[0]} <command>`, "", ...group.map((c) => `  ${c.name}  ${c.summary}`)].join("\n") +
-          "\n",
-      );
-      return argv.includes("--help") || argv.includes("-h") ? 0 : 2;
+    const listing = [`docket ${argv[0]} <command>`, "", ...group.map((c) => `  ${c.name}  ${c.summary}`)];
+    const asksHelp = argv.length === 1 || argv[1] === "--help" || argv[1] === "-h";
+    if (group.length > 0 && asksHelp) {
+      process.stdout.write(`${listing.join("\n")}\n`);
+      return argv.length === 1 ? 2 : 0;
     }
-    process.stderr.write(`docket: unknown command ${JSON.stringify(argv.join(" "))}\n\n${overview()}\n`);
+    const unknown = group.length > 0 ? argv.slice(0, 2).join(" ") : (argv[0] ?? "");
+    process.stderr.write(
+      `docket: unknown command ${JSON.stringify(unknown)}${didYouMean(argv)}\n\n${group.length > 0 ? listing.join("\n") : overview()}\n`,
+    );
     return 2;
   }
   try {
@@ -84,20 +112,39 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
         process.stdout.write(
           `${JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }, null, 2)}\n`,
         );
-      process.stderr.write(`docket ${found.command.name}: ${error.code}: ${error.message}\n`);
-      return 1;
+      // 400: the API refused a value given on the command line (`--status nope`): a usage error.
+      const usage = error.status === 400;
+      process.stderr.write(
+        `docket ${found.command.name}: ${error.code}: ${error.message}${usage ? ` (docket ${found.command.name} --help)` : ""}\n`,
+      );
+      return usage ? 2 : 1;
     }
     // fetch() fails with a bare TypeError("fetch failed") whose cause says why.
     if (error instanceof TypeError && error.message === "fetch failed") {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const { redactUrl } = await import("../infra/redact-url.ts");
+      const { apiUrl } = (await import("./config.ts")).readEnv();
       process.stderr.write(
-        `docket ${found.command.name}: the API does not answer (${cause?.code ?? cause?.message ?? "no reply"}); is \`docket start\` or \`docket api\` running? (DOCKET_API_URL)\n`,
+        `docket ${found.command.name}: the API at ${redactUrl(apiUrl)} does not answer (${cause?.code ?? cause?.message ?? "no reply"}); is \`docket start\` or \`docket api\` running? (DOCKET_API_URL)${found.command.name.startsWith("audit ") ? "; --direct reads Redis instead" : ""}\n`,
       );
       return 1;
     }
-    process.stderr.write(
-      `docket ${found.command.name}: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    const { redactUrlsIn } = await import("../infra/redact-url.ts");
+    const message = redactUrlsIn(error instanceof Error ? error.message : String(error));
+    // Redis refused the password, or the handlers module cannot be used: configuration errors.
+    if (error instanceof Error && error.name === "RedisAuthRefused") {
+      const hint =
+        (error as { reason?: string }).reason === "no_password"
+          ? "; the private Redis of `docket start` keeps its password in DOCKET_DATA_DIR/redis/password"
+          : "";
+      process.stderr.write(`docket ${found.command.name}: ${message} (REDIS_URL)${hint}\n`);
+      return 2;
+    }
+    if (error instanceof Error && error.name === "HandlersModuleError") {
+      process.stderr.write(`docket ${found.command.name}: ${message}\n`);
+      return 2;
+    }
+    process.stderr.write(`docket ${found.command.name}: ${message}\n`);
     return 1;
   }
 };

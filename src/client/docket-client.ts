@@ -3,7 +3,7 @@
  * non-2xx answer becomes a DocketApiError carrying the API's stable `code`.
  */
 import type { Envelope, JobStatus } from "../domain/index.ts";
-import type { ReplayReport, StateAt, VerifyReport } from "../engine/audit/index.ts";
+import type { Explanation, ReplayReport, StateAt, VerifyReport } from "../engine/audit/index.ts";
 import type { JobView } from "../engine/job-view.ts";
 import type { JobPage } from "../engine/read-models.ts";
 import type { SubmitRequest } from "../engine/submit-request.ts";
@@ -11,6 +11,7 @@ import type { WorkerInfo } from "../engine/ports.ts";
 
 export type {
   Envelope,
+  Explanation,
   JobPage,
   JobStatus,
   JobView,
@@ -225,6 +226,11 @@ export class DocketClient {
   /** Replay a job from its stored events (`ok: false` names the first bad event). */
   replay(id: string): Promise<ReplayReport> {
     return this.call("GET", `/v1/jobs/${encodeURIComponent(id)}/replay`);
+  }
+
+  /** A plain-language account of why a job ended where it did (`integrity` names a broken history). */
+  explain(id: string): Promise<Explanation> {
+    return this.call("GET", `/v1/jobs/${encodeURIComponent(id)}/explain`);
   }
 
   /** A job's state as it was at a time (`existed: false` before its first event). */

@@ -51,13 +51,25 @@ const waitForPing = async (url: string, timeoutMs = 10_000): Promise<void> => {
   }
 };
 
-export const startRedis = async (options: { readonly appendOnly?: boolean } = {}): Promise<TestRedis> => {
+export interface RedisOptions {
+  readonly appendOnly?: boolean;
+  /** Listen on this port (a server with a given port or password is always a private one). */
+  readonly port?: number;
+  /** Require this password (`requirepass`); `url` then carries it. */
+  readonly password?: string;
+}
+
+export const startRedis = async (options: RedisOptions = {}): Promise<TestRedis> => {
   const external = process.env.REDIS_URL;
-  if (external !== undefined && external !== "")
+  const mustOwn = options.port !== undefined || options.password !== undefined;
+  if (external !== undefined && external !== "" && !mustOwn)
     return { url: external, owned: false, kill: () => {}, restart: async () => {}, stop: async () => {} };
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "docket-redis-"));
-  const url = `redis://127.0.0.1:${port}`;
+  const url =
+    options.password === undefined
+      ? `redis://127.0.0.1:${port}`
+      : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn(
@@ -75,6 +87,7 @@ export const startRedis = async (options: { readonly appendOnly?: boolean } = {}
         options.appendOnly ? "yes" : "no",
         "--appendfsync",
         "always",
+        ...(options.password === undefined ? [] : ["--requirepass", options.password]),
       ],
       { stdio: "ignore" },
     );

@@ -10,9 +10,10 @@ import { decodeOrThrow, EventStreamQuery } from "../schemas.ts";
 const HEARTBEAT_MS = 15_000;
 
 export const registerEventStream = (app: FastifyInstance, deps: ApiDeps): void => {
-  // Open streams never end on their own: close them when the server closes.
+  // Open streams never end on their own: close them when the server starts closing. preClose,
+  // not onClose: fastify runs onClose after in-flight requests end, which a stream never does.
   const open = new Set<() => void>();
-  app.addHook("onClose", async () => {
+  app.addHook("preClose", async () => {
     for (const close of open) close();
   });
   app.get("/v1/events", async (request, reply) => {

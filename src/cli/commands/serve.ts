@@ -1,54 +1,59 @@
 /**
  * `docket start` (API + projector + one worker, for a first look or a single machine) and
- * `docket api` (the HTTP API with the projector that owns its database; ADR 0009).
+ * `docket api` (the HTTP API with the projector that owns its database; ADR 0009). How they
+ * start without Redis and how they stop: ADR 0020.
  */
-import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { ApiServer } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
 import { type DocketEnv, readEnv } from "../config.ts";
 import { loadHandlers } from "../handlers.ts";
-import { onShutdownSignals } from "../signals.ts";
-
-const say = (line: string) => process.stderr.write(`${line}\n`);
+import { type Log, openLog, repeatLimited } from "../log.ts";
+import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
 DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000).`;
 
-const stopChild = (child: ChildProcess): Promise<void> =>
-  new Promise((done) => {
-    if (child.exitCode !== null) return done();
-    child.once("exit", () => done());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
-  });
+const JSON_LOGS =
+  "--json: log JSON lines on stdout (pino's format, fastify's request lines included) instead of text on stderr.";
 
-interface Serving {
+/** Open the API server on `redisUrl` and listen. */
+const serve = async (options: {
   readonly env: DocketEnv;
   readonly redisUrl: string;
-  readonly privateRedis?: ChildProcess;
-}
-
-/** Open the API server on `redisUrl`, listen, and return how to stop it. */
-const serve = async ({ env, redisUrl }: Serving) => {
+  readonly log: Log;
+  readonly waitForRedis: boolean;
+}): Promise<ApiServer> => {
+  const { env, log } = options;
   const { openApiServer } = await import("../../main.ts");
   mkdirSync(dirname(resolve(env.dbPath)), { recursive: true });
   const server = await openApiServer({
-    redisUrl,
+    redisUrl: options.redisUrl,
     prefix: env.prefix,
     shards: env.shards,
     leaseMs: env.leaseMs,
     dbPath: env.dbPath,
+    waitForRedis: options.waitForRedis,
     tokens: env.apiTokens,
-    onProjectorError: (error) => say(`docket projector: ${(error as Error).message ?? String(error)}`),
+    ...(log.pino === undefined ? {} : { logger: log.pino }),
+    onProjectorError: repeatLimited(log.child("projector")),
   });
-  const address = await server.app.listen({ port: env.port, host: env.host });
-  say(
-    `docket API listening on ${address} (database ${resolve(env.dbPath)}${env.apiTokens.length === 0 ? ", no auth" : `, bearer auth on: ${env.apiTokens.length} token(s)`})`,
-  );
+  try {
+    const address = await server.app.listen({ port: env.port, host: env.host });
+    log.info(
+      `API listening on ${address} (database ${resolve(env.dbPath)}${env.apiTokens.length === 0 ? ", no auth" : `, bearer auth on: ${env.apiTokens.length} token(s)`})`,
+      { address, database: resolve(env.dbPath) },
+    );
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
   return server;
 };
+
+const queuesOption = (value: string | undefined) => (value ?? "default").split(",").filter((q) => q !== "");
 
 export const startCommand: Command = {
   name: "start",
@@ -57,67 +62,81 @@ export const startCommand: Command = {
     handlers: {
       type: "string",
       description:
-        "ES module whose default export maps job type to handler (default: demo handlers echo, sleep, fail, flaky)",
+        "handlers module (.js, .mjs, .cjs or .ts) whose default export maps job type to handler (default: demo handlers echo, sleep, fail, flaky)",
     },
     concurrency: { type: "string", description: "the worker's concurrency (default 10)" },
     queues: { type: "string", description: "comma-separated queues for the worker (default: default)" },
+    "grace-ms": {
+      type: "string",
+      description: "on SIGTERM/SIGINT, how long in-flight jobs may finish (default 10000)",
+    },
   },
   details: `${ENV_DETAILS}
 When no Redis answers at REDIS_URL, the URL names this machine and redis-server is on the PATH, a
-private redis-server is started on that port with its data under ./data/redis (AOF on).`,
+private redis-server is started on that port with its data under DOCKET_DATA_DIR/redis (AOF on),
+bound to 127.0.0.1, with a generated password kept in DOCKET_DATA_DIR/redis/password; it is
+stopped last when docket start stops. ${JSON_LOGS}`,
   run: async (context) => {
     const env = readEnv();
+    const log = await openLog({ json: context.json, component: "" });
     const handlers = await loadHandlers(stringOption(context, "handlers"));
-    const { chooseRedis, NoRedis } = await import("../private-redis.ts");
+    const concurrency = intOption(context, "concurrency", 1) ?? 10;
+    const graceMs = intOption(context, "grace-ms") ?? 10_000;
+    const queues = queuesOption(stringOption(context, "queues"));
+    const shutdown = shutdownOnSignals();
+    const { chooseRedis } = await import("../private-redis.ts");
     const { openWorker } = await import("../../main.ts");
-    let redis;
+    const redis = await chooseRedis({ url: env.redisUrl, dataDir: env.dataDir, log });
+    log.info(redis.note, redis.pid === undefined ? {} : { redisPid: redis.pid });
+    let server: ApiServer;
+    let opened: Awaited<ReturnType<typeof openWorker>>;
     try {
-      redis = await chooseRedis({ url: env.redisUrl, dataDir: env.dataDir });
-    } catch (error) {
-      if (error instanceof NoRedis) {
-        say(`docket start: ${error.message}`);
-        return 1;
+      server = await serve({ env, redisUrl: redis.url, log, waitForRedis: true });
+      try {
+        opened = await openWorker(
+          { redisUrl: redis.url, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
+          {
+            name: "start",
+            queues,
+            concurrency,
+            handlers,
+            shutdownGraceMs: graceMs,
+            onError: repeatLimited(log.child("worker")),
+          },
+        );
+      } catch (error) {
+        await server.close();
+        throw error;
       }
-      throw error;
-    }
-    say(`docket: ${redis.note}`);
-    const stopRedis = async () => {
-      if (redis.child !== undefined) await stopChild(redis.child);
-    };
-    let server;
-    try {
-      server = await serve({ env, redisUrl: redis.url });
     } catch (error) {
-      await stopRedis();
+      await redis.stop();
       throw error;
     }
-    const queues = (stringOption(context, "queues") ?? "default").split(",").filter((q) => q !== "");
-    const { worker, close: closeWorker } = await openWorker(
-      { redisUrl: redis.url, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
-      {
-        name: "start",
-        queues,
-        concurrency: intOption(context, "concurrency", 1) ?? 10,
-        handlers,
-        onError: (error) => say(`docket worker: ${(error as Error).message ?? String(error)}`),
-      },
-    );
-    say(
-      `docket worker ${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})`,
+    const { worker, close: closeWorker } = opened;
+    log.info(
+      `worker ${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})`,
+      { worker: worker.id, queues },
     );
     const running = worker.run();
-    await new Promise<void>((resolveStop) =>
-      onShutdownSignals((signal) => {
-        say(`docket: ${signal}, shutting down`);
-        resolveStop();
-      }),
+    const signal = await shutdown.requested;
+    log.info(`${signal}, shutting down`);
+    // The worker drains first (its jobs need Redis to be handed back), then the API closes;
+    // the private Redis stops last.
+    await stopWithin(
+      graceMs + SHUTDOWN_MARGIN_MS,
+      async () => {
+        await worker.stop();
+        await running;
+        await closeWorker();
+        await server.close();
+      },
+      () =>
+        log.error(
+          `could not stop in order within ${graceMs + SHUTDOWN_MARGIN_MS} ms (is Redis unreachable?); exiting: jobs still in flight will be reclaimed when their lease expires`,
+        ),
     );
-    await worker.stop();
-    await running;
-    await closeWorker();
-    await server.close();
-    await stopRedis();
-    say("docket: stopped");
+    await redis.stop();
+    log.info("stopped");
     return 0;
   },
 };
@@ -126,18 +145,33 @@ export const apiCommand: Command = {
   name: "api",
   summary: "Run the HTTP API and the projector that owns its database (no worker).",
   details: `${ENV_DETAILS}
-Several API processes may run at once, each with its own DOCKET_DB file.`,
-  run: async () => {
+Several API processes may run at once, each with its own DOCKET_DB file. While Redis does not
+answer, the API listens and /health answers 503; it retries with a line per attempt (1, 2, 4, 8,
+then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_LOGS}`,
+  run: async (context) => {
     const env = readEnv();
-    const server = await serve({ env, redisUrl: env.redisUrl });
-    await new Promise<void>((resolveStop) =>
-      onShutdownSignals((signal) => {
-        say(`docket api: ${signal}, shutting down`);
-        resolveStop();
-      }),
+    const log = await openLog({ json: context.json, component: "api" });
+    const shutdown = shutdownOnSignals();
+    const server = await serve({ env, redisUrl: env.redisUrl, log, waitForRedis: false });
+    const { waitForRedis } = await import("../redis-wait.ts");
+    try {
+      if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "ready") {
+        await server.readSide.ready().catch(() => undefined);
+        server.readSide.projector.start();
+      }
+    } catch (error) {
+      // Refused credentials: main() reports them and exits 2.
+      await server.close();
+      throw error;
+    }
+    const signal = await shutdown.requested;
+    log.info(`${signal}, shutting down`);
+    await stopWithin(
+      SHUTDOWN_MARGIN_MS,
+      () => server.close(),
+      () => log.error(`could not close within ${SHUTDOWN_MARGIN_MS} ms; exiting`),
     );
-    await server.close();
-    say("docket api: stopped");
+    log.info("stopped");
     return 0;
   },
 };

@@ -2,7 +2,8 @@
 import { type Command, intOption, stringOption } from "../command.ts";
 import { readEnv } from "../config.ts";
 import { loadHandlers } from "../handlers.ts";
-import { onShutdownSignals } from "../signals.ts";
+import { openLog, repeatLimited } from "../log.ts";
+import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -13,46 +14,66 @@ export const workerCommand: Command = {
     name: { type: "string", description: "a name for the registry (default: worker)" },
     handlers: {
       type: "string",
-      description: "ES module whose default export maps job type to handler (default: demo handlers)",
+      description:
+        "handlers module (.js, .mjs, .cjs or .ts) whose default export maps job type to handler (default: demo handlers)",
     },
     burst: { type: "boolean", description: "exit when the queues are drained" },
     "max-jobs": { type: "string", description: "exit after this many jobs" },
     "grace-ms": {
       type: "string",
-      description: "on SIGTERM, how long in-flight jobs may finish (default 10000)",
+      description: "on SIGTERM/SIGINT, how long in-flight jobs may finish (default 10000)",
     },
   },
-  details: "Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS (see README).",
+  details: `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS (see README).
+While Redis does not answer, the worker waits for it with a line per attempt (1, 2, 4, 8, then
+every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. --json: log JSON lines on
+stdout (pino's format) instead of text on stderr.`,
   run: async (context) => {
     const env = readEnv();
+    const log = await openLog({ json: context.json, component: "worker" });
     const handlers = await loadHandlers(stringOption(context, "handlers"));
-    const { openWorker } = await import("../../main.ts");
     const queues = (stringOption(context, "queues") ?? "default").split(",").filter((q) => q !== "");
     const maxJobs = intOption(context, "max-jobs", 1);
+    const concurrency = intOption(context, "concurrency", 1) ?? 10;
+    const graceMs = intOption(context, "grace-ms") ?? 10_000;
+    const name = stringOption(context, "name") ?? "worker";
+    const shutdown = shutdownOnSignals();
+    const { waitForRedis } = await import("../redis-wait.ts");
+    if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "stopped") return 0;
+    const { openWorker } = await import("../../main.ts");
     const { worker, close } = await openWorker(
       { redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
       {
-        name: stringOption(context, "name") ?? "worker",
+        name,
         queues,
-        concurrency: intOption(context, "concurrency", 1) ?? 10,
+        concurrency,
         handlers,
         burst: context.values.burst === true,
         ...(maxJobs === undefined ? {} : { maxJobs }),
-        shutdownGraceMs: intOption(context, "grace-ms") ?? 10_000,
-        onError: (error) =>
-          process.stderr.write(`docket worker: ${(error as Error).message ?? String(error)}\n`),
+        shutdownGraceMs: graceMs,
+        onError: repeatLimited(log),
       },
     );
-    onShutdownSignals((signal) => {
-      process.stderr.write(`docket worker ${worker.id}: ${signal}, finishing in-flight jobs\n`);
+    log.info(`${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})`, {
+      worker: worker.id,
+      queues,
+    });
+    const running = worker.run();
+    void shutdown.requested.then((signal) => {
+      log.info(`${worker.id}: ${signal}, finishing in-flight jobs`);
+      void stopWithin(
+        graceMs + SHUTDOWN_MARGIN_MS,
+        () => running,
+        () =>
+          log.error(
+            `${worker.id}: could not stop in order within ${graceMs + SHUTDOWN_MARGIN_MS} ms (is Redis unreachable?); exiting: jobs still in flight will be reclaimed when their lease expires`,
+          ),
+      );
       void worker.stop();
     });
-    process.stderr.write(
-      `docket worker ${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})\n`,
-    );
-    await worker.run();
+    await running;
     await close();
-    process.stderr.write(`docket worker ${worker.id}: stopped\n`);
+    log.info(`${worker.id}: stopped`);
     return 0;
   },
 };

@@ -20,8 +20,12 @@ const baseOptions = () => ({
   retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
 });
 
-/** Connection errors are reported through `guarded` calls; the listener keeps ioredis quiet. */
-const quiet = (client: Redis): Redis => client.on("error", () => {});
+/**
+ * Connection errors are reported through `guarded` calls and `whenReady`; the listener keeps
+ * ioredis quiet and remembers the last one, so "did not answer" can say why.
+ */
+const lastErrors = new WeakMap<Redis, Error>();
+const quiet = (client: Redis): Redis => client.on("error", (error: Error) => lastErrors.set(client, error));
 
 /**
  * No ioredis auto-pipelining on any connection (ADR 0016): the hot paths batch by themselves
@@ -42,26 +46,135 @@ export const connect = (options: ConnectionOptions): Redis =>
 export const connectBlocking = (options: ConnectionOptions): Redis =>
   quiet(new Redis(options.url, { ...baseOptions(), enableAutoPipelining: false }));
 
-/** Resolves once the client is connected, or fails with QueueUnavailable after `timeoutMs`. */
+/**
+ * Redis refused our credentials: no password given where one is required (NOAUTH), or a wrong
+ * one (WRONGPASS). Retrying cannot help, so whoever waits for the connection is told at once.
+ */
+export class RedisAuthRefused extends Error {
+  override readonly name = "RedisAuthRefused";
+  constructor(
+    readonly address: string,
+    readonly reason: "no_password" | "wrong_password",
+    readonly detail: string,
+  ) {
+    super(
+      reason === "no_password"
+        ? `Redis at ${address} requires a password (NOAUTH) and the URL gives none; put it in the URL: redis://:<password>@${address}`
+        : `Redis at ${address} refused the password in the URL (${detail.split(" ")[0] ?? "WRONGPASS"}: wrong password or user)`,
+    );
+  }
+}
+
+const AUTH_ERROR = /^(NOAUTH|WRONGPASS|ERR invalid password|ERR AUTH)/;
+
+/** The host:port a client talks to, for messages (never its credentials). */
+export const addressOf = (client: Redis): string => {
+  const { host, port, path } = client.options;
+  return path ? String(path) : `${host}:${port}`;
+};
+
+const authRefused = (client: Redis, error: Error | undefined): RedisAuthRefused | null =>
+  error !== undefined && AUTH_ERROR.test(error.message)
+    ? new RedisAuthRefused(
+        addressOf(client),
+        error.message.startsWith("NOAUTH") ? "no_password" : "wrong_password",
+        error.message,
+      )
+    : null;
+
+/** Why a client is not connected, in a few words (the last connection error it saw). */
+const lastErrorOf = (client: Redis): string => {
+  const error = lastErrors.get(client);
+  if (error === undefined) return "no answer";
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : (error.message.split("\n")[0] ?? "").slice(0, 200);
+};
+
+/**
+ * Resolves once the client is connected. Fails with RedisAuthRefused as soon as Redis refuses
+ * the credentials, and with QueueUnavailable (naming the last connection error) after
+ * `timeoutMs`. The caller still owns the client: disconnect it on failure.
+ */
 export const whenReady = (client: Redis, timeoutMs = 5_000): Promise<Redis> =>
   client.status === "ready"
     ? Promise.resolve(client)
     : new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
+        const done = () => {
+          clearTimeout(timer);
           client.off("ready", onReady);
+          client.off("error", onError);
+        };
+        const timer = setTimeout(() => {
+          done();
+          const refused = authRefused(client, lastErrors.get(client));
+          if (refused !== null) return reject(refused);
           reject(
             new QueueUnavailable({
-              message: `Redis did not answer within ${timeoutMs} ms`,
+              message: `Redis at ${addressOf(client)} did not answer within ${timeoutMs} ms (${lastErrorOf(client)})`,
               outcome: "not_written",
             }),
           );
         }, timeoutMs);
         const onReady = () => {
-          clearTimeout(timer);
+          done();
           resolve(client);
         };
+        const onError = (error: Error) => {
+          const refused = authRefused(client, error);
+          if (refused === null) return;
+          done();
+          reject(refused);
+        };
         client.once("ready", onReady);
+        client.on("error", onError);
       });
+
+/** What a probe of a Redis URL found (for commands that wait for Redis or choose one). */
+export type RedisProbe =
+  | { readonly kind: "ready" }
+  | { readonly kind: "unreachable"; readonly reason: string }
+  | { readonly kind: "auth"; readonly error: RedisAuthRefused };
+
+/**
+ * Connect once to `url`, say what happened (at the first answer or connection error, or after
+ * `timeoutMs`), and disconnect.
+ */
+export const probeRedis = async (url: string, timeoutMs: number): Promise<RedisProbe> => {
+  const client = connect({ url });
+  try {
+    return await new Promise<RedisProbe>((resolve) => {
+      const timer = setTimeout(
+        () => resolve({ kind: "unreachable", reason: `no answer within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+      client.once("ready", () => {
+        clearTimeout(timer);
+        resolve({ kind: "ready" });
+      });
+      client.once("error", (error: Error) => {
+        clearTimeout(timer);
+        const refused = authRefused(client, error);
+        resolve(
+          refused === null
+            ? { kind: "unreachable", reason: lastErrorOf(client) }
+            : { kind: "auth", error: refused },
+        );
+      });
+    });
+  } finally {
+    client.disconnect();
+  }
+};
+
+/** `whenReady`, disconnecting the client when it fails (for callers that own it). */
+export const readyOrClosed = async (client: Redis, timeoutMs?: number): Promise<Redis> => {
+  try {
+    return await whenReady(client, timeoutMs);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+};
 
 /** Failures before the command reached Redis: it certainly was not executed. */
 const NOT_SENT = ["enableOfflineQueue", "ECONNREFUSED", "LOADING"];
