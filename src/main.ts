@@ -16,6 +16,7 @@ import { connect, connectBlocking, whenReady } from "./infra/redis/connection.ts
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
 import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
+import { RedisQuarantineList } from "./infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "./infra/sqlite/projection-files.ts";
 
 export interface DocketConfig {
@@ -124,6 +125,8 @@ export interface OpenReadSide {
   readonly projector: ReadSide["projector"];
   rebuild: ReadSide["rebuild"];
   check: ReadSide["check"];
+  /** Skip one undecodable log entry, recorded (ADR 0019). */
+  quarantine: ReadSide["quarantine"];
   /**
    * Resolves once the Redis connections are up (fails with QueueUnavailable after `timeoutMs`).
    * One-shot commands (rebuild, check) await it; the projector needs not, it retries.
@@ -148,6 +151,7 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
       log,
       files: new SqliteProjectionFiles(config.dbPath),
       clock: config.clock ?? systemClock,
+      quarantine: new RedisQuarantineList(client, { prefix: config.prefix, shards: config.shards }),
       ...(config.projector === undefined ? {} : { projector: config.projector }),
     });
   } catch (error) {
@@ -160,6 +164,7 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
     projector: readSide.projector,
     rebuild: () => readSide.rebuild(),
     check: (options) => readSide.check(options),
+    quarantine: (request) => readSide.quarantine(request),
     ready: async (timeoutMs) => {
       await Promise.all([whenReady(client, timeoutMs), whenReady(blockingClient, timeoutMs)]);
     },
@@ -218,6 +223,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     const status = readSide.projector.status();
     const failing = status.state === "retrying" || status.state === "halted";
     const lastError = failing ? (status.lastError?.message ?? null) : null;
+    const { halt } = status;
     try {
       const shards = await readSide.projector.lag();
       return {
@@ -225,10 +231,11 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         shardsBehind: shards.filter((s) => !s.caughtUp).length,
         lagMs: Math.max(0, ...shards.map((s) => s.behindMs)),
         lastError,
+        halt,
       };
     } catch {
       // Redis is unreachable: how far behind is unknown.
-      return { state: status.state, shardsBehind: 0, lagMs: null, lastError };
+      return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
     }
   };
   const app = buildApp(
@@ -248,6 +255,8 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
           readSide.projector.onApplied((entries) => listener(entries.map((e) => e.envelope))),
         rebuild: () => readSide.rebuild(),
         check: () => readSide.check(),
+        quarantine: (request) => readSide.quarantine(request),
+        status: () => readSide.projector.status(),
       },
       audit: auditTools(new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards })),
       clock,

@@ -12,6 +12,7 @@ import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerEventStream } from "./routes/event-stream.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
+import { registerProjectionRoutes } from "./routes/projections.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -48,6 +49,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   registerJobRoutes(app, deps, bodyLimit);
   registerAuditRoutes(app, deps);
   registerOperationRoutes(app, deps);
+  registerProjectionRoutes(app, deps);
   registerEventStream(app, deps);
   return app;
 };

@@ -5,15 +5,26 @@
  */
 import type { EngineError } from "../engine/errors.ts";
 import type {
+  AlreadyQuarantined,
   InvalidCursor,
   LogEntryInvalid,
+  LogEntryNotFound,
+  LogEntryValid,
   ProjectionBusy,
   ProjectionDiverged,
   ProjectionLogMismatch,
 } from "../engine/projection-errors.ts";
 
 type TaggedError =
-  EngineError | InvalidCursor | ProjectionBusy | ProjectionDiverged | ProjectionLogMismatch | LogEntryInvalid;
+  | EngineError
+  | InvalidCursor
+  | ProjectionBusy
+  | ProjectionDiverged
+  | ProjectionLogMismatch
+  | LogEntryInvalid
+  | LogEntryNotFound
+  | LogEntryValid
+  | AlreadyQuarantined;
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string } & Record<string, unknown>;
@@ -40,6 +51,10 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   ProjectionDiverged: { status: 409, code: "projection_diverged" },
   ProjectionLogMismatch: { status: 409, code: "projection_log_mismatch" },
   LogEntryInvalid: { status: 409, code: "log_entry_invalid" },
+  // Quarantine (ADR 0019): no such entry; a valid event (never hidden); already quarantined.
+  LogEntryNotFound: { status: 404, code: "log_entry_not_found" },
+  LogEntryValid: { status: 409, code: "log_entry_valid" },
+  AlreadyQuarantined: { status: 409, code: "already_quarantined" },
   InvalidJobSpec: { status: 400, code: "invalid_job_spec" },
   JobNotFound: { status: 404, code: "job_not_found" },
   CommandRefused: { status: 409, code: "command_refused" },
@@ -115,11 +130,24 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
           },
         };
       case "InvalidCursor":
-      case "ProjectionBusy":
         return { status, body: { error: { code, message: error.message } } };
+      case "ProjectionBusy":
+        return {
+          status,
+          body: {
+            error: {
+              code,
+              message: error.message,
+              ...(error.running === undefined ? {} : { running: error.running }),
+            },
+          },
+        };
       case "ProjectionDiverged":
       case "ProjectionLogMismatch":
       case "LogEntryInvalid":
+      case "LogEntryNotFound":
+      case "LogEntryValid":
+      case "AlreadyQuarantined":
         return {
           status,
           body: { error: { code, message: error.message, shard: error.shard, entryId: error.entryId } },

@@ -4,7 +4,7 @@
  * side is ReadModels (read-models.ts); one store serves both, from one connection (ADR 0009).
  */
 import type { JobView } from "./job-view.ts";
-import type { Checkpoint, LogEntry, ReadModels } from "./read-models.ts";
+import type { Checkpoint, LogEntry, LogRecord, ReadModels } from "./read-models.ts";
 
 /** A successful attempt's duration (AttemptStarted → JobCompleted). */
 export interface AttemptDuration {
@@ -29,8 +29,10 @@ export interface ThroughputIncrement {
 export interface ProjectionBatch {
   /** The new view of every job the batch touched (coalesced: one per job). */
   readonly views: ReadonlyArray<JobView>;
-  /** Every event of the batch, in log order. */
+  /** Every event of the batch, in log order (without the skipped ones). */
   readonly entries: ReadonlyArray<LogEntry>;
+  /** Entries skipped by quarantine (ADR 0019): they only move the checkpoint. */
+  readonly skipped: ReadonlyArray<LogRecord>;
   readonly durations: ReadonlyArray<AttemptDuration>;
   readonly throughput: ReadonlyArray<ThroughputIncrement>;
   /** The last entry of each shard the batch read. */

@@ -1,8 +1,23 @@
-/** Operator routes: metrics (JSON and Prometheus), workers, health, the OpenAPI document. */
+/**
+ * Operator routes: metrics (JSON and Prometheus), workers, health, the OpenAPI document.
+ *
+ * Health is 200 `ok`, 200 `degraded` when the API serves but its projection is halted (`reason`
+ * says which shard, which entry and what is wrong; reads are stale until an operator acts), and
+ * 503 `unavailable` when Redis is unreachable. A halted projection is not a 503: submits and
+ * fresh reads still work, and every replica halts on the same entry, so a 503 would take the
+ * whole service out of its load balancer for a stale read model (ADR 0019).
+ */
 import type { FastifyInstance } from "fastify";
-import type { ApiDeps } from "../deps.ts";
+import type { ApiDeps, ProjectionLag } from "../deps.ts";
+import { errorResponse } from "../errors.ts";
 import { collectMetrics, toPrometheus } from "../metrics.ts";
 import { openApiDocument } from "../openapi.ts";
+
+/** What halted the projection, as an API error body (code, message, shard, entry) and since when. */
+const haltReason = (projection: ProjectionLag): Record<string, unknown> | null =>
+  projection.halt === null
+    ? null
+    : { ...errorResponse(projection.halt.error).body.error, since: projection.halt.since };
 
 export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): void => {
   app.get("/v1/metrics", async () => collectMetrics(deps));
@@ -15,7 +30,9 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
 
   /** Open (no auth): load balancers and orchestrators probe it. 503 when Redis is unreachable. */
   app.get("/health", async (_request, reply) => {
-    const projection = await deps.projection.lag();
+    const lag = await deps.projection.lag();
+    const reason = haltReason(lag);
+    const { halt: _halt, ...projection } = lag;
     let latencyMs: number;
     try {
       latencyMs = await deps.ping();
@@ -24,6 +41,7 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
         status: "unavailable",
         error: { code: "queue_unreachable", message: `Redis is unreachable: ${(error as Error).message}` },
         projection,
+        ...(reason === null ? {} : { reason }),
       });
     }
     const [queues, workers] = await Promise.all([
@@ -31,7 +49,8 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
       deps.workers.list(deps.clock.now()),
     ]);
     return {
-      status: "ok",
+      status: reason === null ? "ok" : "degraded",
+      ...(reason === null ? {} : { reason }),
       redis: { latencyMs },
       queueDepth: queues.reduce((sum, q) => sum + q.waiting, 0),
       pending: queues.reduce((sum, q) => sum + q.pending, 0),
@@ -39,9 +58,6 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
       projection,
     };
   });
-
-  app.post("/v1/projections/rebuild", async () => deps.projection.rebuild());
-  app.post("/v1/projections/check", async () => deps.projection.check());
 
   const openApi = openApiDocument();
   app.get("/openapi.json", async () => openApi);

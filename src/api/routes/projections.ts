@@ -1,0 +1,30 @@
+/**
+ * Projection admin routes: rebuild, check, and quarantine of an undecodable log entry
+ * (ADR 0009, 0019). They act on the projection this process owns. A rebuild or check while
+ * another runs answers 409 `projection_busy`.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Actor } from "../../domain/index.ts";
+import type { ApiDeps } from "../deps.ts";
+import { decodeOrThrow, QuarantineRequest } from "../schemas.ts";
+
+/**
+ * Who asked, recorded in the quarantine record: the `Docket-Actor` header, else "api".
+ * Provisional, like the job routes' actorOf: the authenticated caller's name replaces it.
+ */
+const operatorOf = (request: FastifyRequest): Actor => {
+  const header = request.headers["docket-actor"];
+  const id = typeof header === "string" && /^[\w.@:-]{1,128}$/.test(header) ? header : "api";
+  return { kind: "operator", id };
+};
+
+export const registerProjectionRoutes = (app: FastifyInstance, deps: ApiDeps): void => {
+  app.post("/v1/projections/rebuild", async () => deps.projection.rebuild());
+  app.post("/v1/projections/check", async () => deps.projection.check());
+
+  app.post("/v1/projections/quarantine", async (request, reply) => {
+    const body = decodeOrThrow(QuarantineRequest, request.body ?? {}, "body");
+    const record = await deps.projection.quarantine({ ...body, actor: operatorOf(request) });
+    return reply.code(201).send(record);
+  });
+};
