@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "./api/app.ts";
 import type { ProjectionLag } from "./api/deps.ts";
+import type { ApiLimits } from "./api/limits.ts";
 import { type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
@@ -180,6 +181,8 @@ export interface ApiServerConfig extends ReadSideConfig {
   /** When set, every /v1 route requires this bearer token. */
   readonly token?: string;
   readonly logger?: boolean;
+  /** Resource bounds: SSE clients and buffers, time-travel scans (README "Limits"). */
+  readonly limits?: Partial<ApiLimits>;
   /** Told about projector failures (it retries by itself). */
   readonly onProjectorError?: (error: unknown) => void;
 }
@@ -264,6 +267,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     {
       ...(config.token === undefined ? {} : { token: config.token }),
       ...(config.logger === undefined ? {} : { logger: config.logger }),
+      ...(config.limits === undefined ? {} : { limits: config.limits }),
     },
   );
   return {

@@ -10,6 +10,7 @@ import type { RowDifference } from "../engine/projection-store.ts";
 import type { ProjectorStatus } from "../engine/projector.ts";
 import type { QuarantineRequest } from "../engine/quarantine.ts";
 import type { QuarantineRecord, ReadModels } from "../engine/read-models.ts";
+import type { ApiLimits } from "./limits.ts";
 
 export interface ProjectionLag {
   /** The projector's state: catching_up, tailing, retrying, halted or stopped. */
@@ -56,5 +57,7 @@ export interface ApiOptions {
   readonly token?: string;
   /** Largest accepted body (default 1 MiB; bulk submits get 16×). */
   readonly bodyLimitBytes?: number;
+  /** Resource bounds (SSE clients and buffers, time-travel scans); defaults in limits.ts. */
+  readonly limits?: Partial<ApiLimits>;
   readonly logger?: boolean;
 }

@@ -13,6 +13,7 @@ import type {
   ProjectionBusy,
   ProjectionDiverged,
   ProjectionLogMismatch,
+  ScanLimitExceeded,
 } from "../engine/projection-errors.ts";
 
 type TaggedError =
@@ -24,7 +25,8 @@ type TaggedError =
   | LogEntryInvalid
   | LogEntryNotFound
   | LogEntryValid
-  | AlreadyQuarantined;
+  | AlreadyQuarantined
+  | ScanLimitExceeded;
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string } & Record<string, unknown>;
@@ -37,6 +39,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: Record<string, unknown> = {},
+    /** Response headers to send with it (e.g. Retry-After on a 429 or 503). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -55,6 +59,8 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   LogEntryNotFound: { status: 404, code: "log_entry_not_found" },
   LogEntryValid: { status: 409, code: "log_entry_valid" },
   AlreadyQuarantined: { status: 409, code: "already_quarantined" },
+  // A whole-log scan longer than the API allows (ADR 0019): refused before any work.
+  ScanLimitExceeded: { status: 422, code: "scan_limit_exceeded" },
   InvalidJobSpec: { status: 400, code: "invalid_job_spec" },
   JobNotFound: { status: 404, code: "job_not_found" },
   CommandRefused: { status: 409, code: "command_refused" },
@@ -151,6 +157,11 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
         return {
           status,
           body: { error: { code, message: error.message, shard: error.shard, entryId: error.entryId } },
+        };
+      case "ScanLimitExceeded":
+        return {
+          status,
+          body: { error: { code, message: error.message, entries: error.entries, limit: error.limit } },
         };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };

@@ -6,6 +6,7 @@
 import { JOB_STATES } from "../domain/index.ts";
 import type { ProjectedMetrics } from "../engine/read-models.ts";
 import type { ApiDeps } from "./deps.ts";
+import type { EventStreamFigures } from "./routes/event-stream.ts";
 
 export interface QueueDepth {
   readonly queue: string;
@@ -29,16 +30,24 @@ export interface ProjectorFigures {
 export interface MetricsReport extends ProjectedMetrics {
   readonly queues: ReadonlyArray<QueueDepth>;
   readonly projector: ProjectorFigures;
+  /** Server-Sent Event streams: open now, dropped (slow clients), refused (too many). */
+  readonly eventStreams: EventStreamFigures;
   readonly generatedAt: string;
 }
 
 const THROUGHPUT_MINUTES = 60;
 
-export const collectMetrics = async (deps: ApiDeps): Promise<MetricsReport> => {
+/** The queues whose depth is reported: "default" and every queue the projection knows. */
+export const knownQueues = (deps: Pick<ApiDeps, "reads">): ReadonlyArray<string> =>
+  [...new Set(["default", ...deps.reads.queueNames()])].sort();
+
+export const collectMetrics = async (
+  deps: ApiDeps,
+  eventStreams: EventStreamFigures,
+): Promise<MetricsReport> => {
   const nowMs = deps.clock.now();
   const projected = deps.reads.metrics({ nowMs, minutes: THROUGHPUT_MINUTES });
-  const known = [...new Set(["default", ...projected.byQueue.map((row) => row.queue)])].sort();
-  const queues = await deps.queues.depth(known);
+  const queues = await deps.queues.depth(knownQueues(deps));
   const status = deps.projection.status();
   const projector: ProjectorFigures = {
     state: status.state,
@@ -48,7 +57,7 @@ export const collectMetrics = async (deps: ApiDeps): Promise<MetricsReport> => {
     quarantinedSkipped: status.quarantinedSkipped,
     appliedEvents: status.appliedEvents,
   };
-  return { ...projected, queues, projector, generatedAt: new Date(nowMs).toISOString() };
+  return { ...projected, queues, projector, eventStreams, generatedAt: new Date(nowMs).toISOString() };
 };
 
 /** Label values are escaped per the exposition format: backslash, double quote, newline. */
@@ -125,6 +134,18 @@ export const toPrometheus = (report: MetricsReport): string => {
     "Undecodable shard-log entries the projector met since start (each once).",
     [["", projector.invalidEntries]],
   );
+  metric("docket_sse_clients", "gauge", "Server-Sent Event streams open now.", [
+    ["", report.eventStreams.clients],
+  ]);
+  metric(
+    "docket_sse_dropped_total",
+    "counter",
+    "Event streams closed because their client read too slowly (buffer over the limit).",
+    [["", report.eventStreams.dropped]],
+  );
+  metric("docket_sse_refused_total", "counter", "Event streams refused because the most allowed were open.", [
+    ["", report.eventStreams.refused],
+  ]);
   metric(
     "docket_projector_quarantined_skipped_total",
     "counter",

@@ -4,6 +4,7 @@
  */
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
+import type { ApiLimits } from "../api/limits.ts";
 import { firstIssue } from "../engine/schema-errors.ts";
 
 const IntString = (min: number, max: number) =>
@@ -25,6 +26,11 @@ const EnvSchema = Schema.Struct({
   DOCKET_SHARDS: Schema.optionalKey(IntString(1, 1024)),
   DOCKET_LEASE_MS: Schema.optionalKey(IntString(1000, 86_400_000)),
   DOCKET_DATA_DIR: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  // Read-side bounds (README "Limits", ADR 0019).
+  DOCKET_SSE_MAX_CLIENTS: Schema.optionalKey(IntString(1, 100_000)),
+  DOCKET_SSE_MAX_BUFFER_BYTES: Schema.optionalKey(IntString(1024, 999_999_999)),
+  DOCKET_TIME_TRAVEL_MAX_ENTRIES: Schema.optionalKey(IntString(1, 999_999_999)),
+  DOCKET_TIME_TRAVEL_CONCURRENCY: Schema.optionalKey(IntString(1, 64)),
 });
 
 export interface DocketEnv {
@@ -38,6 +44,8 @@ export interface DocketEnv {
   readonly prefix: string;
   readonly shards: number;
   readonly leaseMs: number;
+  /** The API's resource bounds that are set (the others keep their defaults). */
+  readonly limits: Partial<ApiLimits>;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -67,5 +75,17 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
     prefix: e.DOCKET_PREFIX ?? "docket",
     shards: Number(e.DOCKET_SHARDS ?? 1),
     leaseMs: Number(e.DOCKET_LEASE_MS ?? 30_000),
+    limits: {
+      ...(e.DOCKET_SSE_MAX_CLIENTS === undefined ? {} : { sseMaxClients: Number(e.DOCKET_SSE_MAX_CLIENTS) }),
+      ...(e.DOCKET_SSE_MAX_BUFFER_BYTES === undefined
+        ? {}
+        : { sseMaxBufferBytes: Number(e.DOCKET_SSE_MAX_BUFFER_BYTES) }),
+      ...(e.DOCKET_TIME_TRAVEL_MAX_ENTRIES === undefined
+        ? {}
+        : { timeTravelMaxEntries: Number(e.DOCKET_TIME_TRAVEL_MAX_ENTRIES) }),
+      ...(e.DOCKET_TIME_TRAVEL_CONCURRENCY === undefined
+        ? {}
+        : { timeTravelConcurrency: Number(e.DOCKET_TIME_TRAVEL_CONCURRENCY) }),
+    },
   };
 };

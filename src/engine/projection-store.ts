@@ -54,10 +54,10 @@ export interface ProjectionStore extends ReadModels {
   /** Write a batch's rows and its checkpoints atomically: all of it or nothing. */
   applyBatch(batch: ProjectionBatch): void;
   /**
-   * Compare with another projection file (closed), table by table and row for row.
-   * Returns at most `limit` differences per table.
+   * Compare with another projection file (closed), table by table and row for row, yielding to
+   * the event loop as it goes. Returns at most `limit` differences per table.
    */
-  differencesFrom(otherPath: string, limit?: number): ReadonlyArray<RowDifference>;
+  differencesFrom(otherPath: string, limit?: number): Promise<ReadonlyArray<RowDifference>>;
   close(): void;
 }
 

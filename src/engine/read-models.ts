@@ -183,4 +183,6 @@ export interface ReadModels {
   /** A job's events as projected, in seq order. */
   jobEvents(id: string): ReadonlyArray<Envelope>;
   metrics(options: { readonly nowMs: number; readonly minutes: number }): ProjectedMetrics;
+  /** Every queue name the projection knows, sorted (cheap: health asks on every probe). */
+  queueNames(): ReadonlyArray<string>;
 }

@@ -89,6 +89,7 @@ export class ReadSide {
       listJobs: (filter) => current().listJobs(filter),
       jobEvents: (id) => current().jobEvents(id),
       metrics: (o) => current().metrics(o),
+      queueNames: () => current().queueNames(),
     };
     this.projector = {
       start: () => {
@@ -179,7 +180,7 @@ export class ReadSide {
           await rebuilder.catchUp(target);
           const checkpoints = this.store.checkpoints();
           scratch.store.close();
-          const differences = this.store.differencesFrom(scratch.path, options.limit);
+          const differences = await this.store.differencesFrom(scratch.path, options.limit);
           return {
             equal: differences.length === 0,
             differences,

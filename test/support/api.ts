@@ -4,6 +4,7 @@
  */
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
+import type { ApiLimits } from "../../src/api/limits.ts";
 import { type ApiServer, openApiServer } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
 import { tempDbPath } from "./projection.ts";
@@ -18,7 +19,7 @@ export interface TestApi extends ApiServer {
 
 export const startApi = async (
   redisUrl: string,
-  options: { readonly token?: string } = {},
+  options: { readonly token?: string; readonly limits?: Partial<ApiLimits> } = {},
 ): Promise<TestApi> => {
   const prefix = uniquePrefix();
   const dbPath = tempDbPath();
@@ -29,6 +30,7 @@ export const startApi = async (
     leaseMs: 2_000,
     dbPath,
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
   });
   const engine = await makeEngine(redisUrl, { prefix });

@@ -7,7 +7,8 @@ import type { Actor } from "../../domain/index.ts";
 import type { JobView } from "../../engine/job-view.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError, errorResponse } from "../errors.ts";
-import { instantOrThrow, jobsAt } from "./audit.ts";
+import type { ApiLimits } from "../limits.ts";
+import { instantOrThrow, jobsAt, TimeTravelBounds } from "./audit.ts";
 import {
   BulkSubmitRequest,
   CancelRequest,
@@ -40,8 +41,14 @@ const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit: number): void => {
+export const registerJobRoutes = (
+  app: FastifyInstance,
+  deps: ApiDeps,
+  bodyLimit: number,
+  limits: ApiLimits,
+): void => {
   const { jobs, reads } = deps;
+  const timeTravel = new TimeTravelBounds(limits);
 
   app.post("/v1/jobs", async (request, reply) => {
     const key = idempotencyKeyOf(request);
@@ -94,7 +101,7 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
           throw new ApiError(400, "invalid_request", `query.${field}: not supported with query.at`, {
             field: `query.${field}`,
           });
-      return jobsAt(deps, query.status, atMs, limit);
+      return jobsAt(deps, query.status, atMs, limit, timeTravel);
     }
     return reads.listJobs({
       limit,

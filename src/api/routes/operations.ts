@@ -10,7 +10,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ApiDeps, ProjectionLag } from "../deps.ts";
 import { errorResponse } from "../errors.ts";
-import { collectMetrics, toPrometheus } from "../metrics.ts";
+import { collectMetrics, knownQueues, toPrometheus } from "../metrics.ts";
+import type { EventStreamFigures } from "./event-stream.ts";
 import { openApiDocument } from "../openapi.ts";
 
 /** What halted the projection, as an API error body (code, message, shard, entry) and since when. */
@@ -19,11 +20,17 @@ const haltReason = (projection: ProjectionLag): Record<string, unknown> | null =
     ? null
     : { ...errorResponse(projection.halt.error).body.error, since: projection.halt.since };
 
-export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): void => {
-  app.get("/v1/metrics", async () => collectMetrics(deps));
+export const registerOperationRoutes = (
+  app: FastifyInstance,
+  deps: ApiDeps,
+  streams: () => EventStreamFigures,
+): void => {
+  app.get("/v1/metrics", async () => collectMetrics(deps, streams()));
 
   app.get("/metrics", async (_request, reply) =>
-    reply.type("text/plain; version=0.0.4; charset=utf-8").send(toPrometheus(await collectMetrics(deps))),
+    reply
+      .type("text/plain; version=0.0.4; charset=utf-8")
+      .send(toPrometheus(await collectMetrics(deps, streams()))),
   );
 
   app.get("/v1/workers", async () => ({ workers: await deps.workers.list(deps.clock.now()) }));
@@ -44,8 +51,10 @@ export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): vo
         ...(reason === null ? {} : { reason }),
       });
     }
+    // Only the queue names come from the projection (one cheap index walk): health must stay
+    // fast however many jobs the projection holds.
     const [queues, workers] = await Promise.all([
-      collectMetrics(deps).then((m) => m.queues),
+      deps.queues.depth(knownQueues(deps)),
       deps.workers.list(deps.clock.now()),
     ]);
     return {

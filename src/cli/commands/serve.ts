@@ -14,7 +14,9 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN (unset: no auth), DOCKET_PREFIX (docket),
-DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000).`;
+DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000); limits (README "Limits"): DOCKET_SSE_MAX_CLIENTS (100),
+DOCKET_SSE_MAX_BUFFER_BYTES (1048576), DOCKET_TIME_TRAVEL_MAX_ENTRIES (250000),
+DOCKET_TIME_TRAVEL_CONCURRENCY (2).`;
 
 const stopChild = (child: ChildProcess): Promise<void> =>
   new Promise((done) => {
@@ -41,6 +43,7 @@ const serve = async ({ env, redisUrl }: Serving) => {
     leaseMs: env.leaseMs,
     dbPath: env.dbPath,
     ...(env.token === undefined ? {} : { token: env.token }),
+    limits: env.limits,
     onProjectorError: (error) => say(`docket projector: ${(error as Error).message ?? String(error)}`),
   });
   const address = await server.app.listen({ port: env.port, host: env.host });

@@ -66,6 +66,8 @@ export interface AuditSource {
   lastJobEntry(jobId: string): Promise<RawJobEntry | null>;
   /** Entries of a shard log strictly after `afterId` ("0-0" = from the start), oldest first. */
   readShardLog(shard: number, afterId: string, count: number): Promise<ReadonlyArray<RawLogEntry>>;
+  /** How many entries a shard log holds (what a whole scan of it reads). */
+  logLength(shard: number): Promise<number>;
   readHead(jobId: string): Promise<RawHead | null>;
   locate(jobId: string): Promise<JobLocation>;
   /**

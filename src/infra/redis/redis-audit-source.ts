@@ -112,6 +112,10 @@ export class RedisAuditSource implements AuditSource {
     });
   }
 
+  logLength(shard: number): Promise<number> {
+    return guarded(() => this.client.xlen(this.keys.log(shard)));
+  }
+
   readHead(jobId: string): Promise<RawHead | null> {
     return guarded(async () => {
       const [version, lastHash, status, attempt, logFrom] = await this.client.hmget(

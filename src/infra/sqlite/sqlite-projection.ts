@@ -7,7 +7,7 @@ import type { JobView } from "../../engine/job-view.ts";
 import type { ProjectionBatch, ProjectionStore, RowDifference } from "../../engine/projection-store.ts";
 import type { Checkpoint, JobFilter, JobPage, ProjectedMetrics } from "../../engine/read-models.ts";
 import { SqliteDatabase } from "./database.ts";
-import { jobById, jobEvents, jobsByIds, listJobs } from "./job-queries.ts";
+import { jobById, jobEvents, jobsByIds, listJobs, queueNames } from "./job-queries.ts";
 import { projectedMetrics } from "./metrics-query.ts";
 import { differencesBetween } from "./projection-diff.ts";
 import { EVENT_COLUMNS, eventRow, JOB_COLUMNS, jobRow } from "./rows.ts";
@@ -81,6 +81,10 @@ export class SqliteProjection implements ProjectionStore {
     return projectedMetrics(this.db, options);
   }
 
+  queueNames(): ReadonlyArray<string> {
+    return queueNames(this.db);
+  }
+
   viewsOf(ids: ReadonlyArray<string>): ReadonlyMap<string, JobView> {
     return jobsByIds(this.db, ids);
   }
@@ -99,10 +103,10 @@ export class SqliteProjection implements ProjectionStore {
     });
   }
 
-  differencesFrom(otherPath: string, limit?: number): ReadonlyArray<RowDifference> {
+  async differencesFrom(otherPath: string, limit?: number): Promise<ReadonlyArray<RowDifference>> {
     const other = SqliteDatabase.open(otherPath);
     try {
-      return differencesBetween(this.db, other, limit);
+      return await differencesBetween(this.db, other, limit);
     } finally {
       other.close();
     }
