@@ -9,7 +9,7 @@
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** How long a piece of work may hold the event loop before it yields (ms). */
-export const SLICE_MS = 20;
+export const SLICE_MS = 10;
 
 /** Tracks how long the current slice of work has run. */
 export class TimeSlice {

@@ -37,33 +37,38 @@ export const registerOperationRoutes = (
 
   /** Open (no auth): load balancers and orchestrators probe it. 503 when Redis is unreachable. */
   app.get("/health", async (_request, reply) => {
-    const lag = await deps.projection.lag();
-    const reason = haltReason(lag);
-    const { halt: _halt, ...projection } = lag;
-    let latencyMs: number;
-    try {
-      latencyMs = await deps.ping();
-    } catch (error) {
-      return reply.code(503).send({
-        status: "unavailable",
-        error: { code: "queue_unreachable", message: `Redis is unreachable: ${(error as Error).message}` },
-        projection,
-        ...(reason === null ? {} : { reason }),
-      });
-    }
-    // Only the queue names come from the projection (one cheap index walk): health must stay
-    // fast however many jobs the projection holds.
-    const [queues, workers] = await Promise.all([
+    // All at once: while long work runs, each await may wait for a turn of the event loop.
+    const [lag, ping, depths, workers] = await Promise.allSettled([
+      deps.projection.lag(),
+      deps.ping(),
+      // Only the queue names come from the projection (one cheap index walk): health must stay
+      // fast however many jobs the projection holds.
       deps.queues.depth(knownQueues(deps)),
       deps.workers.list(deps.clock.now()),
     ]);
+    if (lag.status === "rejected") throw lag.reason;
+    const reason = haltReason(lag.value);
+    const { halt: _halt, ...projection } = lag.value;
+    if (ping.status === "rejected")
+      return reply.code(503).send({
+        status: "unavailable",
+        error: {
+          code: "queue_unreachable",
+          message: `Redis is unreachable: ${(ping.reason as Error).message}`,
+        },
+        projection,
+        ...(reason === null ? {} : { reason }),
+      });
+    if (depths.status === "rejected") throw depths.reason;
+    if (workers.status === "rejected") throw workers.reason;
+    const queues = depths.value;
     return {
       status: reason === null ? "ok" : "degraded",
       ...(reason === null ? {} : { reason }),
-      redis: { latencyMs },
+      redis: { latencyMs: ping.value },
       queueDepth: queues.reduce((sum, q) => sum + q.waiting, 0),
       pending: queues.reduce((sum, q) => sum + q.pending, 0),
-      workers: workers.length,
+      workers: workers.value.length,
       projection,
     };
   });
