@@ -203,6 +203,7 @@ export const VerifyReportSchema = Schema.Struct({
     logEntries: Schema.Int,
     failures: Schema.Int,
     jobsFailed: Schema.Int,
+    quarantined: Schema.Int,
     byStatus: Schema.Record(Schema.String, Schema.Int),
   }),
   failures: Schema.Array(
@@ -215,6 +216,18 @@ export const VerifyReportSchema = Schema.Struct({
     }),
   ),
   notices: Schema.Array(Schema.Struct({ jobId: Schema.String, message: Schema.String })),
+  /** Undecodable shard-log entries an operator quarantined (ADR 0019): listed, not failures. */
+  quarantined: Schema.Array(
+    Schema.Struct({
+      shard: Schema.Int,
+      entryId: Schema.String,
+      jobId: Schema.NullOr(Schema.String),
+      problem: Schema.String,
+      reason: Schema.String,
+      actor: Actor,
+      at: Timestamp,
+    }),
+  ),
 });
 
 export const ErrorResponse = Schema.Struct({

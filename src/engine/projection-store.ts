@@ -72,6 +72,8 @@ export interface ProjectionFiles {
   openLive(): ProjectionStore;
   /** A new, empty projection in a scratch file next to the live one. */
   openScratch(): { readonly path: string; readonly store: ProjectionStore };
+  /** Make a closed scratch file durable (scratch files skip syncing while written) before promoting it. */
+  persist(scratchPath: string): Promise<void>;
   /** Atomically put a closed scratch file in the live file's place (the live store must be closed). */
   promote(scratchPath: string): void;
   /** Delete a closed scratch file. */

@@ -151,8 +151,14 @@ export class ReadSide {
         throw error;
       }
       const checkpoints = scratch.store.checkpoints();
+      try {
+        scratch.store.close();
+        await this.options.files.persist(scratch.path);
+      } catch (error) {
+        this.options.files.discard(scratch.path);
+        throw error;
+      }
       await this.projectorOf.stop();
-      scratch.store.close();
       this.store.close();
       try {
         this.options.files.promote(scratch.path);

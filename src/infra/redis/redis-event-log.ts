@@ -19,6 +19,7 @@ import {
   type InvalidLogEntry,
   type LogRecord,
 } from "../../engine/read-models.ts";
+import { TimeSlice } from "../../engine/time-slice.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 
@@ -69,6 +70,24 @@ export const decodeLogEntry = (shard: number, [entryId, raw]: RawEntry): LogReco
   return { shard, entryId, envelope };
 };
 
+/**
+ * Decode a read's entries, yielding to the event loop when a slice is spent: a batch of 1,000
+ * envelopes takes tens of milliseconds to decode, which the API's other requests should not
+ * wait for in one piece.
+ */
+const decodeAll = async (
+  shard: number,
+  raw: ReadonlyArray<RawEntry>,
+  slice = new TimeSlice(),
+): Promise<Array<LogRecord>> => {
+  const records: Array<LogRecord> = [];
+  for (const [i, entry] of raw.entries()) {
+    if (i % 64 === 63) await slice.yieldIfDue();
+    records.push(decodeLogEntry(shard, entry));
+  }
+  return records;
+};
+
 export class RedisEventLog implements EventLog {
   readonly shards: number;
   private readonly keys: Keys;
@@ -106,7 +125,7 @@ export class RedisEventLog implements EventLog {
         "COUNT",
         count,
       )) as Array<RawEntry>;
-      return raw.map((entry) => decodeLogEntry(shard, entry));
+      return decodeAll(shard, raw);
     });
   }
 
@@ -137,13 +156,10 @@ export class RedisEventLog implements EventLog {
         return value;
       });
       const reply = results[0] as Array<[string, Array<RawEntry>]> | null;
-      const entries =
-        reply === null
-          ? []
-          : reply.flatMap(([key, raw]) => {
-              const shard = after[keys.indexOf(key)]?.shard ?? -1;
-              return raw.map((entry) => decodeLogEntry(shard, entry));
-            });
+      const entries: Array<LogRecord> = [];
+      const slice = new TimeSlice();
+      for (const [key, raw] of reply ?? [])
+        entries.push(...(await decodeAll(after[keys.indexOf(key)]?.shard ?? -1, raw, slice)));
       const at = after.map(({ shard }, i) => {
         const [raw] = (results[i + 1] ?? []) as Array<RawEntry>;
         return raw === undefined ? null : decodeLogEntry(shard, raw);
