@@ -15,9 +15,10 @@
  *   4. `POST /v1/projections/rebuild`;
  *   5. `POST /v1/projections/check`;
  *   6. `POST /v1/audit/verify` and `GET /v1/audit/export` (whole log);
- *   7. SSE: six clients that connect and never read, while SSE_JOBS jobs with a 64 KiB payload
- *      are submitted; RSS of this process before, at its peak and after; how many the server
- *      dropped (from /v1/metrics, where the code has that figure).
+ *   7. SSE: SSE_JOBS jobs with a 64 KiB payload are submitted (a) with no SSE client, for
+ *      comparison, then (b) with six clients that connect and never read; RSS of this process
+ *      before, at its peak and after; how many the server dropped (from /v1/metrics, where the
+ *      code has that figure).
  */
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
@@ -124,49 +125,47 @@ try {
   await phase("6a. verify", () => http("POST", "/v1/audit/verify"));
   await phase("6b. export", () => http("GET", "/v1/audit/export"));
 
-  // ---- 7. SSE clients that stop reading ----
+  // ---- 7. SSE clients that stop reading (7a: the same load with no client, for comparison) ----
   const { port } = new URL(address);
-  global.gc?.();
-  await sleep(500);
-  const rssBefore = process.memoryUsage().rss;
-  const clients = Array.from({ length: 6 }, () => {
-    const socket = connect(Number(port), "127.0.0.1");
-    const seen = { bytes: 0, text: "" };
-    socket.write(`GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-    socket.once("data", (chunk) => {
-      seen.bytes += chunk.length;
-      seen.text = chunk.toString("utf8").slice(0, 200);
-      socket.pause(); // read the response head, then never again
-    });
-    socket.on("error", () => {});
-    return { socket, seen };
-  });
-  await sleep(500);
   const payload = { blob: "x".repeat(64 * 1024) };
-  let rssPeak = rssBefore;
-  const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-  }, 100);
-  const began = performance.now();
-  for (let i = 0; i < SSE_JOBS; i += 10)
-    await engine.jobs.submitMany(
-      Array.from({ length: 10 }, () => ({ type: "sse", payload })),
-      actor,
+  const sseLoad = async (name: string, paused: number) => {
+    await sleep(1_000);
+    const rssBefore = process.memoryUsage().rss;
+    const clients = Array.from({ length: paused }, () => {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.write(`GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      socket.once("data", () => socket.pause()); // read the response head, then never again
+      socket.on("error", () => {});
+      return socket;
+    });
+    await sleep(500);
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 100);
+    const began = performance.now();
+    for (let i = 0; i < SSE_JOBS; i += 10)
+      await engine.jobs.submitMany(
+        Array.from({ length: 10 }, () => ({ type: "sse", payload })),
+        actor,
+      );
+    while (!(await server.readSide.projector.lag()).every((s) => s.caughtUp)) await sleep(100);
+    const loadMs = performance.now() - began;
+    await sleep(1_000);
+    const rssAfterLoad = process.memoryUsage().rss;
+    clearInterval(sampler);
+    const metrics = (await (await fetch(`${address}/v1/metrics`)).json()) as {
+      eventStreams?: { dropped: number };
+    };
+    out(
+      `${name}, ${SSE_JOBS} jobs of 64 KiB submitted and projected in ${Math.round(loadMs)} ms: ` +
+        `RSS ${mb(rssBefore)} before, ${mb(rssPeak)} at peak (+${mb(rssPeak - rssBefore)}), ${mb(rssAfterLoad)} after; ` +
+        `dropped by the server so far: ${metrics.eventStreams?.dropped ?? "n/a (no such figure)"}`,
     );
-  while (!(await server.readSide.projector.lag()).every((s) => s.caughtUp)) await sleep(100);
-  const loadMs = performance.now() - began;
-  await sleep(1_000);
-  const rssAfterLoad = process.memoryUsage().rss;
-  clearInterval(sampler);
-  const metrics = (await (await fetch(`${address}/v1/metrics`)).json()) as {
-    eventStreams?: { dropped: number };
+    for (const socket of clients) socket.destroy();
   };
-  out(
-    `7. SSE, 6 paused clients, ${SSE_JOBS} jobs of 64 KiB submitted and projected in ${Math.round(loadMs)} ms: ` +
-      `RSS ${mb(rssBefore)} before, ${mb(rssPeak)} at peak, ${mb(rssAfterLoad)} after the load; ` +
-      `dropped by the server: ${metrics.eventStreams?.dropped ?? "n/a (no such figure)"} of 6`,
-  );
-  for (const { socket } of clients) socket.destroy();
+  await sseLoad("7a. SSE, no client", 0);
+  await sseLoad("7b. SSE, 6 paused clients", 6);
 } finally {
   await server.close();
   await engine.close();

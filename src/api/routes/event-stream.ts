@@ -4,13 +4,16 @@
  * `<jobId>:<seq>`); a comment line every 15 s keeps proxies from closing an idle stream.
  *
  * Bounded (ADR 0019): at most `sseMaxClients` streams at once (one more is refused with 503
- * `event_streams_full`), and a client that stops reading is dropped: when new events come and
- * more than `sseMaxBufferBytes` of what was written before is still waiting for it, the stream
- * gets a final `event: dropped` (with why) and is closed, and destroyed if the client still does
- * not read. The test is made per delivery, not per write: one commit may bring a burst larger
- * than the limit, which a reading client drains while the event loop runs; what piles up across
- * deliveries is a client that does not. A paused client so costs at most the limit plus one
- * delivery, instead of every event from then on.
+ * `event_streams_full`), and a client that stops reading is dropped. Each stream hands its
+ * socket at most about `sseMaxBufferBytes` (plus one message); the rest of a burst waits as
+ * references to the message texts, which are made once and shared by every stream, and is
+ * written as the socket drains. When new events come and more than `sseMaxBufferBytes` still
+ * waits for the client (undelivered plus queued), the stream gets a final `event: dropped`
+ * (with why) and is closed, and destroyed if the client still does not read. The test is made
+ * per delivery, not per write: one commit may bring a burst larger than the limit, which a
+ * reading client drains while the event loop runs; what is still there at the next delivery is
+ * a client that does not keep up. A paused client so costs at most the limit plus one message
+ * of its own, however long it stays.
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
@@ -78,19 +81,37 @@ export const registerEventStream = (
       "x-accel-buffering": "no",
     });
     let closed = false;
-    /** Write, unless more than the limit of what was written before still waits: then drop. */
-    const send = (text: string) => {
-      if (closed) return;
-      // Bytes written but not yet taken by the client (this response's and its socket's buffers).
-      const waiting = raw.writableLength;
-      if (waiting > limits.sseMaxBufferBytes) drop(waiting);
-      else raw.write(text);
+    /** Messages not yet handed to the socket (texts shared with the other streams). */
+    const queued: Array<string> = [];
+    let queuedLength = 0;
+    /** Hand queued messages to the socket while it holds no more than the limit. */
+    const flush = () => {
+      while (!closed && queued.length > 0 && raw.writableLength <= limits.sseMaxBufferBytes) {
+        const text = queued.shift() as string;
+        queuedLength -= text.length;
+        raw.write(text);
+      }
     };
-    const drop = (buffered: number) => {
+    raw.on("drain", flush);
+    /** Queue a delivery, unless more than the limit still waits from before: then drop. */
+    const send = (texts: ReadonlyArray<string>) => {
+      if (closed || texts.length === 0) return;
+      // Written but not yet taken by the client (the response's and its socket's buffers), and queued.
+      const waiting = raw.writableLength + queuedLength;
+      if (waiting > limits.sseMaxBufferBytes) return drop(waiting);
+      for (const text of texts) {
+        queued.push(text);
+        queuedLength += text.length;
+      }
+      flush();
+    };
+    const drop = (waiting: number) => {
       dropped += 1;
+      queued.length = 0;
+      queuedLength = 0;
       const why = {
         reason: "slow_client",
-        message: `the client read too slowly: ${buffered} bytes were waiting, more than the ${limits.sseMaxBufferBytes} allowed`,
+        message: `the client read too slowly: ${waiting} bytes were waiting for it, more than the ${limits.sseMaxBufferBytes} allowed`,
       };
       // The response detaches from its socket once finished, and keep-alive would hold the
       // connection open: end the socket itself once the last message is out, or destroy it
@@ -101,15 +122,15 @@ export const registerEventStream = (
       close(`event: dropped\ndata: ${JSON.stringify(why)}\n\n`);
     };
     const unsubscribe = deps.projection.onApplied((events) => {
-      let chunk = "";
+      const texts: Array<string> = [];
       for (const event of events) {
         if (query.jobId !== undefined && event.jobId !== query.jobId) continue;
         if (query.type !== undefined && event.type !== query.type) continue;
-        chunk += messageOf(event);
+        texts.push(messageOf(event));
       }
-      if (chunk !== "") send(chunk);
+      send(texts);
     });
-    const heartbeat = setInterval(() => send(": keep-alive\n\n"), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => send([": keep-alive\n\n"]), HEARTBEAT_MS);
     heartbeat.unref();
     const close = (last?: string) => {
       if (closed) return;
@@ -122,7 +143,7 @@ export const registerEventStream = (
     const onServerClose = () => close();
     open.add(onServerClose);
     request.raw.on("close", () => close());
-    send(": connected\n\n");
+    raw.write(": connected\n\n");
   });
   return () => ({ clients: open.size, dropped, refused });
 };
