@@ -88,6 +88,7 @@ const routes: ReadonlyArray<readonly ["GET" | "POST", string]> = [
   ["POST", "/v1/dead-letters/retry"],
   ["GET", "/v1/metrics"],
   ["GET", "/v1/workers"],
+  ["POST", "/v1/projections/quarantine"],
   ["GET", "/health"],
   ["GET", "/metrics"],
   ["GET", "/openapi.json"],

@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { buildApp } from "./api/app.ts";
 import type { NamedToken } from "./api/api-tokens.ts";
 import type { ApiOptions, ProjectionLag } from "./api/deps.ts";
+import type { ApiLimits } from "./api/limits.ts";
 import { type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
@@ -17,6 +18,7 @@ import { connect, connectBlocking, readyOrClosed, whenReady } from "./infra/redi
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
 import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
+import { RedisQuarantineList } from "./infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "./infra/sqlite/projection-files.ts";
 
 export interface DocketConfig {
@@ -117,6 +119,8 @@ export interface OpenReadSide {
   readonly projector: ReadSide["projector"];
   rebuild: ReadSide["rebuild"];
   check: ReadSide["check"];
+  /** Skip one undecodable log entry, recorded (ADR 0019). */
+  quarantine: ReadSide["quarantine"];
   /**
    * Resolves once the Redis connections are up (fails with QueueUnavailable after `timeoutMs`).
    * One-shot commands (rebuild, check) await it; the projector needs not, it retries.
@@ -141,6 +145,7 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
       log,
       files: new SqliteProjectionFiles(config.dbPath),
       clock: config.clock ?? systemClock,
+      quarantine: new RedisQuarantineList(client, { prefix: config.prefix, shards: config.shards }),
       ...(config.projector === undefined ? {} : { projector: config.projector }),
     });
   } catch (error) {
@@ -153,6 +158,7 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
     projector: readSide.projector,
     rebuild: () => readSide.rebuild(),
     check: (options) => readSide.check(options),
+    quarantine: (request) => readSide.quarantine(request),
     ready: async (timeoutMs) => {
       await Promise.all([whenReady(client, timeoutMs), whenReady(blockingClient, timeoutMs)]);
     },
@@ -169,6 +175,8 @@ export interface ApiServerConfig extends ReadSideConfig {
   readonly tokens?: ReadonlyArray<NamedToken>;
   /** fastify's logger (ApiOptions.logger). */
   readonly logger?: ApiOptions["logger"];
+  /** Resource bounds: SSE clients and buffers, time-travel scans (README "Limits"). */
+  readonly limits?: Partial<ApiLimits>;
   /** Told about projector failures (it retries by itself). */
   readonly onProjectorError?: (error: unknown) => void;
   /**
@@ -223,6 +231,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     const status = readSide.projector.status();
     const failing = status.state === "retrying" || status.state === "halted";
     const lastError = failing ? (status.lastError?.message ?? null) : null;
+    const { halt } = status;
     try {
       const shards = await readSide.projector.lag();
       return {
@@ -230,10 +239,11 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         shardsBehind: shards.filter((s) => !s.caughtUp).length,
         lagMs: Math.max(0, ...shards.map((s) => s.behindMs)),
         lastError,
+        halt,
       };
     } catch {
       // Redis is unreachable: how far behind is unknown.
-      return { state: status.state, shardsBehind: 0, lagMs: null, lastError };
+      return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
     }
   };
   const app = buildApp(
@@ -253,6 +263,8 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
           readSide.projector.onApplied((entries) => listener(entries.map((e) => e.envelope))),
         rebuild: () => readSide.rebuild(),
         check: () => readSide.check(),
+        quarantine: (request) => readSide.quarantine(request),
+        status: () => readSide.projector.status(),
       },
       audit: auditTools(new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards })),
       clock,
@@ -260,6 +272,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     {
       ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
       ...(config.logger === undefined ? {} : { logger: config.logger }),
+      ...(config.limits === undefined ? {} : { limits: config.limits }),
     },
   );
   return {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../src/engine/ports.ts";
 import { Projector } from "../src/engine/projector.ts";
 import { ReadSide } from "../src/engine/read-side.ts";
+import { RedisQuarantineList } from "../src/infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "../src/infra/sqlite/projection-files.ts";
 import { SqliteProjection } from "../src/infra/sqlite/sqlite-projection.ts";
 import { makeEngine, type TestEngine } from "./support/engine.ts";
@@ -146,7 +147,12 @@ describe("rebuild and check", () => {
     const dbPath = tempDbPath();
     const { log, close } = await eventLogOf(redis.url, e);
     cleanups.push(close);
-    const readSide = new ReadSide({ log, files: new SqliteProjectionFiles(dbPath), clock: systemClock });
+    const readSide = new ReadSide({
+      log,
+      files: new SqliteProjectionFiles(dbPath),
+      clock: systemClock,
+      quarantine: new RedisQuarantineList(e.client, { prefix: e.prefix, shards: e.store.keys.shards }),
+    });
     cleanups.push(() => readSide.close());
     readSide.projector.start();
     const ids = await runMixedJobs(e, 24);

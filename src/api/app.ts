@@ -10,10 +10,12 @@ import type { ApiDeps, ApiOptions } from "./deps.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { registerJsonBody } from "./json-body.ts";
 import { registerJsonWrites } from "./json-writes.ts";
+import { limitsOf } from "./limits.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerEventStream } from "./routes/event-stream.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
+import { registerProjectionRoutes } from "./routes/projections.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -45,6 +47,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorResponse(error);
+    if (error instanceof ApiError) void reply.headers(error.headers);
     if (status >= 500 && status !== 503) request.log.error({ err: error }, "internal error");
     void reply.code(status).send(body);
   });
@@ -55,9 +58,11 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
     void reply.code(status).send(body);
   });
 
-  registerJobRoutes(app, deps, bodyLimit);
+  const limits = limitsOf(options.limits);
+  registerJobRoutes(app, deps, bodyLimit, limits);
   registerAuditRoutes(app, deps);
-  registerOperationRoutes(app, deps);
-  registerEventStream(app, deps);
+  const streams = registerEventStream(app, deps, limits);
+  registerOperationRoutes(app, deps, streams);
+  registerProjectionRoutes(app, deps);
   return app;
 };

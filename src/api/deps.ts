@@ -8,8 +8,11 @@ import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/job-service.ts";
 import type { Clock, WorkerRegistry, WorkQueue } from "../engine/ports.ts";
 import type { RowDifference } from "../engine/projection-store.ts";
-import type { ReadModels } from "../engine/read-models.ts";
+import type { ProjectorStatus } from "../engine/projector.ts";
+import type { QuarantineRequest } from "../engine/quarantine.ts";
+import type { QuarantineRecord, ReadModels } from "../engine/read-models.ts";
 import type { NamedToken } from "./api-tokens.ts";
+import type { ApiLimits } from "./limits.ts";
 
 export interface ProjectionLag {
   /** The projector's state: catching_up, tailing, retrying, halted or stopped. */
@@ -20,6 +23,8 @@ export interface ProjectionLag {
   readonly lagMs: number | null;
   /** The projector's error while it is failing (retrying or halted). */
   readonly lastError: string | null;
+  /** While halted: the error that halted it (shard, entry id, why) and since when. */
+  readonly halt: ProjectorStatus["halt"];
 }
 
 export interface ProjectionFeed {
@@ -30,6 +35,10 @@ export interface ProjectionFeed {
   rebuild(): Promise<{ readonly events: number; readonly ms: number }>;
   /** Rebuild into a scratch file and compare it with the live one, row for row. */
   check(): Promise<{ readonly equal: boolean; readonly differences: ReadonlyArray<RowDifference> }>;
+  /** Skip one undecodable log entry from now on, recorded with who and why (ADR 0019). */
+  quarantine(request: QuarantineRequest): Promise<QuarantineRecord>;
+  /** The live projector's state and counters (halts, invalid entries, quarantined skips). */
+  status(): ProjectorStatus;
 }
 
 export interface ApiDeps {
@@ -54,6 +63,8 @@ export interface ApiOptions {
   readonly tokens?: ReadonlyArray<NamedToken>;
   /** Largest accepted body (default 1 MiB; bulk submits get 16×). */
   readonly bodyLimitBytes?: number;
+  /** Resource bounds (SSE clients and buffers, time-travel scans); defaults in limits.ts. */
+  readonly limits?: Partial<ApiLimits>;
   /** fastify's logger: off by default; `docket api --json` passes its pino logger (JSON lines). */
   readonly logger?: boolean | FastifyBaseLogger;
 }

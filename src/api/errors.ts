@@ -5,15 +5,28 @@
  */
 import type { EngineError } from "../engine/errors.ts";
 import type {
+  AlreadyQuarantined,
   InvalidCursor,
   LogEntryInvalid,
+  LogEntryNotFound,
+  LogEntryValid,
   ProjectionBusy,
   ProjectionDiverged,
   ProjectionLogMismatch,
+  ScanLimitExceeded,
 } from "../engine/projection-errors.ts";
 
 type TaggedError =
-  EngineError | InvalidCursor | ProjectionBusy | ProjectionDiverged | ProjectionLogMismatch | LogEntryInvalid;
+  | EngineError
+  | InvalidCursor
+  | ProjectionBusy
+  | ProjectionDiverged
+  | ProjectionLogMismatch
+  | LogEntryInvalid
+  | LogEntryNotFound
+  | LogEntryValid
+  | AlreadyQuarantined
+  | ScanLimitExceeded;
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string } & Record<string, unknown>;
@@ -26,6 +39,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: Record<string, unknown> = {},
+    /** Response headers to send with it (e.g. Retry-After on a 429 or 503). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -40,6 +55,12 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   ProjectionDiverged: { status: 409, code: "projection_diverged" },
   ProjectionLogMismatch: { status: 409, code: "projection_log_mismatch" },
   LogEntryInvalid: { status: 409, code: "log_entry_invalid" },
+  // Quarantine (ADR 0019): no such entry; a valid event (never hidden); already quarantined.
+  LogEntryNotFound: { status: 404, code: "log_entry_not_found" },
+  LogEntryValid: { status: 409, code: "log_entry_valid" },
+  AlreadyQuarantined: { status: 409, code: "already_quarantined" },
+  // A whole-log scan longer than the API allows (ADR 0019): refused before any work.
+  ScanLimitExceeded: { status: 422, code: "scan_limit_exceeded" },
   InvalidJobSpec: { status: 400, code: "invalid_job_spec" },
   JobNotFound: { status: 404, code: "job_not_found" },
   CommandRefused: { status: 409, code: "command_refused" },
@@ -115,14 +136,32 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
           },
         };
       case "InvalidCursor":
-      case "ProjectionBusy":
         return { status, body: { error: { code, message: error.message } } };
+      case "ProjectionBusy":
+        return {
+          status,
+          body: {
+            error: {
+              code,
+              message: error.message,
+              ...(error.running === undefined ? {} : { running: error.running }),
+            },
+          },
+        };
       case "ProjectionDiverged":
       case "ProjectionLogMismatch":
       case "LogEntryInvalid":
+      case "LogEntryNotFound":
+      case "LogEntryValid":
+      case "AlreadyQuarantined":
         return {
           status,
           body: { error: { code, message: error.message, shard: error.shard, entryId: error.entryId } },
+        };
+      case "ScanLimitExceeded":
+        return {
+          status,
+          body: { error: { code, message: error.message, entries: error.entries, limit: error.limit } },
         };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };

@@ -1,10 +1,12 @@
 /**
- * Operational figures: the projection's metrics plus live queue depth from Redis, as JSON and
- * as Prometheus text exposition (format 0.0.4).
+ * Operational figures: the projection's metrics plus live queue depth from Redis, the
+ * projector's health (halts, undecodable entries, quarantined skips), as JSON and as Prometheus
+ * text exposition (format 0.0.4).
  */
 import { JOB_STATES } from "../domain/index.ts";
 import type { ProjectedMetrics } from "../engine/read-models.ts";
 import type { ApiDeps } from "./deps.ts";
+import type { EventStreamFigures } from "./routes/event-stream.ts";
 
 export interface QueueDepth {
   readonly queue: string;
@@ -12,19 +14,50 @@ export interface QueueDepth {
   readonly pending: number;
 }
 
+/** The live projector: counters since this process started (kept across rebuilds). */
+export interface ProjectorFigures {
+  readonly state: string;
+  readonly halted: boolean;
+  /** Times it halted (each new halt once). */
+  readonly halts: number;
+  /** Undecodable shard-log entries met, each counted once. */
+  readonly invalidEntries: number;
+  /** Entries skipped because an operator quarantined them (ADR 0019). */
+  readonly quarantinedSkipped: number;
+  readonly appliedEvents: number;
+}
+
 export interface MetricsReport extends ProjectedMetrics {
   readonly queues: ReadonlyArray<QueueDepth>;
+  readonly projector: ProjectorFigures;
+  /** Server-Sent Event streams: open now, dropped (slow clients), refused (too many). */
+  readonly eventStreams: EventStreamFigures;
   readonly generatedAt: string;
 }
 
 const THROUGHPUT_MINUTES = 60;
 
-export const collectMetrics = async (deps: ApiDeps): Promise<MetricsReport> => {
+/** The queues whose depth is reported: "default" and every queue the projection knows. */
+export const knownQueues = (deps: Pick<ApiDeps, "reads">): ReadonlyArray<string> =>
+  [...new Set(["default", ...deps.reads.queueNames()])].sort();
+
+export const collectMetrics = async (
+  deps: ApiDeps,
+  eventStreams: EventStreamFigures,
+): Promise<MetricsReport> => {
   const nowMs = deps.clock.now();
   const projected = deps.reads.metrics({ nowMs, minutes: THROUGHPUT_MINUTES });
-  const known = [...new Set(["default", ...projected.byQueue.map((row) => row.queue)])].sort();
-  const queues = await deps.queues.depth(known);
-  return { ...projected, queues, generatedAt: new Date(nowMs).toISOString() };
+  const queues = await deps.queues.depth(knownQueues(deps));
+  const status = deps.projection.status();
+  const projector: ProjectorFigures = {
+    state: status.state,
+    halted: status.state === "halted",
+    halts: status.halts,
+    invalidEntries: status.invalidEntries,
+    quarantinedSkipped: status.quarantinedSkipped,
+    appliedEvents: status.appliedEvents,
+  };
+  return { ...projected, queues, projector, eventStreams, generatedAt: new Date(nowMs).toISOString() };
 };
 
 /** Label values are escaped per the exposition format: backslash, double quote, newline. */
@@ -88,5 +121,36 @@ export const toPrometheus = (report: MetricsReport): string => {
   metric("docket_completed_last_minute", "gauge", "Jobs completed in the latest minute.", [
     ["", last?.completed ?? 0],
   ]);
+  const { projector } = report;
+  metric("docket_projector_halted", "gauge", "1 while the projector is halted on a log entry.", [
+    ["", projector.halted ? 1 : 0],
+  ]);
+  metric("docket_projector_halts_total", "counter", "Times the projector halted since start.", [
+    ["", projector.halts],
+  ]);
+  metric(
+    "docket_projector_invalid_entries_total",
+    "counter",
+    "Undecodable shard-log entries the projector met since start (each once).",
+    [["", projector.invalidEntries]],
+  );
+  metric("docket_sse_clients", "gauge", "Server-Sent Event streams open now.", [
+    ["", report.eventStreams.clients],
+  ]);
+  metric(
+    "docket_sse_dropped_total",
+    "counter",
+    "Event streams closed because their client read too slowly (buffer over the limit).",
+    [["", report.eventStreams.dropped]],
+  );
+  metric("docket_sse_refused_total", "counter", "Event streams refused because the most allowed were open.", [
+    ["", report.eventStreams.refused],
+  ]);
+  metric(
+    "docket_projector_quarantined_skipped_total",
+    "counter",
+    "Log entries the projector skipped because they are quarantined.",
+    [["", projector.quarantinedSkipped]],
+  );
   return `${lines.join("\n")}\n`;
 };

@@ -14,6 +14,8 @@ import {
   JobPageSchema,
   JobsAtSchema,
   JobViewSchema,
+  QuarantineRecordSchema,
+  QuarantineRequest,
   ReplayReportSchema,
   RetryRequest,
   StateAtSchema,
@@ -252,13 +254,33 @@ export const openApiDocument = (): Json => {
     "/v1/projections/rebuild": {
       post: {
         summary: "Rebuild the projection from the log and swap it in",
-        responses: { "200": { description: "Events replayed, time taken" }, ...writes },
+        responses: {
+          "200": { description: "Events replayed, time taken" },
+          "409": error("projection_busy (a rebuild or check is running), or the log holds what halts it"),
+          ...writes,
+        },
       },
     },
     "/v1/projections/check": {
       post: {
         summary: "Rebuild into a scratch file and compare row for row",
-        responses: { "200": { description: "equal, differences" }, ...writes },
+        responses: {
+          "200": { description: "equal, differences" },
+          "409": error("projection_busy (a rebuild or check is running), or the log holds what halts it"),
+          ...writes,
+        },
+      },
+    },
+    "/v1/projections/quarantine": {
+      post: {
+        summary: "Skip one undecodable shard-log entry in every projection, recorded with who and why",
+        requestBody: { required: true, ...json(QuarantineRequest) },
+        responses: {
+          "201": { description: "The quarantine record", ...json(QuarantineRecordSchema) },
+          "404": error("log_entry_not_found"),
+          "409": error("log_entry_valid (a valid event is never skipped) or already_quarantined"),
+          ...common,
+        },
       },
     },
     "/metrics": {
@@ -271,7 +293,13 @@ export const openApiDocument = (): Json => {
       get: {
         summary: "Health: Redis latency, queue depth, workers, projection lag (no auth)",
         ...open,
-        responses: { "200": { description: "Healthy" }, "503": { description: "queue_unreachable" } },
+        responses: {
+          "200": {
+            description:
+              'status "ok", or "degraded" with a reason when the projection is halted on a log entry',
+          },
+          "503": { description: "queue_unreachable" },
+        },
       },
     },
     "/openapi.json": {

@@ -78,6 +78,26 @@ export const RetryRequest = Schema.Struct({
   attempts: Schema.optionalKey(PositiveInt.check(Schema.isLessThanOrEqualTo(1000))),
 });
 
+/** `POST /v1/projections/quarantine`: skip one undecodable shard-log entry (ADR 0019). */
+export const QuarantineRequest = Schema.Struct({
+  shard: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1023)),
+  /** A stream entry id, "<ms>-<seq>". */
+  entryId: Schema.String.check(Schema.isPattern(/^[0-9]{1,20}-[0-9]{1,20}$/)),
+  /** Why it is skipped: recorded with the actor, listed by verify. */
+  reason: Reason,
+});
+
+export const QuarantineRecordSchema = Schema.Struct({
+  shard: Schema.Int,
+  entryId: Schema.String,
+  jobId: Schema.NullOr(Schema.String),
+  digest: Schema.String,
+  problem: Schema.String,
+  reason: Schema.String,
+  actor: Actor,
+  at: Timestamp,
+});
+
 export const EventStreamQuery = Schema.Struct({
   jobId: Schema.optionalKey(JobId),
   type: Schema.optionalKey(Name),
@@ -183,6 +203,7 @@ export const VerifyReportSchema = Schema.Struct({
     logEntries: Schema.Int,
     failures: Schema.Int,
     jobsFailed: Schema.Int,
+    quarantined: Schema.Int,
     byStatus: Schema.Record(Schema.String, Schema.Int),
   }),
   failures: Schema.Array(
@@ -195,6 +216,18 @@ export const VerifyReportSchema = Schema.Struct({
     }),
   ),
   notices: Schema.Array(Schema.Struct({ jobId: Schema.String, message: Schema.String })),
+  /** Undecodable shard-log entries an operator quarantined (ADR 0019): listed, not failures. */
+  quarantined: Schema.Array(
+    Schema.Struct({
+      shard: Schema.Int,
+      entryId: Schema.String,
+      jobId: Schema.NullOr(Schema.String),
+      problem: Schema.String,
+      reason: Schema.String,
+      actor: Actor,
+      at: Timestamp,
+    }),
+  ),
 });
 
 export const ErrorResponse = Schema.Struct({

@@ -5,6 +5,7 @@
  */
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
+import type { ApiLimits } from "../api/limits.ts";
 import {
   acceptedTokens,
   isToken,
@@ -48,6 +49,11 @@ const EnvSchema = Schema.Struct({
   DOCKET_SHARDS: Schema.optionalKey(IntString(1, 1024)),
   DOCKET_LEASE_MS: Schema.optionalKey(IntString(1000, 86_400_000)),
   DOCKET_DATA_DIR: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  // Read-side bounds (README "Limits", ADR 0019).
+  DOCKET_SSE_MAX_CLIENTS: Schema.optionalKey(IntString(1, 100_000)),
+  DOCKET_SSE_MAX_BUFFER_BYTES: Schema.optionalKey(IntString(1024, 999_999_999)),
+  DOCKET_TIME_TRAVEL_MAX_ENTRIES: Schema.optionalKey(IntString(1, 999_999_999)),
+  DOCKET_TIME_TRAVEL_CONCURRENCY: Schema.optionalKey(IntString(1, 64)),
 });
 
 export interface DocketEnv {
@@ -64,6 +70,8 @@ export interface DocketEnv {
   readonly prefix: string;
   readonly shards: number;
   readonly leaseMs: number;
+  /** The API's resource bounds that are set (the others keep their defaults). */
+  readonly limits: Partial<ApiLimits>;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -101,6 +109,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
   DOCKET_SHARDS: "expected a whole number from 1 to 1024",
   DOCKET_LEASE_MS: "expected milliseconds, a whole number from 1000 to 86400000",
   DOCKET_DATA_DIR: "expected a directory path, e.g. ./data",
+  DOCKET_SSE_MAX_CLIENTS: "expected a whole number of event streams from 1 to 100000",
+  DOCKET_SSE_MAX_BUFFER_BYTES: "expected bytes, a whole number from 1024 to 999999999",
+  DOCKET_TIME_TRAVEL_MAX_ENTRIES: "expected a whole number of log entries from 1 to 999999999",
+  DOCKET_TIME_TRAVEL_CONCURRENCY: "expected a whole number from 1 to 64",
 };
 
 /** How a refused value is shown: URLs without their credentials, secrets not at all. */
@@ -135,5 +147,17 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
     prefix: e.DOCKET_PREFIX ?? "docket",
     shards: Number(e.DOCKET_SHARDS ?? 1),
     leaseMs: Number(e.DOCKET_LEASE_MS ?? 30_000),
+    limits: {
+      ...(e.DOCKET_SSE_MAX_CLIENTS === undefined ? {} : { sseMaxClients: Number(e.DOCKET_SSE_MAX_CLIENTS) }),
+      ...(e.DOCKET_SSE_MAX_BUFFER_BYTES === undefined
+        ? {}
+        : { sseMaxBufferBytes: Number(e.DOCKET_SSE_MAX_BUFFER_BYTES) }),
+      ...(e.DOCKET_TIME_TRAVEL_MAX_ENTRIES === undefined
+        ? {}
+        : { timeTravelMaxEntries: Number(e.DOCKET_TIME_TRAVEL_MAX_ENTRIES) }),
+      ...(e.DOCKET_TIME_TRAVEL_CONCURRENCY === undefined
+        ? {}
+        : { timeTravelConcurrency: Number(e.DOCKET_TIME_TRAVEL_CONCURRENCY) }),
+    },
   };
 };

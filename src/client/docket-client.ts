@@ -5,7 +5,7 @@
 import type { Envelope, JobStatus } from "../domain/index.ts";
 import type { Explanation, ReplayReport, StateAt, VerifyReport } from "../engine/audit/index.ts";
 import type { JobView } from "../engine/job-view.ts";
-import type { JobPage } from "../engine/read-models.ts";
+import type { JobPage, QuarantineRecord } from "../engine/read-models.ts";
 import type { SubmitRequest } from "../engine/submit-request.ts";
 import type { WorkerInfo } from "../engine/ports.ts";
 
@@ -15,6 +15,7 @@ export type {
   JobPage,
   JobStatus,
   JobView,
+  QuarantineRecord,
   ReplayReport,
   StateAt,
   SubmitRequest,
@@ -271,6 +272,16 @@ export class DocketClient {
       return;
     }
     for await (const chunk of response.body) yield chunk;
+  }
+
+  /**
+   * Skip one undecodable shard-log entry in every projection from now on, recorded with the
+   * reason and the caller (ADR 0019). Refused (DocketApiError) for an unknown entry
+   * (`log_entry_not_found`), a valid event (`log_entry_valid`) or one already quarantined
+   * (`already_quarantined`).
+   */
+  quarantine(shard: number, entryId: string, reason: string): Promise<QuarantineRecord> {
+    return this.call("POST", "/v1/projections/quarantine", { shard, entryId, reason });
   }
 
   /** POST to an API path without a typed wrapper (admin routes such as /v1/projections/check). */

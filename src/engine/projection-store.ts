@@ -4,7 +4,7 @@
  * side is ReadModels (read-models.ts); one store serves both, from one connection (ADR 0009).
  */
 import type { JobView } from "./job-view.ts";
-import type { Checkpoint, LogEntry, ReadModels } from "./read-models.ts";
+import type { Checkpoint, LogEntry, LogRecord, ReadModels } from "./read-models.ts";
 
 /** A successful attempt's duration (AttemptStarted → JobCompleted). */
 export interface AttemptDuration {
@@ -29,8 +29,10 @@ export interface ThroughputIncrement {
 export interface ProjectionBatch {
   /** The new view of every job the batch touched (coalesced: one per job). */
   readonly views: ReadonlyArray<JobView>;
-  /** Every event of the batch, in log order. */
+  /** Every event of the batch, in log order (without the skipped ones). */
   readonly entries: ReadonlyArray<LogEntry>;
+  /** Entries skipped by quarantine (ADR 0019): they only move the checkpoint. */
+  readonly skipped: ReadonlyArray<LogRecord>;
   readonly durations: ReadonlyArray<AttemptDuration>;
   readonly throughput: ReadonlyArray<ThroughputIncrement>;
   /** The last entry of each shard the batch read. */
@@ -52,10 +54,10 @@ export interface ProjectionStore extends ReadModels {
   /** Write a batch's rows and its checkpoints atomically: all of it or nothing. */
   applyBatch(batch: ProjectionBatch): void;
   /**
-   * Compare with another projection file (closed), table by table and row for row.
-   * Returns at most `limit` differences per table.
+   * Compare with another projection file (closed), table by table and row for row, yielding to
+   * the event loop as it goes. Returns at most `limit` differences per table.
    */
-  differencesFrom(otherPath: string, limit?: number): ReadonlyArray<RowDifference>;
+  differencesFrom(otherPath: string, limit?: number): Promise<ReadonlyArray<RowDifference>>;
   close(): void;
 }
 
@@ -70,6 +72,8 @@ export interface ProjectionFiles {
   openLive(): ProjectionStore;
   /** A new, empty projection in a scratch file next to the live one. */
   openScratch(): { readonly path: string; readonly store: ProjectionStore };
+  /** Make a closed scratch file durable (scratch files skip syncing while written) before promoting it. */
+  persist(scratchPath: string): Promise<void>;
   /** Atomically put a closed scratch file in the live file's place (the live store must be closed). */
   promote(scratchPath: string): void;
   /** Delete a closed scratch file. */

@@ -6,12 +6,38 @@
  * Every event must continue its job's chain as projected (seq = version + 1, prevHash = the
  * view's lastHash); anything else means the projection and the log disagree, and applying it
  * would double-count or skip, so it is refused with ProjectionDiverged.
+ *
+ * Quarantined entries (ADR 0019) are skipped: they move the checkpoint and write no row. So are
+ * the later events of a job with a quarantined entry before them that do not continue its
+ * projected chain (they cannot be applied without the skipped one). Anything else that does not
+ * decode is refused with LogEntryInvalid; the projector cuts a read before such an entry.
  */
 import { type Envelope, GENESIS_HASH } from "../domain/index.ts";
 import { applyToView, type JobView } from "./job-view.ts";
-import { ProjectionDiverged } from "./projection-errors.ts";
+import { LogEntryInvalid, ProjectionDiverged } from "./projection-errors.ts";
 import type { AttemptDuration, ProjectionBatch, ThroughputIncrement } from "./projection-store.ts";
-import type { Checkpoint, LogEntry } from "./read-models.ts";
+import {
+  type Checkpoint,
+  type InvalidLogEntry,
+  isEvent,
+  type LogEntry,
+  type LogRecord,
+  recordHash,
+} from "./read-models.ts";
+
+/** The quarantine questions a batch needs answered (QuarantineView answers them). */
+export interface SkipRules {
+  honours(entry: InvalidLogEntry): boolean;
+  jobSkippedBefore(shard: number, jobId: string, entryId: string): boolean;
+  refusal(entry: InvalidLogEntry): string;
+}
+
+/** No quarantine: every undecodable entry is refused. */
+export const NO_SKIPS: SkipRules = {
+  honours: () => false,
+  jobSkippedBefore: () => false,
+  refusal: (entry) => entry.problem,
+};
 
 /** The UTC minute an instant falls in, as an ISO timestamp. */
 export const minuteOf = (at: string): string => `${at.slice(0, 16)}:00.000Z`;
@@ -34,37 +60,58 @@ const throughputOf = (envelope: Envelope): Partial<Counts> | null => {
   }
 };
 
-const checkChain = (entry: LogEntry, view: JobView | null): void => {
-  const { envelope } = entry;
+/** Why an event does not continue its job's projected chain, or null when it does. */
+const chainProblem = ({ envelope }: LogEntry, view: JobView | null): string | null => {
   const expectedSeq = (view?.version ?? 0) + 1;
   const expectedPrev = view?.lastHash ?? GENESIS_HASH;
-  const problem =
-    envelope.seq !== expectedSeq
-      ? `seq ${envelope.seq} where ${expectedSeq} was expected`
-      : envelope.prevHash !== expectedPrev
-        ? `prevHash ${envelope.prevHash.slice(0, 12)}… does not continue the projected chain`
-        : null;
-  if (problem !== null)
-    throw new ProjectionDiverged({
-      shard: entry.shard,
-      entryId: entry.entryId,
-      jobId: envelope.jobId,
-      reason: problem,
-    });
+  return envelope.seq !== expectedSeq
+    ? `seq ${envelope.seq} where ${expectedSeq} was expected`
+    : envelope.prevHash !== expectedPrev
+      ? `prevHash ${envelope.prevHash.slice(0, 12)}… does not continue the projected chain`
+      : null;
 };
 
 export const projectBatch = (
-  entries: ReadonlyArray<LogEntry>,
+  records: ReadonlyArray<LogRecord>,
   stored: ReadonlyMap<string, JobView>,
+  skips: SkipRules = NO_SKIPS,
 ): ProjectionBatch => {
   const views = new Map<string, JobView>();
+  const applied: Array<LogEntry> = [];
+  const skipped: Array<LogRecord> = [];
   const durations: Array<AttemptDuration> = [];
   const minutes = new Map<string, Counts>();
   const checkpoints = new Map<number, Checkpoint>();
-  for (const entry of entries) {
+  const skip = (record: LogRecord) => {
+    skipped.push(record);
+    checkpoints.set(record.shard, { shard: record.shard, entryId: record.entryId, hash: recordHash(record) });
+  };
+  for (const entry of records) {
+    if (!isEvent(entry)) {
+      if (!skips.honours(entry))
+        throw new LogEntryInvalid({
+          shard: entry.shard,
+          entryId: entry.entryId,
+          reason: skips.refusal(entry),
+        });
+      skip(entry);
+      continue;
+    }
     const { envelope } = entry;
     const before = views.get(envelope.jobId) ?? stored.get(envelope.jobId) ?? null;
-    checkChain(entry, before);
+    const problem = chainProblem(entry, before);
+    if (problem !== null) {
+      if (skips.jobSkippedBefore(entry.shard, envelope.jobId, entry.entryId)) {
+        skip(entry);
+        continue;
+      }
+      throw new ProjectionDiverged({
+        shard: entry.shard,
+        entryId: entry.entryId,
+        jobId: envelope.jobId,
+        reason: problem,
+      });
+    }
     let after: JobView;
     try {
       after = applyToView(before, envelope);
@@ -77,6 +124,7 @@ export const projectBatch = (
       });
     }
     views.set(envelope.jobId, after);
+    applied.push(entry);
     if (envelope.type === "JobCompleted" && before !== null && before.startedAt !== null)
       durations.push({
         jobId: envelope.jobId,
@@ -100,7 +148,8 @@ export const projectBatch = (
   }));
   return {
     views: [...views.values()],
-    entries,
+    entries: applied,
+    skipped,
     durations,
     throughput,
     checkpoints: [...checkpoints.values()],
@@ -108,6 +157,26 @@ export const projectBatch = (
 };
 
 /** Ids of the jobs a batch touches whose views must come from the store. */
-export const jobIdsOf = (entries: ReadonlyArray<LogEntry>): ReadonlyArray<string> => [
-  ...new Set(entries.map((entry) => entry.envelope.jobId)),
+export const jobIdsOf = (records: ReadonlyArray<LogRecord>): ReadonlyArray<string> => [
+  ...new Set(records.filter(isEvent).map((entry) => entry.envelope.jobId)),
 ];
+
+/**
+ * The part of a read the projector may apply: per shard, the records before the first invalid
+ * entry that is not quarantined (`blocked`, the first such in log order per shard, or null).
+ */
+export const untilBlocked = (
+  records: ReadonlyArray<LogRecord>,
+  skips: SkipRules,
+): { readonly usable: ReadonlyArray<LogRecord>; readonly blocked: InvalidLogEntry | null } => {
+  const blockedShards = new Set<number>();
+  let blocked: InvalidLogEntry | null = null;
+  const usable = records.filter((record) => {
+    if (blockedShards.has(record.shard)) return false;
+    if (isEvent(record) || skips.honours(record)) return true;
+    blockedShards.add(record.shard);
+    blocked ??= record;
+    return false;
+  });
+  return { usable, blocked };
+};

@@ -7,20 +7,36 @@
  *   then stop the projector, swap the file in (atomic rename) and carry on from the rebuilt
  *   file's checkpoints;
  * - check: replay into a scratch file, bring both to the same log position, and compare them row
- *   for row, table by table; returns the differences.
+ *   for row, table by table; returns the differences;
+ * - quarantine (ADR 0019): record an operator's decision to skip one undecodable log entry, and
+ *   wake the halted projector so it carries on past it.
+ *
+ * Rebuild and check exclude each other: a second one while one runs fails with ProjectionBusy
+ * (`running` names the one in progress), never with a half-swapped file. Quarantine needs no
+ * turn: it writes only the record, which every projector (live, rebuild, check) reads.
  *
  * `reads` and `projector` always address the current file, across swaps. The host owns the
  * store; `close()` stops the projector and closes it (the log's connections are the caller's).
  */
 import type { Clock } from "./ports.ts";
+import { ProjectionBusy } from "./projection-errors.ts";
 import type { ProjectionFiles, ProjectionStore, RowDifference } from "./projection-store.ts";
-import { type AppliedListener, compareEntryIds, Projector, type ProjectorOptions } from "./projector.ts";
-import type { Checkpoint, EventLog, ReadModels } from "./read-models.ts";
+import {
+  type AppliedListener,
+  compareEntryIds,
+  newCounters,
+  Projector,
+  type ProjectorOptions,
+} from "./projector.ts";
+import { quarantineEntry, type QuarantineRequest } from "./quarantine.ts";
+import type { Checkpoint, EventLog, QuarantineList, QuarantineRecord, ReadModels } from "./read-models.ts";
 
 export interface ReadSideOptions {
   readonly log: EventLog;
   readonly files: ProjectionFiles;
   readonly clock: Clock;
+  /** The quarantine records (ADR 0019), shared by every projector of every process. */
+  readonly quarantine: QuarantineList;
   readonly projector?: Pick<
     ProjectorOptions,
     "batchSize" | "blockMs" | "retryInitialMs" | "retryMaxMs" | "onError"
@@ -54,6 +70,8 @@ export class ReadSide {
   private store: ProjectionStore;
   private projectorOf: Projector;
   private readonly listeners = new Set<AppliedListener>();
+  /** The live projectors' counters, kept across the rebuilds that swap them. */
+  private readonly counters = newCounters();
   private started = false;
   private busy: string | null = null;
 
@@ -63,7 +81,7 @@ export class ReadSide {
 
   constructor(private readonly options: ReadSideOptions) {
     this.store = options.files.openLive();
-    this.projectorOf = this.newProjector(this.store);
+    this.projectorOf = this.newProjector(this.store, true);
     const current = () => this.store;
     this.reads = {
       checkpoints: () => current().checkpoints(),
@@ -71,6 +89,7 @@ export class ReadSide {
       listJobs: (filter) => current().listJobs(filter),
       jobEvents: (id) => current().jobEvents(id),
       metrics: (o) => current().metrics(o),
+      queueNames: () => current().queueNames(),
     };
     this.projector = {
       start: () => {
@@ -90,21 +109,26 @@ export class ReadSide {
     };
   }
 
-  private newProjector(store: ProjectionStore): Projector {
+  /** A projector on `store`: the live one (told to listeners, shared counters) or a scratch one. */
+  private newProjector(store: ProjectionStore, live: boolean): Projector {
     const projector = new Projector({
       ...this.options.projector,
       log: this.options.log,
       store,
       clock: this.options.clock,
+      quarantine: this.options.quarantine,
+      ...(live ? { counters: this.counters } : {}),
     });
-    projector.onApplied((entries) => {
-      for (const listener of this.listeners) listener(entries);
-    });
+    if (live)
+      projector.onApplied((entries) => {
+        for (const listener of this.listeners) listener(entries);
+      });
     return projector;
   }
 
   private async exclusive<A>(what: string, work: () => Promise<A>): Promise<A> {
-    if (this.busy !== null) throw new Error(`cannot ${what}: a ${this.busy} is running`);
+    if (this.busy !== null)
+      throw new ProjectionBusy({ path: this.options.files.livePath, running: this.busy });
     this.busy = what;
     try {
       return await work();
@@ -120,21 +144,27 @@ export class ReadSide {
       const scratch = this.options.files.openScratch();
       let events: number;
       try {
-        events = await this.newProjector(scratch.store).catchUp();
+        events = await this.newProjector(scratch.store, false).catchUp();
       } catch (error) {
         scratch.store.close();
         this.options.files.discard(scratch.path);
         throw error;
       }
       const checkpoints = scratch.store.checkpoints();
+      try {
+        scratch.store.close();
+        await this.options.files.persist(scratch.path);
+      } catch (error) {
+        this.options.files.discard(scratch.path);
+        throw error;
+      }
       await this.projectorOf.stop();
-      scratch.store.close();
       this.store.close();
       try {
         this.options.files.promote(scratch.path);
       } finally {
         this.store = this.options.files.openLive();
-        this.projectorOf = this.newProjector(this.store);
+        this.projectorOf = this.newProjector(this.store, true);
         if (this.started) this.projectorOf.start();
       }
       return { events, ms: this.options.clock.now() - began, checkpoints };
@@ -147,7 +177,7 @@ export class ReadSide {
       const began = this.options.clock.now();
       const scratch = this.options.files.openScratch();
       try {
-        const rebuilder = this.newProjector(scratch.store);
+        const rebuilder = this.newProjector(scratch.store, false);
         await rebuilder.catchUp();
         await this.projectorOf.stop();
         try {
@@ -156,7 +186,7 @@ export class ReadSide {
           await rebuilder.catchUp(target);
           const checkpoints = this.store.checkpoints();
           scratch.store.close();
-          const differences = this.store.differencesFrom(scratch.path, options.limit);
+          const differences = await this.store.differencesFrom(scratch.path, options.limit);
           return {
             equal: differences.length === 0,
             differences,
@@ -171,6 +201,19 @@ export class ReadSide {
         this.options.files.discard(scratch.path);
       }
     });
+  }
+
+  /**
+   * Skip one undecodable log entry from now on (ADR 0019): refused for an entry that is missing,
+   * valid or already quarantined. The live projector, if halted on it, carries on at once.
+   */
+  async quarantine(request: QuarantineRequest): Promise<QuarantineRecord> {
+    const record = await quarantineEntry(
+      { log: this.options.log, list: this.options.quarantine, clock: this.options.clock },
+      request,
+    );
+    this.projectorOf.recheck();
+    return record;
   }
 
   /** Per shard, the later of the two projections' positions: both can reach it by reading on. */

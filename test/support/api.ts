@@ -5,6 +5,7 @@
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_PRINCIPAL, type NamedToken } from "../../src/api/api-tokens.ts";
+import type { ApiLimits } from "../../src/api/limits.ts";
 import { type ApiServer, openApiServer } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
 import { tempDbPath } from "./projection.ts";
@@ -24,6 +25,7 @@ export const startApi = async (
     readonly token?: string;
     /** Named tokens (as DOCKET_API_TOKENS). */
     readonly tokens?: ReadonlyArray<NamedToken>;
+    readonly limits?: Partial<ApiLimits>;
   } = {},
 ): Promise<TestApi> => {
   const tokens = [
@@ -39,6 +41,7 @@ export const startApi = async (
     leaseMs: 2_000,
     dbPath,
     tokens,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
   });
   const engine = await makeEngine(redisUrl, { prefix });

@@ -12,6 +12,7 @@ import { JobNotFound } from "../../engine/errors.ts";
 import type { JobView } from "../../engine/job-view.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
+import type { ApiLimits } from "../limits.ts";
 import { decodeOrThrow, ExportQuery, JobIdParams, StateAtQuery, VerifyRequest } from "../schemas.ts";
 
 /** A time from the query string as epoch ms, or a 400 naming the field. */
@@ -31,33 +32,69 @@ const found = <A>(jobId: string, value: A | null): A => {
 const VIEW_CONCURRENCY = 16;
 
 /**
+ * What bounds the cost of `GET /v1/jobs?status=&at=` (ADR 0019): the entries one request may
+ * scan, and how many such scans may run at once in this process (one per app).
+ */
+export class TimeTravelBounds {
+  private running = 0;
+
+  constructor(private readonly limits: Pick<ApiLimits, "timeTravelMaxEntries" | "timeTravelConcurrency">) {}
+
+  get maxEntries(): number {
+    return this.limits.timeTravelMaxEntries;
+  }
+
+  /** Run `scan` if a turn is free, else refuse at once with 429 `time_travel_busy`. */
+  async exclusive<A>(scan: () => Promise<A>): Promise<A> {
+    if (this.running >= this.limits.timeTravelConcurrency)
+      throw new ApiError(
+        429,
+        "time_travel_busy",
+        `${this.running} time-travel scans of the whole log are running, the most this API runs at once; try again shortly`,
+        { limit: this.limits.timeTravelConcurrency },
+        { "retry-after": "1" },
+      );
+    this.running += 1;
+    try {
+      return await scan();
+    } finally {
+      this.running -= 1;
+    }
+  }
+}
+
+/**
  * `GET /v1/jobs?status=…&at=…` (jobs.ts delegates here when `at` is present): which jobs were in
  * `status` at that time, from one scan of the shard logs, then each listed job's view as of then.
+ * Bounded by `bounds`: a log longer than it may scan is a 422 `scan_limit_exceeded`, a scan
+ * beyond the concurrent ones allowed a 429 `time_travel_busy` (with Retry-After).
  */
 export const jobsAt = async (
   deps: ApiDeps,
   status: JobStatus,
   atMs: number,
   limit: number,
-): Promise<Record<string, unknown>> => {
-  const answer = await deps.audit.jobsInStatusAt(status, atMs);
-  const ids = answer.jobIds.slice(0, limit);
-  const jobs: Array<JobView> = [];
-  for (let i = 0; i < ids.length; i += VIEW_CONCURRENCY) {
-    const states = await Promise.all(
-      ids.slice(i, i + VIEW_CONCURRENCY).map((id) => deps.audit.stateAt(id, atMs)),
-    );
-    for (const state of states) if (state?.view) jobs.push(state.view);
-  }
-  return {
-    status,
-    asOf: answer.asOf,
-    jobs,
-    total: answer.jobIds.length,
-    scanned: answer.scanned,
-    unreadable: answer.unreadable,
-  };
-};
+  bounds: TimeTravelBounds,
+): Promise<Record<string, unknown>> =>
+  bounds.exclusive(async () => {
+    const answer = await deps.audit.jobsInStatusAt(status, atMs, { maxEntries: bounds.maxEntries });
+    const ids = answer.jobIds.slice(0, limit);
+    const jobs: Array<JobView> = [];
+    for (let i = 0; i < ids.length; i += VIEW_CONCURRENCY) {
+      const states = await Promise.all(
+        ids.slice(i, i + VIEW_CONCURRENCY).map((id) => deps.audit.stateAt(id, atMs)),
+      );
+      for (const state of states) if (state?.view) jobs.push(state.view);
+    }
+    return {
+      status,
+      asOf: answer.asOf,
+      jobs,
+      total: answer.jobIds.length,
+      scanned: answer.scanned,
+      unreadable: answer.unreadable,
+    };
+  });
 
 export const registerAuditRoutes = (app: FastifyInstance, deps: ApiDeps): void => {
   const { audit } = deps;

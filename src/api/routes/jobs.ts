@@ -2,13 +2,13 @@
  * Job routes: submit (single and bulk), read one (fresh from its own history), list (from the
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
-import * as Schema from "effect/Schema";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { type Actor, ActorClaim } from "../../domain/index.ts";
 import type { JobView } from "../../engine/job-view.ts";
+import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError, errorResponse } from "../errors.ts";
-import { instantOrThrow, jobsAt } from "./audit.ts";
+import type { ApiLimits } from "../limits.ts";
+import { instantOrThrow, jobsAt, TimeTravelBounds } from "./audit.ts";
 import {
   BulkSubmitRequest,
   CancelRequest,
@@ -20,26 +20,6 @@ import {
 } from "../schemas.ts";
 
 const DEFAULT_PAGE = 50;
-
-const isActorClaim = Schema.is(ActorClaim);
-
-/**
- * The event's actor (ADR 0017): every API call is a `client`, identified by the principal that
- * authenticated it (the token's name, or `anonymous` without tokens). A `Docket-Actor` header is
- * only what the caller says about itself: kept as `unauthenticatedClaim`, never as the id.
- */
-const actorOf = (request: FastifyRequest): Actor => {
-  const claim = request.headers["docket-actor"];
-  if (claim === undefined) return { kind: "client", id: request.principal };
-  if (typeof claim !== "string" || !isActorClaim(claim))
-    throw new ApiError(
-      400,
-      "invalid_request",
-      "Docket-Actor must be 1 to 128 of A-Z a-z 0-9 _ . @ : - (recorded as an unauthenticated claim)",
-      { field: "headers.docket-actor" },
-    );
-  return { kind: "client", id: request.principal, unauthenticatedClaim: claim };
-};
 
 const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
   const header = request.headers["idempotency-key"];
@@ -54,8 +34,14 @@ const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit: number): void => {
+export const registerJobRoutes = (
+  app: FastifyInstance,
+  deps: ApiDeps,
+  bodyLimit: number,
+  limits: ApiLimits,
+): void => {
   const { jobs, reads } = deps;
+  const timeTravel = new TimeTravelBounds(limits);
 
   app.post("/v1/jobs", async (request, reply) => {
     const key = idempotencyKeyOf(request);
@@ -108,7 +94,7 @@ export const registerJobRoutes = (app: FastifyInstance, deps: ApiDeps, bodyLimit
           throw new ApiError(400, "invalid_request", `query.${field}: not supported with query.at`, {
             field: `query.${field}`,
           });
-      return jobsAt(deps, query.status, atMs, limit);
+      return jobsAt(deps, query.status, atMs, limit, timeTravel);
     }
     return reads.listJobs({
       limit,

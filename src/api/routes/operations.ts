@@ -1,47 +1,77 @@
-/** Operator routes: metrics (JSON and Prometheus), workers, health, the OpenAPI document. */
+/**
+ * Operator routes: metrics (JSON and Prometheus), workers, health, the OpenAPI document.
+ *
+ * Health is 200 `ok`, 200 `degraded` when the API serves but its projection is halted (`reason`
+ * says which shard, which entry and what is wrong; reads are stale until an operator acts), and
+ * 503 `unavailable` when Redis is unreachable. A halted projection is not a 503: submits and
+ * fresh reads still work, and every replica halts on the same entry, so a 503 would take the
+ * whole service out of its load balancer for a stale read model (ADR 0019).
+ */
 import type { FastifyInstance } from "fastify";
-import type { ApiDeps } from "../deps.ts";
-import { collectMetrics, toPrometheus } from "../metrics.ts";
+import type { ApiDeps, ProjectionLag } from "../deps.ts";
+import { errorResponse } from "../errors.ts";
+import { collectMetrics, knownQueues, toPrometheus } from "../metrics.ts";
+import type { EventStreamFigures } from "./event-stream.ts";
 import { openApiDocument } from "../openapi.ts";
 
-export const registerOperationRoutes = (app: FastifyInstance, deps: ApiDeps): void => {
-  app.get("/v1/metrics", async () => collectMetrics(deps));
+/** What halted the projection, as an API error body (code, message, shard, entry) and since when. */
+const haltReason = (projection: ProjectionLag): Record<string, unknown> | null =>
+  projection.halt === null
+    ? null
+    : { ...errorResponse(projection.halt.error).body.error, since: projection.halt.since };
+
+export const registerOperationRoutes = (
+  app: FastifyInstance,
+  deps: ApiDeps,
+  streams: () => EventStreamFigures,
+): void => {
+  app.get("/v1/metrics", async () => collectMetrics(deps, streams()));
 
   app.get("/metrics", async (_request, reply) =>
-    reply.type("text/plain; version=0.0.4; charset=utf-8").send(toPrometheus(await collectMetrics(deps))),
+    reply
+      .type("text/plain; version=0.0.4; charset=utf-8")
+      .send(toPrometheus(await collectMetrics(deps, streams()))),
   );
 
   app.get("/v1/workers", async () => ({ workers: await deps.workers.list(deps.clock.now()) }));
 
   /** Public (no auth): load balancers and orchestrators probe it. 503 when Redis is unreachable. */
   app.get("/health", { config: { public: true } }, async (_request, reply) => {
-    const projection = await deps.projection.lag();
-    let latencyMs: number;
-    try {
-      latencyMs = await deps.ping();
-    } catch (error) {
-      return reply.code(503).send({
-        status: "unavailable",
-        error: { code: "queue_unreachable", message: `Redis is unreachable: ${(error as Error).message}` },
-        projection,
-      });
-    }
-    const [queues, workers] = await Promise.all([
-      collectMetrics(deps).then((m) => m.queues),
+    // All at once: while long work runs, each await may wait for a turn of the event loop.
+    const [lag, ping, depths, workers] = await Promise.allSettled([
+      deps.projection.lag(),
+      deps.ping(),
+      // Only the queue names come from the projection (one cheap index walk): health must stay
+      // fast however many jobs the projection holds.
+      deps.queues.depth(knownQueues(deps)),
       deps.workers.list(deps.clock.now()),
     ]);
+    if (lag.status === "rejected") throw lag.reason;
+    const reason = haltReason(lag.value);
+    const { halt: _halt, ...projection } = lag.value;
+    if (ping.status === "rejected")
+      return reply.code(503).send({
+        status: "unavailable",
+        error: {
+          code: "queue_unreachable",
+          message: `Redis is unreachable: ${(ping.reason as Error).message}`,
+        },
+        projection,
+        ...(reason === null ? {} : { reason }),
+      });
+    if (depths.status === "rejected") throw depths.reason;
+    if (workers.status === "rejected") throw workers.reason;
+    const queues = depths.value;
     return {
-      status: "ok",
-      redis: { latencyMs },
+      status: reason === null ? "ok" : "degraded",
+      ...(reason === null ? {} : { reason }),
+      redis: { latencyMs: ping.value },
       queueDepth: queues.reduce((sum, q) => sum + q.waiting, 0),
       pending: queues.reduce((sum, q) => sum + q.pending, 0),
-      workers: workers.length,
+      workers: workers.value.length,
       projection,
     };
   });
-
-  app.post("/v1/projections/rebuild", async () => deps.projection.rebuild());
-  app.post("/v1/projections/check", async () => deps.projection.check());
 
   const openApi = openApiDocument();
   app.get("/openapi.json", { config: { public: true } }, async () => openApi);

@@ -1,11 +1,12 @@
 /**
- * `docket projections rebuild|check`. The projection file has one owner (ADR 0009): normally the
- * running API process, which these commands ask over HTTP; with --offline (no API running) they
- * open DOCKET_DB themselves.
+ * `docket projections rebuild|check|quarantine`. The projection file has one owner (ADR 0009):
+ * normally the running API process, which these commands ask over HTTP; with --offline (no API
+ * running) they open DOCKET_DB themselves.
  */
+import type { QuarantineRecord } from "../../engine/read-models.ts";
 import type { OpenReadSide } from "../../main.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
-import type { Command, CommandContext } from "../command.ts";
+import { type Command, type CommandContext, stringOption, UsageError } from "../command.ts";
 import { readEnv } from "../config.ts";
 
 const OFFLINE = {
@@ -67,4 +68,47 @@ const check: Command = {
   },
 };
 
-export const projectionCommands: ReadonlyArray<Command> = [rebuild, check];
+const quarantine: Command = {
+  name: "projections quarantine",
+  summary: "Skip one undecodable shard-log entry in every projection, recorded with who and why.",
+  args: "<shard> <entryId>",
+  options: {
+    reason: { type: "string", description: "why it is skipped (required; recorded, listed by audit verify)" },
+    ...OFFLINE,
+  },
+  details: `When the projector halts on a log entry that is not a valid event, /health says "degraded"
+and names the shard and the entry id. Once you know what the entry is (docket audit verify lists it),
+quarantine it: the projector, rebuilds and checks skip it from then on, and audit verify reports it
+as quarantined. Only an entry that does not decode can be quarantined (ADR 0019).
+${CLIENT_DETAILS}`,
+  run: async (context) => {
+    const [shardText, entryId, ...rest] = context.positionals;
+    if (shardText === undefined || entryId === undefined || rest.length > 0)
+      throw new UsageError("expected <shard> <entryId>");
+    if (!/^[0-9]{1,4}$/.test(shardText))
+      throw new UsageError(`<shard> must be a shard number, got ${shardText}`);
+    if (!/^[0-9]{1,20}-[0-9]{1,20}$/.test(entryId))
+      throw new UsageError(`<entryId> must be a stream entry id such as 1732312345678-0, got ${entryId}`);
+    const reason = stringOption(context, "reason");
+    if (reason === undefined || reason.trim() === "") throw new UsageError("--reason is required");
+    const shard = Number(shardText);
+    const record = await (context.values.offline === true
+      ? offline((side) =>
+          side.quarantine({
+            shard,
+            entryId,
+            reason,
+            actor: { kind: "operator", id: process.env.USER ?? "cli" },
+          }),
+        )
+      : clientFromEnv().quarantine(shard, entryId, reason));
+    context.print(
+      record,
+      (r: QuarantineRecord) =>
+        `quarantined shard ${r.shard} entry ${r.entryId} (${r.problem}) by ${r.actor.id} at ${r.at}`,
+    );
+    return 0;
+  },
+};
+
+export const projectionCommands: ReadonlyArray<Command> = [rebuild, check, quarantine];

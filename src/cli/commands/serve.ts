@@ -14,7 +14,9 @@ import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
-DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000).`;
+DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000); limits (README "Limits"):
+DOCKET_SSE_MAX_CLIENTS (100), DOCKET_SSE_MAX_BUFFER_BYTES (1048576), DOCKET_TIME_TRAVEL_MAX_ENTRIES (250000),
+DOCKET_TIME_TRAVEL_CONCURRENCY (2).`;
 
 const JSON_LOGS =
   "--json: log JSON lines on stdout (pino's format, fastify's request lines included) instead of text on stderr.";
@@ -37,6 +39,7 @@ const serve = async (options: {
     dbPath: env.dbPath,
     waitForRedis: options.waitForRedis,
     tokens: env.apiTokens,
+    limits: env.limits,
     ...(log.pino === undefined ? {} : { logger: log.pino }),
     onProjectorError: repeatLimited(log.child("projector")),
   });

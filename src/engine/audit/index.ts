@@ -54,7 +54,8 @@ export { renderVerifyReport } from "./verify-text.ts";
 export const auditTools = (source: AuditSource) => ({
   replay: (jobId: string) => replayJob(source, jobId),
   stateAt: (jobId: string, atMs: number) => jobStateAt(source, jobId, atMs),
-  jobsInStatusAt: (status: JobStatus, atMs: number) => jobsInStatusAt(source, status, atMs),
+  jobsInStatusAt: (status: JobStatus, atMs: number, options?: { readonly maxEntries?: number }) =>
+    jobsInStatusAt(source, status, atMs, options),
   explain: (jobId: string) => explainJob(source, jobId),
   verify: (options?: VerifyOptions) => verifyStore(source, options),
   exportBundle: (options: ExportOptions) => exportBundle(source, options),

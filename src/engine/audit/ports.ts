@@ -5,6 +5,7 @@
  * envelope JSON, the head's fields) and lets the audit code decode and judge it; a malformed
  * entry is a finding, never a crash. Implemented on Redis by src/infra/redis/redis-audit-source.ts.
  */
+import type { QuarantineRecord } from "../read-models.ts";
 
 /**
  * One entry of a job's own history. `env` is the stored envelope text. `entryId` names the entry
@@ -65,8 +66,24 @@ export interface AuditSource {
   lastJobEntry(jobId: string): Promise<RawJobEntry | null>;
   /** Entries of a shard log strictly after `afterId` ("0-0" = from the start), oldest first. */
   readShardLog(shard: number, afterId: string, count: number): Promise<ReadonlyArray<RawLogEntry>>;
+  /** How many entries a shard log holds (what a whole scan of it reads). */
+  logLength(shard: number): Promise<number>;
   readHead(jobId: string): Promise<RawHead | null>;
   locate(jobId: string): Promise<JobLocation>;
+  /**
+   * The operators' quarantine records of undecodable shard-log entries (ADR 0019), and the
+   * stored ones that do not read as a record (reported, never honoured).
+   */
+  quarantine(): Promise<QuarantineSnapshot>;
+}
+
+export interface QuarantineSnapshot {
+  readonly records: ReadonlyArray<QuarantineRecord>;
+  readonly malformed: ReadonlyArray<{
+    readonly shard: number;
+    readonly entryId: string;
+    readonly problem: string;
+  }>;
 }
 
 /**

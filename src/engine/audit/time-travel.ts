@@ -21,6 +21,9 @@ import {
   statusOf,
 } from "../../domain/index.ts";
 import { type JobView, viewOf } from "../job-view.ts";
+import { ScanLimitExceeded } from "../projection-errors.ts";
+import { entryDigest } from "../read-models.ts";
+import { TimeSlice } from "../time-slice.ts";
 import { type AuditedHistory, auditEntries, type Finding } from "./audited-history.ts";
 import { type AuditSource, shardLogEntries } from "./ports.ts";
 import { anchorOf, type StateSummary, summarize } from "./state-summary.ts";
@@ -121,20 +124,39 @@ interface Folding {
 /**
  * Which jobs were in `status` at `asOfMs`. Scans every shard log from the start and folds each
  * job up to `asOf`: O(log entries) time, O(jobs) memory. It reads the log without re-verifying
- * hashes (use verify for that); entries that do not decode or fold are reported as unreadable.
+ * hashes (use verify for that); entries that do not decode or fold are reported as unreadable,
+ * except quarantined ones (ADR 0019), which are skipped as the projections skip them.
  * A projection could answer this from SQLite later; this is the reference answer.
+ *
+ * Bounded (ADR 0019): with `maxEntries`, a log longer than that fails at once with
+ * ScanLimitExceeded, before any work (and so does one that grows past it during the scan); the
+ * fold yields to the event loop every few milliseconds, so the process keeps answering.
  */
 export const jobsInStatusAt = async (
   source: AuditSource,
   status: JobStatus,
   asOfMs: number,
+  options: { readonly maxEntries?: number } = {},
 ): Promise<JobsInStatusAt> => {
+  const maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY;
+  if (Number.isFinite(maxEntries)) {
+    let length = 0;
+    for (let shard = 0; shard < source.shards; shard++) length += await source.logLength(shard);
+    if (length > maxEntries) throw new ScanLimitExceeded({ entries: length, limit: maxEntries });
+  }
+  const quarantined = new Map(
+    (await source.quarantine()).records.map((r) => [`${r.shard}/${r.entryId}`, r.digest]),
+  );
   const jobs = new Map<string, Folding>();
   const unreadable: Array<{ jobId: string; seq: number; reason: string }> = [];
+  const slice = new TimeSlice();
   let entries = 0;
   for (let shard = 0; shard < source.shards; shard++)
     for await (const entry of shardLogEntries(source, shard)) {
       entries++;
+      if (entries > maxEntries) throw new ScanLimitExceeded({ entries, limit: maxEntries });
+      if (entries % 256 === 0) await slice.yieldIfDue();
+      if (quarantined.get(`${shard}/${entry.entryId}`) === entryDigest(entry)) continue;
       const jobId = entry.jobId ?? "";
       const folding = jobs.get(jobId) ?? { state: initialState(), seq: 0, done: false };
       jobs.set(jobId, folding);

@@ -24,6 +24,8 @@ export interface LogRef {
   readonly seq: string | null;
   /** SHA-256 of the stored envelope text (null when the entry has no env). */
   readonly envDigest: string | null;
+  /** An undecodable entry an operator quarantined, with its content unchanged (ADR 0019). */
+  readonly quarantined?: boolean;
 }
 
 export interface JobEvidence {

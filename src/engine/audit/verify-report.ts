@@ -1,5 +1,5 @@
 /** The shape of a verification report (the `--json` form) and its failure codes. */
-import type { JobStatus } from "../../domain/index.ts";
+import type { Actor, JobStatus } from "../../domain/index.ts";
 import type { HistoryCode } from "./audited-history.ts";
 
 /** The checks verify runs; a report lists those it ran. */
@@ -35,7 +35,13 @@ export type VerifyCode =
   | "retry_after_exhaustion"
   | "not_terminal"
   | "orphaned"
-  | "projection_mismatch";
+  | "projection_mismatch"
+  /** A quarantined shard-log entry holds other content than when it was quarantined (ADR 0019). */
+  | "quarantine_mismatch"
+  /** A quarantined shard-log entry is gone from the log (whole-log verify only). */
+  | "quarantined_entry_missing"
+  /** A stored quarantine record cannot be read as one. */
+  | "quarantine_record_invalid";
 
 export interface VerifyFailure {
   readonly check: VerifyCheck;
@@ -51,6 +57,23 @@ export interface VerifyFailure {
 export interface VerifyNotice {
   readonly jobId: string;
   readonly message: string;
+}
+
+/**
+ * A shard-log entry that does not decode and that an operator quarantined (ADR 0019): the
+ * projections skip it. Verify lists every one it met, with who and why; such an entry that is
+ * not part of its job's own history is left out of the shard-log comparison (it is no event).
+ */
+export interface QuarantinedEntry {
+  readonly shard: number;
+  readonly entryId: string;
+  /** The job the entry claims to be about (its `jobId` field), or null. */
+  readonly jobId: string | null;
+  /** What the reader found wrong with it. */
+  readonly problem: string;
+  readonly reason: string;
+  readonly actor: Actor;
+  readonly at: string;
 }
 
 /** A check that was asked for but could not run, and why (never skipped silently). */
@@ -75,10 +98,14 @@ export interface VerifyReport {
     readonly logEntries: number;
     readonly failures: number;
     readonly jobsFailed: number;
+    /** Quarantined shard-log entries met (listed in `quarantined`). */
+    readonly quarantined: number;
     /** Jobs by the status their (good) history folds to. */
     readonly byStatus: Partial<Record<JobStatus, number>>;
   };
   /** Sorted by job id, then seq. */
   readonly failures: ReadonlyArray<VerifyFailure>;
   readonly notices: ReadonlyArray<VerifyNotice>;
+  /** Quarantined shard-log entries, in log order: not failures, never silent. */
+  readonly quarantined: ReadonlyArray<QuarantinedEntry>;
 }

@@ -11,11 +11,19 @@
  * the whole log, which the whole-log verify finds. Run it on a quiet system
  * for exact results: an append landing between the reads of a stream, its head and the log
  * shows up as a head or shard-log mismatch on that job.
+ *
+ * Quarantined entries (ADR 0019) are listed in the report with who quarantined them and why.
+ * One whose content changed since, or that is gone, is a failure; an honoured one that is not
+ * part of its job's own history is left out of the shard-log comparison (it is no event, and the
+ * projections skip it). A job's own history is judged as always: quarantine skips a log entry
+ * for the read side, it never makes a broken history valid.
  */
 import type { JobStatus } from "../../domain/index.ts";
-import { type AuditSource, shardLogEntries } from "./ports.ts";
+import { entryDigest, type QuarantineRecord } from "../read-models.ts";
+import { type AuditSource, type QuarantineSnapshot, type RawJobEntry, shardLogEntries } from "./ports.ts";
 import { digestOf, type JobEvidence, type LogRef, needsLocation, verifyJob } from "./verify-job.ts";
 import type {
+  QuarantinedEntry,
   VerifyCheck,
   VerifyFailure,
   VerifyNotice,
@@ -60,12 +68,73 @@ export const entryIdBefore = (id: string | null | undefined): string => {
   return ms > 0n ? `${ms - 1n}-18446744073709551615` : "0-0";
 };
 
+/** The quarantine records by shard and entry id, and what the scan found of them. */
+class QuarantineFindings {
+  private readonly byEntry: Map<string, QuarantineRecord>;
+  private readonly seen = new Set<string>();
+  readonly listed: Array<QuarantinedEntry> = [];
+  readonly failures: Array<VerifyFailure> = [];
+
+  constructor(snapshot: QuarantineSnapshot) {
+    this.byEntry = new Map(snapshot.records.map((r) => [`${r.shard}/${r.entryId}`, r]));
+    for (const bad of snapshot.malformed)
+      this.failures.push({
+        check: "shard_log",
+        jobId: null,
+        seq: null,
+        code: "quarantine_record_invalid",
+        message: `the quarantine record of shard ${bad.shard} entry ${bad.entryId} cannot be read: ${bad.problem}`,
+      });
+  }
+
+  /** Is this log entry quarantined, with its content unchanged? A changed one is a failure. */
+  honoured(entry: {
+    readonly shard: number;
+    readonly entryId: string;
+    readonly jobId: string | null;
+    readonly seq: string | null;
+    readonly env: string | null;
+  }): boolean {
+    const key = `${entry.shard}/${entry.entryId}`;
+    const record = this.byEntry.get(key);
+    if (record === undefined) return false;
+    this.seen.add(key);
+    if (record.digest === entryDigest(entry)) {
+      const { shard, entryId, jobId, problem, reason, actor, at } = record;
+      this.listed.push({ shard, entryId, jobId, problem, reason, actor, at });
+      return true;
+    }
+    this.failures.push({
+      check: "shard_log",
+      jobId: entry.jobId,
+      seq: null,
+      code: "quarantine_mismatch",
+      message: `shard ${entry.shard} entry ${entry.entryId} was quarantined by ${record.actor.id} at ${record.at} (${record.reason}), but holds other content now`,
+    });
+    return false;
+  }
+
+  /** After a whole shard was read: its records whose entry the log no longer holds. */
+  missingIn(shard: number): void {
+    for (const [key, record] of this.byEntry)
+      if (record.shard === shard && !this.seen.has(key))
+        this.failures.push({
+          check: "shard_log",
+          jobId: record.jobId,
+          seq: null,
+          code: "quarantined_entry_missing",
+          message: `shard ${shard} entry ${record.entryId}, quarantined by ${record.actor.id} at ${record.at}, is no longer in the log`,
+        });
+  }
+}
+
 /** Index a shard log by job id: the entries of each job, in log order, as digests. */
 const indexShardLog = async (
   source: AuditSource,
   shard: number,
   onlyJob: string | undefined,
-  after = "0-0",
+  after: string,
+  quarantine: QuarantineFindings,
 ): Promise<{ byJob: Map<string, Array<LogRef>>; entries: number }> => {
   const byJob = new Map<string, Array<LogRef>>();
   let entries = 0;
@@ -74,11 +143,32 @@ const indexShardLog = async (
     if (onlyJob !== undefined && jobId !== onlyJob) continue;
     entries++;
     const refs = byJob.get(jobId) ?? [];
-    refs.push({ entryId: entry.entryId, seq: entry.seq, envDigest: digestOf(entry.env) });
+    const quarantined = quarantine.honoured(entry);
+    refs.push({
+      entryId: entry.entryId,
+      seq: entry.seq,
+      envDigest: digestOf(entry.env),
+      ...(quarantined ? { quarantined } : {}),
+    });
     byJob.set(jobId, refs);
   }
+  if (onlyJob === undefined) quarantine.missingIn(shard);
   return { byJob, entries };
 };
+
+/**
+ * A job's shard-log entries to compare with its own history: a quarantined entry only when the
+ * job's own history holds the same entry (the writer stored the bad event in both places);
+ * otherwise it is no event of the job, and the report lists it as quarantined instead.
+ */
+const comparedLog = (refs: ReadonlyArray<LogRef>, own: ReadonlyArray<RawJobEntry>): ReadonlyArray<LogRef> =>
+  refs.filter(
+    (ref) =>
+      ref.quarantined !== true ||
+      own.some(
+        (entry, i) => (entry.seq ?? String(i + 1)) === ref.seq && digestOf(entry.env) === ref.envDigest,
+      ),
+  );
 
 const gatherEvidence = async (
   source: AuditSource,
@@ -87,7 +177,36 @@ const gatherEvidence = async (
   log: ReadonlyArray<LogRef>,
 ): Promise<Omit<JobEvidence, "location">> => {
   const [entries, head] = await Promise.all([source.readJobHistory(jobId), source.readHead(jobId)]);
-  return { jobId, foundInShard: shard, expectedShard: source.shardOf(jobId), entries, log, head };
+  return {
+    jobId,
+    foundInShard: shard,
+    expectedShard: source.shardOf(jobId),
+    entries,
+    log: comparedLog(log, entries),
+    head,
+  };
+};
+
+const tagOf = (error: unknown): string | null =>
+  typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : null;
+
+/**
+ * Run the projection comparison. A projection that cannot follow the log (it meets an entry it
+ * must not skip) is a difference in itself; one busy with a rebuild or check is skipped, named.
+ * Anything else (Redis down) fails the verification as before.
+ */
+const compareProjection = async (
+  compare: () => Promise<ReadonlyArray<string>>,
+): Promise<{ readonly differences: ReadonlyArray<string> } | { readonly skipped: string }> => {
+  try {
+    return { differences: await compare() };
+  } catch (error) {
+    const tag = tagOf(error);
+    if (tag === "ProjectionBusy") return { skipped: (error as Error).message };
+    if (tag === "LogEntryInvalid" || tag === "ProjectionDiverged" || tag === "ProjectionLogMismatch")
+      return { differences: [`the projection cannot be rebuilt from the log: ${(error as Error).message}`] };
+    throw error;
+  }
 };
 
 export const verifyStore = async (
@@ -99,6 +218,7 @@ export const verifyStore = async (
   const failures: Array<VerifyFailure> = [];
   const notices: Array<VerifyNotice> = [];
   const byStatus: Partial<Record<JobStatus, number>> = {};
+  const quarantine = new QuarantineFindings(await source.quarantine());
   let jobs = 0;
   let events = 0;
   let logEntries = 0;
@@ -110,7 +230,7 @@ export const verifyStore = async (
     // One job: its log entries start at its first one (see the header).
     const after =
       options.jobId === undefined ? "0-0" : entryIdBefore((await source.readHead(options.jobId))?.logFrom);
-    const { byJob, entries } = await indexShardLog(source, shard, options.jobId, after);
+    const { byJob, entries } = await indexShardLog(source, shard, options.jobId, after, quarantine);
     logEntries += entries;
     const ids =
       options.jobId === undefined
@@ -138,6 +258,7 @@ export const verifyStore = async (
       }
     }
   }
+  failures.push(...quarantine.failures);
   const checks = [...CHECKS];
   const skipped: Array<VerifySkipped> = [];
   if (typeof options.projection === "object")
@@ -145,15 +266,19 @@ export const verifyStore = async (
   else if (options.projection !== undefined && options.jobId !== undefined)
     skipped.push({ check: "projection", reason: PROJECTION_NEEDS_WHOLE_LOG });
   else if (options.projection !== undefined) {
-    checks.push("projection");
-    for (const difference of await options.projection())
-      failures.push({
-        check: "projection",
-        jobId: null,
-        seq: null,
-        code: "projection_mismatch",
-        message: difference,
-      });
+    const compared = await compareProjection(options.projection);
+    if ("skipped" in compared) skipped.push({ check: "projection", reason: compared.skipped });
+    else {
+      checks.push("projection");
+      for (const difference of compared.differences)
+        failures.push({
+          check: "projection",
+          jobId: null,
+          seq: null,
+          code: "projection_mismatch",
+          message: difference,
+        });
+    }
   }
   failures.sort((a, b) => (a.jobId ?? "").localeCompare(b.jobId ?? "") || (a.seq ?? 0) - (b.seq ?? 0));
   return {
@@ -168,9 +293,11 @@ export const verifyStore = async (
       logEntries,
       failures: failures.length,
       jobsFailed: new Set(failures.map((f) => f.jobId)).size,
+      quarantined: quarantine.listed.length,
       byStatus,
     },
     failures,
     notices,
+    quarantined: quarantine.listed,
   };
 };

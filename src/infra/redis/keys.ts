@@ -53,6 +53,13 @@ export class Keys {
   workSuffix(queue: string, priority: Priority): string {
     return `${queue}:${PRIORITY_LEVELS[priority]}`;
   }
+  /**
+   * The shard's quarantine records (ADR 0019): a hash from log entry id to the JSON record of an
+   * operator's decision to skip that undecodable entry. Never deleted by Docket.
+   */
+  quarantine(shard: number): string {
+    return `${this.tag(shard)}:quarantine`;
+  }
   idempotency(shard: number, key: string): string {
     return `${this.tag(shard)}:idem:${key}`;
   }

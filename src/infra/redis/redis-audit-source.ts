@@ -10,6 +10,7 @@ import { shardOf } from "../../engine/job-ids.ts";
 import type {
   AuditSource,
   JobLocation,
+  QuarantineSnapshot,
   RawHead,
   RawJobEntry,
   RawLogEntry,
@@ -19,18 +20,28 @@ import { readLastStoredEntry, readStoredHistory, type StoredHistoryEntry } from 
 import { Keys } from "./keys.ts";
 import { type StreamEntries, streamField } from "./stream-entries.ts";
 import { CONSUMER_GROUP } from "./redis-job-store.ts";
+import { RedisQuarantineList } from "./redis-quarantine.ts";
 
 /** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
 const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
 export class RedisAuditSource implements AuditSource {
   readonly keys: Keys;
+  private readonly quarantineList: RedisQuarantineList;
 
   constructor(
     private readonly client: Redis,
     options: { readonly prefix?: string; readonly shards?: number } = {},
   ) {
     this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
+    this.quarantineList = new RedisQuarantineList(client, {
+      prefix: this.keys.prefix,
+      shards: this.keys.shards,
+    });
+  }
+
+  quarantine(): Promise<QuarantineSnapshot> {
+    return this.quarantineList.read();
   }
 
   get shards(): number {
@@ -99,6 +110,10 @@ export class RedisAuditSource implements AuditSource {
         env: streamField(fields, "env"),
       }));
     });
+  }
+
+  logLength(shard: number): Promise<number> {
+    return guarded(() => this.client.xlen(this.keys.log(shard)));
   }
 
   readHead(jobId: string): Promise<RawHead | null> {

@@ -3,21 +3,28 @@
  * blocking XREAD over every shard for tailing, and each shard's last id for lag.
  *
  * Log entries are untrusted input: each is decoded with the domain's envelope schema and must
- * agree with the entry's own `jobId` and `seq` fields. An entry that does not decode raises
- * LogEntryInvalid naming the shard and entry id; the projector halts on it rather than skip it
- * (a skipped event would make the projection differ from the fold of the log).
+ * agree with the entry's own `jobId` and `seq` fields. An entry that does not decode comes back
+ * as an InvalidLogEntry (shard, entry id, what is wrong, its digest) in its place, so one bad
+ * entry never fails the whole read: the projector decides to halt on it, or to skip it when an
+ * operator quarantined it (ADR 0019).
  *
  * Lifetime: the caller owns both connections; `close()` disconnects them.
  */
 import type { Redis } from "ioredis";
 import * as Result from "effect/Result";
 import { decodeEnvelope } from "../../domain/index.ts";
-import { LogEntryInvalid } from "../../engine/projection-errors.ts";
-import type { EventLog, LogEntry } from "../../engine/read-models.ts";
+import {
+  entryDigest,
+  type EventLog,
+  type InvalidLogEntry,
+  type LogRecord,
+} from "../../engine/read-models.ts";
+import { TimeSlice } from "../../engine/time-slice.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 
-type RawEntry = [string, Array<string>];
+/** The fields are null for an entry deleted while the read ran. */
+type RawEntry = [string, Array<string> | null];
 
 export interface RedisEventLogOptions {
   readonly client: Redis;
@@ -33,26 +40,52 @@ const fieldsOf = (fields: ReadonlyArray<string>): Map<string, string> => {
   return map;
 };
 
-/** Decode one raw shard log entry, or explain why it is not an event. */
-export const decodeLogEntry = (shard: number, [entryId, raw]: RawEntry): LogEntry => {
-  const invalid = (reason: string) => new LogEntryInvalid({ shard, entryId, reason });
-  const fields = fieldsOf(raw);
-  const text = fields.get("env");
-  if (text === undefined) throw invalid("no env field");
+/** Decode one raw shard log entry: its event, or why it is not one. */
+export const decodeLogEntry = (shard: number, [entryId, raw]: RawEntry): LogRecord => {
+  const fields = fieldsOf(raw ?? []);
+  const stored = {
+    jobId: fields.get("jobId") ?? null,
+    seq: fields.get("seq") ?? null,
+    env: fields.get("env") ?? null,
+  };
+  const invalid = (problem: string): InvalidLogEntry => ({
+    shard,
+    entryId,
+    jobId: stored.jobId,
+    problem,
+    digest: entryDigest(stored),
+  });
+  if (stored.env === null) return invalid("no env field");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(stored.env);
   } catch (error) {
-    throw invalid(`env is not JSON (${(error as Error).message})`);
+    return invalid(`env is not JSON (${(error as Error).message})`);
   }
   const decoded = decodeEnvelope(parsed);
-  if (Result.isFailure(decoded)) throw invalid(decoded.failure);
+  if (Result.isFailure(decoded)) return invalid(decoded.failure);
   const envelope = decoded.success;
-  if (fields.get("jobId") !== envelope.jobId || fields.get("seq") !== String(envelope.seq))
-    throw invalid(
-      `entry fields (jobId ${fields.get("jobId")}, seq ${fields.get("seq")}) disagree with its envelope`,
-    );
+  if (stored.jobId !== envelope.jobId || stored.seq !== String(envelope.seq))
+    return invalid(`entry fields (jobId ${stored.jobId}, seq ${stored.seq}) disagree with its envelope`);
   return { shard, entryId, envelope };
+};
+
+/**
+ * Decode a read's entries, yielding to the event loop when a slice is spent: a batch of 1,000
+ * envelopes takes tens of milliseconds to decode, which the API's other requests should not
+ * wait for in one piece.
+ */
+const decodeAll = async (
+  shard: number,
+  raw: ReadonlyArray<RawEntry>,
+  slice = new TimeSlice(),
+): Promise<Array<LogRecord>> => {
+  const records: Array<LogRecord> = [];
+  for (const [i, entry] of raw.entries()) {
+    if (i % 64 === 63) await slice.yieldIfDue();
+    records.push(decodeLogEntry(shard, entry));
+  }
+  return records;
 };
 
 export class RedisEventLog implements EventLog {
@@ -82,7 +115,7 @@ export class RedisEventLog implements EventLog {
     return this.connectionCount;
   }
 
-  read(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogEntry>> {
+  read(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogRecord>> {
     return guarded(async () => {
       // "(" makes the start exclusive (Redis ≥ 6.2): strictly after the checkpoint.
       const raw = (await this.client.xrange(
@@ -92,11 +125,11 @@ export class RedisEventLog implements EventLog {
         "COUNT",
         count,
       )) as Array<RawEntry>;
-      return raw.map((entry) => decodeLogEntry(shard, entry));
+      return decodeAll(shard, raw);
     });
   }
 
-  entryAt(shard: number, entryId: string): Promise<LogEntry | null> {
+  entryAt(shard: number, entryId: string): Promise<LogRecord | null> {
     return guarded(async () => {
       const [raw] = (await this.client.xrange(this.keys.log(shard), entryId, entryId)) as Array<RawEntry>;
       return raw === undefined ? null : decodeLogEntry(shard, raw);
@@ -107,7 +140,7 @@ export class RedisEventLog implements EventLog {
     after: ReadonlyArray<{ readonly shard: number; readonly entryId: string }>,
     count: number,
     blockMs: number,
-  ): Promise<{ readonly entries: ReadonlyArray<LogEntry>; readonly at: ReadonlyArray<LogEntry | null> }> {
+  ): Promise<{ readonly entries: ReadonlyArray<LogRecord>; readonly at: ReadonlyArray<LogRecord | null> }> {
     return guarded(async () => {
       if (after.length === 0) return { entries: [], at: [] };
       const keys = after.map(({ shard }) => this.keys.log(shard));
@@ -123,13 +156,10 @@ export class RedisEventLog implements EventLog {
         return value;
       });
       const reply = results[0] as Array<[string, Array<RawEntry>]> | null;
-      const entries =
-        reply === null
-          ? []
-          : reply.flatMap(([key, raw]) => {
-              const shard = after[keys.indexOf(key)]?.shard ?? -1;
-              return raw.map((entry) => decodeLogEntry(shard, entry));
-            });
+      const entries: Array<LogRecord> = [];
+      const slice = new TimeSlice();
+      for (const [key, raw] of reply ?? [])
+        entries.push(...(await decodeAll(after[keys.indexOf(key)]?.shard ?? -1, raw, slice)));
       const at = after.map(({ shard }, i) => {
         const [raw] = (results[i + 1] ?? []) as Array<RawEntry>;
         return raw === undefined ? null : decodeLogEntry(shard, raw);

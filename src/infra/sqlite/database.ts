@@ -26,6 +26,15 @@ const PRAGMAS = [
   "temp_store = MEMORY",
 ];
 
+export interface OpenOptions {
+  /**
+   * False for a scratch file (a rebuild or check): SQLite never waits for the disk
+   * (`synchronous=OFF`), which also spares the event loop the fsyncs of its last checkpoint on
+   * close. A scratch file that will be promoted is made durable first (ProjectionFiles.persist).
+   */
+  readonly durable?: boolean;
+}
+
 const isLocked = (error: unknown): boolean =>
   error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message);
 
@@ -41,22 +50,24 @@ export class SqliteDatabase {
    * Opens (creating if needed) and takes the file's exclusive lock; ProjectionBusy if a live
    * process holds it. A lock left by a dead process on this host is broken (file-owner.ts).
    */
-  static open(path: string): SqliteDatabase {
+  static open(path: string, options: OpenOptions = {}): SqliteDatabase {
     try {
-      return SqliteDatabase.tryOpen(path);
+      return SqliteDatabase.tryOpen(path, options);
     } catch (error) {
-      if (error instanceof ProjectionBusy && breakStaleLock(path)) return SqliteDatabase.tryOpen(path);
+      if (error instanceof ProjectionBusy && breakStaleLock(path))
+        return SqliteDatabase.tryOpen(path, options);
       throw error;
     }
   }
 
-  private static tryOpen(path: string): SqliteDatabase {
+  private static tryOpen(path: string, options: OpenOptions): SqliteDatabase {
     const db = new Database(path);
     try {
       // The exclusive lock is taken by the first access; take it now so a busy file fails here.
       db.exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT");
       recordOwner(path);
       for (const pragma of PRAGMAS) db.exec(`PRAGMA ${pragma}`);
+      if (options.durable === false) db.exec("PRAGMA synchronous = OFF");
     } catch (error) {
       db.close();
       throw isLocked(error) ? new ProjectionBusy({ path }) : error;

@@ -63,6 +63,21 @@ export const listJobs = (db: SqliteDatabase, filter: JobFilter): JobPage => {
   return rows.length > limit && last !== undefined ? { jobs, nextCursor: encodeCursor(last.id) } : { jobs };
 };
 
+/**
+ * The distinct queue names, by a skip scan of the `jobs_by_queue` index: one seek per queue, so
+ * its cost follows the number of queues, not of jobs (a plain DISTINCT walks every row).
+ */
+const QUEUE_NAMES = `
+  WITH RECURSIVE names(queue) AS (
+    SELECT (SELECT min(queue) FROM jobs)
+    UNION ALL
+    SELECT (SELECT min(queue) FROM jobs WHERE queue > names.queue) FROM names WHERE names.queue IS NOT NULL
+  )
+  SELECT queue FROM names WHERE queue IS NOT NULL`;
+
+export const queueNames = (db: SqliteDatabase): ReadonlyArray<string> =>
+  db.all<{ queue: string }>(QUEUE_NAMES).map((row) => row.queue);
+
 export const jobEvents = (db: SqliteDatabase, id: string): ReadonlyArray<Envelope> =>
   db
     .all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM job_events WHERE job_id = ? ORDER BY seq`, [id])

@@ -2,9 +2,12 @@
  * Row-by-row comparison of two projection files, table by table: both tables are streamed in
  * primary-key order and merged, so memory stays flat however large they are. (ATTACH would keep
  * the work inside SQLite, but this library's lock — a `<file>.lock` directory — will not let an
- * attached database be detached again in exclusive mode; ADR 0009.)
+ * attached database be detached again in exclusive mode; ADR 0009.) It yields to the event loop
+ * every few milliseconds: comparing large files takes seconds, and the API must keep answering.
+ * The caller keeps both files still meanwhile (a check stops the live projector first).
  */
 import type { RowDifference } from "../../engine/projection-store.ts";
+import { TimeSlice } from "../../engine/time-slice.ts";
 import type { Row, SqliteDatabase } from "./database.ts";
 import { TABLES } from "./schema.ts";
 
@@ -25,12 +28,14 @@ const sameRow = (a: Row, b: Row): boolean => {
   return columns.length === Object.keys(b).length && columns.every((column) => a[column] === b[column]);
 };
 
-export const differencesBetween = (
+export const differencesBetween = async (
   live: SqliteDatabase,
   rebuilt: SqliteDatabase,
   limit = 100,
-): ReadonlyArray<RowDifference> => {
+): Promise<ReadonlyArray<RowDifference>> => {
   const differences: Array<RowDifference> = [];
+  const slice = new TimeSlice();
+  let rows = 0;
   for (const { name, key } of TABLES) {
     const sql = `SELECT * FROM ${name} ORDER BY ${key.join(", ")}`;
     const keyOf = (row: Row): Key => key.map((column) => row[column] ?? null);
@@ -42,6 +47,8 @@ export const differencesBetween = (
     let found = 0;
     try {
       while ((!a.done || !b.done) && found < limit) {
+        // Reading the clock costs too: look every 256 rows.
+        if (++rows % 256 === 0) await slice.yieldIfDue();
         const order = a.done ? 1 : b.done ? -1 : compareKeys(keyOf(a.value), keyOf(b.value));
         if (order === 0 && !a.done && !b.done) {
           if (!sameRow(a.value, b.value)) {

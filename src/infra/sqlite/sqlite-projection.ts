@@ -6,14 +6,14 @@ import type { Envelope } from "../../domain/index.ts";
 import type { JobView } from "../../engine/job-view.ts";
 import type { ProjectionBatch, ProjectionStore, RowDifference } from "../../engine/projection-store.ts";
 import type { Checkpoint, JobFilter, JobPage, ProjectedMetrics } from "../../engine/read-models.ts";
-import { SqliteDatabase } from "./database.ts";
-import { jobById, jobEvents, jobsByIds, listJobs } from "./job-queries.ts";
+import { type OpenOptions, SqliteDatabase } from "./database.ts";
+import { jobById, jobEvents, jobsByIds, listJobs, queueNames } from "./job-queries.ts";
 import { projectedMetrics } from "./metrics-query.ts";
 import { differencesBetween } from "./projection-diff.ts";
 import { EVENT_COLUMNS, eventRow, JOB_COLUMNS, jobRow } from "./rows.ts";
 import { migrate } from "./schema.ts";
 
-export interface SqliteProjectionOptions {
+export interface SqliteProjectionOptions extends OpenOptions {
   /**
    * Called inside each batch's transaction after its rows are written and before COMMIT. For
    * fault tests only (a crash at the worst moment); production code leaves it unset.
@@ -47,7 +47,7 @@ export class SqliteProjection implements ProjectionStore {
 
   /** Open (creating and migrating) the projection at `path`; ProjectionBusy if another process owns it. */
   static open(path: string, options: SqliteProjectionOptions = {}): SqliteProjection {
-    const db = SqliteDatabase.open(path);
+    const db = SqliteDatabase.open(path, options);
     try {
       migrate(db);
     } catch (error) {
@@ -81,6 +81,10 @@ export class SqliteProjection implements ProjectionStore {
     return projectedMetrics(this.db, options);
   }
 
+  queueNames(): ReadonlyArray<string> {
+    return queueNames(this.db);
+  }
+
   viewsOf(ids: ReadonlyArray<string>): ReadonlyMap<string, JobView> {
     return jobsByIds(this.db, ids);
   }
@@ -99,10 +103,10 @@ export class SqliteProjection implements ProjectionStore {
     });
   }
 
-  differencesFrom(otherPath: string, limit?: number): ReadonlyArray<RowDifference> {
+  async differencesFrom(otherPath: string, limit?: number): Promise<ReadonlyArray<RowDifference>> {
     const other = SqliteDatabase.open(otherPath);
     try {
-      return differencesBetween(this.db, other, limit);
+      return await differencesBetween(this.db, other, limit);
     } finally {
       other.close();
     }
