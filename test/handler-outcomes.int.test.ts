@@ -39,7 +39,10 @@ afterAll(async () => {
 let counter = 0;
 
 /** Run one job with `handler` (one attempt) and return its history once the attempt has ended. */
-const runWith = async (handler: Handler, spec: Record<string, unknown> = {}): Promise<ReadonlyArray<Envelope>> => {
+const runWith = async (
+  handler: Handler,
+  spec: Record<string, unknown> = {},
+): Promise<ReadonlyArray<Envelope>> => {
   const type = `hostile-${++counter}`;
   behaviours.set(type, handler);
   const { jobId } = await engine.jobs.submit({ type, maxAttempts: 1, ...spec }, apiActor);
@@ -67,9 +70,11 @@ const linesOf = (events: ReadonlyArray<Envelope>) =>
 const MB = 1024 * 1024;
 
 describe("a handler that throws anything leaves a recorded, sanitised handler_error", () => {
-  const throwing = (value: () => unknown): Handler => () => {
-    throw value();
-  };
+  const throwing =
+    (value: () => unknown): Handler =>
+    () => {
+      throw value();
+    };
   it.each<[string, () => unknown, RegExp]>([
     ["Object.create(null)", () => Object.create(null), /object/],
     ["a Symbol", () => Symbol("boom"), /Symbol\(boom\)/],
@@ -234,7 +239,9 @@ describe("log lines and progress are sanitised, never appended raw, and never fa
 
 describe("timeouts", () => {
   it("a timeout beyond what a timer holds is refused at submit (it used to fire after a few ms)", async () => {
-    await expect(engine.jobs.submit({ type: "slow", timeoutMs: 3_000_000_000 }, apiActor)).rejects.toMatchObject({
+    await expect(
+      engine.jobs.submit({ type: "slow", timeoutMs: 3_000_000_000 }, apiActor),
+    ).rejects.toMatchObject({
       _tag: "InvalidJobSpec",
       field: "timeoutMs",
     });
