@@ -33,7 +33,17 @@ import { compileCheck, type Problem } from "./schema-check.ts";
 /** `prevHash` of every job's first event: 64 zeros. */
 export const GENESIS_HASH = "0".repeat(64);
 
-export const Hash = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/));
+const NOT_LOWER_HEX = /[^0-9a-f]/;
+
+/**
+ * 64 lowercase hex digits. A length and a negated class: twice as fast as an anchored pattern,
+ * and this runs twice per event written and read (ADR 0018).
+ */
+const isHash = (text: string): boolean => text.length === 64 && !NOT_LOWER_HEX.test(text);
+
+export const Hash = Schema.String.check(
+  Schema.makeFilter(isHash, { expected: "a SHA-256 hash: 64 lowercase hex digits" }),
+);
 export const JobId = Schema.String.check(
   Schema.isPattern(new RegExp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,${MAX_JOB_ID_LENGTH - 1}}$`)),
 );

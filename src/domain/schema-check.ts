@@ -10,9 +10,9 @@
  * the checks on any of them, which it runs as they are) and refuses to compile anything else, so a
  * schema can never outgrow it silently. A property test compares it with Effect's decoder.
  *
- * It is as strict as Effect's decoder with `onExcessProperty: "error"` on JSON input, and
- * stricter on other values (it accepts only own members of plain objects), since what it accepts
- * must survive a trip through JSON text unchanged.
+ * It is as strict as Effect's decoder with `onExcessProperty: "error"` on JSON input, and on
+ * other values it looks only at what JSON text would carry (own enumerable string-keyed members of
+ * plain objects and arrays), since what it accepts must survive a trip through that text.
  */
 import * as Schema from "effect/Schema";
 import * as SchemaAST from "effect/SchemaAST";
@@ -106,21 +106,27 @@ const compileObjects = (ast: SchemaAST.Objects): CompiledCheck => {
     check: compile(ps.type),
   }));
   const names = new Set<PropertyKey>(members.map((m) => m.name));
+  const excess = (input: Record<PropertyKey, unknown>): Problem => {
+    const key = Object.keys(input).find((k) => !names.has(k)) ?? "(unknown)";
+    return at(key, refuse("Unexpected key"));
+  };
   return (input) => {
     if (!isPlainObject(input)) return refuse("Expected object");
-    // Only enumerable own members can be excess (as in Effect); JSON text carries no others.
-    for (const key of Reflect.ownKeys(input))
-      if (!names.has(key) && Object.prototype.propertyIsEnumerable.call(input, key))
-        return at(key, refuse("Unexpected key"));
+    // Own members only: what JSON text carries. Symbol-keyed members never reach the text, so
+    // they are not looked at.
+    let present = 0;
     for (const member of members) {
       if (!Object.hasOwn(input, member.name)) {
         if (member.optional) continue;
         return at(member.name, refuse("Missing key"));
       }
+      present++;
       const problem = member.check(input[member.name]);
       if (problem !== undefined) return at(member.name, problem);
     }
-    return undefined;
+    // Every enumerable own name that is not a member is excess: there is one iff the counts
+    // differ. (Structs are built by Docket's own code, which makes no non-enumerable members.)
+    return Object.keys(input).length === present ? undefined : excess(input);
   };
 };
 
@@ -147,6 +153,12 @@ const discriminantOf = (
 
 const compileUnion = (ast: SchemaAST.Union): CompiledCheck => {
   if (ast.options?.mode === "oneOf") unsupported(ast, "in oneOf mode");
+  if (ast.types.every((type) => type._tag === "Literal" && type.checks === undefined)) {
+    // Schema.Literals: one set lookup instead of a check per literal.
+    const literals = new Set<unknown>(ast.types.map((type) => (type as SchemaAST.Literal).literal));
+    const expected = `Expected one of ${[...literals].map((l) => JSON.stringify(l)).join(", ")}`;
+    return (input) => (literals.has(input) ? undefined : refuse(expected));
+  }
   const alternatives = ast.types.map(compile);
   const tag = discriminantOf(ast.types);
   if (tag !== undefined)
