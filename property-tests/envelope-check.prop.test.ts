@@ -320,7 +320,8 @@ describe("the compiled envelope check", () => {
       Symbol("s"),
       Number.NaN,
       Number.POSITIVE_INFINITY,
-      [1, , 3],
+      // A sparse array: a hole is not JSON.
+      Object.assign(new Array(3), { 0: 1, 2: 3 }),
       { a: undefined },
       new Proxy(
         {},
