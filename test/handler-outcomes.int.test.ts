@@ -12,7 +12,7 @@ import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { eventLogOf } from "./support/projection.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
-import { startWorker } from "./support/workers.ts";
+import { startWorker, workerOn } from "./support/workers.ts";
 
 let redis: TestRedis;
 let engine: TestEngine;
@@ -256,6 +256,13 @@ describe("timeouts", () => {
       { timeoutMs: 2_147_483_647 },
     );
     expect(events.at(-1)?.type).toBe("JobCompleted");
+  });
+});
+
+describe("a worker's own name", () => {
+  it("a name no event's actor can hold is refused when the worker is made, not at every event", () => {
+    for (const name of ["w\ud800", "x".repeat(300)])
+      expect(() => workerOn(engine.store, {}, { name }), name.slice(0, 10)).toThrow(/cannot name/);
   });
 });
 

@@ -10,8 +10,9 @@
  * then aborts the rest and records their attempts as failed (`worker_shutdown`, retryable).
  */
 import { hostname } from "node:os";
+import * as Schema from "effect/Schema";
 import {
-  type Actor,
+  Actor,
   contextOf,
   fitText,
   type JobCommand,
@@ -102,6 +103,8 @@ export interface InFlight {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const isActor = Schema.is(Actor);
+
 /**
  * An outcome the store refused for what it holds, not because the job moved on (cancelled,
  * reclaimed: CommandRefused, JobNotFound), Redis is away or writers kept racing.
@@ -143,6 +146,10 @@ export class Worker implements MaintenanceHost {
   constructor(readonly options: WorkerOptions) {
     this.id = `${options.name}-${newJobId().slice(-12)}`;
     this.actor = { kind: "worker", id: this.id };
+    // Every event this worker writes names it: a name no event can hold would have every one of
+    // them refused (and its claimed jobs handed back forever), so it is refused here, at once.
+    if (!isActor(this.actor) || !this.id.isWellFormed())
+      throw new TypeError(`worker name ${JSON.stringify(options.name)} cannot name an event's actor`);
     this.leaseMs = options.leaseMs ?? 30_000;
     this.writer = new JobWriter(options.store, options.clock);
     const given = options.lanes !== undefined && options.lanes.length > 0 ? options.lanes : [options];
