@@ -1,7 +1,7 @@
 /**
  * What checking an envelope costs (ADR 0018): Effect's decoder against the compiled check the
  * writer runs before every append (and every reader runs on every entry), with sealing for scale.
- * Not part of `npm run bench`; prints microseconds per envelope.
+ * Not part of `npm run bench`; prints CPU microseconds per envelope.
  *
  *   npx tsx bench/envelope-check.ts
  */
@@ -55,11 +55,16 @@ const events: Record<string, JobEvent> = {
 
 const decode = Schema.decodeUnknownResult(EnvelopeSchema);
 
+/**
+ * CPU time per call (user + system of this process), not wall time: on a shared machine the
+ * process waits for a core, and wall time would count the wait.
+ */
 const perCall = (f: () => unknown): number => {
   for (let i = 0; i < ROUNDS / 10; i++) f();
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   for (let i = 0; i < ROUNDS; i++) f();
-  return Number(process.hrtime.bigint() - start) / ROUNDS / 1000;
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / ROUNDS;
 };
 
 const rows = Object.entries(events).map(([name, event]) => {
