@@ -7,6 +7,7 @@ import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Envelope, replay, statusOf } from "../src/domain/index.ts";
 import type { Handler } from "../src/engine/handlers.ts";
+import type { AppendRequest } from "../src/engine/ports.ts";
 import type { Worker } from "../src/engine/worker.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { eventLogOf } from "./support/projection.ts";
@@ -256,6 +257,43 @@ describe("timeouts", () => {
       { timeoutMs: 2_147_483_647 },
     );
     expect(events.at(-1)?.type).toBe("JobCompleted");
+  });
+});
+
+describe("an outcome the store refuses all the same", () => {
+  it("is recorded as a failure that says why, at once, instead of waiting for the lease", async () => {
+    // A store that refuses every completion, as it would an event no reader accepts.
+    const real = await engine.workerStore();
+    const refusing = new Proxy(real, {
+      get(target, property, receiver) {
+        if (property === "append")
+          return async (request: AppendRequest) => {
+            if (request.envelopes.some((e) => e.type === "JobCompleted"))
+              throw new Error("no reader would accept it");
+            return target.append(request);
+          };
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const own = workerOn(refusing, { fine: () => ({ ok: true }) }, { leaseMs: 60_000, queues: ["refusing"] });
+    const done = own.run();
+    try {
+      const { jobId } = await engine.jobs.submit(
+        { type: "fine", queue: "refusing", maxAttempts: 1 },
+        apiActor,
+      );
+      await waitFor(
+        async () => statusOf((await engine.jobs.get(jobId)).state) === "dead_letter",
+        "the fallback outcome",
+      );
+      const error = failureOf(await engine.store.readEvents(jobId));
+      expect(error).toMatchObject({ code: "invalid_result", retryable: false });
+      expect(error.message).toMatch(/could not be recorded: no reader would accept it/);
+    } finally {
+      await own.stop(100);
+      await done;
+    }
   });
 });
 

@@ -449,7 +449,6 @@ export class Worker implements MaintenanceHost {
    */
   private async finish(job: InFlight, outcome: AttemptOutcome): Promise<void> {
     if (outcome._tag === "Abandoned" || this.crashed) return;
-    const random = this.random();
     let refused: unknown;
     if (outcome._tag === "Succeeded") {
       this.completed += 1;
@@ -468,7 +467,7 @@ export class Worker implements MaintenanceHost {
         actor: this.actor,
         attempt: job.attempt,
         error: outcome.error,
-        random,
+        random: this.random(),
       }));
     }
     if (refused === undefined || !isUnrecordable(refused)) return;
@@ -486,7 +485,7 @@ export class Worker implements MaintenanceHost {
         ),
         retryable: outcome._tag === "Failed" && outcome.error.retryable,
       },
-      random,
+      random: this.random(),
     }));
   }
 
