@@ -48,9 +48,8 @@ const twoDigits = (text: string, i: number): number =>
 
 /** A point in time as data: the exact output of `Date.prototype.toISOString` (UTC, ms, years 0000-9999). */
 export const Timestamp = Schema.String.check(
-  Schema.isPattern(ISO_UTC),
-  Schema.makeFilter((s: string) => isTimestamp(s) || "not a calendar time as toISOString writes it", {
-    expected: "a UTC time as toISOString writes it, years 0000 to 9999",
+  Schema.makeFilter(isTimestamp, {
+    expected: "a UTC time as toISOString writes it (YYYY-MM-DDTHH:mm:ss.sssZ), years 0000 to 9999",
   }),
 );
 export type Timestamp = typeof Timestamp.Type;
