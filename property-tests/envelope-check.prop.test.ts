@@ -26,7 +26,7 @@ import {
   MAX_REASON_LENGTH,
   MAX_TIMEOUT_MS,
 } from "../src/domain/index.ts";
-import { extremeNumber, oddString } from "./support/hostile-values.ts";
+import { extremeNumber, loneSurrogate, oddString } from "./support/hostile-values.ts";
 
 const effectAccepts = (value: unknown): boolean =>
   Result.isSuccess(Schema.decodeUnknownResult(EnvelopeSchema)(value, { onExcessProperty: "error" }));
@@ -292,6 +292,35 @@ describe("the compiled envelope check", () => {
         expect(Result.isSuccess(decodeEnvelope(value))).toBe(true);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("in an accepted envelope, a lone surrogate put into any string or member name is refused", () => {
+    /** Every place a string sits: [container, key, whether the key itself is the string]. */
+    const strings = (value: unknown, into: Array<[Record<string, unknown>, string, boolean]> = []) => {
+      if (typeof value === "object" && value !== null)
+        for (const [key, member] of Object.entries(value)) {
+          if (!Array.isArray(value)) into.push([value as Record<string, unknown>, key, true]);
+          if (typeof member === "string") into.push([value as Record<string, unknown>, key, false]);
+          strings(member, into);
+        }
+      return into;
+    };
+    fc.assert(
+      fc.property(envelope, fc.nat(), loneSurrogate, (generated, pick, lone) => {
+        const value = asRead(generated) as Record<string, unknown>;
+        if (envelopeProblem(value) !== undefined) return;
+        const places = strings(value);
+        const place = places[pick % places.length];
+        if (place === undefined) return;
+        const [container, key, isKey] = place;
+        if (isKey) {
+          container[`${key}${lone}`] = container[key];
+          delete container[key];
+        } else container[key] = `${String(container[key])}${lone}`;
+        expect(envelopeProblem(value), JSON.stringify(value).slice(0, 300)).toBeDefined();
+      }),
+      { numRuns: 2000 },
     );
   });
 

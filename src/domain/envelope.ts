@@ -26,6 +26,7 @@ import {
   type JobEvent,
 } from "./events.ts";
 import { PositiveInt, Timestamp } from "./job-spec.ts";
+import { jsonProblem } from "./json-value.ts";
 import { MAX_JOB_ID_LENGTH } from "./limits.ts";
 import { MACHINE_VERSION } from "./machine-version.ts";
 import { compileCheck, type Problem } from "./schema-check.ts";
@@ -49,13 +50,28 @@ export const JobId = Schema.String.check(
 );
 export type JobId = typeof JobId.Type;
 
+/**
+ * The actor as an envelope holds it: every string in it well-formed (the events' own text fields
+ * are `Text` already; the actor's are checked here, whatever fields Actor comes to have), since
+ * RFC 8785 cannot hash a lone surrogate.
+ */
+const EnvelopeActor = Actor.check(
+  Schema.makeFilter(
+    (actor: Actor) => {
+      const problem = jsonProblem(actor);
+      return problem === undefined ? undefined : { path: problem.path, issue: problem.message };
+    },
+    { expected: "an actor of well-formed text" },
+  ),
+);
+
 const envelopeOf = <T extends EventType>(type: T) =>
   Schema.Struct({
     jobId: JobId,
     seq: PositiveInt,
     type: Schema.Literal(type),
     at: Timestamp,
-    actor: Actor,
+    actor: EnvelopeActor,
     data: EventData[type],
     schemaVersion: Schema.Literal(EVENT_SCHEMA_VERSION),
     machineVersion: Schema.Literal(MACHINE_VERSION),
