@@ -1,12 +1,15 @@
 /**
  * The JSON body parser: fastify's size limit, then a nesting-depth limit checked on the raw
  * text before parsing, so a hostile body (say 100,000 nested arrays) is a 400 rather than a
- * stack overflow somewhere in parsing, validation or hashing.
+ * stack overflow somewhere in parsing, validation or hashing; then well-formed Unicode: a string
+ * or member name holding a lone surrogate (only a `\uD800`-style escape can write one) is a 400
+ * `invalid_unicode` naming where it is, as no event could hold it (ADR 0018).
  */
 import type { FastifyInstance } from "fastify";
+import { MAX_JSON_DEPTH } from "../domain/index.ts";
 import { ApiError } from "./errors.ts";
 
-export const MAX_JSON_DEPTH = 64;
+export { MAX_JSON_DEPTH };
 
 /** The deepest nesting of arrays and objects in a JSON text (brackets inside strings ignored). */
 export const jsonDepth = (text: string): number => {
@@ -27,6 +30,31 @@ export const jsonDepth = (text: string): number => {
   return deepest;
 };
 
+/** A surrogate written as an escape; without one, parsed text cannot hold a lone surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Where the first string or member name that is not well-formed Unicode sits in a parsed body
+ * (a bad member name is reported at the object that holds it), or undefined.
+ */
+export const illFormedTextPath = (value: unknown): ReadonlyArray<string | number> | undefined => {
+  if (typeof value === "string") return value.isWellFormed() ? undefined : [];
+  if (typeof value !== "object" || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const path = illFormedTextPath(value[i]);
+      if (path !== undefined) return [i, ...path];
+    }
+    return undefined;
+  }
+  for (const [key, member] of Object.entries(value)) {
+    if (!key.isWellFormed()) return [];
+    const path = illFormedTextPath(member);
+    if (path !== undefined) return [key, ...path];
+  }
+  return undefined;
+};
+
 export const registerJsonBody = (app: FastifyInstance): void => {
   // JSON only: any other media type (fastify also parses text/plain by default) is a 415.
   app.removeAllContentTypeParsers();
@@ -44,13 +72,32 @@ export const registerJsonBody = (app: FastifyInstance): void => {
       );
       return;
     }
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (error) {
       done(
         new ApiError(400, "malformed_json", `the body is not valid JSON: ${(error as Error).message}`),
         undefined,
       );
+      return;
     }
+    const badText = SURROGATE_ESCAPE.test(text) ? illFormedTextPath(parsed) : undefined;
+    if (badText !== undefined) {
+      const field = ["body", ...badText].join(".");
+      done(
+        new ApiError(
+          400,
+          "invalid_unicode",
+          `${field}: a string with a lone surrogate (not well-formed Unicode)`,
+          {
+            field,
+          },
+        ),
+        undefined,
+      );
+      return;
+    }
+    done(null, parsed);
   });
 };

@@ -10,6 +10,7 @@ import type { JobCommand, SubmitJob } from "./commands.ts";
 import type { JobEvent, JobEventOf } from "./events.ts";
 import { type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";
 import { accepts, contextOf, type JobState, statusOf } from "./job-state.ts";
+import { MAX_TIMESTAMP_MS } from "./limits.ts";
 import { retryDelayMs } from "./retry-policy.ts";
 
 export type RejectionCode =
@@ -29,7 +30,15 @@ const reject = (state: JobState, code: RejectionCode, message: string): Decision
 
 const nothingToDo: Decision = Result.succeed([]);
 
-const addMs = (at: string, ms: number): string => new Date(Date.parse(at) + ms).toISOString();
+/**
+ * `at` plus `ms`, capped at the last instant a Timestamp holds, so a computed time is always one
+ * (a valid `at` is the envelope check's business: an invalid one is returned as it is and refused
+ * there, never thrown here).
+ */
+const addMs = (at: string, ms: number): string => {
+  const due = Date.parse(at) + ms;
+  return Number.isNaN(due) ? at : new Date(Math.min(due, MAX_TIMESTAMP_MS)).toISOString();
+};
 
 /** The event a command asks for, before the machine is consulted. */
 const candidate = (command: JobCommand, state: JobState): JobEvent => {

@@ -7,6 +7,14 @@
  */
 import * as Schema from "effect/Schema";
 import { JobSpec, Name, PositiveInt, Timestamp } from "./job-spec.ts";
+import { JsonValue } from "./json-value.ts";
+import {
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_LOG_LINE_LENGTH,
+  MAX_PROGRESS_MESSAGE_LENGTH,
+  MAX_REASON_LENGTH,
+} from "./limits.ts";
+import { Text } from "./text.ts";
 
 /**
  * What a caller may claim to be, unverified (the API's `Docket-Actor` header): 1 to 128 ASCII
@@ -35,7 +43,7 @@ export type Actor = typeof Actor.Type;
  */
 export const AttemptError = Schema.Struct({
   code: Name,
-  message: Schema.String.check(Schema.isMaxLength(8192)),
+  message: Text(0, MAX_ERROR_MESSAGE_LENGTH),
   retryable: Schema.Boolean,
 });
 export type AttemptError = typeof AttemptError.Type;
@@ -43,11 +51,12 @@ export type AttemptError = typeof AttemptError.Type;
 export const Progress = Schema.Struct({
   current: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
   total: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
-  message: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1024))),
+  message: Schema.optionalKey(Text(0, MAX_PROGRESS_MESSAGE_LENGTH)),
 });
 export type Progress = typeof Progress.Type;
 
-const ManualReason = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024));
+/** Why an operator cancelled or retried a job. */
+export const ManualReason = Text(1, MAX_REASON_LENGTH);
 
 /** Each event's data schema, by event type. Adding a type here adds it everywhere. */
 export const EventData = {
@@ -60,9 +69,9 @@ export const EventData = {
   ProgressReported: Schema.Struct({ attempt: PositiveInt, progress: Progress }),
   LogRecorded: Schema.Struct({
     attempt: PositiveInt,
-    line: Schema.String.check(Schema.isMaxLength(8192)),
+    line: Text(0, MAX_LOG_LINE_LENGTH),
   }),
-  JobCompleted: Schema.Struct({ attempt: PositiveInt, result: Schema.Json }),
+  JobCompleted: Schema.Struct({ attempt: PositiveInt, result: JsonValue }),
   /**
    * The attempt failed. With `retryAt` a retry is scheduled (state `failed`); without it the
    * job is dead-lettered. The machine checks that `retryAt` is present exactly when a retry is

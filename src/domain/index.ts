@@ -1,6 +1,7 @@
 /**
  * The domain's public surface: the job machine, events and envelopes, the decider, replay and
- * verification, the retry policy. Pure: no I/O, no clock, no randomness (all passed in as data).
+ * verification, the retry policy, the limits on what an event holds. Pure: no I/O, no clock,
+ * no randomness (all passed in as data).
  */
 export * from "./canonical-json.ts";
 export * from "./commands.ts";
@@ -11,7 +12,11 @@ export * from "./job-machine.ts";
 export * from "./job-spec.ts";
 export * from "./job-state.ts";
 export type * from "./json.ts";
+export * from "./json-value.ts";
+export * from "./limits.ts";
 export * from "./machine-export.ts";
 export * from "./machine-version.ts";
 export * from "./replay.ts";
 export * from "./retry-policy.ts";
+export type { CompiledCheck, Problem } from "./schema-check.ts";
+export * from "./text.ts";

@@ -2,37 +2,82 @@
  * The job spec as recorded in a JobSubmitted event: every default already applied.
  *
  * Submission (engine) normalises what a caller sends into this shape; the domain only ever
- * sees complete specs, so replay never depends on defaults that might change later.
+ * sees complete specs, so replay never depends on defaults that might change later. Every field
+ * is bounded to what a date, a timer and the readers can hold (limits.ts, ADR 0018).
  */
 import * as Schema from "effect/Schema";
+import { JsonValue } from "./json-value.ts";
+import { MAX_ATTEMPTS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS } from "./limits.ts";
 import { Backoff } from "./retry-policy.ts";
+import { Text } from "./text.ts";
 
 /** Priority names and their numeric levels; higher levels are always served first. */
 export const PRIORITY_LEVELS = { critical: 30, high: 20, normal: 10, low: 0 } as const;
 export const Priority = Schema.Literals(["critical", "high", "normal", "low"]);
 export type Priority = typeof Priority.Type;
 
-/** A point in time as data: the exact output format of `Date.prototype.toISOString` (UTC, ms). */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * True when `text` is exactly what `Date.prototype.toISOString` writes for its instant: the
+ * shape of ISO_UTC with a four-digit year (0000 to 9999, proleptic Gregorian as Date counts) and
+ * a real calendar time (no 30 February, no hour 24). Plain arithmetic: it runs on every event
+ * written and read, where parsing and printing a Date cost ten times as much.
+ */
+export const isTimestamp = (text: string): boolean => {
+  if (text.length !== 24 || !ISO_UTC.test(text)) return false;
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  return (
+    day >= 1 &&
+    day <= days &&
+    twoDigits(text, 11) < 24 &&
+    twoDigits(text, 14) < 60 &&
+    twoDigits(text, 17) < 60
+  );
+};
+
+/** The number written by the two ASCII digits at `i`. */
+const twoDigits = (text: string, i: number): number =>
+  (text.charCodeAt(i) - 48) * 10 + (text.charCodeAt(i + 1) - 48);
+
+/** A point in time as data: the exact output of `Date.prototype.toISOString` (UTC, ms, years 0000-9999). */
 export const Timestamp = Schema.String.check(
-  Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
-  Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "not a valid calendar time"),
+  Schema.makeFilter(isTimestamp, {
+    expected: "a UTC time as toISOString writes it (YYYY-MM-DDTHH:mm:ss.sssZ), years 0000 to 9999",
+  }),
 );
 export type Timestamp = typeof Timestamp.Type;
 
 export const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1));
 export const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
 
-/** Names of queues and job types: short, printable, safe inside Redis keys and URLs. */
-export const Name = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/));
+export const NAME_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,${MAX_NAME_LENGTH - 1}}$`);
+
+/** Names of queues, job types and error codes: short, printable, safe inside Redis keys and URLs. */
+export const Name = Schema.String.check(Schema.isPattern(NAME_PATTERN));
+
+/** Attempts in total, 1 to MAX_ATTEMPTS. */
+export const MaxAttempts = PositiveInt.check(Schema.isLessThanOrEqualTo(MAX_ATTEMPTS));
+
+/** A handler's time limit: at most what one timer holds, so it never fires early. */
+export const TimeoutMs = PositiveInt.check(Schema.isLessThanOrEqualTo(MAX_TIMEOUT_MS));
+
+export const IdempotencyKey = Text(1, MAX_IDEMPOTENCY_KEY_LENGTH);
 
 export const JobSpec = Schema.Struct({
   jobType: Name,
-  payload: Schema.Json,
+  payload: JsonValue,
   queue: Name,
   priority: Priority,
-  maxAttempts: PositiveInt,
+  maxAttempts: MaxAttempts,
   backoff: Backoff,
-  timeoutMs: Schema.optionalKey(PositiveInt),
-  idempotencyKey: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256))),
+  timeoutMs: Schema.optionalKey(TimeoutMs),
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
 });
 export type JobSpec = typeof JobSpec.Type;

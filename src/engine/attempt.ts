@@ -1,10 +1,12 @@
 /**
  * Runs one attempt of one job: calls the handler with its context, enforces the timeout, and
  * turns what happened into an outcome. Records nothing itself; the worker does.
+ *
+ * Whatever the handler does, the outcome is one an event can hold (ADR 0018): its result is a
+ * fresh copy of a storable JSON value of at most MAX_RESULT_BYTES, or the attempt fails with
+ * `invalid_result`; whatever it throws becomes a sanitised AttemptError. Nothing here throws.
  */
-import * as Result from "effect/Result";
-import * as Schema from "effect/Schema";
-import type { AttemptError, Json } from "../domain/index.ts";
+import { type AttemptError, copyJson, type Json, MAX_RESULT_BYTES } from "../domain/index.ts";
 import { attemptErrorOf, type Handler, type HandlerContext } from "./handlers.ts";
 
 export type AttemptOutcome =
@@ -51,22 +53,27 @@ export class AttemptAbort {
   }
 }
 
-const decodeJson = Schema.decodeUnknownResult(Schema.Json);
+const invalidResult = (message: string): AttemptOutcome => ({
+  _tag: "Failed",
+  error: {
+    code: "invalid_result",
+    message: `the handler's result cannot be recorded: ${message}`,
+    retryable: false,
+  },
+});
 
 const succeeded = (value: unknown): AttemptOutcome => {
   // Most handlers return nothing: no need to walk the value.
   if (value === undefined || value === null) return { _tag: "Succeeded", result: null };
-  const result = decodeJson(value);
-  return Result.isSuccess(result)
-    ? { _tag: "Succeeded", result: result.success }
-    : {
-        _tag: "Failed",
-        error: {
-          code: "invalid_result",
-          message: "the handler returned a value that is not JSON",
-          retryable: false,
-        },
-      };
+  const copied = copyJson(value, MAX_RESULT_BYTES);
+  if ("problem" in copied) {
+    const { path, message } = copied.problem;
+    return invalidResult(path.length === 0 ? message : `at ${path.join(".")}: ${message}`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(copied.value), "utf8");
+  return bytes > MAX_RESULT_BYTES
+    ? invalidResult(`it is ${bytes} bytes of JSON; the limit is ${MAX_RESULT_BYTES}`)
+    : { _tag: "Succeeded", result: copied.value };
 };
 
 const abandonedOrTimedOut = (reason: AbortReason, timeoutMs: number | null): AttemptOutcome =>
@@ -77,8 +84,10 @@ const abandonedOrTimedOut = (reason: AbortReason, timeoutMs: number | null): Att
       }
     : { _tag: "Abandoned", reason };
 
+/** Reading `then` runs user code (a getter, a proxy trap), which may throw. */
 const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+  ((typeof value === "object" && value !== null) || typeof value === "function") &&
+  typeof (value as { then?: unknown }).then === "function";
 
 export const runAttempt = async (
   handler: Handler | undefined,
@@ -105,12 +114,21 @@ export const runAttempt = async (
     } catch (thrown) {
       return { _tag: "Failed", error: attemptErrorOf(thrown) };
     }
+    let thenable: boolean;
+    try {
+      thenable = isPromiseLike(returned);
+    } catch (thrown) {
+      return { _tag: "Failed", error: attemptErrorOf(thrown) };
+    }
     // A synchronous handler has finished: no race to run (no timer could fire meanwhile).
-    if (!isPromiseLike(returned)) return succeeded(returned);
-    const ran = Promise.resolve(returned).then(succeeded, (thrown: unknown): AttemptOutcome => ({
-      _tag: "Failed",
-      error: attemptErrorOf(thrown),
-    }));
+    if (!thenable) return succeeded(returned);
+    const ran = Promise.resolve(returned as PromiseLike<unknown>).then(
+      succeeded,
+      (thrown: unknown): AttemptOutcome => ({
+        _tag: "Failed",
+        error: attemptErrorOf(thrown),
+      }),
+    );
     const aborted = new Promise<AttemptOutcome>((resolve) =>
       abort.onAbort((reason) => resolve(abandonedOrTimedOut(reason, timeoutMs))),
     );

@@ -1,23 +1,28 @@
 /**
  * The engine's one write path: decide a command against a job's head, seal the events into the
- * chain, and compare-and-append them. On a conflict (another writer moved the head) it reloads
- * and decides again; a refused command becomes CommandRefused. Batched variants pipeline many
- * jobs' appends in one round trip — the hot path for workers and bulk submits.
+ * chain, check each envelope as every reader will, and compare-and-append them. On a conflict
+ * (another writer moved the head) it reloads and decides again; a refused command becomes
+ * CommandRefused, an envelope a reader would refuse becomes InvalidJobSpec and is never appended
+ * (ADR 0018). Batched variants pipeline many jobs' appends in one round trip — the hot path for
+ * workers and bulk submits.
  */
 import * as Result from "effect/Result";
 import {
   decide,
   type Envelope,
+  envelopeProblem,
+  EVENT_SCHEMA_VERSION,
   fold,
   GENESIS_HASH,
   initialState,
   type JobCommand,
   type JobEvent,
   type Json,
+  MACHINE_VERSION,
   seal,
   statusOf,
 } from "../domain/index.ts";
-import { CommandRefused, ContentionExhausted, JobNotFound } from "./errors.ts";
+import { CommandRefused, ContentionExhausted, InvalidJobSpec, JobNotFound } from "./errors.ts";
 import type { AppendOutcome, AppendRequest, Clock, EventStore, StoredHead } from "./ports.ts";
 
 export type WriteResult =
@@ -27,7 +32,7 @@ export type WriteResult =
   /** An idempotency key named an existing job: nothing was appended. */
   | { readonly _tag: "Repeat"; readonly jobId: string };
 
-export type WriteFailure = CommandRefused | JobNotFound | ContentionExhausted;
+export type WriteFailure = CommandRefused | InvalidJobSpec | JobNotFound | ContentionExhausted;
 
 /** Tells a batch item's result from its failure (writeMany returns either, per item). */
 export const isWriteResult = (item: WriteResult | WriteFailure | Error): item is WriteResult =>
@@ -59,7 +64,60 @@ export const emptyJobHead = (jobId: string, payload: Json): StoredHead => ({
 type Prepared =
   | { readonly _tag: "Append"; readonly request: AppendRequest; readonly next: StoredHead }
   | { readonly _tag: "Unchanged"; readonly head: StoredHead }
-  | { readonly _tag: "Refused"; readonly error: CommandRefused };
+  | { readonly _tag: "Refused"; readonly error: CommandRefused | InvalidJobSpec };
+
+/**
+ * The events' data as the command gave it, named as callers know it: `data.spec.payload.x` is
+ * the submit's `payload.x`, `data.reason` a cancel's `reason`.
+ */
+const fieldOf = (path: ReadonlyArray<PropertyKey>): string => {
+  const names = path.map(String);
+  const inData = names[0] === "data" ? names.slice(names[1] === "spec" ? 2 : 1) : names;
+  if (inData[0] === "jobType") inData[0] = "type";
+  return inData.length === 0 ? "(event)" : inData.join(".");
+};
+
+/**
+ * Seal `events` onto `head`, or say why a reader would refuse one of the envelopes: the check
+ * every reader runs (`envelopeProblem`), and the canonicaliser's own refusals (a value that has
+ * no canonical form cannot be hashed). Nothing that fails here is ever appended.
+ */
+const sealChecked = (
+  head: StoredHead,
+  events: ReadonlyArray<JobEvent>,
+): ReturnType<typeof seal> | InvalidJobSpec => {
+  const refusal = (envelopes: ReadonlyArray<unknown>): InvalidJobSpec | undefined => {
+    for (const envelope of envelopes) {
+      const problem = envelopeProblem(envelope);
+      if (problem !== undefined)
+        return new InvalidJobSpec({ field: fieldOf(problem.path), message: problem.message });
+    }
+    return undefined;
+  };
+  let sealed: ReturnType<typeof seal>;
+  try {
+    sealed = seal({ jobId: head.jobId, version: head.version, lastHash: head.lastHash }, events);
+  } catch (error) {
+    // The canonicaliser refused a value (a lone surrogate, NaN, a cycle): the check names it.
+    const unsealed = events.map((event, i) => ({
+      jobId: head.jobId,
+      seq: head.version + i + 1,
+      ...event,
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      machineVersion: MACHINE_VERSION,
+      prevHash: head.lastHash,
+      hash: head.lastHash,
+    }));
+    return (
+      refusal(unsealed) ??
+      new InvalidJobSpec({
+        field: "(event)",
+        message: `the event cannot be hashed: ${error instanceof Error ? error.message : "unknown value"}`,
+      })
+    );
+  }
+  return refusal(sealed.envelopes) ?? sealed;
+};
 
 const prepare = (intent: WriteIntent, head: StoredHead, nowMs: number): Prepared => {
   const outcome = decide(intent.command(head), head.state);
@@ -72,7 +130,8 @@ const prepare = (intent: WriteIntent, head: StoredHead, nowMs: number): Prepared
   }
   const events = outcome.success;
   if (events.length === 0) return { _tag: "Unchanged", head };
-  const sealed = seal({ jobId: head.jobId, version: head.version, lastHash: head.lastHash }, events);
+  const sealed = sealChecked(head, events);
+  if (sealed instanceof InvalidJobSpec) return { _tag: "Refused", error: sealed };
   const nextState = fold(events, head.state);
   const next: StoredHead = {
     jobId: head.jobId,

@@ -1,16 +1,23 @@
 /**
  * The public job spec callers submit (HTTP, CLI, typed client), validated with Effect Schema and
- * normalised into the domain's complete JobSpec. Field names are public API (see README).
+ * normalised into the domain's complete JobSpec. Field names are public API (see README); every
+ * field's schema and bound is the domain's own (limits.ts), so a spec accepted here makes events
+ * every reader accepts.
  */
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import {
   Backoff,
   DEFAULT_BACKOFF,
+  IdempotencyKey,
   type JobSpec,
+  JsonValue,
+  MAX_DELAY_MS,
+  MAX_PAYLOAD_BYTES,
+  MaxAttempts,
   Name,
-  PositiveInt,
   Priority,
+  TimeoutMs,
   Timestamp,
 } from "../domain/index.ts";
 import { InvalidJobSpec } from "./errors.ts";
@@ -19,19 +26,21 @@ import { firstIssue } from "./schema-errors.ts";
 export const DEFAULT_QUEUE = "default";
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** Default payload limit: 512 KiB of JSON. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
+export const DEFAULT_MAX_PAYLOAD_BYTES = MAX_PAYLOAD_BYTES;
 
 export const SubmitRequest = Schema.Struct({
   type: Name,
-  payload: Schema.optionalKey(Schema.Json),
+  payload: Schema.optionalKey(JsonValue),
   queue: Schema.optionalKey(Name),
   priority: Schema.optionalKey(Priority),
-  maxAttempts: Schema.optionalKey(PositiveInt.check(Schema.isLessThanOrEqualTo(1000))),
+  maxAttempts: Schema.optionalKey(MaxAttempts),
   backoff: Schema.optionalKey(Backoff),
-  timeoutMs: Schema.optionalKey(PositiveInt),
-  delayMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  timeoutMs: Schema.optionalKey(TimeoutMs),
+  /** Whole milliseconds from now, 0 to MAX_DELAY_MS. */
+  delayMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_DELAY_MS }))),
+  /** At most MAX_DELAY_MS from now (checked in normaliseSubmit, which knows the time). */
   runAt: Schema.optionalKey(Timestamp),
-  idempotencyKey: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256))),
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
 });
 export type SubmitRequest = typeof SubmitRequest.Type;
 
@@ -83,6 +92,13 @@ export const normaliseSubmit = (
       : request.runAt !== undefined
         ? Date.parse(request.runAt)
         : undefined;
+  if (runAtMs !== undefined && runAtMs > nowMs + MAX_DELAY_MS)
+    return Result.fail(
+      new InvalidJobSpec({
+        field: "runAt",
+        message: `runAt is more than ${MAX_DELAY_MS} ms (${MAX_DELAY_MS / 86_400_000} days) from now`,
+      }),
+    );
   return Result.succeed(
     runAtMs === undefined || runAtMs <= nowMs ? { spec } : { spec, runAt: new Date(runAtMs).toISOString() },
   );

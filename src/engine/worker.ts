@@ -10,10 +10,25 @@
  * then aborts the rest and records their attempts as failed (`worker_shutdown`, retryable).
  */
 import { hostname } from "node:os";
-import { type Actor, contextOf, type JobCommand, type Json, statusOf } from "../domain/index.ts";
+import * as Schema from "effect/Schema";
+import {
+  Actor,
+  contextOf,
+  fitText,
+  type JobCommand,
+  type Json,
+  MAX_ERROR_MESSAGE_LENGTH,
+  statusOf,
+} from "../domain/index.ts";
 import { type AbortReason, AttemptAbort, type AttemptOutcome, runAttempt } from "./attempt.ts";
-import { QueueUnavailable } from "./errors.ts";
-import type { HandlerContext, Handlers } from "./handlers.ts";
+import {
+  CommandRefused,
+  ContentionExhausted,
+  InvalidJobSpec,
+  JobNotFound,
+  QueueUnavailable,
+} from "./errors.ts";
+import { type HandlerContext, type Handlers, logLineOf, progressOf, textOf } from "./handlers.ts";
 import { newJobId } from "./job-ids.ts";
 import { isWriteResult, JobWriter } from "./job-writer.ts";
 import { Maintenance, type MaintenanceHost } from "./maintenance.ts";
@@ -88,6 +103,25 @@ export interface InFlight {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const isActor = Schema.is(Actor);
+
+/**
+ * An outcome the store refused for what it holds, not because the job moved on (cancelled,
+ * reclaimed: CommandRefused, JobNotFound), Redis is away or writers kept racing.
+ */
+const isUnrecordable = (error: unknown): boolean =>
+  !(
+    error instanceof QueueUnavailable ||
+    error instanceof CommandRefused ||
+    error instanceof JobNotFound ||
+    error instanceof ContentionExhausted
+  );
+
+const reasonOf = (error: unknown): string =>
+  error instanceof InvalidJobSpec
+    ? `${error.field}: ${error.message}`
+    : textOf(error instanceof Error ? error.message : error);
+
 export class Worker implements MaintenanceHost {
   readonly id: string;
   readonly actor: Actor;
@@ -112,6 +146,10 @@ export class Worker implements MaintenanceHost {
   constructor(readonly options: WorkerOptions) {
     this.id = `${options.name}-${newJobId().slice(-12)}`;
     this.actor = { kind: "worker", id: this.id };
+    // Every event this worker writes names it: a name no event can hold would have every one of
+    // them refused (and its claimed jobs handed back forever), so it is refused here, at once.
+    if (!isActor(this.actor) || !this.id.isWellFormed())
+      throw new TypeError(`worker name ${JSON.stringify(options.name)} cannot name an event's actor`);
     this.leaseMs = options.leaseMs ?? 30_000;
     this.writer = new JobWriter(options.store, options.clock);
     const given = options.lanes !== undefined && options.lanes.length > 0 ? options.lanes : [options];
@@ -318,16 +356,30 @@ export class Worker implements MaintenanceHost {
       get signal() {
         return job.abort.signal;
       },
-      progress: (current, total, message) =>
-        this.record(job, (at) => ({
-          type: "ReportProgress",
+      progress: async (current, total, message) => {
+        const report = progressOf(current, total, message);
+        await this.record(job, (at) =>
+          "progress" in report
+            ? {
+                type: "ReportProgress",
+                at,
+                actor: this.actor,
+                attempt: job.attempt,
+                progress: report.progress,
+              }
+            : { type: "RecordLog", at, actor: this.actor, attempt: job.attempt, line: report.refused },
+        );
+      },
+      log: async (line) => {
+        const recorded = logLineOf(line);
+        await this.record(job, (at) => ({
+          type: "RecordLog",
           at,
           actor: this.actor,
           attempt: job.attempt,
-          progress: message === undefined ? { current, total } : { current, total, message },
-        })),
-      log: (line) =>
-        this.record(job, (at) => ({ type: "RecordLog", at, actor: this.actor, attempt: job.attempt, line })),
+          line: recorded,
+        }));
+      },
     };
     void this.execute(
       job,
@@ -355,8 +407,11 @@ export class Worker implements MaintenanceHost {
     }
   }
 
-  /** Append one command on the job's own chain of writes; a refusal is reported, not thrown. */
-  private record(job: InFlight, build: (at: string) => JobCommand): Promise<void> {
+  /**
+   * Append one command on the job's own chain of writes. A refusal is reported, not thrown: the
+   * promise resolves with it (undefined once written).
+   */
+  private record(job: InFlight, build: (at: string) => JobCommand): Promise<unknown> {
     const next = job.chain.then(async () => {
       const at = iso(this.options.clock.now());
       // While Redis is unreachable, keep trying within the lease: the job stays in flight (its
@@ -377,14 +432,27 @@ export class Worker implements MaintenanceHost {
       }
     });
     job.chain = next.catch(() => {});
-    return next.catch((error: unknown) => this.report(error));
+    return next.then(
+      () => undefined,
+      (error: unknown) => {
+        this.report(error);
+        return error;
+      },
+    );
   }
 
+  /**
+   * Record the attempt's outcome. Should the store refuse to append it as it is (an event a
+   * reader would refuse: InvalidJobSpec, or any error that is not about the job having moved on
+   * or Redis being away), the attempt still ends: a failure naming why is recorded instead, so
+   * the job never waits for its lease to expire with its real outcome lost.
+   */
   private async finish(job: InFlight, outcome: AttemptOutcome): Promise<void> {
     if (outcome._tag === "Abandoned" || this.crashed) return;
+    let refused: unknown;
     if (outcome._tag === "Succeeded") {
       this.completed += 1;
-      await this.record(job, (at) => ({
+      refused = await this.record(job, (at) => ({
         type: "CompleteAttempt",
         at,
         actor: this.actor,
@@ -393,7 +461,7 @@ export class Worker implements MaintenanceHost {
       }));
     } else {
       this.failed += 1;
-      await this.record(job, (at) => ({
+      refused = await this.record(job, (at) => ({
         type: "FailAttempt",
         at,
         actor: this.actor,
@@ -402,6 +470,23 @@ export class Worker implements MaintenanceHost {
         random: this.random(),
       }));
     }
+    if (refused === undefined || !isUnrecordable(refused)) return;
+    const what = outcome._tag === "Succeeded" ? "result" : "error";
+    await this.record(job, (at) => ({
+      type: "FailAttempt",
+      at,
+      actor: this.actor,
+      attempt: job.attempt,
+      error: {
+        code: `invalid_${what}`,
+        message: fitText(
+          `the handler's ${what} could not be recorded: ${reasonOf(refused)}`,
+          MAX_ERROR_MESSAGE_LENGTH,
+        ),
+        retryable: outcome._tag === "Failed" && outcome.error.retryable,
+      },
+      random: this.random(),
+    }));
   }
 
   /** Stop taking work; wait up to the grace period, then hand back what is still running. */

@@ -18,6 +18,7 @@ import {
   initialState,
   type JobState,
   type JobStatus,
+  MAX_DATE_MS,
   statusOf,
 } from "../../domain/index.ts";
 import { type JobView, viewOf } from "../job-view.ts";
@@ -32,13 +33,16 @@ const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
 
 /**
  * Parse a point in time given as epoch milliseconds (a number, or a string of digits) or an
- * ISO 8601 date-time. Returns epoch ms, or a reason for the caller's 400 / usage error.
+ * ISO 8601 date-time. Returns epoch ms within what a Date holds (±MAX_DATE_MS), or a reason for
+ * the caller's 400 / usage error.
  */
 export const parseInstant = (input: string | number): Result.Result<number, string> => {
   if (typeof input === "number")
-    return Number.isSafeInteger(input)
-      ? Result.succeed(input)
-      : Result.fail(`${input} is not a whole epoch ms`);
+    return !Number.isSafeInteger(input)
+      ? Result.fail(`${input} is not a whole epoch ms`)
+      : Math.abs(input) > MAX_DATE_MS
+        ? Result.fail(`${input} is beyond what a date holds (±${MAX_DATE_MS} ms from 1970)`)
+        : Result.succeed(input);
   const text = input.trim();
   if (/^\d+$/.test(text)) return parseInstant(Number(text));
   const ms = ISO_LIKE.test(text) ? Date.parse(text) : Number.NaN;

@@ -1,0 +1,69 @@
+/**
+ * Every size and range limit Docket puts on what goes into an event, in one place (README
+ * "Limits", ADR 0018). The domain's schemas are built from these constants, so the write side
+ * refuses whatever a reader could not hold; the engine and the API use the same names.
+ *
+ * Lengths of text are in UTF-16 code units (JavaScript's `length`), times in milliseconds.
+ */
+
+/**
+ * The latest instant an event's Timestamp can hold: 9999-12-31T23:59:59.999Z. Timestamps are
+ * written by `Date.prototype.toISOString`, which gives later years six digits and a sign
+ * (`+014702-…`), a form the envelope's Timestamp refuses.
+ */
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
+/** The range of a JavaScript Date: ±8.64e15 ms (100,000,000 days) around the epoch. */
+export const MAX_DATE_MS = 8_640_000_000_000_000;
+
+/**
+ * The longest delay one Node timer holds: 2^31 − 1 ms (about 24.8 days). `setTimeout` with a
+ * larger delay warns and fires after 1 ms.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A job's `timeoutMs`: at most what one timer holds. */
+export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
+
+/**
+ * The longest wait Docket schedules: a first run (`delayMs`, or `runAt` from now) and a backoff's
+ * delays and cap, 3,650 days. Far beyond any queue's use, it keeps every computed time far
+ * inside MAX_TIMESTAMP_MS, and catches unit mistakes (µs or ns given as ms).
+ */
+export const MAX_DELAY_MS = 315_360_000_000;
+
+/** A spec's `maxAttempts`, and the attempts one manual retry may grant. */
+export const MAX_ATTEMPTS = 1_000;
+
+/** An exponential backoff's `factor` lies in [1, MAX_BACKOFF_FACTOR]. */
+export const MAX_BACKOFF_FACTOR = 100;
+
+/** Arrays and objects nested deeper than this are refused (recursive walkers stay shallow). */
+export const MAX_JSON_DEPTH = 64;
+
+/** A job's payload, as JSON text in UTF-8 (the default; a deployment may set its own). */
+export const MAX_PAYLOAD_BYTES = 512 * 1024;
+
+/** A handler's result, as JSON text in UTF-8. */
+export const MAX_RESULT_BYTES = 512 * 1024;
+
+/** A handler's log line (longer ones are cut and say so). */
+export const MAX_LOG_LINE_LENGTH = 8_192;
+
+/** A failed attempt's error message (longer ones are cut and say so). */
+export const MAX_ERROR_MESSAGE_LENGTH = 8_192;
+
+/** A progress report's message (longer ones are cut and say so). */
+export const MAX_PROGRESS_MESSAGE_LENGTH = 1_024;
+
+/** The reason given for a cancel or a manual retry. */
+export const MAX_REASON_LENGTH = 1_024;
+
+/** A submit's idempotency key. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
+/** Names of job types and queues, and error codes. */
+export const MAX_NAME_LENGTH = 128;
+
+/** Job ids. */
+export const MAX_JOB_ID_LENGTH = 128;
