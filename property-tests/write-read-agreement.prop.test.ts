@@ -127,9 +127,16 @@ const submitInput = fc
 
 const retryableError: AttemptError = { code: "handler_error", message: "Error: boom", retryable: true };
 
-/** The shard log entries after `afterId`, as the projector reads them (decoding each). */
-const readLogAfter = async (afterId: string): Promise<ReadonlyArray<LogEntry>> =>
-  log.log.read(0, afterId, 100_000);
+/**
+ * The shard log entries after `afterId`, as the projector reads them (decoding each); an entry
+ * the reader refuses fails the property at once.
+ */
+const readLogAfter = async (afterId: string): Promise<ReadonlyArray<LogEntry>> => {
+  const records = await log.log.read(0, afterId, 100_000);
+  const refused = records.filter((record) => !("envelope" in record));
+  expect(refused, "entries the projector's decoder refuses").toEqual([]);
+  return records as ReadonlyArray<LogEntry>;
+};
 
 describe("the write side never accepts what a reader refuses", () => {
   it("every spec the write side accepts yields envelopes the projector's decoder, replay and the projection fold accept", async () => {

@@ -8,6 +8,7 @@ import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replay } from "../src/domain/index.ts";
 import type { JobView } from "../src/engine/job-view.ts";
+import type { LogEntry } from "../src/engine/read-models.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { eventLogOf } from "./support/projection.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -49,7 +50,9 @@ const logLength = async (): Promise<number> => {
 const expectLogReadable = async () => {
   const { log, close } = await eventLogOf(redis.url, api.engine);
   try {
-    const entries = await log.read(0, "0-0", 100_000);
+    const records = await log.read(0, "0-0", 100_000);
+    expect(records.filter((record) => !("envelope" in record))).toEqual([]);
+    const entries = records as ReadonlyArray<LogEntry>;
     const byJob = new Map<string, Array<unknown>>();
     for (const entry of entries)
       byJob.set(entry.envelope.jobId, [...(byJob.get(entry.envelope.jobId) ?? []), entry.envelope]);
