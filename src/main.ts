@@ -14,7 +14,13 @@ import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
 import { ReadSide, type ReadSideOptions } from "./engine/read-side.ts";
 import { Worker, type WorkerOptions } from "./engine/worker.ts";
-import { connect, connectBlocking, readyOrClosed, whenReady } from "./infra/redis/connection.ts";
+import {
+  connect,
+  connectBlocking,
+  connectionProblem,
+  readyOrClosed,
+  whenReady,
+} from "./infra/redis/connection.ts";
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
 import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
@@ -253,6 +259,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       workers: store,
       queues: store,
       ping: async () => {
+        // Not connected: say so plainly (ioredis' own error names its offline-queue option).
+        const problem = connectionProblem(client);
+        if (problem !== null) throw new Error(problem);
         const started = performance.now();
         await client.ping();
         return Math.round((performance.now() - started) * 1000) / 1000;

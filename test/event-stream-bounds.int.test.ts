@@ -7,6 +7,7 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type TestApi } from "./support/api.ts";
+import { rawRequest } from "./support/raw-http.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -64,6 +65,12 @@ const flood = async (jobs: number, kib: number): Promise<ReadonlyArray<string>> 
 };
 
 describe("GET /v1/events bounds", () => {
+  it("HEAD answers at once with a JSON 404 instead of holding a stream open with no headers", async () => {
+    const { port } = new URL(address);
+    const response = await rawRequest(Number(port), { method: "HEAD", target: "/v1/events" });
+    expect(response.status).toBe(404);
+  });
+
   it("drops a client that stops reading, with a final event saying why, and keeps a reading one", async () => {
     const reader = rawClient("/v1/events?type=JobSubmitted");
     const paused = rawClient("/v1/events");

@@ -118,5 +118,17 @@ describe("the worker process", () => {
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     expect(await exited).toBe(2);
     expect(stderr).toContain("--concurrency");
+    // A name or queue no event or key can hold is a usage error too, not a crash.
+    for (const args of [
+      ["--name", "two words"],
+      ["--queues", "ok,bad queue"],
+    ]) {
+      const bad = spawnWorker(args);
+      let said = "";
+      bad.child.stderr?.on("data", (chunk: Buffer) => (said += chunk.toString()));
+      expect(await bad.exited, args.join(" ")).toBe(2);
+      expect(said, args.join(" ")).toContain(`${args[0]}: `);
+      expect(said).not.toContain("TypeError");
+    }
   });
 });

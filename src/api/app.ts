@@ -5,6 +5,7 @@
  * when tokens are configured, unless it is marked public (auth.ts, ADR 0017).
  */
 import Fastify, { type FastifyInstance } from "fastify";
+import { answerClientError } from "./client-errors.ts";
 import { BearerTokens, CHALLENGE, registerAuth, unauthorized } from "./auth.ts";
 import type { ApiDeps, ApiOptions } from "./deps.ts";
 import { ApiError, errorResponse } from "./errors.ts";
@@ -30,6 +31,8 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
     // Route params longer than this are refused (414) before any handler runs.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // What Node's HTTP parser refuses never reaches fastify: same error shape (client-errors.ts).
+    clientErrorHandler: answerClientError,
     // Errors raised before routing (bad URL, over-long params) skip the hooks and
     // setErrorHandler: same table, and without a token the answer is 401 like everywhere else.
     frameworkErrors: (error, request, reply) => {

@@ -12,12 +12,14 @@
  * the events it causes; without tokens every request is `anonymous`. Tokens are compared in
  * constant time: both sides are hashed to equal-length digests, and every configured token is
  * compared whether or not an earlier one matched, so timing tells neither content, length nor
- * which token matched.
+ * which token matched. Without tokens, only requests addressed to localhost or an IP address
+ * are served (host-check.ts: DNS rebinding).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ANONYMOUS_PRINCIPAL, type NamedToken, tokenListProblem } from "./api-tokens.ts";
 import { ApiError } from "./errors.ts";
+import { registerHostCheck } from "./host-check.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -93,7 +95,10 @@ export const registerAuth = (app: FastifyInstance, tokens: BearerTokens): void =
       routes.push({ method, url: route.url, public: route.config?.public === true });
   });
   app.decorateRequest("principal", ANONYMOUS_PRINCIPAL);
-  if (!tokens.required) return;
+  if (!tokens.required) {
+    registerHostCheck(app);
+    return;
+  }
   app.addHook("onRequest", async (request, reply) => {
     if (isPublicRoute(request)) return;
     const principal = tokens.principalOf(request.headers.authorization);

@@ -61,7 +61,9 @@ export const registerEventStream = (
   app.addHook("preClose", async () => {
     for (const close of open) close();
   });
-  app.get("/v1/events", async (request, reply) => {
+  // No automatic HEAD route: a HEAD answer has no body, and this one would be a stream that never
+  // ends (its headers never sent, the connection held). HEAD /v1/events is a 404 instead.
+  app.get("/v1/events", { exposeHeadRoute: false }, async (request, reply) => {
     const query = decodeOrThrow(EventStreamQuery, request.query, "query");
     if (open.size >= limits.sseMaxClients) {
       refused += 1;

@@ -1,5 +1,5 @@
 /** `docket worker`: one worker process on the given queues with a handlers module. */
-import { type Command, intOption, stringOption } from "../command.ts";
+import { type Command, intOption, stringOption, UsageError } from "../command.ts";
 import { readEnv } from "../config.ts";
 import { loadHandlers } from "../handlers.ts";
 import { openLog, repeatLimited } from "../log.ts";
@@ -37,6 +37,13 @@ stdout (pino's format) instead of text on stderr.`,
     const concurrency = intOption(context, "concurrency", 1) ?? 10;
     const graceMs = intOption(context, "grace-ms") ?? 10_000;
     const name = stringOption(context, "name") ?? "worker";
+    // Both end up in every event and key the worker writes: refuse a bad one here, as usage.
+    const { NAME_PATTERN } = await import("../../domain/index.ts");
+    for (const [option, value] of [["name", name], ...queues.map((q) => ["queues", q])] as const)
+      if (!NAME_PATTERN.test(value))
+        throw new UsageError(
+          `--${option}: ${JSON.stringify(value)} is not a name (1 to 128 of A-Z a-z 0-9 . _ : -, starting with a letter or digit)`,
+        );
     const shutdown = shutdownOnSignals();
     const { waitForRedis } = await import("../redis-wait.ts");
     if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "stopped") return 0;

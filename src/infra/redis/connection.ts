@@ -90,6 +90,10 @@ const lastErrorOf = (client: Redis): string => {
   return typeof code === "string" ? code : (error.message.split("\n")[0] ?? "").slice(0, 200);
 };
 
+/** Why a client cannot be used now, in plain words, or null when it is connected. */
+export const connectionProblem = (client: Redis): string | null =>
+  client.status === "ready" ? null : `no connection to ${addressOf(client)} (${lastErrorOf(client)})`;
+
 /**
  * Resolves once the client is connected. Fails with RedisAuthRefused as soon as Redis refuses
  * the credentials, and with QueueUnavailable (naming the last connection error) after
