@@ -26,7 +26,7 @@ import {
   retryDelayMs,
   seal,
 } from "../src/domain/index.ts";
-import { InvalidJobSpec } from "../src/engine/errors.ts";
+import { InvalidJobSpec } from "../src/engine/shared/index.ts";
 import { JobWriter } from "../src/engine/job-writer.ts";
 import { systemClock } from "../src/engine/ports.ts";
 import { projectBatch } from "../src/engine/projection.ts";

@@ -9,7 +9,7 @@ import {
   statusOf,
   verifyChain,
 } from "../src/domain/index.ts";
-import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/errors.ts";
+import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/shared/index.ts";
 import type { AppendRequest } from "../src/engine/ports.ts";
 import { decodeHead } from "../src/infra/redis/head-codec.ts";
 import { auditOf, moveHistoryToStream } from "./support/audit.ts";

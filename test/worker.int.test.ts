@@ -1,7 +1,7 @@
 import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contextOf, replay, statusOf } from "../src/domain/index.ts";
-import { CommandRefused } from "../src/engine/errors.ts";
+import { CommandRefused } from "../src/engine/shared/index.ts";
 import { NonRetryableError } from "../src/engine/handlers.ts";
 import { JobWriter } from "../src/engine/job-writer.ts";
 import { systemClock } from "../src/engine/ports.ts";

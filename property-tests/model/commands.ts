@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { contextOf, statusOf } from "../../src/domain/index.ts";
-import { CommandRefused } from "../../src/engine/errors.ts";
+import { CommandRefused } from "../../src/engine/shared/index.ts";
 import type { Submitted } from "../../src/engine/job-service.ts";
 import { apiActor } from "../../test/support/engine.ts";
 import { waitFor } from "../../test/support/wait.ts";

@@ -19,7 +19,7 @@ import {
   Progress,
   Timestamp,
 } from "../domain/index.ts";
-import { firstIssue } from "../engine/schema-errors.ts";
+import { firstIssue } from "../engine/shared/index.ts";
 import { SubmitRequest } from "../engine/submit-request.ts";
 import { ApiError } from "./errors.ts";
 

@@ -22,7 +22,7 @@ import {
   seal,
   statusOf,
 } from "../domain/index.ts";
-import { CommandRefused, ContentionExhausted, InvalidJobSpec, JobNotFound } from "./errors.ts";
+import { CommandRefused, ContentionExhausted, InvalidJobSpec, JobNotFound } from "./shared/errors.ts";
 import type { AppendOutcome, AppendRequest, Clock, EventStore, StoredHead } from "./ports.ts";
 
 export type WriteResult =

@@ -128,8 +128,4 @@ export interface WorkerRegistry {
   list(nowMs: number): Promise<ReadonlyArray<WorkerInfo>>;
 }
 
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+export { type Clock, systemClock } from "./shared/index.ts";

@@ -17,7 +17,7 @@
  * the process keeps answering while a rebuild, a check or a long catch-up runs.
  */
 import type { Clock } from "./ports.ts";
-import { yieldToEventLoop } from "./time-slice.ts";
+import { yieldToEventLoop } from "./shared/time-slice.ts";
 import { jobIdsOf, projectBatch, untilBlocked } from "./projection.ts";
 import {
   isPermanentProjectionError,

@@ -20,8 +20,8 @@ import {
   TimeoutMs,
   Timestamp,
 } from "../domain/index.ts";
-import { InvalidJobSpec } from "./errors.ts";
-import { firstIssue } from "./schema-errors.ts";
+import { InvalidJobSpec } from "./shared/errors.ts";
+import { firstIssue } from "./shared/schema-errors.ts";
 
 export const DEFAULT_QUEUE = "default";
 export const DEFAULT_MAX_ATTEMPTS = 3;

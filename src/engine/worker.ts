@@ -27,7 +27,7 @@ import {
   InvalidJobSpec,
   JobNotFound,
   QueueUnavailable,
-} from "./errors.ts";
+} from "./shared/errors.ts";
 import { type HandlerContext, type Handlers, logLineOf, progressOf, textOf } from "./handlers.ts";
 import { newJobId } from "./job-ids.ts";
 import { isWriteResult, JobWriter } from "./job-writer.ts";

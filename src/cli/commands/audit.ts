@@ -17,7 +17,7 @@ import type {
   VerifyOptions,
   VerifyReport,
 } from "../../engine/audit/index.ts";
-import { JobNotFound } from "../../engine/errors.ts";
+import { JobNotFound } from "../../engine/shared/index.ts";
 import type { RowDifference } from "../../engine/projection-store.ts";
 import type { openAudit } from "../../main.ts";
 import { redactUrl } from "../../infra/redact-url.ts";

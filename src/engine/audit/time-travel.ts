@@ -24,7 +24,7 @@ import {
 import { type JobView, viewOf } from "../job-view.ts";
 import { ScanLimitExceeded } from "../projection-errors.ts";
 import { entryDigest } from "../read-models.ts";
-import { TimeSlice } from "../time-slice.ts";
+import { TimeSlice } from "../shared/index.ts";
 import { type AuditedHistory, auditEntries, type Finding } from "./audited-history.ts";
 import { type AuditSource, shardLogEntries } from "./ports.ts";
 import { anchorOf, type StateSummary, summarize } from "./state-summary.ts";

@@ -19,7 +19,7 @@ import {
   type InvalidLogEntry,
   type LogRecord,
 } from "../../engine/read-models.ts";
-import { TimeSlice } from "../../engine/time-slice.ts";
+import { TimeSlice } from "../../engine/shared/index.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 
