@@ -29,8 +29,7 @@ import {
 import { InvalidJobSpec } from "../src/engine/shared/index.ts";
 import { JobWriter } from "../src/engine/job-writer.ts";
 import { systemClock } from "../src/engine/ports.ts";
-import { projectBatch } from "../src/engine/projection.ts";
-import type { LogEntry } from "../src/engine/read-models.ts";
+import { type LogEntry, projectBatch } from "../src/engine/read/index.ts";
 import { normaliseSubmit } from "../src/engine/submit-request.ts";
 import { apiActor, makeEngine, type TestEngine } from "../test/support/engine.ts";
 import { eventLogOf } from "../test/support/projection.ts";

@@ -12,7 +12,7 @@ import type { ApiLimits } from "./api/limits.ts";
 import { type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { JobService } from "./engine/job-service.ts";
 import { type Clock, systemClock } from "./engine/ports.ts";
-import { ReadSide, type ReadSideOptions } from "./engine/read-side.ts";
+import { ReadSide, type ReadSideOptions } from "./engine/read/index.ts";
 import { Worker, type WorkerOptions } from "./engine/worker.ts";
 import {
   connect,

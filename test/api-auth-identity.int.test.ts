@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import type { Actor, Envelope, EventType } from "../src/domain/index.ts";
 import { verifyBundle } from "../src/engine/audit/index.ts";
-import type { JobView } from "../src/engine/job-view.ts";
+import type { JobView } from "../src/engine/read/index.ts";
 import type { Worker } from "../src/engine/worker.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

@@ -1,8 +1,7 @@
 /** The projector against a real engine, a real Redis and a real SQLite file. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../src/engine/ports.ts";
-import { Projector } from "../src/engine/projector.ts";
-import { ReadSide } from "../src/engine/read-side.ts";
+import { Projector, ReadSide } from "../src/engine/read/index.ts";
 import { RedisQuarantineList } from "../src/infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "../src/infra/sqlite/projection-files.ts";
 import { SqliteProjection } from "../src/infra/sqlite/sqlite-projection.ts";

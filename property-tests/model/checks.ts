@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { type Envelope, statusOf } from "../../src/domain/index.ts";
 import { auditTools } from "../../src/engine/audit/index.ts";
-import { viewOf } from "../../src/engine/job-view.ts";
+import { viewOf } from "../../src/engine/read/index.ts";
 import { RedisAuditSource } from "../../src/infra/redis/redis-audit-source.ts";
 import { checkInvariants } from "../../test/support/invariants.ts";
 import { behaviourAt, endOf, expectedEnd } from "./behaviours.ts";

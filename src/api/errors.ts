@@ -13,8 +13,8 @@ import type {
   ProjectionBusy,
   ProjectionDiverged,
   ProjectionLogMismatch,
-  ScanLimitExceeded,
-} from "../engine/projection-errors.ts";
+} from "../engine/read/index.ts";
+import type { ScanLimitExceeded } from "../engine/audit/index.ts";
 
 type TaggedError =
   | EngineError

@@ -1,5 +1,5 @@
 /** Plain-text renderings of API results for the terminal. */
-import type { JobView } from "../engine/job-view.ts";
+import type { JobView } from "../engine/read/index.ts";
 import type { Envelope } from "../domain/index.ts";
 
 export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {

@@ -4,8 +4,7 @@
  */
 import type { Envelope, JobStatus } from "../domain/index.ts";
 import type { Explanation, ReplayReport, StateAt, VerifyReport } from "../engine/audit/index.ts";
-import type { JobView } from "../engine/job-view.ts";
-import type { JobPage, QuarantineRecord } from "../engine/read-models.ts";
+import type { JobPage, JobView, QuarantineRecord } from "../engine/read/index.ts";
 import type { SubmitRequest } from "../engine/submit-request.ts";
 import type { WorkerInfo } from "../engine/ports.ts";
 

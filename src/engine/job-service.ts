@@ -7,7 +7,7 @@ import * as Result from "effect/Result";
 import { type Actor, type Envelope, type SubmitJob, statusOf } from "../domain/index.ts";
 import { type EngineError, type InvalidJobSpec, JobNotFound, QueueUnavailable } from "./shared/errors.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
-import { type JobView, viewOf } from "./job-view.ts";
+import { type JobView, viewOf } from "./read/index.ts";
 import {
   isWriteResult,
   JobWriter,

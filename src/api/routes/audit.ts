@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import type { JobStatus } from "../../domain/index.ts";
 import { describeProjectionDifferences, headerJobCount, parseInstant } from "../../engine/audit/index.ts";
 import { JobNotFound } from "../../engine/shared/index.ts";
-import type { JobView } from "../../engine/job-view.ts";
+import type { JobView } from "../../engine/read/index.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { ApiLimits } from "../limits.ts";

@@ -18,7 +18,7 @@ import type {
   VerifyReport,
 } from "../../engine/audit/index.ts";
 import { JobNotFound } from "../../engine/shared/index.ts";
-import type { RowDifference } from "../../engine/projection-store.ts";
+import type { RowDifference } from "../../engine/read/index.ts";
 import type { openAudit } from "../../main.ts";
 import { redactUrl } from "../../infra/redact-url.ts";
 import { clientFromEnv } from "../api-client.ts";

@@ -42,6 +42,7 @@ export {
   jobsInStatusAt,
   jobStateAt,
   parseInstant,
+  ScanLimitExceeded,
   stateAt,
   type JobsInStatusAt,
   type StateAt,

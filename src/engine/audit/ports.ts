@@ -5,7 +5,7 @@
  * envelope JSON, the head's fields) and lets the audit code decode and judge it; a malformed
  * entry is a finding, never a crash. Implemented on Redis by src/infra/redis/redis-audit-source.ts.
  */
-import type { QuarantineRecord } from "../read-models.ts";
+import type { QuarantineRecord } from "../read/index.ts";
 
 /**
  * One entry of a job's own history. `env` is the stored envelope text. `entryId` names the entry

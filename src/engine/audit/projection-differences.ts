@@ -3,7 +3,7 @@
  * row that differs between the live projection and a fresh rebuild from the log. The same text
  * whether the comparison ran in this process or came back from the API's `/v1/projections/check`.
  */
-import type { RowDifference } from "../projection-store.ts";
+import type { RowDifference } from "../read/index.ts";
 
 const oneLine = (value: unknown): string => JSON.stringify(value) ?? "null";
 

@@ -19,7 +19,7 @@
  * for the read side, it never makes a broken history valid.
  */
 import type { JobStatus } from "../../domain/index.ts";
-import { entryDigest, type QuarantineRecord } from "../read-models.ts";
+import { entryDigest, type QuarantineRecord } from "../read/index.ts";
 import { type AuditSource, type QuarantineSnapshot, type RawJobEntry, shardLogEntries } from "./ports.ts";
 import { digestOf, type JobEvidence, type LogRef, needsLocation, verifyJob } from "./verify-job.ts";
 import type {

@@ -89,19 +89,6 @@ export class ProjectionLogMismatch extends Data.TaggedError("ProjectionLogMismat
   }
 }
 
-/**
- * A whole-log scan (time travel over all jobs) would read more entries than it may: refused
- * before any work, so one request cannot occupy the process for minutes (ADR 0019).
- */
-export class ScanLimitExceeded extends Data.TaggedError("ScanLimitExceeded")<{
-  readonly entries: number;
-  readonly limit: number;
-}> {
-  override get message(): string {
-    return `answering needs a scan of ${this.entries} log entries, more than the ${this.limit} allowed (DOCKET_TIME_TRAVEL_MAX_ENTRIES); ask about one job (GET /v1/jobs/:id/state?at=) or export the log (docket audit export)`;
-  }
-}
-
 /** A list cursor that this projection did not hand out. */
 export class InvalidCursor extends Data.TaggedError("InvalidCursor")<{ readonly cursor: string }> {
   override get message(): string {

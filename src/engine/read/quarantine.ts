@@ -12,17 +12,11 @@
  * projected before the quarantined entry. The rule depends only on the log and the records,
  * so the live projection and a rebuild skip the same entries (DESIGN §7 invariant 8).
  */
-import type { Actor } from "../domain/index.ts";
-import type { Clock } from "./ports.ts";
+import type { Actor } from "../../domain/index.ts";
+import type { Clock } from "../shared/index.ts";
+import { compareEntryIds, isEvent } from "./log-entries.ts";
+import type { EventLog, InvalidLogEntry, QuarantineList, QuarantineRecord } from "./ports.ts";
 import { AlreadyQuarantined, LogEntryNotFound, LogEntryValid } from "./projection-errors.ts";
-import {
-  compareEntryIds,
-  type EventLog,
-  type InvalidLogEntry,
-  isEvent,
-  type QuarantineList,
-  type QuarantineRecord,
-} from "./read-models.ts";
 
 const keyOf = (shard: number, entryId: string): string => `${shard}/${entryId}`;
 

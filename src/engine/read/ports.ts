@@ -1,9 +1,12 @@
 /**
- * The read side's ports: the shard logs the projector tails (implemented on Redis) and the read
- * models it writes and the API queries (implemented on SQLite). Projections lag the log by
- * design; a single job's fresh state comes from its own history (JobService.view).
+ * The read side's ports: the shard logs the projector tails and the quarantine records it honours
+ * (implemented on Redis), the read models the API queries and the projection store the projector
+ * writes through (implemented on SQLite; one store serves both, from one connection, ADR 0009),
+ * and the projection files rebuild and check swap. Declarations only; the helpers on log entries
+ * are in log-entries.ts. Projections lag the log by design; a single job's fresh state comes from
+ * its own history (JobService.view).
  */
-import { type Actor, type Envelope, type JobStatus, sha256Hex } from "../domain/index.ts";
+import type { Actor, Envelope, JobStatus } from "../../domain/index.ts";
 import type { JobView } from "./job-view.ts";
 
 /** One entry of a shard log: where it sits and the event it carries. */
@@ -31,38 +34,6 @@ export interface InvalidLogEntry {
 }
 
 export type LogRecord = LogEntry | InvalidLogEntry;
-
-const idParts = (id: string): [number, number] => {
-  const [ms, seq] = id.split("-");
-  return [Number(ms), Number(seq ?? 0)];
-};
-
-/** Order of two stream entry ids ("ms-seq"). */
-export const compareEntryIds = (a: string, b: string): number => {
-  const [am, as] = idParts(a);
-  const [bm, bs] = idParts(b);
-  return am !== bm ? am - bm : as - bs;
-};
-
-/** The time (epoch ms) a stream entry id was appended at. */
-export const entryIdMs = (id: string): number => idParts(id)[0];
-
-export const isEvent = (record: LogRecord): record is LogEntry => "envelope" in record;
-
-/**
- * The digest of a shard-log entry as stored: SHA-256 over the three fields a reader decodes
- * (`jobId`, `seq`, `env`, null when absent). The projector stores it as the checkpoint hash of a
- * quarantined entry, and the auditor compares it with the quarantine record.
- */
-export const entryDigest = (fields: {
-  readonly jobId: string | null;
-  readonly seq: string | null;
-  readonly env: string | null;
-}): string => sha256Hex(JSON.stringify([fields.jobId, fields.seq, fields.env]));
-
-/** What a checkpoint on this record stores as its hash: the event's hash, or the entry's digest. */
-export const recordHash = (record: LogRecord): string =>
-  isEvent(record) ? record.envelope.hash : record.digest;
 
 /**
  * An operator's decision to skip one undecodable shard-log entry (ADR 0019): kept in Redis per
@@ -185,4 +156,81 @@ export interface ReadModels {
   metrics(options: { readonly nowMs: number; readonly minutes: number }): ProjectedMetrics;
   /** Every queue name the projection knows, sorted (cheap: health asks on every probe). */
   queueNames(): ReadonlyArray<string>;
+}
+
+// The write side of the read models: what the projector hands to storage after folding a batch,
+// and the store port it writes through (the query side is ReadModels, above).
+
+/** A successful attempt's duration (AttemptStarted → JobCompleted). */
+export interface AttemptDuration {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly type: string;
+  readonly durationMs: number;
+  readonly completedAt: string;
+}
+
+/** Counts to add to one UTC minute's throughput row (the minute of each event's own `at`). */
+export interface ThroughputIncrement {
+  /** e.g. "2026-01-01T10:42:00.000Z" */
+  readonly minute: string;
+  readonly completed: number;
+  readonly failedAttempts: number;
+  readonly deadLettered: number;
+  readonly cancelled: number;
+}
+
+/** Everything one batch of log entries changes; written in one transaction. */
+export interface ProjectionBatch {
+  /** The new view of every job the batch touched (coalesced: one per job). */
+  readonly views: ReadonlyArray<JobView>;
+  /** Every event of the batch, in log order (without the skipped ones). */
+  readonly entries: ReadonlyArray<LogEntry>;
+  /** Entries skipped by quarantine (ADR 0019): they only move the checkpoint. */
+  readonly skipped: ReadonlyArray<LogRecord>;
+  readonly durations: ReadonlyArray<AttemptDuration>;
+  readonly throughput: ReadonlyArray<ThroughputIncrement>;
+  /** The last entry of each shard the batch read. */
+  readonly checkpoints: ReadonlyArray<Checkpoint>;
+}
+
+/** One row that differs between two projections (absent on one side: null). */
+export interface RowDifference {
+  readonly table: string;
+  /** The row's primary key, e.g. `{ id: "..." }` or `{ job_id: "...", seq: 3 }`. */
+  readonly key: Readonly<Record<string, unknown>>;
+  readonly live: Readonly<Record<string, unknown>> | null;
+  readonly rebuilt: Readonly<Record<string, unknown>> | null;
+}
+
+export interface ProjectionStore extends ReadModels {
+  /** The stored views of these jobs (absent: not projected yet). */
+  viewsOf(ids: ReadonlyArray<string>): ReadonlyMap<string, JobView>;
+  /** Write a batch's rows and its checkpoints atomically: all of it or nothing. */
+  applyBatch(batch: ProjectionBatch): void;
+  /**
+   * Compare with another projection file (closed), table by table and row for row, yielding to
+   * the event loop as it goes. Returns at most `limit` differences per table.
+   */
+  differencesFrom(otherPath: string, limit?: number): Promise<ReadonlyArray<RowDifference>>;
+  close(): void;
+}
+
+/**
+ * Where projections live: the live file and fresh scratch files beside it. Rebuild and check
+ * take this, so the engine never names a path or a database library.
+ */
+export interface ProjectionFiles {
+  /** The live file's path. */
+  readonly livePath: string;
+  /** Open (creating and migrating if needed) the live projection; fails if another process owns it. */
+  openLive(): ProjectionStore;
+  /** A new, empty projection in a scratch file next to the live one. */
+  openScratch(): { readonly path: string; readonly store: ProjectionStore };
+  /** Make a closed scratch file durable (scratch files skip syncing while written) before promoting it. */
+  persist(scratchPath: string): Promise<void>;
+  /** Atomically put a closed scratch file in the live file's place (the live store must be closed). */
+  promote(scratchPath: string): void;
+  /** Delete a closed scratch file. */
+  discard(scratchPath: string): void;
 }

@@ -18,18 +18,22 @@
  * `reads` and `projector` always address the current file, across swaps. The host owns the
  * store; `close()` stops the projector and closes it (the log's connections are the caller's).
  */
-import type { Clock } from "./ports.ts";
+import type { Clock } from "../shared/index.ts";
+import { compareEntryIds } from "./log-entries.ts";
+import type {
+  Checkpoint,
+  EventLog,
+  ProjectionFiles,
+  ProjectionStore,
+  QuarantineList,
+  QuarantineRecord,
+  ReadModels,
+  RowDifference,
+} from "./ports.ts";
 import { ProjectionBusy } from "./projection-errors.ts";
-import type { ProjectionFiles, ProjectionStore, RowDifference } from "./projection-store.ts";
-import {
-  type AppliedListener,
-  compareEntryIds,
-  newCounters,
-  Projector,
-  type ProjectorOptions,
-} from "./projector.ts";
+import { type AppliedListener, Projector, type ProjectorOptions } from "./projector.ts";
+import { newCounters } from "./projector-status.ts";
 import { quarantineEntry, type QuarantineRequest } from "./quarantine.ts";
-import type { Checkpoint, EventLog, QuarantineList, QuarantineRecord, ReadModels } from "./read-models.ts";
 
 export interface ReadSideOptions {
   readonly log: EventLog;

@@ -12,18 +12,19 @@
  * projected chain (they cannot be applied without the skipped one). Anything else that does not
  * decode is refused with LogEntryInvalid; the projector cuts a read before such an entry.
  */
-import { type Envelope, GENESIS_HASH } from "../domain/index.ts";
+import { type Envelope, GENESIS_HASH } from "../../domain/index.ts";
 import { applyToView, type JobView } from "./job-view.ts";
+import { isEvent, recordHash } from "./log-entries.ts";
+import type {
+  AttemptDuration,
+  Checkpoint,
+  InvalidLogEntry,
+  LogEntry,
+  LogRecord,
+  ProjectionBatch,
+  ThroughputIncrement,
+} from "./ports.ts";
 import { LogEntryInvalid, ProjectionDiverged } from "./projection-errors.ts";
-import type { AttemptDuration, ProjectionBatch, ThroughputIncrement } from "./projection-store.ts";
-import {
-  type Checkpoint,
-  type InvalidLogEntry,
-  isEvent,
-  type LogEntry,
-  type LogRecord,
-  recordHash,
-} from "./read-models.ts";
 
 /** The quarantine questions a batch needs answered (QuarantineView answers them). */
 export interface SkipRules {

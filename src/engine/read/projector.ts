@@ -15,72 +15,23 @@
  * takes effect at the next I/O boundary and never cuts a batch in half. A read is applied in
  * transactions of at most APPLY_CHUNK records with a yield to the event loop between them, so
  * the process keeps answering while a rebuild, a check or a long catch-up runs.
+ *
+ * This file owns the loop and applying batches; where it stands in each shard log and the
+ * checkpoint confirmation are log-positions.ts, its state and counts projector-status.ts.
  */
-import type { Clock } from "./ports.ts";
-import { yieldToEventLoop } from "./shared/time-slice.ts";
+import { type Clock, yieldToEventLoop } from "../shared/index.ts";
+import { compareEntryIds, isEvent } from "./log-entries.ts";
+import { LogPositions, type Position, type ShardLag } from "./log-positions.ts";
 import { jobIdsOf, projectBatch, untilBlocked } from "./projection.ts";
+import { isPermanentProjectionError, LogEntryInvalid } from "./projection-errors.ts";
 import {
-  isPermanentProjectionError,
-  LogEntryInvalid,
-  type ProjectionDiverged,
-  ProjectionLogMismatch,
-} from "./projection-errors.ts";
-import type { ProjectionStore } from "./projection-store.ts";
+  newCounters,
+  type ProjectorCounters,
+  ProjectorHealth,
+  type ProjectorStatus,
+} from "./projector-status.ts";
+import type { EventLog, LogEntry, LogRecord, ProjectionStore, QuarantineList } from "./ports.ts";
 import { QuarantineView } from "./quarantine.ts";
-import {
-  compareEntryIds,
-  entryIdMs,
-  type EventLog,
-  isEvent,
-  type LogEntry,
-  type LogRecord,
-  type QuarantineList,
-  recordHash,
-} from "./read-models.ts";
-
-export type ProjectorState = "stopped" | "catching_up" | "tailing" | "retrying" | "halted";
-
-export type HaltingError = LogEntryInvalid | ProjectionDiverged | ProjectionLogMismatch;
-
-/** Counts over a process's life, kept across the projectors a read side swaps in (rebuilds). */
-export interface ProjectorCounters {
-  /** Times a projector halted (a new halt, not each re-check of the same one). */
-  halts: number;
-  /** Undecodable log entries met, each counted once ("shard/entryId"). */
-  readonly invalidEntries: Set<string>;
-  /** Entries skipped because of a quarantine (ADR 0019). */
-  quarantinedSkipped: number;
-}
-
-export const newCounters = (): ProjectorCounters => ({
-  halts: 0,
-  invalidEntries: new Set(),
-  quarantinedSkipped: 0,
-});
-
-export interface ProjectorStatus {
-  readonly state: ProjectorState;
-  /** The last failure (kept after recovery, with when it happened), null if none yet. */
-  readonly lastError: { readonly message: string; readonly tag: string | null; readonly at: string } | null;
-  /** While halted: what halted it (shard, entry id, why) and since when; null otherwise. */
-  readonly halt: { readonly error: HaltingError; readonly since: string } | null;
-  readonly appliedEvents: number;
-  readonly appliedBatches: number;
-  readonly halts: number;
-  readonly invalidEntries: number;
-  readonly quarantinedSkipped: number;
-}
-
-export interface ShardLag {
-  readonly shard: number;
-  /** The projection's checkpoint on this shard ("0-0" before the first event). */
-  readonly checkpoint: string;
-  /** The shard log's last entry id. */
-  readonly last: string;
-  readonly caughtUp: boolean;
-  /** How long the oldest entry not yet projected has waited (0 when caught up). */
-  readonly behindMs: number;
-}
 
 export type AppliedListener = (entries: ReadonlyArray<LogEntry>) => void;
 
@@ -103,10 +54,6 @@ export interface ProjectorOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-type Position = { readonly shard: number; readonly entryId: string };
-
-export { compareEntryIds };
-
 /**
  * Records applied per transaction. A read brings up to `batchSize` per shard; applying them in
  * pieces this size, yielding between, keeps each synchronous stretch of SQLite work short
@@ -115,9 +62,6 @@ export { compareEntryIds };
  */
 const APPLY_CHUNK = 200;
 
-const tagOf = (error: unknown): string | null =>
-  typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : null;
-
 export class Projector {
   private readonly log: EventLog;
   private readonly store: ProjectionStore;
@@ -125,13 +69,8 @@ export class Projector {
   private readonly blockMs: number;
   private readonly listeners = new Set<AppliedListener>();
   private readonly quarantine: QuarantineView;
-  private readonly counters: ProjectorCounters;
-  private positions: Array<Position> = [];
-  private state: ProjectorState = "stopped";
-  private lastError: ProjectorStatus["lastError"] = null;
-  private halt: ProjectorStatus["halt"] = null;
-  private appliedEvents = 0;
-  private appliedBatches = 0;
+  private readonly positions: LogPositions;
+  private readonly health: ProjectorHealth;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -142,14 +81,15 @@ export class Projector {
     this.batchSize = options.batchSize ?? 1_000;
     this.blockMs = options.blockMs ?? 250;
     this.quarantine = new QuarantineView(options.quarantine);
-    this.counters = options.counters ?? newCounters();
+    this.positions = new LogPositions(options.log, options.store);
+    this.health = new ProjectorHealth(options.clock, options.counters ?? newCounters(), options.onError);
   }
 
   /** Start the background loop (no-op if it runs). */
   start(): void {
     if (this.running !== null) return;
     this.stopping = false;
-    this.loadPositions();
+    this.positions.load();
     this.running = this.loop().finally(() => {
       this.running = null;
     });
@@ -160,12 +100,12 @@ export class Projector {
     this.stopping = true;
     this.wake?.();
     await this.running;
-    if (this.state !== "halted") this.state = "stopped";
+    if (this.health.state !== "halted") this.health.state = "stopped";
   }
 
   /** A halted projector looks for a quarantine of its entry now instead of at its next turn. */
   recheck(): void {
-    if (this.state === "halted") this.wake?.();
+    if (this.health.state === "halted") this.wake?.();
   }
 
   /** Called after each commit with the entries it applied; returns an unsubscribe function. */
@@ -175,38 +115,13 @@ export class Projector {
   }
 
   status(): ProjectorStatus {
-    return {
-      state: this.state,
-      lastError: this.lastError,
-      halt: this.state === "halted" ? this.halt : null,
-      appliedEvents: this.appliedEvents,
-      appliedBatches: this.appliedBatches,
-      halts: this.counters.halts,
-      invalidEntries: this.counters.invalidEntries.size,
-      quarantinedSkipped: this.counters.quarantinedSkipped,
-    };
+    return this.health.status();
   }
 
   /** Per shard: where the projection stands against the log's end. */
   async lag(): Promise<ReadonlyArray<ShardLag>> {
-    if (this.running === null) this.loadPositions();
-    const lastIds = await this.log.lastIds();
-    return Promise.all(
-      lastIds.map(async ({ shard, entryId: last }) => {
-        const checkpoint = this.positionOf(shard);
-        const caughtUp = compareEntryIds(checkpoint, last) >= 0;
-        if (caughtUp) return { shard, checkpoint, last, caughtUp, behindMs: 0 };
-        const [oldest] = await this.log.read(shard, checkpoint, 1);
-        const waitedSince = oldest === undefined ? this.options.clock.now() : entryIdMs(oldest.entryId);
-        return {
-          shard,
-          checkpoint,
-          last,
-          caughtUp,
-          behindMs: Math.max(0, this.options.clock.now() - waitedSince),
-        };
-      }),
-    );
+    if (this.running === null) this.positions.load();
+    return this.positions.lag(this.options.clock);
   }
 
   /**
@@ -217,14 +132,14 @@ export class Projector {
    */
   async catchUp(targets?: ReadonlyArray<Position>): Promise<number> {
     if (this.running !== null) throw new Error("catchUp needs the projector's loop stopped");
-    this.loadPositions();
+    this.positions.load();
     await this.quarantine.refresh();
-    await this.verifyCheckpoints();
+    await this.positions.verify();
     const until = targets ?? (await this.log.lastIds());
-    const before = this.appliedEvents;
+    const before = this.health.appliedEvents;
     for (const { shard, entryId: target } of until)
       for (;;) {
-        const from = this.positionOf(shard);
+        const from = this.positions.of(shard);
         if (compareEntryIds(from, target) >= 0) break;
         const records = (await this.log.read(shard, from, this.batchSize)).filter(
           (record) => compareEntryIds(record.entryId, target) <= 0,
@@ -232,105 +147,56 @@ export class Projector {
         if (records.length === 0) break;
         await this.applyRead(records);
       }
-    return this.appliedEvents - before;
-  }
-
-  private loadPositions(): void {
-    const stored = new Map(this.store.checkpoints().map((c) => [c.shard, c.entryId]));
-    this.positions = Array.from({ length: this.log.shards }, (_, shard) => ({
-      shard,
-      entryId: stored.get(shard) ?? "0-0",
-    }));
-  }
-
-  /**
-   * Before applying anything more: does the log still hold, at each checkpoint, the event the
-   * projection last applied? If Redis lost or replaced its data, new entries would otherwise be
-   * folded on top of rows from the old history.
-   */
-  private async verifyCheckpoints(): Promise<void> {
-    // The positions are the stored checkpoints; one read per shard, all sent at once.
-    const entries = await Promise.all(
-      this.positions.map(({ shard, entryId }) =>
-        entryId === "0-0" ? null : this.log.entryAt(shard, entryId),
-      ),
-    );
-    this.confirmCheckpoints(entries);
-  }
-
-  /**
-   * Throws ProjectionLogMismatch unless the entry found at each checkpoint (`atPositions`, indexed
-   * by shard like `positions`) is the event the projection applied there.
-   */
-  private confirmCheckpoints(atPositions: ReadonlyArray<LogRecord | null>): void {
-    for (const { shard, entryId, hash } of this.store.checkpoints()) {
-      if (shard >= this.log.shards) continue;
-      const entry = atPositions[shard] ?? null;
-      if (entry === null || entry.entryId !== entryId)
-        throw new ProjectionLogMismatch({ shard, entryId, reason: "is no longer in the log" });
-      const found = recordHash(entry);
-      if (found !== hash)
-        throw new ProjectionLogMismatch({
-          shard,
-          entryId,
-          reason: `holds another event (hash ${found.slice(0, 12)}…, projected ${hash.slice(0, 12)}…)`,
-        });
-    }
-  }
-
-  private positionOf(shard: number): string {
-    return this.positions[shard]?.entryId ?? "0-0";
+    return this.health.appliedEvents - before;
   }
 
   private async loop(): Promise<void> {
+    const health = this.health;
     let failures = 0;
     let caughtUp = false;
     let verifiedAt: number | null = null;
     while (!this.stopping) {
       try {
         // A halted projector stays "halted" while it looks again; it is cleared once past.
-        if (this.state !== "halted") this.state = caughtUp ? "tailing" : "catching_up";
+        if (health.state !== "halted") health.state = caughtUp ? "tailing" : "catching_up";
         // On start, and whenever the connection to the log was re-established since.
         const connections = this.log.connections();
         if (verifiedAt !== connections) {
           await this.quarantine.refresh();
-          await this.verifyCheckpoints();
+          await this.positions.verify();
           verifiedAt = connections;
         }
         if (caughtUp) {
-          const { entries, at } = await this.log.tail([...this.positions], this.batchSize, this.blockMs);
+          const { entries, at } = await this.log.tail(this.positions.all(), this.batchSize, this.blockMs);
           if (this.stopping) break;
           if (entries.length > 0) {
             // Read after the entries on the same connection: see applyRead.
-            this.confirmCheckpoints(at);
+            this.positions.confirm(at);
             await this.apply(entries);
           }
         } else {
           const reads = await Promise.all(
-            this.positions.map(({ shard, entryId }) => this.log.read(shard, entryId, this.batchSize)),
+            this.positions.all().map(({ shard, entryId }) => this.log.read(shard, entryId, this.batchSize)),
           );
           if (this.stopping) break;
           await this.applyRead(reads.flat());
           caughtUp = reads.every((entries) => entries.length < this.batchSize);
         }
         failures = 0;
-        if (this.state === "halted") {
-          // The entry it halted on is quarantined now: carry on.
-          this.state = caughtUp ? "tailing" : "catching_up";
-          this.halt = null;
-        }
+        // The entry it halted on is quarantined now: carry on.
+        if (health.state === "halted") health.resume(caughtUp ? "tailing" : "catching_up");
       } catch (error) {
         if (isPermanentProjectionError(error)) {
           // Told once per halt, not at every look for a quarantine.
-          if (!this.halted(error)) this.recordError(error);
+          if (!health.halted(error)) health.recordError(error);
           // Another look for a quarantine later; the other halts need a rebuild.
           if (!(error instanceof LogEntryInvalid)) return;
           caughtUp = false;
           await this.sleep(this.options.retryMaxMs ?? 5_000);
           continue;
         }
-        this.recordError(error);
-        this.state = "retrying";
+        health.recordError(error);
+        health.state = "retrying";
         caughtUp = false;
         // Redis may have restarted without its data: check the checkpoints again before reading on.
         verifiedAt = null;
@@ -353,7 +219,7 @@ export class Projector {
    */
   private async applyRead(records: ReadonlyArray<LogRecord>): Promise<void> {
     if (records.length === 0) return;
-    await this.verifyCheckpoints();
+    await this.positions.verify();
     await this.apply(records);
   }
 
@@ -368,7 +234,7 @@ export class Projector {
     let unknown = false;
     for (const record of records)
       if (!isEvent(record)) {
-        this.counters.invalidEntries.add(`${record.shard}/${record.entryId}`);
+        this.health.counters.invalidEntries.add(`${record.shard}/${record.entryId}`);
         unknown ||= !this.quarantine.honours(record);
       }
     if (unknown) await this.quarantine.refresh();
@@ -389,11 +255,10 @@ export class Projector {
   private commit(records: ReadonlyArray<LogRecord>): void {
     const batch = projectBatch(records, this.store.viewsOf(jobIdsOf(records)), this.quarantine);
     this.store.applyBatch(batch);
-    for (const checkpoint of batch.checkpoints)
-      this.positions[checkpoint.shard] = { shard: checkpoint.shard, entryId: checkpoint.entryId };
-    this.appliedEvents += batch.entries.length;
-    this.appliedBatches += 1;
-    this.counters.quarantinedSkipped += batch.skipped.length;
+    this.positions.advance(batch.checkpoints);
+    this.health.appliedEvents += batch.entries.length;
+    this.health.appliedBatches += 1;
+    this.health.counters.quarantinedSkipped += batch.skipped.length;
     if (batch.entries.length > 0)
       for (const listener of this.listeners)
         try {
@@ -401,31 +266,6 @@ export class Projector {
         } catch (error) {
           this.options.onError?.(error);
         }
-  }
-
-  /** Enter (or stay in) the halted state; true when it was already halted on the same entry. */
-  private halted(error: HaltingError): boolean {
-    const same =
-      this.state === "halted" &&
-      this.halt !== null &&
-      this.halt.error._tag === error._tag &&
-      this.halt.error.shard === error.shard &&
-      this.halt.error.entryId === error.entryId;
-    this.state = "halted";
-    if (!same) {
-      this.counters.halts += 1;
-      this.halt = { error, since: new Date(this.options.clock.now()).toISOString() };
-    }
-    return same;
-  }
-
-  private recordError(error: unknown): void {
-    this.lastError = {
-      message: error instanceof Error ? error.message : String(error),
-      tag: tagOf(error),
-      at: new Date(this.options.clock.now()).toISOString(),
-    };
-    this.options.onError?.(error);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -7,7 +7,7 @@
  * so the two can never disagree. The status it derives must equal the machine's; a property
  * test folds random legal histories through both and compares.
  */
-import type { AttemptError, Envelope, JobStatus, Json, Priority, Progress } from "../domain/index.ts";
+import type { AttemptError, Envelope, JobStatus, Json, Priority, Progress } from "../../domain/index.ts";
 
 export interface JobView {
   readonly id: string;
