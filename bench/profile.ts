@@ -11,9 +11,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { JobService } from "../src/engine/job-service.ts";
-import { systemClock } from "../src/engine/ports.ts";
-import { Worker } from "../src/engine/worker.ts";
+import { JobService } from "../src/engine/write/index.ts";
+import { systemClock } from "../src/engine/shared/index.ts";
+import { Worker } from "../src/engine/worker/index.ts";
 import { connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
 import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
 import { startRedis } from "../test/support/redis.ts";

@@ -10,10 +10,10 @@ import type { NamedToken } from "./api/api-tokens.ts";
 import type { ApiOptions, ProjectionLag } from "./api/deps.ts";
 import type { ApiLimits } from "./api/limits.ts";
 import { type AuditTools, auditTools } from "./engine/audit/index.ts";
-import { JobService } from "./engine/job-service.ts";
-import { type Clock, systemClock } from "./engine/ports.ts";
+import { JobService } from "./engine/write/index.ts";
+import { type Clock, systemClock } from "./engine/shared/index.ts";
 import { ReadSide, type ReadSideOptions } from "./engine/read/index.ts";
-import { Worker, type WorkerOptions } from "./engine/worker.ts";
+import { Worker, type WorkerOptions } from "./engine/worker/index.ts";
 import {
   connect,
   connectBlocking,

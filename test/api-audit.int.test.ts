@@ -14,7 +14,7 @@ import {
   verifyBundle,
 } from "../src/engine/audit/index.ts";
 import type { JobView } from "../src/engine/read/index.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { editEnvelope } from "./support/audit.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

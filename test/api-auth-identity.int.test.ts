@@ -10,7 +10,7 @@ import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import type { Actor, Envelope, EventType } from "../src/domain/index.ts";
 import { verifyBundle } from "../src/engine/audit/index.ts";
 import type { JobView } from "../src/engine/read/index.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";

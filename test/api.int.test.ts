@@ -11,7 +11,7 @@ import { startApi, type TestApi } from "./support/api.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 
 let redis: TestRedis;
 let api: TestApi;

@@ -15,8 +15,7 @@ import {
   renderVerifyReport,
   verifyBundle,
 } from "../src/engine/audit/index.ts";
-import { NonRetryableError } from "../src/engine/handlers.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import { NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
 import { auditOf, collectLines } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

@@ -10,7 +10,7 @@ import {
   verifyChain,
 } from "../src/domain/index.ts";
 import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/shared/index.ts";
-import type { AppendRequest } from "../src/engine/ports.ts";
+import type { AppendRequest } from "../src/engine/write/index.ts";
 import { decodeHead } from "../src/infra/redis/head-codec.ts";
 import { auditOf, moveHistoryToStream } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
@@ -375,8 +375,8 @@ describe("when Redis is slow", () => {
     const url = redis.url;
     const { connect, whenReady } = await import("../src/infra/redis/connection.ts");
     const { RedisJobStore } = await import("../src/infra/redis/redis-job-store.ts");
-    const { JobService } = await import("../src/engine/job-service.ts");
-    const { systemClock } = await import("../src/engine/ports.ts");
+    const { JobService } = await import("../src/engine/write/index.ts");
+    const { systemClock } = await import("../src/engine/shared/index.ts");
     const client = await whenReady(connect({ url, commandTimeoutMs: 100 }));
     const blocker = await whenReady(connect({ url, commandTimeoutMs: 5_000 }));
     const store = new RedisJobStore({ client, prefix: `slow-${Date.now()}`, shards: 1 });

@@ -1,6 +1,6 @@
 /** The projector against a real engine, a real Redis and a real SQLite file. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../src/engine/ports.ts";
+import { systemClock } from "../src/engine/shared/index.ts";
 import { Projector, ReadSide } from "../src/engine/read/index.ts";
 import { RedisQuarantineList } from "../src/infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "../src/infra/sqlite/projection-files.ts";

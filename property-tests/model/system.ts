@@ -7,9 +7,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../../src/engine/ports.ts";
-import type { WorkQueue } from "../../src/engine/ports.ts";
-import { Worker } from "../../src/engine/worker.ts";
+import { systemClock } from "../../src/engine/shared/index.ts";
+import { Worker, type WorkQueue } from "../../src/engine/worker/index.ts";
 import { type OpenReadSide, openReadSide } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "../../test/support/engine.ts";
 import type { TestRedis } from "../../test/support/redis.ts";

@@ -5,8 +5,9 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Envelope } from "../domain/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
-import type { JobService } from "../engine/job-service.ts";
-import type { Clock, WorkerRegistry, WorkQueue } from "../engine/ports.ts";
+import type { JobService } from "../engine/write/index.ts";
+import type { Clock } from "../engine/shared/index.ts";
+import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import type {
   ProjectorStatus,
   QuarantineRecord,

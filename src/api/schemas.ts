@@ -20,7 +20,7 @@ import {
   Timestamp,
 } from "../domain/index.ts";
 import { firstIssue } from "../engine/shared/index.ts";
-import { SubmitRequest } from "../engine/submit-request.ts";
+import { SubmitRequest } from "../engine/write/index.ts";
 import { ApiError } from "./errors.ts";
 
 export { SubmitRequest };

@@ -1,8 +1,8 @@
 /** Wires the real engine to a real Redis for integration tests. */
 import type { Redis } from "ioredis";
 import type { Actor } from "../../src/domain/index.ts";
-import { JobService } from "../../src/engine/job-service.ts";
-import { type Clock, systemClock } from "../../src/engine/ports.ts";
+import { JobService } from "../../src/engine/write/index.ts";
+import { type Clock, systemClock } from "../../src/engine/shared/index.ts";
 import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
 import { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
 import { uniquePrefix } from "./redis.ts";

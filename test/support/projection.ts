@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { statusOf } from "../../src/domain/index.ts";
-import { NonRetryableError } from "../../src/engine/handlers.ts";
+import { NonRetryableError } from "../../src/engine/worker/index.ts";
 import { type ProjectionStore, viewOf } from "../../src/engine/read/index.ts";
 import { connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
 import { RedisEventLog } from "../../src/infra/redis/redis-event-log.ts";

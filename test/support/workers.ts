@@ -1,7 +1,6 @@
 /** Starts real workers on a test engine and stops them afterwards. */
-import type { Handlers } from "../../src/engine/handlers.ts";
-import { systemClock } from "../../src/engine/ports.ts";
-import { Worker, type WorkerOptions } from "../../src/engine/worker.ts";
+import { type Handlers, Worker, type WorkerOptions } from "../../src/engine/worker/index.ts";
+import { systemClock } from "../../src/engine/shared/index.ts";
 import type { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
 import type { TestEngine } from "./engine.ts";
 

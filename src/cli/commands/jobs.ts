@@ -1,7 +1,7 @@
 /** `docket jobs ...` and `docket workers`: client commands over the HTTP API. */
 import type { JobStatus } from "../../domain/index.ts";
 import type { JobView } from "../../engine/read/index.ts";
-import type { WorkerInfo } from "../../engine/ports.ts";
+import type { WorkerInfo } from "../../engine/worker/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, intOption, requirePositional, stringOption, UsageError } from "../command.ts";
 import { eventsTable, jobDetails, jobsTable, table } from "../render.ts";

@@ -21,9 +21,15 @@ import {
   MACHINE_VERSION,
   seal,
   statusOf,
-} from "../domain/index.ts";
-import { CommandRefused, ContentionExhausted, InvalidJobSpec, JobNotFound } from "./shared/errors.ts";
-import type { AppendOutcome, AppendRequest, Clock, EventStore, StoredHead } from "./ports.ts";
+} from "../../domain/index.ts";
+import {
+  type Clock,
+  CommandRefused,
+  ContentionExhausted,
+  InvalidJobSpec,
+  JobNotFound,
+} from "../shared/index.ts";
+import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "./ports.ts";
 
 export type WriteResult =
   | { readonly _tag: "Written"; readonly head: StoredHead; readonly envelopes: ReadonlyArray<Envelope> }

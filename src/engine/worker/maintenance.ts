@@ -4,18 +4,11 @@
  * retrying jobs, and heartbeat into the registry. Each loop runs without overlapping itself;
  * several workers may run them at once, since every write goes through the compare-and-append.
  */
-import { type Actor, contextOf, statusOf } from "../domain/index.ts";
+import { type Actor, contextOf, statusOf } from "../../domain/index.ts";
+import type { Clock } from "../shared/index.ts";
+import type { EventStore, JobWriter } from "../write/index.ts";
 import type { AttemptAbort } from "./attempt.ts";
-import type { JobWriter } from "./job-writer.ts";
-import type {
-  Claimed,
-  Clock,
-  EventStore,
-  WorkEntry,
-  WorkerInfo,
-  WorkerRegistry,
-  WorkQueue,
-} from "./ports.ts";
+import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "./ports.ts";
 
 /** What the loops need from their worker (kept as an interface so the two files do not cycle). */
 export interface MaintenanceHost {

@@ -19,9 +19,8 @@ import {
   Priority,
   TimeoutMs,
   Timestamp,
-} from "../domain/index.ts";
-import { InvalidJobSpec } from "./shared/errors.ts";
-import { firstIssue } from "./shared/schema-errors.ts";
+} from "../../domain/index.ts";
+import { firstIssue, InvalidJobSpec } from "../shared/index.ts";
 
 export const DEFAULT_QUEUE = "default";
 export const DEFAULT_MAX_ATTEMPTS = 3;

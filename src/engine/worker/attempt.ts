@@ -6,7 +6,7 @@
  * fresh copy of a storable JSON value of at most MAX_RESULT_BYTES, or the attempt fails with
  * `invalid_result`; whatever it throws becomes a sanitised AttemptError. Nothing here throws.
  */
-import { type AttemptError, copyJson, type Json, MAX_RESULT_BYTES } from "../domain/index.ts";
+import { type AttemptError, copyJson, type Json, MAX_RESULT_BYTES } from "../../domain/index.ts";
 import { attemptErrorOf, type Handler, type HandlerContext } from "./handlers.ts";
 
 export type AttemptOutcome =

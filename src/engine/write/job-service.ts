@@ -4,10 +4,16 @@
  * the JobWriter; nothing here talks to Redis directly.
  */
 import * as Result from "effect/Result";
-import { type Actor, type Envelope, type SubmitJob, statusOf } from "../domain/index.ts";
-import { type EngineError, type InvalidJobSpec, JobNotFound, QueueUnavailable } from "./shared/errors.ts";
+import { type Actor, type Envelope, type SubmitJob, statusOf } from "../../domain/index.ts";
+import { type JobView, viewOf } from "../read/index.ts";
+import {
+  type Clock,
+  type EngineError,
+  type InvalidJobSpec,
+  JobNotFound,
+  QueueUnavailable,
+} from "../shared/index.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
-import { type JobView, viewOf } from "./read/index.ts";
 import {
   isWriteResult,
   JobWriter,
@@ -15,12 +21,13 @@ import {
   type WriteIntent,
   type WriteResult,
 } from "./job-writer.ts";
-import type { Clock, EventStore, StoredHead, WorkQueue } from "./ports.ts";
+import type { DeadLetterIndex, EventStore, StoredHead } from "./ports.ts";
 import { normaliseSubmit } from "./submit-request.ts";
 
 export interface JobServiceOptions {
   readonly store: EventStore;
-  readonly queue: WorkQueue;
+  /** Where dead letters are listed from (the work queue's dead-letter index). */
+  readonly queue: DeadLetterIndex;
   readonly clock: Clock;
   readonly shards: number;
   readonly maxPayloadBytes?: number;

@@ -17,7 +17,7 @@ import {
   MAX_PROGRESS_MESSAGE_LENGTH,
   NAME_PATTERN,
   type Progress,
-} from "../domain/index.ts";
+} from "../../domain/index.ts";
 
 export interface HandlerContext {
   readonly jobId: string;
