@@ -6,7 +6,7 @@
 import * as Result from "effect/Result";
 import { describe, expect, it } from "vitest";
 import { copyJson, fitText, MAX_DATE_MS, MAX_JSON_DEPTH } from "../src/domain/index.ts";
-import { parseInstant } from "../src/engine/audit/time-travel.ts";
+import { parseInstant } from "../src/engine/audit/index.ts";
 import { attemptErrorOf, logLineOf, progressOf, textOf } from "../src/engine/worker/handlers.ts";
 
 describe("fitText", () => {

@@ -4,7 +4,8 @@ import type { JobView } from "../../engine/read/index.ts";
 import type { WorkerInfo } from "../../engine/worker/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, intOption, requirePositional, stringOption, UsageError } from "../command.ts";
-import { eventsTable, jobDetails, jobsTable, table } from "../render.ts";
+import { eventsTable, jobDetails, jobsTable } from "../render/jobs.ts";
+import { table } from "../render/table.ts";
 
 const parseJson = (text: string, flag: string): unknown => {
   try {

@@ -85,23 +85,3 @@ export interface QuarantineSnapshot {
     readonly problem: string;
   }>;
 }
-
-/**
- * Reads a shard log in pages, oldest first, without holding more than a page: all of it, or the
- * entries strictly after `after`.
- */
-export async function* shardLogEntries(
-  source: AuditSource,
-  shard: number,
-  pageSize = 1_000,
-  from = "0-0",
-): AsyncGenerator<RawLogEntry> {
-  let after = from;
-  for (;;) {
-    const page = await source.readShardLog(shard, after, pageSize);
-    for (const entry of page) yield entry;
-    const last = page[page.length - 1];
-    if (last === undefined || page.length < pageSize) return;
-    after = last.entryId;
-  }
-}

@@ -24,9 +24,16 @@ import {
 } from "../../domain/index.ts";
 import { entryDigest, type JobView, viewOf } from "../read/index.ts";
 import { TimeSlice } from "../shared/index.ts";
-import { type AuditedHistory, auditEntries, type Finding } from "./audited-history.ts";
-import { type AuditSource, shardLogEntries } from "./ports.ts";
-import { anchorOf, type StateSummary, summarize } from "./state-summary.ts";
+import {
+  anchorOf,
+  type AuditedHistory,
+  auditEntries,
+  type Finding,
+  type StateSummary,
+  summarize,
+} from "./audited-history.ts";
+import type { AuditSource } from "./ports.ts";
+import { shardLogEntries } from "./shard-log.ts";
 
 /**
  * A whole-log scan (time travel over all jobs) would read more entries than it may: refused

@@ -15,7 +15,7 @@ import {
   shardOf,
   type StoredHead,
 } from "../../engine/write/index.ts";
-import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "../../engine/worker/index.ts";
+import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "../../engine/worker/ports.ts";
 import { guarded } from "./connection.ts";
 import { decodeHead, encodeLive, encodeSpec, HEAD_FIELDS } from "./head-codec.ts";
 import { readStoredHistories } from "./job-history.ts";

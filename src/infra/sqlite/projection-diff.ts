@@ -6,7 +6,7 @@
  * every few milliseconds: comparing large files takes seconds, and the API must keep answering.
  * The caller keeps both files still meanwhile (a check stops the live projector first).
  */
-import type { RowDifference } from "../../engine/read/index.ts";
+import type { RowDifference } from "../../engine/read/ports.ts";
 import { TimeSlice } from "../../engine/shared/index.ts";
 import type { Row, SqliteDatabase } from "./database.ts";
 import { TABLES } from "./schema.ts";

@@ -12,11 +12,10 @@ import {
   statusOf,
   TERMINAL_STATES,
   initialState,
-} from "../../domain/index.ts";
-import { type AuditedHistory, auditEntries } from "./audited-history.ts";
-import type { JobLocation, RawHead, RawJobEntry } from "./ports.ts";
-import { anchorOf } from "./state-summary.ts";
-import type { VerifyFailure, VerifyNotice } from "./verify-report.ts";
+} from "../../../domain/index.ts";
+import { anchorOf, type AuditedHistory, auditEntries } from "../audited-history.ts";
+import type { JobLocation, RawHead, RawJobEntry } from "../ports.ts";
+import type { VerifyFailure, VerifyNotice } from "./report.ts";
 
 /** A shard-log entry of the job, reduced to what the comparison needs (a digest, not the text). */
 export interface LogRef {

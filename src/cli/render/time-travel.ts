@@ -1,6 +1,6 @@
 /** Renders a job's state at a time as plain text for the CLI (`docket audit at <jobId> <time>`). */
-import type { StateAt } from "./time-travel.ts";
-import { alignColumns, oneLineJson } from "./text-table.ts";
+import type { StateAt } from "../../engine/audit/index.ts";
+import { alignColumns, oneLineJson } from "./table.ts";
 
 export const renderStateAt = (answer: StateAt): string => {
   const lines = [`Job ${answer.jobId} as of ${answer.asOf}:`];

@@ -1,6 +1,6 @@
 /** Renders a verification report as plain text for the CLI (`docket audit verify`). */
-import type { VerifyReport } from "./verify-report.ts";
-import { alignColumns } from "./text-table.ts";
+import type { VerifyReport } from "../../engine/audit/index.ts";
+import { alignColumns } from "./table.ts";
 
 export const renderVerifyReport = (
   report: VerifyReport,

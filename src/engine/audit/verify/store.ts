@@ -18,10 +18,11 @@
  * projections skip it). A job's own history is judged as always: quarantine skips a log entry
  * for the read side, it never makes a broken history valid.
  */
-import type { JobStatus } from "../../domain/index.ts";
-import { entryDigest, type QuarantineRecord } from "../read/index.ts";
-import { type AuditSource, type QuarantineSnapshot, type RawJobEntry, shardLogEntries } from "./ports.ts";
-import { digestOf, type JobEvidence, type LogRef, needsLocation, verifyJob } from "./verify-job.ts";
+import type { JobStatus } from "../../../domain/index.ts";
+import { entryDigest, type QuarantineRecord } from "../../read/index.ts";
+import type { AuditSource, QuarantineSnapshot, RawJobEntry } from "../ports.ts";
+import { shardLogEntries } from "../shard-log.ts";
+import { digestOf, type JobEvidence, type LogRef, needsLocation, verifyJob } from "./job.ts";
 import type {
   QuarantinedEntry,
   VerifyCheck,
@@ -29,7 +30,7 @@ import type {
   VerifyNotice,
   VerifyReport,
   VerifySkipped,
-} from "./verify-report.ts";
+} from "./report.ts";
 
 export interface VerifyOptions {
   /** Verify only this job (its shard log is scanned from the job's first entry). */

@@ -11,9 +11,14 @@
  * time (judged by their last event), each with its whole history, so every chain in a bundle
  * starts at genesis and verifies on its own.
  */
-import { canonicalJson, describeMachine, EVENT_SCHEMA_VERSION, MACHINE_VERSION } from "../../domain/index.ts";
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleHeader, type BundleJob } from "./bundle-format.ts";
-import type { AuditSource, RawJobEntry } from "./ports.ts";
+import {
+  canonicalJson,
+  describeMachine,
+  EVENT_SCHEMA_VERSION,
+  MACHINE_VERSION,
+} from "../../../domain/index.ts";
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleHeader, type BundleJob } from "./format.ts";
+import type { AuditSource, RawJobEntry } from "../ports.ts";
 
 export interface ExportOptions {
   /** Export only this job. */

@@ -1,6 +1,12 @@
-/** The shape of a verification report (the `--json` form) and its failure codes. */
-import type { Actor, JobStatus } from "../../domain/index.ts";
-import type { HistoryCode } from "./audited-history.ts";
+/**
+ * The shape of a verification report (the `--json` form) and its failure codes; and the
+ * projection comparison as verify reports it (DESIGN §7 inv. 8): one sentence per row that
+ * differs between the live projection and a fresh rebuild from the log, the same text whether the
+ * comparison ran in this process or came back from the API's `/v1/projections/check`.
+ */
+import type { Actor, JobStatus } from "../../../domain/index.ts";
+import type { RowDifference } from "../../read/index.ts";
+import type { HistoryCode } from "../audited-history.ts";
 
 /** The checks verify runs; a report lists those it ran. */
 export type VerifyCheck =
@@ -109,3 +115,16 @@ export interface VerifyReport {
   /** Quarantined shard-log entries, in log order: not failures, never silent. */
   readonly quarantined: ReadonlyArray<QuarantinedEntry>;
 }
+
+const oneLine = (value: unknown): string => JSON.stringify(value) ?? "null";
+
+export const describeProjectionDifferences = (
+  differences: ReadonlyArray<RowDifference>,
+): ReadonlyArray<string> =>
+  differences.map((d) =>
+    d.live === null
+      ? `${d.table} row ${oneLine(d.key)} is missing from the live projection (the log has ${oneLine(d.rebuilt)})`
+      : d.rebuilt === null
+        ? `${d.table} row ${oneLine(d.key)} is in the live projection but not in the log's fold (${oneLine(d.live)})`
+        : `${d.table} row ${oneLine(d.key)} differs: live ${oneLine(d.live)}, log ${oneLine(d.rebuilt)}`,
+  );

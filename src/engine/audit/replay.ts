@@ -5,9 +5,15 @@
  * replay-text.ts renders it for people.
  */
 import type { Actor, ChainAnchor, JobState } from "../../domain/index.ts";
-import { type AuditedHistory, auditEntries, type Finding } from "./audited-history.ts";
+import {
+  anchorOf,
+  type AuditedHistory,
+  auditEntries,
+  type Finding,
+  type StateSummary,
+  summarize,
+} from "./audited-history.ts";
 import type { AuditSource } from "./ports.ts";
-import { anchorOf, type StateSummary, summarize } from "./state-summary.ts";
 
 export interface ReplayedEvent {
   readonly seq: number;

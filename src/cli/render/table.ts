@@ -1,4 +1,7 @@
-/** Small helpers for the plain-text renderers: aligned columns and one-line JSON. */
+/**
+ * The one table helper of the CLI's plain-text renderings (src/cli/render/): rows of cells
+ * aligned into columns, and compact one-line JSON for a cell. Pure; no terminal knowledge.
+ */
 
 /** Left-align rows of cells into columns separated by two spaces (last column unpadded). */
 export const alignColumns = (rows: ReadonlyArray<ReadonlyArray<string>>): Array<string> => {
@@ -11,6 +14,9 @@ export const alignColumns = (rows: ReadonlyArray<ReadonlyArray<string>>): Array<
       .trimEnd(),
   );
 };
+
+/** The same rows as one block of text (lines joined by "\n"). */
+export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => alignColumns(rows).join("\n");
 
 /** Compact JSON, cut to `max` characters (0 = no limit) so one event stays one readable line. */
 export const oneLineJson = (value: unknown, max: number): string => {

@@ -4,7 +4,7 @@
  * and the format's name and version; the writer and the offline verifier both use it.
  */
 import * as Schema from "effect/Schema";
-import { Hash, JobId, PositiveInt, Timestamp } from "../../domain/index.ts";
+import { Hash, JobId, PositiveInt, Timestamp } from "../../../domain/index.ts";
 
 export const BUNDLE_FORMAT = "docket-audit-bundle";
 export const BUNDLE_FORMAT_VERSION = 1;

@@ -27,8 +27,8 @@ import {
   type JobState,
   MACHINE_VERSION,
   statusOf,
-} from "../../domain/index.ts";
-import { BundleHeader, type BundleJob } from "./bundle-format.ts";
+} from "../../../domain/index.ts";
+import { BundleHeader, type BundleJob } from "./format.ts";
 
 export type BundleCode =
   | HistoryFailureCode

@@ -1,6 +1,6 @@
 /** Renders an explanation as plain text for the CLI (`docket audit explain <jobId>`). */
-import type { Explanation } from "./explain.ts";
-import { alignColumns } from "./text-table.ts";
+import type { Explanation } from "../../engine/audit/index.ts";
+import { alignColumns } from "./table.ts";
 
 export const renderExplanation = (explanation: Explanation): string => {
   const lines = [

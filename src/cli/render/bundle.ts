@@ -1,6 +1,6 @@
 /** Renders an offline bundle verification as plain text (`docket audit verify --file`). */
-import type { BundleReport } from "./bundle-verifier.ts";
-import { alignColumns } from "./text-table.ts";
+import type { BundleReport } from "../../engine/audit/index.ts";
+import { alignColumns } from "./table.ts";
 
 export const renderBundleReport = (report: BundleReport): string => {
   const { counts, header } = report;

@@ -1,7 +1,6 @@
 /** Renders a replay report as plain aligned text for the CLI (`docket audit replay <jobId>`). */
-import type { ReplayReport } from "./replay-report.ts";
-import type { StateSummary } from "./state-summary.ts";
-import { alignColumns, oneLineJson } from "./text-table.ts";
+import type { ReplayReport, StateSummary } from "../../engine/audit/index.ts";
+import { alignColumns, oneLineJson } from "./table.ts";
 
 export interface ReplayTextOptions {
   /** Cut each event's data to this many characters (0 = print it whole). Default 120. */

@@ -1,21 +1,7 @@
-/** Plain-text renderings of API results for the terminal. */
-import type { JobView } from "../engine/read/index.ts";
-import type { Envelope } from "../domain/index.ts";
-
-export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const columns = Math.max(0, ...rows.map((row) => row.length));
-  const widths = Array.from({ length: columns }, (_, i) =>
-    Math.max(...rows.map((row) => (row[i] ?? "").length)),
-  );
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-};
+/** Plain-text renderings of jobs and their events for the terminal (`docket jobs …`). */
+import type { Envelope } from "../../domain/index.ts";
+import type { JobView } from "../../engine/read/index.ts";
+import { table } from "./table.ts";
 
 export const jobLine = (job: JobView): ReadonlyArray<string> => [
   job.id,
