@@ -14,10 +14,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { Queue } from "bullmq";
 import { type Envelope, statusOf } from "../src/domain/index.ts";
-import { JobService } from "../src/engine/write/index.ts";
-import { systemClock } from "../src/engine/shared/index.ts";
+import type { JobService } from "../src/engine/write/index.ts";
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
-import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import type { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import { composeEngine } from "../src/main.ts";
 import { startRedis } from "../test/support/redis.ts";
 import {
   BULLMQ_QUEUE,
@@ -140,8 +140,7 @@ interface DocketEnv {
 const docketEnv = async (scenario: string): Promise<DocketEnv> => {
   const prefix = freshPrefix("docket", scenario);
   const client = await whenReady(connect({ url: redis.url }));
-  const store = new RedisJobStore({ client, prefix, shards: 1 });
-  const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+  const { store, jobs } = composeEngine({ client, prefix, shards: 1 });
   return { prefix, store, jobs, close: () => client.disconnect() };
 };
 
