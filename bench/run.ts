@@ -128,6 +128,21 @@ const checkWorker = (who: string, done: Done) => {
   if (done.errors > 0) log(`  ${who}: the worker reported ${done.errors} errors (see above)`);
 };
 
+/** Where the hand-written notes of RESULTS.md begin (the benchmark diary); a run keeps them. */
+const NOTES_MARKER = "<!-- notes: written by hand below this line;";
+
+/** The notes below NOTES_MARKER in the current RESULTS.md, as lines ([] when there are none). */
+const handWrittenNotes = (file: URL): Array<string> => {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  const at = text.indexOf(NOTES_MARKER);
+  return at === -1 ? [] : text.slice(at).replace(/\n+$/, "").split("\n").concat("");
+};
+
 // ---- Docket ---------------------------------------------------------------------------------
 
 interface DocketEnv {
@@ -559,8 +574,9 @@ try {
     process.exit(0);
   }
   const cpu = cpus();
+  const resultsFile = new URL("RESULTS.md", import.meta.url);
   writeFileSync(
-    new URL("RESULTS.md", import.meta.url),
+    resultsFile,
     [
       "# Benchmark results: Docket vs BullMQ",
       "",
@@ -590,6 +606,7 @@ try {
       "",
       memoryOutput,
       "",
+      ...handWrittenNotes(resultsFile),
     ].join("\n"),
   );
   log(`wrote bench/RESULTS.md (${minutes} min)`);
