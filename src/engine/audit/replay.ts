@@ -2,7 +2,7 @@
  * The replay report of one job (`docket audit replay`, `GET /v1/jobs/:id/replay`): every event
  * with the machine state after it, checked against the machine and the hash chain, anchored at
  * the job's head, naming the first bad event if any. The report object is the JSON form;
- * replay-text.ts renders it for people.
+ * the CLI renders it for people (src/cli/render/replay.ts).
  */
 import type { Actor, ChainAnchor, JobState } from "../../domain/index.ts";
 import {

@@ -1,6 +1,6 @@
 /**
- * The engine's clock: every room reads time through it, so tests and the model suite can drive
- * time, and the domain gets it as data (DESIGN §2). The composition root passes `systemClock`.
+ * The engine's clock: the rooms read the time through it and hand it to the domain as data
+ * (DESIGN §2). The composition root passes `systemClock` unless told otherwise (tests may).
  */
 export interface Clock {
   now(): number;
