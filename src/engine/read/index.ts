@@ -7,13 +7,12 @@
  */
 export type * from "./ports.ts";
 export { type JobView, applyToView, viewOf } from "./job-view.ts";
-export { compareEntryIds, entryDigest, entryIdMs, isEvent, recordHash } from "./log-entries.ts";
+export { entryDigest } from "./log-entries.ts";
 export type { Position, ShardLag } from "./log-positions.ts";
 export { projectBatch } from "./projection.ts";
 export {
   AlreadyQuarantined,
   InvalidCursor,
-  isPermanentProjectionError,
   LogEntryInvalid,
   LogEntryNotFound,
   LogEntryValid,
@@ -22,13 +21,7 @@ export {
   ProjectionLogMismatch,
 } from "./projection-errors.ts";
 export { type AppliedListener, Projector, type ProjectorOptions } from "./projector.ts";
-export {
-  type HaltingError,
-  newCounters,
-  type ProjectorCounters,
-  type ProjectorState,
-  type ProjectorStatus,
-} from "./projector-status.ts";
+export type { HaltingError, ProjectorCounters, ProjectorState, ProjectorStatus } from "./projector-status.ts";
 export type { QuarantineRequest } from "./quarantine.ts";
 export {
   type CheckReport,

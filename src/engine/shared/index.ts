@@ -13,4 +13,4 @@ export {
   QueueUnavailable,
 } from "./errors.ts";
 export { firstIssue } from "./schema-errors.ts";
-export { SLICE_MS, TimeSlice, yieldToEventLoop } from "./time-slice.ts";
+export { TimeSlice, yieldToEventLoop } from "./time-slice.ts";

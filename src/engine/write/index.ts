@@ -7,10 +7,9 @@
  * only; infra imports this file or ports.ts.
  */
 export type * from "./ports.ts";
-export { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
+export { newJobId, shardOf } from "./job-ids.ts";
 export { JobService, type JobServiceOptions, type Submitted } from "./job-service.ts";
 export {
-  emptyJobHead,
   isWriteResult,
   JobWriter,
   type WriteFailure,
