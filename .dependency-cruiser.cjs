@@ -1,6 +1,10 @@
 /**
  * Import direction for Docket (see ADR 0001): api -> engine -> domain, infra implements the
- * engine's ports, and one composition root wires them. Checked in CI by `npm run depcheck`.
+ * engine's ports, and one composition root wires them. Inside the engine (ADR 0021): rooms
+ * (write, worker, read, audit) and the shared place, each with a face (index.ts) and ports
+ * (ports.ts); everything outside a room goes through its face, infra through its face or ports.
+ * Checked in CI by `npm run depcheck`. Tests, property tests and the bench may reach inside a
+ * room (unit tests of its parts).
  */
 module.exports = {
   forbidden: [
@@ -38,6 +42,57 @@ module.exports = {
       comment: "The engine declares ports; it never imports their implementations or the API.",
       from: { path: "^src/engine" },
       to: { path: "^src/(infra|api)/" },
+    },
+    {
+      name: "outside-through-faces",
+      severity: "error",
+      comment:
+        "The API, the CLI, the client and the composition root use a room only through its face (src/engine/<room>/index.ts).",
+      from: { path: "^src/(api|cli|client)/|^src/main\\.ts$" },
+      to: { path: "^src/engine/(?![^/]+/index\\.ts$)" },
+    },
+    {
+      name: "infra-through-faces-or-ports",
+      severity: "error",
+      comment: "Infra implements a room's ports: it imports the room's ports.ts or its face, nothing else.",
+      from: { path: "^src/infra/" },
+      to: { path: "^src/engine/(?![^/]+/(index|ports)\\.ts$)" },
+    },
+    {
+      name: "room-to-room-through-faces",
+      severity: "error",
+      comment: "A room (or the shared place) uses another only through that one's face (index.ts).",
+      from: { path: "^src/engine/([^/]+)/" },
+      to: { path: "^src/engine/", pathNot: ["^src/engine/$1/", "^src/engine/[^/]+/index\\.ts$"] },
+    },
+    {
+      name: "shared-imports-no-room",
+      severity: "error",
+      comment: "The shared place is what every room may use; it uses none of them.",
+      from: { path: "^src/engine/shared/" },
+      to: { path: "^src/engine/(?!shared/)" },
+    },
+    {
+      name: "read-side-stands-alone",
+      severity: "error",
+      comment: "The read side folds the log: it never depends on the write path, the worker or the auditor.",
+      from: { path: "^src/engine/read/" },
+      to: { path: "^src/engine/(write|worker|audit)/" },
+    },
+    {
+      name: "write-path-not-to-worker-or-audit",
+      severity: "error",
+      comment:
+        "Workers use the write path, never the other way round; the write path's dead-letter listing is its own port (DeadLetterIndex).",
+      from: { path: "^src/engine/write/" },
+      to: { path: "^src/engine/(worker|audit)/" },
+    },
+    {
+      name: "nothing-depends-on-audit",
+      severity: "error",
+      comment: "The audit room is read-only and on top: no other room imports it.",
+      from: { path: "^src/engine/(?!audit/)" },
+      to: { path: "^src/engine/audit/" },
     },
     {
       name: "infra-not-to-api",

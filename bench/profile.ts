@@ -11,11 +11,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { JobService } from "../src/engine/job-service.ts";
-import { systemClock } from "../src/engine/ports.ts";
-import { Worker } from "../src/engine/worker.ts";
 import { connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
-import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import { composeEngine, composeWorker } from "../src/main.ts";
 import { startRedis } from "../test/support/redis.ts";
 
 const JOBS = Number(process.env.PROFILE_JOBS ?? 20_000);
@@ -104,8 +101,8 @@ const redis = await startRedis();
 const client = await whenReady(connect({ url: redis.url, commandTimeoutMs: 60_000 }));
 const blockingClient = await whenReady(connectBlocking({ url: redis.url }));
 try {
-  const store = new RedisJobStore({ client, blockingClient, prefix: "profile", shards: 1 });
-  const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+  const engine = composeEngine({ client, blockingClient, prefix: "profile", shards: 1 });
+  const { jobs } = engine;
   const actor = { kind: "client", id: "profile" } as const;
   await phase("submit-each", async () => {
     for (let from = 0; from < JOBS; from += 50)
@@ -126,15 +123,12 @@ try {
       );
   });
   await phase("drain", 2 * JOBS, async () => {
-    const worker = new Worker({
+    // One claim loop on this process's connections (openWorker would open two pairs).
+    const worker = composeWorker([engine], {
       name: "profile",
       queues: ["default"],
       concurrency: CONCURRENCY,
       handlers: { noop: () => null },
-      store,
-      queue: store,
-      registry: store,
-      clock: systemClock,
       burst: true,
       onError: (error) => console.error(error),
     });

@@ -6,8 +6,8 @@
  *     end to end; prints events/s applied and the projection's lag (max and p95 of samples).
  * Uses a private redis-server (or REDIS_URL) and a SQLite file in a temp folder.
  */
-import { systemClock } from "../src/engine/ports.ts";
-import { Projector } from "../src/engine/projector.ts";
+import { systemClock } from "../src/engine/shared/index.ts";
+import { Projector } from "../src/engine/read/index.ts";
 import { SqliteProjection } from "../src/infra/sqlite/sqlite-projection.ts";
 import { makeEngine } from "../test/support/engine.ts";
 import { eventLogOf, tempDbPath } from "../test/support/projection.ts";

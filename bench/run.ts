@@ -14,10 +14,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { Queue } from "bullmq";
 import { type Envelope, statusOf } from "../src/domain/index.ts";
-import { JobService } from "../src/engine/job-service.ts";
-import { systemClock } from "../src/engine/ports.ts";
+import type { JobService } from "../src/engine/write/index.ts";
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
-import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import type { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import { composeEngine } from "../src/main.ts";
 import { startRedis } from "../test/support/redis.ts";
 import {
   BULLMQ_QUEUE,
@@ -128,6 +128,21 @@ const checkWorker = (who: string, done: Done) => {
   if (done.errors > 0) log(`  ${who}: the worker reported ${done.errors} errors (see above)`);
 };
 
+/** Where the hand-written notes of RESULTS.md begin (the benchmark diary); a run keeps them. */
+const NOTES_MARKER = "<!-- notes: written by hand below this line;";
+
+/** The notes below NOTES_MARKER in the current RESULTS.md, as lines ([] when there are none). */
+const handWrittenNotes = (file: URL): Array<string> => {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  const at = text.indexOf(NOTES_MARKER);
+  return at === -1 ? [] : text.slice(at).replace(/\n+$/, "").split("\n").concat("");
+};
+
 // ---- Docket ---------------------------------------------------------------------------------
 
 interface DocketEnv {
@@ -140,8 +155,7 @@ interface DocketEnv {
 const docketEnv = async (scenario: string): Promise<DocketEnv> => {
   const prefix = freshPrefix("docket", scenario);
   const client = await whenReady(connect({ url: redis.url }));
-  const store = new RedisJobStore({ client, prefix, shards: 1 });
-  const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+  const { store, jobs } = composeEngine({ client, prefix, shards: 1 });
   return { prefix, store, jobs, close: () => client.disconnect() };
 };
 
@@ -560,8 +574,9 @@ try {
     process.exit(0);
   }
   const cpu = cpus();
+  const resultsFile = new URL("RESULTS.md", import.meta.url);
   writeFileSync(
-    new URL("RESULTS.md", import.meta.url),
+    resultsFile,
     [
       "# Benchmark results: Docket vs BullMQ",
       "",
@@ -591,6 +606,7 @@ try {
       "",
       memoryOutput,
       "",
+      ...handWrittenNotes(resultsFile),
     ].join("\n"),
   );
   log(`wrote bench/RESULTS.md (${minutes} min)`);

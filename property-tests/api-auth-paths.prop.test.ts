@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouteEntry, routesOf } from "../src/api/auth.ts";
-import type { JobView } from "../src/engine/job-view.ts";
+import type { JobView } from "../src/engine/read/index.ts";
 import { startApi, type TestApi } from "../test/support/api.ts";
 import { encodeAt, PATH_SPELLINGS, TARGET_SPELLINGS } from "../test/support/path-spellings.ts";
 import { rawRequest } from "../test/support/raw-http.ts";

@@ -6,9 +6,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { contextOf, eventOf, fold, statusOf } from "../src/domain/index.ts";
-import { applyToView, type JobView, viewOf } from "../src/engine/job-view.ts";
-import { projectBatch } from "../src/engine/projection.ts";
-import { ProjectionDiverged } from "../src/engine/projection-errors.ts";
+import {
+  applyToView,
+  type JobView,
+  projectBatch,
+  ProjectionDiverged,
+  viewOf,
+} from "../src/engine/read/index.ts";
 import { historyArb, JOB_ID, runHistory, sealHistory } from "./support/history.ts";
 
 describe("job view", () => {

@@ -26,12 +26,9 @@ import {
   retryDelayMs,
   seal,
 } from "../src/domain/index.ts";
-import { InvalidJobSpec } from "../src/engine/errors.ts";
-import { JobWriter } from "../src/engine/job-writer.ts";
-import { systemClock } from "../src/engine/ports.ts";
-import { projectBatch } from "../src/engine/projection.ts";
-import type { LogEntry } from "../src/engine/read-models.ts";
-import { normaliseSubmit } from "../src/engine/submit-request.ts";
+import { InvalidJobSpec, systemClock } from "../src/engine/shared/index.ts";
+import { JobWriter, normaliseSubmit } from "../src/engine/write/index.ts";
+import { type LogEntry, projectBatch } from "../src/engine/read/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "../test/support/engine.ts";
 import { eventLogOf } from "../test/support/projection.ts";
 import { startRedis, type TestRedis } from "../test/support/redis.ts";

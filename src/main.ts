@@ -1,7 +1,14 @@
 /**
- * The composition root: the one place that wires infra (Redis, SQLite) into the engine and the
- * API. Entry points (the `docket` CLI, tests, the bench) call these functions; nothing else
- * constructs infra.
+ * The composition root: the one place that wires infra (Redis, SQLite) into the engine's rooms
+ * and the API (ADR 0021). Two layers:
+ * - `compose*` build on connections the caller has already opened: the job service, a worker and
+ *   its claim loops, the read side, the audit tools. Tests, the model-based suite and the bench
+ *   use them with their own connections and settings.
+ * - `open*` open the connections, compose, and hand back `close()`: the `docket` CLI's processes.
+ * Nothing else constructs the Redis adapters, the job service or a worker's wiring.
+ *
+ * Over 300 lines on purpose: it is the one composition root, and a second file would be a second
+ * place that wires.
  */
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
@@ -9,11 +16,11 @@ import { buildApp } from "./api/app.ts";
 import type { NamedToken } from "./api/api-tokens.ts";
 import type { ApiOptions, ProjectionLag } from "./api/deps.ts";
 import type { ApiLimits } from "./api/limits.ts";
-import { type AuditTools, auditTools } from "./engine/audit/index.ts";
-import { JobService } from "./engine/job-service.ts";
-import { type Clock, systemClock } from "./engine/ports.ts";
-import { ReadSide, type ReadSideOptions } from "./engine/read-side.ts";
-import { Worker, type WorkerOptions } from "./engine/worker.ts";
+import { type AuditSource, type AuditTools, auditTools } from "./engine/audit/index.ts";
+import { ReadSide, type ReadSideOptions } from "./engine/read/index.ts";
+import { type Clock, systemClock } from "./engine/shared/index.ts";
+import { Worker, type WorkerOptions, type WorkerRegistry, type WorkQueue } from "./engine/worker/index.ts";
+import { type EventStore, JobService } from "./engine/write/index.ts";
 import {
   connect,
   connectBlocking,
@@ -35,27 +42,73 @@ export interface DocketConfig {
   readonly clock?: Clock;
 }
 
-export interface Docket {
-  readonly store: RedisJobStore;
-  readonly jobs: JobService;
-  close(): Promise<void>;
+/** Connections the caller has opened (and closes), and where the deployment's keys live. */
+export interface RedisWiring {
+  readonly client: Redis;
+  /** A second connection for blocking reads: a worker's idle wait, the projector's tail. */
+  readonly blockingClient?: Redis;
+  readonly prefix: string;
+  readonly shards: number;
 }
 
-/** The job service on one connection: what `openDocket` and the API process share. */
-const jobsOn = (client: Redis, config: DocketConfig): Omit<Docket, "close"> => {
-  const store = new RedisJobStore({ client, prefix: config.prefix, shards: config.shards });
-  const jobs = new JobService({
-    store,
-    queue: store,
-    clock: config.clock ?? systemClock,
-    shards: config.shards,
+/** The adapters of the write and worker rooms' ports on one pair of connections. */
+export interface EngineAdapters {
+  readonly events: EventStore;
+  readonly queue: WorkQueue;
+  readonly registry: WorkerRegistry;
+}
+
+export interface Engine extends EngineAdapters {
+  /** The Redis object behind the three ports (tests and tools read its key names). */
+  readonly store: RedisJobStore;
+  /** Submit, read, cancel, retry (the API's and the operators' use cases). */
+  readonly jobs: JobService;
+}
+
+/** The one place the Redis adapters of the write and worker ports are constructed. */
+const adaptersOn = (wiring: RedisWiring): Pick<Engine, "store" | keyof EngineAdapters> => {
+  const { client, blockingClient, prefix, shards } = wiring;
+  const store = new RedisJobStore({
+    client,
+    ...(blockingClient === undefined ? {} : { blockingClient }),
+    prefix,
+    shards,
   });
-  return { store, jobs };
+  return { store, events: store, queue: store, registry: store };
 };
 
-export const openDocket = async (config: DocketConfig): Promise<Docket> => {
-  const client = await readyOrClosed(connect({ url: config.redisUrl }));
-  return { ...jobsOn(client, config), close: async () => void client.disconnect() };
+/** The engine's adapters and job service on open connections. */
+export const composeEngine = (wiring: RedisWiring & { readonly clock?: Clock }): Engine => {
+  const adapters = adaptersOn(wiring);
+  const jobs = new JobService({
+    store: adapters.events,
+    queue: adapters.queue,
+    clock: wiring.clock ?? systemClock,
+    shards: wiring.shards,
+  });
+  return { ...adapters, jobs };
+};
+
+/** What a worker is told besides its adapters (WorkerOptions without the wiring). */
+export type WorkerComposition = Omit<WorkerOptions, "store" | "queue" | "registry" | "lanes" | "clock"> & {
+  readonly clock?: Clock;
+};
+
+/**
+ * A worker over adapters already composed: one claim loop per lane, each on its own connections
+ * (ADR 0013); the first lane's registry takes its heartbeats. A worker of concurrency 1 uses one.
+ */
+export const composeWorker = (lanes: ReadonlyArray<EngineAdapters>, settings: WorkerComposition): Worker => {
+  const [first] = lanes;
+  if (first === undefined) throw new RangeError("a worker needs at least one lane");
+  return new Worker({
+    ...settings,
+    store: first.events,
+    queue: first.queue,
+    registry: first.registry,
+    lanes: lanes.map((lane) => ({ store: lane.events, queue: lane.queue })),
+    clock: settings.clock ?? systemClock,
+  });
 };
 
 export type WorkerSettings = Pick<
@@ -75,29 +128,24 @@ export const openWorker = async (
   config: DocketConfig,
   settings: WorkerSettings,
 ): Promise<{ worker: Worker; close(): Promise<void> }> => {
-  const lanes = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
+  const count = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
   const clients: Array<Redis> = [];
-  const stores = await Promise.all(
-    Array.from({ length: lanes }, async () => {
+  const lanes = await Promise.all(
+    Array.from({ length: count }, async () => {
       const client = connect({ url: config.redisUrl });
       clients.push(client);
       const blockingClient = connectBlocking({ url: config.redisUrl });
       clients.push(blockingClient);
       await Promise.all([whenReady(client), whenReady(blockingClient)]);
-      return new RedisJobStore({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+      return adaptersOn({ client, blockingClient, prefix: config.prefix, shards: config.shards });
     }),
   ).catch((error: unknown) => {
     for (const client of clients) client.disconnect();
     throw error;
   });
-  const [store] = stores as [RedisJobStore, ...Array<RedisJobStore>];
-  const worker = new Worker({
+  const worker = composeWorker(lanes, {
     ...settings,
-    store,
-    queue: store,
-    registry: store,
-    lanes: stores.map((lane) => ({ store: lane, queue: lane })),
-    clock: config.clock ?? systemClock,
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
     leaseMs: config.leaseMs,
   });
   return {
@@ -111,6 +159,38 @@ export const openWorker = async (
 /** What the CLI needs to wait for Redis, report refused credentials and print URLs safely. */
 export { probeRedis, type RedisProbe, RedisAuthRefused } from "./infra/redis/connection.ts";
 export { redactUrl, redactUrlsIn } from "./infra/redact-url.ts";
+
+/** What the read side needs besides its connections (both required: the tail blocks). */
+export interface ReadSideWiring extends RedisWiring {
+  readonly blockingClient: Redis;
+  /** The live projection file; this process owns it exclusively while open (ADR 0009). */
+  readonly dbPath: string;
+  readonly clock?: Clock;
+  readonly projector?: ReadSideOptions["projector"];
+}
+
+/**
+ * The read side on open connections: the shard logs it tails, the projection files, the
+ * quarantine records. Not started. Fails with ProjectionBusy if another process owns the file.
+ */
+export const composeReadSide = (wiring: ReadSideWiring): ReadSide => {
+  const { client, blockingClient, prefix, shards } = wiring;
+  return new ReadSide({
+    log: new RedisEventLog({ client, blockingClient, prefix, shards }),
+    files: new SqliteProjectionFiles(wiring.dbPath),
+    clock: wiring.clock ?? systemClock,
+    quarantine: new RedisQuarantineList(client, { prefix, shards }),
+    ...(wiring.projector === undefined ? {} : { projector: wiring.projector }),
+  });
+};
+
+/** The auditor's tools (read-only) on an open connection, and the source they read. */
+export const composeAudit = (
+  wiring: Omit<RedisWiring, "blockingClient">,
+): AuditTools & { readonly source: AuditSource } => {
+  const source = new RedisAuditSource(wiring.client, { prefix: wiring.prefix, shards: wiring.shards });
+  return { source, ...auditTools(source) };
+};
 
 export interface ReadSideConfig extends DocketConfig {
   /** The live projection file; this process owns it exclusively while open (ADR 0009). */
@@ -144,14 +224,15 @@ export interface OpenReadSide {
 export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
   const client = connect({ url: config.redisUrl });
   const blockingClient = connectBlocking({ url: config.redisUrl });
-  const log = new RedisEventLog({ client, blockingClient, prefix: config.prefix, shards: config.shards });
   let readSide: ReadSide;
   try {
-    readSide = new ReadSide({
-      log,
-      files: new SqliteProjectionFiles(config.dbPath),
-      clock: config.clock ?? systemClock,
-      quarantine: new RedisQuarantineList(client, { prefix: config.prefix, shards: config.shards }),
+    readSide = composeReadSide({
+      client,
+      blockingClient,
+      prefix: config.prefix,
+      shards: config.shards,
+      dbPath: config.dbPath,
+      ...(config.clock === undefined ? {} : { clock: config.clock }),
       ...(config.projector === undefined ? {} : { projector: config.projector }),
     });
   } catch (error) {
@@ -213,7 +294,12 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   const waitForRedis = config.waitForRedis ?? true;
   const client = connect({ url: config.redisUrl });
   if (waitForRedis) await readyOrClosed(client);
-  const { store, jobs } = jobsOn(client, config);
+  const engine = composeEngine({
+    client,
+    prefix: config.prefix,
+    shards: config.shards,
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
+  });
   let readSide: OpenReadSide;
   try {
     readSide = openReadSide({
@@ -254,10 +340,10 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   };
   const app = buildApp(
     {
-      jobs,
+      jobs: engine.jobs,
       reads: readSide.reads,
-      workers: store,
-      queues: store,
+      workers: engine.registry,
+      queues: engine.queue,
       ping: async () => {
         // Not connected: say so plainly (ioredis' own error names its offline-queue option).
         const problem = connectionProblem(client);
@@ -275,7 +361,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         quarantine: (request) => readSide.quarantine(request),
         status: () => readSide.projector.status(),
       },
-      audit: auditTools(new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards })),
+      audit: composeAudit({ client, prefix: config.prefix, shards: config.shards }),
       clock,
     },
     {
@@ -286,7 +372,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   );
   return {
     app,
-    jobs,
+    jobs: engine.jobs,
     readSide,
     close: async () => {
       await app.close();
@@ -298,12 +384,16 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
 
 /**
  * The auditor's tools (replay, time travel, explain, verify, export) bound to Redis; read-only.
- * The offline bundle verifier needs no store: import `verifyBundle` from engine/audit directly.
+ * The offline bundle verifier needs no store: `verifyBundle` from the audit room's face.
  */
 export const openAudit = async (
   config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
 ): Promise<AuditTools & { close(): Promise<void> }> => {
   const client = await readyOrClosed(connect({ url: config.redisUrl }));
-  const source = new RedisAuditSource(client, { prefix: config.prefix, shards: config.shards });
-  return { ...auditTools(source), close: async () => void client.disconnect() };
+  const { source: _source, ...tools } = composeAudit({
+    client,
+    prefix: config.prefix,
+    shards: config.shards,
+  });
+  return { ...tools, close: async () => void client.disconnect() };
 };

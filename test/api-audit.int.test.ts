@@ -13,8 +13,8 @@ import {
   type VerifyReport,
   verifyBundle,
 } from "../src/engine/audit/index.ts";
-import type { JobView } from "../src/engine/job-view.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { JobView } from "../src/engine/read/index.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { editEnvelope } from "./support/audit.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

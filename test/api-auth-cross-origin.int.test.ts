@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouteEntry, routesOf } from "../src/api/auth.ts";
-import type { JobView } from "../src/engine/job-view.ts";
+import type { JobView } from "../src/engine/read/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 

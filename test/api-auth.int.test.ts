@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PRINCIPAL } from "../src/api/api-tokens.ts";
 import { type RouteEntry, routesOf } from "../src/api/auth.ts";
 import { openApiDocument } from "../src/api/openapi.ts";
-import type { JobView } from "../src/engine/job-view.ts";
+import type { JobView } from "../src/engine/read/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { PATH_SPELLINGS, TARGET_SPELLINGS } from "./support/path-spellings.ts";
 import { type RawResponse, rawRequest } from "./support/raw-http.ts";

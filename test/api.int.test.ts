@@ -6,12 +6,12 @@ import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, type Envelope, sha256Hex, verifyChain } from "../src/domain/index.ts";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import type { JobView } from "../src/engine/job-view.ts";
+import type { JobView } from "../src/engine/read/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 
 let redis: TestRedis;
 let api: TestApi;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AttemptAbort, runAttempt } from "../src/engine/attempt.ts";
-import type { HandlerContext } from "../src/engine/handlers.ts";
+import { AttemptAbort, runAttempt } from "../src/engine/worker/attempt.ts";
+import type { HandlerContext } from "../src/engine/worker/index.ts";
 
 const context = (abort: AttemptAbort): HandlerContext => ({
   jobId: "job-1",

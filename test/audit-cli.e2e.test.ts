@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import type { ReplayReport, VerifyReport } from "../src/engine/audit/index.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { auditOf, editEnvelope } from "./support/audit.ts";
 import { apiActor, type TestEngine } from "./support/engine.ts";

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, computeHash, type Envelope } from "../src/domain/index.ts";
 import { type BundleFailure, verifyBundle } from "../src/engine/audit/index.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 import { auditOf, collectLines } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeHash, type Envelope } from "../src/domain/index.ts";
-import type { AuditSource, VerifyFailure } from "../src/engine/audit/index.ts";
-import { entryIdBefore, verifyStore } from "../src/engine/audit/verify.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import { type AuditSource, type VerifyFailure, verifyStore } from "../src/engine/audit/index.ts";
+import { entryIdBefore } from "../src/engine/audit/verify/store.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
 import {
   auditOf,
   editEnvelope,

@@ -5,18 +5,17 @@
 import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeHash, hashedText, sha256Hex } from "../src/domain/index.ts";
+import { renderBundleReport } from "../src/cli/render/bundle.ts";
+import { renderExplanation } from "../src/cli/render/explain.ts";
+import { renderReplay } from "../src/cli/render/replay.ts";
+import { renderVerifyReport } from "../src/cli/render/verify.ts";
 import {
   type Explanation,
   parseInstant,
   type ReplayReport,
-  renderBundleReport,
-  renderExplanation,
-  renderReplay,
-  renderVerifyReport,
   verifyBundle,
 } from "../src/engine/audit/index.ts";
-import { NonRetryableError } from "../src/engine/handlers.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import { NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
 import { auditOf, collectLines } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

@@ -2,7 +2,7 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import type { HandlerContext } from "../src/engine/handlers.ts";
+import type { HandlerContext } from "../src/engine/worker/index.ts";
 
 const context = (attempt: number, signal = new AbortController().signal) => {
   const progress: Array<[number, number]> = [];

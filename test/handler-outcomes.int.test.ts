@@ -6,9 +6,8 @@
 import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Envelope, replay, statusOf } from "../src/domain/index.ts";
-import type { Handler } from "../src/engine/handlers.ts";
-import type { AppendRequest } from "../src/engine/ports.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import type { Handler, Worker } from "../src/engine/worker/index.ts";
+import type { AppendRequest } from "../src/engine/write/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { eventLogOf } from "./support/projection.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

@@ -7,8 +7,7 @@
 import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replay } from "../src/domain/index.ts";
-import type { JobView } from "../src/engine/job-view.ts";
-import type { LogEntry } from "../src/engine/read-models.ts";
+import type { JobView, LogEntry } from "../src/engine/read/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { eventLogOf } from "./support/projection.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

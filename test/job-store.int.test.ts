@@ -9,8 +9,8 @@ import {
   statusOf,
   verifyChain,
 } from "../src/domain/index.ts";
-import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/errors.ts";
-import type { AppendRequest } from "../src/engine/ports.ts";
+import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/shared/index.ts";
+import type { AppendRequest } from "../src/engine/write/index.ts";
 import { decodeHead } from "../src/infra/redis/head-codec.ts";
 import { auditOf, moveHistoryToStream } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
@@ -374,13 +374,10 @@ describe("when Redis is slow", () => {
   it("a submit whose reply times out says its outcome is unknown and names the job it may have created", async () => {
     const url = redis.url;
     const { connect, whenReady } = await import("../src/infra/redis/connection.ts");
-    const { RedisJobStore } = await import("../src/infra/redis/redis-job-store.ts");
-    const { JobService } = await import("../src/engine/job-service.ts");
-    const { systemClock } = await import("../src/engine/ports.ts");
+    const { composeEngine } = await import("../src/main.ts");
     const client = await whenReady(connect({ url, commandTimeoutMs: 100 }));
     const blocker = await whenReady(connect({ url, commandTimeoutMs: 5_000 }));
-    const store = new RedisJobStore({ client, prefix: `slow-${Date.now()}`, shards: 1 });
-    const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+    const { store, jobs } = composeEngine({ client, prefix: `slow-${Date.now()}`, shards: 1 });
     // Keep Redis busy for 400 ms with a script, so the submit's reply comes after its timeout.
     const busy = blocker.eval(
       "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 400000 return 1",

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/main.ts";
 import type { VerifyReport } from "../src/engine/audit/index.ts";
-import type { JobView } from "../src/engine/job-view.ts";
+import type { JobView } from "../src/engine/read/index.ts";
 import { openReadSide } from "../src/main.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { tempDbPath } from "./support/projection.ts";

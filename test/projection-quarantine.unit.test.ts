@@ -6,14 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { emptyHead, type Envelope, type JobId, seal } from "../src/domain/index.ts";
-import { NO_SKIPS, projectBatch, type SkipRules, untilBlocked } from "../src/engine/projection.ts";
-import { QuarantineView } from "../src/engine/quarantine.ts";
 import {
   entryDigest,
   type InvalidLogEntry,
   type LogEntry,
   type QuarantineRecord,
-} from "../src/engine/read-models.ts";
+} from "../src/engine/read/index.ts";
+import { NO_SKIPS, projectBatch, type SkipRules, untilBlocked } from "../src/engine/read/projection.ts";
+import { QuarantineView } from "../src/engine/read/quarantine.ts";
 import { operator, requeued, spec, started, submitted, t } from "./support/fixtures.ts";
 
 const jobA = "0193a3b0-7c2e-7000-8000-00000000000a" as JobId;

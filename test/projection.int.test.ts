@@ -1,11 +1,10 @@
 /** The projector against a real engine, a real Redis and a real SQLite file. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../src/engine/ports.ts";
-import { Projector } from "../src/engine/projector.ts";
-import { ReadSide } from "../src/engine/read-side.ts";
-import { RedisQuarantineList } from "../src/infra/redis/redis-quarantine.ts";
-import { SqliteProjectionFiles } from "../src/infra/sqlite/projection-files.ts";
+import { systemClock } from "../src/engine/shared/index.ts";
+import { Projector } from "../src/engine/read/index.ts";
+import { connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
 import { SqliteProjection } from "../src/infra/sqlite/sqlite-projection.ts";
+import { composeReadSide } from "../src/main.ts";
 import { makeEngine, type TestEngine } from "./support/engine.ts";
 import { checkInvariants } from "./support/invariants.ts";
 import { eventLogOf, expectProjectionEqualsFold, runMixedJobs, tempDbPath } from "./support/projection.ts";
@@ -145,13 +144,15 @@ describe("rebuild and check", () => {
   it("a rebuild equals the live projection row for row; check finds a planted difference and none otherwise", async () => {
     const e = await engine();
     const dbPath = tempDbPath();
-    const { log, close } = await eventLogOf(redis.url, e);
-    cleanups.push(close);
-    const readSide = new ReadSide({
-      log,
-      files: new SqliteProjectionFiles(dbPath),
+    const blockingClient = await whenReady(connectBlocking({ url: redis.url }));
+    cleanups.push(() => blockingClient.disconnect());
+    const readSide = composeReadSide({
+      client: e.client,
+      blockingClient,
+      prefix: e.prefix,
+      shards: e.store.keys.shards,
+      dbPath,
       clock: systemClock,
-      quarantine: new RedisQuarantineList(e.client, { prefix: e.prefix, shards: e.store.keys.shards }),
     });
     cleanups.push(() => readSide.close());
     readSide.projector.start();

@@ -5,8 +5,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../src/engine/ports.ts";
-import { Projector } from "../src/engine/projector.ts";
+import { systemClock } from "../src/engine/shared/index.ts";
+import { Projector } from "../src/engine/read/index.ts";
 import { SqliteProjection } from "../src/infra/sqlite/sqlite-projection.ts";
 import { makeEngine, type TestEngine } from "./support/engine.ts";
 import { eventLogOf, expectProjectionEqualsFold, runMixedJobs, tempDbPath } from "./support/projection.ts";

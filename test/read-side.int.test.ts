@@ -1,6 +1,6 @@
 /** The composition root's read side: one owner per file, reads follow the projector. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProjectionBusy } from "../src/engine/projection-errors.ts";
+import { ProjectionBusy } from "../src/engine/read/index.ts";
 import { openReadSide } from "../src/main.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";

@@ -1,7 +1,7 @@
 import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusOf, verifyChain } from "../src/domain/index.ts";
-import { QueueUnavailable } from "../src/engine/errors.ts";
+import { QueueUnavailable } from "../src/engine/shared/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

@@ -6,8 +6,8 @@
 import * as Result from "effect/Result";
 import { describe, expect, it } from "vitest";
 import { copyJson, fitText, MAX_DATE_MS, MAX_JSON_DEPTH } from "../src/domain/index.ts";
-import { parseInstant } from "../src/engine/audit/time-travel.ts";
-import { attemptErrorOf, logLineOf, progressOf, textOf } from "../src/engine/handlers.ts";
+import { parseInstant } from "../src/engine/audit/index.ts";
+import { attemptErrorOf, logLineOf, progressOf, textOf } from "../src/engine/worker/handlers.ts";
 
 describe("fitText", () => {
   it("keeps short well-formed text as it is and repairs lone surrogates with U+FFFD", () => {

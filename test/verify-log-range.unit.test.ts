@@ -1,6 +1,6 @@
 /** Where verifying one job starts reading its shard log: just before the job's first entry. */
 import { describe, expect, it } from "vitest";
-import { entryIdBefore } from "../src/engine/audit/verify.ts";
+import { entryIdBefore } from "../src/engine/audit/verify/store.ts";
 
 describe("entryIdBefore", () => {
   it("steps back one sequence number within a millisecond", () => {

@@ -1,11 +1,9 @@
 import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contextOf, replay, statusOf } from "../src/domain/index.ts";
-import { CommandRefused } from "../src/engine/errors.ts";
-import { NonRetryableError } from "../src/engine/handlers.ts";
-import { JobWriter } from "../src/engine/job-writer.ts";
-import { systemClock } from "../src/engine/ports.ts";
-import type { Worker } from "../src/engine/worker.ts";
+import { CommandRefused, systemClock } from "../src/engine/shared/index.ts";
+import { NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
+import { JobWriter } from "../src/engine/write/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";

@@ -2,8 +2,7 @@
  * What each model job does, attempt by attempt, carried in its payload so the model knows it:
  * `script[a - 1]` is attempt a's behaviour (the last one repeats). The one test handler reads it.
  */
-import { NonRetryableError } from "../../src/engine/handlers.ts";
-import type { Handlers } from "../../src/engine/handlers.ts";
+import { type Handlers, NonRetryableError } from "../../src/engine/worker/index.ts";
 
 export type Behaviour =
   /** Returns a result. */

@@ -5,9 +5,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { type Envelope, statusOf } from "../../src/domain/index.ts";
-import { auditTools } from "../../src/engine/audit/index.ts";
-import { viewOf } from "../../src/engine/job-view.ts";
-import { RedisAuditSource } from "../../src/infra/redis/redis-audit-source.ts";
+import { viewOf } from "../../src/engine/read/index.ts";
+import { composeAudit } from "../../src/main.ts";
 import { checkInvariants } from "../../test/support/invariants.ts";
 import { behaviourAt, endOf, expectedEnd } from "./behaviours.ts";
 import type { Model, ModelJob } from "./model.ts";
@@ -19,9 +18,7 @@ const INTERFERENCE = new Set(["lease_expired", "worker_shutdown"]);
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null));
 
 export const auditOf = (real: ModelSystem) =>
-  auditTools(
-    new RedisAuditSource(real.engine.client, { prefix: real.prefix, shards: real.engine.store.keys.shards }),
-  );
+  composeAudit({ client: real.engine.client, prefix: real.prefix, shards: real.engine.store.keys.shards });
 
 /** Inv. 8: the read side's own check (a rebuild equals the live file) and each row equals the fold. */
 const projectionDifferences = async (

@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { contextOf, statusOf } from "../../src/domain/index.ts";
-import { CommandRefused } from "../../src/engine/errors.ts";
-import type { Submitted } from "../../src/engine/job-service.ts";
+import { CommandRefused } from "../../src/engine/shared/index.ts";
+import type { Submitted } from "../../src/engine/write/index.ts";
 import { apiActor } from "../../test/support/engine.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { type Behaviour, JOB_TYPE, TIMEOUT_MS } from "./behaviours.ts";

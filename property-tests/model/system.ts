@@ -7,10 +7,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../../src/engine/ports.ts";
-import type { WorkQueue } from "../../src/engine/ports.ts";
-import { Worker } from "../../src/engine/worker.ts";
-import { type OpenReadSide, openReadSide } from "../../src/main.ts";
+import { systemClock } from "../../src/engine/shared/index.ts";
+import type { Worker, WorkQueue } from "../../src/engine/worker/index.ts";
+import { composeWorker, type OpenReadSide, openReadSide } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "../../test/support/engine.ts";
 import type { TestRedis } from "../../test/support/redis.ts";
 import { waitFor } from "../../test/support/wait.ts";
@@ -99,9 +98,12 @@ export class ModelSystem {
     return async (concurrency: number): Promise<LiveWorker> => {
       // Two claim loops, each on its own connections, as `docket worker` runs (ADR 0013); a
       // worker of concurrency 1 uses one.
-      const store = await this.engine.workerStore();
-      const second = await this.engine.workerStore();
-      const worker = new Worker({
+      const lanes = [await this.engine.workerStore(), await this.engine.workerStore()].map((store) => ({
+        events: store,
+        queue: queue(store),
+        registry: store,
+      }));
+      const worker = composeWorker(lanes, {
         name: `model-${++this.workerCount}`,
         queues,
         concurrency,
@@ -112,13 +114,6 @@ export class ModelSystem {
         schedulerIntervalMs: 25,
         shutdownGraceMs: 50,
         handlers: modelHandlers(this.gates),
-        store,
-        queue: queue(store),
-        registry: store,
-        lanes: [
-          { store, queue: queue(store) },
-          { store: second, queue: queue(second) },
-        ],
         onError: (error) => errors.push(error),
       });
       // run() rejects when Redis fails under it before its loop starts (ensureGroups during a

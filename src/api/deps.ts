@@ -5,12 +5,16 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Envelope } from "../domain/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
-import type { JobService } from "../engine/job-service.ts";
-import type { Clock, WorkerRegistry, WorkQueue } from "../engine/ports.ts";
-import type { RowDifference } from "../engine/projection-store.ts";
-import type { ProjectorStatus } from "../engine/projector.ts";
-import type { QuarantineRequest } from "../engine/quarantine.ts";
-import type { QuarantineRecord, ReadModels } from "../engine/read-models.ts";
+import type { JobService } from "../engine/write/index.ts";
+import type { Clock } from "../engine/shared/index.ts";
+import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
+import type {
+  ProjectorStatus,
+  QuarantineRecord,
+  QuarantineRequest,
+  ReadModels,
+  RowDifference,
+} from "../engine/read/index.ts";
 import type { NamedToken } from "./api-tokens.ts";
 import type { ApiLimits } from "./limits.ts";
 

@@ -3,7 +3,7 @@
  * HTTP edge) maps to an HTTP status and a stable `code`. Bodies are always
  * `{ "error": { "code", "message", ...details } }`; bad input is always a 4xx, never a 5xx.
  */
-import type { EngineError } from "../engine/errors.ts";
+import type { EngineError } from "../engine/shared/index.ts";
 import type {
   AlreadyQuarantined,
   InvalidCursor,
@@ -13,8 +13,8 @@ import type {
   ProjectionBusy,
   ProjectionDiverged,
   ProjectionLogMismatch,
-  ScanLimitExceeded,
-} from "../engine/projection-errors.ts";
+} from "../engine/read/index.ts";
+import type { ScanLimitExceeded } from "../engine/audit/index.ts";
 
 type TaggedError =
   | EngineError

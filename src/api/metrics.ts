@@ -4,7 +4,7 @@
  * text exposition (format 0.0.4).
  */
 import { JOB_STATES } from "../domain/index.ts";
-import type { ProjectedMetrics } from "../engine/read-models.ts";
+import type { ProjectedMetrics } from "../engine/read/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import type { EventStreamFigures } from "./routes/event-stream.ts";
 

@@ -19,8 +19,8 @@ import {
   Progress,
   Timestamp,
 } from "../domain/index.ts";
-import { firstIssue } from "../engine/schema-errors.ts";
-import { SubmitRequest } from "../engine/submit-request.ts";
+import { firstIssue } from "../engine/shared/index.ts";
+import { SubmitRequest } from "../engine/write/index.ts";
 import { ApiError } from "./errors.ts";
 
 export { SubmitRequest };

@@ -15,7 +15,7 @@ import {
   TOKEN_RULE,
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
-import { firstIssue } from "../engine/schema-errors.ts";
+import { firstIssue } from "../engine/shared/index.ts";
 
 /** A URL that `new URL` can read, with one of these protocols and a host. */
 const isUrl =

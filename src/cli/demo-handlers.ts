@@ -6,7 +6,7 @@
  *   flaky  { failures?: number = 1 } fails its first `failures` attempts, then succeeds
  */
 import type { Json } from "../domain/index.ts";
-import { type Handlers, NonRetryableError } from "../engine/handlers.ts";
+import { type Handlers, NonRetryableError } from "../engine/worker/index.ts";
 
 const field = (payload: Json, name: string): unknown =>
   typeof payload === "object" && payload !== null && !Array.isArray(payload)

@@ -11,7 +11,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Handler, Handlers } from "../engine/handlers.ts";
+import type { Handler, Handlers } from "../engine/worker/index.ts";
 
 /** A handlers module that cannot be loaded or used: exit 2 (the option's value is wrong). */
 export class HandlersModuleError extends Error {

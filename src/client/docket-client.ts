@@ -4,10 +4,9 @@
  */
 import type { Envelope, JobStatus } from "../domain/index.ts";
 import type { Explanation, ReplayReport, StateAt, VerifyReport } from "../engine/audit/index.ts";
-import type { JobView } from "../engine/job-view.ts";
-import type { JobPage, QuarantineRecord } from "../engine/read-models.ts";
-import type { SubmitRequest } from "../engine/submit-request.ts";
-import type { WorkerInfo } from "../engine/ports.ts";
+import type { JobPage, JobView, QuarantineRecord } from "../engine/read/index.ts";
+import type { SubmitRequest } from "../engine/write/index.ts";
+import type { WorkerInfo } from "../engine/worker/index.ts";
 
 export type {
   Envelope,

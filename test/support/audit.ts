@@ -1,18 +1,12 @@
 /** Audit tools bound to a test engine's Redis, and helpers that tamper with what is stored. */
 import type { Redis } from "ioredis";
-import { auditTools } from "../../src/engine/audit/index.ts";
-import { RedisAuditSource } from "../../src/infra/redis/redis-audit-source.ts";
 import type { Envelope } from "../../src/domain/index.ts";
 import type { Keys } from "../../src/infra/redis/keys.ts";
+import { composeAudit } from "../../src/main.ts";
 import type { TestEngine } from "./engine.ts";
 
-export const auditOf = (engine: TestEngine) => {
-  const source = new RedisAuditSource(engine.client, {
-    prefix: engine.prefix,
-    shards: engine.store.keys.shards,
-  });
-  return { source, ...auditTools(source) };
-};
+export const auditOf = (engine: TestEngine) =>
+  composeAudit({ client: engine.client, prefix: engine.prefix, shards: engine.store.keys.shards });
 
 type Fields = Record<string, string>;
 export interface StoredEntry {

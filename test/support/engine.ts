@@ -1,10 +1,11 @@
-/** Wires the real engine to a real Redis for integration tests. */
+/** The real engine on a real Redis for integration tests, composed by src/main.ts. */
 import type { Redis } from "ioredis";
 import type { Actor } from "../../src/domain/index.ts";
-import { JobService } from "../../src/engine/job-service.ts";
-import { type Clock, systemClock } from "../../src/engine/ports.ts";
+import type { Clock } from "../../src/engine/shared/index.ts";
+import type { JobService } from "../../src/engine/write/index.ts";
 import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
-import { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
+import type { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
+import { composeEngine } from "../../src/main.ts";
 import { uniquePrefix } from "./redis.ts";
 
 export const apiActor: Actor = { kind: "client", id: "test-client" };
@@ -31,20 +32,24 @@ export const makeEngine = async (
     return client;
   };
   const client = await whenReady(track(connect({ url })));
-  const store = new RedisJobStore({ client, prefix, shards });
-  const jobs = new JobService({ store, queue: store, clock: options.clock ?? systemClock, shards });
+  const { store, jobs } = composeEngine({
+    client,
+    prefix,
+    shards,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   return {
     prefix,
     client,
     store,
     jobs,
     workerStore: async () =>
-      new RedisJobStore({
+      composeEngine({
         client: await whenReady(track(connect({ url }))),
         blockingClient: await whenReady(track(connectBlocking({ url }))),
         prefix,
         shards,
-      }),
+      }).store,
     close: async () => {
       for (const c of clients) c.disconnect();
     },

@@ -1,29 +1,38 @@
-/** Starts real workers on a test engine and stops them afterwards. */
-import type { Handlers } from "../../src/engine/handlers.ts";
-import { systemClock } from "../../src/engine/ports.ts";
-import { Worker, type WorkerOptions } from "../../src/engine/worker.ts";
+/** Starts real workers on a test engine (composed by src/main.ts) and stops them afterwards. */
+import { systemClock } from "../../src/engine/shared/index.ts";
+import type { Handlers, Worker, WorkerOptions } from "../../src/engine/worker/index.ts";
 import type { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
+import { composeWorker } from "../../src/main.ts";
 import type { TestEngine } from "./engine.ts";
 
 type TestWorkerOptions = Partial<Omit<WorkerOptions, "handlers" | "store" | "queue" | "registry">>;
 
-/** A worker with test defaults (short lease and timers) on a store the caller already opened. */
-export const workerOn = (store: RedisJobStore, handlers: Handlers, options: TestWorkerOptions = {}): Worker =>
-  new Worker({
-    name: "test-worker",
-    queues: ["default"],
-    concurrency: 1,
-    clock: systemClock,
-    leaseMs: 2_000,
-    blockMs: 100,
-    heartbeatMs: 200,
-    schedulerIntervalMs: 25,
-    ...options,
-    handlers,
-    store,
-    queue: store,
-    registry: store,
-  });
+/**
+ * A worker with test defaults (short lease and timers) on a store the caller already opened;
+ * with `lanes` (a store and a queue each, the first being `store`), one claim loop per lane.
+ */
+export const workerOn = (
+  store: RedisJobStore,
+  handlers: Handlers,
+  options: TestWorkerOptions = {},
+): Worker => {
+  const { lanes = [{ store, queue: store }], ...settings } = options;
+  return composeWorker(
+    lanes.map((lane) => ({ events: lane.store, queue: lane.queue, registry: store })),
+    {
+      name: "test-worker",
+      queues: ["default"],
+      concurrency: 1,
+      clock: systemClock,
+      leaseMs: 2_000,
+      blockMs: 100,
+      heartbeatMs: 200,
+      schedulerIntervalMs: 25,
+      ...settings,
+      handlers,
+    },
+  );
+};
 
 export const startWorker = async (
   engine: TestEngine,

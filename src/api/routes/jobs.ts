@@ -3,7 +3,7 @@
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { JobView } from "../../engine/job-view.ts";
+import type { JobView } from "../../engine/read/index.ts";
 import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError, errorResponse } from "../errors.ts";

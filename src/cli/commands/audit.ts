@@ -17,8 +17,8 @@ import type {
   VerifyOptions,
   VerifyReport,
 } from "../../engine/audit/index.ts";
-import { JobNotFound } from "../../engine/errors.ts";
-import type { RowDifference } from "../../engine/projection-store.ts";
+import { JobNotFound } from "../../engine/shared/index.ts";
+import type { RowDifference } from "../../engine/read/index.ts";
 import type { openAudit } from "../../main.ts";
 import { redactUrl } from "../../infra/redact-url.ts";
 import { clientFromEnv } from "../api-client.ts";
@@ -31,6 +31,11 @@ import {
   UsageError,
 } from "../command.ts";
 import { readEnv } from "../config.ts";
+import { renderBundleReport } from "../render/bundle.ts";
+import { renderExplanation } from "../render/explain.ts";
+import { renderReplay } from "../render/replay.ts";
+import { renderStateAt } from "../render/time-travel.ts";
+import { renderVerifyReport } from "../render/verify.ts";
 
 const SOURCE_DETAILS = `Asks the running API (DOCKET_API_URL, with DOCKET_API_TOKEN when set), which reads the event
 store itself, never the projection. With --direct, reads Redis directly and read-only instead
@@ -183,7 +188,6 @@ const replay: Command = {
   details: SOURCE_DETAILS,
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
-    const { renderReplay } = await tools();
     return withReader(context, async (reader) => {
       const report = await reader.replay(jobId);
       printReport(context, reader.deployment, report, (r) =>
@@ -204,7 +208,6 @@ history before that time prints the last trustworthy state and exits 1.\n\n${SOU
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
     const atMs = await instantArg(requirePositional(context, 1, "<time>"), "<time>");
-    const { renderStateAt } = await tools();
     return withReader(context, async (reader) => {
       const answer = await reader.stateAt(jobId, atMs);
       printReport(context, reader.deployment, answer, renderStateAt);
@@ -222,7 +225,6 @@ const explain: Command = {
 Exits 1 when the history is broken (the account then stops at the first bad event).\n\n${SOURCE_DETAILS}`,
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
-    const { renderExplanation } = await tools();
     return withReader(context, async (reader) => {
       const explanation = await reader.explain(jobId);
       printReport(context, reader.deployment, explanation, renderExplanation);
@@ -273,7 +275,7 @@ const projectionComparison = async (
 const verifyFile = async (context: CommandContext, file: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection", "direct"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --file`);
-  const { renderBundleReport, splitLines, verifyBundle } = await tools();
+  const { splitLines, verifyBundle } = await tools();
   const stream = createReadStream(file);
   const opened = once(stream, "open");
   opened.catch(() => {});
@@ -316,7 +318,6 @@ ${SOURCE_DETAILS}`,
       );
     const jobId = stringOption(context, "job");
     const drained = context.values.drained === true;
-    const { renderVerifyReport } = await tools();
     return withReader(context, async (reader) => {
       const report = await reader.verify({ ...(jobId === undefined ? {} : { jobId }), drained });
       printReport(context, reader.deployment, report, renderVerifyReport);

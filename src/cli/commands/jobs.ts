@@ -1,10 +1,11 @@
 /** `docket jobs ...` and `docket workers`: client commands over the HTTP API. */
 import type { JobStatus } from "../../domain/index.ts";
-import type { JobView } from "../../engine/job-view.ts";
-import type { WorkerInfo } from "../../engine/ports.ts";
+import type { JobView } from "../../engine/read/index.ts";
+import type { WorkerInfo } from "../../engine/worker/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, intOption, requirePositional, stringOption, UsageError } from "../command.ts";
-import { eventsTable, jobDetails, jobsTable, table } from "../render.ts";
+import { eventsTable, jobDetails, jobsTable } from "../render/jobs.ts";
+import { table } from "../render/table.ts";
 
 const parseJson = (text: string, flag: string): unknown => {
   try {

@@ -3,7 +3,7 @@
  * normally the running API process, which these commands ask over HTTP; with --offline (no API
  * running) they open DOCKET_DB themselves.
  */
-import type { QuarantineRecord } from "../../engine/read-models.ts";
+import type { QuarantineRecord } from "../../engine/read/index.ts";
 import type { OpenReadSide } from "../../main.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, type CommandContext, stringOption, UsageError } from "../command.ts";

@@ -7,10 +7,16 @@
  * anchor); this module only adds what a store can get wrong around the envelope itself: text
  * that is not JSON, a stream entry whose fields disagree with its envelope, a job id that is not
  * the one asked for.
+ *
+ * Also here: the summary of a machine state an auditor reads (status and the context fields that
+ * decide what may happen next), the same shape after each event of a replay and in time travel;
+ * and the chain anchor a stored head claims.
  */
 import * as Result from "effect/Result";
 import {
+  type AttemptError,
   type ChainAnchor,
+  contextOf,
   decodeEnvelope,
   type Envelope,
   eventOf,
@@ -18,9 +24,13 @@ import {
   type HistoryFailureCode,
   initialState,
   type JobState,
+  type JobStatus,
+  type Json,
+  type Progress,
   replay,
+  statusOf,
 } from "../../domain/index.ts";
-import type { RawJobEntry } from "./ports.ts";
+import type { RawHead, RawJobEntry } from "./ports.ts";
 
 export type HistoryCode = HistoryFailureCode | "malformed_entry" | "entry_field_mismatch";
 
@@ -132,3 +142,38 @@ export const auditEntries = (
   }
   return auditValues(jobId, values, anchor, earlyStop);
 };
+
+/**
+ * The parts of a job's machine state an auditor reads: its status and the context fields that
+ * decide what may happen next (attempts, due time, last error, progress, result).
+ */
+export interface StateSummary {
+  readonly status: JobStatus;
+  /** Attempts started so far (the current lease epoch). */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /** When a pending job, or a failed job's retry, becomes due. */
+  readonly dueAt: string | null;
+  readonly lastError: AttemptError | null;
+  readonly progress: Progress | null;
+  readonly result: Json | null;
+}
+
+export const summarize = (state: JobState): StateSummary => {
+  const context = contextOf(state);
+  return {
+    status: statusOf(state),
+    attempt: context.attempt,
+    maxAttempts: context.maxAttempts,
+    dueAt: context.dueAt,
+    lastError: context.lastError,
+    progress: context.progress,
+    result: context.result,
+  };
+};
+
+/** The chain anchor a stored head claims (its version and last hash), or null with no head. */
+export const anchorOf = (head: RawHead | null): ChainAnchor | null =>
+  head === null || head.version === null
+    ? null
+    : { version: Number(head.version), lastHash: head.lastHash ?? "" };

@@ -1,8 +1,8 @@
 /**
  * Explain: a plain-language account of why a job ended where it did — its attempts and their
  * errors, timeouts, reclaimed leases, who retried or cancelled it and why. A pure function of
- * the (already audited) history: structured sentences an API can return as JSON, and
- * explain-text.ts renders them for the CLI.
+ * the (already audited) history: structured sentences an API can return as JSON (the CLI renders
+ * them as text, src/cli/render/explain.ts). `explainJob` reads and audits a stored job first.
  */
 import {
   type Actor,
@@ -16,7 +16,8 @@ import {
   type JobStatus,
   statusOf,
 } from "../../domain/index.ts";
-import type { AuditedHistory, Finding } from "./audited-history.ts";
+import { anchorOf, auditEntries, type AuditedHistory, type Finding } from "./audited-history.ts";
+import type { AuditSource } from "./ports.ts";
 
 export type SentenceKind =
   | "submitted"
@@ -270,4 +271,14 @@ export const explain = (history: AuditedHistory): Explanation => {
     attempts,
     integrity: history.failure,
   };
+};
+
+/**
+ * Explain a stored job: audit its history (anchored at its head), then explain the good part.
+ * Null when the store knows nothing of the job.
+ */
+export const explainJob = async (source: AuditSource, jobId: string): Promise<Explanation | null> => {
+  const [entries, head] = await Promise.all([source.readJobHistory(jobId), source.readHead(jobId)]);
+  if (entries.length === 0 && head === null) return null;
+  return explain(auditEntries(jobId, entries, anchorOf(head) ?? undefined));
 };

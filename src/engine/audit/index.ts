@@ -1,54 +1,59 @@
 /**
- * The auditor's toolkit: replay, time travel, explain, verify, export and offline verification.
+ * The audit room's face (ADR 0021): the auditor's toolkit — replay, time travel, explain, verify,
+ * export and offline verification of a bundle — and the port it reads through (ports.ts).
  * `auditTools(source)` binds them to one AuditSource (the composition root gives it Redis); the
- * pure parts (report builders, renderers, the bundle verifier) are exported for direct use.
+ * pure parts (report builders, the bundle verifier) are exported for direct use. Everything here
+ * returns data; the CLI renders it as text (src/cli/render/). The API, the CLI and the
+ * composition root import the audit room through this file only; infra imports this file or
+ * ports.ts.
  */
 import type { JobStatus } from "../../domain/index.ts";
-import { exportBundle, type ExportOptions } from "./bundle-writer.ts";
-import { explainJob } from "./explain-job.ts";
+import { exportBundle, type ExportOptions } from "./bundle/export.ts";
+import { explainJob } from "./explain.ts";
 import type { AuditSource } from "./ports.ts";
-import { replayJob } from "./replay-report.ts";
+import { replayJob } from "./replay.ts";
 import { jobsInStatusAt, jobStateAt } from "./time-travel.ts";
-import { type VerifyOptions, verifyStore } from "./verify.ts";
+import { type VerifyOptions, verifyStore } from "./verify/store.ts";
 
-export type { AuditedHistory, Finding, HistoryCode } from "./audited-history.ts";
-export { auditEntries, auditValues } from "./audited-history.ts";
-export * from "./bundle-format.ts";
-export { renderBundleReport } from "./bundle-text.ts";
+export type * from "./ports.ts";
+export {
+  auditEntries,
+  type AuditedHistory,
+  auditValues,
+  type Finding,
+  type HistoryCode,
+  type StateSummary,
+} from "./audited-history.ts";
+export * from "./bundle/format.ts";
+export { exportBundle, type ExportOptions, headerJobCount } from "./bundle/export.ts";
 export {
   type BundleCode,
   type BundleFailure,
   type BundleReport,
   splitLines,
   verifyBundle,
-} from "./bundle-verifier.ts";
-export { exportBundle, type ExportOptions, headerJobCount } from "./bundle-writer.ts";
+} from "./bundle/verify.ts";
 export {
-  explain,
   type AttemptRecord,
+  explain,
+  explainJob,
   type Explanation,
   type Sentence,
   type SentenceKind,
 } from "./explain.ts";
-export { explainJob } from "./explain-job.ts";
-export { renderExplanation } from "./explain-text.ts";
-export type { AuditSource, JobLocation, RawHead, RawJobEntry, RawLogEntry } from "./ports.ts";
-export { replayJob, replayReportOf, type ReplayedEvent, type ReplayReport } from "./replay-report.ts";
-export { describeProjectionDifferences } from "./projection-differences.ts";
-export { renderReplay, type ReplayTextOptions } from "./replay-text.ts";
-export { renderStateAt } from "./state-at-text.ts";
-export type { StateSummary } from "./state-summary.ts";
+export { replayJob, replayReportOf, type ReplayedEvent, type ReplayReport } from "./replay.ts";
 export {
   jobsInStatusAt,
+  type JobsInStatusAt,
   jobStateAt,
   parseInstant,
+  ScanLimitExceeded,
   stateAt,
-  type JobsInStatusAt,
   type StateAt,
 } from "./time-travel.ts";
-export { verifyStore, type VerifyOptions } from "./verify.ts";
-export type * from "./verify-report.ts";
-export { renderVerifyReport } from "./verify-text.ts";
+export type * from "./verify/report.ts";
+export { describeProjectionDifferences } from "./verify/report.ts";
+export { verifyStore, type VerifyOptions } from "./verify/store.ts";
 
 /** The audit functions bound to one store. Each `null` means "the store knows no such job". */
 export const auditTools = (source: AuditSource) => ({

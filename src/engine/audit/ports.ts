@@ -5,7 +5,7 @@
  * envelope JSON, the head's fields) and lets the audit code decode and judge it; a malformed
  * entry is a finding, never a crash. Implemented on Redis by src/infra/redis/redis-audit-source.ts.
  */
-import type { QuarantineRecord } from "../read-models.ts";
+import type { QuarantineRecord } from "../read/index.ts";
 
 /**
  * One entry of a job's own history. `env` is the stored envelope text. `entryId` names the entry
@@ -84,24 +84,4 @@ export interface QuarantineSnapshot {
     readonly entryId: string;
     readonly problem: string;
   }>;
-}
-
-/**
- * Reads a shard log in pages, oldest first, without holding more than a page: all of it, or the
- * entries strictly after `after`.
- */
-export async function* shardLogEntries(
-  source: AuditSource,
-  shard: number,
-  pageSize = 1_000,
-  from = "0-0",
-): AsyncGenerator<RawLogEntry> {
-  let after = from;
-  for (;;) {
-    const page = await source.readShardLog(shard, after, pageSize);
-    for (const entry of page) yield entry;
-    const last = page[page.length - 1];
-    if (last === undefined || page.length < pageSize) return;
-    after = last.entryId;
-  }
 }

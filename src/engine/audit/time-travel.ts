@@ -8,6 +8,7 @@
  * after T did not exist at T (`existed: false`). Times are inclusive: an event at exactly T has
  * happened at T.
  */
+import * as Data from "effect/Data";
 import * as Result from "effect/Result";
 import {
   accepts,
@@ -21,13 +22,31 @@ import {
   MAX_DATE_MS,
   statusOf,
 } from "../../domain/index.ts";
-import { type JobView, viewOf } from "../job-view.ts";
-import { ScanLimitExceeded } from "../projection-errors.ts";
-import { entryDigest } from "../read-models.ts";
-import { TimeSlice } from "../time-slice.ts";
-import { type AuditedHistory, auditEntries, type Finding } from "./audited-history.ts";
-import { type AuditSource, shardLogEntries } from "./ports.ts";
-import { anchorOf, type StateSummary, summarize } from "./state-summary.ts";
+import { entryDigest, type JobView, viewOf } from "../read/index.ts";
+import { TimeSlice } from "../shared/index.ts";
+import {
+  anchorOf,
+  type AuditedHistory,
+  auditEntries,
+  type Finding,
+  type StateSummary,
+  summarize,
+} from "./audited-history.ts";
+import type { AuditSource } from "./ports.ts";
+import { shardLogEntries } from "./shard-log.ts";
+
+/**
+ * A whole-log scan (time travel over all jobs) would read more entries than it may: refused
+ * before any work, so one request cannot occupy the process for minutes (ADR 0019).
+ */
+export class ScanLimitExceeded extends Data.TaggedError("ScanLimitExceeded")<{
+  readonly entries: number;
+  readonly limit: number;
+}> {
+  override get message(): string {
+    return `answering needs a scan of ${this.entries} log entries, more than the ${this.limit} allowed (DOCKET_TIME_TRAVEL_MAX_ENTRIES); ask about one job (GET /v1/jobs/:id/state?at=) or export the log (docket audit export)`;
+  }
+}
 
 const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

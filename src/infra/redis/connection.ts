@@ -4,7 +4,7 @@
  * reconnecting in the background and workers resume when it is back.
  */
 import { Redis } from "ioredis";
-import { QueueUnavailable } from "../../engine/errors.ts";
+import { QueueUnavailable } from "../../engine/shared/index.ts";
 
 export interface ConnectionOptions {
   readonly url: string;

@@ -17,7 +17,7 @@ import {
   restoreState,
   statusOf,
 } from "../../domain/index.ts";
-import type { StoredHead } from "../../engine/ports.ts";
+import type { StoredHead } from "../../engine/write/ports.ts";
 
 type SpecPart = Pick<
   JobContext,

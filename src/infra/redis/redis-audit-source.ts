@@ -6,7 +6,7 @@
  * before ADR 0015 a stream of seq, type, env; shard log: jobId, seq, type, env).
  */
 import type { Redis } from "ioredis";
-import { shardOf } from "../../engine/job-ids.ts";
+import { shardOf } from "../../engine/write/index.ts";
 import type {
   AuditSource,
   JobLocation,

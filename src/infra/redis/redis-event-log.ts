@@ -13,13 +13,8 @@
 import type { Redis } from "ioredis";
 import * as Result from "effect/Result";
 import { decodeEnvelope } from "../../domain/index.ts";
-import {
-  entryDigest,
-  type EventLog,
-  type InvalidLogEntry,
-  type LogRecord,
-} from "../../engine/read-models.ts";
-import { TimeSlice } from "../../engine/time-slice.ts";
+import { entryDigest, type EventLog, type InvalidLogEntry, type LogRecord } from "../../engine/read/index.ts";
+import { TimeSlice } from "../../engine/shared/index.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 

@@ -8,18 +8,14 @@
  */
 import type { Redis } from "ioredis";
 import { contextOf, type Envelope, statusOf } from "../../domain/index.ts";
-import { shardOf } from "../../engine/job-ids.ts";
-import type {
-  AppendOutcome,
-  AppendRequest,
-  Claimed,
-  EventStore,
-  StoredHead,
-  WorkEntry,
-  WorkerInfo,
-  WorkerRegistry,
-  WorkQueue,
-} from "../../engine/ports.ts";
+import {
+  type AppendOutcome,
+  type AppendRequest,
+  type EventStore,
+  shardOf,
+  type StoredHead,
+} from "../../engine/write/index.ts";
+import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "../../engine/worker/ports.ts";
 import { guarded } from "./connection.ts";
 import { decodeHead, encodeLive, encodeSpec, HEAD_FIELDS } from "./head-codec.ts";
 import { readStoredHistories } from "./job-history.ts";

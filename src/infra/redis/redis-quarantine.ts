@@ -13,8 +13,8 @@ import type { Redis } from "ioredis";
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import { Actor } from "../../domain/index.ts";
-import type { QuarantineList, QuarantineRecord } from "../../engine/read-models.ts";
-import { firstIssue } from "../../engine/schema-errors.ts";
+import type { QuarantineList, QuarantineRecord } from "../../engine/read/ports.ts";
+import { firstIssue } from "../../engine/shared/index.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 

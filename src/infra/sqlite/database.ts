@@ -8,7 +8,7 @@
  * finalized by `close()`, which the owner of the connection must call.
  */
 import sqlite from "node-sqlite3-wasm";
-import { ProjectionBusy } from "../../engine/projection-errors.ts";
+import { ProjectionBusy } from "../../engine/read/index.ts";
 import { breakStaleLock, forgetOwner, recordOwner } from "./file-owner.ts";
 
 const { Database } = sqlite;

@@ -3,9 +3,7 @@
  * Cursors are the last id of a page (base64url), so paging is a keyset seek on the id index.
  */
 import type { Envelope } from "../../domain/index.ts";
-import type { JobView } from "../../engine/job-view.ts";
-import { InvalidCursor } from "../../engine/projection-errors.ts";
-import type { JobFilter, JobPage } from "../../engine/read-models.ts";
+import { InvalidCursor, type JobFilter, type JobPage, type JobView } from "../../engine/read/index.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { EVENT_COLUMNS, type EventRow, envelopeOfRow, JOB_COLUMNS, type JobRow, viewOfRow } from "./rows.ts";
 

@@ -3,7 +3,7 @@
  * of successful attempts by type (average and nearest-rank p95), throughput per minute.
  */
 import { JOB_STATES, type JobStatus } from "../../domain/index.ts";
-import type { ProjectedMetrics } from "../../engine/read-models.ts";
+import type { ProjectedMetrics } from "../../engine/read/ports.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 const MINUTE_MS = 60_000;

@@ -6,8 +6,8 @@
  * every few milliseconds: comparing large files takes seconds, and the API must keep answering.
  * The caller keeps both files still meanwhile (a check stops the live projector first).
  */
-import type { RowDifference } from "../../engine/projection-store.ts";
-import { TimeSlice } from "../../engine/time-slice.ts";
+import type { RowDifference } from "../../engine/read/ports.ts";
+import { TimeSlice } from "../../engine/shared/index.ts";
 import type { Row, SqliteDatabase } from "./database.ts";
 import { TABLES } from "./schema.ts";
 

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { ProjectionFiles } from "../../engine/projection-store.ts";
+import type { ProjectionFiles } from "../../engine/read/ports.ts";
 import { SqliteProjection, type SqliteProjectionOptions } from "./sqlite-projection.ts";
 
 const SIDE_FILES = ["-wal", "-shm", "-journal", ".owner"];

@@ -3,8 +3,7 @@
  * are trusted and cast rather than decoded again; JSON members are stored as JSON text.
  */
 import type { Envelope } from "../../domain/index.ts";
-import type { JobView } from "../../engine/job-view.ts";
-import type { LogEntry } from "../../engine/read-models.ts";
+import type { JobView, LogEntry } from "../../engine/read/index.ts";
 
 const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
 const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.parse(text as string) as A));

@@ -3,9 +3,16 @@
  * projector) over one connection that owns the file (ADR 0009). Whoever opens it closes it.
  */
 import type { Envelope } from "../../domain/index.ts";
-import type { JobView } from "../../engine/job-view.ts";
-import type { ProjectionBatch, ProjectionStore, RowDifference } from "../../engine/projection-store.ts";
-import type { Checkpoint, JobFilter, JobPage, ProjectedMetrics } from "../../engine/read-models.ts";
+import type {
+  Checkpoint,
+  JobFilter,
+  JobPage,
+  JobView,
+  ProjectedMetrics,
+  ProjectionBatch,
+  ProjectionStore,
+  RowDifference,
+} from "../../engine/read/index.ts";
 import { type OpenOptions, SqliteDatabase } from "./database.ts";
 import { jobById, jobEvents, jobsByIds, listJobs, queueNames } from "./job-queries.ts";
 import { projectedMetrics } from "./metrics-query.ts";

@@ -1,0 +1,60 @@
+/** Plain-text renderings of jobs and their events for the terminal (`docket jobs …`). */
+import type { Envelope } from "../../domain/index.ts";
+import type { JobView } from "../../engine/read/index.ts";
+import { table } from "./table.ts";
+
+export const jobLine = (job: JobView): ReadonlyArray<string> => [
+  job.id,
+  job.status,
+  job.type,
+  job.queue,
+  job.priority,
+  `${job.attempts}/${job.maxAttempts}`,
+  job.createdAt,
+];
+
+export const jobsTable = (jobs: ReadonlyArray<JobView>): string =>
+  jobs.length === 0
+    ? "(no jobs)"
+    : table([["ID", "STATUS", "TYPE", "QUEUE", "PRIORITY", "ATTEMPTS", "CREATED"], ...jobs.map(jobLine)]);
+
+export const jobDetails = (job: JobView): string => {
+  const rows: Array<[string, string]> = [
+    ["id", job.id],
+    ["status", job.status],
+    ["type", job.type],
+    ["queue", `${job.queue} (${job.priority})`],
+    ["attempts", `${job.attempts} of ${job.maxAttempts}`],
+    ["created", job.createdAt],
+  ];
+  if (job.queuedAt !== null) rows.push(["queued", job.queuedAt]);
+  if (job.startedAt !== null) rows.push(["started", job.startedAt]);
+  if (job.endedAt !== null) rows.push(["ended", job.endedAt]);
+  if (job.runAt !== null) rows.push(["runs at", job.runAt]);
+  if (job.progress !== null)
+    rows.push([
+      "progress",
+      `${job.progress.current}/${job.progress.total}${job.progress.message === undefined ? "" : ` ${job.progress.message}`}`,
+    ]);
+  if (job.result !== null) rows.push(["result", JSON.stringify(job.result)]);
+  if (job.error !== null)
+    rows.push([
+      "error",
+      `${job.error.code}: ${job.error.message}${job.error.retryable ? "" : " (not retryable)"}`,
+    ]);
+  if (job.cancelReason !== null) rows.push(["cancelled", job.cancelReason]);
+  rows.push(["events", `${job.version} (last hash ${job.lastHash.slice(0, 16)}…)`]);
+  return table(rows);
+};
+
+export const eventsTable = (events: ReadonlyArray<Envelope>): string =>
+  table([
+    ["SEQ", "AT", "ACTOR", "TYPE", "DATA"],
+    ...events.map((e) => [
+      String(e.seq),
+      e.at,
+      `${e.actor.kind}:${e.actor.id}`,
+      e.type,
+      JSON.stringify(e.data).slice(0, 100),
+    ]),
+  ]);

@@ -1,0 +1,300 @@
+/**
+ * The offline bundle verifier (`docket audit verify --file bundle.ndjson`): no Redis, no
+ * database, only the bundle and this Docket's machine. It checks that the header is well formed
+ * and describes this machine, that every line is a canonical envelope, that each job's chain is
+ * contiguous from seq 1 and its hashes recompute, that every transition is legal, and that each
+ * job ends exactly where the header says (count and last hash: the header is the anchor).
+ *
+ * Streaming: it keeps only each job's chain end and machine state, so lines may come from a file
+ * of any size. Lines are untrusted input: a malformed line is a failure naming the line, never
+ * a crash. One failure per job (its first bad seq); later lines of a failed job are skipped.
+ */
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
+import {
+  accepts,
+  canonicalJson,
+  checkNextLink,
+  computeHash,
+  decodeEnvelope,
+  describeMachine,
+  EVENT_SCHEMA_VERSION,
+  eventOf,
+  evolve,
+  GENESIS_HASH,
+  type HistoryFailureCode,
+  initialState,
+  type JobState,
+  MACHINE_VERSION,
+  statusOf,
+} from "../../../domain/index.ts";
+import { BundleHeader, type BundleJob } from "./format.ts";
+
+export type BundleCode =
+  | HistoryFailureCode
+  | "malformed_line"
+  | "not_canonical"
+  | "invalid_header"
+  | "machine_mismatch"
+  | "header_inconsistent"
+  | "duplicate_event"
+  | "fork"
+  | "unexpected_job"
+  | "missing_job"
+  | "count_mismatch";
+
+export interface BundleFailure {
+  /** 1-based line number in the bundle (null: about the bundle as a whole or a job's end). */
+  readonly line: number | null;
+  readonly jobId: string | null;
+  /** The first bad seq of that job (null when not about one job's chain). */
+  readonly seq: number | null;
+  readonly code: BundleCode;
+  readonly message: string;
+}
+
+export interface BundleReport {
+  readonly ok: boolean;
+  /** The header as read (null when it is missing or malformed). */
+  readonly header: BundleHeader | null;
+  readonly counts: {
+    readonly lines: number;
+    readonly jobs: number;
+    readonly events: number;
+    readonly jobsFailed: number;
+  };
+  /** Sorted by line. */
+  readonly failures: ReadonlyArray<BundleFailure>;
+}
+
+interface Chain {
+  nextSeq: number;
+  lastHash: string;
+  lastPrevHash: string | null;
+  state: JobState;
+  failed: boolean;
+}
+
+const decodeHeader = Schema.decodeUnknownResult(BundleHeader);
+
+/** Split chunks of text (a file stream, say) into lines without their terminators. */
+export async function* splitLines(
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string>,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of chunks) {
+    rest += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    let newline = rest.indexOf("\n");
+    while (newline >= 0) {
+      yield rest.slice(0, newline);
+      rest = rest.slice(newline + 1);
+      newline = rest.indexOf("\n");
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== "") yield rest;
+}
+
+const parseJson = (text: string): Result.Result<unknown, string> => {
+  try {
+    return Result.succeed(JSON.parse(text) as unknown);
+  } catch (error) {
+    return Result.fail((error as Error).message);
+  }
+};
+
+/**
+ * Verify a bundle given as its whole text, or as lines (with or without their "\n"), sync or
+ * async. Use `splitLines` to feed it a file stream.
+ */
+export const verifyBundle = async (
+  input: string | Iterable<string> | AsyncIterable<string>,
+): Promise<BundleReport> => {
+  const lines = typeof input === "string" ? splitLines([input]) : input;
+  const failures: Array<BundleFailure> = [];
+  const chains = new Map<string, Chain>();
+  let header: BundleHeader | null = null;
+  let declared: Map<string, BundleJob> | null = null;
+  let lineNo = 0;
+  let events = 0;
+  const report = (failure: BundleFailure) => failures.push(failure);
+
+  const checkHeader = (text: string) => {
+    const parsed = parseJson(text);
+    const decoded = Result.isSuccess(parsed)
+      ? Result.mapError(decodeHeader(parsed.success, { onExcessProperty: "error" }), (e) => e.message)
+      : Result.fail(`not JSON: ${parsed.failure}`);
+    if (Result.isFailure(decoded)) {
+      report({
+        line: 1,
+        jobId: null,
+        seq: null,
+        code: "invalid_header",
+        message: `line 1 is not a bundle header: ${decoded.failure}`,
+      });
+      return;
+    }
+    header = decoded.success;
+    declared = new Map(header.jobs.map((job) => [job.jobId, job]));
+    const theirs = canonicalJson(header.machine);
+    if (theirs !== canonicalJson(describeMachine()) || header.machineVersion !== MACHINE_VERSION)
+      report({
+        line: 1,
+        jobId: null,
+        seq: null,
+        code: "machine_mismatch",
+        message: `the bundle was written under machine version ${header.machineVersion} whose definition ${theirs === canonicalJson(describeMachine()) ? "matches" : "differs from"} this verifier's (version ${MACHINE_VERSION}); its transitions cannot be judged by these rules`,
+      });
+    if (header.eventSchemaVersion !== EVENT_SCHEMA_VERSION)
+      report({
+        line: 1,
+        jobId: null,
+        seq: null,
+        code: "machine_mismatch",
+        message: `event schema version ${header.eventSchemaVersion}, this verifier knows ${EVENT_SCHEMA_VERSION}`,
+      });
+    const sum = header.jobs.reduce((n, j) => n + j.events, 0);
+    if (
+      header.counts.jobs !== header.jobs.length ||
+      header.counts.events !== sum ||
+      declared.size !== header.jobs.length
+    )
+      report({
+        line: 1,
+        jobId: null,
+        seq: null,
+        code: "header_inconsistent",
+        message: `counts say ${header.counts.jobs} jobs / ${header.counts.events} events, the job list has ${header.jobs.length} (${declared.size} distinct) / ${sum}`,
+      });
+  };
+
+  const checkEvent = (text: string) => {
+    const parsed = parseJson(text);
+    if (Result.isFailure(parsed)) {
+      report({
+        line: lineNo,
+        jobId: null,
+        seq: null,
+        code: "malformed_line",
+        message: `line ${lineNo} is not JSON: ${parsed.failure}`,
+      });
+      return;
+    }
+    const claimed = (parsed.success as { jobId?: unknown } | null)?.jobId;
+    const jobId = typeof claimed === "string" ? claimed : null;
+    const chain = jobId === null ? undefined : (chains.get(jobId) ?? newChain(jobId));
+    const failJob = (seq: number, code: BundleCode, message: string) => {
+      report({ line: lineNo, jobId, seq, code, message: `line ${lineNo}: ${message}` });
+      if (chain !== undefined) chain.failed = true;
+    };
+    if (chain === undefined || jobId === null) {
+      report({
+        line: lineNo,
+        jobId: null,
+        seq: null,
+        code: "invalid_envelope",
+        message: `line ${lineNo} is not an envelope (no jobId)`,
+      });
+      return;
+    }
+    if (chain.failed) return;
+    const decoded = decodeEnvelope(parsed.success);
+    if (Result.isFailure(decoded)) return failJob(chain.nextSeq, "invalid_envelope", decoded.failure);
+    const envelope = decoded.success;
+    events++;
+    if (text !== canonicalJson(parsed.success))
+      return failJob(envelope.seq, "not_canonical", "the line is not RFC 8785 canonical JSON");
+    if (envelope.seq === chain.nextSeq - 1) {
+      // A seq seen just before: judge the line's own hash first, so an edited copy is not
+      // mistaken for an honest duplicate.
+      if (computeHash(envelope) !== envelope.hash)
+        return failJob(
+          envelope.seq,
+          "hash_mismatch",
+          `seq ${envelope.seq} appears again with a hash that does not recompute`,
+        );
+      if (envelope.hash === chain.lastHash)
+        return failJob(envelope.seq, "duplicate_event", `seq ${envelope.seq} appears twice`);
+      if (envelope.prevHash === chain.lastPrevHash)
+        return failJob(
+          envelope.seq,
+          "fork",
+          `a second seq ${envelope.seq} branches from the same predecessor (the chain forks)`,
+        );
+    }
+    const link = checkNextLink(envelope, jobId, chain.nextSeq, chain.lastHash);
+    if (link !== undefined) return failJob(link.seq, link.code, link.reason);
+    const event = eventOf(envelope);
+    if (!accepts(chain.state, event))
+      return failJob(
+        envelope.seq,
+        "illegal_transition",
+        `${event.type} is not allowed in state ${statusOf(chain.state)}`,
+      );
+    chain.state = evolve(chain.state, event);
+    chain.nextSeq++;
+    chain.lastPrevHash = envelope.prevHash;
+    chain.lastHash = envelope.hash;
+  };
+
+  const newChain = (jobId: string): Chain => {
+    const chain: Chain = {
+      nextSeq: 1,
+      lastHash: GENESIS_HASH,
+      lastPrevHash: null,
+      state: initialState(),
+      failed: false,
+    };
+    chains.set(jobId, chain);
+    if (declared !== null && !declared.has(jobId))
+      report({
+        line: lineNo,
+        jobId,
+        seq: 1,
+        code: "unexpected_job",
+        message: `line ${lineNo}: job ${jobId} is not in the header`,
+      });
+    return chain;
+  };
+
+  for await (const raw of lines) {
+    lineNo++;
+    const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw.endsWith("\n") ? raw.slice(0, -1) : raw;
+    if (lineNo === 1) checkHeader(text);
+    else checkEvent(text);
+  }
+  if (lineNo === 0)
+    report({ line: null, jobId: null, seq: null, code: "invalid_header", message: "the bundle is empty" });
+
+  for (const job of (header as BundleHeader | null)?.jobs ?? []) {
+    const chain = chains.get(job.jobId);
+    const end = (seq: number, code: BundleCode, message: string) =>
+      report({ line: null, jobId: job.jobId, seq, code, message });
+    if (chain === undefined)
+      end(1, "missing_job", `the header lists ${job.events} events, the bundle has none`);
+    else if (chain.failed) continue;
+    else if (chain.nextSeq - 1 < job.events)
+      end(
+        chain.nextSeq,
+        "count_mismatch",
+        `the bundle ends at seq ${chain.nextSeq - 1}, the header says ${job.events}`,
+      );
+    else if (chain.nextSeq - 1 > job.events)
+      end(job.events + 1, "count_mismatch", `the bundle goes past the header's ${job.events} events`);
+    else if (chain.lastHash !== job.lastHash)
+      end(
+        job.events,
+        "anchor_mismatch",
+        `last hash ${chain.lastHash} differs from the header's ${job.lastHash}`,
+      );
+  }
+  const failedJobs = new Set(failures.flatMap((f) => (f.jobId === null ? [] : [f.jobId])));
+  failures.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+  return {
+    ok: failures.length === 0,
+    header,
+    counts: { lines: lineNo, jobs: chains.size, events, jobsFailed: failedJobs.size },
+    failures,
+  };
+};

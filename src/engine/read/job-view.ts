@@ -1,0 +1,126 @@
+/**
+ * The job view: what API clients see of a job (status, attempts, timestamps, progress, result,
+ * error), derived from its events alone.
+ *
+ * One pure fold serves both the projector (which applies a batch's events to the stored row)
+ * and the API's read-your-writes path (which folds a job's events straight from its stream),
+ * so the two can never disagree. The status it derives must equal the machine's; a property
+ * test folds random legal histories through both and compares.
+ */
+import type { AttemptError, Envelope, JobStatus, Json, Priority, Progress } from "../../domain/index.ts";
+
+export interface JobView {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly type: string;
+  readonly queue: string;
+  readonly priority: Priority;
+  /** Attempts started so far. */
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly createdAt: string;
+  /** The last time the job became queued (null while it waits for its first run time). */
+  readonly queuedAt: string | null;
+  /** The start of the latest attempt. */
+  readonly startedAt: string | null;
+  /** When it reached a terminal state (cleared by a manual retry). */
+  readonly endedAt: string | null;
+  /** When a pending job or a failed job's retry is due. */
+  readonly runAt: string | null;
+  readonly progress: Progress | null;
+  readonly result: Json | null;
+  /** The latest attempt's error (kept after a later success, for the record). */
+  readonly error: AttemptError | null;
+  readonly cancelReason: string | null;
+  readonly idempotencyKey: string | null;
+  /** The seq and hash of the job's last event: where its chain ends. */
+  readonly version: number;
+  readonly lastHash: string;
+  readonly updatedAt: string;
+}
+
+const isAfter = (a: string, b: string): boolean => Date.parse(a) > Date.parse(b);
+
+/**
+ * Apply one event to a view. `view` is null exactly for a job's first event (JobSubmitted).
+ * Events are trusted (already accepted by the store); an event that cannot start a view throws.
+ */
+export const applyToView = (view: JobView | null, envelope: Envelope): JobView => {
+  const base = { version: envelope.seq, lastHash: envelope.hash, updatedAt: envelope.at };
+  if (envelope.type === "JobSubmitted") {
+    const { spec, runAt } = envelope.data;
+    const delayed = runAt !== undefined && isAfter(runAt, envelope.at);
+    return {
+      id: envelope.jobId,
+      status: delayed ? "pending" : "queued",
+      type: spec.jobType,
+      queue: spec.queue,
+      priority: spec.priority,
+      attempts: 0,
+      maxAttempts: spec.maxAttempts,
+      createdAt: envelope.at,
+      queuedAt: delayed ? null : envelope.at,
+      startedAt: null,
+      endedAt: null,
+      runAt: delayed ? runAt : null,
+      progress: null,
+      result: null,
+      error: null,
+      cancelReason: null,
+      idempotencyKey: spec.idempotencyKey ?? null,
+      ...base,
+    };
+  }
+  if (view === null) throw new Error(`job ${envelope.jobId}: ${envelope.type} before JobSubmitted`);
+  switch (envelope.type) {
+    case "JobQueued":
+      return { ...view, ...base, status: "queued", queuedAt: envelope.at, runAt: null };
+    case "AttemptStarted":
+      return {
+        ...view,
+        ...base,
+        status: "processing",
+        attempts: envelope.data.attempt,
+        startedAt: envelope.at,
+        progress: null,
+      };
+    case "ProgressReported":
+      return { ...view, ...base, progress: envelope.data.progress };
+    case "LogRecorded":
+      return { ...view, ...base };
+    case "JobCompleted":
+      return { ...view, ...base, status: "completed", endedAt: envelope.at, result: envelope.data.result };
+    case "AttemptFailed": {
+      const { error, retryAt } = envelope.data;
+      return retryAt === undefined
+        ? { ...view, ...base, status: "dead_letter", error, endedAt: envelope.at, runAt: null }
+        : { ...view, ...base, status: "failed", error, runAt: retryAt };
+    }
+    case "JobCancelled":
+      return {
+        ...view,
+        ...base,
+        status: "cancelled",
+        endedAt: envelope.at,
+        runAt: null,
+        cancelReason: envelope.data.reason ?? null,
+      };
+    case "JobRetried":
+      return {
+        ...view,
+        ...base,
+        status: "queued",
+        maxAttempts: envelope.data.maxAttempts,
+        queuedAt: envelope.at,
+        endedAt: null,
+        runAt: null,
+      };
+  }
+};
+
+/** Fold a whole history (seq order) into its view; null for an empty history. */
+export const viewOf = (events: Iterable<Envelope>): JobView | null => {
+  let view: JobView | null = null;
+  for (const envelope of events) view = applyToView(view, envelope);
+  return view;
+};

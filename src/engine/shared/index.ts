@@ -1,0 +1,16 @@
+/**
+ * The face of what every room of the engine shares (ADR 0021): the typed errors callers handle
+ * by `_tag`, the clock, turning a schema failure into a field and a message, and cooperative
+ * yielding for long work. Nothing here belongs to one room, and nothing here imports a room.
+ */
+export { type Clock, systemClock } from "./clock.ts";
+export {
+  CommandRefused,
+  ContentionExhausted,
+  type EngineError,
+  InvalidJobSpec,
+  JobNotFound,
+  QueueUnavailable,
+} from "./errors.ts";
+export { firstIssue } from "./schema-errors.ts";
+export { TimeSlice, yieldToEventLoop } from "./time-slice.ts";

@@ -1,0 +1,123 @@
+/**
+ * What job handlers look like. A handler is `(payload, ctx) => result | Promise<result>`; a
+ * handlers module (used by the CLI) is an ES module whose default export maps job type to
+ * handler. A thrown error is retried unless it says `retryable: false` (or is a
+ * NonRetryableError); a job type with no handler is dead-lettered at once.
+ *
+ * Handlers are user code: what they throw, log or report may be anything. This module turns it
+ * into what an event can hold (an AttemptError, a log line, a progress report), without ever
+ * throwing itself (ADR 0018).
+ */
+import {
+  type AttemptError,
+  fitText,
+  type Json,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_LOG_LINE_LENGTH,
+  MAX_PROGRESS_MESSAGE_LENGTH,
+  NAME_PATTERN,
+  type Progress,
+} from "../../domain/index.ts";
+
+export interface HandlerContext {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly jobType: string;
+  /** Aborted on timeout, on cancellation, when the lease is lost, and on forced shutdown. */
+  readonly signal: AbortSignal;
+  /**
+   * Recorded as a ProgressReported event. `current` and `total` must be finite numbers ≥ 0: any
+   * other report is not recorded (a log line says why) and the attempt goes on. The message is
+   * cut to MAX_PROGRESS_MESSAGE_LENGTH.
+   */
+  progress(current: number, total: number, message?: string): Promise<void>;
+  /** Recorded as a LogRecorded event, cut to MAX_LOG_LINE_LENGTH (the line then says so). */
+  log(line: string): Promise<void>;
+}
+
+export type Handler = (payload: Json, ctx: HandlerContext) => unknown;
+export type Handlers = Readonly<Record<string, Handler>>;
+
+/** Throw this (or any error with `retryable: false`) to dead-letter a job at once. */
+export class NonRetryableError extends Error {
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly code = "non_retryable",
+  ) {
+    super(message);
+    this.name = "NonRetryableError";
+  }
+}
+
+/** Read `read()`, or `fallback` when reading throws (a getter, a proxy trap). */
+const safely = <A>(read: () => A, fallback: A): A => {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+};
+
+/**
+ * Any value as text, never throwing: a string as it is, else `String(value)`, else (an object
+ * without a prototype, a proxy that throws) what kind of value it is.
+ */
+export const textOf = (value: unknown): string => {
+  if (typeof value === "string") return value;
+  return safely(
+    () => String(value),
+    safely(() => Object.prototype.toString.call(value), `a value of type ${typeof value}`),
+  );
+};
+
+const messageOf = (thrown: unknown): string => {
+  const isError = safely(() => thrown instanceof Error, false);
+  // Anything else is worded as if thrown as `new Error(String(value))`, as it always was.
+  if (!isError) return `Error: ${textOf(thrown)}`;
+  const error = thrown as Error;
+  const name = safely(() => textOf(error.name), "Error");
+  const message = safely(() => textOf(error.message), "(its message could not be read)");
+  return `${name}: ${message}`;
+};
+
+/**
+ * How a thrown value is recorded: a stable code (the value's own `code` when it is a valid name,
+ * else `handler_error`), its message made to fit an event (well-formed, cut to the limit), and
+ * whether to retry (unless it says `retryable: false`). Never throws, whatever was thrown.
+ */
+export const attemptErrorOf = (thrown: unknown): AttemptError => {
+  const isObject = (typeof thrown === "object" && thrown !== null) || typeof thrown === "function";
+  const fields = isObject ? (thrown as { code?: unknown; retryable?: unknown }) : {};
+  const code = safely(() => fields.code, undefined);
+  const retryable = safely(() => fields.retryable, undefined);
+  return {
+    code: typeof code === "string" && NAME_PATTERN.test(code) ? code : "handler_error",
+    message: fitText(messageOf(thrown), MAX_ERROR_MESSAGE_LENGTH),
+    retryable: retryable !== false,
+  };
+};
+
+/** A handler's log line as recorded: any value as text, well-formed, cut to the limit. */
+export const logLineOf = (line: unknown): string => fitText(textOf(line), MAX_LOG_LINE_LENGTH);
+
+const isProgressNumber = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n >= 0;
+
+/**
+ * A handler's progress report as recorded, or, when `current` or `total` is not a finite number
+ * ≥ 0, the log line that records its refusal instead (the attempt goes on: a bad progress report
+ * is not worth a failed job). The message is made well-formed and cut to the limit.
+ */
+export const progressOf = (
+  current: unknown,
+  total: unknown,
+  message: unknown,
+): { readonly progress: Progress } | { readonly refused: string } => {
+  if (!isProgressNumber(current) || !isProgressNumber(total)) {
+    const shown = [current, total].map((n) => fitText(textOf(n), 64)).join(", ");
+    return { refused: `progress (${shown}) refused: current and total must be finite numbers ≥ 0` };
+  }
+  return message === undefined
+    ? { progress: { current, total } }
+    : { progress: { current, total, message: fitText(textOf(message), MAX_PROGRESS_MESSAGE_LENGTH) } };
+};

@@ -1,0 +1,79 @@
+/**
+ * The worker room's ports: the work queue a worker claims entries from (consumer groups on the
+ * work streams, with leases, reclaim, the delayed set and the dead-letter index), and the
+ * registry workers heartbeat into. Implemented in src/infra (Redis) and injected by the
+ * composition root.
+ */
+import type { DeadLetterIndex, StoredHead } from "../write/index.ts";
+
+/** A work entry delivered to a consumer, with the head of its job (null if the head is gone). */
+export interface Claimed {
+  readonly stream: string;
+  readonly entryId: string;
+  readonly jobId: string;
+  readonly head: StoredHead | null;
+}
+
+export interface WorkEntry {
+  readonly stream: string;
+  readonly entryId: string;
+}
+
+export interface WorkQueue extends DeadLetterIndex {
+  /** Make sure the consumer group exists on every work stream of these queues. */
+  ensureGroups(queues: ReadonlyArray<string>): Promise<void>;
+  /** New entries for this consumer, highest priority first, without blocking. */
+  claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>>;
+  /**
+   * Wait up to `blockMs` for new entries (when idle): whatever arrives first, about `count` at
+   * most (default 1; at least one per work stream of these queues).
+   */
+  waitForWork(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    blockMs: number,
+    count?: number,
+  ): Promise<ReadonlyArray<Claimed>>;
+  /** Keep leases alive; returns the entries this consumer no longer owns. */
+  renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>>;
+  /** Take over entries idle longer than `minIdleMs` (their worker died or stalled). */
+  reclaim(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>>;
+  /** Acknowledge and delete an entry whose job no longer needs it. */
+  discard(entry: WorkEntry): Promise<void>;
+  /** Jobs in the delayed set due at or before `nowMs`. */
+  dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>>;
+  /** Entries waiting and entries delivered but unacknowledged, per queue. */
+  depth(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>>;
+}
+
+export interface WorkerInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly queues: ReadonlyArray<string>;
+  readonly concurrency: number;
+  /**
+   * Handlers running now: what the concurrency limits, so never more than it. A job whose
+   * handler has finished and whose outcome is being written is not counted.
+   */
+  readonly inFlight: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly startedAt: string;
+  readonly lastSeenAt: string;
+}
+
+export interface WorkerRegistry {
+  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Live workers; entries not seen within their TTL age out. */
+  list(nowMs: number): Promise<ReadonlyArray<WorkerInfo>>;
+}

@@ -1,0 +1,197 @@
+/**
+ * Job use cases for API clients and operators: submit (single and bulk), read, cancel, retry
+ * dead letters. Each change is a command decided against the job's head and appended through
+ * the JobWriter; nothing here talks to Redis directly.
+ */
+import * as Result from "effect/Result";
+import { type Actor, type Envelope, type SubmitJob, statusOf } from "../../domain/index.ts";
+import { type JobView, viewOf } from "../read/index.ts";
+import {
+  type Clock,
+  type EngineError,
+  type InvalidJobSpec,
+  JobNotFound,
+  QueueUnavailable,
+} from "../shared/index.ts";
+import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
+import {
+  isWriteResult,
+  JobWriter,
+  type WriteFailure,
+  type WriteIntent,
+  type WriteResult,
+} from "./job-writer.ts";
+import type { DeadLetterIndex, EventStore, StoredHead } from "./ports.ts";
+import { normaliseSubmit } from "./submit-request.ts";
+
+export interface JobServiceOptions {
+  readonly store: EventStore;
+  /** Where dead letters are listed from (the work queue's dead-letter index). */
+  readonly queue: DeadLetterIndex;
+  readonly clock: Clock;
+  readonly shards: number;
+  readonly maxPayloadBytes?: number;
+}
+
+export interface Submitted {
+  readonly jobId: string;
+  /** False when an idempotency key named an existing job and nothing was appended. */
+  readonly created: boolean;
+  readonly head: StoredHead | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class JobService {
+  private readonly writer: JobWriter;
+
+  constructor(private readonly options: JobServiceOptions) {
+    this.writer = new JobWriter(options.store, options.clock);
+  }
+
+  private newId(idempotencyKey: string | undefined): string {
+    return idempotencyKey === undefined
+      ? newJobId()
+      : newJobIdInShard(shardOf(idempotencyKey, this.options.shards), this.options.shards);
+  }
+
+  private intentFor(input: unknown, actor: Actor): Result.Result<WriteIntent, InvalidJobSpec> {
+    const nowMs = this.options.clock.now();
+    const normalised = normaliseSubmit(input, nowMs, this.options.maxPayloadBytes);
+    if (Result.isFailure(normalised)) return Result.fail(normalised.failure);
+    const { spec, runAt } = normalised.success;
+    const jobId = this.newId(spec.idempotencyKey);
+    const command: SubmitJob =
+      runAt === undefined
+        ? { type: "SubmitJob", at: iso(nowMs), actor, spec }
+        : { type: "SubmitJob", at: iso(nowMs), actor, spec, runAt };
+    return Result.succeed({
+      jobId,
+      command: () => command,
+      create: {
+        payload: spec.payload,
+        ...(spec.idempotencyKey === undefined ? {} : { idempotencyKey: spec.idempotencyKey }),
+      },
+    });
+  }
+
+  private submitted(result: WriteResult, jobId: string): Submitted {
+    if (result._tag === "Repeat") return { jobId: result.jobId, created: false, head: null };
+    return { jobId, created: true, head: result.head };
+  }
+
+  /** Validate and submit one job. Rejects with InvalidJobSpec or QueueUnavailable. */
+  async submit(input: unknown, actor: Actor): Promise<Submitted> {
+    const intent = this.intentFor(input, actor);
+    if (Result.isFailure(intent)) throw intent.failure;
+    const { jobId } = intent.success;
+    try {
+      return this.submitted(await this.writer.write(intent.success, null), jobId);
+    } catch (error) {
+      if (error instanceof QueueUnavailable && error.outcome === "unknown")
+        throw new QueueUnavailable({
+          message: `${error.message}; job ${jobId} may have been created (retry with an idempotencyKey to be safe)`,
+          outcome: "unknown",
+          jobId,
+        });
+      throw error;
+    }
+  }
+
+  /**
+   * Submit many jobs in one pipelined round trip. Each item succeeds or fails on its own: a bad
+   * spec is reported with its index and never blocks the others.
+   */
+  async submitMany(
+    inputs: ReadonlyArray<unknown>,
+    actor: Actor,
+  ): Promise<ReadonlyArray<Submitted | EngineError | Error>> {
+    const intents = inputs.map((input) => this.intentFor(input, actor));
+    const valid = intents.flatMap((intent) => (Result.isSuccess(intent) ? [intent.success] : []));
+    const written = (await this.writer.writeMany(valid.map((intent) => ({ intent, known: null })))).values();
+    // writeMany answers the valid intents in order; invalid ones keep their validation error.
+    return intents.map((intent) => {
+      if (Result.isFailure(intent)) return intent.failure;
+      const outcome = written.next().value as WriteResult | WriteFailure | Error;
+      return isWriteResult(outcome) ? this.submitted(outcome, intent.success.jobId) : outcome;
+    });
+  }
+
+  async get(jobId: string): Promise<StoredHead> {
+    const head = await this.options.store.loadHead(jobId);
+    if (head === null) throw new JobNotFound({ jobId });
+    return head;
+  }
+
+  async events(jobId: string): Promise<ReadonlyArray<Envelope>> {
+    const events = await this.options.store.readEvents(jobId);
+    if (events.length === 0) throw new JobNotFound({ jobId });
+    return events;
+  }
+
+  /** A job's view folded from its own history: always current (read-your-writes). */
+  async view(jobId: string): Promise<JobView> {
+    const view = viewOf(await this.events(jobId));
+    if (view === null) throw new JobNotFound({ jobId });
+    return view;
+  }
+
+  /**
+   * Cancel a job: a pending, queued or failed job ends at once; a processing job ends
+   * `cancelled` and its worker's handler is aborted (its lease is gone).
+   */
+  async cancel(jobId: string, actor: Actor, reason?: string): Promise<StoredHead> {
+    const at = iso(this.options.clock.now());
+    const result = await this.writer.write({
+      jobId,
+      command: () => ({ type: "CancelJob", at, actor, ...(reason === undefined ? {} : { reason }) }),
+    });
+    return result._tag === "Repeat" ? this.get(jobId) : result.head;
+  }
+
+  /** Manual retry of a dead-lettered job: recorded with actor and reason. */
+  async retry(jobId: string, actor: Actor, reason: string, attempts?: number): Promise<StoredHead> {
+    const at = iso(this.options.clock.now());
+    const result = await this.writer.write({
+      jobId,
+      command: () => ({
+        type: "RetryJob",
+        at,
+        actor,
+        reason,
+        ...(attempts === undefined ? {} : { attempts }),
+      }),
+    });
+    return result._tag === "Repeat" ? this.get(jobId) : result.head;
+  }
+
+  async deadLetters(limit = 100): Promise<ReadonlyArray<StoredHead>> {
+    const rows = await this.options.queue.deadLetters(limit);
+    const heads = await this.options.store.loadHeads(rows.map((r) => r.jobId));
+    return heads.filter((h): h is StoredHead => h !== null && statusOf(h.state) === "dead_letter");
+  }
+
+  /**
+   * The dead letters as views, newest first: each folded from its own history, and kept only if
+   * that fold is still `dead_letter` (one retried meanwhile is left out), in one pipelined read.
+   */
+  async deadLetterViews(limit = 100): Promise<ReadonlyArray<JobView>> {
+    const rows = await this.options.queue.deadLetters(limit);
+    const histories = await this.options.store.readEventsMany(rows.map((row) => row.jobId));
+    const views = histories.map((events) => viewOf(events));
+    return views.filter((view): view is JobView => view !== null && view.status === "dead_letter");
+  }
+
+  /** Retry every dead letter (up to `limit`), pipelined; returns how many were requeued. */
+  async retryAllDeadLetters(actor: Actor, reason: string, limit = 1000): Promise<number> {
+    const heads = await this.deadLetters(limit);
+    const at = iso(this.options.clock.now());
+    const results = await this.writer.writeMany(
+      heads.map((head) => ({
+        intent: { jobId: head.jobId, command: () => ({ type: "RetryJob" as const, at, actor, reason }) },
+        known: head,
+      })),
+    );
+    return results.filter((r) => isWriteResult(r) && r._tag === "Written").length;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The write room's ports: the event store every change is appended to (one atomic
+ * compare-and-append per job), and the dead-letter index the store keeps beside it. Implemented
+ * in src/infra (Redis) and injected by the composition root. Everything here speaks domain types;
+ * nothing here knows about Redis.
+ */
+import type { Envelope, JobState, JobStatus, Json } from "../../domain/index.ts";
+
+/** A job's head: where its chain ends, its state and its payload. */
+export interface StoredHead {
+  readonly jobId: string;
+  readonly version: number;
+  readonly lastHash: string;
+  readonly state: JobState;
+  readonly payload: Json;
+}
+
+export interface AppendRequest {
+  readonly jobId: string;
+  /** What the writer believes: the head's version and last hash, and the status it leaves. */
+  readonly expected: {
+    readonly version: number;
+    readonly lastHash: string;
+    readonly status: JobStatus | null;
+  };
+  /** For a worker's events: the attempt (lease epoch) it holds; the store refuses a stale one. */
+  readonly fencingAttempt: number | null;
+  readonly envelopes: ReadonlyArray<Envelope>;
+  /** The state after the envelopes (the fold, computed by the caller). */
+  readonly next: JobState;
+  readonly nowMs: number;
+  /** Present when the append creates the job. */
+  readonly create?: { readonly payload: Json; readonly idempotencyKey?: string };
+}
+
+export type AppendOutcome =
+  | { readonly _tag: "Appended"; readonly version: number }
+  | { readonly _tag: "VersionConflict"; readonly currentVersion: number }
+  | { readonly _tag: "StatusConflict"; readonly currentStatus: string }
+  | { readonly _tag: "Fenced"; readonly currentAttempt: number }
+  | { readonly _tag: "ChainBroken"; readonly currentLastHash: string }
+  | { readonly _tag: "IdempotentRepeat"; readonly jobId: string }
+  | { readonly _tag: "AlreadyExists" };
+
+export interface EventStore {
+  loadHead(jobId: string): Promise<StoredHead | null>;
+  /** Several heads in one round trip. */
+  loadHeads(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<StoredHead | null>>;
+  /** Atomic compare-and-append (one script call). */
+  append(request: AppendRequest): Promise<AppendOutcome>;
+  /** Several appends pipelined in one round trip; each is atomic on its own. */
+  appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>>;
+  /** A job's whole history, in seq order. */
+  readEvents(jobId: string): Promise<ReadonlyArray<Envelope>>;
+  /** The histories of several jobs (in the order given), read in one round trip. */
+  readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>>;
+}
+
+/**
+ * The jobs that ended in `dead_letter`, as the store indexes them when it appends the event that
+ * puts a job there. Part of the WorkQueue port (worker/ports.ts); the job service needs only this.
+ */
+export interface DeadLetterIndex {
+  /** Dead-lettered job ids, newest first. */
+  deadLetters(limit: number): Promise<ReadonlyArray<{ readonly jobId: string; readonly atMs: number }>>;
+}

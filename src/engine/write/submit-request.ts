@@ -1,0 +1,104 @@
+/**
+ * The public job spec callers submit (HTTP, CLI, typed client), validated with Effect Schema and
+ * normalised into the domain's complete JobSpec. Field names are public API (see README); every
+ * field's schema and bound is the domain's own (limits.ts), so a spec accepted here makes events
+ * every reader accepts.
+ */
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
+import {
+  Backoff,
+  DEFAULT_BACKOFF,
+  IdempotencyKey,
+  type JobSpec,
+  JsonValue,
+  MAX_DELAY_MS,
+  MAX_PAYLOAD_BYTES,
+  MaxAttempts,
+  Name,
+  Priority,
+  TimeoutMs,
+  Timestamp,
+} from "../../domain/index.ts";
+import { firstIssue, InvalidJobSpec } from "../shared/index.ts";
+
+export const DEFAULT_QUEUE = "default";
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Default payload limit: 512 KiB of JSON. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = MAX_PAYLOAD_BYTES;
+
+export const SubmitRequest = Schema.Struct({
+  type: Name,
+  payload: Schema.optionalKey(JsonValue),
+  queue: Schema.optionalKey(Name),
+  priority: Schema.optionalKey(Priority),
+  maxAttempts: Schema.optionalKey(MaxAttempts),
+  backoff: Schema.optionalKey(Backoff),
+  timeoutMs: Schema.optionalKey(TimeoutMs),
+  /** Whole milliseconds from now, 0 to MAX_DELAY_MS. */
+  delayMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_DELAY_MS }))),
+  /** At most MAX_DELAY_MS from now (checked in normaliseSubmit, which knows the time). */
+  runAt: Schema.optionalKey(Timestamp),
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
+});
+export type SubmitRequest = typeof SubmitRequest.Type;
+
+export interface NormalisedSubmit {
+  readonly spec: JobSpec;
+  readonly runAt?: string;
+}
+
+const decodeRequest = Schema.decodeUnknownResult(SubmitRequest);
+
+/**
+ * Validate an untrusted request and apply the defaults. Fails with InvalidJobSpec naming the
+ * first bad field; unknown fields are refused, so a typo never silently becomes a default.
+ */
+export const normaliseSubmit = (
+  input: unknown,
+  nowMs: number,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): Result.Result<NormalisedSubmit, InvalidJobSpec> => {
+  const decoded = decodeRequest(input, { onExcessProperty: "error" });
+  if (Result.isFailure(decoded)) return Result.fail(new InvalidJobSpec(firstIssue(decoded.failure)));
+  const request = decoded.success;
+  if (request.delayMs !== undefined && request.runAt !== undefined)
+    return Result.fail(new InvalidJobSpec({ field: "runAt", message: "give delayMs or runAt, not both" }));
+  const payload = request.payload ?? null;
+  // The limit is on size, not form: plain JSON is as long as canonical JSON and far cheaper.
+  const size = Buffer.byteLength(JSON.stringify(payload), "utf8");
+  if (size > maxPayloadBytes)
+    return Result.fail(
+      new InvalidJobSpec({
+        field: "payload",
+        message: `payload is ${size} bytes; the limit is ${maxPayloadBytes}`,
+      }),
+    );
+  // Every field below was validated by SubmitRequest, whose field schemas are JobSpec's own.
+  const spec: JobSpec = {
+    jobType: request.type,
+    payload,
+    queue: request.queue ?? DEFAULT_QUEUE,
+    priority: request.priority ?? "normal",
+    maxAttempts: request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    backoff: request.backoff ?? DEFAULT_BACKOFF,
+    ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+    ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+  };
+  const runAtMs =
+    request.delayMs !== undefined && request.delayMs > 0
+      ? nowMs + request.delayMs
+      : request.runAt !== undefined
+        ? Date.parse(request.runAt)
+        : undefined;
+  if (runAtMs !== undefined && runAtMs > nowMs + MAX_DELAY_MS)
+    return Result.fail(
+      new InvalidJobSpec({
+        field: "runAt",
+        message: `runAt is more than ${MAX_DELAY_MS} ms (${MAX_DELAY_MS / 86_400_000} days) from now`,
+      }),
+    );
+  return Result.succeed(
+    runAtMs === undefined || runAtMs <= nowMs ? { spec } : { spec, runAt: new Date(runAtMs).toISOString() },
+  );
+};
