@@ -15,7 +15,9 @@ import { JobService } from "../src/engine/job-service.ts";
 import { systemClock } from "../src/engine/ports.ts";
 import { Worker } from "../src/engine/worker.ts";
 import { connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
-import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import { RedisEventStore } from "../src/infra/redis/redis-event-store.ts";
+import { RedisWorkerRegistry } from "../src/infra/redis/redis-worker-registry.ts";
+import { RedisWorkQueue } from "../src/infra/redis/redis-work-queue.ts";
 import { startRedis } from "../test/support/redis.ts";
 
 const JOBS = Number(process.env.PROFILE_JOBS ?? 20_000);
@@ -104,8 +106,11 @@ const redis = await startRedis();
 const client = await whenReady(connect({ url: redis.url, commandTimeoutMs: 60_000 }));
 const blockingClient = await whenReady(connectBlocking({ url: redis.url }));
 try {
-  const store = new RedisJobStore({ client, blockingClient, prefix: "profile", shards: 1 });
-  const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+  const on = { client, prefix: "profile", shards: 1 };
+  const store = new RedisEventStore(on);
+  const queue = new RedisWorkQueue({ ...on, blockingClient });
+  const registry = new RedisWorkerRegistry(on);
+  const jobs = new JobService({ store, queue, clock: systemClock, shards: 1 });
   const actor = { kind: "client", id: "profile" } as const;
   await phase("submit-each", async () => {
     for (let from = 0; from < JOBS; from += 50)
@@ -132,8 +137,8 @@ try {
       concurrency: CONCURRENCY,
       handlers: { noop: () => null },
       store,
-      queue: store,
-      registry: store,
+      queue,
+      registry,
       clock: systemClock,
       burst: true,
       onError: (error) => console.error(error),

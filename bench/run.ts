@@ -17,7 +17,8 @@ import { type Envelope, statusOf } from "../src/domain/index.ts";
 import { JobService } from "../src/engine/job-service.ts";
 import { systemClock } from "../src/engine/ports.ts";
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
-import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import { RedisEventStore } from "../src/infra/redis/redis-event-store.ts";
+import { RedisWorkQueue } from "../src/infra/redis/redis-work-queue.ts";
 import { startRedis } from "../test/support/redis.ts";
 import {
   BULLMQ_QUEUE,
@@ -132,7 +133,7 @@ const checkWorker = (who: string, done: Done) => {
 
 interface DocketEnv {
   readonly prefix: string;
-  readonly store: RedisJobStore;
+  readonly store: RedisEventStore;
   readonly jobs: JobService;
   close(): void;
 }
@@ -140,8 +141,9 @@ interface DocketEnv {
 const docketEnv = async (scenario: string): Promise<DocketEnv> => {
   const prefix = freshPrefix("docket", scenario);
   const client = await whenReady(connect({ url: redis.url }));
-  const store = new RedisJobStore({ client, prefix, shards: 1 });
-  const jobs = new JobService({ store, queue: store, clock: systemClock, shards: 1 });
+  const store = new RedisEventStore({ client, prefix, shards: 1 });
+  const queue = new RedisWorkQueue({ client, prefix, shards: 1 });
+  const jobs = new JobService({ store, queue, clock: systemClock, shards: 1 });
   return { prefix, store, jobs, close: () => client.disconnect() };
 };
 

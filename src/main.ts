@@ -23,7 +23,9 @@ import {
 } from "./infra/redis/connection.ts";
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
-import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
+import { RedisEventStore } from "./infra/redis/redis-event-store.ts";
+import { RedisWorkerRegistry } from "./infra/redis/redis-worker-registry.ts";
+import { RedisWorkQueue } from "./infra/redis/redis-work-queue.ts";
 import { RedisQuarantineList } from "./infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "./infra/sqlite/projection-files.ts";
 
@@ -36,21 +38,21 @@ export interface DocketConfig {
 }
 
 export interface Docket {
-  readonly store: RedisJobStore;
+  readonly store: RedisEventStore;
+  readonly queue: RedisWorkQueue;
+  readonly registry: RedisWorkerRegistry;
   readonly jobs: JobService;
   close(): Promise<void>;
 }
 
 /** The job service on one connection: what `openDocket` and the API process share. */
 const jobsOn = (client: Redis, config: DocketConfig): Omit<Docket, "close"> => {
-  const store = new RedisJobStore({ client, prefix: config.prefix, shards: config.shards });
-  const jobs = new JobService({
-    store,
-    queue: store,
-    clock: config.clock ?? systemClock,
-    shards: config.shards,
-  });
-  return { store, jobs };
+  const on = { client, prefix: config.prefix, shards: config.shards };
+  const store = new RedisEventStore(on);
+  const queue = new RedisWorkQueue(on);
+  const registry = new RedisWorkerRegistry(on);
+  const jobs = new JobService({ store, queue, clock: config.clock ?? systemClock, shards: config.shards });
+  return { store, queue, registry, jobs };
 };
 
 export const openDocket = async (config: DocketConfig): Promise<Docket> => {
@@ -77,26 +79,32 @@ export const openWorker = async (
 ): Promise<{ worker: Worker; close(): Promise<void> }> => {
   const lanes = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
   const clients: Array<Redis> = [];
-  const stores = await Promise.all(
+  const laneClients = await Promise.all(
     Array.from({ length: lanes }, async () => {
       const client = connect({ url: config.redisUrl });
       clients.push(client);
       const blockingClient = connectBlocking({ url: config.redisUrl });
       clients.push(blockingClient);
       await Promise.all([whenReady(client), whenReady(blockingClient)]);
-      return new RedisJobStore({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+      return { client, blockingClient };
     }),
   ).catch((error: unknown) => {
     for (const client of clients) client.disconnect();
     throw error;
   });
-  const [store] = stores as [RedisJobStore, ...Array<RedisJobStore>];
+  const on = { prefix: config.prefix, shards: config.shards };
+  const lanePorts = laneClients.map(({ client, blockingClient }) => ({
+    store: new RedisEventStore({ ...on, client }),
+    queue: new RedisWorkQueue({ ...on, client, blockingClient }),
+  }));
+  const [first] = lanePorts as [(typeof lanePorts)[number], ...typeof lanePorts];
+  const [firstClients] = laneClients as [(typeof laneClients)[number], ...typeof laneClients];
   const worker = new Worker({
     ...settings,
-    store,
-    queue: store,
-    registry: store,
-    lanes: stores.map((lane) => ({ store: lane, queue: lane })),
+    store: first.store,
+    queue: first.queue,
+    registry: new RedisWorkerRegistry({ ...on, client: firstClients.client }),
+    lanes: lanePorts,
     clock: config.clock ?? systemClock,
     leaseMs: config.leaseMs,
   });
@@ -213,7 +221,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   const waitForRedis = config.waitForRedis ?? true;
   const client = connect({ url: config.redisUrl });
   if (waitForRedis) await readyOrClosed(client);
-  const { store, jobs } = jobsOn(client, config);
+  const { queue, registry, jobs } = jobsOn(client, config);
   let readSide: OpenReadSide;
   try {
     readSide = openReadSide({
@@ -256,8 +264,8 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     {
       jobs,
       reads: readSide.reads,
-      workers: store,
-      queues: store,
+      workers: registry,
+      queues: queue,
       ping: async () => {
         // Not connected: say so plainly (ioredis' own error names its offline-queue option).
         const problem = connectionProblem(client);

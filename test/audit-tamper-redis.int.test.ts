@@ -13,7 +13,6 @@ import type { Worker } from "../src/engine/worker.ts";
 import {
   auditOf,
   editEnvelope,
-  moveHistoryToStream,
   readHistory,
   readStream,
   rewriteHistory,
@@ -175,46 +174,6 @@ describe("tampering with a job's history", () => {
     await engine.client.del(history(jobId));
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 1, check: "history", code: "empty_history" });
-  });
-});
-
-describe("tampering with a job stored before ADR 0015 (its history a stream)", () => {
-  const events = (jobId: string) => keys().events(0, jobId);
-  const oldJob = async (): Promise<string> => {
-    const jobId = await honestJob();
-    await moveHistoryToStream(engine.client, keys(), jobId);
-    const report = await audit.verify({ jobId, drained: true });
-    expect(report.ok, JSON.stringify(report.failures)).toBe(true);
-    expect(report.counts.events).toBe(7);
-    return jobId;
-  };
-
-  it("an edited event fails its hash at that seq", async () => {
-    const jobId = await oldJob();
-    await rewriteStream(engine.client, events(jobId), (entries) =>
-      entries.map((e, i) =>
-        i === 2 ? withEnv(e, { ...envOf(e), data: { ...envOf(e).data, attempt: 9 } }) : e,
-      ),
-    );
-    const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 3, check: "history", code: "hash_mismatch" });
-  });
-
-  it("a deleted entry leaves a seq gap", async () => {
-    const jobId = await oldJob();
-    const entries = await readStream(engine.client, events(jobId));
-    await engine.client.xdel(events(jobId), entries[3]?.id as string);
-    const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
-  });
-
-  it("an entry whose seq field disagrees with its envelope", async () => {
-    const jobId = await oldJob();
-    await rewriteStream(engine.client, events(jobId), (entries) =>
-      entries.map((e, i) => (i === 4 ? { ...e, fields: { ...e.fields, seq: "9" } } : e)),
-    );
-    const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 5, check: "history", code: "entry_field_mismatch" });
   });
 });
 

@@ -99,8 +99,8 @@ export class ModelSystem {
     return async (concurrency: number): Promise<LiveWorker> => {
       // Two claim loops, each on its own connections, as `docket worker` runs (ADR 0013); a
       // worker of concurrency 1 uses one.
-      const store = await this.engine.workerStore();
-      const second = await this.engine.workerStore();
+      const first = await this.engine.workerPorts();
+      const second = await this.engine.workerPorts();
       const worker = new Worker({
         name: `model-${++this.workerCount}`,
         queues,
@@ -112,12 +112,12 @@ export class ModelSystem {
         schedulerIntervalMs: 25,
         shutdownGraceMs: 50,
         handlers: modelHandlers(this.gates),
-        store,
-        queue: queue(store),
-        registry: store,
+        store: first.store,
+        queue: queue(first.queue),
+        registry: first.registry,
         lanes: [
-          { store, queue: queue(store) },
-          { store: second, queue: queue(second) },
+          { store: first.store, queue: queue(first.queue) },
+          { store: second.store, queue: queue(second.queue) },
         ],
         onError: (error) => errors.push(error),
       });

@@ -4,18 +4,26 @@ import type { Actor } from "../../src/domain/index.ts";
 import { JobService } from "../../src/engine/job-service.ts";
 import { type Clock, systemClock } from "../../src/engine/ports.ts";
 import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
-import { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
+import { RedisEventStore } from "../../src/infra/redis/redis-event-store.ts";
+import { RedisWorkerRegistry } from "../../src/infra/redis/redis-worker-registry.ts";
+import { RedisWorkQueue } from "../../src/infra/redis/redis-work-queue.ts";
 import { uniquePrefix } from "./redis.ts";
 
 export const apiActor: Actor = { kind: "client", id: "test-client" };
 
-export interface TestEngine {
+/** The three Redis adapters a worker (or the job service) is given, on one connection. */
+export interface RedisPorts {
+  readonly store: RedisEventStore;
+  readonly queue: RedisWorkQueue;
+  readonly registry: RedisWorkerRegistry;
+}
+
+export interface TestEngine extends RedisPorts {
   readonly prefix: string;
   readonly client: Redis;
-  readonly store: RedisJobStore;
   readonly jobs: JobService;
-  /** A store with its own connections, as a separate worker process would have. */
-  workerStore(): Promise<RedisJobStore>;
+  /** Adapters on their own connections (one of them blocking), as a separate worker process has. */
+  workerPorts(): Promise<RedisPorts>;
   close(): Promise<void>;
 }
 
@@ -31,20 +39,26 @@ export const makeEngine = async (
     return client;
   };
   const client = await whenReady(track(connect({ url })));
-  const store = new RedisJobStore({ client, prefix, shards });
-  const jobs = new JobService({ store, queue: store, clock: options.clock ?? systemClock, shards });
+  const store = new RedisEventStore({ client, prefix, shards });
+  const queue = new RedisWorkQueue({ client, prefix, shards });
+  const registry = new RedisWorkerRegistry({ client, prefix });
+  const jobs = new JobService({ store, queue, clock: options.clock ?? systemClock, shards });
   return {
     prefix,
     client,
     store,
+    queue,
+    registry,
     jobs,
-    workerStore: async () =>
-      new RedisJobStore({
-        client: await whenReady(track(connect({ url }))),
-        blockingClient: await whenReady(track(connectBlocking({ url }))),
-        prefix,
-        shards,
-      }),
+    workerPorts: async () => {
+      const own = await whenReady(track(connect({ url })));
+      const blockingClient = await whenReady(track(connectBlocking({ url })));
+      return {
+        store: new RedisEventStore({ client: own, prefix, shards }),
+        queue: new RedisWorkQueue({ client: own, blockingClient, prefix, shards }),
+        registry: new RedisWorkerRegistry({ client: own, prefix }),
+      };
+    },
     close: async () => {
       for (const c of clients) c.disconnect();
     },

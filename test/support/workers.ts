@@ -1,14 +1,20 @@
 /** Starts real workers on a test engine and stops them afterwards. */
 import type { Handlers } from "../../src/engine/handlers.ts";
-import { systemClock } from "../../src/engine/ports.ts";
+import { type EventStore, systemClock, type WorkerRegistry, type WorkQueue } from "../../src/engine/ports.ts";
 import { Worker, type WorkerOptions } from "../../src/engine/worker.ts";
-import type { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
 import type { TestEngine } from "./engine.ts";
 
 type TestWorkerOptions = Partial<Omit<WorkerOptions, "handlers" | "store" | "queue" | "registry">>;
 
-/** A worker with test defaults (short lease and timers) on a store the caller already opened. */
-export const workerOn = (store: RedisJobStore, handlers: Handlers, options: TestWorkerOptions = {}): Worker =>
+/** The ports a worker is given. */
+export interface WorkerPorts {
+  readonly store: EventStore;
+  readonly queue: WorkQueue;
+  readonly registry: WorkerRegistry;
+}
+
+/** A worker with test defaults (short lease and timers) on ports the caller already opened. */
+export const workerOn = (ports: WorkerPorts, handlers: Handlers, options: TestWorkerOptions = {}): Worker =>
   new Worker({
     name: "test-worker",
     queues: ["default"],
@@ -20,9 +26,9 @@ export const workerOn = (store: RedisJobStore, handlers: Handlers, options: Test
     schedulerIntervalMs: 25,
     ...options,
     handlers,
-    store,
-    queue: store,
-    registry: store,
+    store: ports.store,
+    queue: ports.queue,
+    registry: ports.registry,
   });
 
 export const startWorker = async (
@@ -30,7 +36,7 @@ export const startWorker = async (
   handlers: Handlers,
   options: TestWorkerOptions = {},
 ): Promise<{ worker: Worker; done: Promise<void> }> => {
-  const worker = workerOn(await engine.workerStore(), handlers, options);
+  const worker = workerOn(await engine.workerPorts(), handlers, options);
   const done = worker.run();
   return { worker, done };
 };
