@@ -301,6 +301,19 @@ describe("verifying one job reads its shard log from the job's first entry", () 
     const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 1, check: "shard_log", code: "log_missing" });
   });
+
+  it("a head whose logFrom was deleted is checked against the whole log instead, and nothing is missed", async () => {
+    const jobId = await honestJob();
+    await engine.client.hdel(keys().head(0, jobId), "logFrom");
+    const one = counting();
+    expect((await verifyStore(one.source, { jobId, drained: true })).ok).toBe(true);
+    expect(one.pages[0]).toBe("0-0");
+    const entries = await readStream(engine.client, keys().log(0));
+    const victim = entries.find((e) => e.fields.jobId === jobId && e.fields.seq === "4") as StoredEntry;
+    await engine.client.xadd(keys().log(0), "*", ...Object.entries(victim.fields).flat());
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "shard_log", code: "log_duplicate" });
+  });
 });
 
 describe("the whole-log verify finds tampered jobs among honest ones", () => {

@@ -26,6 +26,7 @@ export const readHistoryTexts = async (
   jobIds: ReadonlyArray<string>,
 ): Promise<ReadonlyArray<ReadonlyArray<string>>> => {
   if (jobIds.length === 0) return [];
+  // One job: a plain command, without a pipeline around it (readEvents, the audit tools).
   if (jobIds.length === 1) {
     const [jobId] = jobIds as [string];
     return [await client.lrange(keys.history(keys.shardOf(jobId), jobId), 0, -1)];
@@ -42,7 +43,7 @@ export const readStoredHistory = async (
   keys: Keys,
   jobId: string,
 ): Promise<ReadonlyArray<StoredHistoryEntry>> => {
-  const texts = await client.lrange(keys.history(keys.shardOf(jobId), jobId), 0, -1);
+  const [texts = []] = await readHistoryTexts(client, keys, [jobId]);
   return texts.map((env, i) => ({ position: i + 1, env }));
 };
 
