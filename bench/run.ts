@@ -16,8 +16,7 @@ import { Queue } from "bullmq";
 import { type Envelope, statusOf } from "../src/domain/index.ts";
 import type { JobService } from "../src/engine/write/index.ts";
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
-import type { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
-import { composeEngine } from "../src/main.ts";
+import { composeEngine, type Engine } from "../src/main.ts";
 import { startRedis } from "../test/support/redis.ts";
 import {
   BULLMQ_QUEUE,
@@ -147,7 +146,7 @@ const handWrittenNotes = (file: URL): Array<string> => {
 
 interface DocketEnv {
   readonly prefix: string;
-  readonly store: RedisJobStore;
+  readonly store: Engine["store"];
   readonly jobs: JobService;
   close(): void;
 }

@@ -8,8 +8,8 @@ import { GENESIS_HASH, type JobState } from "../src/domain/index.ts";
 import { decodeHead, encodeLive, encodeSpec } from "../src/infra/redis/head-codec.ts";
 import { historyArb, runHistory } from "./support/history.ts";
 
-const decoded = (spec: string, live: string | null, legacy: string | null = null): JobState | undefined =>
-  decodeHead("job-1", "3", GENESIS_HASH, spec, live, "{}", legacy)?.state;
+const decoded = (spec: string, live: string): JobState | undefined =>
+  decodeHead("job-1", "3", GENESIS_HASH, spec, live, "{}")?.state;
 
 describe("head codec", () => {
   it("the spec part never changes after a job's first event, and spec at creation + live now decodes to the folded state", () => {
@@ -28,23 +28,8 @@ describe("head codec", () => {
     );
   });
 
-  it("reads heads written before the split: `state` alone, and `state` with a newer `live`", () => {
-    fc.assert(
-      fc.property(historyArb, (steps) => {
-        const { states } = runHistory(steps);
-        const [created] = states;
-        const now = states[states.length - 1];
-        if (created === undefined || now === undefined) return;
-        const legacy = JSON.stringify({ value: created.value, context: created.context });
-        expect(decoded("", null, legacy)).toEqual(created);
-        expect(decoded("", encodeLive(now), legacy)).toEqual(now);
-      }),
-      { numRuns: 100 },
-    );
-  });
-
   it("a head with no state at all is missing, not a default job", () => {
-    expect(decodeHead("job-1", "3", GENESIS_HASH, null, null, "{}", null)).toBeNull();
-    expect(decodeHead("job-1", null, null, null, null, null, null)).toBeNull();
+    expect(decodeHead("job-1", "3", GENESIS_HASH, null, null, "{}")).toBeNull();
+    expect(decodeHead("job-1", null, null, null, null, null)).toBeNull();
   });
 });

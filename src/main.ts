@@ -30,7 +30,9 @@ import {
 } from "./infra/redis/connection.ts";
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
-import { RedisJobStore } from "./infra/redis/redis-job-store.ts";
+import { RedisEventStore } from "./infra/redis/redis-event-store.ts";
+import { RedisWorkerRegistry } from "./infra/redis/redis-worker-registry.ts";
+import { RedisWorkQueue } from "./infra/redis/redis-work-queue.ts";
 import { RedisQuarantineList } from "./infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "./infra/sqlite/projection-files.ts";
 
@@ -53,35 +55,43 @@ export interface RedisWiring {
 
 /** The adapters of the write and worker rooms' ports on one pair of connections. */
 export interface EngineAdapters {
-  readonly events: EventStore;
+  readonly store: EventStore;
   readonly queue: WorkQueue;
   readonly registry: WorkerRegistry;
 }
 
-export interface Engine extends EngineAdapters {
-  /** The Redis object behind the three ports (tests and tools read its key names). */
-  readonly store: RedisJobStore;
+/** The Redis adapters, typed as such: tests and tools read their key names (`store.keys`). */
+export interface RedisAdapters extends EngineAdapters {
+  readonly store: RedisEventStore;
+  readonly queue: RedisWorkQueue;
+  readonly registry: RedisWorkerRegistry;
+}
+
+export interface Engine extends RedisAdapters {
   /** Submit, read, cancel, retry (the API's and the operators' use cases). */
   readonly jobs: JobService;
 }
 
-/** The one place the Redis adapters of the write and worker ports are constructed. */
-const adaptersOn = (wiring: RedisWiring): Pick<Engine, "store" | keyof EngineAdapters> => {
+/** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
+const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
   const { client, blockingClient, prefix, shards } = wiring;
-  const store = new RedisJobStore({
-    client,
-    ...(blockingClient === undefined ? {} : { blockingClient }),
-    prefix,
-    shards,
-  });
-  return { store, events: store, queue: store, registry: store };
+  return {
+    store: new RedisEventStore({ client, prefix, shards }),
+    queue: new RedisWorkQueue({
+      client,
+      ...(blockingClient === undefined ? {} : { blockingClient }),
+      prefix,
+      shards,
+    }),
+    registry: new RedisWorkerRegistry({ client, prefix }),
+  };
 };
 
 /** The engine's adapters and job service on open connections. */
 export const composeEngine = (wiring: RedisWiring & { readonly clock?: Clock }): Engine => {
   const adapters = adaptersOn(wiring);
   const jobs = new JobService({
-    store: adapters.events,
+    store: adapters.store,
     queue: adapters.queue,
     clock: wiring.clock ?? systemClock,
     shards: wiring.shards,
@@ -103,10 +113,10 @@ export const composeWorker = (lanes: ReadonlyArray<EngineAdapters>, settings: Wo
   if (first === undefined) throw new RangeError("a worker needs at least one lane");
   return new Worker({
     ...settings,
-    store: first.events,
+    store: first.store,
     queue: first.queue,
     registry: first.registry,
-    lanes: lanes.map((lane) => ({ store: lane.events, queue: lane.queue })),
+    lanes: lanes.map((lane) => ({ store: lane.store, queue: lane.queue })),
     clock: settings.clock ?? systemClock,
   });
 };

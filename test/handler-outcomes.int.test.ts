@@ -262,8 +262,8 @@ describe("timeouts", () => {
 describe("an outcome the store refuses all the same", () => {
   it("is recorded as a failure that says why, at once, instead of waiting for the lease", async () => {
     // A store that refuses every completion, as it would an event no reader accepts.
-    const real = await engine.workerStore();
-    const refusing = new Proxy(real, {
+    const real = await engine.workerPorts();
+    const refusing = new Proxy(real.store, {
       get(target, property, receiver) {
         if (property === "append")
           return async (request: AppendRequest) => {
@@ -275,7 +275,11 @@ describe("an outcome the store refuses all the same", () => {
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const own = workerOn(refusing, { fine: () => ({ ok: true }) }, { leaseMs: 60_000, queues: ["refusing"] });
+    const own = workerOn(
+      { ...real, store: refusing },
+      { fine: () => ({ ok: true }) },
+      { leaseMs: 60_000, queues: ["refusing"] },
+    );
     const done = own.run();
     try {
       const { jobId } = await engine.jobs.submit(
@@ -299,7 +303,7 @@ describe("an outcome the store refuses all the same", () => {
 describe("a worker's own name", () => {
   it("a name no event's actor can hold is refused when the worker is made, not at every event", () => {
     for (const name of ["w\ud800", "x".repeat(300)])
-      expect(() => workerOn(engine.store, {}, { name }), name.slice(0, 10)).toThrow(/cannot name/);
+      expect(() => workerOn(engine, {}, { name }), name.slice(0, 10)).toThrow(/cannot name/);
   });
 });
 

@@ -12,7 +12,6 @@ import {
 import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/shared/index.ts";
 import type { AppendRequest } from "../src/engine/write/index.ts";
 import { decodeHead } from "../src/infra/redis/head-codec.ts";
-import { auditOf, moveHistoryToStream } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { workerOn } from "./support/workers.ts";
@@ -156,49 +155,6 @@ describe("work entries", () => {
     );
     expect(head?.state.value).toBe("queued");
   });
-
-  it("a job whose head and work entry were written before the state split (one `state` field) still runs to completion", async () => {
-    const e = await engine();
-    const { jobs, store, client } = e;
-    const { jobId } = await jobs.submit({ type: "x", payload: { n: 2 } }, apiActor);
-    const head = await store.loadHead(jobId);
-    if (head === null) throw new Error("no head");
-    // Rewrite the head and its work entry the way the previous layout stored them.
-    const key = store.keys.head(0, jobId);
-    const stream = store.keys.work(0, "default", "normal");
-    const state = JSON.stringify({ value: head.state.value, context: head.state.context });
-    const [entryStream, entryId] = await client.hmget(key, "entryStream", "entryId");
-    await client.xdel(entryStream as string, entryId as string);
-    await client.hdel(key, "spec", "live");
-    const legacyEntry = await client.xadd(
-      stream,
-      "*",
-      "jobId",
-      jobId,
-      "version",
-      String(head.version),
-      "lastHash",
-      head.lastHash,
-      "state",
-      state,
-      "payload",
-      JSON.stringify(head.payload),
-    );
-    await client.hset(key, "state", state, "entryId", legacyEntry as string);
-    expect(await store.loadHead(jobId)).toEqual(head);
-    const seen: Array<unknown> = [];
-    const worker = workerOn(
-      await e.workerStore(),
-      { x: (payload) => void seen.push(payload) },
-      { burst: true },
-    );
-    await worker.run();
-    expect(seen).toEqual([{ n: 2 }]);
-    const done = await store.loadHead(jobId);
-    expect(done?.state.value).toBe("completed");
-    expect(done?.state.context.attempt).toBe(1);
-    expect(done?.state.context.jobType).toBe("x");
-  });
 });
 
 describe("a job's own history (ADR 0015)", () => {
@@ -206,47 +162,30 @@ describe("a job's own history (ADR 0015)", () => {
     const e = await engine();
     const { jobs, store, client } = e;
     const { jobId } = await jobs.submit({ type: "x", payload: { n: 3 } }, apiActor);
-    await workerOn(await e.workerStore(), { x: () => "done" }, { burst: true }).run();
+    await workerOn(await e.workerPorts(), { x: () => "done" }, { burst: true }).run();
     const listed = await client.lrange(store.keys.history(0, jobId), 0, -1);
     const events = await store.readEvents(jobId);
     expect(events.map((ev) => ev.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
     expect(listed).toEqual(events.map((ev) => JSON.stringify(ev)));
     expect(events.map((ev) => ev.seq)).toEqual([1, 2, 3]);
-    expect(await client.exists(store.keys.events(0, jobId))).toBe(0);
-    expect(await client.hget(store.keys.head(0, jobId), "history")).toBe("list");
+    // The job's own keys are its head and its history list, nothing else.
+    expect((await client.keys(`${e.prefix}:*${jobId}*`)).sort()).toEqual(
+      [store.keys.head(0, jobId), store.keys.history(0, jobId)].sort(),
+    );
+    expect(await client.type(store.keys.history(0, jobId))).toBe("list");
     const log = (await client.xrange(store.keys.log(0), "-", "+")) as Array<[string, Array<string>]>;
     const logged = log.filter(([, f]) => f[1] === jobId).map(([, f]) => f[7]);
     expect(logged).toEqual(listed);
   });
 
-  it("several histories are read in one call, in the order asked, either layout, [] for an unknown job", async () => {
+  it("several histories are read in one call, in the order asked, [] for an unknown job", async () => {
     const e = await engine();
-    const { jobs, store, client } = e;
+    const { jobs, store } = e;
     const a = await jobs.submit({ type: "x", payload: "a" }, apiActor);
     const b = await jobs.submit({ type: "x", payload: "b" }, apiActor);
-    await moveHistoryToStream(client, store.keys, b.jobId);
     const histories = await store.readEventsMany([b.jobId, "01a20000-0000-7000-8000-000000000000", a.jobId]);
     expect(histories.map((events) => events.map((ev) => ev.jobId))).toEqual([[b.jobId], [], [a.jobId]]);
     expect(histories[0]).toEqual(await store.readEvents(b.jobId));
-  });
-
-  it("a job created before it (history in a stream, no `history` field) keeps its stream and runs to completion", async () => {
-    const e = await engine();
-    const { jobs, store, client } = e;
-    const { jobId } = await jobs.submit({ type: "x", payload: { n: 4 } }, apiActor);
-    await moveHistoryToStream(client, store.keys, jobId);
-    expect(await store.readEvents(jobId)).toHaveLength(1);
-    await workerOn(await e.workerStore(), { x: () => "done" }, { burst: true }).run();
-    expect((await store.loadHead(jobId))?.state.value).toBe("completed");
-    expect(await client.exists(store.keys.history(0, jobId))).toBe(0);
-    const entries = (await client.xrange(store.keys.events(0, jobId), "-", "+")) as Array<
-      [string, Array<string>]
-    >;
-    expect(entries.map(([, f]) => f[3])).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
-    const events = await store.readEvents(jobId);
-    expect(events.map((ev) => ev.seq)).toEqual([1, 2, 3]);
-    const audit = auditOf(e);
-    expect((await audit.verify({ jobId, drained: true })).ok).toBe(true);
   });
 });
 

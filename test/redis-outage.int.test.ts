@@ -82,10 +82,10 @@ describe("a Redis restart (AOF on)", () => {
     if (!redis.owned) return expect(redis.owned).toBe(false);
     const queued = await engine.jobs.submit({ type: "later", queue: "outage-start" }, apiActor);
     // The worker's connections exist (as a process's would) but Redis dies before it runs.
-    const store = await engine.workerStore();
+    const ports = await engine.workerPorts();
     redis.kill();
     const worker = workerOn(
-      store,
+      ports,
       { later: () => "ran" },
       { name: "early-bird", queues: ["outage-start"], concurrency: 1 },
     );

@@ -397,7 +397,7 @@ describe("worker lifecycle", () => {
     );
     const { done } = await startWorker(e, { n: () => null }, { burst: true, concurrency: 4 });
     await done;
-    const depth = await e.store.depth(["default"]);
+    const depth = await e.queue.depth(["default"]);
     expect(depth).toEqual([{ queue: "default", waiting: 0, pending: 0 }]);
     await e.jobs.submitMany(
       Array.from({ length: 8 }, (_, i) => ({ type: "n", payload: i })),
@@ -405,16 +405,16 @@ describe("worker lifecycle", () => {
     );
     const limited = await startWorker(e, { n: () => null }, { maxJobs: 5, concurrency: 2 });
     await limited.done;
-    const after = await e.store.depth(["default"]);
+    const after = await e.queue.depth(["default"]);
     expect(after[0]?.waiting).toBe(3);
   });
 
   it("a worker with two claim loops (lanes) runs every job exactly once, never more at a time than its concurrency, and honours max-jobs and burst across both", async () => {
     const e = await engine();
-    const [a, b] = [await e.workerStore(), await e.workerStore()];
+    const [a, b] = [await e.workerPorts(), await e.workerPorts()];
     const lanes = [
-      { store: a, queue: a },
-      { store: b, queue: b },
+      { store: a.store, queue: a.queue },
+      { store: b.store, queue: b.queue },
     ];
     const ids = (
       await e.jobs.submitMany(
@@ -473,7 +473,7 @@ describe("worker lifecycle", () => {
     const { jobId } = await e.jobs.submit({ type: "ok" }, apiActor);
     await untilStatus(e, jobId, "completed");
     const listed = await waitFor(async () => {
-      const all = await e.store.list(Date.now());
+      const all = await e.registry.list(Date.now());
       const me = all.find((info) => info.id === w.id);
       return me !== undefined && me.completed === 1 ? me : undefined;
     }, "a heartbeat with the completed count");
@@ -486,7 +486,7 @@ describe("worker lifecycle", () => {
     });
     await w.crash();
     await waitFor(
-      async () => !(await e.store.list(Date.now())).some((info) => info.id === w.id),
+      async () => !(await e.registry.list(Date.now())).some((info) => info.id === w.id),
       "the dead worker to age out",
     );
   });

@@ -98,10 +98,9 @@ export class ModelSystem {
     return async (concurrency: number): Promise<LiveWorker> => {
       // Two claim loops, each on its own connections, as `docket worker` runs (ADR 0013); a
       // worker of concurrency 1 uses one.
-      const lanes = [await this.engine.workerStore(), await this.engine.workerStore()].map((store) => ({
-        events: store,
-        queue: queue(store),
-        registry: store,
+      const lanes = [await this.engine.workerPorts(), await this.engine.workerPorts()].map((ports) => ({
+        ...ports,
+        queue: queue(ports.queue),
       }));
       const worker = composeWorker(lanes, {
         name: `model-${++this.workerCount}`,

@@ -1,7 +1,6 @@
 /** Audit tools bound to a test engine's Redis, and helpers that tamper with what is stored. */
 import type { Redis } from "ioredis";
 import type { Envelope } from "../../src/domain/index.ts";
-import type { Keys } from "../../src/infra/redis/keys.ts";
 import { composeAudit } from "../../src/main.ts";
 import type { TestEngine } from "./engine.ts";
 
@@ -59,21 +58,6 @@ export const editEnvelope = (
   rewriteHistory(client, key, (envs) =>
     envs.map((env, i) => (i === index ? JSON.stringify(edit(JSON.parse(env) as Envelope)) : env)),
   );
-
-/**
- * Store a job as Docket stored jobs before ADR 0015: its history as a stream of (seq, type, env)
- * entries and no `history` field on its head.
- */
-export const moveHistoryToStream = async (client: Redis, keys: Keys, jobId: string): Promise<void> => {
-  const shard = 0;
-  const envs = await readHistory(client, keys.history(shard, jobId));
-  for (const env of envs) {
-    const { seq, type } = JSON.parse(env) as { seq: number; type: string };
-    await client.xadd(keys.events(shard, jobId), "*", "seq", String(seq), "type", type, "env", env);
-  }
-  await client.del(keys.history(shard, jobId));
-  await client.hdel(keys.head(shard, jobId), "history");
-};
 
 /** Collect a bundle export into lines (without their "\n"). */
 export const collectLines = async (lines: AsyncIterable<string>): Promise<Array<string>> => {

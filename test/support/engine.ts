@@ -4,19 +4,20 @@ import type { Actor } from "../../src/domain/index.ts";
 import type { Clock } from "../../src/engine/shared/index.ts";
 import type { JobService } from "../../src/engine/write/index.ts";
 import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
-import type { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
-import { composeEngine } from "../../src/main.ts";
+import { composeEngine, type RedisAdapters } from "../../src/main.ts";
 import { uniquePrefix } from "./redis.ts";
 
 export const apiActor: Actor = { kind: "client", id: "test-client" };
 
-export interface TestEngine {
+/** The three Redis adapters a worker (or the job service) is given, on one connection. */
+export type RedisPorts = RedisAdapters;
+
+export interface TestEngine extends RedisPorts {
   readonly prefix: string;
   readonly client: Redis;
-  readonly store: RedisJobStore;
   readonly jobs: JobService;
-  /** A store with its own connections, as a separate worker process would have. */
-  workerStore(): Promise<RedisJobStore>;
+  /** Adapters on their own connections (one of them blocking), as a separate worker process has. */
+  workerPorts(): Promise<RedisPorts>;
   close(): Promise<void>;
 }
 
@@ -32,7 +33,7 @@ export const makeEngine = async (
     return client;
   };
   const client = await whenReady(track(connect({ url })));
-  const { store, jobs } = composeEngine({
+  const { store, queue, registry, jobs } = composeEngine({
     client,
     prefix,
     shards,
@@ -42,14 +43,18 @@ export const makeEngine = async (
     prefix,
     client,
     store,
+    queue,
+    registry,
     jobs,
-    workerStore: async () =>
-      composeEngine({
+    workerPorts: async () => {
+      const { store, queue, registry } = composeEngine({
         client: await whenReady(track(connect({ url }))),
         blockingClient: await whenReady(track(connectBlocking({ url }))),
         prefix,
         shards,
-      }).store,
+      });
+      return { store, queue, registry };
+    },
     close: async () => {
       for (const c of clients) c.disconnect();
     },

@@ -8,7 +8,7 @@
  */
 import * as Result from "effect/Result";
 import { contextOf, type Envelope, replay, statusOf } from "../../src/domain/index.ts";
-import { CONSUMER_GROUP } from "../../src/infra/redis/redis-job-store.ts";
+import { CONSUMER_GROUP } from "../../src/infra/redis/keys.ts";
 import type { TestEngine } from "./engine.ts";
 
 const FINAL = new Set(["JobCompleted", "JobCancelled"]);
@@ -59,7 +59,7 @@ export const checkInvariants = async (
     const status = statusOf(head.state);
     if (options.drained && !["completed", "cancelled", "dead_letter"].includes(status))
       violations.push(`${jobId}: still ${status} after draining`);
-    const shard = store.shardOf(jobId);
+    const shard = store.keys.shardOf(jobId);
     if (status === "pending" || status === "failed") {
       if ((await client.zscore(store.keys.delayed(shard), jobId)) === null)
         violations.push(`${jobId}: ${status} but not scheduled (orphaned)`);

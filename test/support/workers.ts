@@ -1,24 +1,22 @@
 /** Starts real workers on a test engine (composed by src/main.ts) and stops them afterwards. */
 import { systemClock } from "../../src/engine/shared/index.ts";
 import type { Handlers, Worker, WorkerOptions } from "../../src/engine/worker/index.ts";
-import type { RedisJobStore } from "../../src/infra/redis/redis-job-store.ts";
-import { composeWorker } from "../../src/main.ts";
+import { composeWorker, type EngineAdapters } from "../../src/main.ts";
 import type { TestEngine } from "./engine.ts";
 
 type TestWorkerOptions = Partial<Omit<WorkerOptions, "handlers" | "store" | "queue" | "registry">>;
 
+/** The ports a worker is given. */
+export type WorkerPorts = EngineAdapters;
+
 /**
- * A worker with test defaults (short lease and timers) on a store the caller already opened;
- * with `lanes` (a store and a queue each, the first being `store`), one claim loop per lane.
+ * A worker with test defaults (short lease and timers) on ports the caller already opened; with
+ * `lanes` (a store and a queue each, the first being `ports`'), one claim loop per lane.
  */
-export const workerOn = (
-  store: RedisJobStore,
-  handlers: Handlers,
-  options: TestWorkerOptions = {},
-): Worker => {
-  const { lanes = [{ store, queue: store }], ...settings } = options;
+export const workerOn = (ports: WorkerPorts, handlers: Handlers, options: TestWorkerOptions = {}): Worker => {
+  const { lanes = [ports], ...settings } = options;
   return composeWorker(
-    lanes.map((lane) => ({ events: lane.store, queue: lane.queue, registry: store })),
+    lanes.map((lane) => ({ store: lane.store, queue: lane.queue, registry: ports.registry })),
     {
       name: "test-worker",
       queues: ["default"],
@@ -39,7 +37,7 @@ export const startWorker = async (
   handlers: Handlers,
   options: TestWorkerOptions = {},
 ): Promise<{ worker: Worker; done: Promise<void> }> => {
-  const worker = workerOn(await engine.workerStore(), handlers, options);
+  const worker = workerOn(await engine.workerPorts(), handlers, options);
   const done = worker.run();
   return { worker, done };
 };

@@ -5,8 +5,7 @@
  * Every audit tool (replay report, time travel, explain, verify) starts here, so they all agree
  * on what "the history" is. The rules are the domain's strict `replay` (schema, chain, machine,
  * anchor); this module only adds what a store can get wrong around the envelope itself: text
- * that is not JSON, a stream entry whose fields disagree with its envelope, a job id that is not
- * the one asked for.
+ * that is not JSON, a job id that is not the one asked for.
  *
  * Also here: the summary of a machine state an auditor reads (status and the context fields that
  * decide what may happen next), the same shape after each event of a replay and in time travel;
@@ -32,7 +31,7 @@ import {
 } from "../../domain/index.ts";
 import type { RawHead, RawJobEntry } from "./ports.ts";
 
-export type HistoryCode = HistoryFailureCode | "malformed_entry" | "entry_field_mismatch";
+export type HistoryCode = HistoryFailureCode | "malformed_entry";
 
 /** The first thing wrong with a job's history: where (seq), what (a stable code) and why. */
 export interface Finding {
@@ -104,10 +103,7 @@ export const auditValues = (
   return { jobId, envelopes, states, failure };
 };
 
-/**
- * Judge a job's stored stream entries. The entry's own `seq`/`type` fields must agree with its
- * envelope: they are what Redis-side scripts and tools read, so a mismatch is tampering too.
- */
+/** Judge a job's stored history entries: each must be JSON, then as auditValues. */
 export const auditEntries = (
   jobId: string,
   entries: ReadonlyArray<RawJobEntry>,
@@ -122,23 +118,7 @@ export const auditEntries = (
       earlyStop = { seq, code: "malformed_entry", message: `entry ${entry.entryId}: ${parsed.failure}` };
       break;
     }
-    const value = parsed.success as { seq?: unknown; type?: unknown };
-    if (String(value?.seq) !== entry.seq || String(value?.type) !== entry.type) {
-      earlyStop = {
-        seq,
-        code: "entry_field_mismatch",
-        message: `entry ${entry.entryId} says seq ${entry.seq} ${entry.type}, its envelope seq ${String(value?.seq)} ${String(value?.type)}`,
-      };
-      values.push(value);
-      break;
-    }
-    values.push(value);
-  }
-  if (earlyStop?.code === "entry_field_mismatch") {
-    // Judge the envelope itself first: if it is also bad, that is the better-named finding.
-    const judged = auditValues(jobId, values, anchor, earlyStop);
-    if (judged.failure !== earlyStop) return judged;
-    return auditValues(jobId, values.slice(0, -1), anchor, earlyStop);
+    values.push(parsed.success);
   }
   return auditValues(jobId, values, anchor, earlyStop);
 };

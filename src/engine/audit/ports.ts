@@ -9,11 +9,11 @@ import type { QuarantineRecord } from "../read/index.ts";
 
 /**
  * One entry of a job's own history. `env` is the stored envelope text. `entryId` names the entry
- * in messages: a stream entry id, or `#<position>` for a history kept as a list (ADR 0015).
+ * in messages: `#<position>` in the job's history list (ADR 0015).
  */
 export interface RawJobEntry {
   readonly entryId: string;
-  /** The entry's `seq` and `type` fields (null when absent), kept beside the envelope. */
+  /** The envelope's `seq` and `type`, as text (null when the envelope is not JSON). */
   readonly seq: string | null;
   readonly type: string | null;
   readonly env: string | null;
@@ -36,10 +36,10 @@ export interface RawHead {
   readonly status: string | null;
   readonly attempt: string | null;
   /**
-   * The id of the job's first shard-log entry, recorded when it was created (ADR 0015); absent
-   * for jobs created before. Where verifying this job alone starts reading its shard log.
+   * The id of the job's first shard-log entry, recorded when it was created (ADR 0015): where
+   * verifying this job alone starts reading its shard log (null when missing: from the start).
    */
-  readonly logFrom?: string | null;
+  readonly logFrom: string | null;
 }
 
 /** Where the delivery side knows a job from (DESIGN §7 invariant 9). */

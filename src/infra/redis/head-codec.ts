@@ -7,8 +7,8 @@
  * - `live`: the status and what changes as the job runs (attempt, attempt cap, due time, last
  *   error, progress, result), with null members left out. Written on every transition.
  *
- * Heads written before the split carry one `state` field ({value, context} as JSON); they are
- * still read.
+ * Work entries carry the same fields (append.lua copies them when a job is queued), so one
+ * decoder serves both.
  */
 import {
   type JobContext,
@@ -68,17 +68,10 @@ export const encodeLive = (state: JobState): string => {
 
 type Field = string | null | false | undefined;
 
-const decodeState = (spec: Field, live: Field, legacy: Field): JobState | null => {
-  // A head written before the split has `state`; once it moves on it also has `live` (newer),
-  // while its spec part, which never changes, stays in `state`.
-  const old = legacy ? (JSON.parse(legacy) as { value: JobStatus; context: JobContext }) : null;
-  const s: SpecPart | null = spec ? (JSON.parse(spec) as SpecPart) : (old?.context ?? null);
-  const l: LivePart | null = live
-    ? (JSON.parse(live) as LivePart)
-    : old === null
-      ? null
-      : { ...old.context, value: old.value };
-  if (s === null || l === null) return null;
+const decodeState = (spec: Field, live: Field): JobState | null => {
+  if (!spec || !live) return null;
+  const s = JSON.parse(spec) as SpecPart;
+  const l = JSON.parse(live) as LivePart;
   // The members in initialContext's order, so a restored context prints like a folded one.
   const context: JobContext = {
     submitted: s.submitted,
@@ -100,7 +93,7 @@ const decodeState = (spec: Field, live: Field, legacy: Field): JobState | null =
 };
 
 /** The head fields decodeHead needs, in the order it takes them (HMGET and work entries). */
-export const HEAD_FIELDS = ["version", "lastHash", "spec", "live", "payload", "state"] as const;
+export const HEAD_FIELDS = ["version", "lastHash", "spec", "live", "payload"] as const;
 
 export const decodeHead = (
   jobId: string,
@@ -109,10 +102,9 @@ export const decodeHead = (
   spec: Field,
   live: Field,
   payload: Field,
-  legacyState?: Field,
 ): StoredHead | null => {
   if (!version || !lastHash) return null;
-  const state = decodeState(spec, live, legacyState);
+  const state = decodeState(spec, live);
   if (state === null) return null;
   return {
     jobId,

@@ -1,12 +1,19 @@
 /**
- * Every Redis key Docket uses, built in one place. All keys of a shard share the hash tag
- * `{<shard>}`, so a shard's keys live in one Redis Cluster slot and one Lua script may touch
- * them all; the prefix keeps tenants and test runs apart.
+ * Every Redis key Docket uses, built in one place, and the names the adapters share with the
+ * scripts (the consumer group). All keys of a shard share the hash tag `{<shard>}`, so a shard's
+ * keys live in one Redis Cluster slot and one Lua script may touch them all; the prefix keeps
+ * tenants and test runs apart.
  *
  * append.lua builds the per-job keys (head, history, work stream, idempotency key) itself, from
  * `shardTag` and the same shapes as below (ADR 0013): change a shape in both places.
+ *
+ * There is one storage layout, this one: no key or field of an earlier one is read (ADR 0023).
  */
 import { PRIORITY_LEVELS, type Priority } from "../../domain/index.ts";
+import { shardOf } from "../../engine/write/index.ts";
+
+/** The consumer group every work stream is read by (workers are its consumers). */
+export const CONSUMER_GROUP = "docket-workers";
 
 export const LEVELS_HIGH_FIRST: ReadonlyArray<Priority> = ["critical", "high", "normal", "low"];
 
@@ -32,10 +39,6 @@ export class Keys {
   /** A job's own history: a list of its envelope texts, element i being seq i + 1 (ADR 0015). */
   history(shard: number, jobId: string): string {
     return `${this.tag(shard)}:history:${jobId}`;
-  }
-  /** A job's own history as a stream (seq, type, env): jobs created before ADR 0015. */
-  events(shard: number, jobId: string): string {
-    return `${this.tag(shard)}:events:${jobId}`;
   }
   log(shard: number): string {
     return `${this.tag(shard)}:log`;
@@ -69,6 +72,10 @@ export class Keys {
   }
   worker(id: string): string {
     return `${this.prefix}:{registry}:worker:${id}`;
+  }
+  /** The shard a job's keys live in. */
+  shardOf(jobId: string): number {
+    return shardOf(jobId, this.shards);
   }
   allShards(): ReadonlyArray<number> {
     return Array.from({ length: this.shards }, (_, i) => i);

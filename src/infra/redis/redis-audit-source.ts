@@ -2,11 +2,12 @@
  * The Redis implementation of the auditor's read port (engine/audit/ports.ts). Read-only: it
  * returns what is stored, field by field, and leaves judging it to the audit code, so a
  * tampered entry is reported rather than thrown. Uses the layout of keys.ts and the entry
- * formats written by append.lua (job history: a list of envelope texts, or for a job created
- * before ADR 0015 a stream of seq, type, env; shard log: jobId, seq, type, env).
+ * formats written by append.lua (job history: a list of envelope texts; shard log: jobId, seq,
+ * type, env).
+ *
+ * Lifetime: the caller owns the connection.
  */
 import type { Redis } from "ioredis";
-import { shardOf } from "../../engine/write/index.ts";
 import type {
   AuditSource,
   JobLocation,
@@ -17,9 +18,8 @@ import type {
 } from "../../engine/audit/ports.ts";
 import { guarded } from "./connection.ts";
 import { readLastStoredEntry, readStoredHistory, type StoredHistoryEntry } from "./job-history.ts";
-import { Keys } from "./keys.ts";
+import { CONSUMER_GROUP, Keys } from "./keys.ts";
 import { type StreamEntries, streamField } from "./stream-entries.ts";
-import { CONSUMER_GROUP } from "./redis-job-store.ts";
 import { RedisQuarantineList } from "./redis-quarantine.ts";
 
 /** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
@@ -49,14 +49,14 @@ export class RedisAuditSource implements AuditSource {
   }
 
   shardOf(jobId: string): number {
-    return shardOf(jobId, this.keys.shards);
+    return this.keys.shardOf(jobId);
   }
 
-  /** Job ids with a head (hash) or a history (list or stream) in the shard, found with SCAN (no KEYS). */
+  /** Job ids with a head (hash) or a history (list) in the shard, found with SCAN (no KEYS). */
   jobIds(shard: number): Promise<ReadonlyArray<string>> {
     return guarded(async () => {
       const ids = new Set<string>();
-      const scan = async (keyPrefix: string, type: "hash" | "list" | "stream") => {
+      const scan = async (keyPrefix: string, type: "hash" | "list") => {
         let cursor = "0";
         do {
           const [next, keys] = await this.client.scan(
@@ -74,20 +74,17 @@ export class RedisAuditSource implements AuditSource {
       };
       await scan(this.keys.headPrefix(shard), "hash");
       await scan(this.keys.history(shard, ""), "list");
-      await scan(this.keys.events(shard, ""), "stream");
       return [...ids].sort();
     });
   }
 
   readJobHistory(jobId: string): Promise<ReadonlyArray<RawJobEntry>> {
-    return guarded(async () =>
-      (await readStoredHistory(this.client, this.keys, this.shardOf(jobId), jobId)).map(toJobEntry),
-    );
+    return guarded(async () => (await readStoredHistory(this.client, this.keys, jobId)).map(toJobEntry));
   }
 
   lastJobEntry(jobId: string): Promise<RawJobEntry | null> {
     return guarded(async () => {
-      const last = await readLastStoredEntry(this.client, this.keys, this.shardOf(jobId), jobId);
+      const last = await readLastStoredEntry(this.client, this.keys, jobId);
       return last === null ? null : toJobEntry(last);
     });
   }
@@ -158,12 +155,10 @@ export class RedisAuditSource implements AuditSource {
 }
 
 /**
- * A list element is the envelope text alone: its seq and type, which a stream entry keeps beside
- * the envelope, are read from the envelope (null when it is not JSON), so they always agree.
+ * A list element is the envelope text alone, named by its position: its seq and type are read
+ * from the envelope (null when it is not JSON).
  */
 const toJobEntry = (entry: StoredHistoryEntry): RawJobEntry => {
-  if (entry.layout === "stream")
-    return { entryId: entry.entryId, seq: entry.seq, type: entry.type, env: entry.env };
   let seq: string | null = null;
   let type: string | null = null;
   try {

@@ -9,3 +9,10 @@ export const streamField = (fields: ReadonlyArray<string> | null, name: string):
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] ?? null;
   return null;
 };
+
+/** The value of a field every entry of the stream has (a work entry's `jobId`); throws if absent. */
+export const requiredStreamField = (fields: ReadonlyArray<string> | null, name: string): string => {
+  const value = streamField(fields, name);
+  if (value === null) throw new Error(`stream entry has no ${name} field`);
+  return value;
+};

@@ -37,7 +37,7 @@ const parsedEnv = (entry: RawJobEntry | null): { seq?: unknown; hash?: unknown; 
   }
 };
 
-/** Where a job's history ends: its head, or (with no head) its stream's last entry. */
+/** Where a job's history ends: its head, or (with no head) its history's last entry. */
 const jobEnd = async (source: AuditSource, jobId: string): Promise<BundleJob | null> => {
   const head = await source.readHead(jobId);
   if (head !== null && head.version !== null && head.lastHash !== null)

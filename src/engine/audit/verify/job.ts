@@ -1,5 +1,5 @@
 /**
- * The checks of one job, as a pure function of what was read for it: its stream entries, its
+ * The checks of one job, as a pure function of what was read for it: its history entries, its
  * shard-log entries, its head and where the delivery side knows it from. Each check reports at
  * most one failure per job: the first seq at which it finds the job wrong.
  */

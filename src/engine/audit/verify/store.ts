@@ -6,7 +6,7 @@
  * Cost: each shard log is read once, in pages, keeping a 64-character digest per entry (so
  * O(log entries) memory); each job's own history and head are then read once. Verifying one job
  * scans its shard's log from the job's first entry (the head's `logFrom`, ADR 0015; from the
- * start for a job created before it): entries can only be appended to a stream, so a duplicate or
+ * start when the head has none): entries can only be appended to a stream, so a duplicate or
  * forged entry of the job added later is still found; one placed earlier would take rewriting
  * the whole log, which the whole-log verify finds. Run it on a quiet system
  * for exact results: an append landing between the reads of a stream, its head and the log

@@ -15,8 +15,6 @@
   the shard's slot holds them all):
     <p>:{s}:job:<id>      head hash
     <p>:{s}:history:<id>  job history list: envelope JSON texts, element i is seq i+1 (ADR 0015)
-    <p>:{s}:events:<id>   job event stream (seq, type, env) of a job created before ADR 0015,
-                          whose head has no `history` field: its later events go there too
     <p>:{s}:work:<queue>:<level>  work stream it is enqueued on if it becomes queued
             (entry fields: jobId, then the new head's version, lastHash, spec, live and payload)
     <p>:{s}:idem:<key>    idempotency key
@@ -69,8 +67,7 @@ local function check(head, idem, a)
     if ARGV[a + 5] ~= GENESIS then return -4, GENESIS end
     return nil, nil, nil
   end
-  local cur = redis.call('HMGET', head, 'version', 'lastHash', 'status', 'attempt', 'entryStream', 'entryId',
-    'history')
+  local cur = redis.call('HMGET', head, 'version', 'lastHash', 'status', 'attempt', 'entryStream', 'entryId')
   if not cur[1] then return -1, '0' end
   if tonumber(cur[1]) ~= expectedVersion then return -1, cur[1] end
   if cur[3] ~= ARGV[a + 3] then return -2, cur[3] end
@@ -93,23 +90,17 @@ for j = 1, jobs do
     local created = tonumber(ARGV[a + 2]) == 0
     local oldStatus, newStatus = ARGV[a + 3], ARGV[a + 8]
     -- A job's own history is a list of its envelopes (ADR 0015: a stream per job cost about
-    -- 4 KB of preallocated listpack); a job created before that keeps its stream.
-    local listed = created or cur[7]
-    local history = listed and (tag .. 'history:' .. jobId) or (tag .. 'events:' .. jobId)
-    local envs = listed and {} or nil
+    -- 4 KB of preallocated listpack).
+    local envs = {}
     local firstLogId
     for i = 0, n - 1 do
       local e = a + 18 + 3 * i
       local seq, kind, env = ARGV[e], ARGV[e + 1], ARGV[e + 2]
-      if listed then
-        envs[i + 1] = env
-      else
-        redis.call('XADD', history, '*', 'seq', seq, 'type', kind, 'env', env)
-      end
+      envs[i + 1] = env
       local logId = redis.call('XADD', log, '*', 'jobId', jobId, 'seq', seq, 'type', kind, 'env', env)
       firstLogId = firstLogId or logId
     end
-    if listed then redis.call('RPUSH', history, unpack(envs)) end
+    redis.call('RPUSH', tag .. 'history:' .. jobId, unpack(envs))
 
     redis.call('HSET', head, 'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
       'attempt', ARGV[a + 9], 'live', ARGV[a + 10])
@@ -117,7 +108,7 @@ for j = 1, jobs do
       -- logFrom: the job's first shard-log entry, where verifying the job alone starts reading
       -- the log (ADR 0015).
       redis.call('HSET', head, 'spec', ARGV[a + 14], 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12],
-        'history', 'list', 'logFrom', firstLogId)
+        'logFrom', firstLogId)
       if idem then redis.call('SET', idem, jobId) end
     end
 

@@ -1,0 +1,251 @@
+/**
+ * The Redis implementation of the engine's WorkQueue port: delivery through consumer groups.
+ *
+ * One work stream per shard, queue and priority level (keys.ts), read by the group
+ * CONSUMER_GROUP highest level first; entries are written (and deleted once their job no longer
+ * needs them) by append.lua and carry the job's head as it was when queued. Leases are the
+ * group's idle times: claim.lua and a blocking XREADGROUP deliver, renew.lua keeps leases,
+ * XAUTOCLAIM takes over expired ones (ADR 0005). The delayed and dead-letter sets are read here
+ * too; append.lua maintains them.
+ *
+ * Lifetime: the caller owns both connections.
+ */
+import type { Redis } from "ioredis";
+import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
+import { guarded } from "./connection.ts";
+import { decodeHead, HEAD_FIELDS } from "./head-codec.ts";
+import { readHeads } from "./job-heads.ts";
+import { CONSUMER_GROUP, Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
+import { requiredStreamField, type StreamEntries, streamField } from "./stream-entries.ts";
+import { type ScriptClient, withScripts } from "./scripts.ts";
+
+export interface RedisWorkQueueOptions {
+  readonly client: Redis;
+  /** A separate connection for blocking reads (`waitForWork`); only workers need it. */
+  readonly blockingClient?: Redis;
+  /** Key prefix (default "docket"). */
+  readonly prefix?: string;
+  /** Number of shards (default 1). */
+  readonly shards?: number;
+}
+
+export class RedisWorkQueue implements WorkQueue {
+  readonly keys: Keys;
+  private readonly client: Redis & ScriptClient;
+  private readonly blocking: Redis | undefined;
+
+  constructor(options: RedisWorkQueueOptions) {
+    this.client = withScripts(options.client);
+    this.blocking = options.blockingClient;
+    this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
+  }
+
+  /** Work streams of these queues in one shard, highest priority level first. */
+  private streamsOf(shard: number, queues: ReadonlyArray<string>): Array<string> {
+    return LEVELS_HIGH_FIRST.flatMap((level) => queues.map((queue) => this.keys.work(shard, queue, level)));
+  }
+
+  ensureGroups(queues: ReadonlyArray<string>): Promise<void> {
+    return guarded(async () => {
+      const pipeline = this.client.pipeline();
+      for (const shard of this.keys.allShards())
+        for (const stream of this.streamsOf(shard, queues))
+          pipeline.xgroup("CREATE", stream, CONSUMER_GROUP, "0", "MKSTREAM");
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [error] of replies) if (error && !String(error.message).includes("BUSYGROUP")) throw error;
+    });
+  }
+
+  claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>> {
+    return guarded(async () => {
+      const claimed: Array<Claimed> = [];
+      for (const shard of this.keys.allShards()) {
+        if (claimed.length >= count) break;
+        const streams = this.streamsOf(shard, queues);
+        const rows = (await this.client.docketClaim(
+          streams.length,
+          ...streams,
+          CONSUMER_GROUP,
+          consumer,
+          count - claimed.length,
+          this.keys.headPrefix(shard),
+          ...HEAD_FIELDS,
+        )) as Array<[string, string, string, ...Array<string | false>]>;
+        for (const [stream, entryId, jobId, version, lastHash, spec, live, payload] of rows)
+          claimed.push({
+            stream,
+            entryId,
+            jobId,
+            head: decodeHead(jobId, version, lastHash, spec, live, payload),
+          });
+      }
+      return claimed;
+    });
+  }
+
+  async waitForWork(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    blockMs: number,
+    count = 1,
+  ): Promise<ReadonlyArray<Claimed>> {
+    const blocking = this.blocking;
+    if (blocking === undefined) throw new Error("waitForWork needs a blocking connection");
+    const streams = this.keys.allShards().flatMap((shard) => this.streamsOf(shard, queues));
+    const reply = (await guarded(() =>
+      blocking.xreadgroup(
+        "GROUP",
+        CONSUMER_GROUP,
+        consumer,
+        "COUNT",
+        // The count applies per stream; at least one each, as a blocking read cannot ask for less.
+        Math.max(1, Math.floor(count / streams.length)),
+        "BLOCK",
+        blockMs,
+        "STREAMS",
+        ...streams,
+        ...streams.map(() => ">"),
+      ),
+    )) as Array<[string, StreamEntries]> | null;
+    if (reply === null) return [];
+    // Entries carry their job's head as it was when queued (append.lua), which is current for an
+    // entry never delivered before: no second round trip to read the heads.
+    return reply.flatMap(([stream, items]) =>
+      items.map(([entryId, fields]) => {
+        const jobId = requiredStreamField(fields, "jobId");
+        const head = decodeHead(
+          jobId,
+          streamField(fields, "version"),
+          streamField(fields, "lastHash"),
+          streamField(fields, "spec"),
+          streamField(fields, "live"),
+          streamField(fields, "payload"),
+        );
+        return { stream, entryId, jobId, head };
+      }),
+    );
+  }
+
+  renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {
+    return guarded(async () => {
+      const byStream = new Map<string, Array<string>>();
+      for (const { stream, entryId } of entries)
+        byStream.set(stream, [...(byStream.get(stream) ?? []), entryId]);
+      const lost = await Promise.all(
+        [...byStream].map(async ([stream, ids]) => {
+          const gone = (await this.client.docketRenew(
+            1,
+            stream,
+            CONSUMER_GROUP,
+            consumer,
+            ...ids,
+          )) as Array<string>;
+          return gone.map((entryId) => ({ stream, entryId }));
+        }),
+      );
+      return lost.flat();
+    });
+  }
+
+  reclaim(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    return guarded(async () => {
+      const streams = this.keys.allShards().flatMap((shard) => this.streamsOf(shard, queues));
+      const found: Array<{ stream: string; entryId: string; jobId: string }> = [];
+      for (const stream of streams) {
+        if (found.length >= count) break;
+        const [, entries] = (await this.client.xautoclaim(
+          stream,
+          CONSUMER_GROUP,
+          consumer,
+          minIdleMs,
+          "0-0",
+          "COUNT",
+          count - found.length,
+        )) as [string, StreamEntries, Array<string>];
+        for (const [entryId, fields] of entries)
+          if (fields) found.push({ stream, entryId, jobId: requiredStreamField(fields, "jobId") });
+      }
+      // A reclaimed entry was delivered before: its job may have moved on since it was queued, so
+      // the head is read rather than taken from the entry.
+      const heads = await readHeads(
+        this.client,
+        this.keys,
+        found.map((f) => f.jobId),
+      );
+      return found.map((f, i) => ({ ...f, head: heads[i] ?? null }));
+    });
+  }
+
+  discard(entry: WorkEntry): Promise<void> {
+    return guarded(async () => {
+      await this.client
+        .multi()
+        .xack(entry.stream, CONSUMER_GROUP, entry.entryId)
+        .xdel(entry.stream, entry.entryId)
+        .exec();
+    });
+  }
+
+  dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>> {
+    return guarded(async () => {
+      const perShard = await Promise.all(
+        this.keys
+          .allShards()
+          .map((shard) =>
+            this.client.zrangebyscore(this.keys.delayed(shard), "-inf", nowMs, "LIMIT", 0, limit),
+          ),
+      );
+      return perShard.flat().slice(0, limit);
+    });
+  }
+
+  deadLetters(limit: number): Promise<ReadonlyArray<{ readonly jobId: string; readonly atMs: number }>> {
+    return guarded(async () => {
+      const perShard = await Promise.all(
+        this.keys
+          .allShards()
+          .map((shard) => this.client.zrevrange(this.keys.dead(shard), 0, limit - 1, "WITHSCORES")),
+      );
+      const rows: Array<{ jobId: string; atMs: number }> = [];
+      for (const flat of perShard)
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          rows.push({ jobId: flat[i] as string, atMs: Number(flat[i + 1]) });
+      return rows.sort((a, b) => b.atMs - a.atMs).slice(0, limit);
+    });
+  }
+
+  depth(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>> {
+    return guarded(async () => {
+      const pipeline = this.client.pipeline();
+      const cells: Array<string> = [];
+      for (const queue of queues)
+        for (const shard of this.keys.allShards())
+          for (const level of LEVELS_HIGH_FIRST) {
+            const stream = this.keys.work(shard, queue, level);
+            cells.push(queue);
+            pipeline.xlen(stream);
+            pipeline.xpending(stream, CONSUMER_GROUP);
+          }
+      const replies = (await pipeline.exec()) ?? [];
+      const totals = new Map(queues.map((q) => [q, { queue: q, waiting: 0, pending: 0 }]));
+      cells.forEach((queue, i) => {
+        const [lenError, length] = replies[2 * i] ?? [null, 0];
+        const [, pendingReply] = replies[2 * i + 1] ?? [null, null];
+        if (lenError) throw lenError;
+        const pending = Array.isArray(pendingReply) ? Number(pendingReply[0] ?? 0) : 0;
+        const total = totals.get(queue);
+        if (total === undefined) return;
+        total.pending += pending;
+        total.waiting += Number(length) - pending;
+      });
+      return [...totals.values()];
+    });
+  }
+}
