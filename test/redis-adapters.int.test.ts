@@ -1,0 +1,44 @@
+/**
+ * The port contracts, run against the Redis adapters on a real redis-server, each test on its own
+ * key prefix. Idle times are Redis's: `elapse` waits for them.
+ */
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import { connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
+import { RedisJobStore } from "../src/infra/redis/redis-job-store.ts";
+import { eventStoreContract } from "./contract/event-store.contract.ts";
+import type { PortsFixture } from "./contract/fixture.ts";
+import { workQueueContract } from "./contract/work-queue.contract.ts";
+import { workerRegistryContract } from "./contract/worker-registry.contract.ts";
+import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+
+let redis: TestRedis;
+let client: Redis;
+const blockingClients: Array<Redis> = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = await whenReady(connect({ url: redis.url }));
+});
+afterAll(async () => {
+  for (const c of [client, ...blockingClients]) c?.disconnect();
+  await redis.stop();
+});
+
+const makeFixture = async (): Promise<PortsFixture> => {
+  // A blocking read holds its connection: one per test, as each worker has its own.
+  const blockingClient = await whenReady(connectBlocking({ url: redis.url }));
+  blockingClients.push(blockingClient);
+  const store = new RedisJobStore({ client, blockingClient, prefix: uniquePrefix(), shards: 1 });
+  return {
+    store,
+    queue: store,
+    registry: store,
+    now: () => Date.now(),
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+};
+
+eventStoreContract("Redis adapters", makeFixture);
+workQueueContract("Redis adapters", makeFixture);
+workerRegistryContract("Redis adapters", makeFixture);
