@@ -15,7 +15,11 @@ export interface StoredHead {
 
 export interface AppendRequest {
   readonly jobId: string;
-  /** What the writer believes: the head's version and last hash, and the status it leaves. */
+  /**
+   * What the writer believes: the head's version and last hash, and the status it leaves. The
+   * store checks the version and the status; the chain it checks on the first envelope's
+   * `prevHash` (which `seal` makes equal to `lastHash`).
+   */
   readonly expected: {
     readonly version: number;
     readonly lastHash: string;
@@ -33,6 +37,7 @@ export interface AppendRequest {
 
 export type AppendOutcome =
   | { readonly _tag: "Appended"; readonly version: number }
+  /** `currentVersion` is 0 when the job does not exist. */
   | { readonly _tag: "VersionConflict"; readonly currentVersion: number }
   | { readonly _tag: "StatusConflict"; readonly currentStatus: string }
   | { readonly _tag: "Fenced"; readonly currentAttempt: number }
@@ -42,13 +47,20 @@ export type AppendOutcome =
 
 export interface EventStore {
   loadHead(jobId: string): Promise<StoredHead | null>;
-  /** Several heads in one round trip. */
+  /** Several heads in one round trip, in the order given (null for a job that does not exist). */
   loadHeads(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<StoredHead | null>>;
-  /** Atomic compare-and-append (one script call). */
+  /**
+   * Atomic compare-and-append (one script call). Checked in this order: the version, the status,
+   * the fencing attempt, the chain; a creation (expected version 0) checks the idempotency key,
+   * then that the job does not exist, then that the chain starts at genesis.
+   */
   append(request: AppendRequest): Promise<AppendOutcome>;
-  /** Several appends pipelined in one round trip; each is atomic on its own. */
+  /**
+   * Several appends pipelined in one round trip; each is atomic on its own, and they are applied
+   * in order (a later request may continue a job an earlier one appended to).
+   */
   appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>>;
-  /** A job's whole history, in seq order. */
+  /** A job's whole history, in seq order ([] for a job that does not exist). */
   readEvents(jobId: string): Promise<ReadonlyArray<Envelope>>;
   /** The histories of several jobs (in the order given), read in one round trip. */
   readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>>;
@@ -70,11 +82,17 @@ export interface WorkEntry {
 export interface WorkQueue {
   /** Make sure the consumer group exists on every work stream of these queues. */
   ensureGroups(queues: ReadonlyArray<string>): Promise<void>;
-  /** New entries for this consumer, highest priority first, without blocking. */
+  /**
+   * New entries for this consumer, without blocking: higher priority levels first across all
+   * these queues, then the queues in the order given, each oldest first; with each job's current
+   * head.
+   */
   claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>>;
   /**
-   * Wait up to `blockMs` for new entries (when idle): whatever arrives first, about `count` at
-   * most (default 1; at least one per work stream of these queues).
+   * Wait up to `blockMs` for new entries (when idle; 0 waits without limit): whatever arrives
+   * first, about `count` at most (default 1; at least one per work stream of these queues, so
+   * entries already waiting on several levels may come to more). Each comes with the head its
+   * entry carries from when the job was queued, which is current for an entry never delivered.
    */
   waitForWork(
     consumer: string,
@@ -84,7 +102,10 @@ export interface WorkQueue {
   ): Promise<ReadonlyArray<Claimed>>;
   /** Keep leases alive; returns the entries this consumer no longer owns. */
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>>;
-  /** Take over entries idle longer than `minIdleMs` (their worker died or stalled). */
+  /**
+   * Take over entries idle for at least `minIdleMs` (their worker died or stalled), with their
+   * jobs' current heads; their idle time starts again.
+   */
   reclaim(
     consumer: string,
     queues: ReadonlyArray<string>,
@@ -93,9 +114,9 @@ export interface WorkQueue {
   ): Promise<ReadonlyArray<Claimed>>;
   /** Acknowledge and delete an entry whose job no longer needs it. */
   discard(entry: WorkEntry): Promise<void>;
-  /** Jobs in the delayed set due at or before `nowMs`. */
+  /** Jobs in the delayed set due at or before `nowMs`, at most `limit` (earliest first within a shard). */
   dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>>;
-  /** Dead-lettered job ids, newest first. */
+  /** Dead-lettered job ids, newest first, with when they were dead-lettered (the append's `nowMs`). */
   deadLetters(limit: number): Promise<ReadonlyArray<{ readonly jobId: string; readonly atMs: number }>>;
   /** Entries waiting and entries delivered but unacknowledged, per queue. */
   depth(
@@ -124,7 +145,7 @@ export interface WorkerInfo {
 export interface WorkerRegistry {
   heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
   remove(id: string): Promise<void>;
-  /** Live workers; entries not seen within their TTL age out. */
+  /** Live workers; one ages out once `nowMs` reaches its last heartbeat's `lastSeenAt` + TTL. */
   list(nowMs: number): Promise<ReadonlyArray<WorkerInfo>>;
 }
 

@@ -129,7 +129,6 @@ export class MemoryEventStore implements EventStore {
         attempt: context.attempt,
         state: JSON.stringify(next),
         payload: JSON.stringify(request.create?.payload ?? null),
-        createdAtMs: nowMs,
         entry: null,
         history: [],
       };

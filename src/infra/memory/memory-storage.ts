@@ -25,7 +25,6 @@ export interface StoredJob {
   state: string;
   /** The payload as JSON text, set when the job is created. */
   readonly payload: string;
-  readonly createdAtMs: number;
   entry: { readonly stream: string; readonly entryId: string } | null;
   readonly history: Array<string>;
 }
