@@ -15,6 +15,8 @@ const makeFixture = async (): Promise<PortsFixture> => {
     registry,
     now: () => clock.now(),
     elapse: async (ms) => clock.advance(ms),
+    // A memory waitForWork that finds nothing is blocked as soon as it is called.
+    untilBlocked: async () => {},
   };
 };
 

@@ -11,6 +11,7 @@ import type { PortsFixture } from "./contract/fixture.ts";
 import { workQueueContract } from "./contract/work-queue.contract.ts";
 import { workerRegistryContract } from "./contract/worker-registry.contract.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
 
 let redis: TestRedis;
 let client: Redis;
@@ -30,12 +31,20 @@ const makeFixture = async (): Promise<PortsFixture> => {
   const blockingClient = await whenReady(connectBlocking({ url: redis.url }));
   blockingClients.push(blockingClient);
   const store = new RedisJobStore({ client, blockingClient, prefix: uniquePrefix(), shards: 1 });
+  const blockingId = String(await blockingClient.client("ID"));
   return {
     store,
     queue: store,
     registry: store,
     now: () => Date.now(),
     elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    // Redis lists the blocking connection with the flag `b` while its XREADGROUP is blocked.
+    untilBlocked: async () => {
+      await waitFor(async () => {
+        const line = String(await client.call("CLIENT", "LIST", "ID", blockingId));
+        return /\bflags=\S*b/.test(line);
+      }, "the blocking read to block");
+    },
   };
 };
 

@@ -36,6 +36,8 @@ export interface PortsFixture {
   now(): number;
   /** Let `ms` pass for the adapters: a test clock is moved on, a server's clock is waited for. */
   elapse(ms: number): Promise<void>;
+  /** Resolves once the `waitForWork` called last is blocked: waiting for work, no longer reading. */
+  untilBlocked(): Promise<void>;
 }
 
 export type MakeFixture = () => Promise<PortsFixture>;

@@ -110,12 +110,24 @@ export const workQueueContract = (name: string, makeFixture: MakeFixture): void 
     });
 
     it("waitForWork wakes up for a job queued while it waits", async () => {
-      const { queue, submit } = await ready();
+      const { queue, submit, untilBlocked } = await ready();
       const waiting = queue.waitForWork("c1", ["default"], 10_000, 1);
+      await untilBlocked();
       const head = await submit("high");
       const claimed = await waiting;
       expect(jobIdsOf(claimed)).toEqual([head.jobId]);
       expect(claimed[0]?.head).toEqual(head);
+    });
+
+    it("a blocked waitForWork woken by one write takes entries from the first stream written to, not the highest level", async () => {
+      const { queue, store, now, untilBlocked } = await ready();
+      const waiting = queue.waitForWork("c1", ["default"], 10_000, 1);
+      await untilBlocked();
+      const low = prepareSubmit(now(), { priority: "low" });
+      const high = prepareSubmit(now(), { priority: "high" });
+      await store.appendMany([low.request, high.request]);
+      expect(jobIdsOf(await waiting)).toEqual([low.request.jobId]);
+      expect(jobIdsOf(await queue.claim("c1", ["default"], 10))).toEqual([high.request.jobId]);
     });
 
     it("waitForWork answers nothing once blockMs has passed with no work", async () => {
