@@ -71,9 +71,12 @@ export class MemoryEventStore implements EventStore {
     if (requests.some((request) => request.envelopes.length === 0))
       throw new Error("append needs at least one envelope");
     const queuedOn: Array<string> = [];
-    const outcomes = requests.map((request) => this.check(request) ?? this.apply(request, queuedOn));
-    this.storage.newWorkIn(queuedOn);
-    return outcomes;
+    try {
+      return requests.map((request) => this.check(request) ?? this.apply(request, queuedOn));
+    } finally {
+      // Also after a refused request: what was applied before it stays, and may wake readers.
+      this.storage.newWorkIn(queuedOn);
+    }
   }
 
   async readEvents(jobId: string): Promise<ReadonlyArray<Envelope>> {
