@@ -101,6 +101,14 @@ module.exports = {
       to: { path: "^src/api/" },
     },
     {
+      name: "memory-adapters-are-for-tests",
+      severity: "error",
+      comment:
+        "The in-memory adapters (src/infra/memory) stand in for Redis in tests; no production code imports them.",
+      from: { path: "^src/", pathNot: "^src/infra/memory/" },
+      to: { path: "^src/infra/memory/" },
+    },
+    {
       name: "api-not-to-infra",
       severity: "error",
       comment: "The API talks to the engine's public surface; infra is injected by the composition root.",

@@ -1,16 +1,7 @@
 import * as Result from "effect/Result";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Envelope,
-  eventOf,
-  fold,
-  GENESIS_HASH,
-  seal,
-  statusOf,
-  verifyChain,
-} from "../src/domain/index.ts";
+import { GENESIS_HASH, statusOf, verifyChain } from "../src/domain/index.ts";
 import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/shared/index.ts";
-import type { AppendRequest } from "../src/engine/write/index.ts";
 import { decodeHead } from "../src/infra/redis/head-codec.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -190,50 +181,6 @@ describe("a job's own history (ADR 0015)", () => {
 });
 
 describe("the atomic compare-and-append", () => {
-  const request = async (e: TestEngine) => {
-    const { jobId, head } = await e.jobs.submit({ type: "x" }, apiActor);
-    if (head === null) throw new Error("no head");
-    const event = { type: "JobCancelled", at: new Date().toISOString(), actor: apiActor, data: {} } as const;
-    const sealed = seal({ jobId, version: head.version, lastHash: head.lastHash }, [event]);
-    const base: AppendRequest = {
-      jobId,
-      expected: { version: 1, lastHash: head.lastHash, status: "queued" },
-      fencingAttempt: null,
-      envelopes: sealed.envelopes,
-      next: head.state,
-      nowMs: Date.now(),
-    };
-    return { base, head, sealed };
-  };
-
-  it("refuses a stale expected version, a wrong status and a broken chain, writing nothing", async () => {
-    const e = await engine();
-    const { base } = await request(e);
-    expect(await e.store.append({ ...base, expected: { ...base.expected, version: 0 } })).toEqual({
-      _tag: "AlreadyExists",
-    });
-    expect(await e.store.append({ ...base, expected: { ...base.expected, version: 2 } })).toEqual({
-      _tag: "VersionConflict",
-      currentVersion: 1,
-    });
-    expect(
-      (await e.store.append({ ...base, expected: { ...base.expected, status: "processing" } }))._tag,
-    ).toBe("StatusConflict");
-    const forged = { ...(base.envelopes[0] as Envelope), prevHash: "f".repeat(64) };
-    expect((await e.store.append({ ...base, envelopes: [forged] }))._tag).toBe("ChainBroken");
-    expect((await e.store.readEvents(base.jobId)).length).toBe(1);
-  });
-
-  it("refuses a worker event whose attempt is not the head's current attempt (fencing)", async () => {
-    const e = await engine();
-    const { base } = await request(e);
-    expect(await e.store.append({ ...base, fencingAttempt: 3 })).toEqual({
-      _tag: "Fenced",
-      currentAttempt: 0,
-    });
-    expect((await e.store.readEvents(base.jobId)).length).toBe(1);
-  });
-
   it("of many concurrent cancels exactly one is appended; the others see it already done", async () => {
     const e = await engine();
     const { jobId } = await e.jobs.submit({ type: "x" }, apiActor);
@@ -244,60 +191,6 @@ describe("the atomic compare-and-append", () => {
     const events = await e.store.readEvents(jobId);
     expect(events.map((ev) => ev.type)).toEqual(["JobSubmitted", "JobCancelled"]);
     expect(await e.client.xlen(e.store.keys.work(0, "default", "normal"))).toBe(0);
-  });
-
-  it("one append call checks each job on its own: a refused job does not stop the others, and a second append to a job in the same call continues its chain", async () => {
-    const e = await engine();
-    const a = await request(e);
-    const b = await request(e);
-    const c = await e.jobs.submit({ type: "x" }, apiActor);
-    if (c.head === null) throw new Error("no head");
-    const worker = { kind: "worker", id: "w-1" } as const;
-    const at = new Date().toISOString();
-    const started = { type: "AttemptStarted", at, actor: worker, data: { attempt: 1 } } as const;
-    const completed = {
-      type: "JobCompleted",
-      at,
-      actor: worker,
-      data: { attempt: 1, result: null },
-    } as const;
-    const first = seal({ jobId: c.jobId, version: 1, lastHash: c.head.lastHash }, [started]);
-    const second = seal(first.head, [completed]);
-    const processing = fold([started], c.head.state);
-    const cancelled = eventOf(a.sealed.envelopes[0] as Envelope);
-    const outcomes = await e.store.appendMany([
-      { ...a.base, next: fold([cancelled], a.head.state) },
-      { ...b.base, expected: { ...b.base.expected, version: 2 } },
-      {
-        jobId: c.jobId,
-        expected: { version: 1, lastHash: c.head.lastHash, status: "queued" },
-        fencingAttempt: null,
-        envelopes: first.envelopes,
-        next: processing,
-        nowMs: Date.now(),
-      },
-      {
-        jobId: c.jobId,
-        expected: { version: 2, lastHash: first.head.lastHash, status: "processing" },
-        fencingAttempt: 1,
-        envelopes: second.envelopes,
-        next: fold([completed], processing),
-        nowMs: Date.now(),
-      },
-    ]);
-    expect(outcomes).toEqual([
-      { _tag: "Appended", version: 2 },
-      { _tag: "VersionConflict", currentVersion: 1 },
-      { _tag: "Appended", version: 2 },
-      { _tag: "Appended", version: 3 },
-    ]);
-    expect((await e.store.readEvents(b.base.jobId)).map((ev) => ev.type)).toEqual(["JobSubmitted"]);
-    const history = await e.store.readEvents(c.jobId);
-    expect(history.map((ev) => ev.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
-    expect(Result.isSuccess(verifyChain(history, { anchor: second.head }))).toBe(true);
-    expect(statusOf((await e.store.loadHead(c.jobId))?.state ?? c.head.state)).toBe("completed");
-    // Only b is still queued: a was cancelled and c completed, and their entries are gone.
-    expect(await e.client.xlen(e.store.keys.work(0, "default", "normal"))).toBe(1);
   });
 
   it("a refused command is a typed CommandRefused with the machine's reason", async () => {

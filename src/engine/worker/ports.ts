@@ -22,11 +22,17 @@ export interface WorkEntry {
 export interface WorkQueue extends DeadLetterIndex {
   /** Make sure the consumer group exists on every work stream of these queues. */
   ensureGroups(queues: ReadonlyArray<string>): Promise<void>;
-  /** New entries for this consumer, highest priority first, without blocking. */
+  /**
+   * New entries for this consumer, without blocking: higher priority levels first across all
+   * these queues, then the queues in the order given, each oldest first; with each job's current
+   * head.
+   */
   claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>>;
   /**
-   * Wait up to `blockMs` for new entries (when idle): whatever arrives first, about `count` at
-   * most (default 1; at least one per work stream of these queues).
+   * Wait up to `blockMs` for new entries (when idle; 0 waits without limit): whatever arrives
+   * first, about `count` at most (default 1; at least one per work stream of these queues, so
+   * entries already waiting on several levels may come to more). Each comes with the head its
+   * entry carries from when the job was queued, which is current for an entry never delivered.
    */
   waitForWork(
     consumer: string,
@@ -36,7 +42,10 @@ export interface WorkQueue extends DeadLetterIndex {
   ): Promise<ReadonlyArray<Claimed>>;
   /** Keep leases alive; returns the entries this consumer no longer owns. */
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>>;
-  /** Take over entries idle longer than `minIdleMs` (their worker died or stalled). */
+  /**
+   * Take over entries idle for at least `minIdleMs` (their worker died or stalled), with their
+   * jobs' current heads; their idle time starts again.
+   */
   reclaim(
     consumer: string,
     queues: ReadonlyArray<string>,
@@ -45,7 +54,7 @@ export interface WorkQueue extends DeadLetterIndex {
   ): Promise<ReadonlyArray<Claimed>>;
   /** Acknowledge and delete an entry whose job no longer needs it. */
   discard(entry: WorkEntry): Promise<void>;
-  /** Jobs in the delayed set due at or before `nowMs`. */
+  /** Jobs in the delayed set due at or before `nowMs`, at most `limit` (earliest first within a shard). */
   dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>>;
   /** Entries waiting and entries delivered but unacknowledged, per queue. */
   depth(
@@ -74,6 +83,6 @@ export interface WorkerInfo {
 export interface WorkerRegistry {
   heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
   remove(id: string): Promise<void>;
-  /** Live workers; entries not seen within their TTL age out. */
+  /** Live workers; one ages out once `nowMs` reaches its last heartbeat's `lastSeenAt` + TTL. */
   list(nowMs: number): Promise<ReadonlyArray<WorkerInfo>>;
 }

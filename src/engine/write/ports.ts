@@ -17,7 +17,11 @@ export interface StoredHead {
 
 export interface AppendRequest {
   readonly jobId: string;
-  /** What the writer believes: the head's version and last hash, and the status it leaves. */
+  /**
+   * What the writer believes: the head's version and last hash, and the status it leaves. The
+   * store checks the version and the status; the chain it checks on the first envelope's
+   * `prevHash` (which `seal` makes equal to `lastHash`).
+   */
   readonly expected: {
     readonly version: number;
     readonly lastHash: string;
@@ -35,6 +39,7 @@ export interface AppendRequest {
 
 export type AppendOutcome =
   | { readonly _tag: "Appended"; readonly version: number }
+  /** `currentVersion` is 0 when the job does not exist. */
   | { readonly _tag: "VersionConflict"; readonly currentVersion: number }
   | { readonly _tag: "StatusConflict"; readonly currentStatus: string }
   | { readonly _tag: "Fenced"; readonly currentAttempt: number }
@@ -44,13 +49,20 @@ export type AppendOutcome =
 
 export interface EventStore {
   loadHead(jobId: string): Promise<StoredHead | null>;
-  /** Several heads in one round trip. */
+  /** Several heads in one round trip, in the order given (null for a job that does not exist). */
   loadHeads(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<StoredHead | null>>;
-  /** Atomic compare-and-append (one script call). */
+  /**
+   * Atomic compare-and-append (one script call). Checked in this order: the version, the status,
+   * the fencing attempt, the chain; a creation (expected version 0) checks the idempotency key,
+   * then that the job does not exist, then that the chain starts at genesis.
+   */
   append(request: AppendRequest): Promise<AppendOutcome>;
-  /** Several appends pipelined in one round trip; each is atomic on its own. */
+  /**
+   * Several appends pipelined in one round trip; each is atomic on its own, and they are applied
+   * in order (a later request may continue a job an earlier one appended to).
+   */
   appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>>;
-  /** A job's whole history, in seq order. */
+  /** A job's whole history, in seq order ([] for a job that does not exist). */
   readEvents(jobId: string): Promise<ReadonlyArray<Envelope>>;
   /** The histories of several jobs (in the order given), read in one round trip. */
   readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>>;
@@ -61,6 +73,6 @@ export interface EventStore {
  * puts a job there. Part of the WorkQueue port (worker/ports.ts); the job service needs only this.
  */
 export interface DeadLetterIndex {
-  /** Dead-lettered job ids, newest first. */
+  /** Dead-lettered job ids, newest first, with when they were dead-lettered (the append's `nowMs`). */
   deadLetters(limit: number): Promise<ReadonlyArray<{ readonly jobId: string; readonly atMs: number }>>;
 }

@@ -1,0 +1,159 @@
+/**
+ * The WorkQueue port in memory, with the Redis adapter's semantics: one work stream per queue and
+ * priority level with one consumer group; `claim` reads new entries highest level first (claim.lua)
+ * with each job's current head; `waitForWork` blocks until entries arrive or `blockMs` passes
+ * (0: no limit), and hands out the head each entry carries from when it was queued; `renew` resets
+ * the idle time of the entries the consumer still owns and reports the others (renew.lua);
+ * `reclaim` takes over entries idle at least `minIdleMs` (XAUTOCLAIM) with their current heads;
+ * idle times are measured by the storage's clock. Claiming, renewing or reclaiming on a queue
+ * whose groups were never made (ensureGroups) is refused with NOGROUP, as in Redis.
+ *
+ * Deliberately not modelled:
+ * - The blocking read's timeout is a real timer (`setTimeout(blockMs)`), not the storage's clock:
+ *   a Clock only tells the time. Entries queued meanwhile wake it at once, as in Redis; a reader
+ *   woken so is served from the first stream that received entries, as Redis serves it.
+ * - Shards: one set of work streams (in Redis, one per shard, read shard by shard).
+ * - Outages and round trips, as in memory-event-store.ts.
+ */
+import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
+import { type MemoryStorage, workStreamsOf } from "./memory-storage.ts";
+import type { StreamEntry } from "./work-stream.ts";
+
+export class MemoryWorkQueue implements WorkQueue {
+  constructor(private readonly storage: MemoryStorage) {}
+
+  async ensureGroups(queues: ReadonlyArray<string>): Promise<void> {
+    for (const name of workStreamsOf(queues)) this.storage.stream(name).createGroup();
+  }
+
+  async claim(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    const nowMs = this.storage.clock.now();
+    const claimed: Array<Claimed> = [];
+    for (const name of workStreamsOf(queues)) {
+      const remaining = count - claimed.length;
+      if (remaining <= 0) break;
+      for (const entry of this.storage.streamWithGroup(name).readNew(consumer, remaining, nowMs))
+        claimed.push({
+          stream: name,
+          entryId: entry.id,
+          jobId: entry.jobId,
+          head: this.storage.headOf(entry.jobId),
+        });
+    }
+    return claimed;
+  }
+
+  waitForWork(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    blockMs: number,
+    count = 1,
+  ): Promise<ReadonlyArray<Claimed>> {
+    const names = workStreamsOf(queues);
+    // Refused at once without a group, as XREADGROUP is.
+    const streams = names.map((name) => this.storage.streamWithGroup(name));
+    // The count applies per stream; at least one each (as the Redis adapter's blocking read).
+    const perStream = Math.max(1, Math.floor(count / names.length));
+    const readFrom = (ready: ReadonlyArray<string>): Array<Claimed> =>
+      ready.flatMap((name) =>
+        this.storage
+          .streamWithGroup(name)
+          .readNew(consumer, perStream, this.storage.clock.now())
+          .map((entry) => withQueuedHead(name, entry)),
+      );
+    const waiting = names.filter((_, i) => streams[i]?.hasNew());
+    if (waiting.length > 0) return Promise.resolve(readFrom(waiting));
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (claimed: ReadonlyArray<Claimed>) => {
+        stopListening();
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(claimed);
+      };
+      const stopListening = this.storage.onNewWork((added) => {
+        const first = added.find(
+          (name) => names.includes(name) && this.storage.streamWithGroup(name).hasNew(),
+        );
+        if (first !== undefined) finish(readFrom([first]));
+      });
+      if (blockMs > 0) timer = setTimeout(() => finish([]), blockMs);
+    });
+  }
+
+  async renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {
+    const byStream = new Map<string, Array<string>>();
+    for (const { stream, entryId } of entries)
+      byStream.set(stream, [...(byStream.get(stream) ?? []), entryId]);
+    const nowMs = this.storage.clock.now();
+    const lost: Array<WorkEntry> = [];
+    for (const [name, ids] of byStream) {
+      const stream = this.storage.streamWithGroup(name);
+      for (const entryId of ids)
+        if (stream.ownerOf(entryId) === consumer) stream.touch(entryId, nowMs);
+        else lost.push({ stream: name, entryId });
+    }
+    return lost;
+  }
+
+  async reclaim(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    const nowMs = this.storage.clock.now();
+    const found: Array<{ stream: string; entryId: string; jobId: string }> = [];
+    for (const name of workStreamsOf(queues)) {
+      if (found.length >= count) break;
+      const stream = this.storage.streamWithGroup(name);
+      for (const entry of stream.autoclaim(consumer, minIdleMs, count - found.length, nowMs))
+        found.push({ stream: name, entryId: entry.id, jobId: entry.jobId });
+    }
+    return found.map((f) => ({ ...f, head: this.storage.headOf(f.jobId) }));
+  }
+
+  async discard(entry: WorkEntry): Promise<void> {
+    const stream = this.storage.existingStream(entry.stream);
+    stream?.ack(entry.entryId);
+    stream?.delete(entry.entryId);
+  }
+
+  async dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>> {
+    return this.storage.delayed.upTo(nowMs, limit);
+  }
+
+  async deadLetters(
+    limit: number,
+  ): Promise<ReadonlyArray<{ readonly jobId: string; readonly atMs: number }>> {
+    return this.storage.dead.highestFirst(limit).map(({ member, score }) => ({ jobId: member, atMs: score }));
+  }
+
+  async depth(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>> {
+    const totals = new Map(queues.map((queue) => [queue, { queue, waiting: 0, pending: 0 }]));
+    for (const queue of queues) {
+      const total = totals.get(queue);
+      if (total === undefined) continue;
+      for (const name of workStreamsOf([queue])) {
+        const stream = this.storage.existingStream(name);
+        const pending = stream?.pendingCount ?? 0;
+        total.pending += pending;
+        total.waiting += (stream?.length ?? 0) - pending;
+      }
+    }
+    return [...totals.values()];
+  }
+}
+
+/** A claimed entry with the head it carries (the job's head when it was queued). */
+const withQueuedHead = (stream: string, entry: StreamEntry): Claimed => ({
+  stream,
+  entryId: entry.id,
+  jobId: entry.jobId,
+  head: JSON.parse(entry.head),
+});

@@ -1,0 +1,58 @@
+/**
+ * The port contracts, run against the Redis adapters on a real redis-server, each test on its own
+ * key prefix. Idle times are Redis's: `elapse` waits for them.
+ */
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import { connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
+import { composeEngine } from "../src/main.ts";
+import { eventStoreContract } from "./contract/event-store.contract.ts";
+import type { PortsFixture } from "./contract/fixture.ts";
+import { workQueueContract } from "./contract/work-queue.contract.ts";
+import { workerRegistryContract } from "./contract/worker-registry.contract.ts";
+import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+
+let redis: TestRedis;
+let client: Redis;
+const blockingClients: Array<Redis> = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = await whenReady(connect({ url: redis.url }));
+});
+afterAll(async () => {
+  for (const c of [client, ...blockingClients]) c?.disconnect();
+  await redis.stop();
+});
+
+const makeFixture = async (): Promise<PortsFixture> => {
+  // A blocking read holds its connection: one per test, as each worker has its own.
+  const blockingClient = await whenReady(connectBlocking({ url: redis.url }));
+  blockingClients.push(blockingClient);
+  const { store, queue, registry } = composeEngine({
+    client,
+    blockingClient,
+    prefix: uniquePrefix(),
+    shards: 1,
+  });
+  const blockingId = String(await blockingClient.client("ID"));
+  return {
+    store,
+    queue,
+    registry,
+    now: () => Date.now(),
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    // Redis lists the blocking connection with the flag `b` while its XREADGROUP is blocked.
+    untilBlocked: async () => {
+      await waitFor(async () => {
+        const line = String(await client.call("CLIENT", "LIST", "ID", blockingId));
+        return /\bflags=\S*b/.test(line);
+      }, "the blocking read to block");
+    },
+  };
+};
+
+eventStoreContract("Redis adapters", makeFixture);
+workQueueContract("Redis adapters", makeFixture);
+workerRegistryContract("Redis adapters", makeFixture);
