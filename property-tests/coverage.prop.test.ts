@@ -62,7 +62,14 @@ const probeIntents: ReadonlyArray<Intent> = [
 /** What tells states apart for the exploration (finite: a few fields of the context). */
 const serializeState = (s: JobState): string => {
   const c = contextOf(s);
-  return JSON.stringify([s.value, c.submitted, c.attempt, c.maxAttempts, c.dueAt !== null, c.lastError?.retryable]);
+  return JSON.stringify([
+    s.value,
+    c.submitted,
+    c.attempt,
+    c.maxAttempts,
+    c.dueAt !== null,
+    c.lastError?.retryable,
+  ]);
 };
 
 /**

@@ -102,7 +102,8 @@ const probeEvent = (
         at,
         actor,
         data: {
-          reason: edit !== "reason" ? reason : reason === "not_retryable" ? "attempts_exhausted" : "not_retryable",
+          reason:
+            edit !== "reason" ? reason : reason === "not_retryable" ? "attempts_exhausted" : "not_retryable",
           attempt: edit === "attempt" ? attempt + 1 : Math.max(1, attempt),
           maxAttempts: Math.max(1, maxAttempts + (edit === "maxAttempts" ? 1 : 0)),
           errorCode: edit === "errorCode" ? `${code}_x` : code,

@@ -104,7 +104,10 @@ if (Result.isFailure(replayed)) throw new Error(replayed.failure.failure.reason)
 
 const tampered = envelopes.map((envelope): Envelope => {
   if (envelope.seq !== 8 || envelope.type !== "AttemptFailed") return envelope;
-  return { ...envelope, data: { ...envelope.data, error: { ...envelope.data.error, code: "handler_error" } } };
+  return {
+    ...envelope,
+    data: { ...envelope.data, error: { ...envelope.data.error, code: "handler_error" } },
+  };
 });
 if (tampered.every((envelope, i) => envelope === envelopes[i])) throw new Error("seq 8 is no AttemptFailed");
 

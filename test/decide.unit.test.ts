@@ -182,7 +182,11 @@ describe("decide: failures, retries and dead letters", () => {
   });
 
   it("a job type with no handler is dead-lettered at once (no_handler is not retryable)", () => {
-    const noHandler = { code: "no_handler", message: 'no handler for job type "x"', retryable: false } as const;
+    const noHandler = {
+      code: "no_handler",
+      message: 'no handler for job type "x"',
+      retryable: false,
+    } as const;
     given(submitted(), started(1))
       .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: noHandler })
       .thenEvents(failedForGood(1, noHandler, "not_retryable", 3));

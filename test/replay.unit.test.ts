@@ -197,7 +197,9 @@ describe("strict replay of dead letters", () => {
 
   it("attempts spent with a retryable error are named attempts_exhausted, never not_retryable", () => {
     const s = spec({ maxAttempts: 1 });
-    expect(failure([submitted(s), started(1), ...failedForGood(1, boom, "attempts_exhausted", 1)])).toBeNull();
+    expect(
+      failure([submitted(s), started(1), ...failedForGood(1, boom, "attempts_exhausted", 1)]),
+    ).toBeNull();
     expect(failure([submitted(s), started(1), ...failedForGood(1, boom, "not_retryable", 1)])).toMatchObject({
       seq: 4,
       code: "illegal_transition",

@@ -173,7 +173,8 @@ export const replay = (
   }
   const anchorFailure = options.anchor === undefined ? undefined : checkAnchor(envelopes, options.anchor);
   if (anchorFailure !== undefined) return stop(anchorFailure);
-  if (options.prefix !== true && awaitsDeadLetter(state)) return stop(deadLetterMissing(envelopes.length + 1));
+  if (options.prefix !== true && awaitsDeadLetter(state))
+    return stop(deadLetterMissing(envelopes.length + 1));
   return Result.succeed({ state, steps });
 };
 

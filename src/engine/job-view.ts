@@ -92,7 +92,13 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       return { ...view, ...base, status: "completed", endedAt: envelope.at, result: envelope.data.result };
     case "AttemptFailed":
       // Without retryAt, the JobDeadLettered appended with it ends the job (ADR 0022).
-      return { ...view, ...base, status: "failed", error: envelope.data.error, runAt: envelope.data.retryAt ?? null };
+      return {
+        ...view,
+        ...base,
+        status: "failed",
+        error: envelope.data.error,
+        runAt: envelope.data.retryAt ?? null,
+      };
     case "JobDeadLettered":
       return { ...view, ...base, status: "dead_letter", endedAt: envelope.at, runAt: null };
     case "JobCancelled":

@@ -143,7 +143,8 @@ const summaryOf = (
       return `Completed on attempt ${used} at ${last.at}${failedBefore > 0 ? `, after ${plural(failedBefore, "failed attempt")}` : ""}.`;
     case "dead_letter": {
       // A dead_letter state is entered only by JobDeadLettered: its reason is the answer.
-      if (last.type !== "JobDeadLettered") return `Dead-lettered at ${last.at} after attempt ${used}${errorText}.`;
+      if (last.type !== "JobDeadLettered")
+        return `Dead-lettered at ${last.at} after attempt ${used}${errorText}.`;
       const { reason, attempt, maxAttempts } = last.data;
       const why =
         reason === "not_retryable"
