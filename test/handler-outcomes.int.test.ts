@@ -61,7 +61,11 @@ const runWith = async (
 const failureOf = (events: ReadonlyArray<Envelope>) => {
   const [last, dead] = events.slice(-2);
   if (last?.type !== "AttemptFailed") throw new Error(`expected AttemptFailed, got ${last?.type}`);
-  expect(dead).toMatchObject({ type: "JobDeadLettered", at: last.at, data: { errorCode: last.data.error.code } });
+  expect(dead).toMatchObject({
+    type: "JobDeadLettered",
+    at: last.at,
+    data: { errorCode: last.data.error.code },
+  });
   expect(last.actor.kind).toBe("worker");
   expect(last.data.error.message.isWellFormed()).toBe(true);
   return last.data.error;
