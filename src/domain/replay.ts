@@ -42,7 +42,7 @@ export interface VerifyOptions {
   readonly anchor?: ChainAnchor;
   /**
    * The events are only the start of a history (a reader stopped at a problem of its own), so
-   * where they end proves nothing: no anchor, and no check of the last state.
+   * where they end proves nothing: the last state is not judged (and no anchor applies).
    */
   readonly prefix?: boolean;
 }
