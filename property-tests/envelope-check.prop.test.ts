@@ -177,6 +177,12 @@ const dataOf: Record<string, fc.Arbitrary<unknown>> = {
     { attempt: count, error: attemptError, retryAt: timestamp },
     { requiredKeys: ["attempt", "error"] },
   ),
+  JobDeadLettered: fc.record({
+    reason: mostly(fc.constantFrom("not_retryable", "attempts_exhausted"), fc.constant("bored")),
+    attempt: count,
+    maxAttempts: count,
+    errorCode: name,
+  }),
   JobCancelled: fc.record({ reason: edgeString(MAX_REASON_LENGTH, 1) }, { requiredKeys: [] }),
   JobRetried: fc.record({ reason: edgeString(MAX_REASON_LENGTH, 1), maxAttempts: count }),
 };

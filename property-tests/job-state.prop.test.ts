@@ -36,6 +36,8 @@ const probeArb = fc.record({
   maxAttemptsDelta: fc.integer({ min: -2, max: 3 }),
   spec: specArb,
   cancelReason: fc.option(fc.string({ minLength: 1, maxLength: 5 })),
+  /** For JobDeadLettered: restate the failure exactly, or get one member wrong. */
+  deadLetterEdit: fc.constantFrom("none", "none", "reason", "attempt", "maxAttempts", "errorCode"),
 });
 
 const actor: Actor = { kind: "worker", id: "w-1" };
@@ -88,6 +90,24 @@ const probeEvent = (
           probe.retryInMs === null
             ? { attempt: n, error }
             : { attempt: n, error, retryAt: iso(START_TIME + probe.atMs + probe.retryInMs) },
+      };
+    }
+    case "JobDeadLettered": {
+      const { lastError, maxAttempts } = contextOf(state);
+      const code = lastError?.code ?? "handler_error";
+      const reason = (lastError?.retryable ?? probe.retryable) ? "attempts_exhausted" : "not_retryable";
+      const edit = probe.deadLetterEdit;
+      return {
+        type: "JobDeadLettered",
+        at,
+        actor,
+        data: {
+          reason:
+            edit !== "reason" ? reason : reason === "not_retryable" ? "attempts_exhausted" : "not_retryable",
+          attempt: edit === "attempt" ? attempt + 1 : Math.max(1, attempt),
+          maxAttempts: Math.max(1, maxAttempts + (edit === "maxAttempts" ? 1 : 0)),
+          errorCode: edit === "errorCode" ? `${code}_x` : code,
+        },
       };
     }
     case "JobCancelled":

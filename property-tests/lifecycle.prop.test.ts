@@ -8,6 +8,7 @@ import {
   accepts,
   contextOf,
   decide,
+  evolve,
   isTerminal,
   type JobEvent,
   statusOf,
@@ -56,6 +57,31 @@ describe("job lifecycle invariants", () => {
           expect(statusOf(step.after) === "failed").toBe(!spentOrPermanent);
           // A scheduled retry always says when; a dead letter never does.
           expect(failed.data.retryAt !== undefined).toBe(!spentOrPermanent);
+          // Dead-lettering is its own event, decided with the failure and naming its reason.
+          const dead = step.events.find((e) => e.type === "JobDeadLettered");
+          expect(dead !== undefined).toBe(spentOrPermanent);
+          if (dead?.type === "JobDeadLettered")
+            expect(dead.data).toEqual({
+              reason: failed.data.error.retryable ? "attempts_exhausted" : "not_retryable",
+              attempt: failed.data.attempt,
+              maxAttempts,
+              errorCode: failed.data.error.code,
+            });
+        }
+      }),
+    );
+  });
+
+  it("a job reaches dead_letter only by a JobDeadLettered decided with its failure, in one append", () => {
+    fc.assert(
+      fc.property(historyArb, (steps) => {
+        for (const step of runHistory(steps).trace) {
+          const types = step.events.map((e) => e.type);
+          if (statusOf(step.after) === "dead_letter" && statusOf(step.before) !== "dead_letter")
+            expect(types).toEqual(["AttemptFailed", "JobDeadLettered"]);
+          if (types.includes("JobDeadLettered")) expect(types).toEqual(["AttemptFailed", "JobDeadLettered"]);
+          // No decision leaves a job between a failure that allows no retry and its dead letter.
+          if (statusOf(step.after) === "failed") expect(contextOf(step.after).dueAt).not.toBeNull();
         }
       }),
     );
@@ -68,8 +94,9 @@ describe("job lifecycle invariants", () => {
           let state = step.before;
           for (const event of step.events) {
             expect(accepts(state, event)).toBe(true);
-            state = step.after;
+            state = evolve(state, event);
           }
+          expect(state).toEqual(step.after);
         }
       }),
     );

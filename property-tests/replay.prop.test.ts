@@ -2,7 +2,7 @@
 import * as Result from "effect/Result";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { replay, statusOf } from "../src/domain/index.ts";
+import { awaitsDeadLetter, replay, statusOf } from "../src/domain/index.ts";
 import { historyArb, runHistory, sealHistory } from "./support/history.ts";
 
 describe("replay", () => {
@@ -35,9 +35,16 @@ describe("replay", () => {
         }),
         ([history, cut]) => {
           const envelopes = sealHistory(history).slice(0, cut);
-          const result = replay(envelopes);
+          const result = replay(envelopes, { prefix: true });
           if (Result.isFailure(result)) throw new Error(result.failure.failure.reason);
           const expected = history.states[cut - 1];
+          // Taken as a whole history, a prefix is refused exactly when it stops between a
+          // failure that allows no retry and its dead letter (one append, ADR 0022).
+          const whole = replay(envelopes);
+          const cutInside = expected !== undefined && awaitsDeadLetter(expected);
+          expect(Result.isFailure(whole) && whole.failure.failure).toEqual(
+            cutInside && expect.objectContaining({ seq: cut + 1, code: "dead_letter_missing" }),
+          );
           expect(result.success.state.value).toEqual(expected?.value);
           expect(result.success.state.context).toEqual(expected?.context);
           expect(result.success.steps.map((s) => s.status)).toEqual(

@@ -194,4 +194,98 @@ describe("tamper detection", () => {
       }),
     );
   });
+
+  /**
+   * Dead letters forged by someone who rewrites the whole chain from the change on and the
+   * anchor with it, so verifyChain alone passes: the machine itself must refuse the history at
+   * the touched seq.
+   */
+  const reseal = (kept: ReadonlyArray<Envelope>, forged: ReadonlyArray<Record<string, unknown>>) => {
+    const out: Array<Envelope> = [...kept];
+    for (const envelope of forged) {
+      const previous = out[out.length - 1];
+      out.push(
+        rehash({
+          ...envelope,
+          seq: out.length + 1,
+          prevHash: previous === undefined ? GENESIS_HASH : previous.hash,
+        } as Mutable) as unknown as Envelope,
+      );
+    }
+    return out;
+  };
+
+  const refusedAt = (envelopes: ReadonlyArray<Envelope>, seq: number, name: string) => {
+    const last = envelopes[envelopes.length - 1] as Envelope;
+    const anchor = { version: last.seq, lastHash: last.hash };
+    expect(Result.isSuccess(verifyChain(envelopes, { anchor })), name).toBe(true);
+    const strict = replay(envelopes, { anchor });
+    expect(Result.isFailure(strict), name).toBe(true);
+    if (Result.isFailure(strict)) {
+      expect(strict.failure.failure.seq, `${name}: ${strict.failure.failure.reason}`).toBe(seq);
+      expect(["illegal_transition", "dead_letter_missing"]).toContain(strict.failure.failure.code);
+    }
+  };
+
+  it("a dead letter dropped, forged where a retry was due, or misstating its failure is refused at that seq, even with the chain and anchor recomputed", () => {
+    let dropped = 0;
+    let forged = 0;
+    let misstated = 0;
+    fc.assert(
+      fc.property(
+        historyArb,
+        fc.nat(),
+        fc.constantFrom("reason", "attempt", "maxAttempts", "errorCode"),
+        (steps, pick, member) => {
+          const original = sealHistory(runHistory(steps));
+          const deadAt = original.flatMap((e, i) => (e.type === "JobDeadLettered" ? [i] : []));
+          const retryAt = original.flatMap((e, i) =>
+            e.type === "AttemptFailed" && e.data.retryAt !== undefined ? [i] : [],
+          );
+          if (deadAt.length > 0) {
+            const k = deadAt[pick % deadAt.length] as number;
+            // Dropped: what follows the failure is no longer its dead letter (or nothing is).
+            refusedAt(reseal(original.slice(0, k), clone(original.slice(k + 1))), k + 1, `drop seq ${k + 1}`);
+            dropped++;
+            // Misstated: one member of the dead letter changed.
+            const victim = clone([original[k] as Envelope])[0] as Mutable & { data: Record<string, unknown> };
+            const data = { ...victim.data };
+            if (member === "reason")
+              data.reason = data.reason === "not_retryable" ? "attempts_exhausted" : "not_retryable";
+            else if (member === "errorCode") data.errorCode = `${String(data.errorCode)}_x`;
+            else data[member] = Number(data[member]) + 1;
+            refusedAt(
+              reseal(original.slice(0, k), [{ ...victim, data }, ...clone(original.slice(k + 1))]),
+              k + 1,
+              `misstate ${member} of seq ${k + 1}`,
+            );
+            misstated++;
+          }
+          if (retryAt.length > 0) {
+            // Forged where a retry was due: a dead letter right after a failure that scheduled one.
+            const j = retryAt[pick % retryAt.length] as number;
+            const failure = original[j] as Extract<Envelope, { type: "AttemptFailed" }>;
+            const dead = {
+              ...clone([failure])[0],
+              type: "JobDeadLettered",
+              data: {
+                reason: failure.data.error.retryable ? "attempts_exhausted" : "not_retryable",
+                attempt: failure.data.attempt,
+                maxAttempts: failure.data.attempt,
+                errorCode: failure.data.error.code,
+              },
+            };
+            refusedAt(
+              reseal(original.slice(0, j + 1), [dead, ...clone(original.slice(j + 1))]),
+              j + 2,
+              `dead letter after seq ${j + 1}`,
+            );
+            forged++;
+          }
+        },
+      ),
+    );
+    // The random histories do reach each case.
+    expect(Math.min(dropped, forged, misstated)).toBeGreaterThan(0);
+  });
 });

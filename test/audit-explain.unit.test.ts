@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { emptyHead, type JobEvent, seal, sha256Hex, hashedText } from "../src/domain/index.ts";
 import { auditValues, explain } from "../src/engine/audit/index.ts";
-import { client, spec, started, submitted, t, worker } from "./support/fixtures.ts";
+import { client, failedForGood, spec, started, submitted, t, worker } from "./support/fixtures.ts";
 
 describe("docs/audit-bundle.md worked example", () => {
   it("hashes to the value the document shows", () => {
@@ -21,8 +21,8 @@ describe("docs/audit-bundle.md worked example", () => {
       },
     ]);
     expect(envelopes.map((e) => e.hash)).toEqual([
-      "92df766d2cc93a902b3899bdaf50706e3861871592602779c331a10e4472ce27",
-      "31ab62ab5b196e84a2400fdeaab6b8e4ad62fc3ff552e49aa89b1e2dc41b7947",
+      "746a16e7d0103e9d8fa9df9895ee132cacf65ebb870baee25b9c21fb94b8cf17",
+      "61950c831bbf1832f6eee3c03fa8f80a8e2105b1b25f713004bc212fa175148c",
     ]);
     expect(sha256Hex(hashedText(envelopes[0] as never))).toBe(envelopes[0]?.hash);
   });
@@ -55,12 +55,26 @@ describe("explain", () => {
       { type: "JobQueued", at: t(50), actor: { kind: "scheduler", id: "s" }, data: { reason: "retry_due" } },
       started(2, t(60)),
       leaseLost(2, t(90)),
+      {
+        type: "JobDeadLettered",
+        at: t(90),
+        actor: reclaimer,
+        data: { reason: "attempts_exhausted", attempt: 2, maxAttempts: 2, errorCode: "lease_expired" },
+      },
     ];
     const explanation = explain(history(events));
     expect(explanation.status).toBe("dead_letter");
     expect(explanation.sentences.filter((s) => s.kind === "lease_expired").map((s) => s.text)).toEqual([
       "Attempt 1 was abandoned: its worker (worker worker-a) stopped renewing its lease, and worker worker-b reclaimed it (lease_expired). A retry was scheduled for 2026-01-01T00:00:50.000Z (10 s later).",
-      "Attempt 2 was abandoned: its worker (worker worker-a) stopped renewing its lease, and worker worker-b reclaimed it (lease_expired). That was the last allowed attempt (2 of 2), so the job was dead-lettered.",
+      "Attempt 2 was abandoned: its worker (worker worker-a) stopped renewing its lease, and worker worker-b reclaimed it (lease_expired).",
+    ]);
+    // Why it was dead-lettered is read off the JobDeadLettered event, at its own seq.
+    expect(explanation.sentences.filter((s) => s.kind === "dead_lettered")).toEqual([
+      expect.objectContaining({
+        seq: 7,
+        actor: reclaimer,
+        text: "That was the last allowed attempt (2 of 2), so the job was dead-lettered.",
+      }),
     ]);
     expect(explanation.summary).toBe(
       "Dead-lettered at 2026-01-01T00:01:30.000Z after attempt 2 of 2: all 2 allowed attempts were used (lease_expired: attempt 2 held its lease too long).",
@@ -78,5 +92,22 @@ describe("explain", () => {
     expect(explanation.integrity).toMatchObject({ seq: 2, code: "hash_mismatch" });
     expect(explanation.sentences.map((s) => s.kind)).toEqual(["submitted"]);
     expect(explanation.summary).toBe("Queued, waiting for a worker (0 of 3 attempts used).");
+  });
+
+  it("tells a job dead-lettered for a non-retryable error, from the dead letter's own reason", () => {
+    const permanent = { code: "bad_input", message: "no such user", retryable: false } as const;
+    const explanation = explain(
+      history([submitted(), started(1, t(10)), ...failedForGood(1, permanent, "not_retryable", 3, t(20))]),
+    );
+    expect(explanation.sentences.map((s) => [s.seq, s.kind])).toEqual([
+      [1, "submitted"],
+      [2, "attempt_started"],
+      [3, "attempt_failed"],
+      [4, "dead_lettered"],
+    ]);
+    expect(explanation.sentences[3]?.text).toBe("The error is not retryable, so the job was dead-lettered.");
+    expect(explanation.summary).toBe(
+      "Dead-lettered at 2026-01-01T00:00:20.000Z after attempt 1 of 3: its last error is not retryable (bad_input: no such user).",
+    );
   });
 });

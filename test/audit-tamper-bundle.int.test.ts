@@ -3,12 +3,14 @@
  * naming the job and the first bad seq. The bundle comes from a real run; each case edits its
  * lines as text, as someone holding the file could.
  *
- * Two jobs, exported in job id order; job A's lines are 2..8 (seq 1..7), job B's follow.
+ * Two jobs, exported in job id order; job A's lines are 2..8 (seq 1..7), job B's follow. The
+ * dead-letter cases use a bundle of one dead-lettered job (lines 2..5: submitted, started,
+ * failed for good, dead-lettered).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, computeHash, type Envelope } from "../src/domain/index.ts";
 import { type BundleFailure, verifyBundle } from "../src/engine/audit/index.ts";
-import type { Worker } from "../src/engine/worker/index.ts";
+import { NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
 import { auditOf, collectLines } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -20,6 +22,8 @@ let engine: TestEngine;
 let worker: Worker;
 let bundle: ReadonlyArray<string>;
 let jobA = "";
+let deadBundle: ReadonlyArray<string>;
+let deadJob = "";
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -30,6 +34,9 @@ beforeAll(async () => {
       if (ctx.attempt === 1) throw new Error("first attempt fails");
       await ctx.log("second attempt");
       return "ok";
+    },
+    fatal: () => {
+      throw new NonRetryableError("bad input", "bad_input");
     },
   }));
   const ids: Array<string> = [];
@@ -43,6 +50,13 @@ beforeAll(async () => {
   bundle = await collectLines(audit.exportBundle({ generatedAtMs: Date.now() }));
   expect(bundle).toHaveLength(15);
   expect(JSON.parse(bundle[1] as string).jobId).toBe(jobA);
+  deadJob = (await engine.jobs.submit({ type: "fatal" }, apiActor)).jobId;
+  await waitFor(
+    async () => (await audit.replay(deadJob))?.final?.status === "dead_letter",
+    `${deadJob} to be dead-lettered`,
+  );
+  deadBundle = await collectLines(audit.exportBundle({ generatedAtMs: Date.now(), jobId: deadJob }));
+  expect(deadBundle).toHaveLength(5);
 });
 
 afterAll(async () => {
@@ -182,5 +196,63 @@ describe("a bundle tampered with", () => {
     const report = await verifyBundle(bundle.slice(1));
     expect(report.header).toBeNull();
     expect(report.failures[0]).toMatchObject({ line: 1, code: "invalid_header" });
+  });
+});
+
+describe("a bundle's dead letter tampered with", () => {
+  /** The header with the dead-lettered job's count and last hash set to match the edited lines. */
+  const reanchored = (lines: Array<string>): Array<string> => {
+    const events = lines.slice(1).map((text) => JSON.parse(text) as Envelope);
+    const header = JSON.parse(lines[0] as string);
+    header.jobs[0].events = events.length;
+    header.jobs[0].lastHash = events[events.length - 1]?.hash;
+    header.counts.events = events.length;
+    return [line(header), ...lines.slice(1)];
+  };
+  const rejectedDead = async (lines: ReadonlyArray<string>) => {
+    const report = await verifyBundle(lines);
+    expect(report.ok).toBe(false);
+    return report.failures.find((f) => f.jobId === deadJob);
+  };
+
+  it("verifies untouched", async () => {
+    expect((await verifyBundle(deadBundle)).failures).toEqual([]);
+    expect(envelopeAt(deadBundle, 4)).toMatchObject({
+      type: "JobDeadLettered",
+      data: { reason: "not_retryable", attempt: 1, errorCode: "bad_input" },
+    });
+  });
+
+  it("dropped, with the header's count and anchor moved to match: the job stops short of its end", async () => {
+    const lines = reanchored(deadBundle.slice(0, 4));
+    expect(await rejectedDead(lines)).toMatchObject({ seq: 4, code: "dead_letter_missing", line: null });
+  });
+
+  it("dropped, header untouched: the header's count catches it", async () => {
+    expect(await rejectedDead(deadBundle.slice(0, 4))).toMatchObject({ seq: 4, code: "count_mismatch" });
+  });
+
+  it("the wrong reason, hash and anchor recomputed: an illegal transition", async () => {
+    const lines = [...deadBundle];
+    const dead = envelopeAt(lines, 4);
+    lines[4] = line(rehash({ ...dead, data: { ...dead.data, reason: "attempts_exhausted" } } as Envelope));
+    expect(await rejectedDead(reanchored(lines))).toMatchObject({
+      seq: 4,
+      code: "illegal_transition",
+      line: 5,
+    });
+  });
+
+  it("a dead letter where a retry was due (in place of job A's JobQueued), hash recomputed: an illegal transition", async () => {
+    const lines = [...bundle];
+    const queued = envelopeAt(lines, lineOf(4));
+    lines[lineOf(4)] = line(
+      rehash({
+        ...queued,
+        type: "JobDeadLettered",
+        data: { reason: "attempts_exhausted", attempt: 1, maxAttempts: 3, errorCode: "handler_error" },
+      } as Envelope),
+    );
+    expect(await rejected(lines)).toMatchObject({ jobId: jobA, seq: 4, code: "illegal_transition", line: 5 });
   });
 });

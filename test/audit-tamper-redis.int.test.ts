@@ -3,13 +3,14 @@
  * duplicates stored entries. Verify must reject each, naming the job, the first bad seq and why.
  *
  * Every job here has the same honest 7-event history: submitted, attempt 1 started and failed
- * (retry), queued again, attempt 2 started, a log line, completed.
+ * (retry), queued again, attempt 2 started, a log line, completed. The dead-letter cases start
+ * from a 4-event one: submitted, attempt 1 started, failed for good, dead-lettered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeHash, type Envelope } from "../src/domain/index.ts";
 import { type AuditSource, type VerifyFailure, verifyStore } from "../src/engine/audit/index.ts";
 import { entryIdBefore } from "../src/engine/audit/verify/store.ts";
-import type { Worker } from "../src/engine/worker/index.ts";
+import { NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
 import {
   auditOf,
   editEnvelope,
@@ -38,6 +39,9 @@ beforeAll(async () => {
       if (ctx.attempt === 1) throw new Error("first attempt fails");
       await ctx.log("second attempt");
       return "ok";
+    },
+    fatal: () => {
+      throw new NonRetryableError("bad input", "bad_input");
     },
   }));
 });
@@ -329,5 +333,75 @@ describe("the whole-log verify finds tampered jobs among honest ones", () => {
     expect(report.failures).toContainEqual(
       expect.objectContaining({ jobId: tampered, seq: 2, code: "seq_gap" }),
     );
+  });
+});
+
+/** A fresh job dead-lettered by a non-retryable error: 4 honest events. */
+const deadJob = async (): Promise<string> => {
+  const { jobId } = await engine.jobs.submit({ type: "fatal" }, apiActor);
+  await waitFor(
+    async () => (await audit.replay(jobId))?.final?.status === "dead_letter",
+    `${jobId} to be dead-lettered`,
+  );
+  const before = await audit.verify({ jobId, drained: true });
+  expect(before.ok, JSON.stringify(before.failures)).toBe(true);
+  expect(before.counts.events).toBe(4);
+  return jobId;
+};
+
+describe("tampering with a dead letter", () => {
+  const history = (jobId: string) => keys().history(0, jobId);
+
+  it("a dropped dead letter, with the head and the shard log rewritten to match, leaves the job short of its end", async () => {
+    const jobId = await deadJob();
+    await rewriteHistory(engine.client, history(jobId), (envs) => envs.slice(0, 3));
+    const failed = JSON.parse((await readHistory(engine.client, history(jobId)))[2] as string) as Envelope;
+    await rewriteStream(engine.client, keys().log(0), (entries) =>
+      entries.filter((e) => !(e.fields.jobId === jobId && e.fields.seq === "4")),
+    );
+    await engine.client.hset(
+      keys().head(0, jobId),
+      "version",
+      "3",
+      "lastHash",
+      failed.hash,
+      "status",
+      "failed",
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "dead_letter_missing" });
+  });
+
+  it("a dropped dead letter (the history alone cut short) no longer reaches the head", async () => {
+    const jobId = await deadJob();
+    await rewriteHistory(engine.client, history(jobId), (envs) => envs.slice(0, 3));
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "head", code: "anchor_mismatch" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 4, check: "shard_log", code: "log_extra" }));
+  });
+
+  it("a dead letter with the wrong reason (hash recomputed, head moved to it) is an illegal transition", async () => {
+    const jobId = await deadJob();
+    await editEnvelope(engine.client, history(jobId), 3, (env) =>
+      rehash({ ...env, data: { ...env.data, reason: "attempts_exhausted" } } as Envelope),
+    );
+    const forged = JSON.parse((await readHistory(engine.client, history(jobId)))[3] as string) as Envelope;
+    await engine.client.hset(keys().head(0, jobId), "lastHash", forged.hash);
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "illegal_transition" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 4, code: "log_mismatch" }));
+  });
+
+  it("a dead letter where a retry was due (in place of the retry's JobQueued) is an illegal transition", async () => {
+    const jobId = await honestJob();
+    await editEnvelope(engine.client, history(jobId), 3, (env) =>
+      rehash({
+        ...env,
+        type: "JobDeadLettered",
+        data: { reason: "attempts_exhausted", attempt: 1, maxAttempts: 3, errorCode: "handler_error" },
+      } as Envelope),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "illegal_transition" });
   });
 });

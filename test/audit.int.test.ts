@@ -179,12 +179,21 @@ describe("explain", () => {
 
     const missing = await audit.explain(ids.missing);
     expect(missing?.sentences.find((s) => s.kind === "no_handler")?.text).toMatch(
-      /has no handler for job type "missing" \(no_handler\)\. The error is not retryable/,
+      /has no handler for job type "missing" \(no_handler\)\.$/,
+    );
+    // Why it was dead-lettered is the JobDeadLettered's own sentence, right after the failure.
+    const missingKinds = missing?.sentences.map((s) => s.kind) ?? [];
+    expect(missingKinds.slice(missingKinds.indexOf("no_handler"))).toEqual(["no_handler", "dead_lettered"]);
+    expect(missing?.sentences.find((s) => s.kind === "dead_lettered")?.text).toBe(
+      "The error is not retryable, so the job was dead-lettered.",
     );
 
     const timeout = await audit.explain(ids.timeout);
     expect(timeout?.sentences.find((s) => s.kind === "timeout")?.text).toMatch(
-      /Attempt 1 timed out on worker \S+: timed out after 50 ms\. That was the last allowed attempt \(1 of 1\)/,
+      /Attempt 1 timed out on worker \S+: timed out after 50 ms\.$/,
+    );
+    expect(timeout?.sentences.find((s) => s.kind === "dead_lettered")?.text).toMatch(
+      /^That was the last allowed attempt \(1 of 1\), so the job was dead-lettered\.$/,
     );
     expect(timeout?.summary).toMatch(/all 1 allowed attempt were used \(timeout/);
 

@@ -2,6 +2,7 @@ import { describe, it } from "vitest";
 import { given } from "./support/decider-spec.ts";
 import {
   client,
+  failedForGood,
   failedRetryable,
   operator,
   requeued,
@@ -136,20 +137,91 @@ describe("decide: failures, retries and dead letters", () => {
       .thenEvents([failedRetryable(2, t(204), t(202))]);
   });
 
-  it("a non-retryable failure dead-letters the job at once", () => {
+  it("a non-retryable failure dead-letters the job at once, with its own event naming why", () => {
     const permanent = { code: "bad_input", message: "no such user", retryable: false } as const;
     given(submitted(), started(1))
       .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: permanent })
       .thenEvents([
         { type: "AttemptFailed", at: t(101), actor: worker, data: { attempt: 1, error: permanent } },
+        {
+          type: "JobDeadLettered",
+          at: t(101),
+          actor: worker,
+          data: { reason: "not_retryable", attempt: 1, maxAttempts: 3, errorCode: "bad_input" },
+        },
       ]);
   });
 
-  it("a retryable failure of the last attempt dead-letters the job", () => {
+  it("a retryable failure of the last attempt dead-letters the job: attempts exhausted", () => {
     const s = spec({ maxAttempts: 1 });
     given(submitted(s), started(1))
       .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: boom })
-      .thenEvents([{ type: "AttemptFailed", at: t(101), actor: worker, data: { attempt: 1, error: boom } }]);
+      .thenEvents([
+        { type: "AttemptFailed", at: t(101), actor: worker, data: { attempt: 1, error: boom } },
+        {
+          type: "JobDeadLettered",
+          at: t(101),
+          actor: worker,
+          data: { reason: "attempts_exhausted", attempt: 1, maxAttempts: 1, errorCode: "handler_error" },
+        },
+      ]);
+  });
+
+  it("a retryable failure of the last attempt after earlier retries dead-letters the job", () => {
+    const s = spec({ maxAttempts: 2 });
+    given(submitted(s), started(1), failedRetryable(1, t(111)), requeued(t(200)), started(2, t(201)))
+      .when({ type: "FailAttempt", at: t(202), actor: worker, attempt: 2, error: boom })
+      .thenEvents(failedForGood(2, boom, "attempts_exhausted", 2, t(202)));
+  });
+
+  it("a non-retryable failure of the last attempt is named for its error, not for the count", () => {
+    const permanent = { code: "bad_input", message: "no", retryable: false } as const;
+    given(submitted(spec({ maxAttempts: 1 })), started(1))
+      .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: permanent })
+      .thenEvents(failedForGood(1, permanent, "not_retryable", 1));
+  });
+
+  it("a job type with no handler is dead-lettered at once (no_handler is not retryable)", () => {
+    const noHandler = {
+      code: "no_handler",
+      message: 'no handler for job type "x"',
+      retryable: false,
+    } as const;
+    given(submitted(), started(1))
+      .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: noHandler })
+      .thenEvents(failedForGood(1, noHandler, "not_retryable", 3));
+  });
+
+  it("a result that cannot be recorded is dead-lettered at once (invalid_result is not retryable)", () => {
+    const invalid = {
+      code: "invalid_result",
+      message: "the handler's result cannot be recorded: too big",
+      retryable: false,
+    } as const;
+    given(submitted(), started(1))
+      .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: invalid })
+      .thenEvents(failedForGood(1, invalid, "not_retryable", 3));
+  });
+
+  it("a timeout of the last attempt dead-letters the job: attempts exhausted", () => {
+    const timeout = { code: "timeout", message: "timed out after 50 ms", retryable: true } as const;
+    given(submitted(spec({ maxAttempts: 1 })), started(1))
+      .when({ type: "FailAttempt", at: t(101), actor: worker, attempt: 1, error: timeout })
+      .thenEvents(failedForGood(1, timeout, "attempts_exhausted", 1));
+  });
+
+  it("repeating a failure that dead-lettered the job appends nothing", () => {
+    const permanent = { code: "bad_input", message: "no", retryable: false } as const;
+    given(submitted(), started(1), ...failedForGood(1, permanent, "not_retryable", 3))
+      .when({ type: "FailAttempt", at: t(102), actor: worker, attempt: 1, error: permanent })
+      .thenEvents([]);
+  });
+
+  it("a stale worker's failure cannot dead-letter the job", () => {
+    const permanent = { code: "bad_input", message: "no", retryable: false } as const;
+    given(submitted(), started(1), failedRetryable(1, t(111)), requeued(t(200)), started(2, t(201)))
+      .when({ type: "FailAttempt", at: t(202), actor: worker, attempt: 1, error: permanent })
+      .thenRejected("stale_attempt");
   });
 
   it("a lost lease ends the attempt as failed, counting against maxAttempts", () => {
@@ -173,6 +245,12 @@ describe("decide: failures, retries and dead letters", () => {
           actor: { kind: "worker", id: "worker-b" },
           data: { attempt: 1, error: lost },
         },
+        {
+          type: "JobDeadLettered",
+          at: t(130),
+          actor: { kind: "worker", id: "worker-b" },
+          data: { reason: "attempts_exhausted", attempt: 1, maxAttempts: 1, errorCode: "lease_expired" },
+        },
       ]);
   });
 
@@ -193,13 +271,7 @@ describe("decide: failures, retries and dead letters", () => {
 
   it("a manual retry from dead_letter is recorded with its actor and reason and grants a fresh budget", () => {
     const permanent = { code: "bad_input", message: "no", retryable: false } as const;
-    const dead = {
-      type: "AttemptFailed",
-      at: t(101),
-      actor: worker,
-      data: { attempt: 1, error: permanent },
-    } as const;
-    given(submitted(), started(1), dead)
+    given(submitted(), started(1), ...failedForGood(1, permanent, "not_retryable", 3))
       .when({ type: "RetryJob", at: t(500), actor: operator, reason: "fixed the address book" })
       .thenEvents([
         {

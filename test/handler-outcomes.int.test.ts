@@ -56,9 +56,15 @@ const runWith = async (
   return events;
 };
 
+/** The single attempt's failure: with maxAttempts 1, an AttemptFailed then its JobDeadLettered. */
 const failureOf = (events: ReadonlyArray<Envelope>) => {
-  const last = events.at(-1);
+  const [last, dead] = events.slice(-2);
   if (last?.type !== "AttemptFailed") throw new Error(`expected AttemptFailed, got ${last?.type}`);
+  expect(dead).toMatchObject({
+    type: "JobDeadLettered",
+    at: last.at,
+    data: { errorCode: last.data.error.code },
+  });
   expect(last.actor.kind).toBe("worker");
   expect(last.data.error.message.isWellFormed()).toBe(true);
   return last.data.error;

@@ -81,7 +81,7 @@ const checkJob = (job: ModelJob, events: ReadonlyArray<Envelope>, model: Model):
     const status =
       last?.type === "JobCompleted"
         ? "completed"
-        : last?.type === "AttemptFailed"
+        : last?.type === "JobDeadLettered"
           ? "dead_letter"
           : last?.type;
     if (status !== want.status || started !== want.attempts)

@@ -2,14 +2,16 @@
  * The decider: `decide(command, state)` → the events that record it, or a typed rejection.
  *
  * It never throws, and "may this happen" is always the machine's answer (`accepts`): decide only
- * builds the candidate event, recognises repeats of something already done (→ no events), and
- * names the reason when the machine refuses.
+ * builds the candidate events, recognises repeats of something already done (→ no events), and
+ * names the reason when the machine refuses. A command is one event, except a failure that
+ * allows no retry: AttemptFailed and JobDeadLettered, which the caller appends together, so no
+ * job is ever left between them (ADR 0022).
  */
 import * as Result from "effect/Result";
 import type { JobCommand, SubmitJob } from "./commands.ts";
 import type { JobEvent, JobEventOf } from "./events.ts";
-import { type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";
-import { accepts, contextOf, type JobState, statusOf } from "./job-state.ts";
+import { deadLetterReason, type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";
+import { accepts, contextOf, evolve, type JobState, statusOf } from "./job-state.ts";
 import { MAX_TIMESTAMP_MS } from "./limits.ts";
 import { retryDelayMs } from "./retry-policy.ts";
 
@@ -40,7 +42,33 @@ const addMs = (at: string, ms: number): string => {
   return Number.isNaN(due) ? at : new Date(Math.min(due, MAX_TIMESTAMP_MS)).toISOString();
 };
 
-/** The event a command asks for, before the machine is consulted. */
+/**
+ * A failure that allows no retry, then the dead letter it leads to: one fact each, at the same
+ * time and by the same actor, so the attempt's failure and the job's end are both on record.
+ */
+const failedForGood = (
+  command: Extract<JobCommand, { type: "FailAttempt" }>,
+  maxAttempts: number,
+): ReadonlyArray<JobEvent> => {
+  const { at, actor, attempt, error } = command;
+  return [
+    { type: "AttemptFailed", at, actor, data: { attempt, error } },
+    {
+      type: "JobDeadLettered",
+      at,
+      actor,
+      data: { reason: deadLetterReason(error), attempt, maxAttempts, errorCode: error.code },
+    },
+  ];
+};
+
+/** The events a command asks for, before the machine is consulted. */
+const candidates = (command: JobCommand, state: JobState): ReadonlyArray<JobEvent> =>
+  command.type === "FailAttempt" && !retryAllowed(contextOf(state), command.error)
+    ? failedForGood(command, contextOf(state).maxAttempts)
+    : [candidate(command, state)];
+
+/** The one event any other command asks for. */
 const candidate = (command: JobCommand, state: JobState): JobEvent => {
   const { at, actor } = command;
   const context = contextOf(state);
@@ -74,10 +102,14 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
     case "CompleteAttempt":
       return { type: "JobCompleted", at, actor, data: { attempt: command.attempt, result: command.result } };
     case "FailAttempt": {
-      const base = { attempt: command.attempt, error: command.error };
-      if (!retryAllowed(context, command.error)) return { type: "AttemptFailed", at, actor, data: base };
+      // A retry is allowed here (candidates() handles the failure that allows none).
       const delay = retryDelayMs(context.backoff, command.attempt, command.random ?? 0);
-      return { type: "AttemptFailed", at, actor, data: { ...base, retryAt: addMs(at, delay) } };
+      return {
+        type: "AttemptFailed",
+        at,
+        actor,
+        data: { attempt: command.attempt, error: command.error, retryAt: addMs(at, delay) },
+      };
     }
     case "CancelJob":
       return {
@@ -149,8 +181,19 @@ export const decide = (command: JobCommand, state: JobState): Decision => {
     return reject(state, "job_not_found", "the job has not been submitted");
   }
   if (alreadyDone(command, state)) return nothingToDo;
-  const event = candidate(command, state);
-  return accepts(state, event) ? Result.succeed([event]) : refusal(command, state);
+  const events = candidates(command, state);
+  return acceptsAll(state, events) ? Result.succeed(events) : refusal(command, state);
+};
+
+/** Does the machine accept the events in turn (each in the state the one before leaves)? */
+const acceptsAll = (state: JobState, events: ReadonlyArray<JobEvent>): boolean => {
+  let current = state;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as JobEvent;
+    if (!accepts(current, event)) return false;
+    if (i < events.length - 1) current = evolve(current, event);
+  }
+  return true;
 };
 
 /** A second submit of the same job: no events if it asks for the same thing, else a conflict. */

@@ -58,6 +58,14 @@ export type Progress = typeof Progress.Type;
 /** Why an operator cancelled or retried a job. */
 export const ManualReason = Text(1, MAX_REASON_LENGTH);
 
+/**
+ * Why a job was dead-lettered: its failed attempt's error was not retryable, or that attempt was
+ * the last one allowed. When both hold, the error's nature is named (`not_retryable`): more
+ * attempts would not have helped.
+ */
+export const DeadLetterReason = Schema.Literals(["not_retryable", "attempts_exhausted"]);
+export type DeadLetterReason = typeof DeadLetterReason.Type;
+
 /** Each event's data schema, by event type. Adding a type here adds it everywhere. */
 export const EventData = {
   /** Accepted. Queued at once, or pending until `runAt` when that lies after `at`. */
@@ -73,14 +81,25 @@ export const EventData = {
   }),
   JobCompleted: Schema.Struct({ attempt: PositiveInt, result: JsonValue }),
   /**
-   * The attempt failed. With `retryAt` a retry is scheduled (state `failed`); without it the
-   * job is dead-lettered. The machine checks that `retryAt` is present exactly when a retry is
-   * allowed (retryable error and attempts remain).
+   * The attempt failed. With `retryAt` a retry is scheduled; without it no retry is allowed and
+   * a JobDeadLettered follows in the same append. The machine checks that `retryAt` is present
+   * exactly when a retry is allowed (retryable error and attempts remain).
    */
   AttemptFailed: Schema.Struct({
     attempt: PositiveInt,
     error: AttemptError,
     retryAt: Schema.optionalKey(Timestamp),
+  }),
+  /**
+   * The job ended in dead_letter: why, after which attempt of how many allowed, and that
+   * attempt's error code (the error itself is in the AttemptFailed just before, appended with
+   * this event in one call). The machine checks every member against the failure it follows.
+   */
+  JobDeadLettered: Schema.Struct({
+    reason: DeadLetterReason,
+    attempt: PositiveInt,
+    maxAttempts: PositiveInt,
+    errorCode: Name,
   }),
   JobCancelled: Schema.Struct({ reason: Schema.optionalKey(ManualReason) }),
   /** Manual retry out of dead_letter: who (the envelope's actor), why, and the new attempt cap. */

@@ -6,12 +6,15 @@
  * history is `initialTransition` then `transition` per event (replay.ts).
  *
  * `pending` doubles as the state before submission (`context.submitted === false`); only
- * JobSubmitted leaves that pre-state. `dead_letter` is terminal except for an explicit,
+ * JobSubmitted leaves that pre-state. Every failed attempt leads to `failed`; from there a
+ * scheduled retry is queued when due, and a failure that allows none is followed by
+ * JobDeadLettered — the only event accepted then, and decided in the same append, so no history
+ * at rest stops between the two (ADR 0022). `dead_letter` is terminal except for an explicit,
  * recorded JobRetried.
  */
 import { assign, setup } from "xstate";
 import { canonicalJson, sha256Hex } from "./canonical-json.ts";
-import type { AttemptError, JobEvent, JobEventOf, Progress } from "./events.ts";
+import type { AttemptError, DeadLetterReason, JobEvent, JobEventOf, Progress } from "./events.ts";
 import type { JobSpec } from "./job-spec.ts";
 import type { Json } from "./json.ts";
 import { MACHINE_VERSION } from "./machine-version.ts";
@@ -46,7 +49,7 @@ export interface JobContext {
   readonly maxAttempts: number;
   /** The spec's maxAttempts: the budget a manual retry grants by default. */
   readonly attemptsPerRun: number;
-  /** When a pending job becomes due, or a failed job's retry is due. */
+  /** When a pending job becomes due, or a failed job's retry is due (null: no retry, see below). */
   readonly dueAt: string | null;
   readonly lastError: AttemptError | null;
   readonly progress: Progress | null;
@@ -77,6 +80,10 @@ export const submissionDigest = (data: JobEventOf<"JobSubmitted">["data"]): stri
 /** True when a failed attempt may be retried: the error is retryable and attempts remain. */
 export const retryAllowed = (context: JobContext, error: AttemptError): boolean =>
   error.retryable && context.attempt < context.maxAttempts;
+
+/** Why a failure that allows no retry dead-letters the job (see DeadLetterReason). */
+export const deadLetterReason = (error: AttemptError): DeadLetterReason =>
+  error.retryable ? "attempts_exhausted" : "not_retryable";
 
 const isCurrentAttempt = (context: JobContext, event: JobEvent): boolean =>
   "attempt" in event.data && event.data.attempt === context.attempt;
@@ -109,9 +116,12 @@ export const jobGuards = {
     const e = on(event, "JobSubmitted");
     return e !== undefined && !context.submitted && !notBefore(e.at, e.data.runAt ?? null);
   },
-  /** A submitted job whose wait (delay or retry backoff) has elapsed. */
+  /**
+   * A submitted job whose wait (delay or retry backoff) has elapsed. A failed job with no due
+   * time has no retry to wait for: it awaits its JobDeadLettered.
+   */
   waitElapsed: ({ context, event }: MachineArgs): boolean =>
-    context.submitted && notBefore(event.at, context.dueAt),
+    context.submitted && context.dueAt !== null && notBefore(event.at, context.dueAt),
   isSubmitted: ({ context }: MachineArgs): boolean => context.submitted,
   /** The next attempt, and only while attempts remain. */
   attemptsRemain: ({ context, event }: MachineArgs): boolean => {
@@ -131,13 +141,33 @@ export const jobGuards = {
     );
   },
   /** Current attempt failed and no retry is allowed (attempts spent or error not retryable). */
-  retriesExhausted: ({ context, event }: MachineArgs): boolean => {
+  noRetryAllowed: ({ context, event }: MachineArgs): boolean => {
     const e = on(event, "AttemptFailed");
     return (
       e !== undefined &&
       isCurrentAttempt(context, e) &&
       !retryAllowed(context, e.data.error) &&
       e.data.retryAt === undefined
+    );
+  },
+  /** A failed job whose retry is scheduled (not a failure awaiting its JobDeadLettered). */
+  retryPending: ({ context }: MachineArgs): boolean => context.dueAt !== null,
+  /**
+   * The failure just recorded allows no retry, and the event restates it exactly: the reason
+   * its error gives, its attempt, the attempt cap and its error code.
+   */
+  deadLetterDue: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "JobDeadLettered");
+    const error = context.lastError;
+    return (
+      e !== undefined &&
+      error !== null &&
+      context.dueAt === null &&
+      !retryAllowed(context, error) &&
+      e.data.reason === deadLetterReason(error) &&
+      e.data.attempt === context.attempt &&
+      e.data.maxAttempts === context.maxAttempts &&
+      e.data.errorCode === error.code
     );
   },
   /** A manual retry must grant at least one more attempt. */
@@ -231,7 +261,7 @@ export const jobMachine = setup({
         JobCompleted: { guard: "currentAttempt", target: "completed", actions: "recordResult" },
         AttemptFailed: [
           { guard: "retryScheduled", target: "failed", actions: "recordFailure" },
-          { guard: "retriesExhausted", target: "dead_letter", actions: "recordFailure" },
+          { guard: "noRetryAllowed", target: "failed", actions: "recordFailure" },
         ],
         JobCancelled: { target: "cancelled" },
       },
@@ -239,7 +269,8 @@ export const jobMachine = setup({
     failed: {
       on: {
         JobQueued: { guard: "waitElapsed", target: "queued", actions: "clearDue" },
-        JobCancelled: { target: "cancelled" },
+        JobDeadLettered: { guard: "deadLetterDue", target: "dead_letter" },
+        JobCancelled: { guard: "retryPending", target: "cancelled" },
       },
     },
     dead_letter: {

@@ -36,6 +36,14 @@ export const statusOf = (state: JobState): JobStatus => state.value;
 export const contextOf = (state: JobState): JobContext => state.context;
 export const isTerminal = (state: JobState): boolean => TERMINAL_STATES.has(statusOf(state));
 
+/**
+ * True in the one state no stored history may end in: a failure that allows no retry, whose
+ * JobDeadLettered is decided and appended with it (ADR 0022). Only a history cut short, or
+ * edited, stops here.
+ */
+export const awaitsDeadLetter = (state: JobState): boolean =>
+  state.value === "failed" && state.context.dueAt === null;
+
 interface CompiledTransition {
   readonly guard: ((args: MachineArgs) => boolean) | undefined;
   readonly target: JobStatus | undefined;

@@ -4,5 +4,10 @@
  * Bump it whenever a transition, guard or context rule changes meaning, so a history can say
  * which rules it was written under. Kept apart from job-machine.ts so the envelope module need
  * not import the machine.
+ *
+ * Version 2 (ADR 0022): dead-lettering is its own event. A failed attempt always leads to
+ * `failed`; JobDeadLettered moves a failure that allows no retry on to `dead_letter`. Envelopes
+ * of version 1 are refused by every reader, with no upcaster: there is no storage compatibility
+ * before 1.0.
  */
-export const MACHINE_VERSION = 1;
+export const MACHINE_VERSION = 2;

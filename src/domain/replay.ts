@@ -5,12 +5,13 @@
  * linking to the previous `hash` (GENESIS_HASH first), each `hash` recomputed, and optionally
  * an anchor (the head's last seq and hash) that catches a truncated or extended tail.
  * `replay` is strict: per event, in order, the chain check, the schema, then the machine; it
- * reports the first bad event by seq with a stable code and a reason.
+ * reports the first bad event by seq with a stable code and a reason. A whole history must not
+ * end between a failure that allows no retry and its JobDeadLettered (they are one append).
  */
 import * as Result from "effect/Result";
 import { computeHash, decodeEnvelope, type Envelope, eventOf, GENESIS_HASH } from "./envelope.ts";
 import type { JobStatus } from "./job-machine.ts";
-import { accepts, evolve, initialState, type JobState, statusOf } from "./job-state.ts";
+import { accepts, awaitsDeadLetter, evolve, initialState, type JobState, statusOf } from "./job-state.ts";
 
 export type HistoryFailureCode =
   | "empty_history"
@@ -20,7 +21,9 @@ export type HistoryFailureCode =
   | "hash_mismatch"
   | "invalid_envelope"
   | "illegal_transition"
-  | "anchor_mismatch";
+  | "anchor_mismatch"
+  /** The history ends after a failure that allows no retry, without its JobDeadLettered. */
+  | "dead_letter_missing";
 
 export interface HistoryFailure {
   /** The first seq at which the history is wrong (the position where seq `n` was expected). */
@@ -37,6 +40,11 @@ export interface ChainAnchor {
 
 export interface VerifyOptions {
   readonly anchor?: ChainAnchor;
+  /**
+   * The events are only the start of a history (a reader stopped at a problem of its own), so
+   * where they end proves nothing: the last state is not judged (and no anchor applies).
+   */
+  readonly prefix?: boolean;
 }
 
 const fail = (seq: number, code: HistoryFailureCode, reason: string): HistoryFailure => ({
@@ -165,5 +173,15 @@ export const replay = (
   }
   const anchorFailure = options.anchor === undefined ? undefined : checkAnchor(envelopes, options.anchor);
   if (anchorFailure !== undefined) return stop(anchorFailure);
+  if (options.prefix !== true && awaitsDeadLetter(state))
+    return stop(deadLetterMissing(envelopes.length + 1));
   return Result.succeed({ state, steps });
 };
+
+/** The failure of a history that stops where its JobDeadLettered (at `seq`) should be. */
+export const deadLetterMissing = (seq: number): HistoryFailure =>
+  fail(
+    seq,
+    "dead_letter_missing",
+    `the history ends after a failure that allows no retry; the JobDeadLettered appended with it (seq ${seq}) is missing`,
+  );

@@ -1,5 +1,12 @@
 /** Small builders for domain tests: times, actors, specs and the events they lead to. */
-import type { Actor, JobEvent, JobEventOf, JobSpec } from "../../src/domain/index.ts";
+import type {
+  Actor,
+  AttemptError,
+  DeadLetterReason,
+  JobEvent,
+  JobEventOf,
+  JobSpec,
+} from "../../src/domain/index.ts";
 
 export const t = (seconds: number): string => new Date(Date.UTC(2026, 0, 1) + seconds * 1000).toISOString();
 
@@ -45,3 +52,16 @@ export const requeued = (at: string): JobEvent => ({
   actor: scheduler,
   data: { reason: "retry_due" },
 });
+
+/** A failure that allows no retry, then its dead letter: the pair decide emits in one append. */
+export const failedForGood = (
+  attempt: number,
+  error: AttemptError,
+  reason: DeadLetterReason,
+  maxAttempts: number,
+  at = t(attempt * 100 + 1),
+  actor: Actor = worker,
+): ReadonlyArray<JobEvent> => [
+  { type: "AttemptFailed", at, actor, data: { attempt, error } },
+  { type: "JobDeadLettered", at, actor, data: { reason, attempt, maxAttempts, errorCode: error.code } },
+];

@@ -2,7 +2,8 @@
  * Checks the invariants of DESIGN.md §7 on real histories in Redis, for a set of jobs:
  * 1 contiguous seq and a verifying chain (anchored at the head), 2 strict replay reproduces the
  * head's state, 3 at most one terminal event and nothing after a final one, 5 attempts never
- * above maxAttempts, 7 every event exactly once in its shard log, 9 no non-terminal job
+ * above maxAttempts and a dead letter is a JobDeadLettered right after the failure it names
+ * (ADR 0022), 7 every event exactly once in its shard log, 9 no non-terminal job
  * orphaned (it is in a work stream, pending in the group, or scheduled).
  * Returns a list of violations (empty when all hold), so a test can print them all.
  */
@@ -60,6 +61,13 @@ export const checkInvariants = async (
     if (options.drained && !["completed", "cancelled", "dead_letter"].includes(status))
       violations.push(`${jobId}: still ${status} after draining`);
     const shard = store.keys.shardOf(jobId);
+    if (status === "dead_letter") {
+      const [failed, dead] = events.slice(-2);
+      if (failed?.type !== "AttemptFailed" || dead?.type !== "JobDeadLettered")
+        violations.push(`${jobId}: dead_letter, but its history ends ${failed?.type}, ${dead?.type}`);
+      if ((await client.zscore(store.keys.dead(shard), jobId)) === null)
+        violations.push(`${jobId}: dead_letter but not in the dead-letter index`);
+    }
     if (status === "pending" || status === "failed") {
       if ((await client.zscore(store.keys.delayed(shard), jobId)) === null)
         violations.push(`${jobId}: ${status} but not scheduled (orphaned)`);

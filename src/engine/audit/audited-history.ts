@@ -83,7 +83,10 @@ export const auditValues = (
   anchor?: ChainAnchor,
   earlyStop?: Finding,
 ): AuditedHistory => {
-  const result = replay(values, anchor === undefined || earlyStop !== undefined ? {} : { anchor });
+  const result = replay(
+    values,
+    earlyStop !== undefined ? { prefix: true } : anchor === undefined ? {} : { anchor },
+  );
   const accepted = Result.isSuccess(result) ? result.success.steps.length : result.failure.steps.length;
   const { envelopes, states } = foldAccepted(values.slice(0, accepted));
   let failure: Finding | null = Result.isFailure(result)

@@ -28,6 +28,7 @@ export type SentenceKind =
   | "timeout"
   | "lease_expired"
   | "no_handler"
+  | "dead_lettered"
   | "cancelled"
   | "manual_retry";
 
@@ -111,13 +112,20 @@ const failureText = (
         };
     }
   })();
+  // Without a retry, the JobDeadLettered that follows says what became of the job.
   const consequence =
-    e.data.retryAt !== undefined
-      ? `A retry was scheduled for ${e.data.retryAt} (${between(e.at, e.data.retryAt)} later).`
-      : !error.retryable
-        ? "The error is not retryable, so the job was dead-lettered."
-        : `That was the last allowed attempt (${n} of ${before.maxAttempts}), so the job was dead-lettered.`;
-  return { kind: opening.kind, text: `${opening.text} ${consequence}` };
+    e.data.retryAt === undefined
+      ? ""
+      : ` A retry was scheduled for ${e.data.retryAt} (${between(e.at, e.data.retryAt)} later).`;
+  return { kind: opening.kind, text: `${opening.text}${consequence}` };
+};
+
+/** Why the job was dead-lettered, in the event's own terms. */
+const deadLetterText = (e: Extract<Envelope, { type: "JobDeadLettered" }>): string => {
+  const { reason, attempt, maxAttempts } = e.data;
+  return reason === "not_retryable"
+    ? "The error is not retryable, so the job was dead-lettered."
+    : `That was the last allowed attempt (${attempt} of ${maxAttempts}), so the job was dead-lettered.`;
 };
 
 const summaryOf = (
@@ -135,11 +143,15 @@ const summaryOf = (
     case "completed":
       return `Completed on attempt ${used} at ${last.at}${failedBefore > 0 ? `, after ${plural(failedBefore, "failed attempt")}` : ""}.`;
     case "dead_letter": {
+      // A dead_letter state is entered only by JobDeadLettered: its reason is the answer.
+      if (last.type !== "JobDeadLettered")
+        return `Dead-lettered at ${last.at} after attempt ${used}${errorText}.`;
+      const { reason, attempt, maxAttempts } = last.data;
       const why =
-        error !== null && !error.retryable
+        reason === "not_retryable"
           ? "its last error is not retryable"
-          : `all ${plural(context.maxAttempts, "allowed attempt")} were used`;
-      return `Dead-lettered at ${last.at} after attempt ${used}: ${why}${errorText}.`;
+          : `all ${plural(maxAttempts, "allowed attempt")} were used`;
+      return `Dead-lettered at ${last.at} after attempt ${attempt} of ${maxAttempts}: ${why}${errorText}.`;
     }
     case "cancelled": {
       const reason = last.type === "JobCancelled" ? last.data.reason : undefined;
@@ -233,6 +245,9 @@ export const explain = (history: AuditedHistory): Explanation => {
         say(e, kind, text);
         break;
       }
+      case "JobDeadLettered":
+        say(e, "dead_lettered", deadLetterText(e));
+        break;
       case "JobCancelled": {
         const where =
           statusBefore === "processing"

@@ -90,12 +90,17 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       return { ...view, ...base };
     case "JobCompleted":
       return { ...view, ...base, status: "completed", endedAt: envelope.at, result: envelope.data.result };
-    case "AttemptFailed": {
-      const { error, retryAt } = envelope.data;
-      return retryAt === undefined
-        ? { ...view, ...base, status: "dead_letter", error, endedAt: envelope.at, runAt: null }
-        : { ...view, ...base, status: "failed", error, runAt: retryAt };
-    }
+    case "AttemptFailed":
+      // Without retryAt, the JobDeadLettered appended with it ends the job (ADR 0022).
+      return {
+        ...view,
+        ...base,
+        status: "failed",
+        error: envelope.data.error,
+        runAt: envelope.data.retryAt ?? null,
+      };
+    case "JobDeadLettered":
+      return { ...view, ...base, status: "dead_letter", endedAt: envelope.at, runAt: null };
     case "JobCancelled":
       return {
         ...view,

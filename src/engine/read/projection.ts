@@ -51,9 +51,9 @@ const throughputOf = (envelope: Envelope): Partial<Counts> | null => {
     case "JobCompleted":
       return { completed: 1 };
     case "AttemptFailed":
-      return envelope.data.retryAt === undefined
-        ? { failedAttempts: 1, deadLettered: 1 }
-        : { failedAttempts: 1 };
+      return { failedAttempts: 1 };
+    case "JobDeadLettered":
+      return { deadLettered: 1 };
     case "JobCancelled":
       return { cancelled: 1 };
     default:

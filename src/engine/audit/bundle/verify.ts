@@ -2,8 +2,9 @@
  * The offline bundle verifier (`docket audit verify --file bundle.ndjson`): no Redis, no
  * database, only the bundle and this Docket's machine. It checks that the header is well formed
  * and describes this machine, that every line is a canonical envelope, that each job's chain is
- * contiguous from seq 1 and its hashes recompute, that every transition is legal, and that each
- * job ends exactly where the header says (count and last hash: the header is the anchor).
+ * contiguous from seq 1 and its hashes recompute, that every transition is legal, that each
+ * job ends exactly where the header says (count and last hash: the header is the anchor), and
+ * not between a failure that allows no retry and its JobDeadLettered.
  *
  * Streaming: it keeps only each job's chain end and machine state, so lines may come from a file
  * of any size. Lines are untrusted input: a malformed line is a failure naming the line, never
@@ -13,9 +14,11 @@ import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import {
   accepts,
+  awaitsDeadLetter,
   canonicalJson,
   checkNextLink,
   computeHash,
+  deadLetterMissing,
   decodeEnvelope,
   describeMachine,
   EVENT_SCHEMA_VERSION,
@@ -288,6 +291,10 @@ export const verifyBundle = async (
         "anchor_mismatch",
         `last hash ${chain.lastHash} differs from the header's ${job.lastHash}`,
       );
+    else if (awaitsDeadLetter(chain.state)) {
+      const missing = deadLetterMissing(chain.nextSeq);
+      end(missing.seq, missing.code, missing.reason);
+    }
   }
   const failedJobs = new Set(failures.flatMap((f) => (f.jobId === null ? [] : [f.jobId])));
   failures.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));

@@ -5,6 +5,7 @@
  */
 import {
   contextOf,
+  deadLetterReason,
   type JobState,
   type JobStatus,
   retryAllowed,
@@ -122,16 +123,29 @@ const attemptsFailure = (history: AuditedHistory): VerifyFailure | null => {
         "attempts_exceeded",
         `attempt ${context.attempt} exceeds maxAttempts ${context.maxAttempts}`,
       );
-    if (envelope.type === "AttemptFailed") {
-      const mayRetry = retryAllowed(contextOf(before), envelope.data.error);
-      const status = statusOf(after);
-      if (mayRetry && status === "dead_letter")
+    // A failure that allows no retry is followed by its JobDeadLettered, and only such a
+    // failure is (ADR 0022). (A history that ends after it fails the history check.)
+    const next = history.envelopes[i + 1];
+    if (
+      envelope.type === "AttemptFailed" &&
+      !retryAllowed(contextOf(before), envelope.data.error) &&
+      next !== undefined &&
+      next.type !== "JobDeadLettered"
+    )
+      return fail("retry_after_exhaustion", `${next.type} follows a failure that allowed no retry`);
+    if (envelope.type === "JobDeadLettered") {
+      const failure = contextOf(before);
+      const error = failure.lastError;
+      if (statusOf(before) !== "failed" || error === null || retryAllowed(failure, error))
         return fail(
           "dead_letter_unjustified",
           "dead-lettered although the error was retryable and attempts remained",
         );
-      if (!mayRetry && status !== "dead_letter")
-        return fail("retry_after_exhaustion", `ended ${status} although no retry was allowed`);
+      if (envelope.data.reason !== deadLetterReason(error))
+        return fail(
+          "dead_letter_unjustified",
+          `dead-lettered as ${envelope.data.reason}, but the failure says ${deadLetterReason(error)}`,
+        );
     }
     before = after;
   }
