@@ -61,6 +61,53 @@ describe("projector", () => {
     expect(projector.status()).toMatchObject({ state: "stopped", lastError: null });
   });
 
+  it("never commits a dead letter's failure without the JobDeadLettered appended with it, whatever the read size", async () => {
+    const e = await engine(1);
+    const { log, close } = await eventLogOf(redis.url, e);
+    cleanups.push(close);
+    const store = SqliteProjection.open(tempDbPath());
+    cleanups.push(() => store.close());
+    // One entry per read: every read ends between the two events of a dead letter's append.
+    const projector = new Projector({ log, store, clock: systemClock, batchSize: 1 });
+    const seen: Array<string> = [];
+    const limbo: Array<string> = [];
+    projector.onApplied((entries) => {
+      for (const { envelope } of entries) {
+        const row = store.job(envelope.jobId);
+        seen.push(`${envelope.type}:${row?.status}`);
+        // A failed job with no retry scheduled is a state no append leaves behind. (Recorded,
+        // not asserted here: the projector reports a listener's throw instead of raising it.)
+        if (row?.status === "failed" && row.runAt === null)
+          limbo.push(`${envelope.jobId} after ${envelope.type}`);
+      }
+    });
+    const { startWorker } = await import("./support/workers.ts");
+    const { NonRetryableError } = await import("../src/engine/worker/index.ts");
+    const { worker } = await startWorker(e, {
+      fatal: () => {
+        throw new NonRetryableError("never works");
+      },
+    });
+    const { apiActor } = await import("./support/engine.ts");
+    const ids = await Promise.all(
+      Array.from({ length: 3 }, async () => (await e.jobs.submit({ type: "fatal" }, apiActor)).jobId),
+    );
+    await waitFor(
+      async () =>
+        (await Promise.all(ids.map((id) => e.jobs.get(id)))).every((h) => h.state.value === "dead_letter"),
+      "the jobs to be dead-lettered",
+    );
+    await worker.stop(100);
+    projector.start();
+    await waitFor(
+      () => ids.every((id) => store.job(id)?.status === "dead_letter"),
+      "the dead letters projected",
+    );
+    await projector.stop();
+    expect(seen.filter((s) => s.startsWith("JobDeadLettered:"))).toHaveLength(3);
+    expect(limbo).toEqual([]);
+  });
+
   it("halts instead of folding a lost or replaced log onto an old projection; a projection rebuilt from the new log takes it", async () => {
     const e = await engine(1);
     const actor = { kind: "client", id: "t" } as const;

@@ -24,6 +24,25 @@ export const entryIdMs = (id: string): number => idParts(id)[0];
 export const isEvent = (record: LogRecord): record is LogEntry => "envelope" in record;
 
 /**
+ * An attempt's failure that allows no retry: its job's JobDeadLettered was appended with it, in
+ * the same script call, and is the next entry of the same shard log (ADR 0022). A reader that
+ * committed one without the other would show the job `failed` with nothing scheduled.
+ */
+export const awaitsItsDeadLetter = (record: LogRecord | undefined): record is LogEntry =>
+  record !== undefined &&
+  isEvent(record) &&
+  record.envelope.type === "AttemptFailed" &&
+  record.envelope.data.retryAt === undefined;
+
+/** Is `next` the dead letter that `failure` (awaitsItsDeadLetter) was appended with? */
+export const isDeadLetterOf = (failure: LogEntry, next: LogRecord | undefined): boolean =>
+  next !== undefined &&
+  isEvent(next) &&
+  next.shard === failure.shard &&
+  next.envelope.type === "JobDeadLettered" &&
+  next.envelope.jobId === failure.envelope.jobId;
+
+/**
  * The digest of a shard-log entry as stored: SHA-256 over the three fields a reader decodes
  * (`jobId`, `seq`, `env`, null when absent). The projector stores it as the checkpoint hash of a
  * quarantined entry, and the auditor compares it with the quarantine record.

@@ -20,7 +20,7 @@
  * checkpoint confirmation are log-positions.ts, its state and counts projector-status.ts.
  */
 import { type Clock, yieldToEventLoop } from "../shared/index.ts";
-import { compareEntryIds, isEvent } from "./log-entries.ts";
+import { awaitsItsDeadLetter, compareEntryIds, isDeadLetterOf, isEvent } from "./log-entries.ts";
 import { LogPositions, type Position, type ShardLag } from "./log-positions.ts";
 import { jobIdsOf, projectBatch, untilBlocked } from "./projection.ts";
 import { isPermanentProjectionError, LogEntryInvalid } from "./projection-errors.ts";
@@ -229,8 +229,9 @@ export class Projector {
    * LogEntryInvalid is thrown. The quarantine records are read again first, in case one was
    * added since (by this process or another).
    */
-  private async apply(records: ReadonlyArray<LogRecord>): Promise<void> {
-    if (records.length === 0) return;
+  private async apply(read: ReadonlyArray<LogRecord>): Promise<void> {
+    if (read.length === 0) return;
+    const records = await this.withWholeAppends(read);
     let unknown = false;
     for (const record of records)
       if (!isEvent(record)) {
@@ -239,9 +240,14 @@ export class Projector {
       }
     if (unknown) await this.quarantine.refresh();
     const { usable, blocked } = untilBlocked(records, this.quarantine);
-    for (let from = 0; from < usable.length; from += APPLY_CHUNK) {
+    for (let from = 0; from < usable.length;) {
       if (from > 0) await yieldToEventLoop();
-      this.commit(usable.slice(from, from + APPLY_CHUNK));
+      let to = Math.min(from + APPLY_CHUNK, usable.length);
+      // Never between a failure and the dead letter appended with it (awaitsItsDeadLetter).
+      const last = usable[to - 1];
+      if (awaitsItsDeadLetter(last) && isDeadLetterOf(last, usable[to])) to += 1;
+      this.commit(usable.slice(from, to));
+      from = to;
     }
     if (blocked !== null)
       throw new LogEntryInvalid({
@@ -249,6 +255,24 @@ export class Projector {
         entryId: blocked.entryId,
         reason: this.quarantine.refusal(blocked),
       });
+  }
+
+  /**
+   * A read ends where its count ran out, which may be between a failure that allows no retry and
+   * the JobDeadLettered appended with it (ADR 0022). Such a shard's next entry is read (it is
+   * there: both were appended in one script call) and applied with it, so no committed batch
+   * shows the job `failed` with nothing scheduled. Costs a round trip only at such a boundary.
+   */
+  private async withWholeAppends(records: ReadonlyArray<LogRecord>): Promise<ReadonlyArray<LogRecord>> {
+    const lastOfShard = new Map<number, LogRecord>();
+    for (const record of records) lastOfShard.set(record.shard, record);
+    const completions: Array<LogRecord> = [];
+    for (const last of lastOfShard.values()) {
+      if (!awaitsItsDeadLetter(last)) continue;
+      const [next] = await this.log.read(last.shard, last.entryId, 1);
+      if (isDeadLetterOf(last, next)) completions.push(next as LogRecord);
+    }
+    return completions.length === 0 ? records : [...records, ...completions];
   }
 
   /** One transaction: fold the records, write rows and checkpoints, tell the listeners. */
