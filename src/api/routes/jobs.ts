@@ -13,11 +13,11 @@ import {
   BulkSubmitRequest,
   CancelRequest,
   DeadLettersQuery,
-  decodeOrThrow,
   JobIdParams,
   ListJobsQuery,
   RetryRequest,
-} from "../schemas.ts";
+} from "../../contract/index.ts";
+import { decodeOrThrow } from "../decode.ts";
 
 const DEFAULT_PAGE = 50;
 

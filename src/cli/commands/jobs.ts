@@ -1,7 +1,5 @@
 /** `docket jobs ...` and `docket workers`: client commands over the HTTP API. */
-import type { JobStatus } from "../../domain/index.ts";
-import type { JobView } from "../../engine/read/index.ts";
-import type { WorkerInfo } from "../../engine/worker/index.ts";
+import type { JobStatus, JobView, Metrics, WorkerInfo } from "../../client/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, intOption, requirePositional, stringOption, UsageError } from "../command.ts";
 import { eventsTable, jobDetails, jobsTable } from "../render/jobs.ts";
@@ -181,12 +179,8 @@ const metrics: Command = {
   summary: "Counts by status, durations by type, queue depth and throughput.",
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const m = (await clientFromEnv().metrics()) as {
-      byStatus: Record<string, number>;
-      queues: ReadonlyArray<{ queue: string; waiting: number; pending: number }>;
-      durations: ReadonlyArray<{ type: string; count: number; avgMs: number; p95Ms: number }>;
-    };
-    context.print(m, (v: typeof m) =>
+    const m = await clientFromEnv().metrics();
+    context.print(m, (v: Metrics) =>
       [
         table([["STATUS", "JOBS"], ...Object.entries(v.byStatus).map(([s, n]) => [s, String(n)])]),
         "",
