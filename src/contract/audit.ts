@@ -11,6 +11,14 @@ import { JobStatus } from "./requests.ts";
 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
 
+/**
+ * The time a time-travel question asked about, as `Date.toISOString` writes it: a Timestamp for
+ * years 0000 to 9999, the extended form (`+275760-09-13T00:00:00.000Z`) beyond them.
+ */
+const AsOf = Schema.String.check(
+  Schema.isPattern(/^([+-]\d{6}|\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+);
+
 /** The first thing wrong with a job's history: where (seq), what (a stable code) and why. */
 export const Finding = Schema.Struct({
   seq: Schema.Int,
@@ -56,7 +64,7 @@ export type ReplayReport = typeof ReplayReport.Type;
 /** `GET /v1/jobs/:id/state?at=`: the job as it was then (`existed: false` before its first event). */
 export const StateAt = Schema.Struct({
   jobId: JobId,
-  asOf: Timestamp,
+  asOf: AsOf,
   existed: Schema.Boolean,
   seq: Schema.Int,
   eventAt: Schema.NullOr(Timestamp),
@@ -69,7 +77,7 @@ export type StateAt = typeof StateAt.Type;
 /** `GET /v1/jobs?status=&at=`: the jobs that were in a status at a time, from the log. */
 export const JobsAt = Schema.Struct({
   status: JobStatus,
-  asOf: Timestamp,
+  asOf: AsOf,
   /** Their views as of then, oldest first, at most `limit`. */
   jobs: Schema.Array(JobView),
   /** How many jobs matched in all. */

@@ -50,6 +50,7 @@ export type JobPage = typeof JobPage.Type;
 
 /** `GET /v1/dead-letters`: dead-lettered jobs, newest first. */
 export const DeadLetters = Schema.Struct({ jobs: Schema.Array(JobView) });
+export type DeadLetters = typeof DeadLetters.Type;
 
 /** One stored event exactly as hashed, with its hash. */
 export const Envelope = EnvelopeSchema.annotate({ identifier: "Envelope" });
@@ -57,6 +58,7 @@ export type Envelope = typeof Envelope.Type;
 
 /** `GET /v1/jobs/:id/events`: in seq order. */
 export const JobEvents = Schema.Struct({ events: Schema.Array(Envelope) });
+export type JobEvents = typeof JobEvents.Type;
 
 /** One item of a bulk submit's answer: the job (created, or an idempotent repeat) or its error. */
 export const BulkItem = Schema.Union([
@@ -67,6 +69,8 @@ export type BulkItem = typeof BulkItem.Type;
 
 /** `POST /v1/jobs/bulk`: one outcome per submitted index. */
 export const BulkSubmitted = Schema.Struct({ jobs: Schema.Array(BulkItem) });
+export type BulkSubmitted = typeof BulkSubmitted.Type;
 
 /** `POST /v1/dead-letters/retry`: how many dead letters were requeued. */
 export const RetriedDeadLetters = Schema.Struct({ retried: Schema.Int });
+export type RetriedDeadLetters = typeof RetriedDeadLetters.Type;

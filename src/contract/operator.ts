@@ -60,6 +60,7 @@ export type WorkerInfo = typeof WorkerInfo.Type;
 
 /** `GET /v1/workers`. */
 export const Workers = Schema.Struct({ workers: Schema.Array(WorkerInfo) });
+export type Workers = typeof Workers.Type;
 
 /** The projector's lag as health reports it. */
 const ProjectionLag = Schema.Struct({
@@ -149,3 +150,4 @@ export const OpenApiDocument = Schema.Struct({
   }),
   security: Schema.Array(Schema.Record(Schema.String, Schema.Array(Schema.String))),
 });
+export type OpenApiDocument = typeof OpenApiDocument.Type;
