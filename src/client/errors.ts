@@ -23,22 +23,31 @@ const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type TextDetail = "field" | "jobId" | "status" | "running" | "entryId";
+type CountDetail = "shard" | "entries" | "limit";
 
-const TEXT_DETAILS = ["field", "jobId", "status", "running", "entryId"] as const;
-const COUNT_DETAILS = ["shard", "entries", "limit"] as const;
+const TEXT_DETAILS: ReadonlySet<string> = new Set<TextDetail>([
+  "field",
+  "jobId",
+  "status",
+  "running",
+  "entryId",
+]);
+const COUNT_DETAILS: ReadonlySet<string> = new Set<CountDetail>(["shard", "entries", "limit"]);
+const isTextDetail = (key: string): key is TextDetail => TEXT_DETAILS.has(key);
+const isCountDetail = (key: string): key is CountDetail => COUNT_DETAILS.has(key);
 
-/** The contract's details found in an error body, each only when it has the contract's type. */
+/**
+ * The contract's details found in an error body, each only when it has the contract's type, in
+ * the order the body lists them (the CLI prints them as they came).
+ */
 const detailsOf = (error: Readonly<Record<string, unknown>>): ErrorDetails => {
   const details: Mutable<ErrorDetails> = {};
-  for (const key of TEXT_DETAILS) {
-    const value = error[key];
-    if (typeof value === "string") details[key] = value;
+  for (const [key, value] of Object.entries(error)) {
+    if (typeof value === "string" && isTextDetail(key)) details[key] = value;
+    else if (typeof value === "number" && isCountDetail(key)) details[key] = value;
+    else if (key === "outcome" && (value === "not_written" || value === "unknown")) details.outcome = value;
   }
-  for (const key of COUNT_DETAILS) {
-    const value = error[key];
-    if (typeof value === "number") details[key] = value;
-  }
-  if (error.outcome === "not_written" || error.outcome === "unknown") details.outcome = error.outcome;
   return details;
 };
 

@@ -6,7 +6,9 @@
  * of a stream. A status the operation does not list, a body its schema refuses, or a route with
  * no operation is recorded; `contract-setup.ts` fails the test that got it (after the test, so
  * the test's own assertions still run). `startApi` checks every app it starts.
+ * test/api-contract.int.test.ts checks that every route has an operation.
  */
+import { appendFileSync } from "node:fs";
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import type { FastifyInstance } from "fastify";
@@ -14,6 +16,12 @@ import { type Answer, operationOf, UNROUTED } from "../../src/contract/index.ts"
 import { firstIssue } from "../../src/engine/shared/index.ts";
 
 const violations: Array<string> = [];
+
+/**
+ * With CONTRACT_COVERAGE_FILE set, each checked answer's `METHOD route status` is appended to it:
+ * which operations and statuses a test run exercised (for measuring, not asserted).
+ */
+const coverageFile = process.env.CONTRACT_COVERAGE_FILE;
 
 /** What is wrong with an answer, or null when the contract allows it. */
 export const contractProblem = (answer: {
