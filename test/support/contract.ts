@@ -72,6 +72,11 @@ export const checkAnswers = (app: FastifyInstance): void => {
       contentType: typeof contentType === "string" ? contentType : undefined,
       body: textOf(payload),
     });
+    if (coverageFile !== undefined)
+      appendFileSync(
+        coverageFile,
+        `${request.method} ${request.routeOptions.url ?? "(no route)"} ${reply.statusCode}\n`,
+      );
     if (problem !== null)
       violations.push(`${request.method} ${request.url} → ${reply.statusCode}: ${problem}`);
     return payload;
