@@ -158,7 +158,7 @@ export class ModelSystem {
       renew: (consumer, entries) => (stalled ? Promise.resolve([]) : store.renew(consumer, entries)),
       reclaim: (consumer, queues, minIdleMs, count) =>
         stalled ? Promise.resolve([]) : store.reclaim(consumer, queues, minIdleMs, count),
-      discard: (entry) => store.discard(entry),
+      discard: (consumer, entry) => store.discard(consumer, entry),
       dueJobs: (nowMs, limit) => (stalled ? Promise.resolve([]) : store.dueJobs(nowMs, limit)),
       deadLetters: (limit) => store.deadLetters(limit),
       depth: (...args) => store.depth(...args),

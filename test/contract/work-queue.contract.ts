@@ -197,17 +197,34 @@ export const workQueueContract = (name: string, makeFixture: MakeFixture): void 
       expect(await queue.renew("c1", [])).toEqual([]);
     });
 
-    it("discard acknowledges and deletes an entry: it is neither waiting, pending nor reclaimable", async () => {
+    it("discard acknowledges and deletes its owner's entry: it is neither waiting, pending nor reclaimable", async () => {
       const { queue, elapse, submit } = await ready();
       await submit();
       const [entry] = await queue.claim("c1", ["default"], 1);
-      await queue.discard(entry as Claimed);
+      expect(await queue.discard("c1", entry as Claimed)).toBe(true);
       expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 0, pending: 0 }]);
       await elapse(IDLE_MS);
       expect(await queue.reclaim("c2", ["default"], IDLE_MS, 10)).toEqual([]);
       expect(await queue.renew("c1", [entry as Claimed])).toHaveLength(1);
       // Discarding again is harmless.
-      await queue.discard(entry as Claimed);
+      expect(await queue.discard("c1", entry as Claimed)).toBe(false);
+    });
+
+    it("discard drops an entry only for the consumer it is pending to: one reclaimed by another stays theirs", async () => {
+      const { queue, elapse, submit } = await ready();
+      const reclaimed = await submit();
+      const [entry] = await queue.claim("c1", ["default"], 1);
+      await elapse(IDLE_MS);
+      expect(jobIdsOf(await queue.reclaim("c2", ["default"], IDLE_MS, 10))).toEqual([reclaimed.jobId]);
+      // c1 stalled past its lease and woke up: the entry is c2's now, and the job's only one.
+      expect(await queue.discard("c1", entry as Claimed)).toBe(false);
+      expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 0, pending: 1 }]);
+      expect(await queue.renew("c2", [entry as Claimed])).toEqual([]);
+      expect(await queue.discard("c2", entry as Claimed)).toBe(true);
+      expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 0, pending: 0 }]);
+      await submit();
+      expect(await queue.discard("c1", { stream: entry?.stream ?? "", entryId: "1-1" })).toBe(false);
+      expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 1, pending: 0 }]);
     });
 
     it("a delayed job waits in the delayed set until due (inclusive), not in a work stream; promoted, it is queued", async () => {

@@ -7,4 +7,5 @@
  */
 export type * from "./ports.ts";
 export { type Handler, type HandlerContext, type Handlers, NonRetryableError } from "./handlers.ts";
-export { type InFlight, Worker, type WorkerLane, type WorkerOptions } from "./worker.ts";
+export type { RunningJob } from "./job-chain.ts";
+export { Worker, type WorkerLane, type WorkerOptions } from "./worker.ts";

@@ -1,53 +1,65 @@
 /**
- * A worker's background loops: renew its leases (and abort handlers whose lease is gone —
- * reclaimed, or cancelled), reclaim entries of dead or stalled workers, promote due delayed and
- * retrying jobs, and heartbeat into the registry. Each loop runs without overlapping itself;
- * several workers may run them at once, since every write goes through the compare-and-append.
+ * A worker's background loops: renew the leases of the entries it holds (and tell it which it
+ * lost — reclaimed, or gone with a cancelled job), reclaim entries of dead or stalled workers,
+ * promote due delayed and retrying jobs, and heartbeat into the registry. Each loop runs without
+ * overlapping itself; several workers may run them at once, since every write goes through the
+ * compare-and-append.
+ *
+ * It knows the worker only through MaintenanceDeps (ADR 0025): a reclaimed queued entry is handed
+ * to `admit`, which makes it wait for a slot like any delivered entry; it never starts one itself.
+ * Owned by the Worker: started once its consumer groups exist, stopped after its lanes have.
  */
 import { type Actor, contextOf, statusOf } from "../../domain/index.ts";
 import type { Clock } from "../shared/index.ts";
 import type { EventStore, JobWriter } from "../write/index.ts";
-import type { AttemptAbort } from "./attempt.ts";
 import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "./ports.ts";
 
-/** What the loops need from their worker (kept as an interface so the two files do not cycle). */
-export interface MaintenanceHost {
-  readonly id: string;
+export interface MaintenanceDeps {
+  /** The worker's consumer name, and the actor of what maintenance writes. */
   readonly actor: Actor;
+  readonly queues: ReadonlyArray<string>;
+  /** An entry idle this long is presumed abandoned. */
   readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly schedulerIntervalMs: number;
+  readonly queue: WorkQueue;
+  /** Heads of due jobs (the store the writer appends to). */
+  readonly store: EventStore;
   readonly writer: JobWriter;
-  readonly inFlight: ReadonlyMap<string, { readonly entry: WorkEntry; readonly abort: AttemptAbort }>;
-  readonly options: {
-    readonly queues: ReadonlyArray<string>;
-    readonly store: EventStore;
-    readonly queue: WorkQueue;
-    readonly registry: WorkerRegistry;
-    readonly clock: Clock;
-    readonly heartbeatMs?: number;
-    readonly schedulerIntervalMs?: number;
-  };
-  readonly isStopping: boolean;
-  info(): WorkerInfo;
-  random(): number;
-  start(claimed: ReadonlyArray<Claimed>): Promise<void>;
-  report(error: unknown): void;
+  readonly registry: WorkerRegistry;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** The entries the worker holds now: its running jobs' and those waiting for a slot. */
+  readonly held: () => ReadonlyArray<WorkEntry>;
+  /** Entries of `held` the worker no longer owns. */
+  readonly lost: (entries: ReadonlyArray<WorkEntry>) => void;
+  /** Reclaimed entries of queued jobs, to start when a slot is free. */
+  readonly admit: (entries: ReadonlyArray<Claimed>) => void;
+  /** False once the worker stops taking work (nothing more is reclaimed). */
+  readonly accepting: () => boolean;
+  readonly info: () => WorkerInfo;
+  readonly report: (error: unknown) => void;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Most entries one reclaim pass takes over. */
+const RECLAIM_BATCH = 50;
+/** Most due jobs one promotion round trip moves. */
+const PROMOTE_BATCH = 200;
 
 export class Maintenance {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<unknown>>();
   private stopped = false;
 
-  constructor(private readonly host: MaintenanceHost) {}
+  constructor(private readonly deps: MaintenanceDeps) {}
 
   start(): void {
-    const { leaseMs, options } = this.host;
-    const heartbeatMs = options.heartbeatMs ?? 5_000;
+    const { leaseMs, heartbeatMs, schedulerIntervalMs } = this.deps;
     this.every(Math.max(50, Math.floor(leaseMs / 3)), () => this.renewLeases());
     this.every(Math.max(100, Math.floor(leaseMs / 2)), () => this.reclaim());
-    this.every(options.schedulerIntervalMs ?? 250, () => this.promoteDue());
+    this.every(schedulerIntervalMs, () => this.promoteDue());
     this.every(heartbeatMs, () => this.heartbeat());
     void this.track(this.heartbeat());
   }
@@ -74,95 +86,93 @@ export class Maintenance {
   }
 
   private track(work: Promise<unknown>): Promise<unknown> {
-    const guarded = work.catch((error: unknown) => this.host.report(error));
+    const guarded = work.catch((error: unknown) => this.deps.report(error));
     this.running.add(guarded);
     return guarded.finally(() => this.running.delete(guarded));
   }
 
-  /** Keep our entries' idle time low; abort the handlers of entries we no longer own. */
+  /** Keep the held entries' idle time low; report those this worker no longer owns. */
   async renewLeases(): Promise<void> {
-    const jobs = [...this.host.inFlight.values()];
-    if (jobs.length === 0) return;
-    const lost = await this.host.options.queue.renew(
-      this.host.id,
-      jobs.map((j) => j.entry),
-    );
-    const gone = new Set(lost.map((e) => `${e.stream} ${e.entryId}`));
-    for (const job of jobs)
-      if (gone.has(`${job.entry.stream} ${job.entry.entryId}`)) job.abort.abort("lease_lost");
+    const entries = this.deps.held();
+    if (entries.length === 0) return;
+    const lost = await this.deps.queue.renew(this.deps.actor.id, entries);
+    if (lost.length > 0) this.deps.lost(lost);
   }
 
   /**
    * Take over entries idle past the lease. A job still `processing` had its worker die or stall:
    * its attempt ends as failed with `lease_expired` (it counts against maxAttempts). A `queued`
-   * job was delivered but never started: start it here. Anything else needs no entry.
+   * job was delivered but never started: it waits for a slot here. Anything else needs no entry.
    */
   async reclaim(): Promise<void> {
-    if (this.host.isStopping) return;
-    const { queue } = this.host.options;
-    const claimed = await queue.reclaim(this.host.id, this.host.options.queues, this.host.leaseMs, 50);
-    const toStart: Array<Claimed> = [];
+    if (!this.deps.accepting()) return;
+    const { queue, queues, leaseMs, actor } = this.deps;
+    const claimed = await queue.reclaim(actor.id, queues, leaseMs, RECLAIM_BATCH);
+    const queued: Array<Claimed> = [];
     await Promise.all(
       claimed.map(async (c) => {
         const status = c.head === null ? null : statusOf(c.head.state);
-        if (c.head !== null && status === "processing") {
-          const attempt = contextOf(c.head.state).attempt;
-          const at = iso(this.host.options.clock.now());
-          await this.host.writer
-            .write(
-              {
-                jobId: c.jobId,
-                command: () => ({
-                  type: "FailAttempt",
-                  at,
-                  actor: this.host.actor,
-                  attempt,
-                  error: {
-                    code: "lease_expired",
-                    message: `attempt ${attempt} held its lease past ${this.host.leaseMs} ms; reclaimed by ${this.host.id}`,
-                    retryable: true,
-                  },
-                  random: this.host.random(),
-                }),
-              },
-              c.head,
-            )
-            .catch((error: unknown) => this.host.report(error));
-        } else if (status === "queued") toStart.push(c);
-        else await queue.discard(c);
+        if (c.head !== null && status === "processing") await this.failAbandoned(c.jobId, c.head);
+        else if (status === "queued") queued.push(c);
+        else await queue.discard(actor.id, c);
       }),
     );
-    if (toStart.length > 0) await this.host.start(toStart);
+    if (queued.length > 0) this.deps.admit(queued);
+  }
+
+  private async failAbandoned(jobId: string, head: NonNullable<Claimed["head"]>): Promise<void> {
+    const { actor, leaseMs, clock } = this.deps;
+    const attempt = contextOf(head.state).attempt;
+    const at = iso(clock.now());
+    await this.deps.writer
+      .write(
+        {
+          jobId,
+          command: () => ({
+            type: "FailAttempt",
+            at,
+            actor,
+            attempt,
+            error: {
+              code: "lease_expired",
+              message: `attempt ${attempt} held its lease past ${leaseMs} ms; reclaimed by ${actor.id}`,
+              retryable: true,
+            },
+            random: this.deps.random(),
+          }),
+        },
+        head,
+      )
+      .catch((error: unknown) => this.deps.report(error));
   }
 
   /** Move due delayed and retrying jobs to their work streams. */
   async promoteDue(): Promise<void> {
-    const { queue, store, clock } = this.host.options;
+    const { queue, store, clock, actor } = this.deps;
     for (;;) {
       const now = clock.now();
-      const ids = await queue.dueJobs(now, 200);
+      const ids = await queue.dueJobs(now, PROMOTE_BATCH);
       if (ids.length === 0) return;
       const heads = await store.loadHeads(ids);
       const at = iso(now);
-      await this.host.writer.writeMany(
+      await this.deps.writer.writeMany(
         ids.map((jobId, i) => ({
           intent: {
             jobId,
             command: () => ({
               type: "PromoteJob" as const,
               at,
-              actor: { kind: "scheduler" as const, id: this.host.id },
+              actor: { kind: "scheduler" as const, id: actor.id },
             }),
           },
           known: heads[i] ?? null,
         })),
       );
-      if (ids.length < 200) return;
+      if (ids.length < PROMOTE_BATCH) return;
     }
   }
 
   async heartbeat(): Promise<void> {
-    const heartbeatMs = this.host.options.heartbeatMs ?? 5_000;
-    await this.host.options.registry.heartbeat(this.host.info(), heartbeatMs * 3);
+    await this.deps.registry.heartbeat(this.deps.info(), this.deps.heartbeatMs * 3);
   }
 }

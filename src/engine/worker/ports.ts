@@ -52,8 +52,12 @@ export interface WorkQueue extends DeadLetterIndex {
     minIdleMs: number,
     count: number,
   ): Promise<ReadonlyArray<Claimed>>;
-  /** Acknowledge and delete an entry whose job no longer needs it. */
-  discard(entry: WorkEntry): Promise<void>;
+  /**
+   * Acknowledge and delete an entry whose job no longer needs it, only if it is pending to this
+   * consumer (atomically): an entry another consumer reclaimed is its lease on the job. Resolves
+   * with whether it was dropped.
+   */
+  discard(consumer: string, entry: WorkEntry): Promise<boolean>;
   /** Jobs in the delayed set due at or before `nowMs`, at most `limit` (earliest first within a shard). */
   dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>>;
   /** Entries waiting and entries delivered but unacknowledged, per queue. */

@@ -5,7 +5,8 @@
  * (0: no limit), and hands out the head each entry carries from when it was queued; `renew` resets
  * the idle time of the entries the consumer still owns and reports the others (renew.lua);
  * `reclaim` takes over entries idle at least `minIdleMs` (XAUTOCLAIM) with their current heads;
- * idle times are measured by the storage's clock. Claiming, renewing or reclaiming on a queue
+ * `discard` drops an entry only for the consumer it is pending to (discard.lua); idle times are
+ * measured by the storage's clock. Claiming, renewing or reclaiming on a queue
  * whose groups were never made (ensureGroups) is refused with NOGROUP, as in Redis.
  *
  * Deliberately not modelled:
@@ -116,10 +117,13 @@ export class MemoryWorkQueue implements WorkQueue {
     return found.map((f) => ({ ...f, head: this.storage.headOf(f.jobId) }));
   }
 
-  async discard(entry: WorkEntry): Promise<void> {
+  async discard(consumer: string, entry: WorkEntry): Promise<boolean> {
     const stream = this.storage.existingStream(entry.stream);
-    stream?.ack(entry.entryId);
-    stream?.delete(entry.entryId);
+    // Only for the consumer it is pending to (discard.lua).
+    if (stream === undefined || stream.ownerOf(entry.entryId) !== consumer) return false;
+    stream.ack(entry.entryId);
+    stream.delete(entry.entryId);
+    return true;
   }
 
   async dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>> {

@@ -5,7 +5,7 @@
  * CONSUMER_GROUP highest level first; entries are written (and deleted once their job no longer
  * needs them) by append.lua and carry the job's head as it was when queued. Leases are the
  * group's idle times: claim.lua and a blocking XREADGROUP deliver, renew.lua keeps leases,
- * XAUTOCLAIM takes over expired ones (ADR 0005). The delayed and dead-letter sets are read here
+ * XAUTOCLAIM takes over expired ones (ADR 0005), discard.lua drops an entry for its owner only (ADR 0025). The delayed and dead-letter sets are read here
  * too; append.lua maintains them.
  *
  * Lifetime: the caller owns both connections.
@@ -181,14 +181,11 @@ export class RedisWorkQueue implements WorkQueue {
     });
   }
 
-  discard(entry: WorkEntry): Promise<void> {
-    return guarded(async () => {
-      await this.client
-        .multi()
-        .xack(entry.stream, CONSUMER_GROUP, entry.entryId)
-        .xdel(entry.stream, entry.entryId)
-        .exec();
-    });
+  discard(consumer: string, entry: WorkEntry): Promise<boolean> {
+    return guarded(
+      async () =>
+        (await this.client.docketDiscard(1, entry.stream, CONSUMER_GROUP, consumer, entry.entryId)) === 1,
+    );
   }
 
   dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>> {
