@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import { DocketApiError, DocketClient, type JobsAt } from "../src/client/docket-client.ts";
+import { DocketApiError, DocketClient, type JobsAt } from "../src/client/index.ts";
 import {
   type ReplayReport,
   splitLines,

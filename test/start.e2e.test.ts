@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DocketClient } from "../src/client/docket-client.ts";
+import { DocketClient } from "../src/client/index.ts";
 import { probeRedis } from "../src/main.ts";
 import { freePort, startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
