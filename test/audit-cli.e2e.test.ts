@@ -250,7 +250,7 @@ describe("docket audit after tampering with Redis", () => {
   it(
     "replay, verify and explain exit 1 naming the job and the first bad seq",
     async () => {
-      await editEnvelope(engine.client, engine.store.keys.history(0, ids.echo), 1, (env) => ({
+      await editEnvelope(engine.client, engine.store.keys, ids.echo, 1, (env) => ({
         ...env,
         actor: { ...env.actor, id: "mallory" },
       }));

@@ -8,7 +8,12 @@ import type { Redis } from "ioredis";
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
 
-const SCRIPTS = { docketAppend: lua("append"), docketClaim: lua("claim"), docketRenew: lua("renew") };
+const SCRIPTS = {
+  docketAppend: lua("append"),
+  docketClaim: lua("claim"),
+  docketRenew: lua("renew"),
+  docketHistory: lua("history"),
+};
 
 /**
  * Keys and arguments may also be passed as one array: ioredis flattens a command's arguments,
@@ -21,11 +26,13 @@ export interface ScriptClient {
   docketAppend: ScriptCall;
   docketClaim: ScriptCall;
   docketRenew: ScriptCall;
+  docketHistory: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
 export interface ScriptPipeline {
   docketAppend(numKeys: number, ...keysAndArgs: Array<Argument>): ScriptPipeline;
+  docketHistory(numKeys: number, ...keysAndArgs: Array<Argument>): ScriptPipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
