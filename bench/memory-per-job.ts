@@ -2,6 +2,7 @@
  * Redis bytes and commands per finished job (issue 13; ADR 0027). Not a timing benchmark.
  *
  *   npx tsx bench/memory-per-job.ts          # 20,000 jobs; BENCH_JOBS=5000 for a quicker run
+ *   HASH_MAX_LISTPACK_VALUE=512 npx tsx bench/memory-per-job.ts   # an operator's Redis setting
  *
  * Starts a private redis-server (test/support/redis.ts), submits N `noop` jobs in bulk (as
  * bench/run.ts does: chunks of 1,000) and drains them with one worker (openWorker, concurrency
@@ -11,7 +12,9 @@
  * - `MEMORY USAGE … SAMPLES 0` of every key of the run, summed by kind (head, history index,
  *   shard log, work streams, …), per job: where the bytes are;
  * - `INFO commandstats` deltas per job for the submit and the drain: the commands clients send
- *   (script calls counted once) and the commands the scripts run inside them.
+ *   (script calls counted once) and the commands the scripts run inside them; and redis-server's
+ *   CPU time per job in each phase (`INFO cpu`: its own CPU, not wall time, though still noisy
+ *   on a shared machine).
  */
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
 import { composeEngine, openWorker } from "../src/main.ts";
@@ -25,9 +28,20 @@ const actor = { kind: "client", id: "bench" } as const;
 const redis = await startRedis();
 const client = await whenReady(connect({ url: redis.url, commandTimeoutMs: 120_000 }));
 process.on("exit", () => redis.kill());
+// A head's `spec` is longer than Redis's default hash-max-listpack-value (64), which makes every
+// head a hash table; an operator may raise it (ADR 0027 reports both).
+if (process.env.HASH_MAX_LISTPACK_VALUE !== undefined)
+  await client.config("SET", "hash-max-listpack-value", process.env.HASH_MAX_LISTPACK_VALUE);
 
 const usedMemory = async (): Promise<number> =>
   Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1] ?? 0);
+
+/** CPU time redis-server has used so far (user + system, µs). */
+const redisCpuUs = async (): Promise<number> => {
+  const info = await client.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1e6;
+};
 
 /** Calls per command name so far (`INFO commandstats`). */
 const commandCalls = async (): Promise<Map<string, number>> => {
@@ -79,6 +93,7 @@ const memoryByKind = async (): Promise<Map<string, { keys: number; bytes: number
 const { jobs } = composeEngine({ client, prefix: PREFIX, shards: 1 });
 const memoryBefore = await usedMemory();
 const beforeSubmit = await commandCalls();
+const cpuBeforeSubmit = await redisCpuUs();
 for (let from = 0; from < JOBS; from += CHUNK) {
   const specs = Array.from({ length: Math.min(CHUNK, JOBS - from) }, (_, i) => ({
     type: "noop",
@@ -87,6 +102,7 @@ for (let from = 0; from < JOBS; from += CHUNK) {
   for (const result of await jobs.submitMany(specs, actor))
     if (!("created" in result)) throw new Error(`a submit was refused: ${String(result)}`);
 }
+const cpuAfterSubmit = await redisCpuUs();
 const afterSubmit = await commandCalls();
 const { worker, close } = await openWorker(
   { redisUrl: redis.url, prefix: PREFIX, shards: 1, leaseMs: 30_000 },
@@ -95,6 +111,7 @@ const { worker, close } = await openWorker(
 await worker.run();
 await worker.stop();
 await close();
+const cpuAfterDrain = await redisCpuUs();
 const afterDrain = await commandCalls();
 const { completed } = worker.info();
 if (completed !== JOBS) throw new Error(`${completed} of ${JOBS} jobs completed`);
@@ -116,11 +133,12 @@ for (const [kind, { keys, bytes }] of [...(await memoryByKind())].sort((a, b) =>
   out(`| ${kind} | ${fmt(keys)} | ${fmt(bytes / JOBS)} |`);
 }
 out(`| all keys | | ${fmt(total / JOBS)} |`);
-for (const [phase, before, after] of [
-  ["submit (bulk)", beforeSubmit, afterSubmit],
-  ["drain (c=50)", afterSubmit, afterDrain],
+for (const [phase, before, after, cpuUs] of [
+  ["submit (bulk)", beforeSubmit, afterSubmit, cpuAfterSubmit - cpuBeforeSubmit],
+  ["drain (c=50)", afterSubmit, afterDrain, cpuAfterDrain - cpuAfterSubmit],
 ] as const) {
   out("");
+  out(`${phase}: redis-server CPU ${fmt(cpuUs / JOBS, 1)} µs per job`);
   out(`Commands per job, ${phase} (INFO commandstats; commands scripts run are counted too):`);
   out(
     perJob(before, after)

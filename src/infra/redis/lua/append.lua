@@ -33,7 +33,7 @@
     6  new version      7 new last hash      8 new status
     9  new attempt      10 new live state JSON (status and what changes as the job runs)
     11 due epoch ms, the delayed-set score when the job becomes pending/failed ('' if none)
-    12 now epoch ms (dead-letter score, creation time)
+    12 now epoch ms (dead-letter score)
     13 payload JSON (creation only)
     14 spec state JSON (creation only: what the submission fixed; never changes after)
     15 idempotency key ('' = none)
@@ -101,10 +101,14 @@ for j = 1, jobs do
     end
     redis.call('RPUSH', tag .. 'history:' .. jobId, unpack(ids))
 
-    redis.call('HSET', head, 'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
-      'attempt', ARGV[a + 9], 'live', ARGV[a + 10])
+    -- The head's new fields, written with one HSET once the queue effects have added theirs.
+    local headFields = {'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
+      'attempt', ARGV[a + 9], 'live', ARGV[a + 10]}
     if created then
-      redis.call('HSET', head, 'spec', ARGV[a + 14], 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12])
+      headFields[#headFields + 1] = 'spec'
+      headFields[#headFields + 1] = ARGV[a + 14]
+      headFields[#headFields + 1] = 'payload'
+      headFields[#headFields + 1] = ARGV[a + 13]
       if idem then redis.call('SET', idem, jobId) end
     end
 
@@ -132,13 +136,17 @@ for j = 1, jobs do
         local id = redis.call('XADD', work, '*', 'jobId', jobId, 'version', ARGV[a + 6],
           'lastHash', ARGV[a + 7], 'spec', fixed[1] or '', 'live', ARGV[a + 10],
           'payload', fixed[2] or '')
-        redis.call('HSET', head, 'entryStream', work, 'entryId', id)
+        headFields[#headFields + 1] = 'entryStream'
+        headFields[#headFields + 1] = work
+        headFields[#headFields + 1] = 'entryId'
+        headFields[#headFields + 1] = id
       elseif newStatus == 'pending' or newStatus == 'failed' then
         redis.call('ZADD', delayed, ARGV[a + 11], jobId)
       elseif newStatus == 'dead_letter' then
         redis.call('ZADD', dead, ARGV[a + 12], jobId)
       end
     end
+    redis.call('HSET', head, unpack(headFields))
     out[#out + 1] = 1
     out[#out + 1] = ARGV[a + 6]
   end
