@@ -229,7 +229,8 @@ export const verifyStore = async (
       ? Array.from({ length: source.shards }, (_, i) => i)
       : [source.shardOf(options.jobId)];
   for (const shard of shards) {
-    // One job: its log entries start at its first one (see the header).
+    // One job: its log entries start at its first one (see the header). Its history is read
+    // again with its evidence, after the scan: an append landing in between then adds to both.
     const after =
       options.jobId === undefined ? "0-0" : scanStartOf(await source.readJobHistory(options.jobId));
     const { byJob, entries } = await indexShardLog(source, shard, options.jobId, after, quarantine);
