@@ -167,6 +167,11 @@ describe("docket start", () => {
     const owner = new Redis(`redis://:${password}@127.0.0.1:${redisPort}`, { lazyConnect: true });
     await owner.connect();
     expect(await owner.config("GET", "bind")).toEqual(["bind", "127.0.0.1 -::1"]);
+    // Job heads stay compact listpacks (ADR 0027).
+    expect(await owner.config("GET", "hash-max-listpack-value")).toEqual(["hash-max-listpack-value", "512"]);
+    const heads = await owner.keys(`${env.DOCKET_PREFIX}:*:job:*`);
+    expect(heads.length).toBeGreaterThan(0);
+    for (const head of heads) expect(await owner.object("ENCODING", head)).toBe("listpack");
     owner.disconnect();
     expect(first.stderr()).not.toContain(password);
 
