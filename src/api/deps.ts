@@ -55,7 +55,23 @@ export interface ApiDeps {
   readonly projection: ProjectionFeed;
   /** The auditor's tools over the event store (read-only): replay, time travel, verify, export. */
   readonly audit: AuditTools;
+  /** The archiver's state when this process runs one (ADR 0028): health reports it. */
+  readonly archive?: () => ArchiveHealth;
   readonly clock: Clock;
+}
+
+/** What health says about this process's archiver (the archive room's ArchiverStatus). */
+export interface ArchiveHealth {
+  readonly state: string;
+  readonly paused: { readonly code: string; readonly message: string; readonly since: number } | null;
+  readonly lastError: string | null;
+  readonly sealed: number;
+  readonly archivedEntries: number;
+  readonly shards: ReadonlyArray<{
+    readonly shard: number;
+    readonly nextSegment: number;
+    readonly lastEntryId: string;
+  }>;
 }
 
 export interface ApiOptions {

@@ -6,6 +6,7 @@
  * --file` needs neither. Every report names what it checked: the API's URL, or Redis's URL
  * (without its password) and key prefix, or the bundle file.
  */
+import { ARCHIVE_VERIFY_OPTIONS, verifyArchiveFromCli } from "./audit-archive.ts";
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import * as Result from "effect/Result";
@@ -295,6 +296,7 @@ const verify: Command = {
       type: "string",
       description: "verify an exported bundle offline (no API, no Redis, no database)",
     },
+    ...ARCHIVE_VERIFY_OPTIONS,
     ...DIRECT,
     "offline-projection": {
       type: "boolean",
@@ -310,6 +312,8 @@ possible the report says the check was SKIPPED.
 
 ${SOURCE_DETAILS}`,
   run: async (context) => {
+    const archive = stringOption(context, "archive");
+    if (archive !== undefined) return verifyArchiveFromCli(context, archive);
     const file = stringOption(context, "file");
     if (file !== undefined) return verifyFile(context, file);
     if (context.values["offline-projection"] === true && context.values.direct !== true)

@@ -73,6 +73,14 @@ export class Keys {
   worker(id: string): string {
     return `${this.prefix}:{registry}:worker:${id}`;
   }
+  /** The archiver lease (ADR 0028): not shard data, so it has its own tag, shared with its counter. */
+  archiverLease(): string {
+    return `${this.prefix}:{archiver}:lease`;
+  }
+  /** The archiver's fencing-token counter. */
+  archiverFence(): string {
+    return `${this.prefix}:{archiver}:fence`;
+  }
   /** The shard a job's keys live in. */
   shardOf(jobId: string): number {
     return shardOf(jobId, this.shards);

@@ -8,7 +8,13 @@ import type { Redis } from "ioredis";
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
 
-const SCRIPTS = { docketAppend: lua("append"), docketClaim: lua("claim"), docketRenew: lua("renew") };
+const SCRIPTS = {
+  docketAppend: lua("append"),
+  docketClaim: lua("claim"),
+  docketRenew: lua("renew"),
+  docketArchiverAcquire: lua("archiver-acquire"),
+  docketArchiverRenew: lua("archiver-renew"),
+};
 
 /**
  * Keys and arguments may also be passed as one array: ioredis flattens a command's arguments,
@@ -21,6 +27,8 @@ export interface ScriptClient {
   docketAppend: ScriptCall;
   docketClaim: ScriptCall;
   docketRenew: ScriptCall;
+  docketArchiverAcquire: ScriptCall;
+  docketArchiverRenew: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */

@@ -1,0 +1,99 @@
+/**
+ * The auditor's archive commands (ADR 0029), all offline — no API, no Redis:
+ * `docket audit key` prints the archive's public key; `docket audit verify --archive <dir>`
+ * verifies an archive directory (wired from `audit verify`); `docket audit prove <jobId>` shows
+ * one job's events are in signed segments, with their inclusion proofs.
+ */
+import { readFileSync } from "node:fs";
+import {
+  type Command,
+  type CommandContext,
+  requirePositional,
+  stringOption,
+  UsageError,
+} from "../command.ts";
+import { readEnv } from "../config.ts";
+import { renderArchiveReport, renderInclusionProof } from "../render/archive.ts";
+
+const KEY_DETAILS = `--key: the public key (PEM) to check against; without it, the public part of the archiver's own
+key (DOCKET_SIGNING_KEY, or DOCKET_DATA_DIR/archive-signing-key.pem) — an auditor passes the key
+they were given (docket audit key).`;
+
+/** The public key PEM to verify with: --key's file, else the local signing key's public part. */
+const publicKeyPem = async (context: CommandContext): Promise<string> => {
+  const keyFile = stringOption(context, "key");
+  if (keyFile !== undefined) {
+    try {
+      return readFileSync(keyFile, "utf8");
+    } catch (error) {
+      throw new UsageError(`--key: cannot read ${keyFile}: ${(error as Error).message}`);
+    }
+  }
+  const env = readEnv();
+  const { archivePublicKeyPem } = await import("../../main.ts");
+  return archivePublicKeyPem({
+    dataDir: env.archive.dataDir,
+    ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
+  });
+};
+
+/** `audit verify --archive <dir> [--key <public.pem>]`. */
+export const verifyArchiveFromCli = async (context: CommandContext, dir: string): Promise<number> => {
+  for (const flag of ["job", "drained", "offline-projection", "direct", "file"])
+    if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --archive`);
+  const { verifyArchiveDir } = await import("../../main.ts");
+  const report = await verifyArchiveDir(dir, await publicKeyPem(context));
+  context.print(report, renderArchiveReport);
+  return report.ok ? 0 : 1;
+};
+
+/** The options `audit verify` takes for an archive (merged into its own). */
+export const ARCHIVE_VERIFY_OPTIONS = {
+  archive: {
+    type: "string",
+    description: "verify an archive directory offline (signatures, roots, checkpoint chain, hash chains)",
+  },
+  key: { type: "string", description: "with --archive: the public key (PEM) to check signatures with" },
+} as const;
+
+const key: Command = {
+  name: "audit key",
+  summary: "Print the archive's public key (PEM), for auditors to verify archives offline.",
+  details: `Reads DOCKET_SIGNING_KEY or DOCKET_DATA_DIR/archive-signing-key.pem (the archiver makes it on first
+start) and prints only its public part. --json: {"publicKey": "<PEM>"}.`,
+  run: async (context) => {
+    const env = readEnv();
+    const { archivePublicKeyPem } = await import("../../main.ts");
+    const pem = archivePublicKeyPem({
+      dataDir: env.archive.dataDir,
+      ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
+    });
+    context.print({ publicKey: pem }, (value: { publicKey: string }) => value.publicKey.trimEnd());
+    return 0;
+  },
+};
+
+const prove: Command = {
+  name: "audit prove",
+  summary: "Show that a job's events are in signed archive segments (inclusion proofs), offline.",
+  args: "<jobId>",
+  options: {
+    archive: { type: "string", description: "the archive directory (default DOCKET_ARCHIVE_DIR)" },
+    key: ARCHIVE_VERIFY_OPTIONS.key,
+  },
+  details: `For each of the job's events in the archive: its segment, its leaf index, the RFC 6962 audit path
+to the segment's root, and the signed checkpoint (--json). Exit 1 unless every event is included in
+a segment whose checkpoint is signed by the key and the job's seqs run from 1 without a gap.
+${KEY_DETAILS}`,
+  run: async (context) => {
+    const jobId = requirePositional(context, 0, "<jobId>");
+    const dir = stringOption(context, "archive") ?? readEnv().archive.dir;
+    const { proveJobInArchive } = await import("../../main.ts");
+    const proof = await proveJobInArchive(dir, jobId, await publicKeyPem(context));
+    context.print(proof, renderInclusionProof);
+    return proof.ok ? 0 : 1;
+  },
+};
+
+export const auditArchiveCommands: ReadonlyArray<Command> = [key, prove];
+export { KEY_DETAILS as ARCHIVE_KEY_DETAILS };
