@@ -58,6 +58,7 @@ const EnvSchema = Schema.Struct({
   DOCKET_ARCHIVE_DIR: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
   DOCKET_ARCHIVE_SEGMENT_ENTRIES: Schema.optionalKey(IntString(1, 1_000_000)),
   DOCKET_ARCHIVE_MAX_AGE_MS: Schema.optionalKey(IntString(10, 86_400_000)),
+  DOCKET_ARCHIVE_LEASE_MS: Schema.optionalKey(IntString(1000, 3_600_000)),
   DOCKET_ARCHIVER: Schema.optionalKey(Schema.Literals(["on", "off"])),
   DOCKET_SIGNING_KEY: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
 });
@@ -88,6 +89,8 @@ export interface ArchiveEnv {
   readonly dir: string;
   readonly segmentEntries: number;
   readonly maxAgeMs: number;
+  /** The archiver lease's time to live: how long a stopped archiver's lease blocks a successor. */
+  readonly leaseMs: number;
   /** DOCKET_SIGNING_KEY, when set; else the key in the data directory. */
   readonly signingKeyPath: string | undefined;
   readonly dataDir: string;
@@ -135,6 +138,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   DOCKET_ARCHIVE_DIR: "expected a directory path, e.g. ./data/archive",
   DOCKET_ARCHIVE_SEGMENT_ENTRIES: "expected a whole number of log entries per segment from 1 to 1000000",
   DOCKET_ARCHIVE_MAX_AGE_MS: "expected milliseconds, a whole number from 10 to 86400000",
+  DOCKET_ARCHIVE_LEASE_MS: "expected milliseconds, a whole number from 1000 to 3600000",
   DOCKET_ARCHIVER: "expected on or off",
   DOCKET_SIGNING_KEY: "expected the path of an Ed25519 private key in PEM (PKCS#8)",
 };
@@ -188,6 +192,7 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
       dir: e.DOCKET_ARCHIVE_DIR ?? `${dataDir}/archive`,
       segmentEntries: Number(e.DOCKET_ARCHIVE_SEGMENT_ENTRIES ?? 10_000),
       maxAgeMs: Number(e.DOCKET_ARCHIVE_MAX_AGE_MS ?? 60_000),
+      leaseMs: Number(e.DOCKET_ARCHIVE_LEASE_MS ?? 15_000),
       signingKeyPath: e.DOCKET_SIGNING_KEY,
       dataDir,
     },

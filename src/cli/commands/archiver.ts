@@ -35,6 +35,7 @@ export const archiverSettings = (env: DocketEnv, log: Log): ArchiverSettings => 
     dataDir: env.archive.dataDir,
     segmentEntries: env.archive.segmentEntries,
     maxAgeMs: env.archive.maxAgeMs,
+    leaseMs: env.archive.leaseMs,
     ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
     onError: repeatLimited(log.child("archiver")),
     ...(onCommitStep === undefined ? {} : { onCommitStep }),
@@ -44,7 +45,8 @@ export const archiverSettings = (env: DocketEnv, log: Log): ArchiverSettings => 
 export const ARCHIVE_ENV = `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS; DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive),
 DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000 entries per sealed segment), DOCKET_ARCHIVE_MAX_AGE_MS (60000: a
 shard's unarchived entries are sealed once the oldest is this old), DOCKET_SIGNING_KEY (an Ed25519
-PKCS#8 PEM; unset: DOCKET_DATA_DIR/archive-signing-key.pem, made with mode 0600 on first start).`;
+PKCS#8 PEM; unset: DOCKET_DATA_DIR/archive-signing-key.pem, made with mode 0600 on first start),
+DOCKET_ARCHIVE_LEASE_MS (15000: how long a vanished archiver's lease keeps a successor waiting).`;
 
 export const archiverCommand: Command = {
   name: "archiver",
