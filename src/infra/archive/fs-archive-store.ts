@@ -46,6 +46,17 @@ const UNAVAILABLE = new Set([
 
 const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 
+/** The medium's refusal as ArchiveUnavailable (archiving pauses); anything else as it is. */
+const asUnavailable = (location: string, error: unknown): unknown => {
+  const code = codeOf(error);
+  return code !== undefined && UNAVAILABLE.has(code)
+    ? new ArchiveUnavailable({
+        code,
+        message: `the archive at ${location} refuses: ${(error as Error).message}`,
+      })
+    : error;
+};
+
 export interface FsArchiveStoreOptions {
   /**
    * Called at each step of a commit (test hook: the crash tests stop the process there and kill
@@ -78,7 +89,7 @@ export class FsArchiveStore implements ArchiveStore {
       names = await readdir(this.shardDir(shard));
     } catch (error) {
       if (codeOf(error) === "ENOENT") return [];
-      throw error;
+      throw asUnavailable(this.location, error);
     }
     return names
       .filter((name) => SEGMENT_NAME.test(name))
@@ -92,7 +103,7 @@ export class FsArchiveStore implements ArchiveStore {
       names = await readdir(this.location);
     } catch (error) {
       if (codeOf(error) === "ENOENT") return [];
-      throw error;
+      throw asUnavailable(this.location, error);
     }
     const shards = names.flatMap((name) => {
       const match = SHARD_NAME.exec(name);
