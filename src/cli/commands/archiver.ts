@@ -73,8 +73,14 @@ itself. --json: log JSON lines on stdout (pino's format).`,
     const { archiver } = opened;
     await opened.ready().catch(() => undefined);
     if (context.values.once === true) {
-      const sealed = await archiver.runOnce().finally(() => opened.close());
-      const status = archiver.status();
+      let sealed: number;
+      let status: ReturnType<typeof archiver.status>;
+      try {
+        sealed = await archiver.runOnce();
+        status = archiver.status(); // before close(), which ends the term ("stopped")
+      } finally {
+        await opened.close();
+      }
       context.print({ ...status, sealedNow: sealed }, () =>
         status.paused === null
           ? `sealed ${sealed} segment(s) (${status.state})`
