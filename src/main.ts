@@ -12,6 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "./api/app.ts";
@@ -464,6 +465,12 @@ export interface ArchiverSettings {
   readonly onCommitStep?: (step: string) => Promise<void> | void;
 }
 
+/**
+ * A deployment's archive: `<DOCKET_ARCHIVE_DIR>/<prefix>`, so deployments (prefixes) sharing one
+ * archive directory never mix their logs, as they never mix their Redis keys.
+ */
+export const archiveDirOf = (archiveDir: string, prefix: string): string => join(archiveDir, prefix);
+
 /** The origin line and key name of a deployment's checkpoints. */
 export const archiveOrigin = (prefix: string): string => `docket/${prefix}`;
 
@@ -479,7 +486,7 @@ export const composeArchiver = (
   return new Archiver({
     log: new RedisShardLogReader(wiring.client, { prefix: wiring.prefix, shards: wiring.shards }),
     store: new FsArchiveStore(
-      settings.archiveDir,
+      archiveDirOf(settings.archiveDir, wiring.prefix),
       settings.onCommitStep === undefined ? {} : { onStep: settings.onCommitStep },
     ),
     lease: new RedisArchiverLease(wiring.client, { prefix: wiring.prefix }),

@@ -13,7 +13,7 @@ import { parseArchivedEntryLine } from "../src/domain/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
 import { FsArchiveStore } from "../src/infra/archive/fs-archive-store.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
-import { archivePublicKeyPem, verifyArchiveDir } from "../src/main.ts";
+import { archiveDirOf, archivePublicKeyPem, verifyArchiveDir } from "../src/main.ts";
 import { killLeftovers, runDocket, spawnDocket } from "./support/docket.ts";
 import { apiActor, makeEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -68,9 +68,10 @@ describe("archiver crash safety", () => {
       doomed.child.kill("SIGKILL");
       expect(await doomed.exited).toBeNull();
 
-      const store = new FsArchiveStore(archiveDir);
+      const deployment = archiveDirOf(archiveDir, engine.prefix);
+      const store = new FsArchiveStore(deployment);
       expect(await store.segments(0)).toEqual(segments);
-      expect(readdirSync(join(archiveDir, "shard-0")).some((name) => name.startsWith(".tmp-"))).toBe(
+      expect(readdirSync(join(deployment, "shard-0")).some((name) => name.startsWith(".tmp-"))).toBe(
         tempLeft,
       );
 
@@ -94,8 +95,8 @@ describe("archiver crash safety", () => {
         for (const line of (await store.read(0, segment)).segment.slice(0, -1).split("\n"))
           archived.push(parseArchivedEntryLine(line));
       expect(archived).toEqual(log.slice(0, 30)); // three full segments; the rest is too young
-      expect(readdirSync(join(archiveDir, "shard-0")).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
-      const report = await verifyArchiveDir(archiveDir, archivePublicKeyPem({ dataDir: dir }));
+      expect(readdirSync(join(deployment, "shard-0")).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
+      const report = await verifyArchiveDir(deployment, archivePublicKeyPem({ dataDir: dir }));
       expect(report).toMatchObject({ ok: true, entries: 30 });
       expect(existsSync(join(dir, "archive-signing-key.pem"))).toBe(true);
       await engine.close();

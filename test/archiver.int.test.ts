@@ -19,6 +19,7 @@ import { whenReady } from "../src/infra/redis/connection.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
 import {
   type ArchiverSettings,
+  archiveDirOf,
   archivePublicKeyPem,
   composeArchiver,
   openApiServer,
@@ -79,6 +80,8 @@ const archivedEntries = async (dir: string, shard = 0) => {
 interface Setup {
   readonly engine: TestEngine;
   readonly settings: ArchiverSettings;
+  /** The deployment's archive: DOCKET_ARCHIVE_DIR/<prefix>. */
+  readonly dir: string;
   archiver(overrides?: Partial<ArchiverSettings> & { clock?: Clock }): Archiver;
 }
 
@@ -96,6 +99,7 @@ const setup = async (overrides: Partial<ArchiverSettings> = {}): Promise<Setup> 
   return {
     engine,
     settings,
+    dir: archiveDirOf(settings.archiveDir, engine.prefix),
     archiver: ({ clock, ...more } = {}) =>
       composeArchiver(
         {
@@ -113,7 +117,7 @@ const later: Clock = { now: () => Date.now() + 7_200_000 };
 
 describe("the archiver", () => {
   it("seals the shard log into signed segments that verify offline and prove each job, changing nothing in Redis", async () => {
-    const { engine, settings, archiver } = await setup();
+    const { engine, settings, dir, archiver } = await setup();
     const ids = await runJobs(engine, 20);
     const before = await logEntries(engine.client, engine.prefix);
     expect(before.length).toBe(60);
@@ -128,14 +132,14 @@ describe("the archiver", () => {
     expect(await archiver({ clock: later }).runOnce()).toBe(1);
 
     expect(await logEntries(engine.client, engine.prefix)).toEqual(before);
-    expect(await archivedEntries(settings.archiveDir)).toEqual(before);
+    expect(await archivedEntries(dir)).toEqual(before);
     const pem = archivePublicKeyPem(settings);
-    const report = await verifyArchiveDir(settings.archiveDir, pem);
+    const report = await verifyArchiveDir(dir, pem);
     expect(report.findings).toEqual([]);
     expect(report).toMatchObject({ ok: true, entries: 60, jobs: 20, origin: `docket/${engine.prefix}` });
     expect(report.shards[0]).toMatchObject({ segments: 3, entries: 60, lastEntryId: before[59]?.id });
 
-    const proof = await proveJobInArchive(settings.archiveDir, ids[7] as string, pem);
+    const proof = await proveJobInArchive(dir, ids[7] as string, pem);
     expect(proof.ok).toBe(true);
     expect(proof.events.map((e) => e.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
     // The key was generated into the data directory, readable by its owner only.
@@ -162,7 +166,7 @@ describe("the archiver", () => {
   });
 
   it("a stale archiver (its lease lapsed, another took over and wrote) is refused by its fencing token", async () => {
-    const { engine, settings, archiver } = await setup({ segmentEntries: 15 });
+    const { engine, settings, dir, archiver } = await setup({ segmentEntries: 15 });
     await runJobs(engine, 5);
     const stale = archiver();
     expect(await stale.runOnce()).toBe(1);
@@ -175,9 +179,9 @@ describe("the archiver", () => {
     // The stale one still believes it holds the lease: segment 1 exists, its segment 2 is refused.
     expect(await stale.runOnce()).toBe(0);
     expect(stale.status().state).toBe("standby");
-    expect(await new FsArchiveStore(settings.archiveDir).segments(0)).toEqual([0, 1]);
+    expect(await new FsArchiveStore(dir).segments(0)).toEqual([0, 1]);
     expect(await fresh.runOnce()).toBe(1);
-    const report = await verifyArchiveDir(settings.archiveDir, archivePublicKeyPem(settings));
+    const report = await verifyArchiveDir(dir, archivePublicKeyPem(settings));
     expect(report).toMatchObject({ ok: true, entries: 45 });
     await fresh.stop();
     await engine.close();
@@ -219,14 +223,14 @@ describe("the archiver", () => {
       status: "ok",
       archive: { state: "active" },
     });
-    expect(await archivedEntries(archiveDir)).toEqual(log);
+    expect(await archivedEntries(archiveDirOf(archiveDir, prefix))).toEqual(log);
     await server.close();
     await engine.close();
   });
 
   it("a Redis restart during archiving loses nothing and duplicates nothing", async () => {
     if (!redis.owned) return;
-    const { engine, settings, archiver } = await setup({ segmentEntries: 7, maxAgeMs: 10 });
+    const { engine, settings, dir, archiver } = await setup({ segmentEntries: 7, maxAgeMs: 10 });
     const running = archiver();
     running.start();
     await runJobs(engine, 10);
@@ -240,20 +244,20 @@ describe("the archiver", () => {
       "the archiver to catch up",
     );
     await running.stop();
-    expect(await archivedEntries(settings.archiveDir)).toEqual(log);
-    const report = await verifyArchiveDir(settings.archiveDir, archivePublicKeyPem(settings));
+    expect(await archivedEntries(dir)).toEqual(log);
+    const report = await verifyArchiveDir(dir, archivePublicKeyPem(settings));
     expect(report).toMatchObject({ ok: true, entries: 60 });
     await engine.close();
   });
 
   it("the store refuses a segment number twice and a commit with a stale fencing token", async () => {
-    const dir = join(tempDir(), "archive");
-    const store = new FsArchiveStore(dir);
     const { settings, engine } = await setup();
+    const root = join(tempDir(), "archive");
+    const store = new FsArchiveStore(archiveDirOf(root, engine.prefix));
     await runJobs(engine, 2);
     const archiver = composeArchiver(
       { client: engine.client, prefix: engine.prefix, shards: 1, clock: later },
-      { ...settings, archiveDir: dir },
+      { ...settings, archiveDir: root },
     );
     expect(await archiver.runOnce()).toBe(1);
     const files = await store.read(0, 0);

@@ -88,7 +88,10 @@ itself. --json: log JSON lines on stdout (pino's format).`,
       );
       return status.paused === null ? 0 : 1;
     }
-    log.info(`archiving to ${env.archive.dir} (${env.archive.segmentEntries} entries per segment)`);
+    const { archiveDirOf } = await import("../../main.ts");
+    log.info(
+      `archiving to ${archiveDirOf(env.archive.dir, env.prefix)} (${env.archive.segmentEntries} entries per segment)`,
+    );
     archiver.start();
     let said = "";
     const watch = setInterval(() => {

@@ -51,7 +51,8 @@ export const verifyArchiveFromCli = async (context: CommandContext, dir: string)
 export const ARCHIVE_VERIFY_OPTIONS = {
   archive: {
     type: "string",
-    description: "verify an archive directory offline (signatures, roots, checkpoint chain, hash chains)",
+    description:
+      "verify a deployment's archive directory (DOCKET_ARCHIVE_DIR/<prefix>) offline: signatures, roots, checkpoint chain, hash chains",
   },
   key: { type: "string", description: "with --archive: the public key (PEM) to check signatures with" },
 } as const;
@@ -78,7 +79,10 @@ const prove: Command = {
   summary: "Show that a job's events are in signed archive segments (inclusion proofs), offline.",
   args: "<jobId>",
   options: {
-    archive: { type: "string", description: "the archive directory (default DOCKET_ARCHIVE_DIR)" },
+    archive: {
+      type: "string",
+      description: "the deployment's archive directory (default DOCKET_ARCHIVE_DIR/DOCKET_PREFIX)",
+    },
     key: ARCHIVE_VERIFY_OPTIONS.key,
   },
   details: `For each of the job's events in the archive: its segment, its leaf index, the RFC 6962 audit path
@@ -87,8 +91,9 @@ a segment whose checkpoint is signed by the key and the job's seqs run from 1 wi
 ${KEY_DETAILS}`,
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
-    const dir = stringOption(context, "archive") ?? readEnv().archive.dir;
-    const { proveJobInArchive } = await import("../../main.ts");
+    const { archiveDirOf, proveJobInArchive } = await import("../../main.ts");
+    const env = readEnv();
+    const dir = stringOption(context, "archive") ?? archiveDirOf(env.archive.dir, env.prefix);
     const proof = await proveJobInArchive(dir, jobId, await publicKeyPem(context));
     context.print(proof, renderInclusionProof);
     return proof.ok ? 0 : 1;

@@ -10,6 +10,9 @@
  * taken once (a second writer gets SegmentExists), and both files appear together or not at all.
  * A temporary directory left by a crash is never read and is swept by the next archiver.
  *
+ * The archive holds job payloads: directories are made 0700 and files 0600, as the data
+ * directory's other files (an operator may open them up for a backup agent).
+ *
  * The fencing check (a committed checkpoint with a higher token refuses the commit) reads the
  * shard's last checkpoint just before the rename: a stale archiver that wakes up after a later
  * term has written is refused by the token.
@@ -130,7 +133,7 @@ export class FsArchiveStore implements ArchiveStore {
       const existing = await this.segments(shard);
       if (existing.includes(segment)) throw new SegmentExists({ shard, segment });
       temp = join(shardDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-      await mkdir(temp);
+      await mkdir(temp, { mode: 0o700 });
       await writeSynced(join(temp, SEGMENT_FILE), files.segment);
       await writeSynced(join(temp, CHECKPOINT_FILE), files.checkpoint);
       await this.options.onStep?.("files-written");
@@ -185,7 +188,7 @@ export class FsArchiveStore implements ArchiveStore {
 
   /** mkdir -p, fsyncing each parent a directory was created in, so the new entry is durable. */
   private async ensureDir(dir: string): Promise<void> {
-    const created = await mkdir(dir, { recursive: true });
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
     if (created === undefined) return;
     // `created` is the first directory made: its parent and each one down to `dir` gained an entry.
     const stop = resolve(created, "..");
@@ -201,7 +204,7 @@ export class FsArchiveStore implements ArchiveStore {
 const writeSynced = async (path: string, text: string): Promise<void> => {
   let handle: FileHandle | undefined;
   try {
-    handle = await open(path, "wx", 0o644);
+    handle = await open(path, "wx", 0o600);
     await handle.writeFile(text, "utf8");
     await handle.sync();
   } finally {
