@@ -59,7 +59,9 @@ try {
     `seal: ${entries} entries (${JOBS} jobs) into ${segments} segments of ${SEGMENT} in ${Math.round(ms)} ms = ` +
       `${rate(entries, ms)} entries/s, ${rate(JOBS, ms)} jobs/s`,
   );
-  out(`size: ${bytes} bytes on disk = ${Math.round(bytes / JOBS)} bytes/job (${Math.round(bytes / entries)} bytes/entry)`);
+  out(
+    `size: ${bytes} bytes on disk = ${Math.round(bytes / JOBS)} bytes/job (${Math.round(bytes / entries)} bytes/entry)`,
+  );
   const verifyBegan = performance.now();
   const report = await verifyArchiveDir(deployment, archivePublicKeyPem(settings));
   const verifyMs = performance.now() - verifyBegan;

@@ -51,7 +51,7 @@ describe("archive tampering (property)", () => {
     const report = await verifyArchive({
       store: pristine,
       verifier: ed25519Verifier,
-      publicKey: signer.publicKey,
+      publicKeys: [signer.publicKey],
     });
     expect(report.findings).toEqual([]);
   });
@@ -67,7 +67,11 @@ describe("archive tampering (property)", () => {
         const edited = apply(original, edit);
         fc.pre(edited !== original);
         store.files.set(key, inCheckpoint ? { ...files, checkpoint: edited } : { ...files, segment: edited });
-        const report = await verifyArchive({ store, verifier: ed25519Verifier, publicKey: signer.publicKey });
+        const report = await verifyArchive({
+          store,
+          verifier: ed25519Verifier,
+          publicKeys: [signer.publicKey],
+        });
         expect(report.ok).toBe(false);
       }),
     );

@@ -544,24 +544,30 @@ export const archivePublicKeyPem = (settings: Pick<ArchiverSettings, "dataDir" |
 /** An archive directory, read-only, for offline verification and proofs (no Redis). */
 const archiveAt = (dir: string): ArchiveStore => new FsArchiveStore(dir);
 
-/** Verify an archive directory offline against a public key (PEM text). */
-export const verifyArchiveDir = (dir: string, publicKeyPem: string): Promise<ArchiveVerifyReport> =>
+const pemList = (pems: string | ReadonlyArray<string>): ReadonlyArray<string> =>
+  typeof pems === "string" ? [pems] : pems;
+
+/** Verify an archive directory offline against public keys (PEM texts; several across a rotation). */
+export const verifyArchiveDir = (
+  dir: string,
+  publicKeyPems: string | ReadonlyArray<string>,
+): Promise<ArchiveVerifyReport> =>
   verifyArchive({
     store: archiveAt(dir),
     verifier: ed25519Verifier,
-    publicKey: publicKeyFromPem(publicKeyPem),
+    publicKeys: pemList(publicKeyPems).map(publicKeyFromPem),
   });
 
-/** One job's inclusion proofs from an archive directory, checked against a public key (PEM text). */
+/** One job's inclusion proofs from an archive directory, checked against public keys (PEM texts). */
 export const proveJobInArchive = (
   dir: string,
   jobId: string,
-  publicKeyPem: string,
+  publicKeyPems: string | ReadonlyArray<string>,
 ): Promise<JobInclusionProof> =>
   proveJob({
     store: archiveAt(dir),
     jobId,
-    key: { publicKey: publicKeyFromPem(publicKeyPem), verifier: ed25519Verifier },
+    key: { publicKeys: pemList(publicKeyPems).map(publicKeyFromPem), verifier: ed25519Verifier },
   });
 
 export type { ArchiverStatus };

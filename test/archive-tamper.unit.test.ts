@@ -12,7 +12,14 @@ import {
   parseArchivedEntryLine,
   parseSignedNote,
 } from "../src/domain/index.ts";
-import { type ArchiveFindingCode, proveJob, verifyArchive } from "../src/engine/archive/index.ts";
+import {
+  type ArchiveFindingCode,
+  emptyProgress,
+  progressAfter,
+  proveJob,
+  sealSegment,
+  verifyArchive,
+} from "../src/engine/archive/index.ts";
 import { ed25519Verifier } from "../src/infra/archive/ed25519.ts";
 import { archiveEntries, MemoryArchiveStore, syntheticEntries, testSigner } from "./support/archive.ts";
 
@@ -21,7 +28,7 @@ let pristine: MemoryArchiveStore;
 let entries: ReadonlyArray<ArchivedEntry>;
 
 const verify = (store: MemoryArchiveStore, publicKey = signer.publicKey) =>
-  verifyArchive({ store, verifier: ed25519Verifier, publicKey });
+  verifyArchive({ store, verifier: ed25519Verifier, publicKeys: [publicKey] });
 
 const codes = async (store: MemoryArchiveStore): Promise<ReadonlyArray<ArchiveFindingCode>> => [
   ...new Set((await verify(store)).findings.map((f) => f.code)),
@@ -53,7 +60,7 @@ describe("archive verification", () => {
     const proof = await proveJob({
       store: pristine,
       jobId: "job-0003",
-      key: { publicKey: signer.publicKey, verifier: ed25519Verifier },
+      key: { publicKeys: [signer.publicKey], verifier: ed25519Verifier },
     });
     expect(proof.ok).toBe(true);
     expect(proof.events.map((e) => e.seq)).toEqual(proof.events.map((_, i) => i + 1));
@@ -62,7 +69,7 @@ describe("archive verification", () => {
     const forged = await proveJob({
       store: pristine,
       jobId: "job-0003",
-      key: { publicKey: other.publicKey, verifier: ed25519Verifier },
+      key: { publicKeys: [other.publicKey], verifier: ed25519Verifier },
     });
     expect(forged.ok).toBe(false);
   });
@@ -132,6 +139,33 @@ describe("archive verification", () => {
     );
     await archiveEntries(store, edited, { signer: attacker, segmentEntries: 10 });
     expect(await codes(store)).toEqual(["unknown_key"]);
+  });
+
+  it("across a key rotation every checkpoint verifies with both public keys, and not with the old one alone", async () => {
+    const next = testSigner();
+    const store = new MemoryArchiveStore();
+    let progress = emptyProgress(0);
+    for (let i = 0; i < entries.length; i += 10) {
+      const files = sealSegment({
+        origin: "docket/test",
+        progress,
+        entries: entries.slice(i, i + 10),
+        fence: 1,
+        signer: i < 30 ? signer : next,
+      });
+      await store.commit(0, progress.nextSegment, files);
+      progress = progressAfter(0, files.checkpoint);
+    }
+    const both = await verifyArchive({
+      store,
+      verifier: ed25519Verifier,
+      publicKeys: [signer.publicKey, next.publicKey],
+    });
+    expect(both.findings).toEqual([]);
+    const oldOnly = await verify(store);
+    expect(oldOnly.findings.map((f) => [f.segment, f.code])).toEqual(
+      (await store.segments(0)).filter((n) => n >= 3).map((n) => [n, "unknown_key"]),
+    );
   });
 
   it("another key's signature behind our key id is caught: signature_invalid", async () => {

@@ -15,26 +15,31 @@ import {
 import { readEnv } from "../config.ts";
 import { renderArchiveReport, renderInclusionProof } from "../render/archive.ts";
 
-const KEY_DETAILS = `--key: the public key (PEM) to check against; without it, the public part of the archiver's own
-key (DOCKET_SIGNING_KEY, or DOCKET_DATA_DIR/archive-signing-key.pem) — an auditor passes the key
-they were given (docket audit key).`;
+const KEY_DETAILS = `--key: a public key (PEM) to check against, repeated for each key used across a rotation; without
+it, the public part of the archiver's own key (DOCKET_SIGNING_KEY, or DOCKET_DATA_DIR/archive-signing-key.pem).
+An auditor passes the keys they were given (docket audit key).`;
 
-/** The public key PEM to verify with: --key's file, else the local signing key's public part. */
-const publicKeyPem = async (context: CommandContext): Promise<string> => {
-  const keyFile = stringOption(context, "key");
-  if (keyFile !== undefined) {
-    try {
-      return readFileSync(keyFile, "utf8");
-    } catch (error) {
-      throw new UsageError(`--key: cannot read ${keyFile}: ${(error as Error).message}`);
-    }
-  }
+/** The public keys (PEM) to verify with: each --key's file, else the local signing key's public part. */
+const publicKeyPems = async (context: CommandContext): Promise<ReadonlyArray<string>> => {
+  const given = context.values.key;
+  const files =
+    typeof given === "string" ? [given] : Array.isArray(given) ? (given as ReadonlyArray<string>) : [];
+  if (files.length > 0)
+    return files.map((file) => {
+      try {
+        return readFileSync(file, "utf8");
+      } catch (error) {
+        throw new UsageError(`--key: cannot read ${file}: ${(error as Error).message}`);
+      }
+    });
   const env = readEnv();
   const { archivePublicKeyPem } = await import("../../main.ts");
-  return archivePublicKeyPem({
-    dataDir: env.archive.dataDir,
-    ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
-  });
+  return [
+    archivePublicKeyPem({
+      dataDir: env.archive.dataDir,
+      ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
+    }),
+  ];
 };
 
 /** `audit verify --archive <dir> [--key <public.pem>]`. */
@@ -42,7 +47,7 @@ export const verifyArchiveFromCli = async (context: CommandContext, dir: string)
   for (const flag of ["job", "drained", "offline-projection", "direct", "file"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --archive`);
   const { verifyArchiveDir } = await import("../../main.ts");
-  const report = await verifyArchiveDir(dir, await publicKeyPem(context));
+  const report = await verifyArchiveDir(dir, await publicKeyPems(context));
   context.print(report, renderArchiveReport);
   return report.ok ? 0 : 1;
 };
@@ -54,7 +59,12 @@ export const ARCHIVE_VERIFY_OPTIONS = {
     description:
       "verify a deployment's archive directory (DOCKET_ARCHIVE_DIR/<prefix>) offline: signatures, roots, checkpoint chain, hash chains",
   },
-  key: { type: "string", description: "with --archive: the public key (PEM) to check signatures with" },
+  key: {
+    type: "string",
+    multiple: true,
+    description:
+      "with --archive: a public key (PEM) to check signatures with; repeat it across a key rotation",
+  },
 } as const;
 
 const key: Command = {
@@ -94,11 +104,10 @@ ${KEY_DETAILS}`,
     const { archiveDirOf, proveJobInArchive } = await import("../../main.ts");
     const env = readEnv();
     const dir = stringOption(context, "archive") ?? archiveDirOf(env.archive.dir, env.prefix);
-    const proof = await proveJobInArchive(dir, jobId, await publicKeyPem(context));
+    const proof = await proveJobInArchive(dir, jobId, await publicKeyPems(context));
     context.print(proof, renderInclusionProof);
     return proof.ok ? 0 : 1;
   },
 };
 
 export const auditArchiveCommands: ReadonlyArray<Command> = [key, prove];
-export { KEY_DETAILS as ARCHIVE_KEY_DETAILS };

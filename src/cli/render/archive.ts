@@ -7,7 +7,7 @@ export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
   const lines = [
     `Verify archive ${report.location}: ${report.ok ? "OK" : `FAILED (${report.findings.length}${report.truncated ? "+" : ""} finding${report.findings.length === 1 ? "" : "s"})`}`,
     `  checks: signatures, Merkle roots, entry ranges and counts, the chain of checkpoints, every job's hash chain`,
-    `  origin ${report.origin ?? "-"}, key id ${report.keyId ?? "-"}`,
+    `  origin ${report.origin ?? "-"}, key id ${report.keyIds.join(" or ") || "-"}`,
     `  ${report.shards.length} shard(s), ${segments} segment(s), ${report.entries} entries, ${report.jobs} jobs`,
   ];
   if (report.shards.length > 0) {

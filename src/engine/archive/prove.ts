@@ -58,7 +58,8 @@ const fieldOf = (fields: ReadonlyArray<string>, name: string): string | undefine
 export const proveJob = async (options: {
   readonly store: ArchiveStore;
   readonly jobId: string;
-  readonly key?: { readonly publicKey: Uint8Array; readonly verifier: NoteVerifier };
+  /** The public keys a checkpoint may be signed with (several across a key rotation). */
+  readonly key?: { readonly publicKeys: ReadonlyArray<Uint8Array>; readonly verifier: NoteVerifier };
 }): Promise<JobInclusionProof> => {
   const { store, jobId, key } = options;
   const events: Array<EventInclusion> = [];
@@ -84,8 +85,11 @@ export const proveJob = async (options: {
           : note.signatures.some(
               (s) =>
                 s.keyName === body.origin &&
-                bytesEqual(s.keyId, noteKeyId(body.origin, key.publicKey)) &&
-                key.verifier.verify(key.publicKey, encoder.encode(note.body), s.signature),
+                key.publicKeys.some(
+                  (publicKey) =>
+                    bytesEqual(s.keyId, noteKeyId(body.origin, publicKey)) &&
+                    key.verifier.verify(publicKey, encoder.encode(note.body), s.signature),
+                ),
             );
       for (const { entry, index } of mine) {
         const proof = merkleInclusionProof(leaves, index);

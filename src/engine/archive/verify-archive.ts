@@ -70,8 +70,8 @@ export interface ArchiveVerifyReport {
   readonly ok: boolean;
   readonly location: string;
   readonly origin: string | null;
-  /** The signed-note key id (hex) of the key checked against. */
-  readonly keyId: string | null;
+  /** The signed-note key ids (hex) of the keys checked against. */
+  readonly keyIds: ReadonlyArray<string>;
   readonly shards: ReadonlyArray<ArchiveShardSummary>;
   readonly jobs: number;
   readonly entries: number;
@@ -85,8 +85,11 @@ export interface ArchiveVerifyReport {
 export interface VerifyArchiveOptions {
   readonly store: ArchiveStore;
   readonly verifier: NoteVerifier;
-  /** The raw 32-byte Ed25519 public key every checkpoint must be signed with. */
-  readonly publicKey: Uint8Array;
+  /**
+   * The raw 32-byte Ed25519 public keys a checkpoint may be signed with (one, or several across a
+   * key rotation: each checkpoint must carry a valid signature by one of them).
+   */
+  readonly publicKeys: ReadonlyArray<Uint8Array>;
   /** The origin expected (default: the first checkpoint's). */
   readonly origin?: string;
   readonly maxFindings?: number;
@@ -103,7 +106,7 @@ const segmentLines = (text: string): ReadonlyArray<string> | string => {
 };
 
 export const verifyArchive = async (options: VerifyArchiveOptions): Promise<ArchiveVerifyReport> => {
-  const { store, verifier, publicKey } = options;
+  const { store, verifier, publicKeys } = options;
   const maxFindings = options.maxFindings ?? 100;
   const findings: Array<ArchiveFinding> = [];
   let truncated = false;
@@ -158,15 +161,18 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
         continue;
       }
       origin ??= body.origin;
-      const keyId = noteKeyId(origin, publicKey);
-      const ours = note.signatures.filter((s) => s.keyName === origin && bytesEqual(s.keyId, keyId));
+      const name = origin;
+      const keyed = publicKeys.map((key) => ({ key, id: noteKeyId(name, key) }));
+      const ours = note.signatures.flatMap((s) =>
+        s.keyName !== name ? [] : keyed.filter((k) => bytesEqual(k.id, s.keyId)).map((k) => ({ ...k, s })),
+      );
       if (ours.length === 0)
         find({
           ...at,
           code: "unknown_key",
-          message: `signed by ${note.signatures.map((s) => `${s.keyName}+${hex(s.keyId)}`).join(", ")}, not by the key ${origin}+${hex(keyId)}`,
+          message: `signed by ${note.signatures.map((s) => `${s.keyName}+${hex(s.keyId)}`).join(", ")}, not by ${keyed.map((k) => `${name}+${hex(k.id)}`).join(" or ")}`,
         });
-      else if (!ours.some((s) => verifier.verify(publicKey, encoder.encode(note.body), s.signature)))
+      else if (!ours.some(({ key, s }) => verifier.verify(key, encoder.encode(note.body), s.signature)))
         find({
           ...at,
           code: "signature_invalid",
@@ -261,7 +267,7 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     ok: findings.length === 0,
     location: store.location,
     origin,
-    keyId: origin === null ? null : hex(noteKeyId(origin, publicKey)),
+    keyIds: origin === null ? [] : publicKeys.map((key) => hex(noteKeyId(origin as string, key))),
     shards: summaries,
     jobs,
     entries: total,
