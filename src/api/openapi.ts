@@ -291,12 +291,12 @@ export const openApiDocument = (): Json => {
     },
     "/health": {
       get: {
-        summary: "Health: Redis latency, queue depth, workers, projection lag (no auth)",
+        summary: "Health: Redis latency, queue depth, workers, projection lag, the archiver (no auth)",
         ...open,
         responses: {
           "200": {
             description:
-              'status "ok", or "degraded" with a reason when the projection is halted on a log entry',
+              'status "ok", or "degraded" with a reason when the projection is halted on a log entry or archiving is paused (archive_paused)',
           },
           "503": { description: "queue_unreachable" },
         },
