@@ -146,7 +146,7 @@ describe("archive verification", () => {
     const store = new MemoryArchiveStore();
     let progress = emptyProgress(0);
     for (let i = 0; i < entries.length; i += 10) {
-      const files = sealSegment({
+      const files = await sealSegment({
         origin: "docket/test",
         progress,
         entries: entries.slice(i, i + 10),

@@ -115,7 +115,7 @@ export const archiveEntries = async (
   const shard = options.shard ?? 0;
   let progress = emptyProgress(shard);
   for (let i = 0; i < entries.length; i += options.segmentEntries) {
-    const files = sealSegment({
+    const files = await sealSegment({
       origin: options.origin ?? "docket/test",
       progress,
       entries: entries.slice(i, i + options.segmentEntries),

@@ -243,7 +243,7 @@ export class Archiver {
       if (entries.length < segmentEntries && clock.now() - oldestMs < maxAgeMs) return sealed;
       if (compareStreamIds(first.id, progress.lastEntryId) <= 0)
         throw new Error(`shard ${shard}'s log returned ${first.id}, not after ${progress.lastEntryId}`);
-      const files = sealSegment({ origin, progress, entries, fence, signer });
+      const files = await sealSegment({ origin, progress, entries, fence, signer });
       try {
         await store.commit(shard, progress.nextSegment, files, fence);
       } catch (error) {
