@@ -20,7 +20,12 @@ describe("archive configuration", () => {
         DOCKET_ARCHIVE_SEGMENT_ENTRIES: "500",
         DOCKET_SIGNING_KEY: "/etc/docket/key.pem",
       }).archive,
-    ).toMatchObject({ inApi: false, dir: "/mnt/archive", segmentEntries: 500, signingKeyPath: "/etc/docket/key.pem" });
+    ).toMatchObject({
+      inApi: false,
+      dir: "/mnt/archive",
+      segmentEntries: 500,
+      signingKeyPath: "/etc/docket/key.pem",
+    });
   });
 
   it.each([

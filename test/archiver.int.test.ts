@@ -187,6 +187,23 @@ describe("the archiver", () => {
     await engine.close();
   });
 
+  it("an archiver whose directory is behind what was archived (another host's, a restored backup) refuses to continue it", async () => {
+    const { engine, archiver } = await setup();
+    await runJobs(engine, 10);
+    const first = archiver();
+    expect(await first.runOnce()).toBe(1);
+    await first.stop();
+    const elsewhere = join(tempDir(), "archive");
+    const second = archiver({ archiveDir: elsewhere });
+    expect(await second.runOnce()).toBe(0);
+    expect(second.status()).toMatchObject({ state: "paused", paused: { code: "archive_behind" } });
+    expect(await new FsArchiveStore(archiveDirOf(elsewhere, engine.prefix)).segments(0)).toEqual([]);
+    // It gave the lease back: an archiver on the right directory carries on.
+    await runJobs(engine, 10);
+    expect(await archiver().runOnce()).toBe(1);
+    await engine.close();
+  });
+
   it("an archive that refuses writes pauses archiving, health says so, and it resumes with nothing lost", async () => {
     const blocked = join(tempDir(), "not-a-directory");
     writeFileSync(blocked, "a file where the archive should be");

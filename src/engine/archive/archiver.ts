@@ -189,9 +189,22 @@ export class Archiver {
     this.token = token;
     this.renewedAt = clock.now();
     this.progress.clear();
+    const noted = await lease.notedArchived();
     for (let shard = 0; shard < this.options.log.shards; shard++) {
       await this.options.store.sweep(shard).catch(() => undefined);
-      this.progress.set(shard, await this.readProgress(shard));
+      const progress = await this.readProgress(shard);
+      // Another archive was ahead of this one (another host's directory, a restored backup):
+      // continuing here would start a second, divergent archive of the same log.
+      const ahead = noted.get(shard) ?? 0;
+      if (progress.nextSegment < ahead) {
+        await lease.release(holder, token).catch(() => undefined);
+        this.token = null;
+        throw new ArchiveUnavailable({
+          code: "archive_behind",
+          message: `the archive at ${this.options.store.location} holds ${progress.nextSegment} segment(s) of shard ${shard}, but ${ahead} were archived: is DOCKET_ARCHIVE_DIR another archiver's directory, or a restored backup?`,
+        });
+      }
+      this.progress.set(shard, progress);
     }
     this.state = "active";
     return true;
@@ -260,6 +273,7 @@ export class Archiver {
         throw error;
       }
       this.progress.set(shard, progressAfter(shard, files.checkpoint));
+      await this.options.lease.noteArchived(shard, progress.nextSegment + 1).catch(() => undefined);
       this.sealed += 1;
       this.archivedEntries += entries.length;
       sealed += 1;

@@ -57,6 +57,13 @@ export interface ArchiverLease {
   renew(holder: string, token: number, ttlMs: number): Promise<boolean>;
   /** Give it up (only if ours with this token). */
   release(holder: string, token: number): Promise<void>;
+  /**
+   * Note, after a commit, the segments a shard's archive now holds (a hint kept beside the lease,
+   * never the source of truth: it is written after the archive and may lag it, never lead it).
+   */
+  noteArchived(shard: number, segments: number): Promise<void>;
+  /** What was noted per shard (absent: nothing noted, or Redis lost it). */
+  notedArchived(): Promise<ReadonlyMap<number, number>>;
 }
 
 /** Signs checkpoint bodies with the archive's private key, which it keeps. */

@@ -77,6 +77,10 @@ export class Keys {
   archiverLease(): string {
     return `${this.prefix}:{archiver}:lease`;
   }
+  /** Segments archived per shard, noted by the archiver after each commit (a hint, ADR 0028). */
+  archiverProgress(): string {
+    return `${this.prefix}:{archiver}:archived`;
+  }
   /** The archiver's fencing-token counter. */
   archiverFence(): string {
     return `${this.prefix}:{archiver}:fence`;

@@ -79,6 +79,19 @@ export class RedisArchiverLease implements ArchiverLease {
     });
   }
 
+  noteArchived(shard: number, segments: number): Promise<void> {
+    return guarded(async () => {
+      await withScripts(this.client).docketArchiverNote(1, this.keys.archiverProgress(), shard, segments);
+    });
+  }
+
+  notedArchived(): Promise<ReadonlyMap<number, number>> {
+    return guarded(async () => {
+      const noted = await this.client.hgetall(this.keys.archiverProgress());
+      return new Map(Object.entries(noted).map(([shard, segments]) => [Number(shard), Number(segments)]));
+    });
+  }
+
   release(holder: string, token: number): Promise<void> {
     return guarded(async () => {
       await withScripts(this.client).docketArchiverRenew(

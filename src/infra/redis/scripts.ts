@@ -14,6 +14,7 @@ const SCRIPTS = {
   docketRenew: lua("renew"),
   docketArchiverAcquire: lua("archiver-acquire"),
   docketArchiverRenew: lua("archiver-renew"),
+  docketArchiverNote: lua("archiver-note"),
 };
 
 /**
@@ -29,6 +30,7 @@ export interface ScriptClient {
   docketRenew: ScriptCall;
   docketArchiverAcquire: ScriptCall;
   docketArchiverRenew: ScriptCall;
+  docketArchiverNote: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
