@@ -22,6 +22,8 @@ import type { ApiLimits } from "./api/limits.ts";
 import {
   type ArchiveStore,
   Archiver,
+  compareArchiveWithLog,
+  type LogComparison,
   type ArchiverStatus,
   type ArchiveVerifyReport,
   type JobInclusionProof,
@@ -569,5 +571,21 @@ export const proveJobInArchive = (
     jobId,
     key: { publicKeys: pemList(publicKeyPems).map(publicKeyFromPem), verifier: ed25519Verifier },
   });
+
+/** The archive's sealed ranges against the shard logs in Redis (catches a consistent rewrite of Redis). */
+export const compareArchiveWithRedis = async (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
+  dir: string,
+): Promise<LogComparison> => {
+  const client = await readyOrClosed(connect({ url: config.redisUrl }));
+  try {
+    return await compareArchiveWithLog({
+      store: archiveAt(dir),
+      log: new RedisShardLogReader(client, { prefix: config.prefix, shards: config.shards }),
+    });
+  } finally {
+    client.disconnect();
+  }
+};
 
 export type { ArchiverStatus };

@@ -91,6 +91,17 @@ describe("docket audit key / verify --archive / prove", () => {
     expect(edited.stdout).toMatch(/FAILED[\s\S]*root_mismatch/);
   });
 
+  it("audit verify --archive --compare-redis also compares every sealed entry with the shard log", async () => {
+    const run = await runDocket(["audit", "verify", "--archive", deployment, "--compare-redis", "--json"], {
+      env,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: true,
+      redis: { ok: true, compared: 15, differences: [] },
+    });
+  });
+
   it("audit prove shows each of a job's events in a signed segment", async () => {
     const run = await runDocket(["audit", "prove", jobId, "--json"], { env });
     expect(run.status, run.stderr).toBe(0);

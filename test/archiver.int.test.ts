@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseArchivedEntryLine } from "../src/domain/index.ts";
+import { emptyHead, type Envelope, eventOf, parseArchivedEntryLine, seal } from "../src/domain/index.ts";
 import type { Archiver } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
@@ -20,6 +20,7 @@ import { Keys } from "../src/infra/redis/keys.ts";
 import {
   type ArchiverSettings,
   archiveDirOf,
+  compareArchiveWithRedis,
   archivePublicKeyPem,
   composeArchiver,
   openApiServer,
@@ -144,6 +145,62 @@ describe("the archiver", () => {
     expect(proof.events.map((e) => e.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
     // The key was generated into the data directory, readable by its owner only.
     expect(statSync(join(settings.dataDir, "archive-signing-key.pem")).mode & 0o777).toBe(0o600);
+    await engine.close();
+  });
+
+  it("a consistent rewrite of a job's events in Redis (re-hashed, the log rebuilt) is caught for every sealed range", async () => {
+    const { engine, settings, dir, archiver } = await setup();
+    const ids = await runJobs(engine, 10);
+    const sealer = archiver({ clock: later });
+    expect(await sealer.runOnce()).toBe(2);
+    await sealer.stop();
+    const config = { redisUrl: redis.url, prefix: engine.prefix, shards: 1 };
+    expect(await compareArchiveWithRedis(config, dir)).toMatchObject({
+      ok: true,
+      compared: 30,
+      differences: [],
+    });
+
+    // The attacker rewrites job 3's result and re-seals its chain, then rebuilds the log with
+    // the same entry ids: every hash in Redis checks out.
+    const victim = ids[3] as string;
+    const log = await logEntries(engine.client, engine.prefix);
+    const field = (fields: ReadonlyArray<string>, name: string) => fields[fields.indexOf(name) + 1] as string;
+    const events = log
+      .filter((e) => field(e.fields, "jobId") === victim)
+      .map((e) => JSON.parse(field(e.fields, "env")) as Envelope)
+      .map((envelope) =>
+        envelope.type === "JobCompleted"
+          ? { ...envelope, data: { ...envelope.data, result: "forged" } }
+          : envelope,
+      )
+      .map(eventOf);
+    const forged = seal(emptyHead(victim), events).envelopes;
+    const key = new Keys(engine.prefix, 1).log(0);
+    await engine.client.del(key);
+    for (const entry of log) {
+      const fields = [...entry.fields];
+      if (field(fields, "jobId") === victim) {
+        const envelope = forged[Number(field(fields, "seq")) - 1] as Envelope;
+        fields[fields.indexOf("env") + 1] = JSON.stringify(envelope);
+      }
+      await engine.client.xadd(key, entry.id, ...fields);
+    }
+    const rewritten = log.filter(
+      (e) => field(e.fields, "jobId") === victim && field(e.fields, "type") === "JobCompleted",
+    );
+    expect(rewritten).toHaveLength(1);
+
+    // The archive alone still verifies (it was not touched); against Redis, the rewrite shows.
+    expect((await verifyArchiveDir(dir, archivePublicKeyPem(settings))).ok).toBe(true);
+    const comparison = await compareArchiveWithRedis(config, dir);
+    expect(comparison.ok).toBe(false);
+    expect(comparison.differences).toEqual([
+      expect.objectContaining({
+        entryId: rewritten[0]?.id,
+        problem: "the log's entry differs from the sealed one",
+      }),
+    ]);
     await engine.close();
   });
 

@@ -13,7 +13,7 @@ import {
   UsageError,
 } from "../command.ts";
 import { readEnv } from "../config.ts";
-import { renderArchiveReport, renderInclusionProof } from "../render/archive.ts";
+import { renderArchiveReport, renderInclusionProof, renderLogComparison } from "../render/archive.ts";
 
 const KEY_DETAILS = `--key: a public key (PEM) to check against, repeated for each key used across a rotation; without
 it, the public part of the archiver's own key (DOCKET_SIGNING_KEY, or DOCKET_DATA_DIR/archive-signing-key.pem).
@@ -42,14 +42,23 @@ const publicKeyPems = async (context: CommandContext): Promise<ReadonlyArray<str
   ];
 };
 
-/** `audit verify --archive <dir> [--key <public.pem>]`. */
+/** `audit verify --archive <dir> [--key <public.pem> …] [--compare-redis]`. */
 export const verifyArchiveFromCli = async (context: CommandContext, dir: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection", "direct", "file"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --archive`);
-  const { verifyArchiveDir } = await import("../../main.ts");
+  const { compareArchiveWithRedis, verifyArchiveDir } = await import("../../main.ts");
   const report = await verifyArchiveDir(dir, await publicKeyPems(context));
-  context.print(report, renderArchiveReport);
-  return report.ok ? 0 : 1;
+  if (context.values["compare-redis"] !== true) {
+    context.print(report, renderArchiveReport);
+    return report.ok ? 0 : 1;
+  }
+  const env = readEnv();
+  const redis = await compareArchiveWithRedis(env, dir);
+  context.print(
+    { ...report, redis },
+    () => `${renderArchiveReport(report)}\n\n${renderLogComparison(redis)}`,
+  );
+  return report.ok && redis.ok ? 0 : 1;
 };
 
 /** The options `audit verify` takes for an archive (merged into its own). */
@@ -58,6 +67,11 @@ export const ARCHIVE_VERIFY_OPTIONS = {
     type: "string",
     description:
       "verify a deployment's archive directory (DOCKET_ARCHIVE_DIR/<prefix>) offline: signatures, roots, checkpoint chain, hash chains",
+  },
+  "compare-redis": {
+    type: "boolean",
+    description:
+      "with --archive: also compare every sealed entry with the shard logs in Redis (REDIS_URL, DOCKET_PREFIX)",
   },
   key: {
     type: "string",

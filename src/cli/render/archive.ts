@@ -1,5 +1,5 @@
 /** Renders archive verification and inclusion proofs as plain text (`docket audit verify --archive`, `audit prove`). */
-import type { ArchiveVerifyReport, JobInclusionProof } from "../../engine/archive/index.ts";
+import type { ArchiveVerifyReport, JobInclusionProof, LogComparison } from "../../engine/archive/index.ts";
 import { alignColumns } from "./table.ts";
 
 export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
@@ -62,5 +62,18 @@ export const renderInclusionProof = (proof: JobInclusionProof): string => {
     ]);
   lines.push(...alignColumns(rows).map((row) => `  ${row}`));
   lines.push("", "(--json prints each event's line, leaf hash, audit path and signed checkpoint)");
+  return lines.join("\n");
+};
+
+export const renderLogComparison = (comparison: LogComparison): string => {
+  const lines = [
+    `Compare with Redis: ${comparison.ok ? "OK" : `FAILED (${comparison.differences.length} segment(s) differ)`}, ${comparison.compared} sealed entries`,
+  ];
+  if (comparison.differences.length > 0) {
+    const rows = [["shard", "segment", "entry", "problem"]];
+    for (const d of comparison.differences)
+      rows.push([String(d.shard), String(d.segment), d.entryId, d.problem]);
+    lines.push(...alignColumns(rows).map((row) => `  ${row}`));
+  }
   return lines.join("\n");
 };

@@ -7,6 +7,7 @@
  */
 export type * from "./ports.ts";
 export { Archiver, type ArchiverOptions, type ArchiverState, type ArchiverStatus } from "./archiver.ts";
+export { compareArchiveWithLog, type LogComparison, type LogDifference } from "./compare-log.ts";
 export { ArchiveUnavailable, FencedOut, SegmentExists } from "./errors.ts";
 export { type EventInclusion, type JobInclusionProof, proveJob } from "./prove.ts";
 export { emptyProgress, progressAfter, type ShardProgress, sealSegment } from "./seal.ts";
