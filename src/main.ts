@@ -10,12 +10,26 @@
  * Over 300 lines on purpose: it is the one composition root, and a second file would be a second
  * place that wires.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "./api/app.ts";
 import type { NamedToken } from "./api/api-tokens.ts";
 import type { ApiOptions, ProjectionLag } from "./api/deps.ts";
 import type { ApiLimits } from "./api/limits.ts";
+import {
+  type ArchiveStore,
+  Archiver,
+  compareArchiveWithLog,
+  type LogComparison,
+  type ArchiverStatus,
+  type ArchiveVerifyReport,
+  type JobInclusionProof,
+  proveJob,
+  verifyArchive,
+} from "./engine/archive/index.ts";
 import { type AuditSource, type AuditTools, auditTools } from "./engine/audit/index.ts";
 import { ReadSide, type ReadSideOptions } from "./engine/read/index.ts";
 import { type Clock, systemClock } from "./engine/shared/index.ts";
@@ -28,6 +42,9 @@ import {
   readyOrClosed,
   whenReady,
 } from "./infra/redis/connection.ts";
+import { ed25519Verifier, loadSigningKey, publicKeyFromPem } from "./infra/archive/ed25519.ts";
+import { FsArchiveStore } from "./infra/archive/fs-archive-store.ts";
+import { RedisArchiverLease, RedisShardLogReader } from "./infra/redis/redis-archive.ts";
 import { RedisEventLog } from "./infra/redis/redis-event-log.ts";
 import { RedisAuditSource } from "./infra/redis/redis-audit-source.ts";
 import { RedisEventStore } from "./infra/redis/redis-event-store.ts";
@@ -283,6 +300,8 @@ export interface ApiServerConfig extends ReadSideConfig {
    * (`readSide.projector.start()`): how `docket api` serves /health while Redis is down.
    */
   readonly waitForRedis?: boolean;
+  /** Run an archiver in this process too (ADR 0028); absent: none. */
+  readonly archiver?: ArchiverSettings;
 }
 
 export interface ApiServer {
@@ -290,7 +309,9 @@ export interface ApiServer {
   readonly app: FastifyInstance;
   readonly jobs: JobService;
   readonly readSide: OpenReadSide;
-  /** Close the app, stop the projector, close the database and the Redis connections. */
+  /** The archiver this process runs, when configured (not started until Redis answers). */
+  readonly archiver: Archiver | null;
+  /** Close the app, stop the projector and the archiver, close the database and connections. */
   close(): Promise<void>;
 }
 
@@ -328,6 +349,25 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     // so a normal start logs no spurious "unavailable" retry (it retries by itself if Redis is down).
     await readSide.ready().catch(() => undefined);
     readSide.projector.start();
+  }
+  let archiver: Archiver | null = null;
+  if (config.archiver !== undefined) {
+    try {
+      archiver = composeArchiver(
+        {
+          client,
+          prefix: config.prefix,
+          shards: config.shards,
+          ...(config.clock === undefined ? {} : { clock: config.clock }),
+        },
+        config.archiver,
+      );
+    } catch (error) {
+      await readSide.close();
+      client.disconnect();
+      throw error;
+    }
+    if (waitForRedis) archiver.start();
   }
   const lag = async (): Promise<ProjectionLag> => {
     const status = readSide.projector.status();
@@ -372,6 +412,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         status: () => readSide.projector.status(),
       },
       audit: composeAudit({ client, prefix: config.prefix, shards: config.shards }),
+      ...(archiver === null ? {} : { archive: () => archiver.status() }),
       clock,
     },
     {
@@ -384,8 +425,10 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     app,
     jobs: engine.jobs,
     readSide,
+    archiver,
     close: async () => {
       await app.close();
+      await archiver?.stop();
       await readSide.close();
       client.disconnect();
     },
@@ -407,3 +450,142 @@ export const openAudit = async (
   });
   return { ...tools, close: async () => void client.disconnect() };
 };
+
+/** What an archiver is told (ADR 0028): where the archive and the key are, how it cuts segments. */
+export interface ArchiverSettings {
+  readonly archiveDir: string;
+  /** DOCKET_SIGNING_KEY: a PKCS#8 PEM; absent: `<dataDir>/archive-signing-key.pem`, made if missing. */
+  readonly signingKeyPath?: string;
+  readonly dataDir: string;
+  readonly segmentEntries: number;
+  readonly maxAgeMs: number;
+  /** The lease's time to live (default 15 s) and the pause between idle passes (default 1 s). */
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  readonly onError?: (error: unknown) => void;
+  /** Test hook: called at each step of a commit (the crash tests stop the process there). */
+  readonly onCommitStep?: (step: string) => Promise<void> | void;
+}
+
+/**
+ * A deployment's archive: `<DOCKET_ARCHIVE_DIR>/<prefix>`, so deployments (prefixes) sharing one
+ * archive directory never mix their logs, as they never mix their Redis keys.
+ */
+export const archiveDirOf = (archiveDir: string, prefix: string): string => join(archiveDir, prefix);
+
+/** The origin line and key name of a deployment's checkpoints. */
+export const archiveOrigin = (prefix: string): string => `docket/${prefix}`;
+
+/** An archiver on an open connection: the shard logs read raw, the lease, the archive directory. */
+export const composeArchiver = (
+  wiring: Omit<RedisWiring, "blockingClient"> & { readonly clock?: Clock },
+  settings: ArchiverSettings,
+): Archiver => {
+  const { signer } = loadSigningKey({
+    dataDir: settings.dataDir,
+    ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
+  });
+  return new Archiver({
+    log: new RedisShardLogReader(wiring.client, { prefix: wiring.prefix, shards: wiring.shards }),
+    store: new FsArchiveStore(
+      archiveDirOf(settings.archiveDir, wiring.prefix),
+      settings.onCommitStep === undefined ? {} : { onStep: settings.onCommitStep },
+    ),
+    lease: new RedisArchiverLease(wiring.client, { prefix: wiring.prefix }),
+    signer,
+    clock: wiring.clock ?? systemClock,
+    origin: archiveOrigin(wiring.prefix),
+    holder: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
+    segmentEntries: settings.segmentEntries,
+    maxAgeMs: settings.maxAgeMs,
+    leaseMs: settings.leaseMs ?? 15_000,
+    pollMs: settings.pollMs ?? 1_000,
+    ...(settings.onError === undefined ? {} : { onError: settings.onError }),
+  });
+};
+
+/** A standalone archiver (`docket archiver`) with its own connection. Not started. */
+export const openArchiver = (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock">,
+  settings: ArchiverSettings,
+): { archiver: Archiver; ready(timeoutMs?: number): Promise<void>; close(): Promise<void> } => {
+  const client = connect({ url: config.redisUrl });
+  let archiver: Archiver;
+  try {
+    archiver = composeArchiver(
+      {
+        client,
+        prefix: config.prefix,
+        shards: config.shards,
+        ...(config.clock === undefined ? {} : { clock: config.clock }),
+      },
+      settings,
+    );
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return {
+    archiver,
+    ready: async (timeoutMs) => void (await whenReady(client, timeoutMs)),
+    close: async () => {
+      await archiver.stop();
+      client.disconnect();
+    },
+  };
+};
+
+/** The archive's public key (PEM), from the key the archiver signs with (`docket audit key`). */
+export const archivePublicKeyPem = (settings: Pick<ArchiverSettings, "dataDir" | "signingKeyPath">): string =>
+  loadSigningKey({
+    dataDir: settings.dataDir,
+    generate: false,
+    ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
+  }).publicKeyPem;
+
+/** An archive directory, read-only, for offline verification and proofs (no Redis). */
+const archiveAt = (dir: string): ArchiveStore => new FsArchiveStore(dir);
+
+const pemList = (pems: string | ReadonlyArray<string>): ReadonlyArray<string> =>
+  typeof pems === "string" ? [pems] : pems;
+
+/** Verify an archive directory offline against public keys (PEM texts; several across a rotation). */
+export const verifyArchiveDir = (
+  dir: string,
+  publicKeyPems: string | ReadonlyArray<string>,
+): Promise<ArchiveVerifyReport> =>
+  verifyArchive({
+    store: archiveAt(dir),
+    verifier: ed25519Verifier,
+    publicKeys: pemList(publicKeyPems).map(publicKeyFromPem),
+  });
+
+/** One job's inclusion proofs from an archive directory, checked against public keys (PEM texts). */
+export const proveJobInArchive = (
+  dir: string,
+  jobId: string,
+  publicKeyPems: string | ReadonlyArray<string>,
+): Promise<JobInclusionProof> =>
+  proveJob({
+    store: archiveAt(dir),
+    jobId,
+    key: { publicKeys: pemList(publicKeyPems).map(publicKeyFromPem), verifier: ed25519Verifier },
+  });
+
+/** The archive's sealed ranges against the shard logs in Redis (catches a consistent rewrite of Redis). */
+export const compareArchiveWithRedis = async (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
+  dir: string,
+): Promise<LogComparison> => {
+  const client = await readyOrClosed(connect({ url: config.redisUrl }));
+  try {
+    return await compareArchiveWithLog({
+      store: archiveAt(dir),
+      log: new RedisShardLogReader(client, { prefix: config.prefix, shards: config.shards }),
+    });
+  } finally {
+    client.disconnect();
+  }
+};
+
+export type { ArchiverStatus };

@@ -4,6 +4,7 @@
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Envelope } from "../domain/index.ts";
+import type { ArchiverStatus } from "../engine/archive/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import type { Clock } from "../engine/shared/index.ts";
@@ -56,6 +57,8 @@ export interface ApiDeps {
   readonly projection: ProjectionFeed;
   /** The auditor's tools over the event store (read-only): replay, time travel, verify, export. */
   readonly audit: AuditTools;
+  /** The archiver's state when this process runs one (ADR 0028): health reports it. */
+  readonly archive?: () => ArchiverStatus;
   readonly clock: Clock;
 }
 

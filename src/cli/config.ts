@@ -54,6 +54,13 @@ const EnvSchema = Schema.Struct({
   DOCKET_SSE_MAX_BUFFER_BYTES: Schema.optionalKey(IntString(1024, 999_999_999)),
   DOCKET_TIME_TRAVEL_MAX_ENTRIES: Schema.optionalKey(IntString(1, 999_999_999)),
   DOCKET_TIME_TRAVEL_CONCURRENCY: Schema.optionalKey(IntString(1, 64)),
+  // The archive (ADR 0028, 0029).
+  DOCKET_ARCHIVE_DIR: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  DOCKET_ARCHIVE_SEGMENT_ENTRIES: Schema.optionalKey(IntString(1, 1_000_000)),
+  DOCKET_ARCHIVE_MAX_AGE_MS: Schema.optionalKey(IntString(10, 86_400_000)),
+  DOCKET_ARCHIVE_LEASE_MS: Schema.optionalKey(IntString(1000, 3_600_000)),
+  DOCKET_ARCHIVER: Schema.optionalKey(Schema.Literals(["on", "off"])),
+  DOCKET_SIGNING_KEY: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
 });
 
 export interface DocketEnv {
@@ -72,6 +79,21 @@ export interface DocketEnv {
   readonly leaseMs: number;
   /** The API's resource bounds that are set (the others keep their defaults). */
   readonly limits: Partial<ApiLimits>;
+  readonly archive: ArchiveEnv;
+}
+
+/** The archive's settings (README "Configuration"; ADR 0028, 0029). */
+export interface ArchiveEnv {
+  /** DOCKET_ARCHIVER: does `docket api` (and `start`) run an archiver too. */
+  readonly inApi: boolean;
+  readonly dir: string;
+  readonly segmentEntries: number;
+  readonly maxAgeMs: number;
+  /** The archiver lease's time to live: how long a stopped archiver's lease blocks a successor. */
+  readonly leaseMs: number;
+  /** DOCKET_SIGNING_KEY, when set; else the key in the data directory. */
+  readonly signingKeyPath: string | undefined;
+  readonly dataDir: string;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -113,6 +135,12 @@ const EXPECTED: Readonly<Record<string, string>> = {
   DOCKET_SSE_MAX_BUFFER_BYTES: "expected bytes, a whole number from 1024 to 999999999",
   DOCKET_TIME_TRAVEL_MAX_ENTRIES: "expected a whole number of log entries from 1 to 999999999",
   DOCKET_TIME_TRAVEL_CONCURRENCY: "expected a whole number from 1 to 64",
+  DOCKET_ARCHIVE_DIR: "expected a directory path, e.g. ./data/archive",
+  DOCKET_ARCHIVE_SEGMENT_ENTRIES: "expected a whole number of log entries per segment from 1 to 1000000",
+  DOCKET_ARCHIVE_MAX_AGE_MS: "expected milliseconds, a whole number from 10 to 86400000",
+  DOCKET_ARCHIVE_LEASE_MS: "expected milliseconds, a whole number from 1000 to 3600000",
+  DOCKET_ARCHIVER: "expected on or off",
+  DOCKET_SIGNING_KEY: "expected the path of an Ed25519 private key in PEM (PKCS#8)",
 };
 
 /** How a refused value is shown: URLs without their credentials, secrets not at all. */
@@ -158,6 +186,15 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
       ...(e.DOCKET_TIME_TRAVEL_CONCURRENCY === undefined
         ? {}
         : { timeTravelConcurrency: Number(e.DOCKET_TIME_TRAVEL_CONCURRENCY) }),
+    },
+    archive: {
+      inApi: (e.DOCKET_ARCHIVER ?? "on") === "on",
+      dir: e.DOCKET_ARCHIVE_DIR ?? `${dataDir}/archive`,
+      segmentEntries: Number(e.DOCKET_ARCHIVE_SEGMENT_ENTRIES ?? 10_000),
+      maxAgeMs: Number(e.DOCKET_ARCHIVE_MAX_AGE_MS ?? 60_000),
+      leaseMs: Number(e.DOCKET_ARCHIVE_LEASE_MS ?? 15_000),
+      signingKeyPath: e.DOCKET_SIGNING_KEY,
+      dataDir,
     },
   };
 };

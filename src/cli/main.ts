@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { DocketApiError } from "../client/index.ts";
 import { type Command, runCommand } from "./command.ts";
+import { archiverCommand } from "./commands/archiver.ts";
 import { auditCommands } from "./commands/audit/index.ts";
 import { jobCommands } from "./commands/jobs.ts";
 import { machineCommand } from "./commands/machine.ts";
@@ -21,6 +22,7 @@ const COMMANDS: ReadonlyArray<Command> = [
   startCommand,
   apiCommand,
   workerCommand,
+  archiverCommand,
   ...jobCommands,
   ...projectionCommands,
   ...auditCommands,
@@ -39,7 +41,8 @@ const overview = (): string => {
     "",
     'Configuration: environment variables (README "Configuration"): REDIS_URL, DOCKET_DB, PORT,',
     "HOST, DOCKET_API_TOKEN, DOCKET_API_TOKENS, DOCKET_API_URL, DOCKET_PREFIX, DOCKET_SHARDS,",
-    "DOCKET_LEASE_MS, DOCKET_DATA_DIR.",
+    "DOCKET_LEASE_MS, DOCKET_DATA_DIR, DOCKET_ARCHIVE_DIR, DOCKET_ARCHIVE_SEGMENT_ENTRIES,",
+    "DOCKET_ARCHIVE_MAX_AGE_MS, DOCKET_ARCHIVER, DOCKET_SIGNING_KEY.",
     "",
     "Exit codes: 0 ok, 1 failed (a job, a check, the API, Redis), 2 usage or configuration error.",
     "docket --version prints the version.",

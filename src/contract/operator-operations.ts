@@ -81,7 +81,7 @@ export const OPERATOR_OPERATIONS: ReadonlyArray<Operation> = [
   {
     method: "GET",
     path: "/health",
-    summary: "Health: Redis latency, queue depth, workers, projection lag (no auth)",
+    summary: "Health: Redis latency, queue depth, workers, projection lag, the archiver (no auth)",
     public: true,
     responses: {
       200: {

@@ -74,7 +74,25 @@ const ProjectionLag = Schema.Struct({
 /** While the projector is halted: the error that halted it (as an error body's fields) and since when. */
 const HaltReason = Schema.Struct({ ...ErrorDetail.fields, since: Timestamp });
 
-/** `GET /health` 200: `ok`, or `degraded` with the `reason` while the projection is halted. */
+/**
+ * The archiver's part of health (ADR 0028), when the process runs one: its state, each shard's
+ * progress, and why archiving is paused while the archive refuses writes.
+ */
+const ArchiveHealth = Schema.Struct({
+  state: Schema.Literals(["idle", "standby", "active", "paused", "stopped"]),
+  sealed: Count,
+  archivedEntries: Count,
+  shards: Schema.Array(Schema.Struct({ shard: Count, segments: Count, lastEntryId: Schema.String })),
+  paused: Schema.optionalKey(
+    Schema.Struct({ code: Schema.String, message: Schema.String, since: Timestamp }),
+  ),
+  lastError: Schema.NullOr(Schema.String),
+});
+
+/**
+ * `GET /health` 200: `ok`, or `degraded` with the `reason` while the projection is halted or
+ * archiving is paused (`archive_paused`).
+ */
 export const Health = Schema.Struct({
   status: Schema.Literals(["ok", "degraded"]),
   reason: Schema.optionalKey(HaltReason),
@@ -83,6 +101,7 @@ export const Health = Schema.Struct({
   pending: Count,
   workers: Count,
   projection: ProjectionLag,
+  archive: Schema.optionalKey(ArchiveHealth),
 }).annotate({ identifier: "Health" });
 export type Health = typeof Health.Type;
 
@@ -92,6 +111,7 @@ export const HealthUnavailable = Schema.Struct({
   error: ErrorDetail,
   projection: ProjectionLag,
   reason: Schema.optionalKey(HaltReason),
+  archive: Schema.optionalKey(ArchiveHealth),
 }).annotate({ identifier: "HealthUnavailable" });
 export type HealthUnavailable = typeof HealthUnavailable.Type;
 

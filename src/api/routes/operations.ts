@@ -51,7 +51,8 @@ export const registerOperationRoutes = (
       deps.workers.list(deps.clock.now()),
     ]);
     if (lag.status === "rejected") throw lag.reason;
-    const reason = haltReason(lag.value);
+    const archive = archiveHealth(deps);
+    const reason = haltReason(lag.value) ?? archive?.reason ?? null;
     const { halt: _halt, ...projection } = lag.value;
     if (ping.status === "rejected")
       return reply.code(503).send({
@@ -62,6 +63,7 @@ export const registerOperationRoutes = (
         },
         projection,
         ...(reason === null ? {} : { reason }),
+        ...(archive === null ? {} : { archive: archive.status }),
       } satisfies HealthUnavailable);
     if (depths.status === "rejected") throw depths.reason;
     if (workers.status === "rejected") throw workers.reason;
@@ -74,9 +76,45 @@ export const registerOperationRoutes = (
       pending: queues.reduce((sum, q) => sum + q.pending, 0),
       workers: workers.value.length,
       projection,
+      ...(archive === null ? {} : { archive: archive.status }),
     } satisfies Health;
   });
 
   const openApi = openApiDocument();
   app.get("/openapi.json", { config: { public: true } }, async () => openApi);
+};
+
+/**
+ * The archiver's part of health: its state, progress per shard, and — while the archive refuses
+ * writes — a reason that makes health "degraded" (archiving is paused; nothing is lost).
+ */
+const archiveHealth = (
+  deps: ApiDeps,
+): { status: NonNullable<Health["archive"]>; reason: NonNullable<Health["reason"]> | null } | null => {
+  if (deps.archive === undefined) return null;
+  const s = deps.archive();
+  return {
+    status: {
+      state: s.state,
+      sealed: s.sealed,
+      archivedEntries: s.archivedEntries,
+      shards: s.shards.map(({ shard, nextSegment, lastEntryId }) => ({
+        shard,
+        segments: nextSegment,
+        lastEntryId,
+      })),
+      ...(s.paused === null
+        ? {}
+        : { paused: { ...s.paused, since: new Date(s.paused.since).toISOString() } }),
+      lastError: s.lastError,
+    },
+    reason:
+      s.paused === null
+        ? null
+        : {
+            code: "archive_paused",
+            message: `archiving is paused (${s.paused.code}): ${s.paused.message}`,
+            since: new Date(s.paused.since).toISOString(),
+          },
+  };
 };

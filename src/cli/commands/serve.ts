@@ -11,12 +11,15 @@ import { type DocketEnv, readEnv } from "../config.ts";
 import { loadHandlers } from "../handlers.ts";
 import { type Log, openLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
+import { archiverSettings } from "./archiver.ts";
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
 DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000); limits (README "Limits"):
 DOCKET_SSE_MAX_CLIENTS (100), DOCKET_SSE_MAX_BUFFER_BYTES (1048576), DOCKET_TIME_TRAVEL_MAX_ENTRIES (250000),
-DOCKET_TIME_TRAVEL_CONCURRENCY (2).`;
+DOCKET_TIME_TRAVEL_CONCURRENCY (2); the archiver it runs (DOCKET_ARCHIVER=off: none; see docket archiver --help):
+DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive), DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000), DOCKET_ARCHIVE_MAX_AGE_MS (60000),
+DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start).`;
 
 const JSON_LOGS =
   "--json: log JSON lines on stdout (pino's format, fastify's request lines included) instead of text on stderr.";
@@ -42,6 +45,7 @@ const serve = async (options: {
     limits: env.limits,
     ...(log.pino === undefined ? {} : { logger: log.pino }),
     onProjectorError: repeatLimited(log.child("projector")),
+    ...(env.archive.inApi ? { archiver: archiverSettings(env, log) } : {}),
   });
   try {
     const address = await server.app.listen({ port: env.port, host: env.host });
@@ -161,6 +165,7 @@ then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_L
       if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "ready") {
         await server.readSide.ready().catch(() => undefined);
         server.readSide.projector.start();
+        server.archiver?.start();
       }
     } catch (error) {
       // Refused credentials: main() reports them and exits 2.

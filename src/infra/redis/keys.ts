@@ -77,6 +77,18 @@ export class Keys {
   worker(id: string): string {
     return `${this.prefix}:{registry}:worker:${id}`;
   }
+  /** The archiver lease (ADR 0028): not shard data, so it has its own tag, shared with its counter. */
+  archiverLease(): string {
+    return `${this.prefix}:{archiver}:lease`;
+  }
+  /** Segments archived per shard, noted by the archiver after each commit (a hint, ADR 0028). */
+  archiverProgress(): string {
+    return `${this.prefix}:{archiver}:archived`;
+  }
+  /** The archiver's fencing-token counter. */
+  archiverFence(): string {
+    return `${this.prefix}:{archiver}:fence`;
+  }
   /** The shard a job's keys live in. */
   shardOf(jobId: string): number {
     return shardOf(jobId, this.shards);

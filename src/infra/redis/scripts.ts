@@ -14,6 +14,9 @@ const SCRIPTS = {
   docketRenew: lua("renew"),
   docketDiscard: lua("discard"),
   docketHistory: lua("history"),
+  docketArchiverAcquire: lua("archiver-acquire"),
+  docketArchiverRenew: lua("archiver-renew"),
+  docketArchiverNote: lua("archiver-note"),
 };
 
 /**
@@ -29,6 +32,9 @@ export interface ScriptClient {
   docketRenew: ScriptCall;
   docketDiscard: ScriptCall;
   docketHistory: ScriptCall;
+  docketArchiverAcquire: ScriptCall;
+  docketArchiverRenew: ScriptCall;
+  docketArchiverNote: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */

@@ -1,9 +1,13 @@
-/** `docket audit verify`: the whole log, one job, or (`--file`) an exported bundle offline. */
+/**
+ * `docket audit verify`: the whole log, one job, (`--file`) an exported bundle offline, or
+ * (`--archive`) a sealed archive offline (archive.ts).
+ */
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { type Command, type CommandContext, stringOption, UsageError } from "../../command.ts";
 import { renderBundleReport } from "../../render/bundle.ts";
 import { renderVerifyReport } from "../../render/verify.ts";
+import { ARCHIVE_VERIFY_OPTIONS, verifyArchiveFromCli } from "./archive.ts";
 import { DIRECT, printReport, SOURCE_DETAILS, tools, withReader } from "./reader.ts";
 
 const verifyFile = async (context: CommandContext, file: string): Promise<number> => {
@@ -29,6 +33,7 @@ export const verify: Command = {
       type: "string",
       description: "verify an exported bundle offline (no API, no Redis, no database)",
     },
+    ...ARCHIVE_VERIFY_OPTIONS,
     ...DIRECT,
     "offline-projection": {
       type: "boolean",
@@ -44,6 +49,8 @@ possible the report says the check was SKIPPED.
 
 ${SOURCE_DETAILS}`,
   run: async (context) => {
+    const archive = stringOption(context, "archive");
+    if (archive !== undefined) return verifyArchiveFromCli(context, archive);
     const file = stringOption(context, "file");
     if (file !== undefined) return verifyFile(context, file);
     if (context.values["offline-projection"] === true && context.values.direct !== true)

@@ -1,0 +1,114 @@
+/**
+ * `docket archiver`: a standalone archiver (ADR 0028). One is active at a time per deployment
+ * (the Redis lease); others wait on standby. `docket api` runs one too unless DOCKET_ARCHIVER=off.
+ */
+import type { ArchiverSettings } from "../../main.ts";
+import type { Command } from "../command.ts";
+import { type DocketEnv, readEnv } from "../config.ts";
+import { type Log, openLog, repeatLimited } from "../log.ts";
+import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
+
+/**
+ * Test hook for the crash tests, not configuration: `DOCKET_TEST_ARCHIVER_HALT_AT=<step>[:<n>]`
+ * makes the n-th commit (default the first) stop at that step — it says "halted at <step>" on
+ * stderr and waits there for ever — so the test can SIGKILL the process at exactly that point.
+ */
+const haltHook = (): ArchiverSettings["onCommitStep"] => {
+  const spec = process.env.DOCKET_TEST_ARCHIVER_HALT_AT;
+  if (spec === undefined || spec === "") return undefined;
+  const [step, nth] = spec.split(":");
+  let seen = 0;
+  return async (reached) => {
+    if (reached !== step) return;
+    seen += 1;
+    if (seen !== Number(nth ?? 1)) return;
+    process.stderr.write(`halted at ${reached}\n`);
+    await new Promise(() => {});
+  };
+};
+
+/** The archiver's settings from the environment (shared with `docket api`). */
+export const archiverSettings = (env: DocketEnv, log: Log): ArchiverSettings => {
+  const onCommitStep = haltHook();
+  return {
+    archiveDir: env.archive.dir,
+    dataDir: env.archive.dataDir,
+    segmentEntries: env.archive.segmentEntries,
+    maxAgeMs: env.archive.maxAgeMs,
+    leaseMs: env.archive.leaseMs,
+    ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
+    onError: repeatLimited(log.child("archiver")),
+    ...(onCommitStep === undefined ? {} : { onCommitStep }),
+  };
+};
+
+export const ARCHIVE_ENV = `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS; DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive),
+DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000 entries per sealed segment), DOCKET_ARCHIVE_MAX_AGE_MS (60000: a
+shard's unarchived entries are sealed once the oldest is this old), DOCKET_SIGNING_KEY (an Ed25519
+PKCS#8 PEM; unset: DOCKET_DATA_DIR/archive-signing-key.pem, made with mode 0600 on first start),
+DOCKET_ARCHIVE_LEASE_MS (15000: how long a vanished archiver's lease keeps a successor waiting).`;
+
+export const archiverCommand: Command = {
+  name: "archiver",
+  summary: "Run the archiver: seal the shard logs into signed segments in DOCKET_ARCHIVE_DIR.",
+  options: {
+    once: { type: "boolean", description: "seal what is due now, then exit (1 if archiving is paused)" },
+  },
+  details: `${ARCHIVE_ENV}
+One archiver is active per deployment (a lease in Redis with a fencing token); a second one waits
+on standby and takes over when the first stops or its lease lapses. Nothing in Redis is changed.
+When the archive refuses writes (full, read-only) archiving pauses, says why, and resumes by
+itself. --json: log JSON lines on stdout (pino's format).`,
+  run: async (context) => {
+    const env = readEnv();
+    const log = await openLog({ json: context.json, component: "archiver" });
+    const shutdown = shutdownOnSignals();
+    const { waitForRedis } = await import("../redis-wait.ts");
+    if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "stopped") return 0;
+    const { openArchiver } = await import("../../main.ts");
+    const opened = openArchiver(
+      { redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards },
+      archiverSettings(env, log),
+    );
+    const { archiver } = opened;
+    await opened.ready().catch(() => undefined);
+    if (context.values.once === true) {
+      let sealed: number;
+      let status: ReturnType<typeof archiver.status>;
+      try {
+        sealed = await archiver.runOnce();
+        status = archiver.status(); // before close(), which ends the term ("stopped")
+      } finally {
+        await opened.close();
+      }
+      context.print({ ...status, sealedNow: sealed }, () =>
+        status.paused === null
+          ? `sealed ${sealed} segment(s) (${status.state})`
+          : `archiving is paused (${status.paused.code}): ${status.paused.message}`,
+      );
+      return status.paused === null ? 0 : 1;
+    }
+    const { archiveDirOf } = await import("../../main.ts");
+    log.info(
+      `archiving to ${archiveDirOf(env.archive.dir, env.prefix)} (${env.archive.segmentEntries} entries per segment)`,
+    );
+    archiver.start();
+    let said = "";
+    const watch = setInterval(() => {
+      const s = archiver.status();
+      const now = s.paused === null ? s.state : `paused: ${s.paused.message}`;
+      if (now !== said) log.info(now === "active" ? `active (fencing token ${s.fence})` : now);
+      said = now;
+    }, 1_000);
+    const signal = await shutdown.requested;
+    clearInterval(watch);
+    log.info(`${signal}, stopping`);
+    await stopWithin(
+      SHUTDOWN_MARGIN_MS,
+      () => opened.close(),
+      () => log.error(`could not stop within ${SHUTDOWN_MARGIN_MS} ms; exiting`),
+    );
+    log.info("stopped");
+    return 0;
+  },
+};

@@ -1,0 +1,79 @@
+/** Renders archive verification and inclusion proofs as plain text (`docket audit verify --archive`, `audit prove`). */
+import type { ArchiveVerifyReport, JobInclusionProof, LogComparison } from "../../engine/archive/index.ts";
+import { alignColumns } from "./table.ts";
+
+export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
+  const segments = report.shards.reduce((sum, s) => sum + s.segments, 0);
+  const lines = [
+    `Verify archive ${report.location}: ${report.ok ? "OK" : `FAILED (${report.findings.length}${report.truncated ? "+" : ""} finding${report.findings.length === 1 ? "" : "s"})`}`,
+    `  checks: signatures, Merkle roots, entry ranges and counts, the chain of checkpoints, every job's hash chain`,
+    `  origin ${report.origin ?? "-"}, key id ${report.keyIds.join(" or ") || "-"}`,
+    `  ${report.shards.length} shard(s), ${segments} segment(s), ${report.entries} entries, ${report.jobs} jobs`,
+  ];
+  if (report.shards.length > 0) {
+    lines.push(
+      "",
+      "Shards (compare lastCheckpoint with one you kept: a dropped last segment shows only there):",
+    );
+    const rows = [["shard", "segments", "entries", "last entry", "last checkpoint"]];
+    for (const s of report.shards)
+      rows.push([
+        String(s.shard),
+        String(s.segments),
+        String(s.entries),
+        s.lastEntryId ?? "-",
+        s.lastCheckpoint ?? "-",
+      ]);
+    lines.push(...alignColumns(rows).map((row) => `  ${row}`));
+  }
+  if (report.findings.length > 0) {
+    lines.push("", "Findings:");
+    const rows = [["shard", "segment", "code", "message"]];
+    for (const f of report.findings)
+      rows.push([
+        String(f.shard),
+        f.segment === null ? "-" : String(f.segment),
+        f.history === undefined ? f.code : `${f.code}/${f.history}`,
+        f.message,
+      ]);
+    lines.push(...alignColumns(rows).map((row) => `  ${row}`));
+  }
+  if (report.undecodable.length > 0)
+    lines.push(
+      "",
+      `Entries with no readable event (kept as the log held them; not failures): ${report.undecodable.length}`,
+    );
+  return lines.join("\n");
+};
+
+export const renderInclusionProof = (proof: JobInclusionProof): string => {
+  if (proof.events.length === 0) return `Job ${proof.jobId}: no event of it is in the archive`;
+  const lines = [`Job ${proof.jobId}: ${proof.ok ? "every event is in a signed segment" : "NOT PROVEN"}`];
+  const rows = [["seq", "type", "entry", "shard/segment", "leaf", "included", "signed"]];
+  for (const e of proof.events)
+    rows.push([
+      e.seq === null ? "-" : String(e.seq),
+      e.type ?? "-",
+      e.entryId,
+      `${e.shard}/${e.segment}`,
+      `${e.leafIndex} of ${e.treeSize}`,
+      e.included ? "yes" : "NO",
+      e.signed === null ? "-" : e.signed ? "yes" : "NO",
+    ]);
+  lines.push(...alignColumns(rows).map((row) => `  ${row}`));
+  lines.push("", "(--json prints each event's line, leaf hash, audit path and signed checkpoint)");
+  return lines.join("\n");
+};
+
+export const renderLogComparison = (comparison: LogComparison): string => {
+  const lines = [
+    `Compare with Redis: ${comparison.ok ? "OK" : `FAILED (${comparison.differences.length} segment(s) differ)`}, ${comparison.compared} sealed entries`,
+  ];
+  if (comparison.differences.length > 0) {
+    const rows = [["shard", "segment", "entry", "problem"]];
+    for (const d of comparison.differences)
+      rows.push([String(d.shard), String(d.segment), d.entryId, d.problem]);
+    lines.push(...alignColumns(rows).map((row) => `  ${row}`));
+  }
+  return lines.join("\n");
+};

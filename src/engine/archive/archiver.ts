@@ -1,0 +1,282 @@
+/**
+ * The archiver (ADR 0028): while it holds the archiver lease, it cuts each shard's log into
+ * sealed segments — `segmentEntries` entries each, or fewer once the oldest unarchived entry is
+ * `maxAgeMs` old, so a quiet shard still seals — signs each segment's checkpoint chained to the
+ * previous one (seal.ts), and commits both files to the archive. Nothing in Redis is changed.
+ *
+ * Progress is never kept in memory alone: on taking the lease, and whenever the archive says
+ * another writer was there first, it is read back from the archive's last checkpoint of each
+ * shard. So an archiver killed at any point loses nothing (what it had not committed is sealed
+ * again from the log) and duplicates nothing (the store refuses a segment number twice).
+ *
+ * A stale archiver (paused past its lease) is stopped by its fencing token: renewals fail, and
+ * the store refuses its commits once a later term has written (FencedOut). An archive that
+ * refuses writes (full, read-only) pauses archiving, reported in `status()`, and is retried.
+ *
+ * Lifetime: `start()` runs the loop in the background until `stop()`; the owner closes the ports.
+ */
+import type { Clock } from "../shared/index.ts";
+import { compareStreamIds } from "../../domain/index.ts";
+import { ArchiveUnavailable } from "./errors.ts";
+import type { ArchiverLease, ArchiveStore, NoteSigner, ShardLogReader } from "./ports.ts";
+import { emptyProgress, progressAfter, type ShardProgress, sealSegment } from "./seal.ts";
+
+export interface ArchiverOptions {
+  readonly log: ShardLogReader;
+  readonly store: ArchiveStore;
+  readonly lease: ArchiverLease;
+  readonly signer: NoteSigner;
+  readonly clock: Clock;
+  /** The checkpoints' origin line and key name, e.g. "docket/<prefix>". */
+  readonly origin: string;
+  /** This process's name on the lease (unique per process). */
+  readonly holder: string;
+  /** Entries per full segment. */
+  readonly segmentEntries: number;
+  /** A partial segment is sealed once its oldest entry is this old (by its stream id's time). */
+  readonly maxAgeMs: number;
+  /** The lease's time to live; renewed every third of it. */
+  readonly leaseMs: number;
+  /** Pause between passes that found nothing to seal. */
+  readonly pollMs: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+export type ArchiverState = "idle" | "standby" | "active" | "paused" | "stopped";
+
+export interface ArchiverStatus {
+  /** standby: another archiver holds the lease; paused: the archive refuses writes. */
+  readonly state: ArchiverState;
+  readonly holder: string;
+  /** This term's fencing token while active. */
+  readonly fence: number | null;
+  /** Why archiving is paused (the archive's error), when it is. */
+  readonly paused: { readonly code: string; readonly message: string; readonly since: number } | null;
+  readonly lastError: string | null;
+  /** Segments this process has sealed. */
+  readonly sealed: number;
+  /** Entries this process has archived. */
+  readonly archivedEntries: number;
+  /** Each shard's archive progress, as last read or written (empty until the lease is held). */
+  readonly shards: ReadonlyArray<ShardProgress>;
+}
+
+const tagOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null ? (error as { _tag?: string })._tag : undefined;
+
+/** Why a loop ended its pass early: the lease was lost. */
+class LeaseLost extends Error {}
+
+export class Archiver {
+  private token: number | null = null;
+  private renewedAt = 0;
+  private progress = new Map<number, ShardProgress>();
+  private state: ArchiverState = "idle";
+  private paused: ArchiverStatus["paused"] = null;
+  private lastError: string | null = null;
+  private sealed = 0;
+  private archivedEntries = 0;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly options: ArchiverOptions) {
+    if (!Number.isInteger(options.segmentEntries) || options.segmentEntries < 1)
+      throw new RangeError("segmentEntries must be a positive whole number");
+  }
+
+  status(): ArchiverStatus {
+    return {
+      state: this.state,
+      holder: this.options.holder,
+      fence: this.token,
+      paused: this.paused,
+      lastError: this.lastError,
+      sealed: this.sealed,
+      archivedEntries: this.archivedEntries,
+      shards: [...this.progress.values()].sort((a, b) => a.shard - b.shard),
+    };
+  }
+
+  start(): void {
+    if (this.running !== null) return;
+    this.stopping = false;
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    this.running = null;
+    if (this.token !== null) {
+      await this.options.lease.release(this.options.holder, this.token).catch(() => undefined);
+      this.token = null;
+    }
+    this.state = "stopped";
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let sealedNow = 0;
+      try {
+        sealedNow = await this.runOnce();
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.options.onError?.(error);
+      }
+      if (this.stopping) break;
+      // Right away while there is a backlog; after failures, back off up to 10 polls.
+      const delay = sealedNow > 0 ? 0 : this.options.pollMs * Math.min(10, 2 ** failures);
+      if (delay > 0)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      this.wake = null;
+    }
+  }
+
+  /**
+   * One pass: take or keep the lease, then seal every segment that is due in every shard.
+   * Returns the segments sealed. Errors other than the archive's refusals are thrown.
+   */
+  async runOnce(): Promise<number> {
+    let sealed = 0;
+    try {
+      if (!(await this.holdLease())) return 0;
+      for (let shard = 0; shard < this.options.log.shards; shard++) sealed += await this.sealDue(shard);
+      this.state = "active";
+      this.paused = null;
+    } catch (error) {
+      if (error instanceof LeaseLost) return sealed;
+      if (tagOf(error) === "ArchiveUnavailable") {
+        const { code, message } = error as { code: string; message: string };
+        this.state = "paused";
+        this.paused = { code, message, since: this.paused?.since ?? this.options.clock.now() };
+        this.lastError = message;
+        return sealed;
+      }
+      throw error;
+    }
+    return sealed;
+  }
+
+  /** Is the lease ours (taken now, or renewed)? Reads progress back from the archive on taking it. */
+  private async holdLease(): Promise<boolean> {
+    const { lease, holder, leaseMs, clock } = this.options;
+    if (this.token !== null) {
+      if (clock.now() - this.renewedAt < leaseMs / 3) return true;
+      if (await lease.renew(holder, this.token, leaseMs)) {
+        this.renewedAt = clock.now();
+        return true;
+      }
+      this.loseLease();
+    }
+    // A term's token must pass every token in the archive, even if Redis lost its counter.
+    const floor = await this.archivedFence();
+    const token = await lease.acquire(holder, leaseMs, floor);
+    if (token === null) {
+      this.state = "standby";
+      return false;
+    }
+    this.token = token;
+    this.renewedAt = clock.now();
+    this.progress.clear();
+    const noted = await lease.notedArchived();
+    for (let shard = 0; shard < this.options.log.shards; shard++) {
+      await this.options.store.sweep(shard).catch(() => undefined);
+      const progress = await this.readProgress(shard);
+      // Another archive was ahead of this one (another host's directory, a restored backup):
+      // continuing here would start a second, divergent archive of the same log.
+      const ahead = noted.get(shard) ?? 0;
+      if (progress.nextSegment < ahead) {
+        await lease.release(holder, token).catch(() => undefined);
+        this.token = null;
+        throw new ArchiveUnavailable({
+          code: "archive_behind",
+          message: `the archive at ${this.options.store.location} holds ${progress.nextSegment} segment(s) of shard ${shard}, but ${ahead} were archived: is DOCKET_ARCHIVE_DIR another archiver's directory, or a restored backup?`,
+        });
+      }
+      this.progress.set(shard, progress);
+    }
+    this.state = "active";
+    return true;
+  }
+
+  private loseLease(): void {
+    this.token = null;
+    this.progress.clear();
+    this.state = "standby";
+  }
+
+  private async archivedFence(): Promise<number> {
+    let fence = 0;
+    for (let shard = 0; shard < this.options.log.shards; shard++)
+      fence = Math.max(fence, (await this.readProgress(shard)).fence);
+    return fence;
+  }
+
+  /** A shard's progress as the archive records it: after its last committed checkpoint. */
+  private async readProgress(shard: number): Promise<ShardProgress> {
+    const segments = await this.options.store.segments(shard);
+    const last = segments[segments.length - 1];
+    if (last === undefined) return emptyProgress(shard);
+    const progress = progressAfter(shard, (await this.options.store.read(shard, last)).checkpoint);
+    // Another deployment's archive (another prefix): continuing its chains would mix two logs.
+    if (progress.origin !== this.options.origin)
+      throw new ArchiveUnavailable({
+        code: "foreign_archive",
+        message: `the archive at ${this.options.store.location} holds ${progress.origin}'s log, not ${this.options.origin}'s (DOCKET_ARCHIVE_DIR)`,
+      });
+    return progress;
+  }
+
+  /** Seal this shard's due segments; returns how many. */
+  private async sealDue(shard: number): Promise<number> {
+    const { log, store, clock, segmentEntries, maxAgeMs, origin, signer } = this.options;
+    let sealed = 0;
+    for (;;) {
+      if (this.stopping) return sealed;
+      // Renew when a third of the term is gone: a commit made on a lapsed lease is refused by
+      // the store anyway once a later term has written, but this keeps it rare.
+      if (!(await this.holdLease()) || this.token === null) throw new LeaseLost();
+      const fence = this.token;
+      const progress = this.progress.get(shard) ?? (await this.readProgress(shard));
+      const entries = await log.readAfter(shard, progress.lastEntryId, segmentEntries);
+      const first = entries[0];
+      if (first === undefined) return sealed;
+      const oldestMs = Number(first.id.split("-")[0]);
+      if (entries.length < segmentEntries && clock.now() - oldestMs < maxAgeMs) return sealed;
+      if (compareStreamIds(first.id, progress.lastEntryId) <= 0)
+        throw new Error(`shard ${shard}'s log returned ${first.id}, not after ${progress.lastEntryId}`);
+      const files = await sealSegment({ origin, progress, entries, fence, signer });
+      try {
+        await store.commit(shard, progress.nextSegment, files, fence);
+      } catch (error) {
+        const tag = tagOf(error);
+        if (tag === "SegmentExists") {
+          // Someone committed it first (a stale archiver, or ourselves before a restart).
+          this.progress.set(shard, await this.readProgress(shard));
+          continue;
+        }
+        if (tag === "FencedOut") {
+          this.loseLease();
+          throw new LeaseLost();
+        }
+        throw error;
+      }
+      this.progress.set(shard, progressAfter(shard, files.checkpoint));
+      await this.options.lease.noteArchived(shard, progress.nextSegment + 1).catch(() => undefined);
+      this.sealed += 1;
+      this.archivedEntries += entries.length;
+      sealed += 1;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Ed25519 on node:crypto for the archive's checkpoints (ADR 0029): the signer over the private
+ * key and the verifier over a raw public key (the archive room's NoteSigner / NoteVerifier), and
+ * the key file. The key comes from DOCKET_SIGNING_KEY (a PKCS#8 PEM path) or, when that is not
+ * set, from `<data dir>/archive-signing-key.pem`, generated on first start with mode 0600.
+ * The private key never leaves this module; `publicKeyPem` is what auditors are given.
+ */
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from "node:crypto";
+import { mkdirSync, openSync, closeSync, fsyncSync, readFileSync, writeSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { NoteSigner, NoteVerifier } from "../../engine/archive/index.ts";
+
+export const DEFAULT_KEY_FILE = "archive-signing-key.pem";
+
+export interface SigningKey {
+  readonly signer: NoteSigner;
+  readonly publicKeyPem: string;
+  /** Where the private key was read from (or generated into). */
+  readonly path: string;
+  readonly generated: boolean;
+}
+
+/** The raw 32 bytes of an Ed25519 public key object. */
+const rawPublicKey = (key: KeyObject): Uint8Array => {
+  if (key.asymmetricKeyType !== "ed25519")
+    throw new Error(`not an Ed25519 key (${key.asymmetricKeyType ?? key.type})`);
+  const { x } = key.export({ format: "jwk" }) as { x?: string };
+  if (x === undefined) throw new Error("the key has no public part");
+  return new Uint8Array(Buffer.from(x, "base64url"));
+};
+
+const signerOf = (privateKey: KeyObject): NoteSigner => {
+  const publicKey = rawPublicKey(createPublicKey(privateKey));
+  return {
+    publicKey,
+    sign: (message) => new Uint8Array(sign(null, message, privateKey)),
+  };
+};
+
+/** Write a new file with these bytes, mode 0600, fsynced; EEXIST if it is there. */
+const writeNewPrivateFile = (path: string, text: string): void => {
+  const fd = openSync(path, "wx", 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+};
+
+/**
+ * The archive's signing key: from `keyPath` when given, else from (or generated into) the data
+ * directory. Throws with the path and the reason when the file is not an Ed25519 private key.
+ */
+export const loadSigningKey = (options: {
+  readonly keyPath?: string;
+  readonly dataDir: string;
+  /** Make the data directory's key when it is missing (default true; `docket audit key`: false). */
+  readonly generate?: boolean;
+}): SigningKey => {
+  const path = resolve(options.keyPath ?? join(options.dataDir, DEFAULT_KEY_FILE));
+  let generated = false;
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || options.keyPath !== undefined)
+      throw new Error(`cannot read the signing key ${path}: ${(error as Error).message}`, { cause: error });
+    if (options.generate === false)
+      throw new Error(
+        `no signing key at ${path} yet: the archiver makes it when it first starts (or set DOCKET_SIGNING_KEY)`,
+        { cause: error },
+      );
+    mkdirSync(dirname(path), { recursive: true });
+    const { privateKey } = generateKeyPairSync("ed25519");
+    pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+    try {
+      writeNewPrivateFile(path, pem);
+      generated = true;
+    } catch (writeError) {
+      // Another process generated it first: use theirs.
+      if ((writeError as NodeJS.ErrnoException).code !== "EEXIST") throw writeError;
+      pem = readFileSync(path, "utf8");
+    }
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (error) {
+    throw new Error(`the signing key ${path} is not a PEM private key: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const signer = signerOf(privateKey);
+  return {
+    signer,
+    publicKeyPem: createPublicKey(privateKey).export({ format: "pem", type: "spki" }).toString(),
+    path,
+    generated,
+  };
+};
+
+/** The raw public key in a PEM file (a public key, or a private key whose public part is used). */
+export const publicKeyFromPem = (pem: string): Uint8Array => rawPublicKey(createPublicKey(pem));
+
+export const ed25519Verifier: NoteVerifier = {
+  verify: (publicKey, message, signature) => {
+    try {
+      const key = createPublicKey({
+        key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey).toString("base64url") },
+        format: "jwk",
+      });
+      return verify(null, message, key, signature);
+    } catch {
+      return false;
+    }
+  },
+};

@@ -1,0 +1,122 @@
+/**
+ * The auditor's archive commands as real processes, offline: `docket audit key` prints the
+ * public key only; `docket audit verify --archive` passes a sealed archive with that key, fails
+ * (exit 1, the finding named) on an edited segment and on another key; `docket audit prove`
+ * shows a job's events in signed segments.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Handlers } from "../src/engine/worker/index.ts";
+import { archiveDirOf } from "../src/main.ts";
+import { killLeftovers, runDocket } from "./support/docket.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+let engine: TestEngine;
+let dir: string;
+let env: Record<string, string>;
+let deployment: string;
+let jobId: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  engine = await makeEngine(redis.url);
+  for (let i = 0; i < 5; i++) {
+    const { jobId: id } = await engine.jobs.submit({ type: "echo", payload: { i } }, apiActor);
+    jobId = id;
+  }
+  const handlers: Handlers = { echo: async (payload) => payload };
+  const { done } = await startWorker(engine, handlers, { burst: true });
+  await done;
+  dir = mkdtempSync(join(tmpdir(), "docket-archive-cli-"));
+  env = {
+    REDIS_URL: redis.url,
+    DOCKET_PREFIX: engine.prefix,
+    DOCKET_DATA_DIR: dir,
+    DOCKET_ARCHIVE_SEGMENT_ENTRIES: "4",
+    DOCKET_ARCHIVE_MAX_AGE_MS: "10",
+  };
+  deployment = archiveDirOf(join(dir, "archive"), engine.prefix);
+  const sealed = await runDocket(["archiver", "--once"], { env });
+  expect(sealed.status, sealed.stderr).toBe(0);
+});
+afterAll(async () => {
+  killLeftovers();
+  await engine.close();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("docket audit key / verify --archive / prove", () => {
+  it("audit key prints the public key, never the private one", async () => {
+    const run = await runDocket(["audit", "key"], { env });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
+    expect(readFileSync(join(dir, "archive-signing-key.pem"), "utf8")).toContain("PRIVATE KEY");
+  });
+
+  it("audit verify --archive passes a sealed archive with the public key, with no Redis", async () => {
+    const pub = join(dir, "public.pem");
+    writeFileSync(pub, (await runDocket(["audit", "key"], { env })).stdout);
+    const run = await runDocket(["audit", "verify", "--archive", deployment, "--key", pub], {
+      env: { REDIS_URL: "redis://127.0.0.1:1", DOCKET_DATA_DIR: join(dir, "elsewhere") },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Verify archive ${deployment}: OK`);
+    expect(run.stdout).toContain("15 entries, 5 jobs");
+  });
+
+  it("audit verify --archive fails and names the finding: another key (unknown_key), an edited segment (root_mismatch)", async () => {
+    const other = join(dir, "other.pem");
+    writeFileSync(other, generateKeyPairSync("ed25519").publicKey.export({ format: "pem", type: "spki" }));
+    const wrongKey = await runDocket(["audit", "verify", "--archive", deployment, "--key", other, "--json"], {
+      env,
+    });
+    expect(wrongKey.status).toBe(1);
+    expect((JSON.parse(wrongKey.stdout) as { findings: Array<{ code: string }> }).findings[0]?.code).toBe(
+      "unknown_key",
+    );
+
+    const segment = join(deployment, "shard-0", "000000000001", "segment.jsonl");
+    const original = readFileSync(segment, "utf8");
+    writeFileSync(segment, original.replace("echo", "evil"));
+    const edited = await runDocket(["audit", "verify", "--archive", deployment], { env });
+    writeFileSync(segment, original);
+    expect(edited.status).toBe(1);
+    expect(edited.stdout).toMatch(/FAILED[\s\S]*root_mismatch/);
+  });
+
+  it("audit verify --archive --compare-redis also compares every sealed entry with the shard log", async () => {
+    const run = await runDocket(["audit", "verify", "--archive", deployment, "--compare-redis", "--json"], {
+      env,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: true,
+      redis: { ok: true, compared: 15, differences: [] },
+    });
+  });
+
+  it("audit prove shows each of a job's events in a signed segment", async () => {
+    const run = await runDocket(["audit", "prove", jobId, "--json"], { env });
+    expect(run.status, run.stderr).toBe(0);
+    const proof = JSON.parse(run.stdout) as {
+      ok: boolean;
+      events: Array<{ seq: number; included: boolean; signed: boolean }>;
+    };
+    expect(proof.ok).toBe(true);
+    expect(proof.events.map((e) => [e.seq, e.included, e.signed])).toEqual([
+      [1, true, true],
+      [2, true, true],
+      [3, true, true],
+    ]);
+    const missing = await runDocket(["audit", "prove", "no-such-job"], { env });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain("no event of it is in the archive");
+  });
+});

@@ -1,0 +1,344 @@
+/**
+ * The archiver on a real Redis and a real archive directory (ADR 0028, 0029): it seals the
+ * shard logs into signed segments that verify offline and prove each job's events, changing
+ * nothing in Redis; one archiver is active at a time, a stale one is refused by its fencing
+ * token; an archive that refuses writes pauses archiving (health says so) and nothing is lost;
+ * a Redis restart during archiving loses and duplicates nothing.
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emptyHead, type Envelope, eventOf, parseArchivedEntryLine, seal } from "../src/domain/index.ts";
+import type { Archiver } from "../src/engine/archive/index.ts";
+import type { Clock } from "../src/engine/shared/index.ts";
+import type { Handlers } from "../src/engine/worker/index.ts";
+import { FsArchiveStore } from "../src/infra/archive/fs-archive-store.ts";
+import { whenReady } from "../src/infra/redis/connection.ts";
+import { Keys } from "../src/infra/redis/keys.ts";
+import {
+  type ArchiverSettings,
+  archiveDirOf,
+  compareArchiveWithRedis,
+  archivePublicKeyPem,
+  composeArchiver,
+  openApiServer,
+  proveJobInArchive,
+  verifyArchiveDir,
+} from "../src/main.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { tempDbPath } from "./support/projection.ts";
+import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+const dirs: Array<string> = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "docket-archive-"));
+  dirs.push(dir);
+  return dir;
+};
+
+beforeAll(async () => {
+  redis = await startRedis({ appendOnly: true });
+});
+afterAll(async () => {
+  await redis.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const handlers: Handlers = { echo: async (payload) => payload };
+
+/** Submit `count` echo jobs and run them to completion: 3 events each in the shard log. */
+const runJobs = async (engine: TestEngine, count: number): Promise<ReadonlyArray<string>> => {
+  const ids: Array<string> = [];
+  for (let i = 0; i < count; i++)
+    ids.push((await engine.jobs.submit({ type: "echo", payload: { i } }, apiActor)).jobId);
+  const { done } = await startWorker(engine, handlers, { burst: true, concurrency: 4 });
+  await done;
+  return ids;
+};
+
+/** Log entries as XRANGE gives them. */
+const logEntries = async (client: Redis, prefix: string, shard = 0) =>
+  ((await client.xrange(new Keys(prefix, 1).log(shard), "-", "+")) as Array<[string, Array<string>]>).map(
+    ([id, fields]) => ({ id, fields }),
+  );
+
+/** Every entry of the archive's segments, in order. */
+const archivedEntries = async (dir: string, shard = 0) => {
+  const store = new FsArchiveStore(dir);
+  const entries = [];
+  for (const segment of await store.segments(shard)) {
+    const { segment: text } = await store.read(shard, segment);
+    for (const line of text.slice(0, -1).split("\n")) entries.push(parseArchivedEntryLine(line));
+  }
+  return entries;
+};
+
+interface Setup {
+  readonly engine: TestEngine;
+  readonly settings: ArchiverSettings;
+  /** The deployment's archive: DOCKET_ARCHIVE_DIR/<prefix>. */
+  readonly dir: string;
+  archiver(overrides?: Partial<ArchiverSettings> & { clock?: Clock }): Archiver;
+}
+
+const setup = async (overrides: Partial<ArchiverSettings> = {}): Promise<Setup> => {
+  const engine = await makeEngine(redis.url);
+  const settings: ArchiverSettings = {
+    archiveDir: join(tempDir(), "archive"),
+    dataDir: tempDir(),
+    segmentEntries: 25,
+    maxAgeMs: 3_600_000,
+    leaseMs: 60_000,
+    pollMs: 20,
+    ...overrides,
+  };
+  return {
+    engine,
+    settings,
+    dir: archiveDirOf(settings.archiveDir, engine.prefix),
+    archiver: ({ clock, ...more } = {}) =>
+      composeArchiver(
+        {
+          client: engine.client,
+          prefix: engine.prefix,
+          shards: 1,
+          ...(clock === undefined ? {} : { clock }),
+        },
+        { ...settings, ...more },
+      ),
+  };
+};
+
+const later: Clock = { now: () => Date.now() + 7_200_000 };
+
+describe("the archiver", () => {
+  it("seals the shard log into signed segments that verify offline and prove each job, changing nothing in Redis", async () => {
+    const { engine, settings, dir, archiver } = await setup();
+    const ids = await runJobs(engine, 20);
+    const before = await logEntries(engine.client, engine.prefix);
+    expect(before.length).toBe(60);
+
+    // Full segments only, while the rest is younger than the max age.
+    const first = archiver();
+    expect(await first.runOnce()).toBe(2);
+    expect(first.status().shards[0]?.lastEntryId).toBe(before[49]?.id);
+    // Once the oldest unarchived entry is older than the max age, the partial segment seals.
+    expect(await archiver({ clock: later }).runOnce()).toBe(0); // the lease is the first's
+    await first.stop();
+    expect(await archiver({ clock: later }).runOnce()).toBe(1);
+
+    expect(await logEntries(engine.client, engine.prefix)).toEqual(before);
+    expect(await archivedEntries(dir)).toEqual(before);
+    const pem = archivePublicKeyPem(settings);
+    const report = await verifyArchiveDir(dir, pem);
+    expect(report.findings).toEqual([]);
+    expect(report).toMatchObject({ ok: true, entries: 60, jobs: 20, origin: `docket/${engine.prefix}` });
+    expect(report.shards[0]).toMatchObject({ segments: 3, entries: 60, lastEntryId: before[59]?.id });
+
+    const proof = await proveJobInArchive(dir, ids[7] as string, pem);
+    expect(proof.ok).toBe(true);
+    expect(proof.events.map((e) => e.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
+    // The key was generated into the data directory, readable by its owner only.
+    expect(statSync(join(settings.dataDir, "archive-signing-key.pem")).mode & 0o777).toBe(0o600);
+    await engine.close();
+  });
+
+  it("a consistent rewrite of a job's events in Redis (re-hashed, the log rebuilt) is caught for every sealed range", async () => {
+    const { engine, settings, dir, archiver } = await setup();
+    const ids = await runJobs(engine, 10);
+    const sealer = archiver({ clock: later });
+    expect(await sealer.runOnce()).toBe(2);
+    await sealer.stop();
+    const config = { redisUrl: redis.url, prefix: engine.prefix, shards: 1 };
+    expect(await compareArchiveWithRedis(config, dir)).toMatchObject({
+      ok: true,
+      compared: 30,
+      differences: [],
+    });
+
+    // The attacker rewrites job 3's result and re-seals its chain, then rebuilds the log with
+    // the same entry ids: every hash in Redis checks out.
+    const victim = ids[3] as string;
+    const log = await logEntries(engine.client, engine.prefix);
+    const field = (fields: ReadonlyArray<string>, name: string) => fields[fields.indexOf(name) + 1] as string;
+    const events = log
+      .filter((e) => field(e.fields, "jobId") === victim)
+      .map((e) => JSON.parse(field(e.fields, "env")) as Envelope)
+      .map((envelope) =>
+        envelope.type === "JobCompleted"
+          ? { ...envelope, data: { ...envelope.data, result: "forged" } }
+          : envelope,
+      )
+      .map(eventOf);
+    const forged = seal(emptyHead(victim), events).envelopes;
+    const key = new Keys(engine.prefix, 1).log(0);
+    await engine.client.del(key);
+    for (const entry of log) {
+      const fields = [...entry.fields];
+      if (field(fields, "jobId") === victim) {
+        const envelope = forged[Number(field(fields, "seq")) - 1] as Envelope;
+        fields[fields.indexOf("env") + 1] = JSON.stringify(envelope);
+      }
+      await engine.client.xadd(key, entry.id, ...fields);
+    }
+    const rewritten = log.filter(
+      (e) => field(e.fields, "jobId") === victim && field(e.fields, "type") === "JobCompleted",
+    );
+    expect(rewritten).toHaveLength(1);
+
+    // The archive alone still verifies (it was not touched); against Redis, the rewrite shows.
+    expect((await verifyArchiveDir(dir, archivePublicKeyPem(settings))).ok).toBe(true);
+    const comparison = await compareArchiveWithRedis(config, dir);
+    expect(comparison.ok).toBe(false);
+    expect(comparison.differences).toEqual([
+      expect.objectContaining({
+        entryId: rewritten[0]?.id,
+        problem: "the log's entry differs from the sealed one",
+      }),
+    ]);
+    await engine.close();
+  });
+
+  it("one archiver at a time: a second waits on standby and takes over with a higher fencing token", async () => {
+    const { engine, archiver } = await setup();
+    await runJobs(engine, 10);
+    const a = archiver();
+    const b = archiver();
+    expect(await a.runOnce()).toBe(1);
+    expect(await b.runOnce()).toBe(0);
+    expect(b.status().state).toBe("standby");
+    const tokenA = a.status().fence as number;
+    await a.stop();
+    await runJobs(engine, 10);
+    expect(await b.runOnce()).toBe(1);
+    expect(b.status()).toMatchObject({ state: "active" });
+    expect(b.status().fence).toBeGreaterThan(tokenA);
+    await b.stop();
+    await engine.close();
+  });
+
+  it("a stale archiver (its lease lapsed, another took over and wrote) is refused by its fencing token", async () => {
+    const { engine, settings, dir, archiver } = await setup({ segmentEntries: 15 });
+    await runJobs(engine, 5);
+    const stale = archiver();
+    expect(await stale.runOnce()).toBe(1);
+    // Its lease lapses (as if the process were paused past it), and another archiver takes over.
+    await engine.client.del(new Keys(engine.prefix, 1).archiverLease());
+    await runJobs(engine, 5);
+    const fresh = archiver();
+    expect(await fresh.runOnce()).toBe(1);
+    await runJobs(engine, 5);
+    // The stale one still believes it holds the lease: segment 1 exists, its segment 2 is refused.
+    expect(await stale.runOnce()).toBe(0);
+    expect(stale.status().state).toBe("standby");
+    expect(await new FsArchiveStore(dir).segments(0)).toEqual([0, 1]);
+    expect(await fresh.runOnce()).toBe(1);
+    const report = await verifyArchiveDir(dir, archivePublicKeyPem(settings));
+    expect(report).toMatchObject({ ok: true, entries: 45 });
+    await fresh.stop();
+    await engine.close();
+  });
+
+  it("an archiver whose directory is behind what was archived (another host's, a restored backup) refuses to continue it", async () => {
+    const { engine, archiver } = await setup();
+    await runJobs(engine, 10);
+    const first = archiver();
+    expect(await first.runOnce()).toBe(1);
+    await first.stop();
+    const elsewhere = join(tempDir(), "archive");
+    const second = archiver({ archiveDir: elsewhere });
+    expect(await second.runOnce()).toBe(0);
+    expect(second.status()).toMatchObject({ state: "paused", paused: { code: "archive_behind" } });
+    expect(await new FsArchiveStore(archiveDirOf(elsewhere, engine.prefix)).segments(0)).toEqual([]);
+    // It gave the lease back: an archiver on the right directory carries on.
+    await runJobs(engine, 10);
+    expect(await archiver().runOnce()).toBe(1);
+    await engine.close();
+  });
+
+  it("an archive that refuses writes pauses archiving, health says so, and it resumes with nothing lost", async () => {
+    const blocked = join(tempDir(), "not-a-directory");
+    writeFileSync(blocked, "a file where the archive should be");
+    const archiveDir = join(blocked, "archive");
+    const dataDir = tempDir();
+    const prefix = uniquePrefix();
+    const server = await openApiServer({
+      redisUrl: redis.url,
+      prefix,
+      shards: 1,
+      leaseMs: 2_000,
+      dbPath: tempDbPath(),
+      archiver: { archiveDir, dataDir, segmentEntries: 5, maxAgeMs: 10, leaseMs: 60_000, pollMs: 20 },
+    });
+    const engine = await makeEngine(redis.url, { prefix });
+    await runJobs(engine, 3);
+    await waitFor(() => server.archiver?.status().state === "paused", "the archiver to pause");
+    const health = await server.app.inject({ method: "GET", url: "/health" });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({
+      status: "degraded",
+      reason: { code: "archive_paused" },
+      archive: { state: "paused", paused: { code: "ENOTDIR" } },
+    });
+    // The medium takes writes again: archiving resumes by itself and catches up.
+    rmSync(blocked);
+    mkdirSync(blocked);
+    const log = await logEntries(engine.client, prefix);
+    await waitFor(
+      () => server.archiver?.status().shards[0]?.lastEntryId === log.at(-1)?.id,
+      "the archiver to catch up",
+    );
+    expect((await server.app.inject({ method: "GET", url: "/health" })).json()).toMatchObject({
+      status: "ok",
+      archive: { state: "active" },
+    });
+    expect(await archivedEntries(archiveDirOf(archiveDir, prefix))).toEqual(log);
+    await server.close();
+    await engine.close();
+  });
+
+  it("a Redis restart during archiving loses nothing and duplicates nothing", async () => {
+    if (!redis.owned) return;
+    const { engine, settings, dir, archiver } = await setup({ segmentEntries: 7, maxAgeMs: 10 });
+    const running = archiver();
+    running.start();
+    await runJobs(engine, 10);
+    await redis.restart();
+    await whenReady(engine.client);
+    await runJobs(engine, 10);
+    const log = await logEntries(engine.client, engine.prefix);
+    expect(log.length).toBe(60);
+    await waitFor(
+      () => running.status().shards[0]?.lastEntryId === log.at(-1)?.id,
+      "the archiver to catch up",
+    );
+    await running.stop();
+    expect(await archivedEntries(dir)).toEqual(log);
+    const report = await verifyArchiveDir(dir, archivePublicKeyPem(settings));
+    expect(report).toMatchObject({ ok: true, entries: 60 });
+    await engine.close();
+  });
+
+  it("the store refuses a segment number twice and a commit with a stale fencing token", async () => {
+    const { settings, engine } = await setup();
+    const root = join(tempDir(), "archive");
+    const store = new FsArchiveStore(archiveDirOf(root, engine.prefix));
+    await runJobs(engine, 2);
+    const archiver = composeArchiver(
+      { client: engine.client, prefix: engine.prefix, shards: 1, clock: later },
+      { ...settings, archiveDir: root },
+    );
+    expect(await archiver.runOnce()).toBe(1);
+    const files = await store.read(0, 0);
+    await expect(store.commit(0, 0, files, 99)).rejects.toMatchObject({ _tag: "SegmentExists" });
+    await expect(store.commit(0, 1, files, 0)).rejects.toMatchObject({ _tag: "FencedOut" });
+    expect(await store.segments(0)).toEqual([0]);
+    await archiver.stop();
+    await engine.close();
+  });
+});
