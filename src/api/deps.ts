@@ -56,6 +56,11 @@ export interface ApiDeps {
   /** The auditor's tools over the event store (read-only): replay, time travel, verify, export. */
   readonly audit: AuditTools;
   readonly clock: Clock;
+  /**
+   * The process's own registry in Prometheus text (counters, histograms, process metrics;
+   * ADR 0031), served by `GET /metrics` after the projection's figures. Absent: those alone.
+   */
+  readonly processMetrics?: () => Promise<string>;
 }
 
 export interface ApiOptions {
