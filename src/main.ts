@@ -130,7 +130,15 @@ export const composeWorker = (lanes: ReadonlyArray<EngineAdapters>, settings: Wo
 
 export type WorkerSettings = Pick<
   WorkerOptions,
-  "name" | "queues" | "concurrency" | "handlers" | "burst" | "maxJobs" | "shutdownGraceMs" | "onError" | "observer"
+  | "name"
+  | "queues"
+  | "concurrency"
+  | "handlers"
+  | "burst"
+  | "maxJobs"
+  | "shutdownGraceMs"
+  | "onError"
+  | "observer"
 > & {
   /** The process's metrics (default: a registry of its own without process metrics). */
   readonly metrics?: ProcessMetrics;
@@ -176,7 +184,11 @@ export const openWorker = async (
       ...(observer?.lifecycle === undefined ? {} : { lifecycle: observer.lifecycle }),
     },
   });
-  metrics.gauge("docket_worker_in_flight", "Handlers this worker process runs now.", () => worker.info().inFlight);
+  metrics.gauge(
+    "docket_worker_in_flight",
+    "Handlers this worker process runs now.",
+    () => worker.info().inFlight,
+  );
   metrics.gauge(
     "docket_worker_concurrency",
     "Handlers this worker process may run at once.",

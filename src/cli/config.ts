@@ -16,6 +16,7 @@ import {
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
 import { firstIssue } from "../engine/shared/index.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** A URL that `new URL` can read, with one of these protocols and a host. */
 const isUrl =
@@ -54,6 +55,11 @@ const EnvSchema = Schema.Struct({
   DOCKET_SSE_MAX_BUFFER_BYTES: Schema.optionalKey(IntString(1024, 999_999_999)),
   DOCKET_TIME_TRAVEL_MAX_ENTRIES: Schema.optionalKey(IntString(1, 999_999_999)),
   DOCKET_TIME_TRAVEL_CONCURRENCY: Schema.optionalKey(IntString(1, 64)),
+  // Logs and metrics (ADR 0030, 0031).
+  LOG_LEVEL: Schema.optionalKey(Schema.Literals(LOG_LEVELS)),
+  LOG_FORMAT: Schema.optionalKey(Schema.Literals(["json", "text"])),
+  DOCKET_METRICS_PORT: Schema.optionalKey(IntString(0, 65535)),
+  DOCKET_METRICS_HOST: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
 });
 
 export interface DocketEnv {
@@ -72,6 +78,12 @@ export interface DocketEnv {
   readonly leaseMs: number;
   /** The API's resource bounds that are set (the others keep their defaults). */
   readonly limits: Partial<ApiLimits>;
+  readonly logLevel: LogLevel;
+  /** LOG_FORMAT; unset: JSON unless stdout is a terminal (log.ts). */
+  readonly logFormat: LogFormat | undefined;
+  /** Where a worker serves its /metrics (DOCKET_METRICS_PORT; unset: nowhere). */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -113,6 +125,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
   DOCKET_SSE_MAX_BUFFER_BYTES: "expected bytes, a whole number from 1024 to 999999999",
   DOCKET_TIME_TRAVEL_MAX_ENTRIES: "expected a whole number of log entries from 1 to 999999999",
   DOCKET_TIME_TRAVEL_CONCURRENCY: "expected a whole number from 1 to 64",
+  LOG_LEVEL: `expected one of ${LOG_LEVELS.join(", ")}`,
+  LOG_FORMAT: "expected json or text",
+  DOCKET_METRICS_PORT: "expected a port number from 0 to 65535",
+  DOCKET_METRICS_HOST: "expected a host name or address to listen on, e.g. 127.0.0.1",
 };
 
 /** How a refused value is shown: URLs without their credentials, secrets not at all. */
@@ -159,5 +175,9 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
         ? {}
         : { timeTravelConcurrency: Number(e.DOCKET_TIME_TRAVEL_CONCURRENCY) }),
     },
+    logLevel: e.LOG_LEVEL ?? "info",
+    logFormat: e.LOG_FORMAT,
+    metricsPort: e.DOCKET_METRICS_PORT === undefined ? undefined : Number(e.DOCKET_METRICS_PORT),
+    metricsHost: e.DOCKET_METRICS_HOST ?? "127.0.0.1",
   };
 };

@@ -87,10 +87,11 @@ export class ProcessMetrics {
       "Attempts this worker process recorded as failed (reclaims included).",
       job,
     );
-    this.deadLettered = counter("docket_jobs_dead_lettered_total", "Jobs this worker process dead-lettered.", [
-      ...job,
-      "reason",
-    ]);
+    this.deadLettered = counter(
+      "docket_jobs_dead_lettered_total",
+      "Jobs this worker process dead-lettered.",
+      [...job, "reason"],
+    );
     this.reclaims = counter(
       "docket_reclaims_total",
       "Attempts of dead or stalled workers this worker process reclaimed (failed with lease_expired).",
