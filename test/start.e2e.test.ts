@@ -48,7 +48,7 @@ const startDocket = (
 ) => {
   const child = spawn(process.execPath, [BIN, "start", "--concurrency", "4", ...(options.args ?? [])], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, LOG_FORMAT: "text", ...env },
     stdio: ["ignore", "ignore", "pipe"],
     detached: options.detached ?? false,
   });

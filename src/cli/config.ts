@@ -139,7 +139,12 @@ const shown = (field: string, value: string | undefined): string => {
   return `=${JSON.stringify(value)}`;
 };
 
-export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
+/** Set but empty counts as unset for these (`LOG_FORMAT= docket api` picks the default). */
+const EMPTY_IS_UNSET = ["LOG_LEVEL", "LOG_FORMAT", "DOCKET_METRICS_PORT"] as const;
+
+export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
+  const env = { ...given };
+  for (const name of EMPTY_IS_UNSET) if (env[name] === "") delete env[name];
   const decoded = Schema.decodeUnknownResult(EnvSchema)(env, { onExcessProperty: "ignore" });
   if (Result.isFailure(decoded)) {
     const { field, message } = firstIssue(decoded.failure);
