@@ -33,24 +33,41 @@ export const logWorkerLifecycle =
     }
   };
 
-export const logProjectorStates =
-  (log: Log) =>
-  ({ from, to, status }: ProjectorStateChange): void => {
+/**
+ * The projector's state changes, each worth a line once: while it fails it goes back to
+ * catching up before every retry, so a failure is told when it begins and its end when the
+ * projector is tailing again (or stopped), not at each retry (its errors have their own lines).
+ */
+export const logProjectorStates = (log: Log): ((change: ProjectorStateChange) => void) => {
+  let failing = false;
+  return ({ from, to, status }) => {
     const fields = { event: "projector_state", from, to, appliedEvents: status.appliedEvents };
     if (to === "halted" && status.halt !== null) {
+      failing = false;
       const { error } = status.halt;
       return log.error(
         `projector halted on shard ${error.shard} entry ${error.entryId}: ${error.message} (reads are stale until it is quarantined or the projection rebuilt)`,
         { ...fields, shard: error.shard, entryId: error.entryId, tag: error._tag },
       );
     }
-    if (to === "retrying")
+    if (to === "retrying") {
+      if (failing) return;
+      failing = true;
       return log.warn(
-        `projector retrying: ${status.lastError?.message ?? "Redis or the database failed"}`,
+        `projector cannot go on (${status.lastError?.message ?? "Redis or the database failed"}); retrying until it can`,
         fields,
       );
+    }
+    if (failing) {
+      if (to === "catching_up") return;
+      failing = false;
+      return log.info(`projector recovered; ${to.replace("_", " ")}`, fields);
+    }
     if (from === "halted")
-      return log.info(`projector carries on past the entry it halted on (quarantined); ${to}`, fields);
-    if (from === "retrying") return log.info(`projector recovered; ${to}`, fields);
+      return log.info(
+        `projector carries on past the entry it halted on (quarantined); ${to.replace("_", " ")}`,
+        fields,
+      );
     return log.info(`projector ${to.replace("_", " ")}`, fields);
   };
+};
