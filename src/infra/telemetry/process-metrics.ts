@@ -28,16 +28,45 @@ const DURATION_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 30
 
 type JobLabels = "queue" | "type";
 
+interface PairLabels {
+  readonly queue: string;
+  readonly type: string;
+}
+
+/** The label objects of one (queue, type) pair, made once: counting is on every append's path. */
+interface Pair {
+  readonly job: PairLabels;
+  readonly completed: PairLabels & { readonly outcome: string };
+  readonly failed: PairLabels & { readonly outcome: string };
+  readonly notRetryable: PairLabels & { readonly reason: string };
+  readonly exhausted: PairLabels & { readonly reason: string };
+}
+
+const pairOf = (job: PairLabels): Pair => ({
+  job,
+  completed: { ...job, outcome: "completed" },
+  failed: { ...job, outcome: "failed" },
+  notRetryable: { ...job, reason: "not_retryable" },
+  exhausted: { ...job, reason: "attempts_exhausted" },
+});
+
 export class LabelBound {
-  private readonly pairs = new Set<string>();
+  private readonly pairs = new Map<string, Pair>();
+  private readonly other = pairOf({ queue: OTHER_LABEL, type: OTHER_LABEL });
   constructor(private readonly max = MAX_LABELLED_PAIRS) {}
 
-  labels(queue: string, type: string): { queue: string; type: string } {
+  pair(queue: string, type: string): Pair {
     const key = `${queue}\u0000${type}`;
-    if (this.pairs.has(key)) return { queue, type };
-    if (this.pairs.size >= this.max) return { queue: OTHER_LABEL, type: OTHER_LABEL };
-    this.pairs.add(key);
-    return { queue, type };
+    const known = this.pairs.get(key);
+    if (known !== undefined) return known;
+    if (this.pairs.size >= this.max) return this.other;
+    const made = pairOf({ queue, type });
+    this.pairs.set(key, made);
+    return made;
+  }
+
+  labels(queue: string, type: string): PairLabels {
+    return this.pair(queue, type).job;
   }
 }
 
@@ -117,8 +146,8 @@ export class ProcessMetrics {
   /** Count what one committed append wrote (each event once, as the store accepted it). */
   committed(request: AppendRequest): void {
     const { jobType, queue } = request.next.context;
-    const labels = this.bound.labels(queue, jobType);
-    for (const envelope of request.envelopes) this.count(envelope, labels);
+    const pair = this.bound.pair(queue, jobType);
+    for (const envelope of request.envelopes) this.count(envelope, pair);
   }
 
   /** A worker started an attempt of a job queued at `queuedAtMs` (its work entry's time). */
@@ -150,8 +179,8 @@ export class ProcessMetrics {
     return this.registry.metrics();
   }
 
-  private count(envelope: Envelope, labels: { queue: string; type: string }): void {
-    const atMs = Date.parse(envelope.at);
+  private count(envelope: Envelope, pair: Pair): void {
+    const labels = pair.job;
     switch (envelope.type) {
       case "JobSubmitted":
         return this.submitted.inc(labels);
@@ -164,11 +193,12 @@ export class ProcessMetrics {
         this.attempts.inc(labels);
         if (this.started.size >= MAX_RUNNING_REMEMBERED)
           this.started.delete(this.started.keys().next().value as string);
-        this.started.set(envelope.jobId, atMs);
+        this.started.set(envelope.jobId, Date.parse(envelope.at));
         return;
       case "JobCompleted": {
+        const atMs = Date.parse(envelope.at);
         this.completed.inc(labels);
-        this.observeRun(envelope.jobId, atMs, labels, "completed");
+        this.observeRun(envelope.jobId, atMs, pair.completed);
         const created = createdAtMs(envelope.jobId);
         if (created !== undefined) this.endToEnd.observe(labels, Math.max(0, atMs - created) / 1000);
         return;
@@ -176,25 +206,22 @@ export class ProcessMetrics {
       case "AttemptFailed":
         this.failed.inc(labels);
         if (envelope.data.error.code === "lease_expired") this.reclaims.inc(labels);
-        this.observeRun(envelope.jobId, atMs, labels, "failed");
+        this.observeRun(envelope.jobId, Date.parse(envelope.at), pair.failed);
         return;
       case "JobDeadLettered":
-        return this.deadLettered.inc({ ...labels, reason: envelope.data.reason });
+        return this.deadLettered.inc(
+          envelope.data.reason === "not_retryable" ? pair.notRetryable : pair.exhausted,
+        );
       default:
         return;
     }
   }
 
   /** Only attempts whose start this process committed are timed (a reclaimed one is not). */
-  private observeRun(
-    jobId: string,
-    atMs: number,
-    labels: { queue: string; type: string },
-    outcome: string,
-  ): void {
+  private observeRun(jobId: string, atMs: number, labels: Pair["completed"]): void {
     const startedMs = this.started.get(jobId);
     if (startedMs === undefined) return;
     this.started.delete(jobId);
-    this.runDuration.observe({ ...labels, outcome }, Math.max(0, atMs - startedMs) / 1000);
+    this.runDuration.observe(labels, Math.max(0, atMs - startedMs) / 1000);
   }
 }
