@@ -74,6 +74,9 @@ export interface ApiOptions {
   readonly bodyLimitBytes?: number;
   /** Resource bounds (SSE clients and buffers, time-travel scans); defaults in limits.ts. */
   readonly limits?: Partial<ApiLimits>;
-  /** fastify's logger: off by default; `docket api --json` passes its pino logger (JSON lines). */
+  /**
+   * fastify's logger: off by default (tests); `docket api`/`start` pass the process's pino logger
+   * (ADR 0030), which gets a line per request and every 5xx with its error.
+   */
   readonly logger?: boolean | FastifyBaseLogger;
 }
