@@ -125,9 +125,32 @@ module.exports = {
     {
       name: "client-stands-alone",
       severity: "error",
-      comment: "The typed client talks HTTP only; it may use our types, never the engine's runtime or infra.",
-      from: { path: "^src/client" },
-      to: { path: "^src/(infra|api|cli)/|^src/main\\.ts$", dependencyTypesNot: ["type-only"] },
+      comment:
+        "The typed client talks HTTP only (fetch): it takes its types from the API contract (src/contract) and imports nothing else of ours, so it loads no Redis, SQLite, fastify or engine (ADR 0026).",
+      from: { path: "^src/client/" },
+      to: { path: "^src/(?!client/|contract/)" },
+    },
+    {
+      name: "contract-is-pure",
+      severity: "error",
+      comment:
+        "The API contract (src/contract) is schemas and one table: it imports effect and the pure domain only, so the API, the client and the CLI can all load it (ADR 0026).",
+      from: { path: "^src/contract/" },
+      to: { path: "^src/(?!contract/|domain/)" },
+    },
+    {
+      name: "contract-no-io-packages",
+      severity: "error",
+      comment: "The API contract may not depend on I/O libraries.",
+      from: { path: "^src/contract/" },
+      to: { path: "node_modules/(ioredis|fastify|node-sqlite3-wasm|pino)/" },
+    },
+    {
+      name: "contract-through-its-face",
+      severity: "error",
+      comment: "Everything outside src/contract uses it through its face (src/contract/index.ts).",
+      from: { path: "^src/(?!contract/)" },
+      to: { path: "^src/contract/(?!index\\.ts$)" },
     },
   ],
   options: {

@@ -12,6 +12,8 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"],
+          // Every answer the API gives a test is checked against the contract (ADR 0026).
+          setupFiles: ["test/support/contract-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -20,7 +22,7 @@ export default defineConfig({
         test: {
           name: "property",
           include: ["property-tests/**/*.prop.test.ts"],
-          setupFiles: ["property-tests/setup.ts"],
+          setupFiles: ["property-tests/setup.ts", "test/support/contract-setup.ts"],
           testTimeout: 300_000,
         },
       },

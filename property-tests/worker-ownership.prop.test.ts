@@ -148,6 +148,9 @@ const runSchedule = async (
             type: "job",
             priority,
             maxAttempts: 10,
+            // A retry is due one clock step after its failure: the drain below advances the clock
+            // in lease-sized steps, and an exponential backoff (the default) would outgrow them.
+            backoff: { type: "fixed" as const, delayMs: LEASE_MS / 2 },
             payload: step.durationsMs[i % step.durationsMs.length] ?? 0,
           })),
           client,
@@ -160,8 +163,10 @@ const runSchedule = async (
     }
     for (const w of workers) w.wake();
     // Drain: leases expire now and then, so an entry left pending by a refused start is reclaimed.
+    // The bound is generous (a loaded machine runs the handlers' real timers late); a settled
+    // schedule leaves at once.
     let settled = false;
-    for (let round = 0; round < 200 && !settled; round++) {
+    for (let round = 0; round < 1_000 && !settled; round++) {
       const heads = await store.loadHeads(ids);
       settled = heads.every((h) => h !== null && ["completed", "dead_letter"].includes(statusOf(h.state)));
       if (!settled) {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import { DocketApiError, DocketClient, type JobsAt } from "../src/client/docket-client.ts";
+import { DocketApiError, DocketClient, type JobsAt } from "../src/client/index.ts";
 import {
   type ReplayReport,
   splitLines,
@@ -253,7 +253,7 @@ const collect = async (chunks: AsyncIterable<Uint8Array>): Promise<number> => {
 describe("a job history tampered in Redis", () => {
   it("replays with ok:false naming the first bad seq and its code; verify fails on it", async () => {
     const id = await submitAndWait({ type: "echo", payload: { amount: 10 } }, "completed");
-    await editEnvelope(api.engine.client, api.engine.store.keys.history(0, id), 0, (env) => {
+    await editEnvelope(api.engine.client, api.engine.store.keys, id, 0, (env) => {
       const edited = env as unknown as { data: { spec: { payload: unknown } } };
       edited.data.spec.payload = { amount: 1_000_000 };
       return edited;

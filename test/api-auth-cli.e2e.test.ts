@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DocketClient } from "../src/client/docket-client.ts";
+import { DocketClient } from "../src/client/index.ts";
 import { freePort, startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 

@@ -1,6 +1,10 @@
 /**
  * Tamper corpus, in Redis itself: someone with write access edits, deletes, forges, reorders or
  * duplicates stored entries. Verify must reject each, naming the job, the first bad seq and why.
+ * Each event is stored once, in the shard log, and a job's history is the index of its log entry
+ * ids (ADR 0027): an edited event edits the only copy (the hash chain and the head catch it), and
+ * an edited index (an element dropped, duplicated, reordered, forged) is caught by the seq check
+ * and by the comparison of the index with the log.
  *
  * Every job here has the same honest 7-event history: submitted, attempt 1 started and failed
  * (retry), queued again, attempt 2 started, a log line, completed. The dead-letter cases start
@@ -15,8 +19,10 @@ import {
   auditOf,
   editEnvelope,
   readHistory,
+  readIndex,
   readStream,
-  rewriteHistory,
+  rewriteEnvelopes,
+  rewriteIndex,
   rewriteStream,
   type StoredEntry,
 } from "./support/audit.ts";
@@ -69,11 +75,6 @@ const honestJob = async (): Promise<string> => {
 };
 
 const keys = () => engine.store.keys;
-const envOf = (entry: StoredEntry): Envelope => JSON.parse(entry.fields.env as string) as Envelope;
-const withEnv = (entry: StoredEntry, envelope: unknown): StoredEntry => ({
-  ...entry,
-  fields: { ...entry.fields, env: JSON.stringify(envelope) },
-});
 const rehash = (envelope: Envelope): Envelope => ({ ...envelope, hash: computeHash(envelope) });
 
 /** Verify one job; return its first failure (lowest seq) and all its failures. */
@@ -86,23 +87,32 @@ const firstFailure = async (
   return { first: all[0], all };
 };
 
-describe("tampering with a job's history", () => {
-  const history = (jobId: string) => keys().history(0, jobId);
-
+describe("tampering with an event (the only copy, in the shard log)", () => {
   it("an edited event (data changed, hash kept) fails its hash at that seq", async () => {
     const jobId = await honestJob();
-    await editEnvelope(engine.client, history(jobId), 2, (env) => ({
+    await editEnvelope(engine.client, keys(), jobId, 2, (env) => ({
       ...env,
       data: { ...env.data, attempt: 9 },
     }));
     const { first, all } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 3, check: "history", code: "hash_mismatch" });
-    expect(all).toContainEqual(expect.objectContaining({ seq: 3, code: "log_mismatch" }));
+    expect(all.filter((f) => f.check === "shard_log")).toEqual([]);
   });
 
-  it("an edited event with its chain recomputed to the end is caught by the shard log and the head", async () => {
+  it("an edited event (actor changed, hash kept) fails its hash at that seq, and nothing else", async () => {
     const jobId = await honestJob();
-    await rewriteHistory(engine.client, history(jobId), (envs) => {
+    await editEnvelope(engine.client, keys(), jobId, 1, (env) => ({
+      ...env,
+      actor: { kind: "worker", id: "mallory" },
+    }));
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 2, check: "history", code: "hash_mismatch" });
+    expect(all).toHaveLength(1);
+  });
+
+  it("an edited event with its chain recomputed to the end no longer reaches the head", async () => {
+    const jobId = await honestJob();
+    await rewriteEnvelopes(engine.client, keys(), jobId, (envs) => {
       let prevHash = "";
       return envs.map((text, i) => {
         if (i < 1) return text;
@@ -113,21 +123,68 @@ describe("tampering with a job's history", () => {
         return JSON.stringify(forged);
       });
     });
-    const { first, all } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 2, check: "shard_log", code: "log_mismatch" });
-    expect(all).toContainEqual(expect.objectContaining({ seq: 7, check: "head", code: "anchor_mismatch" }));
-  });
-
-  it("a deleted event leaves a seq gap", async () => {
-    const jobId = await honestJob();
-    await rewriteHistory(engine.client, history(jobId), (envs) => envs.filter((_, i) => i !== 3));
     const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
+    expect(first).toMatchObject({ jobId, seq: 7, check: "head", code: "anchor_mismatch" });
   });
 
-  it("a forged event appended with a valid link goes past the head and is missing from the shard log", async () => {
+  it("an event whose text is not JSON is reported, not thrown", async () => {
     const jobId = await honestJob();
-    const envs = await readHistory(engine.client, history(jobId));
+    await rewriteEnvelopes(engine.client, keys(), jobId, (envs) =>
+      envs.map((env, i) => (i === 1 ? "{not json" : env)),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 2, check: "history", code: "malformed_entry" });
+  });
+
+  it("a deleted event (its log entry gone) is missing where the history names it", async () => {
+    const jobId = await honestJob();
+    const ids = await readIndex(engine.client, keys(), jobId);
+    await engine.client.xdel(keys().log(0), ids[4] as string);
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 5, check: "history", code: "malformed_entry" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 5, check: "shard_log", code: "log_missing" }));
+  });
+
+  it("a log entry whose seq field no longer matches its place in the history is a mismatch", async () => {
+    const jobId = await honestJob();
+    await rewriteStream(engine.client, keys().log(0), (entries) =>
+      entries.map((e) =>
+        e.fields.jobId === jobId && e.fields.seq === "3" ? { ...e, fields: { ...e.fields, seq: "9" } } : e,
+      ),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 3, check: "shard_log", code: "log_mismatch" });
+  });
+
+  it("a log entry whose jobId field names another job is a mismatch, and no event of that job", async () => {
+    const other = await honestJob();
+    const jobId = await honestJob();
+    await rewriteStream(engine.client, keys().log(0), (entries) =>
+      entries.map((e) =>
+        e.fields.jobId === jobId && e.fields.seq === "6"
+          ? { ...e, fields: { ...e.fields, jobId: other } }
+          : e,
+      ),
+    );
+    const { first } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 6, check: "shard_log", code: "log_mismatch" });
+    const { first: others } = await firstFailure(other);
+    expect(others).toMatchObject({ jobId: other, seq: 6, check: "shard_log", code: "log_extra" });
+  });
+});
+
+describe("tampering with a job's history index", () => {
+  it("a dropped element leaves a seq gap, and the later positions name the wrong seqs", async () => {
+    const jobId = await honestJob();
+    await rewriteIndex(engine.client, keys(), jobId, (ids) => ids.filter((_, i) => i !== 3));
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 4, check: "shard_log", code: "log_mismatch" }));
+  });
+
+  it("a forged event appended to the log and the index with a valid link is refused by the machine", async () => {
+    const jobId = await honestJob();
+    const envs = await readHistory(engine.client, keys(), jobId);
     const last = JSON.parse(envs[6] as string) as Envelope;
     const forged = rehash({
       ...last,
@@ -137,88 +194,83 @@ describe("tampering with a job's history", () => {
       data: {},
       prevHash: last.hash,
     } as Envelope);
-    await engine.client.rpush(history(jobId), JSON.stringify(forged));
+    const id = await engine.client.xadd(
+      keys().log(0),
+      "*",
+      ...["jobId", jobId, "seq", "8", "type", "JobCancelled", "env", JSON.stringify(forged)],
+    );
+    await engine.client.rpush(keys().history(0, jobId), id as string);
     const { all } = await firstFailure(jobId);
     // The machine refuses anything after completed, before the head is even consulted.
     expect(all[0]).toMatchObject({ jobId, seq: 8, check: "history", code: "illegal_transition" });
-    expect(all).toContainEqual(expect.objectContaining({ seq: 8, check: "shard_log", code: "log_missing" }));
   });
 
-  it("two events swapped (reordered) fail at the first position out of place", async () => {
+  it.each(["1-0", "not an id"])(
+    "an element naming an entry the log does not hold (%s) is missing",
+    async (bogus) => {
+      const jobId = await honestJob();
+      await rewriteIndex(engine.client, keys(), jobId, (ids) => [...ids.slice(0, 6), bogus]);
+      const { first, all } = await firstFailure(jobId);
+      expect(first).toMatchObject({ jobId, seq: 7, check: "history", code: "malformed_entry" });
+      expect(all).toContainEqual(
+        expect.objectContaining({ seq: 7, check: "shard_log", code: "log_missing" }),
+      );
+    },
+  );
+
+  it("two elements swapped (reordered) fail at the first position out of place", async () => {
     const jobId = await honestJob();
-    await rewriteHistory(engine.client, history(jobId), (envs) =>
-      envs.map((env, i) => (i === 3 ? envs[4] : i === 4 ? envs[3] : env) as string),
+    await rewriteIndex(engine.client, keys(), jobId, (ids) =>
+      ids.map((id, i) => (i === 3 ? ids[4] : i === 4 ? ids[3] : id) as string),
     );
-    const { first } = await firstFailure(jobId);
+    const { first, all } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "seq_gap" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 4, check: "shard_log", code: "log_mismatch" }));
   });
 
-  it("a duplicated event fails right after the original", async () => {
+  it("a duplicated element fails right after the original, and names one log entry twice", async () => {
     const jobId = await honestJob();
-    await rewriteHistory(engine.client, history(jobId), (envs) => [
-      ...envs.slice(0, 5),
-      envs[4] as string,
-      ...envs.slice(5),
+    await rewriteIndex(engine.client, keys(), jobId, (ids) => [
+      ...ids.slice(0, 5),
+      ids[4] as string,
+      ...ids.slice(5),
     ]);
-    const { first } = await firstFailure(jobId);
+    const { first, all } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 6, check: "history", code: "seq_gap" });
-  });
-
-  it("an entry whose text is not JSON is reported, not thrown", async () => {
-    const jobId = await honestJob();
-    await rewriteHistory(engine.client, history(jobId), (envs) =>
-      envs.map((env, i) => (i === 1 ? "{not json" : env)),
+    expect(all).toContainEqual(
+      expect.objectContaining({ seq: 6, check: "shard_log", code: "log_duplicate" }),
     );
-    const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 2, check: "history", code: "malformed_entry" });
   });
 
-  it("a deleted history is reported as empty, though the head and the shard log have the job", async () => {
+  it("an element naming another job's entry is refused", async () => {
+    const other = await honestJob();
     const jobId = await honestJob();
-    await engine.client.del(history(jobId));
-    const { first } = await firstFailure(jobId);
+    const theirs = await readIndex(engine.client, keys(), other);
+    await rewriteIndex(engine.client, keys(), jobId, (ids) =>
+      ids.map((id, i) => (i === 2 ? (theirs[2] as string) : id)),
+    );
+    const { first, all } = await firstFailure(jobId);
+    expect(first).toMatchObject({ jobId, seq: 3 });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 3, check: "shard_log", code: "log_mismatch" }));
+  });
+
+  it("a deleted index is reported as an empty history, though the head and the shard log have the job", async () => {
+    const jobId = await honestJob();
+    await engine.client.del(keys().history(0, jobId));
+    const { first, all } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 1, check: "history", code: "empty_history" });
+    expect(all).toContainEqual(expect.objectContaining({ seq: 1, check: "shard_log", code: "log_extra" }));
   });
 });
 
-describe("tampering with the shard log only", () => {
-  const editLog = (
-    jobId: string,
-    seq: string,
-    edit: (entries: Array<StoredEntry>, index: number) => Array<StoredEntry>,
-  ) =>
-    rewriteStream(engine.client, keys().log(0), (entries) => {
-      const index = entries.findIndex((e) => e.fields.jobId === jobId && e.fields.seq === seq);
-      expect(index).toBeGreaterThanOrEqual(0);
-      return edit(entries, index);
-    });
-
-  it("an edited shard-log entry no longer matches the job's own copy of the event", async () => {
-    const jobId = await honestJob();
-    await editLog(jobId, "2", (entries, i) =>
-      entries.map((e, j) =>
-        j === i ? withEnv(e, { ...envOf(e), actor: { kind: "worker", id: "mallory" } }) : e,
-      ),
-    );
-    const { first, all } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 2, check: "shard_log", code: "log_mismatch" });
-    expect(all).toHaveLength(1);
-  });
-
-  it("a deleted shard-log entry is missing", async () => {
-    const jobId = await honestJob();
-    await editLog(jobId, "5", (entries, i) => entries.filter((_, j) => j !== i));
-    const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 5, check: "shard_log", code: "log_missing" });
-  });
-
-  it("a duplicated shard-log entry appears twice", async () => {
+describe("tampering with the shard log alone", () => {
+  it("a copy of one of the job's entries appended to the log is extra", async () => {
     const jobId = await honestJob();
     const entries = await readStream(engine.client, keys().log(0));
     const victim = entries.find((e) => e.fields.jobId === jobId && e.fields.seq === "3") as StoredEntry;
     await engine.client.xadd(keys().log(0), "*", ...Object.entries(victim.fields).flat());
     const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 3, check: "shard_log", code: "log_duplicate" });
+    expect(first).toMatchObject({ jobId, seq: 3, check: "shard_log", code: "log_extra" });
   });
 
   it("a forged shard-log entry for a seq the job does not have is extra", async () => {
@@ -276,47 +328,41 @@ describe("verifying one job reads its shard log from the job's first entry", () 
     return { source, pages, read: () => read };
   };
 
-  it("starts just before the head's logFrom, reads less than the whole log, and still finds a duplicate appended later", async () => {
+  it("starts just before the first entry its history names, reads less than the whole log, and still finds a copy appended later", async () => {
     await honestJob();
     const jobId = await honestJob();
-    const logFrom = await engine.client.hget(keys().head(0, jobId), "logFrom");
+    const [firstId] = await readIndex(engine.client, keys(), jobId);
     const [first] = (await readStream(engine.client, keys().log(0))).filter((e) => e.fields.jobId === jobId);
-    expect(logFrom).toBe(first?.id);
+    expect(firstId).toBe(first?.id);
     const one = counting();
     expect((await verifyStore(one.source, { jobId, drained: true })).ok).toBe(true);
-    expect(one.pages[0]).toBe(entryIdBefore(logFrom));
+    expect(one.pages[0]).toBe(entryIdBefore(firstId));
     const whole = counting();
     await verifyStore(whole.source, { drained: true });
     expect(whole.pages[0]).toBe("0-0");
     expect(one.read()).toBeLessThan(whole.read());
     expect(one.read()).toBeGreaterThanOrEqual(7);
-    // A copy of one of its entries appended to the log is after logFrom: still found.
+    // A copy of one of its entries appended to the log comes after its first: still found.
     const entries = await readStream(engine.client, keys().log(0));
     const victim = entries.find((e) => e.fields.jobId === jobId && e.fields.seq === "2") as StoredEntry;
     await engine.client.xadd(keys().log(0), "*", ...Object.entries(victim.fields).flat());
     const { first: failure } = await firstFailure(jobId);
-    expect(failure).toMatchObject({ jobId, seq: 2, check: "shard_log", code: "log_duplicate" });
+    expect(failure).toMatchObject({ jobId, seq: 2, check: "shard_log", code: "log_extra" });
   });
 
-  it("a logFrom moved past the job's first entries cannot hide them: they are reported missing", async () => {
+  it("a history whose first elements were dropped cannot hide them: it fails at seq 1", async () => {
     const jobId = await honestJob();
-    const entries = (await readStream(engine.client, keys().log(0))).filter((e) => e.fields.jobId === jobId);
-    await engine.client.hset(keys().head(0, jobId), "logFrom", entries[3]?.id as string);
+    await rewriteIndex(engine.client, keys(), jobId, (ids) => ids.slice(3));
     const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 1, check: "shard_log", code: "log_missing" });
+    expect(first).toMatchObject({ jobId, seq: 1, check: "history", code: "seq_gap" });
   });
 
-  it("a head whose logFrom was deleted is checked against the whole log instead, and nothing is missed", async () => {
+  it("a history naming something that is not an entry id is checked against the whole log instead", async () => {
     const jobId = await honestJob();
-    await engine.client.hdel(keys().head(0, jobId), "logFrom");
+    await rewriteIndex(engine.client, keys(), jobId, (ids) => [...ids, "not an id"]);
     const one = counting();
-    expect((await verifyStore(one.source, { jobId, drained: true })).ok).toBe(true);
+    expect((await verifyStore(one.source, { jobId, drained: true })).ok).toBe(false);
     expect(one.pages[0]).toBe("0-0");
-    const entries = await readStream(engine.client, keys().log(0));
-    const victim = entries.find((e) => e.fields.jobId === jobId && e.fields.seq === "4") as StoredEntry;
-    await engine.client.xadd(keys().log(0), "*", ...Object.entries(victim.fields).flat());
-    const { first } = await firstFailure(jobId);
-    expect(first).toMatchObject({ jobId, seq: 4, check: "shard_log", code: "log_duplicate" });
   });
 });
 
@@ -324,9 +370,7 @@ describe("the whole-log verify finds tampered jobs among honest ones", () => {
   it("names only the tampered job", async () => {
     const honest = await honestJob();
     const tampered = await honestJob();
-    await rewriteHistory(engine.client, keys().history(0, tampered), (envs) =>
-      envs.filter((_, i) => i !== 1),
-    );
+    await rewriteIndex(engine.client, keys(), tampered, (ids) => ids.filter((_, i) => i !== 1));
     const report = await audit.verify({ drained: true });
     expect(report.ok).toBe(false);
     expect(report.failures.some((f) => f.jobId === honest)).toBe(false);
@@ -350,12 +394,10 @@ const deadJob = async (): Promise<string> => {
 };
 
 describe("tampering with a dead letter", () => {
-  const history = (jobId: string) => keys().history(0, jobId);
-
   it("a dropped dead letter, with the head and the shard log rewritten to match, leaves the job short of its end", async () => {
     const jobId = await deadJob();
-    await rewriteHistory(engine.client, history(jobId), (envs) => envs.slice(0, 3));
-    const failed = JSON.parse((await readHistory(engine.client, history(jobId)))[2] as string) as Envelope;
+    await rewriteIndex(engine.client, keys(), jobId, (ids) => ids.slice(0, 3));
+    const failed = JSON.parse((await readHistory(engine.client, keys(), jobId))[2] as string) as Envelope;
     await rewriteStream(engine.client, keys().log(0), (entries) =>
       entries.filter((e) => !(e.fields.jobId === jobId && e.fields.seq === "4")),
     );
@@ -374,7 +416,7 @@ describe("tampering with a dead letter", () => {
 
   it("a dropped dead letter (the history alone cut short) no longer reaches the head", async () => {
     const jobId = await deadJob();
-    await rewriteHistory(engine.client, history(jobId), (envs) => envs.slice(0, 3));
+    await rewriteIndex(engine.client, keys(), jobId, (ids) => ids.slice(0, 3));
     const { first, all } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 4, check: "head", code: "anchor_mismatch" });
     expect(all).toContainEqual(expect.objectContaining({ seq: 4, check: "shard_log", code: "log_extra" }));
@@ -382,19 +424,18 @@ describe("tampering with a dead letter", () => {
 
   it("a dead letter with the wrong reason (hash recomputed, head moved to it) is an illegal transition", async () => {
     const jobId = await deadJob();
-    await editEnvelope(engine.client, history(jobId), 3, (env) =>
+    await editEnvelope(engine.client, keys(), jobId, 3, (env) =>
       rehash({ ...env, data: { ...env.data, reason: "attempts_exhausted" } } as Envelope),
     );
-    const forged = JSON.parse((await readHistory(engine.client, history(jobId)))[3] as string) as Envelope;
+    const forged = JSON.parse((await readHistory(engine.client, keys(), jobId))[3] as string) as Envelope;
     await engine.client.hset(keys().head(0, jobId), "lastHash", forged.hash);
-    const { first, all } = await firstFailure(jobId);
+    const { first } = await firstFailure(jobId);
     expect(first).toMatchObject({ jobId, seq: 4, check: "history", code: "illegal_transition" });
-    expect(all).toContainEqual(expect.objectContaining({ seq: 4, code: "log_mismatch" }));
   });
 
   it("a dead letter where a retry was due (in place of the retry's JobQueued) is an illegal transition", async () => {
     const jobId = await honestJob();
-    await editEnvelope(engine.client, history(jobId), 3, (env) =>
+    await editEnvelope(engine.client, keys(), jobId, 3, (env) =>
       rehash({
         ...env,
         type: "JobDeadLettered",

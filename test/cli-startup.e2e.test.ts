@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DocketClient } from "../src/client/docket-client.ts";
+import { DocketClient } from "../src/client/index.ts";
 import { killLeftovers, runDocket, spawnDocket } from "./support/docket.ts";
 import { apiActor, makeEngine } from "./support/engine.ts";
 import { freePort, startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import { DocketApiError, DocketClient } from "../src/client/docket-client.ts";
+import { DocketApiError, DocketClient } from "../src/client/index.ts";
 import type { Worker } from "../src/engine/worker/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -14,12 +14,13 @@ import { startWorker } from "./support/workers.ts";
 let redis: TestRedis;
 let api: TestApi;
 let client: DocketClient;
+let address: string;
 let worker: Worker;
 
 beforeAll(async () => {
   redis = await startRedis();
   api = await startApi(redis.url, { token: "client-token" });
-  const address = await api.app.listen({ port: 0, host: "127.0.0.1" });
+  address = await api.app.listen({ port: 0, host: "127.0.0.1" });
   client = new DocketClient({ baseUrl: address, token: "client-token", actor: "client-test" });
   worker = (await startWorker(api.engine, demoHandlers, { concurrency: 4 })).worker;
 });
@@ -86,7 +87,7 @@ describe("DocketClient", () => {
       .submit({ type: "echo", priority: "urgent" as never })
       .catch((e: unknown) => e);
     expect(invalid).toMatchObject({ status: 400, code: "invalid_job_spec", details: { field: "priority" } });
-    const anonymous = new DocketClient({ baseUrl: client["baseUrl"] });
+    const anonymous = new DocketClient({ baseUrl: address });
     await expect(anonymous.list()).rejects.toMatchObject({ status: 401, code: "unauthorized" });
     const pending = await client.submit({ type: "echo", queue: "idle" });
     await expect(client.wait(pending.id, { timeoutMs: 50, pollMs: 10 })).rejects.toMatchObject({

@@ -148,25 +148,50 @@ describe("work entries", () => {
   });
 });
 
-describe("a job's own history (ADR 0015)", () => {
-  it("is one list of the job's envelope texts, in seq order, equal to its shard-log entries; no stream per job", async () => {
+describe("a job's own history (ADR 0027: each event stored once)", () => {
+  it("is stored once, in the shard log; the job's history is the index of its log entry ids, in seq order", async () => {
     const e = await engine();
     const { jobs, store, client } = e;
     const { jobId } = await jobs.submit({ type: "x", payload: { n: 3 } }, apiActor);
     await workerOn(await e.workerPorts(), { x: () => "done" }, { burst: true }).run();
-    const listed = await client.lrange(store.keys.history(0, jobId), 0, -1);
+    const indexed = await client.lrange(store.keys.history(0, jobId), 0, -1);
     const events = await store.readEvents(jobId);
     expect(events.map((ev) => ev.type)).toEqual(["JobSubmitted", "AttemptStarted", "JobCompleted"]);
-    expect(listed).toEqual(events.map((ev) => JSON.stringify(ev)));
     expect(events.map((ev) => ev.seq)).toEqual([1, 2, 3]);
-    // The job's own keys are its head and its history list, nothing else.
+    const log = (await client.xrange(store.keys.log(0), "-", "+")) as Array<[string, Array<string>]>;
+    const logged = log.filter(([, f]) => f[1] === jobId);
+    // Element i names the log entry of seq i + 1, whose fields are as the projector reads them.
+    expect(indexed).toEqual(logged.map(([id]) => id));
+    expect(logged.map(([, f]) => f)).toEqual(
+      events.map((ev) => ["jobId", jobId, "seq", String(ev.seq), "type", ev.type, "env", JSON.stringify(ev)]),
+    );
+    // The job's own keys are its head and its history index, nothing else; no envelope text
+    // is stored outside the log.
     expect((await client.keys(`${e.prefix}:*${jobId}*`)).sort()).toEqual(
       [store.keys.head(0, jobId), store.keys.history(0, jobId)].sort(),
     );
     expect(await client.type(store.keys.history(0, jobId))).toBe("list");
-    const log = (await client.xrange(store.keys.log(0), "-", "+")) as Array<[string, Array<string>]>;
-    const logged = log.filter(([, f]) => f[1] === jobId).map(([, f]) => f[7]);
-    expect(logged).toEqual(listed);
+    const head = await client.hgetall(store.keys.head(0, jobId));
+    for (const ev of events) expect(Object.values(head)).not.toContain(JSON.stringify(ev));
+    // A finished head holds what readers use, nothing else (no logFrom, no createdAt: ADR 0027).
+    expect(Object.keys(head).sort()).toEqual([
+      "attempt",
+      "lastHash",
+      "live",
+      "payload",
+      "spec",
+      "status",
+      "version",
+    ]);
+  });
+
+  it("a history whose index names an entry the log does not hold is refused, naming the entry (the seam an archive will answer)", async () => {
+    const e = await engine();
+    const { jobs, store, client } = e;
+    const { jobId } = await jobs.submit({ type: "x" }, apiActor);
+    const [entryId] = await client.lrange(store.keys.history(0, jobId), 0, -1);
+    await client.xdel(store.keys.log(0), entryId as string);
+    await expect(store.readEvents(jobId)).rejects.toThrow(entryId as string);
   });
 
   it("several histories are read in one call, in the order asked, [] for an unknown job", async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DocketClient } from "../src/client/docket-client.ts";
+import { DocketClient } from "../src/client/index.ts";
 import { probeRedis } from "../src/main.ts";
 import { freePort, startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
@@ -174,6 +174,11 @@ describe("docket start", () => {
     const owner = new Redis(`redis://:${password}@127.0.0.1:${redisPort}`, { lazyConnect: true });
     await owner.connect();
     expect(await owner.config("GET", "bind")).toEqual(["bind", "127.0.0.1 -::1"]);
+    // Job heads stay compact listpacks (ADR 0027).
+    expect(await owner.config("GET", "hash-max-listpack-value")).toEqual(["hash-max-listpack-value", "512"]);
+    const heads = await owner.keys(`${env.DOCKET_PREFIX}:*:job:*`);
+    expect(heads.length).toBeGreaterThan(0);
+    for (const head of heads) expect(await owner.object("ENCODING", head)).toBe("listpack");
     owner.disconnect();
     expect(first.stderr()).not.toContain(password);
 

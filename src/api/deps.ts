@@ -9,11 +9,12 @@ import type { JobService } from "../engine/write/index.ts";
 import type { Clock } from "../engine/shared/index.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import type {
+  CheckReport,
   ProjectorStatus,
   QuarantineRecord,
   QuarantineRequest,
   ReadModels,
-  RowDifference,
+  RebuildReport,
 } from "../engine/read/index.ts";
 import type { NamedToken } from "./api-tokens.ts";
 import type { ApiLimits } from "./limits.ts";
@@ -36,9 +37,9 @@ export interface ProjectionFeed {
   /** Called with each committed batch's events; returns an unsubscribe function. */
   onApplied(listener: (events: ReadonlyArray<Envelope>) => void): () => void;
   /** Replay the whole log into a new file and swap it in (the owner of the file does it). */
-  rebuild(): Promise<{ readonly events: number; readonly ms: number }>;
+  rebuild(): Promise<RebuildReport>;
   /** Rebuild into a scratch file and compare it with the live one, row for row. */
-  check(): Promise<{ readonly equal: boolean; readonly differences: ReadonlyArray<RowDifference> }>;
+  check(): Promise<CheckReport>;
   /** Skip one undecodable log entry from now on, recorded with who and why (ADR 0019). */
   quarantine(request: QuarantineRequest): Promise<QuarantineRecord>;
   /** The live projector's state and counters (halts, invalid entries, quarantined skips). */

@@ -1,7 +1,8 @@
 /**
  * Every error the API answers with, in one table: an error tag (from the engine or from the
  * HTTP edge) maps to an HTTP status and a stable `code`. Bodies are always
- * `{ "error": { "code", "message", ...details } }`; bad input is always a 4xx, never a 5xx.
+ * `{ "error": { "code", "message", ...details } }` (the contract's ErrorBody, src/contract/errors.ts);
+ * bad input is always a 4xx, never a 5xx.
  */
 import type { EngineError } from "../engine/shared/index.ts";
 import type {
@@ -15,6 +16,7 @@ import type {
   ProjectionLogMismatch,
 } from "../engine/read/index.ts";
 import type { ScanLimitExceeded } from "../engine/audit/index.ts";
+import type { ErrorBody, ErrorDetail } from "../contract/index.ts";
 
 type TaggedError =
   | EngineError
@@ -28,9 +30,8 @@ type TaggedError =
   | AlreadyQuarantined
   | ScanLimitExceeded;
 
-export interface ApiErrorBody {
-  readonly error: { readonly code: string; readonly message: string } & Record<string, unknown>;
-}
+/** The details an error body may carry beside its code and message (the contract's closed set). */
+export type ErrorDetails = Omit<ErrorDetail, "code" | "message">;
 
 /** An error raised by the HTTP edge itself (bad request shape, auth, unknown route). */
 export class ApiError extends Error {
@@ -38,7 +39,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: Record<string, unknown> = {},
+    readonly details: ErrorDetails = {},
     /** Response headers to send with it (e.g. Retry-After on a 429 or 503). */
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
@@ -100,7 +101,7 @@ const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === "string" ? error : "unknown error";
 
 /** The status and body for any thrown value. Unknown errors are 500 `internal_error`. */
-export const errorResponse = (error: unknown): { readonly status: number; readonly body: ApiErrorBody } => {
+export const errorResponse = (error: unknown): { readonly status: number; readonly body: ErrorBody } => {
   if (error instanceof ApiError)
     return {
       status: error.status,

@@ -1,6 +1,6 @@
 /** The typed client as the CLI's client commands use it: configured from the environment. */
 import * as Schema from "effect/Schema";
-import { DocketClient } from "../client/docket-client.ts";
+import { DocketClient } from "../client/index.ts";
 import { ActorClaim } from "../domain/events.ts";
 import { readEnv } from "./config.ts";
 

@@ -6,9 +6,9 @@
  * early (`docket … | head`, bin/docket.js).
  */
 import { readFileSync } from "node:fs";
-import { DocketApiError } from "../client/docket-client.ts";
+import { DocketApiError } from "../client/index.ts";
 import { type Command, runCommand } from "./command.ts";
-import { auditCommands } from "./commands/audit.ts";
+import { auditCommands } from "./commands/audit/index.ts";
 import { jobCommands } from "./commands/jobs.ts";
 import { machineCommand } from "./commands/machine.ts";
 import { projectionCommands } from "./commands/projections.ts";

@@ -296,6 +296,27 @@ export const eventStoreContract = (name: string, makeFixture: MakeFixture): void
       expect(await store.readEventsMany([])).toEqual([]);
     });
 
+    it("histories of jobs whose appends interleave read back as appended: each job's own envelopes, each once, in seq order", async () => {
+      const { store, now } = await makeFixture();
+      // More jobs than one Redis history read takes per script call (64), so reads span calls.
+      const submits = Array.from({ length: 70 }, (_, i) => prepareSubmit(now(), { payload: i }));
+      const outcomes = await store.appendMany(submits.map((s) => s.request));
+      expect(outcomes.every((o) => o._tag === "Appended")).toBe(true);
+      // Started in reverse order, and in one call: the jobs' events interleave in the log.
+      const starts = [...submits]
+        .reverse()
+        .map((s) => prepare(s.next, [commands.start(s.next, now())], now()));
+      expect((await store.appendMany(starts.map((s) => s.request))).every((o) => o._tag === "Appended")).toBe(
+        true,
+      );
+      const ids = submits.map((s) => s.next.jobId);
+      const histories = await store.readEventsMany(ids);
+      const startOf = new Map(starts.map((s) => [s.next.jobId, s.request.envelopes]));
+      expect(histories).toEqual(
+        submits.map((s) => [...s.request.envelopes, ...(startOf.get(s.next.jobId) ?? [])]),
+      );
+    });
+
     it("loads several heads in the order asked, null for an unknown job", async () => {
       const { store, now } = await makeFixture();
       const a = await appended(store, prepareSubmit(now(), { payload: "a" }));

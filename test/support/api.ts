@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import { DEFAULT_PRINCIPAL, type NamedToken } from "../../src/api/api-tokens.ts";
 import type { ApiLimits } from "../../src/api/limits.ts";
 import { type ApiServer, openApiServer } from "../../src/main.ts";
+import { checkAnswers } from "./contract.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
 import { tempDbPath } from "./projection.ts";
 import { uniquePrefix } from "./redis.ts";
@@ -44,6 +45,8 @@ export const startApi = async (
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
   });
+  // Every answer this app gives is decoded against the API contract (test/support/contract.ts).
+  checkAnswers(server.app);
   const engine = await makeEngine(redisUrl, { prefix });
   return {
     ...server,

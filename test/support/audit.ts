@@ -34,28 +34,72 @@ export const rewriteStream = async (
   for (const { id, fields } of entries) await client.xadd(key, id, ...Object.entries(fields).flat());
 };
 
-/** A job's own history as stored (ADR 0015): its envelope texts, oldest first. */
-export const readHistory = (client: Redis, key: string): Promise<Array<string>> => client.lrange(key, 0, -1);
+/** The keys a job's stored history spans (keys.ts). */
+export interface HistoryKeys {
+  history(shard: number, jobId: string): string;
+  log(shard: number): string;
+  shardOf(jobId: string): number;
+}
 
-/** Rewrite a job's history list as someone with write access to Redis could. */
-export const rewriteHistory = async (
+const indexKey = (keys: HistoryKeys, jobId: string) => keys.history(keys.shardOf(jobId), jobId);
+
+/** A job's history index as stored (ADR 0027): the ids of its shard-log entries, oldest first. */
+export const readIndex = (client: Redis, keys: HistoryKeys, jobId: string): Promise<Array<string>> =>
+  client.lrange(indexKey(keys, jobId), 0, -1);
+
+/** Rewrite a job's history index as someone with write access to Redis could. */
+export const rewriteIndex = async (
   client: Redis,
-  key: string,
-  edit: (envs: Array<string>) => Array<string>,
+  keys: HistoryKeys,
+  jobId: string,
+  edit: (ids: Array<string>) => Array<string>,
 ): Promise<void> => {
-  const envs = edit(await readHistory(client, key));
-  await client.del(key);
-  if (envs.length > 0) await client.rpush(key, ...envs);
+  const ids = edit(await readIndex(client, keys, jobId));
+  await client.del(indexKey(keys, jobId));
+  if (ids.length > 0) await client.rpush(indexKey(keys, jobId), ...ids);
 };
 
-/** Rewrite the envelope at `index` (0-based) of a job's history. */
+/** A job's envelope texts, oldest first: the `env` of each shard-log entry its index names. */
+export const readHistory = async (
+  client: Redis,
+  keys: HistoryKeys,
+  jobId: string,
+): Promise<Array<string>> => {
+  const byId = new Map(
+    (await readStream(client, keys.log(keys.shardOf(jobId)))).map((e) => [e.id, e.fields.env as string]),
+  );
+  return (await readIndex(client, keys, jobId)).map((id) => byId.get(id) as string);
+};
+
+/**
+ * Rewrite the envelopes of a job's events where they are stored, the only copy: the `env` of
+ * the shard-log entries its index names, keeping their ids and other fields.
+ */
+export const rewriteEnvelopes = async (
+  client: Redis,
+  keys: HistoryKeys,
+  jobId: string,
+  edit: (envs: Array<string>) => Array<string>,
+): Promise<void> => {
+  const ids = await readIndex(client, keys, jobId);
+  const edited = edit(await readHistory(client, keys, jobId));
+  await rewriteStream(client, keys.log(keys.shardOf(jobId)), (entries) =>
+    entries.map((entry) => {
+      const at = ids.indexOf(entry.id);
+      return at === -1 ? entry : { ...entry, fields: { ...entry.fields, env: edited[at] as string } };
+    }),
+  );
+};
+
+/** Rewrite the envelope of a job's event at `index` (0-based) where it is stored. */
 export const editEnvelope = (
   client: Redis,
-  key: string,
+  keys: HistoryKeys,
+  jobId: string,
   index: number,
   edit: (envelope: Envelope) => unknown,
 ): Promise<void> =>
-  rewriteHistory(client, key, (envs) =>
+  rewriteEnvelopes(client, keys, jobId, (envs) =>
     envs.map((env, i) => (i === index ? JSON.stringify(edit(JSON.parse(env) as Envelope)) : env)),
   );
 

@@ -13,7 +13,8 @@ import type { JobView } from "../../engine/read/index.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { ApiLimits } from "../limits.ts";
-import { decodeOrThrow, ExportQuery, JobIdParams, StateAtQuery, VerifyRequest } from "../schemas.ts";
+import { ExportQuery, JobIdParams, type JobsAt, StateAtQuery, VerifyRequest } from "../../contract/index.ts";
+import { decodeOrThrow } from "../decode.ts";
 
 /** A time from the query string as epoch ms, or a 400 naming the field. */
 export const instantOrThrow = (text: string, field: string): number => {
@@ -75,7 +76,7 @@ export const jobsAt = async (
   atMs: number,
   limit: number,
   bounds: TimeTravelBounds,
-): Promise<Record<string, unknown>> =>
+): Promise<JobsAt> =>
   bounds.exclusive(async () => {
     const answer = await deps.audit.jobsInStatusAt(status, atMs, { maxEntries: bounds.maxEntries });
     const ids = answer.jobIds.slice(0, limit);

@@ -21,7 +21,8 @@ import type { Envelope } from "../../domain/index.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import type { ApiLimits } from "../limits.ts";
-import { decodeOrThrow, EventStreamQuery } from "../schemas.ts";
+import { EventStreamQuery } from "../../contract/index.ts";
+import { decodeOrThrow } from "../decode.ts";
 
 const HEARTBEAT_MS = 15_000;
 /** How long a dropped client has to take its final message before its socket is destroyed. */

@@ -10,14 +10,19 @@ import { ApiError, errorResponse } from "../errors.ts";
 import type { ApiLimits } from "../limits.ts";
 import { instantOrThrow, jobsAt, TimeTravelBounds } from "./audit.ts";
 import {
+  type BulkItem,
   BulkSubmitRequest,
+  type BulkSubmitted,
   CancelRequest,
+  type DeadLetters,
   DeadLettersQuery,
-  decodeOrThrow,
   JobIdParams,
+  type JobEvents,
   ListJobsQuery,
+  type RetriedDeadLetters,
   RetryRequest,
-} from "../schemas.ts";
+} from "../../contract/index.ts";
+import { decodeOrThrow } from "../decode.ts";
 
 const DEFAULT_PAGE = 50;
 
@@ -69,14 +74,14 @@ export const registerJobRoutes = (
     const { jobs: specs } = decodeOrThrow(BulkSubmitRequest, request.body, "body");
     const results = await jobs.submitMany(specs, actorOf(request));
     const items = await Promise.all(
-      results.map(async (result, index) => {
+      results.map(async (result, index): Promise<BulkItem> => {
         if (!("created" in result)) return { index, error: errorResponse(result).body.error };
         // An idempotent repeat carries no head: read the existing job's status.
         const head = result.head ?? (await jobs.get(result.jobId));
-        return { index, id: result.jobId, status: String(head.state.value), created: result.created };
+        return { index, id: result.jobId, status: head.state.value, created: result.created };
       }),
     );
-    return reply.code(202).send({ jobs: items });
+    return reply.code(202).send({ jobs: items } satisfies BulkSubmitted);
   });
 
   app.get("/v1/jobs", async (request) => {
@@ -112,7 +117,7 @@ export const registerJobRoutes = (
 
   app.get("/v1/jobs/:id/events", async (request) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
-    return { events: await jobs.events(id) };
+    return { events: await jobs.events(id) } satisfies JobEvents;
   });
 
   app.post("/v1/jobs/:id/cancel", async (request) => {
@@ -133,7 +138,7 @@ export const registerJobRoutes = (
     const query = decodeOrThrow(DeadLettersQuery, request.query, "query");
     return {
       jobs: await jobs.deadLetterViews(query.limit === undefined ? DEFAULT_PAGE : Number(query.limit)),
-    };
+    } satisfies DeadLetters;
   });
 
   app.post("/v1/dead-letters/retry", async (request) => {
@@ -142,6 +147,6 @@ export const registerJobRoutes = (
       actorOf(request),
       body.reason ?? "manual retry of all dead letters",
     );
-    return { retried };
+    return { retried } satisfies RetriedDeadLetters;
   });
 };

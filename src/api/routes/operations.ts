@@ -8,6 +8,7 @@
  * whole service out of its load balancer for a stale read model (ADR 0019).
  */
 import type { FastifyInstance } from "fastify";
+import type { Health, HealthUnavailable, Workers } from "../../contract/index.ts";
 import type { ApiDeps, ProjectionLag } from "../deps.ts";
 import { errorResponse } from "../errors.ts";
 import { collectMetrics, knownQueues, toPrometheus } from "../metrics.ts";
@@ -15,7 +16,7 @@ import type { EventStreamFigures } from "./event-stream.ts";
 import { openApiDocument } from "../openapi.ts";
 
 /** What halted the projection, as an API error body (code, message, shard, entry) and since when. */
-const haltReason = (projection: ProjectionLag): Record<string, unknown> | null =>
+const haltReason = (projection: ProjectionLag): NonNullable<Health["reason"]> | null =>
   projection.halt === null
     ? null
     : { ...errorResponse(projection.halt.error).body.error, since: projection.halt.since };
@@ -33,7 +34,10 @@ export const registerOperationRoutes = (
     return reply.type("text/plain; version=0.0.4; charset=utf-8").send(projected + own);
   });
 
-  app.get("/v1/workers", async () => ({ workers: await deps.workers.list(deps.clock.now()) }));
+  app.get(
+    "/v1/workers",
+    async () => ({ workers: await deps.workers.list(deps.clock.now()) }) satisfies Workers,
+  );
 
   /** Public (no auth): load balancers and orchestrators probe it. 503 when Redis is unreachable. */
   app.get("/health", { config: { public: true } }, async (_request, reply) => {
@@ -58,7 +62,7 @@ export const registerOperationRoutes = (
         },
         projection,
         ...(reason === null ? {} : { reason }),
-      });
+      } satisfies HealthUnavailable);
     if (depths.status === "rejected") throw depths.reason;
     if (workers.status === "rejected") throw workers.reason;
     const queues = depths.value;
@@ -70,7 +74,7 @@ export const registerOperationRoutes = (
       pending: queues.reduce((sum, q) => sum + q.pending, 0),
       workers: workers.value.length,
       projection,
-    };
+    } satisfies Health;
   });
 
   const openApi = openApiDocument();

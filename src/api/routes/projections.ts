@@ -6,7 +6,8 @@
 import type { FastifyInstance } from "fastify";
 import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
-import { decodeOrThrow, QuarantineRequest } from "../schemas.ts";
+import { QuarantineRequest } from "../../contract/index.ts";
+import { decodeOrThrow } from "../decode.ts";
 
 export const registerProjectionRoutes = (app: FastifyInstance, deps: ApiDeps): void => {
   app.post("/v1/projections/rebuild", async () => deps.projection.rebuild());

@@ -1,7 +1,5 @@
 /** `docket jobs ...` and `docket workers`: client commands over the HTTP API. */
-import type { JobStatus } from "../../domain/index.ts";
-import type { JobView } from "../../engine/read/index.ts";
-import type { WorkerInfo } from "../../engine/worker/index.ts";
+import type { JobStatus, JobView, Metrics, SubmitRequest, WorkerInfo } from "../../client/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, intOption, requirePositional, stringOption, UsageError } from "../command.ts";
 import { eventsTable, jobDetails, jobsTable } from "../render/jobs.ts";
@@ -57,7 +55,9 @@ const submit: Command = {
     };
     const client = clientFromEnv();
     const key = stringOption(context, "idempotency-key");
-    const job = await client.submit(spec as never, key === undefined ? {} : { idempotencyKey: key });
+    // What the user typed goes to the API as typed, for the API to judge (a refusal names the
+    // field and exits 2, ADR 0020): the spec is a SubmitRequest only if the API accepts it.
+    const job = await client.submit(spec as SubmitRequest, key === undefined ? {} : { idempotencyKey: key });
     if (context.values.wait !== true) {
       context.print(job, (j: JobView) => `${j.id} ${j.status}`);
       return 0;
@@ -100,6 +100,7 @@ const list: Command = {
       stringOption(context, name),
     );
     const page = await clientFromEnv().list({
+      // Sent as typed for the API to judge, as a submit's spec (a bad status is a 400, exit 2).
       ...(status === undefined ? {} : { status: status as JobStatus }),
       ...(type === undefined ? {} : { type }),
       ...(queue === undefined ? {} : { queue }),
@@ -181,12 +182,8 @@ const metrics: Command = {
   summary: "Counts by status, durations by type, queue depth and throughput.",
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const m = (await clientFromEnv().metrics()) as {
-      byStatus: Record<string, number>;
-      queues: ReadonlyArray<{ queue: string; waiting: number; pending: number }>;
-      durations: ReadonlyArray<{ type: string; count: number; avgMs: number; p95Ms: number }>;
-    };
-    context.print(m, (v: typeof m) =>
+    const m = await clientFromEnv().metrics();
+    context.print(m, (v: Metrics) =>
       [
         table([["STATUS", "JOBS"], ...Object.entries(v.byStatus).map(([s, n]) => [s, String(n)])]),
         "",

@@ -3,7 +3,8 @@
  * normally the running API process, which these commands ask over HTTP; with --offline (no API
  * running) they open DOCKET_DB themselves.
  */
-import type { QuarantineRecord } from "../../engine/read/index.ts";
+import type { DocketClient } from "../../client/index.ts";
+import type { CheckReport, QuarantineRecord, RebuildReport } from "../../contract/index.ts";
 import type { OpenReadSide } from "../../main.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, type CommandContext, stringOption, UsageError } from "../command.ts";
@@ -31,8 +32,12 @@ const offline = async <A>(work: (side: OpenReadSide) => Promise<A>): Promise<A> 
   }
 };
 
-const viaApi = <A>(context: CommandContext, path: string, work: (side: OpenReadSide) => Promise<A>) =>
-  context.values.offline === true ? offline(work) : clientFromEnv().post<A>(path);
+/** Asked of the API that owns the projection, or done here with --offline. */
+const viaApi = <A>(
+  context: CommandContext,
+  ask: (client: DocketClient) => Promise<A>,
+  work: (side: OpenReadSide) => Promise<A>,
+): Promise<A> => (context.values.offline === true ? offline(work) : ask(clientFromEnv()));
 
 const rebuild: Command = {
   name: "projections rebuild",
@@ -40,11 +45,12 @@ const rebuild: Command = {
   options: OFFLINE,
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const report = await viaApi(context, "/v1/projections/rebuild", (side) => side.rebuild());
-    context.print(
-      report,
-      (r: { events: number; ms: number }) => `rebuilt from ${r.events} events in ${Math.round(r.ms)} ms`,
+    const report = await viaApi(
+      context,
+      (client) => client.rebuildProjection(),
+      (side) => side.rebuild(),
     );
+    context.print(report, (r: RebuildReport) => `rebuilt from ${r.events} events in ${Math.round(r.ms)} ms`);
     return 0;
   },
 };
@@ -55,8 +61,12 @@ const check: Command = {
   options: OFFLINE,
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const report = await viaApi(context, "/v1/projections/check", (side) => side.check());
-    context.print(report, (r: { equal: boolean; differences: ReadonlyArray<unknown> }) =>
+    const report = await viaApi(
+      context,
+      (client) => client.checkProjection(),
+      (side) => side.check(),
+    );
+    context.print(report, (r: CheckReport) =>
       r.equal
         ? "projection equals a fresh rebuild from the log, row for row"
         : [

@@ -1,5 +1,5 @@
 /** Renders an explanation as plain text for the CLI (`docket audit explain <jobId>`). */
-import type { Explanation } from "../../engine/audit/index.ts";
+import type { Explanation } from "../../contract/index.ts";
 import { alignColumns } from "./table.ts";
 
 export const renderExplanation = (explanation: Explanation): string => {

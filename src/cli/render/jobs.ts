@@ -1,6 +1,5 @@
 /** Plain-text renderings of jobs and their events for the terminal (`docket jobs …`). */
-import type { Envelope } from "../../domain/index.ts";
-import type { JobView } from "../../engine/read/index.ts";
+import type { Envelope, JobView } from "../../contract/index.ts";
 import { table } from "./table.ts";
 
 export const jobLine = (job: JobView): ReadonlyArray<string> => [

@@ -1,5 +1,5 @@
 /** Renders a replay report as plain aligned text for the CLI (`docket audit replay <jobId>`). */
-import type { ReplayReport, StateSummary } from "../../engine/audit/index.ts";
+import type { ReplayReport, StateSummary } from "../../contract/index.ts";
 import { alignColumns, oneLineJson } from "./table.ts";
 
 export interface ReplayTextOptions {

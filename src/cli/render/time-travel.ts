@@ -1,5 +1,5 @@
 /** Renders a job's state at a time as plain text for the CLI (`docket audit at <jobId> <time>`). */
-import type { StateAt } from "../../engine/audit/index.ts";
+import type { StateAt } from "../../contract/index.ts";
 import { alignColumns, oneLineJson } from "./table.ts";
 
 export const renderStateAt = (answer: StateAt): string => {

@@ -1,5 +1,5 @@
 /** Renders a verification report as plain text for the CLI (`docket audit verify`). */
-import type { VerifyReport } from "../../engine/audit/index.ts";
+import type { VerifyReport } from "../../contract/index.ts";
 import { alignColumns } from "./table.ts";
 
 export const renderVerifyReport = (

@@ -116,7 +116,9 @@ export const auditEntries = (
   let earlyStop: Finding | undefined;
   for (const [index, entry] of entries.entries()) {
     const seq = index + 1;
-    const parsed = parse(entry.env);
+    const parsed = entry.inLog
+      ? parse(entry.env)
+      : Result.fail(`the shard log does not hold entry ${entry.entryId}, which the job's history names`);
     if (Result.isFailure(parsed)) {
       earlyStop = { seq, code: "malformed_entry", message: `entry ${entry.entryId}: ${parsed.failure}` };
       break;

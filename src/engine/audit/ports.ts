@@ -8,12 +8,20 @@
 import type { QuarantineRecord } from "../read/index.ts";
 
 /**
- * One entry of a job's own history. `env` is the stored envelope text. `entryId` names the entry
- * in messages: `#<position>` in the job's history list (ADR 0015).
+ * One entry of a job's own history. Each event is stored once, in its shard log; a job's
+ * history is the index of its log entry ids (ADR 0027). This is one element of that index and
+ * the log entry it names, field by field as stored.
  */
 export interface RawJobEntry {
+  /** The shard-log entry id the job's history names at this position. */
   readonly entryId: string;
-  /** The envelope's `seq` and `type`, as text (null when the envelope is not JSON). */
+  /**
+   * False when the shard log does not hold that entry (then every field below is null): it was
+   * deleted — or, once history is tiered (issue 13), archived, which the archive would answer.
+   */
+  readonly inLog: boolean;
+  /** The log entry's `jobId`, `seq`, `type` and `env` (the envelope text) fields. */
+  readonly jobId: string | null;
   readonly seq: string | null;
   readonly type: string | null;
   readonly env: string | null;
@@ -35,11 +43,6 @@ export interface RawHead {
   readonly lastHash: string | null;
   readonly status: string | null;
   readonly attempt: string | null;
-  /**
-   * The id of the job's first shard-log entry, recorded when it was created (ADR 0015): where
-   * verifying this job alone starts reading its shard log (null when missing: from the start).
-   */
-  readonly logFrom: string | null;
 }
 
 /** Where the delivery side knows a job from (DESIGN §7 invariant 9). */

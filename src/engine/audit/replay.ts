@@ -4,7 +4,7 @@
  * the job's head, naming the first bad event if any. The report object is the JSON form;
  * the CLI renders it for people (src/cli/render/replay.ts).
  */
-import type { Actor, ChainAnchor, JobState } from "../../domain/index.ts";
+import type { Actor, ChainAnchor, EventType, JobState } from "../../domain/index.ts";
 import {
   anchorOf,
   type AuditedHistory,
@@ -19,7 +19,7 @@ export interface ReplayedEvent {
   readonly seq: number;
   readonly at: string;
   readonly actor: Actor;
-  readonly type: string;
+  readonly type: EventType;
   readonly data: unknown;
   readonly hash: string;
   /** The machine state after this event. */

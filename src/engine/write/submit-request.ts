@@ -1,25 +1,13 @@
 /**
- * The public job spec callers submit (HTTP, CLI, typed client), validated with Effect Schema and
- * normalised into the domain's complete JobSpec. Field names are public API (see README); every
+ * The public job spec callers submit (HTTP, CLI, typed client), decoded with the API contract's
+ * schema (src/contract) and normalised into the domain's complete JobSpec. Field names are public API (see README); every
  * field's schema and bound is the domain's own (limits.ts), so a spec accepted here makes events
  * every reader accepts.
  */
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
-import {
-  Backoff,
-  DEFAULT_BACKOFF,
-  IdempotencyKey,
-  type JobSpec,
-  JsonValue,
-  MAX_DELAY_MS,
-  MAX_PAYLOAD_BYTES,
-  MaxAttempts,
-  Name,
-  Priority,
-  TimeoutMs,
-  Timestamp,
-} from "../../domain/index.ts";
+import { SubmitRequest } from "../../contract/index.ts";
+import { DEFAULT_BACKOFF, type JobSpec, MAX_DELAY_MS, MAX_PAYLOAD_BYTES } from "../../domain/index.ts";
 import { firstIssue, InvalidJobSpec } from "../shared/index.ts";
 
 export const DEFAULT_QUEUE = "default";
@@ -27,21 +15,8 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 /** Default payload limit: 512 KiB of JSON. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = MAX_PAYLOAD_BYTES;
 
-export const SubmitRequest = Schema.Struct({
-  type: Name,
-  payload: Schema.optionalKey(JsonValue),
-  queue: Schema.optionalKey(Name),
-  priority: Schema.optionalKey(Priority),
-  maxAttempts: Schema.optionalKey(MaxAttempts),
-  backoff: Schema.optionalKey(Backoff),
-  timeoutMs: Schema.optionalKey(TimeoutMs),
-  /** Whole milliseconds from now, 0 to MAX_DELAY_MS. */
-  delayMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_DELAY_MS }))),
-  /** At most MAX_DELAY_MS from now (checked in normaliseSubmit, which knows the time). */
-  runAt: Schema.optionalKey(Timestamp),
-  idempotencyKey: Schema.optionalKey(IdempotencyKey),
-});
-export type SubmitRequest = typeof SubmitRequest.Type;
+/** The request's schema is the API contract's (src/contract/requests.ts): it is public. */
+export { SubmitRequest };
 
 export interface NormalisedSubmit {
   readonly spec: JobSpec;

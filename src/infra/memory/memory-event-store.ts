@@ -13,8 +13,9 @@
  * Deliberately not modelled (tests that need these run against Redis):
  * - Shards and key prefixes: one keyspace, so an idempotency key is global (in Redis it is per
  *   shard, and JobService places a keyed job in its key's shard).
- * - The shard log (the projector's EventLog port has no memory adapter) and the layouts from
- *   before ADR 0013/0015.
+ * - Shards and their logs' entry ids: every event is stored once, in one log of envelope texts,
+ *   and a job's history names positions in it, as a Redis job's history index names log entry
+ *   ids (ADR 0027); the projector's EventLog port has no memory adapter.
  * - Round trips: a call takes effect when it is made, atomically, and resolves on the next
  *   microtask; `append` is not coalesced with the other appends of its tick (the outcomes are
  *   the same), and a whole `appendMany` is atomic (Redis: each shard's chunk of 32 is).
@@ -88,7 +89,10 @@ export class MemoryEventStore implements EventStore {
   }
 
   private historyOf(jobId: string): Array<Envelope> {
-    return (this.storage.jobs.get(jobId)?.history ?? []).map((text) => JSON.parse(text) as Envelope);
+    const { log } = this.storage;
+    return (this.storage.jobs.get(jobId)?.history ?? []).map(
+      (at) => JSON.parse(log[at] as string) as Envelope,
+    );
   }
 
   /** The refusal of a request, or null when it may be applied (append.lua's `check`). */
@@ -145,7 +149,7 @@ export class MemoryEventStore implements EventStore {
       job.attempt = context.attempt;
       job.state = JSON.stringify(next);
     }
-    for (const envelope of envelopes) job.history.push(JSON.stringify(envelope));
+    for (const envelope of envelopes) job.history.push(storage.log.push(JSON.stringify(envelope)) - 1);
 
     // Queue effects follow from the change of status alone.
     if (newStatus !== oldStatus) {

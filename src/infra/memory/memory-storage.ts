@@ -16,7 +16,10 @@ import type { StoredHead } from "../../engine/write/ports.ts";
 import { SortedSet } from "./sorted-set.ts";
 import { NoGroupError, WorkStream } from "./work-stream.ts";
 
-/** A job as stored: its head's fields, its current work entry and its history (envelope JSON texts). */
+/**
+ * A job as stored: its head's fields, its current work entry and its history, which, as in Redis
+ * (ADR 0027), names the job's entries in the one log of every event (positions in `log`).
+ */
 export interface StoredJob {
   version: number;
   lastHash: string;
@@ -27,7 +30,7 @@ export interface StoredJob {
   /** The payload as JSON text, set when the job is created. */
   readonly payload: string;
   entry: { readonly stream: string; readonly entryId: string } | null;
-  readonly history: Array<string>;
+  readonly history: Array<number>;
 }
 
 const LEVELS_HIGH_FIRST: ReadonlyArray<Priority> = (Object.keys(PRIORITY_LEVELS) as Array<Priority>).sort(
@@ -47,6 +50,11 @@ type NewWorkListener = (streams: ReadonlyArray<string>) => void;
 
 export class MemoryStorage {
   readonly jobs = new Map<string, StoredJob>();
+  /**
+   * Every event, once, as envelope JSON text, in commit order: the shard logs of the Redis
+   * layout in one (no shards here); jobs' histories name positions in it.
+   */
+  readonly log: Array<string> = [];
   /** Idempotency key → the id of the job it created. */
   readonly idempotencyKeys = new Map<string, string>();
   /** Pending and failed jobs, scored by when they are due (ms). */

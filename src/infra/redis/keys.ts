@@ -5,7 +5,8 @@
  * tenants and test runs apart.
  *
  * append.lua builds the per-job keys (head, history, work stream, idempotency key) itself, from
- * `shardTag` and the same shapes as below (ADR 0013): change a shape in both places.
+ * `shardTag` and the same shapes as below (ADR 0013), and history.lua the history key: change a
+ * shape in all three places.
  *
  * There is one storage layout, this one: no key or field of an earlier one is read (ADR 0023).
  */
@@ -36,7 +37,10 @@ export class Keys {
   headPrefix(shard: number): string {
     return `${this.tag(shard)}:job:`;
   }
-  /** A job's own history: a list of its envelope texts, element i being seq i + 1 (ADR 0015). */
+  /**
+   * A job's history index: a list of the ids of its shard-log entries, element i naming the entry
+   * of seq i + 1 (ADR 0027: each event is stored once, in the log).
+   */
   history(shard: number, jobId: string): string {
     return `${this.tag(shard)}:history:${jobId}`;
   }

@@ -2,8 +2,8 @@
  * The Redis implementation of the auditor's read port (engine/audit/ports.ts). Read-only: it
  * returns what is stored, field by field, and leaves judging it to the audit code, so a
  * tampered entry is reported rather than thrown. Uses the layout of keys.ts and the entry
- * formats written by append.lua (job history: a list of envelope texts; shard log: jobId, seq,
- * type, env).
+ * formats written by append.lua (shard log: jobId, seq, type, env; job history: the index of the
+ * job's log entry ids, ADR 0027, read through history.lua).
  *
  * Lifetime: the caller owns the connection.
  */
@@ -115,16 +115,15 @@ export class RedisAuditSource implements AuditSource {
 
   readHead(jobId: string): Promise<RawHead | null> {
     return guarded(async () => {
-      const [version, lastHash, status, attempt, logFrom] = await this.client.hmget(
+      const [version, lastHash, status, attempt] = await this.client.hmget(
         this.keys.head(this.shardOf(jobId), jobId),
         "version",
         "lastHash",
         "status",
         "attempt",
-        "logFrom",
       );
       if (version === null && lastHash === null && status === null && attempt === null) return null;
-      return { version, lastHash, status, attempt, logFrom } as RawHead;
+      return { version, lastHash, status, attempt } as RawHead;
     });
   }
 
@@ -154,19 +153,12 @@ export class RedisAuditSource implements AuditSource {
   }
 }
 
-/**
- * A list element is the envelope text alone, named by its position: its seq and type are read
- * from the envelope (null when it is not JSON).
- */
-const toJobEntry = (entry: StoredHistoryEntry): RawJobEntry => {
-  let seq: string | null = null;
-  let type: string | null = null;
-  try {
-    const value = JSON.parse(entry.env) as { seq?: unknown; type?: unknown } | null;
-    seq = String(value?.seq);
-    type = String(value?.type);
-  } catch {
-    // Not JSON: the audit reports the entry as malformed.
-  }
-  return { entryId: `#${entry.position}`, seq, type, env: entry.env };
-};
+/** An index element and the log entry it names, field by field (all null when the log lacks it). */
+const toJobEntry = ({ entryId, fields }: StoredHistoryEntry): RawJobEntry => ({
+  entryId,
+  inLog: fields !== null,
+  jobId: streamField(fields, "jobId"),
+  seq: streamField(fields, "seq"),
+  type: streamField(fields, "type"),
+  env: streamField(fields, "env"),
+});

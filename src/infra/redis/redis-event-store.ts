@@ -2,7 +2,8 @@
  * The Redis implementation of the engine's EventStore port: job heads, the compare-and-append
  * (append.lua, ADR 0005/0011) and job histories.
  *
- * Layout (keys.ts): per shard a head hash and a history list per job (ADR 0015), one shard log;
+ * Layout (keys.ts): per shard a head hash and a history index per job, one shard log holding
+ * every event once (ADR 0027: the index lists the job's log entry ids; history.lua reads both);
  * append.lua also applies a transition's queue effects (work streams, delayed and dead-letter
  * sets), which the work queue (redis-work-queue.ts) then reads.
  *
@@ -13,10 +14,11 @@ import type { Envelope } from "../../domain/index.ts";
 import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "../../engine/write/ports.ts";
 import { APPEND_KEYS, appendArguments, decodeAppendReply } from "./append-call.ts";
 import { guarded } from "./connection.ts";
-import { readHistoryTexts } from "./job-history.ts";
+import { readStoredHistories } from "./job-history.ts";
 import { readHeads } from "./job-heads.ts";
 import { Keys } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
+import { streamField } from "./stream-entries.ts";
 
 export interface RedisEventStoreOptions {
   readonly client: Redis;
@@ -138,8 +140,16 @@ export class RedisEventStore implements EventStore {
 
   readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>> {
     return guarded(async () =>
-      (await readHistoryTexts(this.client, this.keys, jobIds)).map((texts) =>
-        texts.map((text) => JSON.parse(text) as Envelope),
+      (await readStoredHistories(this.client, this.keys, jobIds)).map((entries, j) =>
+        entries.map(({ entryId, fields }) => {
+          const env = streamField(fields, "env");
+          // The seam of tiered history (job-history.ts): an archive would answer here.
+          if (env === null)
+            throw new Error(
+              `job ${jobIds[j]}'s history names shard-log entry ${entryId}, which the log does not hold`,
+            );
+          return JSON.parse(env) as Envelope;
+        }),
       ),
     );
   }

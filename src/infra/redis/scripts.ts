@@ -13,6 +13,7 @@ const SCRIPTS = {
   docketClaim: lua("claim"),
   docketRenew: lua("renew"),
   docketDiscard: lua("discard"),
+  docketHistory: lua("history"),
 };
 
 /**
@@ -27,11 +28,13 @@ export interface ScriptClient {
   docketClaim: ScriptCall;
   docketRenew: ScriptCall;
   docketDiscard: ScriptCall;
+  docketHistory: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
 export interface ScriptPipeline {
   docketAppend(numKeys: number, ...keysAndArgs: Array<Argument>): ScriptPipeline;
+  docketHistory(numKeys: number, ...keysAndArgs: Array<Argument>): ScriptPipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 

@@ -9,7 +9,6 @@ import {
   type JobState,
   type JobStatus,
   retryAllowed,
-  sha256Hex,
   statusOf,
   TERMINAL_STATES,
   initialState,
@@ -18,12 +17,10 @@ import { anchorOf, type AuditedHistory, auditEntries } from "../audited-history.
 import type { JobLocation, RawHead, RawJobEntry } from "../ports.ts";
 import type { VerifyFailure, VerifyNotice } from "./report.ts";
 
-/** A shard-log entry of the job, reduced to what the comparison needs (a digest, not the text). */
+/** A shard-log entry that names the job in its `jobId` field, found by scanning the log. */
 export interface LogRef {
   readonly entryId: string;
   readonly seq: string | null;
-  /** SHA-256 of the stored envelope text (null when the entry has no env). */
-  readonly envDigest: string | null;
   /** An undecodable entry an operator quarantined, with its content unchanged (ADR 0019). */
   readonly quarantined?: boolean;
 }
@@ -33,8 +30,9 @@ export interface JobEvidence {
   /** The shard the job was found in, and the one its id hashes to. */
   readonly foundInShard: number;
   readonly expectedShard: number;
+  /** The job's history: its index of log entry ids, with the entries they name (ADR 0027). */
   readonly entries: ReadonlyArray<RawJobEntry>;
-  /** The job's shard-log entries in log order. */
+  /** The shard-log entries that name the job, in log order. */
   readonly log: ReadonlyArray<LogRef>;
   readonly head: RawHead | null;
   /** Null when not looked up (the job's status needed no location). */
@@ -49,59 +47,86 @@ export interface JobVerdict {
   readonly notices: ReadonlyArray<VerifyNotice>;
 }
 
-export const digestOf = (env: string | null): string | null => (env === null ? null : sha256Hex(env));
-
 /** Does this job's status need its delivery location checked (inv. 9)? */
 export const needsLocation = (status: string | null): boolean =>
   status !== null && !TERMINAL_STATES.has(status as JobStatus);
 
+/** Stream entry ids compared in log order (`ms-seq`); null when either is not an entry id. */
+export const compareEntryIds = (a: string, b: string): number | null => {
+  const parse = (id: string) => /^(\d+)-(\d+)$/.exec(id);
+  const [x, y] = [parse(a), parse(b)];
+  if (x === null || y === null) return null;
+  const order = (p: bigint, q: bigint) => (p < q ? -1 : p > q ? 1 : 0);
+  return (
+    order(BigInt(x[1] as string), BigInt(y[1] as string)) ||
+    order(BigInt(x[2] as string), BigInt(y[2] as string))
+  );
+};
+
+/** The `jobId` and `seq` an envelope text claims (null when it is not a JSON object). */
+const claimed = (env: string | null): { jobId: unknown; seq: unknown } | null => {
+  try {
+    const value = JSON.parse(env ?? "null") as { jobId?: unknown; seq?: unknown } | null;
+    return typeof value === "object" && value !== null ? { jobId: value.jobId, seq: value.seq } : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Inv. 7, "nothing missing, nothing added", with each event stored once (ADR 0027): every
+ * element of the job's history index names a distinct log entry, in log order, that the log
+ * holds and that is this job's event of that seq (its fields and its envelope say so); and every
+ * log entry that names the job is in its index.
+ */
 const shardLogFailure = (evidence: JobEvidence): VerifyFailure | null => {
   const { jobId, entries, log } = evidence;
   const found: Array<VerifyFailure> = [];
   const at = (seq: number, code: VerifyFailure["code"], message: string) =>
     found.push({ check: "shard_log", jobId, seq, code, message });
-  const bySeq = new Map<string, Array<LogRef>>();
-  for (const ref of log) bySeq.set(ref.seq ?? "", [...(bySeq.get(ref.seq ?? "") ?? []), ref]);
-  const streamSeqs = new Set<string>();
+  const indexed = new Map<string, number>();
+  let previous: string | null = null;
   entries.forEach((entry, index) => {
-    const seqText = entry.seq ?? String(index + 1);
-    const seq = Number(seqText) || index + 1;
-    streamSeqs.add(seqText);
-    const refs = bySeq.get(seqText) ?? [];
-    if (refs.length === 0) at(seq, "log_missing", `seq ${seqText} is not in the shard log`);
-    else if (refs.length > 1)
+    const seq = index + 1;
+    const place = `position ${seq} of the job's history`;
+    const earlier = indexed.get(entry.entryId);
+    if (earlier !== undefined)
       at(
         seq,
         "log_duplicate",
-        `seq ${seqText} appears ${refs.length} times in the shard log (${refs.map((r) => r.entryId).join(", ")})`,
+        `${place} names shard-log entry ${entry.entryId}, as position ${earlier} does`,
       );
-    else if (refs[0]?.envDigest !== digestOf(entry.env))
+    else indexed.set(entry.entryId, seq);
+    const envelope = claimed(entry.env);
+    if (!entry.inLog)
+      at(seq, "log_missing", `${place} names shard-log entry ${entry.entryId}, which the log does not hold`);
+    else if (entry.jobId !== jobId || entry.seq !== String(seq))
       at(
         seq,
         "log_mismatch",
-        `shard-log entry ${refs[0]?.entryId} differs from the job's own entry ${entry.entryId}`,
+        `${place} names shard-log entry ${entry.entryId}, which is job ${entry.jobId}'s seq ${entry.seq}`,
       );
-  });
-  for (const [seqText, refs] of bySeq)
-    if (!streamSeqs.has(seqText))
+    else if (envelope !== null && (envelope.jobId !== entry.jobId || String(envelope.seq) !== entry.seq))
       at(
-        Number(seqText) || 0,
-        "log_extra",
-        `shard-log entry ${refs[0]?.entryId} claims seq ${seqText}, which the job's own history does not have`,
+        seq,
+        "log_mismatch",
+        `shard-log entry ${entry.entryId}'s fields (job ${entry.jobId}, seq ${entry.seq}) disagree with its envelope`,
       );
-  let previous = 0;
-  for (const ref of log) {
-    const seq = Number(ref.seq);
-    if (seq <= previous) {
+    else if (previous !== null && (compareEntryIds(entry.entryId, previous) ?? 1) <= 0)
       at(
         seq,
         "log_out_of_order",
-        `shard-log entry ${ref.entryId} (seq ${ref.seq}) comes after seq ${previous}`,
+        `${place} names shard-log entry ${entry.entryId}, which is not after ${previous}`,
       );
-      break;
-    }
-    previous = seq;
-  }
+    previous = entry.entryId;
+  });
+  for (const ref of log)
+    if (!indexed.has(ref.entryId))
+      at(
+        Number(ref.seq) || 0,
+        "log_extra",
+        `shard-log entry ${ref.entryId} claims to be seq ${ref.seq} of the job, which the job's history does not name`,
+      );
   return found.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))[0] ?? null;
 };
 

@@ -4,11 +4,12 @@
  * invariants 3, 5 and 9 of DESIGN §7; plus a pluggable projection comparison (inv. 8).
  *
  * Cost: each shard log is read once, in pages, keeping a 64-character digest per entry (so
- * O(log entries) memory); each job's own history and head are then read once. Verifying one job
- * scans its shard's log from the job's first entry (the head's `logFrom`, ADR 0015; from the
- * start when the head has none): entries can only be appended to a stream, so a duplicate or
- * forged entry of the job added later is still found; one placed earlier would take rewriting
- * the whole log, which the whole-log verify finds. Run it on a quiet system
+ * O(log entries) memory); each job's own history (its index of log entry ids and the entries it
+ * names, ADR 0027) and head are then read once. Verifying one job scans its shard's log from the
+ * job's first entry (the first its history names; from the start when it names no entry id):
+ * entries can only be appended to a stream, so a forged entry of the job added later is still
+ * found; one placed earlier would take rewriting the whole log, which the whole-log verify
+ * finds, and a history whose first elements were dropped fails its seq check. Run it on a quiet system
  * for exact results: an append landing between the reads of a stream, its head and the log
  * shows up as a head or shard-log mismatch on that job.
  *
@@ -22,7 +23,7 @@ import type { JobStatus } from "../../../domain/index.ts";
 import { entryDigest, type QuarantineRecord } from "../../read/index.ts";
 import type { AuditSource, QuarantineSnapshot, RawJobEntry } from "../ports.ts";
 import { shardLogEntries } from "../shard-log.ts";
-import { digestOf, type JobEvidence, type LogRef, needsLocation, verifyJob } from "./job.ts";
+import { compareEntryIds, type JobEvidence, type LogRef, needsLocation, verifyJob } from "./job.ts";
 import type {
   QuarantinedEntry,
   VerifyCheck,
@@ -145,12 +146,7 @@ const indexShardLog = async (
     entries++;
     const refs = byJob.get(jobId) ?? [];
     const quarantined = quarantine.honoured(entry);
-    refs.push({
-      entryId: entry.entryId,
-      seq: entry.seq,
-      envDigest: digestOf(entry.env),
-      ...(quarantined ? { quarantined } : {}),
-    });
+    refs.push({ entryId: entry.entryId, seq: entry.seq, ...(quarantined ? { quarantined } : {}) });
     byJob.set(jobId, refs);
   }
   if (onlyJob === undefined) quarantine.missingIn(shard);
@@ -159,17 +155,22 @@ const indexShardLog = async (
 
 /**
  * A job's shard-log entries to compare with its own history: a quarantined entry only when the
- * job's own history holds the same entry (the writer stored the bad event in both places);
- * otherwise it is no event of the job, and the report lists it as quarantined instead.
+ * job's history names it (the writer appended the bad event as the job's); otherwise it is no
+ * event of the job, and the report lists it as quarantined instead.
  */
 const comparedLog = (refs: ReadonlyArray<LogRef>, own: ReadonlyArray<RawJobEntry>): ReadonlyArray<LogRef> =>
-  refs.filter(
-    (ref) =>
-      ref.quarantined !== true ||
-      own.some(
-        (entry, i) => (entry.seq ?? String(i + 1)) === ref.seq && digestOf(entry.env) === ref.envDigest,
-      ),
-  );
+  refs.filter((ref) => ref.quarantined !== true || own.some((entry) => entry.entryId === ref.entryId));
+
+/** Where verifying one job starts reading its shard log: just before the first entry its history names. */
+const scanStartOf = (own: ReadonlyArray<RawJobEntry>): string => {
+  let first: string | null = null;
+  for (const { entryId } of own) {
+    const order = first === null ? compareEntryIds(entryId, entryId) : compareEntryIds(entryId, first);
+    if (order === null) return "0-0"; // not an entry id: read the whole log
+    if (first === null || order < 0) first = entryId;
+  }
+  return entryIdBefore(first);
+};
 
 const gatherEvidence = async (
   source: AuditSource,
@@ -228,9 +229,10 @@ export const verifyStore = async (
       ? Array.from({ length: source.shards }, (_, i) => i)
       : [source.shardOf(options.jobId)];
   for (const shard of shards) {
-    // One job: its log entries start at its first one (see the header).
+    // One job: its log entries start at its first one (see the header). Its history is read
+    // again with its evidence, after the scan: an append landing in between then adds to both.
     const after =
-      options.jobId === undefined ? "0-0" : entryIdBefore((await source.readHead(options.jobId))?.logFrom);
+      options.jobId === undefined ? "0-0" : scanStartOf(await source.readJobHistory(options.jobId));
     const { byJob, entries } = await indexShardLog(source, shard, options.jobId, after, quarantine);
     logEntries += entries;
     const ids =

@@ -14,7 +14,9 @@
   as keys.ts builds them (ADR 0013; they share the shard's hash tag, so a Cluster node serving
   the shard's slot holds them all):
     <p>:{s}:job:<id>      head hash
-    <p>:{s}:history:<id>  job history list: envelope JSON texts, element i is seq i+1 (ADR 0015)
+    <p>:{s}:history:<id>  job history index: a list of the job's shard-log entry ids, element i
+                          naming the entry of seq i+1 (ADR 0027: each event is stored once, in
+                          the log; history.lua reads a job's events through its index)
     <p>:{s}:work:<queue>:<level>  work stream it is enqueued on if it becomes queued
             (entry fields: jobId, then the new head's version, lastHash, spec, live and payload)
     <p>:{s}:idem:<key>    idempotency key
@@ -31,7 +33,7 @@
     6  new version      7 new last hash      8 new status
     9  new attempt      10 new live state JSON (status and what changes as the job runs)
     11 due epoch ms, the delayed-set score when the job becomes pending/failed ('' if none)
-    12 now epoch ms (dead-letter score, creation time)
+    12 now epoch ms (dead-letter score)
     13 payload JSON (creation only)
     14 spec state JSON (creation only: what the submission fixed; never changes after)
     15 idempotency key ('' = none)
@@ -89,26 +91,24 @@ for j = 1, jobs do
   else
     local created = tonumber(ARGV[a + 2]) == 0
     local oldStatus, newStatus = ARGV[a + 3], ARGV[a + 8]
-    -- A job's own history is a list of its envelopes (ADR 0015: a stream per job cost about
-    -- 4 KB of preallocated listpack).
-    local envs = {}
-    local firstLogId
+    -- Each event is stored once, in the shard log; the job's history is the index of its log
+    -- entry ids (ADR 0027; a list, as ADR 0015 chose for the envelopes it held before).
+    local ids = {}
     for i = 0, n - 1 do
       local e = a + 18 + 3 * i
-      local seq, kind, env = ARGV[e], ARGV[e + 1], ARGV[e + 2]
-      envs[i + 1] = env
-      local logId = redis.call('XADD', log, '*', 'jobId', jobId, 'seq', seq, 'type', kind, 'env', env)
-      firstLogId = firstLogId or logId
+      ids[i + 1] = redis.call('XADD', log, '*', 'jobId', jobId, 'seq', ARGV[e], 'type', ARGV[e + 1],
+        'env', ARGV[e + 2])
     end
-    redis.call('RPUSH', tag .. 'history:' .. jobId, unpack(envs))
+    redis.call('RPUSH', tag .. 'history:' .. jobId, unpack(ids))
 
-    redis.call('HSET', head, 'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
-      'attempt', ARGV[a + 9], 'live', ARGV[a + 10])
+    -- The head's new fields, written with one HSET once the queue effects have added theirs.
+    local headFields = {'version', ARGV[a + 6], 'lastHash', ARGV[a + 7], 'status', newStatus,
+      'attempt', ARGV[a + 9], 'live', ARGV[a + 10]}
     if created then
-      -- logFrom: the job's first shard-log entry, where verifying the job alone starts reading
-      -- the log (ADR 0015).
-      redis.call('HSET', head, 'spec', ARGV[a + 14], 'payload', ARGV[a + 13], 'createdAt', ARGV[a + 12],
-        'logFrom', firstLogId)
+      headFields[#headFields + 1] = 'spec'
+      headFields[#headFields + 1] = ARGV[a + 14]
+      headFields[#headFields + 1] = 'payload'
+      headFields[#headFields + 1] = ARGV[a + 13]
       if idem then redis.call('SET', idem, jobId) end
     end
 
@@ -116,7 +116,7 @@ for j = 1, jobs do
     if newStatus ~= oldStatus then
       if newStatus ~= 'processing' then
         -- The job no longer needs its work entry: acknowledge and delete it (work streams are
-        -- delivery, not history; the history is in the job's own history and the shard log).
+        -- delivery, not history; the history is in the shard log).
         -- (A new job has none; an existing one's were read by the check.)
         if cur and cur[5] then
           redis.call('XACK', cur[5], group, cur[6])
@@ -136,13 +136,17 @@ for j = 1, jobs do
         local id = redis.call('XADD', work, '*', 'jobId', jobId, 'version', ARGV[a + 6],
           'lastHash', ARGV[a + 7], 'spec', fixed[1] or '', 'live', ARGV[a + 10],
           'payload', fixed[2] or '')
-        redis.call('HSET', head, 'entryStream', work, 'entryId', id)
+        headFields[#headFields + 1] = 'entryStream'
+        headFields[#headFields + 1] = work
+        headFields[#headFields + 1] = 'entryId'
+        headFields[#headFields + 1] = id
       elseif newStatus == 'pending' or newStatus == 'failed' then
         redis.call('ZADD', delayed, ARGV[a + 11], jobId)
       elseif newStatus == 'dead_letter' then
         redis.call('ZADD', dead, ARGV[a + 12], jobId)
       end
     end
+    redis.call('HSET', head, unpack(headFields))
     out[#out + 1] = 1
     out[#out + 1] = ARGV[a + 6]
   end

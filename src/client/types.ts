@@ -1,0 +1,87 @@
+/**
+ * The types the typed client takes and returns, all derived from the API contract's schemas
+ * (src/contract): nothing here is written by hand twice. Type-only imports, so using the client
+ * loads none of the schemas.
+ */
+import type {
+  BulkItem,
+  CheckReport,
+  Envelope,
+  Explanation,
+  Health,
+  JobPage,
+  JobsAt,
+  JobStatus as JobStatusSchema,
+  JobView,
+  Metrics,
+  QuarantineRecord,
+  RebuildReport,
+  ReplayReport,
+  RetryRequest,
+  StateAt,
+  SubmitRequest,
+  VerifyReport,
+  VerifyRequest,
+  WorkerInfo,
+} from "../contract/index.ts";
+
+export type {
+  BulkItem,
+  CheckReport,
+  Envelope,
+  Explanation,
+  Health,
+  JobPage,
+  JobsAt,
+  JobView,
+  Metrics,
+  QuarantineRecord,
+  RebuildReport,
+  ReplayReport,
+  RetryRequest,
+  StateAt,
+  SubmitRequest,
+  VerifyReport,
+  VerifyRequest,
+  WorkerInfo,
+};
+
+export type JobStatus = typeof JobStatusSchema.Type;
+
+/** A point in time for the audit routes: a Date, epoch ms, or an ISO 8601 string. */
+export type Instant = Date | number | string;
+
+/** `list`'s filter: the query of `GET /v1/jobs` without time travel, with a numeric limit. */
+export interface ListFilter {
+  readonly status?: JobStatus;
+  readonly type?: string;
+  readonly queue?: string;
+  /** 1..500 (default 50). */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface WaitOptions {
+  /** Give up after this long (default: wait forever). */
+  readonly timeoutMs?: number;
+  /** Poll interval (default 250 ms). */
+  readonly pollMs?: number;
+  /** Called whenever the job's version changes (progress, attempts, ...). */
+  readonly onUpdate?: (job: JobView) => void;
+}
+
+export interface DocketClientOptions {
+  /** e.g. http://127.0.0.1:3000 */
+  readonly baseUrl: string;
+  readonly token?: string;
+  /**
+   * Sent as the `Docket-Actor` header: recorded in the events of submits, cancels and retries as
+   * an unauthenticated claim beside the authenticated principal (the token's name). 1 to 128 of
+   * A-Z a-z 0-9 _ . @ : - (the API answers 400 otherwise).
+   */
+  readonly actor?: string;
+  /** Per request (default 30 s). */
+  readonly timeoutMs?: number;
+  /** For verify, export and projection rebuild/check, which read the whole log (default 30 min). */
+  readonly wholeLogTimeoutMs?: number;
+}

@@ -1,0 +1,139 @@
+/** The job routes: submit (one and bulk), read, list, events, cancel, retry, dead letters. */
+import * as A from "./audit.ts";
+import * as J from "./jobs.ts";
+import * as R from "./requests.ts";
+import {
+  actorClaim,
+  type Answer,
+  anyRequest,
+  error,
+  notFound,
+  type Operation,
+  redis,
+  writes,
+} from "./operation.ts";
+
+const job: Answer = { description: "The job", schema: J.JobView };
+
+export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
+  {
+    method: "POST",
+    path: "/v1/jobs",
+    summary: "Submit a job",
+    headers: [
+      {
+        name: "Idempotency-Key",
+        description: "A repeat with the same key answers the first job, with `Idempotent-Replayed: true`",
+      },
+      actorClaim,
+    ],
+    body: { schema: R.SubmitRequest, required: true },
+    responses: {
+      202: { description: "Accepted", schema: J.JobView },
+      ...writes,
+      ...redis,
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/jobs",
+    summary: "List jobs, newest first (from the projection); with `at`, the jobs in `status` then",
+    description:
+      "Without `at`: a page from the SQLite projection. With `at` (ISO 8601 or epoch ms; " +
+      "`status` required; `type`, `queue`, `cursor` refused): time travel from the event log — " +
+      "one scan of every shard log (O(log entries)) plus one job-history read per returned job; " +
+      "answers `JobsAt` (views as of then, oldest first, at most `limit`; `total` counts all).",
+    query: {
+      schema: R.ListJobsQuery,
+      describe: {
+        status: "Filter by status (required with `at`)",
+        at: "Time travel: ISO 8601 time or epoch ms",
+        type: "Filter by job type",
+        queue: "Filter by queue",
+        limit: "Page size, 1..500 (default 50)",
+        cursor: "nextCursor of the previous page",
+      },
+    },
+    responses: {
+      200: {
+        description: "A page of jobs (JobPage), or with `at` the jobs in that status then (JobsAt)",
+        schema: A.JobListing,
+      },
+      ...anyRequest,
+      ...redis,
+      422: error("Time travel would scan more log entries than allowed (`scan_limit_exceeded`)"),
+      429: error("Too many time-travel scans at once (`time_travel_busy`, with Retry-After)"),
+    },
+  },
+  {
+    method: "POST",
+    path: "/v1/jobs/bulk",
+    summary: "Submit up to 1,000 jobs; each succeeds or fails on its own",
+    headers: [actorClaim],
+    body: { schema: R.BulkSubmitRequest, required: true },
+    responses: { 202: { description: "Per-job outcomes", schema: J.BulkSubmitted }, ...writes, ...redis },
+  },
+  {
+    method: "GET",
+    path: "/v1/jobs/:id",
+    summary: "A job's current state (read-your-writes)",
+    params: R.JobIdParams,
+    responses: { 200: job, ...anyRequest, ...notFound, ...redis },
+  },
+  {
+    method: "GET",
+    path: "/v1/jobs/:id/events",
+    summary: "A job's events exactly as hashed, with their hashes, in seq order",
+    params: R.JobIdParams,
+    responses: { 200: { description: "Events", schema: J.JobEvents }, ...anyRequest, ...notFound, ...redis },
+  },
+  {
+    method: "POST",
+    path: "/v1/jobs/:id/cancel",
+    summary: "Cancel a job (a running handler is aborted)",
+    params: R.JobIdParams,
+    headers: [actorClaim],
+    body: { schema: R.CancelRequest, required: false },
+    responses: {
+      200: job,
+      ...writes,
+      ...notFound,
+      409: error("Refused in this state (`command_refused`), or lost every race (`contention`)"),
+      ...redis,
+    },
+  },
+  {
+    method: "POST",
+    path: "/v1/jobs/:id/retry",
+    summary: "Retry a dead-lettered job",
+    params: R.JobIdParams,
+    headers: [actorClaim],
+    body: { schema: R.RetryRequest, required: false },
+    responses: {
+      200: job,
+      ...writes,
+      ...notFound,
+      409: error("Not dead-lettered (`command_refused`), or lost every race (`contention`)"),
+      ...redis,
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/dead-letters",
+    summary: "Dead-lettered jobs, newest first",
+    query: { schema: R.DeadLettersQuery, describe: { limit: "1..500 (default 50)" } },
+    responses: { 200: { description: "Jobs", schema: J.DeadLetters }, ...anyRequest, ...redis },
+  },
+  {
+    method: "POST",
+    path: "/v1/dead-letters/retry",
+    summary: "Retry every dead letter",
+    headers: [actorClaim],
+    body: { schema: R.CancelRequest, required: false },
+    responses: {
+      200: { description: "How many were requeued", schema: J.RetriedDeadLetters },
+      ...writes,
+      ...redis,
+    },
+  },
+];

@@ -1,0 +1,76 @@
+/**
+ * The job routes' answers (Effect Schema): a job's view, pages of them, its events, the outcome
+ * of a bulk submit. These are the source of the response types: the typed client and the CLI
+ * take their types from here, the API's integration tests decode every answer against them, and
+ * src/api/contract-drift.ts fails the typecheck when the engine's read-model types stop fitting.
+ */
+import * as Schema from "effect/Schema";
+import { AttemptError, EnvelopeSchema, JobId, Name, Priority, Progress, Timestamp } from "../domain/index.ts";
+import { ErrorDetail } from "./errors.ts";
+import { JobStatus } from "./requests.ts";
+
+/** What clients see of a job; the same shape fresh (`GET /v1/jobs/:id`) and from the projection. */
+export const JobView = Schema.Struct({
+  id: JobId,
+  status: JobStatus,
+  type: Name,
+  queue: Name,
+  priority: Priority,
+  /** Attempts started so far. */
+  attempts: Schema.Int,
+  maxAttempts: Schema.Int,
+  createdAt: Timestamp,
+  /** The last time the job became queued (null while it waits for its first run time). */
+  queuedAt: Schema.NullOr(Timestamp),
+  /** The start of the latest attempt. */
+  startedAt: Schema.NullOr(Timestamp),
+  /** When it reached a terminal state (cleared by a manual retry). */
+  endedAt: Schema.NullOr(Timestamp),
+  /** When a pending job or a failed job's retry is due. */
+  runAt: Schema.NullOr(Timestamp),
+  progress: Schema.NullOr(Progress),
+  result: Schema.NullOr(Schema.Json),
+  /** The latest attempt's error (kept after a later success, for the record). */
+  error: Schema.NullOr(AttemptError),
+  cancelReason: Schema.NullOr(Schema.String),
+  idempotencyKey: Schema.NullOr(Schema.String),
+  /** The seq and hash of the job's last event: where its chain ends. */
+  version: Schema.Int,
+  lastHash: Schema.String,
+  updatedAt: Timestamp,
+}).annotate({ identifier: "JobView" });
+export type JobView = typeof JobView.Type;
+
+/** `GET /v1/jobs`: newest first; `nextCursor` is present when more jobs match. */
+export const JobPage = Schema.Struct({
+  jobs: Schema.Array(JobView),
+  nextCursor: Schema.optionalKey(Schema.String),
+}).annotate({ identifier: "JobPage" });
+export type JobPage = typeof JobPage.Type;
+
+/** `GET /v1/dead-letters`: dead-lettered jobs, newest first. */
+export const DeadLetters = Schema.Struct({ jobs: Schema.Array(JobView) });
+export type DeadLetters = typeof DeadLetters.Type;
+
+/** One stored event exactly as hashed, with its hash. */
+export const Envelope = EnvelopeSchema.annotate({ identifier: "Envelope" });
+export type Envelope = typeof Envelope.Type;
+
+/** `GET /v1/jobs/:id/events`: in seq order. */
+export const JobEvents = Schema.Struct({ events: Schema.Array(Envelope) });
+export type JobEvents = typeof JobEvents.Type;
+
+/** One item of a bulk submit's answer: the job (created, or an idempotent repeat) or its error. */
+export const BulkItem = Schema.Union([
+  Schema.Struct({ index: Schema.Int, id: JobId, status: JobStatus, created: Schema.Boolean }),
+  Schema.Struct({ index: Schema.Int, error: ErrorDetail }),
+]);
+export type BulkItem = typeof BulkItem.Type;
+
+/** `POST /v1/jobs/bulk`: one outcome per submitted index. */
+export const BulkSubmitted = Schema.Struct({ jobs: Schema.Array(BulkItem) });
+export type BulkSubmitted = typeof BulkSubmitted.Type;
+
+/** `POST /v1/dead-letters/retry`: how many dead letters were requeued. */
+export const RetriedDeadLetters = Schema.Struct({ retried: Schema.Int });
+export type RetriedDeadLetters = typeof RetriedDeadLetters.Type;

@@ -1,0 +1,117 @@
+/**
+ * What callers send: the request bodies, query strings and path parameters of the HTTP API
+ * (Effect Schema). The API decodes every request with these (src/api/decode.ts), the OpenAPI
+ * document is generated from them (operations.ts), the typed client takes their types, and the
+ * write room's submit normalisation decodes `SubmitRequest` before applying its defaults.
+ */
+import * as Schema from "effect/Schema";
+import {
+  ActorClaim,
+  Backoff,
+  IdempotencyKey,
+  JOB_STATES,
+  JobId,
+  JsonValue,
+  MAX_DELAY_MS,
+  MaxAttempts,
+  Name,
+  PositiveInt,
+  Priority,
+  TimeoutMs,
+  Timestamp,
+} from "../domain/index.ts";
+
+export { ActorClaim };
+
+/** A job status as the API names it. */
+export const JobStatus = Schema.Literals(JOB_STATES);
+
+/**
+ * The public job spec (`POST /v1/jobs`, each item of a bulk submit). Field names are public API;
+ * every field's schema and bound is the domain's own, so a spec accepted here makes events every
+ * reader accepts. The write room applies the defaults (normaliseSubmit).
+ */
+export const SubmitRequest = Schema.Struct({
+  type: Name,
+  payload: Schema.optionalKey(JsonValue),
+  queue: Schema.optionalKey(Name),
+  priority: Schema.optionalKey(Priority),
+  maxAttempts: Schema.optionalKey(MaxAttempts),
+  backoff: Schema.optionalKey(Backoff),
+  timeoutMs: Schema.optionalKey(TimeoutMs),
+  /** Whole milliseconds from now, 0 to MAX_DELAY_MS. */
+  delayMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_DELAY_MS }))),
+  /** At most MAX_DELAY_MS from now (checked in normaliseSubmit, which knows the time). */
+  runAt: Schema.optionalKey(Timestamp),
+  idempotencyKey: Schema.optionalKey(IdempotencyKey),
+});
+export type SubmitRequest = typeof SubmitRequest.Type;
+
+const Reason = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024));
+
+export const JobIdParams = Schema.Struct({ id: JobId });
+
+/** Query strings arrive as strings: a page size is 1..500 written in decimal digits. */
+const Limit = Schema.String.check(
+  Schema.isPattern(/^[1-9][0-9]{0,2}$/),
+  Schema.makeFilter((s: string) => Number(s) <= 500 || "must be at most 500"),
+);
+export const MAX_BULK = 1000;
+
+/** A point in time as a query value: ISO 8601 or epoch ms (parsed by the audit's parseInstant). */
+const Instant = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+
+export const ListJobsQuery = Schema.Struct({
+  status: Schema.optionalKey(JobStatus),
+  /** Time travel: the jobs that were in `status` at this time (from the log, not the projection). */
+  at: Schema.optionalKey(Instant),
+  type: Schema.optionalKey(Name),
+  queue: Schema.optionalKey(Name),
+  limit: Schema.optionalKey(Limit),
+  cursor: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,200}$/))),
+});
+
+export const StateAtQuery = Schema.Struct({ at: Instant });
+
+export const VerifyRequest = Schema.Struct({
+  jobId: Schema.optionalKey(JobId),
+  /** The system has drained: every job must be terminal. */
+  drained: Schema.optionalKey(Schema.Boolean),
+});
+export type VerifyRequest = typeof VerifyRequest.Type;
+
+export const ExportQuery = Schema.Struct({
+  jobId: Schema.optionalKey(JobId),
+  since: Schema.optionalKey(Instant),
+});
+
+export const DeadLettersQuery = Schema.Struct({ limit: Schema.optionalKey(Limit) });
+
+export const BulkSubmitRequest = Schema.Struct({
+  jobs: Schema.Array(Schema.Unknown).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_BULK)),
+});
+
+export const CancelRequest = Schema.Struct({ reason: Schema.optionalKey(Reason) });
+export type CancelRequest = typeof CancelRequest.Type;
+
+export const RetryRequest = Schema.Struct({
+  reason: Schema.optionalKey(Reason),
+  /** Attempts to grant (default: the job's own maxAttempts). */
+  attempts: Schema.optionalKey(PositiveInt.check(Schema.isLessThanOrEqualTo(1000))),
+});
+export type RetryRequest = typeof RetryRequest.Type;
+
+/** `POST /v1/projections/quarantine`: skip one undecodable shard-log entry (ADR 0019). */
+export const QuarantineRequest = Schema.Struct({
+  shard: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1023)),
+  /** A stream entry id, "<ms>-<seq>". */
+  entryId: Schema.String.check(Schema.isPattern(/^[0-9]{1,20}-[0-9]{1,20}$/)),
+  /** Why it is skipped: recorded with the actor, listed by verify. */
+  reason: Reason,
+});
+export type QuarantineRequest = typeof QuarantineRequest.Type;
+
+export const EventStreamQuery = Schema.Struct({
+  jobId: Schema.optionalKey(JobId),
+  type: Schema.optionalKey(Name),
+});
