@@ -147,10 +147,17 @@ describe("the write side never accepts what a reader refuses", () => {
         async (input, draw) => {
           const before = await engine.client.xlen(engine.store.keys.log(0));
           let jobId: string;
+          let created: boolean;
           try {
-            ({ jobId } = await engine.jobs.submit(input, apiActor));
+            ({ jobId, created } = await engine.jobs.submit(input, apiActor));
           } catch (error) {
             expect(error, String(error)).toBeInstanceOf(InvalidJobSpec);
+            expect(await engine.client.xlen(engine.store.keys.log(0))).toBe(before);
+            return;
+          }
+          // An idempotency key an earlier run already used (fast-check repeats small keys such
+          // as "😀") names that run's job: nothing is appended, so there is nothing new to read.
+          if (!created) {
             expect(await engine.client.xlen(engine.store.keys.log(0))).toBe(before);
             return;
           }

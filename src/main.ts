@@ -31,7 +31,7 @@ import {
   verifyArchive,
 } from "./engine/archive/index.ts";
 import { type AuditSource, type AuditTools, auditTools } from "./engine/audit/index.ts";
-import { ReadSide, type ReadSideOptions } from "./engine/read/index.ts";
+import { type ProjectorStateChange, ReadSide, type ReadSideOptions } from "./engine/read/index.ts";
 import { type Clock, systemClock } from "./engine/shared/index.ts";
 import { Worker, type WorkerOptions, type WorkerRegistry, type WorkQueue } from "./engine/worker/index.ts";
 import { type EventStore, JobService } from "./engine/write/index.ts";
@@ -52,6 +52,11 @@ import { RedisWorkerRegistry } from "./infra/redis/redis-worker-registry.ts";
 import { RedisWorkQueue } from "./infra/redis/redis-work-queue.ts";
 import { RedisQuarantineList } from "./infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "./infra/sqlite/projection-files.ts";
+import { ProcessMetrics } from "./infra/telemetry/process-metrics.ts";
+import { recordingStore } from "./infra/telemetry/recording-store.ts";
+
+/** A process's metrics registry (ADR 0031): one per process, shared by what it hosts. */
+export { ProcessMetrics };
 
 export interface DocketConfig {
   readonly redisUrl: string;
@@ -104,11 +109,13 @@ const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
   };
 };
 
-/** The engine's adapters and job service on open connections. */
-export const composeEngine = (wiring: RedisWiring & { readonly clock?: Clock }): Engine => {
+/** The engine's adapters and job service on open connections; `metrics` counts its appends. */
+export const composeEngine = (
+  wiring: RedisWiring & { readonly clock?: Clock; readonly metrics?: ProcessMetrics },
+): Engine => {
   const adapters = adaptersOn(wiring);
   const jobs = new JobService({
-    store: adapters.store,
+    store: wiring.metrics === undefined ? adapters.store : recordingStore(adapters.store, wiring.metrics),
     queue: adapters.queue,
     clock: wiring.clock ?? systemClock,
     shards: wiring.shards,
@@ -140,8 +147,19 @@ export const composeWorker = (lanes: ReadonlyArray<EngineAdapters>, settings: Wo
 
 export type WorkerSettings = Pick<
   WorkerOptions,
-  "name" | "queues" | "concurrency" | "handlers" | "burst" | "maxJobs" | "shutdownGraceMs" | "onError"
->;
+  | "name"
+  | "queues"
+  | "concurrency"
+  | "handlers"
+  | "burst"
+  | "maxJobs"
+  | "shutdownGraceMs"
+  | "onError"
+  | "observer"
+> & {
+  /** The process's metrics (default: a registry of its own without process metrics). */
+  readonly metrics?: ProcessMetrics;
+};
 
 /**
  * Claim loops per worker process: with two, one loop's round trip to Redis overlaps the other's
@@ -154,7 +172,8 @@ const WORKER_LANES = 2;
 export const openWorker = async (
   config: DocketConfig,
   settings: WorkerSettings,
-): Promise<{ worker: Worker; close(): Promise<void> }> => {
+): Promise<{ worker: Worker; metrics: ProcessMetrics; close(): Promise<void> }> => {
+  const { metrics = new ProcessMetrics({ defaultMetrics: false }), observer, ...rest } = settings;
   const count = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
   const clients: Array<Redis> = [];
   const lanes = await Promise.all(
@@ -164,19 +183,37 @@ export const openWorker = async (
       const blockingClient = connectBlocking({ url: config.redisUrl });
       clients.push(blockingClient);
       await Promise.all([whenReady(client), whenReady(blockingClient)]);
-      return adaptersOn({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+      const adapters = adaptersOn({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+      return { ...adapters, store: recordingStore(adapters.store, metrics) };
     }),
   ).catch((error: unknown) => {
     for (const client of clients) client.disconnect();
     throw error;
   });
   const worker = composeWorker(lanes, {
-    ...settings,
+    ...rest,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
     leaseMs: config.leaseMs,
+    observer: {
+      attemptStarted: (queue, jobType, waitMs) => {
+        if (waitMs !== null) metrics.attemptLaunched(queue, jobType, waitMs);
+      },
+      ...(observer?.lifecycle === undefined ? {} : { lifecycle: observer.lifecycle }),
+    },
   });
+  metrics.gauge(
+    "docket_worker_in_flight",
+    "Handlers this worker process runs now.",
+    () => worker.info().inFlight,
+  );
+  metrics.gauge(
+    "docket_worker_concurrency",
+    "Handlers this worker process may run at once.",
+    () => settings.concurrency,
+  );
   return {
     worker,
+    metrics,
     close: async () => {
       for (const client of clients) client.disconnect();
     },
@@ -293,6 +330,10 @@ export interface ApiServerConfig extends ReadSideConfig {
   readonly limits?: Partial<ApiLimits>;
   /** Told about projector failures (it retries by itself). */
   readonly onProjectorError?: (error: unknown) => void;
+  /** Told of each change of the live projector's state (the process's log). */
+  readonly onProjectorState?: (change: ProjectorStateChange) => void;
+  /** The process's metrics (default: a registry of its own without process metrics). */
+  readonly metrics?: ProcessMetrics;
   /**
    * Wait for Redis before returning, then start the projector (default true; fails with
    * QueueUnavailable or RedisAuthRefused). With false, return at once: routes answer 503 while
@@ -307,6 +348,8 @@ export interface ApiServerConfig extends ReadSideConfig {
 export interface ApiServer {
   /** The fastify app, not yet listening. */
   readonly app: FastifyInstance;
+  /** The registry `GET /metrics` serves after the projection's figures. */
+  readonly metrics: ProcessMetrics;
   readonly jobs: JobService;
   readonly readSide: OpenReadSide;
   /** The archiver this process runs, when configured (not started until Redis answers). */
@@ -323,9 +366,11 @@ export interface ApiServer {
 export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer> => {
   const clock = config.clock ?? systemClock;
   const waitForRedis = config.waitForRedis ?? true;
+  const metrics = config.metrics ?? new ProcessMetrics({ defaultMetrics: false });
   const client = connect({ url: config.redisUrl });
   if (waitForRedis) await readyOrClosed(client);
   const engine = composeEngine({
+    metrics,
     client,
     prefix: config.prefix,
     shards: config.shards,
@@ -338,6 +383,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       projector: {
         ...config.projector,
         ...(config.onProjectorError === undefined ? {} : { onError: config.onProjectorError }),
+        ...(config.onProjectorState === undefined ? {} : { onStateChange: config.onProjectorState }),
       },
     });
   } catch (error) {
@@ -414,6 +460,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       audit: composeAudit({ client, prefix: config.prefix, shards: config.shards }),
       ...(archiver === null ? {} : { archive: () => archiver.status() }),
       clock,
+      processMetrics: () => metrics.text(),
     },
     {
       ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
@@ -421,8 +468,22 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       ...(config.limits === undefined ? {} : { limits: config.limits }),
     },
   );
+  metrics.gauge(
+    "docket_workers",
+    "Workers in the registry (heartbeat not yet expired).",
+    async () => (await engine.registry.list(clock.now())).length,
+  );
+  metrics.gauge(
+    "docket_projection_lag_seconds",
+    "Age of the oldest log entry this API's projection has not applied (0 when caught up).",
+    async () => {
+      const { lagMs } = await lag();
+      return lagMs === null ? null : lagMs / 1000;
+    },
+  );
   return {
     app,
+    metrics,
     jobs: engine.jobs,
     readSide,
     archiver,

@@ -50,7 +50,7 @@ describe("named tokens through the real processes", () => {
     };
     const api = spawn(process.execPath, [BIN, "api"], {
       cwd: ROOT,
-      env: { ...process.env, ...env, DOCKET_API_TOKEN: "" },
+      env: { ...process.env, LOG_FORMAT: "text", ...env, DOCKET_API_TOKEN: "" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     children.push(api);

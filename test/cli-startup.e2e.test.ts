@@ -93,7 +93,8 @@ describe("starting without Redis", () => {
     await reader?.read();
     api.child.kill("SIGTERM");
     expect(await api.exited).toBe(0);
-    expect(api.stderr()).toMatch(/SIGTERM, shutting down\ndocket api: stopped\n$/);
+    expect(api.stderr()).toContain("docket api: SIGTERM, shutting down\n");
+    expect(api.stderr()).toMatch(/docket api projector: projector stopped\ndocket api: stopped\n$/);
     await reader?.cancel().catch(() => undefined);
   });
 
@@ -215,14 +216,14 @@ describe("a Redis that wants a password", () => {
       .stdout()
       .trim()
       .split("\n")
-      .map((line) => JSON.parse(line) as { level: number; time: number; msg: string; req?: { url: string } });
+      .map((line) => JSON.parse(line) as { level: number; time: number; msg: string; path?: string });
     for (const line of lines)
       expect(line).toMatchObject({ level: expect.any(Number), time: expect.any(Number) });
     const messages = lines.map((l) => l.msg);
     expect(messages[0]).toBe(`using Redis at redis://***@127.0.0.1:${new URL(redis.url).port}`);
     expect(messages).toContain("SIGTERM, shutting down");
     expect(messages.at(-1)).toBe("stopped");
-    expect(lines.some((l) => l.req?.url === "/v1/jobs")).toBe(true);
+    expect(lines.some((l) => l.path === "/v1/jobs")).toBe(true);
     expectNoPassword(start.stdout() + audit.stdout + audit.stderr);
   });
 });

@@ -1,6 +1,7 @@
 /** The CLI's small pure parts: "did you mean", the Redis retry pauses, repeat-limited error lines. */
 import { describe, expect, it } from "vitest";
 import type { Log } from "../src/cli/log.ts";
+import { pino } from "pino";
 import { repeatLimited } from "../src/cli/log.ts";
 import { retryDelayMs } from "../src/cli/redis-wait.ts";
 import { editDistance, suggest } from "../src/cli/suggest.ts";
@@ -51,7 +52,7 @@ describe("repeat-limited error lines", () => {
       warn: (m) => lines.push(m),
       error: (m) => lines.push(m),
       child: () => log,
-      pino: undefined,
+      pino: pino({ level: "silent" }),
     };
     return { log, lines };
   };

@@ -28,7 +28,13 @@ const spawnWorker = (
     ["bin/docket.js", "worker", "--handlers", "test/fixtures/process-handlers.ts", ...args],
     {
       cwd: new URL("..", import.meta.url).pathname,
-      env: { ...process.env, REDIS_URL: redis.url, DOCKET_PREFIX: engine.prefix, DOCKET_LEASE_MS: "1000" },
+      env: {
+        ...process.env,
+        LOG_FORMAT: "text",
+        REDIS_URL: redis.url,
+        DOCKET_PREFIX: engine.prefix,
+        DOCKET_LEASE_MS: "1000",
+      },
       stdio: ["ignore", "ignore", "pipe"],
     },
   );

@@ -17,6 +17,7 @@ import { registerEventStream } from "./routes/event-stream.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
+import { registerRequestIds, RequestLines, requestIdOf } from "./request-log.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -27,6 +28,9 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
     ...(typeof options.logger === "object"
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? false }),
+    // One line per request, with its id (request-log.ts), instead of fastify's two.
+    logController: new RequestLines(),
+    genReqId: requestIdOf,
     bodyLimit,
     // Route params longer than this are refused (414) before any handler runs.
     routerOptions: { maxParamLength: 200 },
@@ -39,10 +43,12 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
       const denied = tokens.required && tokens.principalOf(request.headers.authorization) === undefined;
       if (denied) void reply.header("www-authenticate", CHALLENGE);
       const { status, body } = errorResponse(denied ? unauthorized() : error);
+      if (status >= 500) request.log.error({ err: error }, `${status} answered: ${error.message}`);
       // The framework-error hook types its reply loosely; this is the same JSON error body.
       void (reply as unknown as { code(s: number): { send(b: unknown): void } }).code(status).send(body);
     },
   });
+  registerRequestIds(app);
   registerJsonBody(app);
   // Before any route (so each is listed and guarded); auth's hook runs before the media type's.
   registerAuth(app, tokens);
@@ -51,7 +57,13 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorResponse(error);
     if (error instanceof ApiError) void reply.headers(error.headers);
-    if (status >= 500 && status !== 503) request.log.error({ err: error }, "internal error");
+    // Every 5xx with its error: an answer the client cannot fix is the operator's to see. A 503
+    // (Redis away) is expected while it lasts: a warning.
+    if (status >= 500)
+      request.log[status === 503 ? "warn" : "error"](
+        { err: error },
+        `${status} answered: ${error instanceof Error ? error.message : String(error)}`,
+      );
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -60,6 +60,11 @@ export interface ApiDeps {
   /** The archiver's state when this process runs one (ADR 0028): health reports it. */
   readonly archive?: () => ArchiverStatus;
   readonly clock: Clock;
+  /**
+   * The process's own registry in Prometheus text (counters, histograms, process metrics;
+   * ADR 0031), served by `GET /metrics` after the projection's figures. Absent: those alone.
+   */
+  readonly processMetrics?: () => Promise<string>;
 }
 
 export interface ApiOptions {
@@ -73,6 +78,9 @@ export interface ApiOptions {
   readonly bodyLimitBytes?: number;
   /** Resource bounds (SSE clients and buffers, time-travel scans); defaults in limits.ts. */
   readonly limits?: Partial<ApiLimits>;
-  /** fastify's logger: off by default; `docket api --json` passes its pino logger (JSON lines). */
+  /**
+   * fastify's logger: off by default (tests); `docket api`/`start` pass the process's pino logger
+   * (ADR 0030), which gets a line per request and every 5xx with its error.
+   */
   readonly logger?: boolean | FastifyBaseLogger;
 }

@@ -16,6 +16,7 @@ import {
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
 import { firstIssue } from "../engine/shared/index.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** A URL that `new URL` can read, with one of these protocols and a host. */
 const isUrl =
@@ -61,6 +62,11 @@ const EnvSchema = Schema.Struct({
   DOCKET_ARCHIVE_LEASE_MS: Schema.optionalKey(IntString(1000, 3_600_000)),
   DOCKET_ARCHIVER: Schema.optionalKey(Schema.Literals(["on", "off"])),
   DOCKET_SIGNING_KEY: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  // Logs and metrics (ADR 0030, 0031).
+  LOG_LEVEL: Schema.optionalKey(Schema.Literals(LOG_LEVELS)),
+  LOG_FORMAT: Schema.optionalKey(Schema.Literals(["json", "text"])),
+  DOCKET_METRICS_PORT: Schema.optionalKey(IntString(0, 65535)),
+  DOCKET_METRICS_HOST: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
 });
 
 export interface DocketEnv {
@@ -79,6 +85,12 @@ export interface DocketEnv {
   readonly leaseMs: number;
   /** The API's resource bounds that are set (the others keep their defaults). */
   readonly limits: Partial<ApiLimits>;
+  readonly logLevel: LogLevel;
+  /** LOG_FORMAT; unset: JSON unless stdout is a terminal (log.ts). */
+  readonly logFormat: LogFormat | undefined;
+  /** Where a worker serves its /metrics (DOCKET_METRICS_PORT; unset: nowhere). */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
   readonly archive: ArchiveEnv;
 }
 
@@ -141,6 +153,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
   DOCKET_ARCHIVE_LEASE_MS: "expected milliseconds, a whole number from 1000 to 3600000",
   DOCKET_ARCHIVER: "expected on or off",
   DOCKET_SIGNING_KEY: "expected the path of an Ed25519 private key in PEM (PKCS#8)",
+  LOG_LEVEL: `expected one of ${LOG_LEVELS.join(", ")}`,
+  LOG_FORMAT: "expected json or text",
+  DOCKET_METRICS_PORT: "expected a port number from 0 to 65535",
+  DOCKET_METRICS_HOST: "expected a host name or address to listen on, e.g. 127.0.0.1",
 };
 
 /** How a refused value is shown: URLs without their credentials, secrets not at all. */
@@ -151,7 +167,12 @@ const shown = (field: string, value: string | undefined): string => {
   return `=${JSON.stringify(value)}`;
 };
 
-export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
+/** Set but empty counts as unset for these (`LOG_FORMAT= docket api` picks the default). */
+const EMPTY_IS_UNSET = ["LOG_LEVEL", "LOG_FORMAT", "DOCKET_METRICS_PORT"] as const;
+
+export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
+  const env = { ...given };
+  for (const name of EMPTY_IS_UNSET) if (env[name] === "") delete env[name];
   const decoded = Schema.decodeUnknownResult(EnvSchema)(env, { onExcessProperty: "ignore" });
   if (Result.isFailure(decoded)) {
     const { field, message } = firstIssue(decoded.failure);
@@ -196,5 +217,9 @@ export const readEnv = (env: NodeJS.ProcessEnv = process.env): DocketEnv => {
       signingKeyPath: e.DOCKET_SIGNING_KEY,
       dataDir,
     },
+    logLevel: e.LOG_LEVEL ?? "info",
+    logFormat: e.LOG_FORMAT,
+    metricsPort: e.DOCKET_METRICS_PORT === undefined ? undefined : Number(e.DOCKET_METRICS_PORT),
+    metricsHost: e.DOCKET_METRICS_HOST ?? "127.0.0.1",
   };
 };

@@ -1,12 +1,17 @@
 /**
- * What the long-running commands (`start`, `api`, `worker`) say while they run. Text lines on
- * stderr (`docket api: …`) by default; with `--json`, JSON log lines on stdout in pino's format
- * (one object per line: level, time, pid, hostname, component, msg), the same logger fastify
- * writes its request lines with (ADR 0020). Every message is passed through the URL redaction,
- * so a password in REDIS_URL never reaches a log.
+ * The one logger of the long-running commands (`start`, `api`, `worker`; ADR 0020, 0030): pino,
+ * which fastify also writes its request lines with. JSON lines on stdout (pino's format: level,
+ * time, pid, hostname, component, msg and the line's fields) when stdout is not a terminal or
+ * with `--json`; readable text on stderr (`docket api: …`) at a terminal, or with LOG_FORMAT=text.
+ * LOG_LEVEL picks the level (info by default).
+ *
+ * Nothing secret is written: every message goes through the URL redaction (a password in
+ * REDIS_URL never reaches a log), errors' messages and stacks too, and the members that could
+ * hold a credential (authorization headers, tokens, passwords) are censored wherever they appear.
  */
-import type { Logger } from "pino";
+import type { DestinationStream, Logger } from "pino";
 import { redactUrlsIn } from "../infra/redact-url.ts";
+import { textDestination } from "./log-text.ts";
 
 export interface Log {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -14,25 +19,43 @@ export interface Log {
   error(message: string, fields?: Record<string, unknown>): void;
   /** The same log for one part of the process (`worker`, `projector`, …). */
   child(component: string): Log;
-  /** In JSON mode, the pino logger, for fastify's request lines; undefined in text mode. */
-  readonly pino: Logger | undefined;
+  /** The pino logger, for fastify's request lines. */
+  readonly pino: Logger;
 }
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = "json" | "text";
 
 type Level = "info" | "warn" | "error";
 
-const textLog = (component: string): Log => {
-  const say = (message: string) =>
-    process.stderr.write(`docket${component === "" ? "" : ` ${component}`}: ${redactUrlsIn(message)}\n`);
+/** Wherever these appear in a line (one level down included), pino writes [Redacted]. */
+const SECRET_PATHS = [
+  "authorization",
+  "password",
+  "token",
+  "*.authorization",
+  "*.password",
+  "*.token",
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["x-api-key"]',
+];
+
+const redactedError = (error: unknown): Record<string, unknown> => {
+  if (!(error instanceof Error)) return { message: redactUrlsIn(String(error)) };
   return {
-    info: say,
-    warn: say,
-    error: say,
-    child: (name) => textLog(component === "" ? name : `${component} ${name}`),
-    pino: undefined,
+    type: error.name,
+    message: redactUrlsIn(error.message),
+    ...(error.stack === undefined ? {} : { stack: redactUrlsIn(error.stack) }),
+    ...("code" in error && typeof error.code === "string" ? { code: error.code } : {}),
+    ...("_tag" in error && typeof error._tag === "string" ? { tag: error._tag } : {}),
   };
 };
 
-const jsonLog = (logger: Logger): Log => {
+/** `component` nests (`api projector`); pino's own child() would repeat the key in the line. */
+const wrap = (root: Logger, component: string): Log => {
+  const logger = component === "" ? root : root.child({ component });
   const at =
     (level: Level) =>
     (message: string, fields: Record<string, unknown> = {}) =>
@@ -41,24 +64,62 @@ const jsonLog = (logger: Logger): Log => {
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
-    child: (component) => jsonLog(logger.child({ component })),
+    child: (name) => wrap(root, component === "" ? name : `${component} ${name}`),
     pino: logger,
   };
 };
 
+/** JSON unless asked for text, or, with no choice made, when stdout is a terminal (a person). */
+export const chooseFormat = (options: {
+  readonly json: boolean;
+  readonly format: LogFormat | undefined;
+  readonly stdoutIsTTY: boolean;
+}): LogFormat => (options.json ? "json" : (options.format ?? (options.stdoutIsTTY ? "text" : "json")));
+
 /**
  * The log of a long-running command: `component` names it (`api`, `worker`; "" for start).
- * pino is loaded only for `--json`: every `docket` command would otherwise pay for loading it.
+ * `destination` replaces stdout (JSON) or stderr (text): tests capture lines with it.
  */
 export const openLog = async (options: {
   readonly json: boolean;
   readonly component: string;
+  readonly level?: LogLevel;
+  readonly format?: LogFormat;
+  readonly destination?: (text: string) => void;
 }): Promise<Log> => {
-  if (!options.json) return textLog(options.component);
+  const format = chooseFormat({
+    json: options.json,
+    format: options.format,
+    stdoutIsTTY: process.stdout.isTTY === true,
+  });
   const { pino } = await import("pino");
-  const root = pino({ name: "docket" });
-  return jsonLog(options.component === "" ? root : root.child({ component: options.component }));
+  const write = options.destination;
+  const destination: DestinationStream | undefined =
+    format === "text" ? textDestination(write) : write === undefined ? undefined : { write };
+  const root = pino(
+    {
+      name: "docket",
+      level: options.level ?? "info",
+      redact: { paths: SECRET_PATHS },
+      serializers: { err: redactedError, error: redactedError },
+    },
+    destination,
+  );
+  return wrap(root, options.component);
 };
+
+/** A long-running command's log, as the environment asks (LOG_LEVEL, LOG_FORMAT; --json wins). */
+export const openCommandLog = (
+  context: { readonly json: boolean },
+  env: { readonly logLevel: LogLevel; readonly logFormat: LogFormat | undefined },
+  component: string,
+): Promise<Log> =>
+  openLog({
+    json: context.json,
+    component,
+    level: env.logLevel,
+    ...(env.logFormat === undefined ? {} : { format: env.logFormat }),
+  });
 
 /** Digits, hex ids and uuids vary between otherwise identical messages. */
 const shapeOf = (message: string): string => message.replace(/[0-9a-f-]{8,}|\d+/gi, "#");

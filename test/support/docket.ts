@@ -38,7 +38,8 @@ export const killLeftovers = (): void => {
 export const spawnDocket = (args: ReadonlyArray<string>, options: SpawnOptions = {}): DocketProcess => {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...options.env },
+    // Text on stderr as at a terminal, unless a test asks otherwise (the default is JSON on stdout).
+    env: { ...process.env, LOG_FORMAT: "text", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: options.detached ?? false,
   });

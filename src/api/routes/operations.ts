@@ -28,11 +28,11 @@ export const registerOperationRoutes = (
 ): void => {
   app.get("/v1/metrics", async () => collectMetrics(deps, streams()));
 
-  app.get("/metrics", async (_request, reply) =>
-    reply
-      .type("text/plain; version=0.0.4; charset=utf-8")
-      .send(toPrometheus(await collectMetrics(deps, streams()))),
-  );
+  app.get("/metrics", async (_request, reply) => {
+    const projected = toPrometheus(await collectMetrics(deps, streams()));
+    const own = (await deps.processMetrics?.()) ?? "";
+    return reply.type("text/plain; version=0.0.4; charset=utf-8").send(projected + own);
+  });
 
   app.get(
     "/v1/workers",

@@ -5,7 +5,7 @@
 import type { ArchiverSettings } from "../../main.ts";
 import type { Command } from "../command.ts";
 import { type DocketEnv, readEnv } from "../config.ts";
-import { type Log, openLog, repeatLimited } from "../log.ts";
+import { type Log, openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 
 /**
@@ -61,7 +61,7 @@ When the archive refuses writes (full, read-only) archiving pauses, says why, an
 itself. --json: log JSON lines on stdout (pino's format).`,
   run: async (context) => {
     const env = readEnv();
-    const log = await openLog({ json: context.json, component: "archiver" });
+    const log = await openCommandLog(context, env, "archiver");
     const shutdown = shutdownOnSignals();
     const { waitForRedis } = await import("../redis-wait.ts");
     if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "stopped") return 0;

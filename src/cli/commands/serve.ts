@@ -5,11 +5,12 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { ApiServer } from "../../main.ts";
+import type { ApiServer, ProcessMetrics } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
 import { type DocketEnv, readEnv } from "../config.ts";
 import { loadHandlers } from "../handlers.ts";
-import { type Log, openLog, repeatLimited } from "../log.ts";
+import { logProjectorStates, logWorkerLifecycle } from "../lifecycle-log.ts";
+import { type Log, openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 import { archiverSettings } from "./archiver.ts";
 
@@ -17,12 +18,12 @@ const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
 DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000); limits (README "Limits"):
 DOCKET_SSE_MAX_CLIENTS (100), DOCKET_SSE_MAX_BUFFER_BYTES (1048576), DOCKET_TIME_TRAVEL_MAX_ENTRIES (250000),
-DOCKET_TIME_TRAVEL_CONCURRENCY (2); the archiver it runs (DOCKET_ARCHIVER=off: none; see docket archiver --help):
+DOCKET_TIME_TRAVEL_CONCURRENCY (2); LOG_LEVEL (info), LOG_FORMAT (json, or text at a terminal); the archiver it runs (DOCKET_ARCHIVER=off: none; see docket archiver --help):
 DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive), DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000), DOCKET_ARCHIVE_MAX_AGE_MS (60000),
 DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start).`;
 
 const JSON_LOGS =
-  "--json: log JSON lines on stdout (pino's format, fastify's request lines included) instead of text on stderr.";
+  "Logs are JSON lines on stdout (pino's format, a line per request included) unless stdout is a terminal (text on stderr); --json forces JSON.";
 
 /** Open the API server on `redisUrl` and listen. */
 const serve = async (options: {
@@ -30,6 +31,7 @@ const serve = async (options: {
   readonly redisUrl: string;
   readonly log: Log;
   readonly waitForRedis: boolean;
+  readonly metrics: ProcessMetrics;
 }): Promise<ApiServer> => {
   const { env, log } = options;
   const { openApiServer } = await import("../../main.ts");
@@ -43,9 +45,11 @@ const serve = async (options: {
     waitForRedis: options.waitForRedis,
     tokens: env.apiTokens,
     limits: env.limits,
-    ...(log.pino === undefined ? {} : { logger: log.pino }),
+    logger: log.pino,
+    metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),
     ...(env.archive.inApi ? { archiver: archiverSettings(env, log) } : {}),
+    onProjectorState: logProjectorStates(log.child("projector")),
   });
   try {
     const address = await server.app.listen({ port: env.port, host: env.host });
@@ -85,20 +89,23 @@ bound to 127.0.0.1, with a generated password kept in DOCKET_DATA_DIR/redis/pass
 stopped last when docket start stops. ${JSON_LOGS}`,
   run: async (context) => {
     const env = readEnv();
-    const log = await openLog({ json: context.json, component: "" });
+    const log = await openCommandLog(context, env, "");
     const handlers = await loadHandlers(stringOption(context, "handlers"));
     const concurrency = intOption(context, "concurrency", 1) ?? 10;
     const graceMs = intOption(context, "grace-ms") ?? 10_000;
     const queues = queuesOption(stringOption(context, "queues"));
     const shutdown = shutdownOnSignals();
     const { chooseRedis } = await import("../private-redis.ts");
-    const { openWorker } = await import("../../main.ts");
+    const { openWorker, ProcessMetrics } = await import("../../main.ts");
+    // One registry for the process: the API's /metrics shows the worker's series too.
+    const metrics = new ProcessMetrics();
     const redis = await chooseRedis({ url: env.redisUrl, dataDir: env.dataDir, log });
     log.info(redis.note, redis.pid === undefined ? {} : { redisPid: redis.pid });
     let server: ApiServer;
     let opened: Awaited<ReturnType<typeof openWorker>>;
+    let workerId = "start";
     try {
-      server = await serve({ env, redisUrl: redis.url, log, waitForRedis: true });
+      server = await serve({ env, redisUrl: redis.url, log, waitForRedis: true, metrics });
       try {
         opened = await openWorker(
           { redisUrl: redis.url, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
@@ -109,6 +116,8 @@ stopped last when docket start stops. ${JSON_LOGS}`,
             handlers,
             shutdownGraceMs: graceMs,
             onError: repeatLimited(log.child("worker")),
+            observer: { lifecycle: logWorkerLifecycle(log.child("worker"), () => workerId) },
+            metrics,
           },
         );
       } catch (error) {
@@ -120,6 +129,7 @@ stopped last when docket start stops. ${JSON_LOGS}`,
       throw error;
     }
     const { worker, close: closeWorker } = opened;
+    workerId = worker.id;
     log.info(
       `worker ${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})`,
       { worker: worker.id, queues },
@@ -157,9 +167,16 @@ answer, the API listens and /health answers 503; it retries with a line per atte
 then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_LOGS}`,
   run: async (context) => {
     const env = readEnv();
-    const log = await openLog({ json: context.json, component: "api" });
+    const log = await openCommandLog(context, env, "api");
     const shutdown = shutdownOnSignals();
-    const server = await serve({ env, redisUrl: env.redisUrl, log, waitForRedis: false });
+    const { ProcessMetrics } = await import("../../main.ts");
+    const server = await serve({
+      env,
+      redisUrl: env.redisUrl,
+      log,
+      waitForRedis: false,
+      metrics: new ProcessMetrics(),
+    });
     const { waitForRedis } = await import("../redis-wait.ts");
     try {
       if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "ready") {

@@ -2,7 +2,8 @@
 import { type Command, intOption, stringOption, UsageError } from "../command.ts";
 import { readEnv } from "../config.ts";
 import { loadHandlers } from "../handlers.ts";
-import { openLog, repeatLimited } from "../log.ts";
+import { logWorkerLifecycle } from "../lifecycle-log.ts";
+import { openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 
 export const workerCommand: Command = {
@@ -23,14 +24,21 @@ export const workerCommand: Command = {
       type: "string",
       description: "on SIGTERM/SIGINT, how long in-flight jobs may finish (default 10000)",
     },
+    "metrics-port": {
+      type: "string",
+      description:
+        "serve this process's Prometheus metrics at http://127.0.0.1:PORT/metrics (default: DOCKET_METRICS_PORT, else none)",
+    },
   },
-  details: `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS (see README).
+  details: `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS, LOG_LEVEL, LOG_FORMAT,
+DOCKET_METRICS_PORT and DOCKET_METRICS_HOST (127.0.0.1), DOCKET_API_TOKEN(S) (guard /metrics too; see README).
 While Redis does not answer, the worker waits for it with a line per attempt (1, 2, 4, 8, then
-every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. --json: log JSON lines on
-stdout (pino's format) instead of text on stderr.`,
+every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON lines on stdout
+(pino's format) unless stdout is a terminal (text on stderr); --json forces JSON.`,
   run: async (context) => {
     const env = readEnv();
-    const log = await openLog({ json: context.json, component: "worker" });
+    const log = await openCommandLog(context, env, "worker");
+    const metricsPort = intOption(context, "metrics-port", 0) ?? env.metricsPort;
     const handlers = await loadHandlers(stringOption(context, "handlers"));
     const queues = (stringOption(context, "queues") ?? "default").split(",").filter((q) => q !== "");
     const maxJobs = intOption(context, "max-jobs", 1);
@@ -44,10 +52,30 @@ stdout (pino's format) instead of text on stderr.`,
         throw new UsageError(
           `--${option}: ${JSON.stringify(value)} is not a name (1 to 128 of A-Z a-z 0-9 . _ : -, starting with a letter or digit)`,
         );
+    if (metricsPort !== undefined && metricsPort > 65535)
+      throw new UsageError(`--metrics-port must be a port number from 0 to 65535, got ${metricsPort}`);
     const shutdown = shutdownOnSignals();
+    // Served from the start: a worker waiting for Redis still shows its process metrics.
+    const { openWorker, ProcessMetrics } = await import("../../main.ts");
+    const metrics = new ProcessMetrics();
+    const { serveMetrics } = await import("../../api/metrics-server.ts");
+    const metricsServer =
+      metricsPort === undefined
+        ? undefined
+        : await serveMetrics({
+            text: () => metrics.text(),
+            port: metricsPort,
+            host: env.metricsHost,
+            tokens: env.apiTokens,
+          });
+    if (metricsServer !== undefined)
+      log.info(`metrics at ${metricsServer.url}/metrics`, { metrics: `${metricsServer.url}/metrics` });
     const { waitForRedis } = await import("../redis-wait.ts");
-    if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "stopped") return 0;
-    const { openWorker } = await import("../../main.ts");
+    if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "stopped") {
+      await metricsServer?.close();
+      return 0;
+    }
+    let workerId = name;
     const { worker, close } = await openWorker(
       { redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
       {
@@ -59,8 +87,11 @@ stdout (pino's format) instead of text on stderr.`,
         ...(maxJobs === undefined ? {} : { maxJobs }),
         shutdownGraceMs: graceMs,
         onError: repeatLimited(log),
+        observer: { lifecycle: logWorkerLifecycle(log, () => workerId) },
+        metrics,
       },
     );
+    workerId = worker.id;
     log.info(`${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})`, {
       worker: worker.id,
       queues,
@@ -79,6 +110,7 @@ stdout (pino's format) instead of text on stderr.`,
       void worker.stop();
     });
     await running;
+    await metricsServer?.close();
     await close();
     log.info(`${worker.id}: stopped`);
     return 0;

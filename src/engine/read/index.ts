@@ -21,7 +21,13 @@ export {
   ProjectionLogMismatch,
 } from "./projection-errors.ts";
 export { type AppliedListener, Projector, type ProjectorOptions } from "./projector.ts";
-export type { HaltingError, ProjectorCounters, ProjectorState, ProjectorStatus } from "./projector-status.ts";
+export type {
+  HaltingError,
+  ProjectorCounters,
+  ProjectorState,
+  ProjectorStateChange,
+  ProjectorStatus,
+} from "./projector-status.ts";
 export type { QuarantineRequest } from "./quarantine.ts";
 export {
   type CheckReport,

@@ -42,9 +42,16 @@ export interface ProjectorStatus {
 const tagOf = (error: unknown): string | null =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : null;
 
+/** A change of the projector's state, with its status after it (for the process's log). */
+export interface ProjectorStateChange {
+  readonly from: ProjectorState;
+  readonly to: ProjectorState;
+  readonly status: ProjectorStatus;
+}
+
 /** The projector's state and counts; the projector's loop moves it, `status()` reports it. */
 export class ProjectorHealth {
-  state: ProjectorState = "stopped";
+  private current: ProjectorState = "stopped";
   appliedEvents = 0;
   appliedBatches = 0;
   private lastError: ProjectorStatus["lastError"] = null;
@@ -54,7 +61,19 @@ export class ProjectorHealth {
     private readonly clock: Clock,
     readonly counters: ProjectorCounters,
     private readonly onError: ((error: unknown) => void) | undefined,
+    private readonly onStateChange?: (change: ProjectorStateChange) => void,
   ) {}
+
+  get state(): ProjectorState {
+    return this.current;
+  }
+
+  /** Each change is told once (a projector that keeps retrying is not told again). */
+  set state(next: ProjectorState) {
+    const from = this.current;
+    this.current = next;
+    if (from !== next) this.onStateChange?.({ from, to: next, status: this.status() });
+  }
 
   status(): ProjectorStatus {
     return {
@@ -77,18 +96,18 @@ export class ProjectorHealth {
       this.halt.error._tag === error._tag &&
       this.halt.error.shard === error.shard &&
       this.halt.error.entryId === error.entryId;
-    this.state = "halted";
     if (!same) {
       this.counters.halts += 1;
       this.halt = { error, since: new Date(this.clock.now()).toISOString() };
     }
+    this.state = "halted";
     return same;
   }
 
   /** Past the entry it halted on (it was quarantined): carry on in `state`. */
   resume(state: ProjectorState): void {
-    this.state = state;
     this.halt = null;
+    this.state = state;
   }
 
   recordError(error: unknown): void {

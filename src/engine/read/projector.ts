@@ -28,6 +28,7 @@ import {
   newCounters,
   type ProjectorCounters,
   ProjectorHealth,
+  type ProjectorStateChange,
   type ProjectorStatus,
 } from "./projector-status.ts";
 import type { EventLog, LogEntry, LogRecord, ProjectionStore, QuarantineList } from "./ports.ts";
@@ -52,6 +53,8 @@ export interface ProjectorOptions {
   readonly retryMaxMs?: number;
   /** Told about every failure (logging); the projector handles them itself. */
   readonly onError?: (error: unknown) => void;
+  /** Told of each change of state (start, catching up, tailing, retrying, halted, stopped). */
+  readonly onStateChange?: (change: ProjectorStateChange) => void;
 }
 
 /**
@@ -82,7 +85,12 @@ export class Projector {
     this.blockMs = options.blockMs ?? 250;
     this.quarantine = new QuarantineView(options.quarantine);
     this.positions = new LogPositions(options.log, options.store);
-    this.health = new ProjectorHealth(options.clock, options.counters ?? newCounters(), options.onError);
+    this.health = new ProjectorHealth(
+      options.clock,
+      options.counters ?? newCounters(),
+      options.onError,
+      options.onStateChange,
+    );
   }
 
   /** Start the background loop (no-op if it runs). */

@@ -43,7 +43,7 @@ export interface ReadSideOptions {
   readonly quarantine: QuarantineList;
   readonly projector?: Pick<
     ProjectorOptions,
-    "batchSize" | "blockMs" | "retryInitialMs" | "retryMaxMs" | "onError"
+    "batchSize" | "blockMs" | "retryInitialMs" | "retryMaxMs" | "onError" | "onStateChange"
   >;
 }
 
@@ -115,8 +115,11 @@ export class ReadSide {
 
   /** A projector on `store`: the live one (told to listeners, shared counters) or a scratch one. */
   private newProjector(store: ProjectionStore, live: boolean): Projector {
+    // Only the live projector's state changes are the process's news (not a rebuild's scratch one).
+    const { onStateChange, ...settings } = this.options.projector ?? {};
     const projector = new Projector({
-      ...this.options.projector,
+      ...settings,
+      ...(live && onStateChange !== undefined ? { onStateChange } : {}),
       log: this.options.log,
       store,
       clock: this.options.clock,

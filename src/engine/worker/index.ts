@@ -8,4 +8,5 @@
 export type * from "./ports.ts";
 export { type Handler, type HandlerContext, type Handlers, NonRetryableError } from "./handlers.ts";
 export type { RunningJob } from "./job-chain.ts";
+export type { WorkerLifecycleEvent, WorkerObserver } from "./observer.ts";
 export { Worker, type WorkerLane, type WorkerOptions } from "./worker.ts";

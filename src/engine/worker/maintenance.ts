@@ -13,6 +13,7 @@ import { type Actor, contextOf, statusOf } from "../../domain/index.ts";
 import type { Clock } from "../shared/index.ts";
 import type { EventStore, JobWriter } from "../write/index.ts";
 import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "./ports.ts";
+import type { WorkerLifecycleEvent } from "./observer.ts";
 
 export interface MaintenanceDeps {
   /** The worker's consumer name, and the actor of what maintenance writes. */
@@ -39,6 +40,10 @@ export interface MaintenanceDeps {
   readonly accepting: () => boolean;
   readonly info: () => WorkerInfo;
   readonly report: (error: unknown) => void;
+  /** A background task reached Redis (the end of an outage, if one was reported). */
+  readonly answered: () => void;
+  /** What a reclaim pass took over (for the worker's log). */
+  readonly reclaimed: (event: Extract<WorkerLifecycleEvent, { kind: "reclaimed" }>) => void;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -86,7 +91,10 @@ export class Maintenance {
   }
 
   private track(work: Promise<unknown>): Promise<unknown> {
-    const guarded = work.catch((error: unknown) => this.deps.report(error));
+    const guarded = work.then(
+      () => this.deps.answered(),
+      (error: unknown) => this.deps.report(error),
+    );
     this.running.add(guarded);
     return guarded.finally(() => this.running.delete(guarded));
   }
@@ -109,15 +117,25 @@ export class Maintenance {
     const { queue, queues, leaseMs, actor } = this.deps;
     const claimed = await queue.reclaim(actor.id, queues, leaseMs, RECLAIM_BATCH);
     const queued: Array<Claimed> = [];
+    let failedAttempts = 0;
     await Promise.all(
       claimed.map(async (c) => {
         const status = c.head === null ? null : statusOf(c.head.state);
-        if (c.head !== null && status === "processing") await this.failAbandoned(c.jobId, c.head);
-        else if (status === "queued") queued.push(c);
+        if (c.head !== null && status === "processing") {
+          failedAttempts += 1;
+          await this.failAbandoned(c.jobId, c.head);
+        } else if (status === "queued") queued.push(c);
         else await queue.discard(actor.id, c);
       }),
     );
     if (queued.length > 0) this.deps.admit(queued);
+    if (claimed.length > 0)
+      this.deps.reclaimed({
+        kind: "reclaimed",
+        failedAttempts,
+        requeued: queued.length,
+        dropped: claimed.length - failedAttempts - queued.length,
+      });
   }
 
   private async failAbandoned(jobId: string, head: NonNullable<Claimed["head"]>): Promise<void> {

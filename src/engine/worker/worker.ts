@@ -19,6 +19,7 @@ import { type EventStore, JobWriter, newJobId, type StoredHead } from "../write/
 import type { Handlers } from "./handlers.ts";
 import { type ChainSettings, RunningJob } from "./job-chain.ts";
 import { Maintenance } from "./maintenance.ts";
+import { entryTimeMs, OutageWatch, type WorkerObserver } from "./observer.ts";
 import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "./ports.ts";
 import { type Lane, Slots } from "./slots.ts";
 import { AttemptStarter } from "./start-attempts.ts";
@@ -54,6 +55,8 @@ export interface WorkerOptions {
    */
   readonly lanes?: ReadonlyArray<WorkerLane>;
   readonly onError?: (error: unknown) => void;
+  /** Told of each attempt started and of reclaims and outages (logs, metrics). */
+  readonly observer?: WorkerObserver;
 }
 
 export interface WorkerLane {
@@ -77,6 +80,7 @@ export class Worker {
   private readonly claimLoops: ReadonlyArray<ClaimLoop>;
   private readonly chainSettings: ChainSettings;
   private readonly startedAt: string;
+  private readonly outage: OutageWatch;
   private stopping = false;
   private crashed = false;
   private completed = 0;
@@ -104,6 +108,7 @@ export class Worker {
       .map((lane, index) => ({ index, queue: lane.queue, writer: new JobWriter(lane.store, clock) }));
     this.slots = new Slots(Slots.split(options.concurrency, count));
     this.startedAt = iso(clock.now());
+    this.outage = new OutageWatch(() => clock.now(), options.observer);
     const report = (error: unknown) => this.report(error);
     const random = () => (options.random ?? Math.random)();
     const heartbeatMs = options.heartbeatMs ?? 5_000;
@@ -125,6 +130,8 @@ export class Worker {
       accepting: () => !this.stopping,
       info: () => this.info(),
       report,
+      answered: () => this.outage.answered(),
+      reclaimed: (event) => options.observer?.lifecycle?.(event),
     });
     const starter = new AttemptStarter({
       actor: this.actor,
@@ -176,6 +183,7 @@ export class Worker {
   }
 
   private report(error: unknown): void {
+    this.outage.failed(error);
     this.options.onError?.(error);
   }
 
@@ -237,6 +245,12 @@ export class Worker {
     );
     this.inFlight.set(job.jobId, job);
     this.running += 1;
+    const queuedAt = entryTimeMs(entry.entryId);
+    this.options.observer?.attemptStarted?.(
+      context.queue,
+      context.jobType,
+      queuedAt === null ? null : this.options.clock.now() - queuedAt,
+    );
     void this.execute(
       job,
       lane,
