@@ -48,7 +48,7 @@ module.exports = {
       severity: "error",
       comment:
         "The API, the CLI, the client and the composition root use a room only through its face (src/engine/<room>/index.ts).",
-      from: { path: "^src/(api|cli|client)/|^src/main\\.ts$" },
+      from: { path: "^src/(api|cli|client|composition)/|^src/main\\.ts$" },
       to: { path: "^src/engine/(?![^/]+/index\\.ts$)" },
     },
     {

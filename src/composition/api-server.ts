@@ -1,0 +1,194 @@
+/**
+ * The API process's composition: the HTTP app over the job service, the read side whose projection
+ * file it owns, and (optionally) an archiver. Part of the composition root (main.ts).
+ */
+import type { FastifyInstance } from "fastify";
+import type { NamedToken } from "../api/api-tokens.ts";
+import { buildApp } from "../api/app.ts";
+import type { ApiOptions, ProjectionLag } from "../api/deps.ts";
+import type { ApiLimits } from "../api/limits.ts";
+import type { Archiver } from "../engine/archive/index.ts";
+import type { ProjectorStateChange } from "../engine/read/index.ts";
+import { systemClock } from "../engine/shared/index.ts";
+import type { JobService } from "../engine/write/index.ts";
+import { connect, connectionProblem, readyOrClosed } from "../infra/redis/connection.ts";
+import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
+import { type ArchiverSettings, composeArchiver } from "./archive.ts";
+import { composeAudit } from "./audit.ts";
+import { composeEngine } from "./engine.ts";
+import { type OpenReadSide, openReadSide, type ReadSideConfig } from "./read-side.ts";
+
+export interface ApiServerConfig extends ReadSideConfig {
+  /** When not empty, every route but `/health` and `/openapi.json` needs one of these (ADR 0017). */
+  readonly tokens?: ReadonlyArray<NamedToken>;
+  /** fastify's logger (ApiOptions.logger). */
+  readonly logger?: ApiOptions["logger"];
+  /** Resource bounds: SSE clients and buffers, time-travel scans (README "Limits"). */
+  readonly limits?: Partial<ApiLimits>;
+  /** Told about projector failures (it retries by itself). */
+  readonly onProjectorError?: (error: unknown) => void;
+  /** Told of each change of the live projector's state (the process's log). */
+  readonly onProjectorState?: (change: ProjectorStateChange) => void;
+  /** The process's metrics (default: a registry of its own without process metrics). */
+  readonly metrics?: ProcessMetrics;
+  /**
+   * Wait for Redis before returning, then start the projector (default true; fails with
+   * QueueUnavailable or RedisAuthRefused). With false, return at once: routes answer 503 while
+   * Redis is away, and the caller waits for it and starts the projector
+   * (`readSide.projector.start()`): how `docket api` serves /health while Redis is down.
+   */
+  readonly waitForRedis?: boolean;
+  /** Run an archiver in this process too (ADR 0028); absent: none. */
+  readonly archiver?: ArchiverSettings;
+}
+
+export interface ApiServer {
+  /** The fastify app, not yet listening. */
+  readonly app: FastifyInstance;
+  /** The registry `GET /metrics` serves after the projection's figures. */
+  readonly metrics: ProcessMetrics;
+  readonly jobs: JobService;
+  readonly readSide: OpenReadSide;
+  /** The archiver this process runs, when configured (not started until Redis answers). */
+  readonly archiver: Archiver | null;
+  /** Close the app, stop the projector and the archiver, close the database and connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The API process (ADR 0009, 0010): the HTTP app over the engine's job service, and the read
+ * side whose projection file this process owns. The projector is started; the app is built but
+ * not listening (the CLI listens; tests use `inject`).
+ */
+export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer> => {
+  const clock = config.clock ?? systemClock;
+  const waitForRedis = config.waitForRedis ?? true;
+  const metrics = config.metrics ?? new ProcessMetrics({ defaultMetrics: false });
+  const client = connect({ url: config.redisUrl });
+  if (waitForRedis) await readyOrClosed(client);
+  const engine = composeEngine({
+    metrics,
+    client,
+    prefix: config.prefix,
+    shards: config.shards,
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
+  });
+  let readSide: OpenReadSide;
+  try {
+    readSide = openReadSide({
+      ...config,
+      projector: {
+        ...config.projector,
+        ...(config.onProjectorError === undefined ? {} : { onError: config.onProjectorError }),
+        ...(config.onProjectorState === undefined ? {} : { onStateChange: config.onProjectorState }),
+      },
+    });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  if (waitForRedis) {
+    // Redis answered the API's own client above; let the projector's connections come up too,
+    // so a normal start logs no spurious "unavailable" retry (it retries by itself if Redis is down).
+    await readSide.ready().catch(() => undefined);
+    readSide.projector.start();
+  }
+  let archiver: Archiver | null = null;
+  if (config.archiver !== undefined) {
+    try {
+      archiver = composeArchiver(
+        {
+          client,
+          prefix: config.prefix,
+          shards: config.shards,
+          ...(config.clock === undefined ? {} : { clock: config.clock }),
+        },
+        config.archiver,
+      );
+    } catch (error) {
+      await readSide.close();
+      client.disconnect();
+      throw error;
+    }
+    if (waitForRedis) archiver.start();
+  }
+  const lag = async (): Promise<ProjectionLag> => {
+    const status = readSide.projector.status();
+    const failing = status.state === "retrying" || status.state === "halted";
+    const lastError = failing ? (status.lastError?.message ?? null) : null;
+    const { halt } = status;
+    try {
+      const shards = await readSide.projector.lag();
+      return {
+        state: status.state,
+        shardsBehind: shards.filter((s) => !s.caughtUp).length,
+        lagMs: Math.max(0, ...shards.map((s) => s.behindMs)),
+        lastError,
+        halt,
+      };
+    } catch {
+      // Redis is unreachable: how far behind is unknown.
+      return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
+    }
+  };
+  const app = buildApp(
+    {
+      jobs: engine.jobs,
+      reads: readSide.reads,
+      workers: engine.registry,
+      queues: engine.queue,
+      ping: async () => {
+        // Not connected: say so plainly (ioredis' own error names its offline-queue option).
+        const problem = connectionProblem(client);
+        if (problem !== null) throw new Error(problem);
+        const started = performance.now();
+        await client.ping();
+        return Math.round((performance.now() - started) * 1000) / 1000;
+      },
+      projection: {
+        lag,
+        onApplied: (listener) =>
+          readSide.projector.onApplied((entries) => listener(entries.map((e) => e.envelope))),
+        rebuild: () => readSide.rebuild(),
+        check: () => readSide.check(),
+        quarantine: (request) => readSide.quarantine(request),
+        status: () => readSide.projector.status(),
+      },
+      audit: composeAudit({ client, prefix: config.prefix, shards: config.shards }),
+      ...(archiver === null ? {} : { archive: () => archiver.status() }),
+      clock,
+      processMetrics: () => metrics.text(),
+    },
+    {
+      ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
+      ...(config.logger === undefined ? {} : { logger: config.logger }),
+      ...(config.limits === undefined ? {} : { limits: config.limits }),
+    },
+  );
+  metrics.gauge(
+    "docket_workers",
+    "Workers in the registry (heartbeat not yet expired).",
+    async () => (await engine.registry.list(clock.now())).length,
+  );
+  metrics.gauge(
+    "docket_projection_lag_seconds",
+    "Age of the oldest log entry this API's projection has not applied (0 when caught up).",
+    async () => {
+      const { lagMs } = await lag();
+      return lagMs === null ? null : lagMs / 1000;
+    },
+  );
+  return {
+    app,
+    metrics,
+    jobs: engine.jobs,
+    readSide,
+    archiver,
+    close: async () => {
+      await app.close();
+      await archiver?.stop();
+      await readSide.close();
+      client.disconnect();
+    },
+  };
+};

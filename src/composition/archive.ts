@@ -1,0 +1,160 @@
+/**
+ * The archive's composition (ADR 0028, 0029): an archiver on an open connection or its own, the
+ * signing key, and the offline tools over an archive directory. Part of the composition root (main.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import {
+  type ArchiveStore,
+  Archiver,
+  type ArchiveVerifyReport,
+  compareArchiveWithLog,
+  type JobInclusionProof,
+  type LogComparison,
+  proveJob,
+  verifyArchive,
+} from "../engine/archive/index.ts";
+import { type Clock, systemClock } from "../engine/shared/index.ts";
+import { ed25519Verifier, loadSigningKey, publicKeyFromPem } from "../infra/archive/ed25519.ts";
+import { FsArchiveStore } from "../infra/archive/fs-archive-store.ts";
+import { connect, readyOrClosed, whenReady } from "../infra/redis/connection.ts";
+import { RedisArchiverLease, RedisShardLogReader } from "../infra/redis/redis-archive.ts";
+import type { DocketConfig, RedisWiring } from "./engine.ts";
+
+/** What an archiver is told (ADR 0028): where the archive and the key are, how it cuts segments. */
+export interface ArchiverSettings {
+  readonly archiveDir: string;
+  /** DOCKET_SIGNING_KEY: a PKCS#8 PEM; absent: `<dataDir>/archive-signing-key.pem`, made if missing. */
+  readonly signingKeyPath?: string;
+  readonly dataDir: string;
+  readonly segmentEntries: number;
+  readonly maxAgeMs: number;
+  /** The lease's time to live (default 15 s) and the pause between idle passes (default 1 s). */
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  readonly onError?: (error: unknown) => void;
+  /** Test hook: called at each step of a commit (the crash tests stop the process there). */
+  readonly onCommitStep?: (step: string) => Promise<void> | void;
+}
+
+/**
+ * A deployment's archive: `<DOCKET_ARCHIVE_DIR>/<prefix>`, so deployments (prefixes) sharing one
+ * archive directory never mix their logs, as they never mix their Redis keys.
+ */
+export const archiveDirOf = (archiveDir: string, prefix: string): string => join(archiveDir, prefix);
+
+/** The origin line and key name of a deployment's checkpoints. */
+export const archiveOrigin = (prefix: string): string => `docket/${prefix}`;
+
+/** An archiver on an open connection: the shard logs read raw, the lease, the archive directory. */
+export const composeArchiver = (
+  wiring: Omit<RedisWiring, "blockingClient"> & { readonly clock?: Clock },
+  settings: ArchiverSettings,
+): Archiver => {
+  const { signer } = loadSigningKey({
+    dataDir: settings.dataDir,
+    ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
+  });
+  return new Archiver({
+    log: new RedisShardLogReader(wiring.client, { prefix: wiring.prefix, shards: wiring.shards }),
+    store: new FsArchiveStore(
+      archiveDirOf(settings.archiveDir, wiring.prefix),
+      settings.onCommitStep === undefined ? {} : { onStep: settings.onCommitStep },
+    ),
+    lease: new RedisArchiverLease(wiring.client, { prefix: wiring.prefix }),
+    signer,
+    clock: wiring.clock ?? systemClock,
+    origin: archiveOrigin(wiring.prefix),
+    holder: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
+    segmentEntries: settings.segmentEntries,
+    maxAgeMs: settings.maxAgeMs,
+    leaseMs: settings.leaseMs ?? 15_000,
+    pollMs: settings.pollMs ?? 1_000,
+    ...(settings.onError === undefined ? {} : { onError: settings.onError }),
+  });
+};
+
+/** A standalone archiver (`docket archiver`) with its own connection. Not started. */
+export const openArchiver = (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock">,
+  settings: ArchiverSettings,
+): { archiver: Archiver; ready(timeoutMs?: number): Promise<void>; close(): Promise<void> } => {
+  const client = connect({ url: config.redisUrl });
+  let archiver: Archiver;
+  try {
+    archiver = composeArchiver(
+      {
+        client,
+        prefix: config.prefix,
+        shards: config.shards,
+        ...(config.clock === undefined ? {} : { clock: config.clock }),
+      },
+      settings,
+    );
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return {
+    archiver,
+    ready: async (timeoutMs) => void (await whenReady(client, timeoutMs)),
+    close: async () => {
+      await archiver.stop();
+      client.disconnect();
+    },
+  };
+};
+
+/** The archive's public key (PEM), from the key the archiver signs with (`docket audit key`). */
+export const archivePublicKeyPem = (settings: Pick<ArchiverSettings, "dataDir" | "signingKeyPath">): string =>
+  loadSigningKey({
+    dataDir: settings.dataDir,
+    generate: false,
+    ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
+  }).publicKeyPem;
+
+/** An archive directory, read-only, for offline verification and proofs (no Redis). */
+const archiveAt = (dir: string): ArchiveStore => new FsArchiveStore(dir);
+
+const pemList = (pems: string | ReadonlyArray<string>): ReadonlyArray<string> =>
+  typeof pems === "string" ? [pems] : pems;
+
+/** Verify an archive directory offline against public keys (PEM texts; several across a rotation). */
+export const verifyArchiveDir = (
+  dir: string,
+  publicKeyPems: string | ReadonlyArray<string>,
+): Promise<ArchiveVerifyReport> =>
+  verifyArchive({
+    store: archiveAt(dir),
+    verifier: ed25519Verifier,
+    publicKeys: pemList(publicKeyPems).map(publicKeyFromPem),
+  });
+
+/** One job's inclusion proofs from an archive directory, checked against public keys (PEM texts). */
+export const proveJobInArchive = (
+  dir: string,
+  jobId: string,
+  publicKeyPems: string | ReadonlyArray<string>,
+): Promise<JobInclusionProof> =>
+  proveJob({
+    store: archiveAt(dir),
+    jobId,
+    key: { publicKeys: pemList(publicKeyPems).map(publicKeyFromPem), verifier: ed25519Verifier },
+  });
+
+/** The archive's sealed ranges against the shard logs in Redis (catches a consistent rewrite of Redis). */
+export const compareArchiveWithRedis = async (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
+  dir: string,
+): Promise<LogComparison> => {
+  const client = await readyOrClosed(connect({ url: config.redisUrl }));
+  try {
+    return await compareArchiveWithLog({
+      store: archiveAt(dir),
+      log: new RedisShardLogReader(client, { prefix: config.prefix, shards: config.shards }),
+    });
+  } finally {
+    client.disconnect();
+  }
+};

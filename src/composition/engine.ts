@@ -1,0 +1,78 @@
+/**
+ * The engine's Redis adapters and job service on open connections (ADR 0021, 0023): the one place
+ * the write and worker ports' Redis adapters are constructed. Part of the composition root (main.ts).
+ */
+import type { Redis } from "ioredis";
+import { type Clock, systemClock } from "../engine/shared/index.ts";
+import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
+import { type EventStore, JobService } from "../engine/write/index.ts";
+import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
+import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
+import { RedisWorkQueue } from "../infra/redis/redis-work-queue.ts";
+import type { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
+import { recordingStore } from "../infra/telemetry/recording-store.ts";
+
+export interface DocketConfig {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly shards: number;
+  readonly leaseMs: number;
+  readonly clock?: Clock;
+}
+
+/** Connections the caller has opened (and closes), and where the deployment's keys live. */
+export interface RedisWiring {
+  readonly client: Redis;
+  /** A second connection for blocking reads: a worker's idle wait, the projector's tail. */
+  readonly blockingClient?: Redis;
+  readonly prefix: string;
+  readonly shards: number;
+}
+
+/** The adapters of the write and worker rooms' ports on one pair of connections. */
+export interface EngineAdapters {
+  readonly store: EventStore;
+  readonly queue: WorkQueue;
+  readonly registry: WorkerRegistry;
+}
+
+/** The Redis adapters, typed as such: tests and tools read their key names (`store.keys`). */
+export interface RedisAdapters extends EngineAdapters {
+  readonly store: RedisEventStore;
+  readonly queue: RedisWorkQueue;
+  readonly registry: RedisWorkerRegistry;
+}
+
+export interface Engine extends RedisAdapters {
+  /** Submit, read, cancel, retry (the API's and the operators' use cases). */
+  readonly jobs: JobService;
+}
+
+/** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
+export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
+  const { client, blockingClient, prefix, shards } = wiring;
+  return {
+    store: new RedisEventStore({ client, prefix, shards }),
+    queue: new RedisWorkQueue({
+      client,
+      ...(blockingClient === undefined ? {} : { blockingClient }),
+      prefix,
+      shards,
+    }),
+    registry: new RedisWorkerRegistry({ client, prefix }),
+  };
+};
+
+/** The engine's adapters and job service on open connections; `metrics` counts its appends. */
+export const composeEngine = (
+  wiring: RedisWiring & { readonly clock?: Clock; readonly metrics?: ProcessMetrics },
+): Engine => {
+  const adapters = adaptersOn(wiring);
+  const jobs = new JobService({
+    store: wiring.metrics === undefined ? adapters.store : recordingStore(adapters.store, wiring.metrics),
+    queue: adapters.queue,
+    clock: wiring.clock ?? systemClock,
+    shards: wiring.shards,
+  });
+  return { ...adapters, jobs };
+};
