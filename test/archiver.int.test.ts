@@ -285,6 +285,7 @@ describe("the archiver", () => {
       reason: { code: "archive_paused" },
       archive: { state: "paused", paused: { code: "ENOTDIR" } },
     });
+    expect(await server.metrics.text()).toMatch(/^docket_archive_paused 1$/m);
     // The medium takes writes again: archiving resumes by itself and catches up.
     rmSync(blocked);
     mkdirSync(blocked);
@@ -297,6 +298,10 @@ describe("the archiver", () => {
       status: "ok",
       archive: { state: "active" },
     });
+    const scraped = await server.metrics.text();
+    expect(scraped).toMatch(/^docket_archive_paused 0$/m);
+    expect(scraped).toMatch(/^docket_archive_active 1$/m);
+    expect(scraped).toContain(`docket_archive_sealed_entries ${log.length}\n`);
     expect(await archivedEntries(archiveDirOf(archiveDir, prefix))).toEqual(log);
     await server.close();
     await engine.close();

@@ -111,6 +111,23 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       throw error;
     }
     if (waitForRedis) archiver.start();
+    const running = archiver;
+    // Alerting needs these as series, not only as /health's JSON (ADR 0028, 0031).
+    metrics.gauge(
+      "docket_archive_paused",
+      "1 while archiving is paused because the archive refuses writes or is behind, else 0.",
+      () => (running.status().paused === null ? 0 : 1),
+    );
+    metrics.gauge(
+      "docket_archive_active",
+      "1 while this process's archiver holds the archiver lease, else 0 (standby, paused, stopped).",
+      () => (running.status().state === "active" ? 1 : 0),
+    );
+    metrics.gauge(
+      "docket_archive_sealed_entries",
+      "Log entries this process's archiver has sealed into signed segments since it started.",
+      () => running.status().archivedEntries,
+    );
   }
   const lag = async (): Promise<ProjectionLag> => {
     const status = readSide.projector.status();
