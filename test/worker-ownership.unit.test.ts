@@ -10,6 +10,7 @@ import { type Actor, statusOf } from "../src/domain/index.ts";
 import { type Handler, Worker, type WorkerOptions, type WorkQueue } from "../src/engine/worker/index.ts";
 import { type EventStore, JobService } from "../src/engine/write/index.ts";
 import { memoryAdapters } from "../src/infra/memory/index.ts";
+import { heldHandlers as heldTestHandlers } from "./support/held-handlers.ts";
 import { ManualClock } from "./support/manual-clock.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -65,21 +66,10 @@ const setup = () => {
   return { clock, store, queue, submit, worker, statuses };
 };
 
-/** Handlers held open until released, counting how many run at once and how often each job runs. */
+/** Held handlers (test/support), released one at a time with a check of how many run. */
 const heldHandlers = () => {
-  const held: Array<() => void> = [];
-  const runs = new Map<string, number>();
-  const state = { running: 0, most: 0 };
-  const handler: Handler = (_payload, ctx) =>
-    new Promise((resolve) => {
-      state.running += 1;
-      state.most = Math.max(state.most, state.running);
-      runs.set(ctx.jobId, (runs.get(ctx.jobId) ?? 0) + 1);
-      held.push(() => {
-        state.running -= 1;
-        resolve(null);
-      });
-    });
+  const probe = heldTestHandlers();
+  const { state, held } = probe;
   /** Release the handlers one at a time, checking each time that no more than `limit` run. */
   const drainOneByOne = async (jobs: number, limit: number) => {
     for (let left = jobs; left > 0; left--) {
@@ -94,7 +84,7 @@ const heldHandlers = () => {
     }
   };
   const releaseOne = () => held.shift()?.();
-  return { handler, state, runs, drainOneByOne, releaseOne };
+  return { ...probe, drainOneByOne, releaseOne };
 };
 
 describe("a worker whose deliveries outrun its slots", () => {

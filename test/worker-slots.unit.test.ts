@@ -9,6 +9,7 @@ import { type Actor, statusOf } from "../src/domain/index.ts";
 import { type Handler, Worker, type WorkerOptions } from "../src/engine/worker/index.ts";
 import { JobService } from "../src/engine/write/index.ts";
 import { MemoryEventStore, memoryAdapters, MemoryWorkQueue } from "../src/infra/memory/index.ts";
+import { heldHandlers as heldTestHandlers } from "./support/held-handlers.ts";
 import { ManualClock } from "./support/manual-clock.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -57,27 +58,15 @@ const setup = () => {
   return { clock, store, queue, submit, worker, statuses };
 };
 
-/** Handlers that run until the test releases them, counting how many run at once. */
+/** Held handlers whose releaseOne insists that one is running. */
 const heldHandlers = () => {
-  const held: Array<() => void> = [];
-  const runs = new Map<string, number>();
-  const state = { running: 0, most: 0 };
-  const handler: Handler = (_payload, ctx) =>
-    new Promise((resolve) => {
-      state.running += 1;
-      state.most = Math.max(state.most, state.running);
-      runs.set(ctx.jobId, (runs.get(ctx.jobId) ?? 0) + 1);
-      held.push(() => {
-        state.running -= 1;
-        resolve(null);
-      });
-    });
+  const probe = heldTestHandlers();
   const releaseOne = () => {
-    const release = held.shift();
+    const release = probe.held.shift();
     if (release === undefined) throw new Error("no handler is running");
     release();
   };
-  return { handler, state, runs, held, releaseOne };
+  return { ...probe, releaseOne };
 };
 
 /** Let the worker's loops run every turn they have queued (no time passes on the manual clock). */

@@ -3,28 +3,6 @@
  * (src/contract): nothing here is written by hand twice. Type-only imports, so using the client
  * loads none of the schemas.
  */
-import type {
-  BulkItem,
-  CheckReport,
-  Envelope,
-  Explanation,
-  Health,
-  JobPage,
-  JobsAt,
-  JobStatus as JobStatusSchema,
-  JobView,
-  Metrics,
-  QuarantineRecord,
-  RebuildReport,
-  ReplayReport,
-  RetryRequest,
-  StateAt,
-  SubmitRequest,
-  VerifyReport,
-  VerifyRequest,
-  WorkerInfo,
-} from "../contract/index.ts";
-
 export type {
   BulkItem,
   CheckReport,
@@ -44,7 +22,8 @@ export type {
   VerifyReport,
   VerifyRequest,
   WorkerInfo,
-};
+} from "../contract/index.ts";
+import type { JobStatus as JobStatusSchema, JobView } from "../contract/index.ts";
 
 export type JobStatus = typeof JobStatusSchema.Type;
 

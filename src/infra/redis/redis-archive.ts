@@ -10,9 +10,8 @@ import type { ArchivedEntry } from "../../domain/index.ts";
 import type { ArchiverLease, ShardLogReader } from "../../engine/archive/index.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
+import { entriesAfter } from "./stream-entries.ts";
 import { withScripts } from "./scripts.ts";
-
-type RawEntry = [string, Array<string> | null];
 
 export class RedisShardLogReader implements ShardLogReader {
   readonly shards: number;
@@ -28,14 +27,7 @@ export class RedisShardLogReader implements ShardLogReader {
 
   readAfter(shard: number, afterId: string, count: number): Promise<ReadonlyArray<ArchivedEntry>> {
     return guarded(async () => {
-      // "(" makes the start exclusive (Redis ≥ 6.2).
-      const raw = (await this.client.xrange(
-        this.keys.log(shard),
-        `(${afterId}`,
-        "+",
-        "COUNT",
-        count,
-      )) as Array<RawEntry>;
+      const raw = await entriesAfter(this.client, this.keys.log(shard), afterId, count);
       // An entry deleted while the read ran comes back without fields: it is not there.
       return raw.flatMap(([id, fields]) => (fields === null ? [] : [{ id, fields }]));
     });

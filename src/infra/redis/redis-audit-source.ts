@@ -19,7 +19,7 @@ import type {
 import { guarded } from "./connection.ts";
 import { readLastStoredEntry, readStoredHistory, type StoredHistoryEntry } from "./job-history.ts";
 import { CONSUMER_GROUP, Keys } from "./keys.ts";
-import { type StreamEntries, streamField } from "./stream-entries.ts";
+import { entriesAfter, streamField } from "./stream-entries.ts";
 import { RedisQuarantineList } from "./redis-quarantine.ts";
 
 /** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
@@ -91,13 +91,7 @@ export class RedisAuditSource implements AuditSource {
 
   readShardLog(shard: number, afterId: string, count: number): Promise<ReadonlyArray<RawLogEntry>> {
     return guarded(async () => {
-      const entries = (await this.client.xrange(
-        this.keys.log(shard),
-        `(${afterId}`,
-        "+",
-        "COUNT",
-        count,
-      )) as StreamEntries;
+      const entries = await entriesAfter(this.client, this.keys.log(shard), afterId, count);
       return entries.map(([entryId, fields]) => ({
         shard,
         entryId,

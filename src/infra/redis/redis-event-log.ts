@@ -17,9 +17,10 @@ import { entryDigest, type EventLog, type InvalidLogEntry, type LogRecord } from
 import { TimeSlice } from "../../engine/shared/index.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
+import { entriesAfter, type StreamEntries } from "./stream-entries.ts";
 
 /** The fields are null for an entry deleted while the read ran. */
-type RawEntry = [string, Array<string> | null];
+type RawEntry = StreamEntries[number];
 
 export interface RedisEventLogOptions {
   readonly client: Redis;
@@ -112,14 +113,8 @@ export class RedisEventLog implements EventLog {
 
   read(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogRecord>> {
     return guarded(async () => {
-      // "(" makes the start exclusive (Redis ≥ 6.2): strictly after the checkpoint.
-      const raw = (await this.client.xrange(
-        this.keys.log(shard),
-        `(${afterId}`,
-        "+",
-        "COUNT",
-        count,
-      )) as Array<RawEntry>;
+      // Strictly after the checkpoint.
+      const raw = await entriesAfter(this.client, this.keys.log(shard), afterId, count);
       return decodeAll(shard, raw);
     });
   }

@@ -1,4 +1,8 @@
-/** Stream entries as ioredis returns them (XRANGE, XREAD), and reading one field of an entry. */
+/**
+ * Stream entries as ioredis returns them (XRANGE, XREAD), reading one field of an entry, and the
+ * one read of a shard log after a position that the projector, the auditor and the archiver share.
+ */
+import type { Redis } from "ioredis";
 
 /** `[entryId, [field, value, field, value, …]]`; the fields are null for an entry deleted meanwhile. */
 export type StreamEntries = Array<[string, Array<string> | null]>;
@@ -16,3 +20,11 @@ export const requiredStreamField = (fields: ReadonlyArray<string> | null, name: 
   if (value === null) throw new Error(`stream entry has no ${name} field`);
   return value;
 };
+
+/** Up to `count` entries of the stream at `key` strictly after `afterId` ("(": exclusive, Redis ≥ 6.2). */
+export const entriesAfter = async (
+  client: Redis,
+  key: string,
+  afterId: string,
+  count: number,
+): Promise<StreamEntries> => (await client.xrange(key, `(${afterId}`, "+", "COUNT", count)) as StreamEntries;
