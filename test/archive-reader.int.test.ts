@@ -163,6 +163,8 @@ describe("the archive reader", () => {
     expect(await reader.range(0, SHARD0.at(-1)?.id as string, "99999999999999-0", 10)).toEqual([]);
     expect(await reader.range(0, through, after, 10)).toEqual([]);
     expect(await reader.range(0, after, through, 0)).toEqual([]);
+    expect(await reader.range(0, after, through, 2.5)).toEqual(SHARD0.slice(14, 16));
+    expect(await reader.range(0, after, through, Number.NaN)).toEqual([]);
     expect(await reader.range(1, "0-0", (SHARD1[20] as ArchivedEntry).id, 1_000)).toEqual(
       SHARD1.slice(0, 21),
     );
@@ -201,6 +203,17 @@ describe("the archive reader", () => {
         );
     expect(await reader.range(0, "0-0", SHARD0.at(-1)?.id as string, 1_000)).toEqual(SHARD0);
     expect(store.reads.filter((read) => read === "0/0").length).toBeGreaterThan(1);
+  });
+
+  it("concurrent lookups share each read and verification: ten at once read what one does", async () => {
+    const id = (SHARD0[75] as ArchivedEntry).id;
+    const one = new CountingStore(new FsArchiveStore(archive));
+    await readerOf(one).entries(0, [id]);
+    const ten = new CountingStore(new FsArchiveStore(archive));
+    const reader = readerOf(ten);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => reader.entries(0, [id])));
+    expect(answers.every((found) => found.get(id) === answers[0]?.get(id) && found.size === 1)).toBe(true);
+    expect([...ten.reads].sort()).toEqual([...one.reads].sort());
   });
 
   it("a segment changed on disk after it was verified and evicted is verified again, and refused", async () => {

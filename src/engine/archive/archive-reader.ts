@@ -142,19 +142,20 @@ export class ArchiveReader {
     for (const id of [afterId, throughId])
       if (!STREAM_ID.test(id)) throw new RangeError(`${JSON.stringify(id)} is not a stream entry id`);
     const out: Array<ArchivedEntry> = [];
-    if (count <= 0 || compareStreamIds(throughId, afterId) <= 0) return out;
+    const limit = Math.floor(count);
+    if (!(limit > 0) || compareStreamIds(throughId, afterId) <= 0) return out;
     let listing = await this.listing(shard, false);
     if (compareStreamIds(throughId, listing.through) > 0) listing = await this.listing(shard, true);
     const { numbers } = listing;
     const start = await this.firstEndingAtOrAfter(shard, numbers, afterId, false, 0);
-    for (let i = start; i < numbers.length && out.length < count; i++) {
+    for (let i = start; i < numbers.length && out.length < limit; i++) {
       const segment = numbers[i] as number;
       // Checked from the checkpoint first: a segment past the range is not opened.
       if (compareStreamIds((await this.rangeOf(shard, segment)).first, throughId) > 0) break;
       const { entries } = await this.load(shard, segment);
       for (let j = firstFrom(entries, afterId, false); j < entries.length; j++) {
         const entry = entries[j] as ArchivedEntry;
-        if (compareStreamIds(entry.id, throughId) > 0 || out.length >= count) return out;
+        if (compareStreamIds(entry.id, throughId) > 0 || out.length >= limit) return out;
         out.push(entry);
       }
     }
