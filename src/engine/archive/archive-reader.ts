@@ -120,7 +120,9 @@ export class ArchiveReader {
       const segment = listing.numbers[from];
       if (segment === undefined) break;
       if (compareStreamIds((await this.rangeOf(shard, segment)).first, id) > 0) continue;
-      bySegment.set(segment, [...(bySegment.get(segment) ?? []), id]);
+      const inSegment = bySegment.get(segment);
+      if (inSegment === undefined) bySegment.set(segment, [id]);
+      else inSegment.push(id);
     }
     for (const [segment, inSegment] of bySegment) {
       const { entries } = await this.load(shard, segment);
