@@ -6,14 +6,13 @@
  */
 import {
   archivedEntryLeaf,
-  bytesEqual,
   merkleInclusionProof,
-  noteKeyId,
   parseArchivedEntryLine,
   parseCheckpointBody,
   parseSignedNote,
   verifyMerkleInclusion,
 } from "../../domain/index.ts";
+import { fieldOf, segmentLines, signatureProblem } from "./check-segment.ts";
 import type { ArchiveStore, NoteVerifier } from "./ports.ts";
 
 export interface EventInclusion {
@@ -47,13 +46,6 @@ export interface JobInclusionProof {
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
-const encoder = new TextEncoder();
-
-const fieldOf = (fields: ReadonlyArray<string>, name: string): string | undefined => {
-  let value: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) value = fields[i + 1];
-  return value;
-};
 
 export const proveJob = async (options: {
   readonly store: ArchiveStore;
@@ -66,7 +58,8 @@ export const proveJob = async (options: {
   for (const shard of await store.shardsPresent())
     for (const segment of await store.segments(shard)) {
       const files = await store.read(shard, segment);
-      const lines = files.segment.endsWith("\n") ? files.segment.slice(0, -1).split("\n") : [];
+      const split = segmentLines(files.segment);
+      const lines = typeof split === "string" ? [] : split;
       const mine = lines.flatMap((line, index) => {
         const entry = parseArchivedEntryLine(line);
         return typeof entry !== "string" && fieldOf(entry.fields, "jobId") === jobId
@@ -82,15 +75,7 @@ export const proveJob = async (options: {
           ? key === undefined
             ? null
             : false
-          : note.signatures.some(
-              (s) =>
-                s.keyName === body.origin &&
-                key.publicKeys.some(
-                  (publicKey) =>
-                    bytesEqual(s.keyId, noteKeyId(body.origin, publicKey)) &&
-                    key.verifier.verify(publicKey, encoder.encode(note.body), s.signature),
-                ),
-            );
+          : signatureProblem(note, body.origin, key) === undefined;
       for (const { entry, index } of mine) {
         const proof = merkleInclusionProof(leaves, index);
         const leafHash = leaves[index] as Uint8Array;

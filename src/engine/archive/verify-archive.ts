@@ -10,42 +10,18 @@
  * auditor who kept an earlier checkpoint compares `shards[].lastCheckpoint` with it (docs).
  */
 import {
-  type ArchivedEntry,
-  archivedEntryLeaf,
-  bytesEqual,
   CHAIN_START,
-  type CheckpointBody,
   checkNextLink,
   checkpointBodyHash,
   compareStreamIds,
   envelopeOfArchivedEntry,
   GENESIS_HASH,
-  merkleRoot,
   noteKeyId,
-  parseArchivedEntryLine,
-  parseCheckpointBody,
-  parseSignedNote,
 } from "../../domain/index.ts";
+import { type ArchiveFindingCode, checkCheckpoint, checkSegmentLines } from "./check-segment.ts";
 import type { ArchiveStore, NoteVerifier, SegmentFiles } from "./ports.ts";
 
-export type ArchiveFindingCode =
-  | "segment_unreadable"
-  | "segment_missing"
-  | "checkpoint_malformed"
-  | "unknown_key"
-  | "signature_invalid"
-  | "origin_mismatch"
-  | "segment_misplaced"
-  | "chain_broken"
-  | "fence_regressed"
-  | "segment_malformed"
-  | "size_mismatch"
-  | "root_mismatch"
-  | "range_mismatch"
-  | "entry_order"
-  | "count_mismatch"
-  /** A job's envelope chain is broken (`history` says how: seq_gap, hash_mismatch, …). */
-  | "history_broken";
+export type { ArchiveFindingCode } from "./check-segment.ts";
 
 export interface ArchiveFinding {
   readonly shard: number;
@@ -96,17 +72,9 @@ export interface VerifyArchiveOptions {
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
-const encoder = new TextEncoder();
-
-/** Split a segment file into its lines, or say why it is not one line per entry. */
-const segmentLines = (text: string): ReadonlyArray<string> | string => {
-  if (text === "") return "the segment is empty";
-  if (!text.endsWith("\n")) return "the segment does not end in a newline";
-  return text.slice(0, -1).split("\n");
-};
 
 export const verifyArchive = async (options: VerifyArchiveOptions): Promise<ArchiveVerifyReport> => {
-  const { store, verifier, publicKeys } = options;
+  const { store, publicKeys } = options;
   const maxFindings = options.maxFindings ?? 100;
   const findings: Array<ArchiveFinding> = [];
   let truncated = false;
@@ -149,43 +117,15 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
         continue;
       }
       const at = { shard, segment };
-      const note = parseSignedNote(files.checkpoint);
-      const body: CheckpointBody | string = typeof note === "string" ? note : parseCheckpointBody(note.body);
-      if (typeof note === "string" || typeof body === "string") {
-        find({
-          ...at,
-          code: "checkpoint_malformed",
-          message: String(typeof note === "string" ? note : body),
-        });
+      const checked = checkCheckpoint(files.checkpoint, at, options, origin ?? undefined);
+      if ("code" in checked) {
+        find({ ...at, ...checked });
         prev = null;
         continue;
       }
+      const { note, body } = checked;
       origin ??= body.origin;
-      const name = origin;
-      const keyed = publicKeys.map((key) => ({ key, id: noteKeyId(name, key) }));
-      const ours = note.signatures.flatMap((s) =>
-        s.keyName !== name ? [] : keyed.filter((k) => bytesEqual(k.id, s.keyId)).map((k) => ({ ...k, s })),
-      );
-      if (ours.length === 0)
-        find({
-          ...at,
-          code: "unknown_key",
-          message: `signed by ${note.signatures.map((s) => `${s.keyName}+${hex(s.keyId)}`).join(", ")}, not by ${keyed.map((k) => `${name}+${hex(k.id)}`).join(" or ")}`,
-        });
-      else if (!ours.some(({ key, s }) => verifier.verify(key, encoder.encode(note.body), s.signature)))
-        find({
-          ...at,
-          code: "signature_invalid",
-          message: "the signature does not match the checkpoint's text",
-        });
-      if (body.origin !== origin)
-        find({ ...at, code: "origin_mismatch", message: `origin ${body.origin}, expected ${origin}` });
-      if (body.shard !== shard || body.segment !== segment)
-        find({
-          ...at,
-          code: "segment_misplaced",
-          message: `the checkpoint is for shard ${body.shard} segment ${body.segment}`,
-        });
+      for (const finding of checked.findings) find({ ...at, ...finding });
       if (prev !== null && body.prev !== prev)
         find({
           ...at,
@@ -197,32 +137,11 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
       prev = checkpointBodyHash(note.body);
       prevFence = Math.max(prevFence, body.fence);
 
-      const lines = segmentLines(files.segment);
-      if (typeof lines === "string") {
-        find({ ...at, code: "segment_malformed", message: lines });
-        continue;
-      }
-      const entries: Array<ArchivedEntry> = [];
-      for (const [i, line] of lines.entries()) {
-        const entry = parseArchivedEntryLine(line);
-        if (typeof entry === "string")
-          find({ ...at, code: "segment_malformed", message: `line ${i + 1}: ${entry}` });
-        else entries.push(entry);
-      }
-      if (body.treeSize !== lines.length)
-        find({
-          ...at,
-          code: "size_mismatch",
-          message: `${lines.length} entries, the checkpoint says ${body.treeSize}`,
-        });
-      if (!bytesEqual(merkleRoot(lines.map(archivedEntryLeaf)), body.root))
-        find({ ...at, code: "root_mismatch", message: "the entries' Merkle root is not the checkpoint's" });
-      if (entries[0]?.id !== body.firstEntryId || entries[entries.length - 1]?.id !== body.lastEntryId)
-        find({
-          ...at,
-          code: "range_mismatch",
-          message: `entries ${entries[0]?.id}..${entries[entries.length - 1]?.id}, the checkpoint says ${body.firstEntryId}..${body.lastEntryId}`,
-        });
+      // Lines, size, root, range and order within the segment; order across segments is below.
+      const { lines, entries, findings: lineFindings } = await checkSegmentLines(files.segment, body);
+      const inSegmentOrder = lineFindings.filter((f) => f.code === "entry_order");
+      for (const finding of lineFindings) if (finding.code !== "entry_order") find({ ...at, ...finding });
+      if (lines === null) continue;
       events += lines.length;
       if (body.events !== events)
         find({
@@ -231,9 +150,11 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
           message: `${events} entries through here, the checkpoint says ${body.events}`,
         });
 
+      const first = entries[0];
+      if (first !== undefined && lastEntryId !== null && compareStreamIds(first.id, lastEntryId) <= 0)
+        find({ ...at, code: "entry_order", message: `entry ${first.id} does not follow ${lastEntryId}` });
+      for (const finding of inSegmentOrder) find({ ...at, ...finding });
       for (const entry of entries) {
-        if (lastEntryId !== null && compareStreamIds(entry.id, lastEntryId) <= 0)
-          find({ ...at, code: "entry_order", message: `entry ${entry.id} does not follow ${lastEntryId}` });
         lastEntryId = entry.id;
         const envelope = envelopeOfArchivedEntry(entry);
         if (typeof envelope === "string") {
