@@ -57,6 +57,7 @@ const probeIntents: ReadonlyArray<Intent> = [
   },
   { kind: "cancel", reason: "not needed" },
   { kind: "retry", reason: "fixed upstream", attempts: null },
+  { kind: "evict", purge: false, olderThanMs: 86_400_000 },
 ];
 
 /** What tells states apart for the exploration (finite: a few fields of the context). */
@@ -69,6 +70,7 @@ const serializeState = (s: JobState): string => {
     c.maxAttempts,
     c.dueAt !== null,
     c.lastError?.retryable,
+    c.evicted,
   ]);
 };
 

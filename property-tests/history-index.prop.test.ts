@@ -19,6 +19,7 @@ const OTHER_JOB = "another-job";
 const entryOf = (envelope: Envelope, index: number): RawJobEntry => ({
   entryId: idOf(index),
   inLog: true,
+  tier: "log",
   jobId: envelope.jobId,
   seq: String(envelope.seq),
   type: envelope.type,
@@ -56,7 +57,9 @@ const editArb = (honest: Stored, envelopes: ReadonlyArray<Envelope>): fc.Arbitra
       name: `element ${k} names an entry the log does not hold`,
       stored: withEntries(
         honest.entries.map((e, i) =>
-          i === k - 1 ? { entryId: "1-0", inLog: false, jobId: null, seq: null, type: null, env: null } : e,
+          i === k - 1
+            ? { entryId: "1-0", inLog: false, tier: null, jobId: null, seq: null, type: null, env: null }
+            : e,
         ),
       ),
       touched: k,

@@ -124,6 +124,13 @@ const probeEvent = (
         actor,
         data: { reason: "r", maxAttempts: Math.max(1, attempt + probe.maxAttemptsDelta) },
       };
+    case "JobEvicted":
+      return {
+        type: "JobEvicted",
+        at,
+        actor,
+        data: { reason: probe.retryable ? "retention" : "purge", olderThanMs: probe.atMs },
+      };
   }
 };
 

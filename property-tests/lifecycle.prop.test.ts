@@ -17,7 +17,7 @@ import {
 import { historyArb, runHistory, START_TIME, stepArb, toCommand } from "./support/history.ts";
 
 describe("job lifecycle invariants", () => {
-  it("terminal states accept nothing more (dead_letter only an explicit manual retry)", () => {
+  it("terminal states accept nothing more but one JobEvicted (dead_letter also an explicit manual retry before it)", () => {
     fc.assert(
       fc.property(historyArb, fc.array(stepArb, { minLength: 1, maxLength: 20 }), (steps, probes) => {
         const { final } = runHistory(steps);
@@ -26,7 +26,12 @@ describe("job lifecycle invariants", () => {
           const decision = decide(toCommand(probe.intent, final, START_TIME + 10 ** 10, i), final);
           const events = Result.isSuccess(decision) ? decision.success : [];
           for (const event of events) {
+            if (event.type === "JobEvicted") {
+              expect(contextOf(final).evicted).toBe(false);
+              continue;
+            }
             expect(statusOf(final)).toBe("dead_letter");
+            expect(contextOf(final).evicted).toBe(false);
             expect(event.type).toBe("JobRetried");
           }
         }
@@ -139,14 +144,19 @@ describe("job lifecycle invariants", () => {
     );
   });
 
-  it("no event follows a completed or cancelled state in any history", () => {
+  it("nothing but one JobEvicted follows a completed or cancelled state, and nothing follows a JobEvicted, in any history", () => {
     fc.assert(
       fc.property(historyArb, (steps) => {
         const { states, events } = runHistory(steps);
         const firstFinal = states.findIndex(
           (s) => statusOf(s) === "completed" || statusOf(s) === "cancelled",
         );
-        if (firstFinal >= 0) expect(events.slice(firstFinal + 1) as ReadonlyArray<JobEvent>).toEqual([]);
+        if (firstFinal >= 0)
+          expect((events.slice(firstFinal + 1) as ReadonlyArray<JobEvent>).map((e) => e.type)).toEqual(
+            events.length > firstFinal + 1 ? ["JobEvicted"] : [],
+          );
+        const evicted = events.findIndex((e) => e.type === "JobEvicted");
+        if (evicted >= 0) expect(events.slice(evicted + 1)).toEqual([]);
         for (const state of states)
           if (isTerminal(state)) expect(TERMINAL_STATES.has(statusOf(state))).toBe(true);
       }),

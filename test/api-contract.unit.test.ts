@@ -31,6 +31,7 @@ const VIEW = {
   queuedAt: "2026-01-01T00:00:00.000Z",
   startedAt: null,
   endedAt: null,
+  evictedAt: null,
   runAt: null,
   progress: null,
   result: null,

@@ -12,6 +12,8 @@ describe("archive configuration", () => {
       leaseMs: 15_000,
       signingKeyPath: undefined,
       dataDir: "/srv/docket",
+      trustedKeyPaths: [],
+      retention: { completedMs: 86_400_000, deadLetterMs: 604_800_000, cancelledMs: 86_400_000 },
     });
     expect(
       readEnv({

@@ -60,6 +60,9 @@ class CountingStore implements ArchiveStore {
     this.reads.push(`${shard}/${segment}`);
     return this.inner.read(shard, segment);
   }
+  readCheckpoint(shard: number, segment: number): Promise<string> {
+    return this.inner.readCheckpoint(shard, segment);
+  }
   commit(shard: number, segment: number, files: SegmentFiles, fence: number): Promise<void> {
     return this.inner.commit(shard, segment, files, fence);
   }

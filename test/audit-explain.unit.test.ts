@@ -21,8 +21,8 @@ describe("docs/audit-bundle.md worked example", () => {
       },
     ]);
     expect(envelopes.map((e) => e.hash)).toEqual([
-      "746a16e7d0103e9d8fa9df9895ee132cacf65ebb870baee25b9c21fb94b8cf17",
-      "61950c831bbf1832f6eee3c03fa8f80a8e2105b1b25f713004bc212fa175148c",
+      "512781cfc9ec767442bde106baa34f8b109273c001e5d5db6a8588d19750c43d",
+      "0c1c9583080bdfc41277c5d80f24b9852bc141c32df6a2213d1993a50afd1b7b",
     ]);
     expect(sha256Hex(hashedText(envelopes[0] as never))).toBe(envelopes[0]?.hash);
   });

@@ -42,7 +42,8 @@ export type Intent =
       readonly random: number;
     }
   | { readonly kind: "cancel"; readonly reason: string | null }
-  | { readonly kind: "retry"; readonly reason: string; readonly attempts: number | null };
+  | { readonly kind: "retry"; readonly reason: string; readonly attempts: number | null }
+  | { readonly kind: "evict"; readonly purge: boolean; readonly olderThanMs: number };
 
 export interface Step {
   readonly advanceMs: number;
@@ -167,6 +168,14 @@ export const intentArb: fc.Arbitrary<Intent> = fc.oneof(
       attempts: fc.option(fc.integer({ min: 1, max: 3 })),
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("evict" as const),
+      purge: fc.boolean(),
+      olderThanMs: fc.nat(700_000),
+    }),
+  },
 );
 
 export const stepArb: fc.Arbitrary<Step> = fc.record({
@@ -233,6 +242,14 @@ export const toCommand = (intent: Intent, state: JobState, atMs: number, actorIn
       return intent.attempts === null
         ? { type: "RetryJob", at, actor, reason: intent.reason }
         : { type: "RetryJob", at, actor, reason: intent.reason, attempts: intent.attempts };
+    case "evict":
+      return {
+        type: "EvictJob",
+        at,
+        actor,
+        reason: intent.purge ? "purge" : "retention",
+        olderThanMs: intent.olderThanMs,
+      };
   }
 };
 

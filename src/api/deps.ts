@@ -3,8 +3,8 @@
  * (src/main.ts) provides them. Nothing here knows about Redis or SQLite.
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { Envelope } from "../domain/index.ts";
-import type { ArchiverStatus } from "../engine/archive/index.ts";
+import type { Actor, Envelope } from "../domain/index.ts";
+import type { ArchiverStatus, PurgeableStatus } from "../engine/archive/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import type { Clock } from "../engine/shared/index.ts";
@@ -57,6 +57,16 @@ export interface ApiDeps {
   readonly projection: ProjectionFeed;
   /** The auditor's tools over the event store (read-only): replay, time travel, verify, export. */
   readonly audit: AuditTools;
+  /**
+   * An operator's purge (ADR 0034): record JobEvicted for up to `limit` jobs that ended in
+   * `status` at least `olderThanMs` ago; returns how many. They leave Redis once archived.
+   */
+  readonly purge: (request: {
+    readonly status: PurgeableStatus;
+    readonly olderThanMs: number;
+    readonly actor: Actor;
+    readonly limit: number;
+  }) => Promise<number>;
   /** The archiver's state when this process runs one (ADR 0028): health reports it. */
   readonly archive?: () => ArchiverStatus;
   readonly clock: Clock;

@@ -16,6 +16,7 @@ import {
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
 import { firstIssue } from "../engine/shared/index.ts";
+import { DURATION_RULE, parseDuration } from "../domain/index.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** A URL that `new URL` can read, with one of these protocols and a host. */
@@ -36,6 +37,10 @@ const IntString = (min: number, max: number) =>
       (s: string) => (Number(s) >= min && Number(s) <= max) || `must be between ${min} and ${max}`,
     ),
   );
+
+const DurationString = Schema.String.check(
+  Schema.makeFilter((s: string) => parseDuration(s) !== null || `must be ${DURATION_RULE}`),
+);
 
 const EnvSchema = Schema.Struct({
   REDIS_URL: Schema.optionalKey(Schema.String.check(Schema.makeFilter(isUrl(["redis:", "rediss:"])))),
@@ -62,6 +67,11 @@ const EnvSchema = Schema.Struct({
   DOCKET_ARCHIVE_LEASE_MS: Schema.optionalKey(IntString(1000, 3_600_000)),
   DOCKET_ARCHIVER: Schema.optionalKey(Schema.Literals(["on", "off"])),
   DOCKET_SIGNING_KEY: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  DOCKET_ARCHIVE_TRUSTED_KEYS: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  // Retention: how long finished jobs stay in Redis (ADR 0034).
+  DOCKET_RETAIN_COMPLETED: Schema.optionalKey(DurationString),
+  DOCKET_RETAIN_DEAD: Schema.optionalKey(DurationString),
+  DOCKET_RETAIN_CANCELLED: Schema.optionalKey(DurationString),
   // Logs and metrics (ADR 0030, 0031).
   LOG_LEVEL: Schema.optionalKey(Schema.Literals(LOG_LEVELS)),
   LOG_FORMAT: Schema.optionalKey(Schema.Literals(["json", "text"])),
@@ -106,7 +116,33 @@ export interface ArchiveEnv {
   /** DOCKET_SIGNING_KEY, when set; else the key in the data directory. */
   readonly signingKeyPath: string | undefined;
   readonly dataDir: string;
+  /** DOCKET_ARCHIVE_TRUSTED_KEYS: earlier public keys readers still accept (after a rotation). */
+  readonly trustedKeyPaths: ReadonlyArray<string>;
+  /** DOCKET_RETAIN_COMPLETED, _DEAD, _CANCELLED (ms): how long finished jobs stay in Redis. */
+  readonly retention: {
+    readonly completedMs: number;
+    readonly deadLetterMs: number;
+    readonly cancelledMs: number;
+  };
 }
+
+/**
+ * Where this process reads the archive back (ADR 0034): the archiver's directory and key, from
+ * the same variables, whether or not this process archives.
+ */
+export const archiveAccess = (
+  env: Pick<DocketEnv, "archive">,
+): {
+  archiveDir: string;
+  dataDir: string;
+  signingKeyPath?: string;
+  trustedKeyPaths: ReadonlyArray<string>;
+} => ({
+  archiveDir: env.archive.dir,
+  dataDir: env.archive.dataDir,
+  ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
+  trustedKeyPaths: env.archive.trustedKeyPaths,
+});
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -152,6 +188,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
   DOCKET_ARCHIVE_MAX_AGE_MS: "expected milliseconds, a whole number from 10 to 86400000",
   DOCKET_ARCHIVE_LEASE_MS: "expected milliseconds, a whole number from 1000 to 3600000",
   DOCKET_ARCHIVER: "expected on or off",
+  DOCKET_ARCHIVE_TRUSTED_KEYS: "expected public key files (PEM), separated by commas",
+  DOCKET_RETAIN_COMPLETED: `expected a duration, ${DURATION_RULE}`,
+  DOCKET_RETAIN_DEAD: `expected a duration, ${DURATION_RULE}`,
+  DOCKET_RETAIN_CANCELLED: `expected a duration, ${DURATION_RULE}`,
   DOCKET_SIGNING_KEY: "expected the path of an Ed25519 private key in PEM (PKCS#8)",
   LOG_LEVEL: `expected one of ${LOG_LEVELS.join(", ")}`,
   LOG_FORMAT: "expected json or text",
@@ -216,6 +256,15 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
       leaseMs: Number(e.DOCKET_ARCHIVE_LEASE_MS ?? 15_000),
       signingKeyPath: e.DOCKET_SIGNING_KEY,
       dataDir,
+      trustedKeyPaths: (e.DOCKET_ARCHIVE_TRUSTED_KEYS ?? "")
+        .split(",")
+        .map((path) => path.trim())
+        .filter((path) => path !== ""),
+      retention: {
+        completedMs: parseDuration(e.DOCKET_RETAIN_COMPLETED ?? "24h") as number,
+        deadLetterMs: parseDuration(e.DOCKET_RETAIN_DEAD ?? "7d") as number,
+        cancelledMs: parseDuration(e.DOCKET_RETAIN_CANCELLED ?? "24h") as number,
+      },
     },
     logLevel: e.LOG_LEVEL ?? "info",
     logFormat: e.LOG_FORMAT,

@@ -19,6 +19,7 @@ import type {
   JobView,
   ListFilter,
   Metrics,
+  PurgeRequest,
   QuarantineRecord,
   RebuildReport,
   ReplayReport,
@@ -80,6 +81,15 @@ export class DocketClient {
 
   retry(id: string, options: RetryRequest = {}): Promise<JobView> {
     return this.http.call("POST", `${job(id)}/retry`, { body: options });
+  }
+
+  /**
+   * Purge finished jobs from Redis: up to `limit` that ended in `status` at least `olderThan`
+   * (e.g. "7d") ago. Recorded on each job (JobEvicted); their history stays in the archive.
+   */
+  async purge(request: PurgeRequest): Promise<number> {
+    return (await this.http.call<{ readonly purged: number }>("POST", "/v1/jobs/purge", { body: request }))
+      .purged;
   }
 
   async deadLetters(limit?: number): Promise<ReadonlyArray<JobView>> {

@@ -13,6 +13,7 @@ export type {
   JobsAt,
   JobView,
   Metrics,
+  PurgeRequest,
   QuarantineRecord,
   RebuildReport,
   ReplayReport,

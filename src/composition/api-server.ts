@@ -7,13 +7,14 @@ import type { NamedToken } from "../api/api-tokens.ts";
 import { buildApp } from "../api/app.ts";
 import type { ApiOptions, ProjectionLag } from "../api/deps.ts";
 import type { ApiLimits } from "../api/limits.ts";
-import type { Archiver } from "../engine/archive/index.ts";
+import { type Archiver, DEFAULT_RETENTION } from "../engine/archive/index.ts";
 import type { ProjectorStateChange } from "../engine/read/index.ts";
 import { systemClock } from "../engine/shared/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import { connect, connectionProblem, readyOrClosed } from "../infra/redis/connection.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
-import { type ArchiverSettings, composeArchiver } from "./archive.ts";
+import { type ArchiverSettings, composeArchiver, composeRetention } from "./archive.ts";
+import { archivedLogOf } from "./archived-log.ts";
 import { composeAudit } from "./audit.ts";
 import { composeEngine } from "./engine.ts";
 import { type OpenReadSide, openReadSide, type ReadSideConfig } from "./read-side.ts";
@@ -66,17 +67,32 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   const metrics = config.metrics ?? new ProcessMetrics({ defaultMetrics: false });
   const client = connect({ url: config.redisUrl });
   if (waitForRedis) await readyOrClosed(client);
+  // The archive this process reads back: its archiver's, unless told otherwise (ADR 0034).
+  const access =
+    config.archive ??
+    (config.archiver === undefined
+      ? undefined
+      : {
+          archiveDir: config.archiver.archiveDir,
+          dataDir: config.archiver.dataDir,
+          ...(config.archiver.signingKeyPath === undefined
+            ? {}
+            : { signingKeyPath: config.archiver.signingKeyPath }),
+        });
+  const archive = access === undefined ? undefined : archivedLogOf(access, config.prefix);
   const engine = composeEngine({
     metrics,
     client,
     prefix: config.prefix,
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
+    ...(archive === undefined ? {} : { archive }),
   });
   let readSide: OpenReadSide;
   try {
     readSide = openReadSide({
       ...config,
+      ...(access === undefined ? {} : { archive: access }),
       projector: {
         ...config.projector,
         ...(config.onProjectorError === undefined ? {} : { onError: config.onProjectorError }),
@@ -148,9 +164,17 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
     }
   };
+  const wiring = {
+    client,
+    prefix: config.prefix,
+    shards: config.shards,
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
+  };
+  const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(
     {
       jobs: engine.jobs,
+      purge: (request) => retention.purge(request),
       reads: readSide.reads,
       workers: engine.registry,
       queues: engine.queue,
@@ -171,7 +195,12 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         quarantine: (request) => readSide.quarantine(request),
         status: () => readSide.projector.status(),
       },
-      audit: composeAudit({ client, prefix: config.prefix, shards: config.shards }),
+      audit: composeAudit({
+        client,
+        prefix: config.prefix,
+        shards: config.shards,
+        ...(archive === undefined ? {} : { archive }),
+      }),
       ...(archiver === null ? {} : { archive: () => archiver.status() }),
       clock,
       processMetrics: () => metrics.text(),

@@ -13,13 +13,21 @@ import {
   type JobInclusionProof,
   type LogComparison,
   proveJob,
+  Retention,
+  type RetentionPolicy,
   verifyArchive,
 } from "../engine/archive/index.ts";
+import { JobWriter } from "../engine/write/index.ts";
+import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import { ed25519Verifier, loadSigningKey, publicKeyFromPem } from "../infra/archive/ed25519.ts";
 import { FsArchiveStore } from "../infra/archive/fs-archive-store.ts";
 import { connect, readyOrClosed, whenReady } from "../infra/redis/connection.ts";
-import { RedisArchiverLease, RedisShardLogReader } from "../infra/redis/redis-archive.ts";
+import {
+  RedisArchiverLease,
+  RedisRetentionIndex,
+  RedisShardLogReader,
+} from "../infra/redis/redis-archive.ts";
 import type { DocketConfig, RedisWiring } from "./engine.ts";
 
 /** What an archiver is told (ADR 0028): where the archive and the key are, how it cuts segments. */
@@ -33,6 +41,13 @@ export interface ArchiverSettings {
   /** The lease's time to live (default 15 s) and the pause between idle passes (default 1 s). */
   readonly leaseMs?: number;
   readonly pollMs?: number;
+  /**
+   * How long finished jobs stay in Redis after they end (ADR 0034; DOCKET_RETAIN_*). Absent:
+   * nothing is evicted (the logs are still trimmed of what was archived).
+   */
+  readonly retention?: RetentionPolicy;
+  /** Trim the shard logs of what the archive holds (default true). */
+  readonly trim?: boolean;
   readonly onError?: (error: unknown) => void;
   /** Test hook: called at each step of a commit (the crash tests stop the process there). */
   readonly onCommitStep?: (step: string) => Promise<void> | void;
@@ -47,6 +62,27 @@ export const archiveDirOf = (archiveDir: string, prefix: string): string => join
 /** The origin line and key name of a deployment's checkpoints. */
 export const archiveOrigin = (prefix: string): string => `docket/${prefix}`;
 
+/**
+ * Retention on an open connection (ADR 0034): the indexes append.lua keeps, and JobEvicted
+ * appended through the one write path. The archiver runs it; the API uses it to purge.
+ */
+export const composeRetention = (
+  wiring: Omit<RedisWiring, "blockingClient"> & { readonly clock?: Clock },
+  policy: RetentionPolicy,
+): Retention => {
+  const clock = wiring.clock ?? systemClock;
+  const { client, prefix, shards } = wiring;
+  // No history is read here, so this store needs no archive.
+  const store = new RedisEventStore({ client, prefix, shards });
+  return new Retention({
+    index: new RedisRetentionIndex(client, { prefix, shards }),
+    writer: new JobWriter(store, clock),
+    store,
+    clock,
+    policy,
+  });
+};
+
 /** An archiver on an open connection: the shard logs read raw, the lease, the archive directory. */
 export const composeArchiver = (
   wiring: Omit<RedisWiring, "blockingClient"> & { readonly clock?: Clock },
@@ -56,6 +92,9 @@ export const composeArchiver = (
     dataDir: settings.dataDir,
     ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
   });
+  const clock = wiring.clock ?? systemClock;
+  const retention =
+    settings.retention === undefined ? undefined : composeRetention(wiring, settings.retention);
   return new Archiver({
     log: new RedisShardLogReader(wiring.client, { prefix: wiring.prefix, shards: wiring.shards }),
     store: new FsArchiveStore(
@@ -64,13 +103,15 @@ export const composeArchiver = (
     ),
     lease: new RedisArchiverLease(wiring.client, { prefix: wiring.prefix }),
     signer,
-    clock: wiring.clock ?? systemClock,
+    clock,
     origin: archiveOrigin(wiring.prefix),
     holder: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
     segmentEntries: settings.segmentEntries,
     maxAgeMs: settings.maxAgeMs,
     leaseMs: settings.leaseMs ?? 15_000,
     pollMs: settings.pollMs ?? 1_000,
+    ...(retention === undefined ? {} : { retention }),
+    ...(settings.trim === undefined ? {} : { trim: settings.trim }),
     ...(settings.onError === undefined ? {} : { onError: settings.onError }),
   });
 };

@@ -4,13 +4,18 @@
 import { type AuditSource, type AuditTools, auditTools } from "../engine/audit/index.ts";
 import { connect, readyOrClosed } from "../infra/redis/connection.ts";
 import { RedisAuditSource } from "../infra/redis/redis-audit-source.ts";
+import { archivedLogOf } from "./archived-log.ts";
 import type { DocketConfig, RedisWiring } from "./engine.ts";
 
 /** The auditor's tools (read-only) on an open connection, and the source they read. */
 export const composeAudit = (
   wiring: Omit<RedisWiring, "blockingClient">,
 ): AuditTools & { readonly source: AuditSource } => {
-  const source = new RedisAuditSource(wiring.client, { prefix: wiring.prefix, shards: wiring.shards });
+  const source = new RedisAuditSource(wiring.client, {
+    prefix: wiring.prefix,
+    shards: wiring.shards,
+    ...(wiring.archive === undefined ? {} : { archive: wiring.archive }),
+  });
   return { source, ...auditTools(source) };
 };
 
@@ -19,13 +24,14 @@ export const composeAudit = (
  * The offline bundle verifier needs no store: `verifyBundle` from the audit room's face.
  */
 export const openAudit = async (
-  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards">,
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "archive">,
 ): Promise<AuditTools & { close(): Promise<void> }> => {
   const client = await readyOrClosed(connect({ url: config.redisUrl }));
   const { source: _source, ...tools } = composeAudit({
     client,
     prefix: config.prefix,
     shards: config.shards,
+    ...(config.archive === undefined ? {} : { archive: archivedLogOf(config.archive, config.prefix) }),
   });
   return { ...tools, close: async () => void client.disconnect() };
 };

@@ -3,7 +3,9 @@
  * the write and worker ports' Redis adapters are constructed. Part of the composition root (main.ts).
  */
 import type { Redis } from "ioredis";
+import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
+import type { ArchiveAccess } from "./archived-log.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import { type EventStore, JobService } from "../engine/write/index.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
@@ -18,6 +20,11 @@ export interface DocketConfig {
   readonly shards: number;
   readonly leaseMs: number;
   readonly clock?: Clock;
+  /**
+   * The deployment's archive (ADR 0034): where readers find what was trimmed from Redis and the
+   * jobs that left it. Absent: such reads fail, saying so.
+   */
+  readonly archive?: ArchiveAccess;
 }
 
 /** Connections the caller has opened (and closes), and where the deployment's keys live. */
@@ -27,6 +34,8 @@ export interface RedisWiring {
   readonly blockingClient?: Redis;
   readonly prefix: string;
   readonly shards: number;
+  /** Where entries trimmed from Redis are read (ADR 0034). */
+  readonly archive?: ArchivedLog;
 }
 
 /** The adapters of the write and worker rooms' ports on one pair of connections. */
@@ -50,9 +59,9 @@ export interface Engine extends RedisAdapters {
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
 export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
-  const { client, blockingClient, prefix, shards } = wiring;
+  const { client, blockingClient, prefix, shards, archive } = wiring;
   return {
-    store: new RedisEventStore({ client, prefix, shards }),
+    store: new RedisEventStore({ client, prefix, shards, ...(archive === undefined ? {} : { archive }) }),
     queue: new RedisWorkQueue({
       client,
       ...(blockingClient === undefined ? {} : { blockingClient }),

@@ -7,6 +7,7 @@ import { ReadSide, type ReadSideOptions } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import { connect, connectBlocking, whenReady } from "../infra/redis/connection.ts";
 import { RedisEventLog } from "../infra/redis/redis-event-log.ts";
+import { archivedLogOf } from "./archived-log.ts";
 import { RedisQuarantineList } from "../infra/redis/redis-quarantine.ts";
 import { SqliteProjectionFiles } from "../infra/sqlite/projection-files.ts";
 import type { DocketConfig, RedisWiring } from "./engine.ts";
@@ -27,7 +28,13 @@ export interface ReadSideWiring extends RedisWiring {
 export const composeReadSide = (wiring: ReadSideWiring): ReadSide => {
   const { client, blockingClient, prefix, shards } = wiring;
   return new ReadSide({
-    log: new RedisEventLog({ client, blockingClient, prefix, shards }),
+    log: new RedisEventLog({
+      client,
+      blockingClient,
+      prefix,
+      shards,
+      ...(wiring.archive === undefined ? {} : { archive: wiring.archive }),
+    }),
     files: new SqliteProjectionFiles(wiring.dbPath),
     clock: wiring.clock ?? systemClock,
     quarantine: new RedisQuarantineList(client, { prefix, shards }),
@@ -77,6 +84,7 @@ export const openReadSide = (config: ReadSideConfig): OpenReadSide => {
       dbPath: config.dbPath,
       ...(config.clock === undefined ? {} : { clock: config.clock }),
       ...(config.projector === undefined ? {} : { projector: config.projector }),
+      ...(config.archive === undefined ? {} : { archive: archivedLogOf(config.archive, config.prefix) }),
     });
   } catch (error) {
     client.disconnect();

@@ -99,6 +99,7 @@ const SentenceKind = Schema.Literals([
   "dead_lettered",
   "cancelled",
   "manual_retry",
+  "evicted",
 ]);
 
 /** `GET /v1/jobs/:id/explain`: why the job ended where it did, in plain words. */

@@ -126,6 +126,18 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
   },
   {
     method: "POST",
+    path: "/v1/jobs/purge",
+    summary: "Purge finished jobs from Redis (recorded; their history stays in the archive)",
+    headers: [actorClaim],
+    body: { schema: R.PurgeRequest, required: true },
+    responses: {
+      200: { description: "How many were recorded as purged", schema: J.Purged },
+      ...writes,
+      ...redis,
+    },
+  },
+  {
+    method: "POST",
     path: "/v1/dead-letters/retry",
     summary: "Retry every dead letter",
     headers: [actorClaim],

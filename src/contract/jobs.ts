@@ -26,6 +26,11 @@ export const JobView = Schema.Struct({
   startedAt: Schema.NullOr(Timestamp),
   /** When it reached a terminal state (cleared by a manual retry). */
   endedAt: Schema.NullOr(Timestamp),
+  /**
+   * When the job was recorded as leaving Redis (its retention ran out, or an operator purged it):
+   * its history is then read from the signed archive. Null while it is in Redis.
+   */
+  evictedAt: Schema.NullOr(Timestamp),
   /** When a pending job or a failed job's retry is due. */
   runAt: Schema.NullOr(Timestamp),
   progress: Schema.NullOr(Progress),
@@ -70,6 +75,10 @@ export type BulkItem = typeof BulkItem.Type;
 /** `POST /v1/jobs/bulk`: one outcome per submitted index. */
 export const BulkSubmitted = Schema.Struct({ jobs: Schema.Array(BulkItem) });
 export type BulkSubmitted = typeof BulkSubmitted.Type;
+
+/** `POST /v1/jobs/purge`: how many jobs were recorded as purged (they leave Redis once archived). */
+export const Purged = Schema.Struct({ purged: Schema.Int }).annotate({ identifier: "Purged" });
+export type Purged = typeof Purged.Type;
 
 /** `POST /v1/dead-letters/retry`: how many dead letters were requeued. */
 export const RetriedDeadLetters = Schema.Struct({ retried: Schema.Int });

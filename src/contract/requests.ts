@@ -14,6 +14,9 @@ import {
   JsonValue,
   MAX_DELAY_MS,
   MaxAttempts,
+  RetainMs,
+  DURATION_RULE,
+  parseDuration,
   Name,
   PositiveInt,
   Priority,
@@ -44,8 +47,29 @@ export const SubmitRequest = Schema.Struct({
   /** At most MAX_DELAY_MS from now (checked in normaliseSubmit, which knows the time). */
   runAt: Schema.optionalKey(Timestamp),
   idempotencyKey: Schema.optionalKey(IdempotencyKey),
+  /**
+   * How long the job stays in Redis after it ends, in whole milliseconds (0 to 3,650 days),
+   * instead of the deployment's DOCKET_RETAIN_* for its end state. Its history stays in the
+   * archive; its idempotency key lasts as long as it stays.
+   */
+  retainMs: Schema.optionalKey(RetainMs),
 });
 export type SubmitRequest = typeof SubmitRequest.Type;
+
+/**
+ * `POST /v1/jobs/purge`: let go, from Redis, of up to `limit` jobs that ended in `status` at
+ * least `olderThan` ago (a duration: 90s, 15m, 24h, 7d), whatever their retention. Each is
+ * recorded (JobEvicted, reason `purge`, by the caller) and leaves once that is archived.
+ */
+export const PurgeRequest = Schema.Struct({
+  status: Schema.Literals(["completed", "dead_letter", "cancelled"]),
+  olderThan: Schema.String.check(
+    Schema.makeFilter((s: string) => parseDuration(s) !== null || `must be ${DURATION_RULE}`),
+  ),
+  /** 1 to 100,000 (default 10,000). */
+  limit: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100_000 }))),
+});
+export type PurgeRequest = typeof PurgeRequest.Type;
 
 const Reason = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024));
 

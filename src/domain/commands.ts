@@ -2,7 +2,7 @@
  * Commands: imperatives that ask for a change to one job. Each carries the time (`at`) and the
  * actor as data; anything random (the jitter draw) is passed in too, so `decide` stays pure.
  */
-import type { Actor, AttemptError, Progress } from "./events.ts";
+import type { Actor, AttemptError, EvictionReason, Progress } from "./events.ts";
 import type { JobSpec, Timestamp } from "./job-spec.ts";
 import type { Json } from "./json.ts";
 
@@ -59,6 +59,16 @@ export interface RetryJob extends CommandBase {
   readonly attempts?: number;
 }
 
+/**
+ * Record that a finished job leaves Redis (ADR 0034): by retention, or an operator's purge; it
+ * had ended at least `olderThanMs` before `at`.
+ */
+export interface EvictJob extends CommandBase {
+  readonly type: "EvictJob";
+  readonly reason: EvictionReason;
+  readonly olderThanMs: number;
+}
+
 export type JobCommand =
   | SubmitJob
   | PromoteJob
@@ -68,4 +78,5 @@ export type JobCommand =
   | CompleteAttempt
   | FailAttempt
   | CancelJob
-  | RetryJob;
+  | RetryJob
+  | EvictJob;

@@ -128,6 +128,13 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
           maxAttempts: context.attempt + (command.attempts ?? context.attemptsPerRun),
         },
       };
+    case "EvictJob":
+      return {
+        type: "JobEvicted",
+        at,
+        actor,
+        data: { reason: command.reason, olderThanMs: command.olderThanMs },
+      };
   }
 };
 
@@ -146,6 +153,8 @@ const alreadyDone = (command: JobCommand, state: JobState): boolean => {
       return (status === "failed" || status === "dead_letter") && command.attempt === attempt;
     case "CancelJob":
       return status === "cancelled";
+    case "EvictJob":
+      return contextOf(state).evicted;
     default:
       return false;
   }

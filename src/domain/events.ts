@@ -6,7 +6,7 @@
  * id, the sequence number, the versions and the hash chain around it.
  */
 import * as Schema from "effect/Schema";
-import { JobSpec, Name, PositiveInt, Timestamp } from "./job-spec.ts";
+import { JobSpec, Name, NonNegativeInt, PositiveInt, Timestamp } from "./job-spec.ts";
 import { JsonValue } from "./json-value.ts";
 import {
   MAX_ERROR_MESSAGE_LENGTH,
@@ -66,6 +66,14 @@ export const ManualReason = Text(1, MAX_REASON_LENGTH);
 export const DeadLetterReason = Schema.Literals(["not_retryable", "attempts_exhausted"]);
 export type DeadLetterReason = typeof DeadLetterReason.Type;
 
+/**
+ * Why a finished job left Redis: its retention ran out (the deployment's for its end state, or
+ * its own `retainMs`), or an operator purged it (`docket jobs purge`). Either way its whole
+ * history, this event included, is in the signed archive first (ADR 0034).
+ */
+export const EvictionReason = Schema.Literals(["retention", "purge"]);
+export type EvictionReason = typeof EvictionReason.Type;
+
 /** Each event's data schema, by event type. Adding a type here adds it everywhere. */
 export const EventData = {
   /** Accepted. Queued at once, or pending until `runAt` when that lies after `at`. */
@@ -104,6 +112,12 @@ export const EventData = {
   JobCancelled: Schema.Struct({ reason: Schema.optionalKey(ManualReason) }),
   /** Manual retry out of dead_letter: who (the envelope's actor), why, and the new attempt cap. */
   JobRetried: Schema.Struct({ reason: ManualReason, maxAttempts: PositiveInt }),
+  /**
+   * A finished job leaves Redis (ADR 0034): why, and the rule applied — it had ended at least
+   * `olderThanMs` before `at`. The job's status stays what it was; nothing follows this event,
+   * and the job's head and index are deleted once it is archived.
+   */
+  JobEvicted: Schema.Struct({ reason: EvictionReason, olderThanMs: NonNegativeInt }),
 } as const;
 
 export type EventType = keyof typeof EventData;

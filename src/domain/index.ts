@@ -14,6 +14,7 @@ export * from "./job-state.ts";
 export type * from "./json.ts";
 export * from "./json-value.ts";
 export * from "./limits.ts";
+export * from "./duration.ts";
 export * from "./machine-export.ts";
 export * from "./machine-version.ts";
 export * from "./replay.ts";

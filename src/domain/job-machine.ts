@@ -31,7 +31,10 @@ export const JOB_STATES = [
 ] as const;
 export type JobStatus = (typeof JOB_STATES)[number];
 
-/** States that accept nothing more (dead_letter: nothing but a manual retry). */
+/**
+ * States a job ends in: they accept nothing more but the record that the job left Redis
+ * (JobEvicted), and dead_letter a manual retry before that.
+ */
 export const TERMINAL_STATES: ReadonlySet<JobStatus> = new Set(["completed", "cancelled", "dead_letter"]);
 
 export interface JobContext {
@@ -54,6 +57,10 @@ export interface JobContext {
   readonly lastError: AttemptError | null;
   readonly progress: Progress | null;
   readonly result: Json | null;
+  /** The spec's `retainMs`: how long the job stays in Redis once ended (null: the deployment's). */
+  readonly retainMs: number | null;
+  /** A JobEvicted was recorded: the job has left (or is leaving) Redis, and nothing follows. */
+  readonly evicted: boolean;
 }
 
 export const initialContext: JobContext = {
@@ -71,6 +78,8 @@ export const initialContext: JobContext = {
   lastError: null,
   progress: null,
   result: null,
+  retainMs: null,
+  evicted: false,
 };
 
 /** Identifies what was submitted, so a repeat of the same submission can be recognised. */
@@ -170,11 +179,13 @@ export const jobGuards = {
       e.data.errorCode === error.code
     );
   },
-  /** A manual retry must grant at least one more attempt. */
+  /** A manual retry must grant at least one more attempt, and the job must still be in Redis. */
   grantsAttempts: ({ context, event }: MachineArgs): boolean => {
     const e = on(event, "JobRetried");
-    return e !== undefined && e.data.maxAttempts > context.attempt;
+    return e !== undefined && e.data.maxAttempts > context.attempt && !context.evicted;
   },
+  /** A finished job is evicted once (ADR 0034). */
+  notEvicted: ({ context }: MachineArgs): boolean => !context.evicted,
 } as const;
 
 /** The machine's actions: each is an `assign` of the partial context one of these returns. */
@@ -191,6 +202,7 @@ export const jobAssigners = {
       priority: spec.priority,
       backoff: spec.backoff,
       timeoutMs: spec.timeoutMs ?? null,
+      retainMs: spec.retainMs ?? null,
       maxAttempts: spec.maxAttempts,
       attemptsPerRun: spec.maxAttempts,
       dueAt: e.data.runAt ?? null,
@@ -215,6 +227,7 @@ export const jobAssigners = {
     maxAttempts: on(event, "JobRetried")?.data.maxAttempts ?? context.maxAttempts,
     dueAt: null,
   }),
+  recordEviction: (_: MachineArgs): Partial<JobContext> => ({ evicted: true }),
 } as const;
 
 export const jobMachine = setup({
@@ -231,6 +244,7 @@ export const jobMachine = setup({
     recordResult: assign(jobAssigners.recordResult),
     recordFailure: assign(jobAssigners.recordFailure),
     grantAttempts: assign(jobAssigners.grantAttempts),
+    recordEviction: assign(jobAssigners.recordEviction),
   },
 }).createMachine({
   id: "job",
@@ -277,10 +291,18 @@ export const jobMachine = setup({
       tags: ["terminal"],
       on: {
         JobRetried: { guard: "grantsAttempts", target: "queued", actions: "grantAttempts" },
+        JobEvicted: { guard: "notEvicted", actions: "recordEviction" },
       },
     },
-    completed: { type: "final", tags: ["terminal"] },
-    cancelled: { type: "final", tags: ["terminal"] },
+    // Not XState `final` states: a finished job still records that it left Redis (ADR 0034).
+    completed: {
+      tags: ["terminal"],
+      on: { JobEvicted: { guard: "notEvicted", actions: "recordEviction" } },
+    },
+    cancelled: {
+      tags: ["terminal"],
+      on: { JobEvicted: { guard: "notEvicted", actions: "recordEviction" } },
+    },
   },
 });
 

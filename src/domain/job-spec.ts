@@ -7,7 +7,13 @@
  */
 import * as Schema from "effect/Schema";
 import { JsonValue } from "./json-value.ts";
-import { MAX_ATTEMPTS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS } from "./limits.ts";
+import {
+  MAX_ATTEMPTS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_RETAIN_MS,
+  MAX_TIMEOUT_MS,
+} from "./limits.ts";
 import { Backoff } from "./retry-policy.ts";
 import { Text } from "./text.ts";
 
@@ -68,6 +74,12 @@ export const MaxAttempts = PositiveInt.check(Schema.isLessThanOrEqualTo(MAX_ATTE
 /** A handler's time limit: at most what one timer holds, so it never fires early. */
 export const TimeoutMs = PositiveInt.check(Schema.isLessThanOrEqualTo(MAX_TIMEOUT_MS));
 
+/**
+ * How long a finished job stays in Redis (the hot tier) once its history is archived, overriding
+ * the deployment's retention for its end state (ADR 0034).
+ */
+export const RetainMs = NonNegativeInt.check(Schema.isLessThanOrEqualTo(MAX_RETAIN_MS));
+
 export const IdempotencyKey = Text(1, MAX_IDEMPOTENCY_KEY_LENGTH);
 
 export const JobSpec = Schema.Struct({
@@ -79,5 +91,6 @@ export const JobSpec = Schema.Struct({
   backoff: Backoff,
   timeoutMs: Schema.optionalKey(TimeoutMs),
   idempotencyKey: Schema.optionalKey(IdempotencyKey),
+  retainMs: Schema.optionalKey(RetainMs),
 });
 export type JobSpec = typeof JobSpec.Type;

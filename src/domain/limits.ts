@@ -32,6 +32,12 @@ export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
  */
 export const MAX_DELAY_MS = 315_360_000_000;
 
+/**
+ * A job's `retainMs` (how long it stays in Redis after it ends, issue 13): at most MAX_DELAY_MS,
+ * 3,650 days, for the same reasons. 0 means "as soon as its history is archived".
+ */
+export const MAX_RETAIN_MS = MAX_DELAY_MS;
+
 /** A spec's `maxAttempts`, and the attempts one manual retry may grant. */
 export const MAX_ATTEMPTS = 1_000;
 

@@ -9,5 +9,9 @@
  * `failed`; JobDeadLettered moves a failure that allows no retry on to `dead_letter`. Envelopes
  * of version 1 are refused by every reader, with no upcaster: there is no storage compatibility
  * before 1.0.
+ *
+ * Version 3 (ADR 0034): a finished job (completed, cancelled or dead-lettered) accepts one
+ * JobEvicted, which records that it left Redis; a dead letter no longer accepts JobRetried
+ * after it.
  */
-export const MACHINE_VERSION = 2;
+export const MACHINE_VERSION = 3;

@@ -86,6 +86,10 @@ export class MemoryArchiveStore implements ArchiveStore {
     return files;
   }
 
+  async readCheckpoint(shard: number, segment: number): Promise<string> {
+    return (await this.read(shard, segment)).checkpoint;
+  }
+
   async commit(shard: number, segment: number, files: SegmentFiles): Promise<void> {
     const key = MemoryArchiveStore.key(shard, segment);
     if (this.files.has(key)) throw new SegmentExists({ shard, segment });

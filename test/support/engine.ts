@@ -1,6 +1,7 @@
 /** The real engine on a real Redis for integration tests, composed by src/main.ts. */
 import type { Redis } from "ioredis";
 import type { Actor } from "../../src/domain/index.ts";
+import type { ArchivedLog } from "../../src/engine/read/index.ts";
 import type { Clock } from "../../src/engine/shared/index.ts";
 import type { JobService } from "../../src/engine/write/index.ts";
 import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
@@ -23,7 +24,7 @@ export interface TestEngine extends RedisPorts {
 
 export const makeEngine = async (
   url: string,
-  options: { shards?: number; clock?: Clock; prefix?: string } = {},
+  options: { shards?: number; clock?: Clock; prefix?: string; archive?: ArchivedLog } = {},
 ): Promise<TestEngine> => {
   const prefix = options.prefix ?? uniquePrefix();
   const shards = options.shards ?? 1;
@@ -38,6 +39,7 @@ export const makeEngine = async (
     prefix,
     shards,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.archive === undefined ? {} : { archive: options.archive }),
   });
   return {
     prefix,

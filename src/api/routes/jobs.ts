@@ -2,7 +2,7 @@
  * Job routes: submit (single and bulk), read one (fresh from its own history), list (from the
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { JobView } from "../../engine/read/index.ts";
 import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -19,10 +19,13 @@ import {
   JobIdParams,
   type JobEvents,
   ListJobsQuery,
+  type Purged,
+  PurgeRequest,
   type RetriedDeadLetters,
   RetryRequest,
 } from "../../contract/index.ts";
 import { decodeOrThrow } from "../decode.ts";
+import { parseDuration } from "../../domain/index.ts";
 
 const DEFAULT_PAGE = 50;
 
@@ -110,14 +113,24 @@ export const registerJobRoutes = (
     });
   });
 
-  app.get("/v1/jobs/:id", async (request) => {
+  // Docket-Tier: where the job's history was read from (ADR 0034). Only a job recorded as
+  // evicted can have left Redis, so the others cost no extra read.
+  const tier = async (reply: FastifyReply, id: string, evicted: boolean): Promise<void> => {
+    reply.header("docket-tier", evicted ? await jobs.tierOf(id) : "redis");
+  };
+
+  app.get("/v1/jobs/:id", async (request, reply) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
-    return jobs.view(id);
+    const view = await jobs.view(id);
+    await tier(reply, id, view.evictedAt !== null);
+    return view;
   });
 
-  app.get("/v1/jobs/:id/events", async (request) => {
+  app.get("/v1/jobs/:id/events", async (request, reply) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
-    return { events: await jobs.events(id) } satisfies JobEvents;
+    const events = await jobs.events(id);
+    await tier(reply, id, events[events.length - 1]?.type === "JobEvicted");
+    return { events } satisfies JobEvents;
   });
 
   app.post("/v1/jobs/:id/cancel", async (request) => {
@@ -139,6 +152,17 @@ export const registerJobRoutes = (
     return {
       jobs: await jobs.deadLetterViews(query.limit === undefined ? DEFAULT_PAGE : Number(query.limit)),
     } satisfies DeadLetters;
+  });
+
+  app.post("/v1/jobs/purge", async (request) => {
+    const body = decodeOrThrow(PurgeRequest, request.body ?? {}, "body");
+    const purged = await deps.purge({
+      status: body.status,
+      olderThanMs: parseDuration(body.olderThan) as number,
+      actor: actorOf(request),
+      limit: body.limit ?? 10_000,
+    });
+    return { purged } satisfies Purged;
   });
 
   app.post("/v1/dead-letters/retry", async (request) => {

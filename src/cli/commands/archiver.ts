@@ -36,6 +36,7 @@ export const archiverSettings = (env: DocketEnv, log: Log): ArchiverSettings => 
     segmentEntries: env.archive.segmentEntries,
     maxAgeMs: env.archive.maxAgeMs,
     leaseMs: env.archive.leaseMs,
+    retention: env.archive.retention,
     ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
     onError: repeatLimited(log.child("archiver")),
     ...(onCommitStep === undefined ? {} : { onCommitStep }),
@@ -46,7 +47,9 @@ export const ARCHIVE_ENV = `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS
 DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000 entries per sealed segment), DOCKET_ARCHIVE_MAX_AGE_MS (60000: a
 shard's unarchived entries are sealed once the oldest is this old), DOCKET_SIGNING_KEY (an Ed25519
 PKCS#8 PEM; unset: DOCKET_DATA_DIR/archive-signing-key.pem, made with mode 0600 on first start),
-DOCKET_ARCHIVE_LEASE_MS (15000: how long a vanished archiver's lease keeps a successor waiting).`;
+DOCKET_ARCHIVE_LEASE_MS (15000: how long a vanished archiver's lease keeps a successor waiting);
+DOCKET_RETAIN_COMPLETED (24h), DOCKET_RETAIN_DEAD (7d), DOCKET_RETAIN_CANCELLED (24h): how long a
+finished job stays in Redis after it ends; its history stays in the archive.`;
 
 export const archiverCommand: Command = {
   name: "archiver",
@@ -56,7 +59,9 @@ export const archiverCommand: Command = {
   },
   details: `${ARCHIVE_ENV}
 One archiver is active per deployment (a lease in Redis with a fencing token); a second one waits
-on standby and takes over when the first stops or its lease lapses. Nothing in Redis is changed.
+on standby and takes over when the first stops or its lease lapses. Once a segment is committed
+(fsynced), the shard's log in Redis is trimmed up to it, and finished jobs past their retention are
+recorded as evicted (JobEvicted) and leave Redis once that is archived too.
 When the archive refuses writes (full, read-only) archiving pauses, says why, and resumes by
 itself. --json: log JSON lines on stdout (pino's format).`,
   run: async (context) => {

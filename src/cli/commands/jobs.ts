@@ -165,6 +165,38 @@ const retry: Command = {
   },
 };
 
+const purge: Command = {
+  name: "jobs purge",
+  summary: "Purge finished jobs from Redis (recorded; their history stays in the signed archive).",
+  options: {
+    status: { type: "string", description: "completed, dead_letter or cancelled (required)" },
+    "older-than": {
+      type: "string",
+      description: "ended at least this long ago: 90s, 15m, 24h, 7d (required)",
+    },
+    limit: { type: "string", description: "at most this many jobs (default 10000)" },
+  },
+  details: `Each job is recorded as purged (a JobEvicted event naming you), and leaves Redis once the
+archiver has archived that record; its whole history, the record included, stays in the archive
+and reads as before. Retention does the same by itself (DOCKET_RETAIN_COMPLETED, _DEAD, _CANCELLED).
+${CLIENT_DETAILS}`,
+  run: async (context) => {
+    const status = stringOption(context, "status");
+    const olderThan = stringOption(context, "older-than");
+    if (status !== "completed" && status !== "dead_letter" && status !== "cancelled")
+      throw new UsageError("--status must be completed, dead_letter or cancelled");
+    if (olderThan === undefined) throw new UsageError("--older-than is required (e.g. 7d)");
+    const limit = intOption(context, "limit", 1);
+    const purged = await clientFromEnv().purge({
+      status,
+      olderThan,
+      ...(limit === undefined ? {} : { limit }),
+    });
+    context.print({ purged }, (v: { purged: number }) => `${v.purged} job(s) recorded as purged`);
+    return 0;
+  },
+};
+
 const deadLetters: Command = {
   name: "jobs dead-letters",
   summary: "List dead-lettered jobs, newest first.",
@@ -238,6 +270,7 @@ export const jobCommands: ReadonlyArray<Command> = [
   events,
   cancel,
   retry,
+  purge,
   deadLetters,
   metrics,
   workers,

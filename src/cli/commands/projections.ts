@@ -8,7 +8,7 @@ import type { CheckReport, QuarantineRecord, RebuildReport } from "../../contrac
 import type { OpenReadSide } from "../../main.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
 import { type Command, type CommandContext, stringOption, UsageError } from "../command.ts";
-import { readEnv } from "../config.ts";
+import { archiveAccess, readEnv } from "../config.ts";
 
 const OFFLINE = {
   offline: { type: "boolean", description: "no API is running: open DOCKET_DB directly" },
@@ -23,6 +23,7 @@ const offline = async <A>(work: (side: OpenReadSide) => Promise<A>): Promise<A> 
     shards: env.shards,
     leaseMs: env.leaseMs,
     dbPath: env.dbPath,
+    archive: archiveAccess(env),
   });
   try {
     await side.ready();

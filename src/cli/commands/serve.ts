@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { ApiServer, ProcessMetrics } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
-import { type DocketEnv, readEnv } from "../config.ts";
+import { archiveAccess, type DocketEnv, readEnv } from "../config.ts";
 import { loadHandlers } from "../handlers.ts";
 import { logProjectorStates, logWorkerLifecycle } from "../lifecycle-log.ts";
 import { type Log, openCommandLog, repeatLimited } from "../log.ts";
@@ -49,6 +49,7 @@ const serve = async (options: {
     metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),
     ...(env.archive.inApi ? { archiver: archiverSettings(env, log) } : {}),
+    archive: archiveAccess(env),
     onProjectorState: logProjectorStates(log.child("projector")),
   });
   try {

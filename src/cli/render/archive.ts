@@ -67,7 +67,7 @@ export const renderInclusionProof = (proof: JobInclusionProof): string => {
 
 export const renderLogComparison = (comparison: LogComparison): string => {
   const lines = [
-    `Compare with Redis: ${comparison.ok ? "OK" : `FAILED (${comparison.differences.length} segment(s) differ)`}, ${comparison.compared} sealed entries`,
+    `Compare with Redis: ${comparison.ok ? "OK" : `FAILED (${comparison.differences.length} segment(s) differ)`}, ${comparison.compared} sealed entries compared${comparison.trimmed > 0 ? `, ${comparison.trimmed} trimmed from Redis (in the archive only)` : ""}`,
   ];
   if (comparison.differences.length > 0) {
     const rows = [["shard", "segment", "entry", "problem"]];

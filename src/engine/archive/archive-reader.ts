@@ -164,13 +164,31 @@ export class ArchiveReader {
     return out;
   }
 
-  /** Every archived entry whose `jobId` field is `jobId`, in log order. */
-  async jobEntries(shard: number, jobId: string): Promise<ReadonlyArray<ArchivedEntry>> {
+  /**
+   * Every archived entry whose `jobId` field is `jobId`, in log order. `notBeforeMs`: the job
+   * has no entry older than this (its id's time), so segments ending before it are skipped by
+   * their checkpoints alone.
+   */
+  async jobEntries(
+    shard: number,
+    jobId: string,
+    notBeforeMs?: number,
+  ): Promise<ReadonlyArray<ArchivedEntry>> {
     // Fresh: a job's early events may sit in a segment committed (and trimmed from Redis) since.
     const { numbers } = await this.listing(shard, true);
     const known = this.state(shard).jobs;
     const out: Array<ArchivedEntry> = [];
-    for (const segment of numbers) {
+    const from =
+      notBeforeMs === undefined
+        ? 0
+        : await this.firstEndingAtOrAfter(
+            shard,
+            numbers,
+            `${Math.max(0, Math.floor(notBeforeMs))}-0`,
+            true,
+            0,
+          );
+    for (const segment of numbers.slice(from)) {
       if (known.get(segment)?.has(jobId) === false) continue;
       const { entries } = await this.load(shard, segment);
       for (const entry of entries) if (fieldOf(entry.fields, "jobId") === jobId) out.push(entry);
@@ -231,8 +249,8 @@ export class ArchiveReader {
     const known = ranges.get(segment);
     if (known !== undefined) return known;
     const range = (async (): Promise<SegmentRange> => {
-      const files = await this.read(shard, segment);
-      const checked = checkCheckpoint(files.checkpoint, { shard, segment }, this.trust, this.origin);
+      const checkpoint = await this.readCheckpointOf(shard, segment);
+      const checked = checkCheckpoint(checkpoint, { shard, segment }, this.trust, this.origin);
       if ("code" in checked) throw this.corrupt(shard, segment, [checked]);
       if (checked.findings.length > 0) throw this.corrupt(shard, segment, checked.findings);
       return { first: checked.body.firstEntryId, last: checked.body.lastEntryId };
@@ -276,6 +294,19 @@ export class ArchiveReader {
     if (!jobs.has(segment))
       jobs.set(segment, new Set(entries.flatMap((entry) => fieldOf(entry.fields, "jobId") ?? [])));
     return { body, entries };
+  }
+
+  private async readCheckpointOf(shard: number, segment: number): Promise<string> {
+    try {
+      return await this.store.readCheckpoint(shard, segment);
+    } catch (error) {
+      throw new ArchiveCorrupt({
+        code: "segment_unreadable",
+        shard,
+        segment,
+        message: `segment ${segment} of shard ${shard} is listed but its checkpoint cannot be read: ${(error as Error).message}`,
+      });
+    }
   }
 
   private async read(shard: number, segment: number): Promise<SegmentFiles> {

@@ -2,7 +2,10 @@
  * The archiver (ADR 0028): while it holds the archiver lease, it cuts each shard's log into
  * sealed segments — `segmentEntries` entries each, or fewer once the oldest unarchived entry is
  * `maxAgeMs` old, so a quiet shard still seals — signs each segment's checkpoint chained to the
- * previous one (seal.ts), and commits both files to the archive. Nothing in Redis is changed.
+ * previous one (seal.ts), and commits both files to the archive. Then, and only then, it trims
+ * the shard's log up to the segment's last entry (ADR 0034): readers read those entries from
+ * the archive. After each pass it runs retention (retention.ts): records the evictions due,
+ * and lets go of evicted jobs whose history the archive now holds.
  *
  * Progress is never kept in memory alone: on taking the lease, and whenever the archive says
  * another writer was there first, it is read back from the archive's last checkpoint of each
@@ -19,6 +22,7 @@ import type { Clock } from "../shared/index.ts";
 import { compareStreamIds } from "../../domain/index.ts";
 import { ArchiveUnavailable } from "./errors.ts";
 import type { ArchiverLease, ArchiveStore, NoteSigner, ShardLogReader } from "./ports.ts";
+import type { Retention } from "./retention.ts";
 import { emptyProgress, progressAfter, type ShardProgress, sealSegment } from "./seal.ts";
 
 export interface ArchiverOptions {
@@ -39,6 +43,10 @@ export interface ArchiverOptions {
   readonly leaseMs: number;
   /** Pause between passes that found nothing to seal. */
   readonly pollMs: number;
+  /** Trim each shard's log up to what the archive committed (default true). */
+  readonly trim?: boolean;
+  /** Retention to run after each pass while the lease is held (none: nothing is evicted). */
+  readonly retention?: Retention;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -57,6 +65,11 @@ export interface ArchiverStatus {
   readonly sealed: number;
   /** Entries this process has archived. */
   readonly archivedEntries: number;
+  /** Entries this process has trimmed from the shard logs after archiving them. */
+  readonly trimmedEntries: number;
+  /** Jobs this process recorded as evicted (JobEvicted), and that then left Redis. */
+  readonly evictionsRecorded: number;
+  readonly evicted: number;
   /** Each shard's archive progress, as last read or written (empty until the lease is held). */
   readonly shards: ReadonlyArray<ShardProgress>;
 }
@@ -76,6 +89,9 @@ export class Archiver {
   private lastError: string | null = null;
   private sealed = 0;
   private archivedEntries = 0;
+  private trimmedEntries = 0;
+  private evictionsRecorded = 0;
+  private evicted = 0;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -94,6 +110,9 @@ export class Archiver {
       lastError: this.lastError,
       sealed: this.sealed,
       archivedEntries: this.archivedEntries,
+      trimmedEntries: this.trimmedEntries,
+      evictionsRecorded: this.evictionsRecorded,
+      evicted: this.evicted,
       shards: [...this.progress.values()].sort((a, b) => a.shard - b.shard),
     };
   }
@@ -154,6 +173,7 @@ export class Archiver {
       for (let shard = 0; shard < this.options.log.shards; shard++) sealed += await this.sealDue(shard);
       this.state = "active";
       this.paused = null;
+      await this.retain();
     } catch (error) {
       if (error instanceof LeaseLost) return sealed;
       if (tagOf(error) === "ArchiveUnavailable") {
@@ -166,6 +186,22 @@ export class Archiver {
       throw error;
     }
     return sealed;
+  }
+
+  /**
+   * Retention, while the lease is ours: trimming the logs of what was archived before (a crash
+   * between a commit and its trim), recording the evictions due, and letting go of evicted jobs
+   * the archive now holds.
+   */
+  private async retain(): Promise<void> {
+    const { retention, log } = this.options;
+    if (this.options.trim !== false)
+      for (const progress of this.progress.values())
+        if (progress.lastEntryId !== "0-0")
+          this.trimmedEntries += await log.trimThrough(progress.shard, progress.lastEntryId);
+    if (retention === undefined) return;
+    this.evictionsRecorded += await retention.recordDue();
+    this.evicted += await retention.evictArchived();
   }
 
   /** Is the lease ours (taken now, or renewed)? Reads progress back from the archive on taking it. */
@@ -272,8 +308,12 @@ export class Archiver {
         }
         throw error;
       }
-      this.progress.set(shard, progressAfter(shard, files.checkpoint));
+      const committed = progressAfter(shard, files.checkpoint);
+      this.progress.set(shard, committed);
       await this.options.lease.noteArchived(shard, progress.nextSegment + 1).catch(() => undefined);
+      // Durable in the archive (commit returned): Redis may let go of it.
+      if (this.options.trim !== false)
+        this.trimmedEntries += await log.trimThrough(shard, committed.lastEntryId);
       this.sealed += 1;
       this.archivedEntries += entries.length;
       sealed += 1;

@@ -3,10 +3,11 @@
  * every archived segment must still be in the log exactly as sealed. An attacker with write
  * access to Redis who rewrites a job's events and the log consistently — re-hashing every
  * envelope, so the log's own checks pass — is caught here for every sealed range, because the
- * archive's entries are signed. (Once Redis is trimmed, only the unsealed tail is left to
- * compare; this checks what is still in both.)
+ * archive's entries are signed. Once the archiver has trimmed the log (ADR 0034), the entries
+ * before the log's first one are the archive's alone: they are counted as trimmed, and what is
+ * still in both is compared.
  */
-import { archivedEntryLine, parseArchivedEntryLine } from "../../domain/index.ts";
+import { archivedEntryLine, compareStreamIds, parseArchivedEntryLine } from "../../domain/index.ts";
 import type { ArchiveStore, ShardLogReader } from "./ports.ts";
 
 export interface LogDifference {
@@ -21,6 +22,8 @@ export interface LogComparison {
   readonly ok: boolean;
   /** Archived entries compared with the log. */
   readonly compared: number;
+  /** Archived entries no longer in the log: trimmed, before its first entry. */
+  readonly trimmed: number;
   /** The first difference of each segment that has one. */
   readonly differences: ReadonlyArray<LogDifference>;
 }
@@ -32,16 +35,25 @@ export const compareArchiveWithLog = async (options: {
   const { store, log } = options;
   const differences: Array<LogDifference> = [];
   let compared = 0;
+  let trimmed = 0;
   for (const shard of await store.shardsPresent()) {
     let afterId = "0-0";
+    // Trimming removes a prefix of the log: what sealed entries precede its first are gone from it.
+    const first = (await log.readAfter(shard, "0-0", 1))[0]?.id ?? null;
     for (const segment of await store.segments(shard)) {
       const text = (await store.read(shard, segment)).segment;
       const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : [];
+      const sealedLines = lines.map(parseArchivedEntryLine);
+      const gone = sealedLines.filter(
+        (sealed) => typeof sealed !== "string" && (first === null || compareStreamIds(sealed.id, first) < 0),
+      ).length;
+      trimmed += gone;
       const live = await log.readAfter(shard, afterId, lines.length);
       for (const [i, line] of lines.entries()) {
+        if (i < gone) continue;
         compared += 1;
-        const sealed = parseArchivedEntryLine(line);
-        const current = live[i];
+        const sealed = sealedLines[i] as ReturnType<typeof parseArchivedEntryLine>;
+        const current = live[i - gone];
         const id = typeof sealed === "string" ? `line ${i + 1}` : sealed.id;
         const problem =
           typeof sealed === "string"
@@ -58,9 +70,9 @@ export const compareArchiveWithLog = async (options: {
           break;
         }
       }
-      const last = parseArchivedEntryLine(lines[lines.length - 1] ?? "");
+      const last = sealedLines[sealedLines.length - 1] ?? "no lines";
       if (typeof last !== "string") afterId = last.id;
     }
   }
-  return { ok: differences.length === 0, compared, differences };
+  return { ok: differences.length === 0, compared, trimmed, differences };
 };

@@ -11,6 +11,13 @@ export { Archiver, type ArchiverOptions, type ArchiverState, type ArchiverStatus
 export { compareArchiveWithLog, type LogComparison, type LogDifference } from "./compare-log.ts";
 export { ArchiveCorrupt, ArchiveUnavailable, FencedOut, SegmentExists } from "./errors.ts";
 export { type EventInclusion, type JobInclusionProof, proveJob } from "./prove.ts";
+export {
+  DEFAULT_RETENTION,
+  type PurgeableStatus,
+  Retention,
+  type RetentionOptions,
+  type RetentionPolicy,
+} from "./retention.ts";
 export { emptyProgress, progressAfter, type ShardProgress, sealSegment } from "./seal.ts";
 export {
   type ArchiveFinding,

@@ -11,6 +11,37 @@ export interface ShardLogReader {
   readonly shards: number;
   /** Up to `count` entries of one shard's log strictly after `afterId` ("0-0": from the start). */
   readAfter(shard: number, afterId: string, count: number): Promise<ReadonlyArray<ArchivedEntry>>;
+  /**
+   * Trim the shard's log up to `entryId`, which the archive holds (ADR 0034): only the lease
+   * holder calls it, with the last entry id of a checkpoint it committed. Readers then read those
+   * entries from the archive. Returns the entries trimmed.
+   */
+  trimThrough(shard: number, entryId: string): Promise<number>;
+}
+
+/** The retention indexes append.lua keeps (ADR 0034), and the eviction of archived jobs. */
+export interface RetentionIndex {
+  readonly shards: number;
+  /**
+   * Finished jobs, oldest end first, at most `limit`: those that ended `completed`, `cancelled`
+   * or `dead_letter` at or before `endedBy` (epoch ms) — without their own retainMs unless
+   * `withOwnRetention` (a purge takes them all) — or (`own`) those whose own retainMs ran out by
+   * `endedBy`.
+   */
+  due(
+    shard: number,
+    rule: "completed" | "cancelled" | "dead_letter" | "own",
+    endedBy: number,
+    limit: number,
+    withOwnRetention?: boolean,
+  ): Promise<ReadonlyArray<string>>;
+  /** Take a job off every retention index (it was refused eviction: not finished, or gone). */
+  forget(shard: number, jobId: string): Promise<void>;
+  /**
+   * Jobs recorded as evicted whose history the archive holds leave Redis: head, history index,
+   * idempotency key, indexes (evict.lua). Returns their ids.
+   */
+  evictArchived(shard: number, limit: number): Promise<ReadonlyArray<string>>;
 }
 
 /** One sealed segment as the archive holds it: its entry lines and its signed checkpoint. */
@@ -34,6 +65,8 @@ export interface ArchiveStore {
   /** The shards that hold at least one segment. */
   shardsPresent(): Promise<ReadonlyArray<number>>;
   read(shard: number, segment: number): Promise<SegmentFiles>;
+  /** The segment's checkpoint alone (its note text): what a lookup by entry id needs first. */
+  readCheckpoint(shard: number, segment: number): Promise<string>;
   /**
    * Make segment `segment` of `shard` durable and visible, both files at once. Refused with
    * SegmentExists if it is there already (another archiver was first), with FencedOut if a

@@ -30,7 +30,8 @@ export type SentenceKind =
   | "no_handler"
   | "dead_lettered"
   | "cancelled"
-  | "manual_retry";
+  | "manual_retry"
+  | "evicted";
 
 export interface Sentence {
   readonly seq: number;
@@ -268,9 +269,20 @@ export const explain = (history: AuditedHistory): Explanation => {
           `Manually retried by ${who(e.actor)} out of dead_letter: "${e.data.reason}". It may make ${plural(e.data.maxAttempts - before.attempt, "more attempt")} (up to ${e.data.maxAttempts} in all).`,
         );
         break;
+      case "JobEvicted":
+        say(
+          e,
+          "evicted",
+          e.data.reason === "retention"
+            ? `Left Redis by retention (it had ended ${e.data.olderThanMs} ms or more before); its history is kept in the signed archive.`
+            : `Purged from Redis by ${who(e.actor)} (it had ended ${e.data.olderThanMs} ms or more before); its history is kept in the signed archive.`,
+        );
+        break;
     }
     state = evolve(state, eventOf(e));
   }
+  // The summary tells how the job ended: a JobEvicted after that only says where it is kept.
+  const ending = history.envelopes.findLast((e) => e.type !== "JobEvicted");
   const last = history.envelopes[history.envelopes.length - 1];
   const status = last === undefined ? null : statusOf(state);
   const context = state.context;
@@ -281,7 +293,7 @@ export const explain = (history: AuditedHistory): Explanation => {
     queue: context.queue,
     attemptsUsed: context.attempt,
     maxAttempts: context.maxAttempts,
-    summary: summaryOf(status, context, last, attempts),
+    summary: summaryOf(status, context, ending ?? last, attempts),
     sentences,
     attempts,
     integrity: history.failure,

@@ -16,10 +16,12 @@ export interface RawJobEntry {
   /** The shard-log entry id the job's history names at this position. */
   readonly entryId: string;
   /**
-   * False when the shard log does not hold that entry (then every field below is null): it was
-   * deleted — or, once history is tiered (issue 13), archived, which the archive would answer.
+   * False when neither the shard log nor the archive holds that entry (then every field below
+   * is null): it was deleted. An entry trimmed from Redis is read from the archive (ADR 0034).
    */
   readonly inLog: boolean;
+  /** Which tier the entry was read from (null when neither holds it). */
+  readonly tier: "log" | "archive" | null;
   /** The log entry's `jobId`, `seq`, `type` and `env` (the envelope text) fields. */
   readonly jobId: string | null;
   readonly seq: string | null;

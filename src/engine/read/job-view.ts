@@ -25,6 +25,11 @@ export interface JobView {
   readonly startedAt: string | null;
   /** When it reached a terminal state (cleared by a manual retry). */
   readonly endedAt: string | null;
+  /**
+   * When the job was recorded as leaving Redis (JobEvicted, ADR 0034): its history is then read
+   * from the archive. Null while it is in Redis.
+   */
+  readonly evictedAt: string | null;
   /** When a pending job or a failed job's retry is due. */
   readonly runAt: string | null;
   readonly progress: Progress | null;
@@ -62,6 +67,7 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       queuedAt: delayed ? null : envelope.at,
       startedAt: null,
       endedAt: null,
+      evictedAt: null,
       runAt: delayed ? runAt : null,
       progress: null,
       result: null,
@@ -120,6 +126,8 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
         endedAt: null,
         runAt: null,
       };
+    case "JobEvicted":
+      return { ...view, ...base, evictedAt: envelope.at };
   }
 };
 

@@ -61,6 +61,36 @@ export interface QuarantineList {
   add(record: QuarantineRecord): Promise<boolean>;
 }
 
+/**
+ * The archive as readers read it back (ADR 0034): the sealed segments hold every shard-log entry
+ * up to each shard's last checkpoint, as the log held it, verified against its signed checkpoint
+ * when read. Readers of Redis turn to it for entries trimmed from the log. Implemented by the
+ * archive room's ArchiveReader over the archive directory.
+ */
+export interface ArchivedLog {
+  /** The archived entries with these ids (an id the archive does not hold is absent). */
+  entries(shard: number, ids: ReadonlyArray<string>): Promise<ReadonlyMap<string, ArchivedLogEntry>>;
+  /** Up to `count` entries strictly after `afterId` and not after `throughId`, in log order. */
+  range(
+    shard: number,
+    afterId: string,
+    throughId: string,
+    count: number,
+  ): Promise<ReadonlyArray<ArchivedLogEntry>>;
+  /**
+   * Every archived entry of one job, in log order: how a job that has left Redis (its head and
+   * index evicted, ADR 0034) is read. `notBeforeMs`: no event of the job is older (its id's
+   * time), so segments that end before it are not opened.
+   */
+  jobEntries(shard: number, jobId: string, notBeforeMs?: number): Promise<ReadonlyArray<ArchivedLogEntry>>;
+}
+
+/** One archived shard-log entry: its id and fields, name and value alternating, as stored. */
+export interface ArchivedLogEntry {
+  readonly id: string;
+  readonly fields: ReadonlyArray<string>;
+}
+
 export interface EventLog {
   readonly shards: number;
   /**

@@ -129,6 +129,14 @@ export class JobService {
     return events;
   }
 
+  /**
+   * Which tier a job's history was read from (ADR 0034): `redis` while the job is there (some
+   * of its events may have been read back from the archive), `archive` once it has left.
+   */
+  async tierOf(jobId: string): Promise<"redis" | "archive"> {
+    return (await this.options.store.loadHead(jobId)) === null ? "archive" : "redis";
+  }
+
   /** A job's view folded from its own history: always current (read-your-writes). */
   async view(jobId: string): Promise<JobView> {
     const view = viewOf(await this.events(jobId));

@@ -59,6 +59,7 @@ export const normaliseSubmit = (
     backoff: request.backoff ?? DEFAULT_BACKOFF,
     ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
     ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+    ...(request.retainMs === undefined ? {} : { retainMs: request.retainMs }),
   };
   const runAtMs =
     request.delayMs !== undefined && request.delayMs > 0

@@ -124,6 +124,10 @@ export class FsArchiveStore implements ArchiveStore {
     return { segment: segmentText, checkpoint };
   }
 
+  readCheckpoint(shard: number, segment: number): Promise<string> {
+    return readFile(join(this.segmentDir(shard, segment), CHECKPOINT_FILE), "utf8");
+  }
+
   async commit(shard: number, segment: number, files: SegmentFiles, fence: number): Promise<void> {
     const shardDir = this.shardDir(shard);
     const final = this.segmentDir(shard, segment);

@@ -52,6 +52,7 @@ export const appendArguments = (
       creating ? encodeSpec(next) : "",
       request.create?.idempotencyKey ?? "",
       keys.workSuffix(context.queue, context.priority),
+      context.retainMs ?? "",
       request.envelopes.length,
     );
     for (const envelope of request.envelopes) out.push(envelope.seq, envelope.type, JSON.stringify(envelope));

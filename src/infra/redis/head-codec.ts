@@ -29,7 +29,7 @@ type SpecPart = Pick<
   | "backoff"
   | "timeoutMs"
   | "attemptsPerRun"
->;
+> & { readonly retainMs?: number };
 
 interface LivePart {
   readonly value: JobStatus;
@@ -39,6 +39,7 @@ interface LivePart {
   readonly lastError?: JobContext["lastError"];
   readonly progress?: JobContext["progress"];
   readonly result?: JobContext["result"];
+  readonly evicted?: true;
 }
 
 export const encodeSpec = (state: JobState): string => {
@@ -52,6 +53,8 @@ export const encodeSpec = (state: JobState): string => {
     backoff: c.backoff,
     timeoutMs: c.timeoutMs,
     attemptsPerRun: c.attemptsPerRun,
+    // Only when set: most jobs follow the deployment's retention, and heads are kept small.
+    ...(c.retainMs === null ? {} : { retainMs: c.retainMs }),
   };
   return JSON.stringify(spec);
 };
@@ -63,6 +66,7 @@ export const encodeLive = (state: JobState): string => {
   if (c.lastError !== null) text += `,"lastError":${JSON.stringify(c.lastError)}`;
   if (c.progress !== null) text += `,"progress":${JSON.stringify(c.progress)}`;
   if (c.result !== null) text += `,"result":${JSON.stringify(c.result)}`;
+  if (c.evicted) text += `,"evicted":true`;
   return `${text}}`;
 };
 
@@ -88,6 +92,8 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     lastError: l.lastError ?? null,
     progress: l.progress ?? null,
     result: l.result ?? null,
+    retainMs: s.retainMs ?? null,
+    evicted: l.evicted === true,
   };
   return restoreState(l.value, context);
 };

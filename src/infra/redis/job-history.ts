@@ -5,15 +5,16 @@
  * Shared by the event store (which decodes the envelopes) and the audit source (which hands the
  * stored fields to the auditor as they are). Only append.lua writes either.
  *
- * The tiering seam: an index element whose entry the log does not hold comes back with
- * `fields: null`. Today that means the entry was deleted (the auditor reports it missing); once
- * sealed log ranges are archived and trimmed (issue 13), the reader that meets it asks the
- * archive for that entry id instead — the index stays valid across tiers, since entry ids never
- * change.
+ * Across tiers (ADR 0034): an index element whose entry the log no longer holds, at or before
+ * the shard's archived-through id, is read from the archive (entry ids never change, so the
+ * index stays valid when its entries are trimmed). One the log does not hold and the archive
+ * does not either comes back with `fields: null`: the entry was deleted, or the element is not
+ * an entry id; the event store throws on it, the auditor reports it.
  */
 import type { Redis } from "ioredis";
 import type { Keys } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
+import type { TieredLog } from "./tiered-log.ts";
 
 /** One element of a job's history index and the shard-log entry it names. */
 export interface StoredHistoryEntry {
@@ -21,12 +22,16 @@ export interface StoredHistoryEntry {
   readonly position: number;
   /** The shard-log entry id the element names, as stored. */
   readonly entryId: string;
-  /** The log entry's flat field list (jobId, seq, type, env), or null when the log does not hold it. */
+  /** The log entry's flat field list (jobId, seq, type, env), or null when neither tier holds it. */
   readonly fields: ReadonlyArray<string> | null;
+  /** Where the entry was read: the shard log in Redis, or the archive (null: neither). */
+  readonly tier: "log" | "archive" | null;
 }
 
 /** history.lua's reply for one job: the index length, then {entryId, fields} per element read. */
 type JobReply = [number, ...Array<[string, Array<string>]>];
+/** history.lua's reply: the shard's archived-through id ('' when none), then one JobReply per job. */
+type CallReply = [string, ...Array<JobReply>];
 
 /**
  * Jobs per history.lua call: a call holds Redis while it runs (one XRANGE per event), so a
@@ -41,7 +46,28 @@ const entriesOf = (reply: JobReply, mode: "all" | "last"): Array<StoredHistoryEn
     position: first + i,
     entryId,
     fields: fields.length === 0 ? null : fields,
+    tier: fields.length === 0 ? null : "log",
   }));
+};
+
+/** Fill the entries trimmed from the log with the archive's copies; evicted jobs from the archive. */
+const fromArchive = async (
+  tiered: TieredLog,
+  shard: number,
+  archived: string,
+  histories: ReadonlyArray<Array<StoredHistoryEntry>>,
+): Promise<void> => {
+  const missing = histories.flatMap((entries) =>
+    entries.filter((e) => e.fields === null).map((e) => e.entryId),
+  );
+  if (missing.length === 0) return;
+  const found = await tiered.archivedEntries(shard, missing, archived === "" ? null : archived);
+  if (found.size === 0) return;
+  for (const entries of histories)
+    entries.forEach((entry, i) => {
+      const fields = entry.fields === null ? found.get(entry.entryId) : undefined;
+      if (fields !== undefined) entries[i] = { ...entry, fields, tier: "archive" };
+    });
 };
 
 const readIndexed = async (
@@ -49,6 +75,7 @@ const readIndexed = async (
   keys: Keys,
   jobIds: ReadonlyArray<string>,
   mode: "all" | "last",
+  tiered: TieredLog,
 ): Promise<Array<Array<StoredHistoryEntry>>> => {
   if (jobIds.length === 0) return [];
   const scripts = withScripts(client);
@@ -83,12 +110,30 @@ const readIndexed = async (
     });
   }
   const out: Array<Array<StoredHistoryEntry>> = new Array(jobIds.length);
-  calls.forEach((call, c) => {
-    const perJob = replies[c] as Array<JobReply>;
-    call.indices.forEach((index, j) => {
-      out[index] = entriesOf(perJob[j] as JobReply, mode);
-    });
-  });
+  await Promise.all(
+    calls.map(async (call, c) => {
+      const [archived, ...perJob] = replies[c] as CallReply;
+      const histories = call.indices.map((_, j) => entriesOf(perJob[j] as JobReply, mode));
+      await fromArchive(tiered, call.shard, archived, histories);
+      // No index: the job never was, or it left Redis (ADR 0034) and the archive has it all.
+      await Promise.all(
+        call.indices.map(async (index, j) => {
+          if ((perJob[j] as JobReply)[0] !== 0 || archived === "") return;
+          const entries = await tiered.jobEntries(call.shard, jobIds[index] as string);
+          const all = entries.map(({ id, fields }, i) => ({
+            position: i + 1,
+            entryId: id,
+            fields,
+            tier: "archive" as const,
+          }));
+          histories[j] = mode === "all" ? all : all.slice(-1);
+        }),
+      );
+      call.indices.forEach((index, j) => {
+        out[index] = histories[j] as Array<StoredHistoryEntry>;
+      });
+    }),
+  );
   return out;
 };
 
@@ -97,18 +142,24 @@ export const readStoredHistories = (
   client: Redis,
   keys: Keys,
   jobIds: ReadonlyArray<string>,
-): Promise<ReadonlyArray<ReadonlyArray<StoredHistoryEntry>>> => readIndexed(client, keys, jobIds, "all");
+  tiered: TieredLog,
+): Promise<ReadonlyArray<ReadonlyArray<StoredHistoryEntry>>> =>
+  readIndexed(client, keys, jobIds, "all", tiered);
 
 /** The whole history of a job, oldest first ([] when it has none). */
 export const readStoredHistory = async (
   client: Redis,
   keys: Keys,
   jobId: string,
-): Promise<ReadonlyArray<StoredHistoryEntry>> => (await readIndexed(client, keys, [jobId], "all"))[0] ?? [];
+  tiered: TieredLog,
+): Promise<ReadonlyArray<StoredHistoryEntry>> =>
+  (await readIndexed(client, keys, [jobId], "all", tiered))[0] ?? [];
 
 /** The last element of a job's history, or null. */
 export const readLastStoredEntry = async (
   client: Redis,
   keys: Keys,
   jobId: string,
-): Promise<StoredHistoryEntry | null> => (await readIndexed(client, keys, [jobId], "last"))[0]?.[0] ?? null;
+  tiered: TieredLog,
+): Promise<StoredHistoryEntry | null> =>
+  (await readIndexed(client, keys, [jobId], "last", tiered))[0]?.[0] ?? null;

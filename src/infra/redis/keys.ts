@@ -67,6 +67,28 @@ export class Keys {
   quarantine(shard: number): string {
     return `${this.tag(shard)}:quarantine`;
   }
+  /**
+   * The shard's last archived entry id (ADR 0034): the log holds nothing before it that the
+   * archive does not, and entries at or before it may have been trimmed. Set by trim.lua.
+   */
+  archivedThrough(shard: number): string {
+    return `${this.tag(shard)}:archived`;
+  }
+  /**
+   * Retention candidates (ADR 0034), written by append.lua: jobs that ended `completed` or
+   * `cancelled` under the deployment's retention, scored by end ms (dead letters: `dead`).
+   */
+  ended(shard: number, status: "completed" | "cancelled"): string {
+    return `${this.tag(shard)}:ended:${status}`;
+  }
+  /** Jobs with their own retainMs, scored by end ms + retainMs. */
+  expires(shard: number): string {
+    return `${this.tag(shard)}:expires`;
+  }
+  /** Jobs whose JobEvicted is appended, scored by its entry's ms; evict.lua removes them. */
+  evicting(shard: number): string {
+    return `${this.tag(shard)}:evicting`;
+  }
   idempotency(shard: number, key: string): string {
     return `${this.tag(shard)}:idem:${key}`;
   }

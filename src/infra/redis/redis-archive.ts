@@ -7,7 +7,7 @@
  */
 import type { Redis } from "ioredis";
 import type { ArchivedEntry } from "../../domain/index.ts";
-import type { ArchiverLease, ShardLogReader } from "../../engine/archive/index.ts";
+import type { ArchiverLease, RetentionIndex, ShardLogReader } from "../../engine/archive/index.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 import { entriesAfter } from "./stream-entries.ts";
@@ -31,6 +31,81 @@ export class RedisShardLogReader implements ShardLogReader {
       // An entry deleted while the read ran comes back without fields: it is not there.
       return raw.flatMap(([id, fields]) => (fields === null ? [] : [{ id, fields }]));
     });
+  }
+
+  trimThrough(shard: number, entryId: string): Promise<number> {
+    return guarded(async () =>
+      Number(
+        await withScripts(this.client).docketTrim(
+          2,
+          this.keys.log(shard),
+          this.keys.archivedThrough(shard),
+          entryId,
+        ),
+      ),
+    );
+  }
+}
+
+/** The retention indexes append.lua keeps, and evict.lua (ADR 0034). */
+export class RedisRetentionIndex implements RetentionIndex {
+  readonly shards: number;
+  private readonly keys: Keys;
+
+  constructor(
+    private readonly client: Redis,
+    options: { readonly prefix: string; readonly shards: number },
+  ) {
+    this.keys = new Keys(options.prefix, options.shards);
+    this.shards = options.shards;
+  }
+
+  due(
+    shard: number,
+    rule: "completed" | "cancelled" | "dead_letter" | "own",
+    endedBy: number,
+    limit: number,
+    withOwnRetention = false,
+  ): Promise<ReadonlyArray<string>> {
+    return guarded(async () => {
+      const key =
+        rule === "own"
+          ? this.keys.expires(shard)
+          : rule === "dead_letter"
+            ? this.keys.dead(shard)
+            : this.keys.ended(shard, rule);
+      const ids = await this.client.zrangebyscore(key, "-inf", endedBy, "LIMIT", 0, limit);
+      if (rule === "own" || withOwnRetention || ids.length === 0) return ids;
+      // The end-state indexes hold every finished job: those with their own retainMs follow it.
+      const own = (await this.client.call("ZMSCORE", this.keys.expires(shard), ...ids)) as Array<
+        string | null
+      >;
+      return ids.filter((_, i) => own[i] === null);
+    });
+  }
+
+  forget(shard: number, jobId: string): Promise<void> {
+    return guarded(async () => {
+      await this.client
+        .pipeline()
+        .zrem(this.keys.ended(shard, "completed"), jobId)
+        .zrem(this.keys.ended(shard, "cancelled"), jobId)
+        .zrem(this.keys.expires(shard), jobId)
+        .exec();
+    });
+  }
+
+  evictArchived(shard: number, limit: number): Promise<ReadonlyArray<string>> {
+    return guarded(
+      async () =>
+        (await withScripts(this.client).docketEvict(
+          2,
+          this.keys.evicting(shard),
+          this.keys.archivedThrough(shard),
+          this.keys.shardTag(shard),
+          limit,
+        )) as Array<string>,
+    );
   }
 }
 

@@ -19,7 +19,9 @@ import type {
 import { guarded } from "./connection.ts";
 import { readLastStoredEntry, readStoredHistory, type StoredHistoryEntry } from "./job-history.ts";
 import { CONSUMER_GROUP, Keys } from "./keys.ts";
-import { entriesAfter, streamField } from "./stream-entries.ts";
+import { streamField } from "./stream-entries.ts";
+import { TieredLog } from "./tiered-log.ts";
+import type { ArchivedLog } from "../../engine/read/ports.ts";
 import { RedisQuarantineList } from "./redis-quarantine.ts";
 
 /** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
@@ -28,12 +30,19 @@ const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => 
 export class RedisAuditSource implements AuditSource {
   readonly keys: Keys;
   private readonly quarantineList: RedisQuarantineList;
+  private readonly tiered: TieredLog;
 
   constructor(
     private readonly client: Redis,
-    options: { readonly prefix?: string; readonly shards?: number } = {},
+    options: {
+      readonly prefix?: string;
+      readonly shards?: number;
+      /** Where entries trimmed from the shard logs are read (ADR 0034). */
+      readonly archive?: ArchivedLog;
+    } = {},
   ) {
     this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
+    this.tiered = new TieredLog(client, this.keys, options.archive);
     this.quarantineList = new RedisQuarantineList(client, {
       prefix: this.keys.prefix,
       shards: this.keys.shards,
@@ -79,19 +88,21 @@ export class RedisAuditSource implements AuditSource {
   }
 
   readJobHistory(jobId: string): Promise<ReadonlyArray<RawJobEntry>> {
-    return guarded(async () => (await readStoredHistory(this.client, this.keys, jobId)).map(toJobEntry));
+    return guarded(async () =>
+      (await readStoredHistory(this.client, this.keys, jobId, this.tiered)).map(toJobEntry),
+    );
   }
 
   lastJobEntry(jobId: string): Promise<RawJobEntry | null> {
     return guarded(async () => {
-      const last = await readLastStoredEntry(this.client, this.keys, jobId);
+      const last = await readLastStoredEntry(this.client, this.keys, jobId, this.tiered);
       return last === null ? null : toJobEntry(last);
     });
   }
 
   readShardLog(shard: number, afterId: string, count: number): Promise<ReadonlyArray<RawLogEntry>> {
     return guarded(async () => {
-      const entries = await entriesAfter(this.client, this.keys.log(shard), afterId, count);
+      const entries = await this.tiered.after(shard, afterId, count);
       return entries.map(([entryId, fields]) => ({
         shard,
         entryId,
@@ -103,8 +114,24 @@ export class RedisAuditSource implements AuditSource {
     });
   }
 
+  /** The entries a whole scan reads: those in Redis, and those trimmed into the archive. */
   logLength(shard: number): Promise<number> {
-    return guarded(() => this.client.xlen(this.keys.log(shard)));
+    return guarded(async () => {
+      const [length, info] = await Promise.all([
+        this.client.xlen(this.keys.log(shard)),
+        this.tiered.archivedThrough(shard),
+      ]);
+      if (info === null) return length;
+      // entries-added counts every entry ever appended; the trimmed ones are in the archive.
+      const added = await this.entriesAdded(shard);
+      return added ?? length;
+    });
+  }
+
+  private async entriesAdded(shard: number): Promise<number | null> {
+    const info = (await this.client.call("XINFO", "STREAM", this.keys.log(shard))) as Array<unknown>;
+    for (let i = 0; i + 1 < info.length; i += 2) if (info[i] === "entries-added") return Number(info[i + 1]);
+    return null;
   }
 
   readHead(jobId: string): Promise<RawHead | null> {
@@ -148,9 +175,10 @@ export class RedisAuditSource implements AuditSource {
 }
 
 /** An index element and the log entry it names, field by field (all null when the log lacks it). */
-const toJobEntry = ({ entryId, fields }: StoredHistoryEntry): RawJobEntry => ({
+const toJobEntry = ({ entryId, fields, tier }: StoredHistoryEntry): RawJobEntry => ({
   entryId,
   inLog: fields !== null,
+  tier,
   jobId: streamField(fields, "jobId"),
   seq: streamField(fields, "seq"),
   type: streamField(fields, "type"),

@@ -8,16 +8,22 @@
  * entry never fails the whole read: the projector decides to halt on it, or to skip it when an
  * operator quarantined it (ADR 0019).
  *
+ * Across tiers (ADR 0034): what the archiver trimmed from a shard log is read from the archive
+ * (tiered-log.ts), so a projector far behind, or rebuilding from the start, reads the whole log.
+ *
  * Lifetime: the caller owns both connections; `close()` disconnects them.
  */
 import type { Redis } from "ioredis";
 import * as Result from "effect/Result";
 import { decodeEnvelope } from "../../domain/index.ts";
 import { entryDigest, type EventLog, type InvalidLogEntry, type LogRecord } from "../../engine/read/index.ts";
+import type { ArchivedLog } from "../../engine/read/ports.ts";
+import { compareStreamIds } from "../../domain/index.ts";
 import { TimeSlice } from "../../engine/shared/index.ts";
 import { guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
-import { entriesAfter, type StreamEntries } from "./stream-entries.ts";
+import type { StreamEntries } from "./stream-entries.ts";
+import { atOrBefore, TieredLog } from "./tiered-log.ts";
 
 /** The fields are null for an entry deleted while the read ran. */
 type RawEntry = StreamEntries[number];
@@ -28,6 +34,8 @@ export interface RedisEventLogOptions {
   readonly blockingClient: Redis;
   readonly prefix: string;
   readonly shards: number;
+  /** Where entries trimmed from the shard logs are read (ADR 0034). */
+  readonly archive?: ArchivedLog;
 }
 
 const fieldsOf = (fields: ReadonlyArray<string>): Map<string, string> => {
@@ -89,6 +97,9 @@ export class RedisEventLog implements EventLog {
   private readonly keys: Keys;
   private readonly client: Redis;
   private readonly blocking: Redis;
+  private readonly tiered: TieredLog;
+  /** Each shard's archived-through id as last seen: a tail from before it reads the archive first. */
+  private readonly archived = new Map<number, string>();
 
   private connectionCount = 0;
 
@@ -97,6 +108,7 @@ export class RedisEventLog implements EventLog {
     this.blocking = options.blockingClient;
     this.keys = new Keys(options.prefix, options.shards);
     this.shards = options.shards;
+    this.tiered = new TieredLog(this.client, this.keys, options.archive);
     // ioredis resends a command cut off by a reconnect, so a restart can pass unnoticed by the
     // caller; counting "ready" events is how it learns the server may have changed under it.
     for (const client of [this.client, this.blocking]) {
@@ -113,8 +125,8 @@ export class RedisEventLog implements EventLog {
 
   read(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogRecord>> {
     return guarded(async () => {
-      // Strictly after the checkpoint.
-      const raw = await entriesAfter(this.client, this.keys.log(shard), afterId, count);
+      // Strictly after the checkpoint, from the archive for what was trimmed.
+      const raw = await this.tiered.after(shard, afterId, count);
       return decodeAll(shard, raw);
     });
   }
@@ -122,8 +134,19 @@ export class RedisEventLog implements EventLog {
   entryAt(shard: number, entryId: string): Promise<LogRecord | null> {
     return guarded(async () => {
       const [raw] = (await this.client.xrange(this.keys.log(shard), entryId, entryId)) as Array<RawEntry>;
-      return raw === undefined ? null : decodeLogEntry(shard, raw);
+      if (raw !== undefined) return decodeLogEntry(shard, raw);
+      return this.archivedEntryAt(shard, entryId, await this.tiered.archivedThrough(shard));
     });
+  }
+
+  /** The entry with this id from the archive, when it was trimmed from the log (else null). */
+  private async archivedEntryAt(
+    shard: number,
+    entryId: string,
+    archived: string | null,
+  ): Promise<LogRecord | null> {
+    const fields = (await this.tiered.archivedEntries(shard, [entryId], archived)).get(entryId);
+    return fields === undefined ? null : decodeLogEntry(shard, [entryId, [...fields]]);
   }
 
   tail(
@@ -133,6 +156,9 @@ export class RedisEventLog implements EventLog {
   ): Promise<{ readonly entries: ReadonlyArray<LogRecord>; readonly at: ReadonlyArray<LogRecord | null> }> {
     return guarded(async () => {
       if (after.length === 0) return { entries: [], at: [] };
+      // A position before what was trimmed: read on from the archive, without blocking.
+      if (after.some(({ shard, entryId }) => this.behindArchive(shard, entryId)))
+        return this.catchUp(after, count);
       const keys = after.map(({ shard }) => this.keys.log(shard));
       const ids = after.map(({ entryId }) => entryId);
       // One connection runs its commands in order: each XRANGE runs once the XREAD has returned.
@@ -140,11 +166,20 @@ export class RedisEventLog implements EventLog {
         .pipeline()
         .xread("COUNT", count, "BLOCK", blockMs, "STREAMS", ...keys, ...ids);
       for (const [i, key] of keys.entries()) pipeline.xrange(key, ids[i] as string, ids[i] as string);
+      // Read after the entries: a trim that ran before them has moved these (trim.lua).
+      for (const { shard } of after) pipeline.get(this.keys.archivedThrough(shard));
       const replies = (await pipeline.exec()) ?? [];
       const results = replies.map(([error, value]) => {
         if (error) throw error;
         return value;
       });
+      after.forEach(({ shard }, i) => {
+        const through = results[1 + after.length + i] as string | null;
+        if (through !== null) this.archived.set(shard, through);
+      });
+      // Trimmed while we blocked: what XREAD skipped is in the archive.
+      if (after.some(({ shard, entryId }) => this.behindArchive(shard, entryId)))
+        return this.catchUp(after, count);
       const reply = results[0] as Array<[string, Array<RawEntry>]> | null;
       const entries: Array<LogRecord> = [];
       const slice = new TimeSlice();
@@ -158,16 +193,46 @@ export class RedisEventLog implements EventLog {
     });
   }
 
+  /** Is this position before the shard's archived-through id as last seen? */
+  private behindArchive(shard: number, entryId: string): boolean {
+    const through = this.archived.get(shard);
+    return through !== undefined && entryId !== through && atOrBefore(entryId, through);
+  }
+
+  /** A tail's answer for positions behind the archive: the next entries of every shard, and `at`. */
+  private async catchUp(
+    after: ReadonlyArray<{ readonly shard: number; readonly entryId: string }>,
+    count: number,
+  ): Promise<{ readonly entries: ReadonlyArray<LogRecord>; readonly at: ReadonlyArray<LogRecord | null> }> {
+    const entries: Array<LogRecord> = [];
+    const at: Array<LogRecord | null> = [];
+    const slice = new TimeSlice();
+    for (const { shard, entryId } of after) {
+      // The position first: it vouches that what follows continues it (the projector's check).
+      at.push(entryId === "0-0" ? null : await this.entryAt(shard, entryId));
+      const raw = await this.tiered.after(shard, entryId, count);
+      entries.push(...(await decodeAll(shard, raw, slice)));
+      const through = await this.tiered.archivedThrough(shard);
+      if (through !== null) this.archived.set(shard, through);
+      // Each shard's entries are in order; the projector merges shards by their own positions.
+    }
+    return { entries, at };
+  }
+
   lastIds(): Promise<ReadonlyArray<{ readonly shard: number; readonly entryId: string }>> {
     return guarded(async () => {
       const pipeline = this.client.pipeline();
       for (const shard of this.keys.allShards())
-        pipeline.xrevrange(this.keys.log(shard), "+", "-", "COUNT", 1);
+        pipeline.xrevrange(this.keys.log(shard), "+", "-", "COUNT", 1).get(this.keys.archivedThrough(shard));
       const replies = (await pipeline.exec()) ?? [];
       return this.keys.allShards().map((shard) => {
-        const [error, entries] = replies[shard] ?? [null, []];
+        const [error, entries] = replies[2 * shard] ?? [null, []];
+        const [, through] = replies[2 * shard + 1] ?? [null, null];
         if (error) throw error;
-        return { shard, entryId: (entries as Array<RawEntry>)[0]?.[0] ?? "0-0" };
+        const last = (entries as Array<RawEntry>)[0]?.[0] ?? "0-0";
+        // A log trimmed to nothing ends where the archive does.
+        const archived = typeof through === "string" ? through : "0-0";
+        return { shard, entryId: compareStreamIds(last, archived) >= 0 ? last : archived };
       });
     });
   }

@@ -11,6 +11,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Envelope } from "../../domain/index.ts";
+import type { ArchivedLog } from "../../engine/read/ports.ts";
 import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "../../engine/write/ports.ts";
 import { APPEND_KEYS, appendArguments, decodeAppendReply } from "./append-call.ts";
 import { guarded } from "./connection.ts";
@@ -19,6 +20,7 @@ import { readHeads } from "./job-heads.ts";
 import { Keys } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
 import { streamField } from "./stream-entries.ts";
+import { TieredLog } from "./tiered-log.ts";
 
 export interface RedisEventStoreOptions {
   readonly client: Redis;
@@ -26,6 +28,8 @@ export interface RedisEventStoreOptions {
   readonly prefix?: string;
   /** Number of shards (default 1). */
   readonly shards?: number;
+  /** Where entries trimmed from the shard logs are read (ADR 0034); none: reading one fails. */
+  readonly archive?: ArchivedLog;
 }
 
 /**
@@ -45,12 +49,14 @@ interface QueuedAppend {
 export class RedisEventStore implements EventStore {
   readonly keys: Keys;
   private readonly client: Redis & ScriptClient;
+  private readonly tiered: TieredLog;
   /** Appends waiting for this tick's flush (see append). */
   private queued: Array<QueuedAppend> = [];
 
   constructor(options: RedisEventStoreOptions) {
     this.client = withScripts(options.client);
     this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
+    this.tiered = new TieredLog(this.client, this.keys, options.archive);
   }
 
   async loadHead(jobId: string): Promise<StoredHead | null> {
@@ -140,13 +146,12 @@ export class RedisEventStore implements EventStore {
 
   readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>> {
     return guarded(async () =>
-      (await readStoredHistories(this.client, this.keys, jobIds)).map((entries, j) =>
+      (await readStoredHistories(this.client, this.keys, jobIds, this.tiered)).map((entries, j) =>
         entries.map(({ entryId, fields }) => {
           const env = streamField(fields, "env");
-          // The seam of tiered history (job-history.ts): an archive would answer here.
           if (env === null)
             throw new Error(
-              `job ${jobIds[j]}'s history names shard-log entry ${entryId}, which the log does not hold`,
+              `job ${jobIds[j]}'s history names shard-log entry ${entryId}, which neither the log nor the archive holds`,
             );
           return JSON.parse(env) as Envelope;
         }),

@@ -17,6 +17,8 @@ const SCRIPTS = {
   docketArchiverAcquire: lua("archiver-acquire"),
   docketArchiverRenew: lua("archiver-renew"),
   docketArchiverNote: lua("archiver-note"),
+  docketTrim: lua("trim"),
+  docketEvict: lua("evict"),
 };
 
 /**
@@ -35,6 +37,8 @@ export interface ScriptClient {
   docketArchiverAcquire: ScriptCall;
   docketArchiverRenew: ScriptCall;
   docketArchiverNote: ScriptCall;
+  docketTrim: ScriptCall;
+  docketEvict: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */

@@ -10,7 +10,7 @@ const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.par
 
 export const JOB_COLUMNS =
   "id, status, type, queue, priority, attempts, max_attempts, created_at, queued_at, started_at, ended_at, " +
-  "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at";
+  "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at";
 
 export const jobRow = (view: JobView): Array<string | number | null> => [
   view.id,
@@ -33,6 +33,7 @@ export const jobRow = (view: JobView): Array<string | number | null> => [
   view.version,
   view.lastHash,
   view.updatedAt,
+  view.evictedAt,
 ];
 
 export interface JobRow {
@@ -56,6 +57,7 @@ export interface JobRow {
   readonly version: number;
   readonly last_hash: string;
   readonly updated_at: string;
+  readonly evicted_at: string | null;
 }
 
 export const viewOfRow = (row: JobRow): JobView => ({
@@ -70,6 +72,7 @@ export const viewOfRow = (row: JobRow): JobView => ({
   queuedAt: row.queued_at,
   startedAt: row.started_at,
   endedAt: row.ended_at,
+  evictedAt: row.evicted_at,
   runAt: row.run_at,
   progress: parsed(row.progress),
   result: parsed(row.result),

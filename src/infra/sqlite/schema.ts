@@ -76,6 +76,10 @@ const MIGRATIONS: ReadonlyArray<string> = [
     hash TEXT NOT NULL
   );
   `,
+  // ADR 0034: when a job was recorded as leaving Redis (JobEvicted).
+  `
+  ALTER TABLE jobs ADD COLUMN evicted_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,7 +16,7 @@ import type { openAudit } from "../../../main.ts";
 import { redactUrl } from "../../../infra/redact-url.ts";
 import { clientFromEnv } from "../../api-client.ts";
 import { type CommandContext, type OptionSpec, UsageError } from "../../command.ts";
-import { readEnv } from "../../config.ts";
+import { archiveAccess, readEnv } from "../../config.ts";
 
 export const SOURCE_DETAILS = `Asks the running API (DOCKET_API_URL, with DOCKET_API_TOKEN when set), which reads the event
 store itself, never the projection. With --direct, reads Redis directly and read-only instead
@@ -125,7 +125,12 @@ export const withReader = async <A>(
   const env = readEnv();
   if (context.values.direct !== true) return work(throughApi(clientFromEnv(), env.apiUrl));
   const { openAudit } = await import("../../../main.ts");
-  const audit = await openAudit({ redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards });
+  const audit = await openAudit({
+    redisUrl: env.redisUrl,
+    prefix: env.prefix,
+    shards: env.shards,
+    archive: archiveAccess(env),
+  });
   try {
     return await work(
       direct(
@@ -170,7 +175,7 @@ const projectionComparison = async (
   const env = readEnv();
   if (context.values["offline-projection"] === true) {
     const { openReadSide } = await import("../../../main.ts");
-    const side = openReadSide({ ...env, dbPath: env.dbPath });
+    const side = openReadSide({ ...env, dbPath: env.dbPath, archive: archiveAccess(env) });
     try {
       await side.ready();
       const differences = describeProjectionDifferences((await side.check()).differences);

@@ -20,11 +20,16 @@
     <p>:{s}:work:<queue>:<level>  work stream it is enqueued on if it becomes queued
             (entry fields: jobId, then the new head's version, lastHash, spec, live and payload)
     <p>:{s}:idem:<key>    idempotency key
+    <p>:{s}:ended:completed, <p>:{s}:ended:cancelled  retention candidates (ADR 0034): jobs
+                          that ended so, scored by end ms (dead letters: the dead-letter zset)
+    <p>:{s}:expires       those with their own retainMs, also scored by end ms + retainMs
+    <p>:{s}:evicting      jobs whose JobEvicted is appended, scored by that entry's ms: they
+                          leave Redis (evict.lua) once the archive holds it
 
   ARGV[1] consumer group of the work streams
   ARGV[2] J, the number of jobs
   ARGV[3] the shard's key tag, <p>:{s}:
-  then for each job, in order, a record of 17 fields followed by its envelopes:
+  then for each job, in order, a record of 18 fields followed by its envelopes:
     1  jobId
     2  expected version (0 = create the job)
     3  expected status, the state the job leaves ('' when creating)
@@ -38,7 +43,8 @@
     14 spec state JSON (creation only: what the submission fixed; never changes after)
     15 idempotency key ('' = none)
     16 work stream of the job's queue and priority, '<queue>:<level>'
-    17 N, the number of envelopes; then N triples: seq, type, envelope JSON
+    17 the job's own retainMs ('' = the deployment's retention for its end state)
+    18 N, the number of envelopes; then N triples: seq, type, envelope JSON
 
   Returns a flat list of 2J values, a (code, value) pair per job in order:
           1, newVersion         appended
@@ -83,7 +89,7 @@ for j = 1, jobs do
   local jobId = ARGV[a + 1]
   local head = tag .. 'job:' .. jobId
   local idem = ARGV[a + 15] ~= '' and (tag .. 'idem:' .. ARGV[a + 15]) or nil
-  local n = tonumber(ARGV[a + 17])
+  local n = tonumber(ARGV[a + 18])
   local code, value, cur = check(head, idem, a)
   if code then
     out[#out + 1] = code
@@ -94,10 +100,12 @@ for j = 1, jobs do
     -- Each event is stored once, in the shard log; the job's history is the index of its log
     -- entry ids (ADR 0027; a list, as ADR 0015 chose for the envelopes it held before).
     local ids = {}
+    local evictedAt = nil
     for i = 0, n - 1 do
-      local e = a + 18 + 3 * i
+      local e = a + 19 + 3 * i
       ids[i + 1] = redis.call('XADD', log, '*', 'jobId', jobId, 'seq', ARGV[e], 'type', ARGV[e + 1],
         'env', ARGV[e + 2])
+      if ARGV[e + 1] == 'JobEvicted' then evictedAt = string.match(ids[i + 1], '^(%d+)') end
     end
     redis.call('RPUSH', tag .. 'history:' .. jobId, unpack(ids))
 
@@ -109,7 +117,12 @@ for j = 1, jobs do
       headFields[#headFields + 1] = ARGV[a + 14]
       headFields[#headFields + 1] = 'payload'
       headFields[#headFields + 1] = ARGV[a + 13]
-      if idem then redis.call('SET', idem, jobId) end
+      if idem then
+        redis.call('SET', idem, jobId)
+        -- So the key leaves with the job (evict.lua): idempotency lasts as long as retention.
+        headFields[#headFields + 1] = 'idem'
+        headFields[#headFields + 1] = idem
+      end
     end
 
     -- Queue effects follow from the change of status alone.
@@ -145,11 +158,29 @@ for j = 1, jobs do
       elseif newStatus == 'dead_letter' then
         redis.call('ZADD', dead, ARGV[a + 12], jobId)
       end
+      -- Retention (ADR 0034): a finished job becomes a candidate to leave Redis.
+      local retain = ARGV[a + 17]
+      if newStatus == 'completed' or newStatus == 'cancelled' or newStatus == 'dead_letter' then
+        if newStatus ~= 'dead_letter' then
+          redis.call('ZADD', tag .. 'ended:' .. newStatus, ARGV[a + 12], jobId)
+        end
+        if retain ~= '' then
+          redis.call('ZADD', tag .. 'expires', tonumber(ARGV[a + 12]) + tonumber(retain), jobId)
+        end
+      elseif oldStatus == 'dead_letter' and retain ~= '' then
+        redis.call('ZREM', tag .. 'expires', jobId)
+      end
+    end
+    if evictedAt then
+      -- No longer a candidate: it leaves Redis once the archive holds its JobEvicted.
+      redis.call('ZREM', tag .. 'ended:' .. newStatus, jobId)
+      redis.call('ZREM', tag .. 'expires', jobId)
+      redis.call('ZADD', tag .. 'evicting', evictedAt, jobId)
     end
     redis.call('HSET', head, unpack(headFields))
     out[#out + 1] = 1
     out[#out + 1] = ARGV[a + 6]
   end
-  a = a + 17 + 3 * n
+  a = a + 18 + 3 * n
 end
 return out

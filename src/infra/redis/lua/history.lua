@@ -10,13 +10,14 @@
   ARGV[2] 'all' (every element of each index) or 'last' (only each index's last element)
   ARGV[3..] job ids, all of this shard
 
-  Returns one list per job id, in order: {length of the index, then per element read (oldest
-  first) {entry id, the log entry's flat field list}}. The field list is empty when the log does
-  not hold that id: the entry was deleted, the element is not an entry id — or, once history is
-  tiered (issue 13), the entry was archived; the caller decides which.
+  Returns the shard's archived-through id ('' when nothing was trimmed, ADR 0034), then one
+  list per job id, in order: {length of the index, then per element read (oldest first)
+  {entry id, the log entry's flat field list}}. The field list is empty when the log does not
+  hold that id: archived and trimmed when the id is at or before the archived-through id (the
+  caller reads it from the archive), else deleted, or the element is not an entry id.
 ]]
 local log, tag, mode = KEYS[1], ARGV[1], ARGV[2]
-local out = {}
+local out = { redis.call('GET', tag .. 'archived') or '' }
 for j = 3, #ARGV do
   local index = tag .. 'history:' .. ARGV[j]
   local length = redis.call('LLEN', index)

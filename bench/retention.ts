@@ -1,0 +1,173 @@
+/**
+ * Redis bounded by retention (issue 13; ADR 0034). Not a timing assertion: it prints figures.
+ *
+ *   npx tsx bench/retention.ts           # 200,000 jobs; BENCH_JOBS=20000 for a quicker run
+ *   npm run bench:retention
+ *
+ * Starts a private redis-server (with `hash-max-listpack-value 512`, as `docket start` does), an
+ * archiver holding the lease (segments of 10,000 entries, sealed after at most
+ * BENCH_ARCHIVE_MAX_AGE_MS, default 5 s) with DOCKET_RETAIN_COMPLETED = BENCH_RETAIN_MS (default
+ * 60 s), and one worker at concurrency 50; submits N `noop` jobs in bulk (chunks of 1,000) at full
+ * speed while the worker drains them. Then prints:
+ * - `used_memory` before the run, at the end of the drain, once the archive has caught up (the
+ *   hot tier per job: heads and indexes of finished jobs awaiting retention, the log trimmed),
+ *   and every 5 s after the last job completed until 60 s past the retention;
+ * - the archive's bytes on disk per job and the archiver's sealing rate during the run;
+ * - an offline verification of the whole archive (every history, JobEvicted included).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, whenReady } from "../src/infra/redis/connection.ts";
+import {
+  archiveDirOf,
+  archivePublicKeyPem,
+  composeArchiver,
+  composeEngine,
+  openWorker,
+  verifyArchiveDir,
+} from "../src/main.ts";
+import { startRedis } from "../test/support/redis.ts";
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 200_000);
+const RETAIN_MS = Number(process.env.BENCH_RETAIN_MS ?? 60_000);
+const MAX_AGE_MS = Number(process.env.BENCH_ARCHIVE_MAX_AGE_MS ?? 5_000);
+const CHUNK = 1_000;
+const PREFIX = "ret";
+const actor = { kind: "client", id: "bench" } as const;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+const redis = await startRedis();
+process.on("exit", () => redis.kill());
+const client = await whenReady(connect({ url: redis.url, commandTimeoutMs: 120_000 }));
+await client.config("SET", "hash-max-listpack-value", "512");
+const dir = mkdtempSync(join(tmpdir(), "docket-retention-bench-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const settings = {
+  archiveDir: join(dir, "archive"),
+  dataDir: dir,
+  segmentEntries: 10_000,
+  maxAgeMs: MAX_AGE_MS,
+  leaseMs: 60_000,
+  pollMs: 100,
+  retention: { completedMs: RETAIN_MS, deadLetterMs: RETAIN_MS, cancelledMs: RETAIN_MS },
+};
+
+const usedMemory = async (): Promise<number> =>
+  Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1] ?? 0);
+const logLength = async (): Promise<number> => client.xlen(`${PREFIX}:{0}:log`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const { jobs } = composeEngine({ client, prefix: PREFIX, shards: 1 });
+const archiver = composeArchiver({ client, prefix: PREFIX, shards: 1 }, settings);
+const memoryBefore = await usedMemory();
+const memoryInfoBefore = await client.info("memory");
+archiver.start();
+const { worker, close } = await openWorker(
+  { redisUrl: redis.url, prefix: PREFIX, shards: 1, leaseMs: 30_000 },
+  { name: "retention", queues: ["default"], concurrency: 50, handlers: { noop: () => null } },
+);
+const running = worker.run();
+const started = performance.now();
+for (let from = 0; from < JOBS; from += CHUNK) {
+  const specs = Array.from({ length: Math.min(CHUNK, JOBS - from) }, (_, i) => ({
+    type: "noop",
+    payload: { i: from + i },
+  }));
+  for (const result of await jobs.submitMany(specs, actor))
+    if (!("created" in result)) throw new Error(`a submit was refused: ${String(result)}`);
+}
+const submittedMs = performance.now() - started;
+while (worker.info().completed < JOBS) await sleep(50);
+const drainedMs = performance.now() - started;
+const lastCompletedAt = Date.now();
+const memoryDrained = await usedMemory();
+const sealedDuringRun = archiver.status().archivedEntries;
+await worker.stop();
+await running;
+await close();
+
+// The hot tier: wait until everything so far is sealed and trimmed (retention not yet due).
+while ((await logLength()) > 0 && Date.now() - lastCompletedAt < RETAIN_MS / 2) await sleep(100);
+const memoryHot = await usedMemory();
+const hotLog = await logLength();
+
+out(
+  `${fmt(JOBS)} jobs submitted in bulk and drained at concurrency 50 (noop), Redis ${/redis_version:(\S+)/.exec(await client.info("server"))?.[1]}, retention of completed jobs ${fmt(RETAIN_MS / 1000)} s, segments of 10,000 sealed after at most ${fmt(MAX_AGE_MS / 1000, 1)} s`,
+);
+out(
+  `submits done in ${fmt(submittedMs / 1000, 1)} s; all completed in ${fmt(drainedMs / 1000, 1)} s (${fmt(JOBS / (drainedMs / 1000))} jobs/s), with the archiver running`,
+);
+out(
+  `archiver during the run: ${fmt(sealedDuringRun)} entries sealed, ${fmt(sealedDuringRun / (drainedMs / 1000))} entries/s (${fmt(sealedDuringRun / 3 / (drainedMs / 1000))} jobs/s at 3 events each)`,
+);
+out("");
+out("| moment | used_memory | above before | per job |");
+out("|---|---:|---:|---:|");
+const row = (moment: string, bytes: number) =>
+  out(`| ${moment} | ${fmt(bytes)} | ${fmt(bytes - memoryBefore)} | ${fmt((bytes - memoryBefore) / JOBS)} |`);
+row("before the run", memoryBefore);
+row("all completed", memoryDrained);
+row(`hot tier: archive caught up (log ${fmt(hotLog)} entries), retention not yet due`, memoryHot);
+let reached: number | null = null;
+for (let at = 5_000; at <= RETAIN_MS + 60_000; at += 5_000) {
+  await sleep(Math.max(0, lastCompletedAt + at - Date.now()));
+  const bytes = await usedMemory();
+  if (at % 15_000 === 0 || (reached === null && bytes <= memoryBefore * 1.2))
+    row(`${fmt(at / 1000)} s after the last completion`, bytes);
+  if (reached === null && bytes <= memoryBefore * 1.2) reached = at;
+  if (reached !== null && at >= RETAIN_MS + 15_000) break;
+}
+await archiver.stop();
+const status = archiver.status();
+// What is left of the run in Redis, by key (MEMORY USAGE, SAMPLES 0).
+const left: Array<[string, number]> = [];
+let cursor = "0";
+do {
+  const [next, keys] = await client.scan(cursor, "MATCH", `${PREFIX}:*`, "COUNT", 1000);
+  cursor = next;
+  for (const key of keys) left.push([key, Number(await client.memory("USAGE", key, "SAMPLES", 0))]);
+} while (cursor !== "0");
+const fieldsOf = (info: string) =>
+  new Map([...info.matchAll(/^(\w+):(\d+)\r?$/gm)].map((m) => [m[1] as string, Number(m[2])]));
+const [was, now] = [fieldsOf(memoryInfoBefore), fieldsOf(await client.info("memory"))];
+out("");
+out("INFO memory, what grew since before the run:");
+for (const [name, value] of now)
+  if (
+    /^(used_memory_(dataset|overhead|scripts|startup)|mem_clients_normal|mem_aof_buffer|used_memory_lua|mem_replication_backlog|number_of_cached_scripts)$/.test(
+      name,
+    )
+  )
+    out(`  ${name}: ${fmt(was.get(name) ?? 0)} → ${fmt(value)}`);
+// The slow log keeps up to 128 commands' arguments (slowlog-max-len), slow script calls among
+// them: bounded, not per job, but a large share of a near-empty Redis.
+const slowlogLength = Number(await client.call("SLOWLOG", "LEN"));
+const withSlowlog = await usedMemory();
+await client.call("SLOWLOG", "RESET");
+const withoutSlowlog = await usedMemory();
+out(
+  `slow log: ${slowlogLength} entries holding ${fmt(withSlowlog - withoutSlowlog)} bytes; used_memory without them ${fmt(withoutSlowlog)} (${fmt(((withoutSlowlog - memoryBefore) / memoryBefore) * 100, 1)} % above before)`,
+);
+out(`keys left: ${left.length} (dbsize ${await client.dbsize()})`);
+for (const [key, bytes] of left.sort((a, b) => b[1] - a[1]).slice(0, 12))
+  out(`  ${key}: ${fmt(bytes)} bytes`);
+out("");
+out(
+  `evictions recorded ${fmt(status.evictionsRecorded)}, jobs gone from Redis ${fmt(status.evicted)}; within 20 % of before ${reached === null ? "not reached" : `${fmt(reached / 1000)} s after the last completion`}`,
+);
+const deployment = archiveDirOf(settings.archiveDir, PREFIX);
+const bytesOnDisk = Number(execFileSync("du", ["-sb", deployment], { encoding: "utf8" }).split("\t")[0]);
+out(`archive on disk: ${fmt(bytesOnDisk)} bytes, ${fmt(bytesOnDisk / JOBS)} per job (uncompressed)`);
+const verifyStarted = performance.now();
+const report = await verifyArchiveDir(deployment, archivePublicKeyPem(settings));
+const verifyS = (performance.now() - verifyStarted) / 1000;
+out(
+  `offline verification: ${report.ok ? "OK" : `FAILED (${report.findings.length} findings)`}, ${fmt(report.jobs)} jobs, ${fmt(report.entries)} entries in ${fmt(verifyS, 1)} s (${fmt(report.entries / verifyS)} entries/s)`,
+);
+client.disconnect();
+process.exit(report.ok && report.jobs === JOBS ? 0 : 1);

@@ -1,0 +1,167 @@
+/**
+ * Retention (ADR 0034): finished jobs leave Redis, the hot tier, once their retention has run
+ * out — `completed` and `cancelled` jobs after the deployment's retention for that end state,
+ * dead letters after theirs, any job with its own `retainMs` after that — or when an operator
+ * purges them. Leaving is recorded, never silent, and never loses history:
+ *
+ * 1. `recordDue` (or `purge`) appends JobEvicted to each such job through the one write path:
+ *    the job's last event, naming why and the rule applied, chained and signed like any other.
+ * 2. `evictArchived` deletes a recorded job's head, index and idempotency key only once the
+ *    archive holds its whole history, JobEvicted included (evict.lua checks the job's last
+ *    entry against the shard's archived-through id). Its history is then read from the archive.
+ *
+ * Both run in the archiver holding the lease, after each pass (archiver.ts); purge runs where an
+ * operator asks. Idempotency keys last as long as their job stays in Redis.
+ */
+import type { Actor, EvictionReason, JobStatus } from "../../domain/index.ts";
+import type { Clock } from "../shared/index.ts";
+import { type EventStore, isWriteResult, type JobWriter } from "../write/index.ts";
+import type { RetentionIndex } from "./ports.ts";
+
+/** How long finished jobs stay in Redis, by end state (ms after they ended). */
+export interface RetentionPolicy {
+  readonly completedMs: number;
+  readonly deadLetterMs: number;
+  readonly cancelledMs: number;
+}
+
+/** The defaults the seeds' users know from RQ: results a day, failures a week. */
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  completedMs: 24 * 3_600_000,
+  deadLetterMs: 7 * 24 * 3_600_000,
+  cancelledMs: 24 * 3_600_000,
+};
+
+export type PurgeableStatus = Extract<JobStatus, "completed" | "dead_letter" | "cancelled">;
+
+export interface RetentionOptions {
+  readonly index: RetentionIndex;
+  readonly writer: JobWriter;
+  /** The jobs' heads are read once per batch (the writer reloads on a conflict). */
+  readonly store: Pick<EventStore, "loadHeads">;
+  readonly clock: Clock;
+  readonly policy: RetentionPolicy;
+  /** Jobs handled per shard, rule and step in one call. */
+  readonly batch?: number;
+}
+
+const SYSTEM: Actor = { kind: "system", id: "retention" };
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export class Retention {
+  private readonly batch: number;
+
+  constructor(private readonly options: RetentionOptions) {
+    this.batch = options.batch ?? 500;
+  }
+
+  /** Record JobEvicted for every job whose retention ran out (a batch per shard and rule). */
+  async recordDue(): Promise<number> {
+    const { index, clock, policy } = this.options;
+    const now = clock.now();
+    let recorded = 0;
+    for (let shard = 0; shard < index.shards; shard++) {
+      const rules = [
+        { rule: "completed", ms: policy.completedMs },
+        { rule: "cancelled", ms: policy.cancelledMs },
+        { rule: "dead_letter", ms: policy.deadLetterMs },
+        { rule: "own", ms: 0 },
+      ] as const;
+      for (const { rule, ms } of rules) {
+        const ids = await index.due(shard, rule, now - ms, this.batch);
+        // The rule a job's own retainMs applied is its own; the event names the deployment's.
+        recorded += await this.evict(shard, ids, "retention", rule === "own" ? null : ms, SYSTEM, now);
+      }
+    }
+    return recorded;
+  }
+
+  /** Jobs recorded as evicted whose history the archive holds leave Redis. */
+  async evictArchived(): Promise<number> {
+    const { index } = this.options;
+    let gone = 0;
+    for (let shard = 0; shard < index.shards; shard++) {
+      for (;;) {
+        const ids = await index.evictArchived(shard, this.batch);
+        gone += ids.length;
+        if (ids.length < this.batch) break;
+      }
+    }
+    return gone;
+  }
+
+  /**
+   * An operator's purge: record JobEvicted (reason `purge`, by `actor`) for up to `limit` jobs
+   * that ended in `status` at least `olderThanMs` ago, whatever their retention. They leave
+   * Redis once archived, as retention's do. Returns how many were recorded.
+   */
+  async purge(request: {
+    readonly status: PurgeableStatus;
+    readonly olderThanMs: number;
+    readonly actor: Actor;
+    readonly limit: number;
+  }): Promise<number> {
+    const { index, clock } = this.options;
+    const now = clock.now();
+    let purged = 0;
+    for (let shard = 0; shard < index.shards && purged < request.limit; shard++) {
+      for (;;) {
+        const want = Math.min(this.batch, request.limit - purged);
+        if (want <= 0) break;
+        const ids = await index.due(shard, request.status, now - request.olderThanMs, want, true);
+        const recorded = await this.evict(shard, ids, "purge", request.olderThanMs, request.actor, now);
+        purged += recorded;
+        // Recorded jobs leave the index; a batch that recorded none would be read again.
+        if (ids.length < want || recorded === 0) break;
+      }
+    }
+    return purged;
+  }
+
+  /**
+   * Append JobEvicted to each job (pipelined). A job the machine refuses (not finished: the
+   * index was stale) or that is gone leaves the retention indexes.
+   */
+  private async evict(
+    shard: number,
+    ids: ReadonlyArray<string>,
+    reason: EvictionReason,
+    ruleMs: number | null,
+    actor: Actor,
+    now: number,
+  ): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { writer, index, store } = this.options;
+    const heads = await store.loadHeads(ids);
+    const items = heads.flatMap((head, i) => {
+      if (head === null) return [];
+      const olderThanMs = ruleMs ?? head.state.context.retainMs ?? 0;
+      return [
+        {
+          intent: {
+            jobId: ids[i] as string,
+            command: () => ({ type: "EvictJob" as const, at: iso(now), actor, reason, olderThanMs }),
+          },
+          known: head,
+        },
+      ];
+    });
+    const results = await writer.writeMany(items);
+    let recorded = 0;
+    await Promise.all(
+      results.map(async (result, i) => {
+        if (isWriteResult(result)) {
+          if (result._tag === "Written") recorded += 1;
+          return;
+        }
+        const jobId = items[i]?.intent.jobId;
+        const tag = (result as { _tag?: string })._tag;
+        if (jobId !== undefined && (tag === "CommandRefused" || tag === "JobNotFound"))
+          await index.forget(shard, jobId);
+      }),
+    );
+    for (const [i, head] of heads.entries()) if (head === null) await index.forget(shard, ids[i] as string);
+    return recorded;
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * Redis as the hot tier of the history (ADR 0034), on a real Redis and a real archive directory:
+ * once the archiver has committed a segment it trims the shard log, and every reader — a job's
+ * view and events, the auditor, a projection rebuilt from scratch — reads what was trimmed from
+ * the archive and answers exactly as before. Finished jobs past their retention (or purged) are
+ * recorded as evicted (JobEvicted), leave Redis once that is archived — head, index,
+ * idempotency key — and still read the same from the archive, eviction included.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Envelope } from "../src/domain/index.ts";
+import type { Archiver, RetentionPolicy } from "../src/engine/archive/index.ts";
+import type { Clock } from "../src/engine/shared/index.ts";
+import type { Handlers } from "../src/engine/worker/index.ts";
+import { Keys } from "../src/infra/redis/keys.ts";
+import {
+  type ArchiveAccess,
+  archivedLogOf,
+  composeArchiver,
+  composeAudit,
+  composeRetention,
+  openReadSide,
+} from "../src/main.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { tempDbPath } from "./support/projection.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+const dirs: Array<string> = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "docket-tiered-"));
+  dirs.push(dir);
+  return dir;
+};
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const SHARDS = 2;
+const RETENTION: RetentionPolicy = { completedMs: 60_000, cancelledMs: 30_000, deadLetterMs: 120_000 };
+
+/** A clock that runs with real time plus an offset the test moves forward. */
+const offsetClock = () => {
+  let offset = 0;
+  const clock: Clock = { now: () => Date.now() + offset };
+  return { clock, advance: (ms: number) => void (offset += ms) };
+};
+
+const handlers: Handlers = {
+  echo: async (payload) => payload,
+  broken: async () => {
+    throw Object.assign(new Error("bad input"), { retryable: false });
+  },
+};
+
+interface Deployment {
+  readonly engine: TestEngine;
+  readonly access: ArchiveAccess;
+  readonly advance: (ms: number) => void;
+  readonly clock: Clock;
+  archiver(retention?: RetentionPolicy): Archiver;
+}
+
+const deploy = async (): Promise<Deployment> => {
+  const access: ArchiveAccess = { archiveDir: join(tempDir(), "archive"), dataDir: tempDir() };
+  const { clock, advance } = offsetClock();
+  const prefix = `tiered-${Math.random().toString(36).slice(2, 10)}`;
+  const engine = await makeEngine(redis.url, {
+    prefix,
+    shards: SHARDS,
+    clock,
+    archive: archivedLogOf(access, prefix),
+  });
+  return {
+    engine,
+    access,
+    advance,
+    clock,
+    archiver: (retention) =>
+      composeArchiver(
+        { client: engine.client, prefix, shards: SHARDS, clock },
+        {
+          ...access,
+          segmentEntries: 7,
+          maxAgeMs: 1_000,
+          leaseMs: 60_000,
+          pollMs: 20,
+          ...(retention === undefined ? {} : { retention }),
+        },
+      ),
+  };
+};
+
+/** Run every queued job to its end with a worker on the deployment's clock. */
+const drain = async ({ engine, clock }: Deployment): Promise<void> => {
+  const { done } = await startWorker(engine, handlers, {
+    burst: true,
+    concurrency: 4,
+    clock,
+    queues: ["default"],
+  });
+  await done;
+};
+
+const logLengths = async ({ engine }: Deployment): Promise<number> => {
+  const keys = new Keys(engine.prefix, SHARDS);
+  let total = 0;
+  for (const shard of keys.allShards()) total += await engine.client.xlen(keys.log(shard));
+  return total;
+};
+
+/** Every key of the deployment (SCAN, no KEYS). */
+const keysOf = async ({ engine }: Deployment): Promise<Array<string>> => {
+  const found: Array<string> = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await engine.client.scan(cursor, "MATCH", `${engine.prefix}:*`, "COUNT", 1000);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  return found.sort();
+};
+
+/** Submit a mix: completed, dead-lettered, cancelled, one with its own retention, one with a key. */
+const submitMix = async ({ engine }: Deployment) => {
+  const submit = async (spec: Record<string, unknown>) => (await engine.jobs.submit(spec, apiActor)).jobId;
+  const completed = [];
+  for (let i = 0; i < 6; i++) completed.push(await submit({ type: "echo", payload: { i } }));
+  const dead = [
+    await submit({ type: "broken", maxAttempts: 1 }),
+    await submit({ type: "broken", maxAttempts: 1 }),
+  ];
+  const cancelled = await submit({ type: "echo", delayMs: 3_600_000 });
+  await engine.jobs.cancel(cancelled, apiActor, "not needed");
+  const own = await submit({ type: "echo", retainMs: 0 });
+  const keyed = await submit({ type: "echo", idempotencyKey: "order-42" });
+  return { completed, dead, cancelled, own, keyed, all: [...completed, ...dead, cancelled, own, keyed] };
+};
+
+const snapshot = async (engine: TestEngine, ids: ReadonlyArray<string>) =>
+  new Map(
+    await Promise.all(
+      ids.map(
+        async (id) =>
+          [id, { view: await engine.jobs.view(id), events: await engine.jobs.events(id) }] as const,
+      ),
+    ),
+  );
+
+describe("tiered history", () => {
+  it("trims what is archived, and every reader answers exactly as before from the archive", async () => {
+    const d = await deploy();
+    const jobs = await submitMix(d);
+    await drain(d);
+    const before = await snapshot(d.engine, jobs.all);
+    const entries = [...before.values()].reduce((n, { events }) => n + events.length, 0);
+    expect(await logLengths(d)).toBe(entries);
+
+    // Everything is older than the max age: every shard seals, and the logs are trimmed.
+    d.advance(10_000);
+    const archiver = d.archiver();
+    await archiver.runOnce();
+    expect(archiver.status().trimmedEntries).toBe(entries);
+    expect(await logLengths(d)).toBe(0);
+
+    // A job's view and events, through the one event store, read the archive.
+    expect(await snapshot(d.engine, jobs.all)).toEqual(before);
+
+    // The auditor: the whole log verifies across tiers, and one job's explanation is the same.
+    const audit = composeAudit({
+      client: d.engine.client,
+      prefix: d.engine.prefix,
+      shards: SHARDS,
+      archive: archivedLogOf(d.access, d.engine.prefix),
+    });
+    const report = await audit.verify({});
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect((await audit.explain(jobs.dead[0] as string))?.status).toBe("dead_letter");
+
+    // A projection built from nothing reads the archive, then the hot tail, and equals the views.
+    await d.engine.jobs.submit({ type: "echo", payload: "hot" }, apiActor); // the hot tail
+    const side = openReadSide({
+      redisUrl: redis.url,
+      prefix: d.engine.prefix,
+      shards: SHARDS,
+      leaseMs: 2_000,
+      dbPath: tempDbPath(),
+      archive: d.access,
+    });
+    try {
+      await side.ready();
+      side.projector.start();
+      await waitFor(
+        () => side.reads.listJobs({ limit: 500 }).jobs.length === jobs.all.length + 1,
+        "the projector",
+      );
+      for (const [id, { view }] of before) expect(side.reads.job(id)).toEqual(view);
+      // Rebuilt from the archive and the hot tail, row for row the same as the live one.
+      expect((await side.check()).differences).toEqual([]);
+    } finally {
+      await side.close();
+    }
+    await archiver.stop();
+    await d.engine.close();
+  });
+
+  it("finished jobs past their retention are recorded as evicted, leave Redis once archived, and read the same from the archive", async () => {
+    const d = await deploy();
+    const jobs = await submitMix(d);
+    await drain(d);
+    const before = await snapshot(d.engine, jobs.all);
+
+    // Not yet: only the job with retainMs 0 is due; the others wait for their retention.
+    d.advance(10_000);
+    const archiver = d.archiver(RETENTION);
+    await archiver.runOnce(); // seals and trims; records the evictions due
+    expect(archiver.status().evictionsRecorded).toBe(1);
+    await archiver.runOnce(); // seals the JobEvicted, which lets the job go
+    expect(archiver.status().evicted).toBe(1);
+    expect(await d.engine.store.loadHead(jobs.own)).toBeNull();
+
+    // Past every retention (cancelled 30 s, completed 60 s, dead letters 120 s).
+    d.advance(RETENTION.deadLetterMs);
+    await archiver.runOnce();
+    await archiver.runOnce();
+    expect(archiver.status().evictionsRecorded).toBe(jobs.all.length);
+    expect(archiver.status().evicted).toBe(jobs.all.length);
+
+    // Nothing of the jobs is left in Redis: no head, no index, no idempotency key, no index entry.
+    const left = await keysOf(d);
+    expect(left.filter((key) => /:(job|history|idem):/.test(key))).toEqual([]);
+    for (const shard of [0, 1]) {
+      const keys = new Keys(d.engine.prefix, SHARDS);
+      for (const key of [keys.dead(shard), keys.expires(shard), keys.evicting(shard)])
+        expect(await d.engine.client.zcard(key)).toBe(0);
+      for (const status of ["completed", "cancelled"] as const)
+        expect(await d.engine.client.zcard(keys.ended(shard, status))).toBe(0);
+    }
+
+    // Each reads from the archive as before, with its eviction recorded as its last event.
+    for (const [id, { view, events }] of before) {
+      const after = await d.engine.jobs.events(id);
+      expect(after.slice(0, -1)).toEqual(events);
+      const evicted = after.at(-1) as Envelope;
+      expect(evicted).toMatchObject({ type: "JobEvicted", actor: { kind: "system", id: "retention" } });
+      expect(evicted.data).toMatchObject({ reason: "retention" });
+      expect(await d.engine.jobs.view(id)).toEqual({
+        ...view,
+        version: evicted.seq,
+        lastHash: evicted.hash,
+        updatedAt: evicted.at,
+        evictedAt: evicted.at,
+      });
+      expect(await d.engine.jobs.tierOf(id)).toBe("archive");
+    }
+    // The retention applied is named: the deployment's for its end state, or the job's own.
+    const ruleOf = async (id: string) =>
+      ((await d.engine.jobs.events(id)).at(-1)?.data as { olderThanMs: number }).olderThanMs;
+    expect(await ruleOf(jobs.completed[0] as string)).toBe(RETENTION.completedMs);
+    expect(await ruleOf(jobs.dead[0] as string)).toBe(RETENTION.deadLetterMs);
+    expect(await ruleOf(jobs.cancelled)).toBe(RETENTION.cancelledMs);
+    expect(await ruleOf(jobs.own)).toBe(0);
+
+    // The idempotency key left with its job: the same key now makes a new job.
+    const again = await d.engine.jobs.submit({ type: "echo", idempotencyKey: "order-42" }, apiActor);
+    expect(again.jobId).not.toBe(jobs.keyed);
+
+    // The auditor still verifies the whole log, evicted jobs included.
+    const audit = composeAudit({
+      client: d.engine.client,
+      prefix: d.engine.prefix,
+      shards: SHARDS,
+      archive: archivedLogOf(d.access, d.engine.prefix),
+    });
+    const report = await audit.verify({});
+    expect(report.failures).toEqual([]);
+    await archiver.stop();
+    await d.engine.close();
+  });
+
+  it("an operator's purge is recorded with who asked, and the jobs leave once archived", async () => {
+    const d = await deploy();
+    const jobs = await submitMix(d);
+    await drain(d);
+    const retention = composeRetention(
+      { client: d.engine.client, prefix: d.engine.prefix, shards: SHARDS, clock: d.clock },
+      RETENTION,
+    );
+    const operator = { kind: "operator" as const, id: "alice" };
+    // Nothing ended an hour ago; then every completed job (the own-retention ones included).
+    expect(
+      await retention.purge({ status: "completed", olderThanMs: 3_600_000, actor: operator, limit: 100 }),
+    ).toBe(0);
+    d.advance(5_000);
+    const purged = await retention.purge({
+      status: "completed",
+      olderThanMs: 1_000,
+      actor: operator,
+      limit: 100,
+    });
+    expect(purged).toBe(jobs.completed.length + 2); // the six, the own-retention one, the keyed one
+    // A second purge finds nothing more to record.
+    expect(
+      await retention.purge({ status: "completed", olderThanMs: 1_000, actor: operator, limit: 100 }),
+    ).toBe(0);
+    const last = (await d.engine.jobs.events(jobs.completed[0] as string)).at(-1);
+    expect(last).toMatchObject({
+      type: "JobEvicted",
+      actor: operator,
+      data: { reason: "purge", olderThanMs: 1_000 },
+    });
+    // Dead letters and the cancelled job are untouched (their retention has not run out); the
+    // purged ones leave once their JobEvicted is archived.
+    const archiver = d.archiver(RETENTION);
+    await archiver.runOnce();
+    await archiver.runOnce();
+    for (const id of jobs.completed) expect(await d.engine.store.loadHead(id)).toBeNull();
+    expect(await d.engine.store.loadHead(jobs.keyed)).toBeNull();
+    expect(await d.engine.store.loadHead(jobs.dead[0] as string)).not.toBeNull();
+    expect(await d.engine.store.loadHead(jobs.cancelled)).not.toBeNull();
+    expect(archiver.status().evictionsRecorded).toBe(0);
+    await archiver.stop();
+    await d.engine.close();
+  });
+});
