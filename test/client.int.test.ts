@@ -36,7 +36,7 @@ describe("DocketClient", () => {
     // A live worker may already have taken it by the time the answer is built.
     expect(["queued", "processing"]).toContain(job.status);
     const seen: Array<number> = [];
-    const done = await client.wait(job.id, { pollMs: 10, onUpdate: (j) => seen.push(j.version) });
+    const done = await client.wait(job.id, { onUpdate: (j) => seen.push(j.version) });
     expect(done.status).toBe("completed");
     expect(seen.length).toBeGreaterThan(1);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
@@ -90,7 +90,7 @@ describe("DocketClient", () => {
     const anonymous = new DocketClient({ baseUrl: address });
     await expect(anonymous.list()).rejects.toMatchObject({ status: 401, code: "unauthorized" });
     const pending = await client.submit({ type: "echo", queue: "idle" });
-    await expect(client.wait(pending.id, { timeoutMs: 50, pollMs: 10 })).rejects.toMatchObject({
+    await expect(client.wait(pending.id, { timeoutMs: 50 })).rejects.toMatchObject({
       code: "wait_timeout",
     });
   });

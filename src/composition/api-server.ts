@@ -12,6 +12,7 @@ import type { ProjectorStateChange } from "../engine/read/index.ts";
 import { systemClock } from "../engine/shared/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import { connect, connectionProblem, readyOrClosed } from "../infra/redis/connection.ts";
+import { RedisEventLog } from "../infra/redis/redis-event-log.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { type ArchiverSettings, composeArchiver } from "./archive.ts";
 import { composeAudit } from "./audit.ts";
@@ -72,6 +73,13 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     prefix: config.prefix,
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
+  });
+  // Resumed event streams read the log on the API's own connection (no blocking reads).
+  const log = new RedisEventLog({
+    client,
+    blockingClient: client,
+    prefix: config.prefix,
+    shards: config.shards,
   });
   let readSide: OpenReadSide;
   try {
@@ -164,8 +172,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       },
       projection: {
         lag,
-        onApplied: (listener) =>
-          readSide.projector.onApplied((entries) => listener(entries.map((e) => e.envelope))),
+        onApplied: (listener) => readSide.projector.onApplied(listener),
+        shards: config.shards,
+        logAfter: (shard, afterId, count) => log.read(shard, afterId, count),
         rebuild: () => readSide.rebuild(),
         check: () => readSide.check(),
         quarantine: (request) => readSide.quarantine(request),
