@@ -29,7 +29,7 @@ type SpecPart = Pick<
   | "backoff"
   | "timeoutMs"
   | "attemptsPerRun"
->;
+> & { readonly traceparent?: string };
 
 interface LivePart {
   readonly value: JobStatus;
@@ -52,6 +52,8 @@ export const encodeSpec = (state: JobState): string => {
     backoff: c.backoff,
     timeoutMs: c.timeoutMs,
     attemptsPerRun: c.attemptsPerRun,
+    // Left out when absent, so a head without a trace is as small as before.
+    ...(c.traceparent === null ? {} : { traceparent: c.traceparent }),
   };
   return JSON.stringify(spec);
 };
@@ -88,6 +90,7 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     lastError: l.lastError ?? null,
     progress: l.progress ?? null,
     result: l.result ?? null,
+    traceparent: s.traceparent ?? null,
   };
   return restoreState(l.value, context);
 };
