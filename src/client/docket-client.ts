@@ -42,16 +42,30 @@ export class DocketClient {
     this.http = new Transport(options);
   }
 
-  submit(spec: SubmitRequest, options: { readonly idempotencyKey?: string } = {}): Promise<JobView> {
+  /**
+   * Submit a job. `traceparent` (W3C Trace Context) is sent as the `traceparent` header: the
+   * submit continues that trace and the job records it, so its attempts join it (ADR 0031).
+   */
+  submit(
+    spec: SubmitRequest,
+    options: { readonly idempotencyKey?: string; readonly traceparent?: string } = {},
+  ): Promise<JobView> {
     return this.http.call("POST", "/v1/jobs", {
       body: spec,
-      headers: options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey },
+      headers: {
+        ...(options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey }),
+        ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+      },
     });
   }
 
-  async submitMany(specs: ReadonlyArray<SubmitRequest>): Promise<ReadonlyArray<BulkItem>> {
+  async submitMany(
+    specs: ReadonlyArray<SubmitRequest>,
+    options: { readonly traceparent?: string } = {},
+  ): Promise<ReadonlyArray<BulkItem>> {
     const answer = await this.http.call<{ readonly jobs: ReadonlyArray<BulkItem> }>("POST", "/v1/jobs/bulk", {
       body: { jobs: specs },
+      headers: options.traceparent === undefined ? {} : { traceparent: options.traceparent },
     });
     return answer.jobs;
   }
