@@ -33,6 +33,12 @@ const BACKLOG_PAGE = 500;
 /** Live entries held for a stream still sending its backlog; beyond this it is dropped. */
 const MAX_HELD = 50_000;
 
+/** The last message of a resumed stream that held more live events than it may. */
+const OVERFLOW = `event: dropped\ndata: ${JSON.stringify({
+  reason: "slow_client",
+  message: "the client took its backlog too slowly; resume from the last id",
+})}\n\n`;
+
 /** Each event's message text after its id line, made once however many streams send it. */
 const bodies = new WeakMap<Envelope, string>();
 const bodyOf = (event: Envelope): string => {
@@ -85,6 +91,8 @@ export const registerEventStream = (
   const open = new Set<() => void>();
   let dropped = 0;
   let refused = 0;
+  /** Resumed streams reading their first backlog page, not yet open: they count as open. */
+  let starting = 0;
   app.addHook("preClose", async () => {
     for (const close of open) close();
   });
@@ -115,7 +123,7 @@ export const registerEventStream = (
   app.get("/v1/events", { exposeHeadRoute: false }, async (request, reply) => {
     const query = decodeOrThrow(EventStreamQuery, request.query, "query");
     const lastEventId = lastEventIdOf(request.headers["last-event-id"]);
-    if (open.size >= limits.sseMaxClients) {
+    if (open.size + starting >= limits.sseMaxClients) {
       refused += 1;
       throw new ApiError(
         503,
@@ -134,24 +142,27 @@ export const registerEventStream = (
     // Subscribe before reading any backlog: what the projector commits from now on is held until
     // the backlog is out, so nothing committed meanwhile is missed (the cursor drops repeats).
     let held: Array<LogEntry> | null = resumed ? [] : null;
+    /** More was held than MAX_HELD: the stream ends (as soon as it has started). */
+    let overflowed = false;
     let writer: SseWriter | null = null;
     const unsubscribe = deps.projection.onApplied((entries) => {
-      if (held === null) writer?.send(messagesOf(cursor, entries));
-      else if (held.length + entries.length <= MAX_HELD) held.push(...entries);
-      else {
-        held = null;
-        writer?.close(
-          `event: dropped\ndata: ${JSON.stringify({ reason: "slow_client", message: "the client took its backlog too slowly; resume from the last id" })}\n\n`,
-        );
-      }
+      if (held === null) return writer?.send(messagesOf(cursor, entries));
+      if (overflowed) return;
+      if (held.length + entries.length <= MAX_HELD) return void held.push(...entries);
+      overflowed = true;
+      held.length = 0;
+      writer?.close(OVERFLOW);
     });
     let first: ReadonlyArray<LogRecord> = [];
+    starting += 1;
     try {
       if (resumed)
         first = cursor instanceof JobCursor ? await jobBacklog(cursor) : await logPage(cursor as LogCursor);
     } catch (error) {
       unsubscribe();
       throw error;
+    } finally {
+      starting -= 1;
     }
 
     reply.hijack();
@@ -165,6 +176,9 @@ export const registerEventStream = (
     const stream = new SseWriter(raw, limits.sseMaxBufferBytes, () => {
       dropped += 1;
     });
+    stream.onClose(() => {
+      if (overflowed) dropped += 1;
+    });
     writer = stream;
     const heartbeat = setInterval(() => stream.send([": keep-alive\n\n"]), HEARTBEAT_MS);
     heartbeat.unref();
@@ -176,7 +190,10 @@ export const registerEventStream = (
     });
     open.add(onServerClose);
     request.raw.on("close", () => stream.close());
+    // The client may have gone while the first backlog page was read (before the listener).
+    if (request.raw.destroyed || raw.socket === null || raw.socket.destroyed) return stream.close();
     raw.write(": connected\n\n");
+    if (overflowed) return stream.close(OVERFLOW);
     if (!resumed) return;
 
     try {
@@ -192,6 +209,7 @@ export const registerEventStream = (
       stream.close();
       return;
     }
+    if (overflowed) return stream.close(OVERFLOW);
     const live = held ?? [];
     held = null;
     stream.send(messagesOf(cursor, live));
