@@ -158,8 +158,25 @@ const attemptError = fc.record({
 
 const progressNumber = mostly(fc.oneof(fc.nat(100), fc.constant(1e308)), extremeNumber);
 
+const hex = (length: number) =>
+  fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: length, maxLength: length });
+
+/** W3C traceparents (version 00), and near misses: all-zero ids, upper case, other versions, lengths. */
+const traceparent = mostly(
+  fc.tuple(hex(32), hex(16), hex(2)).map(([traceId, spanId, flags]) => `00-${traceId}-${spanId}-${flags}`),
+  fc.oneof(
+    oddString,
+    fc.tuple(hex(32), hex(16)).map(([traceId, spanId]) => `00-${traceId.toUpperCase()}-${spanId}-01`),
+    fc.tuple(hex(16)).map(([spanId]) => `00-${"0".repeat(32)}-${spanId}-01`),
+    fc.tuple(hex(32)).map(([traceId]) => `00-${traceId}-${"0".repeat(16)}-01`),
+    fc
+      .tuple(fc.constantFrom("01", "ff", "0", "000"), hex(32), hex(16), fc.constantFrom("01", "1", "-01"))
+      .map(([version, traceId, spanId, flags]) => `${version}-${traceId}-${spanId}-${flags}`),
+  ),
+);
+
 const dataOf: Record<string, fc.Arbitrary<unknown>> = {
-  JobSubmitted: fc.record({ spec, runAt: timestamp }, { requiredKeys: ["spec"] }),
+  JobSubmitted: fc.record({ spec, runAt: timestamp, traceparent }, { requiredKeys: ["spec"] }),
   JobQueued: fc.record({
     reason: mostly(fc.constantFrom("delay_elapsed", "retry_due"), fc.constant("other")),
   }),

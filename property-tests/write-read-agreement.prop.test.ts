@@ -1,10 +1,10 @@
 /**
  * Every spec the write side accepts yields envelopes every reader accepts (issue 11 §2, ADR 0018).
  *
- * Submit specs with extreme numbers and odd strings through the real engine on a real Redis; an
- * accepted job then starts and fails an attempt (its retry time computed from the backoff). The
- * shard log must then decode entry by entry as the projector decodes it, each history must replay,
- * and the projection's fold must take it. A refused spec is refused with InvalidJobSpec and
+ * Submit specs with extreme numbers and odd strings (and traceparents, valid or not) through the
+ * real engine on a real Redis; an accepted job then starts and fails an attempt (its retry time
+ * computed from the backoff). The shard log must then decode entry by entry as the projector
+ * decodes it, each history must replay, and the projection's fold must take it. A refused spec is refused with InvalidJobSpec and
  * appends nothing. A pure companion covers what a real run cannot reach cheaply: a retry computed
  * at any attempt up to and beyond MAX_ATTEMPTS, at the very last instant a Timestamp holds.
  */
@@ -122,6 +122,21 @@ const submitInput = fc
   )
   .map(([fields, timing]): Record<string, unknown> => ({ ...fields, ...timing }));
 
+const hex = (length: number) =>
+  fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: length, maxLength: length });
+
+/** What a caller may give as its traceparent: W3C ones, near misses, anything (the engine drops what is not one). */
+const traceparent = fc.option(
+  sometimes(
+    fc.tuple(hex(32), hex(16), hex(2)).map(([traceId, spanId, flags]) => `00-${traceId}-${spanId}-${flags}`),
+    fc.oneof(
+      oddString,
+      hex(16).map((spanId) => `00-${"0".repeat(32)}-${spanId}-01`),
+    ),
+  ),
+  { nil: undefined },
+);
+
 const retryableError: AttemptError = { code: "handler_error", message: "Error: boom", retryable: true };
 
 /**
@@ -144,12 +159,17 @@ describe("the write side never accepts what a reader refuses", () => {
       fc.asyncProperty(
         submitInput,
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-        async (input, draw) => {
+        traceparent,
+        async (input, draw, trace) => {
           const before = await engine.client.xlen(engine.store.keys.log(0));
           let jobId: string;
           let created: boolean;
           try {
-            ({ jobId, created } = await engine.jobs.submit(input, apiActor));
+            ({ jobId, created } = await engine.jobs.submit(
+              input,
+              apiActor,
+              trace === undefined ? {} : { traceparent: trace },
+            ));
           } catch (error) {
             expect(error, String(error)).toBeInstanceOf(InvalidJobSpec);
             expect(await engine.client.xlen(engine.store.keys.log(0))).toBe(before);

@@ -2,7 +2,8 @@
  * Authorisation on the route the router matched, deny by default (ADR 0017), over a real socket
  * and a real Redis: every registered route (enumerated from the app, so a route added later is
  * covered) × every credential × every spelling of its path answers 401 without a right token,
- * whatever the router makes of the spelling; the allow-list is exactly /health and /openapi.json;
+ * whatever the router makes of the spelling; the allow-list is exactly /health and /openapi.json
+ * (and the documentation UI under /docs, test/api-docs.int.test.ts);
  * the right tokens are served. Before the fix `GET /%761/jobs`, `GET /v%31/jobs`,
  * `POST /%761/jobs` and the absolute-form `GET http://127.0.0.1:<port>/v1/jobs` were served
  * without the token, and `/metrics` was open.
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PRINCIPAL } from "../src/api/api-tokens.ts";
 import { type RouteEntry, routesOf } from "../src/api/auth.ts";
 import { openApiDocument } from "../src/api/openapi.ts";
+import { isDocsRoute } from "./support/contract.ts";
 import type { JobView } from "../src/engine/read/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { PATH_SPELLINGS, TARGET_SPELLINGS } from "./support/path-spellings.ts";
@@ -48,7 +50,8 @@ afterAll(async () => {
 
 const PUBLIC = ["GET /health", "HEAD /health", "GET /openapi.json", "HEAD /openapi.json"];
 
-const routes = (): ReadonlyArray<RouteEntry> => routesOf(api.app);
+/** Every route but the documentation UI's (public, and checked on their own below). */
+const routes = (): ReadonlyArray<RouteEntry> => routesOf(api.app).filter((r) => !isDocsRoute(r.url));
 const protectedRoutes = (): ReadonlyArray<RouteEntry> => routes().filter((r) => !r.public);
 const pathOf = (route: RouteEntry): string => route.url.replace(/:id\b/g, jobId);
 

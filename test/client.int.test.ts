@@ -36,13 +36,36 @@ describe("DocketClient", () => {
     // A live worker may already have taken it by the time the answer is built.
     expect(["queued", "processing"]).toContain(job.status);
     const seen: Array<number> = [];
-    const done = await client.wait(job.id, { pollMs: 10, onUpdate: (j) => seen.push(j.version) });
+    const done = await client.wait(job.id, { onUpdate: (j) => seen.push(j.version) });
     expect(done.status).toBe("completed");
     expect(seen.length).toBeGreaterThan(1);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     const events = await client.events(job.id);
     expect(events.at(-1)?.type).toBe("JobCompleted");
     expect(events.filter((e) => e.type === "ProgressReported")).toHaveLength(10);
+  });
+
+  it("passes a traceparent the job records, and reads a job's stream from its start", async () => {
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const job = await client.submit({ type: "echo", queue: "idle" }, { traceparent });
+    const [bulk] = await client.submitMany([{ type: "echo", queue: "idle" }], { traceparent });
+    for (const id of [job.id, bulk !== undefined && "id" in bulk ? bulk.id : ""]) {
+      const submitted = (await client.events(id)).find((e) => e.type === "JobSubmitted");
+      expect(submitted?.data).toMatchObject({ traceparent });
+    }
+    const stop = new AbortController();
+    const seen: Array<string> = [];
+    for await (const message of client.stream({
+      jobId: job.id,
+      lastEventId: `${job.id}:0`,
+      signal: stop.signal,
+    })) {
+      seen.push(`${message.id} ${message.event.type}`);
+      if (seen.length === 1) await client.cancel(job.id);
+      if (seen.length === 2) break;
+    }
+    stop.abort();
+    expect(seen).toEqual([`${job.id}:1 JobSubmitted`, `${job.id}:2 JobCancelled`]);
   });
 
   it("submits in bulk, lists with filters and pages, and cancels", async () => {
@@ -90,7 +113,7 @@ describe("DocketClient", () => {
     const anonymous = new DocketClient({ baseUrl: address });
     await expect(anonymous.list()).rejects.toMatchObject({ status: 401, code: "unauthorized" });
     const pending = await client.submit({ type: "echo", queue: "idle" });
-    await expect(client.wait(pending.id, { timeoutMs: 50, pollMs: 10 })).rejects.toMatchObject({
+    await expect(client.wait(pending.id, { timeoutMs: 50 })).rejects.toMatchObject({
       code: "wait_timeout",
     });
   });

@@ -103,7 +103,7 @@ describe("GET /v1/events bounds", () => {
     // The reading client was never dropped and got every job's event, including one sent later.
     const [last] = await flood(1, 1);
     await waitFor(
-      () => [...ids, last].every((id) => reader.state.text.includes(`id: ${id}:1`)),
+      () => [...ids, last].every((id) => reader.state.text.includes(`"jobId":"${id}"`)),
       "the reading client to receive every job",
       30_000,
     );

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { answerClientError } from "./client-errors.ts";
 import { BearerTokens, CHALLENGE, registerAuth, unauthorized } from "./auth.ts";
 import type { ApiDeps, ApiOptions } from "./deps.ts";
+import { DOCS_PREFIX, registerDocs } from "./docs.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { registerJsonBody } from "./json-body.ts";
 import { registerJsonWrites } from "./json-writes.ts";
@@ -51,7 +52,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   registerRequestIds(app);
   registerJsonBody(app);
   // Before any route (so each is listed and guarded); auth's hook runs before the media type's.
-  registerAuth(app, tokens);
+  registerAuth(app, tokens, [DOCS_PREFIX]);
   registerJsonWrites(app);
 
   app.setErrorHandler((error, request, reply) => {
@@ -79,5 +80,6 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   const streams = registerEventStream(app, deps, limits);
   registerOperationRoutes(app, deps, streams);
   registerProjectionRoutes(app, deps);
+  registerDocs(app);
   return app;
 };

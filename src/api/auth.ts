@@ -5,8 +5,8 @@
  * decodes and normalises the path (`/%761/jobs` is `/v1/jobs`, an absolute-form target is its
  * path), so any check on `request.url` can be spelled around. Deny by default: when tokens are
  * configured, every request needs one — routes, unknown paths and requests the router refused —
- * except on a route whose config says `public: true` (the allow-list: `/health` and
- * `/openapi.json`). An unauthenticated caller learns nothing but 401, not even which routes exist.
+ * except on a route whose config says `public: true` (the allow-list: `/health`,
+ * `/openapi.json` and the documentation UI under `/docs`). An unauthenticated caller learns nothing but 401, not even which routes exist.
  *
  * The token's name is the request's principal (`request.principal`), recorded as the actor id of
  * the events it causes; without tokens every request is `anonymous`. Tokens are compared in
@@ -86,11 +86,25 @@ const routeTables = new WeakMap<FastifyInstance, Array<RouteEntry>>();
 /** Every route registered on `app` since `registerAuth` (fastify's automatic HEAD routes too). */
 export const routesOf = (app: FastifyInstance): ReadonlyArray<RouteEntry> => routeTables.get(app) ?? [];
 
-/** Register before any route, so that every route is listed and guarded. */
-export const registerAuth = (app: FastifyInstance, tokens: BearerTokens): void => {
+/** Whether a route's URL is `prefix` or lies under it. */
+const isUnder = (url: string, prefix: string): boolean => url === prefix || url.startsWith(`${prefix}/`);
+
+/**
+ * Register before any route, so that every route is listed and guarded. Routes registered under
+ * one of `publicPrefixes` (routes a plugin makes, which cannot be given a config of their own:
+ * the documentation UI) are marked public as they are registered, so the decision is still made
+ * on the route the router matched, never on the URL text.
+ */
+export const registerAuth = (
+  app: FastifyInstance,
+  tokens: BearerTokens,
+  publicPrefixes: ReadonlyArray<string> = [],
+): void => {
   const routes: Array<RouteEntry> = [];
   routeTables.set(app, routes);
   app.addHook("onRoute", (route) => {
+    if (publicPrefixes.some((prefix) => isUnder(route.url, prefix)))
+      route.config = { ...route.config, public: true };
     for (const method of [route.method].flat())
       routes.push({ method, url: route.url, public: route.config?.public === true });
   });

@@ -3,7 +3,7 @@
  * (src/main.ts) provides them. Nothing here knows about Redis or SQLite.
  */
 import type { FastifyBaseLogger } from "fastify";
-import type { Actor, Envelope } from "../domain/index.ts";
+import type { Actor } from "../domain/index.ts";
 import type { ArchiverStatus, PurgeableStatus } from "../engine/archive/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/write/index.ts";
@@ -11,6 +11,8 @@ import type { Clock } from "../engine/shared/index.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import type {
   CheckReport,
+  LogEntry,
+  LogRecord,
   ProjectorStatus,
   QuarantineRecord,
   QuarantineRequest,
@@ -35,8 +37,12 @@ export interface ProjectionLag {
 
 export interface ProjectionFeed {
   lag(): Promise<ProjectionLag>;
-  /** Called with each committed batch's events; returns an unsubscribe function. */
-  onApplied(listener: (events: ReadonlyArray<Envelope>) => void): () => void;
+  /** Called with each committed batch's entries (log order); returns an unsubscribe function. */
+  onApplied(listener: (entries: ReadonlyArray<LogEntry>) => void): () => void;
+  /** How many shard logs the deployment has. */
+  readonly shards: number;
+  /** Entries of one shard's log after `afterId`, oldest first, at most `count` (resumed streams). */
+  logAfter(shard: number, afterId: string, count: number): Promise<ReadonlyArray<LogRecord>>;
   /** Replay the whole log into a new file and swap it in (the owner of the file does it). */
   rebuild(): Promise<RebuildReport>;
   /** Rebuild into a scratch file and compare it with the live one, row for row. */

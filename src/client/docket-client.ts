@@ -3,8 +3,9 @@
  * answer types derived from the API contract's schemas (types.ts). Fetch only (transport.ts);
  * every non-2xx answer becomes a DocketApiError carrying the API's stable `code`.
  */
-import { DocketApiError } from "./errors.ts";
+import { readEventStream, type StreamMessage, type StreamOptions } from "./event-stream.ts";
 import { Transport } from "./transport.ts";
+import { waitForJob } from "./wait.ts";
 import type {
   BulkItem,
   CheckReport,
@@ -35,9 +36,6 @@ import type {
 const instant = (at: Instant): string => (at instanceof Date ? at.toISOString() : String(at));
 const job = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
 
-const ENDED: ReadonlySet<JobStatus> = new Set(["completed", "cancelled", "dead_letter"]);
-export const isEnded = (view: JobView): boolean => ENDED.has(view.status);
-
 export class DocketClient {
   private readonly http: Transport;
 
@@ -45,16 +43,30 @@ export class DocketClient {
     this.http = new Transport(options);
   }
 
-  submit(spec: SubmitRequest, options: { readonly idempotencyKey?: string } = {}): Promise<JobView> {
+  /**
+   * Submit a job. `traceparent` (W3C Trace Context) is sent as the `traceparent` header: the
+   * submit continues that trace and the job records it, so its attempts join it (ADR 0031).
+   */
+  submit(
+    spec: SubmitRequest,
+    options: { readonly idempotencyKey?: string; readonly traceparent?: string } = {},
+  ): Promise<JobView> {
     return this.http.call("POST", "/v1/jobs", {
       body: spec,
-      headers: options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey },
+      headers: {
+        ...(options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey }),
+        ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+      },
     });
   }
 
-  async submitMany(specs: ReadonlyArray<SubmitRequest>): Promise<ReadonlyArray<BulkItem>> {
+  async submitMany(
+    specs: ReadonlyArray<SubmitRequest>,
+    options: { readonly traceparent?: string } = {},
+  ): Promise<ReadonlyArray<BulkItem>> {
     const answer = await this.http.call<{ readonly jobs: ReadonlyArray<BulkItem> }>("POST", "/v1/jobs/bulk", {
       body: { jobs: specs },
+      headers: options.traceparent === undefined ? {} : { traceparent: options.traceparent },
     });
     return answer.jobs;
   }
@@ -182,25 +194,20 @@ export class DocketClient {
     return this.http.call("POST", "/v1/projections/quarantine", { body: { shard, entryId, reason } });
   }
 
-  /** Poll until the job ends (completed, cancelled or dead_letter) and return its final view. */
-  async wait(id: string, options: WaitOptions = {}): Promise<JobView> {
-    const deadline =
-      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-    let version = -1;
-    for (;;) {
-      const view = await this.get(id);
-      if (view.version !== version) {
-        version = view.version;
-        options.onUpdate?.(view);
-      }
-      if (isEnded(view)) return view;
-      if (Date.now() >= deadline)
-        throw new DocketApiError(
-          408,
-          "wait_timeout",
-          `job ${id} is still ${view.status} after ${options.timeoutMs} ms`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
-    }
+  /**
+   * Follow a job until it ends (completed, cancelled or dead_letter) and return its final view,
+   * over the event stream (wait.ts): through API restarts and outages it reconnects and resumes.
+   * Past `timeoutMs`, a DocketApiError 408 `wait_timeout`.
+   */
+  wait(id: string, options: WaitOptions = {}): Promise<JobView> {
+    return waitForJob(this.http, id, options);
+  }
+
+  /**
+   * The event stream (`GET /v1/events`): each job event as the API's projector commits it, with
+   * the id to resume after it (`lastEventId`), until `signal` ends it or the server closes it.
+   */
+  stream(options: StreamOptions = {}): AsyncGenerator<StreamMessage> {
+    return readEventStream(this.http, options);
   }
 }

@@ -3,6 +3,8 @@
  * derived from the API contract, src/contract). Fetch only: it loads no Redis, SQLite, fastify
  * or engine code (dependency-cruiser's `client-stands-alone`), so it can be published on its own.
  */
-export { DocketClient, isEnded } from "./docket-client.ts";
+export { DocketClient } from "./docket-client.ts";
+export type { StreamMessage, StreamOptions } from "./event-stream.ts";
+export { isEnded } from "./wait.ts";
 export { DocketApiError, type ErrorDetails } from "./errors.ts";
 export type * from "./types.ts";

@@ -28,6 +28,7 @@ export class Transport {
       readonly body?: unknown;
       readonly headers?: Readonly<Record<string, string>>;
       readonly timeoutMs?: number;
+      readonly signal?: AbortSignal;
     } = {},
   ): Promise<A> {
     const response = await this.send(method, path, options);
@@ -54,9 +55,14 @@ export class Transport {
     options: {
       readonly body?: unknown;
       readonly headers?: Readonly<Record<string, string>>;
+      /** 0: none (a stream that lasts as long as its reader wants). */
       readonly timeoutMs?: number;
+      /** Ends the request, and the reading of its answer, instead of the timeout. */
+      readonly signal?: AbortSignal;
     } = {},
   ): Promise<Response> {
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 30_000;
+    const signal = options.signal ?? (timeoutMs === 0 ? undefined : AbortSignal.timeout(timeoutMs));
     // The API refuses a state-changing request without the JSON media type (a browser could send
     // it cross-origin without a preflight), so every POST carries a JSON body, `{}` at least.
     const sent = options.body === undefined && method !== "GET" ? {} : options.body;
@@ -70,7 +76,7 @@ export class Transport {
         ...options.headers,
       },
       ...(sent === undefined ? {} : { body: JSON.stringify(sent) }),
-      signal: AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs ?? 30_000),
+      ...(signal === undefined ? {} : { signal }),
     });
   }
 }

@@ -44,8 +44,6 @@ export interface ListFilter {
 export interface WaitOptions {
   /** Give up after this long (default: wait forever). */
   readonly timeoutMs?: number;
-  /** Poll interval (default 250 ms). */
-  readonly pollMs?: number;
   /** Called whenever the job's version changes (progress, attempts, ...). */
   readonly onUpdate?: (job: JobView) => void;
 }

@@ -12,6 +12,7 @@ import type { ProjectorStateChange } from "../engine/read/index.ts";
 import { systemClock } from "../engine/shared/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import { connect, connectionProblem, readyOrClosed } from "../infra/redis/connection.ts";
+import { RedisEventLog } from "../infra/redis/redis-event-log.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { type ArchiverSettings, composeArchiver, composeRetention } from "./archive.ts";
 import { archivedLogOf } from "./archived-log.ts";
@@ -86,6 +87,15 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     prefix: config.prefix,
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
+    ...(archive === undefined ? {} : { archive }),
+  });
+  // Resumed event streams read the log on the API's own connection (no blocking reads), from
+  // the archive for what was trimmed (ADR 0034).
+  const log = new RedisEventLog({
+    client,
+    blockingClient: client,
+    prefix: config.prefix,
+    shards: config.shards,
     ...(archive === undefined ? {} : { archive }),
   });
   let readSide: OpenReadSide;
@@ -188,8 +198,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       },
       projection: {
         lag,
-        onApplied: (listener) =>
-          readSide.projector.onApplied((entries) => listener(entries.map((e) => e.envelope))),
+        onApplied: (listener) => readSide.projector.onApplied(listener),
+        shards: config.shards,
+        logAfter: (shard, afterId, count) => log.read(shard, afterId, count),
         rebuild: () => readSide.rebuild(),
         check: () => readSide.check(),
         quarantine: (request) => readSide.quarantine(request),

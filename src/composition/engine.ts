@@ -13,6 +13,7 @@ import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
 import { RedisWorkQueue } from "../infra/redis/redis-work-queue.ts";
 import type { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { recordingStore } from "../infra/telemetry/recording-store.ts";
+import { tracingStore } from "../infra/telemetry/tracing-store.ts";
 
 export interface DocketConfig {
   readonly redisUrl: string;
@@ -72,13 +73,18 @@ export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
   };
 };
 
-/** The engine's adapters and job service on open connections; `metrics` counts its appends. */
+/**
+ * The engine's adapters and job service on open connections; `metrics` counts its appends, and
+ * its appends are spans (ADR 0031; no-ops without a tracing SDK).
+ */
 export const composeEngine = (
   wiring: RedisWiring & { readonly clock?: Clock; readonly metrics?: ProcessMetrics },
 ): Engine => {
   const adapters = adaptersOn(wiring);
   const jobs = new JobService({
-    store: wiring.metrics === undefined ? adapters.store : recordingStore(adapters.store, wiring.metrics),
+    store: tracingStore(
+      wiring.metrics === undefined ? adapters.store : recordingStore(adapters.store, wiring.metrics),
+    ),
     queue: adapters.queue,
     clock: wiring.clock ?? systemClock,
     shards: wiring.shards,

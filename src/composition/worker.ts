@@ -8,6 +8,8 @@ import { Worker, type WorkerOptions } from "../engine/worker/index.ts";
 import { connect, connectBlocking, whenReady } from "../infra/redis/connection.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { recordingStore } from "../infra/telemetry/recording-store.ts";
+import { tracingStore } from "../infra/telemetry/tracing-store.ts";
+import type { EventStore } from "../engine/write/index.ts";
 import { adaptersOn, type DocketConfig, type EngineAdapters } from "./engine.ts";
 
 /** What a worker is told besides its adapters (WorkerOptions without the wiring). */
@@ -18,16 +20,18 @@ export type WorkerComposition = Omit<WorkerOptions, "store" | "queue" | "registr
 /**
  * A worker over adapters already composed: one claim loop per lane, each on its own connections
  * (ADR 0013); the first lane's registry takes its heartbeats. A worker of concurrency 1 uses one.
+ * Its appends are spans (ADR 0031; no-ops without a tracing SDK).
  */
 export const composeWorker = (lanes: ReadonlyArray<EngineAdapters>, settings: WorkerComposition): Worker => {
   const [first] = lanes;
   if (first === undefined) throw new RangeError("a worker needs at least one lane");
+  const stores = lanes.map((lane) => tracingStore(lane.store));
   return new Worker({
     ...settings,
-    store: first.store,
+    store: stores[0] as EventStore,
     queue: first.queue,
     registry: first.registry,
-    lanes: lanes.map((lane) => ({ store: lane.store, queue: lane.queue })),
+    lanes: lanes.map((lane, i) => ({ store: stores[i] as EventStore, queue: lane.queue })),
     clock: settings.clock ?? systemClock,
   });
 };

@@ -10,6 +10,7 @@ import {
   notFound,
   type Operation,
   redis,
+  traceparent,
   writes,
 } from "./operation.ts";
 
@@ -26,6 +27,7 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
         description: "A repeat with the same key answers the first job, with `Idempotent-Replayed: true`",
       },
       actorClaim,
+      traceparent,
     ],
     body: { schema: R.SubmitRequest, required: true },
     responses: {
@@ -69,7 +71,7 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
     method: "POST",
     path: "/v1/jobs/bulk",
     summary: "Submit up to 1,000 jobs; each succeeds or fails on its own",
-    headers: [actorClaim],
+    headers: [actorClaim, traceparent],
     body: { schema: R.BulkSubmitRequest, required: true },
     responses: { 202: { description: "Per-job outcomes", schema: J.BulkSubmitted }, ...writes, ...redis },
   },

@@ -58,6 +58,14 @@ export const redis = { 503: error("Redis unavailable (`queue_unavailable`)") } a
 
 export const notFound = { 404: error("No such job (`job_not_found`)") } as const;
 
+export const traceparent: HeaderParameter = {
+  name: "traceparent",
+  description:
+    "W3C Trace Context: the submit's span continues this trace, and each job records the " +
+    "submit's context (its JobSubmitted event's `traceparent`), which its attempts join. One " +
+    "that is not a valid version-00 traceparent is ignored (a new trace begins).",
+};
+
 export const actorClaim: HeaderParameter = {
   name: "Docket-Actor",
   description:

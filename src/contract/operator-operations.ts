@@ -29,18 +29,33 @@ export const OPERATOR_OPERATIONS: ReadonlyArray<Operation> = [
   {
     method: "GET",
     path: "/v1/events",
-    summary: "Server-Sent Events of new job events",
+    summary: "Server-Sent Events of job events, resumable with Last-Event-ID",
     query: {
       schema: R.EventStreamQuery,
       describe: { jobId: "Only this job's events", type: "Only events of this type" },
     },
+    headers: [
+      {
+        name: "Last-Event-ID",
+        description:
+          "Resume after the message with this id: first the events after it, from the log, then " +
+          "the live ones, each once. A stream of one job (`jobId`) has ids `<jobId>:<seq>` " +
+          "(`<jobId>:0`: the job's whole history); any other stream has the log position, one " +
+          "`<ms>-<seq>` entry id per shard separated by commas. Another form is a 400 " +
+          "`invalid_last_event_id`.",
+      },
+    ],
     responses: {
       200: {
-        description: "One message per event, as the projector commits it",
+        description:
+          "One message per event as the projector commits it (after the backlog when resuming): " +
+          "`event:` its type, `data:` the envelope, `id:` where the stream stands",
         mediaType: "text/event-stream",
       },
       ...anyRequest,
-      503: error("As many event streams are open as allowed (`event_streams_full`)"),
+      503: error(
+        "As many event streams are open as allowed (`event_streams_full`), or Redis unavailable while resuming (`queue_unavailable`)",
+      ),
     },
   },
   {

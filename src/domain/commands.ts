@@ -15,6 +15,8 @@ export interface SubmitJob extends CommandBase {
   readonly type: "SubmitJob";
   readonly spec: JobSpec;
   readonly runAt?: Timestamp;
+  /** The submitter's trace (W3C traceparent), recorded in the JobSubmitted event. */
+  readonly traceparent?: string;
 }
 /** Move a pending job whose delay elapsed, or a failed job whose retry is due, to queued. */
 export interface PromoteJob extends CommandBase {

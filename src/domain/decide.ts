@@ -78,8 +78,11 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
         type: "JobSubmitted",
         at,
         actor,
-        data:
-          command.runAt === undefined ? { spec: command.spec } : { spec: command.spec, runAt: command.runAt },
+        data: {
+          spec: command.spec,
+          ...(command.runAt === undefined ? {} : { runAt: command.runAt }),
+          ...(command.traceparent === undefined ? {} : { traceparent: command.traceparent }),
+        },
       };
     case "PromoteJob":
       return {

@@ -15,6 +15,7 @@ import {
   MAX_REASON_LENGTH,
 } from "./limits.ts";
 import { Text } from "./text.ts";
+import { Traceparent } from "./trace-context.ts";
 
 /**
  * What a caller may claim to be, unverified (the API's `Docket-Actor` header): 1 to 128 ASCII
@@ -76,8 +77,16 @@ export type EvictionReason = typeof EvictionReason.Type;
 
 /** Each event's data schema, by event type. Adding a type here adds it everywhere. */
 export const EventData = {
-  /** Accepted. Queued at once, or pending until `runAt` when that lies after `at`. */
-  JobSubmitted: Schema.Struct({ spec: JobSpec, runAt: Schema.optionalKey(Timestamp) }),
+  /**
+   * Accepted. Queued at once, or pending until `runAt` when that lies after `at`. `traceparent`:
+   * the submitter's trace (W3C), which the job's attempts join (ADR 0031); not part of what was
+   * submitted (a repeat of the same submission from another trace is the same submission).
+   */
+  JobSubmitted: Schema.Struct({
+    spec: JobSpec,
+    runAt: Schema.optionalKey(Timestamp),
+    traceparent: Schema.optionalKey(Traceparent),
+  }),
   /** A pending job's delay, or a failed job's retry wait, has elapsed: it may now run. */
   JobQueued: Schema.Struct({ reason: Schema.Literals(["delay_elapsed", "retry_due"]) }),
   /** A worker took the job; `attempt` is the new attempt number and the lease's fencing epoch. */

@@ -21,6 +21,7 @@ export * from "./replay.ts";
 export * from "./retry-policy.ts";
 export type { CompiledCheck, Problem } from "./schema-check.ts";
 export * from "./text.ts";
+export * from "./trace-context.ts";
 export * from "./merkle.ts";
 export * from "./checkpoint.ts";
 export * from "./archive-segment.ts";

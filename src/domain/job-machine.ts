@@ -61,6 +61,8 @@ export interface JobContext {
   readonly retainMs: number | null;
   /** A JobEvicted was recorded: the job has left (or is leaving) Redis, and nothing follows. */
   readonly evicted: boolean;
+  /** The submitter's trace (W3C traceparent) the job's attempts join, when it was given one. */
+  readonly traceparent: string | null;
 }
 
 export const initialContext: JobContext = {
@@ -80,11 +82,17 @@ export const initialContext: JobContext = {
   result: null,
   retainMs: null,
   evicted: false,
+  traceparent: null,
 };
 
-/** Identifies what was submitted, so a repeat of the same submission can be recognised. */
-export const submissionDigest = (data: JobEventOf<"JobSubmitted">["data"]): string =>
-  sha256Hex(canonicalJson(data));
+/**
+ * Identifies what was submitted, so a repeat of the same submission can be recognised. The trace
+ * it came from is not part of it: a client retrying a submit sends it from a new span.
+ */
+export const submissionDigest = (data: JobEventOf<"JobSubmitted">["data"]): string => {
+  const { traceparent: _trace, ...submitted } = data;
+  return sha256Hex(canonicalJson(submitted));
+};
 
 /** True when a failed attempt may be retried: the error is retryable and attempts remain. */
 export const retryAllowed = (context: JobContext, error: AttemptError): boolean =>
@@ -206,6 +214,7 @@ export const jobAssigners = {
       maxAttempts: spec.maxAttempts,
       attemptsPerRun: spec.maxAttempts,
       dueAt: e.data.runAt ?? null,
+      traceparent: e.data.traceparent ?? null,
     };
   },
   clearDue: (_: MachineArgs): Partial<JobContext> => ({ dueAt: null }),

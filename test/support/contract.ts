@@ -12,6 +12,7 @@ import { appendFileSync } from "node:fs";
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import type { FastifyInstance } from "fastify";
+import { DOCS_PREFIX } from "../../src/api/docs.ts";
 import { type Answer, operationOf, UNROUTED } from "../../src/contract/index.ts";
 import { firstIssue } from "../../src/engine/shared/index.ts";
 
@@ -23,6 +24,9 @@ const violations: Array<string> = [];
  */
 const coverageFile = process.env.CONTRACT_COVERAGE_FILE;
 
+/** A route of the documentation UI (src/api/docs.ts). */
+export const isDocsRoute = (url: string): boolean => url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`);
+
 /** What is wrong with an answer, or null when the contract allows it. */
 export const contractProblem = (answer: {
   readonly method: string;
@@ -33,6 +37,8 @@ export const contractProblem = (answer: {
   /** The serialized body; undefined when not text (a stream). */
   readonly body: string | undefined;
 }): string | null => {
+  // The documentation UI (HTML, scripts, the document again) is a page, not an API operation.
+  if (answer.route !== undefined && isDocsRoute(answer.route)) return null;
   const operation = answer.route === undefined ? undefined : operationOf(answer.method, answer.route);
   if (answer.route !== undefined && operation === undefined)
     return `no operation for ${answer.method} ${answer.route} in the contract`;

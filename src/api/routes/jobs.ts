@@ -3,6 +3,7 @@
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isTraceparent, parseDuration } from "../../domain/index.ts";
 import type { JobView } from "../../engine/read/index.ts";
 import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -25,7 +26,6 @@ import {
   RetryRequest,
 } from "../../contract/index.ts";
 import { decodeOrThrow } from "../decode.ts";
-import { parseDuration } from "../../domain/index.ts";
 
 const DEFAULT_PAGE = 50;
 
@@ -37,6 +37,16 @@ const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
       field: "headers.idempotency-key",
     });
   return header;
+};
+
+/**
+ * The caller's W3C `traceparent` header, which the submit's span continues and its jobs record
+ * (ADR 0031). One that is not valid (or repeated) is ignored, as the recommendation asks: a new
+ * trace begins, and the submit is not refused for a header a proxy may have added.
+ */
+const traceparentOf = (request: FastifyRequest): { readonly traceparent?: string } => {
+  const header = request.headers.traceparent;
+  return typeof header === "string" && isTraceparent(header) ? { traceparent: header } : {};
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -67,7 +77,7 @@ export const registerJobRoutes = (
         );
       spec = { ...spec, idempotencyKey: key };
     }
-    const submitted = await jobs.submit(spec, actorOf(request));
+    const submitted = await jobs.submit(spec, actorOf(request), traceparentOf(request));
     const view: JobView = await jobs.view(submitted.jobId);
     if (!submitted.created) reply.header("idempotent-replayed", "true");
     return reply.code(202).send(view);
@@ -75,7 +85,7 @@ export const registerJobRoutes = (
 
   app.post("/v1/jobs/bulk", { bodyLimit: bodyLimit * 16 }, async (request, reply) => {
     const { jobs: specs } = decodeOrThrow(BulkSubmitRequest, request.body, "body");
-    const results = await jobs.submitMany(specs, actorOf(request));
+    const results = await jobs.submitMany(specs, actorOf(request), traceparentOf(request));
     const items = await Promise.all(
       results.map(async (result, index): Promise<BulkItem> => {
         if (!("created" in result)) return { index, error: errorResponse(result).body.error };

@@ -1,7 +1,22 @@
 /** `docket jobs ...` and `docket workers`: client commands over the HTTP API. */
-import type { JobStatus, JobView, Metrics, SubmitRequest, WorkerInfo } from "../../client/index.ts";
+import {
+  type DocketClient,
+  DocketApiError,
+  type JobStatus,
+  type JobView,
+  type Metrics,
+  type SubmitRequest,
+  type WorkerInfo,
+} from "../../client/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
-import { type Command, intOption, requirePositional, stringOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  type CommandContext,
+  intOption,
+  requirePositional,
+  stringOption,
+  UsageError,
+} from "../command.ts";
 import { eventsTable, jobDetails, jobsTable } from "../render/jobs.ts";
 import { table } from "../render/table.ts";
 
@@ -21,6 +36,65 @@ const progressLine = (job: JobView): string => {
   return `${job.id} ${job.status} (attempt ${job.attempts}/${job.maxAttempts})${progress}`;
 };
 
+/** `--timeout`: a duration with its unit (`500ms`, `30s`, `5m`, `1h`), at most a day. */
+export const durationOption = (context: CommandContext, name: string): number | undefined => {
+  const value = stringOption(context, name);
+  if (value === undefined) return undefined;
+  const match = /^(\d{1,9})(ms|s|m|h)$/.exec(value);
+  const ms = match === null ? Number.NaN : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (!(ms > 0 && ms <= MAX_WAIT_MS))
+    throw new UsageError(
+      `--${name} must be a duration with its unit, such as 500ms, 30s, 5m or 1h (at most 24h), got ${JSON.stringify(value)}`,
+    );
+  return ms;
+};
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+const MAX_WAIT_MS = 24 * 3_600_000;
+
+/** The exit code of a wait that ran out of time (as timeout(1)'s). */
+export const WAIT_TIMED_OUT = 124;
+
+/**
+ * Follow a job until it ends, over the API's event stream (the client's `wait`), showing each
+ * change on stderr: redrawn in place on a terminal, one line per change otherwise. Prints the
+ * final view; 0 if it completed, 1 if it ended otherwise, WAIT_TIMED_OUT past `--timeout`.
+ */
+const follow = async (
+  context: CommandContext,
+  client: DocketClient,
+  id: string,
+  command: string,
+): Promise<number> => {
+  const timeoutMs = durationOption(context, "timeout");
+  const terminal = process.stderr.isTTY === true && !context.json;
+  let drawn = false;
+  const show = (update: JobView) => {
+    if (context.json) return;
+    if (!terminal) return void process.stderr.write(`${progressLine(update)}\n`);
+    // Redraw the one progress line: back to its start, clear it, write it again.
+    process.stderr.write(`\r\x1b[2K${progressLine(update)}`);
+    drawn = true;
+  };
+  try {
+    const final = await client.wait(id, {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      onUpdate: show,
+    });
+    if (drawn) process.stderr.write("\n");
+    context.print(final, jobDetails);
+    return final.status === "completed" ? 0 : 1;
+  } catch (error) {
+    if (drawn) process.stderr.write("\n");
+    if (!(error instanceof DocketApiError) || error.code !== "wait_timeout") throw error;
+    if (context.json)
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }, null, 2)}\n`,
+      );
+    process.stderr.write(`docket ${command}: ${error.message}\n`);
+    return WAIT_TIMED_OUT;
+  }
+};
+
 const submit: Command = {
   name: "jobs submit",
   summary: "Submit a job; with --wait, follow it until it ends (exit 1 unless it completed).",
@@ -34,10 +108,13 @@ const submit: Command = {
     "delay-ms": { type: "string", description: "run no earlier than this many ms from now" },
     "idempotency-key": { type: "string", description: "a repeat with the same key returns the first job" },
     wait: { type: "boolean", description: "wait for the job to end, showing its progress" },
+    timeout: { type: "string", description: "with --wait: give up after this long (30s, 5m, …; exit 124)" },
   },
   details: CLIENT_DETAILS,
   run: async (context) => {
     const type = requirePositional(context, 0, "<type>");
+    if (context.values.timeout !== undefined && context.values.wait !== true)
+      throw new UsageError("--timeout goes with --wait");
     const payload = stringOption(context, "payload");
     const maxAttempts = intOption(context, "max-attempts", 1);
     const timeoutMs = intOption(context, "timeout-ms", 1);
@@ -62,14 +139,20 @@ const submit: Command = {
       context.print(job, (j: JobView) => `${j.id} ${j.status}`);
       return 0;
     }
-    const final = await client.wait(job.id, {
-      onUpdate: (update) => {
-        if (!context.json) process.stderr.write(`${progressLine(update)}\n`);
-      },
-    });
-    context.print(final, jobDetails);
-    return final.status === "completed" ? 0 : 1;
+    return follow(context, client, job.id, "jobs submit");
   },
+};
+
+const wait: Command = {
+  name: "jobs wait",
+  summary: "Follow a job until it ends (exit 0 if it completed, 1 otherwise, 124 past --timeout).",
+  args: "<id>",
+  options: {
+    timeout: { type: "string", description: "give up after this long: 500ms, 30s, 5m, 1h (exit 124)" },
+  },
+  details: `${CLIENT_DETAILS}
+Follows the API's event stream (GET /v1/events), resuming where it was after an API restart.`,
+  run: (context) => follow(context, clientFromEnv(), requirePositional(context, 0, "<id>"), "jobs wait"),
 };
 
 const get: Command = {
@@ -266,6 +349,7 @@ const workers: Command = {
 export const jobCommands: ReadonlyArray<Command> = [
   submit,
   get,
+  wait,
   list,
   events,
   cancel,

@@ -36,11 +36,15 @@ export const jobDetails = (job: JobView): string => {
       `${job.progress.current}/${job.progress.total}${job.progress.message === undefined ? "" : ` ${job.progress.message}`}`,
     ]);
   if (job.result !== null) rows.push(["result", JSON.stringify(job.result)]);
-  if (job.error !== null)
+  if (job.error !== null) {
+    // The view keeps the latest failed attempt's error for the record, also once a later attempt
+    // runs or has completed; only a failed or dead-lettered job is where it is because of it.
+    const current = job.status === "failed" || job.status === "dead_letter";
     rows.push([
-      "error",
-      `${job.error.code}: ${job.error.message}${job.error.retryable ? "" : " (not retryable)"}`,
+      current ? "error" : "earlier error",
+      `${job.error.code}: ${job.error.message}${job.error.retryable ? "" : " (not retryable)"}${current ? "" : " (an earlier attempt's)"}`,
     ]);
+  }
   if (job.cancelReason !== null) rows.push(["cancelled", job.cancelReason]);
   rows.push(["events", `${job.version} (last hash ${job.lastHash.slice(0, 16)}…)`]);
   return table(rows);

@@ -7,7 +7,7 @@
  */
 export type * from "./ports.ts";
 export { type JobView, applyToView, viewOf } from "./job-view.ts";
-export { entryDigest } from "./log-entries.ts";
+export { compareEntryIds, entryDigest } from "./log-entries.ts";
 export type { Position, ShardLag } from "./log-positions.ts";
 export { projectBatch } from "./projection.ts";
 export {

@@ -14,3 +14,16 @@ export {
 } from "./errors.ts";
 export { firstIssue } from "./schema-errors.ts";
 export { TimeSlice, yieldToEventLoop } from "./time-slice.ts";
+export {
+  type Context,
+  endWithError,
+  parentContext,
+  runInSpan,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  spanContextOf,
+  traceparentOf,
+  type Tracer,
+  tracer,
+} from "./tracing.ts";

@@ -13,6 +13,7 @@ import { hostname } from "node:os";
 import * as Schema from "effect/Schema";
 import { Actor, contextOf } from "../../domain/index.ts";
 import { type AbortReason, AttemptAbort, type AttemptOutcome, runAttempt } from "./attempt.ts";
+import { type AttemptEnd, type AttemptTrace, traceAttempt } from "./attempt-trace.ts";
 import { ClaimLoop, JobBudget } from "./claim-loop.ts";
 import { type Clock, QueueUnavailable } from "../shared/index.ts";
 import { type EventStore, JobWriter, newJobId, type StoredHead } from "../write/index.ts";
@@ -251,21 +252,31 @@ export class Worker {
       context.jobType,
       queuedAt === null ? null : this.options.clock.now() - queuedAt,
     );
+    const span = traceAttempt(entry.jobId, context, this.id);
     void this.execute(
       job,
       lane,
-      runAttempt(
-        this.options.handlers[context.jobType],
-        started.payload,
-        job.handlerContext(context.jobType),
-        job.abort,
-        context.timeoutMs,
+      span,
+      span.run(() =>
+        runAttempt(
+          this.options.handlers[context.jobType],
+          started.payload,
+          job.handlerContext(context.jobType),
+          job.abort,
+          context.timeoutMs,
+        ),
       ),
     );
   }
 
   /** Await the attempt, free its slot, record its outcome; the job leaves `inFlight` after. */
-  private async execute(job: RunningJob, lane: Lane, attempt: Promise<AttemptOutcome>): Promise<void> {
+  private async execute(
+    job: RunningJob,
+    lane: Lane,
+    span: AttemptTrace,
+    attempt: Promise<AttemptOutcome>,
+  ): Promise<void> {
+    let ended: AttemptEnd = { _tag: "Crashed" };
     try {
       let outcome: AttemptOutcome;
       try {
@@ -274,13 +285,17 @@ export class Worker {
         this.running -= 1;
         this.slots.free(lane.index);
       }
-      if (outcome._tag === "Abandoned" || this.crashed) return;
+      if (this.crashed) return;
+      ended = outcome;
+      if (outcome._tag === "Abandoned") return;
       if (outcome._tag === "Succeeded") this.completed += 1;
       else this.failed += 1;
-      await job.recordOutcome(outcome);
+      // In the attempt's span, so the outcome's append is one of its children.
+      await span.run(() => job.recordOutcome(outcome));
     } catch (error) {
       this.report(error);
     } finally {
+      span.end(ended);
       this.inFlight.delete(job.jobId);
       this.slots.wake();
     }

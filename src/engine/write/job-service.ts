@@ -4,14 +4,21 @@
  * the JobWriter; nothing here talks to Redis directly.
  */
 import * as Result from "effect/Result";
-import { type Actor, type Envelope, type SubmitJob, statusOf } from "../../domain/index.ts";
+import { type Actor, type Envelope, isTraceparent, type SubmitJob, statusOf } from "../../domain/index.ts";
 import { type JobView, viewOf } from "../read/index.ts";
 import {
   type Clock,
   type EngineError,
+  endWithError,
   type InvalidJobSpec,
   JobNotFound,
+  parentContext,
   QueueUnavailable,
+  runInSpan,
+  type Span,
+  SpanKind,
+  traceparentOf,
+  tracer,
 } from "../shared/index.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
 import {
@@ -42,6 +49,31 @@ export interface Submitted {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Run a submit in its span (a producer span, child of the active span or of the caller's
+ * traceparent), handing it the traceparent its jobs record: the span's own. Without a tracing
+ * SDK there is no span, and the jobs record the caller's traceparent as given (when valid), so a
+ * worker that does trace still joins the caller's trace.
+ */
+const inSubmitSpan = async <A>(
+  name: string,
+  given: string | undefined,
+  work: (span: Span | undefined, traceparent: string | undefined) => Promise<A>,
+): Promise<A> => {
+  const docket = tracer();
+  if (docket === undefined) return work(undefined, isTraceparent(given) ? given : undefined);
+  const parent = parentContext(given);
+  const span = docket.startSpan(name, { kind: SpanKind.PRODUCER }, parent);
+  try {
+    const result = await runInSpan(parent, span, () => work(span, traceparentOf(span)));
+    span.end();
+    return result;
+  } catch (error) {
+    endWithError(span, error);
+    throw error;
+  }
+};
+
 export class JobService {
   private readonly writer: JobWriter;
 
@@ -55,16 +87,24 @@ export class JobService {
       : newJobIdInShard(shardOf(idempotencyKey, this.options.shards), this.options.shards);
   }
 
-  private intentFor(input: unknown, actor: Actor): Result.Result<WriteIntent, InvalidJobSpec> {
+  private intentFor(
+    input: unknown,
+    actor: Actor,
+    traceparent: string | undefined,
+  ): Result.Result<WriteIntent, InvalidJobSpec> {
     const nowMs = this.options.clock.now();
     const normalised = normaliseSubmit(input, nowMs, this.options.maxPayloadBytes);
     if (Result.isFailure(normalised)) return Result.fail(normalised.failure);
     const { spec, runAt } = normalised.success;
     const jobId = this.newId(spec.idempotencyKey);
-    const command: SubmitJob =
-      runAt === undefined
-        ? { type: "SubmitJob", at: iso(nowMs), actor, spec }
-        : { type: "SubmitJob", at: iso(nowMs), actor, spec, runAt };
+    const command: SubmitJob = {
+      type: "SubmitJob",
+      at: iso(nowMs),
+      actor,
+      spec,
+      ...(runAt === undefined ? {} : { runAt }),
+      ...(traceparent === undefined ? {} : { traceparent }),
+    };
     return Result.succeed({
       jobId,
       command: () => command,
@@ -80,22 +120,37 @@ export class JobService {
     return { jobId, created: true, head: result.head };
   }
 
-  /** Validate and submit one job. Rejects with InvalidJobSpec or QueueUnavailable. */
-  async submit(input: unknown, actor: Actor): Promise<Submitted> {
-    const intent = this.intentFor(input, actor);
-    if (Result.isFailure(intent)) throw intent.failure;
-    const { jobId } = intent.success;
-    try {
-      return this.submitted(await this.writer.write(intent.success, null), jobId);
-    } catch (error) {
-      if (error instanceof QueueUnavailable && error.outcome === "unknown")
-        throw new QueueUnavailable({
-          message: `${error.message}; job ${jobId} may have been created (retry with an idempotencyKey to be safe)`,
-          outcome: "unknown",
-          jobId,
-        });
-      throw error;
-    }
+  /**
+   * Validate and submit one job. Rejects with InvalidJobSpec or QueueUnavailable. In a
+   * `docket.submit` span, child of the active span or else of `options.traceparent` (the caller's
+   * W3C traceparent; one that is not valid is ignored, and a new trace begins); the job records
+   * that span's context as its traceparent, which its attempts join (ADR 0031). Without a
+   * tracing SDK the span is a no-op and the job records the caller's traceparent as given.
+   */
+  async submit(
+    input: unknown,
+    actor: Actor,
+    options: { readonly traceparent?: string } = {},
+  ): Promise<Submitted> {
+    return inSubmitSpan("docket.submit", options.traceparent, async (span, traceparent) => {
+      const intent = this.intentFor(input, actor, traceparent);
+      if (Result.isFailure(intent)) throw intent.failure;
+      const { jobId } = intent.success;
+      span?.setAttribute("docket.job_id", jobId);
+      try {
+        const submitted = this.submitted(await this.writer.write(intent.success, null), jobId);
+        span?.setAttribute("docket.created", submitted.created);
+        return submitted;
+      } catch (error) {
+        if (error instanceof QueueUnavailable && error.outcome === "unknown")
+          throw new QueueUnavailable({
+            message: `${error.message}; job ${jobId} may have been created (retry with an idempotencyKey to be safe)`,
+            outcome: "unknown",
+            jobId,
+          });
+        throw error;
+      }
+    });
   }
 
   /**
@@ -105,15 +160,22 @@ export class JobService {
   async submitMany(
     inputs: ReadonlyArray<unknown>,
     actor: Actor,
+    options: { readonly traceparent?: string } = {},
   ): Promise<ReadonlyArray<Submitted | EngineError | Error>> {
-    const intents = inputs.map((input) => this.intentFor(input, actor));
-    const valid = intents.flatMap((intent) => (Result.isSuccess(intent) ? [intent.success] : []));
-    const written = (await this.writer.writeMany(valid.map((intent) => ({ intent, known: null })))).values();
-    // writeMany answers the valid intents in order; invalid ones keep their validation error.
-    return intents.map((intent) => {
-      if (Result.isFailure(intent)) return intent.failure;
-      const outcome = written.next().value as WriteResult | WriteFailure | Error;
-      return isWriteResult(outcome) ? this.submitted(outcome, intent.success.jobId) : outcome;
+    // One span for the batch: every job of it records that span's context.
+    return inSubmitSpan("docket.submit_many", options.traceparent, async (span, traceparent) => {
+      span?.setAttribute("docket.jobs", inputs.length);
+      const intents = inputs.map((input) => this.intentFor(input, actor, traceparent));
+      const valid = intents.flatMap((intent) => (Result.isSuccess(intent) ? [intent.success] : []));
+      const written = (
+        await this.writer.writeMany(valid.map((intent) => ({ intent, known: null })))
+      ).values();
+      // writeMany answers the valid intents in order; invalid ones keep their validation error.
+      return intents.map((intent) => {
+        if (Result.isFailure(intent)) return intent.failure;
+        const outcome = written.next().value as WriteResult | WriteFailure | Error;
+        return isWriteResult(outcome) ? this.submitted(outcome, intent.success.jobId) : outcome;
+      });
     });
   }
 

@@ -29,7 +29,7 @@ type SpecPart = Pick<
   | "backoff"
   | "timeoutMs"
   | "attemptsPerRun"
-> & { readonly retainMs?: number };
+> & { readonly retainMs?: number; readonly traceparent?: string };
 
 interface LivePart {
   readonly value: JobStatus;
@@ -55,6 +55,8 @@ export const encodeSpec = (state: JobState): string => {
     attemptsPerRun: c.attemptsPerRun,
     // Only when set: most jobs follow the deployment's retention, and heads are kept small.
     ...(c.retainMs === null ? {} : { retainMs: c.retainMs }),
+    // Left out when absent, so a head without a trace is as small as before.
+    ...(c.traceparent === null ? {} : { traceparent: c.traceparent }),
   };
   return JSON.stringify(spec);
 };
@@ -94,6 +96,7 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     result: l.result ?? null,
     retainMs: s.retainMs ?? null,
     evicted: l.evicted === true,
+    traceparent: s.traceparent ?? null,
   };
   return restoreState(l.value, context);
 };
