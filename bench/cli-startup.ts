@@ -7,6 +7,7 @@
  * Client commands ask a `docket api` (compiled) on a private redis-server with a few jobs.
  *
  *   npm run build && npx tsx bench/cli-startup.ts        # BENCH_RUNS=30 for more runs
+ *   BENCH_BEFORE=../old/bin/docket.js npx tsx bench/cli-startup.ts   # and an older checkout's
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -18,11 +19,14 @@ import { percentile, sleep } from "./shared.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const variants = {
+/** BENCH_BEFORE=<another checkout>/bin/docket.js adds a third way: an older tree's command. */
+const before = process.env.BENCH_BEFORE;
+const variants: Readonly<Record<string, ReadonlyArray<string>>> = {
+  ...(before === undefined ? {} : { before: [before] }),
   source: [join(ROOT, "bin/docket.js")],
   compiled: [join(ROOT, "dist/cli/bin.js")],
-} as const;
-if (!existsSync(variants.compiled[0])) throw new Error("no dist/: run `npm run build` first");
+};
+if (!existsSync(join(ROOT, "dist/cli/bin.js"))) throw new Error("no dist/: run `npm run build` first");
 
 const redis = await startRedis();
 const dir = mkdtempSync(join(tmpdir(), "docket-cli-startup-"));
@@ -36,7 +40,7 @@ const env = {
   DOCKET_ARCHIVER: "off",
   LOG_LEVEL: "warn",
 };
-const api = spawn(process.execPath, [...variants.compiled, "api"], { env, stdio: "ignore" });
+const api = spawn(process.execPath, [join(ROOT, "dist/cli/bin.js"), "api"], { env, stdio: "ignore" });
 const client = new DocketClient({ baseUrl: `http://127.0.0.1:${port}` });
 for (;;) {
   const up = await client.health().then(
