@@ -149,7 +149,7 @@ try {
     expect(list.stderr).toContain("does not answer");
   });
 
-  it("a worker of the installed CLI runs a JavaScript handlers module, and refuses a TypeScript one without tsx", async () => {
+  it("a worker of the installed CLI runs a JavaScript handlers module (an ES module in a folder with no package.json too), and refuses a TypeScript one without tsx", async () => {
     const prefix = uniquePrefix();
     writeFileSync(join(app, "handlers.mjs"), "export default { double: async (n) => n * 2 };\n");
     writeFileSync(join(app, "handlers.ts"), "export default { double: async (n: number) => n * 2 };\n");
@@ -173,6 +173,18 @@ await docket.close();
     const refused = await docket(["worker", "--burst", "--handlers", "handlers.ts"], env);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("handlers.ts is TypeScript, which needs tsx to load");
+
+    // ES syntax in a .js file of a folder with no package.json above it: Node (>= 20.19, the
+    // floor in `engines`) detects it without tsx. An empty queue: the burst worker exits at once.
+    const loose = join(dir, "loose");
+    mkdirSync(loose);
+    writeFileSync(join(loose, "handlers.js"), "export default { double: async (n) => n * 2 };\n");
+    const detected = await docket(["worker", "--burst", "--handlers", join(loose, "handlers.js")], {
+      ...env,
+      DOCKET_PREFIX: uniquePrefix(),
+    });
+    expect(detected.status, detected.stderr).toBe(0);
+    expect(detected.stderr).toContain("handlers: double");
 
     const submitted = await node([jobs, "submit"], env);
     expect(submitted.status, submitted.stderr).toBe(0);
