@@ -48,7 +48,7 @@ module.exports = {
       severity: "error",
       comment:
         "The API, the CLI, the client and the composition root use a room only through its face (src/engine/<room>/index.ts).",
-      from: { path: "^src/(api|cli|client|composition)/|^src/main\\.ts$" },
+      from: { path: "^src/(api|cli|client|composition|library)/|^src/(main|index)\\.ts$" },
       to: { path: "^src/engine/(?![^/]+/index\\.ts$)" },
     },
     {
@@ -114,6 +114,14 @@ module.exports = {
       comment: "The API talks to the engine's public surface; infra is injected by the composition root.",
       from: { path: "^src/api" },
       to: { path: "^src/infra/" },
+    },
+    {
+      name: "library-through-the-composition-root",
+      severity: "error",
+      comment:
+        "The in-process API (src/library) is a face over the composition root: it opens Redis and workers through src/main.ts only, never infra or src/composition/* directly (ADR 0032).",
+      from: { path: "^src/library/" },
+      to: { path: "^src/(infra|composition|api|cli)/" },
     },
     {
       name: "cli-is-an-entry-point",

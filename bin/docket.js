@@ -1,32 +1,15 @@
 #!/usr/bin/env node
-// The `docket` command: runs the TypeScript CLI through tsx's loader (ADR 0010).
-/* global process */
-import { register } from "tsx/esm/api";
+// The `docket` command (ADR 0032). An installed package runs the compiled program,
+// dist/cli/bin.js: plain Node, no loader. A checkout (src/ beside bin/, with the dev dependency
+// tsx) runs the TypeScript source through tsx's loader instead, so `npm start`, `npm run docket`
+// and the tests always run the code as it is now, never a stale build.
+/* global URL */
+import { existsSync } from "node:fs";
 
-// Every file docket creates (the private Redis's data and password, SQLite projections, audit
-// bundles) holds job payloads or secrets: owner only (ADR 0020). Inherited by redis-server.
-process.umask(0o077);
-
-// A reader that stops early (`docket jobs list --json | head -1`) closes stdout: end quietly
-// with 141 (128 + SIGPIPE), as Unix tools killed by SIGPIPE do, not with an EPIPE stack trace.
-for (const stream of [process.stdout, process.stderr])
-  stream.on("error", (error) => {
-    if (error.code === "EPIPE") process.exit(141);
-    throw error;
-  });
-
-register();
-const { main } = await import("../src/cli/main.ts");
-// Set the exit code rather than exiting, so open handles close and output flushes; long-running
-// commands stay alive until they are stopped.
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(
-      `docket: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+const source = new URL("../src/cli/bin.ts", import.meta.url);
+const tsx = existsSync(source) ? await import("tsx/esm/api").catch(() => null) : null;
+if (tsx === null) await import("../dist/cli/bin.js");
+else {
+  tsx.register();
+  await import(source.href);
+}

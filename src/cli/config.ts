@@ -4,7 +4,6 @@
  * "Configuration"). Values that may hold a secret are never echoed (URLs are redacted).
  */
 import * as Result from "effect/Result";
-import * as Schema from "effect/Schema";
 import type { ApiLimits } from "../api/limits.ts";
 import {
   acceptedTokens,
@@ -15,9 +14,12 @@ import {
   TOKEN_RULE,
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
-import { firstIssue } from "../engine/shared/index.ts";
-import { DURATION_RULE, parseDuration } from "../domain/index.ts";
+import { ConfigError } from "./config-error.ts";
+// The file, not the domain's face: loading the whole domain here would cost every command.
+import { DURATION_RULE, parseDuration } from "../domain/duration.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+
+export { ConfigError };
 
 /** A URL that `new URL` can read, with one of these protocols and a host. */
 const isUrl =
@@ -30,54 +32,106 @@ const isUrl =
       return false;
     }
   };
-const IntString = (min: number, max: number) =>
-  Schema.String.check(
-    Schema.isPattern(/^[0-9]{1,9}$/),
-    Schema.makeFilter(
-      (s: string) => (Number(s) >= min && Number(s) <= max) || `must be between ${min} and ${max}`,
-    ),
-  );
+const intBetween =
+  (min: number, max: number) =>
+  (text: string): boolean =>
+    /^[0-9]{1,9}$/.test(text) && Number(text) >= min && Number(text) <= max;
+const oneOf =
+  (values: ReadonlyArray<string>) =>
+  (text: string): boolean =>
+    values.includes(text);
+const notEmpty = (text: string): boolean => text.length > 0;
+const anything = (): boolean => true;
+const isDuration = (text: string): boolean => parseDuration(text) !== null;
 
-const DurationString = Schema.String.check(
-  Schema.makeFilter((s: string) => parseDuration(s) !== null || `must be ${DURATION_RULE}`),
-);
-
-const EnvSchema = Schema.Struct({
-  REDIS_URL: Schema.optionalKey(Schema.String.check(Schema.makeFilter(isUrl(["redis:", "rediss:"])))),
-  DOCKET_DB: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
-  PORT: Schema.optionalKey(IntString(0, 65535)),
-  HOST: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+/**
+ * Every variable Docket reads: the rule its value must follow and, in words, what it expects
+ * (what a refusal says). Checked in this order; the first bad one is reported. Plain predicates
+ * rather than an Effect schema: every `docket` command reads its configuration first, and loading
+ * Effect Schema cost client commands most of their start-up time (ADR 0032).
+ */
+const VARIABLES = {
+  REDIS_URL: {
+    ok: isUrl(["redis:", "rediss:"]),
+    expected:
+      "expected a Redis URL such as redis://127.0.0.1:6379 (redis:// or rediss://, optionally redis://:password@host:port/db)",
+  },
+  DOCKET_DB: { ok: notEmpty, expected: "expected a file path, e.g. ./data/docket.sqlite" },
+  PORT: { ok: intBetween(0, 65535), expected: "expected a port number from 0 to 65535" },
+  HOST: {
+    ok: notEmpty,
+    expected: "expected a host name or address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
+  },
   // Checked below, by rules that never echo a value (a token must not reach a log).
-  DOCKET_API_TOKEN: Schema.optionalKey(Schema.String),
-  DOCKET_API_TOKENS: Schema.optionalKey(Schema.String),
-  DOCKET_API_URL: Schema.optionalKey(Schema.String.check(Schema.makeFilter(isUrl(["http:", "https:"])))),
-  DOCKET_PREFIX: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_.-]{1,64}$/))),
-  DOCKET_SHARDS: Schema.optionalKey(IntString(1, 1024)),
-  DOCKET_LEASE_MS: Schema.optionalKey(IntString(1000, 86_400_000)),
-  DOCKET_DATA_DIR: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  DOCKET_API_TOKEN: { ok: anything, expected: "" },
+  DOCKET_API_TOKENS: { ok: anything, expected: "" },
+  DOCKET_API_URL: {
+    ok: isUrl(["http:", "https:"]),
+    expected: "expected the API's http:// or https:// URL, e.g. http://127.0.0.1:3000",
+  },
+  DOCKET_PREFIX: {
+    ok: (text: string) => /^[A-Za-z0-9_.-]{1,64}$/.test(text),
+    expected: "expected 1 to 64 letters, digits, '_', '.' or '-', e.g. docket",
+  },
+  DOCKET_SHARDS: { ok: intBetween(1, 1024), expected: "expected a whole number from 1 to 1024" },
+  DOCKET_LEASE_MS: {
+    ok: intBetween(1000, 86_400_000),
+    expected: "expected milliseconds, a whole number from 1000 to 86400000",
+  },
+  DOCKET_DATA_DIR: { ok: notEmpty, expected: "expected a directory path, e.g. ./data" },
   // Read-side bounds (README "Limits", ADR 0019).
-  DOCKET_SSE_MAX_CLIENTS: Schema.optionalKey(IntString(1, 100_000)),
-  DOCKET_SSE_MAX_BUFFER_BYTES: Schema.optionalKey(IntString(1024, 999_999_999)),
-  DOCKET_TIME_TRAVEL_MAX_ENTRIES: Schema.optionalKey(IntString(1, 999_999_999)),
-  DOCKET_TIME_TRAVEL_CONCURRENCY: Schema.optionalKey(IntString(1, 64)),
+  DOCKET_SSE_MAX_CLIENTS: {
+    ok: intBetween(1, 100_000),
+    expected: "expected a whole number of event streams from 1 to 100000",
+  },
+  DOCKET_SSE_MAX_BUFFER_BYTES: {
+    ok: intBetween(1024, 999_999_999),
+    expected: "expected bytes, a whole number from 1024 to 999999999",
+  },
+  DOCKET_TIME_TRAVEL_MAX_ENTRIES: {
+    ok: intBetween(1, 999_999_999),
+    expected: "expected a whole number of log entries from 1 to 999999999",
+  },
+  DOCKET_TIME_TRAVEL_CONCURRENCY: { ok: intBetween(1, 64), expected: "expected a whole number from 1 to 64" },
   // The archive (ADR 0028, 0029).
-  DOCKET_ARCHIVE_DIR: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
-  DOCKET_ARCHIVE_SEGMENT_ENTRIES: Schema.optionalKey(IntString(1, 1_000_000)),
-  DOCKET_ARCHIVE_MAX_AGE_MS: Schema.optionalKey(IntString(10, 86_400_000)),
-  DOCKET_ARCHIVE_LEASE_MS: Schema.optionalKey(IntString(1000, 3_600_000)),
-  DOCKET_ARCHIVER: Schema.optionalKey(Schema.Literals(["on", "off"])),
-  DOCKET_SIGNING_KEY: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
-  DOCKET_ARCHIVE_TRUSTED_KEYS: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  DOCKET_ARCHIVE_DIR: { ok: notEmpty, expected: "expected a directory path, e.g. ./data/archive" },
+  DOCKET_ARCHIVE_SEGMENT_ENTRIES: {
+    ok: intBetween(1, 1_000_000),
+    expected: "expected a whole number of log entries per segment from 1 to 1000000",
+  },
+  DOCKET_ARCHIVE_MAX_AGE_MS: {
+    ok: intBetween(10, 86_400_000),
+    expected: "expected milliseconds, a whole number from 10 to 86400000",
+  },
+  DOCKET_ARCHIVE_LEASE_MS: {
+    ok: intBetween(1000, 3_600_000),
+    expected: "expected milliseconds, a whole number from 1000 to 3600000",
+  },
+  DOCKET_ARCHIVER: { ok: oneOf(["on", "off"]), expected: "expected on or off" },
+  DOCKET_SIGNING_KEY: {
+    ok: notEmpty,
+    expected: "expected the path of an Ed25519 private key in PEM (PKCS#8)",
+  },
+  DOCKET_ARCHIVE_TRUSTED_KEYS: {
+    ok: notEmpty,
+    expected: "expected public key files (PEM), separated by commas",
+  },
   // Retention: how long finished jobs stay in Redis (ADR 0034).
-  DOCKET_RETAIN_COMPLETED: Schema.optionalKey(DurationString),
-  DOCKET_RETAIN_DEAD: Schema.optionalKey(DurationString),
-  DOCKET_RETAIN_CANCELLED: Schema.optionalKey(DurationString),
+  DOCKET_RETAIN_COMPLETED: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
+  DOCKET_RETAIN_DEAD: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
+  DOCKET_RETAIN_CANCELLED: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
   // Logs and metrics (ADR 0030, 0031).
-  LOG_LEVEL: Schema.optionalKey(Schema.Literals(LOG_LEVELS)),
-  LOG_FORMAT: Schema.optionalKey(Schema.Literals(["json", "text"])),
-  DOCKET_METRICS_PORT: Schema.optionalKey(IntString(0, 65535)),
-  DOCKET_METRICS_HOST: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
-});
+  LOG_LEVEL: { ok: oneOf(LOG_LEVELS), expected: `expected one of ${LOG_LEVELS.join(", ")}` },
+  LOG_FORMAT: { ok: oneOf(["json", "text"]), expected: "expected json or text" },
+  DOCKET_METRICS_PORT: { ok: intBetween(0, 65535), expected: "expected a port number from 0 to 65535" },
+  DOCKET_METRICS_HOST: {
+    ok: notEmpty,
+    expected: "expected a host name or address to listen on, e.g. 127.0.0.1",
+  },
+} as const satisfies Record<string, { ok(text: string): boolean; expected: string }>;
+
+/** The variables, each checked against its rule when set. */
+type CheckedEnv = { readonly [Name in keyof typeof VARIABLES]?: string };
 
 export interface DocketEnv {
   readonly redisUrl: string;
@@ -126,27 +180,7 @@ export interface ArchiveEnv {
   };
 }
 
-/**
- * Where this process reads the archive back (ADR 0034): the archiver's directory and key, from
- * the same variables, whether or not this process archives.
- */
-export const archiveAccess = (
-  env: Pick<DocketEnv, "archive">,
-): {
-  archiveDir: string;
-  dataDir: string;
-  signingKeyPath?: string;
-  trustedKeyPaths: ReadonlyArray<string>;
-} => ({
-  archiveDir: env.archive.dir,
-  dataDir: env.archive.dataDir,
-  ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
-  trustedKeyPaths: env.archive.trustedKeyPaths,
-});
-
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
-
-export class ConfigError extends Error {}
 
 /** An empty variable counts as unset (`DOCKET_API_TOKEN=` turns auth off, as before). */
 const nonEmpty = (value: string | undefined): string | undefined => (value === "" ? undefined : value);
@@ -167,38 +201,6 @@ const apiTokensFrom = (single: string | undefined, list: string | undefined): Re
   return accepted.success;
 };
 
-/** What each variable expects, in words (a schema's own message would quote its pattern). */
-const EXPECTED: Readonly<Record<string, string>> = {
-  REDIS_URL:
-    "expected a Redis URL such as redis://127.0.0.1:6379 (redis:// or rediss://, optionally redis://:password@host:port/db)",
-  DOCKET_DB: "expected a file path, e.g. ./data/docket.sqlite",
-  PORT: "expected a port number from 0 to 65535",
-  HOST: "expected a host name or address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
-  DOCKET_API_URL: "expected the API's http:// or https:// URL, e.g. http://127.0.0.1:3000",
-  DOCKET_PREFIX: "expected 1 to 64 letters, digits, '_', '.' or '-', e.g. docket",
-  DOCKET_SHARDS: "expected a whole number from 1 to 1024",
-  DOCKET_LEASE_MS: "expected milliseconds, a whole number from 1000 to 86400000",
-  DOCKET_DATA_DIR: "expected a directory path, e.g. ./data",
-  DOCKET_SSE_MAX_CLIENTS: "expected a whole number of event streams from 1 to 100000",
-  DOCKET_SSE_MAX_BUFFER_BYTES: "expected bytes, a whole number from 1024 to 999999999",
-  DOCKET_TIME_TRAVEL_MAX_ENTRIES: "expected a whole number of log entries from 1 to 999999999",
-  DOCKET_TIME_TRAVEL_CONCURRENCY: "expected a whole number from 1 to 64",
-  DOCKET_ARCHIVE_DIR: "expected a directory path, e.g. ./data/archive",
-  DOCKET_ARCHIVE_SEGMENT_ENTRIES: "expected a whole number of log entries per segment from 1 to 1000000",
-  DOCKET_ARCHIVE_MAX_AGE_MS: "expected milliseconds, a whole number from 10 to 86400000",
-  DOCKET_ARCHIVE_LEASE_MS: "expected milliseconds, a whole number from 1000 to 3600000",
-  DOCKET_ARCHIVER: "expected on or off",
-  DOCKET_ARCHIVE_TRUSTED_KEYS: "expected public key files (PEM), separated by commas",
-  DOCKET_RETAIN_COMPLETED: `expected a duration, ${DURATION_RULE}`,
-  DOCKET_RETAIN_DEAD: `expected a duration, ${DURATION_RULE}`,
-  DOCKET_RETAIN_CANCELLED: `expected a duration, ${DURATION_RULE}`,
-  DOCKET_SIGNING_KEY: "expected the path of an Ed25519 private key in PEM (PKCS#8)",
-  LOG_LEVEL: `expected one of ${LOG_LEVELS.join(", ")}`,
-  LOG_FORMAT: "expected json or text",
-  DOCKET_METRICS_PORT: "expected a port number from 0 to 65535",
-  DOCKET_METRICS_HOST: "expected a host name or address to listen on, e.g. 127.0.0.1",
-};
-
 /** How a refused value is shown: URLs without their credentials, secrets not at all. */
 const shown = (field: string, value: string | undefined): string => {
   if (value === undefined) return "";
@@ -213,12 +215,12 @@ const EMPTY_IS_UNSET = ["LOG_LEVEL", "LOG_FORMAT", "DOCKET_METRICS_PORT"] as con
 export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const env = { ...given };
   for (const name of EMPTY_IS_UNSET) if (env[name] === "") delete env[name];
-  const decoded = Schema.decodeUnknownResult(EnvSchema)(env, { onExcessProperty: "ignore" });
-  if (Result.isFailure(decoded)) {
-    const { field, message } = firstIssue(decoded.failure);
-    throw new ConfigError(`invalid ${field}${shown(field, env[field])}: ${EXPECTED[field] ?? message}`);
+  for (const [field, variable] of Object.entries(VARIABLES)) {
+    const value = env[field];
+    if (value !== undefined && !variable.ok(value))
+      throw new ConfigError(`invalid ${field}${shown(field, value)}: ${variable.expected}`);
   }
-  const e = decoded.success;
+  const e: CheckedEnv = env;
   const port = Number(e.PORT ?? 3000);
   const host = e.HOST ?? "127.0.0.1";
   const dataDir = e.DOCKET_DATA_DIR ?? "./data";
@@ -266,8 +268,8 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
         cancelledMs: parseDuration(e.DOCKET_RETAIN_CANCELLED ?? "24h") as number,
       },
     },
-    logLevel: e.LOG_LEVEL ?? "info",
-    logFormat: e.LOG_FORMAT,
+    logLevel: (e.LOG_LEVEL as LogLevel | undefined) ?? "info",
+    logFormat: e.LOG_FORMAT as LogFormat | undefined,
     metricsPort: e.DOCKET_METRICS_PORT === undefined ? undefined : Number(e.DOCKET_METRICS_PORT),
     metricsHost: e.DOCKET_METRICS_HOST ?? "127.0.0.1",
   };

@@ -6,7 +6,10 @@
  * with `module.exports = {…}`) and TypeScript (`.ts`, `.mts`, `.cts`). tsx's `tsImport` loads it
  * in a namespace of its own, which turns ES syntax in a CommonJS folder into CommonJS instead of
  * failing with "Cannot require() ES Module … in a cycle" as a plain `import()` under the
- * loader does. Anything that still cannot be used is refused naming the file and saying why.
+ * loader does. tsx is an optional peer of the package (ADR 0032): where it is not installed,
+ * Node's own `import()` loads JavaScript (Node ≥ 20.19 detects ES syntax in a `.js` file of a
+ * folder that does not say `"type"`), and a TypeScript file is refused saying to install tsx.
+ * Anything that still cannot be used is refused naming the file and saying why.
  */
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
@@ -31,6 +34,8 @@ const defaultExportOf = (module: Record<string, unknown>): unknown => {
   return exported;
 };
 
+const TYPESCRIPT = /\.[cm]?ts$/;
+
 const describe = (value: unknown): string =>
   value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
 
@@ -38,10 +43,18 @@ export const loadHandlersModule = async (path: string): Promise<Handlers> => {
   const file = resolve(path);
   if (!existsSync(file) || !statSync(file).isFile())
     throw new HandlersModuleError(`handlers module ${path}: no such file (${file})`);
+  const tsx = await import("tsx/esm/api").catch(() => null);
+  if (tsx === null && TYPESCRIPT.test(file))
+    throw new HandlersModuleError(
+      `handlers module ${path} is TypeScript, which needs tsx to load: install it (npm install tsx) or compile the module to JavaScript`,
+    );
   let module: Record<string, unknown>;
   try {
-    const { tsImport } = await import("tsx/esm/api");
-    module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    const url = pathToFileURL(file).href;
+    module = (await (tsx === null ? import(url) : tsx.tsImport(url, import.meta.url))) as Record<
+      string,
+      unknown
+    >;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new HandlersModuleError(`handlers module ${path} could not be loaded: ${reason}`);

@@ -15,7 +15,7 @@ import { machineCommand } from "./commands/machine.ts";
 import { projectionCommands } from "./commands/projections.ts";
 import { apiCommand, startCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./config-error.ts";
 import { suggest } from "./suggest.ts";
 
 const COMMANDS: ReadonlyArray<Command> = [

@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "../engine/shared/index.ts";
 import type { ArchiveAccess } from "./archived-log.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import { type EventStore, JobService } from "../engine/write/index.ts";
+import { connect, readyOrClosed } from "../infra/redis/connection.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
 import { RedisWorkQueue } from "../infra/redis/redis-work-queue.ts";
@@ -90,4 +91,22 @@ export const composeEngine = (
     shards: wiring.shards,
   });
   return { ...adapters, jobs };
+};
+
+/**
+ * The engine's job service on a connection of its own, once Redis answers (fails with
+ * QueueUnavailable after `timeoutMs`, RedisAuthRefused at once): the in-process API's
+ * `connect()` (src/library). `close()` closes the connection.
+ */
+export const openEngine = async (
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock"> & { readonly timeoutMs?: number },
+): Promise<Engine & { close(): Promise<void> }> => {
+  const client = await readyOrClosed(connect({ url: config.redisUrl }), config.timeoutMs);
+  const engine = composeEngine({
+    client,
+    prefix: config.prefix,
+    shards: config.shards,
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
+  });
+  return { ...engine, close: async () => void client.disconnect() };
 };

@@ -9,6 +9,7 @@ import * as Schema from "effect/Schema";
 import { JobSpec, Name, NonNegativeInt, PositiveInt, Timestamp } from "./job-spec.ts";
 import { JsonValue } from "./json-value.ts";
 import {
+  ACTOR_CLAIM_PATTERN,
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_LOG_LINE_LENGTH,
   MAX_PROGRESS_MESSAGE_LENGTH,
@@ -21,7 +22,7 @@ import { Traceparent } from "./trace-context.ts";
  * What a caller may claim to be, unverified (the API's `Docket-Actor` header): 1 to 128 ASCII
  * letters, digits and `_ . @ : -`, so it is well-formed by construction and safe in any text.
  */
-export const ActorClaim = Schema.String.check(Schema.isPattern(/^[\w.@:-]{1,128}$/));
+export const ActorClaim = Schema.String.check(Schema.isPattern(ACTOR_CLAIM_PATTERN));
 
 /**
  * Who or what caused an event. `id` is the worker id, the authenticated API principal (the

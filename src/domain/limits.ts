@@ -73,3 +73,10 @@ export const MAX_NAME_LENGTH = 128;
 
 /** Job ids. */
 export const MAX_JOB_ID_LENGTH = 128;
+
+/**
+ * What an API caller may claim to be (`Docket-Actor`, recorded as `actor.unauthenticatedClaim`):
+ * letters, digits and `_ . @ : -`, 1 to 128. A plain pattern, so the CLI can check `$USER` against
+ * it without loading a schema.
+ */
+export const ACTOR_CLAIM_PATTERN = /^[\w.@:-]{1,128}$/;

@@ -4,7 +4,8 @@
  */
 import type { ArchiverSettings } from "../../main.ts";
 import type { Command } from "../command.ts";
-import { type DocketEnv, readEnv } from "../config.ts";
+import type { DocketEnv } from "../config.ts";
+import { readEnv } from "../env.ts";
 import { type Log, openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 
@@ -65,7 +66,7 @@ recorded as evicted (JobEvicted) and leave Redis once that is archived too.
 When the archive refuses writes (full, read-only) archiving pauses, says why, and resumes by
 itself. --json: log JSON lines on stdout (pino's format).`,
   run: async (context) => {
-    const env = readEnv();
+    const env = await readEnv();
     const log = await openCommandLog(context, env, "archiver");
     const shutdown = shutdownOnSignals();
     const { waitForRedis } = await import("../redis-wait.ts");

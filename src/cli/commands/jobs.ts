@@ -8,7 +8,7 @@ import {
   type SubmitRequest,
   type WorkerInfo,
 } from "../../client/index.ts";
-import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
+import { CLIENT_DETAILS, clientFromEnv } from "../env.ts";
 import {
   type Command,
   type CommandContext,
@@ -130,7 +130,7 @@ const submit: Command = {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(delayMs === undefined ? {} : { delayMs }),
     };
-    const client = clientFromEnv();
+    const client = await clientFromEnv();
     const key = stringOption(context, "idempotency-key");
     // What the user typed goes to the API as typed, for the API to judge (a refusal names the
     // field and exits 2, ADR 0020): the spec is a SubmitRequest only if the API accepts it.
@@ -152,7 +152,8 @@ const wait: Command = {
   },
   details: `${CLIENT_DETAILS}
 Follows the API's event stream (GET /v1/events), resuming where it was after an API restart.`,
-  run: (context) => follow(context, clientFromEnv(), requirePositional(context, 0, "<id>"), "jobs wait"),
+  run: async (context) =>
+    follow(context, await clientFromEnv(), requirePositional(context, 0, "<id>"), "jobs wait"),
 };
 
 const get: Command = {
@@ -161,7 +162,8 @@ const get: Command = {
   args: "<id>",
   details: CLIENT_DETAILS,
   run: async (context) => {
-    context.print(await clientFromEnv().get(requirePositional(context, 0, "<id>")), jobDetails);
+    const client = await clientFromEnv();
+    context.print(await client.get(requirePositional(context, 0, "<id>")), jobDetails);
     return 0;
   },
 };
@@ -182,7 +184,8 @@ const list: Command = {
     const [status, type, queue, cursor] = ["status", "type", "queue", "cursor"].map((name) =>
       stringOption(context, name),
     );
-    const page = await clientFromEnv().list({
+    const client = await clientFromEnv();
+    const page = await client.list({
       // Sent as typed for the API to judge, as a submit's spec (a bad status is a 400, exit 2).
       ...(status === undefined ? {} : { status: status as JobStatus }),
       ...(type === undefined ? {} : { type }),
@@ -205,7 +208,8 @@ const events: Command = {
   args: "<id>",
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const events = await clientFromEnv().events(requirePositional(context, 0, "<id>"));
+    const client = await clientFromEnv();
+    const events = await client.events(requirePositional(context, 0, "<id>"));
     context.print({ events }, (v: { events: typeof events }) => eventsTable(v.events));
     return 0;
   },
@@ -218,10 +222,8 @@ const cancel: Command = {
   options: { reason: { type: "string", description: "why (recorded in the event)" } },
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const job = await clientFromEnv().cancel(
-      requirePositional(context, 0, "<id>"),
-      stringOption(context, "reason"),
-    );
+    const client = await clientFromEnv();
+    const job = await client.cancel(requirePositional(context, 0, "<id>"), stringOption(context, "reason"));
     context.print(job, (j: JobView) => `${j.id} ${j.status}`);
     return 0;
   },
@@ -239,7 +241,8 @@ const retry: Command = {
   run: async (context) => {
     const attempts = intOption(context, "attempts", 1);
     const reason = stringOption(context, "reason");
-    const job = await clientFromEnv().retry(requirePositional(context, 0, "<id>"), {
+    const client = await clientFromEnv();
+    const job = await client.retry(requirePositional(context, 0, "<id>"), {
       ...(reason === undefined ? {} : { reason }),
       ...(attempts === undefined ? {} : { attempts }),
     });
@@ -270,7 +273,9 @@ ${CLIENT_DETAILS}`,
       throw new UsageError("--status must be completed, dead_letter or cancelled");
     if (olderThan === undefined) throw new UsageError("--older-than is required (e.g. 7d)");
     const limit = intOption(context, "limit", 1);
-    const purged = await clientFromEnv().purge({
+    const purged = await (
+      await clientFromEnv()
+    ).purge({
       status,
       olderThan,
       ...(limit === undefined ? {} : { limit }),
@@ -286,7 +291,8 @@ const deadLetters: Command = {
   options: { limit: { type: "string", description: "how many (default 50)" } },
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const jobs = await clientFromEnv().deadLetters(intOption(context, "limit", 1));
+    const client = await clientFromEnv();
+    const jobs = await client.deadLetters(intOption(context, "limit", 1));
     context.print({ jobs }, (v: { jobs: typeof jobs }) => jobsTable(v.jobs));
     return 0;
   },
@@ -297,7 +303,8 @@ const metrics: Command = {
   summary: "Counts by status, durations by type, queue depth and throughput.",
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const m = await clientFromEnv().metrics();
+    const client = await clientFromEnv();
+    const m = await client.metrics();
     context.print(m, (v: Metrics) =>
       [
         table([["STATUS", "JOBS"], ...Object.entries(v.byStatus).map(([s, n]) => [s, String(n)])]),
@@ -322,7 +329,8 @@ const workers: Command = {
   summary: "Live workers from the registry.",
   details: CLIENT_DETAILS,
   run: async (context) => {
-    const list = await clientFromEnv().workers();
+    const client = await clientFromEnv();
+    const list = await client.workers();
     context.print({ workers: list }, (v: { workers: ReadonlyArray<WorkerInfo> }) =>
       v.workers.length === 0
         ? "(no live workers)"

@@ -6,16 +6,16 @@
 import type { DocketClient } from "../../client/index.ts";
 import type { CheckReport, QuarantineRecord, RebuildReport } from "../../contract/index.ts";
 import type { OpenReadSide } from "../../main.ts";
-import { CLIENT_DETAILS, clientFromEnv } from "../api-client.ts";
+import { CLIENT_DETAILS, clientFromEnv, readEnv } from "../env.ts";
 import { type Command, type CommandContext, stringOption, UsageError } from "../command.ts";
-import { archiveAccess, readEnv } from "../config.ts";
+import { archiveAccess } from "../env.ts";
 
 const OFFLINE = {
   offline: { type: "boolean", description: "no API is running: open DOCKET_DB directly" },
 } as const;
 
 const offline = async <A>(work: (side: OpenReadSide) => Promise<A>): Promise<A> => {
-  const env = readEnv();
+  const env = await readEnv();
   const { openReadSide } = await import("../../main.ts");
   const side = openReadSide({
     redisUrl: env.redisUrl,
@@ -38,7 +38,7 @@ const viaApi = <A>(
   context: CommandContext,
   ask: (client: DocketClient) => Promise<A>,
   work: (side: OpenReadSide) => Promise<A>,
-): Promise<A> => (context.values.offline === true ? offline(work) : ask(clientFromEnv()));
+): Promise<A> => (context.values.offline === true ? offline(work) : clientFromEnv().then(ask));
 
 const rebuild: Command = {
   name: "projections rebuild",
@@ -112,7 +112,7 @@ ${CLIENT_DETAILS}`,
             actor: { kind: "operator", id: process.env.USER ?? "cli" },
           }),
         )
-      : clientFromEnv().quarantine(shard, entryId, reason));
+      : (await clientFromEnv()).quarantine(shard, entryId, reason));
     context.print(
       record,
       (r: QuarantineRecord) =>

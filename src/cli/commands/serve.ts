@@ -7,7 +7,8 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { ApiServer, ProcessMetrics } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
-import { archiveAccess, type DocketEnv, readEnv } from "../config.ts";
+import type { DocketEnv } from "../config.ts";
+import { archiveAccess, readEnv } from "../env.ts";
 import { loadHandlers } from "../handlers.ts";
 import { logProjectorStates, logWorkerLifecycle } from "../lifecycle-log.ts";
 import { type Log, openCommandLog, repeatLimited } from "../log.ts";
@@ -89,7 +90,7 @@ private redis-server is started on that port with its data under DOCKET_DATA_DIR
 bound to 127.0.0.1, with a generated password kept in DOCKET_DATA_DIR/redis/password; it is
 stopped last when docket start stops. ${JSON_LOGS}`,
   run: async (context) => {
-    const env = readEnv();
+    const env = await readEnv();
     const log = await openCommandLog(context, env, "");
     const handlers = await loadHandlers(stringOption(context, "handlers"));
     const concurrency = intOption(context, "concurrency", 1) ?? 10;
@@ -167,7 +168,7 @@ Several API processes may run at once, each with its own DOCKET_DB file. While R
 answer, the API listens and /health answers 503; it retries with a line per attempt (1, 2, 4, 8,
 then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_LOGS}`,
   run: async (context) => {
-    const env = readEnv();
+    const env = await readEnv();
     const log = await openCommandLog(context, env, "api");
     const shutdown = shutdownOnSignals();
     const { ProcessMetrics } = await import("../../main.ts");

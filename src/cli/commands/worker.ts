@@ -1,6 +1,6 @@
 /** `docket worker`: one worker process on the given queues with a handlers module. */
 import { type Command, intOption, stringOption, UsageError } from "../command.ts";
-import { readEnv } from "../config.ts";
+import { readEnv } from "../env.ts";
 import { loadHandlers } from "../handlers.ts";
 import { logWorkerLifecycle } from "../lifecycle-log.ts";
 import { openCommandLog, repeatLimited } from "../log.ts";
@@ -36,7 +36,7 @@ While Redis does not answer, the worker waits for it with a line per attempt (1,
 every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON lines on stdout
 (pino's format) unless stdout is a terminal (text on stderr); --json forces JSON.`,
   run: async (context) => {
-    const env = readEnv();
+    const env = await readEnv();
     const log = await openCommandLog(context, env, "worker");
     const metricsPort = intOption(context, "metrics-port", 0) ?? env.metricsPort;
     const handlers = await loadHandlers(stringOption(context, "handlers"));

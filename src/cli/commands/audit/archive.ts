@@ -12,7 +12,7 @@ import {
   stringOption,
   UsageError,
 } from "../../command.ts";
-import { readEnv } from "../../config.ts";
+import { readEnv } from "../../env.ts";
 import { renderArchiveReport, renderInclusionProof, renderLogComparison } from "../../render/archive.ts";
 
 const KEY_DETAILS = `--key: a public key (PEM) to check against, repeated for each key used across a rotation; without
@@ -32,7 +32,7 @@ const publicKeyPems = async (context: CommandContext): Promise<ReadonlyArray<str
         throw new UsageError(`--key: cannot read ${file}: ${(error as Error).message}`);
       }
     });
-  const env = readEnv();
+  const env = await readEnv();
   const { archivePublicKeyPem } = await import("../../../main.ts");
   return [
     archivePublicKeyPem({
@@ -52,7 +52,7 @@ export const verifyArchiveFromCli = async (context: CommandContext, dir: string)
     context.print(report, renderArchiveReport);
     return report.ok ? 0 : 1;
   }
-  const env = readEnv();
+  const env = await readEnv();
   const redis = await compareArchiveWithRedis(env, dir);
   context.print(
     { ...report, redis },
@@ -87,7 +87,7 @@ export const key: Command = {
   details: `Reads DOCKET_SIGNING_KEY or DOCKET_DATA_DIR/archive-signing-key.pem (the archiver makes it on first
 start) and prints only its public part. --json: {"publicKey": "<PEM>"}.`,
   run: async (context) => {
-    const env = readEnv();
+    const env = await readEnv();
     const { archivePublicKeyPem } = await import("../../../main.ts");
     const pem = archivePublicKeyPem({
       dataDir: env.archive.dataDir,
@@ -116,7 +116,7 @@ ${KEY_DETAILS}`,
   run: async (context) => {
     const jobId = requirePositional(context, 0, "<jobId>");
     const { archiveDirOf, proveJobInArchive } = await import("../../../main.ts");
-    const env = readEnv();
+    const env = await readEnv();
     const dir = stringOption(context, "archive") ?? archiveDirOf(env.archive.dir, env.prefix);
     const proof = await proveJobInArchive(dir, jobId, await publicKeyPems(context));
     context.print(proof, renderInclusionProof);

@@ -7,16 +7,14 @@
  * Every report names what it checked: the API's URL, or Redis's URL (without its password) and
  * key prefix, or the bundle file.
  */
-import * as Result from "effect/Result";
 import type { DocketClient } from "../../../client/index.ts";
 import type { Explanation, ReplayReport, StateAt, VerifyReport } from "../../../contract/index.ts";
 import type { VerifyOptions } from "../../../engine/audit/index.ts";
-import { JobNotFound } from "../../../engine/shared/index.ts";
 import type { openAudit } from "../../../main.ts";
 import { redactUrl } from "../../../infra/redact-url.ts";
-import { clientFromEnv } from "../../api-client.ts";
+import { clientFromEnv, readEnv } from "../../env.ts";
 import { type CommandContext, type OptionSpec, UsageError } from "../../command.ts";
-import { archiveAccess, readEnv } from "../../config.ts";
+import { archiveAccess } from "../../env.ts";
 
 export const SOURCE_DETAILS = `Asks the running API (DOCKET_API_URL, with DOCKET_API_TOKEN when set), which reads the event
 store itself, never the projection. With --direct, reads Redis directly and read-only instead
@@ -66,9 +64,11 @@ export interface AuditReader {
  */
 export const tools = () => import("../../../engine/audit/index.ts");
 
-const found = <A>(jobId: string, value: A | null): A => {
-  if (value === null) throw new JobNotFound({ jobId });
-  return value;
+/** An unknown job is JobNotFound, as the API says (loaded with the rest, when a command runs). */
+const found = async <A>(jobId: string, value: A | null): Promise<A> => {
+  if (value !== null) return value;
+  const { JobNotFound } = await import("../../../engine/shared/index.ts");
+  throw new JobNotFound({ jobId });
 };
 
 const throughApi = (client: DocketClient, url: string): AuditReader => ({
@@ -112,7 +112,7 @@ async function* directExport(
   const lines = audit.exportBundle({ ...options, generatedAtMs: Date.now() });
   const header = await lines.next();
   if (options.jobId !== undefined && headerJobCount(header.done ? undefined : header.value) === 0)
-    throw new JobNotFound({ jobId: options.jobId });
+    await found(options.jobId, null);
   if (!header.done) yield header.value;
   yield* lines;
 }
@@ -122,8 +122,8 @@ export const withReader = async <A>(
   context: CommandContext,
   work: (reader: AuditReader) => Promise<A>,
 ): Promise<A> => {
-  const env = readEnv();
-  if (context.values.direct !== true) return work(throughApi(clientFromEnv(), env.apiUrl));
+  const env = await readEnv();
+  if (context.values.direct !== true) return work(throughApi(await clientFromEnv(), env.apiUrl));
   const { openAudit } = await import("../../../main.ts");
   const audit = await openAudit({
     redisUrl: env.redisUrl,
@@ -157,7 +157,7 @@ export const printReport = <R extends object>(
   );
 
 export const instantArg = async (text: string, name: string): Promise<number> => {
-  const { parseInstant } = await tools();
+  const [{ parseInstant }, Result] = await Promise.all([tools(), import("effect/Result")]);
   const parsed = parseInstant(text);
   if (Result.isFailure(parsed)) throw new UsageError(`${name}: ${parsed.failure}`);
   return parsed.success;
@@ -172,7 +172,7 @@ const projectionComparison = async (
   context: CommandContext,
 ): Promise<NonNullable<VerifyOptions["projection"]>> => {
   const { describeProjectionDifferences } = await tools();
-  const env = readEnv();
+  const env = await readEnv();
   if (context.values["offline-projection"] === true) {
     const { openReadSide } = await import("../../../main.ts");
     const side = openReadSide({ ...env, dbPath: env.dbPath, archive: archiveAccess(env) });
@@ -185,7 +185,8 @@ const projectionComparison = async (
     }
   }
   try {
-    const check = await clientFromEnv().checkProjection();
+    const client = await clientFromEnv();
+    const check = await client.checkProjection();
     const differences = describeProjectionDifferences(check.differences);
     return async () => differences;
   } catch (error) {

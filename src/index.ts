@@ -1,0 +1,25 @@
+/**
+ * The package's main entry, `docket-engine` (ADR 0032): the in-process API (src/library) with
+ * the types and errors it hands out, and the typed HTTP client. `docket-engine/client` is the
+ * client alone (fetch only: it loads no Redis, SQLite or engine code).
+ */
+export * from "./library/index.ts";
+export {
+  type Handler,
+  type HandlerContext,
+  type Handlers,
+  NonRetryableError,
+  type WorkerInfo,
+} from "./engine/worker/index.ts";
+export type { JobView } from "./engine/read/index.ts";
+export {
+  CommandRefused,
+  ContentionExhausted,
+  type EngineError,
+  InvalidJobSpec,
+  JobNotFound,
+  QueueUnavailable,
+} from "./engine/shared/index.ts";
+export { RedisAuthRefused } from "./main.ts";
+export type { Actor, Envelope, Json } from "./domain/index.ts";
+export { DocketApiError, DocketClient, type DocketClientOptions } from "./client/index.ts";
