@@ -23,6 +23,8 @@ import {
   composeRetention,
   openReadSide,
 } from "../src/main.ts";
+import { startApi } from "./support/api.ts";
+import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -331,5 +333,96 @@ describe("tiered history", () => {
     expect(archiver.status().evictionsRecorded).toBe(0);
     await archiver.stop();
     await d.engine.close();
+  });
+
+  it("over HTTP: a purge is refused unless well-formed, recorded with the caller, and the job then reads from the archive (Docket-Tier)", async () => {
+    const api = await startApi(redis.url, {
+      token: "t0ken-for-purge",
+      archiver: {
+        archiveDir: join(tempDir(), "archive"),
+        dataDir: tempDir(),
+        segmentEntries: 5,
+        maxAgeMs: 10,
+        leaseMs: 60_000,
+        pollMs: 20,
+        retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
+      },
+    });
+    const auth = { authorization: "Bearer t0ken-for-purge", "content-type": "application/json" };
+    try {
+      const ids: Array<string> = [];
+      for (let i = 0; i < 3; i++) {
+        const submitted = await api.app.inject({
+          method: "POST",
+          url: "/v1/jobs",
+          headers: auth,
+          payload: { type: "echo", payload: { i } },
+        });
+        expect(submitted.statusCode).toBe(202);
+        ids.push(submitted.json().id as string);
+      }
+      const { done } = await startWorker(api.engine, handlers, { burst: true, concurrency: 2 });
+      await done;
+      const id = ids[0] as string;
+      const fresh = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}`, headers: auth });
+      expect(fresh.headers["docket-tier"]).toBe("redis");
+
+      for (const payload of [
+        {},
+        { status: "running", olderThan: "1h" },
+        { status: "completed", olderThan: "7 days" },
+        { status: "completed", olderThan: "1h", limit: 0 },
+        { status: "completed", olderThan: "99999999999d" },
+        { status: "completed", olderThan: "1h", extra: true },
+      ]) {
+        const refused = await api.app.inject({
+          method: "POST",
+          url: "/v1/jobs/purge",
+          headers: auth,
+          payload,
+        });
+        expect(refused.statusCode, JSON.stringify(payload)).toBe(400);
+        expect(refused.json().error.code).toBe("invalid_request");
+      }
+      const anonymous = await api.app.inject({
+        method: "POST",
+        url: "/v1/jobs/purge",
+        headers: { "content-type": "application/json" },
+        payload: { status: "completed", olderThan: "0s" },
+      });
+      expect(anonymous.statusCode).toBe(401);
+
+      const purged = await api.app.inject({
+        method: "POST",
+        url: "/v1/jobs/purge",
+        headers: auth,
+        payload: { status: "completed", olderThan: "0s" },
+      });
+      expect(purged.statusCode).toBe(200);
+      expect(purged.json()).toEqual({ purged: 3 });
+      await waitFor(
+        async () => (await api.engine.store.loadHead(id)) === null,
+        "the purged job to leave Redis",
+      );
+
+      const view = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}`, headers: auth });
+      expect(view.statusCode).toBe(200);
+      expect(view.headers["docket-tier"]).toBe("archive");
+      expect(view.json()).toMatchObject({ id, status: "completed" });
+      expect(view.json().evictedAt).not.toBeNull();
+      const events = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}/events`, headers: auth });
+      expect(events.headers["docket-tier"]).toBe("archive");
+      expect(events.json().events.at(-1)).toMatchObject({
+        type: "JobEvicted",
+        actor: { kind: "client", id: "default" },
+        data: { reason: "purge", olderThanMs: 0 },
+      });
+      // An id no job ever had is still a plain 404, and costs no archive read.
+      const unknown = await api.app.inject({ method: "GET", url: "/v1/jobs/not-a-job", headers: auth });
+      expect(unknown.statusCode).toBe(404);
+      expect(takeViolations()).toEqual([]);
+    } finally {
+      await api.stop();
+    }
   });
 });

@@ -154,6 +154,16 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       "Log entries this process's archiver has sealed into signed segments since it started.",
       () => running.status().archivedEntries,
     );
+    metrics.gauge(
+      "docket_archive_trimmed_entries",
+      "Shard-log entries this process's archiver has trimmed from Redis after archiving them (ADR 0034).",
+      () => running.status().trimmedEntries,
+    );
+    metrics.gauge(
+      "docket_jobs_evicted",
+      "Finished jobs this process's archiver has let go of from Redis after their retention (ADR 0034).",
+      () => running.status().evicted,
+    );
   }
   const lag = async (): Promise<ProjectionLag> => {
     const status = readSide.projector.status();

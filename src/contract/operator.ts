@@ -82,6 +82,11 @@ const ArchiveHealth = Schema.Struct({
   state: Schema.Literals(["idle", "standby", "active", "paused", "stopped"]),
   sealed: Count,
   archivedEntries: Count,
+  /** Entries trimmed from the shard logs once archived (ADR 0034), by this process's archiver. */
+  trimmedEntries: Count,
+  /** Jobs recorded as evicted (JobEvicted) by retention, and jobs that then left Redis. */
+  evictionsRecorded: Count,
+  evicted: Count,
   shards: Schema.Array(Schema.Struct({ shard: Count, segments: Count, lastEntryId: Schema.String })),
   paused: Schema.optionalKey(
     Schema.Struct({ code: Schema.String, message: Schema.String, since: Timestamp }),

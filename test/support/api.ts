@@ -6,7 +6,7 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_PRINCIPAL, type NamedToken } from "../../src/api/api-tokens.ts";
 import type { ApiLimits } from "../../src/api/limits.ts";
-import { type ApiServer, openApiServer } from "../../src/main.ts";
+import { type ApiServer, type ArchiverSettings, openApiServer } from "../../src/main.ts";
 import { checkAnswers } from "./contract.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
 import { tempDbPath } from "./projection.ts";
@@ -27,6 +27,8 @@ export const startApi = async (
     /** Named tokens (as DOCKET_API_TOKENS). */
     readonly tokens?: ReadonlyArray<NamedToken>;
     readonly limits?: Partial<ApiLimits>;
+    /** An archiver in the API process (ADR 0028), with its retention (ADR 0034). */
+    readonly archiver?: ArchiverSettings;
   } = {},
 ): Promise<TestApi> => {
   const tokens = [
@@ -43,6 +45,7 @@ export const startApi = async (
     dbPath,
     tokens,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.archiver === undefined ? {} : { archiver: options.archiver }),
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
   });
   // Every answer this app gives is decoded against the API contract (test/support/contract.ts).

@@ -98,6 +98,9 @@ const archiveHealth = (
       state: s.state,
       sealed: s.sealed,
       archivedEntries: s.archivedEntries,
+      trimmedEntries: s.trimmedEntries,
+      evictionsRecorded: s.evictionsRecorded,
+      evicted: s.evicted,
       shards: s.shards.map(({ shard, nextSegment, lastEntryId }) => ({
         shard,
         segments: nextSegment,
