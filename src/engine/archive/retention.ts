@@ -41,8 +41,10 @@ export interface RetentionOptions {
   readonly store: Pick<EventStore, "loadHeads">;
   readonly clock: Clock;
   readonly policy: RetentionPolicy;
-  /** Jobs handled per shard, rule and step in one call. */
+  /** Jobs handled per shard, rule and step in one call (default 1,000). */
   readonly batch?: number;
+  /** Evictions recorded per shard and rule in one pass at most (default 50,000). */
+  readonly maxPerPass?: number;
 }
 
 const SYSTEM: Actor = { kind: "system", id: "retention" };
@@ -51,9 +53,11 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class Retention {
   private readonly batch: number;
+  private readonly maxPerPass: number;
 
   constructor(private readonly options: RetentionOptions) {
-    this.batch = options.batch ?? 500;
+    this.batch = options.batch ?? 1_000;
+    this.maxPerPass = options.maxPerPass ?? 50_000;
   }
 
   /** Record JobEvicted for every job whose retention ran out (a batch per shard and rule). */
@@ -69,9 +73,15 @@ export class Retention {
         { rule: "own", ms: 0 },
       ] as const;
       for (const { rule, ms } of rules) {
-        const ids = await index.due(shard, rule, now - ms, this.batch);
-        // The rule a job's own retainMs applied is its own; the event names the deployment's.
-        recorded += await this.evict(shard, ids, "retention", rule === "own" ? null : ms, SYSTEM, now);
+        // Batches until the rule has no more due (bounded per pass, so the archiver seals between).
+        for (let taken = 0; taken < this.maxPerPass;) {
+          const ids = await index.due(shard, rule, now - ms, this.batch);
+          // The rule a job's own retainMs applied is its own; the event names the deployment's.
+          const written = await this.evict(shard, ids, "retention", rule === "own" ? null : ms, SYSTEM, now);
+          recorded += written;
+          taken += ids.length;
+          if (ids.length < this.batch || written === 0) break;
+        }
       }
     }
     return recorded;
