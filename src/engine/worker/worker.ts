@@ -54,6 +54,11 @@ export interface WorkerOptions {
    * loop's round trip overlaps the other's work (ADR 0013). Default: one loop on store/queue.
    */
   readonly lanes?: ReadonlyArray<WorkerLane>;
+  /**
+   * Claim each lane's next batch while the current one starts, so that starting a batch shares a
+   * round trip with the claim after it (ADR 0033). Default: on, unless `maxJobs` is set.
+   */
+  readonly claimAhead?: boolean;
   readonly onError?: (error: unknown) => void;
   /** Told of each attempt started and of reclaims and outages (logs, metrics). */
   readonly observer?: WorkerObserver;
@@ -154,6 +159,7 @@ export class Worker {
           unsettled: () => this.inFlight.size,
           promoteDue: () => this.maintenance.promoteDue(),
           report,
+          claimAhead: options.maxJobs === undefined && (options.claimAhead ?? true),
         }),
     );
     this.chainSettings = {
