@@ -27,6 +27,8 @@ export interface RedisWiring {
   readonly blockingClient?: Redis;
   readonly prefix: string;
   readonly shards: number;
+  /** How the event store coalesces appends (RedisEventStoreOptions.coalesce; workers: "turn"). */
+  readonly coalesce?: "tick" | "turn";
 }
 
 /** The adapters of the write and worker rooms' ports on one pair of connections. */
@@ -50,9 +52,9 @@ export interface Engine extends RedisAdapters {
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
 export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
-  const { client, blockingClient, prefix, shards } = wiring;
+  const { client, blockingClient, prefix, shards, coalesce } = wiring;
   return {
-    store: new RedisEventStore({ client, prefix, shards }),
+    store: new RedisEventStore({ client, prefix, shards, ...(coalesce === undefined ? {} : { coalesce }) }),
     queue: new RedisWorkQueue({
       client,
       ...(blockingClient === undefined ? {} : { blockingClient }),

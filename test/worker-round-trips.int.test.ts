@@ -1,13 +1,18 @@
 /**
- * claim.lua on a real redis-server: the head it returns with each new entry is read from the entry
- * (written by append.lua when the job was queued), not from the head hash (ADR 0033), and an entry
- * without those fields still comes with the head read from the hash.
+ * The worker's round trips on a real redis-server (ADR 0033): claim.lua returns each new entry
+ * with the head read from the entry (written by append.lua when the job was queued), not from the
+ * head hash, and an entry without those fields still comes with the head read from the hash; a
+ * worker lane's event store sends the appends requested in one turn of the event loop, single and
+ * batched, as one script call.
  */
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, statusOf } from "../src/domain/index.ts";
+import { systemClock } from "../src/engine/shared/index.ts";
+import { JobService } from "../src/engine/write/index.ts";
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
 import { CONSUMER_GROUP } from "../src/infra/redis/keys.ts";
+import { RedisEventStore } from "../src/infra/redis/redis-event-store.ts";
 import { composeEngine } from "../src/main.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 
@@ -68,5 +73,40 @@ describe("claim.lua", () => {
     expect(bare?.head).toEqual(await store.loadHead(jobId));
     const [pending] = (await client.xpending(stream, CONSUMER_GROUP)) as [number];
     expect(pending).toBe(2);
+  });
+});
+
+describe("a worker lane's event store (coalesce: turn)", () => {
+  it("sends the appends of one turn, single and batched, in one script call, each checked on its own", async () => {
+    const prefix = uniquePrefix();
+    const { queue, store: reader } = composeEngine({ client, prefix, shards: 1 });
+    const store = new RedisEventStore({ client, prefix, shards: 1, coalesce: "turn" });
+    const jobs = new JobService({ store, queue, clock: systemClock, shards: 1 });
+    await client.config("RESETSTAT");
+    const [one, two, many] = await Promise.all([
+      jobs.submit({ type: "t", payload: 1 }, actor),
+      jobs.submit({ type: "t", payload: 2, idempotencyKey: "k" }, actor),
+      jobs.submitMany(
+        [
+          { type: "t", payload: 3 },
+          { type: "t", payload: 4 },
+          { type: "t", payload: 5 },
+          { type: "t", payload: 6, idempotencyKey: "k" },
+        ],
+        actor,
+      ),
+    ]);
+    expect(await calls("evalsha")).toBe(1);
+    const created = [
+      one.jobId,
+      two.jobId,
+      ...many.slice(0, 3).map((r) => ("jobId" in r ? r.jobId : "refused")),
+    ];
+    const heads = await reader.loadHeads(created);
+    expect(heads.map((h) => (h === null ? "missing" : statusOf(h.state)))).toEqual(Array(5).fill("queued"));
+    // The repeated idempotency key, in the same call as the job it names, appended nothing.
+    const repeat = many[3];
+    expect(repeat !== undefined && "jobId" in repeat ? repeat.jobId : "refused").toBe(two.jobId);
+    expect(repeat !== undefined && "created" in repeat ? repeat.created : "refused").toBe(false);
   });
 });
