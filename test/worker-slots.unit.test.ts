@@ -145,6 +145,27 @@ describe("a worker's slots", () => {
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it("a worker that stops releases the entries it claimed ahead: another worker reclaims them at once, still queued", async () => {
+    const { queue, submit, worker, statuses } = setup();
+    const ids = await submit(8);
+    const { handler, state, runs } = heldHandlers();
+    const w = worker(handler, { concurrency: 2, leaseMs: 30_000 });
+    const done = w.run();
+    await waitFor(() => state.running === 2, "2 handlers to run");
+    await settle();
+    expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 4, pending: 4 }]);
+    await w.stop(0);
+    await done;
+    // No time passed on the manual clock: only released entries are idle past the lease.
+    const reclaimed = await queue.reclaim("other", ["default"], 30_000, 10);
+    expect(reclaimed).toHaveLength(2);
+    for (const entry of reclaimed) {
+      expect(runs.has(entry.jobId)).toBe(false);
+      expect(entry.head === null ? "missing" : statusOf(entry.head.state)).toBe("queued");
+    }
+    expect((await statuses(ids)).filter((s) => s === "queued")).toHaveLength(6);
+  });
+
   it("without claim-ahead, a worker holds no more entries than it runs", async () => {
     const { queue, submit, worker } = setup();
     await submit(8);

@@ -110,6 +110,8 @@ export class ClaimLoop {
       // another lane's empty pass would make idle lanes poll Redis in turn).
       if (pass === "idle") await slots.next();
     }
+    // A claim ahead still in flight parks its entries before the worker releases what is parked.
+    await this.ahead;
   }
 
   /**

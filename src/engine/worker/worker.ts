@@ -223,10 +223,23 @@ export class Worker {
     try {
       await Promise.all(this.claimLoops.map((loop) => loop.run()));
     } finally {
+      await this.releaseParked();
       await this.drain();
       await this.maintenance.stop();
       if (!this.crashed) await this.options.registry.remove(this.id).catch((e: unknown) => this.report(e));
     }
+  }
+
+  /**
+   * Entries parked when the worker stops (claimed ahead, over-delivered) will not be started here:
+   * they are made reclaimable at once, so another worker takes them over at its next reclaim
+   * instead of a lease later (ADR 0033). A crashed worker releases nothing, as a killed one.
+   */
+  private async releaseParked(): Promise<void> {
+    const parked = this.slots.parked;
+    if (this.crashed || parked.length === 0) return;
+    this.slots.forget(parked);
+    await this.options.queue.release(this.id, parked, this.leaseMs).catch((e: unknown) => this.report(e));
   }
 
   /** Entries renewals found we no longer own: running handlers are aborted, waiting entries forgotten. */
