@@ -108,6 +108,77 @@ describe("a worker's slots", () => {
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it("claims each lane's next batch ahead: those entries wait, pending to the worker and not started, and are the next to start", async () => {
+    const { queue, submit, worker, statuses } = setup();
+    const ids = await submit(8);
+    const { handler, state, runs, releaseOne } = heldHandlers();
+    // Concurrency 2 over two lanes: each lane runs one job and holds one more claimed ahead.
+    const w = worker(handler, { concurrency: 2 });
+    const done = w.run();
+    await waitFor(() => state.running === 2, "2 handlers to run");
+    await settle();
+    expect(state.running).toBe(2);
+    expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 4, pending: 4 }]);
+    // Each lane claimed its job and the next one: the first four submitted, oldest first.
+    const firstFour = new Set(ids.slice(0, 4));
+    expect([...runs.keys()].every((id) => firstFour.has(id))).toBe(true);
+    releaseOne();
+    await waitFor(
+      async () => (await statuses(ids)).filter((s) => s === "completed").length === 1,
+      "one job done",
+    );
+    await waitFor(() => state.running === 2, "the next handler to run");
+    await settle();
+    // An entry claimed ahead started, before any claimed later; its lane claimed one more ahead.
+    expect(runs.size).toBe(3);
+    expect([...runs.keys()].every((id) => firstFour.has(id))).toBe(true);
+    expect(state.running).toBe(2);
+    expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 3, pending: 4 }]);
+    for (let left = 7; left > 0; left--) {
+      await waitFor(() => state.running === Math.min(2, left), `${Math.min(2, left)} handlers to run`);
+      releaseOne();
+    }
+    await waitFor(async () => (await statuses(ids)).every((s) => s === "completed"), "every job to complete");
+    await w.stop();
+    await done;
+    expect(state.most).toBe(2);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("a worker that stops releases the entries it claimed ahead: another worker reclaims them at once, still queued", async () => {
+    const { queue, submit, worker, statuses } = setup();
+    const ids = await submit(8);
+    const { handler, state, runs } = heldHandlers();
+    const w = worker(handler, { concurrency: 2, leaseMs: 30_000 });
+    const done = w.run();
+    await waitFor(() => state.running === 2, "2 handlers to run");
+    await settle();
+    expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 4, pending: 4 }]);
+    await w.stop(0);
+    await done;
+    // No time passed on the manual clock: only released entries are idle past the lease.
+    const reclaimed = await queue.reclaim("other", ["default"], 30_000, 10);
+    expect(reclaimed).toHaveLength(2);
+    for (const entry of reclaimed) {
+      expect(runs.has(entry.jobId)).toBe(false);
+      expect(entry.head === null ? "missing" : statusOf(entry.head.state)).toBe("queued");
+    }
+    expect((await statuses(ids)).filter((s) => s === "queued")).toHaveLength(6);
+  });
+
+  it("without claim-ahead, a worker holds no more entries than it runs", async () => {
+    const { queue, submit, worker } = setup();
+    await submit(8);
+    const { handler, state } = heldHandlers();
+    const w = worker(handler, { concurrency: 2, claimAhead: false });
+    const done = w.run();
+    await waitFor(() => state.running === 2, "2 handlers to run");
+    await settle();
+    expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 6, pending: 2 }]);
+    await w.stop(0);
+    await done;
+  });
+
   it("max-jobs: the lanes take exactly that many jobs between them, then run() ends and the rest stay queued", async () => {
     const { queue, submit, worker, statuses } = setup();
     const ids = await submit(12);

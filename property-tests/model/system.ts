@@ -159,6 +159,8 @@ export class ModelSystem {
       reclaim: (consumer, queues, minIdleMs, count) =>
         stalled ? Promise.resolve([]) : store.reclaim(consumer, queues, minIdleMs, count),
       discard: (consumer, entry) => store.discard(consumer, entry),
+      release: (consumer, entries, idleMs) =>
+        stalled ? Promise.resolve() : store.release(consumer, entries, idleMs),
       dueJobs: (nowMs, limit) => (stalled ? Promise.resolve([]) : store.dueJobs(nowMs, limit)),
       deadLetters: (limit) => store.deadLetters(limit),
       depth: (...args) => store.depth(...args),

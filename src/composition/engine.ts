@@ -38,6 +38,8 @@ export interface RedisWiring {
   readonly shards: number;
   /** Where entries trimmed from Redis are read (ADR 0034). */
   readonly archive?: ArchivedLog;
+  /** How the event store coalesces appends (RedisEventStoreOptions.coalesce; workers: "turn"). */
+  readonly coalesce?: "tick" | "turn";
 }
 
 /** The adapters of the write and worker rooms' ports on one pair of connections. */
@@ -61,9 +63,15 @@ export interface Engine extends RedisAdapters {
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
 export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
-  const { client, blockingClient, prefix, shards, archive } = wiring;
+  const { client, blockingClient, prefix, shards, archive, coalesce } = wiring;
   return {
-    store: new RedisEventStore({ client, prefix, shards, ...(archive === undefined ? {} : { archive }) }),
+    store: new RedisEventStore({
+      client,
+      prefix,
+      shards,
+      ...(archive === undefined ? {} : { archive }),
+      ...(coalesce === undefined ? {} : { coalesce }),
+    }),
     queue: new RedisWorkQueue({
       client,
       ...(blockingClient === undefined ? {} : { blockingClient }),

@@ -74,7 +74,14 @@ export const openWorker = async (
       const blockingClient = connectBlocking({ url: config.redisUrl });
       clients.push(blockingClient);
       await Promise.all([whenReady(client), whenReady(blockingClient)]);
-      const adapters = adaptersOn({ client, blockingClient, prefix: config.prefix, shards: config.shards });
+      // Outcomes and the next starts of a turn share one script call (ADR 0033).
+      const adapters = adaptersOn({
+        client,
+        blockingClient,
+        prefix: config.prefix,
+        shards: config.shards,
+        coalesce: "turn",
+      });
       return { ...adapters, store: recordingStore(adapters.store, metrics) };
     }),
   ).catch((error: unknown) => {

@@ -227,6 +227,26 @@ export const workQueueContract = (name: string, makeFixture: MakeFixture): void 
       expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 1, pending: 0 }]);
     });
 
+    it("release makes an entry still pending to the consumer reclaimable at once; one another consumer holds stays theirs", async () => {
+      const { queue, elapse, submit } = await ready();
+      const [first, second] = [await submit(), await submit()];
+      const claimed = await queue.claim("c1", ["default"], 2);
+      expect(jobIdsOf(claimed)).toEqual([first.jobId, second.jobId]);
+      const [one, two] = claimed as [Claimed, Claimed];
+      // Nothing is idle yet: a reclaim past the lease takes nothing.
+      expect(await queue.reclaim("c2", ["default"], HOUR_MS, 10)).toEqual([]);
+      await queue.release("c1", [one], HOUR_MS);
+      expect(jobIdsOf(await queue.reclaim("c2", ["default"], HOUR_MS, 10))).toEqual([first.jobId]);
+      // c2 holds the first now: c1 releasing it again changes nothing.
+      await queue.release("c1", [one], HOUR_MS);
+      expect(await queue.reclaim("c3", ["default"], HOUR_MS, 10)).toEqual([]);
+      expect(await queue.renew("c2", [one])).toEqual([]);
+      // Released, not acknowledged: still pending, now to c2 and c1.
+      expect(await queue.depth(["default"])).toEqual([{ queue: "default", waiting: 0, pending: 2 }]);
+      await elapse(IDLE_MS);
+      expect(jobIdsOf(await queue.reclaim("c3", ["default"], IDLE_MS, 10))).toContain(two.jobId);
+    });
+
     it("a delayed job waits in the delayed set until due (inclusive), not in a work stream; promoted, it is queued", async () => {
       const { queue, store, now } = await ready();
       const dueAt = now() + HOUR_MS;

@@ -59,9 +59,18 @@ export interface ClaimLoopSettings {
   /** Move due delayed and retrying jobs to their work streams (burst mode looks before ending). */
   readonly promoteDue: () => Promise<void>;
   readonly report: (error: unknown) => void;
+  /**
+   * Claim the next batch while this one starts (ADR 0033): entries claimed ahead wait in the
+   * worker (parked, their leases renewed) and are started in the same round trip as the claim
+   * after them. Off with max-jobs (a claim ahead would reserve jobs the budget may not grant).
+   */
+  readonly claimAhead: boolean;
 }
 
 export class ClaimLoop {
+  /** A claim ahead still in flight: its entries are parked when it answers. */
+  private ahead: Promise<void> | undefined;
+
   constructor(
     private readonly lane: Lane,
     private readonly settings: ClaimLoopSettings,
@@ -101,6 +110,8 @@ export class ClaimLoop {
       // another lane's empty pass would make idle lanes poll Redis in turn).
       if (pass === "idle") await slots.next();
     }
+    // A claim ahead still in flight parks its entries before the worker releases what is parked.
+    await this.ahead;
   }
 
   /**
@@ -110,10 +121,22 @@ export class ClaimLoop {
    */
   private async fill(count: number): Promise<Array<Claimed> | "done"> {
     const { consumer, queues, slots } = this.settings;
-    const found = slots.unpark(count);
-    if (found.length < count) {
+    let found = slots.unpark(count);
+    // A claim ahead may still be on its way: wait for it before claiming more (or ending a burst).
+    if (found.length < count && this.ahead !== undefined) {
+      await this.ahead;
+      found = found.concat(slots.unpark(count - found.length));
+    }
+    if (found.length === count) {
+      // Everything to start was claimed ahead: claim the next batch in the same round trip as
+      // these starts, so a batch costs one round trip (its starts, the previous outcomes and
+      // the next claim) instead of two.
+      if (this.settings.claimAhead) this.claimNext(count);
+    } else {
       const { queue } = this.lane;
-      let claimed = await queue.claim(consumer, queues, count - found.length);
+      // With claim-ahead, the first claim of a run also takes the next batch (parked below).
+      const extra = this.settings.claimAhead ? count : 0;
+      let claimed = await queue.claim(consumer, queues, count - found.length + extra);
       if (claimed.length === 0 && found.length === 0) {
         if (this.settings.burst) {
           await this.settings.promoteDue();
@@ -127,5 +150,15 @@ export class ClaimLoop {
     }
     slots.park(found.splice(count));
     return found;
+  }
+
+  /** Claim up to `count` entries to park; at most one such claim in flight per lane. */
+  private claimNext(count: number): void {
+    if (this.ahead !== undefined) return;
+    const { consumer, queues, slots, report } = this.settings;
+    this.ahead = this.lane.queue
+      .claim(consumer, queues, count)
+      .then((claimed) => slots.park(claimed), report)
+      .finally(() => (this.ahead = undefined));
   }
 }

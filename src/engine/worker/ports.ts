@@ -58,6 +58,14 @@ export interface WorkQueue extends DeadLetterIndex {
    * with whether it was dropped.
    */
   discard(consumer: string, entry: WorkEntry): Promise<boolean>;
+  /**
+   * Entries delivered to this consumer that it will not start (it is stopping with entries
+   * claimed ahead or over-delivered): each one still pending to this consumer has its idle time
+   * set to `idleMs` (atomically per entry), so another worker's next reclaim takes it over
+   * instead of waiting out a whole lease. Nothing is acknowledged: the entry stays pending until
+   * then, and one another consumer holds is left as it is.
+   */
+  release(consumer: string, entries: ReadonlyArray<WorkEntry>, idleMs: number): Promise<void>;
   /** Jobs in the delayed set due at or before `nowMs`, at most `limit` (earliest first within a shard). */
   dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>>;
   /** Entries waiting and entries delivered but unacknowledged, per queue. */

@@ -55,6 +55,11 @@ export interface WorkerOptions {
    * loop's round trip overlaps the other's work (ADR 0013). Default: one loop on store/queue.
    */
   readonly lanes?: ReadonlyArray<WorkerLane>;
+  /**
+   * Claim each lane's next batch while the current one starts, so that starting a batch shares a
+   * round trip with the claim after it (ADR 0033). Default: on, unless `maxJobs` is set.
+   */
+  readonly claimAhead?: boolean;
   readonly onError?: (error: unknown) => void;
   /** Told of each attempt started and of reclaims and outages (logs, metrics). */
   readonly observer?: WorkerObserver;
@@ -155,6 +160,7 @@ export class Worker {
           unsettled: () => this.inFlight.size,
           promoteDue: () => this.maintenance.promoteDue(),
           report,
+          claimAhead: options.maxJobs === undefined && (options.claimAhead ?? true),
         }),
     );
     this.chainSettings = {
@@ -218,10 +224,23 @@ export class Worker {
     try {
       await Promise.all(this.claimLoops.map((loop) => loop.run()));
     } finally {
+      await this.releaseParked();
       await this.drain();
       await this.maintenance.stop();
       if (!this.crashed) await this.options.registry.remove(this.id).catch((e: unknown) => this.report(e));
     }
+  }
+
+  /**
+   * Entries parked when the worker stops (claimed ahead, over-delivered) will not be started here:
+   * they are made reclaimable at once, so another worker takes them over at its next reclaim
+   * instead of a lease later (ADR 0033). A crashed worker releases nothing, as a killed one.
+   */
+  private async releaseParked(): Promise<void> {
+    const parked = this.slots.parked;
+    if (this.crashed || parked.length === 0) return;
+    this.slots.forget(parked);
+    await this.options.queue.release(this.id, parked, this.leaseMs).catch((e: unknown) => this.report(e));
   }
 
   /** Entries renewals found we no longer own: running handlers are aborted, waiting entries forgotten. */

@@ -126,6 +126,16 @@ export class MemoryWorkQueue implements WorkQueue {
     return true;
   }
 
+  async release(consumer: string, entries: ReadonlyArray<WorkEntry>, idleMs: number): Promise<void> {
+    const nowMs = this.storage.clock.now();
+    for (const entry of entries) {
+      const stream = this.storage.existingStream(entry.stream);
+      // Only for the consumer it is pending to (release.lua): idle as if delivered idleMs ago.
+      if (stream !== undefined && stream.ownerOf(entry.entryId) === consumer)
+        stream.touch(entry.entryId, nowMs - idleMs);
+    }
+  }
+
   async dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>> {
     return this.storage.delayed.upTo(nowMs, limit);
   }

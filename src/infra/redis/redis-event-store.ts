@@ -30,6 +30,14 @@ export interface RedisEventStoreOptions {
   readonly shards?: number;
   /** Where entries trimmed from the shard logs are read (ADR 0034); none: reading one fails. */
   readonly archive?: ArchivedLog;
+  /**
+   * How long appends wait to be coalesced into one script call (see `append`): "tick" (default)
+   * sends what was requested in the same tick; "turn" waits for the end of this turn of the event
+   * loop, and `appendMany` joins the wait too. A worker's lanes use "turn", so the outcomes of the
+   * jobs that finished in a turn and the starts of the jobs that take their slots go out in one
+   * call (ADR 0033).
+   */
+  readonly coalesce?: "tick" | "turn";
 }
 
 /**
@@ -39,6 +47,13 @@ export interface RedisEventStoreOptions {
  * per call, and in the end-to-end benchmark jobs waited longer for no gain in throughput).
  */
 const APPEND_CHUNK = 32;
+
+/**
+ * Jobs per call for a worker's lane ("turn"): its calls carry a batch's outcomes and the next
+ * batch's starts, lighter writes than creations (no idempotency key, no work entry), so twice as
+ * many fit in about the same time; at concurrency 50 (25 per lane) a turn's writes are one call.
+ */
+const TURN_CHUNK = 64;
 
 interface QueuedAppend {
   readonly request: AppendRequest;
@@ -50,13 +65,17 @@ export class RedisEventStore implements EventStore {
   readonly keys: Keys;
   private readonly client: Redis & ScriptClient;
   private readonly tiered: TieredLog;
-  /** Appends waiting for this tick's flush (see append). */
+  /** Appends waiting for this tick's (or turn's) flush (see append). */
   private queued: Array<QueuedAppend> = [];
+  private readonly perTurn: boolean;
+  private readonly chunk: number;
 
   constructor(options: RedisEventStoreOptions) {
     this.client = withScripts(options.client);
     this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
     this.tiered = new TieredLog(this.client, this.keys, options.archive);
+    this.perTurn = options.coalesce === "turn";
+    this.chunk = this.perTurn ? TURN_CHUNK : APPEND_CHUNK;
   }
 
   async loadHead(jobId: string): Promise<StoredHead | null> {
@@ -76,14 +95,16 @@ export class RedisEventStore implements EventStore {
   append(request: AppendRequest): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
       this.queued.push({ request, resolve, reject });
-      if (this.queued.length === 1) process.nextTick(() => this.flushQueued());
+      if (this.queued.length === 1)
+        if (this.perTurn) setImmediate(() => this.flushQueued());
+        else process.nextTick(() => this.flushQueued());
     });
   }
 
   private flushQueued(): void {
     const batch = this.queued;
     this.queued = [];
-    this.appendMany(batch.map((q) => q.request)).then(
+    this.sendMany(batch.map((q) => q.request)).then(
       (outcomes) => batch.forEach((q, i) => q.resolve(outcomes[i] as AppendOutcome)),
       (error: unknown) => batch.forEach((q) => q.reject(error)),
     );
@@ -94,6 +115,11 @@ export class RedisEventStore implements EventStore {
    * write); each job is checked on its own.
    */
   appendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>> {
+    return this.perTurn ? Promise.all(requests.map((r) => this.append(r))) : this.sendMany(requests);
+  }
+
+  /** Many appends now: one script call per shard and chunk, all in one pipelined write. */
+  private sendMany(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendOutcome>> {
     return guarded(async () => {
       if (requests.length === 0) return [];
       const byShard = new Map<number, Array<number>>();
@@ -105,8 +131,8 @@ export class RedisEventStore implements EventStore {
       });
       const calls: Array<{ indices: ReadonlyArray<number>; keysAndArgs: Array<string | number> }> = [];
       for (const [shard, indices] of byShard)
-        for (let from = 0; from < indices.length; from += APPEND_CHUNK) {
-          const chunk = indices.slice(from, from + APPEND_CHUNK);
+        for (let from = 0; from < indices.length; from += this.chunk) {
+          const chunk = indices.slice(from, from + this.chunk);
           calls.push({
             indices: chunk,
             keysAndArgs: appendArguments(

@@ -5,7 +5,7 @@
  * CONSUMER_GROUP highest level first; entries are written (and deleted once their job no longer
  * needs them) by append.lua and carry the job's head as it was when queued. Leases are the
  * group's idle times: claim.lua and a blocking XREADGROUP deliver, renew.lua keeps leases,
- * XAUTOCLAIM takes over expired ones (ADR 0005), discard.lua drops an entry for its owner only (ADR 0025). The delayed and dead-letter sets are read here
+ * XAUTOCLAIM takes over expired ones (ADR 0005), discard.lua drops an entry for its owner only (ADR 0025), release.lua makes an entry its owner will not start reclaimable at once (ADR 0033). The delayed and dead-letter sets are read here
  * too; append.lua maintains them.
  *
  * Lifetime: the caller owns both connections.
@@ -186,6 +186,19 @@ export class RedisWorkQueue implements WorkQueue {
       async () =>
         (await this.client.docketDiscard(1, entry.stream, CONSUMER_GROUP, consumer, entry.entryId)) === 1,
     );
+  }
+
+  release(consumer: string, entries: ReadonlyArray<WorkEntry>, idleMs: number): Promise<void> {
+    return guarded(async () => {
+      const byStream = new Map<string, Array<string>>();
+      for (const { stream, entryId } of entries)
+        byStream.set(stream, [...(byStream.get(stream) ?? []), entryId]);
+      await Promise.all(
+        [...byStream].map(([stream, ids]) =>
+          this.client.docketRelease(1, stream, CONSUMER_GROUP, consumer, idleMs, ...ids),
+        ),
+      );
+    });
   }
 
   dueJobs(nowMs: number, limit: number): Promise<ReadonlyArray<string>> {

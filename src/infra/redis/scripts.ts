@@ -13,6 +13,7 @@ const SCRIPTS = {
   docketClaim: lua("claim"),
   docketRenew: lua("renew"),
   docketDiscard: lua("discard"),
+  docketRelease: lua("release"),
   docketHistory: lua("history"),
   docketArchiverAcquire: lua("archiver-acquire"),
   docketArchiverRenew: lua("archiver-renew"),
@@ -33,6 +34,7 @@ export interface ScriptClient {
   docketClaim: ScriptCall;
   docketRenew: ScriptCall;
   docketDiscard: ScriptCall;
+  docketRelease: ScriptCall;
   docketHistory: ScriptCall;
   docketArchiverAcquire: ScriptCall;
   docketArchiverRenew: ScriptCall;

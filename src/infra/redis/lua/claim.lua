@@ -10,6 +10,12 @@
 
   Returns a list of {stream, entryId, jobId, then the head fields in that order}; a field is
   false when it is missing (all of them when the head is).
+
+  The head fields are read from the entry itself, which append.lua writes as jobId followed by
+  the head's fields in this order when the job becomes queued (ADR 0011): an entry delivered
+  with '>' was never delivered before, and a queued job's head cannot change while its entry
+  waits (leaving `queued` deletes the entry), so they are the head's current values and no HMGET
+  is needed (ADR 0033). An entry laid out otherwise has its head read with HMGET.
 ]]
 local out = {}
 local fields = {}
@@ -20,10 +26,19 @@ for i = 1, #KEYS do
   local res = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', remaining, 'STREAMS', KEYS[i], '>')
   if res then
     for _, entry in ipairs(res[1][2]) do
-      local jobId = entry[2][2]
-      local h = redis.call('HMGET', ARGV[4] .. jobId, unpack(fields))
+      local e = entry[2]
+      local jobId = e[2]
       local row = {KEYS[i], entry[1], jobId}
-      for f = 1, #fields do row[#row + 1] = h[f] or false end
+      local carried = true
+      for f = 1, #fields do
+        if e[2 * f + 1] ~= fields[f] then carried = false break end
+        row[#row + 1] = e[2 * f + 2]
+      end
+      if not carried then
+        local h = redis.call('HMGET', ARGV[4] .. jobId, unpack(fields))
+        row = {KEYS[i], entry[1], jobId}
+        for f = 1, #fields do row[#row + 1] = h[f] or false end
+      end
       out[#out + 1] = row
       remaining = remaining - 1
     end
