@@ -310,6 +310,9 @@ export class Archiver {
       }
       const committed = progressAfter(shard, files.checkpoint);
       this.progress.set(shard, committed);
+      // The archive took a write: archiving is no longer paused, whatever comes next in the pass.
+      this.paused = null;
+      this.state = "active";
       await this.options.lease.noteArchived(shard, progress.nextSegment + 1).catch(() => undefined);
       // Durable in the archive (commit returned): Redis may let go of it.
       if (this.options.trim !== false)
