@@ -85,7 +85,7 @@ const MIGRATIONS: ReadonlyArray<string> = [
   `
   ALTER TABLE jobs ADD COLUMN meta TEXT;
   CREATE INDEX jobs_by_created_at ON jobs (created_at);
-  CREATE INDEX jobs_by_ended_at ON jobs (ended_at) WHERE ended_at IS NOT NULL;
+  CREATE INDEX jobs_by_ended_at ON jobs (ended_at);
   CREATE INDEX jobs_by_error_code ON jobs (json_extract(error, '$.code'), id) WHERE error IS NOT NULL;
   `,
 ];
