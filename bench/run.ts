@@ -10,13 +10,15 @@
  * scenarios by number (e.g. `BENCH_ONLY=3,5`) and then prints the table without writing RESULTS.md.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, platform, release } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, platform, release, tmpdir } from "node:os";
+import { join } from "node:path";
 import { Queue } from "bullmq";
 import { type Envelope, statusOf } from "../src/domain/index.ts";
 import type { JobService } from "../src/engine/write/index.ts";
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
-import { composeEngine, type Engine } from "../src/main.ts";
+import { DEFAULT_RETENTION } from "../src/engine/archive/index.ts";
+import { composeArchiver, composeEngine, type Engine } from "../src/main.ts";
 import { startRedis } from "../test/support/redis.ts";
 import {
   BULLMQ_QUEUE,
@@ -148,14 +150,45 @@ interface DocketEnv {
   readonly prefix: string;
   readonly store: Engine["store"];
   readonly jobs: JobService;
-  close(): void;
+  close(): Promise<void>;
 }
+
+/**
+ * Docket as it runs by default: an archiver beside the submitter (as in `docket api`), sealing
+ * the log into signed segments, trimming Redis and applying the default retention (ADR 0028,
+ * 0034), on its own connection. BENCH_ARCHIVER=off leaves it out (for an A/B).
+ */
+const ARCHIVER = process.env.BENCH_ARCHIVER !== "off";
+const archiveRoot = mkdtempSync(join(tmpdir(), "docket-bench-archive-"));
+process.on("exit", () => rmSync(archiveRoot, { recursive: true, force: true }));
 
 const docketEnv = async (scenario: string): Promise<DocketEnv> => {
   const prefix = freshPrefix("docket", scenario);
   const client = await whenReady(connect({ url: redis.url }));
   const { store, jobs } = composeEngine({ client, prefix, shards: 1 });
-  return { prefix, store, jobs, close: () => client.disconnect() };
+  if (!ARCHIVER) return { prefix, store, jobs, close: async () => client.disconnect() };
+  const archiverClient = await whenReady(connect({ url: redis.url }));
+  const archiver = composeArchiver(
+    { client: archiverClient, prefix, shards: 1 },
+    {
+      archiveDir: join(archiveRoot, "archive"),
+      dataDir: archiveRoot,
+      segmentEntries: 10_000,
+      maxAgeMs: 60_000,
+      retention: DEFAULT_RETENTION,
+    },
+  );
+  archiver.start();
+  return {
+    prefix,
+    store,
+    jobs,
+    close: async () => {
+      await archiver.stop();
+      archiverClient.disconnect();
+      client.disconnect();
+    },
+  };
 };
 
 const docketSubmitOne = async (env: DocketEnv, i: number): Promise<string> =>
@@ -303,7 +336,7 @@ const warmUp = async () => {
   const d = await docketEnv("warmup");
   for (let i = 0; i < WARMUP_JOBS / 2; i++) await docketSubmitOne(d, i);
   await docketSubmitBulk(d, 0, WARMUP_JOBS / 2);
-  d.close();
+  await d.close();
   const b = await bullEnv("warmup");
   for (let i = 0; i < WARMUP_JOBS / 2; i++) await b.queue.add("noop", { i });
   await b.queue.addBulk(range(WARMUP_JOBS / 2).map(bullJob));
@@ -316,7 +349,7 @@ const submitSequential = async () => {
   const docket = await measured(async () => {
     for (let i = 0; i < JOBS; i++) await docketSubmitOne(d, i);
   });
-  d.close();
+  await d.close();
   await reset();
   const b = await bullEnv("seq");
   const bull = await measured(async () => {
@@ -330,7 +363,7 @@ const submitSequential = async () => {
 const submitBulk = async () => {
   const d = await docketEnv("bulk");
   const docket = await measured(() => docketSubmitAllBulk(d));
-  d.close();
+  await d.close();
   await reset();
   const b = await bullEnv("bulk");
   const bull = await measured(() => bullSubmitAllBulk(b));
@@ -357,7 +390,7 @@ const drain = async (concurrency: number) => {
   const docketCompleted = await docketCompletedCount(d, ids);
   if (docketCompleted !== JOBS) throw new Error(`Docket: ${docketCompleted} of ${JOBS} jobs completed`);
   const docketBytes = (await redisMemory()) - docketMemoryBefore;
-  d.close();
+  await d.close();
   await reset();
 
   const bullMemoryBefore = await redisMemory();
@@ -403,7 +436,7 @@ const e2e = async (mode: "bulk" | "paced") => {
       : await paced(PACED_RATE, async (i) => (ids[i] = await docketSubmitOne(d, i)));
   checkWorker("Docket", await dWorker.done);
   const docket = endToEnd(await docketTimes(d, ids), dSubmitMs);
-  d.close();
+  await d.close();
   await reset();
 
   const b = await bullEnv(`e2e-${mode}`);
@@ -566,6 +599,7 @@ try {
   const memoryOutput = memoryCost.length > 0 ? table(memoryCost) : "";
   const minutes = ((performance.now() - runStarted) / 60_000).toFixed(1);
   console.log(output);
+  console.log(ARCHIVER ? "(Docket with its archiver running)" : "(Docket without an archiver)");
   console.log(`\nCPU per 1,000 jobs (ms, user + system):\n${cpuOutput}`);
   if (memoryOutput !== "") console.log(`\nMemory:\n${memoryOutput}`);
   if (ONLY !== undefined) {
@@ -589,7 +623,7 @@ try {
       output,
       "",
       "Docket/BullMQ below 1 means Docket is slower on a throughput row; above 1 means Docket is",
-      "slower on a latency row. Docket runs with its full event history and hash chain.",
+      `slower on a latency row. Docket runs with its full event history and hash chain${ARCHIVER ? ", and an archiver beside the submitter (sealing, signing, trimming Redis; default retention)" : ", without an archiver (BENCH_ARCHIVER=off)"}.`,
       "",
       "## CPU per 1,000 jobs (ms, user + system)",
       "",

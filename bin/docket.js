@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `node --` ends node's own options: without it Node (20 to 26) refuses `docket --env-file <missing>`
+// itself (exit 9) before docket can say what is wrong (docket loads --env-file itself, main.ts).
 // The `docket` command (ADR 0032). An installed package runs the compiled program,
 // dist/cli/bin.js: plain Node, no loader. A checkout (src/ beside bin/, with the dev dependency
 // tsx) runs the TypeScript source through tsx's loader instead, so `npm start`, `npm run docket`

@@ -328,7 +328,10 @@ describe("metrics, workers, health, OpenAPI", () => {
               content: Record<
                 string,
                 {
-                  schema: { required?: Array<string>; properties?: Record<string, { enum?: Array<string> }> };
+                  schema: {
+                    required?: Array<string>;
+                    properties?: Record<string, { enum?: Array<string | number> }>;
+                  };
                 }
               >;
             };
@@ -342,6 +345,7 @@ describe("metrics, workers, health, OpenAPI", () => {
       "/v1/jobs/bulk",
       "/v1/jobs/{id}",
       "/v1/jobs/{id}/events",
+      "/v1/jobs/{id}/logs",
       "/v1/jobs/{id}/cancel",
       "/v1/jobs/{id}/retry",
       "/v1/dead-letters",
@@ -354,7 +358,20 @@ describe("metrics, workers, health, OpenAPI", () => {
       expect(Object.keys(doc.paths)).toContain(path);
     const submitSchema = doc.paths["/v1/jobs"]?.post?.requestBody?.content["application/json"]?.schema;
     expect(submitSchema?.required).toEqual(["type"]);
-    expect(submitSchema?.properties?.priority?.enum).toEqual(["critical", "high", "normal", "low"]);
+    // A priority by name or by its level (the seeds' numbers): one choice each.
+    const priority = submitSchema?.properties?.priority as {
+      anyOf?: Array<{ enum?: Array<string | number> }>;
+    };
+    expect(priority.anyOf?.flatMap((choice) => choice.enum ?? [])).toEqual([
+      "critical",
+      "high",
+      "normal",
+      "low",
+      30,
+      20,
+      10,
+      0,
+    ]);
   });
 
   it("answers unknown routes with a JSON 404", async () => {

@@ -32,6 +32,8 @@ export type ContractDrift = [
   Fits<Contract.JobPage, Read.JobPage>,
   NoneOf<Unlisted<Contract.JobPage, Read.JobPage>>,
   Fits<Contract.Envelope, Envelope>,
+  Fits<Contract.JobLogLine, Read.JobLogLine>,
+  NoneOf<Unlisted<Contract.JobLogLine, Read.JobLogLine>>,
   NoneOf<Unlisted<Contract.Envelope, Envelope>>,
   Fits<Contract.QuarantineRecord, Read.QuarantineRecord>,
   NoneOf<Unlisted<Contract.QuarantineRecord, Read.QuarantineRecord>>,

@@ -17,6 +17,7 @@ import { redactUrl } from "../infra/redact-url.ts";
 import { ConfigError } from "./config-error.ts";
 // The file, not the domain's face: loading the whole domain here would cost every command.
 import { DURATION_RULE, parseDuration } from "../domain/duration.ts";
+import { MAX_NAME_LENGTH } from "../domain/limits.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 export { ConfigError };
@@ -43,6 +44,17 @@ const oneOf =
 const notEmpty = (text: string): boolean => text.length > 0;
 const anything = (): boolean => true;
 const isDuration = (text: string): boolean => parseDuration(text) !== null;
+/** The domain's name rule (job-spec.ts NAME_PATTERN), without loading Effect Schema. */
+const NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,${MAX_NAME_LENGTH - 1}}$`);
+const NAME_WORDS = `1 to ${MAX_NAME_LENGTH} of A-Z a-z 0-9 . _ : -, starting with a letter or digit`;
+const isName = (text: string): boolean => NAME.test(text);
+/** Names separated by commas; spaces around them and empty entries are ignored. */
+const nameList = (text: string): ReadonlyArray<string> =>
+  text
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+const isNameList = (text: string): boolean => nameList(text).length > 0 && nameList(text).every(isName);
 
 /**
  * Every variable Docket reads: the rule its value must follow and, in words, what it expects
@@ -120,6 +132,16 @@ const VARIABLES = {
   DOCKET_RETAIN_COMPLETED: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
   DOCKET_RETAIN_DEAD: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
   DOCKET_RETAIN_CANCELLED: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
+  // A worker's defaults (`docket worker`, `docket start`); its flags win.
+  DOCKET_QUEUES: {
+    ok: isNameList,
+    expected: `expected queue names separated by commas, e.g. high,default (each ${NAME_WORDS})`,
+  },
+  DOCKET_WORKER_NAME: { ok: isName, expected: `expected a worker name: ${NAME_WORDS}` },
+  DOCKET_CONCURRENCY: {
+    ok: intBetween(1, 100_000),
+    expected: "expected the jobs a worker runs at once, a whole number from 1 to 100000",
+  },
   // Logs and metrics (ADR 0030, 0031).
   LOG_LEVEL: { ok: oneOf(LOG_LEVELS), expected: `expected one of ${LOG_LEVELS.join(", ")}` },
   LOG_FORMAT: { ok: oneOf(["json", "text"]), expected: "expected json or text" },
@@ -156,6 +178,14 @@ export interface DocketEnv {
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
   readonly archive: ArchiveEnv;
+  /** A worker's defaults from DOCKET_QUEUES, DOCKET_WORKER_NAME, DOCKET_CONCURRENCY (unset: none). */
+  readonly worker: WorkerEnv;
+}
+
+export interface WorkerEnv {
+  readonly queues: ReadonlyArray<string> | undefined;
+  readonly name: string | undefined;
+  readonly concurrency: number | undefined;
 }
 
 /** The archive's settings (README "Configuration"; ADR 0028, 0029). */
@@ -210,7 +240,14 @@ const shown = (field: string, value: string | undefined): string => {
 };
 
 /** Set but empty counts as unset for these (`LOG_FORMAT= docket api` picks the default). */
-const EMPTY_IS_UNSET = ["LOG_LEVEL", "LOG_FORMAT", "DOCKET_METRICS_PORT"] as const;
+const EMPTY_IS_UNSET = [
+  "LOG_LEVEL",
+  "LOG_FORMAT",
+  "DOCKET_METRICS_PORT",
+  "DOCKET_QUEUES",
+  "DOCKET_WORKER_NAME",
+  "DOCKET_CONCURRENCY",
+] as const;
 
 export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const env = { ...given };
@@ -272,5 +309,10 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
     logFormat: e.LOG_FORMAT as LogFormat | undefined,
     metricsPort: e.DOCKET_METRICS_PORT === undefined ? undefined : Number(e.DOCKET_METRICS_PORT),
     metricsHost: e.DOCKET_METRICS_HOST ?? "127.0.0.1",
+    worker: {
+      queues: e.DOCKET_QUEUES === undefined ? undefined : nameList(e.DOCKET_QUEUES),
+      name: e.DOCKET_WORKER_NAME,
+      concurrency: e.DOCKET_CONCURRENCY === undefined ? undefined : Number(e.DOCKET_CONCURRENCY),
+    },
   };
 };

@@ -10,11 +10,13 @@ import { DocketApiError } from "../client/index.ts";
 import { type Command, runCommand } from "./command.ts";
 import { archiverCommand } from "./commands/archiver.ts";
 import { auditCommands } from "./commands/audit/index.ts";
+import { jobLogsCommand } from "./commands/job-logs.ts";
 import { jobCommands } from "./commands/jobs.ts";
 import { machineCommand } from "./commands/machine.ts";
 import { projectionCommands } from "./commands/projections.ts";
 import { apiCommand, startCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
+import { workerCommands } from "./commands/workers.ts";
 import { ConfigError } from "./config-error.ts";
 import { suggest } from "./suggest.ts";
 
@@ -24,6 +26,8 @@ const COMMANDS: ReadonlyArray<Command> = [
   workerCommand,
   archiverCommand,
   ...jobCommands,
+  jobLogsCommand,
+  ...workerCommands,
   ...projectionCommands,
   ...auditCommands,
   machineCommand,
@@ -42,11 +46,49 @@ const overview = (): string => {
     'Configuration: environment variables (README "Configuration"): REDIS_URL, DOCKET_DB, PORT,',
     "HOST, DOCKET_API_TOKEN, DOCKET_API_TOKENS, DOCKET_API_URL, DOCKET_PREFIX, DOCKET_SHARDS,",
     "DOCKET_LEASE_MS, DOCKET_DATA_DIR, DOCKET_ARCHIVE_DIR, DOCKET_ARCHIVE_SEGMENT_ENTRIES,",
-    "DOCKET_ARCHIVE_MAX_AGE_MS, DOCKET_ARCHIVER, DOCKET_SIGNING_KEY.",
+    "DOCKET_ARCHIVE_MAX_AGE_MS, DOCKET_ARCHIVER, DOCKET_SIGNING_KEY; a worker's DOCKET_QUEUES,",
+    "DOCKET_WORKER_NAME, DOCKET_CONCURRENCY. --env-file <path> (any command) loads variables from a",
+    "file first; those already set in the environment win.",
     "",
     "Exit codes: 0 ok, 1 failed (a job, a check, the API, Redis), 2 usage or configuration error.",
     "docket --version prints the version.",
   ].join("\n");
+};
+
+/**
+ * `--env-file <path>` (or `--env-file=<path>`), anywhere before a `--`: taken out of argv and the
+ * file's variables loaded into process.env before any command reads its configuration. A variable
+ * already set in the environment wins over the file's (Node's process.loadEnvFile rule, as
+ * `node --env-file`). Returns the remaining argv, or an error message (exit 2).
+ */
+const loadEnvFiles = (argv: ReadonlyArray<string>): { argv: ReadonlyArray<string> } | { error: string } => {
+  const rest: Array<string> = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === "--") {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    let path: string | undefined;
+    if (word === "--env-file") {
+      path = argv[i + 1];
+      i += 1;
+      if (path === undefined || path === "") return { error: "--env-file needs a path" };
+    } else if (word.startsWith("--env-file=")) path = word.slice("--env-file=".length);
+    else {
+      rest.push(word);
+      continue;
+    }
+    try {
+      process.loadEnvFile(path);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      return {
+        error: `--env-file ${JSON.stringify(path)}: ${code === "ENOENT" ? "no such file" : ((error as Error).message ?? String(error))}`,
+      };
+    }
+  }
+  return { argv: rest };
 };
 
 const version = (): string =>
@@ -79,7 +121,13 @@ const findCommand = (
   return best;
 };
 
-export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
+export const main = async (given: ReadonlyArray<string>): Promise<number> => {
+  const loaded = loadEnvFiles(given);
+  if ("error" in loaded) {
+    process.stderr.write(`docket: ${loaded.error}\n`);
+    return 2;
+  }
+  const { argv } = loaded;
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     process.stdout.write(`${overview()}\n`);
     return argv.length === 0 ? 2 : 0;

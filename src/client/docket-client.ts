@@ -14,6 +14,8 @@ import type {
   Explanation,
   Health,
   Instant,
+  JobLogLine,
+  JobLogs,
   JobPage,
   JobsAt,
   JobStatus,
@@ -86,6 +88,11 @@ export class DocketClient {
   async events(id: string): Promise<ReadonlyArray<Envelope>> {
     return (await this.http.call<{ readonly events: ReadonlyArray<Envelope> }>("GET", `${job(id)}/events`))
       .events;
+  }
+
+  /** The job's log: its handler's lines and the lifecycle lines derived from its events. */
+  async logs(id: string): Promise<ReadonlyArray<JobLogLine>> {
+    return (await this.http.call<JobLogs>("GET", `${job(id)}/logs`)).lines;
   }
 
   cancel(id: string, reason?: string): Promise<JobView> {

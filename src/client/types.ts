@@ -9,6 +9,8 @@ export type {
   Envelope,
   Explanation,
   Health,
+  JobLogLine,
+  JobLogs,
   JobPage,
   JobsAt,
   JobView,

@@ -1,6 +1,7 @@
 /** The job routes: submit (one and bulk), read, list, events, cancel, retry, dead letters. */
 import * as A from "./audit.ts";
 import * as J from "./jobs.ts";
+import * as L from "./job-logs.ts";
 import * as R from "./requests.ts";
 import {
   actorClaim,
@@ -88,6 +89,19 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
     summary: "A job's events exactly as hashed, with their hashes, in seq order",
     params: R.JobIdParams,
     responses: { 200: { description: "Events", schema: J.JobEvents }, ...anyRequest, ...notFound, ...redis },
+  },
+  {
+    method: "GET",
+    path: "/v1/jobs/:id/logs",
+    summary: "A job's log: its handler's lines and lifecycle lines derived from its events, in seq order",
+    description:
+      "Lifecycle lines (`source: docket`) are derived from the job's events when read: " +
+      "`Executing <type> job (attempt n of m) on <worker>`, `Job OK (<ms> ms)`, " +
+      "`Job failed: <code>: <message>`, and the submit, queueing, dead letter, cancel and retry. " +
+      "Lines the handler logged (`ctx.log`) have `source: handler`. Follow a running job's log " +
+      "with `GET /v1/events?jobId=` (or `docket jobs logs <id> --follow`).",
+    params: R.JobIdParams,
+    responses: { 200: { description: "Log lines", schema: L.JobLogs }, ...anyRequest, ...notFound, ...redis },
   },
   {
     method: "POST",

@@ -51,9 +51,14 @@ export const WorkerInfo = Schema.Struct({
   concurrency: Count,
   /** Handlers running now (never more than the concurrency). */
   inFlight: Count,
+  /** idle: nothing running; busy: a handler running; stopping: finishing its jobs, taking none. */
+  status: Schema.Literals(["idle", "busy", "stopping"]),
+  /** Ids of the jobs it runs now (at most 50). */
+  currentJobs: Schema.Array(Schema.String),
   completed: Count,
   failed: Count,
   startedAt: Timestamp,
+  /** Its last heartbeat; uptime as of then is lastSeenAt − startedAt (both by its own clock). */
   lastSeenAt: Timestamp,
 }).annotate({ identifier: "WorkerInfo" });
 export type WorkerInfo = typeof WorkerInfo.Type;

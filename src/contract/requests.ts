@@ -22,6 +22,7 @@ import {
   parseDuration,
   Name,
   PositiveInt,
+  PRIORITY_LEVELS,
   Priority,
   TimeoutMs,
   Timestamp,
@@ -33,6 +34,19 @@ export { ActorClaim };
 export const JobStatus = Schema.Literals(JOB_STATES);
 
 /**
+ * A priority by name, or by the level the seeds' users know (30, 20, 10, 0: RQ-style and the
+ * design's numbers), which the write room turns into the name: events only ever hold names.
+ */
+export const PriorityInput = Schema.Literals([
+  ...Priority.literals,
+  PRIORITY_LEVELS.critical,
+  PRIORITY_LEVELS.high,
+  PRIORITY_LEVELS.normal,
+  PRIORITY_LEVELS.low,
+]).annotate({ description: "critical, high, normal or low; or its level: 30, 20, 10 or 0" });
+export type PriorityInput = typeof PriorityInput.Type;
+
+/**
  * The public job spec (`POST /v1/jobs`, each item of a bulk submit). Field names are public API;
  * every field's schema and bound is the domain's own, so a spec accepted here makes events every
  * reader accepts. The write room applies the defaults (normaliseSubmit).
@@ -41,7 +55,7 @@ export const SubmitRequest = Schema.Struct({
   type: Name,
   payload: Schema.optionalKey(JsonValue),
   queue: Schema.optionalKey(Name),
-  priority: Schema.optionalKey(Priority),
+  priority: Schema.optionalKey(PriorityInput),
   maxAttempts: Schema.optionalKey(MaxAttempts),
   backoff: Schema.optionalKey(Backoff),
   timeoutMs: Schema.optionalKey(TimeoutMs),

@@ -18,6 +18,8 @@ const infoOf = (overrides: Partial<WorkerInfo> = {}): WorkerInfo => ({
   queues: ["default", "media"],
   concurrency: 4,
   inFlight: 2,
+  status: "busy",
+  currentJobs: ["job-a", "job-b"],
   completed: 10,
   failed: 1,
   startedAt: iso(T - 60_000),

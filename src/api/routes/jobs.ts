@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isTraceparent, MAX_TIMESTAMP_MS, parseDuration } from "../../domain/index.ts";
-import type { JobView } from "../../engine/read/index.ts";
+import { jobLogOf, type JobView } from "../../engine/read/index.ts";
 import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
 import { ApiError, errorResponse } from "../errors.ts";
@@ -19,6 +19,7 @@ import {
   DeadLettersQuery,
   JobIdParams,
   type JobEvents,
+  type JobLogs,
   ListJobsQuery,
   type Purged,
   PurgeRequest,
@@ -182,6 +183,13 @@ export const registerJobRoutes = (
     const events = await jobs.events(id);
     await tier(reply, id, events[events.length - 1]?.type === "JobEvicted");
     return { events } satisfies JobEvents;
+  });
+
+  app.get("/v1/jobs/:id/logs", async (request, reply) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    const events = await jobs.events(id);
+    await tier(reply, id, events[events.length - 1]?.type === "JobEvicted");
+    return { lines: jobLogOf(events) } satisfies JobLogs;
   });
 
   app.post("/v1/jobs/:id/cancel", async (request) => {

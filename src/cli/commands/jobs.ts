@@ -1,4 +1,4 @@
-/** `docket jobs ...` and `docket workers`: client commands over the HTTP API. */
+/** `docket jobs ...`: client commands over the HTTP API. */
 import {
   type DocketClient,
   DocketApiError,
@@ -6,7 +6,6 @@ import {
   type JobView,
   type Metrics,
   type SubmitRequest,
-  type WorkerInfo,
 } from "../../client/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../env.ts";
 import {
@@ -102,7 +101,10 @@ const submit: Command = {
   options: {
     payload: { type: "string", description: "the payload as JSON (default null)" },
     queue: { type: "string", description: "queue name (default: default)" },
-    priority: { type: "string", description: "critical | high | normal | low (default normal)" },
+    priority: {
+      type: "string",
+      description: "critical | high | normal | low, or its level 30 | 20 | 10 | 0 (default normal)",
+    },
     "max-attempts": { type: "string", description: "attempts allowed (default 3)" },
     "timeout-ms": { type: "string", description: "per-attempt timeout" },
     "delay-ms": { type: "string", description: "run no earlier than this many ms from now" },
@@ -121,13 +123,15 @@ const submit: Command = {
     const timeoutMs = intOption(context, "timeout-ms", 1);
     const delayMs = intOption(context, "delay-ms");
     const meta = stringOption(context, "meta");
+    const priority = stringOption(context, "priority");
     const spec = {
       type,
       ...(payload === undefined ? {} : { payload: parseJson(payload, "payload") }),
       ...(stringOption(context, "queue") === undefined ? {} : { queue: stringOption(context, "queue") }),
-      ...(stringOption(context, "priority") === undefined
+      // A level typed as digits goes as a number (the API's form of a level), anything else as typed.
+      ...(priority === undefined
         ? {}
-        : { priority: stringOption(context, "priority") }),
+        : { priority: /^[0-9]{1,3}$/.test(priority) ? Number(priority) : priority }),
       ...(maxAttempts === undefined ? {} : { maxAttempts }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(delayMs === undefined ? {} : { delayMs }),
@@ -357,36 +361,6 @@ const metrics: Command = {
   },
 };
 
-const workers: Command = {
-  name: "workers",
-  summary: "Live workers from the registry.",
-  details: CLIENT_DETAILS,
-  run: async (context) => {
-    const client = await clientFromEnv();
-    const list = await client.workers();
-    context.print({ workers: list }, (v: { workers: ReadonlyArray<WorkerInfo> }) =>
-      v.workers.length === 0
-        ? "(no live workers)"
-        : table([
-            ["ID", "NAME", "HOST", "PID", "QUEUES", "CONC", "IN FLIGHT", "DONE", "FAILED", "LAST SEEN"],
-            ...v.workers.map((w) => [
-              w.id,
-              w.name,
-              w.host,
-              String(w.pid),
-              w.queues.join(","),
-              String(w.concurrency),
-              String(w.inFlight),
-              String(w.completed),
-              String(w.failed),
-              w.lastSeenAt,
-            ]),
-          ]),
-    );
-    return 0;
-  },
-};
-
 export const jobCommands: ReadonlyArray<Command> = [
   submit,
   get,
@@ -398,5 +372,4 @@ export const jobCommands: ReadonlyArray<Command> = [
   purge,
   deadLetters,
   metrics,
-  workers,
 ];

@@ -66,7 +66,9 @@ const serve = async (options: {
   return server;
 };
 
-const queuesOption = (value: string | undefined) => (value ?? "default").split(",").filter((q) => q !== "");
+/** --queues, else DOCKET_QUEUES, else the default queue. */
+const queuesOption = (value: string | undefined, fromEnv: ReadonlyArray<string> | undefined) =>
+  value === undefined ? (fromEnv ?? ["default"]) : value.split(",").filter((q) => q !== "");
 
 export const startCommand: Command = {
   name: "start",
@@ -77,14 +79,21 @@ export const startCommand: Command = {
       description:
         "handlers module (.js, .mjs, .cjs or .ts) whose default export maps job type to handler (default: demo handlers echo, sleep, fail, flaky)",
     },
-    concurrency: { type: "string", description: "the worker's concurrency (default 10)" },
-    queues: { type: "string", description: "comma-separated queues for the worker (default: default)" },
+    concurrency: {
+      type: "string",
+      description: "the worker's concurrency (default: DOCKET_CONCURRENCY, else 10)",
+    },
+    queues: {
+      type: "string",
+      description: "comma-separated queues for the worker (default: DOCKET_QUEUES, else default)",
+    },
     "grace-ms": {
       type: "string",
       description: "on SIGTERM/SIGINT, how long in-flight jobs may finish (default 10000)",
     },
   },
   details: `${ENV_DETAILS}
+The worker: DOCKET_QUEUES (default), DOCKET_WORKER_NAME (start), DOCKET_CONCURRENCY (10); the flags win.
 When no Redis answers at REDIS_URL, the URL names this machine and redis-server is on the PATH, a
 private redis-server is started on that port with its data under DOCKET_DATA_DIR/redis (AOF on),
 bound to 127.0.0.1, with a generated password kept in DOCKET_DATA_DIR/redis/password; it is
@@ -93,9 +102,9 @@ stopped last when docket start stops. ${JSON_LOGS}`,
     const env = await readEnv();
     const log = await openCommandLog(context, env, "");
     const handlers = await loadHandlers(stringOption(context, "handlers"));
-    const concurrency = intOption(context, "concurrency", 1) ?? 10;
+    const concurrency = intOption(context, "concurrency", 1) ?? env.worker.concurrency ?? 10;
     const graceMs = intOption(context, "grace-ms") ?? 10_000;
-    const queues = queuesOption(stringOption(context, "queues"));
+    const queues = queuesOption(stringOption(context, "queues"), env.worker.queues);
     const shutdown = shutdownOnSignals();
     const { chooseRedis } = await import("../private-redis.ts");
     const { openWorker, ProcessMetrics } = await import("../../main.ts");
@@ -112,7 +121,7 @@ stopped last when docket start stops. ${JSON_LOGS}`,
         opened = await openWorker(
           { redisUrl: redis.url, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
           {
-            name: "start",
+            name: env.worker.name ?? "start",
             queues,
             concurrency,
             handlers,

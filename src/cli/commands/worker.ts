@@ -10,9 +10,15 @@ export const workerCommand: Command = {
   name: "worker",
   summary: "Run a worker: claim jobs from the queues and run their handlers.",
   options: {
-    queues: { type: "string", description: "comma-separated queues (default: default)" },
-    concurrency: { type: "string", description: "jobs run at once (default 10)" },
-    name: { type: "string", description: "a name for the registry (default: worker)" },
+    queues: {
+      type: "string",
+      description: "comma-separated queues, highest first (default: DOCKET_QUEUES, else default)",
+    },
+    concurrency: { type: "string", description: "jobs run at once (default: DOCKET_CONCURRENCY, else 10)" },
+    name: {
+      type: "string",
+      description: "a name for the registry (default: DOCKET_WORKER_NAME, else worker)",
+    },
     handlers: {
       type: "string",
       description:
@@ -30,7 +36,7 @@ export const workerCommand: Command = {
         "serve this process's Prometheus metrics at http://127.0.0.1:PORT/metrics (default: DOCKET_METRICS_PORT, else none)",
     },
   },
-  details: `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS, LOG_LEVEL, LOG_FORMAT,
+  details: `Environment: DOCKET_QUEUES, DOCKET_WORKER_NAME, DOCKET_CONCURRENCY (the flags win), REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS, LOG_LEVEL, LOG_FORMAT,
 DOCKET_METRICS_PORT and DOCKET_METRICS_HOST (127.0.0.1), DOCKET_API_TOKEN(S) (guard /metrics too; see README).
 While Redis does not answer, the worker waits for it with a line per attempt (1, 2, 4, 8, then
 every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON lines on stdout
@@ -40,11 +46,15 @@ every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON
     const log = await openCommandLog(context, env, "worker");
     const metricsPort = intOption(context, "metrics-port", 0) ?? env.metricsPort;
     const handlers = await loadHandlers(stringOption(context, "handlers"));
-    const queues = (stringOption(context, "queues") ?? "default").split(",").filter((q) => q !== "");
+    const queuesFlag = stringOption(context, "queues");
+    const queues =
+      queuesFlag === undefined
+        ? (env.worker.queues ?? ["default"])
+        : queuesFlag.split(",").filter((q) => q !== "");
     const maxJobs = intOption(context, "max-jobs", 1);
-    const concurrency = intOption(context, "concurrency", 1) ?? 10;
+    const concurrency = intOption(context, "concurrency", 1) ?? env.worker.concurrency ?? 10;
     const graceMs = intOption(context, "grace-ms") ?? 10_000;
-    const name = stringOption(context, "name") ?? "worker";
+    const name = stringOption(context, "name") ?? env.worker.name ?? "worker";
     // Both end up in every event and key the worker writes: refuse a bad one here, as usage.
     const { NAME_PATTERN } = await import("../../domain/index.ts");
     for (const [option, value] of [["name", name], ...queues.map((q) => ["queues", q])] as const)

@@ -56,11 +56,13 @@ const PROMOTE_BATCH = 200;
 export class Maintenance {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<unknown>>();
+  private started = false;
   private stopped = false;
 
   constructor(private readonly deps: MaintenanceDeps) {}
 
   start(): void {
+    this.started = true;
     const { leaseMs, heartbeatMs, schedulerIntervalMs } = this.deps;
     this.every(Math.max(50, Math.floor(leaseMs / 3)), () => this.renewLeases());
     this.every(Math.max(100, Math.floor(leaseMs / 2)), () => this.reclaim());
@@ -188,6 +190,11 @@ export class Maintenance {
       );
       if (ids.length < PROMOTE_BATCH) return;
     }
+  }
+
+  /** A heartbeat out of turn (the worker's status changed); nothing before start or after stop. */
+  heartbeatNow(): void {
+    if (this.started && !this.stopped) void this.track(this.heartbeat());
   }
 
   async heartbeat(): Promise<void> {

@@ -74,6 +74,12 @@ export interface WorkQueue extends DeadLetterIndex {
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>>;
 }
 
+/** idle: no handler running; busy: at least one; stopping: taking no more work, finishing what it has. */
+export type WorkerStatus = "idle" | "busy" | "stopping";
+
+/** Most job ids a heartbeat lists as the worker's current jobs (a worker may run hundreds). */
+export const MAX_CURRENT_JOBS = 50;
+
 export interface WorkerInfo {
   readonly id: string;
   readonly name: string;
@@ -86,9 +92,13 @@ export interface WorkerInfo {
    * handler has finished and whose outcome is being written is not counted.
    */
   readonly inFlight: number;
+  readonly status: WorkerStatus;
+  /** Jobs whose attempt it runs now (started, outcome not yet written), at most MAX_CURRENT_JOBS. */
+  readonly currentJobs: ReadonlyArray<string>;
   readonly completed: number;
   readonly failed: number;
   readonly startedAt: string;
+  /** Its last heartbeat (uptime as of then: lastSeenAt − startedAt, both the worker's clock). */
   readonly lastSeenAt: string;
 }
 

@@ -21,7 +21,14 @@ import type { Handlers } from "./handlers.ts";
 import { type ChainSettings, RunningJob } from "./job-chain.ts";
 import { Maintenance } from "./maintenance.ts";
 import { entryTimeMs, OutageWatch, type WorkerObserver } from "./observer.ts";
-import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "./ports.ts";
+import {
+  type Claimed,
+  MAX_CURRENT_JOBS,
+  type WorkEntry,
+  type WorkerInfo,
+  type WorkerRegistry,
+  type WorkQueue,
+} from "./ports.ts";
 import { type Lane, Slots } from "./slots.ts";
 import { AttemptStarter } from "./start-attempts.ts";
 
@@ -182,6 +189,8 @@ export class Worker {
       queues: this.options.queues,
       concurrency: this.options.concurrency,
       inFlight: this.running,
+      status: this.stopping ? "stopping" : this.running > 0 ? "busy" : "idle",
+      currentJobs: [...this.inFlight.keys()].slice(0, MAX_CURRENT_JOBS),
       completed: this.completed,
       failed: this.failed,
       startedAt: this.startedAt,
@@ -325,6 +334,8 @@ export class Worker {
     this.stopping = true;
     this.slots.wake();
     this.drainGraceMs = graceMs;
+    // The registry says "stopping" at once, not at the next heartbeat.
+    this.maintenance.heartbeatNow();
     await this.run();
   }
 

@@ -7,7 +7,14 @@
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import { SubmitRequest } from "../../contract/index.ts";
-import { DEFAULT_BACKOFF, type JobSpec, MAX_DELAY_MS, MAX_PAYLOAD_BYTES } from "../../domain/index.ts";
+import {
+  DEFAULT_BACKOFF,
+  type JobSpec,
+  MAX_DELAY_MS,
+  MAX_PAYLOAD_BYTES,
+  type Priority,
+  PRIORITY_LEVELS,
+} from "../../domain/index.ts";
 import { firstIssue, InvalidJobSpec } from "../shared/index.ts";
 
 export const DEFAULT_QUEUE = "default";
@@ -24,6 +31,18 @@ export interface NormalisedSubmit {
 }
 
 const decodeRequest = Schema.decodeUnknownResult(SubmitRequest);
+
+const PRIORITY_BY_LEVEL = new Map(
+  Object.entries(PRIORITY_LEVELS).map(([name, level]) => [level as number, name as Priority]),
+);
+
+/** A priority as given (a name, or its level 30/20/10/0) as the name the events hold. */
+const priorityName = (given: SubmitRequest["priority"]): Priority =>
+  given === undefined
+    ? "normal"
+    : typeof given === "number"
+      ? (PRIORITY_BY_LEVEL.get(given) ?? "normal")
+      : given;
 
 /**
  * Validate an untrusted request and apply the defaults. Fails with InvalidJobSpec naming the
@@ -54,7 +73,7 @@ export const normaliseSubmit = (
     jobType: request.type,
     payload,
     queue: request.queue ?? DEFAULT_QUEUE,
-    priority: request.priority ?? "normal",
+    priority: priorityName(request.priority),
     maxAttempts: request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     backoff: request.backoff ?? DEFAULT_BACKOFF,
     ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),

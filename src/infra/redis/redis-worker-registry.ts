@@ -16,6 +16,16 @@ export interface RedisWorkerRegistryOptions {
   readonly prefix?: string;
 }
 
+/**
+ * A heartbeat from a worker of a version before status and current jobs (a rolling upgrade) lacks
+ * them: its status follows from its running handlers, its current jobs are unknown (none listed).
+ */
+const withStatus = (info: Omit<WorkerInfo, "status" | "currentJobs"> & Partial<WorkerInfo>): WorkerInfo => ({
+  ...info,
+  status: info.status ?? (info.inFlight > 0 ? "busy" : "idle"),
+  currentJobs: info.currentJobs ?? [],
+});
+
 export class RedisWorkerRegistry implements WorkerRegistry {
   private readonly client: Redis;
   private readonly keys: Keys;
@@ -53,9 +63,7 @@ export class RedisWorkerRegistry implements WorkerRegistry {
       const pipeline = this.client.pipeline();
       for (const id of ids) pipeline.hget(this.keys.worker(id), "info");
       const replies = (await pipeline.exec()) ?? [];
-      return replies.flatMap(([, info]) =>
-        typeof info === "string" ? [JSON.parse(info) as WorkerInfo] : [],
-      );
+      return replies.flatMap(([, info]) => (typeof info === "string" ? [withStatus(JSON.parse(info))] : []));
     });
   }
 }
