@@ -42,6 +42,7 @@ const probeIntents: ReadonlyArray<Intent> = [
   { kind: "start", attemptOffset: 0 },
   { kind: "progress", attemptOffset: 0, current: 1, total: 2 },
   { kind: "log", attemptOffset: 0, line: "working" },
+  { kind: "meta", attemptOffset: 0, meta: { step: "resize" } },
   { kind: "complete", attemptOffset: 0, result: { ok: true } },
   {
     kind: "fail",

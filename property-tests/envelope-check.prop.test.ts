@@ -21,6 +21,8 @@ import {
   MAX_DELAY_MS,
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_JSON_DEPTH,
+  MAX_META_BYTES,
+  MAX_META_DEPTH,
   MAX_LOG_LINE_LENGTH,
   MAX_PROGRESS_MESSAGE_LENGTH,
   MAX_REASON_LENGTH,
@@ -113,6 +115,18 @@ const nested = (levels: number): unknown => {
   return value;
 };
 const payload = mostly(jsonish, fc.constantFrom(nested(MAX_JSON_DEPTH), nested(MAX_JSON_DEPTH + 1)));
+/** Meta: an object at the edges of its bounds (depth, size), or not an object at all. */
+const meta = mostly(
+  fc.dictionary(fc.string({ maxLength: 4 }), jsonish, { maxKeys: 3 }),
+  fc.constantFrom(
+    [],
+    "label",
+    { deep: nested(MAX_META_DEPTH - 1) },
+    { deep: nested(MAX_META_DEPTH) },
+    { big: "x".repeat(MAX_META_BYTES - 10) },
+    { big: "x".repeat(MAX_META_BYTES) },
+  ),
+);
 
 const delay = mostly(fc.oneof(fc.nat(60_000), fc.constant(MAX_DELAY_MS)), extremeNumber);
 const backoff = fc.oneof(
@@ -146,6 +160,7 @@ const spec = fc.record(
     backoff,
     timeoutMs: mostly(fc.constantFrom(1, 30_000, MAX_TIMEOUT_MS), extremeNumber),
     idempotencyKey: edgeString(256, 1),
+    meta,
   },
   { requiredKeys: ["jobType", "payload", "queue", "priority", "maxAttempts", "backoff"] },
 );
@@ -189,6 +204,7 @@ const dataOf: Record<string, fc.Arbitrary<unknown>> = {
     ),
   }),
   LogRecorded: fc.record({ attempt: count, line: edgeString(MAX_LOG_LINE_LENGTH) }),
+  MetaUpdated: fc.record({ attempt: count, meta }),
   JobCompleted: fc.record({ attempt: count, result: payload }),
   AttemptFailed: fc.record(
     { attempt: count, error: attemptError, retryAt: timestamp },

@@ -78,6 +78,8 @@ const probeEvent = (
       };
     case "LogRecorded":
       return { type: "LogRecorded", at, actor, data: { attempt: n, line: "x" } };
+    case "MetaUpdated":
+      return { type: "MetaUpdated", at, actor, data: { attempt: n, meta: { step: n } } };
     case "JobCompleted":
       return { type: "JobCompleted", at, actor, data: { attempt: n, result: { ok: probe.atMs } } };
     case "AttemptFailed": {

@@ -38,6 +38,7 @@ const VIEW = {
   error: null,
   cancelReason: null,
   idempotencyKey: null,
+  meta: null,
   version: 1,
   lastHash: "a".repeat(64),
   updatedAt: "2026-01-01T00:00:00.000Z",

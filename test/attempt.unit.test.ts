@@ -10,6 +10,7 @@ const context = (abort: AttemptAbort): HandlerContext => ({
     return abort.signal;
   },
   progress: async () => {},
+  setMeta: async () => {},
   log: async () => {},
 });
 

@@ -21,8 +21,8 @@ describe("docs/audit-bundle.md worked example", () => {
       },
     ]);
     expect(envelopes.map((e) => e.hash)).toEqual([
-      "512781cfc9ec767442bde106baa34f8b109273c001e5d5db6a8588d19750c43d",
-      "0c1c9583080bdfc41277c5d80f24b9852bc141c32df6a2213d1993a50afd1b7b",
+      "1039d26ca58dc71464c7cb05db217e66cd819121b35c6b80f92054c5154b5995",
+      "8116e1298fd008343145284a31801cc8dd4c838ee9f4697894b5370b9e795c8f",
     ]);
     expect(sha256Hex(hashedText(envelopes[0] as never))).toBe(envelopes[0]?.hash);
   });

@@ -188,6 +188,32 @@ describe("docket CLI", () => {
     expect(unreachable.stderr).toContain("does not answer");
   });
 
+  it("submits with --meta, shows it in jobs get, and searches with --meta key=value and time bounds", async () => {
+    const submitted = await docket(
+      ["jobs", "submit", "echo", "--queue", "idle", "--meta", '{"tenant":"acme-cli","tier":3}', "--json"],
+      env,
+    );
+    expect(submitted.status).toBe(0);
+    const job = JSON.parse(submitted.stdout) as { id: string; createdAt: string };
+    expect((await docket(["jobs", "get", job.id], env)).stdout).toMatch(
+      /meta\s+\{"tenant":"acme-cli","tier":3\}/,
+    );
+    await waitFor(() => api.readSide.reads.job(job.id) !== null, "the projection");
+    const list = async (...args: Array<string>) =>
+      (
+        JSON.parse((await docket(["jobs", "list", "--queue", "idle", ...args, "--json"], env)).stdout) as {
+          jobs: Array<{ id: string }>;
+        }
+      ).jobs.map((j) => j.id);
+    expect(await list("--meta", "tenant=acme-cli", "--created-from", job.createdAt)).toEqual([job.id]);
+    expect(await list("--meta", "tier=3")).toEqual([job.id]);
+    expect(await list("--meta", "tenant=other")).toEqual([]);
+    expect(await list("--meta", "tenant", "--created-to", job.createdAt)).toEqual([]);
+    const bad = await docket(["jobs", "list", "--created-from", "last tuesday"], env);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/invalid_request: .*createdFrom/);
+  });
+
   it("prints metrics and workers, and checks the projection through the API", async () => {
     expect((await docket(["jobs", "metrics"], env)).stdout).toContain("STATUS");
     expect((await docket(["workers", "--json"], env)).status).toBe(0);

@@ -123,6 +123,21 @@ describe("decide: running attempts", () => {
   });
 });
 
+describe("decide: a job's meta", () => {
+  it("the current attempt's handler replaces the meta; a stale attempt or a job not running cannot", () => {
+    const meta = { stage: "resize", rows: 42 };
+    given(submitted(), started(1))
+      .when({ type: "UpdateMeta", at: t(110), actor: worker, attempt: 1, meta })
+      .thenEvents([{ type: "MetaUpdated", at: t(110), actor: worker, data: { attempt: 1, meta } }]);
+    given(submitted(), started(1), failedRetryable(1, t(111)), requeued(t(200)), started(2, t(201)))
+      .when({ type: "UpdateMeta", at: t(202), actor: worker, attempt: 1, meta })
+      .thenRejected("stale_attempt");
+    given(submitted())
+      .when({ type: "UpdateMeta", at: t(110), actor: worker, attempt: 0, meta })
+      .thenRejected("illegal_transition");
+  });
+});
+
 describe("decide: failures, retries and dead letters", () => {
   it("a retryable failure with attempts left schedules the retry by the backoff policy", () => {
     given(submitted(), started(1))

@@ -12,6 +12,7 @@ const context = (attempt: number, signal = new AbortController().signal) => {
     jobType: "demo",
     signal,
     progress: async (current, total) => void progress.push([current, total]),
+    setMeta: async () => {},
     log: async () => {},
   };
   return { ctx, progress };

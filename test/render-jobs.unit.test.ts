@@ -26,6 +26,7 @@ const view = (status: JobView["status"]): JobView => ({
   error: { code: "handler_error", message: "Error: boom", retryable: true },
   cancelReason: null,
   idempotencyKey: null,
+  meta: null,
   version: 7,
   lastHash: "a".repeat(64),
   updatedAt: "2026-01-01T00:00:03.000Z",

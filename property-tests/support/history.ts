@@ -34,6 +34,7 @@ export type Intent =
       readonly total: number;
     }
   | { readonly kind: "log"; readonly attemptOffset: number; readonly line: string }
+  | { readonly kind: "meta"; readonly attemptOffset: number; readonly meta: { readonly [key: string]: Json } }
   | { readonly kind: "complete"; readonly attemptOffset: number; readonly result: fc.JsonValue }
   | {
       readonly kind: "fail";
@@ -88,6 +89,13 @@ export const backoffArb = fc.oneof(
   ),
 );
 
+/** A job's meta: a small JSON object (as JSON text would carry it). */
+export const metaArb: fc.Arbitrary<{ readonly [key: string]: Json }> = fc
+  .dictionary(fc.constantFrom("tenant", "step", "batch", "tags"), fc.jsonValue({ maxDepth: 1 }), {
+    maxKeys: 3,
+  })
+  .map((v) => JSON.parse(JSON.stringify(v)) as { readonly [key: string]: Json });
+
 export const specArb: fc.Arbitrary<JobSpec> = fc.record(
   {
     jobType: fc.constantFrom("email", "render-video", "noop"),
@@ -98,6 +106,7 @@ export const specArb: fc.Arbitrary<JobSpec> = fc.record(
     backoff: backoffArb,
     timeoutMs: fc.integer({ min: 1, max: 600_000 }),
     idempotencyKey: fc.string({ minLength: 1, maxLength: 16 }),
+    meta: metaArb,
   },
   { requiredKeys: ["jobType", "payload", "queue", "priority", "maxAttempts", "backoff"] },
 ) as fc.Arbitrary<JobSpec>;
@@ -135,6 +144,10 @@ export const intentArb: fc.Arbitrary<Intent> = fc.oneof(
       attemptOffset,
       line: fc.string({ maxLength: 20 }),
     }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("meta" as const), attemptOffset, meta: metaArb }),
   },
   {
     weight: 2,
@@ -217,6 +230,8 @@ export const toCommand = (intent: Intent, state: JobState, atMs: number, actorIn
       };
     case "log":
       return { type: "RecordLog", at, actor, attempt: attempt + intent.attemptOffset, line: intent.line };
+    case "meta":
+      return { type: "UpdateMeta", at, actor, attempt: attempt + intent.attemptOffset, meta: intent.meta };
     case "complete":
       return {
         type: "CompleteAttempt",

@@ -79,7 +79,8 @@ export class DocketClient {
 
   list(filter: ListFilter = {}): Promise<JobPage> {
     const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(filter)) if (value !== undefined) query.set(key, String(value));
+    for (const [key, value] of Object.entries(filter))
+      if (value !== undefined) query.set(key, value instanceof Date ? value.toISOString() : String(value));
     const qs = query.toString();
     return this.http.call("GET", `/v1/jobs${qs === "" ? "" : `?${qs}`}`);
   }

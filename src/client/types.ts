@@ -41,6 +41,20 @@ export interface ListFilter {
   /** 1..500 (default 50). */
   readonly limit?: number;
   readonly cursor?: string;
+  /** Created in [createdFrom, createdTo): a Date, epoch ms or an ISO 8601 time. */
+  readonly createdFrom?: Date | number | string;
+  readonly createdTo?: Date | number | string;
+  /** Ended (completed, dead-lettered, cancelled) in [endedFrom, endedTo). */
+  readonly endedFrom?: Date | number | string;
+  readonly endedTo?: Date | number | string;
+  /** The latest attempt's error code. */
+  readonly errorCode?: string;
+  /** Text the latest attempt's error message contains (literally; ASCII case-insensitive). */
+  readonly errorText?: string;
+  /** A top-level member of the job's meta (a plain name)... */
+  readonly metaKey?: string;
+  /** ...equal to this string, or whose JSON text this is (`42`, `true`). */
+  readonly metaValue?: string;
 }
 
 export interface WaitOptions {

@@ -5,7 +5,16 @@
  * src/api/contract-drift.ts fails the typecheck when the engine's read-model types stop fitting.
  */
 import * as Schema from "effect/Schema";
-import { AttemptError, EnvelopeSchema, JobId, Name, Priority, Progress, Timestamp } from "../domain/index.ts";
+import {
+  AttemptError,
+  EnvelopeSchema,
+  JobId,
+  JobMeta,
+  Name,
+  Priority,
+  Progress,
+  Timestamp,
+} from "../domain/index.ts";
 import { ErrorDetail } from "./errors.ts";
 import { JobStatus } from "./requests.ts";
 
@@ -39,6 +48,8 @@ export const JobView = Schema.Struct({
   error: Schema.NullOr(AttemptError),
   cancelReason: Schema.NullOr(Schema.String),
   idempotencyKey: Schema.NullOr(Schema.String),
+  /** Free labels: the submitted `meta`, or what the handler last set; null when there are none. */
+  meta: Schema.NullOr(JobMeta),
   /** The seq and hash of the job's last event: where its chain ends. */
   version: Schema.Int,
   lastHash: Schema.String,

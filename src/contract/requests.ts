@@ -11,7 +11,10 @@ import {
   IdempotencyKey,
   JOB_STATES,
   JobId,
+  JobMeta,
   JsonValue,
+  META_KEY_PATTERN,
+  MAX_SEARCH_TEXT_LENGTH,
   MAX_DELAY_MS,
   MaxAttempts,
   RetainMs,
@@ -67,6 +70,11 @@ export const SubmitRequest = Schema.Struct({
    * archive; its idempotency key lasts as long as it stays.
    */
   retainMs: Schema.optionalKey(RetainMs),
+  /**
+   * Free labels shown by get and list and searchable (`metaKey`, `metaValue`): a JSON object of
+   * at most 16 KiB, nested at most 8 deep. The job's handler may replace it (`ctx.setMeta`).
+   */
+  meta: Schema.optionalKey(JobMeta),
 });
 export type SubmitRequest = typeof SubmitRequest.Type;
 
@@ -99,6 +107,9 @@ export const MAX_BULK = 1000;
 /** A point in time as a query value: ISO 8601 or epoch ms (parsed by the audit's parseInstant). */
 const Instant = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 
+/** Text to search for: 1 to MAX_SEARCH_TEXT_LENGTH characters. */
+const SearchText = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_SEARCH_TEXT_LENGTH));
+
 export const ListJobsQuery = Schema.Struct({
   status: Schema.optionalKey(JobStatus),
   /** Time travel: the jobs that were in `status` at this time (from the log, not the projection). */
@@ -107,6 +118,25 @@ export const ListJobsQuery = Schema.Struct({
   queue: Schema.optionalKey(Name),
   limit: Schema.optionalKey(Limit),
   cursor: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,200}$/))),
+  /** Created at or after this instant (ISO 8601 or epoch ms). */
+  createdFrom: Schema.optionalKey(Instant),
+  /** Created before this instant. */
+  createdTo: Schema.optionalKey(Instant),
+  /** Ended (completed, dead-lettered, cancelled) at or after this instant. */
+  endedFrom: Schema.optionalKey(Instant),
+  /** Ended before this instant. */
+  endedTo: Schema.optionalKey(Instant),
+  /** The latest attempt's error code is this. */
+  errorCode: Schema.optionalKey(Name),
+  /** The latest attempt's error message contains this text (literally, ASCII case-insensitive). */
+  errorText: Schema.optionalKey(SearchText),
+  /** The job's meta has this top-level member (a plain name: letters, digits, `_`, `-`). */
+  metaKey: Schema.optionalKey(Schema.String.check(Schema.isPattern(META_KEY_PATTERN))),
+  /**
+   * With metaKey: that member is the string `metaValue`, or a value whose JSON text is
+   * `metaValue` (`42`, `true`, `null`).
+   */
+  metaValue: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(MAX_SEARCH_TEXT_LENGTH))),
 });
 
 export const StateAtQuery = Schema.Struct({ at: Instant });

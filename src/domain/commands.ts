@@ -3,6 +3,7 @@
  * actor as data; anything random (the jitter draw) is passed in too, so `decide` stays pure.
  */
 import type { Actor, AttemptError, EvictionReason, Progress } from "./events.ts";
+import type { JobMeta } from "./job-meta.ts";
 import type { JobSpec, Timestamp } from "./job-spec.ts";
 import type { Json } from "./json.ts";
 
@@ -31,6 +32,12 @@ export interface ReportProgress extends CommandBase {
   readonly type: "ReportProgress";
   readonly attempt: number;
   readonly progress: Progress;
+}
+/** The running attempt's handler replaces the job's meta. */
+export interface UpdateMeta extends CommandBase {
+  readonly type: "UpdateMeta";
+  readonly attempt: number;
+  readonly meta: JobMeta;
 }
 export interface RecordLog extends CommandBase {
   readonly type: "RecordLog";
@@ -76,6 +83,7 @@ export type JobCommand =
   | PromoteJob
   | StartAttempt
   | ReportProgress
+  | UpdateMeta
   | RecordLog
   | CompleteAttempt
   | FailAttempt

@@ -100,6 +100,8 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
         actor,
         data: { attempt: command.attempt, progress: command.progress },
       };
+    case "UpdateMeta":
+      return { type: "MetaUpdated", at, actor, data: { attempt: command.attempt, meta: command.meta } };
     case "RecordLog":
       return { type: "LogRecorded", at, actor, data: { attempt: command.attempt, line: command.line } };
     case "CompleteAttempt":

@@ -6,6 +6,7 @@
  * id, the sequence number, the versions and the hash chain around it.
  */
 import * as Schema from "effect/Schema";
+import { JobMeta } from "./job-meta.ts";
 import { JobSpec, Name, NonNegativeInt, PositiveInt, Timestamp } from "./job-spec.ts";
 import { JsonValue } from "./json-value.ts";
 import {
@@ -93,6 +94,8 @@ export const EventData = {
   /** A worker took the job; `attempt` is the new attempt number and the lease's fencing epoch. */
   AttemptStarted: Schema.Struct({ attempt: PositiveInt }),
   ProgressReported: Schema.Struct({ attempt: PositiveInt, progress: Progress }),
+  /** The current attempt's handler replaced the job's meta (the whole object, not a patch). */
+  MetaUpdated: Schema.Struct({ attempt: PositiveInt, meta: JobMeta }),
   LogRecorded: Schema.Struct({
     attempt: PositiveInt,
     line: Text(0, MAX_LOG_LINE_LENGTH),

@@ -9,6 +9,7 @@ export * from "./decide.ts";
 export * from "./envelope.ts";
 export * from "./events.ts";
 export * from "./job-machine.ts";
+export * from "./job-meta.ts";
 export * from "./job-spec.ts";
 export * from "./job-state.ts";
 export type * from "./json.ts";

@@ -281,6 +281,9 @@ export const jobMachine = setup({
       on: {
         ProgressReported: { guard: "currentAttempt", actions: "recordProgress" },
         LogRecorded: { guard: "currentAttempt" },
+        // Meta is the read side's: the machine only fences it (kept out of the context, so
+        // heads stay slim).
+        MetaUpdated: { guard: "currentAttempt" },
         JobCompleted: { guard: "currentAttempt", target: "completed", actions: "recordResult" },
         AttemptFailed: [
           { guard: "retryScheduled", target: "failed", actions: "recordFailure" },

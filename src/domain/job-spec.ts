@@ -6,6 +6,7 @@
  * is bounded to what a date, a timer and the readers can hold (limits.ts, ADR 0018).
  */
 import * as Schema from "effect/Schema";
+import { JobMeta } from "./job-meta.ts";
 import { JsonValue } from "./json-value.ts";
 import {
   MAX_ATTEMPTS,
@@ -92,5 +93,7 @@ export const JobSpec = Schema.Struct({
   timeoutMs: Schema.optionalKey(TimeoutMs),
   idempotencyKey: Schema.optionalKey(IdempotencyKey),
   retainMs: Schema.optionalKey(RetainMs),
+  /** Free labels to show and search by (job-meta.ts); the handler may replace them (MetaUpdated). */
+  meta: Schema.optionalKey(JobMeta),
 });
 export type JobSpec = typeof JobSpec.Type;

@@ -53,6 +53,24 @@ export const MAX_PAYLOAD_BYTES = 512 * 1024;
 /** A handler's result, as JSON text in UTF-8. */
 export const MAX_RESULT_BYTES = 512 * 1024;
 
+/**
+ * A job's `meta` (free JSON set at submit, replaced by its handler, shown and searched by the
+ * read side), as JSON text in UTF-8: small, since every list row carries it.
+ */
+export const MAX_META_BYTES = 16 * 1024;
+
+/** A job's `meta` nests at most this deep (it is a label, not a document). */
+export const MAX_META_DEPTH = 8;
+
+/**
+ * The key a list may search meta by (`metaKey`): a plain name, so it can stand in a JSON path
+ * (`$."key"`) with nothing to escape.
+ */
+export const META_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/** Text a job list searches for (`errorText`, `metaValue`). */
+export const MAX_SEARCH_TEXT_LENGTH = 256;
+
 /** A handler's log line (longer ones are cut and say so). */
 export const MAX_LOG_LINE_LENGTH = 8_192;
 

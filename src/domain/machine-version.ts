@@ -13,5 +13,7 @@
  * Version 3 (ADR 0034): a finished job (completed, cancelled or dead-lettered) accepts one
  * JobEvicted, which records that it left Redis; a dead letter no longer accepts JobRetried
  * after it.
+ *
+ * Version 4 (issue 14): a processing job accepts MetaUpdated from its current attempt.
  */
-export const MACHINE_VERSION = 3;
+export const MACHINE_VERSION = 4;

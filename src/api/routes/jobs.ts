@@ -3,7 +3,7 @@
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isTraceparent, parseDuration } from "../../domain/index.ts";
+import { isTraceparent, MAX_TIMESTAMP_MS, parseDuration } from "../../domain/index.ts";
 import { jobLogOf, type JobView } from "../../engine/read/index.ts";
 import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -52,6 +52,26 @@ const traceparentOf = (request: FastifyRequest): { readonly traceparent?: string
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The earliest instant a stored timestamp can hold (0000-01-01T00:00:00.000Z). */
+const MIN_TIMESTAMP_MS = -62_167_219_200_000;
+
+/**
+ * A list's time bounds as stored timestamps (ISO, which compare as text in time order): an
+ * instant beyond years 0000-9999 is clamped to their edge, which selects the same jobs.
+ */
+const timeRange = (
+  query: Partial<Record<"createdFrom" | "createdTo" | "endedFrom" | "endedTo", string>>,
+): Partial<Record<"createdFrom" | "createdTo" | "endedFrom" | "endedTo", string>> => {
+  const bounds: Partial<Record<"createdFrom" | "createdTo" | "endedFrom" | "endedTo", string>> = {};
+  for (const field of ["createdFrom", "createdTo", "endedFrom", "endedTo"] as const) {
+    const text = query[field];
+    if (text === undefined) continue;
+    const ms = instantOrThrow(text, `query.${field}`);
+    bounds[field] = new Date(Math.min(MAX_TIMESTAMP_MS, Math.max(MIN_TIMESTAMP_MS, ms))).toISOString();
+  }
+  return bounds;
+};
 
 export const registerJobRoutes = (
   app: FastifyInstance,
@@ -108,19 +128,40 @@ export const registerJobRoutes = (
         throw new ApiError(400, "invalid_request", "query.status: required with query.at", {
           field: "query.status",
         });
-      for (const field of ["type", "queue", "cursor"] as const)
+      for (const field of [
+        "type",
+        "queue",
+        "cursor",
+        "createdFrom",
+        "createdTo",
+        "endedFrom",
+        "endedTo",
+        "errorCode",
+        "errorText",
+        "metaKey",
+        "metaValue",
+      ] as const)
         if (query[field] !== undefined)
           throw new ApiError(400, "invalid_request", `query.${field}: not supported with query.at`, {
             field: `query.${field}`,
           });
       return jobsAt(deps, query.status, atMs, limit, timeTravel);
     }
+    if (query.metaValue !== undefined && query.metaKey === undefined)
+      throw new ApiError(400, "invalid_request", "query.metaValue: needs query.metaKey", {
+        field: "query.metaValue",
+      });
     return reads.listJobs({
       limit,
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(query.type === undefined ? {} : { type: query.type }),
       ...(query.queue === undefined ? {} : { queue: query.queue }),
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      ...timeRange(query),
+      ...(query.errorCode === undefined ? {} : { errorCode: query.errorCode }),
+      ...(query.errorText === undefined ? {} : { errorText: query.errorText }),
+      ...(query.metaKey === undefined ? {} : { metaKey: query.metaKey }),
+      ...(query.metaValue === undefined ? {} : { metaValue: query.metaValue }),
     });
   });
 

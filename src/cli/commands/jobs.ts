@@ -109,6 +109,7 @@ const submit: Command = {
     "timeout-ms": { type: "string", description: "per-attempt timeout" },
     "delay-ms": { type: "string", description: "run no earlier than this many ms from now" },
     "idempotency-key": { type: "string", description: "a repeat with the same key returns the first job" },
+    meta: { type: "string", description: 'labels to show and search by, a JSON object: {"tenant":"acme"}' },
     wait: { type: "boolean", description: "wait for the job to end, showing its progress" },
     timeout: { type: "string", description: "with --wait: give up after this long (30s, 5m, …; exit 124)" },
   },
@@ -121,6 +122,7 @@ const submit: Command = {
     const maxAttempts = intOption(context, "max-attempts", 1);
     const timeoutMs = intOption(context, "timeout-ms", 1);
     const delayMs = intOption(context, "delay-ms");
+    const meta = stringOption(context, "meta");
     const priority = stringOption(context, "priority");
     const spec = {
       type,
@@ -133,6 +135,7 @@ const submit: Command = {
       ...(maxAttempts === undefined ? {} : { maxAttempts }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(delayMs === undefined ? {} : { delayMs }),
+      ...(meta === undefined ? {} : { meta: parseJson(meta, "meta") }),
     };
     const client = await clientFromEnv();
     const key = stringOption(context, "idempotency-key");
@@ -181,6 +184,13 @@ const list: Command = {
     queue: { type: "string", description: "filter by queue" },
     limit: { type: "string", description: "page size, 1..500 (default 50)" },
     cursor: { type: "string", description: "the nextCursor of a previous page" },
+    "created-from": { type: "string", description: "created at or after (ISO 8601 or epoch ms)" },
+    "created-to": { type: "string", description: "created before (ISO 8601 or epoch ms)" },
+    "ended-from": { type: "string", description: "ended at or after (ISO 8601 or epoch ms)" },
+    "ended-to": { type: "string", description: "ended before (ISO 8601 or epoch ms)" },
+    "error-code": { type: "string", description: "the latest error's code" },
+    "error-text": { type: "string", description: "text the latest error's message contains" },
+    meta: { type: "string", description: "key (the meta has it) or key=value (it is that value)" },
   },
   details: CLIENT_DETAILS,
   run: async (context) => {
@@ -188,6 +198,28 @@ const list: Command = {
     const [status, type, queue, cursor] = ["status", "type", "queue", "cursor"].map((name) =>
       stringOption(context, name),
     );
+    const search: Record<string, string> = {};
+    for (const [flag, field] of [
+      ["created-from", "createdFrom"],
+      ["created-to", "createdTo"],
+      ["ended-from", "endedFrom"],
+      ["ended-to", "endedTo"],
+      ["error-code", "errorCode"],
+      ["error-text", "errorText"],
+    ] as const) {
+      const value = stringOption(context, flag);
+      if (value !== undefined) search[field] = value;
+    }
+    const meta = stringOption(context, "meta");
+    if (meta !== undefined) {
+      // key=value: the first "=" splits (a key is a plain name, so it holds none).
+      const split = meta.indexOf("=");
+      if (split === -1) search.metaKey = meta;
+      else {
+        search.metaKey = meta.slice(0, split);
+        search.metaValue = meta.slice(split + 1);
+      }
+    }
     const client = await clientFromEnv();
     const page = await client.list({
       // Sent as typed for the API to judge, as a submit's spec (a bad status is a 400, exit 2).
@@ -196,6 +228,7 @@ const list: Command = {
       ...(queue === undefined ? {} : { queue }),
       ...(limit === undefined ? {} : { limit }),
       ...(cursor === undefined ? {} : { cursor }),
+      ...search,
     });
     context.print(page, (p: typeof page) =>
       p.nextCursor === undefined

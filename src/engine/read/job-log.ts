@@ -99,6 +99,7 @@ export class JobLogReader {
       case "JobEvicted":
         return docket(null, `Left Redis (${event.data.reason}); its history is in the archive`);
       case "ProgressReported":
+      case "MetaUpdated":
         return [];
     }
   }

@@ -7,7 +7,15 @@
  * so the two can never disagree. The status it derives must equal the machine's; a property
  * test folds random legal histories through both and compares.
  */
-import type { AttemptError, Envelope, JobStatus, Json, Priority, Progress } from "../../domain/index.ts";
+import type {
+  AttemptError,
+  Envelope,
+  JobMeta,
+  JobStatus,
+  Json,
+  Priority,
+  Progress,
+} from "../../domain/index.ts";
 
 export interface JobView {
   readonly id: string;
@@ -38,6 +46,8 @@ export interface JobView {
   readonly error: AttemptError | null;
   readonly cancelReason: string | null;
   readonly idempotencyKey: string | null;
+  /** Free labels: the spec's `meta`, or what the handler last set (MetaUpdated); null if none. */
+  readonly meta: JobMeta | null;
   /** The seq and hash of the job's last event: where its chain ends. */
   readonly version: number;
   readonly lastHash: string;
@@ -74,6 +84,7 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       error: null,
       cancelReason: null,
       idempotencyKey: spec.idempotencyKey ?? null,
+      meta: spec.meta ?? null,
       ...base,
     };
   }
@@ -92,6 +103,8 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       };
     case "ProgressReported":
       return { ...view, ...base, progress: envelope.data.progress };
+    case "MetaUpdated":
+      return { ...view, ...base, meta: envelope.data.meta };
     case "LogRecorded":
       return { ...view, ...base };
     case "JobCompleted":

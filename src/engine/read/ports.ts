@@ -137,6 +137,19 @@ export interface JobFilter {
   readonly limit: number;
   /** An opaque cursor from a previous page's `nextCursor`. */
   readonly cursor?: string;
+  /** Created in [createdFrom, createdTo): ISO timestamps as the views hold them. */
+  readonly createdFrom?: string;
+  readonly createdTo?: string;
+  /** Ended in [endedFrom, endedTo). */
+  readonly endedFrom?: string;
+  readonly endedTo?: string;
+  /** The latest attempt's error code. */
+  readonly errorCode?: string;
+  /** A substring of the latest attempt's error message (taken literally). */
+  readonly errorText?: string;
+  /** A top-level member of the meta (a META_KEY_PATTERN name), optionally with its value. */
+  readonly metaKey?: string;
+  readonly metaValue?: string;
 }
 
 export interface JobPage {

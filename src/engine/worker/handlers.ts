@@ -10,11 +10,14 @@
  */
 import {
   type AttemptError,
+  copyJson,
   fitText,
   type Json,
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_LOG_LINE_LENGTH,
+  MAX_META_BYTES,
   MAX_PROGRESS_MESSAGE_LENGTH,
+  metaProblem,
   NAME_PATTERN,
   type Progress,
 } from "../../domain/index.ts";
@@ -31,6 +34,12 @@ export interface HandlerContext {
    * cut to MAX_PROGRESS_MESSAGE_LENGTH.
    */
   progress(current: number, total: number, message?: string): Promise<void>;
+  /**
+   * Replace the job's meta (shown by get and list, searchable) with `meta`: a JSON object of at
+   * most MAX_META_BYTES, nested at most MAX_META_DEPTH deep. Recorded as a MetaUpdated event; a
+   * value that cannot be meta is not recorded (a log line says why) and the attempt goes on.
+   */
+  setMeta(meta: Readonly<Record<string, unknown>>): Promise<void>;
   /** Recorded as a LogRecorded event, cut to MAX_LOG_LINE_LENGTH (the line then says so). */
   log(line: string): Promise<void>;
 }
@@ -120,4 +129,22 @@ export const progressOf = (
   return message === undefined
     ? { progress: { current, total } }
     : { progress: { current, total, message: fitText(textOf(message), MAX_PROGRESS_MESSAGE_LENGTH) } };
+};
+
+/**
+ * A handler's meta as recorded (a fresh copy, read once), or, when it cannot be a job's meta, the
+ * log line that records its refusal instead: like a bad progress report, not worth a failed job.
+ */
+export const metaOf = (value: unknown): { readonly meta: Json } | { readonly refused: string } => {
+  // Twice the byte limit in UTF-16 units bounds the walk; metaProblem then measures exactly.
+  const copied = copyJson(value, 2 * MAX_META_BYTES);
+  const problem =
+    "problem" in copied
+      ? copied.problem.path.length === 0
+        ? copied.problem.message
+        : `at ${copied.problem.path.join(".")}: ${copied.problem.message}`
+      : metaProblem(copied.value);
+  return problem === undefined && "value" in copied
+    ? { meta: copied.value }
+    : { refused: fitText(`meta refused: ${problem ?? "not JSON"}`, MAX_LOG_LINE_LENGTH) };
 };

@@ -22,7 +22,7 @@ import {
 } from "../shared/index.ts";
 import type { JobWriter, StoredHead } from "../write/index.ts";
 import type { AttemptAbort, AttemptOutcome } from "./attempt.ts";
-import { type HandlerContext, logLineOf, progressOf, textOf } from "./handlers.ts";
+import { type HandlerContext, logLineOf, metaOf, progressOf, textOf } from "./handlers.ts";
 import type { WorkEntry } from "./ports.ts";
 
 /** What every chain of one worker shares. */
@@ -91,6 +91,14 @@ export class RunningJob {
           "progress" in report
             ? { type: "ReportProgress", at, actor, attempt, progress: report.progress }
             : { type: "RecordLog", at, actor, attempt, line: report.refused },
+        );
+      },
+      setMeta: async (meta) => {
+        const recorded = metaOf(meta);
+        await this.record((at) =>
+          "meta" in recorded
+            ? { type: "UpdateMeta", at, actor, attempt, meta: recorded.meta }
+            : { type: "RecordLog", at, actor, attempt, line: recorded.refused },
         );
       },
       log: async (line) => {

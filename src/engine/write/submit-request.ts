@@ -79,6 +79,7 @@ export const normaliseSubmit = (
     ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
     ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     ...(request.retainMs === undefined ? {} : { retainMs: request.retainMs }),
+    ...(request.meta === undefined ? {} : { meta: request.meta }),
   };
   const runAtMs =
     request.delayMs !== undefined && request.delayMs > 0

@@ -2,7 +2,7 @@
  * The job queries of the read models: one job, a filtered newest-first page, a job's events.
  * Cursors are the last id of a page (base64url), so paging is a keyset seek on the id index.
  */
-import type { Envelope } from "../../domain/index.ts";
+import { type Envelope, META_KEY_PATTERN } from "../../domain/index.ts";
 import { InvalidCursor, type JobFilter, type JobPage, type JobView } from "../../engine/read/index.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { EVENT_COLUMNS, type EventRow, envelopeOfRow, JOB_COLUMNS, type JobRow, viewOfRow } from "./rows.ts";
@@ -17,6 +17,10 @@ export const decodeCursor = (cursor: string): string => {
   if (!ID_PATTERN.test(id) || encodeCursor(id) !== cursor) throw new InvalidCursor({ cursor });
   return id;
 };
+
+/** A LIKE pattern that finds `text` literally: its `%`, `_` and `\` escaped with `\`. */
+export const likePattern = (text: string | undefined): string | undefined =>
+  text === undefined ? undefined : `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export const jobById = (db: SqliteDatabase, id: string): JobView | null => {
   const row = db.get<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, [id]);
@@ -47,11 +51,39 @@ export const listJobs = (db: SqliteDatabase, filter: JobFilter): JobPage => {
       where.push(`${column} = ?`);
       values.push(value);
     }
+  for (const [condition, value] of [
+    ["created_at >= ?", filter.createdFrom],
+    ["created_at < ?", filter.createdTo],
+    ["ended_at >= ?", filter.endedFrom],
+    ["ended_at < ?", filter.endedTo],
+    // The same expression as the jobs_by_error_code index, so the index serves it.
+    ["json_extract(error, '$.code') = ? AND error IS NOT NULL", filter.errorCode],
+    ["json_extract(error, '$.message') LIKE ? ESCAPE '\\'", likePattern(filter.errorText)],
+  ] as const)
+    if (value !== undefined) {
+      where.push(condition);
+      values.push(value);
+    }
+  if (filter.metaKey !== undefined) {
+    // The key is a plain name (META_KEY_PATTERN, checked again here): quoted, it is a JSON path
+    // with nothing to escape. A path that is not one would make SQLite throw, not match.
+    if (!META_KEY_PATTERN.test(filter.metaKey))
+      throw new Error(`metaKey ${filter.metaKey} is not a plain name`);
+    const path = `$."${filter.metaKey}"`;
+    if (filter.metaValue === undefined) {
+      where.push("json_type(meta, ?) IS NOT NULL");
+      values.push(path);
+    } else {
+      // A string member equal to the value, or any member whose JSON text is the value.
+      where.push("(json_type(meta, ?) = 'text' AND json_extract(meta, ?) = ? OR meta -> ? = ?)");
+      values.push(path, path, filter.metaValue, path, filter.metaValue);
+    }
+  }
   if (filter.cursor !== undefined) {
     where.push("id < ?");
     values.push(decodeCursor(filter.cursor));
   }
-  // One statement text per combination of filters (at most 16), so the statement cache stays small.
+  // One statement text per combination of filters, so the statement cache stays small.
   const sql =
     `SELECT ${JOB_COLUMNS} FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ` +
     "ORDER BY id DESC LIMIT ?";

@@ -10,7 +10,7 @@ const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.par
 
 export const JOB_COLUMNS =
   "id, status, type, queue, priority, attempts, max_attempts, created_at, queued_at, started_at, ended_at, " +
-  "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at";
+  "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at, meta";
 
 export const jobRow = (view: JobView): Array<string | number | null> => [
   view.id,
@@ -34,6 +34,7 @@ export const jobRow = (view: JobView): Array<string | number | null> => [
   view.lastHash,
   view.updatedAt,
   view.evictedAt,
+  json(view.meta),
 ];
 
 export interface JobRow {
@@ -58,6 +59,7 @@ export interface JobRow {
   readonly last_hash: string;
   readonly updated_at: string;
   readonly evicted_at: string | null;
+  readonly meta: string | null;
 }
 
 export const viewOfRow = (row: JobRow): JobView => ({
@@ -79,6 +81,7 @@ export const viewOfRow = (row: JobRow): JobView => ({
   error: parsed(row.error),
   cancelReason: row.cancel_reason,
   idempotencyKey: row.idempotency_key,
+  meta: parsed(row.meta),
   version: row.version,
   lastHash: row.last_hash,
   updatedAt: row.updated_at,

@@ -80,6 +80,14 @@ const MIGRATIONS: ReadonlyArray<string> = [
   `
   ALTER TABLE jobs ADD COLUMN evicted_at TEXT;
   `,
+  // Issue 14: a job's meta (JSON text), and the indices of the list's searches. The meta search
+  // has none: its keys are the users' own, so it filters what the other conditions select.
+  `
+  ALTER TABLE jobs ADD COLUMN meta TEXT;
+  CREATE INDEX jobs_by_created_at ON jobs (created_at);
+  CREATE INDEX jobs_by_ended_at ON jobs (ended_at);
+  CREATE INDEX jobs_by_error_code ON jobs (json_extract(error, '$.code'), id) WHERE error IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
