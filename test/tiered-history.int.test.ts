@@ -216,6 +216,45 @@ describe("tiered history", () => {
     await d.engine.close();
   });
 
+  it("a projector caught up to the log keeps tailing when the archiver trims exactly up to where it stands", async () => {
+    const d = await deploy();
+    const side = openReadSide({
+      redisUrl: redis.url,
+      prefix: d.engine.prefix,
+      shards: SHARDS,
+      leaseMs: 2_000,
+      dbPath: tempDbPath(),
+      archive: d.access,
+      projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
+    });
+    try {
+      await side.ready();
+      side.projector.start();
+      const jobs = await submitMix(d);
+      await drain(d);
+      await waitFor(
+        () =>
+          side.reads.listJobs({ limit: 500 }).jobs.every((job) => job.endedAt !== null) &&
+          side.reads.listJobs({ limit: 500 }).jobs.length === jobs.all.length,
+        "the projector to catch up",
+      );
+      // The archiver seals and trims everything: the projector's positions are trimmed too.
+      d.advance(10_000);
+      const archiver = d.archiver();
+      await archiver.runOnce();
+      expect(await logLengths(d)).toBe(0);
+      const more = await d.engine.jobs.submit({ type: "echo", payload: "after the trim" }, apiActor);
+      await drain(d);
+      await waitFor(() => side.reads.job(more.jobId)?.status === "completed", "the projector to go on");
+      expect(side.projector.status().state).not.toBe("halted");
+      expect((await side.check()).differences).toEqual([]);
+      await archiver.stop();
+    } finally {
+      await side.close();
+      await d.engine.close();
+    }
+  });
+
   it("finished jobs past their retention are recorded as evicted, leave Redis once archived, and read the same from the archive", async () => {
     const d = await deploy();
     const jobs = await submitMix(d);

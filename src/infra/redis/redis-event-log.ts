@@ -185,10 +185,18 @@ export class RedisEventLog implements EventLog {
       const slice = new TimeSlice();
       for (const [key, raw] of reply ?? [])
         entries.push(...(await decodeAll(after[keys.indexOf(key)]?.shard ?? -1, raw, slice)));
-      const at = after.map(({ shard }, i) => {
-        const [raw] = (results[i + 1] ?? []) as Array<RawEntry>;
-        return raw === undefined ? null : decodeLogEntry(shard, raw);
-      });
+      const at = await Promise.all(
+        after.map(async ({ shard, entryId }, i) => {
+          const [raw] = (results[i + 1] ?? []) as Array<RawEntry>;
+          if (raw !== undefined) return decodeLogEntry(shard, raw);
+          // A position the archiver has just trimmed (the reader was caught up to it): the entry
+          // is in the archive, and what follows it is in the log (trimming removes a prefix).
+          const through = this.archived.get(shard) ?? null;
+          return through !== null && atOrBefore(entryId, through)
+            ? this.archivedEntryAt(shard, entryId, through)
+            : null;
+        }),
+      );
       return { entries, at };
     });
   }
