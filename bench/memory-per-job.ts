@@ -19,9 +19,9 @@
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
 import { composeEngine, openWorker } from "../src/main.ts";
 import { startRedis } from "../test/support/redis.ts";
+import { submitNoopsInBulk, usedMemory } from "./shared.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
-const CHUNK = 1_000;
 const PREFIX = "mem";
 const actor = { kind: "client", id: "bench" } as const;
 
@@ -32,9 +32,6 @@ process.on("exit", () => redis.kill());
 // head a hash table; an operator may raise it (ADR 0027 reports both).
 if (process.env.HASH_MAX_LISTPACK_VALUE !== undefined)
   await client.config("SET", "hash-max-listpack-value", process.env.HASH_MAX_LISTPACK_VALUE);
-
-const usedMemory = async (): Promise<number> =>
-  Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1] ?? 0);
 
 /** CPU time redis-server has used so far (user + system, µs). */
 const redisCpuUs = async (): Promise<number> => {
@@ -91,17 +88,10 @@ const memoryByKind = async (): Promise<Map<string, { keys: number; bytes: number
 };
 
 const { jobs } = composeEngine({ client, prefix: PREFIX, shards: 1 });
-const memoryBefore = await usedMemory();
+const memoryBefore = await usedMemory(client);
 const beforeSubmit = await commandCalls();
 const cpuBeforeSubmit = await redisCpuUs();
-for (let from = 0; from < JOBS; from += CHUNK) {
-  const specs = Array.from({ length: Math.min(CHUNK, JOBS - from) }, (_, i) => ({
-    type: "noop",
-    payload: { i: from + i },
-  }));
-  for (const result of await jobs.submitMany(specs, actor))
-    if (!("created" in result)) throw new Error(`a submit was refused: ${String(result)}`);
-}
+await submitNoopsInBulk(jobs, JOBS, actor);
 const cpuAfterSubmit = await redisCpuUs();
 const afterSubmit = await commandCalls();
 const { worker, close } = await openWorker(
@@ -115,7 +105,7 @@ const cpuAfterDrain = await redisCpuUs();
 const afterDrain = await commandCalls();
 const { completed } = worker.info();
 if (completed !== JOBS) throw new Error(`${completed} of ${JOBS} jobs completed`);
-const memoryAfter = await usedMemory();
+const memoryAfter = await usedMemory(client);
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fmt = (n: number, digits = 0) =>

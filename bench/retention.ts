@@ -29,11 +29,11 @@ import {
   verifyArchiveDir,
 } from "../src/main.ts";
 import { startRedis } from "../test/support/redis.ts";
+import { submitNoopsInBulk, usedMemory } from "./shared.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 200_000);
 const RETAIN_MS = Number(process.env.BENCH_RETAIN_MS ?? 60_000);
 const MAX_AGE_MS = Number(process.env.BENCH_ARCHIVE_MAX_AGE_MS ?? 5_000);
-const CHUNK = 1_000;
 const PREFIX = "ret";
 const actor = { kind: "client", id: "bench" } as const;
 
@@ -57,14 +57,12 @@ const settings = {
   retention: { completedMs: RETAIN_MS, deadLetterMs: RETAIN_MS, cancelledMs: RETAIN_MS },
 };
 
-const usedMemory = async (): Promise<number> =>
-  Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1] ?? 0);
 const logLength = async (): Promise<number> => client.xlen(`${PREFIX}:{0}:log`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const { jobs } = composeEngine({ client, prefix: PREFIX, shards: 1 });
 const archiver = composeArchiver({ client, prefix: PREFIX, shards: 1 }, settings);
-const memoryCold = await usedMemory();
+const memoryCold = await usedMemory(client);
 archiver.start();
 const { worker, close } = await openWorker(
   { redisUrl: redis.url, prefix: PREFIX, shards: 1, leaseMs: 30_000 },
@@ -81,23 +79,16 @@ await jobs.submitMany(
 while (archiver.status().evicted < WARM) await sleep(100);
 while ((await logLength()) > 0) await sleep(100);
 await client.call("SLOWLOG", "RESET");
-const memoryBefore = await usedMemory();
+const memoryBefore = await usedMemory(client);
 const memoryInfoBefore = await client.info("memory");
 const baseCompleted = worker.info().completed;
 const started = performance.now();
-for (let from = 0; from < JOBS; from += CHUNK) {
-  const specs = Array.from({ length: Math.min(CHUNK, JOBS - from) }, (_, i) => ({
-    type: "noop",
-    payload: { i: from + i },
-  }));
-  for (const result of await jobs.submitMany(specs, actor))
-    if (!("created" in result)) throw new Error(`a submit was refused: ${String(result)}`);
-}
+await submitNoopsInBulk(jobs, JOBS, actor);
 const submittedMs = performance.now() - started;
 while (worker.info().completed - baseCompleted < JOBS) await sleep(50);
 const drainedMs = performance.now() - started;
 const lastCompletedAt = Date.now();
-const memoryDrained = await usedMemory();
+const memoryDrained = await usedMemory(client);
 const sealedDuringRun = archiver.status().archivedEntries;
 await worker.stop();
 await running;
@@ -105,7 +96,7 @@ await close();
 
 // The hot tier: wait until everything so far is sealed and trimmed (retention not yet due).
 while ((await logLength()) > 0 && Date.now() - lastCompletedAt < RETAIN_MS / 2) await sleep(100);
-const memoryHot = await usedMemory();
+const memoryHot = await usedMemory(client);
 const hotLog = await logLength();
 
 out(
@@ -133,7 +124,7 @@ row(`hot tier: archive caught up (log ${fmt(hotLog)} entries), retention not yet
 let reached: number | null = null;
 for (let at = 5_000; at <= RETAIN_MS + 60_000; at += 5_000) {
   await sleep(Math.max(0, lastCompletedAt + at - Date.now()));
-  const bytes = await usedMemory();
+  const bytes = await usedMemory(client);
   if (at % 10_000 === 0 || (reached === null && bytes <= memoryBefore * 1.2))
     row(`${fmt(at / 1000)} s after the last completion`, bytes);
   if (reached === null && bytes <= memoryBefore * 1.2) reached = at;
@@ -164,9 +155,9 @@ for (const [name, value] of now)
 // The slow log keeps up to 128 commands' arguments (slowlog-max-len), slow script calls among
 // them: bounded, not per job, but a large share of a near-empty Redis.
 const slowlogLength = Number(await client.call("SLOWLOG", "LEN"));
-const withSlowlog = await usedMemory();
+const withSlowlog = await usedMemory(client);
 await client.call("SLOWLOG", "RESET");
-const withoutSlowlog = await usedMemory();
+const withoutSlowlog = await usedMemory(client);
 out(
   `slow log: ${slowlogLength} entries holding ${fmt(withSlowlog - withoutSlowlog)} bytes; used_memory without them ${fmt(withoutSlowlog)} (${fmt(((withoutSlowlog - memoryBefore) / memoryBefore) * 100, 1)} % above before)`,
 );

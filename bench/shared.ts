@@ -5,6 +5,8 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { Actor } from "../src/domain/index.ts";
+import type { JobService } from "../src/engine/write/index.ts";
 
 /** The BullMQ queue name (each scenario has its own key prefix). */
 export const BULLMQ_QUEUE = "bench";
@@ -111,4 +113,24 @@ export const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<Readon
   const chunks: Array<ReadonlyArray<A>> = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
+};
+
+/** Bytes redis-server has allocated (`used_memory`). */
+export const usedMemory = async (client: { info(section: string): Promise<string> }): Promise<number> =>
+  Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1] ?? 0);
+
+/** Submit `count` `noop` jobs ({ i }) in chunks of 1,000, as `npm run bench` does; throws on a refusal. */
+export const submitNoopsInBulk = async (
+  jobs: Pick<JobService, "submitMany">,
+  count: number,
+  actor: Actor,
+): Promise<void> => {
+  for (let from = 0; from < count; from += 1_000) {
+    const specs = Array.from({ length: Math.min(1_000, count - from) }, (_, i) => ({
+      type: "noop",
+      payload: { i: from + i },
+    }));
+    for (const result of await jobs.submitMany(specs, actor))
+      if (!("created" in result)) throw new Error(`a submit was refused: ${String(result)}`);
+  }
 };

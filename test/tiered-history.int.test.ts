@@ -102,6 +102,15 @@ const deploy = async (): Promise<Deployment> => {
   };
 };
 
+/** The auditor's tools on the deployment, reading the archive for what left Redis. */
+const auditOf = ({ engine, access }: Deployment) =>
+  composeAudit({
+    client: engine.client,
+    prefix: engine.prefix,
+    shards: SHARDS,
+    archive: archivedLogOf(access, engine.prefix),
+  });
+
 /** Run every queued job to its end with a worker on the deployment's clock. */
 const drain = async ({ engine, clock }: Deployment): Promise<void> => {
   const { done } = await startWorker(engine, handlers, {
@@ -178,12 +187,7 @@ describe("tiered history", () => {
     expect(await snapshot(d.engine, jobs.all)).toEqual(before);
 
     // The auditor: the whole log verifies across tiers, and one job's explanation is the same.
-    const audit = composeAudit({
-      client: d.engine.client,
-      prefix: d.engine.prefix,
-      shards: SHARDS,
-      archive: archivedLogOf(d.access, d.engine.prefix),
-    });
+    const audit = auditOf(d);
     const report = await audit.verify({});
     expect(report.failures).toEqual([]);
     expect(report.ok).toBe(true);
@@ -317,12 +321,7 @@ describe("tiered history", () => {
     expect(again.jobId).not.toBe(jobs.keyed);
 
     // The auditor still verifies the whole log, evicted jobs included.
-    const audit = composeAudit({
-      client: d.engine.client,
-      prefix: d.engine.prefix,
-      shards: SHARDS,
-      archive: archivedLogOf(d.access, d.engine.prefix),
-    });
+    const audit = auditOf(d);
     const report = await audit.verify({});
     expect(report.failures).toEqual([]);
     await archiver.stop();

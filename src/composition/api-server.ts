@@ -119,18 +119,17 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     await readSide.ready().catch(() => undefined);
     readSide.projector.start();
   }
+  // The archiver and retention share the API's connection.
+  const wiring = {
+    client,
+    prefix: config.prefix,
+    shards: config.shards,
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
+  };
   let archiver: Archiver | null = null;
   if (config.archiver !== undefined) {
     try {
-      archiver = composeArchiver(
-        {
-          client,
-          prefix: config.prefix,
-          shards: config.shards,
-          ...(config.clock === undefined ? {} : { clock: config.clock }),
-        },
-        config.archiver,
-      );
+      archiver = composeArchiver(wiring, config.archiver);
     } catch (error) {
       await readSide.close();
       client.disconnect();
@@ -183,12 +182,6 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       // Redis is unreachable: how far behind is unknown.
       return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
     }
-  };
-  const wiring = {
-    client,
-    prefix: config.prefix,
-    shards: config.shards,
-    ...(config.clock === undefined ? {} : { clock: config.clock }),
   };
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(

@@ -35,8 +35,8 @@ export interface RetentionIndex {
     limit: number,
     withOwnRetention?: boolean,
   ): Promise<ReadonlyArray<string>>;
-  /** Take a job off every retention index (it was refused eviction: not finished, or gone). */
-  forget(shard: number, jobId: string): Promise<void>;
+  /** Take jobs off every retention index (refused eviction: not finished, or gone). One round trip. */
+  forget(shard: number, jobIds: ReadonlyArray<string>): Promise<void>;
   /**
    * Jobs recorded as evicted whose history the archive holds leave Redis: head, history index,
    * idempotency key, indexes (evict.lua). Returns their ids.

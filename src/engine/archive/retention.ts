@@ -159,19 +159,18 @@ export class Retention {
     });
     const results = await writer.writeMany(items);
     let recorded = 0;
-    await Promise.all(
-      results.map(async (result, i) => {
-        if (isWriteResult(result)) {
-          if (result._tag === "Written") recorded += 1;
-          return;
-        }
-        const jobId = items[i]?.intent.jobId;
-        const tag = (result as { _tag?: string })._tag;
-        if (jobId !== undefined && (tag === "CommandRefused" || tag === "JobNotFound"))
-          await index.forget(shard, jobId);
-      }),
-    );
-    for (const [i, head] of heads.entries()) if (head === null) await index.forget(shard, ids[i] as string);
+    // Jobs that are gone, or that the machine refuses (not finished: a stale index entry).
+    const stale = ids.filter((_, i) => heads[i] === null);
+    results.forEach((result, i) => {
+      if (isWriteResult(result)) {
+        if (result._tag === "Written") recorded += 1;
+        return;
+      }
+      const jobId = items[i]?.intent.jobId;
+      const tag = (result as { _tag?: string })._tag;
+      if (jobId !== undefined && (tag === "CommandRefused" || tag === "JobNotFound")) stale.push(jobId);
+    });
+    await index.forget(shard, stale);
     return recorded;
   }
 }

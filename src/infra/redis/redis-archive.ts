@@ -84,13 +84,15 @@ export class RedisRetentionIndex implements RetentionIndex {
     });
   }
 
-  forget(shard: number, jobId: string): Promise<void> {
+  forget(shard: number, jobIds: ReadonlyArray<string>): Promise<void> {
     return guarded(async () => {
+      if (jobIds.length === 0) return;
+      const members = [...jobIds];
       await this.client
         .pipeline()
-        .zrem(this.keys.ended(shard, "completed"), jobId)
-        .zrem(this.keys.ended(shard, "cancelled"), jobId)
-        .zrem(this.keys.expires(shard), jobId)
+        .zrem(this.keys.ended(shard, "completed"), ...members)
+        .zrem(this.keys.ended(shard, "cancelled"), ...members)
+        .zrem(this.keys.expires(shard), ...members)
         .exec();
     });
   }
