@@ -1,7 +1,7 @@
 /**
  * The archiver on a real Redis and a real archive directory (ADR 0028, 0029): it seals the
- * shard logs into signed segments that verify offline and prove each job's events, changing
- * nothing in Redis; one archiver is active at a time, a stale one is refused by its fencing
+ * shard logs into signed segments that verify offline and prove each job's events (with
+ * trimming off, changing nothing in Redis; trimming itself: tiered-history.int); one archiver is active at a time, a stale one is refused by its fencing
  * token; an archive that refuses writes pauses archiving (health says so) and nothing is lost;
  * a Redis restart during archiving loses and duplicates nothing.
  */
