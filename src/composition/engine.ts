@@ -45,6 +45,9 @@ export interface RedisWiring {
   readonly coalesce?: "tick" | "turn";
 }
 
+/** A process's scheduler role (ADR 0037): its id (the actor of what it records) and pace. */
+export type SchedulerSettings = Pick<SchedulerOptions, "id" | "intervalMs" | "graceMs" | "onError">;
+
 /** The adapters of the write and worker rooms' ports on one pair of connections. */
 export interface EngineAdapters {
   readonly store: EventStore;
@@ -65,7 +68,7 @@ export interface Engine extends RedisAdapters {
   /** Create, change, read and list schedules (ADR 0037). */
   readonly schedules: ScheduleService;
   /** A scheduler role on the same connection; the caller starts and stops it. */
-  scheduler(options: Pick<SchedulerOptions, "id" | "intervalMs" | "graceMs" | "onError">): Scheduler;
+  scheduler(settings: SchedulerSettings): Scheduler;
 }
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */

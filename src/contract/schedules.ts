@@ -52,6 +52,9 @@ export const UpdateScheduleRequest = Schema.Struct({
 }).annotate({ identifier: "UpdateScheduleRequest" });
 export type UpdateScheduleRequest = typeof UpdateScheduleRequest.Type;
 
+/** The body of pause and resume: nothing (`{}`). */
+export const EmptyScheduleRequest = Schema.Struct({});
+
 /** Path parameters of `/v1/schedules/:name`. Any string: an unknown name is a 404. */
 export const ScheduleParams = Schema.Struct({ name: Schema.String });
 

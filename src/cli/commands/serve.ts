@@ -4,6 +4,7 @@
  * start without Redis and how they stop: ADR 0020.
  */
 import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { ApiServer, ProcessMetrics } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
@@ -21,10 +22,19 @@ DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000); limits (READ
 DOCKET_SSE_MAX_CLIENTS (100), DOCKET_SSE_MAX_BUFFER_BYTES (1048576), DOCKET_TIME_TRAVEL_MAX_ENTRIES (250000),
 DOCKET_TIME_TRAVEL_CONCURRENCY (2); LOG_LEVEL (info), LOG_FORMAT (json, or text at a terminal); the archiver it runs (DOCKET_ARCHIVER=off: none; see docket archiver --help):
 DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive), DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000), DOCKET_ARCHIVE_MAX_AGE_MS (60000),
-DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start).`;
+DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start); the scheduler it runs
+(ADR 0037): DOCKET_SCHEDULER (on; off: none), DOCKET_SCHEDULER_INTERVAL_MS (250), DOCKET_SCHEDULER_GRACE_MS (30000).`;
 
 const JSON_LOGS =
   "Logs are JSON lines on stdout (pino's format, a line per request included) unless stdout is a terminal (text on stderr); --json forces JSON.";
+
+/** The scheduler role's settings from the environment (ADR 0037); its id names the process. */
+export const schedulerSettings = (env: DocketEnv, log: Log, role: string) => ({
+  id: `${role}-${hostname()}-${process.pid}`,
+  intervalMs: env.scheduler.intervalMs,
+  graceMs: env.scheduler.graceMs,
+  onError: repeatLimited(log.child("scheduler")),
+});
 
 /** Open the API server on `redisUrl` and listen. */
 const serve = async (options: {
@@ -50,6 +60,7 @@ const serve = async (options: {
     metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),
     ...(env.archive.inApi ? { archiver: archiverSettings(env, log) } : {}),
+    ...(env.scheduler.enabled ? { scheduler: schedulerSettings(env, log, "api") } : {}),
     archive: archiveAccess(env),
     onProjectorState: logProjectorStates(log.child("projector")),
   });
@@ -194,6 +205,7 @@ then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_L
         await server.readSide.ready().catch(() => undefined);
         server.readSide.projector.start();
         server.archiver?.start();
+        server.scheduler?.start();
       }
     } catch (error) {
       // Refused credentials: main() reports them and exits 2.
