@@ -46,7 +46,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const fired = async (): Promise<ReadonlyArray<ScheduleEnvelope & { type: "ScheduleFired" }>> =>
   (await engine.schedules.history("every-second")).events.filter(
-    (e): e is ScheduleEnvelope & { type: "ScheduleFired" } => (e as ScheduleEnvelope).type === "ScheduleFired",
+    (e): e is ScheduleEnvelope & { type: "ScheduleFired" } =>
+      (e as ScheduleEnvelope).type === "ScheduleFired",
   );
 
 describe("schedules across processes", () => {
@@ -64,13 +65,17 @@ describe("schedules across processes", () => {
     await sleep(2_500);
     const beforeRestart = (await fired()).length;
     await redis.restart();
-    await waitFor(async () => {
-      try {
-        return (await fired()).length >= beforeRestart + 3;
-      } catch {
-        return false;
-      }
-    }, "ticks to fire after the Redis restart", 20_000);
+    await waitFor(
+      async () => {
+        try {
+          return (await fired()).length >= beforeRestart + 3;
+        } catch {
+          return false;
+        }
+      },
+      "ticks to fire after the Redis restart",
+      20_000,
+    );
     for (const api of apis.slice(1)) api.child.kill("SIGTERM");
     expect(await Promise.all(apis.slice(1).map((api) => api.exited))).toEqual([0, 0]);
 
@@ -85,7 +90,9 @@ describe("schedules across processes", () => {
     const keys = await engine.client.keys(`${engine.prefix}:*:idem:schedule:every-second:*`);
     expect(keys).toHaveLength(events.length);
     const byKey = new Map(
-      await Promise.all(keys.map(async (key) => [key.split(":").at(-1), await engine.client.get(key)] as const)),
+      await Promise.all(
+        keys.map(async (key) => [key.split(":").at(-1), await engine.client.get(key)] as const),
+      ),
     );
     for (const event of events) expect(byKey.get(String(Date.parse(event.data.tick)))).toBe(event.data.jobId);
     const { report } = await engine.schedules.history("every-second");

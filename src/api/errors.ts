@@ -174,7 +174,9 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
       case "InvalidSchedule":
         return {
           status,
-          body: { error: { code: error.code, message: `${error.field}: ${error.message}`, field: error.field } },
+          body: {
+            error: { code: error.code, message: `${error.field}: ${error.message}`, field: error.field },
+          },
         };
       case "ScheduleNotFound":
       case "ScheduleExists":

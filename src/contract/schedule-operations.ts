@@ -74,23 +74,21 @@ export const SCHEDULE_OPERATIONS: ReadonlyArray<Operation> = [
       ...redis,
     },
   },
-  ...(["pause", "resume"] as const).map(
-    (action): Operation => ({
-      method: "POST",
-      path: `/v1/schedules/:name/${action}`,
-      summary: action === "pause" ? "Pause a schedule (its ticks are not fired)" : "Resume a paused schedule",
-      params,
-      headers: [actorClaim],
-      body: { schema: S.EmptyScheduleRequest, required: false },
-      responses: {
-        200: schedule,
-        ...writes,
-        ...notFound,
-        409: error(`Not ${action === "pause" ? "active" : "paused"} (\`schedule_refused\`)`),
-        ...redis,
-      },
-    }),
-  ),
+  ...(["pause", "resume"] as const).map((action): Operation => ({
+    method: "POST",
+    path: `/v1/schedules/:name/${action}`,
+    summary: action === "pause" ? "Pause a schedule (its ticks are not fired)" : "Resume a paused schedule",
+    params,
+    headers: [actorClaim],
+    body: { schema: S.EmptyScheduleRequest, required: false },
+    responses: {
+      200: schedule,
+      ...writes,
+      ...notFound,
+      409: error(`Not ${action === "pause" ? "active" : "paused"} (\`schedule_refused\`)`),
+      ...redis,
+    },
+  })),
   {
     method: "DELETE",
     path: "/v1/schedules/:name",

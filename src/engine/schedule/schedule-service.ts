@@ -48,7 +48,8 @@ const invalid = (field: string, message: string, code: InvalidSchedule["code"] =
 
 /** The name as a path segment gives it: refused early, so a hostile name never reaches a key. */
 export const checkName = (name: string): void => {
-  if (!SCHEDULE_NAME_PATTERN.test(name)) throw new ScheduleNotFound({ name: name.slice(0, 64).toWellFormed() });
+  if (!SCHEDULE_NAME_PATTERN.test(name))
+    throw new ScheduleNotFound({ name: name.slice(0, 64).toWellFormed() });
 };
 
 /** The view of a stored schedule: its definition, counters and its next ticks after `nowMs`. */
