@@ -84,7 +84,7 @@ export class CronTicks {
     afterMs: number,
     untilMs: number,
     limit: number,
-    countLimit = 10_000,
+    countLimit = 1_000,
   ): { readonly ticks: ReadonlyArray<number>; readonly total: number; readonly capped: boolean } {
     const ticks: Array<number> = [];
     let total = 0;

@@ -18,12 +18,11 @@ import {
   cronProblem,
   DEFAULT_CATCH_UP_MAX,
   emptyScheduleHead,
-  foldSchedule,
+  initialScheduleState,
   type ScheduleDefinition,
   type ScheduleEvent,
   type ScheduleEventType,
   decodeScheduleEnvelope,
-  sealSchedule,
   SCHEDULE_NAME_PATTERN,
   verifyScheduleHistory,
   type ScheduleHistoryReport,
@@ -32,6 +31,7 @@ import { type Clock, firstIssue } from "../shared/index.ts";
 import { normaliseSubmit } from "../write/index.ts";
 import { InvalidSchedule, ScheduleExists, ScheduleNotFound, ScheduleRefused } from "./errors.ts";
 import type { ScheduleStore, StoredSchedule } from "./ports.ts";
+import { writeScheduleEvent } from "./schedule-writer.ts";
 
 const NEXT_FIRE_TIMES = 5;
 const RECENT_FIRINGS = 20;
@@ -127,11 +127,9 @@ export class ScheduleService {
       actor,
       data: { definition },
     };
-    const folded = foldSchedule([event]);
-    const sealed = sealSchedule(head, [event]);
-    const outcome = await this.store.append(head, sealed.envelopes, folded.state);
-    if (!outcome.ok) throw new ScheduleExists({ name });
-    return viewOfSchedule({ head: sealed.head, state: folded.state }, this.clock.now());
+    const outcome = await writeScheduleEvent(this.store, head, initialScheduleState(), event);
+    if (outcome._tag !== "Written") throw new ScheduleExists({ name });
+    return viewOfSchedule(outcome.stored, this.clock.now());
   }
 
   async get(name: string): Promise<StoredSchedule> {
@@ -232,16 +230,14 @@ export class ScheduleService {
         actor,
         data: dataOf(stored.state.context.definition as ScheduleDefinition),
       } as ScheduleEvent;
-      const folded = foldSchedule([event], stored.state);
-      if ("refused" in folded)
+      const outcome = await writeScheduleEvent(this.store, stored.head, stored.state, event);
+      if (outcome._tag === "Refused")
         throw new ScheduleRefused({
           name,
           status: stored.state.status,
           message: `${type} is not allowed while the schedule is ${stored.state.status}`,
         });
-      const { envelopes, head } = sealSchedule(stored.head, [event]);
-      const outcome = await this.store.append(stored.head, envelopes, folded.state);
-      if (outcome.ok) return viewOfSchedule({ head, state: folded.state }, this.clock.now());
+      if (outcome._tag === "Written") return viewOfSchedule(outcome.stored, this.clock.now());
       if (attempt >= RETRIES)
         throw new ScheduleRefused({
           name,

@@ -16,17 +16,16 @@ import {
   type Actor,
   CronTicks,
   DEFAULT_GRACE_MS,
-  foldSchedule,
   isTerminal,
   nextScheduleStep,
   type ScheduleDefinition,
   type ScheduleEvent,
-  sealSchedule,
 } from "../../domain/index.ts";
 import type { Clock } from "../shared/index.ts";
 import { InvalidJobSpec, JobNotFound } from "../shared/index.ts";
 import type { JobService } from "../write/index.ts";
 import type { ScheduleStore, StoredSchedule } from "./ports.ts";
+import { writeScheduleEvent } from "./schedule-writer.ts";
 
 export interface SchedulerOptions {
   readonly store: ScheduleStore;
@@ -118,15 +117,12 @@ export class Scheduler {
       if (next === null) return;
       const event =
         next.kind === "skip" ? this.missed(next.tick, next.count) : await this.fire(current, next.tick);
-      const folded = foldSchedule([event], current.state);
-      if ("refused" in folded) return;
-      const sealed = sealSchedule(current.head, [event]);
-      const outcome = await this.options.store.append(current.head, sealed.envelopes, folded.state);
+      const outcome = await writeScheduleEvent(this.options.store, current.head, current.state, event);
       // Another scheduler (or an operator) wrote first: the next pass reloads and sees it.
-      if (!outcome.ok) return;
+      if (outcome._tag !== "Written") return;
       if (event.type === "ScheduleFired") pass.fired += 1;
       else pass.skipped += 1;
-      current = { head: sealed.head, state: folded.state };
+      current = outcome.stored;
     }
   }
 
