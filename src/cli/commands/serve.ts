@@ -4,7 +4,6 @@
  * start without Redis and how they stop: ADR 0020.
  */
 import { mkdirSync } from "node:fs";
-import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { ApiServer, ProcessMetrics } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
@@ -15,6 +14,7 @@ import { logProjectorStates, logWorkerLifecycle } from "../lifecycle-log.ts";
 import { type Log, openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 import { archiverSettings } from "./archiver.ts";
+import { schedulerSettings } from "../scheduler-settings.ts";
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
@@ -27,14 +27,6 @@ DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start
 
 const JSON_LOGS =
   "Logs are JSON lines on stdout (pino's format, a line per request included) unless stdout is a terminal (text on stderr); --json forces JSON.";
-
-/** The scheduler role's settings from the environment (ADR 0037); its id names the process. */
-export const schedulerSettings = (env: DocketEnv, log: Log, role: string) => ({
-  id: `${role}-${hostname()}-${process.pid}`,
-  intervalMs: env.scheduler.intervalMs,
-  graceMs: env.scheduler.graceMs,
-  onError: repeatLimited(log.child("scheduler")),
-});
 
 /** Open the API server on `redisUrl` and listen. */
 const serve = async (options: {
