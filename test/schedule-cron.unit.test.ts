@@ -24,35 +24,35 @@ describe("02:30 every day in Europe/Berlin across the 2026 clock changes", () =>
     expect(berlin.upcoming(Date.UTC(2026, 2, 27, 12), 4).map(iso)).toEqual([
       "2026-03-28T01:30:00.000Z", // Saturday, CET: 02:30 - 1 h
       // Sunday 29 March: 02:30 local does not exist (02:00 jumps to 03:00). Croner fires once, at
-      // the instant 02:30 would be at the old offset, 01:30 UTC = 03:30 CEST: never skipped.
-      "2026-03-29T01:30:00.000Z",
+      // the end of the gap, 03:00 CEST = 01:00 UTC: the day is not skipped.
+      "2026-03-29T01:00:00.000Z",
       "2026-03-30T00:30:00.000Z", // Monday, CEST: 02:30 - 2 h
       "2026-03-31T00:30:00.000Z",
     ]);
   });
 
-  it("fires once on fall-back day, at the second 02:30 (01:30 UTC, CET), not at both", () => {
+  it("fires once on fall-back day, at the first 02:30 (00:30 UTC, CEST), not at both", () => {
     expect(berlin.upcoming(Date.UTC(2026, 9, 23, 12), 4).map(iso)).toEqual([
       "2026-10-24T00:30:00.000Z", // Saturday, CEST: 02:30 - 2 h
-      // Sunday 25 October: 02:30 CEST is 00:30 UTC and 02:30 CET is 01:30 UTC; one firing.
-      "2026-10-25T01:30:00.000Z",
+      // Sunday 25 October: 02:30 CEST is 00:30 UTC and 02:30 CET is 01:30 UTC; one firing, the first.
+      "2026-10-25T00:30:00.000Z",
       "2026-10-26T01:30:00.000Z", // Monday, CET: 02:30 - 1 h
       "2026-10-27T01:30:00.000Z",
     ]);
   });
 
-  it("an hourly schedule fires once per wall-clock hour: 23 times on spring-forward day, 24 on fall-back day", () => {
+  it("an hourly schedule follows real hours: 23 ticks on spring-forward day, 25 on fall-back day", () => {
     const hourly = new CronTicks("0 0 * * * *", "Europe/Berlin");
     // Local midnight to local midnight, in UTC: 23 real hours, then 25.
     expect(hourly.due(Date.UTC(2026, 2, 28, 23) - 1, Date.UTC(2026, 2, 29, 22) - 1, 100).total).toBe(23);
-    expect(hourly.due(Date.UTC(2026, 9, 24, 22) - 1, Date.UTC(2026, 9, 25, 23) - 1, 100).total).toBe(24);
-    // The repeated 02:00 fires once, the second time (02:00 CET = 01:00 UTC); 00:00 UTC (02:00
-    // CEST) has no tick: an hourly schedule leaves one real hour without a firing (ADR 0037).
+    expect(hourly.due(Date.UTC(2026, 9, 24, 22) - 1, Date.UTC(2026, 9, 25, 23) - 1, 100).total).toBe(25);
+    // The repeated 02:00 fires both times (a wildcard hour, as Vixie cron does): 02:00 CEST = 00:00
+    // UTC and 02:00 CET = 01:00 UTC; a fixed 02:30 (above) fires once.
     expect(hourly.upcoming(Date.UTC(2026, 9, 24, 21, 30), 4).map(iso)).toEqual([
       "2026-10-24T22:00:00.000Z",
       "2026-10-24T23:00:00.000Z",
+      "2026-10-25T00:00:00.000Z",
       "2026-10-25T01:00:00.000Z",
-      "2026-10-25T02:00:00.000Z",
     ]);
   });
 });
