@@ -47,7 +47,8 @@ afterAll(async () => {
 });
 
 const SCHEDULE = "prop-schedule";
-const pathOf = (route: RouteEntry): string => route.url.replace(/:id\b/g, jobId).replace(/:name\b/g, SCHEDULE);
+const pathOf = (route: RouteEntry): string =>
+  route.url.replace(/:id\b/g, jobId).replace(/:name\b/g, SCHEDULE);
 const protectedRoutes = () => routesOf(api.app).filter((r) => !r.public);
 
 /**

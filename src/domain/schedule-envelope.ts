@@ -7,10 +7,9 @@
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import { canonicalJson, sha256Hex } from "./canonical-json.ts";
-import { GENESIS_HASH, Hash } from "./envelope.ts";
-import { Actor, EVENT_SCHEMA_VERSION } from "./events.ts";
+import { EnvelopeActor, GENESIS_HASH, Hash } from "./envelope.ts";
+import { EVENT_SCHEMA_VERSION } from "./events.ts";
 import { PositiveInt, Timestamp } from "./job-spec.ts";
-import { jsonProblem } from "./json-value.ts";
 import {
   foldSchedule,
   SCHEDULE_EVENT_TYPES,
@@ -24,19 +23,13 @@ import {
 /** The version of the schedule machine the events were decided by. */
 export const SCHEDULE_MACHINE_VERSION = 1;
 
-const WellFormedActor = Actor.check(
-  Schema.makeFilter((actor: Actor) => jsonProblem(actor) === undefined, {
-    expected: "an actor of well-formed text",
-  }),
-);
-
 const envelopeOf = <T extends ScheduleEventType>(type: T) =>
   Schema.Struct({
     schedule: ScheduleName,
     seq: PositiveInt,
     type: Schema.Literal(type),
     at: Timestamp,
-    actor: WellFormedActor,
+    actor: EnvelopeActor,
     data: ScheduleEventData[type],
     schemaVersion: Schema.Literal(EVENT_SCHEMA_VERSION),
     machineVersion: Schema.Literal(SCHEDULE_MACHINE_VERSION),

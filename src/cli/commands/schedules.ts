@@ -8,20 +8,13 @@ import {
   type Command,
   type CommandContext,
   intOption,
+  jsonOption,
   requirePositional,
   stringOption,
   UsageError,
 } from "../command.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../env.ts";
 import { scheduleDetails, schedulesTable } from "../render/schedules.ts";
-
-const parseJson = (text: string, flag: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`);
-  }
-};
 
 const DEFINITION_OPTIONS = {
   cron: {
@@ -53,10 +46,10 @@ const definitionOf = (context: CommandContext): Record<string, unknown> => {
   if (payload !== undefined && type === undefined) throw new UsageError("--payload goes with --type");
   const job =
     jobText !== undefined
-      ? parseJson(jobText, "job")
+      ? jsonOption(jobText, "job")
       : type === undefined
         ? undefined
-        : { type, ...(payload === undefined ? {} : { payload: parseJson(payload, "payload") }) };
+        : { type, ...(payload === undefined ? {} : { payload: jsonOption(payload, "payload") }) };
   const catchUpMax = intOption(context, "catch-up-max");
   const fields: Record<string, unknown> = {
     cron: stringOption(context, "cron"),
