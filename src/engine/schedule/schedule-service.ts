@@ -52,6 +52,15 @@ export const checkName = (name: string): void => {
     throw new ScheduleNotFound({ name: name.slice(0, 64).toWellFormed() });
 };
 
+/** The next ticks after `since`; none for a definition croner refuses (a head altered in Redis). */
+const nextFireTimes = (definition: ScheduleDefinition, since: number): ReadonlyArray<string> => {
+  try {
+    return new CronTicks(definition.cron, definition.timezone).upcoming(since, NEXT_FIRE_TIMES).map(iso);
+  } catch {
+    return [];
+  }
+};
+
 /** The view of a stored schedule: its definition, counters and its next ticks after `nowMs`. */
 export const viewOfSchedule = (stored: StoredSchedule, nowMs: number): ScheduleView => {
   const { state, head } = stored;
@@ -74,10 +83,7 @@ export const viewOfSchedule = (stored: StoredSchedule, nowMs: number): ScheduleV
     lastJobId: context.lastJobId,
     fired: context.fired,
     skipped: context.skipped,
-    nextFireTimes:
-      status === "active"
-        ? new CronTicks(definition.cron, definition.timezone).upcoming(since, NEXT_FIRE_TIMES).map(iso)
-        : [],
+    nextFireTimes: status === "active" ? nextFireTimes(definition, since) : [],
   };
 };
 
