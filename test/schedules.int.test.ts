@@ -245,4 +245,24 @@ describe("schedules", () => {
     const { report } = await engine.schedules.history("tamper");
     expect(report).toMatchObject({ ok: false });
   });
+
+  it("a schedule altered in Redis to a cron croner refuses neither stops the others firing nor fails its reads", async () => {
+    const clock = new ManualClock(T0);
+    const prefix = uniquePrefix();
+    const engine = engineAt(clock, prefix);
+    await engine.schedules.create({ name: "healthy", cron: "* * * * * *", job }, apiActor);
+    await engine.schedules.create({ name: "altered", cron: "* * * * * *", job }, apiActor);
+    const client = must(clients.at(-1));
+    const head = `${prefix}:{schedules}:schedule:altered`;
+    const state = JSON.parse(must((await client.hget(head, "state")) ?? undefined)) as {
+      context: { definition: { cron: string } };
+    };
+    state.context.definition.cron = "not a cron";
+    await client.hset(head, "state", JSON.stringify(state));
+    clock.advance(2_000);
+    const scheduler = engine.scheduler({ id: "s" });
+    await expect(scheduler.runOnce()).rejects.toThrow();
+    expect((await engine.schedules.view("healthy")).fired).toBe(2);
+    expect(await engine.schedules.view("altered")).toMatchObject({ fired: 0, nextFireTimes: [] });
+  });
 });
