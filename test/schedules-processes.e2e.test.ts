@@ -1,9 +1,10 @@
 /**
- * Exactly once across processes (ADR 0037): two `docket api` processes and a `docket worker` run the scheduler
- * against one Redis with an every-second schedule; one is SIGKILLed mid-way and Redis itself is
- * killed for two seconds and restarted (AOF on) later; the ticks of the outage fire late, once. Every tick from the first fired to the last is recorded
- * once, in order, and submitted one job: as many tick idempotency keys as fired events, each
- * naming the job its event names.
+ * Exactly once across processes (ADR 0037): two `docket api` processes and a `docket worker`
+ * run the scheduler against one Redis with an every-second schedule; one API is SIGKILLed
+ * mid-way, and later Redis is killed for two seconds and restarted (AOF on): the ticks of the
+ * outage fire late, once. Every tick from the first fired to the last is recorded once, in
+ * order, and submitted one job: as many tick idempotency keys as fired events, each naming the
+ * job its event names.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduleEnvelope } from "../src/domain/index.ts";
