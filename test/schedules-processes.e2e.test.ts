@@ -27,6 +27,8 @@ afterAll(async () => {
   await redis.stop();
 });
 
+const ports = new Map<DocketProcess, number>();
+
 const spawnApi = async (): Promise<DocketProcess> => {
   const port = await freePort();
   const api = spawnDocket(["api"], {
@@ -40,6 +42,7 @@ const spawnApi = async (): Promise<DocketProcess> => {
     },
   });
   await api.waitForOutput("API listening on", "docket api to listen");
+  ports.set(api, port);
   return api;
 };
 
@@ -94,6 +97,12 @@ describe("schedules across processes", () => {
       "ticks to fire after the Redis restart",
       20_000,
     );
+    // The surviving API's metrics count what its scheduler did.
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${ports.get(apis[1] as DocketProcess)}/metrics`)
+    ).text();
+    expect(metrics).toMatch(/^docket_schedule_ticks_fired \d+$/m);
+    expect(metrics).toMatch(/^docket_scheduler_failed_passes \d+$/m);
     for (const api of apis.slice(1)) api.child.kill("SIGTERM");
     expect(await Promise.all(apis.slice(1).map((api) => api.exited))).toEqual([0, 0]);
 

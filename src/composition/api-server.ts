@@ -190,6 +190,24 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   };
   const scheduler = config.scheduler === undefined ? null : engine.scheduler(config.scheduler);
   if (waitForRedis) scheduler?.start();
+  if (scheduler !== null) {
+    const running = scheduler;
+    metrics.gauge(
+      "docket_schedule_ticks_fired",
+      "Schedule ticks this process's scheduler has fired (recorded ScheduleFired) since it started (ADR 0037).",
+      () => running.status().fired,
+    );
+    metrics.gauge(
+      "docket_schedule_ticks_skipped",
+      "Schedule ticks this process's scheduler has recorded as skipped (overlap, missed, rejected) since it started.",
+      () => running.status().skipped,
+    );
+    metrics.gauge(
+      "docket_scheduler_failed_passes",
+      "Scheduler passes in this process that failed (Redis away, a schedule that cannot be read) since it started.",
+      () => running.status().failedPasses,
+    );
+  }
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(
     {

@@ -6,4 +6,10 @@
 export type * from "./ports.ts";
 export * from "./errors.ts";
 export { checkName, ScheduleService, viewOfSchedule } from "./schedule-service.ts";
-export { Scheduler, type SchedulerOptions, type SchedulerPass, tickKey } from "./scheduler.ts";
+export {
+  Scheduler,
+  type SchedulerOptions,
+  type SchedulerPass,
+  type SchedulerStatus,
+  tickKey,
+} from "./scheduler.ts";

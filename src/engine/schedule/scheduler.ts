@@ -46,6 +46,12 @@ export interface SchedulerPass {
   readonly skipped: number;
 }
 
+/** What this scheduler has done since it started (its process's metrics show it). */
+export interface SchedulerStatus extends SchedulerPass {
+  readonly passes: number;
+  readonly failedPasses: number;
+}
+
 /** Steps one schedule may take in one pass (a long catch-up continues in the next pass). */
 const MAX_STEPS_PER_PASS = 1_100;
 
@@ -58,6 +64,7 @@ export class Scheduler {
   private running: Promise<void> | undefined;
   private stopped = true;
   private readonly actor: Actor;
+  private readonly totals = { fired: 0, skipped: 0, passes: 0, failedPasses: 0 };
 
   constructor(private readonly options: SchedulerOptions) {
     this.actor = { kind: "scheduler", id: options.id };
@@ -74,6 +81,10 @@ export class Scheduler {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.running;
+  }
+
+  status(): SchedulerStatus {
+    return { ...this.totals };
   }
 
   private schedule(delayMs: number): void {
@@ -103,7 +114,13 @@ export class Scheduler {
         failure ??= error;
       }
     }
-    if (failure !== undefined) throw failure;
+    this.totals.passes += 1;
+    this.totals.fired += pass.fired;
+    this.totals.skipped += pass.skipped;
+    if (failure !== undefined) {
+      this.totals.failedPasses += 1;
+      throw failure;
+    }
     return pass;
   }
 
