@@ -33,13 +33,22 @@ beforeAll(async () => {
     payload: { type: "prop", queue: "nobody-works-here" },
   });
   jobId = submitted.json<JobView>().id;
+  // A schedule for the `:name` routes (ADR 0037) to reach.
+  await api.app.inject({
+    method: "POST",
+    url: "/v1/schedules",
+    headers: { authorization: `Bearer ${TOKEN}` },
+    payload: { name: SCHEDULE, cron: "0 0 1 1 *", job: { type: "prop" } },
+  });
 }, 60_000);
 afterAll(async () => {
   await api.stop();
   await redis.stop();
 });
 
-const pathOf = (route: RouteEntry): string => route.url.replace(/:id\b/g, jobId);
+const SCHEDULE = "prop-schedule";
+const pathOf = (route: RouteEntry): string =>
+  route.url.replace(/:id\b/g, jobId).replace(/:name\b/g, SCHEDULE);
 const protectedRoutes = () => routesOf(api.app).filter((r) => !r.public);
 
 /**

@@ -21,5 +21,17 @@ export {
   QueueUnavailable,
 } from "./engine/shared/index.ts";
 export { RedisAuthRefused } from "./main.ts";
+export {
+  InvalidSchedule,
+  ScheduleExists,
+  ScheduleNotFound,
+  ScheduleRefused,
+} from "./engine/schedule/index.ts";
+export type {
+  CreateScheduleRequest,
+  ScheduleFiring,
+  ScheduleView,
+  UpdateScheduleRequest,
+} from "./contract/index.ts";
 export type { Actor, Envelope, Json } from "./domain/index.ts";
 export { DocketApiError, DocketClient, type DocketClientOptions } from "./client/index.ts";

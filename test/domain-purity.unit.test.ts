@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createTestModel } from "xstate/graph";
-import { jobMachine } from "../src/domain/index.ts";
+import { jobMachine, scheduleMachine } from "../src/domain/index.ts";
 
 const domainDir = new URL("../src/domain/", import.meta.url);
 const forbidden: ReadonlyArray<readonly [RegExp, string]> = [
@@ -35,5 +35,9 @@ describe("domain purity", () => {
 
   it("the machine has no invokes or delays (xstate's test model accepts it)", () => {
     expect(() => createTestModel(jobMachine)).not.toThrow();
+  });
+
+  it("the schedule machine has no invokes or delays either", () => {
+    expect(() => createTestModel(scheduleMachine)).not.toThrow();
   });
 });

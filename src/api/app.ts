@@ -18,6 +18,7 @@ import { registerEventStream } from "./routes/event-stream.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
+import { registerScheduleRoutes } from "./routes/schedules.ts";
 import { registerRequestIds, RequestLines, requestIdOf } from "./request-log.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -80,6 +81,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   const streams = registerEventStream(app, deps, limits);
   registerOperationRoutes(app, deps, streams);
   registerProjectionRoutes(app, deps);
+  registerScheduleRoutes(app, deps);
   registerDocs(app);
   return app;
 };

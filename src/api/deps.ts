@@ -7,6 +7,7 @@ import type { Actor } from "../domain/index.ts";
 import type { ArchiverStatus, PurgeableStatus } from "../engine/archive/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/write/index.ts";
+import type { ScheduleService } from "../engine/schedule/index.ts";
 import type { Clock } from "../engine/shared/index.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import type {
@@ -55,6 +56,8 @@ export interface ProjectionFeed {
 
 export interface ApiDeps {
   readonly jobs: JobService;
+  /** Schedules (ADR 0037): create, change, read; the scheduler itself runs beside the API. */
+  readonly schedules: ScheduleService;
   readonly reads: ReadModels;
   readonly workers: Pick<WorkerRegistry, "list">;
   readonly queues: Pick<WorkQueue, "depth">;

@@ -16,6 +16,7 @@ import type {
   ProjectionLogMismatch,
 } from "../engine/read/index.ts";
 import type { ScanLimitExceeded } from "../engine/audit/index.ts";
+import type { ScheduleError } from "../engine/schedule/index.ts";
 import type { ErrorBody, ErrorDetail } from "../contract/index.ts";
 
 type TaggedError =
@@ -28,7 +29,8 @@ type TaggedError =
   | LogEntryNotFound
   | LogEntryValid
   | AlreadyQuarantined
-  | ScanLimitExceeded;
+  | ScanLimitExceeded
+  | ScheduleError;
 
 /** The details an error body may carry beside its code and message (the contract's closed set). */
 export type ErrorDetails = Omit<ErrorDetail, "code" | "message">;
@@ -67,6 +69,11 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   CommandRefused: { status: 409, code: "command_refused" },
   ContentionExhausted: { status: 409, code: "contention" },
   QueueUnavailable: { status: 503, code: "queue_unavailable" },
+  // Schedules (ADR 0037); InvalidSchedule carries its own code (invalid_cron, ...).
+  InvalidSchedule: { status: 400, code: "invalid_schedule" },
+  ScheduleNotFound: { status: 404, code: "schedule_not_found" },
+  ScheduleExists: { status: 409, code: "schedule_exists" },
+  ScheduleRefused: { status: 409, code: "schedule_refused" },
 };
 
 /** Fastify's own errors for bad requests, by its error code. */
@@ -164,6 +171,17 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
           status,
           body: { error: { code, message: error.message, entries: error.entries, limit: error.limit } },
         };
+      case "InvalidSchedule":
+        return {
+          status,
+          body: {
+            error: { code: error.code, message: `${error.field}: ${error.message}`, field: error.field },
+          },
+        };
+      case "ScheduleNotFound":
+      case "ScheduleExists":
+      case "ScheduleRefused":
+        return { status, body: { error: { code, message: error.message, schedule: error.name } } };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
     }

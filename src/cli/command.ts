@@ -126,3 +126,12 @@ export const requirePositional = (context: CommandContext, index: number, name: 
   if (value === undefined) throw new UsageError(`missing ${name}`);
   return value;
 };
+
+/** An option's value parsed as JSON, or a UsageError naming the option. */
+export const jsonOption = (text: string, flag: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`);
+  }
+};

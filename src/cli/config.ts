@@ -128,6 +128,16 @@ const VARIABLES = {
     ok: notEmpty,
     expected: "expected public key files (PEM), separated by commas",
   },
+  // The scheduler role (ADR 0037): in `docket api`, `start` and `worker`, unless off.
+  DOCKET_SCHEDULER: { ok: oneOf(["on", "off"]), expected: "expected on or off" },
+  DOCKET_SCHEDULER_INTERVAL_MS: {
+    ok: intBetween(10, 60_000),
+    expected: "expected milliseconds between scheduler passes, a whole number from 10 to 60000",
+  },
+  DOCKET_SCHEDULER_GRACE_MS: {
+    ok: intBetween(0, 86_400_000),
+    expected: "expected milliseconds a tick may be late and still fire, a whole number from 0 to 86400000",
+  },
   // Retention: how long finished jobs stay in Redis (ADR 0034).
   DOCKET_RETAIN_COMPLETED: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
   DOCKET_RETAIN_DEAD: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
@@ -180,6 +190,14 @@ export interface DocketEnv {
   readonly archive: ArchiveEnv;
   /** A worker's defaults from DOCKET_QUEUES, DOCKET_WORKER_NAME, DOCKET_CONCURRENCY (unset: none). */
   readonly worker: WorkerEnv;
+  /** The scheduler role (ADR 0037): DOCKET_SCHEDULER, DOCKET_SCHEDULER_INTERVAL_MS, _GRACE_MS. */
+  readonly scheduler: SchedulerEnv;
+}
+
+export interface SchedulerEnv {
+  readonly enabled: boolean;
+  readonly intervalMs: number;
+  readonly graceMs: number;
 }
 
 export interface WorkerEnv {
@@ -309,6 +327,11 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
     logFormat: e.LOG_FORMAT as LogFormat | undefined,
     metricsPort: e.DOCKET_METRICS_PORT === undefined ? undefined : Number(e.DOCKET_METRICS_PORT),
     metricsHost: e.DOCKET_METRICS_HOST ?? "127.0.0.1",
+    scheduler: {
+      enabled: (e.DOCKET_SCHEDULER ?? "on") === "on",
+      intervalMs: Number(e.DOCKET_SCHEDULER_INTERVAL_MS ?? 250),
+      graceMs: Number(e.DOCKET_SCHEDULER_GRACE_MS ?? 30_000),
+    },
     worker: {
       queues: e.DOCKET_QUEUES === undefined ? undefined : nameList(e.DOCKET_QUEUES),
       name: e.DOCKET_WORKER_NAME,

@@ -17,6 +17,7 @@ import { projectionCommands } from "./commands/projections.ts";
 import { apiCommand, startCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
 import { workerCommands } from "./commands/workers.ts";
+import { scheduleCommands } from "./commands/schedules.ts";
 import { ConfigError } from "./config-error.ts";
 import { suggest } from "./suggest.ts";
 
@@ -27,6 +28,7 @@ const COMMANDS: ReadonlyArray<Command> = [
   archiverCommand,
   ...jobCommands,
   jobLogsCommand,
+  ...scheduleCommands,
   ...workerCommands,
   ...projectionCommands,
   ...auditCommands,
@@ -47,7 +49,8 @@ const overview = (): string => {
     "HOST, DOCKET_API_TOKEN, DOCKET_API_TOKENS, DOCKET_API_URL, DOCKET_PREFIX, DOCKET_SHARDS,",
     "DOCKET_LEASE_MS, DOCKET_DATA_DIR, DOCKET_ARCHIVE_DIR, DOCKET_ARCHIVE_SEGMENT_ENTRIES,",
     "DOCKET_ARCHIVE_MAX_AGE_MS, DOCKET_ARCHIVER, DOCKET_SIGNING_KEY; a worker's DOCKET_QUEUES,",
-    "DOCKET_WORKER_NAME, DOCKET_CONCURRENCY. --env-file <path> (any command) loads variables from a",
+    "DOCKET_WORKER_NAME, DOCKET_CONCURRENCY; the scheduler's DOCKET_SCHEDULER,",
+    "DOCKET_SCHEDULER_INTERVAL_MS, DOCKET_SCHEDULER_GRACE_MS. --env-file <path> (any command) loads variables from a",
     "file first; those already set in the environment win.",
     "",
     "Exit codes: 0 ok, 1 failed (a job, a check, the API, Redis), 2 usage or configuration error.",

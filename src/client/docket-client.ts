@@ -9,6 +9,10 @@ import { waitForJob } from "./wait.ts";
 import type {
   BulkItem,
   CheckReport,
+  CreateScheduleRequest,
+  ScheduleHistory,
+  ScheduleView,
+  UpdateScheduleRequest,
   DocketClientOptions,
   Envelope,
   Explanation,
@@ -37,6 +41,7 @@ import type {
 
 const instant = (at: Instant): string => (at instanceof Date ? at.toISOString() : String(at));
 const job = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
+const schedule = (name: string): string => `/v1/schedules/${encodeURIComponent(name)}`;
 
 export class DocketClient {
   private readonly http: Transport;
@@ -75,6 +80,42 @@ export class DocketClient {
 
   get(id: string): Promise<JobView> {
     return this.http.call("GET", job(id));
+  }
+
+  /** Create a schedule: `job` submitted at each tick of `cron` in `timezone` (ADR 0037). */
+  createSchedule(request: CreateScheduleRequest): Promise<ScheduleView> {
+    return this.http.call("POST", "/v1/schedules", { body: request });
+  }
+
+  async schedules(): Promise<ReadonlyArray<ScheduleView>> {
+    return (await this.http.call<{ readonly schedules: ReadonlyArray<ScheduleView> }>("GET", "/v1/schedules"))
+      .schedules;
+  }
+
+  /** A schedule with its next fire times and its latest firings and skips. */
+  schedule(name: string): Promise<ScheduleView> {
+    return this.http.call("GET", schedule(name));
+  }
+
+  /** Its events as stored, and whether they verify (hash chain and machine). */
+  scheduleHistory(name: string): Promise<ScheduleHistory> {
+    return this.http.call("GET", `${schedule(name)}/history`);
+  }
+
+  updateSchedule(name: string, change: UpdateScheduleRequest): Promise<ScheduleView> {
+    return this.http.call("PATCH", schedule(name), { body: change });
+  }
+
+  pauseSchedule(name: string): Promise<ScheduleView> {
+    return this.http.call("POST", `${schedule(name)}/pause`);
+  }
+
+  resumeSchedule(name: string): Promise<ScheduleView> {
+    return this.http.call("POST", `${schedule(name)}/resume`);
+  }
+
+  removeSchedule(name: string): Promise<ScheduleView> {
+    return this.http.call("DELETE", schedule(name));
   }
 
   list(filter: ListFilter = {}): Promise<JobPage> {

@@ -6,6 +6,11 @@
 export type {
   BulkItem,
   CheckReport,
+  CreateScheduleRequest,
+  ScheduleFiring,
+  ScheduleHistory,
+  ScheduleView,
+  UpdateScheduleRequest,
   Envelope,
   Explanation,
   Health,

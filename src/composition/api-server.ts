@@ -11,13 +11,14 @@ import { type Archiver, DEFAULT_RETENTION } from "../engine/archive/index.ts";
 import type { ProjectorStateChange } from "../engine/read/index.ts";
 import { systemClock } from "../engine/shared/index.ts";
 import type { JobService } from "../engine/write/index.ts";
+import type { Scheduler } from "../engine/schedule/index.ts";
 import { connect, connectionProblem, readyOrClosed } from "../infra/redis/connection.ts";
 import { RedisEventLog } from "../infra/redis/redis-event-log.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { type ArchiverSettings, composeArchiver, composeRetention } from "./archive.ts";
 import { archivedLogOf } from "./archived-log.ts";
 import { composeAudit } from "./audit.ts";
-import { composeEngine } from "./engine.ts";
+import { composeEngine, type SchedulerSettings } from "./engine.ts";
 import { type OpenReadSide, openReadSide, type ReadSideConfig } from "./read-side.ts";
 
 export interface ApiServerConfig extends ReadSideConfig {
@@ -40,6 +41,8 @@ export interface ApiServerConfig extends ReadSideConfig {
    * (`readSide.projector.start()`): how `docket api` serves /health while Redis is down.
    */
   readonly waitForRedis?: boolean;
+  /** Run the scheduler role in this process too (ADR 0037); absent: none. */
+  readonly scheduler?: SchedulerSettings;
   /** Run an archiver in this process too (ADR 0028); absent: none. */
   readonly archiver?: ArchiverSettings;
 }
@@ -51,6 +54,8 @@ export interface ApiServer {
   readonly metrics: ProcessMetrics;
   readonly jobs: JobService;
   readonly readSide: OpenReadSide;
+  /** The scheduler this process runs, when configured (not started until Redis answers). */
+  readonly scheduler: Scheduler | null;
   /** The archiver this process runs, when configured (not started until Redis answers). */
   readonly archiver: Archiver | null;
   /** Close the app, stop the projector and the archiver, close the database and connections. */
@@ -183,10 +188,31 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
     }
   };
+  const scheduler = config.scheduler === undefined ? null : engine.scheduler(config.scheduler);
+  if (waitForRedis) scheduler?.start();
+  if (scheduler !== null) {
+    const running = scheduler;
+    metrics.gauge(
+      "docket_schedule_ticks_fired",
+      "Schedule ticks this process's scheduler has fired (recorded ScheduleFired) since it started (ADR 0037).",
+      () => running.status().fired,
+    );
+    metrics.gauge(
+      "docket_schedule_ticks_skipped",
+      "Schedule ticks this process's scheduler has recorded as skipped (overlap, missed, rejected) since it started.",
+      () => running.status().skipped,
+    );
+    metrics.gauge(
+      "docket_scheduler_failed_passes",
+      "Scheduler passes in this process that failed (Redis away, a schedule that cannot be read) since it started.",
+      () => running.status().failedPasses,
+    );
+  }
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(
     {
       jobs: engine.jobs,
+      schedules: engine.schedules,
       purge: (request) => retention.purge(request),
       reads: readSide.reads,
       workers: engine.registry,
@@ -244,7 +270,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     jobs: engine.jobs,
     readSide,
     archiver,
+    scheduler,
     close: async () => {
+      await scheduler?.stop();
       await app.close();
       await archiver?.stop();
       await readSide.close();

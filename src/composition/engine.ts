@@ -8,6 +8,9 @@ import { type Clock, systemClock } from "../engine/shared/index.ts";
 import type { ArchiveAccess } from "./archived-log.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import { type EventStore, JobService } from "../engine/write/index.ts";
+import { Scheduler, type SchedulerOptions, ScheduleService } from "../engine/schedule/index.ts";
+import { Keys } from "../infra/redis/keys.ts";
+import { RedisScheduleStore } from "../infra/redis/redis-schedule-store.ts";
 import { connect, readyOrClosed } from "../infra/redis/connection.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
@@ -42,6 +45,9 @@ export interface RedisWiring {
   readonly coalesce?: "tick" | "turn";
 }
 
+/** A process's scheduler role (ADR 0037): its id (the actor of what it records) and pace. */
+export type SchedulerSettings = Pick<SchedulerOptions, "id" | "intervalMs" | "graceMs" | "onError">;
+
 /** The adapters of the write and worker rooms' ports on one pair of connections. */
 export interface EngineAdapters {
   readonly store: EventStore;
@@ -59,6 +65,10 @@ export interface RedisAdapters extends EngineAdapters {
 export interface Engine extends RedisAdapters {
   /** Submit, read, cancel, retry (the API's and the operators' use cases). */
   readonly jobs: JobService;
+  /** Create, change, read and list schedules (ADR 0037). */
+  readonly schedules: ScheduleService;
+  /** A scheduler role on the same connection; the caller starts and stops it. */
+  scheduler(settings: SchedulerSettings): Scheduler;
 }
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
@@ -98,7 +108,14 @@ export const composeEngine = (
     clock: wiring.clock ?? systemClock,
     shards: wiring.shards,
   });
-  return { ...adapters, jobs };
+  const clock = wiring.clock ?? systemClock;
+  const scheduleStore = new RedisScheduleStore(wiring.client, new Keys(wiring.prefix, wiring.shards));
+  return {
+    ...adapters,
+    jobs,
+    schedules: new ScheduleService(scheduleStore, clock),
+    scheduler: (options) => new Scheduler({ ...options, store: scheduleStore, jobs, clock }),
+  };
 };
 
 /**

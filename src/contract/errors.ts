@@ -27,6 +27,8 @@ export const ErrorDetail = Schema.Struct({
   entries: Schema.optionalKey(Schema.Int),
   /** scan_limit_exceeded, time_travel_busy, event_streams_full: the limit reached. */
   limit: Schema.optionalKey(Schema.Int),
+  /** schedule_not_found, schedule_exists, schedule_refused: the schedule concerned. */
+  schedule: Schema.optionalKey(Schema.String),
 }).annotate({ identifier: "ErrorDetail" });
 export type ErrorDetail = typeof ErrorDetail.Type;
 

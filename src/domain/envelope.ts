@@ -55,7 +55,7 @@ export type JobId = typeof JobId.Type;
  * are `Text` already; the actor's are checked here, whatever fields Actor comes to have), since
  * RFC 8785 cannot hash a lone surrogate.
  */
-const EnvelopeActor = Actor.check(
+export const EnvelopeActor = Actor.check(
   Schema.makeFilter(
     (actor: Actor) => {
       const problem = jsonProblem(actor);

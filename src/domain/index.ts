@@ -26,3 +26,7 @@ export * from "./trace-context.ts";
 export * from "./merkle.ts";
 export * from "./checkpoint.ts";
 export * from "./archive-segment.ts";
+export * from "./schedule.ts";
+export * from "./schedule-cron.ts";
+export * from "./schedule-envelope.ts";
+export * from "./schedule-ticks.ts";

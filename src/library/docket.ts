@@ -6,7 +6,13 @@
  * the events' actor.
  */
 import type { Actor, Envelope } from "../domain/index.ts";
-import type { SubmitRequest } from "../contract/index.ts";
+import type {
+  CreateScheduleRequest,
+  ScheduleView,
+  SubmitRequest,
+  UpdateScheduleRequest,
+} from "../contract/index.ts";
+import type { Scheduler } from "../engine/schedule/index.ts";
 import type { JobView } from "../engine/read/index.ts";
 import type { EngineError } from "../engine/shared/index.ts";
 import { type DocketConfig, type Engine, openEngine } from "../main.ts";
@@ -75,6 +81,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class Docket<P extends JobPayloads = Record<string, unknown>> {
   private readonly workers = new Set<DocketWorker>();
+  private scheduler: Scheduler | undefined;
 
   /** Use `connect()`. */
   constructor(
@@ -150,6 +157,39 @@ export class Docket<P extends JobPayloads = Record<string, unknown>> {
   }
 
   /**
+   * Schedules (ADR 0037): create, read, list, change, pause, resume and remove, recorded with this
+   * process as actor. Their ticks fire wherever a scheduler runs (`docket api`, `start`, `worker`,
+   * or `runScheduler()` here); exactly once however many run.
+   */
+  readonly schedules = {
+    create: (request: CreateScheduleRequest): Promise<ScheduleView> =>
+      this.engine.schedules.create(request, this.actor),
+    list: (): Promise<ReadonlyArray<ScheduleView>> => this.engine.schedules.list(),
+    get: (name: string): Promise<ScheduleView> => this.engine.schedules.view(name),
+    update: (name: string, change: UpdateScheduleRequest): Promise<ScheduleView> =>
+      this.engine.schedules.update(name, change, this.actor),
+    pause: (name: string): Promise<ScheduleView> => this.engine.schedules.pause(name, this.actor),
+    resume: (name: string): Promise<ScheduleView> => this.engine.schedules.resume(name, this.actor),
+    remove: (name: string): Promise<ScheduleView> => this.engine.schedules.remove(name, this.actor),
+  };
+
+  /**
+   * Run the scheduler role in this process too (until `close()`): it fires due ticks of every
+   * schedule of the deployment. `id` names it in the events it records (default: the actor's).
+   */
+  runScheduler(
+    options: { readonly id?: string; readonly intervalMs?: number; readonly graceMs?: number } = {},
+  ): void {
+    if (this.scheduler !== undefined) return;
+    this.scheduler = this.engine.scheduler({
+      id: options.id ?? this.actor.id,
+      ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    });
+    this.scheduler.start();
+  }
+
+  /**
    * A worker for some or all of the job types, with its own connections; not started: `run()`.
    * Closing this Docket stops it.
    */
@@ -163,6 +203,7 @@ export class Docket<P extends JobPayloads = Record<string, unknown>> {
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((worker) => worker.stop()));
     this.workers.clear();
+    await this.scheduler?.stop();
     await this.engine.close();
   }
 

@@ -4,6 +4,7 @@ import type { Actor } from "../../src/domain/index.ts";
 import type { ArchivedLog } from "../../src/engine/read/index.ts";
 import type { Clock } from "../../src/engine/shared/index.ts";
 import type { JobService } from "../../src/engine/write/index.ts";
+import type { ScheduleService } from "../../src/engine/schedule/index.ts";
 import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
 import { composeEngine, type RedisAdapters } from "../../src/main.ts";
 import { uniquePrefix } from "./redis.ts";
@@ -17,6 +18,8 @@ export interface TestEngine extends RedisPorts {
   readonly prefix: string;
   readonly client: Redis;
   readonly jobs: JobService;
+  /** Schedules on the same connection (ADR 0037). */
+  readonly schedules: ScheduleService;
   /** Adapters on their own connections (one of them blocking), as a separate worker process has. */
   workerPorts(): Promise<RedisPorts>;
   close(): Promise<void>;
@@ -34,7 +37,7 @@ export const makeEngine = async (
     return client;
   };
   const client = await whenReady(track(connect({ url })));
-  const { store, queue, registry, jobs } = composeEngine({
+  const { store, queue, registry, jobs, schedules } = composeEngine({
     client,
     prefix,
     shards,
@@ -48,6 +51,7 @@ export const makeEngine = async (
     queue,
     registry,
     jobs,
+    schedules,
     workerPorts: async () => {
       const { store, queue, registry } = composeEngine({
         client: await whenReady(track(connect({ url }))),

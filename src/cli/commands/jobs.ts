@@ -12,20 +12,13 @@ import {
   type Command,
   type CommandContext,
   intOption,
+  jsonOption,
   requirePositional,
   stringOption,
   UsageError,
 } from "../command.ts";
 import { eventsTable, jobDetails, jobsTable } from "../render/jobs.ts";
 import { table } from "../render/table.ts";
-
-const parseJson = (text: string, flag: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`);
-  }
-};
 
 const progressLine = (job: JobView): string => {
   const progress =
@@ -126,7 +119,7 @@ const submit: Command = {
     const priority = stringOption(context, "priority");
     const spec = {
       type,
-      ...(payload === undefined ? {} : { payload: parseJson(payload, "payload") }),
+      ...(payload === undefined ? {} : { payload: jsonOption(payload, "payload") }),
       ...(stringOption(context, "queue") === undefined ? {} : { queue: stringOption(context, "queue") }),
       // A level typed as digits goes as a number (the API's form of a level), anything else as typed.
       ...(priority === undefined
@@ -135,7 +128,7 @@ const submit: Command = {
       ...(maxAttempts === undefined ? {} : { maxAttempts }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(delayMs === undefined ? {} : { delayMs }),
-      ...(meta === undefined ? {} : { meta: parseJson(meta, "meta") }),
+      ...(meta === undefined ? {} : { meta: jsonOption(meta, "meta") }),
     };
     const client = await clientFromEnv();
     const key = stringOption(context, "idempotency-key");

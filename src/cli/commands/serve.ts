@@ -14,6 +14,7 @@ import { logProjectorStates, logWorkerLifecycle } from "../lifecycle-log.ts";
 import { type Log, openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
 import { archiverSettings } from "./archiver.ts";
+import { schedulerSettings } from "../scheduler-settings.ts";
 
 const ENV_DETAILS = `Environment (defaults): REDIS_URL (redis://127.0.0.1:6379), DOCKET_DB (./data/docket.sqlite),
 PORT (3000), HOST (127.0.0.1), DOCKET_API_TOKEN and DOCKET_API_TOKENS=name:token,… (unset: no auth),
@@ -21,7 +22,8 @@ DOCKET_PREFIX (docket), DOCKET_SHARDS (1), DOCKET_LEASE_MS (30000); limits (READ
 DOCKET_SSE_MAX_CLIENTS (100), DOCKET_SSE_MAX_BUFFER_BYTES (1048576), DOCKET_TIME_TRAVEL_MAX_ENTRIES (250000),
 DOCKET_TIME_TRAVEL_CONCURRENCY (2); LOG_LEVEL (info), LOG_FORMAT (json, or text at a terminal); the archiver it runs (DOCKET_ARCHIVER=off: none; see docket archiver --help):
 DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive), DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000), DOCKET_ARCHIVE_MAX_AGE_MS (60000),
-DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start).`;
+DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start); the scheduler it runs
+(ADR 0037): DOCKET_SCHEDULER (on; off: none), DOCKET_SCHEDULER_INTERVAL_MS (250), DOCKET_SCHEDULER_GRACE_MS (30000).`;
 
 const JSON_LOGS =
   "Logs are JSON lines on stdout (pino's format, a line per request included) unless stdout is a terminal (text on stderr); --json forces JSON.";
@@ -50,6 +52,7 @@ const serve = async (options: {
     metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),
     ...(env.archive.inApi ? { archiver: archiverSettings(env, log) } : {}),
+    ...(env.scheduler.enabled ? { scheduler: schedulerSettings(env, log, "api") } : {}),
     archive: archiveAccess(env),
     onProjectorState: logProjectorStates(log.child("projector")),
   });
@@ -194,6 +197,7 @@ then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_L
         await server.readSide.ready().catch(() => undefined);
         server.readSide.projector.start();
         server.archiver?.start();
+        server.scheduler?.start();
       }
     } catch (error) {
       // Refused credentials: main() reports them and exits 2.

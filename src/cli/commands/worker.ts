@@ -5,6 +5,7 @@ import { loadHandlers } from "../handlers.ts";
 import { logWorkerLifecycle } from "../lifecycle-log.ts";
 import { openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
+import { schedulerSettings } from "../scheduler-settings.ts";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -40,7 +41,8 @@ export const workerCommand: Command = {
 DOCKET_METRICS_PORT and DOCKET_METRICS_HOST (127.0.0.1), DOCKET_API_TOKEN(S) (guard /metrics too; see README).
 While Redis does not answer, the worker waits for it with a line per attempt (1, 2, 4, 8, then
 every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON lines on stdout
-(pino's format) unless stdout is a terminal (text on stderr); --json forces JSON.`,
+(pino's format) unless stdout is a terminal (text on stderr); --json forces JSON. It runs the
+scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
   run: async (context) => {
     const env = await readEnv();
     const log = await openCommandLog(context, env, "worker");
@@ -86,6 +88,15 @@ every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON
       return 0;
     }
     let workerId = name;
+    // The scheduler role (ADR 0037) on a connection of its own; a burst worker, which leaves
+    // once the queues are empty, runs none.
+    const { openEngine } = await import("../../main.ts");
+    const schedulerEngine =
+      env.scheduler.enabled && context.values.burst !== true
+        ? await openEngine({ redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards })
+        : undefined;
+    const scheduler = schedulerEngine?.scheduler(schedulerSettings(env, log, "worker"));
+    scheduler?.start();
     const { worker, close } = await openWorker(
       { redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
       {
@@ -120,6 +131,8 @@ every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON
       void worker.stop();
     });
     await running;
+    await scheduler?.stop();
+    await schedulerEngine?.close();
     await metricsServer?.close();
     await close();
     log.info(`${worker.id}: stopped`);

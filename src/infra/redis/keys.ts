@@ -111,6 +111,21 @@ export class Keys {
   archiverFence(): string {
     return `${this.prefix}:{archiver}:fence`;
   }
+  /**
+   * A schedule's head (ADR 0037). Schedules are not shard data: they share their own tag, so
+   * schedule-append.lua may touch a head, its history and the index in one call.
+   */
+  scheduleHead(name: string): string {
+    return `${this.prefix}:{schedules}:schedule:${name}`;
+  }
+  /** A schedule's history: a stream of its envelopes, never trimmed. */
+  scheduleEvents(name: string): string {
+    return `${this.prefix}:{schedules}:schedule-events:${name}`;
+  }
+  /** The names of the schedules not removed. */
+  scheduleIndex(): string {
+    return `${this.prefix}:{schedules}:index`;
+  }
   /** The shard a job's keys live in. */
   shardOf(jobId: string): number {
     return shardOf(jobId, this.shards);

@@ -20,6 +20,7 @@ const SCRIPTS = {
   docketArchiverNote: lua("archiver-note"),
   docketTrim: lua("trim"),
   docketEvict: lua("evict"),
+  docketScheduleAppend: lua("schedule-append"),
 };
 
 /**
@@ -41,6 +42,7 @@ export interface ScriptClient {
   docketArchiverNote: ScriptCall;
   docketTrim: ScriptCall;
   docketEvict: ScriptCall;
+  docketScheduleAppend: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
