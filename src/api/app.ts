@@ -15,6 +15,7 @@ import { registerJsonWrites } from "./json-writes.ts";
 import { limitsOf } from "./limits.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerEventStream } from "./routes/event-stream.ts";
+import { registerHookRoutes } from "./routes/hooks.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
@@ -80,6 +81,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   const streams = registerEventStream(app, deps, limits);
   registerOperationRoutes(app, deps, streams);
   registerProjectionRoutes(app, deps);
+  registerHookRoutes(app, deps, options.hookSecrets ?? new Map());
   registerDocs(app);
   return app;
 };

@@ -99,4 +99,9 @@ export interface ApiOptions {
    * (ADR 0030), which gets a line per request and every 5xx with its error.
    */
   readonly logger?: boolean | FastifyBaseLogger;
+  /**
+   * Inbound hook sources and their secrets (`POST /v1/hooks/:source`, ADR 0038): a source not
+   * in this map answers 404. Absent or empty: the route is closed.
+   */
+  readonly hookSecrets?: ReadonlyMap<string, string>;
 }

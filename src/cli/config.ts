@@ -180,6 +180,8 @@ export interface DocketEnv {
   readonly archive: ArchiveEnv;
   /** A worker's defaults from DOCKET_QUEUES, DOCKET_WORKER_NAME, DOCKET_CONCURRENCY (unset: none). */
   readonly worker: WorkerEnv;
+  /** Inbound hook sources from DOCKET_HOOK_SECRET_<SOURCE> (ADR 0038): source → secret. */
+  readonly hookSecrets: ReadonlyMap<string, string>;
 }
 
 export interface WorkerEnv {
@@ -249,6 +251,31 @@ const EMPTY_IS_UNSET = [
   "DOCKET_CONCURRENCY",
 ] as const;
 
+const HOOK_SECRET_PREFIX = "DOCKET_HOOK_SECRET_";
+
+/**
+ * DOCKET_HOOK_SECRET_<SOURCE>=<secret> opens `POST /v1/hooks/<source>` (ADR 0038): the source is
+ * the variable's suffix in lower case with `_` as `-` (DOCKET_HOOK_SECRET_GITHUB → github).
+ * Errors name the variable, never the value.
+ */
+const hookSecretsFrom = (env: NodeJS.ProcessEnv): ReadonlyMap<string, string> => {
+  const secrets = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(HOOK_SECRET_PREFIX) || value === undefined || value === "") continue;
+    const suffix = name.slice(HOOK_SECRET_PREFIX.length);
+    if (!/^[A-Z0-9][A-Z0-9_]{0,31}$/.test(suffix))
+      throw new ConfigError(
+        `invalid ${name}: the source after ${HOOK_SECRET_PREFIX} must be 1 to 32 of A-Z 0-9 _, starting with a letter or digit`,
+      );
+    if (!/^[\x21-\x7e]{16,256}$/.test(value))
+      throw new ConfigError(
+        `invalid ${name} (value not shown): expected 16 to 256 printable ASCII characters`,
+      );
+    secrets.set(suffix.toLowerCase().replaceAll("_", "-"), value);
+  }
+  return secrets;
+};
+
 export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const env = { ...given };
   for (const name of EMPTY_IS_UNSET) if (env[name] === "") delete env[name];
@@ -314,5 +341,6 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
       name: e.DOCKET_WORKER_NAME,
       concurrency: e.DOCKET_CONCURRENCY === undefined ? undefined : Number(e.DOCKET_CONCURRENCY),
     },
+    hookSecrets: hookSecretsFrom(env),
   };
 };

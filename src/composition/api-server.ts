@@ -42,6 +42,8 @@ export interface ApiServerConfig extends ReadSideConfig {
   readonly waitForRedis?: boolean;
   /** Run an archiver in this process too (ADR 0028); absent: none. */
   readonly archiver?: ArchiverSettings;
+  /** Inbound hook sources and their secrets (`POST /v1/hooks/:source`, ADR 0038); absent: closed. */
+  readonly hookSecrets?: ReadonlyMap<string, string>;
 }
 
 export interface ApiServer {
@@ -223,6 +225,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
       ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(config.limits === undefined ? {} : { limits: config.limits }),
+      ...(config.hookSecrets === undefined ? {} : { hookSecrets: config.hookSecrets }),
     },
   );
   metrics.gauge(

@@ -12,3 +12,4 @@ export * from "./jobs.ts";
 export * from "./operations.ts";
 export * from "./operator.ts";
 export * from "./requests.ts";
+export * from "./webhooks.ts";

@@ -19,7 +19,7 @@ export interface HeaderParameter {
 }
 
 export interface Operation {
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "DELETE";
   /** In fastify's form: `/v1/jobs/:id`. */
   readonly path: string;
   readonly summary: string;

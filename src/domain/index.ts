@@ -26,3 +26,4 @@ export * from "./trace-context.ts";
 export * from "./merkle.ts";
 export * from "./checkpoint.ts";
 export * from "./archive-segment.ts";
+export * from "./webhook-signature.ts";

@@ -29,6 +29,8 @@ export const startApi = async (
     readonly limits?: Partial<ApiLimits>;
     /** An archiver in the API process (ADR 0028), with its retention (ADR 0034). */
     readonly archiver?: ArchiverSettings;
+    /** Inbound hook sources and their secrets (ADR 0038). */
+    readonly hookSecrets?: ReadonlyMap<string, string>;
   } = {},
 ): Promise<TestApi> => {
   const tokens = [
@@ -46,6 +48,7 @@ export const startApi = async (
     tokens,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.archiver === undefined ? {} : { archiver: options.archiver }),
+    ...(options.hookSecrets === undefined ? {} : { hookSecrets: options.hookSecrets }),
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
   });
   // Every answer this app gives is decoded against the API contract (test/support/contract.ts).

@@ -46,6 +46,7 @@ const serve = async (options: {
     waitForRedis: options.waitForRedis,
     tokens: env.apiTokens,
     limits: env.limits,
+    hookSecrets: env.hookSecrets,
     logger: log.pino,
     metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),
