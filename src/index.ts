@@ -22,4 +22,11 @@ export {
 } from "./engine/shared/index.ts";
 export { RedisAuthRefused } from "./main.ts";
 export type { Actor, Envelope, Json } from "./domain/index.ts";
-export { DocketApiError, DocketClient, type DocketClientOptions } from "./client/index.ts";
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_S,
+  DocketApiError,
+  DocketClient,
+  type DocketClientOptions,
+  verifyWebhook,
+  type WebhookVerification,
+} from "./client/index.ts";

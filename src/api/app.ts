@@ -16,6 +16,7 @@ import { limitsOf } from "./limits.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerEventStream } from "./routes/event-stream.ts";
 import { registerHookRoutes } from "./routes/hooks.ts";
+import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
@@ -81,6 +82,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   const streams = registerEventStream(app, deps, limits);
   registerOperationRoutes(app, deps, streams);
   registerProjectionRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   registerHookRoutes(app, deps, options.hookSecrets ?? new Map());
   registerDocs(app);
   return app;

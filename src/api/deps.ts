@@ -8,6 +8,7 @@ import type { ArchiverStatus, PurgeableStatus } from "../engine/archive/index.ts
 import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import type { Clock } from "../engine/shared/index.ts";
+import type { WebhookService } from "../engine/webhooks/index.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import type {
   CheckReport,
@@ -76,6 +77,8 @@ export interface ApiDeps {
   /** The archiver's state when this process runs one (ADR 0028): health reports it. */
   readonly archive?: () => ArchiverStatus;
   readonly clock: Clock;
+  /** Outbound webhook subscriptions and their deliveries (ADR 0038). */
+  readonly webhooks: WebhookService;
   /**
    * The process's own registry in Prometheus text (counters, histograms, process metrics;
    * ADR 0031), served by `GET /metrics` after the projection's figures. Absent: those alone.

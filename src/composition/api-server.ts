@@ -19,6 +19,7 @@ import { archivedLogOf } from "./archived-log.ts";
 import { composeAudit } from "./audit.ts";
 import { composeEngine } from "./engine.ts";
 import { type OpenReadSide, openReadSide, type ReadSideConfig } from "./read-side.ts";
+import { composeWebhooks, type WebhookSettings } from "./webhooks.ts";
 
 export interface ApiServerConfig extends ReadSideConfig {
   /** When not empty, every route but `/health` and `/openapi.json` needs one of these (ADR 0017). */
@@ -44,6 +45,8 @@ export interface ApiServerConfig extends ReadSideConfig {
   readonly archiver?: ArchiverSettings;
   /** Inbound hook sources and their secrets (`POST /v1/hooks/:source`, ADR 0038); absent: closed. */
   readonly hookSecrets?: ReadonlyMap<string, string>;
+  /** Outbound webhooks: address policy, job webhook secret, retries; the deliverer runs here (ADR 0038). */
+  readonly webhooks?: WebhookSettings;
 }
 
 export interface ApiServer {
@@ -185,6 +188,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
     }
   };
+  const webhooks = composeWebhooks({ client, prefix: config.prefix, clock, log }, config.webhooks);
+  // It retries by itself while Redis is away, like the projector.
+  webhooks.deliverer?.start();
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(
     {
@@ -219,6 +225,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       }),
       ...(archiver === null ? {} : { archive: () => archiver.status() }),
       clock,
+      webhooks: webhooks.service,
       processMetrics: () => metrics.text(),
     },
     {
@@ -249,6 +256,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     archiver,
     close: async () => {
       await app.close();
+      await webhooks.deliverer?.stop();
       await archiver?.stop();
       await readSide.close();
       client.disconnect();

@@ -10,7 +10,7 @@ import { AUDIT_OPERATIONS } from "./audit-operations.ts";
 import { JOB_OPERATIONS } from "./job-operations.ts";
 import { anyRequest, type Answer, error, type Operation } from "./operation.ts";
 import { OPERATOR_OPERATIONS } from "./operator-operations.ts";
-import { HOOK_OPERATIONS } from "./webhook-operations.ts";
+import { HOOK_OPERATIONS, WEBHOOK_OPERATIONS } from "./webhook-operations.ts";
 
 export type { Answer, HeaderParameter, Operation } from "./operation.ts";
 
@@ -18,6 +18,7 @@ export const OPERATIONS: ReadonlyArray<Operation> = [
   ...JOB_OPERATIONS,
   ...AUDIT_OPERATIONS,
   ...OPERATOR_OPERATIONS,
+  ...WEBHOOK_OPERATIONS,
   ...HOOK_OPERATIONS,
 ];
 

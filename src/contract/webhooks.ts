@@ -57,7 +57,8 @@ export const DeliveriesQuery = Schema.Struct({ status: Schema.optionalKey(Delive
 export const Webhook = Schema.Struct({
   id: WebhookId,
   url: Schema.String,
-  events: Schema.Array(WebhookEvent),
+  /** Event types, or `*` (as CreateWebhookRequest accepted them). */
+  events: Schema.Array(Schema.String),
   createdAt: Timestamp,
   createdBy: Schema.String,
 });

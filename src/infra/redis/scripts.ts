@@ -20,6 +20,10 @@ const SCRIPTS = {
   docketArchiverNote: lua("archiver-note"),
   docketTrim: lua("trim"),
   docketEvict: lua("evict"),
+  docketWebhookEnqueue: lua("webhook-enqueue"),
+  docketWebhookClaim: lua("webhook-claim"),
+  docketWebhookRecord: lua("webhook-record"),
+  docketWebhookRetry: lua("webhook-retry"),
 };
 
 /**
@@ -41,6 +45,10 @@ export interface ScriptClient {
   docketArchiverNote: ScriptCall;
   docketTrim: ScriptCall;
   docketEvict: ScriptCall;
+  docketWebhookEnqueue: ScriptCall;
+  docketWebhookClaim: ScriptCall;
+  docketWebhookRecord: ScriptCall;
+  docketWebhookRetry: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
