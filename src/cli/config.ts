@@ -3,6 +3,7 @@
  * the variable and saying, in words, what it expects. Defaults work on one laptop (README
  * "Configuration"). Values that may hold a secret are never echoed (URLs are redacted).
  */
+import { isIP } from "node:net";
 import * as Result from "effect/Result";
 import type { ApiLimits } from "../api/limits.ts";
 import {
@@ -55,6 +56,14 @@ const nameList = (text: string): ReadonlyArray<string> =>
     .map((name) => name.trim())
     .filter((name) => name !== "");
 const isNameList = (text: string): boolean => nameList(text).length > 0 && nameList(text).every(isName);
+
+/** An IP address or a CIDR range (DOCKET_WEBHOOK_ALLOW), without loading the engine. */
+const isCidr = (text: string): boolean => {
+  const [address = "", prefix] = text.split("/");
+  const version = isIP(address);
+  if (version === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+};
 
 /**
  * Every variable Docket reads: the rule its value must follow and, in words, what it expects
@@ -146,6 +155,21 @@ const VARIABLES = {
   LOG_LEVEL: { ok: oneOf(LOG_LEVELS), expected: `expected one of ${LOG_LEVELS.join(", ")}` },
   LOG_FORMAT: { ok: oneOf(["json", "text"]), expected: "expected json or text" },
   DOCKET_METRICS_PORT: { ok: intBetween(0, 65535), expected: "expected a port number from 0 to 65535" },
+  // Outbound webhooks (ADR 0038).
+  DOCKET_WEBHOOK_ALLOW_PRIVATE: {
+    ok: oneOf(["0", "1"]),
+    expected: "expected 1 (deliver to private addresses too) or 0",
+  },
+  DOCKET_WEBHOOK_ALLOW: {
+    ok: (text: string) => nameList(text).length > 0 && nameList(text).every((entry) => isCidr(entry)),
+    expected: "expected addresses or CIDR ranges separated by commas, e.g. 10.1.0.0/16,fd00::/8",
+  },
+  DOCKET_WEBHOOK_SECRET: { ok: anything, expected: "" },
+  DOCKET_WEBHOOK_MAX_ATTEMPTS: { ok: intBetween(1, 100), expected: "expected a whole number from 1 to 100" },
+  DOCKET_WEBHOOK_TIMEOUT_MS: {
+    ok: intBetween(100, 120_000),
+    expected: "expected milliseconds, a whole number from 100 to 120000",
+  },
   DOCKET_METRICS_HOST: {
     ok: notEmpty,
     expected: "expected a host name or address to listen on, e.g. 127.0.0.1",
@@ -182,6 +206,19 @@ export interface DocketEnv {
   readonly worker: WorkerEnv;
   /** Inbound hook sources from DOCKET_HOOK_SECRET_<SOURCE> (ADR 0038): source → secret. */
   readonly hookSecrets: ReadonlyMap<string, string>;
+  /** Outbound webhooks (ADR 0038). */
+  readonly webhooks: WebhookEnv;
+}
+
+export interface WebhookEnv {
+  /** DOCKET_WEBHOOK_ALLOW_PRIVATE=1: deliver to loopback and private addresses too. */
+  readonly allowPrivate: boolean;
+  /** DOCKET_WEBHOOK_ALLOW: addresses or CIDR ranges allowed although not public. */
+  readonly allow: ReadonlyArray<string>;
+  /** DOCKET_WEBHOOK_SECRET: signs the deliveries of a job's own `webhook` (unset: jobs may not have one). */
+  readonly jobSecret: string | undefined;
+  readonly maxAttempts: number | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
 export interface WorkerEnv {
@@ -276,6 +313,15 @@ const hookSecretsFrom = (env: NodeJS.ProcessEnv): ReadonlyMap<string, string> =>
   return secrets;
 };
 
+/** DOCKET_WEBHOOK_SECRET, checked without ever showing it. */
+const jobSecretFrom = (secret: string | undefined): string | undefined => {
+  if (secret !== undefined && !/^[\x21-\x7e]{16,256}$/.test(secret))
+    throw new ConfigError(
+      "invalid DOCKET_WEBHOOK_SECRET (value not shown): expected 16 to 256 printable ASCII characters",
+    );
+  return secret;
+};
+
 export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const env = { ...given };
   for (const name of EMPTY_IS_UNSET) if (env[name] === "") delete env[name];
@@ -342,5 +388,13 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
       concurrency: e.DOCKET_CONCURRENCY === undefined ? undefined : Number(e.DOCKET_CONCURRENCY),
     },
     hookSecrets: hookSecretsFrom(env),
+    webhooks: {
+      allowPrivate: e.DOCKET_WEBHOOK_ALLOW_PRIVATE === "1",
+      allow: e.DOCKET_WEBHOOK_ALLOW === undefined ? [] : nameList(e.DOCKET_WEBHOOK_ALLOW),
+      jobSecret: jobSecretFrom(nonEmpty(e.DOCKET_WEBHOOK_SECRET)),
+      maxAttempts:
+        e.DOCKET_WEBHOOK_MAX_ATTEMPTS === undefined ? undefined : Number(e.DOCKET_WEBHOOK_MAX_ATTEMPTS),
+      timeoutMs: e.DOCKET_WEBHOOK_TIMEOUT_MS === undefined ? undefined : Number(e.DOCKET_WEBHOOK_TIMEOUT_MS),
+    },
   };
 };

@@ -5,6 +5,7 @@
  */
 import { readEventStream, type StreamMessage, type StreamOptions } from "./event-stream.ts";
 import { Transport } from "./transport.ts";
+import { WebhooksClient } from "./webhooks-client.ts";
 import { waitForJob } from "./wait.ts";
 import type {
   BulkItem,
@@ -40,9 +41,12 @@ const job = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
 
 export class DocketClient {
   private readonly http: Transport;
+  /** Webhook subscriptions and their deliveries (ADR 0038). */
+  readonly webhooks: WebhooksClient;
 
   constructor(options: DocketClientOptions) {
     this.http = new Transport(options);
+    this.webhooks = new WebhooksClient(this.http);
   }
 
   /**

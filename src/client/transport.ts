@@ -7,7 +7,7 @@
 import { errorOf } from "./errors.ts";
 import type { DocketClientOptions } from "./types.ts";
 
-export type Method = "GET" | "POST";
+export type Method = "GET" | "POST" | "DELETE";
 
 export class Transport {
   private readonly baseUrl: string;
