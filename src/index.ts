@@ -34,4 +34,11 @@ export type {
   UpdateScheduleRequest,
 } from "./contract/index.ts";
 export type { Actor, Envelope, Json } from "./domain/index.ts";
-export { DocketApiError, DocketClient, type DocketClientOptions } from "./client/index.ts";
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_S,
+  DocketApiError,
+  DocketClient,
+  type DocketClientOptions,
+  verifyWebhook,
+  type WebhookVerification,
+} from "./client/index.ts";

@@ -15,6 +15,7 @@ export * from "./composition/archived-log.ts";
 export * from "./composition/audit.ts";
 export * from "./composition/engine.ts";
 export * from "./composition/read-side.ts";
+export * from "./composition/webhooks.ts";
 export * from "./composition/worker.ts";
 /** A process's metrics registry (ADR 0031): one per process, shared by what it hosts. */
 export { ProcessMetrics } from "./infra/telemetry/process-metrics.ts";

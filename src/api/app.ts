@@ -15,6 +15,8 @@ import { registerJsonWrites } from "./json-writes.ts";
 import { limitsOf } from "./limits.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerEventStream } from "./routes/event-stream.ts";
+import { registerHookRoutes } from "./routes/hooks.ts";
+import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
@@ -82,6 +84,8 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   registerOperationRoutes(app, deps, streams);
   registerProjectionRoutes(app, deps);
   registerScheduleRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
+  registerHookRoutes(app, deps, options.hookSecrets ?? new Map());
   registerDocs(app);
   return app;
 };

@@ -9,6 +9,7 @@ import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import type { ScheduleService } from "../engine/schedule/index.ts";
 import type { Clock } from "../engine/shared/index.ts";
+import type { WebhookService } from "../engine/webhooks/index.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import type {
   CheckReport,
@@ -79,6 +80,8 @@ export interface ApiDeps {
   /** The archiver's state when this process runs one (ADR 0028): health reports it. */
   readonly archive?: () => ArchiverStatus;
   readonly clock: Clock;
+  /** Outbound webhook subscriptions and their deliveries (ADR 0038). */
+  readonly webhooks: WebhookService;
   /**
    * The process's own registry in Prometheus text (counters, histograms, process metrics;
    * ADR 0031), served by `GET /metrics` after the projection's figures. Absent: those alone.
@@ -102,4 +105,9 @@ export interface ApiOptions {
    * (ADR 0030), which gets a line per request and every 5xx with its error.
    */
   readonly logger?: boolean | FastifyBaseLogger;
+  /**
+   * Inbound hook sources and their secrets (`POST /v1/hooks/:source`, ADR 0038): a source not
+   * in this map answers 404. Absent or empty: the route is closed.
+   */
+  readonly hookSecrets?: ReadonlyMap<string, string>;
 }

@@ -55,49 +55,44 @@ export const illFormedTextPath = (value: unknown): ReadonlyArray<string | number
   return undefined;
 };
 
+/**
+ * Parse a JSON request text: the depth limit, then JSON.parse, then well-formed Unicode. Throws
+ * the 400 each refusal answers. `undefined` for an empty text ("no body").
+ */
+export const parseJsonText = (text: string): unknown => {
+  // An empty body is "no body" (e.g. a bare POST /cancel); routes that need one say so.
+  if (text.trim() === "") return undefined;
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new ApiError(400, "json_too_deep", `JSON nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(400, "malformed_json", `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const badText = SURROGATE_ESCAPE.test(text) ? illFormedTextPath(parsed) : undefined;
+  if (badText !== undefined) {
+    const field = ["body", ...badText].join(".");
+    throw new ApiError(
+      400,
+      "invalid_unicode",
+      `${field}: a string with a lone surrogate (not well-formed Unicode)`,
+      {
+        field,
+      },
+    );
+  }
+  return parsed;
+};
+
 export const registerJsonBody = (app: FastifyInstance): void => {
   // JSON only: any other media type (fastify also parses text/plain by default) is a 415.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
-    // An empty body is "no body" (e.g. a bare POST /cancel); routes that need one say so.
-    if (text.trim() === "") {
-      done(null, undefined);
-      return;
-    }
-    if (jsonDepth(text) > MAX_JSON_DEPTH) {
-      done(
-        new ApiError(400, "json_too_deep", `JSON nesting deeper than ${MAX_JSON_DEPTH} levels`),
-        undefined,
-      );
-      return;
-    }
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      done(null, parseJsonText(typeof body === "string" ? body : body.toString("utf8")));
     } catch (error) {
-      done(
-        new ApiError(400, "malformed_json", `the body is not valid JSON: ${(error as Error).message}`),
-        undefined,
-      );
-      return;
+      done(error as ApiError, undefined);
     }
-    const badText = SURROGATE_ESCAPE.test(text) ? illFormedTextPath(parsed) : undefined;
-    if (badText !== undefined) {
-      const field = ["body", ...badText].join(".");
-      done(
-        new ApiError(
-          400,
-          "invalid_unicode",
-          `${field}: a string with a lone surrogate (not well-formed Unicode)`,
-          {
-            field,
-          },
-        ),
-        undefined,
-      );
-      return;
-    }
-    done(null, parsed);
   });
 };

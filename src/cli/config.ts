@@ -3,6 +3,7 @@
  * the variable and saying, in words, what it expects. Defaults work on one laptop (README
  * "Configuration"). Values that may hold a secret are never echoed (URLs are redacted).
  */
+import { isIP } from "node:net";
 import * as Result from "effect/Result";
 import type { ApiLimits } from "../api/limits.ts";
 import {
@@ -55,6 +56,14 @@ const nameList = (text: string): ReadonlyArray<string> =>
     .map((name) => name.trim())
     .filter((name) => name !== "");
 const isNameList = (text: string): boolean => nameList(text).length > 0 && nameList(text).every(isName);
+
+/** An IP address or a CIDR range (DOCKET_WEBHOOK_ALLOW), without loading the engine. */
+const isCidr = (text: string): boolean => {
+  const [address = "", prefix] = text.split("/");
+  const version = isIP(address);
+  if (version === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+};
 
 /**
  * Every variable Docket reads: the rule its value must follow and, in words, what it expects
@@ -156,6 +165,21 @@ const VARIABLES = {
   LOG_LEVEL: { ok: oneOf(LOG_LEVELS), expected: `expected one of ${LOG_LEVELS.join(", ")}` },
   LOG_FORMAT: { ok: oneOf(["json", "text"]), expected: "expected json or text" },
   DOCKET_METRICS_PORT: { ok: intBetween(0, 65535), expected: "expected a port number from 0 to 65535" },
+  // Outbound webhooks (ADR 0038).
+  DOCKET_WEBHOOK_ALLOW_PRIVATE: {
+    ok: oneOf(["0", "1"]),
+    expected: "expected 1 (deliver to private addresses too) or 0",
+  },
+  DOCKET_WEBHOOK_ALLOW: {
+    ok: (text: string) => nameList(text).length > 0 && nameList(text).every((entry) => isCidr(entry)),
+    expected: "expected addresses or CIDR ranges separated by commas, e.g. 10.1.0.0/16,fd00::/8",
+  },
+  DOCKET_WEBHOOK_SECRET: { ok: anything, expected: "" },
+  DOCKET_WEBHOOK_MAX_ATTEMPTS: { ok: intBetween(1, 100), expected: "expected a whole number from 1 to 100" },
+  DOCKET_WEBHOOK_TIMEOUT_MS: {
+    ok: intBetween(100, 120_000),
+    expected: "expected milliseconds, a whole number from 100 to 120000",
+  },
   DOCKET_METRICS_HOST: {
     ok: notEmpty,
     expected: "expected a host name or address to listen on, e.g. 127.0.0.1",
@@ -192,12 +216,27 @@ export interface DocketEnv {
   readonly worker: WorkerEnv;
   /** The scheduler role (ADR 0037): DOCKET_SCHEDULER, DOCKET_SCHEDULER_INTERVAL_MS, _GRACE_MS. */
   readonly scheduler: SchedulerEnv;
+  /** Inbound hook sources from DOCKET_HOOK_SECRET_<SOURCE> (ADR 0038): source → secret. */
+  readonly hookSecrets: ReadonlyMap<string, string>;
+  /** Outbound webhooks (ADR 0038). */
+  readonly webhooks: WebhookEnv;
 }
 
 export interface SchedulerEnv {
   readonly enabled: boolean;
   readonly intervalMs: number;
   readonly graceMs: number;
+}
+
+export interface WebhookEnv {
+  /** DOCKET_WEBHOOK_ALLOW_PRIVATE=1: deliver to loopback and private addresses too. */
+  readonly allowPrivate: boolean;
+  /** DOCKET_WEBHOOK_ALLOW: addresses or CIDR ranges allowed although not public. */
+  readonly allow: ReadonlyArray<string>;
+  /** DOCKET_WEBHOOK_SECRET: signs the deliveries of a job's own `webhook` (unset: jobs may not have one). */
+  readonly jobSecret: string | undefined;
+  readonly maxAttempts: number | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
 export interface WorkerEnv {
@@ -266,6 +305,40 @@ const EMPTY_IS_UNSET = [
   "DOCKET_WORKER_NAME",
   "DOCKET_CONCURRENCY",
 ] as const;
+
+const HOOK_SECRET_PREFIX = "DOCKET_HOOK_SECRET_";
+
+/**
+ * DOCKET_HOOK_SECRET_<SOURCE>=<secret> opens `POST /v1/hooks/<source>` (ADR 0038): the source is
+ * the variable's suffix in lower case with `_` as `-` (DOCKET_HOOK_SECRET_GITHUB → github).
+ * Errors name the variable, never the value.
+ */
+const hookSecretsFrom = (env: NodeJS.ProcessEnv): ReadonlyMap<string, string> => {
+  const secrets = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(HOOK_SECRET_PREFIX) || value === undefined || value === "") continue;
+    const suffix = name.slice(HOOK_SECRET_PREFIX.length);
+    if (!/^[A-Z0-9][A-Z0-9_]{0,31}$/.test(suffix))
+      throw new ConfigError(
+        `invalid ${name}: the source after ${HOOK_SECRET_PREFIX} must be 1 to 32 of A-Z 0-9 _, starting with a letter or digit`,
+      );
+    if (!/^[\x21-\x7e]{16,256}$/.test(value))
+      throw new ConfigError(
+        `invalid ${name} (value not shown): expected 16 to 256 printable ASCII characters`,
+      );
+    secrets.set(suffix.toLowerCase().replaceAll("_", "-"), value);
+  }
+  return secrets;
+};
+
+/** DOCKET_WEBHOOK_SECRET, checked without ever showing it. */
+const jobSecretFrom = (secret: string | undefined): string | undefined => {
+  if (secret !== undefined && !/^[\x21-\x7e]{16,256}$/.test(secret))
+    throw new ConfigError(
+      "invalid DOCKET_WEBHOOK_SECRET (value not shown): expected 16 to 256 printable ASCII characters",
+    );
+  return secret;
+};
 
 export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const env = { ...given };
@@ -336,6 +409,15 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
       queues: e.DOCKET_QUEUES === undefined ? undefined : nameList(e.DOCKET_QUEUES),
       name: e.DOCKET_WORKER_NAME,
       concurrency: e.DOCKET_CONCURRENCY === undefined ? undefined : Number(e.DOCKET_CONCURRENCY),
+    },
+    hookSecrets: hookSecretsFrom(env),
+    webhooks: {
+      allowPrivate: e.DOCKET_WEBHOOK_ALLOW_PRIVATE === "1",
+      allow: e.DOCKET_WEBHOOK_ALLOW === undefined ? [] : nameList(e.DOCKET_WEBHOOK_ALLOW),
+      jobSecret: jobSecretFrom(nonEmpty(e.DOCKET_WEBHOOK_SECRET)),
+      maxAttempts:
+        e.DOCKET_WEBHOOK_MAX_ATTEMPTS === undefined ? undefined : Number(e.DOCKET_WEBHOOK_MAX_ATTEMPTS),
+      timeoutMs: e.DOCKET_WEBHOOK_TIMEOUT_MS === undefined ? undefined : Number(e.DOCKET_WEBHOOK_TIMEOUT_MS),
     },
   };
 };

@@ -15,6 +15,7 @@ import { jobCommands } from "./commands/jobs.ts";
 import { machineCommand } from "./commands/machine.ts";
 import { projectionCommands } from "./commands/projections.ts";
 import { apiCommand, startCommand } from "./commands/serve.ts";
+import { webhookCommands } from "./commands/webhooks.ts";
 import { workerCommand } from "./commands/worker.ts";
 import { workerCommands } from "./commands/workers.ts";
 import { scheduleCommands } from "./commands/schedules.ts";
@@ -32,6 +33,7 @@ const COMMANDS: ReadonlyArray<Command> = [
   ...workerCommands,
   ...projectionCommands,
   ...auditCommands,
+  ...webhookCommands,
   machineCommand,
 ];
 

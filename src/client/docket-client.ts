@@ -5,6 +5,7 @@
  */
 import { readEventStream, type StreamMessage, type StreamOptions } from "./event-stream.ts";
 import { Transport } from "./transport.ts";
+import { WebhooksClient } from "./webhooks-client.ts";
 import { waitForJob } from "./wait.ts";
 import type {
   BulkItem,
@@ -45,9 +46,12 @@ const schedule = (name: string): string => `/v1/schedules/${encodeURIComponent(n
 
 export class DocketClient {
   private readonly http: Transport;
+  /** Webhook subscriptions and their deliveries (ADR 0038). */
+  readonly webhooks: WebhooksClient;
 
   constructor(options: DocketClientOptions) {
     this.http = new Transport(options);
+    this.webhooks = new WebhooksClient(this.http);
   }
 
   /**

@@ -8,3 +8,5 @@ export type { StreamMessage, StreamOptions } from "./event-stream.ts";
 export { isEnded } from "./wait.ts";
 export { DocketApiError, type ErrorDetails } from "./errors.ts";
 export type * from "./types.ts";
+export { DEFAULT_WEBHOOK_TOLERANCE_S, verifyWebhook, type WebhookVerification } from "./verify-webhook.ts";
+export { WebhooksClient } from "./webhooks-client.ts";

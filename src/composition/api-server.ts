@@ -20,6 +20,7 @@ import { archivedLogOf } from "./archived-log.ts";
 import { composeAudit } from "./audit.ts";
 import { composeEngine, type SchedulerSettings } from "./engine.ts";
 import { type OpenReadSide, openReadSide, type ReadSideConfig } from "./read-side.ts";
+import { composeWebhooks, type WebhookSettings } from "./webhooks.ts";
 
 export interface ApiServerConfig extends ReadSideConfig {
   /** When not empty, every route but `/health` and `/openapi.json` needs one of these (ADR 0017). */
@@ -45,6 +46,10 @@ export interface ApiServerConfig extends ReadSideConfig {
   readonly scheduler?: SchedulerSettings;
   /** Run an archiver in this process too (ADR 0028); absent: none. */
   readonly archiver?: ArchiverSettings;
+  /** Inbound hook sources and their secrets (`POST /v1/hooks/:source`, ADR 0038); absent: closed. */
+  readonly hookSecrets?: ReadonlyMap<string, string>;
+  /** Outbound webhooks: address policy, job webhook secret, retries; the deliverer runs here (ADR 0038). */
+  readonly webhooks?: WebhookSettings;
 }
 
 export interface ApiServer {
@@ -208,6 +213,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       () => running.status().failedPasses,
     );
   }
+  const webhooks = composeWebhooks({ client, prefix: config.prefix, clock, log }, config.webhooks);
+  // It retries by itself while Redis is away, like the projector.
+  webhooks.deliverer?.start();
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(
     {
@@ -243,12 +251,14 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       }),
       ...(archiver === null ? {} : { archive: () => archiver.status() }),
       clock,
+      webhooks: webhooks.service,
       processMetrics: () => metrics.text(),
     },
     {
       ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
       ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(config.limits === undefined ? {} : { limits: config.limits }),
+      ...(config.hookSecrets === undefined ? {} : { hookSecrets: config.hookSecrets }),
     },
   );
   metrics.gauge(
@@ -274,6 +284,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     close: async () => {
       await scheduler?.stop();
       await app.close();
+      await webhooks.deliverer?.stop();
       await archiver?.stop();
       await readSide.close();
       client.disconnect();

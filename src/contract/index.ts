@@ -13,3 +13,4 @@ export * from "./operations.ts";
 export * from "./operator.ts";
 export * from "./requests.ts";
 export * from "./schedules.ts";
+export * from "./webhooks.ts";

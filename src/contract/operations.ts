@@ -11,6 +11,7 @@ import { JOB_OPERATIONS } from "./job-operations.ts";
 import { anyRequest, type Answer, error, type Operation } from "./operation.ts";
 import { OPERATOR_OPERATIONS } from "./operator-operations.ts";
 import { SCHEDULE_OPERATIONS } from "./schedule-operations.ts";
+import { HOOK_OPERATIONS, WEBHOOK_OPERATIONS } from "./webhook-operations.ts";
 
 export type { Answer, HeaderParameter, Operation } from "./operation.ts";
 
@@ -19,6 +20,8 @@ export const OPERATIONS: ReadonlyArray<Operation> = [
   ...AUDIT_OPERATIONS,
   ...OPERATOR_OPERATIONS,
   ...SCHEDULE_OPERATIONS,
+  ...WEBHOOK_OPERATIONS,
+  ...HOOK_OPERATIONS,
 ];
 
 /** The operation for a route as fastify names it (`HEAD` answers as its `GET`), if any. */

@@ -30,3 +30,4 @@ export * from "./schedule.ts";
 export * from "./schedule-cron.ts";
 export * from "./schedule-envelope.ts";
 export * from "./schedule-ticks.ts";
+export * from "./webhook-signature.ts";

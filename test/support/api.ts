@@ -6,7 +6,12 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_PRINCIPAL, type NamedToken } from "../../src/api/api-tokens.ts";
 import type { ApiLimits } from "../../src/api/limits.ts";
-import { type ApiServer, type ArchiverSettings, openApiServer } from "../../src/main.ts";
+import {
+  type ApiServer,
+  type ArchiverSettings,
+  openApiServer,
+  type WebhookSettings,
+} from "../../src/main.ts";
 import { checkAnswers } from "./contract.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
 import { tempDbPath } from "./projection.ts";
@@ -29,6 +34,10 @@ export const startApi = async (
     readonly limits?: Partial<ApiLimits>;
     /** An archiver in the API process (ADR 0028), with its retention (ADR 0034). */
     readonly archiver?: ArchiverSettings;
+    /** Inbound hook sources and their secrets (ADR 0038). */
+    readonly hookSecrets?: ReadonlyMap<string, string>;
+    /** Outbound webhooks' settings (ADR 0038). */
+    readonly webhooks?: WebhookSettings;
   } = {},
 ): Promise<TestApi> => {
   const tokens = [
@@ -46,6 +55,8 @@ export const startApi = async (
     tokens,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.archiver === undefined ? {} : { archiver: options.archiver }),
+    ...(options.hookSecrets === undefined ? {} : { hookSecrets: options.hookSecrets }),
+    ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
   });
   // Every answer this app gives is decoded against the API contract (test/support/contract.ts).

@@ -23,7 +23,9 @@ DOCKET_SSE_MAX_CLIENTS (100), DOCKET_SSE_MAX_BUFFER_BYTES (1048576), DOCKET_TIME
 DOCKET_TIME_TRAVEL_CONCURRENCY (2); LOG_LEVEL (info), LOG_FORMAT (json, or text at a terminal); the archiver it runs (DOCKET_ARCHIVER=off: none; see docket archiver --help):
 DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive), DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000), DOCKET_ARCHIVE_MAX_AGE_MS (60000),
 DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start); the scheduler it runs
-(ADR 0037): DOCKET_SCHEDULER (on; off: none), DOCKET_SCHEDULER_INTERVAL_MS (250), DOCKET_SCHEDULER_GRACE_MS (30000).`;
+(ADR 0037): DOCKET_SCHEDULER (on; off: none), DOCKET_SCHEDULER_INTERVAL_MS (250), DOCKET_SCHEDULER_GRACE_MS (30000);
+webhooks (README "Webhooks"): DOCKET_WEBHOOK_ALLOW_PRIVATE (0), DOCKET_WEBHOOK_ALLOW (none), DOCKET_WEBHOOK_SECRET
+(unset: no per-job webhooks), DOCKET_WEBHOOK_MAX_ATTEMPTS (8), DOCKET_WEBHOOK_TIMEOUT_MS (10000), DOCKET_HOOK_SECRET_<SOURCE> (inbound hooks).`;
 
 const JSON_LOGS =
   "Logs are JSON lines on stdout (pino's format, a line per request included) unless stdout is a terminal (text on stderr); --json forces JSON.";
@@ -48,6 +50,17 @@ const serve = async (options: {
     waitForRedis: options.waitForRedis,
     tokens: env.apiTokens,
     limits: env.limits,
+    hookSecrets: env.hookSecrets,
+    webhooks: {
+      allowPrivate: env.webhooks.allowPrivate,
+      allow: env.webhooks.allow,
+      ...(env.webhooks.jobSecret === undefined ? {} : { jobSecret: env.webhooks.jobSecret }),
+      policy: {
+        ...(env.webhooks.maxAttempts === undefined ? {} : { maxAttempts: env.webhooks.maxAttempts }),
+        ...(env.webhooks.timeoutMs === undefined ? {} : { timeoutMs: env.webhooks.timeoutMs }),
+      },
+      onError: repeatLimited(log.child("webhooks")),
+    },
     logger: log.pino,
     metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),

@@ -64,6 +64,14 @@ export class Keys {
    * The shard's quarantine records (ADR 0019): a hash from log entry id to the JSON record of an
    * operator's decision to skip that undecodable entry. Never deleted by Docket.
    */
+  /**
+   * What every webhook key starts with (ADR 0038): subscriptions, deliveries, their indexes and
+   * the follower's cursors share the hash tag `{webhooks}`, so one script may touch them all;
+   * the webhook scripts build the per-delivery keys from it.
+   */
+  webhooksTag(): string {
+    return `${this.prefix}:{webhooks}:`;
+  }
   quarantine(shard: number): string {
     return `${this.tag(shard)}:quarantine`;
   }

@@ -21,6 +21,10 @@ const SCRIPTS = {
   docketTrim: lua("trim"),
   docketEvict: lua("evict"),
   docketScheduleAppend: lua("schedule-append"),
+  docketWebhookEnqueue: lua("webhook-enqueue"),
+  docketWebhookClaim: lua("webhook-claim"),
+  docketWebhookRecord: lua("webhook-record"),
+  docketWebhookRetry: lua("webhook-retry"),
 };
 
 /**
@@ -43,6 +47,10 @@ export interface ScriptClient {
   docketTrim: ScriptCall;
   docketEvict: ScriptCall;
   docketScheduleAppend: ScriptCall;
+  docketWebhookEnqueue: ScriptCall;
+  docketWebhookClaim: ScriptCall;
+  docketWebhookRecord: ScriptCall;
+  docketWebhookRetry: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */

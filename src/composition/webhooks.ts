@@ -1,0 +1,60 @@
+/**
+ * Webhooks' composition (ADR 0038): the subscription service the API serves and the deliverer an
+ * API process runs (`docket api`, `docket start`), on the API's Redis connection and shard logs.
+ * Part of the composition root (main.ts).
+ */
+import type { Redis } from "ioredis";
+import type { EventLog } from "../engine/read/index.ts";
+import type { Clock } from "../engine/shared/index.ts";
+import {
+  type AddressPolicy,
+  type DeliveryPolicy,
+  WebhookDeliverer,
+  WebhookService,
+} from "../engine/webhooks/index.ts";
+import { HttpWebhookSender } from "../infra/http/webhook-sender.ts";
+import { RedisWebhookStore } from "../infra/redis/redis-webhook-store.ts";
+
+export interface WebhookSettings {
+  /** DOCKET_WEBHOOK_ALLOW_PRIVATE=1: deliver to loopback and private addresses too (default false). */
+  readonly allowPrivate?: boolean;
+  /** DOCKET_WEBHOOK_ALLOW: addresses or CIDR ranges allowed although not public. */
+  readonly allow?: ReadonlyArray<string>;
+  /** DOCKET_WEBHOOK_SECRET: what a job's own `webhook` deliveries are signed with. */
+  readonly jobSecret?: string;
+  /** Retries, backoff, time limit, concurrency (DEFAULT_DELIVERY_POLICY otherwise). */
+  readonly policy?: Partial<DeliveryPolicy>;
+  /** Run a deliverer in this process (default true). */
+  readonly deliver?: boolean;
+  /** Told about the deliverer's failures (it carries on by itself). */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface ComposedWebhooks {
+  readonly service: WebhookService;
+  /** The deliverer, not yet started; null when this process does not deliver. */
+  readonly deliverer: WebhookDeliverer | null;
+}
+
+export const composeWebhooks = (
+  wiring: { readonly client: Redis; readonly prefix: string; readonly clock: Clock; readonly log: EventLog },
+  settings: WebhookSettings = {},
+): ComposedWebhooks => {
+  const policy: AddressPolicy = { allowPrivate: settings.allowPrivate ?? false, allow: settings.allow ?? [] };
+  const store = new RedisWebhookStore(wiring.client, wiring.prefix);
+  const service = new WebhookService(store, wiring.clock, policy);
+  const deliverer =
+    settings.deliver === false
+      ? null
+      : new WebhookDeliverer({
+          store,
+          sender: new HttpWebhookSender(policy),
+          log: wiring.log,
+          clock: wiring.clock,
+          random: Math.random,
+          ...(settings.policy === undefined ? {} : { policy: settings.policy }),
+          ...(settings.jobSecret === undefined ? {} : { jobSecret: settings.jobSecret }),
+          ...(settings.onError === undefined ? {} : { onError: settings.onError }),
+        });
+  return { service, deliverer };
+};
