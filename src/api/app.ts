@@ -19,6 +19,7 @@ import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
 import { registerRequestIds, RequestLines, requestIdOf } from "./request-log.ts";
+import { registerUi, UI_PREFIX } from "./ui.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -52,7 +53,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   registerRequestIds(app);
   registerJsonBody(app);
   // Before any route (so each is listed and guarded); auth's hook runs before the media type's.
-  registerAuth(app, tokens, [DOCS_PREFIX]);
+  registerAuth(app, tokens, [DOCS_PREFIX, UI_PREFIX]);
   registerJsonWrites(app);
 
   app.setErrorHandler((error, request, reply) => {
@@ -81,5 +82,6 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   registerOperationRoutes(app, deps, streams);
   registerProjectionRoutes(app, deps);
   registerDocs(app);
+  registerUi(app, tokens.required, options.uiDir);
   return app;
 };

@@ -99,4 +99,9 @@ export interface ApiOptions {
    * (ADR 0030), which gets a line per request and every 5xx with its error.
    */
   readonly logger?: boolean | FastifyBaseLogger;
+  /**
+   * The dashboard's built files, served under /ui (default: the package's dist/ui, ui.ts). Tests
+   * pass their own build, so `npm pack` rebuilding dist/ beside them cannot pull files away.
+   */
+  readonly uiDir?: string;
 }

@@ -23,6 +23,8 @@ import { type OpenReadSide, openReadSide, type ReadSideConfig } from "./read-sid
 export interface ApiServerConfig extends ReadSideConfig {
   /** When not empty, every route but `/health` and `/openapi.json` needs one of these (ADR 0017). */
   readonly tokens?: ReadonlyArray<NamedToken>;
+  /** The dashboard's built files (ApiOptions.uiDir; default the package's dist/ui). */
+  readonly uiDir?: string;
   /** fastify's logger (ApiOptions.logger). */
   readonly logger?: ApiOptions["logger"];
   /** Resource bounds: SSE clients and buffers, time-travel scans (README "Limits"). */
@@ -223,6 +225,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
       ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(config.limits === undefined ? {} : { limits: config.limits }),
+      ...(config.uiDir === undefined ? {} : { uiDir: config.uiDir }),
     },
   );
   metrics.gauge(
