@@ -300,7 +300,9 @@ const TimeTravel = ({ id, replay }: { id: string; replay: ReplayReport }) => {
         />
       </label>
       <Problem text={error} />
-      {data === undefined || chosen === undefined ? null : (
+      {data === undefined || chosen === undefined || Date.parse(data.asOf) !== Date.parse(chosen.at) ? (
+        <p>Travelling…</p>
+      ) : (
         <p data-testid="time-travel-state">
           As of {time(data.asOf)} ({chosen.type}): <StatusBadge status={state?.status ?? null} /> attempt{" "}
           {state?.attempt ?? 0} of {state?.maxAttempts ?? 0}
