@@ -9,8 +9,12 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** Where tests save their screenshots (gitignored); `npm run screenshots` writes docs/screenshots. */
-export const SCREENSHOT_DIR = join(import.meta.dirname, "..", "..", "test-output", "screenshots");
+/**
+ * Where tests save their screenshots: test-output/screenshots (gitignored), or
+ * DOCKET_SCREENSHOT_DIR — `npm run screenshots` sets docs/screenshots, the README's.
+ */
+export const SCREENSHOT_DIR =
+  process.env.DOCKET_SCREENSHOT_DIR ?? join(import.meta.dirname, "..", "..", "test-output", "screenshots");
 
 export const launchBrowser = (): Promise<Browser> =>
   puppeteer.launch({
@@ -44,10 +48,15 @@ export const openPage = async (browser: Browser, width = 1280, height = 900): Pr
   return { page, dialogs, errors };
 };
 
-export const screenshot = async (page: Page, name: string, dir = SCREENSHOT_DIR): Promise<string> => {
+export const screenshot = async (
+  page: Page,
+  name: string,
+  options: { readonly dir?: string; readonly fullPage?: boolean } = {},
+): Promise<string> => {
+  const dir = options.dir ?? SCREENSHOT_DIR;
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`) as `${string}.png`;
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: options.fullPage ?? true });
   return path;
 };
 

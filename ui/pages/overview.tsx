@@ -84,15 +84,23 @@ const OverviewBody = ({ data, samples }: { data: Snapshot; samples: Samples }) =
       </div>
 
       <div class="charts">
+        {samples.times.length < 2 ? (
+          <p class="chart" key="sampling">
+            Sampling queue depth…
+          </p>
+        ) : (
+          <Chart
+            key="depth"
+            title="Queue depth (sampled live)"
+            times={samples.times}
+            series={[
+              { label: "waiting", color: "#2563eb", values: samples.waiting },
+              { label: "pending", color: "#d97706", values: samples.pending },
+            ]}
+          />
+        )}
         <Chart
-          title="Queue depth (sampled live)"
-          times={samples.times}
-          series={[
-            { label: "waiting", color: "#2563eb", values: samples.waiting },
-            { label: "pending", color: "#d97706", values: samples.pending },
-          ]}
-        />
-        <Chart
+          key="throughput"
           title="Throughput per minute"
           times={throughput.map((t) => Date.parse(t.minute) / 1000)}
           series={[
