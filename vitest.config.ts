@@ -14,6 +14,8 @@ export default defineConfig({
           include: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"],
           // Every answer the API gives a test is checked against the contract (ADR 0026).
           setupFiles: ["test/support/contract-setup.ts"],
+          // The dashboard's files, built once for the tests that serve it (test/support/ui-build.ts).
+          globalSetup: ["test/support/ui-build.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

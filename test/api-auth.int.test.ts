@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PRINCIPAL } from "../src/api/api-tokens.ts";
 import { type RouteEntry, routesOf } from "../src/api/auth.ts";
 import { openApiDocument } from "../src/api/openapi.ts";
-import { isDocsRoute } from "./support/contract.ts";
+import { isPageRoute } from "./support/contract.ts";
 import type { JobView } from "../src/engine/read/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { PATH_SPELLINGS, TARGET_SPELLINGS } from "./support/path-spellings.ts";
@@ -51,7 +51,7 @@ afterAll(async () => {
 const PUBLIC = ["GET /health", "HEAD /health", "GET /openapi.json", "HEAD /openapi.json"];
 
 /** Every route but the documentation UI's (public, and checked on their own below). */
-const routes = (): ReadonlyArray<RouteEntry> => routesOf(api.app).filter((r) => !isDocsRoute(r.url));
+const routes = (): ReadonlyArray<RouteEntry> => routesOf(api.app).filter((r) => !isPageRoute(r.url));
 const protectedRoutes = (): ReadonlyArray<RouteEntry> => routes().filter((r) => !r.public);
 const pathOf = (route: RouteEntry): string => route.url.replace(/:id\b/g, jobId);
 

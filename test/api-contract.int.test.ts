@@ -9,7 +9,7 @@ import { routesOf } from "../src/api/auth.ts";
 import { openApiDocument } from "../src/api/openapi.ts";
 import { OPERATIONS, operationOf } from "../src/contract/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
-import { isDocsRoute } from "./support/contract.ts";
+import { isPageRoute } from "./support/contract.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 
 let redis: TestRedis;
@@ -27,11 +27,13 @@ afterAll(async () => {
 
 describe("the table of operations", () => {
   it("has an operation for every route fastify registered, with the same public flag, and no other", () => {
-    // The documentation UI's routes (src/api/docs.ts) are pages, not operations: all public.
-    const docs = routesOf(api.app).filter((route) => isDocsRoute(route.url));
-    expect(docs.map((route) => `${route.method} ${route.url}`)).toContain("GET /docs");
-    expect(docs.every((route) => route.public)).toBe(true);
-    const routes = routesOf(api.app).filter((route) => !isDocsRoute(route.url));
+    // The documentation UI's and the dashboard's routes (src/api/docs.ts, ui.ts) are pages, not
+    // operations: all public.
+    const pages = routesOf(api.app).filter((route) => isPageRoute(route.url));
+    const named = pages.map((route) => `${route.method} ${route.url}`);
+    for (const page of ["GET /docs", "GET /ui/*", "GET /"]) expect(named).toContain(page);
+    expect(pages.every((route) => route.public)).toBe(true);
+    const routes = routesOf(api.app).filter((route) => !isPageRoute(route.url));
     expect(routes.length).toBeGreaterThan(30);
     for (const route of routes) {
       const operation = operationOf(route.method, route.url);

@@ -22,6 +22,7 @@ import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
 import { registerScheduleRoutes } from "./routes/schedules.ts";
 import { registerRequestIds, RequestLines, requestIdOf } from "./request-log.ts";
+import { registerUi, UI_PREFIX } from "./ui.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -55,7 +56,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   registerRequestIds(app);
   registerJsonBody(app);
   // Before any route (so each is listed and guarded); auth's hook runs before the media type's.
-  registerAuth(app, tokens, [DOCS_PREFIX]);
+  registerAuth(app, tokens, [DOCS_PREFIX, UI_PREFIX]);
   registerJsonWrites(app);
 
   app.setErrorHandler((error, request, reply) => {
@@ -87,5 +88,6 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   registerWebhookRoutes(app, deps);
   registerHookRoutes(app, deps, options.hookSecrets ?? new Map());
   registerDocs(app);
+  registerUi(app, tokens.required, options.uiDir);
   return app;
 };

@@ -110,4 +110,9 @@ export interface ApiOptions {
    * in this map answers 404. Absent or empty: the route is closed.
    */
   readonly hookSecrets?: ReadonlyMap<string, string>;
+  /**
+   * The dashboard's built files, served under /ui (default: the package's dist/ui, ui.ts). Tests
+   * pass their own build, so `npm pack` rebuilding dist/ beside them cannot pull files away.
+   */
+  readonly uiDir?: string;
 }

@@ -163,6 +163,13 @@ export class DocketClient {
       .jobs;
   }
 
+  /** Retry every dead letter, with the reason recorded on each; how many were requeued. */
+  async retryDeadLetters(reason?: string): Promise<number> {
+    const body = reason === undefined ? {} : { reason };
+    return (await this.http.call<{ readonly retried: number }>("POST", "/v1/dead-letters/retry", { body }))
+      .retried;
+  }
+
   metrics(): Promise<Metrics> {
     return this.http.call("GET", "/v1/metrics");
   }

@@ -25,6 +25,8 @@ import { composeWebhooks, type WebhookSettings } from "./webhooks.ts";
 export interface ApiServerConfig extends ReadSideConfig {
   /** When not empty, every route but `/health` and `/openapi.json` needs one of these (ADR 0017). */
   readonly tokens?: ReadonlyArray<NamedToken>;
+  /** The dashboard's built files (ApiOptions.uiDir; default the package's dist/ui). */
+  readonly uiDir?: string;
   /** fastify's logger (ApiOptions.logger). */
   readonly logger?: ApiOptions["logger"];
   /** Resource bounds: SSE clients and buffers, time-travel scans (README "Limits"). */
@@ -259,6 +261,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(config.limits === undefined ? {} : { limits: config.limits }),
       ...(config.hookSecrets === undefined ? {} : { hookSecrets: config.hookSecrets }),
+      ...(config.uiDir === undefined ? {} : { uiDir: config.uiDir }),
     },
   );
   metrics.gauge(

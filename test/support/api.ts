@@ -16,6 +16,7 @@ import { checkAnswers } from "./contract.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
 import { tempDbPath } from "./projection.ts";
 import { uniquePrefix } from "./redis.ts";
+import { TEST_UI_DIR } from "./ui-build.ts";
 
 export interface TestApi extends ApiServer {
   readonly prefix: string;
@@ -58,6 +59,7 @@ export const startApi = async (
     ...(options.hookSecrets === undefined ? {} : { hookSecrets: options.hookSecrets }),
     ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
     projector: { blockMs: 50, retryInitialMs: 50, retryMaxMs: 500 },
+    uiDir: TEST_UI_DIR,
   });
   // Every answer this app gives is decoded against the API contract (test/support/contract.ts).
   checkAnswers(server.app);

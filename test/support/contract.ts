@@ -13,6 +13,7 @@ import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import type { FastifyInstance } from "fastify";
 import { DOCS_PREFIX } from "../../src/api/docs.ts";
+import { UI_PREFIX } from "../../src/api/ui.ts";
 import { type Answer, operationOf, UNROUTED } from "../../src/contract/index.ts";
 import { firstIssue } from "../../src/engine/shared/index.ts";
 
@@ -24,8 +25,14 @@ const violations: Array<string> = [];
  */
 const coverageFile = process.env.CONTRACT_COVERAGE_FILE;
 
-/** A route of the documentation UI (src/api/docs.ts). */
-export const isDocsRoute = (url: string): boolean => url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`);
+const isUnder = (url: string, prefix: string): boolean => url === prefix || url.startsWith(`${prefix}/`);
+
+/**
+ * A route of a page, not an API operation: the documentation UI (src/api/docs.ts), the dashboard
+ * (src/api/ui.ts) and `/`, which redirects to it. All public; their answers are HTML and files.
+ */
+export const isPageRoute = (url: string): boolean =>
+  isUnder(url, DOCS_PREFIX) || isUnder(url, UI_PREFIX) || url === "/";
 
 /** What is wrong with an answer, or null when the contract allows it. */
 export const contractProblem = (answer: {
@@ -37,8 +44,8 @@ export const contractProblem = (answer: {
   /** The serialized body; undefined when not text (a stream). */
   readonly body: string | undefined;
 }): string | null => {
-  // The documentation UI (HTML, scripts, the document again) is a page, not an API operation.
-  if (answer.route !== undefined && isDocsRoute(answer.route)) return null;
+  // The documentation UI and the dashboard (HTML, scripts, styles) are pages, not API operations.
+  if (answer.route !== undefined && isPageRoute(answer.route)) return null;
   const operation = answer.route === undefined ? undefined : operationOf(answer.method, answer.route);
   if (answer.route !== undefined && operation === undefined)
     return `no operation for ${answer.method} ${answer.route} in the contract`;

@@ -1,0 +1,70 @@
+/**
+ * Headless Chromium for the dashboard's browser tests: Debian's `chromium` (installed by .ci/run
+ * when missing; CHROMIUM_PATH to use another), driven by puppeteer-core — no browser download.
+ * A page is watched for what a successful XSS would do: a dialog, or a `__pwned` flag set.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * Where tests save their screenshots: test-output/screenshots (gitignored), or
+ * DOCKET_SCREENSHOT_DIR — `npm run screenshots` sets docs/screenshots, the README's.
+ */
+export const SCREENSHOT_DIR =
+  process.env.DOCKET_SCREENSHOT_DIR ?? join(import.meta.dirname, "..", "..", "test-output", "screenshots");
+
+export const launchBrowser = (): Promise<Browser> =>
+  puppeteer.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    // Containers run as root without user namespaces; /dev/shm is small there.
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+  });
+
+export interface WatchedPage {
+  readonly page: Page;
+  /** Messages of every dialog (alert, confirm, prompt) the page opened; each was dismissed. */
+  readonly dialogs: Array<string>;
+  /** Uncaught errors and CSP violations the page reported. */
+  readonly errors: Array<string>;
+}
+
+export const openPage = async (browser: Browser, width = 1280, height = 900): Promise<WatchedPage> => {
+  const page = await browser.newPage();
+  await page.setViewport({ width, height });
+  const dialogs: Array<string> = [];
+  const errors: Array<string> = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  return { page, dialogs, errors };
+};
+
+export const screenshot = async (
+  page: Page,
+  name: string,
+  options: { readonly dir?: string; readonly fullPage?: boolean } = {},
+): Promise<string> => {
+  const dir = options.dir ?? SCREENSHOT_DIR;
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`) as `${string}.png`;
+  await page.screenshot({ path, fullPage: options.fullPage ?? true });
+  return path;
+};
+
+/** Waits until `text` is in the element `selector` matches (the page updates by itself). */
+export const waitForText = (page: Page, selector: string, text: string, timeout = 15_000): Promise<unknown> =>
+  page.waitForFunction(
+    (sel: string, wanted: string) => document.querySelector(sel)?.textContent?.includes(wanted) === true,
+    { timeout, polling: 50 },
+    selector,
+    text,
+  );

@@ -1,0 +1,279 @@
+/**
+ * The dashboard in a real browser (headless Chromium, test/support/browser.ts) against the real
+ * API on a real Redis and SQLite, with a token: the page and its CSP, signing in, jobs reaching
+ * `completed` in the list without a reload, a job's timeline, Verify and time travel, a dead
+ * letter retried with a reason that shows in its history, a worker appearing and disappearing,
+ * and hostile values (payload, meta, error, reason) shown as text, never run.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import type { Browser, Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoHandlers } from "../src/cli/demo-handlers.ts";
+import { DocketApiError, DocketClient } from "../src/client/index.ts";
+import type { Worker } from "../src/engine/worker/index.ts";
+import { startApi, type TestApi } from "./support/api.ts";
+import { launchBrowser, openPage, screenshot, waitForText, type WatchedPage } from "./support/browser.ts";
+import { rawRequest } from "./support/raw-http.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { TEST_UI_DIR } from "./support/ui-build.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+const TOKEN = "ui-test-token-0123456789";
+/** What the dashboard must show as text and never run. */
+const HOSTILE = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1;alert(1)">`;
+const ASSET_BUDGET_BYTES = 150 * 1024;
+
+let redis: TestRedis;
+let api: TestApi;
+let base: string;
+let client: DocketClient;
+let worker: Worker;
+let browser: Browser;
+let watched: WatchedPage;
+let page: Page;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = await startApi(redis.url, { token: TOKEN });
+  base = await api.app.listen({ port: 0, host: "127.0.0.1" });
+  client = new DocketClient({ baseUrl: base, token: TOKEN });
+  worker = (await startWorker(api.engine, demoHandlers, { concurrency: 4, name: "ui-main-worker" })).worker;
+  browser = await launchBrowser();
+  watched = await openPage(browser);
+  page = watched.page;
+});
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop(100);
+  await api?.stop();
+  await redis?.stop();
+});
+
+const pwned = (): Promise<unknown> => page.evaluate(() => (window as { __pwned?: unknown }).__pwned);
+
+const go = async (hash: string): Promise<void> => {
+  await page.evaluate((h: string) => {
+    location.hash = h;
+  }, hash);
+};
+
+describe("the dashboard's files", () => {
+  it("are served without a token under a CSP that forbids inline script; / redirects to /ui/", async () => {
+    const port = Number(new URL(base).port);
+    const html = await rawRequest(port, { method: "GET", target: "/ui/" });
+    expect(html.status).toBe(200);
+    const csp = String(html.headers["content-security-policy"]);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    // Every script the page names is a file; none is inline.
+    expect(html.body).toMatch(/<script type="module" src="app.js"><\/script>/);
+    expect(html.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect((await rawRequest(port, { method: "GET", target: "/ui/app.js" })).status).toBe(200);
+    const root = await rawRequest(port, { method: "GET", target: "/" });
+    expect(root.status).toBe(302);
+    expect(root.headers.location).toBe("/ui/");
+    // The data is not public: the API still wants the token.
+    expect((await rawRequest(port, { method: "GET", target: "/v1/jobs" })).status).toBe(401);
+    // /docs keeps its own policy (Swagger UI's), not the dashboard's.
+    const docs = await rawRequest(port, { method: "GET", target: "/docs/static/index.html" });
+    expect(docs.headers["content-security-policy"]).not.toBe(csp);
+  });
+
+  it("weigh at most 150 KB gzipped in all", () => {
+    const sizes = readdirSync(TEST_UI_DIR).map((file) => ({
+      file,
+      gzipped: gzipSync(readFileSync(join(TEST_UI_DIR, file)), { level: 9 }).length,
+    }));
+    const total = sizes.reduce((sum, { gzipped }) => sum + gzipped, 0);
+    console.log(`dashboard assets gzipped: ${total} B`, sizes);
+    expect(sizes.map(({ file }) => file)).toContain("app.js");
+    expect(total).toBeLessThanOrEqual(ASSET_BUDGET_BYTES);
+  });
+});
+
+describe("the dashboard in a browser", () => {
+  it("asks for the token, refuses a wrong one, and keeps the right one in sessionStorage only", async () => {
+    await page.goto(`${base}/`);
+    await page.waitForSelector("input[name=token]");
+    await page.type("input[name=token]", "not-the-token");
+    await page.click("button[type=submit]");
+    await waitForText(page, ".login [role=alert]", "refused");
+    await page.$eval("input[name=token]", (input) => {
+      (input as HTMLInputElement).value = "";
+    });
+    await page.type("input[name=token]", TOKEN);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("header.top nav");
+    expect(await page.evaluate(() => sessionStorage.getItem("docket.token"))).toBe(TOKEN);
+    expect(page.url()).not.toContain(TOKEN);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    await waitForText(page, "[data-testid=live-state]", "live");
+    await waitForText(page, "[data-testid=workers]", "ui-main-worker");
+    await screenshot(page, "overview");
+  });
+
+  it("shows submitted jobs reaching completed in the list without a reload", async () => {
+    await go("#/jobs");
+    await page.waitForSelector("[data-testid=jobs]");
+    await page.evaluate(() => {
+      (window as { __sameDocument?: boolean }).__sameDocument = true;
+    });
+    const jobs = await Promise.all(
+      [1, 2, 3].map((n) =>
+        client.submit({ type: "sleep", payload: { ms: 300 + n * 100 }, queue: "default" }),
+      ),
+    );
+    for (const job of jobs)
+      await page.waitForSelector(`tr[data-job="${job.id}"][data-status="completed"]`, { timeout: 20_000 });
+    expect(await page.evaluate(() => (window as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    await screenshot(page, "jobs");
+  });
+
+  it("opens a job: timeline with actor and hash, Verify says the chain holds, the slider travels in time", async () => {
+    const job = await client.submit({ type: "sleep", payload: { ms: 200 } });
+    await client.wait(job.id, { timeoutMs: 15_000 });
+    await go("#/jobs");
+    await page.waitForSelector(`a[href="#/jobs/${job.id}"]`);
+    await page.click(`a[href="#/jobs/${job.id}"]`);
+    await waitForText(page, "[data-testid=job-status]", "completed");
+    const events = await client.events(job.id);
+    const timeline = await page.$$eval("[data-testid=timeline] li", (items) =>
+      items.map((item) => item.textContent ?? ""),
+    );
+    expect(timeline.length).toBe((await client.explain(job.id)).sentences.length);
+    expect(timeline.join("\n")).toContain("worker:");
+    expect(timeline.join("\n")).toContain("client:default");
+    expect(timeline.join("\n")).toContain(events[0]?.hash.slice(0, 12));
+
+    await page.click(".verify button");
+    await waitForText(page, "[data-testid=verify-outcome]", "Verified");
+
+    // Keyboard: the slider moves to the first event (Home) and shows the job as it was then.
+    await page.focus(".time-travel input[type=range]");
+    await page.keyboard.press("Home");
+    await waitForText(page, "[data-testid=time-travel-state]", "JobSubmitted");
+    const early = await page.$eval("[data-testid=time-travel-state]", (el) => el.textContent ?? "");
+    expect(early).not.toContain("completed");
+    await page.keyboard.press("End");
+    await waitForText(page, "[data-testid=time-travel-state]", "completed");
+    await screenshot(page, "job-timeline");
+  });
+
+  it("retries a dead letter with a reason, and the retry shows in its history", async () => {
+    const job = await client.submit({
+      type: "fail",
+      payload: { message: "boom for the dashboard", retryable: false },
+    });
+    await waitFor(async () => (await client.get(job.id)).status === "dead_letter", "the job to dead-letter");
+    await go("#/dead-letters");
+    await page.waitForSelector(`[data-testid=dead-letters] tr[data-job="${job.id}"]`);
+    await waitForText(page, `[data-testid=dead-letters] tr[data-job="${job.id}"]`, "boom for the dashboard");
+    await screenshot(page, "dead-letters");
+    await page.type("input[name=reason]", "fixed the config, trying again");
+    await page.click(`[data-testid=dead-letters] tr[data-job="${job.id}"] button`);
+    await waitForText(page, "[role=status]", `Retried ${job.id}`);
+    const history = await client.events(job.id);
+    const retried = history.find((event) => event.type === "JobRetried");
+    expect(retried?.actor.id).toBe("default");
+    expect(JSON.stringify(retried?.data)).toContain("fixed the config, trying again");
+    await go(`#/jobs/${encodeURIComponent(job.id)}`);
+    await waitForText(
+      page,
+      "[data-testid=timeline] [data-kind=manual_retry]",
+      "fixed the config, trying again",
+    );
+  });
+
+  it("shows a worker appear and disappear", async () => {
+    await go("#/");
+    await page.waitForSelector("[data-testid=workers]");
+    const extra = await startWorker(api.engine, demoHandlers, {
+      name: "ui-visiting-worker",
+      queues: ["visits"],
+    });
+    await waitForText(page, "[data-testid=workers]", "ui-visiting-worker");
+    await extra.worker.stop(100);
+    await extra.done;
+    await page.waitForFunction(
+      () =>
+        !(document.querySelector("[data-testid=workers]")?.textContent ?? "").includes("ui-visiting-worker"),
+      { timeout: 20_000, polling: 100 },
+    );
+  });
+
+  it("shows hostile payload, meta, error and reason as text and runs none of it", async () => {
+    await expect(client.submit({ type: HOSTILE, payload: {} })).rejects.toBeInstanceOf(DocketApiError);
+    const failing = await client.submit({
+      type: "fail",
+      payload: { message: HOSTILE, retryable: false, note: HOSTILE },
+      meta: { note: HOSTILE },
+    });
+    const cancelled = await client.submit({
+      type: "echo",
+      queue: "nobody-reads",
+      payload: { html: HOSTILE },
+    });
+    await client.cancel(cancelled.id, HOSTILE);
+    await waitFor(
+      async () => (await client.get(failing.id)).status === "dead_letter",
+      "the hostile job to dead-letter",
+    );
+    for (const hash of ["#/jobs", "#/dead-letters", `#/jobs/${failing.id}`, `#/jobs/${cancelled.id}`]) {
+      await go(hash);
+      await waitForText(page, "main", HOSTILE.slice(0, 20));
+    }
+    await waitForText(page, "[data-testid=timeline]", HOSTILE);
+    await go(`#/jobs/${failing.id}`);
+    await waitForText(page, "[data-testid=job-error]", HOSTILE);
+    expect(await page.$$eval("main img", (images) => images.length)).toBe(0);
+    expect(await page.$$eval("main script", (scripts) => scripts.length)).toBe(0);
+    expect(await pwned()).toBeUndefined();
+    expect(watched.dialogs).toEqual([]);
+  });
+
+  it("fits a 390 px wide screen without sideways scrolling, and is keyboard navigable", async () => {
+    await page.setViewport({ width: 390, height: 844 });
+    for (const [hash, title] of [
+      ["#/", "Overview"],
+      ["#/jobs", "Jobs"],
+      ["#/dead-letters", "Dead letters"],
+    ] as const) {
+      await go(hash);
+      await waitForText(page, "main section h1", title);
+      await page.waitForSelector("main tbody tr:not(:has(td[colspan]))");
+      await screenshot(page, `narrow-${title.toLowerCase().replace(" ", "-")}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      // Name what sticks out, so a failure says where to look.
+      const wide = await page.evaluate(() =>
+        [...document.querySelectorAll("body *")]
+          .filter(
+            (el) =>
+              el.getBoundingClientRect().right > window.innerWidth + 0.5 &&
+              (el.parentElement?.getBoundingClientRect().right ?? 0) <= window.innerWidth + 0.5,
+          )
+          .map((el) => `${el.tagName.toLowerCase()}.${el.className}`)
+          .slice(0, 5),
+      );
+      expect(overflow, `${hash}: ${wide.join(", ")}`).toBeLessThanOrEqual(0);
+    }
+    // After a reload (still signed in: the tab's sessionStorage), Tab from the top reaches the
+    // nav's links; Enter follows one.
+    await go("#/");
+    await page.reload();
+    await page.waitForSelector("header.top nav");
+    let reached = "";
+    for (let i = 0; i < 6 && reached !== "Dead letters"; i++) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement?.textContent ?? "");
+    }
+    expect(reached).toBe("Dead letters");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => location.hash === "#/dead-letters");
+    await page.setViewport({ width: 1280, height: 900 });
+    expect(watched.errors.filter((error) => /Content.Security.Policy/i.test(error))).toEqual([]);
+  });
+});

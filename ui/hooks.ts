@@ -1,0 +1,85 @@
+/**
+ * Data loading for the pages: load now, again every `pollMs` (what has no event: workers,
+ * metrics), and again soon after a live event the page cares about (throttled, so a burst of
+ * events costs one request). Errors are shown, a 401 signs the user out.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Envelope } from "../src/client/index.ts";
+import { errorText } from "./format.ts";
+import { isUnauthorized, useSession } from "./session.ts";
+
+export interface Loaded<T> {
+  readonly data: T | undefined;
+  readonly error: string | undefined;
+  readonly reload: () => void;
+}
+
+const EVENT_THROTTLE_MS = 300;
+
+export const useLive = <T>(
+  load: () => Promise<T>,
+  deps: ReadonlyArray<unknown>,
+  options: { readonly pollMs?: number; readonly onEvent?: (event: Envelope) => boolean } = {},
+): Loaded<T> => {
+  const { live, signOut } = useSession();
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [generation, setGeneration] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    let current = true;
+    let inFlight = false;
+    let again = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fetchNow = async (): Promise<void> => {
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      inFlight = true;
+      try {
+        const value = await loadRef.current();
+        if (current) {
+          setData(value);
+          setError(undefined);
+        }
+      } catch (failure) {
+        if (isUnauthorized(failure)) signOut();
+        else if (current) setError(errorText(failure));
+      } finally {
+        inFlight = false;
+        if (again && current) {
+          again = false;
+          void fetchNow();
+        }
+      }
+    };
+    const soon = (): void => {
+      if (timer === undefined)
+        timer = setTimeout(() => {
+          timer = undefined;
+          void fetchNow();
+        }, EVENT_THROTTLE_MS);
+    };
+    void fetchNow();
+    const poll =
+      options.pollMs === undefined ? undefined : setInterval(() => void fetchNow(), options.pollMs);
+    const unsubscribe =
+      options.onEvent === undefined
+        ? undefined
+        : live.subscribe((event) => {
+            if (options.onEvent?.(event) === true) soon();
+          });
+    return () => {
+      current = false;
+      if (poll !== undefined) clearInterval(poll);
+      if (timer !== undefined) clearTimeout(timer);
+      unsubscribe?.();
+    };
+    // The caller names what the load depends on (`deps`); `generation` is `reload`.
+  }, [...deps, generation]);
+
+  return { data, error, reload: () => setGeneration((n) => n + 1) };
+};
