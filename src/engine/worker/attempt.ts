@@ -76,7 +76,7 @@ const succeeded = (value: unknown): AttemptOutcome => {
     : { _tag: "Succeeded", result: copied.value };
 };
 
-const abandonedOrTimedOut = (reason: AbortReason, timeoutMs: number | null): AttemptOutcome =>
+export const abandonedOrTimedOut = (reason: AbortReason, timeoutMs: number | null): AttemptOutcome =>
   reason === "timeout"
     ? {
         _tag: "Failed",

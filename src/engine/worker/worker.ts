@@ -18,6 +18,7 @@ import { ClaimLoop, JobBudget } from "./claim-loop.ts";
 import { type Clock, QueueUnavailable } from "../shared/index.ts";
 import { type EventStore, JobWriter, newJobId, type StoredHead } from "../write/index.ts";
 import type { Handlers } from "./handlers.ts";
+import { type ThreadIsolation, ThreadPool } from "./isolation/thread-pool.ts";
 import { type ChainSettings, RunningJob } from "./job-chain.ts";
 import { Maintenance } from "./maintenance.ts";
 import { entryTimeMs, OutageWatch, type WorkerObserver } from "./observer.ts";
@@ -37,6 +38,11 @@ export interface WorkerOptions {
   readonly queues: ReadonlyArray<string>;
   readonly concurrency: number;
   readonly handlers: Handlers;
+  /**
+   * Run handlers in worker threads loaded from a module (every job type, or those listed), so a
+   * timeout or a cancel stops even a handler that never yields (ADR 0040). Default: in-process.
+   */
+  readonly isolation?: ThreadIsolation;
   /** Maintenance's store and queue (and the one lane's, without `lanes`). */
   readonly store: EventStore;
   readonly queue: WorkQueue;
@@ -94,6 +100,8 @@ export class Worker {
   private readonly chainSettings: ChainSettings;
   private readonly startedAt: string;
   private readonly outage: OutageWatch;
+  /** The handler threads, when handlers are isolated. */
+  readonly threads: ThreadPool | undefined;
   private stopping = false;
   private crashed = false;
   private completed = 0;
@@ -112,6 +120,10 @@ export class Worker {
     if (!isActor(this.actor) || !this.id.isWellFormed())
       throw new TypeError(`worker name ${JSON.stringify(options.name)} cannot name an event's actor`);
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.threads =
+      options.isolation === undefined
+        ? undefined
+        : new ThreadPool(options.isolation, Math.max(1, options.concurrency));
     const { clock } = options;
     const given = options.lanes !== undefined && options.lanes.length > 0 ? options.lanes : [options];
     // Concurrency counts running handlers (ADR 0011); each lane has its share of it.
@@ -235,6 +247,7 @@ export class Worker {
     } finally {
       await this.releaseParked();
       await this.drain();
+      await this.threads?.close();
       await this.maintenance.stop();
       if (!this.crashed) await this.options.registry.remove(this.id).catch((e: unknown) => this.report(e));
     }
@@ -286,13 +299,21 @@ export class Worker {
       lane,
       span,
       span.run(() =>
-        runAttempt(
-          this.options.handlers[context.jobType],
-          started.payload,
-          job.handlerContext(context.jobType),
-          job.abort,
-          context.timeoutMs,
-        ),
+        this.threads?.isolates(context.jobType) === true
+          ? this.threads.run(
+              context.jobType,
+              started.payload,
+              job.handlerContext(context.jobType),
+              job.abort,
+              context.timeoutMs,
+            )
+          : runAttempt(
+              this.options.handlers[context.jobType],
+              started.payload,
+              job.handlerContext(context.jobType),
+              job.abort,
+              context.timeoutMs,
+            ),
       ),
     );
   }

@@ -1,0 +1,51 @@
+/**
+ * The messages between a worker and its handler threads (thread-pool.ts ↔ thread-main.ts). Every
+ * field is a value structured clone carries as it is: handler values are turned into what an event
+ * can hold (a JSON result, an AttemptError, a log line, a progress report) inside the thread,
+ * before they cross.
+ */
+import type { AttemptError, Json, Progress } from "../../../domain/index.ts";
+
+/** What a thread is started with (its workerData). */
+export interface ThreadData {
+  /** The handler module: a file URL. */
+  readonly module: string;
+  /** The export that maps job type to handler ("default": the default export). */
+  readonly exportName: string;
+}
+
+/** Worker → thread: run one attempt. */
+export interface RunMessage {
+  readonly kind: "run";
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly jobType: string;
+  readonly payload: Json;
+}
+
+/** Worker → thread: a context call has been recorded (or refused: it was reported). */
+export interface CalledMessage {
+  readonly kind: "called";
+  readonly callId: number;
+}
+
+export type ToThread = RunMessage | CalledMessage;
+
+/** A handler's context call, already made into what is recorded. */
+export type ContextCall =
+  | { readonly op: "progress"; readonly progress: Progress }
+  | { readonly op: "log"; readonly line: string }
+  | { readonly op: "meta"; readonly meta: Json };
+
+/** The attempt's outcome as it crosses: the same shapes as AttemptOutcome's. */
+export type ThreadOutcome =
+  | { readonly _tag: "Succeeded"; readonly result: Json }
+  | { readonly _tag: "Failed"; readonly error: AttemptError };
+
+export type FromThread =
+  /** The handler module loaded: the thread takes attempts. */
+  | { readonly kind: "ready" }
+  /** The handler module could not be loaded or used: the thread ends. */
+  | { readonly kind: "load_failed"; readonly message: string }
+  | { readonly kind: "call"; readonly callId: number; readonly call: ContextCall }
+  | { readonly kind: "done"; readonly outcome: ThreadOutcome };

@@ -1,0 +1,109 @@
+/**
+ * A handler thread (ADR 0040): loads the handler module once, then runs one attempt at a time as
+ * the worker asks, with the same runAttempt as in-process handlers, so a result that is not JSON,
+ * a throw of anything or a missing handler ends the same way, with the same codes. Its context
+ * calls are made into what is recorded here (so anything a handler passes can cross) and sent to
+ * the worker, which writes them on the job's chain. Timeouts and cancellation are the worker's:
+ * it terminates the thread, so the handler's own `signal` here never fires.
+ *
+ * Started by thread-pool.ts through a bootstrap that registers tsx first when this file is
+ * TypeScript (a checkout); never imported by anything else.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { pathToFileURL } from "node:url";
+import { textOf } from "../handlers.ts";
+import { AttemptAbort, runAttempt } from "../attempt.ts";
+import { logLineOf, metaOf, progressOf, type Handler, type HandlerContext } from "../handlers.ts";
+import type { ContextCall, FromThread, RunMessage, ThreadData, ToThread } from "./protocol.ts";
+
+const port = parentPort;
+if (port === null) throw new Error("thread-main runs in a worker thread only");
+const data = workerData as ThreadData;
+const post = (message: FromThread) => port.postMessage(message);
+
+/** ES syntax compiled to CommonJS exports `{ __esModule: true, default }`: the default is inside. */
+const unwrapDefault = (exported: unknown): unknown =>
+  typeof exported === "object" &&
+  exported !== null &&
+  (exported as { __esModule?: unknown }).__esModule === true &&
+  "default" in exported
+    ? (exported as { default: unknown }).default
+    : exported;
+
+/** The module as the CLI loads it: through tsx where it is installed (TypeScript, either syntax). */
+const loadHandlers = async (): Promise<Readonly<Record<string, unknown>>> => {
+  const url = data.module.startsWith("file:") ? data.module : pathToFileURL(data.module).href;
+  const tsx = await import("tsx/esm/api").catch(() => null);
+  const module = (await (tsx === null ? import(url) : tsx.tsImport(url, import.meta.url))) as Record<
+    string,
+    unknown
+  >;
+  const exported = data.exportName === "default" ? unwrapDefault(module.default) : module[data.exportName];
+  if (typeof exported !== "object" || exported === null)
+    throw new Error(`its export "${data.exportName}" is not an object mapping job type to handler`);
+  return exported as Record<string, unknown>;
+};
+
+const pending = new Map<number, () => void>();
+let nextCallId = 0;
+
+/** Send a context call to the worker; resolves once it has been written (or refused and reported). */
+const call = (made: ContextCall): Promise<void> =>
+  new Promise((resolve) => {
+    const callId = ++nextCallId;
+    pending.set(callId, resolve);
+    post({ kind: "call", callId, call: made });
+  });
+
+const contextFor = (run: RunMessage): HandlerContext => ({
+  jobId: run.jobId,
+  attempt: run.attempt,
+  jobType: run.jobType,
+  signal: new AbortController().signal,
+  progress: (current, total, message) => {
+    const report = progressOf(current, total, message);
+    return call(
+      "progress" in report
+        ? { op: "progress", progress: report.progress }
+        : { op: "log", line: report.refused },
+    );
+  },
+  setMeta: (meta) => {
+    const recorded = metaOf(meta);
+    return call(
+      "meta" in recorded ? { op: "meta", meta: recorded.meta } : { op: "log", line: recorded.refused },
+    );
+  },
+  log: (line) => call({ op: "log", line: logLineOf(line) }),
+});
+
+const start = async (): Promise<void> => {
+  let handlers: Readonly<Record<string, unknown>>;
+  try {
+    handlers = await loadHandlers();
+  } catch (error) {
+    post({ kind: "load_failed", message: textOf(error instanceof Error ? error.message : error) });
+    return;
+  }
+  port.on("message", (message: ToThread) => {
+    if (message.kind === "called") {
+      pending.get(message.callId)?.();
+      pending.delete(message.callId);
+      return;
+    }
+    const found = Object.hasOwn(handlers, message.jobType) ? handlers[message.jobType] : undefined;
+    const handler = typeof found === "function" ? (found as Handler) : undefined;
+    void runAttempt(handler, message.payload, contextFor(message), new AttemptAbort(), null).then((outcome) =>
+      // runAttempt never abandons without an abort, and this one is never aborted.
+      post({ kind: "done", outcome: outcome._tag === "Abandoned" ? abandonedInThread : outcome }),
+    );
+  });
+  post({ kind: "ready" });
+};
+
+const abandonedInThread = {
+  _tag: "Failed",
+  error: { code: "handler_crashed", message: "the attempt was abandoned in its thread", retryable: true },
+} as const;
+
+void start();
