@@ -5,7 +5,14 @@
  * claim.lua implements, and the weighted round robin that shares a claim between levels.
  */
 import { parseDuration } from "./duration.ts";
-import { NAME_PATTERN, type Priority } from "./job-spec.ts";
+import type { Priority } from "./job-spec.ts";
+import { MAX_NAME_LENGTH, MAX_RETAIN_MS } from "./limits.ts";
+
+/**
+ * job-spec.ts NAME_PATTERN, built here from the same bound: the CLI's configuration loads this
+ * file, and job-spec.ts would load Effect Schema with it (as src/cli/config.ts does for names).
+ */
+const NAME_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,${MAX_NAME_LENGTH - 1}}$`);
 
 /** Most starts a rate limit may allow per window: beyond it, the limit is not a limit. */
 export const MAX_RATE_LIMIT_COUNT = 1_000_000;
@@ -32,6 +39,37 @@ export const RATE_LIMITS_RULE =
 
 const LIMIT = /^(queue|type):([^=]+)=([0-9]{1,7})\/(.+)$/;
 
+/** Whether a window is a real one: whole ms, from 1 ms to 3,650 days (what a duration holds). */
+const isWindow = (ms: number): boolean => Number.isSafeInteger(ms) && ms >= 1 && ms <= MAX_RETAIN_MS;
+
+/**
+ * Check limits given as data (the library's option): the same rules as the text form, refused
+ * with DeliverySettingError — NaN, 0, negative, fractional or huge counts and windows, names
+ * no queue or type can have, the same queue or type twice.
+ */
+export const checkedRateLimits = (limits: ReadonlyArray<RateLimit>): ReadonlyArray<RateLimit> => {
+  const seen = new Set<string>();
+  return limits.map((limit) => {
+    const { scope, name, count, windowMs } = limit;
+    const id = `${String(scope)}:${String(name)}`;
+    if (scope !== "queue" && scope !== "type")
+      throw new DeliverySettingError(`rate limit ${id}: the scope must be queue or type`);
+    if (typeof name !== "string" || !NAME_PATTERN.test(name))
+      throw new DeliverySettingError(`rate limit ${id}: ${JSON.stringify(name)} is not a ${scope} name`);
+    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_RATE_LIMIT_COUNT)
+      throw new DeliverySettingError(
+        `rate limit ${id}: the count must be a whole number from 1 to ${MAX_RATE_LIMIT_COUNT}, got ${count}`,
+      );
+    if (!isWindow(windowMs))
+      throw new DeliverySettingError(
+        `rate limit ${id}: the window must be whole milliseconds from 1 to ${MAX_RETAIN_MS} (3650 days), got ${windowMs}`,
+      );
+    if (seen.has(id)) throw new DeliverySettingError(`rate limit ${id}: limited twice`);
+    seen.add(id);
+    return { scope, name, count, windowMs };
+  });
+};
+
 /**
  * Parse DOCKET_RATE_LIMITS. Refuses (DeliverySettingError) anything that is not a real limit: a
  * count of 0, a negative, fractional or huge one, a window that is no duration (NaN, 0, negative,
@@ -39,31 +77,26 @@ const LIMIT = /^(queue|type):([^=]+)=([0-9]{1,7})\/(.+)$/;
  */
 export const parseRateLimits = (text: string): ReadonlyArray<RateLimit> => {
   const limits: Array<RateLimit> = [];
-  const seen = new Set<string>();
   for (const raw of text.split(",")) {
     const item = raw.trim();
     if (item === "") continue;
     const match = LIMIT.exec(item);
     if (match === null) throw new DeliverySettingError(`rate limit "${item}": expected ${RATE_LIMITS_RULE}`);
-    const [, scope, name, countText, windowText] = match as unknown as [string, "queue" | "type", string, string, string];
-    if (!NAME_PATTERN.test(name))
-      throw new DeliverySettingError(`rate limit "${item}": "${name}" is not a ${scope} name`);
-    const count = Number(countText);
-    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_RATE_LIMIT_COUNT)
-      throw new DeliverySettingError(
-        `rate limit "${item}": the count must be a whole number from 1 to ${MAX_RATE_LIMIT_COUNT}`,
-      );
+    const [, scope, name, countText, windowText] = match as unknown as [
+      string,
+      "queue" | "type",
+      string,
+      string,
+      string,
+    ];
     const windowMs = parseDuration(windowText);
     if (windowMs === null || windowMs < 1)
       throw new DeliverySettingError(
         `rate limit "${item}": the window must be a duration of at least 1ms and at most 3650d (e.g. 1s, 1m)`,
       );
-    const id = `${scope}:${name}`;
-    if (seen.has(id)) throw new DeliverySettingError(`rate limit "${item}": ${id} is limited twice`);
-    seen.add(id);
-    limits.push({ scope, name, count, windowMs });
+    limits.push({ scope, name, count: Number(countText), windowMs });
   }
-  return limits;
+  return checkedRateLimits(limits);
 };
 
 /**
@@ -107,6 +140,12 @@ export const parseFairness = (text: string): Fairness => {
   const [critical, high, normal, low] = weights as [number, number, number, number];
   return { kind: "weighted", weights: { critical, high, normal, low } };
 };
+
+/** How a worker's claims are served: global rate limits, fairness between priority levels. */
+export interface DeliveryPolicy {
+  readonly rateLimits?: ReadonlyArray<RateLimit>;
+  readonly fairness?: Fairness;
+}
 
 export const LEVEL_ORDER: ReadonlyArray<Priority> = ["critical", "high", "normal", "low"];
 

@@ -13,11 +13,11 @@
 import type { Redis } from "ioredis";
 import {
   type Credits,
+  type DeliveryPolicy,
   type Fairness,
   LEVEL_ORDER,
   NO_CREDITS,
   type Priority,
-  type RateLimit,
   sharePicks,
 } from "../../domain/index.ts";
 import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
@@ -38,12 +38,6 @@ export interface RedisWorkQueueOptions {
   readonly shards?: number;
   /** Rate limits and fairness of the worker that claims through this queue (ADR 0039). */
   readonly delivery?: DeliveryPolicy;
-}
-
-/** How claims are served (ADR 0039): global rate limits, and fairness between priority levels. */
-export interface DeliveryPolicy {
-  readonly rateLimits?: ReadonlyArray<RateLimit>;
-  readonly fairness?: Fairness;
 }
 
 /** How long an idle worker waits before looking again when a full concurrency key held work back. */
