@@ -27,9 +27,7 @@ const freshEngine = async () => {
 };
 
 const startedAt = async (jobId: string): Promise<number | undefined> => {
-  const started = (await engine.store.readEvents(jobId)).find(
-    (e: Envelope) => e.type === "AttemptStarted",
-  );
+  const started = (await engine.store.readEvents(jobId)).find((e: Envelope) => e.type === "AttemptStarted");
   return started === undefined ? undefined : Date.parse(started.at);
 };
 
@@ -45,7 +43,11 @@ const startOrder = async (jobIds: ReadonlyArray<string>): Promise<Array<string>>
   return times.sort((a, b) => a[1] - b[1]).map(([id]) => id);
 };
 
-const runWorker = async (delivery: DeliveryPolicy, handlers: Parameters<typeof workerOn>[1], concurrency = 1) => {
+const runWorker = async (
+  delivery: DeliveryPolicy,
+  handlers: Parameters<typeof workerOn>[1],
+  concurrency = 1,
+) => {
   const worker = workerOn(await engine.workerPorts(delivery), handlers, { concurrency, blockMs: 1_500 });
   const done = worker.run();
   return { worker, done };
@@ -55,16 +57,23 @@ describe("fairness between priority levels", () => {
   it("an idle worker woken by a bulk of [low, normal, high, critical] starts critical first, then high, normal, low", async () => {
     await freshEngine();
     const order: Array<string> = [];
-    const { worker, done } = await runWorker({ fairness: { kind: "strict" } }, {
-      note: (payload) => {
-        order.push(String(payload));
-        return null;
+    const { worker, done } = await runWorker(
+      { fairness: { kind: "strict" } },
+      {
+        note: (payload) => {
+          order.push(String(payload));
+          return null;
+        },
       },
-    });
+    );
     // Idle and blocked in its wait (blockMs 1.5 s, longer than this takes).
     await new Promise((r) => setTimeout(r, 300));
     await submitAll(
-      ["low", "normal", "high", "critical"].map((priority) => ({ type: "note", priority, payload: priority })),
+      ["low", "normal", "high", "critical"].map((priority) => ({
+        type: "note",
+        priority,
+        payload: priority,
+      })),
     );
     await waitFor(() => order.length === 4, "the four jobs to run");
     expect(order).toEqual(["critical", "high", "normal", "low"]);
@@ -83,12 +92,17 @@ describe("fairness between priority levels", () => {
     );
     const [low] = await submitAll([{ type: "work", priority: "low" }]);
     const began = Date.now();
-    const { worker, done } = await runWorker({ fairness: parseFairness(fairness) }, {
-      work: () => new Promise((r) => setTimeout(() => r(null), HANDLER_MS)),
-    });
+    const { worker, done } = await runWorker(
+      { fairness: parseFairness(fairness) },
+      {
+        work: () => new Promise((r) => setTimeout(() => r(null), HANDLER_MS)),
+      },
+    );
     await waitFor(async () => (await startedAt(low as string)) !== undefined, "the low job to start", 30_000);
     const lowAt = (await startedAt(low as string)) as number;
-    const before = (await Promise.all(critical.map(startedAt))).filter((t) => t !== undefined && t <= lowAt).length;
+    const before = (await Promise.all(critical.map(startedAt))).filter(
+      (t) => t !== undefined && t <= lowAt,
+    ).length;
     await worker.stop(1_000);
     await done;
     await engine.close();
@@ -99,13 +113,17 @@ describe("fairness between priority levels", () => {
     const { before, waitedMs } = await flood("8:4:2:1");
     // The bound from the weights: 15 picks per round, one of them low's; one more entry may be
     // claimed ahead (ADR 0033). Generous margin: twice that.
-    console.log(`weighted 8:4:2:1: ${before} critical starts before the low job, which waited ${waitedMs} ms`);
+    console.log(
+      `weighted 8:4:2:1: ${before} critical starts before the low job, which waited ${waitedMs} ms`,
+    );
     expect(before).toBeLessThanOrEqual(2 * 16);
     // In time: those starts at the handler's 5 ms plus up to 45 ms each of claim, start and
     // outcome on this shared machine, plus a second to start the worker.
     expect(waitedMs).toBeLessThan(2 * 16 * (5 + 45) + 1_000);
     const strict = await flood("strict");
-    console.log(`strict: ${strict.before} critical starts before the low job, which waited ${strict.waitedMs} ms`);
+    console.log(
+      `strict: ${strict.before} critical starts before the low job, which waited ${strict.waitedMs} ms`,
+    );
     // Strict priority starves it: every critical job queued before it ran first.
     expect(strict.before).toBe(150);
   });

@@ -167,7 +167,11 @@ export class RedisWorkQueue implements WorkQueue {
     });
   }
 
-  async claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>> {
+  async claim(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
     return (await this.claimWithWait(consumer, queues, count)).claimed;
   }
 
@@ -192,10 +196,20 @@ export class RedisWorkQueue implements WorkQueue {
     const heldBackMs = first.waitMs < 0 ? undefined : first.waitMs === 0 ? HELD_BACK_POLL_MS : first.waitMs;
     // BLOCK 0 waits without limit; a limit's wait is at least 1 ms (0 would mean forever).
     const wait =
-      heldBackMs === undefined ? blockMs : Math.max(1, blockMs === 0 ? heldBackMs : Math.min(blockMs, heldBackMs));
+      heldBackMs === undefined
+        ? blockMs
+        : Math.max(1, blockMs === 0 ? heldBackMs : Math.min(blockMs, heldBackMs));
     const streams = [...first.cursors.keys()];
     await guarded(() =>
-      blocking.xread("COUNT", 1, "BLOCK", wait, "STREAMS", ...streams, ...streams.map((s) => first.cursors.get(s) ?? "$")),
+      blocking.xread(
+        "COUNT",
+        1,
+        "BLOCK",
+        wait,
+        "STREAMS",
+        ...streams,
+        ...streams.map((s) => first.cursors.get(s) ?? "$"),
+      ),
     );
     return this.claim(consumer, queues, count);
   }
