@@ -194,23 +194,24 @@ export class RedisWorkQueue implements WorkQueue {
     const first = await this.claimWithWait(consumer, queues, count, { cursors: true });
     if (first.claimed.length > 0) return first.claimed;
     const heldBackMs = first.waitMs < 0 ? undefined : first.waitMs === 0 ? HELD_BACK_POLL_MS : first.waitMs;
-    // BLOCK 0 waits without limit; a limit's wait is at least 1 ms (0 would mean forever).
-    const wait =
-      heldBackMs === undefined
-        ? blockMs
-        : Math.max(1, blockMs === 0 ? heldBackMs : Math.min(blockMs, heldBackMs));
-    const streams = [...first.cursors.keys()];
-    await guarded(() =>
-      blocking.xread(
-        "COUNT",
-        1,
-        "BLOCK",
-        wait,
-        "STREAMS",
-        ...streams,
-        ...streams.map((s) => first.cursors.get(s) ?? "$"),
-      ),
-    );
+    if (heldBackMs !== undefined && (blockMs === 0 || heldBackMs < blockMs)) {
+      // A limit allows a start again sooner than the wait would end: a timer, because Redis ends
+      // a blocked read's timeout only at its next cron tick (up to 100 ms late at hz 10).
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, heldBackMs)));
+    } else {
+      const streams = [...first.cursors.keys()];
+      await guarded(() =>
+        blocking.xread(
+          "COUNT",
+          1,
+          "BLOCK",
+          blockMs,
+          "STREAMS",
+          ...streams,
+          ...streams.map((s) => first.cursors.get(s) ?? "$"),
+        ),
+      );
+    }
     return this.claim(consumer, queues, count);
   }
 
