@@ -5,7 +5,16 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gcra, type RateLimit } from "../src/domain/index.ts";
+import {
+  DeliverySettingError,
+  gcra,
+  MAX_RATE_LIMIT_COUNT,
+  MAX_RETAIN_MS,
+  parseFairness,
+  parseRateLimits,
+  type RateLimit,
+} from "../src/domain/index.ts";
+import { extremeNumber, oddString } from "./support/hostile-values.ts";
 import { apiActor, makeEngine, type TestEngine } from "../test/support/engine.ts";
 import { startRedis, type TestRedis } from "../test/support/redis.ts";
 
@@ -167,6 +176,64 @@ describe("the rate limiter", () => {
             );
             expect(inWindow.length).toBeLessThanOrEqual(count);
           }
+        },
+      ),
+    );
+  });
+
+  it("any DOCKET_RATE_LIMITS or DOCKET_FAIRNESS text is either real limits and weights or refused with DeliverySettingError", () => {
+    const piece = fc.oneof(
+      oddString,
+      fc.constantFrom(
+        "queue:",
+        "type:",
+        "job:",
+        "emails",
+        "=",
+        "/",
+        ",",
+        "ms",
+        "s",
+        "m",
+        "h",
+        "d",
+        ":",
+        "-",
+        ".",
+      ),
+      extremeNumber.map(String),
+      fc.nat(3_000_000).map(String),
+    );
+    const text = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(text, (candidate) => {
+        for (const parse of [parseRateLimits, parseFairness] as const) {
+          let parsed: unknown;
+          try {
+            parsed = parse(candidate);
+          } catch (error) {
+            expect(error).toBeInstanceOf(DeliverySettingError);
+            continue;
+          }
+          if (parse === parseRateLimits)
+            for (const limit of parsed as ReadonlyArray<RateLimit>) {
+              expect(Number.isSafeInteger(limit.count) && limit.count >= 1).toBe(true);
+              expect(limit.count).toBeLessThanOrEqual(MAX_RATE_LIMIT_COUNT);
+              expect(Number.isSafeInteger(limit.windowMs) && limit.windowMs >= 1).toBe(true);
+              expect(limit.windowMs).toBeLessThanOrEqual(MAX_RETAIN_MS);
+            }
+        }
+      }),
+    );
+    // And the well-formed ones it is meant for are read, whatever their numbers within bounds.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: MAX_RATE_LIMIT_COUNT }),
+        fc.integer({ min: 1, max: 100_000 }),
+        (count, windowMs) => {
+          expect(parseRateLimits(`queue:q=${count}/${windowMs}ms`)).toEqual([
+            { scope: "queue", name: "q", count, windowMs },
+          ]);
         },
       ),
     );
