@@ -115,6 +115,8 @@ const submitInput = fc
         backoff,
         timeoutMs: sometimes(fc.integer({ min: 1, max: 60_000 }), extremeNumber),
         idempotencyKey: sometimes(fc.uuid(), oddString),
+        concurrencyKey: sometimes(fc.constantFrom("customer-1", "客户 ✓"), oddString),
+        concurrencyLimit: sometimes(fc.integer({ min: 1, max: 10 }), extremeNumber),
       },
       { requiredKeys: ["type"] },
     ),

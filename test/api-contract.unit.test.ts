@@ -39,6 +39,8 @@ const VIEW = {
   cancelReason: null,
   idempotencyKey: null,
   meta: null,
+  concurrencyKey: null,
+  concurrencyLimit: null,
   version: 1,
   lastHash: "a".repeat(64),
   updatedAt: "2026-01-01T00:00:00.000Z",

@@ -43,7 +43,7 @@ const makeFixture = async (): Promise<PortsFixture> => {
     registry,
     now: () => Date.now(),
     elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    // Redis lists the blocking connection with the flag `b` while its XREADGROUP is blocked.
+    // Redis lists the blocking connection with the flag `b` while its XREAD is blocked.
     untilBlocked: async () => {
       await waitFor(async () => {
         const line = String(await client.call("CLIENT", "LIST", "ID", blockingId));

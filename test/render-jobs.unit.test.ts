@@ -27,6 +27,8 @@ const view = (status: JobView["status"]): JobView => ({
   cancelReason: null,
   idempotencyKey: null,
   meta: null,
+  concurrencyKey: null,
+  concurrencyLimit: null,
   version: 7,
   lastHash: "a".repeat(64),
   updatedAt: "2026-01-01T00:00:03.000Z",

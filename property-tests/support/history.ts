@@ -107,6 +107,8 @@ export const specArb: fc.Arbitrary<JobSpec> = fc.record(
     timeoutMs: fc.integer({ min: 1, max: 600_000 }),
     idempotencyKey: fc.string({ minLength: 1, maxLength: 16 }),
     meta: metaArb,
+    concurrencyKey: fc.string({ minLength: 1, maxLength: 16 }),
+    concurrencyLimit: fc.integer({ min: 1, max: 10_000 }),
   },
   { requiredKeys: ["jobType", "payload", "queue", "priority", "maxAttempts", "backoff"] },
 ) as fc.Arbitrary<JobSpec>;

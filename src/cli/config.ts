@@ -19,6 +19,12 @@ import { ConfigError } from "./config-error.ts";
 // The file, not the domain's face: loading the whole domain here would cost every command.
 import { DURATION_RULE, parseDuration } from "../domain/duration.ts";
 import { MAX_NAME_LENGTH } from "../domain/limits.ts";
+import {
+  type DeliveryPolicy,
+  DeliverySettingError,
+  parseFairness,
+  parseRateLimits,
+} from "../domain/delivery-policy.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 export { ConfigError };
@@ -161,6 +167,9 @@ const VARIABLES = {
     ok: intBetween(1, 100_000),
     expected: "expected the jobs a worker runs at once, a whole number from 1 to 100000",
   },
+  // Checked by their parsers in readEnv, which say what is wrong with which limit (ADR 0039).
+  DOCKET_RATE_LIMITS: { ok: anything, expected: "" },
+  DOCKET_FAIRNESS: { ok: anything, expected: "" },
   // Logs and metrics (ADR 0030, 0031).
   LOG_LEVEL: { ok: oneOf(LOG_LEVELS), expected: `expected one of ${LOG_LEVELS.join(", ")}` },
   LOG_FORMAT: { ok: oneOf(["json", "text"]), expected: "expected json or text" },
@@ -243,7 +252,26 @@ export interface WorkerEnv {
   readonly queues: ReadonlyArray<string> | undefined;
   readonly name: string | undefined;
   readonly concurrency: number | undefined;
+  /** DOCKET_RATE_LIMITS and DOCKET_FAIRNESS (ADR 0039). */
+  readonly delivery: DeliveryPolicy;
 }
+
+/** A worker's rate limits and fairness, or a ConfigError naming the variable and what is wrong. */
+const deliveryFrom = (rateLimits: string | undefined, fairness: string | undefined): DeliveryPolicy => {
+  const parse = <T>(field: string, text: string, parser: (text: string) => T): T => {
+    try {
+      return parser(text);
+    } catch (error) {
+      if (error instanceof DeliverySettingError)
+        throw new ConfigError(`invalid ${field}=${JSON.stringify(text)}: ${error.message}`);
+      throw error;
+    }
+  };
+  return {
+    rateLimits: rateLimits === undefined ? [] : parse("DOCKET_RATE_LIMITS", rateLimits, parseRateLimits),
+    fairness: parse("DOCKET_FAIRNESS", fairness ?? "strict", parseFairness),
+  };
+};
 
 /** The archive's settings (README "Configuration"; ADR 0028, 0029). */
 export interface ArchiveEnv {
@@ -304,6 +332,8 @@ const EMPTY_IS_UNSET = [
   "DOCKET_QUEUES",
   "DOCKET_WORKER_NAME",
   "DOCKET_CONCURRENCY",
+  "DOCKET_RATE_LIMITS",
+  "DOCKET_FAIRNESS",
 ] as const;
 
 const HOOK_SECRET_PREFIX = "DOCKET_HOOK_SECRET_";
@@ -409,6 +439,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
       queues: e.DOCKET_QUEUES === undefined ? undefined : nameList(e.DOCKET_QUEUES),
       name: e.DOCKET_WORKER_NAME,
       concurrency: e.DOCKET_CONCURRENCY === undefined ? undefined : Number(e.DOCKET_CONCURRENCY),
+      delivery: deliveryFrom(e.DOCKET_RATE_LIMITS, e.DOCKET_FAIRNESS),
     },
     hookSecrets: hookSecretsFrom(env),
     webhooks: {

@@ -3,6 +3,7 @@
  * the write and worker ports' Redis adapters are constructed. Part of the composition root (main.ts).
  */
 import type { Redis } from "ioredis";
+import type { DeliveryPolicy } from "../domain/index.ts";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import type { ArchiveAccess } from "./archived-log.ts";
@@ -43,6 +44,8 @@ export interface RedisWiring {
   readonly archive?: ArchivedLog;
   /** How the event store coalesces appends (RedisEventStoreOptions.coalesce; workers: "turn"). */
   readonly coalesce?: "tick" | "turn";
+  /** A worker's rate limits and fairness (ADR 0039); its claims serve them. */
+  readonly delivery?: DeliveryPolicy;
 }
 
 /** A process's scheduler role (ADR 0037): its id (the actor of what it records) and pace. */
@@ -73,7 +76,7 @@ export interface Engine extends RedisAdapters {
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
 export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
-  const { client, blockingClient, prefix, shards, archive, coalesce } = wiring;
+  const { client, blockingClient, prefix, shards, archive, coalesce, delivery } = wiring;
   return {
     store: new RedisEventStore({
       client,
@@ -87,6 +90,7 @@ export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
       ...(blockingClient === undefined ? {} : { blockingClient }),
       prefix,
       shards,
+      ...(delivery === undefined ? {} : { delivery }),
     }),
     registry: new RedisWorkerRegistry({ client, prefix }),
   };

@@ -3,6 +3,7 @@
  * its own connections (ADR 0013, 0025). Part of the composition root (main.ts).
  */
 import type { Redis } from "ioredis";
+import type { DeliveryPolicy } from "../domain/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import { Worker, type WorkerOptions } from "../engine/worker/index.ts";
 import { connect, connectBlocking, whenReady } from "../infra/redis/connection.ts";
@@ -50,6 +51,8 @@ export type WorkerSettings = Pick<
 > & {
   /** The process's metrics (default: a registry of its own without process metrics). */
   readonly metrics?: ProcessMetrics;
+  /** Rate limits and fairness its claims serve (ADR 0039; default: none, strict priority). */
+  readonly delivery?: DeliveryPolicy;
 };
 
 /**
@@ -64,7 +67,7 @@ export const openWorker = async (
   config: DocketConfig,
   settings: WorkerSettings,
 ): Promise<{ worker: Worker; metrics: ProcessMetrics; close(): Promise<void> }> => {
-  const { metrics = new ProcessMetrics({ defaultMetrics: false }), observer, ...rest } = settings;
+  const { metrics = new ProcessMetrics({ defaultMetrics: false }), observer, delivery, ...rest } = settings;
   const count = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
   const clients: Array<Redis> = [];
   const lanes = await Promise.all(
@@ -81,6 +84,7 @@ export const openWorker = async (
         prefix: config.prefix,
         shards: config.shards,
         coalesce: "turn",
+        ...(delivery === undefined ? {} : { delivery }),
       });
       return { ...adapters, store: recordingStore(adapters.store, metrics) };
     }),

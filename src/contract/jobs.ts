@@ -50,6 +50,12 @@ export const JobView = Schema.Struct({
   idempotencyKey: Schema.NullOr(Schema.String),
   /** Free labels: the submitted `meta`, or what the handler last set; null when there are none. */
   meta: Schema.NullOr(JobMeta),
+  /**
+   * Jobs with the same key run at most `concurrencyLimit` at once across all workers (ADR 0039);
+   * both null when the job has no key.
+   */
+  concurrencyKey: Schema.NullOr(Schema.String),
+  concurrencyLimit: Schema.NullOr(Schema.Int),
   /** The seq and hash of the job's last event: where its chain ends. */
   version: Schema.Int,
   lastHash: Schema.String,

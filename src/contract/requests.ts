@@ -18,6 +18,8 @@ import {
   MAX_DELAY_MS,
   MaxAttempts,
   RetainMs,
+  ConcurrencyKey,
+  ConcurrencyLimit,
   DURATION_RULE,
   parseDuration,
   Name,
@@ -70,6 +72,13 @@ export const SubmitRequest = Schema.Struct({
    * archive; its idempotency key lasts as long as it stays.
    */
   retainMs: Schema.optionalKey(RetainMs),
+  /**
+   * Jobs with the same key (a customer id, say; 1 to 256 characters) run at most
+   * `concurrencyLimit` (1 to 10,000; default 1) at once across all workers; the others wait
+   * queued, without an attempt (ADR 0039).
+   */
+  concurrencyKey: Schema.optionalKey(ConcurrencyKey),
+  concurrencyLimit: Schema.optionalKey(ConcurrencyLimit),
   /**
    * Free labels shown by get and list and searchable (`metaKey`, `metaValue`): a JSON object of
    * at most 16 KiB, nested at most 8 deep. The job's handler may replace it (`ctx.setMeta`).

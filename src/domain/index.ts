@@ -16,6 +16,7 @@ export type * from "./json.ts";
 export * from "./json-value.ts";
 export * from "./limits.ts";
 export * from "./duration.ts";
+export * from "./delivery-policy.ts";
 export * from "./machine-export.ts";
 export * from "./machine-version.ts";
 export * from "./replay.ts";

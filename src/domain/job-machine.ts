@@ -63,6 +63,9 @@ export interface JobContext {
   readonly evicted: boolean;
   /** The submitter's trace (W3C traceparent) the job's attempts join, when it was given one. */
   readonly traceparent: string | null;
+  /** The spec's concurrencyKey and its limit (1 unless given): claims count running jobs by it. */
+  readonly concurrencyKey: string | null;
+  readonly concurrencyLimit: number | null;
 }
 
 export const initialContext: JobContext = {
@@ -83,6 +86,8 @@ export const initialContext: JobContext = {
   retainMs: null,
   evicted: false,
   traceparent: null,
+  concurrencyKey: null,
+  concurrencyLimit: null,
 };
 
 /**
@@ -215,6 +220,8 @@ export const jobAssigners = {
       attemptsPerRun: spec.maxAttempts,
       dueAt: e.data.runAt ?? null,
       traceparent: e.data.traceparent ?? null,
+      concurrencyKey: spec.concurrencyKey ?? null,
+      concurrencyLimit: spec.concurrencyKey === undefined ? null : (spec.concurrencyLimit ?? 1),
     };
   },
   clearDue: (_: MachineArgs): Partial<JobContext> => ({ dueAt: null }),

@@ -10,6 +10,8 @@ import { JobMeta } from "./job-meta.ts";
 import { JsonValue } from "./json-value.ts";
 import {
   MAX_ATTEMPTS,
+  MAX_CONCURRENCY_KEY_LENGTH,
+  MAX_CONCURRENCY_LIMIT,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_NAME_LENGTH,
   MAX_RETAIN_MS,
@@ -83,6 +85,10 @@ export const RetainMs = NonNegativeInt.check(Schema.isLessThanOrEqualTo(MAX_RETA
 
 export const IdempotencyKey = Text(1, MAX_IDEMPOTENCY_KEY_LENGTH);
 
+/** Jobs with the same key run at most `concurrencyLimit` at once across all workers (ADR 0039). */
+export const ConcurrencyKey = Text(1, MAX_CONCURRENCY_KEY_LENGTH);
+export const ConcurrencyLimit = PositiveInt.check(Schema.isLessThanOrEqualTo(MAX_CONCURRENCY_LIMIT));
+
 export const JobSpec = Schema.Struct({
   jobType: Name,
   payload: JsonValue,
@@ -93,6 +99,9 @@ export const JobSpec = Schema.Struct({
   timeoutMs: Schema.optionalKey(TimeoutMs),
   idempotencyKey: Schema.optionalKey(IdempotencyKey),
   retainMs: Schema.optionalKey(RetainMs),
+  /** Jobs with this key run at most concurrencyLimit (1 when not given) at once (ADR 0039). */
+  concurrencyKey: Schema.optionalKey(ConcurrencyKey),
+  concurrencyLimit: Schema.optionalKey(ConcurrencyLimit),
   /** Free labels to show and search by (job-meta.ts); the handler may replace them (MetaUpdated). */
   meta: Schema.optionalKey(JobMeta),
 });

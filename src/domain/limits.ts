@@ -32,6 +32,12 @@ export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
  */
 export const MAX_DELAY_MS = 315_360_000_000;
 
+/** A job's `concurrencyKey` (issue 15, ADR 0039): a customer id or similar, in UTF-16 code units. */
+export const MAX_CONCURRENCY_KEY_LENGTH = 256;
+
+/** A job's `concurrencyLimit`: jobs of one key that may run at once. */
+export const MAX_CONCURRENCY_LIMIT = 10_000;
+
 /**
  * A job's `retainMs` (how long it stays in Redis after it ends, issue 13): at most MAX_DELAY_MS,
  * 3,650 days, for the same reasons. 0 means "as soon as its history is archived".

@@ -22,3 +22,10 @@ export {
   type PayloadsOf,
 } from "./handlers.ts";
 export type { DocketWorker, WorkerOptions } from "./worker.ts";
+// Worker options' rate limits (ADR 0039): the text form as DOCKET_RATE_LIMITS writes it, and the
+// error a bad limit or fairness setting is refused with.
+export {
+  DeliverySettingError,
+  parseRateLimits,
+  type RateLimit,
+} from "../domain/delivery-policy.ts";

@@ -3,6 +3,7 @@
  * own connections and claim loops) behind `run()` and `stop()`. Created by `Docket.worker()`,
  * which stops the workers it made when it closes.
  */
+import { checkedRateLimits, parseFairness, type RateLimit } from "../domain/index.ts";
 import type { Handlers, WorkerInfo } from "../engine/worker/index.ts";
 import { type DocketConfig, openWorker } from "../main.ts";
 import type { HandlersFor, JobPayloads } from "./handlers.ts";
@@ -22,6 +23,16 @@ export interface WorkerOptions<P extends JobPayloads> {
   readonly burst?: boolean;
   /** Stop by itself after taking this many jobs. */
   readonly maxJobs?: number;
+  /**
+   * Global rate limits on starts, e.g. `[{ scope: "queue", name: "emails", count: 100, windowMs:
+   * 1000 }]` or parsed from text with `parseRateLimits("queue:emails=100/1s")` (ADR 0039).
+   */
+  readonly rateLimits?: ReadonlyArray<RateLimit>;
+  /**
+   * Fairness between priority levels: `"strict"` (default: the highest level with work first) or
+   * weights critical:high:normal:low such as `"8:4:2:1"`, which bound how long a low job waits.
+   */
+  readonly fairness?: string;
   /** Told of what the worker survives by itself (Redis away, a refused write); default: ignored. */
   readonly onError?: (error: unknown) => void;
 }
@@ -52,6 +63,10 @@ export const openDocketWorker = async <P extends JobPayloads>(
     ...(options.burst === undefined ? {} : { burst: options.burst }),
     ...(options.maxJobs === undefined ? {} : { maxJobs: options.maxJobs }),
     onError: options.onError ?? (() => undefined),
+    delivery: {
+      rateLimits: options.rateLimits === undefined ? [] : checkedRateLimits(options.rateLimits),
+      fairness: parseFairness(options.fairness ?? "strict"),
+    },
   });
   const { worker } = opened;
   let ran: Promise<void> | undefined;

@@ -120,15 +120,17 @@ export const workQueueContract = (name: string, makeFixture: MakeFixture): void 
       expect(claimed[0]?.head).toEqual(head);
     });
 
-    it("a blocked waitForWork woken by one write takes entries from the first stream written to, not the highest level", async () => {
+    it("a blocked waitForWork woken by a bulk of [low, normal, high, critical] takes the highest level first", async () => {
       const { queue, store, now, untilBlocked } = await ready();
       const waiting = queue.waitForWork("c1", ["default"], 10_000, 1);
       await untilBlocked();
-      const low = prepareSubmit(now(), { priority: "low" });
-      const high = prepareSubmit(now(), { priority: "high" });
-      await store.appendMany([low.request, high.request]);
-      expect(jobIdsOf(await waiting)).toEqual([low.request.jobId]);
-      expect(jobIdsOf(await queue.claim("c1", ["default"], 10))).toEqual([high.request.jobId]);
+      const bulk = (["low", "normal", "high", "critical"] as const).map((priority) =>
+        prepareSubmit(now(), { priority }),
+      );
+      await store.appendMany(bulk.map((b) => b.request));
+      const [low, normal, high, critical] = bulk.map((b) => b.request.jobId);
+      expect(jobIdsOf(await waiting)).toEqual([critical]);
+      expect(jobIdsOf(await queue.claim("c1", ["default"], 10))).toEqual([high, normal, low]);
     });
 
     it("waitForWork answers nothing once blockMs has passed with no work", async () => {
@@ -136,12 +138,12 @@ export const workQueueContract = (name: string, makeFixture: MakeFixture): void 
       expect(await queue.waitForWork("c1", ["default"], 50, 1)).toEqual([]);
     });
 
-    it("waitForWork takes at least one entry from each work stream that has some, whatever the count", async () => {
+    it("waitForWork with work waiting takes at most count entries, highest level first", async () => {
       const { queue, submit } = await ready();
-      const high = await submit("high");
       const low = await submit("low");
+      const high = await submit("high");
       await submit("low");
-      expect(jobIdsOf(await queue.waitForWork("c1", ["default"], 10_000, 1))).toEqual([
+      expect(jobIdsOf(await queue.waitForWork("c1", ["default"], 10_000, 2))).toEqual([
         high.jobId,
         low.jobId,
       ]);

@@ -1,6 +1,6 @@
 /** The real engine on a real Redis for integration tests, composed by src/main.ts. */
 import type { Redis } from "ioredis";
-import type { Actor } from "../../src/domain/index.ts";
+import type { Actor, DeliveryPolicy } from "../../src/domain/index.ts";
 import type { ArchivedLog } from "../../src/engine/read/index.ts";
 import type { Clock } from "../../src/engine/shared/index.ts";
 import type { JobService } from "../../src/engine/write/index.ts";
@@ -20,8 +20,11 @@ export interface TestEngine extends RedisPorts {
   readonly jobs: JobService;
   /** Schedules on the same connection (ADR 0037). */
   readonly schedules: ScheduleService;
-  /** Adapters on their own connections (one of them blocking), as a separate worker process has. */
-  workerPorts(): Promise<RedisPorts>;
+  /**
+   * Adapters on their own connections (one of them blocking), as a separate worker process has;
+   * its claims serve `delivery` (rate limits, fairness; ADR 0039) when given.
+   */
+  workerPorts(delivery?: DeliveryPolicy): Promise<RedisPorts>;
   close(): Promise<void>;
 }
 
@@ -52,12 +55,13 @@ export const makeEngine = async (
     registry,
     jobs,
     schedules,
-    workerPorts: async () => {
+    workerPorts: async (delivery) => {
       const { store, queue, registry } = composeEngine({
         client: await whenReady(track(connect({ url }))),
         blockingClient: await whenReady(track(connectBlocking({ url }))),
         prefix,
         shards,
+        ...(delivery === undefined ? {} : { delivery }),
       });
       return { store, queue, registry };
     },

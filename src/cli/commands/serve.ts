@@ -109,7 +109,7 @@ export const startCommand: Command = {
     },
   },
   details: `${ENV_DETAILS}
-The worker: DOCKET_QUEUES (default), DOCKET_WORKER_NAME (start), DOCKET_CONCURRENCY (10); the flags win.
+The worker: DOCKET_QUEUES (default), DOCKET_WORKER_NAME (start), DOCKET_CONCURRENCY (10); the flags win; DOCKET_RATE_LIMITS, DOCKET_FAIRNESS.
 When no Redis answers at REDIS_URL, the URL names this machine and redis-server is on the PATH, a
 private redis-server is started on that port with its data under DOCKET_DATA_DIR/redis (AOF on),
 bound to 127.0.0.1, with a generated password kept in DOCKET_DATA_DIR/redis/password; it is
@@ -141,6 +141,7 @@ stopped last when docket start stops. ${JSON_LOGS}`,
             queues,
             concurrency,
             handlers,
+            delivery: env.worker.delivery,
             shutdownGraceMs: graceMs,
             onError: repeatLimited(log.child("worker")),
             observer: { lifecycle: logWorkerLifecycle(log.child("worker"), () => workerId) },

@@ -37,7 +37,7 @@ export const workerCommand: Command = {
         "serve this process's Prometheus metrics at http://127.0.0.1:PORT/metrics (default: DOCKET_METRICS_PORT, else none)",
     },
   },
-  details: `Environment: DOCKET_QUEUES, DOCKET_WORKER_NAME, DOCKET_CONCURRENCY (the flags win), REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS, LOG_LEVEL, LOG_FORMAT,
+  details: `Environment: DOCKET_QUEUES, DOCKET_WORKER_NAME, DOCKET_CONCURRENCY (the flags win), DOCKET_RATE_LIMITS, DOCKET_FAIRNESS, REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS, LOG_LEVEL, LOG_FORMAT,
 DOCKET_METRICS_PORT and DOCKET_METRICS_HOST (127.0.0.1), DOCKET_API_TOKEN(S) (guard /metrics too; see README).
 While Redis does not answer, the worker waits for it with a line per attempt (1, 2, 4, 8, then
 every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON lines on stdout
@@ -104,6 +104,7 @@ scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
         queues,
         concurrency,
         handlers,
+        delivery: env.worker.delivery,
         burst: context.values.burst === true,
         ...(maxJobs === undefined ? {} : { maxJobs }),
         shutdownGraceMs: graceMs,

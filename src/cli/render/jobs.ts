@@ -36,6 +36,11 @@ export const jobDetails = (job: JobView): string => {
       `${job.progress.current}/${job.progress.total}${job.progress.message === undefined ? "" : ` ${job.progress.message}`}`,
     ]);
   if (job.meta !== null) rows.push(["meta", JSON.stringify(job.meta)]);
+  if (job.concurrencyKey !== null)
+    rows.push([
+      "concurrency",
+      `${JSON.stringify(job.concurrencyKey)} (at most ${job.concurrencyLimit ?? 1} at once)`,
+    ]);
   if (job.result !== null) rows.push(["result", JSON.stringify(job.result)]);
   if (job.error !== null) {
     // The view keeps the latest failed attempt's error for the record, also once a later attempt

@@ -48,6 +48,9 @@ export interface JobView {
   readonly idempotencyKey: string | null;
   /** Free labels: the spec's `meta`, or what the handler last set (MetaUpdated); null if none. */
   readonly meta: JobMeta | null;
+  /** The spec's concurrency key and limit (ADR 0039); null when it has none. */
+  readonly concurrencyKey: string | null;
+  readonly concurrencyLimit: number | null;
   /** The seq and hash of the job's last event: where its chain ends. */
   readonly version: number;
   readonly lastHash: string;
@@ -85,6 +88,8 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       cancelReason: null,
       idempotencyKey: spec.idempotencyKey ?? null,
       meta: spec.meta ?? null,
+      concurrencyKey: spec.concurrencyKey ?? null,
+      concurrencyLimit: spec.concurrencyKey === undefined ? null : (spec.concurrencyLimit ?? 1),
       ...base,
     };
   }

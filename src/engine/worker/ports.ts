@@ -29,10 +29,10 @@ export interface WorkQueue extends DeadLetterIndex {
    */
   claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>>;
   /**
-   * Wait up to `blockMs` for new entries (when idle; 0 waits without limit): whatever arrives
-   * first, about `count` at most (default 1; at least one per work stream of these queues, so
-   * entries already waiting on several levels may come to more). Each comes with the head its
-   * entry carries from when the job was queued, which is current for an entry never delivered.
+   * Wait up to `blockMs` for new entries (when idle; 0 waits without limit), then take them as
+   * `claim` does: at most `count` (default 1), highest level first, so a wake-up by a bulk of
+   * several levels starts the most urgent (ADR 0039). An adapter that holds work back (rate
+   * limits, concurrency keys) ends the wait when it may allow a start again.
    */
   waitForWork(
     consumer: string,

@@ -56,6 +56,10 @@ export const normaliseSubmit = (
   const decoded = decodeRequest(input, { onExcessProperty: "error" });
   if (Result.isFailure(decoded)) return Result.fail(new InvalidJobSpec(firstIssue(decoded.failure)));
   const request = decoded.success;
+  if (request.concurrencyLimit !== undefined && request.concurrencyKey === undefined)
+    return Result.fail(
+      new InvalidJobSpec({ field: "concurrencyLimit", message: "concurrencyLimit needs a concurrencyKey" }),
+    );
   if (request.delayMs !== undefined && request.runAt !== undefined)
     return Result.fail(new InvalidJobSpec({ field: "runAt", message: "give delayMs or runAt, not both" }));
   const payload = request.payload ?? null;
@@ -80,6 +84,9 @@ export const normaliseSubmit = (
     ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     ...(request.retainMs === undefined ? {} : { retainMs: request.retainMs }),
     ...(request.meta === undefined ? {} : { meta: request.meta }),
+    ...(request.concurrencyKey === undefined
+      ? {}
+      : { concurrencyKey: request.concurrencyKey, concurrencyLimit: request.concurrencyLimit ?? 1 }),
   };
   const runAtMs =
     request.delayMs !== undefined && request.delayMs > 0

@@ -2,7 +2,7 @@
  * The WorkQueue port in memory, with the Redis adapter's semantics: one work stream per queue and
  * priority level with one consumer group; `claim` reads new entries highest level first (claim.lua)
  * with each job's current head; `waitForWork` blocks until entries arrive or `blockMs` passes
- * (0: no limit), and hands out the head each entry carries from when it was queued; `renew` resets
+ * (0: no limit), then claims; `renew` resets
  * the idle time of the entries the consumer still owns and reports the others (renew.lua);
  * `reclaim` takes over entries idle at least `minIdleMs` (XAUTOCLAIM) with their current heads;
  * `discard` drops an entry only for the consumer it is pending to (discard.lua); idle times are
@@ -12,13 +12,13 @@
  * Deliberately not modelled:
  * - The blocking read's timeout is a real timer (`setTimeout(blockMs)`), not the storage's clock:
  *   a Clock only tells the time. Entries queued meanwhile wake it at once, as in Redis; a reader
- *   woken so is served from the first stream that received entries, as Redis serves it.
+ *   woken so is served by `claim`, highest level first, as the Redis adapter serves it.
+ * - Rate limits, concurrency keys and fairness weights (ADR 0039): Redis only.
  * - Shards: one set of work streams (in Redis, one per shard, read shard by shard).
  * - Outages and round trips, as in memory-event-store.ts.
  */
 import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
 import { type MemoryStorage, workStreamsOf } from "./memory-storage.ts";
-import type { StreamEntry } from "./work-stream.ts";
 
 export class MemoryWorkQueue implements WorkQueue {
   constructor(private readonly storage: MemoryStorage) {}
@@ -57,31 +57,22 @@ export class MemoryWorkQueue implements WorkQueue {
     const names = workStreamsOf(queues);
     // Refused at once without a group, as XREADGROUP is.
     const streams = names.map((name) => this.storage.streamWithGroup(name));
-    // The count applies per stream; at least one each (as the Redis adapter's blocking read).
-    const perStream = Math.max(1, Math.floor(count / names.length));
-    const readFrom = (ready: ReadonlyArray<string>): Array<Claimed> =>
-      ready.flatMap((name) =>
-        this.storage
-          .streamWithGroup(name)
-          .readNew(consumer, perStream, this.storage.clock.now())
-          .map((entry) => withQueuedHead(name, entry)),
-      );
-    const waiting = names.filter((_, i) => streams[i]?.hasNew());
-    if (waiting.length > 0) return Promise.resolve(readFrom(waiting));
-    return new Promise((resolve) => {
+    // Served by the same claim as `claim`, highest level first (as the Redis adapter, ADR 0039).
+    if (streams.some((stream) => stream.hasNew())) return this.claim(consumer, queues, count);
+    return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const finish = (claimed: ReadonlyArray<Claimed>) => {
+      const finish = (claim: boolean) => {
         stopListening();
         if (timer !== undefined) clearTimeout(timer);
-        resolve(claimed);
+        // After the rest of the write that woke it, as Redis answers once the script has run.
+        if (claim) setImmediate(() => this.claim(consumer, queues, count).then(resolve, reject));
+        else resolve([]);
       };
       const stopListening = this.storage.onNewWork((added) => {
-        const first = added.find(
-          (name) => names.includes(name) && this.storage.streamWithGroup(name).hasNew(),
-        );
-        if (first !== undefined) finish(readFrom([first]));
+        if (added.some((name) => names.includes(name) && this.storage.streamWithGroup(name).hasNew()))
+          finish(true);
       });
-      if (blockMs > 0) timer = setTimeout(() => finish([]), blockMs);
+      if (blockMs > 0) timer = setTimeout(() => finish(false), blockMs);
     });
   }
 
@@ -165,9 +156,3 @@ export class MemoryWorkQueue implements WorkQueue {
 }
 
 /** A claimed entry with the head it carries (the job's head when it was queued). */
-const withQueuedHead = (stream: string, entry: StreamEntry): Claimed => ({
-  stream,
-  entryId: entry.id,
-  jobId: entry.jobId,
-  head: JSON.parse(entry.head),
-});

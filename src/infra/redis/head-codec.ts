@@ -29,7 +29,13 @@ type SpecPart = Pick<
   | "backoff"
   | "timeoutMs"
   | "attemptsPerRun"
-> & { readonly retainMs?: number; readonly traceparent?: string };
+> & {
+  readonly retainMs?: number;
+  readonly traceparent?: string;
+  /** Read by claim.lua from the entry's copy of this part (ADR 0039). */
+  readonly concurrencyKey?: string;
+  readonly concurrencyLimit?: number;
+};
 
 interface LivePart {
   readonly value: JobStatus;
@@ -57,6 +63,9 @@ export const encodeSpec = (state: JobState): string => {
     ...(c.retainMs === null ? {} : { retainMs: c.retainMs }),
     // Left out when absent, so a head without a trace is as small as before.
     ...(c.traceparent === null ? {} : { traceparent: c.traceparent }),
+    ...(c.concurrencyKey === null
+      ? {}
+      : { concurrencyKey: c.concurrencyKey, concurrencyLimit: c.concurrencyLimit ?? 1 }),
   };
   return JSON.stringify(spec);
 };
@@ -97,6 +106,8 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     retainMs: s.retainMs ?? null,
     evicted: l.evicted === true,
     traceparent: s.traceparent ?? null,
+    concurrencyKey: s.concurrencyKey ?? null,
+    concurrencyLimit: s.concurrencyLimit ?? null,
   };
   return restoreState(l.value, context);
 };

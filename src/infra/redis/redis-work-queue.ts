@@ -11,12 +11,21 @@
  * Lifetime: the caller owns both connections.
  */
 import type { Redis } from "ioredis";
+import {
+  type Credits,
+  type DeliveryPolicy,
+  type Fairness,
+  LEVEL_ORDER,
+  NO_CREDITS,
+  type Priority,
+  sharePicks,
+} from "../../domain/index.ts";
 import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
 import { guarded } from "./connection.ts";
 import { decodeHead, HEAD_FIELDS } from "./head-codec.ts";
 import { readHeads } from "./job-heads.ts";
 import { CONSUMER_GROUP, Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
-import { requiredStreamField, type StreamEntries, streamField } from "./stream-entries.ts";
+import { requiredStreamField, type StreamEntries } from "./stream-entries.ts";
 import { type ScriptClient, withScripts } from "./scripts.ts";
 
 export interface RedisWorkQueueOptions {
@@ -27,17 +36,119 @@ export interface RedisWorkQueueOptions {
   readonly prefix?: string;
   /** Number of shards (default 1). */
   readonly shards?: number;
+  /** Rate limits and fairness of the worker that claims through this queue (ADR 0039). */
+  readonly delivery?: DeliveryPolicy;
 }
+
+/** How long an idle worker waits before looking again when a full concurrency key held work back. */
+const HELD_BACK_POLL_MS = 100;
+
+/** claim.lua's answer: the rows, the wait a limit asks for (-1: none), the streams' cursors. */
+type ClaimReply = [Array<[string, string, string, ...Array<string | false>]>, number, Array<string>];
 
 export class RedisWorkQueue implements WorkQueue {
   readonly keys: Keys;
   private readonly client: Redis & ScriptClient;
   private readonly blocking: Redis | undefined;
+  /** claim.lua's rate-limit arguments (the count of limits, then scope, name, interval each). */
+  private readonly limitArgs: ReadonlyArray<string | number>;
+  private readonly fairness: Fairness;
+  /** The weighted round robin's credits, carried from claim to claim (one queue per lane). */
+  private credits: Credits = NO_CREDITS;
 
   constructor(options: RedisWorkQueueOptions) {
     this.client = withScripts(options.client);
     this.blocking = options.blockingClient;
     this.keys = new Keys(options.prefix ?? "docket", options.shards ?? 1);
+    const limits = options.delivery?.rateLimits ?? [];
+    // Each shard keeps its own limit state (its keys share its hash tag), so each allows 1/S of
+    // the starts: together never more than the limit.
+    this.limitArgs = [
+      limits.length,
+      ...limits.flatMap((l) => [l.scope, l.name, (l.windowMs / l.count) * this.keys.shards]),
+    ];
+    this.fairness = options.delivery?.fairness ?? { kind: "strict" };
+  }
+
+  /** Each level's share of a claim of `count` (all 0 when strict: the second pass serves by level). */
+  private shares(count: number): Array<number> {
+    if (this.fairness.kind === "strict") return [0, 0, 0, 0];
+    const { shares, credits } = sharePicks(this.fairness.weights, this.credits, count);
+    this.credits = credits;
+    return LEVEL_ORDER.map((level) => shares[level]);
+  }
+
+  /** One claim.lua call on one shard. */
+  private async claimShard(
+    shard: number,
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    count: number,
+    cursors: boolean,
+    nowMs?: number,
+  ): Promise<{ claimed: Array<Claimed>; waitMs: number; streams: Array<string>; cursors: Array<string> }> {
+    const streams = this.streamsOf(shard, queues);
+    const levels = LEVELS_HIGH_FIRST.flatMap((level: Priority) =>
+      queues.map(() => LEVEL_ORDER.indexOf(level) + 1),
+    );
+    const [rows, waitMs, ids] = (await this.client.docketClaim(
+      streams.length,
+      streams,
+      CONSUMER_GROUP,
+      consumer,
+      count,
+      this.keys.shardTag(shard),
+      nowMs === undefined ? "" : nowMs,
+      cursors ? "1" : "",
+      HEAD_FIELDS.length,
+      HEAD_FIELDS,
+      levels,
+      this.shares(count),
+      this.limitArgs,
+    )) as ClaimReply;
+    const claimed = rows.map(([stream, entryId, jobId, version, lastHash, spec, live, payload]) => ({
+      stream,
+      entryId,
+      jobId,
+      head: decodeHead(jobId, version, lastHash, spec, live, payload),
+    }));
+    return { claimed, waitMs: Number(waitMs), streams, cursors: ids };
+  }
+
+  /**
+   * A claim across shards, with what an idle worker needs to wait well: the shortest wait a limit
+   * asked for (-1: none) and, when asked and nothing was claimed, each stream's cursor.
+   * `nowMs` replaces the server's clock for the rate limits (tests with a manual clock).
+   */
+  async claimWithWait(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    count: number,
+    options: { readonly cursors?: boolean; readonly nowMs?: number } = {},
+  ): Promise<{ claimed: Array<Claimed>; waitMs: number; cursors: Map<string, string> }> {
+    return guarded(async () => {
+      const claimed: Array<Claimed> = [];
+      const cursors = new Map<string, string>();
+      let waitMs = -1;
+      for (const shard of this.keys.allShards()) {
+        if (claimed.length >= count) break;
+        const reply = await this.claimShard(
+          shard,
+          consumer,
+          queues,
+          count - claimed.length,
+          options.cursors === true,
+          options.nowMs,
+        );
+        claimed.push(...reply.claimed);
+        if (reply.waitMs >= 0) waitMs = waitMs < 0 ? reply.waitMs : Math.min(waitMs, reply.waitMs);
+        reply.streams.forEach((stream, i) => {
+          const id = reply.cursors[i];
+          if (id !== undefined) cursors.set(stream, id);
+        });
+      }
+      return { claimed, waitMs, cursors };
+    });
   }
 
   /** Work streams of these queues in one shard, highest priority level first. */
@@ -56,33 +167,22 @@ export class RedisWorkQueue implements WorkQueue {
     });
   }
 
-  claim(consumer: string, queues: ReadonlyArray<string>, count: number): Promise<ReadonlyArray<Claimed>> {
-    return guarded(async () => {
-      const claimed: Array<Claimed> = [];
-      for (const shard of this.keys.allShards()) {
-        if (claimed.length >= count) break;
-        const streams = this.streamsOf(shard, queues);
-        const rows = (await this.client.docketClaim(
-          streams.length,
-          ...streams,
-          CONSUMER_GROUP,
-          consumer,
-          count - claimed.length,
-          this.keys.headPrefix(shard),
-          ...HEAD_FIELDS,
-        )) as Array<[string, string, string, ...Array<string | false>]>;
-        for (const [stream, entryId, jobId, version, lastHash, spec, live, payload] of rows)
-          claimed.push({
-            stream,
-            entryId,
-            jobId,
-            head: decodeHead(jobId, version, lastHash, spec, live, payload),
-          });
-      }
-      return claimed;
-    });
+  async claim(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    return (await this.claimWithWait(consumer, queues, count)).claimed;
   }
 
+  /**
+   * Wait for work through the same claim as `claim` (ADR 0039): a claim that also returns the
+   * streams' cursors, atomically, then a blocking XREAD (which delivers nothing) from those
+   * cursors, then a claim. A wake-up by a bulk of several levels is so served highest first (or
+   * by the fairness weights), within the rate limits — a blocking XREADGROUP would hand over
+   * whichever stream changed first, past every limit. When a limit held work back, the wait
+   * ends when it allows a start again.
+   */
   async waitForWork(
     consumer: string,
     queues: ReadonlyArray<string>,
@@ -91,39 +191,28 @@ export class RedisWorkQueue implements WorkQueue {
   ): Promise<ReadonlyArray<Claimed>> {
     const blocking = this.blocking;
     if (blocking === undefined) throw new Error("waitForWork needs a blocking connection");
-    const streams = this.keys.allShards().flatMap((shard) => this.streamsOf(shard, queues));
-    const reply = (await guarded(() =>
-      blocking.xreadgroup(
-        "GROUP",
-        CONSUMER_GROUP,
-        consumer,
-        "COUNT",
-        // The count applies per stream; at least one each, as a blocking read cannot ask for less.
-        Math.max(1, Math.floor(count / streams.length)),
-        "BLOCK",
-        blockMs,
-        "STREAMS",
-        ...streams,
-        ...streams.map(() => ">"),
-      ),
-    )) as Array<[string, StreamEntries]> | null;
-    if (reply === null) return [];
-    // Entries carry their job's head as it was when queued (append.lua), which is current for an
-    // entry never delivered before: no second round trip to read the heads.
-    return reply.flatMap(([stream, items]) =>
-      items.map(([entryId, fields]) => {
-        const jobId = requiredStreamField(fields, "jobId");
-        const head = decodeHead(
-          jobId,
-          streamField(fields, "version"),
-          streamField(fields, "lastHash"),
-          streamField(fields, "spec"),
-          streamField(fields, "live"),
-          streamField(fields, "payload"),
-        );
-        return { stream, entryId, jobId, head };
-      }),
-    );
+    const first = await this.claimWithWait(consumer, queues, count, { cursors: true });
+    if (first.claimed.length > 0) return first.claimed;
+    const heldBackMs = first.waitMs < 0 ? undefined : first.waitMs === 0 ? HELD_BACK_POLL_MS : first.waitMs;
+    if (heldBackMs !== undefined && (blockMs === 0 || heldBackMs < blockMs)) {
+      // A limit allows a start again sooner than the wait would end: a timer, because Redis ends
+      // a blocked read's timeout only at its next cron tick (up to 100 ms late at hz 10).
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, heldBackMs)));
+    } else {
+      const streams = [...first.cursors.keys()];
+      await guarded(() =>
+        blocking.xread(
+          "COUNT",
+          1,
+          "BLOCK",
+          blockMs,
+          "STREAMS",
+          ...streams,
+          ...streams.map((s) => first.cursors.get(s) ?? "$"),
+        ),
+      );
+    }
+    return this.claim(consumer, queues, count);
   }
 
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {

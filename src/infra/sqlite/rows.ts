@@ -10,7 +10,8 @@ const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.par
 
 export const JOB_COLUMNS =
   "id, status, type, queue, priority, attempts, max_attempts, created_at, queued_at, started_at, ended_at, " +
-  "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at, meta";
+  "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at, meta, " +
+  "concurrency_key, concurrency_limit";
 
 export const jobRow = (view: JobView): Array<string | number | null> => [
   view.id,
@@ -35,6 +36,8 @@ export const jobRow = (view: JobView): Array<string | number | null> => [
   view.updatedAt,
   view.evictedAt,
   json(view.meta),
+  view.concurrencyKey,
+  view.concurrencyLimit,
 ];
 
 export interface JobRow {
@@ -60,6 +63,8 @@ export interface JobRow {
   readonly updated_at: string;
   readonly evicted_at: string | null;
   readonly meta: string | null;
+  readonly concurrency_key: string | null;
+  readonly concurrency_limit: number | null;
 }
 
 export const viewOfRow = (row: JobRow): JobView => ({
@@ -82,6 +87,8 @@ export const viewOfRow = (row: JobRow): JobView => ({
   cancelReason: row.cancel_reason,
   idempotencyKey: row.idempotency_key,
   meta: parsed(row.meta),
+  concurrencyKey: row.concurrency_key,
+  concurrencyLimit: row.concurrency_limit,
   version: row.version,
   lastHash: row.last_hash,
   updatedAt: row.updated_at,

@@ -88,6 +88,11 @@ const MIGRATIONS: ReadonlyArray<string> = [
   CREATE INDEX jobs_by_ended_at ON jobs (ended_at);
   CREATE INDEX jobs_by_error_code ON jobs (json_extract(error, '$.code'), id) WHERE error IS NOT NULL;
   `,
+  // Issue 15 (ADR 0039): a job's concurrency key and its limit, shown in the job view.
+  `
+  ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
+  ALTER TABLE jobs ADD COLUMN concurrency_limit INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
