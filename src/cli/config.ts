@@ -14,6 +14,7 @@ import {
   TOKEN_RULE,
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
+import { clusterTargetOf, redisTargetUrl } from "../infra/redis/cluster-url.ts";
 import { ConfigError } from "./config-error.ts";
 // The file, not the domain's face: loading the whole domain here would cost every command.
 import { DURATION_RULE, parseDuration } from "../domain/duration.ts";
@@ -42,6 +43,13 @@ const oneOf =
   (text: string): boolean =>
     values.includes(text);
 const notEmpty = (text: string): boolean => text.length > 0;
+const isClusterUrl = (text: string): boolean => {
+  try {
+    return clusterTargetOf(text) !== null;
+  } catch {
+    return false;
+  }
+};
 const anything = (): boolean => true;
 const isDuration = (text: string): boolean => parseDuration(text) !== null;
 /** The domain's name rule (job-spec.ts NAME_PATTERN), without loading Effect Schema. */
@@ -64,9 +72,13 @@ const isNameList = (text: string): boolean => nameList(text).length > 0 && nameL
  */
 const VARIABLES = {
   REDIS_URL: {
-    ok: isUrl(["redis:", "rediss:"]),
+    ok: (text: string) => isUrl(["redis:", "rediss:"])(text) || isClusterUrl(text),
     expected:
-      "expected a Redis URL such as redis://127.0.0.1:6379 (redis:// or rediss://, optionally redis://:password@host:port/db)",
+      "expected a Redis URL such as redis://127.0.0.1:6379 (redis:// or rediss://, optionally redis://:password@host:port/db), or a cluster's redis-cluster://host:port,host:port",
+  },
+  REDIS_CLUSTER_NODES: {
+    ok: (text: string) => isClusterUrl(`redis-cluster://${text}`),
+    expected: "expected the cluster's nodes as host:port,host:port (ports from 1 to 65535)",
   },
   DOCKET_DB: { ok: notEmpty, expected: "expected a file path, e.g. ./data/docket.sqlite" },
   PORT: { ok: intBetween(0, 65535), expected: "expected a port number from 0 to 65535" },
@@ -264,7 +276,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const token = nonEmpty(e.DOCKET_API_TOKEN);
   const apiTokens = apiTokensFrom(token, nonEmpty(e.DOCKET_API_TOKENS));
   return {
-    redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redisUrl: redisTargetUrl(e.REDIS_URL ?? DEFAULT_REDIS_URL, e.REDIS_CLUSTER_NODES),
     dbPath: e.DOCKET_DB ?? `${dataDir}/docket.sqlite`,
     dataDir,
     port,

@@ -2,13 +2,12 @@
  * The engine's Redis adapters and job service on open connections (ADR 0021, 0023): the one place
  * the write and worker ports' Redis adapters are constructed. Part of the composition root (main.ts).
  */
-import type { Redis } from "ioredis";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import type { ArchiveAccess } from "./archived-log.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import { type EventStore, JobService } from "../engine/write/index.ts";
-import { connect, readyOrClosed } from "../infra/redis/connection.ts";
+import { type RedisClient, connect, readyOrClosed } from "../infra/redis/connection.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
 import { RedisWorkQueue } from "../infra/redis/redis-work-queue.ts";
@@ -31,9 +30,9 @@ export interface DocketConfig {
 
 /** Connections the caller has opened (and closes), and where the deployment's keys live. */
 export interface RedisWiring {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** A second connection for blocking reads: a worker's idle wait, the projector's tail. */
-  readonly blockingClient?: Redis;
+  readonly blockingClient?: RedisClient;
   readonly prefix: string;
   readonly shards: number;
   /** Where entries trimmed from Redis are read (ADR 0034). */

@@ -29,6 +29,8 @@ export const startApi = async (
     readonly limits?: Partial<ApiLimits>;
     /** An archiver in the API process (ADR 0028), with its retention (ADR 0034). */
     readonly archiver?: ArchiverSettings;
+    /** DOCKET_SHARDS (default 1). */
+    readonly shards?: number;
   } = {},
 ): Promise<TestApi> => {
   const tokens = [
@@ -40,7 +42,7 @@ export const startApi = async (
   const server = await openApiServer({
     redisUrl,
     prefix,
-    shards: 1,
+    shards: options.shards ?? 1,
     leaseMs: 2_000,
     dbPath,
     tokens,
@@ -50,7 +52,7 @@ export const startApi = async (
   });
   // Every answer this app gives is decoded against the API contract (test/support/contract.ts).
   checkAnswers(server.app);
-  const engine = await makeEngine(redisUrl, { prefix });
+  const engine = await makeEngine(redisUrl, { prefix, shards: options.shards ?? 1 });
   return {
     ...server,
     prefix,

@@ -1,10 +1,9 @@
 /** The real engine on a real Redis for integration tests, composed by src/main.ts. */
-import type { Redis } from "ioredis";
 import type { Actor } from "../../src/domain/index.ts";
 import type { ArchivedLog } from "../../src/engine/read/index.ts";
 import type { Clock } from "../../src/engine/shared/index.ts";
 import type { JobService } from "../../src/engine/write/index.ts";
-import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
+import { type RedisClient, connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
 import { composeEngine, type RedisAdapters } from "../../src/main.ts";
 import { uniquePrefix } from "./redis.ts";
 
@@ -15,7 +14,7 @@ export type RedisPorts = RedisAdapters;
 
 export interface TestEngine extends RedisPorts {
   readonly prefix: string;
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly jobs: JobService;
   /** Adapters on their own connections (one of them blocking), as a separate worker process has. */
   workerPorts(): Promise<RedisPorts>;
@@ -28,8 +27,8 @@ export const makeEngine = async (
 ): Promise<TestEngine> => {
   const prefix = options.prefix ?? uniquePrefix();
   const shards = options.shards ?? 1;
-  const clients: Array<Redis> = [];
-  const track = (client: Redis) => {
+  const clients: Array<RedisClient> = [];
+  const track = (client: RedisClient) => {
     clients.push(client);
     return client;
   };

@@ -9,21 +9,21 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { Redis } from "ioredis";
 import type { Envelope } from "../../domain/index.ts";
 import type { ArchivedLog } from "../../engine/read/ports.ts";
 import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "../../engine/write/ports.ts";
 import { APPEND_KEYS, appendArguments, decodeAppendReply } from "./append-call.ts";
-import { guarded } from "./connection.ts";
+import { type RedisClient, guarded } from "./connection.ts";
 import { readStoredHistories } from "./job-history.ts";
 import { readHeads } from "./job-heads.ts";
 import { Keys } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
+import { ShardPipelines } from "./shard-pipelines.ts";
 import { streamField } from "./stream-entries.ts";
 import { TieredLog } from "./tiered-log.ts";
 
 export interface RedisEventStoreOptions {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** Key prefix (default "docket"). */
   readonly prefix?: string;
   /** Number of shards (default 1). */
@@ -63,7 +63,7 @@ interface QueuedAppend {
 
 export class RedisEventStore implements EventStore {
   readonly keys: Keys;
-  private readonly client: Redis & ScriptClient;
+  private readonly client: RedisClient & ScriptClient;
   private readonly tiered: TieredLog;
   /** Appends waiting for this tick's (or turn's) flush (see append). */
   private queued: Array<QueuedAppend> = [];
@@ -129,11 +129,16 @@ export class RedisEventStore implements EventStore {
         if (indices === undefined) byShard.set(shard, [index]);
         else indices.push(index);
       });
-      const calls: Array<{ indices: ReadonlyArray<number>; keysAndArgs: Array<string | number> }> = [];
+      const calls: Array<{
+        shard: number;
+        indices: ReadonlyArray<number>;
+        keysAndArgs: Array<string | number>;
+      }> = [];
       for (const [shard, indices] of byShard)
         for (let from = 0; from < indices.length; from += this.chunk) {
           const chunk = indices.slice(from, from + this.chunk);
           calls.push({
+            shard,
             indices: chunk,
             keysAndArgs: appendArguments(
               this.keys,
@@ -147,12 +152,12 @@ export class RedisEventStore implements EventStore {
         const [call] = calls as [(typeof calls)[number]];
         replies = [await this.client.docketAppend(APPEND_KEYS, call.keysAndArgs)];
       } else {
-        const pipeline = this.client.pipeline() as unknown as ScriptPipeline;
-        for (const call of calls) pipeline.docketAppend(APPEND_KEYS, call.keysAndArgs);
-        replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-          if (error) throw error;
-          return reply;
-        });
+        const pipelines = new ShardPipelines(this.client);
+        for (const call of calls)
+          pipelines.on(call.shard, (p) =>
+            (p as unknown as ScriptPipeline).docketAppend(APPEND_KEYS, call.keysAndArgs),
+          );
+        replies = await pipelines.exec();
       }
       const outcomes: Array<AppendOutcome> = new Array(requests.length);
       calls.forEach((call, c) => {

@@ -10,9 +10,9 @@
  *
  * Lifetime: the caller owns both connections.
  */
-import type { Redis } from "ioredis";
 import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
-import { guarded } from "./connection.ts";
+import { CLUSTER_POLL_MS, guarded, type RedisClient } from "./connection.ts";
+import { ShardPipelines } from "./shard-pipelines.ts";
 import { decodeHead, HEAD_FIELDS } from "./head-codec.ts";
 import { readHeads } from "./job-heads.ts";
 import { CONSUMER_GROUP, Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
@@ -20,9 +20,9 @@ import { requiredStreamField, type StreamEntries, streamField } from "./stream-e
 import { type ScriptClient, withScripts } from "./scripts.ts";
 
 export interface RedisWorkQueueOptions {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** A separate connection for blocking reads (`waitForWork`); only workers need it. */
-  readonly blockingClient?: Redis;
+  readonly blockingClient?: RedisClient;
   /** Key prefix (default "docket"). */
   readonly prefix?: string;
   /** Number of shards (default 1). */
@@ -31,8 +31,8 @@ export interface RedisWorkQueueOptions {
 
 export class RedisWorkQueue implements WorkQueue {
   readonly keys: Keys;
-  private readonly client: Redis & ScriptClient;
-  private readonly blocking: Redis | undefined;
+  private readonly client: RedisClient & ScriptClient;
+  private readonly blocking: RedisClient | undefined;
 
   constructor(options: RedisWorkQueueOptions) {
     this.client = withScripts(options.client);
@@ -47,11 +47,11 @@ export class RedisWorkQueue implements WorkQueue {
 
   ensureGroups(queues: ReadonlyArray<string>): Promise<void> {
     return guarded(async () => {
-      const pipeline = this.client.pipeline();
+      const pipelines = new ShardPipelines(this.client);
       for (const shard of this.keys.allShards())
         for (const stream of this.streamsOf(shard, queues))
-          pipeline.xgroup("CREATE", stream, CONSUMER_GROUP, "0", "MKSTREAM");
-      const replies = (await pipeline.exec()) ?? [];
+          pipelines.on(shard, (p) => p.xgroup("CREATE", stream, CONSUMER_GROUP, "0", "MKSTREAM"));
+      const replies = await pipelines.settle();
       for (const [error] of replies) if (error && !String(error.message).includes("BUSYGROUP")) throw error;
     });
   }
@@ -91,6 +91,7 @@ export class RedisWorkQueue implements WorkQueue {
   ): Promise<ReadonlyArray<Claimed>> {
     const blocking = this.blocking;
     if (blocking === undefined) throw new Error("waitForWork needs a blocking connection");
+    if (blocking.isCluster) return this.pollForWork(consumer, queues, blockMs, count);
     const streams = this.keys.allShards().flatMap((shard) => this.streamsOf(shard, queues));
     const reply = (await guarded(() =>
       blocking.xreadgroup(
@@ -124,6 +125,25 @@ export class RedisWorkQueue implements WorkQueue {
         return { stream, entryId, jobId, head };
       }),
     );
+  }
+
+  /**
+   * A Redis Cluster: a blocking read may name keys of one slot only, so an idle worker claims
+   * (claim.lua, shard by shard, highest priority first) every CLUSTER_POLL_MS until something
+   * comes or `blockMs` has passed (ADR 0047: the cost of an idle poll).
+   */
+  private async pollForWork(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    blockMs: number,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    const deadline = Date.now() + blockMs;
+    for (;;) {
+      const claimed = await this.claim(consumer, queues, count);
+      if (claimed.length > 0 || Date.now() >= deadline) return claimed;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(CLUSTER_POLL_MS, deadline - Date.now())));
+    }
   }
 
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {
@@ -233,17 +253,16 @@ export class RedisWorkQueue implements WorkQueue {
     queues: ReadonlyArray<string>,
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>> {
     return guarded(async () => {
-      const pipeline = this.client.pipeline();
+      const pipelines = new ShardPipelines(this.client);
       const cells: Array<string> = [];
       for (const queue of queues)
         for (const shard of this.keys.allShards())
           for (const level of LEVELS_HIGH_FIRST) {
             const stream = this.keys.work(shard, queue, level);
             cells.push(queue);
-            pipeline.xlen(stream);
-            pipeline.xpending(stream, CONSUMER_GROUP);
+            pipelines.on(shard, (p) => p.xlen(stream).xpending(stream, CONSUMER_GROUP));
           }
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await pipelines.settle();
       const totals = new Map(queues.map((q) => [q, { queue: q, waiting: 0, pending: 0 }]));
       cells.forEach((queue, i) => {
         const [lenError, length] = replies[2 * i] ?? [null, 0];

@@ -1,5 +1,5 @@
 /**
- * Which hash tag each shard's keys carry (ADR 0037-cluster, README "Running on Redis Cluster").
+ * Which hash tag each shard's keys carry (ADR 0047, README "Running on Redis Cluster").
  *
  * Every key of shard s carries one tag, so a shard lives in one Redis Cluster slot and one Lua
  * script may touch all of its keys. The tag is chosen so that the N shards' slots are spread
