@@ -15,6 +15,7 @@ import {
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
 import { clusterTargetOf, redisTargetUrl } from "../infra/redis/cluster-url.ts";
+import { ASYNC, type Durability, durabilityOf } from "../infra/redis/durability.ts";
 import { ConfigError } from "./config-error.ts";
 // The file, not the domain's face: loading the whole domain here would cost every command.
 import { DURATION_RULE, parseDuration } from "../domain/duration.ts";
@@ -98,6 +99,10 @@ const VARIABLES = {
     expected: "expected 1 to 64 letters, digits, '_', '.' or '-', e.g. docket",
   },
   DOCKET_SHARDS: { ok: intBetween(1, 1024), expected: "expected a whole number from 1 to 1024" },
+  DOCKET_DURABILITY: {
+    ok: (text: string) => durabilityOf(text) !== null,
+    expected: "expected async, replicated (or replicated:N, N replicas from 1 to 16) or fsync",
+  },
   DOCKET_LEASE_MS: {
     ok: intBetween(1000, 86_400_000),
     expected: "expected milliseconds, a whole number from 1000 to 86400000",
@@ -181,6 +186,8 @@ export interface DocketEnv {
   readonly prefix: string;
   readonly shards: number;
   readonly leaseMs: number;
+  /** DOCKET_DURABILITY: when a write counts as acknowledged (default async). */
+  readonly durability: Durability;
   /** The API's resource bounds that are set (the others keep their defaults). */
   readonly limits: Partial<ApiLimits>;
   readonly logLevel: LogLevel;
@@ -287,6 +294,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
     prefix: e.DOCKET_PREFIX ?? "docket",
     shards: Number(e.DOCKET_SHARDS ?? 1),
     leaseMs: Number(e.DOCKET_LEASE_MS ?? 30_000),
+    durability: durabilityOf(e.DOCKET_DURABILITY ?? "async") ?? ASYNC,
     limits: {
       ...(e.DOCKET_SSE_MAX_CLIENTS === undefined ? {} : { sseMaxClients: Number(e.DOCKET_SSE_MAX_CLIENTS) }),
       ...(e.DOCKET_SSE_MAX_BUFFER_BYTES === undefined

@@ -8,6 +8,7 @@ import type { ArchiveAccess } from "./archived-log.ts";
 import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import { type EventStore, JobService } from "../engine/write/index.ts";
 import { type RedisClient, connect, readyOrClosed } from "../infra/redis/connection.ts";
+import type { Durability } from "../infra/redis/durability.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
 import { RedisWorkQueue } from "../infra/redis/redis-work-queue.ts";
@@ -26,6 +27,8 @@ export interface DocketConfig {
    * jobs that left it. Absent: such reads fail, saying so.
    */
   readonly archive?: ArchiveAccess;
+  /** When a write counts as acknowledged (DOCKET_DURABILITY; default async). */
+  readonly durability?: Durability;
 }
 
 /** Connections the caller has opened (and closes), and where the deployment's keys live. */
@@ -39,6 +42,8 @@ export interface RedisWiring {
   readonly archive?: ArchivedLog;
   /** How the event store coalesces appends (RedisEventStoreOptions.coalesce; workers: "turn"). */
   readonly coalesce?: "tick" | "turn";
+  /** When a write counts as acknowledged (DOCKET_DURABILITY; default async). */
+  readonly durability?: Durability;
 }
 
 /** The adapters of the write and worker rooms' ports on one pair of connections. */
@@ -62,7 +67,7 @@ export interface Engine extends RedisAdapters {
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
 export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
-  const { client, blockingClient, prefix, shards, archive, coalesce } = wiring;
+  const { client, blockingClient, prefix, shards, archive, coalesce, durability } = wiring;
   return {
     store: new RedisEventStore({
       client,
@@ -70,6 +75,7 @@ export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
       shards,
       ...(archive === undefined ? {} : { archive }),
       ...(coalesce === undefined ? {} : { coalesce }),
+      ...(durability === undefined ? {} : { durability }),
     }),
     queue: new RedisWorkQueue({
       client,
@@ -106,7 +112,9 @@ export const composeEngine = (
  * `connect()` (src/library). `close()` closes the connection.
  */
 export const openEngine = async (
-  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock"> & { readonly timeoutMs?: number },
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock" | "durability"> & {
+    readonly timeoutMs?: number;
+  },
 ): Promise<Engine & { close(): Promise<void> }> => {
   const client = await readyOrClosed(connect({ url: config.redisUrl }), config.timeoutMs);
   const engine = composeEngine({
@@ -114,6 +122,7 @@ export const openEngine = async (
     prefix: config.prefix,
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
+    ...(config.durability === undefined ? {} : { durability: config.durability }),
   });
   return { ...engine, close: async () => void client.disconnect() };
 };

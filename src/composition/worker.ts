@@ -80,7 +80,10 @@ export const openWorker = async (
         prefix: config.prefix,
         shards: config.shards,
         coalesce: "turn",
+        ...(config.durability === undefined ? {} : { durability: config.durability }),
       });
+      // A server that cannot give the durability asked for is refused at start-up.
+      await adapters.store.prepare();
       return { ...adapters, store: recordingStore(adapters.store, metrics) };
     }),
   ).catch((error: unknown) => {

@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_PRINCIPAL, type NamedToken } from "../../src/api/api-tokens.ts";
 import type { ApiLimits } from "../../src/api/limits.ts";
+import type { Durability } from "../../src/infra/redis/durability.ts";
 import { type ApiServer, type ArchiverSettings, openApiServer } from "../../src/main.ts";
 import { checkAnswers } from "./contract.ts";
 import { makeEngine, type TestEngine } from "./engine.ts";
@@ -31,6 +32,8 @@ export const startApi = async (
     readonly archiver?: ArchiverSettings;
     /** DOCKET_SHARDS (default 1). */
     readonly shards?: number;
+    /** DOCKET_DURABILITY (default async). */
+    readonly durability?: Durability;
   } = {},
 ): Promise<TestApi> => {
   const tokens = [
@@ -44,6 +47,7 @@ export const startApi = async (
     prefix,
     shards: options.shards ?? 1,
     leaseMs: 2_000,
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
     dbPath,
     tokens,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
@@ -52,7 +56,11 @@ export const startApi = async (
   });
   // Every answer this app gives is decoded against the API contract (test/support/contract.ts).
   checkAnswers(server.app);
-  const engine = await makeEngine(redisUrl, { prefix, shards: options.shards ?? 1 });
+  const engine = await makeEngine(redisUrl, {
+    prefix,
+    shards: options.shards ?? 1,
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+  });
   return {
     ...server,
     prefix,

@@ -1,4 +1,5 @@
 /** The real engine on a real Redis for integration tests, composed by src/main.ts. */
+import type { Durability } from "../../src/infra/redis/durability.ts";
 import type { Actor } from "../../src/domain/index.ts";
 import type { ArchivedLog } from "../../src/engine/read/index.ts";
 import type { Clock } from "../../src/engine/shared/index.ts";
@@ -23,7 +24,13 @@ export interface TestEngine extends RedisPorts {
 
 export const makeEngine = async (
   url: string,
-  options: { shards?: number; clock?: Clock; prefix?: string; archive?: ArchivedLog } = {},
+  options: {
+    shards?: number;
+    clock?: Clock;
+    prefix?: string;
+    archive?: ArchivedLog;
+    durability?: Durability;
+  } = {},
 ): Promise<TestEngine> => {
   const prefix = options.prefix ?? uniquePrefix();
   const shards = options.shards ?? 1;
@@ -39,6 +46,7 @@ export const makeEngine = async (
     shards,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.archive === undefined ? {} : { archive: options.archive }),
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
   });
   return {
     prefix,
@@ -53,6 +61,7 @@ export const makeEngine = async (
         blockingClient: await whenReady(track(connectBlocking({ url }))),
         prefix,
         shards,
+        ...(options.durability === undefined ? {} : { durability: options.durability }),
       });
       return { store, queue, registry };
     },

@@ -87,7 +87,13 @@ every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON
     }
     let workerId = name;
     const { worker, close } = await openWorker(
-      { redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
+      {
+        redisUrl: env.redisUrl,
+        prefix: env.prefix,
+        shards: env.shards,
+        leaseMs: env.leaseMs,
+        durability: env.durability,
+      },
       {
         name,
         queues,

@@ -18,6 +18,8 @@ import { readStoredHistories } from "./job-history.ts";
 import { readHeads } from "./job-heads.ts";
 import { Keys } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
+import { DurableWrites } from "./durable-writes.ts";
+import { ASYNC, type Durability } from "./durability.ts";
 import { ShardPipelines } from "./shard-pipelines.ts";
 import { streamField } from "./stream-entries.ts";
 import { TieredLog } from "./tiered-log.ts";
@@ -38,6 +40,8 @@ export interface RedisEventStoreOptions {
    * call (ADR 0033).
    */
   readonly coalesce?: "tick" | "turn";
+  /** When an append counts as done (durability.ts; default async: once the primary has it). */
+  readonly durability?: Durability;
 }
 
 /**
@@ -69,6 +73,7 @@ export class RedisEventStore implements EventStore {
   private queued: Array<QueuedAppend> = [];
   private readonly perTurn: boolean;
   private readonly chunk: number;
+  private readonly durable: DurableWrites;
 
   constructor(options: RedisEventStoreOptions) {
     this.client = withScripts(options.client);
@@ -76,6 +81,12 @@ export class RedisEventStore implements EventStore {
     this.tiered = new TieredLog(this.client, this.keys, options.archive);
     this.perTurn = options.coalesce === "turn";
     this.chunk = this.perTurn ? TURN_CHUNK : APPEND_CHUNK;
+    this.durable = new DurableWrites(this.client, options.durability ?? ASYNC);
+  }
+
+  /** Checks the server gives the durability asked for (DurableWrites.prepare), before any write. */
+  prepare(): Promise<void> {
+    return guarded(() => this.durable.prepare());
   }
 
   async loadHead(jobId: string): Promise<StoredHead | null> {
@@ -147,8 +158,9 @@ export class RedisEventStore implements EventStore {
             ),
           });
         }
+      await this.durable.prepare();
       let replies: ReadonlyArray<unknown>;
-      if (calls.length === 1) {
+      if (calls.length === 1 && !this.durable.waits) {
         const [call] = calls as [(typeof calls)[number]];
         replies = [await this.client.docketAppend(APPEND_KEYS, call.keysAndArgs)];
       } else {
@@ -157,7 +169,10 @@ export class RedisEventStore implements EventStore {
           pipelines.on(call.shard, (p) =>
             (p as unknown as ScriptPipeline).docketAppend(APPEND_KEYS, call.keysAndArgs),
           );
+        // Acknowledged only once replicated or fsynced, as DOCKET_DURABILITY asks.
+        const waits = this.durable.addTo(pipelines);
         replies = await pipelines.exec();
+        this.durable.check(replies, waits);
       }
       const outcomes: Array<AppendOutcome> = new Array(requests.length);
       calls.forEach((call, c) => {

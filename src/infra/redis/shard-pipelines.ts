@@ -32,6 +32,24 @@ export class ShardPipelines {
     return this;
   }
 
+  /**
+   * Add commands to every pipeline there is so far (after what it carries: a WAIT after its
+   * writes); returns their positions among the replies.
+   */
+  onEach(add: (pipeline: ChainableCommander) => unknown): ReadonlyArray<number> {
+    const pipelines = this.single === undefined ? [...this.perShard.values()] : [this.single];
+    const positions: Array<number> = [];
+    for (const pipeline of pipelines) {
+      const before = pipeline.length;
+      add(pipeline);
+      for (let position = before; position < pipeline.length; position++) {
+        positions.push(this.slots.length);
+        this.slots.push([pipeline, position]);
+      }
+    }
+    return positions;
+  }
+
   /** How many commands were added. */
   get length(): number {
     return this.slots.length;
