@@ -19,6 +19,8 @@ export interface ClusterNode {
   /** `host:port`, as REDIS_CLUSTER_NODES lists it. */
   readonly address: string;
   kill(): void;
+  /** Start it again after a kill (it rejoins: as a replica, if its slots failed over meanwhile). */
+  restart(): Promise<void>;
   readonly alive: boolean;
 }
 
@@ -30,6 +32,8 @@ export interface TestCluster {
   masters(): Promise<ReadonlyArray<ClusterNode>>;
   /** Resolves once every live node reports `cluster_state:ok` and every slot has a master. */
   healthy(timeoutMs?: number): Promise<void>;
+  /** Resolves once every master has a replica linked to it. */
+  replicated(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,11 +76,8 @@ const waitUntil = async (what: string, timeoutMs: number, check: () => Promise<b
 export const startCluster = async (options: { readonly masters?: number } = {}): Promise<TestCluster> => {
   const masters = options.masters ?? 3;
   const dir = mkdtempSync(join(tmpdir(), "docket-cluster-"));
-  const children: Array<ChildProcess> = [];
-  const nodes: Array<ClusterNode> = [];
-  for (let i = 0; i < masters * 2; i++) {
-    const port = await freePort();
-    const busPort = await freePort();
+  const children = new Set<ChildProcess>();
+  const launch = (port: number, busPort: number): ChildProcess => {
     const child = spawn(
       "redis-server",
       [
@@ -88,6 +89,7 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
         "127.0.0.1",
         "--cluster-enabled",
         "yes",
+        // Kept across a restart: a node that comes back rejoins the cluster it knew.
         "--cluster-config-file",
         join(dir, `nodes-${port}.conf`),
         // Fail over quickly in tests (a production cluster keeps the 15 s default or so).
@@ -110,11 +112,31 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
     child.on("error", (error) => {
       throw new Error(`could not start redis-server (is it installed?): ${error.message}`);
     });
-    children.push(child);
+    children.add(child);
+    return child;
+  };
+  const nodes: Array<ClusterNode> = [];
+  for (let i = 0; i < masters * 2; i++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    let child = launch(port, busPort);
     nodes.push({
       port,
       address: `127.0.0.1:${port}`,
       kill: () => child.kill("SIGKILL"),
+      restart: async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((r) => child.once("exit", r));
+          child.kill("SIGKILL");
+          await exited;
+        }
+        child = launch(port, busPort);
+        await waitUntil(
+          `node 127.0.0.1:${port} to answer again`,
+          10_000,
+          async () => (await infoOf(port)).length > 0,
+        );
+      },
       get alive() {
         return child.exitCode === null && child.signalCode === null;
       },
@@ -159,12 +181,14 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
       }
       return true;
     });
+  // Every master with a linked replica: one killed now has a replica ready to take over.
+  const replicated = (timeoutMs = 20_000) =>
+    waitUntil("every master to have a linked replica", timeoutMs, async () => {
+      const links = await Promise.all(nodes.filter((n) => n.alive).map((n) => roleOf(n.port)));
+      return links.filter((l) => l === "replica-up").length === masters;
+    });
   await healthy();
-  // Replicas linked to their masters, so a master killed now has a replica ready to take over.
-  await waitUntil("every replica to link to its master", 20_000, async () => {
-    const links = await Promise.all(nodes.map((n) => roleOf(n.port)));
-    return links.filter((l) => l === "replica-up").length === masters;
-  });
+  await replicated();
 
   const masterNodes = async (): Promise<ReadonlyArray<ClusterNode>> => {
     const live = nodes.find((n) => n.alive);
@@ -178,9 +202,10 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
     seeds: nodes.map((n) => n.address).join(","),
     masters: masterNodes,
     healthy,
+    replicated,
     stop: async () => {
       await Promise.all(
-        children.map(
+        [...children].map(
           (child) =>
             new Promise<void>((resolve) => {
               if (child.exitCode !== null || child.signalCode !== null) return resolve();

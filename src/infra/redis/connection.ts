@@ -248,13 +248,28 @@ const MAYBE_SENT = [
   "Command timed out",
   "MaxRetriesPerRequest",
   "Reached the max retries",
+  // A Redis Cluster mid-failover: nodes answer CLUSTERDOWN or MOVED to a node that is gone
+  // until a replica is promoted and the client has the new slot map.
+  "Too many Cluster redirections",
+  "CLUSTERDOWN",
+  "TRYAGAIN",
+  "Failed to refresh slots cache",
+  "None of startup nodes is available",
 ];
 
 const matches = (error: unknown, texts: ReadonlyArray<string>): boolean =>
   error instanceof Error && texts.some((text) => error.message.includes(text) || error.name.includes(text));
 
+/**
+ * A cluster node's refusal to run a command whose slot it does not serve (now): inside a
+ * pipeline the client hands it back instead of following it. Not executed; the client learns
+ * the new slot map and a retry goes to the right node.
+ */
+const redirected = (error: unknown): boolean =>
+  error instanceof Error && /^(MOVED|ASK) \d+ /.test(error.message);
+
 export const isUnavailableError = (error: unknown): boolean =>
-  matches(error, NOT_SENT) || matches(error, MAYBE_SENT);
+  redirected(error) || matches(error, NOT_SENT) || matches(error, MAYBE_SENT);
 
 /** Runs a Redis call, turning connection failures into QueueUnavailable. */
 export const guarded = async <A>(call: () => Promise<A>): Promise<A> => {
@@ -264,7 +279,7 @@ export const guarded = async <A>(call: () => Promise<A>): Promise<A> => {
     if (!isUnavailableError(error)) throw error;
     throw new QueueUnavailable({
       message: `Redis is unavailable: ${(error as Error).message}`,
-      outcome: matches(error, MAYBE_SENT) ? "unknown" : "not_written",
+      outcome: !redirected(error) && matches(error, MAYBE_SENT) ? "unknown" : "not_written",
     });
   }
 };
