@@ -5,6 +5,7 @@
  * burst: drains what is queued and exits (the drain rows); otherwise it runs until `target`
  * jobs have completed and their outcomes are written (the end-to-end rows).
  */
+import { durabilityOf } from "../src/infra/redis/durability.ts";
 import { openWorker } from "../src/main.ts";
 import { cpuMsSince, parseConfig, send, until } from "./shared.ts";
 
@@ -12,7 +13,13 @@ const config = parseConfig();
 let errors = 0;
 // The same wiring as `docket worker` (its connections and claim loops).
 const { worker, close } = await openWorker(
-  { redisUrl: config.url, prefix: config.prefix, shards: 1, leaseMs: 30_000 },
+  {
+    redisUrl: config.url,
+    prefix: config.prefix,
+    shards: config.shards ?? 1,
+    leaseMs: 30_000,
+    durability: durabilityOf(config.durability ?? "async") ?? { mode: "async" },
+  },
   {
     name: "bench",
     queues: ["default"],

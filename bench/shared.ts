@@ -20,6 +20,10 @@ export interface WorkerConfig {
   readonly target: number;
   /** Docket only: run as a burst worker (drain what is queued, then exit). */
   readonly burst: boolean;
+  /** Docket only: DOCKET_SHARDS (default 1). */
+  readonly shards?: number;
+  /** Docket only: DOCKET_DURABILITY (default async). */
+  readonly durability?: string;
 }
 
 /** Lines a worker process prints on stdout, one JSON object each. */

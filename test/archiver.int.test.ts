@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../src/infra/redis/connection.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyHead, type Envelope, eventOf, parseArchivedEntryLine, seal } from "../src/domain/index.ts";
 import type { Archiver } from "../src/engine/archive/index.ts";
@@ -62,7 +62,7 @@ const runJobs = async (engine: TestEngine, count: number): Promise<ReadonlyArray
 };
 
 /** Log entries as XRANGE gives them. */
-const logEntries = async (client: Redis, prefix: string, shard = 0) =>
+const logEntries = async (client: RedisClient, prefix: string, shard = 0) =>
   ((await client.xrange(new Keys(prefix, 1).log(shard), "-", "+")) as Array<[string, Array<string>]>).map(
     ([id, fields]) => ({ id, fields }),
   );

@@ -2,9 +2,8 @@
  * The port contracts, run against the Redis adapters on a real redis-server, each test on its own
  * key prefix. Idle times are Redis's: `elapse` waits for them.
  */
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
-import { connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
+import { type RedisClient, connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
 import { composeEngine } from "../src/main.ts";
 import { eventStoreContract } from "./contract/event-store.contract.ts";
 import type { PortsFixture } from "./contract/fixture.ts";
@@ -14,8 +13,8 @@ import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 
 let redis: TestRedis;
-let client: Redis;
-const blockingClients: Array<Redis> = [];
+let client: RedisClient;
+const blockingClients: Array<RedisClient> = [];
 
 beforeAll(async () => {
   redis = await startRedis();

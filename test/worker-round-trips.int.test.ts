@@ -5,19 +5,18 @@
  * worker lane's event store sends the appends requested in one turn of the event loop, single and
  * batched, as one script call.
  */
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, statusOf } from "../src/domain/index.ts";
 import { systemClock } from "../src/engine/shared/index.ts";
 import { JobService } from "../src/engine/write/index.ts";
-import { connect, whenReady } from "../src/infra/redis/connection.ts";
+import { type RedisClient, connect, whenReady } from "../src/infra/redis/connection.ts";
 import { CONSUMER_GROUP } from "../src/infra/redis/keys.ts";
 import { RedisEventStore } from "../src/infra/redis/redis-event-store.ts";
 import { composeEngine } from "../src/main.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 
 let redis: TestRedis;
-let client: Redis;
+let client: RedisClient;
 
 beforeAll(async () => {
   redis = await startRedis();

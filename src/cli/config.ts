@@ -15,6 +15,8 @@ import {
   TOKEN_RULE,
 } from "../api/api-tokens.ts";
 import { redactUrl } from "../infra/redact-url.ts";
+import { clusterTargetOf, redisTargetUrl } from "../infra/redis/cluster-url.ts";
+import { ASYNC, type Durability, durabilityOf } from "../infra/redis/durability.ts";
 import { ConfigError } from "./config-error.ts";
 // The file, not the domain's face: loading the whole domain here would cost every command.
 import { DURATION_RULE, parseDuration } from "../domain/duration.ts";
@@ -49,6 +51,13 @@ const oneOf =
   (text: string): boolean =>
     values.includes(text);
 const notEmpty = (text: string): boolean => text.length > 0;
+const isClusterUrl = (text: string): boolean => {
+  try {
+    return clusterTargetOf(text) !== null;
+  } catch {
+    return false;
+  }
+};
 const anything = (): boolean => true;
 const isDuration = (text: string): boolean => parseDuration(text) !== null;
 /** The domain's name rule (job-spec.ts NAME_PATTERN), without loading Effect Schema. */
@@ -79,9 +88,13 @@ const isCidr = (text: string): boolean => {
  */
 const VARIABLES = {
   REDIS_URL: {
-    ok: isUrl(["redis:", "rediss:"]),
+    ok: (text: string) => isUrl(["redis:", "rediss:"])(text) || isClusterUrl(text),
     expected:
-      "expected a Redis URL such as redis://127.0.0.1:6379 (redis:// or rediss://, optionally redis://:password@host:port/db)",
+      "expected a Redis URL such as redis://127.0.0.1:6379 (redis:// or rediss://, optionally redis://:password@host:port/db), or a cluster's redis-cluster://host:port,host:port",
+  },
+  REDIS_CLUSTER_NODES: {
+    ok: (text: string) => isClusterUrl(`redis-cluster://${text}`),
+    expected: "expected the cluster's nodes as host:port,host:port (ports from 1 to 65535)",
   },
   DOCKET_DB: { ok: notEmpty, expected: "expected a file path, e.g. ./data/docket.sqlite" },
   PORT: { ok: intBetween(0, 65535), expected: "expected a port number from 0 to 65535" },
@@ -101,6 +114,10 @@ const VARIABLES = {
     expected: "expected 1 to 64 letters, digits, '_', '.' or '-', e.g. docket",
   },
   DOCKET_SHARDS: { ok: intBetween(1, 1024), expected: "expected a whole number from 1 to 1024" },
+  DOCKET_DURABILITY: {
+    ok: (text: string) => durabilityOf(text) !== null,
+    expected: "expected async, replicated (or replicated:N, N replicas from 1 to 16) or fsync",
+  },
   DOCKET_LEASE_MS: {
     ok: intBetween(1000, 86_400_000),
     expected: "expected milliseconds, a whole number from 1000 to 86400000",
@@ -212,6 +229,8 @@ export interface DocketEnv {
   readonly prefix: string;
   readonly shards: number;
   readonly leaseMs: number;
+  /** DOCKET_DURABILITY: when a write counts as acknowledged (default async). */
+  readonly durability: Durability;
   /** The API's resource bounds that are set (the others keep their defaults). */
   readonly limits: Partial<ApiLimits>;
   readonly logLevel: LogLevel;
@@ -385,7 +404,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
   const token = nonEmpty(e.DOCKET_API_TOKEN);
   const apiTokens = apiTokensFrom(token, nonEmpty(e.DOCKET_API_TOKENS));
   return {
-    redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redisUrl: redisTargetUrl(e.REDIS_URL ?? DEFAULT_REDIS_URL, e.REDIS_CLUSTER_NODES),
     dbPath: e.DOCKET_DB ?? `${dataDir}/docket.sqlite`,
     dataDir,
     port,
@@ -396,6 +415,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
     prefix: e.DOCKET_PREFIX ?? "docket",
     shards: Number(e.DOCKET_SHARDS ?? 1),
     leaseMs: Number(e.DOCKET_LEASE_MS ?? 30_000),
+    durability: durabilityOf(e.DOCKET_DURABILITY ?? "async") ?? ASYNC,
     limits: {
       ...(e.DOCKET_SSE_MAX_CLIENTS === undefined ? {} : { sseMaxClients: Number(e.DOCKET_SSE_MAX_CLIENTS) }),
       ...(e.DOCKET_SSE_MAX_BUFFER_BYTES === undefined

@@ -51,7 +51,12 @@ export class NoRedis extends Error {}
 
 /** A URL a private server could serve: this machine, plain redis://, no credentials. */
 const isLocal = (url: string): boolean => {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false; // a cluster URL (several nodes): never replaced by a private server
+  }
   return (
     parsed.protocol === "redis:" &&
     parsed.username === "" &&

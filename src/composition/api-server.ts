@@ -100,7 +100,14 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
     ...(archive === undefined ? {} : { archive }),
+    ...(config.durability === undefined ? {} : { durability: config.durability }),
   });
+  // A server that cannot give the durability asked for is refused now, not at the first submit.
+  if (waitForRedis)
+    await engine.store.prepare().catch((error: unknown) => {
+      client.disconnect();
+      throw error;
+    });
   // Resumed event streams read the log on the API's own connection (no blocking reads), from
   // the archive for what was trimmed (ADR 0034).
   const log = new RedisEventLog({

@@ -2,7 +2,6 @@
  * The engine's Redis adapters and job service on open connections (ADR 0021, 0023): the one place
  * the write and worker ports' Redis adapters are constructed. Part of the composition root (main.ts).
  */
-import type { Redis } from "ioredis";
 import type { DeliveryPolicy } from "../domain/index.ts";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
@@ -12,7 +11,8 @@ import { type EventStore, JobService } from "../engine/write/index.ts";
 import { Scheduler, type SchedulerOptions, ScheduleService } from "../engine/schedule/index.ts";
 import { Keys } from "../infra/redis/keys.ts";
 import { RedisScheduleStore } from "../infra/redis/redis-schedule-store.ts";
-import { connect, readyOrClosed } from "../infra/redis/connection.ts";
+import { type RedisClient, connect, readyOrClosed } from "../infra/redis/connection.ts";
+import type { Durability } from "../infra/redis/durability.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
 import { RedisWorkQueue } from "../infra/redis/redis-work-queue.ts";
@@ -31,13 +31,15 @@ export interface DocketConfig {
    * jobs that left it. Absent: such reads fail, saying so.
    */
   readonly archive?: ArchiveAccess;
+  /** When a write counts as acknowledged (DOCKET_DURABILITY; default async). */
+  readonly durability?: Durability;
 }
 
 /** Connections the caller has opened (and closes), and where the deployment's keys live. */
 export interface RedisWiring {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** A second connection for blocking reads: a worker's idle wait, the projector's tail. */
-  readonly blockingClient?: Redis;
+  readonly blockingClient?: RedisClient;
   readonly prefix: string;
   readonly shards: number;
   /** Where entries trimmed from Redis are read (ADR 0034). */
@@ -46,6 +48,8 @@ export interface RedisWiring {
   readonly coalesce?: "tick" | "turn";
   /** A worker's rate limits and fairness (ADR 0039); its claims serve them. */
   readonly delivery?: DeliveryPolicy;
+  /** When a write counts as acknowledged (DOCKET_DURABILITY; default async). */
+  readonly durability?: Durability;
 }
 
 /** A process's scheduler role (ADR 0037): its id (the actor of what it records) and pace. */
@@ -76,7 +80,7 @@ export interface Engine extends RedisAdapters {
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
 export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
-  const { client, blockingClient, prefix, shards, archive, coalesce, delivery } = wiring;
+  const { client, blockingClient, prefix, shards, archive, coalesce, delivery, durability } = wiring;
   return {
     store: new RedisEventStore({
       client,
@@ -84,6 +88,7 @@ export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
       shards,
       ...(archive === undefined ? {} : { archive }),
       ...(coalesce === undefined ? {} : { coalesce }),
+      ...(durability === undefined ? {} : { durability }),
     }),
     queue: new RedisWorkQueue({
       client,
@@ -128,7 +133,9 @@ export const composeEngine = (
  * `connect()` (src/library). `close()` closes the connection.
  */
 export const openEngine = async (
-  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock"> & { readonly timeoutMs?: number },
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock" | "durability"> & {
+    readonly timeoutMs?: number;
+  },
 ): Promise<Engine & { close(): Promise<void> }> => {
   const client = await readyOrClosed(connect({ url: config.redisUrl }), config.timeoutMs);
   const engine = composeEngine({
@@ -136,6 +143,7 @@ export const openEngine = async (
     prefix: config.prefix,
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
+    ...(config.durability === undefined ? {} : { durability: config.durability }),
   });
   return { ...engine, close: async () => void client.disconnect() };
 };

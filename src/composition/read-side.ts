@@ -2,10 +2,9 @@
  * The read side's composition: the shard logs it tails, the projection file, the quarantine records
  * (ADR 0009, 0019). Part of the composition root (main.ts).
  */
-import type { Redis } from "ioredis";
 import { ReadSide, type ReadSideOptions } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
-import { connect, connectBlocking, whenReady } from "../infra/redis/connection.ts";
+import { type RedisClient, connect, connectBlocking, whenReady } from "../infra/redis/connection.ts";
 import { RedisEventLog } from "../infra/redis/redis-event-log.ts";
 import { archivedLogOf } from "./archived-log.ts";
 import { RedisQuarantineList } from "../infra/redis/redis-quarantine.ts";
@@ -14,7 +13,7 @@ import type { DocketConfig, RedisWiring } from "./engine.ts";
 
 /** What the read side needs besides its connections (both required: the tail blocks). */
 export interface ReadSideWiring extends RedisWiring {
-  readonly blockingClient: Redis;
+  readonly blockingClient: RedisClient;
   /** The live projection file; this process owns it exclusively while open (ADR 0009). */
   readonly dbPath: string;
   readonly clock?: Clock;

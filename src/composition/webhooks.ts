@@ -3,7 +3,7 @@
  * API process runs (`docket api`, `docket start`), on the API's Redis connection and shard logs.
  * Part of the composition root (main.ts).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../infra/redis/connection.ts";
 import type { EventLog } from "../engine/read/index.ts";
 import type { Clock } from "../engine/shared/index.ts";
 import {
@@ -37,7 +37,7 @@ export interface ComposedWebhooks {
 }
 
 export const composeWebhooks = (
-  wiring: { readonly client: Redis; readonly prefix: string; readonly clock: Clock; readonly log: EventLog },
+  wiring: { readonly client: RedisClient; readonly prefix: string; readonly clock: Clock; readonly log: EventLog },
   settings: WebhookSettings = {},
 ): ComposedWebhooks => {
   const policy: AddressPolicy = { allowPrivate: settings.allowPrivate ?? false, allow: settings.allow ?? [] };

@@ -2,11 +2,10 @@
  * A worker's composition: its claim loops over adapters already composed, or a worker process with
  * its own connections (ADR 0013, 0025). Part of the composition root (main.ts).
  */
-import type { Redis } from "ioredis";
 import type { DeliveryPolicy } from "../domain/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import { Worker, type WorkerOptions } from "../engine/worker/index.ts";
-import { connect, connectBlocking, whenReady } from "../infra/redis/connection.ts";
+import { type RedisClient, connect, connectBlocking, whenReady } from "../infra/redis/connection.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { recordingStore } from "../infra/telemetry/recording-store.ts";
 import { tracingStore } from "../infra/telemetry/tracing-store.ts";
@@ -69,7 +68,7 @@ export const openWorker = async (
 ): Promise<{ worker: Worker; metrics: ProcessMetrics; close(): Promise<void> }> => {
   const { metrics = new ProcessMetrics({ defaultMetrics: false }), observer, delivery, ...rest } = settings;
   const count = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
-  const clients: Array<Redis> = [];
+  const clients: Array<RedisClient> = [];
   const lanes = await Promise.all(
     Array.from({ length: count }, async () => {
       const client = connect({ url: config.redisUrl });
@@ -85,7 +84,10 @@ export const openWorker = async (
         shards: config.shards,
         coalesce: "turn",
         ...(delivery === undefined ? {} : { delivery }),
+        ...(config.durability === undefined ? {} : { durability: config.durability }),
       });
+      // A server that cannot give the durability asked for is refused at start-up.
+      await adapters.store.prepare();
       return { ...adapters, store: recordingStore(adapters.store, metrics) };
     }),
   ).catch((error: unknown) => {

@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_PRINCIPAL, type NamedToken } from "../../src/api/api-tokens.ts";
 import type { ApiLimits } from "../../src/api/limits.ts";
+import type { Durability } from "../../src/infra/redis/durability.ts";
 import {
   type ApiServer,
   type ArchiverSettings,
@@ -39,6 +40,10 @@ export const startApi = async (
     readonly hookSecrets?: ReadonlyMap<string, string>;
     /** Outbound webhooks' settings (ADR 0038). */
     readonly webhooks?: WebhookSettings;
+    /** DOCKET_SHARDS (default 1). */
+    readonly shards?: number;
+    /** DOCKET_DURABILITY (default async). */
+    readonly durability?: Durability;
   } = {},
 ): Promise<TestApi> => {
   const tokens = [
@@ -50,8 +55,9 @@ export const startApi = async (
   const server = await openApiServer({
     redisUrl,
     prefix,
-    shards: 1,
+    shards: options.shards ?? 1,
     leaseMs: 2_000,
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
     dbPath,
     tokens,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
@@ -63,7 +69,11 @@ export const startApi = async (
   });
   // Every answer this app gives is decoded against the API contract (test/support/contract.ts).
   checkAnswers(server.app);
-  const engine = await makeEngine(redisUrl, { prefix });
+  const engine = await makeEngine(redisUrl, {
+    prefix,
+    shards: options.shards ?? 1,
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+  });
   return {
     ...server,
     prefix,

@@ -1,5 +1,5 @@
 /** Audit tools bound to a test engine's Redis, and helpers that tamper with what is stored. */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/infra/redis/connection.ts";
 import type { Envelope } from "../../src/domain/index.ts";
 import { composeAudit } from "../../src/main.ts";
 import type { TestEngine } from "./engine.ts";
@@ -13,7 +13,7 @@ export interface StoredEntry {
   readonly fields: Fields;
 }
 
-export const readStream = async (client: Redis, key: string): Promise<Array<StoredEntry>> =>
+export const readStream = async (client: RedisClient, key: string): Promise<Array<StoredEntry>> =>
   (await client.xrange(key, "-", "+")).map(([id, flat]) => {
     const fields: Fields = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
@@ -25,7 +25,7 @@ export const readStream = async (client: Redis, key: string): Promise<Array<Stor
  * entries `edit` returns (keeping their ids, which must stay increasing).
  */
 export const rewriteStream = async (
-  client: Redis,
+  client: RedisClient,
   key: string,
   edit: (entries: Array<StoredEntry>) => Array<StoredEntry>,
 ): Promise<void> => {
@@ -44,12 +44,12 @@ export interface HistoryKeys {
 const indexKey = (keys: HistoryKeys, jobId: string) => keys.history(keys.shardOf(jobId), jobId);
 
 /** A job's history index as stored (ADR 0027): the ids of its shard-log entries, oldest first. */
-export const readIndex = (client: Redis, keys: HistoryKeys, jobId: string): Promise<Array<string>> =>
+export const readIndex = (client: RedisClient, keys: HistoryKeys, jobId: string): Promise<Array<string>> =>
   client.lrange(indexKey(keys, jobId), 0, -1);
 
 /** Rewrite a job's history index as someone with write access to Redis could. */
 export const rewriteIndex = async (
-  client: Redis,
+  client: RedisClient,
   keys: HistoryKeys,
   jobId: string,
   edit: (ids: Array<string>) => Array<string>,
@@ -61,7 +61,7 @@ export const rewriteIndex = async (
 
 /** A job's envelope texts, oldest first: the `env` of each shard-log entry its index names. */
 export const readHistory = async (
-  client: Redis,
+  client: RedisClient,
   keys: HistoryKeys,
   jobId: string,
 ): Promise<Array<string>> => {
@@ -76,7 +76,7 @@ export const readHistory = async (
  * the shard-log entries its index names, keeping their ids and other fields.
  */
 export const rewriteEnvelopes = async (
-  client: Redis,
+  client: RedisClient,
   keys: HistoryKeys,
   jobId: string,
   edit: (envs: Array<string>) => Array<string>,
@@ -93,7 +93,7 @@ export const rewriteEnvelopes = async (
 
 /** Rewrite the envelope of a job's event at `index` (0-based) where it is stored. */
 export const editEnvelope = (
-  client: Redis,
+  client: RedisClient,
   keys: HistoryKeys,
   jobId: string,
   index: number,

@@ -1,11 +1,11 @@
 /** The real engine on a real Redis for integration tests, composed by src/main.ts. */
-import type { Redis } from "ioredis";
 import type { Actor, DeliveryPolicy } from "../../src/domain/index.ts";
 import type { ArchivedLog } from "../../src/engine/read/index.ts";
 import type { Clock } from "../../src/engine/shared/index.ts";
 import type { JobService } from "../../src/engine/write/index.ts";
 import type { ScheduleService } from "../../src/engine/schedule/index.ts";
-import { connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
+import { type RedisClient, connect, connectBlocking, whenReady } from "../../src/infra/redis/connection.ts";
+import type { Durability } from "../../src/infra/redis/durability.ts";
 import { composeEngine, type RedisAdapters } from "../../src/main.ts";
 import { uniquePrefix } from "./redis.ts";
 
@@ -16,7 +16,7 @@ export type RedisPorts = RedisAdapters;
 
 export interface TestEngine extends RedisPorts {
   readonly prefix: string;
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly jobs: JobService;
   /** Schedules on the same connection (ADR 0037). */
   readonly schedules: ScheduleService;
@@ -30,12 +30,18 @@ export interface TestEngine extends RedisPorts {
 
 export const makeEngine = async (
   url: string,
-  options: { shards?: number; clock?: Clock; prefix?: string; archive?: ArchivedLog } = {},
+  options: {
+    shards?: number;
+    clock?: Clock;
+    prefix?: string;
+    archive?: ArchivedLog;
+    durability?: Durability;
+  } = {},
 ): Promise<TestEngine> => {
   const prefix = options.prefix ?? uniquePrefix();
   const shards = options.shards ?? 1;
-  const clients: Array<Redis> = [];
-  const track = (client: Redis) => {
+  const clients: Array<RedisClient> = [];
+  const track = (client: RedisClient) => {
     clients.push(client);
     return client;
   };
@@ -46,6 +52,7 @@ export const makeEngine = async (
     shards,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.archive === undefined ? {} : { archive: options.archive }),
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
   });
   return {
     prefix,
@@ -62,6 +69,7 @@ export const makeEngine = async (
         prefix,
         shards,
         ...(delivery === undefined ? {} : { delivery }),
+        ...(options.durability === undefined ? {} : { durability: options.durability }),
       });
       return { store, queue, registry };
     },

@@ -57,11 +57,19 @@ export interface RedisOptions {
   readonly port?: number;
   /** Require this password (`requirepass`); `url` then carries it. */
   readonly password?: string;
+  /** A replica of the server at this URL's port (`--replicaof 127.0.0.1 <port>`). */
+  readonly replicaOf?: string;
+  /** Start a private server even when REDIS_URL is set (a test that configures or kills it). */
+  readonly own?: boolean;
 }
 
 export const startRedis = async (options: RedisOptions = {}): Promise<TestRedis> => {
   const external = process.env.REDIS_URL;
-  const mustOwn = options.port !== undefined || options.password !== undefined;
+  const mustOwn =
+    options.own === true ||
+    options.port !== undefined ||
+    options.password !== undefined ||
+    options.replicaOf !== undefined;
   if (external !== undefined && external !== "" && !mustOwn)
     return { url: external, owned: false, kill: () => {}, restart: async () => {}, stop: async () => {} };
   const port = options.port ?? (await freePort());
@@ -88,6 +96,12 @@ export const startRedis = async (options: RedisOptions = {}): Promise<TestRedis>
         "--appendfsync",
         "always",
         ...(options.password === undefined ? [] : ["--requirepass", options.password]),
+        ...(options.replicaOf === undefined
+          ? []
+          : ["--replicaof", "127.0.0.1", new URL(options.replicaOf).port]),
+        // A replica attaching gets its first copy at once (the default waits 5 s for others).
+        "--repl-diskless-sync-delay",
+        "0",
       ],
       { stdio: "ignore" },
     );

@@ -46,6 +46,7 @@ const serve = async (options: {
     prefix: env.prefix,
     shards: env.shards,
     leaseMs: env.leaseMs,
+    durability: env.durability,
     dbPath: env.dbPath,
     waitForRedis: options.waitForRedis,
     tokens: env.apiTokens,
@@ -135,7 +136,13 @@ stopped last when docket start stops. ${JSON_LOGS}`,
       server = await serve({ env, redisUrl: redis.url, log, waitForRedis: true, metrics });
       try {
         opened = await openWorker(
-          { redisUrl: redis.url, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
+          {
+            redisUrl: redis.url,
+            prefix: env.prefix,
+            shards: env.shards,
+            leaseMs: env.leaseMs,
+            durability: env.durability,
+          },
           {
             name: env.worker.name ?? "start",
             queues,

@@ -98,7 +98,13 @@ scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
     const scheduler = schedulerEngine?.scheduler(schedulerSettings(env, log, "worker"));
     scheduler?.start();
     const { worker, close } = await openWorker(
-      { redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards, leaseMs: env.leaseMs },
+      {
+        redisUrl: env.redisUrl,
+        prefix: env.prefix,
+        shards: env.shards,
+        leaseMs: env.leaseMs,
+        durability: env.durability,
+      },
       {
         name,
         queues,

@@ -2,9 +2,24 @@
  * Redis connections for Docket. Commands fail fast while Redis is down (no offline queue, a
  * command timeout), so a submit answers "unavailable" instead of hanging; ioredis keeps
  * reconnecting in the background and workers resume when it is back.
+ *
+ * A URL names one Redis (`redis://…`, `rediss://…`) or a Redis Cluster
+ * (`redis-cluster://[user:password@]host:port,host:port,…`, `rediss-cluster://` for TLS; what
+ * REDIS_CLUSTER_NODES becomes): then the client is ioredis' Cluster client, which follows MOVED
+ * and ASK redirections and failovers. Every adapter takes either (`RedisClient`).
  */
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { QueueUnavailable } from "../../engine/shared/index.ts";
+import { type ClusterTarget, clusterTargetOf } from "./cluster-url.ts";
+
+/**
+ * How often an idle reader polls on a Redis Cluster, where a blocking read may name keys of one
+ * slot only (the projector's tail, an idle worker: ADR 0047).
+ */
+export const CLUSTER_POLL_MS = 50;
+
+/** One Redis or a Redis Cluster: the adapters use what both offer. */
+export type RedisClient = Redis | Cluster;
 
 export interface ConnectionOptions {
   readonly url: string;
@@ -24,8 +39,41 @@ const baseOptions = () => ({
  * Connection errors are reported through `guarded` calls and `whenReady`; the listener keeps
  * ioredis quiet and remembers the last one, so "did not answer" can say why.
  */
-const lastErrors = new WeakMap<Redis, Error>();
-const quiet = (client: Redis): Redis => client.on("error", (error: Error) => lastErrors.set(client, error));
+const lastErrors = new WeakMap<RedisClient, Error>();
+const quiet = <C extends RedisClient>(client: C): C => {
+  client.on("error", (error: Error) => lastErrors.set(client, error));
+  return client;
+};
+
+/** The seed nodes a Cluster client was given, for messages (never its credentials). */
+const clusterSeeds = new WeakMap<RedisClient, string>();
+
+/**
+ * A Cluster client on the same terms as a single connection: fail fast (no offline queue, a
+ * command timeout per node), reads from masters only (a replica may lag behind what was
+ * acknowledged), slots refreshed on MOVED, and reconnecting forever.
+ */
+const clusterClient = (target: ClusterTarget, commandTimeoutMs: number | undefined): Cluster => {
+  const cluster = new Cluster(
+    target.nodes.map(({ host, port }) => ({ host, port })),
+    {
+      enableOfflineQueue: false,
+      enableAutoPipelining: false,
+      scaleReads: "master",
+      maxRedirections: 16,
+      clusterRetryStrategy: baseOptions().retryStrategy,
+      redisOptions: {
+        ...baseOptions(),
+        ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }),
+        ...(target.username === undefined ? {} : { username: target.username }),
+        ...(target.password === undefined ? {} : { password: target.password }),
+        ...(target.tls ? { tls: {} } : {}),
+      },
+    },
+  );
+  clusterSeeds.set(cluster, target.nodes.map(({ host, port }) => `${host}:${port}`).join(","));
+  return cluster;
+};
 
 /**
  * No ioredis auto-pipelining on any connection (ADR 0016): the hot paths batch by themselves
@@ -33,18 +81,25 @@ const quiet = (client: Redis): Redis => client.on("error", (error: Error) => las
  * added a pipeline object and a deferred flush to every command on top, about 30 µs of CPU per
  * lone round trip.
  */
-export const connect = (options: ConnectionOptions): Redis =>
-  quiet(
-    new Redis(options.url, {
-      ...baseOptions(),
-      enableAutoPipelining: false,
-      commandTimeout: options.commandTimeoutMs ?? 5_000,
-    }),
+export const connect = (options: ConnectionOptions): RedisClient => {
+  const cluster = clusterTargetOf(options.url);
+  const commandTimeout = options.commandTimeoutMs ?? 5_000;
+  return quiet(
+    cluster === null
+      ? new Redis(options.url, { ...baseOptions(), enableAutoPipelining: false, commandTimeout })
+      : clusterClient(cluster, commandTimeout),
   );
+};
 
 /** A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket. */
-export const connectBlocking = (options: ConnectionOptions): Redis =>
-  quiet(new Redis(options.url, { ...baseOptions(), enableAutoPipelining: false }));
+export const connectBlocking = (options: ConnectionOptions): RedisClient => {
+  const cluster = clusterTargetOf(options.url);
+  return quiet(
+    cluster === null
+      ? new Redis(options.url, { ...baseOptions(), enableAutoPipelining: false })
+      : clusterClient(cluster, undefined),
+  );
+};
 
 /**
  * Redis refused our credentials: no password given where one is required (NOAUTH), or a wrong
@@ -68,12 +123,14 @@ export class RedisAuthRefused extends Error {
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS|ERR invalid password|ERR AUTH)/;
 
 /** The host:port a client talks to, for messages (never its credentials). */
-export const addressOf = (client: Redis): string => {
+export const addressOf = (client: RedisClient): string => {
+  const seeds = clusterSeeds.get(client);
+  if (seeds !== undefined || client instanceof Cluster) return `the cluster at ${seeds ?? "?"}`;
   const { host, port, path } = client.options;
   return path ? String(path) : `${host}:${port}`;
 };
 
-const authRefused = (client: Redis, error: Error | undefined): RedisAuthRefused | null =>
+const authRefused = (client: RedisClient, error: Error | undefined): RedisAuthRefused | null =>
   error !== undefined && AUTH_ERROR.test(error.message)
     ? new RedisAuthRefused(
         addressOf(client),
@@ -83,7 +140,7 @@ const authRefused = (client: Redis, error: Error | undefined): RedisAuthRefused 
     : null;
 
 /** Why a client is not connected, in a few words (the last connection error it saw). */
-const lastErrorOf = (client: Redis): string => {
+const lastErrorOf = (client: RedisClient): string => {
   const error = lastErrors.get(client);
   if (error === undefined) return "no answer";
   const code = (error as { code?: unknown }).code;
@@ -91,7 +148,7 @@ const lastErrorOf = (client: Redis): string => {
 };
 
 /** Why a client cannot be used now, in plain words, or null when it is connected. */
-export const connectionProblem = (client: Redis): string | null =>
+export const connectionProblem = (client: RedisClient): string | null =>
   client.status === "ready" ? null : `no connection to ${addressOf(client)} (${lastErrorOf(client)})`;
 
 /**
@@ -99,7 +156,7 @@ export const connectionProblem = (client: Redis): string | null =>
  * the credentials, and with QueueUnavailable (naming the last connection error) after
  * `timeoutMs`. The caller still owns the client: disconnect it on failure.
  */
-export const whenReady = (client: Redis, timeoutMs = 5_000): Promise<Redis> =>
+export const whenReady = <C extends RedisClient>(client: C, timeoutMs = 5_000): Promise<C> =>
   client.status === "ready"
     ? Promise.resolve(client)
     : new Promise((resolve, reject) => {
@@ -171,7 +228,7 @@ export const probeRedis = async (url: string, timeoutMs: number): Promise<RedisP
 };
 
 /** `whenReady`, disconnecting the client when it fails (for callers that own it). */
-export const readyOrClosed = async (client: Redis, timeoutMs?: number): Promise<Redis> => {
+export const readyOrClosed = async <C extends RedisClient>(client: C, timeoutMs?: number): Promise<C> => {
   try {
     return await whenReady(client, timeoutMs);
   } catch (error) {
@@ -191,13 +248,28 @@ const MAYBE_SENT = [
   "Command timed out",
   "MaxRetriesPerRequest",
   "Reached the max retries",
+  // A Redis Cluster mid-failover: nodes answer CLUSTERDOWN or MOVED to a node that is gone
+  // until a replica is promoted and the client has the new slot map.
+  "Too many Cluster redirections",
+  "CLUSTERDOWN",
+  "TRYAGAIN",
+  "Failed to refresh slots cache",
+  "None of startup nodes is available",
 ];
 
 const matches = (error: unknown, texts: ReadonlyArray<string>): boolean =>
   error instanceof Error && texts.some((text) => error.message.includes(text) || error.name.includes(text));
 
+/**
+ * A cluster node's refusal to run a command whose slot it does not serve (now): inside a
+ * pipeline the client hands it back instead of following it. Not executed; the client learns
+ * the new slot map and a retry goes to the right node.
+ */
+const redirected = (error: unknown): boolean =>
+  error instanceof Error && /^(MOVED|ASK) \d+ /.test(error.message);
+
 export const isUnavailableError = (error: unknown): boolean =>
-  matches(error, NOT_SENT) || matches(error, MAYBE_SENT);
+  redirected(error) || matches(error, NOT_SENT) || matches(error, MAYBE_SENT);
 
 /** Runs a Redis call, turning connection failures into QueueUnavailable. */
 export const guarded = async <A>(call: () => Promise<A>): Promise<A> => {
@@ -207,7 +279,7 @@ export const guarded = async <A>(call: () => Promise<A>): Promise<A> => {
     if (!isUnavailableError(error)) throw error;
     throw new QueueUnavailable({
       message: `Redis is unavailable: ${(error as Error).message}`,
-      outcome: matches(error, MAYBE_SENT) ? "unknown" : "not_written",
+      outcome: !redirected(error) && matches(error, MAYBE_SENT) ? "unknown" : "not_written",
     });
   }
 };

@@ -11,9 +11,10 @@
  * does not either comes back with `fields: null`: the entry was deleted, or the element is not
  * an entry id; the event store throws on it, the auditor reports it.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.ts";
 import type { Keys } from "./keys.ts";
-import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
+import { type ScriptPipeline, withScripts } from "./scripts.ts";
+import { ShardPipelines } from "./shard-pipelines.ts";
 import type { TieredLog } from "./tiered-log.ts";
 
 /** One element of a job's history index and the shard-log entry it names. */
@@ -71,7 +72,7 @@ const fromArchive = async (
 };
 
 const readIndexed = async (
-  client: Redis,
+  client: RedisClient,
   keys: Keys,
   jobIds: ReadonlyArray<string>,
   mode: "all" | "last",
@@ -102,12 +103,10 @@ const readIndexed = async (
   if (calls.length === 1)
     replies = [await scripts.docketHistory(1, argsOf(calls[0] as (typeof calls)[number]))];
   else {
-    const pipeline = (client as Redis & ScriptClient).pipeline() as unknown as ScriptPipeline;
-    for (const call of calls) pipeline.docketHistory(1, argsOf(call));
-    replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
-    });
+    const pipelines = new ShardPipelines(client);
+    for (const call of calls)
+      pipelines.on(call.shard, (p) => (p as unknown as ScriptPipeline).docketHistory(1, argsOf(call)));
+    replies = await pipelines.exec();
   }
   const out: Array<Array<StoredHistoryEntry>> = new Array(jobIds.length);
   await Promise.all(
@@ -139,7 +138,7 @@ const readIndexed = async (
 
 /** Jobs' whole histories, in the order given, oldest event first ([] for a job without one). */
 export const readStoredHistories = (
-  client: Redis,
+  client: RedisClient,
   keys: Keys,
   jobIds: ReadonlyArray<string>,
   tiered: TieredLog,
@@ -148,7 +147,7 @@ export const readStoredHistories = (
 
 /** The whole history of a job, oldest first ([] when it has none). */
 export const readStoredHistory = async (
-  client: Redis,
+  client: RedisClient,
   keys: Keys,
   jobId: string,
   tiered: TieredLog,
@@ -157,7 +156,7 @@ export const readStoredHistory = async (
 
 /** The last element of a job's history, or null. */
 export const readLastStoredEntry = async (
-  client: Redis,
+  client: RedisClient,
   keys: Keys,
   jobId: string,
   tiered: TieredLog,

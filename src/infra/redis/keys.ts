@@ -6,12 +6,14 @@
  *
  * append.lua builds the per-job keys (head, history, work stream, idempotency key) itself, from
  * `shardTag` and the same shapes as below (ADR 0013), and history.lua the history key: change a
- * shape in all three places.
+ * shape in all three places. Which tag a shard carries is shard-tags.ts's choice: `{0}` for a
+ * single shard, tags spread over Redis Cluster's slots for more.
  *
  * There is one storage layout, this one: no key or field of an earlier one is read (ADR 0023).
  */
 import { PRIORITY_LEVELS, type Priority } from "../../domain/index.ts";
 import { shardOf } from "../../engine/write/index.ts";
+import { shardTagOf } from "./shard-tags.ts";
 
 /** The consumer group every work stream is read by (workers are its consumers). */
 export const CONSUMER_GROUP = "docket-workers";
@@ -19,13 +21,16 @@ export const CONSUMER_GROUP = "docket-workers";
 export const LEVELS_HIGH_FIRST: ReadonlyArray<Priority> = ["critical", "high", "normal", "low"];
 
 export class Keys {
+  /** Per shard, `<prefix>:{<tag>}` (shard-tags.ts: the tags spread the shards over the slots). */
+  private readonly tags: Array<string> = [];
+
   constructor(
     readonly prefix: string,
     readonly shards: number,
   ) {}
 
   private tag(shard: number): string {
-    return `${this.prefix}:{${shard}}`;
+    return (this.tags[shard] ??= `${this.prefix}:{${shardTagOf(shard, this.shards)}}`);
   }
   /** What every key of a shard starts with; append.lua builds per-job keys from it. */
   shardTag(shard: number): string {

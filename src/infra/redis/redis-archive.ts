@@ -5,10 +5,9 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { Redis } from "ioredis";
 import type { ArchivedEntry } from "../../domain/index.ts";
 import type { ArchiverLease, RetentionIndex, ShardLogReader } from "../../engine/archive/index.ts";
-import { guarded } from "./connection.ts";
+import { type RedisClient, guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 import { entriesAfter } from "./stream-entries.ts";
 import { withScripts } from "./scripts.ts";
@@ -18,7 +17,7 @@ export class RedisShardLogReader implements ShardLogReader {
   private readonly keys: Keys;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: { readonly prefix: string; readonly shards: number },
   ) {
     this.keys = new Keys(options.prefix, options.shards);
@@ -53,7 +52,7 @@ export class RedisRetentionIndex implements RetentionIndex {
   private readonly keys: Keys;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: { readonly prefix: string; readonly shards: number },
   ) {
     this.keys = new Keys(options.prefix, options.shards);
@@ -115,7 +114,7 @@ export class RedisArchiverLease implements ArchiverLease {
   private readonly keys: Keys;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: { readonly prefix: string },
   ) {
     this.keys = new Keys(options.prefix, 1);

@@ -7,7 +7,7 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
 import type {
   AuditSource,
   JobLocation,
@@ -16,7 +16,7 @@ import type {
   RawJobEntry,
   RawLogEntry,
 } from "../../engine/audit/ports.ts";
-import { guarded } from "./connection.ts";
+import { type RedisClient, guarded } from "./connection.ts";
 import { readLastStoredEntry, readStoredHistory, type StoredHistoryEntry } from "./job-history.ts";
 import { CONSUMER_GROUP, Keys } from "./keys.ts";
 import { streamField } from "./stream-entries.ts";
@@ -33,7 +33,7 @@ export class RedisAuditSource implements AuditSource {
   private readonly tiered: TieredLog;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: {
       readonly prefix?: string;
       readonly shards?: number;
@@ -65,10 +65,15 @@ export class RedisAuditSource implements AuditSource {
   jobIds(shard: number): Promise<ReadonlyArray<string>> {
     return guarded(async () => {
       const ids = new Set<string>();
+      // A cluster's keys are spread over its masters: each is scanned (the shard's are on one).
+      const nodes = this.client instanceof Cluster ? this.client.nodes("master") : [this.client];
       const scan = async (keyPrefix: string, type: "hash" | "list") => {
+        for (const node of nodes) await scanNode(node, keyPrefix, type);
+      };
+      const scanNode = async (node: Redis, keyPrefix: string, type: "hash" | "list") => {
         let cursor = "0";
         do {
-          const [next, keys] = await this.client.scan(
+          const [next, keys] = await node.scan(
             cursor,
             "MATCH",
             `${globLiteral(keyPrefix)}*`,

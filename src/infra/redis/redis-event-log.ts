@@ -13,14 +13,14 @@
  *
  * Lifetime: the caller owns both connections; `close()` disconnects them.
  */
-import type { Redis } from "ioredis";
 import * as Result from "effect/Result";
 import { decodeEnvelope } from "../../domain/index.ts";
 import { entryDigest, type EventLog, type InvalidLogEntry, type LogRecord } from "../../engine/read/index.ts";
 import type { ArchivedLog } from "../../engine/read/ports.ts";
 import { compareStreamIds } from "../../domain/index.ts";
 import { TimeSlice } from "../../engine/shared/index.ts";
-import { guarded } from "./connection.ts";
+import { CLUSTER_POLL_MS, guarded, type RedisClient } from "./connection.ts";
+import { ShardPipelines } from "./shard-pipelines.ts";
 import { Keys } from "./keys.ts";
 import type { StreamEntries } from "./stream-entries.ts";
 import { atOrBefore, TieredLog } from "./tiered-log.ts";
@@ -29,9 +29,9 @@ import { atOrBefore, TieredLog } from "./tiered-log.ts";
 type RawEntry = StreamEntries[number];
 
 export interface RedisEventLogOptions {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** Its own connection: a blocking XREAD holds the socket for up to `blockMs`. */
-  readonly blockingClient: Redis;
+  readonly blockingClient: RedisClient;
   readonly prefix: string;
   readonly shards: number;
   /** Where entries trimmed from the shard logs are read (ADR 0034). */
@@ -92,11 +92,18 @@ const decodeAll = async (
   return records;
 };
 
+/** What one tail read found: new entries per log key, the entry at each position, archived-through ids. */
+interface TailReads {
+  readonly reply: Array<[string, Array<RawEntry>]> | null;
+  readonly positions: ReadonlyArray<Array<RawEntry>>;
+  readonly throughs: ReadonlyArray<string | null>;
+}
+
 export class RedisEventLog implements EventLog {
   readonly shards: number;
   private readonly keys: Keys;
-  private readonly client: Redis;
-  private readonly blocking: Redis;
+  private readonly client: RedisClient;
+  private readonly blocking: RedisClient;
   private readonly tiered: TieredLog;
   /** Each shard's archived-through id as last seen: a tail from before it reads the archive first. */
   private readonly archived = new Map<number, string>();
@@ -160,34 +167,23 @@ export class RedisEventLog implements EventLog {
       if (after.some(({ shard, entryId }) => this.behindArchive(shard, entryId)))
         return this.catchUp(after, count);
       const keys = after.map(({ shard }) => this.keys.log(shard));
-      const ids = after.map(({ entryId }) => entryId);
-      // One connection runs its commands in order: each XRANGE runs once the XREAD has returned.
-      const pipeline = this.blocking
-        .pipeline()
-        .xread("COUNT", count, "BLOCK", blockMs, "STREAMS", ...keys, ...ids);
-      for (const [i, key] of keys.entries()) pipeline.xrange(key, ids[i] as string, ids[i] as string);
-      // Read after the entries: a trim that ran before them has moved these (trim.lua).
-      for (const { shard } of after) pipeline.get(this.keys.archivedThrough(shard));
-      const replies = (await pipeline.exec()) ?? [];
-      const results = replies.map(([error, value]) => {
-        if (error) throw error;
-        return value;
-      });
+      const { reply, positions, throughs } = this.blocking.isCluster
+        ? await this.pollEach(after, count, blockMs)
+        : await this.blockOnAll(after, count, blockMs);
       after.forEach(({ shard }, i) => {
-        const through = results[1 + after.length + i] as string | null;
+        const through = throughs[i] ?? null;
         if (through !== null) this.archived.set(shard, through);
       });
       // Trimmed while we blocked: what XREAD skipped is in the archive.
       if (after.some(({ shard, entryId }) => this.behindArchive(shard, entryId)))
         return this.catchUp(after, count);
-      const reply = results[0] as Array<[string, Array<RawEntry>]> | null;
       const entries: Array<LogRecord> = [];
       const slice = new TimeSlice();
       for (const [key, raw] of reply ?? [])
         entries.push(...(await decodeAll(after[keys.indexOf(key)]?.shard ?? -1, raw, slice)));
       const at = await Promise.all(
         after.map(async ({ shard, entryId }, i) => {
-          const [raw] = (results[i + 1] ?? []) as Array<RawEntry>;
+          const [raw] = positions[i] ?? [];
           if (raw !== undefined) return decodeLogEntry(shard, raw);
           // A position the archiver has just trimmed (the reader was caught up to it): the entry
           // is in the archive, and what follows it is in the log (trimming removes a prefix).
@@ -199,6 +195,67 @@ export class RedisEventLog implements EventLog {
       );
       return { entries, at };
     });
+  }
+
+  /**
+   * One Redis: one blocking XREAD over every shard's log, then (on the same connection, so after
+   * it returns) the entry at each position and each archived-through id, in one round trip.
+   */
+  private async blockOnAll(
+    after: ReadonlyArray<{ readonly shard: number; readonly entryId: string }>,
+    count: number,
+    blockMs: number,
+  ): Promise<TailReads> {
+    const keys = after.map(({ shard }) => this.keys.log(shard));
+    const ids = after.map(({ entryId }) => entryId);
+    const pipeline = this.blocking
+      .pipeline()
+      .xread("COUNT", count, "BLOCK", blockMs, "STREAMS", ...keys, ...ids);
+    for (const [i, key] of keys.entries()) pipeline.xrange(key, ids[i] as string, ids[i] as string);
+    // Read after the entries: a trim that ran before them has moved these (trim.lua).
+    for (const { shard } of after) pipeline.get(this.keys.archivedThrough(shard));
+    const results = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    return {
+      reply: results[0] as TailReads["reply"],
+      positions: after.map((_, i) => (results[1 + i] ?? []) as Array<RawEntry>),
+      throughs: after.map((_, i) => results[1 + after.length + i] as string | null),
+    };
+  }
+
+  /**
+   * A Redis Cluster: a blocking read may name keys of one slot only, and a blocked connection
+   * holds up every other command to its node, so each shard's log is read without blocking (one
+   * pipeline per shard, all at once) and, while none has anything new, read again every
+   * CLUSTER_POLL_MS until `blockMs` has passed (ADR 0047: the cost of an idle poll).
+   */
+  private async pollEach(
+    after: ReadonlyArray<{ readonly shard: number; readonly entryId: string }>,
+    count: number,
+    blockMs: number,
+  ): Promise<TailReads> {
+    const deadline = Date.now() + blockMs;
+    for (;;) {
+      const pipelines = new ShardPipelines(this.blocking);
+      for (const { shard, entryId } of after)
+        pipelines.on(shard, (p) =>
+          p
+            .xread("COUNT", count, "STREAMS", this.keys.log(shard), entryId)
+            .xrange(this.keys.log(shard), entryId, entryId)
+            .get(this.keys.archivedThrough(shard)),
+        );
+      const results = await pipelines.exec();
+      const reads = after.flatMap((_, i) => (results[3 * i] ?? []) as NonNullable<TailReads["reply"]>);
+      if (reads.length > 0 || Date.now() >= deadline)
+        return {
+          reply: reads,
+          positions: after.map((_, i) => (results[3 * i + 1] ?? []) as Array<RawEntry>),
+          throughs: after.map((_, i) => results[3 * i + 2] as string | null),
+        };
+      await new Promise((resolve) => setTimeout(resolve, Math.min(CLUSTER_POLL_MS, deadline - Date.now())));
+    }
   }
 
   /** Is this position before the shard's archived-through id as last seen? */
@@ -229,14 +286,15 @@ export class RedisEventLog implements EventLog {
 
   lastIds(): Promise<ReadonlyArray<{ readonly shard: number; readonly entryId: string }>> {
     return guarded(async () => {
-      const pipeline = this.client.pipeline();
+      const pipelines = new ShardPipelines(this.client);
       for (const shard of this.keys.allShards())
-        pipeline.xrevrange(this.keys.log(shard), "+", "-", "COUNT", 1).get(this.keys.archivedThrough(shard));
-      const replies = (await pipeline.exec()) ?? [];
+        pipelines.on(shard, (p) =>
+          p.xrevrange(this.keys.log(shard), "+", "-", "COUNT", 1).get(this.keys.archivedThrough(shard)),
+        );
+      const replies = await pipelines.exec();
       return this.keys.allShards().map((shard) => {
-        const [error, entries] = replies[2 * shard] ?? [null, []];
-        const [, through] = replies[2 * shard + 1] ?? [null, null];
-        if (error) throw error;
+        const entries = replies[2 * shard] ?? [];
+        const through = replies[2 * shard + 1] ?? null;
         const last = (entries as Array<RawEntry>)[0]?.[0] ?? "0-0";
         // A log trimmed to nothing ends where the archive does.
         const archived = typeof through === "string" ? through : "0-0";

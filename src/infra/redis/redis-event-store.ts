@@ -9,21 +9,23 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { Redis } from "ioredis";
 import type { Envelope } from "../../domain/index.ts";
 import type { ArchivedLog } from "../../engine/read/ports.ts";
 import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "../../engine/write/ports.ts";
 import { APPEND_KEYS, appendArguments, decodeAppendReply } from "./append-call.ts";
-import { guarded } from "./connection.ts";
+import { type RedisClient, guarded } from "./connection.ts";
 import { readStoredHistories } from "./job-history.ts";
 import { readHeads } from "./job-heads.ts";
 import { Keys } from "./keys.ts";
 import { type ScriptClient, type ScriptPipeline, withScripts } from "./scripts.ts";
+import { DurableWrites } from "./durable-writes.ts";
+import { ASYNC, type Durability } from "./durability.ts";
+import { ShardPipelines } from "./shard-pipelines.ts";
 import { streamField } from "./stream-entries.ts";
 import { TieredLog } from "./tiered-log.ts";
 
 export interface RedisEventStoreOptions {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** Key prefix (default "docket"). */
   readonly prefix?: string;
   /** Number of shards (default 1). */
@@ -38,6 +40,8 @@ export interface RedisEventStoreOptions {
    * call (ADR 0033).
    */
   readonly coalesce?: "tick" | "turn";
+  /** When an append counts as done (durability.ts; default async: once the primary has it). */
+  readonly durability?: Durability;
 }
 
 /**
@@ -63,12 +67,13 @@ interface QueuedAppend {
 
 export class RedisEventStore implements EventStore {
   readonly keys: Keys;
-  private readonly client: Redis & ScriptClient;
+  private readonly client: RedisClient & ScriptClient;
   private readonly tiered: TieredLog;
   /** Appends waiting for this tick's (or turn's) flush (see append). */
   private queued: Array<QueuedAppend> = [];
   private readonly perTurn: boolean;
   private readonly chunk: number;
+  private readonly durable: DurableWrites;
 
   constructor(options: RedisEventStoreOptions) {
     this.client = withScripts(options.client);
@@ -76,6 +81,12 @@ export class RedisEventStore implements EventStore {
     this.tiered = new TieredLog(this.client, this.keys, options.archive);
     this.perTurn = options.coalesce === "turn";
     this.chunk = this.perTurn ? TURN_CHUNK : APPEND_CHUNK;
+    this.durable = new DurableWrites(this.client, options.durability ?? ASYNC);
+  }
+
+  /** Checks the server gives the durability asked for (DurableWrites.prepare), before any write. */
+  prepare(): Promise<void> {
+    return guarded(() => this.durable.prepare());
   }
 
   async loadHead(jobId: string): Promise<StoredHead | null> {
@@ -129,11 +140,16 @@ export class RedisEventStore implements EventStore {
         if (indices === undefined) byShard.set(shard, [index]);
         else indices.push(index);
       });
-      const calls: Array<{ indices: ReadonlyArray<number>; keysAndArgs: Array<string | number> }> = [];
+      const calls: Array<{
+        shard: number;
+        indices: ReadonlyArray<number>;
+        keysAndArgs: Array<string | number>;
+      }> = [];
       for (const [shard, indices] of byShard)
         for (let from = 0; from < indices.length; from += this.chunk) {
           const chunk = indices.slice(from, from + this.chunk);
           calls.push({
+            shard,
             indices: chunk,
             keysAndArgs: appendArguments(
               this.keys,
@@ -142,17 +158,21 @@ export class RedisEventStore implements EventStore {
             ),
           });
         }
+      await this.durable.prepare();
       let replies: ReadonlyArray<unknown>;
-      if (calls.length === 1) {
+      if (calls.length === 1 && !this.durable.waits) {
         const [call] = calls as [(typeof calls)[number]];
         replies = [await this.client.docketAppend(APPEND_KEYS, call.keysAndArgs)];
       } else {
-        const pipeline = this.client.pipeline() as unknown as ScriptPipeline;
-        for (const call of calls) pipeline.docketAppend(APPEND_KEYS, call.keysAndArgs);
-        replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-          if (error) throw error;
-          return reply;
-        });
+        const pipelines = new ShardPipelines(this.client);
+        for (const call of calls)
+          pipelines.on(call.shard, (p) =>
+            (p as unknown as ScriptPipeline).docketAppend(APPEND_KEYS, call.keysAndArgs),
+          );
+        // Acknowledged only once replicated or fsynced, as DOCKET_DURABILITY asks.
+        const waits = this.durable.addTo(pipelines);
+        replies = await pipelines.exec();
+        this.durable.check(replies, waits);
       }
       const outcomes: Array<AppendOutcome> = new Array(requests.length);
       calls.forEach((call, c) => {

@@ -9,13 +9,13 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { Redis } from "ioredis";
 import * as Result from "effect/Result";
 import * as Schema from "effect/Schema";
 import { Actor } from "../../domain/index.ts";
 import type { QuarantineList, QuarantineRecord } from "../../engine/read/ports.ts";
 import { firstIssue } from "../../engine/shared/index.ts";
-import { guarded } from "./connection.ts";
+import { guarded, type RedisClient } from "./connection.ts";
+import { ShardPipelines } from "./shard-pipelines.ts";
 import { Keys } from "./keys.ts";
 
 const QuarantineRecordSchema = Schema.Struct({
@@ -65,7 +65,7 @@ export class RedisQuarantineList implements QuarantineList {
   private readonly keys: Keys;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: { readonly prefix: string; readonly shards: number },
   ) {
     this.keys = new Keys(options.prefix, options.shards);
@@ -77,13 +77,12 @@ export class RedisQuarantineList implements QuarantineList {
     readonly malformed: ReadonlyArray<MalformedQuarantine>;
   }> {
     return guarded(async () => {
-      const pipeline = this.client.pipeline();
-      for (const shard of this.keys.allShards()) pipeline.hgetall(this.keys.quarantine(shard));
-      const replies = (await pipeline.exec()) ?? [];
+      const pipelines = new ShardPipelines(this.client);
+      for (const shard of this.keys.allShards())
+        pipelines.on(shard, (p) => p.hgetall(this.keys.quarantine(shard)));
+      const replies = await pipelines.exec();
       const all = this.keys.allShards().flatMap((shard) => {
-        const [error, hash] = replies[shard] ?? [null, {}];
-        if (error) throw error;
-        return Object.entries(hash as Record<string, string>).map(([entryId, text]) =>
+        return Object.entries((replies[shard] ?? {}) as Record<string, string>).map(([entryId, text]) =>
           decodeRecord(shard, entryId, text),
         );
       });

@@ -3,7 +3,6 @@
  * last hash, status and folded state) and its history (a stream of envelopes, never trimmed),
  * written only by schedule-append.lua; an index set of the names not removed.
  */
-import type { Redis } from "ioredis";
 import {
   foldSchedule,
   type ScheduleEnvelope,
@@ -13,7 +12,7 @@ import {
   decodeScheduleEnvelope,
 } from "../../domain/index.ts";
 import type { ScheduleAppendOutcome, ScheduleStore, StoredSchedule } from "../../engine/schedule/ports.ts";
-import { guarded } from "./connection.ts";
+import { type RedisClient, guarded } from "./connection.ts";
 import type { Keys } from "./keys.ts";
 import { withScripts } from "./scripts.ts";
 import * as Result from "effect/Result";
@@ -24,7 +23,7 @@ export class RedisScheduleStore implements ScheduleStore {
   private readonly client;
 
   constructor(
-    client: Redis,
+    client: RedisClient,
     private readonly keys: Keys,
   ) {
     this.client = withScripts(client);

@@ -6,7 +6,6 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { Redis } from "ioredis";
 import type {
   AttemptRecord,
   AttemptVerdict,
@@ -17,7 +16,7 @@ import type {
   WebhookStore,
   WebhookSubscription,
 } from "../../engine/webhooks/index.ts";
-import { guarded } from "./connection.ts";
+import { type RedisClient, guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 import { type ScriptClient, withScripts } from "./scripts.ts";
 
@@ -55,10 +54,10 @@ const deliveryOf = (fields: Map<string, string>): DeliveryRecord | null => {
 };
 
 export class RedisWebhookStore implements WebhookStore {
-  private readonly client: Redis & ScriptClient;
+  private readonly client: RedisClient & ScriptClient;
   private readonly tag: string;
 
-  constructor(client: Redis, prefix: string) {
+  constructor(client: RedisClient, prefix: string) {
     this.client = withScripts(client);
     this.tag = new Keys(prefix, 1).webhooksTag();
   }

@@ -10,7 +10,6 @@
  *
  * Lifetime: the caller owns both connections.
  */
-import type { Redis } from "ioredis";
 import {
   type Credits,
   type DeliveryPolicy,
@@ -21,7 +20,8 @@ import {
   sharePicks,
 } from "../../domain/index.ts";
 import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
-import { guarded } from "./connection.ts";
+import { CLUSTER_POLL_MS, guarded, type RedisClient } from "./connection.ts";
+import { ShardPipelines } from "./shard-pipelines.ts";
 import { decodeHead, HEAD_FIELDS } from "./head-codec.ts";
 import { readHeads } from "./job-heads.ts";
 import { CONSUMER_GROUP, Keys, LEVELS_HIGH_FIRST } from "./keys.ts";
@@ -29,9 +29,9 @@ import { requiredStreamField, type StreamEntries } from "./stream-entries.ts";
 import { type ScriptClient, withScripts } from "./scripts.ts";
 
 export interface RedisWorkQueueOptions {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** A separate connection for blocking reads (`waitForWork`); only workers need it. */
-  readonly blockingClient?: Redis;
+  readonly blockingClient?: RedisClient;
   /** Key prefix (default "docket"). */
   readonly prefix?: string;
   /** Number of shards (default 1). */
@@ -48,8 +48,8 @@ type ClaimReply = [Array<[string, string, string, ...Array<string | false>]>, nu
 
 export class RedisWorkQueue implements WorkQueue {
   readonly keys: Keys;
-  private readonly client: Redis & ScriptClient;
-  private readonly blocking: Redis | undefined;
+  private readonly client: RedisClient & ScriptClient;
+  private readonly blocking: RedisClient | undefined;
   /** claim.lua's rate-limit arguments (the count of limits, then scope, name, interval each). */
   private readonly limitArgs: ReadonlyArray<string | number>;
   private readonly fairness: Fairness;
@@ -158,11 +158,11 @@ export class RedisWorkQueue implements WorkQueue {
 
   ensureGroups(queues: ReadonlyArray<string>): Promise<void> {
     return guarded(async () => {
-      const pipeline = this.client.pipeline();
+      const pipelines = new ShardPipelines(this.client);
       for (const shard of this.keys.allShards())
         for (const stream of this.streamsOf(shard, queues))
-          pipeline.xgroup("CREATE", stream, CONSUMER_GROUP, "0", "MKSTREAM");
-      const replies = (await pipeline.exec()) ?? [];
+          pipelines.on(shard, (p) => p.xgroup("CREATE", stream, CONSUMER_GROUP, "0", "MKSTREAM"));
+      const replies = await pipelines.settle();
       for (const [error] of replies) if (error && !String(error.message).includes("BUSYGROUP")) throw error;
     });
   }
@@ -191,6 +191,7 @@ export class RedisWorkQueue implements WorkQueue {
   ): Promise<ReadonlyArray<Claimed>> {
     const blocking = this.blocking;
     if (blocking === undefined) throw new Error("waitForWork needs a blocking connection");
+    if (blocking.isCluster) return this.pollForWork(consumer, queues, blockMs, count);
     const first = await this.claimWithWait(consumer, queues, count, { cursors: true });
     if (first.claimed.length > 0) return first.claimed;
     const heldBackMs = first.waitMs < 0 ? undefined : first.waitMs === 0 ? HELD_BACK_POLL_MS : first.waitMs;
@@ -213,6 +214,25 @@ export class RedisWorkQueue implements WorkQueue {
       );
     }
     return this.claim(consumer, queues, count);
+  }
+
+  /**
+   * A Redis Cluster: a blocking read may name keys of one slot only, so an idle worker claims
+   * (claim.lua, shard by shard, highest priority first) every CLUSTER_POLL_MS until something
+   * comes or `blockMs` has passed (ADR 0047: the cost of an idle poll).
+   */
+  private async pollForWork(
+    consumer: string,
+    queues: ReadonlyArray<string>,
+    blockMs: number,
+    count: number,
+  ): Promise<ReadonlyArray<Claimed>> {
+    const deadline = Date.now() + blockMs;
+    for (;;) {
+      const claimed = await this.claim(consumer, queues, count);
+      if (claimed.length > 0 || Date.now() >= deadline) return claimed;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(CLUSTER_POLL_MS, deadline - Date.now())));
+    }
   }
 
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>> {
@@ -322,17 +342,16 @@ export class RedisWorkQueue implements WorkQueue {
     queues: ReadonlyArray<string>,
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>> {
     return guarded(async () => {
-      const pipeline = this.client.pipeline();
+      const pipelines = new ShardPipelines(this.client);
       const cells: Array<string> = [];
       for (const queue of queues)
         for (const shard of this.keys.allShards())
           for (const level of LEVELS_HIGH_FIRST) {
             const stream = this.keys.work(shard, queue, level);
             cells.push(queue);
-            pipeline.xlen(stream);
-            pipeline.xpending(stream, CONSUMER_GROUP);
+            pipelines.on(shard, (p) => p.xlen(stream).xpending(stream, CONSUMER_GROUP));
           }
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await pipelines.settle();
       const totals = new Map(queues.map((q) => [q, { queue: q, waiting: 0, pending: 0 }]));
       cells.forEach((queue, i) => {
         const [lenError, length] = replies[2 * i] ?? [null, 0];

@@ -5,13 +5,12 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { Redis } from "ioredis";
 import type { WorkerInfo, WorkerRegistry } from "../../engine/worker/ports.ts";
-import { guarded } from "./connection.ts";
+import { type RedisClient, guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 
 export interface RedisWorkerRegistryOptions {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** Key prefix (default "docket"). */
   readonly prefix?: string;
 }
@@ -27,7 +26,7 @@ const withStatus = (info: Omit<WorkerInfo, "status" | "currentJobs"> & Partial<W
 });
 
 export class RedisWorkerRegistry implements WorkerRegistry {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly keys: Keys;
 
   constructor(options: RedisWorkerRegistryOptions) {

@@ -3,8 +3,8 @@
  * with `defineCommand`, once per connection; ioredis then calls them by SHA and reloads them
  * after a Redis restart. The typed signatures below are the only way the rest of infra calls them.
  */
+import type { RedisClient } from "./connection.ts";
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
 
@@ -60,12 +60,12 @@ export interface ScriptPipeline {
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
-const loaded = new WeakSet<Redis>();
+const loaded = new WeakSet<RedisClient>();
 
-export const withScripts = (client: Redis): Redis & ScriptClient => {
+export const withScripts = (client: RedisClient): RedisClient & ScriptClient => {
   if (!loaded.has(client)) {
     for (const [name, source] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua: source });
     loaded.add(client);
   }
-  return client as Redis & ScriptClient;
+  return client as RedisClient & ScriptClient;
 };

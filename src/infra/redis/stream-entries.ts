@@ -2,7 +2,7 @@
  * Stream entries as ioredis returns them (XRANGE, XREAD), reading one field of an entry, and the
  * one read of a shard log after a position that the projector, the auditor and the archiver share.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.ts";
 
 /** `[entryId, [field, value, field, value, …]]`; the fields are null for an entry deleted meanwhile. */
 export type StreamEntries = Array<[string, Array<string> | null]>;
@@ -23,7 +23,7 @@ export const requiredStreamField = (fields: ReadonlyArray<string> | null, name: 
 
 /** Up to `count` entries of the stream at `key` strictly after `afterId` ("(": exclusive, Redis ≥ 6.2). */
 export const entriesAfter = async (
-  client: Redis,
+  client: RedisClient,
   key: string,
   afterId: string,
   count: number,

@@ -12,7 +12,7 @@
  * Without an archive (a process not given DOCKET_ARCHIVE_DIR), a read that needs one fails with
  * ArchiveNeeded instead of silently skipping what was trimmed.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.ts";
 import { compareStreamIds } from "../../domain/index.ts";
 import type { ArchivedLog, ArchivedLogEntry } from "../../engine/read/ports.ts";
 import type { Keys } from "./keys.ts";
@@ -47,7 +47,7 @@ export const atOrBefore = (a: string, b: string): boolean =>
 
 export class TieredLog {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: Keys,
     private readonly archive: ArchivedLog | undefined,
   ) {}
