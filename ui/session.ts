@@ -5,7 +5,10 @@
  */
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-import { DocketApiError, DocketClient } from "../src/client/index.ts";
+// The client's modules, not its face: the face also offers verifyWebhook (node:crypto), which a
+// browser bundle cannot load.
+import { DocketClient } from "../src/client/docket-client.ts";
+import { DocketApiError } from "../src/client/errors.ts";
 import type { LiveEvents } from "./live.ts";
 
 const TOKEN_KEY = "docket.token";
