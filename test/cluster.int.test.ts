@@ -44,6 +44,13 @@ describe("Docket on Redis Cluster", () => {
       owners.add(`${owner?.[0]}:${owner?.[1]}`);
     }
     expect(owners.size).toBe(SHARDS);
+    // Health asks each shard's node, and shows each shard's round trip.
+    const health = await api.app.inject({ method: "GET", url: "/health" });
+    expect(health.statusCode, health.body).toBe(200);
+    const shards = health.json<{ redis: { shards: Array<{ shard: number; latencyMs: number }> } }>().redis
+      .shards;
+    expect(shards.map((s) => s.shard)).toEqual([0, 1, 2]);
+    for (const { latencyMs } of shards) expect(latencyMs).toBeGreaterThanOrEqual(0);
   });
 
   it("submits, runs each job once, projects and verifies every history across the shards", async () => {

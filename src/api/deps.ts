@@ -4,6 +4,7 @@
  */
 import type { FastifyBaseLogger } from "fastify";
 import type { Actor } from "../domain/index.ts";
+import type { Health } from "../contract/index.ts";
 import type { ArchiverStatus, PurgeableStatus } from "../engine/archive/index.ts";
 import type { AuditTools } from "../engine/audit/index.ts";
 import type { JobService } from "../engine/write/index.ts";
@@ -62,8 +63,11 @@ export interface ApiDeps {
   readonly reads: ReadModels;
   readonly workers: Pick<WorkerRegistry, "list">;
   readonly queues: Pick<WorkQueue, "depth">;
-  /** Round-trip time to Redis in ms; rejects when Redis is unreachable. */
-  readonly ping: () => Promise<number>;
+  /**
+   * Round-trip time to Redis in ms (on a cluster, per shard: ADR 0047); rejects when Redis (a
+   * shard's node) is unreachable.
+   */
+  readonly ping: () => Promise<Health["redis"]>;
   readonly projection: ProjectionFeed;
   /** The auditor's tools over the event store (read-only): replay, time travel, verify, export. */
   readonly audit: AuditTools;

@@ -12,7 +12,8 @@ import type { ProjectorStateChange } from "../engine/read/index.ts";
 import { systemClock } from "../engine/shared/index.ts";
 import type { JobService } from "../engine/write/index.ts";
 import type { Scheduler } from "../engine/schedule/index.ts";
-import { connect, connectionProblem, readyOrClosed } from "../infra/redis/connection.ts";
+import { connect, readyOrClosed } from "../infra/redis/connection.ts";
+import { pingRedis } from "../infra/redis/ping.ts";
 import { RedisEventLog } from "../infra/redis/redis-event-log.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { type ArchiverSettings, composeArchiver, composeRetention } from "./archive.ts";
@@ -234,14 +235,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       reads: readSide.reads,
       workers: engine.registry,
       queues: engine.queue,
-      ping: async () => {
-        // Not connected: say so plainly (ioredis' own error names its offline-queue option).
-        const problem = connectionProblem(client);
-        if (problem !== null) throw new Error(problem);
-        const started = performance.now();
-        await client.ping();
-        return Math.round((performance.now() - started) * 1000) / 1000;
-      },
+      ping: () => pingRedis(client, engine.store.keys),
       projection: {
         lag,
         onApplied: (listener) => readSide.projector.onApplied(listener),

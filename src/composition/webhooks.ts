@@ -37,7 +37,12 @@ export interface ComposedWebhooks {
 }
 
 export const composeWebhooks = (
-  wiring: { readonly client: RedisClient; readonly prefix: string; readonly clock: Clock; readonly log: EventLog },
+  wiring: {
+    readonly client: RedisClient;
+    readonly prefix: string;
+    readonly clock: Clock;
+    readonly log: EventLog;
+  },
   settings: WebhookSettings = {},
 ): ComposedWebhooks => {
   const policy: AddressPolicy = { allowPrivate: settings.allowPrivate ?? false, allow: settings.allow ?? [] };

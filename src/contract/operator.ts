@@ -106,7 +106,11 @@ const ArchiveHealth = Schema.Struct({
 export const Health = Schema.Struct({
   status: Schema.Literals(["ok", "degraded"]),
   reason: Schema.optionalKey(HaltReason),
-  redis: Schema.Struct({ latencyMs: Ms }),
+  redis: Schema.Struct({
+    latencyMs: Ms,
+    /** On a Redis Cluster: each shard's round trip to the node serving it (ADR 0047). */
+    shards: Schema.optionalKey(Schema.Array(Schema.Struct({ shard: Count, latencyMs: Ms }))),
+  }),
   queueDepth: Count,
   pending: Count,
   workers: Count,

@@ -71,7 +71,7 @@ export const registerOperationRoutes = (
     return {
       status: reason === null ? "ok" : "degraded",
       ...(reason === null ? {} : { reason }),
-      redis: { latencyMs: ping.value },
+      redis: ping.value,
       queueDepth: queues.reduce((sum, q) => sum + q.waiting, 0),
       pending: queues.reduce((sum, q) => sum + q.pending, 0),
       workers: workers.value.length,
