@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import type { ScheduleEnvelope } from "../src/domain/index.ts";
-import { Scheduler, type ScheduleStore, tickKey } from "../src/engine/schedule/index.ts";
+import { Scheduler, ScheduleService, type ScheduleStore, tickKey } from "../src/engine/schedule/index.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
 import { RedisScheduleStore } from "../src/infra/redis/redis-schedule-store.ts";
 import { composeEngine, type Engine } from "../src/main.ts";
@@ -279,6 +279,7 @@ describe("schedules", () => {
     // The pause lands between the scheduler's submit and its append of ScheduleFired.
     const racing: ScheduleStore = {
       load: (name) => store.load(name),
+      count: () => store.count(),
       list: () => store.list(),
       history: (name) => store.history(name),
       append: async (expected, envelopes, state) => {
@@ -299,5 +300,20 @@ describe("schedules", () => {
       actor: { kind: "scheduler", id: "racer" },
       data: { reason: expect.stringContaining("changed before its tick") },
     });
+  });
+
+  it("refuses a schedule beyond the deployment's limit with a typed error, and accepts one once another is removed", async () => {
+    const clock = new ManualClock(T0);
+    const prefix = uniquePrefix();
+    const client = must(clients.at(-1));
+    const service = new ScheduleService(new RedisScheduleStore(client, new Keys(prefix, 1)), clock, 2);
+    await service.create({ name: "one", cron: "0 * * * *", job }, apiActor);
+    await service.create({ name: "two", cron: "0 * * * *", job }, apiActor);
+    await expect(service.create({ name: "three", cron: "0 * * * *", job }, apiActor)).rejects.toMatchObject({
+      _tag: "ScheduleLimitReached",
+      limit: 2,
+    });
+    await service.remove("one", apiActor);
+    expect((await service.create({ name: "three", cron: "0 * * * *", job }, apiActor)).status).toBe("active");
   });
 });
