@@ -24,6 +24,7 @@ export { RedisAuthRefused } from "./main.ts";
 export {
   InvalidSchedule,
   ScheduleExists,
+  ScheduleLimitReached,
   ScheduleNotFound,
   ScheduleRefused,
 } from "./engine/schedule/index.ts";

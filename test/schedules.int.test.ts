@@ -7,6 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import type { ScheduleEnvelope } from "../src/domain/index.ts";
+import { Scheduler, ScheduleService, type ScheduleStore, tickKey } from "../src/engine/schedule/index.ts";
+import { Keys } from "../src/infra/redis/keys.ts";
+import { RedisScheduleStore } from "../src/infra/redis/redis-schedule-store.ts";
 import { composeEngine, type Engine } from "../src/main.ts";
 import { apiActor } from "./support/engine.ts";
 import { ManualClock } from "./support/manual-clock.ts";
@@ -264,5 +267,53 @@ describe("schedules", () => {
     await expect(scheduler.runOnce()).rejects.toThrow();
     expect((await engine.schedules.view("healthy")).fired).toBe(2);
     expect(await engine.schedules.view("altered")).toMatchObject({ fired: 0, nextFireTimes: [] });
+  });
+
+  it("a tick whose record loses to an operator's pause has its submitted job cancelled, saying why", async () => {
+    const clock = new ManualClock(T0);
+    const prefix = uniquePrefix();
+    const engine = engineAt(clock, prefix);
+    await engine.schedules.create({ name: "raced", cron: "* * * * * *", job }, apiActor);
+    const client = must(clients.at(-1));
+    const store = new RedisScheduleStore(client, new Keys(prefix, 1));
+    // The pause lands between the scheduler's submit and its append of ScheduleFired.
+    const racing: ScheduleStore = {
+      load: (name) => store.load(name),
+      count: () => store.count(),
+      list: () => store.list(),
+      history: (name) => store.history(name),
+      append: async (expected, envelopes, state) => {
+        if (envelopes[0]?.type === "ScheduleFired") await engine.schedules.pause("raced", apiActor);
+        return store.append(expected, envelopes, state);
+      },
+    };
+    const scheduler = new Scheduler({ store: racing, jobs: engine.jobs, clock, id: "racer" });
+    clock.advance(1_000);
+    expect(await scheduler.runOnce()).toEqual({ fired: 0, skipped: 0 });
+    const { events } = await engine.schedules.history("raced");
+    expect(events.map((e) => (e as ScheduleEnvelope).type)).toEqual(["ScheduleCreated", "SchedulePaused"]);
+    const key = `${prefix}:{0}:idem:${tickKey("raced", new Date(T0).toISOString(), T0 + 1_000)}`;
+    const jobId = must((await client.get(key)) ?? undefined);
+    const jobEvents = await engine.jobs.events(jobId);
+    expect(jobEvents.at(-1)).toMatchObject({
+      type: "JobCancelled",
+      actor: { kind: "scheduler", id: "racer" },
+      data: { reason: expect.stringContaining("changed before its tick") },
+    });
+  });
+
+  it("refuses a schedule beyond the deployment's limit with a typed error, and accepts one once another is removed", async () => {
+    const clock = new ManualClock(T0);
+    const prefix = uniquePrefix();
+    const client = must(clients.at(-1));
+    const service = new ScheduleService(new RedisScheduleStore(client, new Keys(prefix, 1)), clock, 2);
+    await service.create({ name: "one", cron: "0 * * * *", job }, apiActor);
+    await service.create({ name: "two", cron: "0 * * * *", job }, apiActor);
+    await expect(service.create({ name: "three", cron: "0 * * * *", job }, apiActor)).rejects.toMatchObject({
+      _tag: "ScheduleLimitReached",
+      limit: 2,
+    });
+    await service.remove("one", apiActor);
+    expect((await service.create({ name: "three", cron: "0 * * * *", job }, apiActor)).status).toBe("active");
   });
 });

@@ -74,6 +74,7 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   ScheduleNotFound: { status: 404, code: "schedule_not_found" },
   ScheduleExists: { status: 409, code: "schedule_exists" },
   ScheduleRefused: { status: 409, code: "schedule_refused" },
+  ScheduleLimitReached: { status: 422, code: "schedule_limit" },
 };
 
 /** Fastify's own errors for bad requests, by its error code. */
@@ -182,6 +183,8 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
       case "ScheduleExists":
       case "ScheduleRefused":
         return { status, body: { error: { code, message: error.message, schedule: error.name } } };
+      case "ScheduleLimitReached":
+        return { status, body: { error: { code, message: error.message, limit: error.limit } } };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
     }

@@ -30,6 +30,7 @@ export const SCHEDULE_OPERATIONS: ReadonlyArray<Operation> = [
       ...writes,
       ...invalid,
       409: error("A schedule of that name exists (`schedule_exists`)"),
+      422: error("As many schedules exist as the deployment allows, 10,000 (`schedule_limit`, with `limit`)"),
       ...redis,
     },
   },

@@ -27,4 +27,15 @@ export class ScheduleRefused extends Data.TaggedError("ScheduleRefused")<{
   readonly message: string;
 }> {}
 
-export type ScheduleError = InvalidSchedule | ScheduleNotFound | ScheduleExists | ScheduleRefused;
+/** The deployment has as many schedules as it allows (each one costs every scheduler pass a read). */
+export class ScheduleLimitReached extends Data.TaggedError("ScheduleLimitReached")<{
+  readonly name: string;
+  readonly limit: number;
+}> {
+  override get message(): string {
+    return `${this.limit} schedules exist, the most allowed; remove one first`;
+  }
+}
+
+export type ScheduleError =
+  InvalidSchedule | ScheduleNotFound | ScheduleExists | ScheduleRefused | ScheduleLimitReached;

@@ -5,7 +5,7 @@
  */
 export type * from "./ports.ts";
 export * from "./errors.ts";
-export { checkName, ScheduleService, viewOfSchedule } from "./schedule-service.ts";
+export { checkName, DEFAULT_MAX_SCHEDULES, ScheduleService, viewOfSchedule } from "./schedule-service.ts";
 export {
   Scheduler,
   type SchedulerOptions,

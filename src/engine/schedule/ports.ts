@@ -17,6 +17,8 @@ export type ScheduleAppendOutcome =
 
 export interface ScheduleStore {
   load(name: string): Promise<StoredSchedule | null>;
+  /** How many schedules are not removed. */
+  count(): Promise<number>;
   /** Every schedule not removed, by name. */
   list(): Promise<ReadonlyArray<StoredSchedule>>;
   /** The schedule's envelopes as stored (undecoded), oldest first. */

@@ -29,7 +29,13 @@ import {
 } from "../../domain/index.ts";
 import { type Clock, firstIssue } from "../shared/index.ts";
 import { normaliseSubmit } from "../write/index.ts";
-import { InvalidSchedule, ScheduleExists, ScheduleNotFound, ScheduleRefused } from "./errors.ts";
+import {
+  InvalidSchedule,
+  ScheduleExists,
+  ScheduleLimitReached,
+  ScheduleNotFound,
+  ScheduleRefused,
+} from "./errors.ts";
 import type { ScheduleStore, StoredSchedule } from "./ports.ts";
 import { writeScheduleEvent } from "./schedule-writer.ts";
 
@@ -87,10 +93,14 @@ export const viewOfSchedule = (stored: StoredSchedule, nowMs: number): ScheduleV
   };
 };
 
+/** The most schedules a deployment keeps (each costs every scheduler pass a read). */
+export const DEFAULT_MAX_SCHEDULES = 10_000;
+
 export class ScheduleService {
   constructor(
     private readonly store: ScheduleStore,
     private readonly clock: Clock,
+    private readonly maxSchedules = DEFAULT_MAX_SCHEDULES,
   ) {}
 
   /** Validate a definition: its cron and zone (croner), its job (the submit path's check). */
@@ -125,6 +135,9 @@ export class ScheduleService {
     });
     const existing = await this.store.load(name);
     if (existing !== null && existing.state.status !== "removed") throw new ScheduleExists({ name });
+    // A soft bound (two creates at once may both pass it): enough to keep passes bounded.
+    if ((await this.store.count()) >= this.maxSchedules)
+      throw new ScheduleLimitReached({ name, limit: this.maxSchedules });
     // A removed schedule's name may be used again: its old history is set aside by the store.
     const head = emptyScheduleHead(name);
     const event: ScheduleEvent = {

@@ -29,7 +29,7 @@ import { writeScheduleEvent } from "./schedule-writer.ts";
 
 export interface SchedulerOptions {
   readonly store: ScheduleStore;
-  readonly jobs: Pick<JobService, "submit" | "get">;
+  readonly jobs: Pick<JobService, "submit" | "get" | "cancel">;
   readonly clock: Clock;
   /** Recorded as the actor of what it appends (`scheduler:<id>`). */
   readonly id: string;
@@ -54,6 +54,17 @@ export interface SchedulerStatus extends SchedulerPass {
 
 /** Steps one schedule may take in one pass (a long catch-up continues in the next pass). */
 const MAX_STEPS_PER_PASS = 1_100;
+
+/** Whether a later pass may still record `tick` (the schedule active and the tick not behind it). */
+const stillWanted = (stored: StoredSchedule, tick: number): boolean => {
+  const { status, context } = stored.state;
+  if (status !== "active" || context.since === null) return false;
+  const handled = Math.max(
+    Date.parse(context.since),
+    context.lastTick === null ? -Infinity : Date.parse(context.lastTick),
+  );
+  return tick > handled;
+};
 
 /** The idempotency key of a tick's job: the same for every scheduler, new for a re-created name. */
 export const tickKey = (name: string, createdAt: string, tickMs: number): string =>
@@ -136,10 +147,44 @@ export class Scheduler {
         next.kind === "skip" ? this.missed(next.tick, next.count) : await this.fire(current, next.tick);
       const outcome = await writeScheduleEvent(this.options.store, current.head, current.state, event);
       // Another scheduler (or an operator) wrote first: the next pass reloads and sees it.
-      if (outcome._tag !== "Written") return;
+      if (outcome._tag !== "Written") {
+        if (event.type === "ScheduleFired") await this.settleUnrecorded(current.head.schedule, event);
+        return;
+      }
       if (event.type === "ScheduleFired") pass.fired += 1;
       else pass.skipped += 1;
       current = outcome.stored;
+    }
+  }
+
+  /**
+   * The tick's job was submitted but its ScheduleFired lost the race. Usually another scheduler
+   * recorded the same tick with the same job. If instead the schedule moved on (paused, removed,
+   * updated) so that the tick will never be recorded, cancel the job, saying why: no job of a
+   * schedule runs without its tick in the schedule's history (ADR 0037). A job already running
+   * or ended is left as it is (the cancel is refused, and the job records why it ran).
+   */
+  private async settleUnrecorded(
+    name: string,
+    fired: ScheduleEvent & { type: "ScheduleFired" },
+  ): Promise<void> {
+    const { tick, jobId } = fired.data;
+    const reloaded = await this.options.store.load(name);
+    if (reloaded !== null && stillWanted(reloaded, Date.parse(tick))) return;
+    const history = await this.options.store.history(name);
+    const recorded = history.some((entry) => {
+      const e = entry as { type?: unknown; data?: { tick?: unknown; jobId?: unknown } };
+      return e.type === "ScheduleFired" && e.data?.tick === tick && e.data.jobId === jobId;
+    });
+    if (recorded) return;
+    try {
+      await this.options.jobs.cancel(
+        jobId,
+        this.actor,
+        `schedule ${name} changed before its tick ${tick} was recorded; this tick will not fire`,
+      );
+    } catch {
+      // Already running, ended or cancelled by another scheduler: nothing more to do.
     }
   }
 

@@ -52,6 +52,10 @@ export class RedisScheduleStore implements ScheduleStore {
     return this.stored(name, fields as HeadFields);
   }
 
+  count(): Promise<number> {
+    return guarded(() => this.client.scard(this.keys.scheduleIndex()));
+  }
+
   async list(): Promise<ReadonlyArray<StoredSchedule>> {
     const names = await guarded(() => this.client.smembers(this.keys.scheduleIndex()));
     if (names.length === 0) return [];
