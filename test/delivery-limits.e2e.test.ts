@@ -4,12 +4,13 @@
  * recorded AttemptStarted and attempt-end events; a worker SIGKILLed while holding a key's slot
  * releases it once its entry is reclaimed.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Envelope, statusOf } from "../src/domain/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
+import { spawnWorkerProcess } from "./support/worker-process.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
@@ -29,37 +30,19 @@ afterAll(async () => {
 const RATE = { count: 20, windowMs: 1_000 };
 
 /** `docket worker` as a real process with the limit fixture handlers and a shared rate limit. */
-const spawnWorker = (name: string): { child: ChildProcess; exited: Promise<number | null> } => {
-  const child = spawn(
-    process.execPath,
-    [
-      "bin/docket.js",
-      "worker",
-      "--handlers",
-      "test/fixtures/limit-handlers.ts",
-      "--queues",
-      "limited,keyed",
-      "--concurrency",
-      "4",
-      "--name",
-      name,
-    ],
+const spawnWorker = (name: string) => {
+  const worker = spawnWorkerProcess(
+    "test/fixtures/limit-handlers.ts",
+    ["--queues", "limited,keyed", "--concurrency", "4", "--name", name],
     {
-      cwd: new URL("..", import.meta.url).pathname,
-      env: {
-        ...process.env,
-        LOG_FORMAT: "text",
-        REDIS_URL: redis.url,
-        DOCKET_PREFIX: engine.prefix,
-        DOCKET_LEASE_MS: "1000",
-        DOCKET_RATE_LIMITS: `queue:limited=${RATE.count}/${RATE.windowMs}ms`,
-      },
-      stdio: ["ignore", "ignore", "pipe"],
+      REDIS_URL: redis.url,
+      DOCKET_PREFIX: engine.prefix,
+      DOCKET_LEASE_MS: "1000",
+      DOCKET_RATE_LIMITS: `queue:limited=${RATE.count}/${RATE.windowMs}ms`,
     },
   );
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited };
+  children.push(worker.child);
+  return worker;
 };
 
 const submitAll = async (specs: ReadonlyArray<Record<string, unknown>>): Promise<Array<string>> =>
