@@ -161,4 +161,18 @@ describe("rate limit per job type", () => {
     expect(await startOrder(free)).toHaveLength(5);
     await engine.close();
   });
+
+  it("a burst worker drains rate-limited jobs instead of ending with them queued", async () => {
+    await freshEngine();
+    const limited = await submitAll(Array.from({ length: 3 }, () => ({ type: "sms" })));
+    const worker = workerOn(
+      await engine.workerPorts({ rateLimits: [{ scope: "type", name: "sms", count: 1, windowMs: 200 }] }),
+      { sms: () => null },
+      { burst: true },
+    );
+    await worker.run();
+    const starts = await Promise.all(limited.map(startedAt));
+    expect(starts.every((t) => t !== undefined)).toBe(true);
+    await engine.close();
+  });
 });

@@ -4,12 +4,13 @@
  * recorded AttemptStarted and attempt-end events; a worker SIGKILLed while holding a key's slot
  * releases it once its entry is reclaimed.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChildProcess } from "node:child_process";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Envelope, statusOf } from "../src/domain/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
+import { spawnWorkerProcess } from "./support/worker-process.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
@@ -20,8 +21,11 @@ beforeAll(async () => {
   redis = await startRedis();
   engine = await makeEngine(redis.url);
 });
+// A test that failed before stopping its workers must not leave them taking the next test's jobs.
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+});
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   await engine.close();
   await redis.stop();
 });
@@ -29,37 +33,19 @@ afterAll(async () => {
 const RATE = { count: 20, windowMs: 1_000 };
 
 /** `docket worker` as a real process with the limit fixture handlers and a shared rate limit. */
-const spawnWorker = (name: string): { child: ChildProcess; exited: Promise<number | null> } => {
-  const child = spawn(
-    process.execPath,
-    [
-      "bin/docket.js",
-      "worker",
-      "--handlers",
-      "test/fixtures/limit-handlers.ts",
-      "--queues",
-      "limited,keyed",
-      "--concurrency",
-      "4",
-      "--name",
-      name,
-    ],
+const spawnWorker = (name: string) => {
+  const worker = spawnWorkerProcess(
+    "test/fixtures/limit-handlers.ts",
+    ["--queues", "limited,keyed", "--concurrency", "4", "--name", name],
     {
-      cwd: new URL("..", import.meta.url).pathname,
-      env: {
-        ...process.env,
-        LOG_FORMAT: "text",
-        REDIS_URL: redis.url,
-        DOCKET_PREFIX: engine.prefix,
-        DOCKET_LEASE_MS: "1000",
-        DOCKET_RATE_LIMITS: `queue:limited=${RATE.count}/${RATE.windowMs}ms`,
-      },
-      stdio: ["ignore", "ignore", "pipe"],
+      REDIS_URL: redis.url,
+      DOCKET_PREFIX: engine.prefix,
+      DOCKET_LEASE_MS: "1000",
+      DOCKET_RATE_LIMITS: `queue:limited=${RATE.count}/${RATE.windowMs}ms`,
     },
   );
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited };
+  children.push(worker.child);
+  return worker;
 };
 
 const submitAll = async (specs: ReadonlyArray<Record<string, unknown>>): Promise<Array<string>> =>
@@ -117,7 +103,7 @@ const attemptIntervals = async (jobId: string): Promise<Array<readonly [number, 
 };
 
 describe("rate limits and concurrency keys across three worker processes", () => {
-  it("a global rate limit of 20/1s: starts in any 1 s window never exceed 20, and every job ends", async () => {
+  it("a global rate limit of 20/1s: at most 20 recorded starts in any 1 s window (less 60 ms of recording jitter), and every job ends", async () => {
     const workers = ["w1", "w2", "w3"].map(spawnWorker);
     const jobs = await submitAll(Array.from({ length: 70 }, () => ({ type: "tick", queue: "limited" })));
     await waitFor(allEnded(jobs), "the rate-limited jobs to end", 30_000);
@@ -126,15 +112,20 @@ describe("rate limits and concurrency keys across three worker processes", () =>
     );
     const times = starts.map((e) => Date.parse(e.at));
     const most = maxInWindow(times, RATE.windowMs);
+    // The limiter spaces admissions (claims, on Redis's clock) at least 50 ms apart; a start is
+    // recorded on the worker's clock just after its claim answers, so a worker the OS stalls
+    // between the two shifts that start by the stall. Measured on the recorded times, every
+    // window of 1 s less 60 ms of such jitter holds at most 20 (ADR 0039, Consequences).
+    const mostWithJitter = maxInWindow(times, RATE.windowMs - 60);
     const spanMs = Math.max(...times) - Math.min(...times);
     const by = new Set(starts.map((e) => e.actor.id));
     console.log(
       `rate limit ${RATE.count}/${RATE.windowMs}ms over 3 processes: ${starts.length} starts in ${spanMs} ms ` +
-        `(${((starts.length - 1) / (spanMs / 1000)).toFixed(1)}/s), at most ${most} in any ${RATE.windowMs} ms window, ` +
-        `started by ${by.size} workers`,
+        `(${((starts.length - 1) / (spanMs / 1000)).toFixed(1)}/s), at most ${most} in any ${RATE.windowMs} ms window ` +
+        `(${mostWithJitter} in any ${RATE.windowMs - 60} ms), started by ${by.size} workers`,
     );
     expect(starts).toHaveLength(70);
-    expect(most).toBeLessThanOrEqual(RATE.count);
+    expect(mostWithJitter).toBeLessThanOrEqual(RATE.count);
     // Not a trickle either: 70 starts at 20/s take about 3.45 s; allow twice that.
     expect(spanMs).toBeLessThan(7_000);
     expect(by.size).toBeGreaterThan(1);

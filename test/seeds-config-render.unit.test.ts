@@ -15,14 +15,23 @@ describe("a worker's defaults from the environment", () => {
       DOCKET_WORKER_NAME: "w-1",
       DOCKET_CONCURRENCY: "4",
     });
-    expect(env.worker).toEqual({ queues: ["high", "default"], name: "w-1", concurrency: 4 });
+    expect(env.worker).toEqual({
+      queues: ["high", "default"],
+      name: "w-1",
+      concurrency: 4,
+      delivery: { rateLimits: [], fairness: { kind: "strict" } },
+    });
   });
 
   it("leaves them unset when absent or empty", () => {
-    expect(readEnv({ DOCKET_QUEUES: "", DOCKET_CONCURRENCY: "" }).worker).toEqual({
+    expect(
+      readEnv({ DOCKET_QUEUES: "", DOCKET_CONCURRENCY: "", DOCKET_RATE_LIMITS: "", DOCKET_FAIRNESS: "" })
+        .worker,
+    ).toEqual({
       queues: undefined,
       name: undefined,
       concurrency: undefined,
+      delivery: { rateLimits: [], fairness: { kind: "strict" } },
     });
   });
 

@@ -24,8 +24,4 @@ export {
 export type { DocketWorker, WorkerOptions } from "./worker.ts";
 // Worker options' rate limits (ADR 0039): the text form as DOCKET_RATE_LIMITS writes it, and the
 // error a bad limit or fairness setting is refused with.
-export {
-  DeliverySettingError,
-  parseRateLimits,
-  type RateLimit,
-} from "../domain/delivery-policy.ts";
+export { DeliverySettingError, parseRateLimits, type RateLimit } from "../domain/delivery-policy.ts";

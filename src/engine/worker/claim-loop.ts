@@ -141,6 +141,14 @@ export class ClaimLoop {
         if (this.settings.burst) {
           await this.settings.promoteDue();
           claimed = await queue.claim(consumer, queues, count);
+          // Work held back by a rate limit or a concurrency key may start soon: a burst drains
+          // it rather than ending with it queued (ADR 0039).
+          for (let wait = queue.heldBackMs?.(); claimed.length === 0 && wait !== undefined;) {
+            if (this.settings.stopping()) break;
+            await new Promise((resolve) => setTimeout(resolve, wait));
+            claimed = await queue.claim(consumer, queues, count);
+            wait = queue.heldBackMs?.();
+          }
           // Nothing runnable and nothing running: this lane is done (a lane that claimed
           // something meanwhile runs it, and ends on its own next empty pass).
           if (claimed.length === 0 && this.settings.unsettled() === 0) return "done";

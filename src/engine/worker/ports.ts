@@ -40,6 +40,12 @@ export interface WorkQueue extends DeadLetterIndex {
     blockMs: number,
     count?: number,
   ): Promise<ReadonlyArray<Claimed>>;
+  /**
+   * After a claim that found nothing: how long until work it held back (a rate limit, a full
+   * concurrency key; ADR 0039) may start, or undefined when it held nothing back. Adapters that
+   * hold nothing back need not implement it.
+   */
+  heldBackMs?(): number | undefined;
   /** Keep leases alive; returns the entries this consumer no longer owns. */
   renew(consumer: string, entries: ReadonlyArray<WorkEntry>): Promise<ReadonlyArray<WorkEntry>>;
   /**

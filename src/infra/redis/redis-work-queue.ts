@@ -55,6 +55,8 @@ export class RedisWorkQueue implements WorkQueue {
   private readonly fairness: Fairness;
   /** The weighted round robin's credits, carried from claim to claim (one queue per lane). */
   private credits: Credits = NO_CREDITS;
+  /** What the last claim held back: ms until a limit may allow a start (0: unknown), or -1. */
+  private lastWaitMs = -1;
 
   constructor(options: RedisWorkQueueOptions) {
     this.client = withScripts(options.client);
@@ -147,8 +149,14 @@ export class RedisWorkQueue implements WorkQueue {
           if (id !== undefined) cursors.set(stream, id);
         });
       }
+      this.lastWaitMs = waitMs;
       return { claimed, waitMs, cursors };
     });
+  }
+
+  heldBackMs(): number | undefined {
+    if (this.lastWaitMs < 0) return undefined;
+    return this.lastWaitMs === 0 ? HELD_BACK_POLL_MS : this.lastWaitMs;
   }
 
   /** Work streams of these queues in one shard, highest priority level first. */
