@@ -188,7 +188,10 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
     }
   };
-  const webhooks = composeWebhooks({ client, prefix: config.prefix, clock, log }, config.webhooks);
+  const webhooks = composeWebhooks(
+    { client, prefix: config.prefix, clock, log, jobEvents: (jobId) => engine.jobs.events(jobId) },
+    config.webhooks,
+  );
   // It retries by itself while Redis is away, like the projector.
   webhooks.deliverer?.start();
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);

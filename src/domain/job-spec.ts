@@ -83,6 +83,20 @@ export const RetainMs = NonNegativeInt.check(Schema.isLessThanOrEqualTo(MAX_RETA
 
 export const IdempotencyKey = Text(1, MAX_IDEMPOTENCY_KEY_LENGTH);
 
+/** Longest URL a job's own webhook may have. */
+export const MAX_JOB_WEBHOOK_URL_LENGTH = 2048;
+
+/**
+ * A job's own webhook (ADR 0038): where its events are POSTed, signed with the deployment's
+ * job-webhook secret; `events` absent means all of them. Where it may point is checked when it
+ * is delivered to (the deployment's address policy), not here: the domain knows no network.
+ */
+export const JobWebhook = Schema.Struct({
+  url: Text(1, MAX_JOB_WEBHOOK_URL_LENGTH).check(Schema.isPattern(/^https?:\/\/\S+$/i)),
+  events: Schema.optionalKey(Schema.Array(Name).check(Schema.isMinLength(1), Schema.isMaxLength(32))),
+});
+export type JobWebhook = typeof JobWebhook.Type;
+
 export const JobSpec = Schema.Struct({
   jobType: Name,
   payload: JsonValue,
@@ -95,5 +109,7 @@ export const JobSpec = Schema.Struct({
   retainMs: Schema.optionalKey(RetainMs),
   /** Free labels to show and search by (job-meta.ts); the handler may replace them (MetaUpdated). */
   meta: Schema.optionalKey(JobMeta),
+  /** Where this job's events are delivered besides the subscriptions (ADR 0038). */
+  webhook: Schema.optionalKey(JobWebhook),
 });
 export type JobSpec = typeof JobSpec.Type;

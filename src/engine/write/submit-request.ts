@@ -80,6 +80,7 @@ export const normaliseSubmit = (
     ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     ...(request.retainMs === undefined ? {} : { retainMs: request.retainMs }),
     ...(request.meta === undefined ? {} : { meta: request.meta }),
+    ...(request.webhook === undefined ? {} : { webhook: request.webhook }),
   };
   const runAtMs =
     request.delayMs !== undefined && request.delayMs > 0
