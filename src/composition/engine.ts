@@ -2,6 +2,8 @@
  * The engine's Redis adapters and job service on open connections (ADR 0021, 0023): the one place
  * the write and worker ports' Redis adapters are constructed. Part of the composition root (main.ts).
  */
+import type { WebhookService } from "../engine/webhooks/index.ts";
+import { webhookServiceOn, type WebhookSettings } from "./webhooks.ts";
 import type { Redis } from "ioredis";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
@@ -107,8 +109,12 @@ export const composeEngine = (
  * `connect()` (src/library). `close()` closes the connection.
  */
 export const openEngine = async (
-  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock"> & { readonly timeoutMs?: number },
-): Promise<Engine & { close(): Promise<void> }> => {
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock"> & {
+    readonly timeoutMs?: number;
+    /** Where webhook subscriptions made through it may point (ADR 0038; default: public only). */
+    readonly webhooks?: WebhookSettings;
+  },
+): Promise<Engine & { readonly webhooks: WebhookService; close(): Promise<void> }> => {
   const client = await readyOrClosed(connect({ url: config.redisUrl }), config.timeoutMs);
   const engine = composeEngine({
     client,
@@ -116,5 +122,6 @@ export const openEngine = async (
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
   });
-  return { ...engine, close: async () => void client.disconnect() };
+  const webhooks = webhookServiceOn(client, config.prefix, config.clock ?? systemClock, config.webhooks);
+  return { ...engine, webhooks, close: async () => void client.disconnect() };
 };

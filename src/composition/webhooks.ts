@@ -38,6 +38,19 @@ export interface ComposedWebhooks {
   readonly deliverer: WebhookDeliverer | null;
 }
 
+const policyOf = (settings: WebhookSettings): AddressPolicy => ({
+  allowPrivate: settings.allowPrivate ?? false,
+  allow: settings.allow ?? [],
+});
+
+/** The subscription service alone, on an open connection (the in-process API's `docket.webhooks`). */
+export const webhookServiceOn = (
+  client: Redis,
+  prefix: string,
+  clock: Clock,
+  settings: WebhookSettings = {},
+): WebhookService => new WebhookService(new RedisWebhookStore(client, prefix), clock, policyOf(settings));
+
 export const composeWebhooks = (
   wiring: {
     readonly client: Redis;
@@ -49,7 +62,7 @@ export const composeWebhooks = (
   },
   settings: WebhookSettings = {},
 ): ComposedWebhooks => {
-  const policy: AddressPolicy = { allowPrivate: settings.allowPrivate ?? false, allow: settings.allow ?? [] };
+  const policy = policyOf(settings);
   const store = new RedisWebhookStore(wiring.client, wiring.prefix);
   const service = new WebhookService(store, wiring.clock, policy);
   const jobTargets = new JobWebhookTargets(async (jobId) => {
