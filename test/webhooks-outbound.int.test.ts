@@ -333,6 +333,25 @@ describe("SSRF: the default policy", () => {
     await guarded?.stop();
   });
 
+  it("refuses a job whose own webhook points at a private address, single or in bulk", async () => {
+    const single = await guarded.app.inject({
+      method: "POST",
+      url: "/v1/jobs",
+      headers: json,
+      payload: { type: "x", webhook: { url: "http://169.254.169.254/latest" } },
+    });
+    expect(single.statusCode).toBe(422);
+    expect(single.json().error).toMatchObject({ code: "webhook_url_not_allowed", field: "body.webhook.url" });
+    const bulk = await guarded.app.inject({
+      method: "POST",
+      url: "/v1/jobs/bulk",
+      headers: json,
+      payload: { jobs: [{ type: "x" }, { type: "x", webhook: { url: "http://[::1]/" } }] },
+    });
+    expect(bulk.statusCode).toBe(422);
+    expect(bulk.json().error.field).toBe("body.jobs.1.webhook.url");
+  });
+
   it("refuses subscriptions to loopback, private, link-local and metadata addresses however spelled", async () => {
     const port = new URL(base).port;
     for (const url of [

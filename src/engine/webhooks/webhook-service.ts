@@ -52,6 +52,12 @@ export class WebhookService {
     };
   }
 
+  /** Why a webhook may not point at `url` under the deployment's policy (null: it may). */
+  urlProblem(url: string): string | null {
+    const checked = checkWebhookUrl(url, this.policy);
+    return "problem" in checked ? checked.problem : null;
+  }
+
   async list(): Promise<ReadonlyArray<PublicSubscription>> {
     return (await this.store.subscriptions()).map(withoutSecret);
   }
