@@ -281,6 +281,9 @@ describe("outbound webhooks", () => {
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe("delivery_not_dead");
+    const metrics = await api.app.inject({ method: "GET", url: "/metrics" });
+    expect(metrics.body).toMatch(/^docket_webhook_deliveries_dead \d+$/m);
+    expect(metrics.body).toMatch(/^docket_webhook_deliveries_pending \d+$/m);
     await api.app.inject({ method: "DELETE", url: `/v1/webhooks/${hook.id}`, headers: json, payload: {} });
   });
 

@@ -239,6 +239,16 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     },
   );
   metrics.gauge(
+    "docket_webhook_deliveries_dead",
+    "Webhook deliveries whose retries are spent, waiting for a manual retry (ADR 0038).",
+    async () => (await webhooks.service.counts()).dead,
+  );
+  metrics.gauge(
+    "docket_webhook_deliveries_pending",
+    "Webhook deliveries not yet delivered (due now, leased or waiting for a retry; ADR 0038).",
+    async () => (await webhooks.service.counts()).pending,
+  );
+  metrics.gauge(
     "docket_workers",
     "Workers in the registry (heartbeat not yet expired).",
     async () => (await engine.registry.list(clock.now())).length,

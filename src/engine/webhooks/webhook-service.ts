@@ -82,6 +82,11 @@ export class WebhookService {
     return this.store.delivery(id);
   }
 
+  /** Pending and dead deliveries now (the process's metrics show them). */
+  counts(): Promise<{ readonly pending: number; readonly dead: number }> {
+    return this.store.counts();
+  }
+
   retry(id: string): Promise<"retried" | "not_found" | "not_dead"> {
     return this.store.retry(id, this.clock.now());
   }

@@ -186,6 +186,16 @@ export class RedisWebhookStore implements WebhookStore {
     return found;
   }
 
+  async counts(): Promise<{ readonly pending: number; readonly dead: number }> {
+    const [pending, dead] = await guarded(() =>
+      Promise.all([
+        this.client.zcard(`${this.tag}status:pending`),
+        this.client.zcard(`${this.tag}status:dead`),
+      ]),
+    );
+    return { pending, dead };
+  }
+
   async retry(id: string, nowMs: number): Promise<"retried" | "not_found" | "not_dead"> {
     return (await guarded(() =>
       this.client.docketWebhookRetry(1, `${this.tag}delivery:${id}`, this.tag, id, nowMs),
