@@ -46,8 +46,10 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const deliverer = (sender: WebhookSender): WebhookDeliverer => {
-  const store = new RedisWebhookStore(engine.client, engine.prefix);
+const deliverer = (
+  sender: WebhookSender,
+  store = new RedisWebhookStore(engine.client, engine.prefix),
+): WebhookDeliverer => {
   const log = new RedisEventLog({
     client: engine.client,
     blockingClient: engine.client,
@@ -148,21 +150,7 @@ describe("the deliverer", () => {
     );
     if (!("created" in created)) throw new Error(created.refused);
     const { jobId } = await engine.jobs.submit({ type: "hooked", queue: "none" }, apiActor);
-    const log = new RedisEventLog({
-      client: engine.client,
-      blockingClient: engine.client,
-      prefix: engine.prefix,
-      shards: 2,
-    });
-    const short = new WebhookDeliverer({
-      store,
-      sender: new HttpWebhookSender(ALLOW),
-      log,
-      clock: systemClock,
-      random: Math.random,
-      policy: POLICY,
-    });
-    running.push(short);
+    const short = deliverer(new HttpWebhookSender(ALLOW), store);
     short.start();
     const [delivered] = await waitFor(async () => {
       const found = await store.deliveries({ jobId, status: "delivered" }, 10);
