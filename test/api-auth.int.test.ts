@@ -3,7 +3,8 @@
  * and a real Redis: every registered route (enumerated from the app, so a route added later is
  * covered) × every credential × every spelling of its path answers 401 without a right token,
  * whatever the router makes of the spelling; the allow-list is exactly /health and /openapi.json
- * (and the documentation UI under /docs, test/api-docs.int.test.ts);
+ * (and the documentation UI under /docs, test/api-docs.int.test.ts, and the inbound hook, which
+ * authenticates by signature: test/hooks-inbound.int.test.ts);
  * the right tokens are served. Before the fix `GET /%761/jobs`, `GET /v%31/jobs`,
  * `POST /%761/jobs` and the absolute-form `GET http://127.0.0.1:<port>/v1/jobs` were served
  * without the token, and `/metrics` was open.
@@ -48,7 +49,14 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const PUBLIC = ["GET /health", "HEAD /health", "GET /openapi.json", "HEAD /openapi.json"];
+/** The allow-list; the inbound hook authenticates by signature instead (ADR 0038, hooks-inbound.int.test.ts). */
+const PUBLIC = [
+  "GET /health",
+  "HEAD /health",
+  "GET /openapi.json",
+  "HEAD /openapi.json",
+  "POST /v1/hooks/:source",
+];
 
 /** Every route but the documentation UI's (public, and checked on their own below). */
 const routes = (): ReadonlyArray<RouteEntry> => routesOf(api.app).filter((r) => !isPageRoute(r.url));
@@ -86,7 +94,7 @@ const expectUnauthorized = (response: RawResponse, what: string) => {
 };
 
 describe("the route table", () => {
-  it("lists every route, and the allow-list is exactly /health and /openapi.json", () => {
+  it("lists every route, and the allow-list is exactly /health, /openapi.json and the signed inbound hook", () => {
     const names = routes().map((r) => `${r.method} ${r.url}`);
     expect(names).toEqual(expect.arrayContaining(["POST /v1/jobs", "GET /v1/events", "GET /metrics"]));
     expect(names.length).toBeGreaterThan(30);

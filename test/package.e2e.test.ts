@@ -130,7 +130,16 @@ try {
       ]),
     });
     const client = await node([check, "docket-engine/client", "refuse"]);
-    expect(JSON.parse(client.stdout)).toEqual({ exports: ["DocketApiError", "DocketClient", "isEnded"] });
+    expect(JSON.parse(client.stdout)).toEqual({
+      exports: [
+        "DEFAULT_WEBHOOK_TOLERANCE_S",
+        "DocketApiError",
+        "DocketClient",
+        "WebhooksClient",
+        "isEnded",
+        "verifyWebhook",
+      ],
+    });
     const control = await node([check, "docket-engine", "refuse"]);
     expect(JSON.parse(control.stdout)).toMatchObject({ error: expect.stringMatching(/^refused /) });
   });

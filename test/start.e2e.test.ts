@@ -245,8 +245,9 @@ describe("docket start", () => {
     docket.child.kill("SIGTERM");
     expect(await docket.exited).toBe(1);
     expect(docket.stderr()).toContain("could not stop in order within 5200 ms (is Redis unreachable?)");
-    // Each loop's failures are repeat-limited: a line or two each, not one per retry.
-    expect(withoutRequestLines(docket.stderr()).length).toBeLessThanOrEqual(16);
+    // Each loop's failures are repeat-limited: a line or two each, not one per retry (the
+    // webhook deliverer, ADR 0038, is one loop more than the bound first allowed for).
+    expect(withoutRequestLines(docket.stderr()).length).toBeLessThanOrEqual(18);
   });
 
   it("with no Redis at a remote REDIS_URL, exits 1 saying how to get Redis", async () => {

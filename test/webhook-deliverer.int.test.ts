@@ -46,8 +46,10 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const deliverer = (sender: WebhookSender): WebhookDeliverer => {
-  const store = new RedisWebhookStore(engine.client, engine.prefix);
+const deliverer = (
+  sender: WebhookSender,
+  store = new RedisWebhookStore(engine.client, engine.prefix),
+): WebhookDeliverer => {
   const log = new RedisEventLog({
     client: engine.client,
     blockingClient: engine.client,
@@ -134,5 +136,28 @@ describe("the deliverer", () => {
     );
     expect(received).toHaveLength(expected);
     expect(new Set(received).size).toBe(expected);
+  });
+
+  it("lets go of a delivered delivery after its retention, and its indexes with it", async () => {
+    received.length = 0;
+    await engine.close();
+    engine = await makeEngine(redis.url, { shards: 2 });
+    const store = new RedisWebhookStore(engine.client, engine.prefix, 300);
+    const service = new WebhookService(store, systemClock, ALLOW);
+    const created = await service.create(
+      { url, events: ["JobSubmitted"], secret: "deliverer-secret-0123" },
+      "test",
+    );
+    if (!("created" in created)) throw new Error(created.refused);
+    const { jobId } = await engine.jobs.submit({ type: "hooked", queue: "none" }, apiActor);
+    const short = deliverer(new HttpWebhookSender(ALLOW), store);
+    short.start();
+    const [delivered] = await waitFor(async () => {
+      const found = await store.deliveries({ jobId, status: "delivered" }, 10);
+      return found.length === 1 && found;
+    }, "delivered");
+    await waitFor(async () => (await store.delivery(delivered?.id ?? "")) === null, "expired", 5_000);
+    expect(await store.deliveries({ jobId }, 10)).toEqual([]);
+    expect(await engine.client.zcard(`${engine.prefix}:{webhooks}:job:${jobId}`)).toBe(0);
   });
 });

@@ -2,32 +2,14 @@
  * Webhooks from the typed client and the `docket webhooks` commands against a real listening API
  * (real Redis): create, list (no secret), deliveries, retry of a dead delivery, remove.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DocketApiError, DocketClient } from "../src/client/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
+import { runDocket } from "./support/docket.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const docket = (
-  args: ReadonlyArray<string>,
-  env: Record<string, string>,
-): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, "bin/docket.js"), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({
-          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+const docket = (args: ReadonlyArray<string>, env: Record<string, string>) => runDocket(args, { env });
 
 let redis: TestRedis;
 let api: TestApi;

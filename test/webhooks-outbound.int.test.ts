@@ -65,6 +65,7 @@ const opensslHmacHex = (secret: string, data: Buffer): string => {
 };
 
 const SECRET = "whsec_0123456789abcdef0123";
+const JOB_SECRET = "job-webhook-secret-0123456789";
 const json = { "content-type": "application/json" };
 
 let redis: TestRedis;
@@ -79,6 +80,7 @@ beforeAll(async () => {
   api = await startApi(redis.url, {
     webhooks: {
       allowPrivate: true,
+      jobSecret: JOB_SECRET,
       policy: { maxAttempts: 3, baseDelayMs: 30, maxDelayMs: 120, pollMs: 20, timeoutMs: 2_000 },
     },
   });
@@ -163,6 +165,51 @@ describe("outbound webhooks", () => {
     expect(removed.statusCode).toBe(200);
   });
 
+  it("delivers a job's own webhook, signed with the deployment's job secret, for the events it names", async () => {
+    const submitted = await api.app.inject({
+      method: "POST",
+      url: "/v1/jobs",
+      headers: json,
+      payload: {
+        type: "webhook.own",
+        runAt: new Date(Date.now() + 3_600_000).toISOString(),
+        webhook: { url: `${base}/own`, events: ["JobCancelled"] },
+      },
+    });
+    expect(submitted.statusCode, submitted.body).toBe(202);
+    const jobId = submitted.json<{ id: string }>().id;
+    await api.app.inject({ method: "POST", url: `/v1/jobs/${jobId}/cancel`, headers: json, payload: {} });
+    const [request] = await waitFor(
+      () => receiver.at("/own").length >= 1 && receiver.at("/own"),
+      "the job's webhook",
+    );
+    const header = String(request?.headers["docket-signature"]);
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
+    expect(v1).toBe(
+      opensslHmacHex(JOB_SECRET, Buffer.concat([Buffer.from(`${t}.`), request?.body ?? Buffer.alloc(0)])),
+    );
+    expect(JSON.parse(request?.body.toString("utf8") ?? "{}")).toMatchObject({ type: "JobCancelled", jobId });
+    const listed = await waitFor(async () => {
+      const page = (
+        await api.app.inject({ method: "GET", url: `/v1/jobs/${jobId}/webhook-deliveries` })
+      ).json<DeliveryList>();
+      return page.deliveries[0]?.status === "delivered" && page;
+    }, "recorded as delivered");
+    expect(listed.deliveries).toHaveLength(1);
+    expect(listed.deliveries[0]).toMatchObject({
+      webhookId: null,
+      eventType: "JobCancelled",
+      url: `${base}/own`,
+    });
+    const bad = await api.app.inject({
+      method: "POST",
+      url: "/v1/jobs",
+      headers: json,
+      payload: { type: "webhook.bad", webhook: { url: "ftp://x/" } },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it("never shows a secret after creation; a generated one is answered once", async () => {
     const generated = await subscribe({ url: `${base}/gen`, events: ["*"] });
     expect(generated.secret).toMatch(/^whsec_/);
@@ -234,6 +281,9 @@ describe("outbound webhooks", () => {
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe("delivery_not_dead");
+    const metrics = await api.app.inject({ method: "GET", url: "/metrics" });
+    expect(metrics.body).toMatch(/^docket_webhook_deliveries_dead \d+$/m);
+    expect(metrics.body).toMatch(/^docket_webhook_deliveries_pending \d+$/m);
     await api.app.inject({ method: "DELETE", url: `/v1/webhooks/${hook.id}`, headers: json, payload: {} });
   });
 
@@ -284,6 +334,25 @@ describe("SSRF: the default policy", () => {
   });
   afterAll(async () => {
     await guarded?.stop();
+  });
+
+  it("refuses a job whose own webhook points at a private address, single or in bulk", async () => {
+    const single = await guarded.app.inject({
+      method: "POST",
+      url: "/v1/jobs",
+      headers: json,
+      payload: { type: "x", webhook: { url: "http://169.254.169.254/latest" } },
+    });
+    expect(single.statusCode).toBe(422);
+    expect(single.json().error).toMatchObject({ code: "webhook_url_not_allowed", field: "body.webhook.url" });
+    const bulk = await guarded.app.inject({
+      method: "POST",
+      url: "/v1/jobs/bulk",
+      headers: json,
+      payload: { jobs: [{ type: "x" }, { type: "x", webhook: { url: "http://[::1]/" } }] },
+    });
+    expect(bulk.statusCode).toBe(422);
+    expect(bulk.json().error.field).toBe("body.jobs.1.webhook.url");
   });
 
   it("refuses subscriptions to loopback, private, link-local and metadata addresses however spelled", async () => {

@@ -201,6 +201,8 @@ const VARIABLES = {
     expected: "expected addresses or CIDR ranges separated by commas, e.g. 10.1.0.0/16,fd00::/8",
   },
   DOCKET_WEBHOOK_SECRET: { ok: anything, expected: "" },
+  // Read by docket api/start (hook-secrets.ts), which checks the file's content.
+  DOCKET_HOOK_SECRETS_FILE: { ok: anything, expected: "" },
   DOCKET_WEBHOOK_MAX_ATTEMPTS: { ok: intBetween(1, 100), expected: "expected a whole number from 1 to 100" },
   DOCKET_WEBHOOK_TIMEOUT_MS: {
     ok: intBetween(100, 120_000),

@@ -6,11 +6,13 @@
  * with a valid signature, so a captured delivery cannot be replayed later. Receivers should also
  * dedupe on `Docket-Delivery` (deliveries are at least once).
  */
+// The domain's module itself, not its face: it loads node:crypto and nothing else, so the client
+// stays free of Effect and XState (the one exception to client-stands-alone, ADR 0038).
 import {
   DEFAULT_WEBHOOK_TOLERANCE_S,
   verifyWebhookSignature,
   type WebhookVerification,
-} from "../contract/index.ts";
+} from "../domain/webhook-signature.ts";
 
 export { DEFAULT_WEBHOOK_TOLERANCE_S, type WebhookVerification };
 

@@ -223,7 +223,10 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       () => running.status().failedPasses,
     );
   }
-  const webhooks = composeWebhooks({ client, prefix: config.prefix, clock, log }, config.webhooks);
+  const webhooks = composeWebhooks(
+    { client, prefix: config.prefix, clock, log, jobEvents: (jobId) => engine.jobs.events(jobId) },
+    config.webhooks,
+  );
   // It retries by itself while Redis is away, like the projector.
   webhooks.deliverer?.start();
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
@@ -264,6 +267,16 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       ...(config.hookSecrets === undefined ? {} : { hookSecrets: config.hookSecrets }),
       ...(config.uiDir === undefined ? {} : { uiDir: config.uiDir }),
     },
+  );
+  metrics.gauge(
+    "docket_webhook_deliveries_dead",
+    "Webhook deliveries whose retries are spent, waiting for a manual retry (ADR 0038).",
+    async () => (await webhooks.service.counts()).dead,
+  );
+  metrics.gauge(
+    "docket_webhook_deliveries_pending",
+    "Webhook deliveries not yet delivered (due now, leased or waiting for a retry; ADR 0038).",
+    async () => (await webhooks.service.counts()).pending,
   );
   metrics.gauge(
     "docket_workers",

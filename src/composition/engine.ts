@@ -3,6 +3,8 @@
  * the write and worker ports' Redis adapters are constructed. Part of the composition root (main.ts).
  */
 import type { DeliveryPolicy } from "../domain/index.ts";
+import type { WebhookService } from "../engine/webhooks/index.ts";
+import { webhookServiceOn, type WebhookSettings } from "./webhooks.ts";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import type { ArchiveAccess } from "./archived-log.ts";
@@ -135,8 +137,10 @@ export const composeEngine = (
 export const openEngine = async (
   config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock" | "durability"> & {
     readonly timeoutMs?: number;
+    /** Where webhook subscriptions made through it may point (ADR 0038; default: public only). */
+    readonly webhooks?: WebhookSettings;
   },
-): Promise<Engine & { close(): Promise<void> }> => {
+): Promise<Engine & { readonly webhooks: WebhookService; close(): Promise<void> }> => {
   const client = await readyOrClosed(connect({ url: config.redisUrl }), config.timeoutMs);
   const engine = composeEngine({
     client,
@@ -145,5 +149,6 @@ export const openEngine = async (
     ...(config.clock === undefined ? {} : { clock: config.clock }),
     ...(config.durability === undefined ? {} : { durability: config.durability }),
   });
-  return { ...engine, close: async () => void client.disconnect() };
+  const webhooks = webhookServiceOn(client, config.prefix, config.clock ?? systemClock, config.webhooks);
+  return { ...engine, webhooks, close: async () => void client.disconnect() };
 };

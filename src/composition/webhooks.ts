@@ -5,9 +5,11 @@
  */
 import type { RedisClient } from "../infra/redis/connection.ts";
 import type { EventLog } from "../engine/read/index.ts";
-import type { Clock } from "../engine/shared/index.ts";
+import { type Clock, JobNotFound } from "../engine/shared/index.ts";
+import type { Envelope } from "../domain/index.ts";
 import {
   type AddressPolicy,
+  JobWebhookTargets,
   type DeliveryPolicy,
   WebhookDeliverer,
   WebhookService,
@@ -36,18 +38,42 @@ export interface ComposedWebhooks {
   readonly deliverer: WebhookDeliverer | null;
 }
 
+const policyOf = (settings: WebhookSettings): AddressPolicy => ({
+  allowPrivate: settings.allowPrivate ?? false,
+  allow: settings.allow ?? [],
+});
+
+/** The subscription service alone, on an open connection (the in-process API's `docket.webhooks`). */
+export const webhookServiceOn = (
+  client: RedisClient,
+  prefix: string,
+  clock: Clock,
+  settings: WebhookSettings = {},
+): WebhookService => new WebhookService(new RedisWebhookStore(client, prefix), clock, policyOf(settings));
+
 export const composeWebhooks = (
   wiring: {
     readonly client: RedisClient;
     readonly prefix: string;
     readonly clock: Clock;
     readonly log: EventLog;
+    /** A job's events (its own webhook is in the first); rejects when the job is gone. */
+    readonly jobEvents: (jobId: string) => Promise<ReadonlyArray<Envelope>>;
   },
   settings: WebhookSettings = {},
 ): ComposedWebhooks => {
-  const policy: AddressPolicy = { allowPrivate: settings.allowPrivate ?? false, allow: settings.allow ?? [] };
+  const policy = policyOf(settings);
   const store = new RedisWebhookStore(wiring.client, wiring.prefix);
   const service = new WebhookService(store, wiring.clock, policy);
+  const jobTargets = new JobWebhookTargets(async (jobId) => {
+    // Only a job that is gone has no webhook; any other failure (Redis away) fails the pass,
+    // which is retried from the same cursor.
+    const events = await wiring.jobEvents(jobId).catch((error: unknown) => {
+      if (error instanceof JobNotFound) return [];
+      throw error;
+    });
+    return events[0] ?? null;
+  });
   const deliverer =
     settings.deliver === false
       ? null
@@ -59,6 +85,7 @@ export const composeWebhooks = (
           random: Math.random,
           ...(settings.policy === undefined ? {} : { policy: settings.policy }),
           ...(settings.jobSecret === undefined ? {} : { jobSecret: settings.jobSecret }),
+          jobTarget: (envelope) => jobTargets.targetFor(envelope),
           ...(settings.onError === undefined ? {} : { onError: settings.onError }),
         });
   return { service, deliverer };

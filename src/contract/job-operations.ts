@@ -35,6 +35,9 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
       202: { description: "Accepted", schema: J.JobView },
       ...writes,
       ...redis,
+      422: error(
+        "The job's webhook points where the deployment refuses to deliver (`webhook_url_not_allowed`)",
+      ),
     },
   },
   {
@@ -74,7 +77,14 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
     summary: "Submit up to 1,000 jobs; each succeeds or fails on its own",
     headers: [actorClaim, traceparent],
     body: { schema: R.BulkSubmitRequest, required: true },
-    responses: { 202: { description: "Per-job outcomes", schema: J.BulkSubmitted }, ...writes, ...redis },
+    responses: {
+      202: { description: "Per-job outcomes", schema: J.BulkSubmitted },
+      ...writes,
+      ...redis,
+      422: error(
+        "A job's webhook points where the deployment refuses to deliver (`webhook_url_not_allowed`)",
+      ),
+    },
   },
   {
     method: "GET",

@@ -12,6 +12,7 @@ import {
   JOB_STATES,
   JobId,
   JobMeta,
+  JobWebhook,
   JsonValue,
   META_KEY_PATTERN,
   MAX_SEARCH_TEXT_LENGTH,
@@ -84,6 +85,12 @@ export const SubmitRequest = Schema.Struct({
    * at most 16 KiB, nested at most 8 deep. The job's handler may replace it (`ctx.setMeta`).
    */
   meta: Schema.optionalKey(JobMeta),
+  /**
+   * The job's own webhook: `{url, events?}` (events: job event types; absent: all). Deliveries
+   * are signed with the deployment's DOCKET_WEBHOOK_SECRET and follow the subscriptions' rules
+   * (README "Webhooks").
+   */
+  webhook: Schema.optionalKey(JobWebhook),
 });
 export type SubmitRequest = typeof SubmitRequest.Type;
 

@@ -1,19 +1,9 @@
 /**
  * Webhooks, both directions (ADR 0038): what callers send and what the API answers for outbound
- * subscriptions and their deliveries, and for inbound hooks (`POST /v1/hooks/:source`). The
- * signature helpers are the domain's (webhook-signature.ts), shown here so the typed client can
- * offer `verifyWebhook` without depending on anything but the contract.
+ * subscriptions and their deliveries, and for inbound hooks (`POST /v1/hooks/:source`).
  */
 import * as Schema from "effect/Schema";
 import { EVENT_TYPES, JobId, Name, NonNegativeInt, Timestamp } from "../domain/index.ts";
-
-export {
-  DEFAULT_WEBHOOK_TOLERANCE_S,
-  signGithubHook,
-  signWebhook,
-  verifyWebhookSignature,
-  type WebhookVerification,
-} from "../domain/index.ts";
 
 /** Longest webhook URL accepted. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;

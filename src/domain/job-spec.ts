@@ -88,6 +88,19 @@ export const IdempotencyKey = Text(1, MAX_IDEMPOTENCY_KEY_LENGTH);
 /** Jobs with the same key run at most `concurrencyLimit` at once across all workers (ADR 0039). */
 export const ConcurrencyKey = Text(1, MAX_CONCURRENCY_KEY_LENGTH);
 export const ConcurrencyLimit = PositiveInt.check(Schema.isLessThanOrEqualTo(MAX_CONCURRENCY_LIMIT));
+/** Longest URL a job's own webhook may have. */
+export const MAX_JOB_WEBHOOK_URL_LENGTH = 2048;
+
+/**
+ * A job's own webhook (ADR 0038): where its events are POSTed, signed with the deployment's
+ * job-webhook secret; `events` absent means all of them. Where it may point is checked when it
+ * is delivered to (the deployment's address policy), not here: the domain knows no network.
+ */
+export const JobWebhook = Schema.Struct({
+  url: Text(1, MAX_JOB_WEBHOOK_URL_LENGTH).check(Schema.isPattern(/^https?:\/\/\S+$/i)),
+  events: Schema.optionalKey(Schema.Array(Name).check(Schema.isMinLength(1), Schema.isMaxLength(32))),
+});
+export type JobWebhook = typeof JobWebhook.Type;
 
 export const JobSpec = Schema.Struct({
   jobType: Name,
@@ -104,5 +117,7 @@ export const JobSpec = Schema.Struct({
   concurrencyLimit: Schema.optionalKey(ConcurrencyLimit),
   /** Free labels to show and search by (job-meta.ts); the handler may replace them (MetaUpdated). */
   meta: Schema.optionalKey(JobMeta),
+  /** Where this job's events are delivered besides the subscriptions (ADR 0038). */
+  webhook: Schema.optionalKey(JobWebhook),
 });
 export type JobSpec = typeof JobSpec.Type;

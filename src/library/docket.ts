@@ -15,6 +15,7 @@ import type {
 import type { Scheduler } from "../engine/schedule/index.ts";
 import type { JobView } from "../engine/read/index.ts";
 import type { EngineError } from "../engine/shared/index.ts";
+import type { WebhookService } from "../engine/webhooks/index.ts";
 import { type DocketConfig, type Engine, openEngine } from "../main.ts";
 import type { JobPayloads, JobType } from "./handlers.ts";
 import { type DocketWorker, openDocketWorker, type WorkerOptions } from "./worker.ts";
@@ -82,13 +83,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Docket<P extends JobPayloads = Record<string, unknown>> {
   private readonly workers = new Set<DocketWorker>();
   private scheduler: Scheduler | undefined;
+  /**
+   * Webhook subscriptions and their deliveries (ADR 0038): `create`, `list`, `get`, `remove`,
+   * `deliveries`, `delivery`, `retry`. Deliveries are sent by `docket api`/`docket start`.
+   */
+  readonly webhooks: WebhookService;
 
   /** Use `connect()`. */
   constructor(
-    private readonly engine: Engine & { close(): Promise<void> },
+    private readonly engine: Engine & { readonly webhooks: WebhookService; close(): Promise<void> },
     private readonly config: DocketConfig,
     private readonly actor: Actor,
-  ) {}
+  ) {
+    this.webhooks = engine.webhooks;
+  }
 
   /** Submit one job; its view as submitted (an idempotent repeat answers the first job). */
   async submit<K extends JobType<P>>(type: K, payload: P[K], options: SubmitOptions = {}): Promise<JobView> {

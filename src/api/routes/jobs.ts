@@ -30,6 +30,18 @@ import { decodeOrThrow } from "../decode.ts";
 
 const DEFAULT_PAGE = 50;
 
+/**
+ * A job's own webhook pointing where the deployment refuses to deliver (ADR 0038) is refused at
+ * submit, as a subscription is; the sender checks the resolved address again at delivery.
+ */
+const checkJobWebhook = (deps: ApiDeps, spec: unknown, field: string): void => {
+  const url = isObject(spec) && isObject(spec.webhook) ? spec.webhook.url : undefined;
+  // Not an http(s) URL at all: the spec's own check refuses it (400 invalid_job_spec).
+  if (typeof url !== "string" || !/^https?:\/\/\S+$/i.test(url)) return;
+  const problem = deps.webhooks.urlProblem(url);
+  if (problem !== null) throw new ApiError(422, "webhook_url_not_allowed", `${field}: ${problem}`, { field });
+};
+
 const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
   const header = request.headers["idempotency-key"];
   if (header === undefined) return undefined;
@@ -98,6 +110,7 @@ export const registerJobRoutes = (
         );
       spec = { ...spec, idempotencyKey: key };
     }
+    checkJobWebhook(deps, spec, "body.webhook.url");
     const submitted = await jobs.submit(spec, actorOf(request), traceparentOf(request));
     const view: JobView = await jobs.view(submitted.jobId);
     if (!submitted.created) reply.header("idempotent-replayed", "true");
@@ -106,6 +119,7 @@ export const registerJobRoutes = (
 
   app.post("/v1/jobs/bulk", { bodyLimit: bodyLimit * 16 }, async (request, reply) => {
     const { jobs: specs } = decodeOrThrow(BulkSubmitRequest, request.body, "body");
+    specs.forEach((spec, index) => checkJobWebhook(deps, spec, `body.jobs.${index}.webhook.url`));
     const results = await jobs.submitMany(specs, actorOf(request), traceparentOf(request));
     const items = await Promise.all(
       results.map(async (result, index): Promise<BulkItem> => {

@@ -10,6 +10,7 @@ import { type Command, intOption, stringOption } from "../command.ts";
 import type { DocketEnv } from "../config.ts";
 import { archiveAccess, readEnv } from "../env.ts";
 import { loadHandlers } from "../handlers.ts";
+import { hookSecretsOf } from "../hook-secrets.ts";
 import { logProjectorStates, logWorkerLifecycle } from "../lifecycle-log.ts";
 import { type Log, openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
@@ -25,7 +26,8 @@ DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive), DOCKET_ARCHIVE_SEGMENT_ENTRIES (10
 DOCKET_SIGNING_KEY (DOCKET_DATA_DIR/archive-signing-key.pem, made on first start); the scheduler it runs
 (ADR 0037): DOCKET_SCHEDULER (on; off: none), DOCKET_SCHEDULER_INTERVAL_MS (250), DOCKET_SCHEDULER_GRACE_MS (30000);
 webhooks (README "Webhooks"): DOCKET_WEBHOOK_ALLOW_PRIVATE (0), DOCKET_WEBHOOK_ALLOW (none), DOCKET_WEBHOOK_SECRET
-(unset: no per-job webhooks), DOCKET_WEBHOOK_MAX_ATTEMPTS (8), DOCKET_WEBHOOK_TIMEOUT_MS (10000), DOCKET_HOOK_SECRET_<SOURCE> (inbound hooks).`;
+(unset: no per-job webhooks), DOCKET_WEBHOOK_MAX_ATTEMPTS (8), DOCKET_WEBHOOK_TIMEOUT_MS (10000), DOCKET_HOOK_SECRET_<SOURCE> and
+DOCKET_HOOK_SECRETS_FILE (inbound hooks).`;
 
 const JSON_LOGS =
   "Logs are JSON lines on stdout (pino's format, a line per request included) unless stdout is a terminal (text on stderr); --json forces JSON.";
@@ -51,7 +53,7 @@ const serve = async (options: {
     waitForRedis: options.waitForRedis,
     tokens: env.apiTokens,
     limits: env.limits,
-    hookSecrets: env.hookSecrets,
+    hookSecrets: hookSecretsOf(env.hookSecrets, process.env.DOCKET_HOOK_SECRETS_FILE),
     webhooks: {
       allowPrivate: env.webhooks.allowPrivate,
       allow: env.webhooks.allow,

@@ -24,3 +24,4 @@ export {
   WebhookService,
   withoutSecret,
 } from "./webhook-service.ts";
+export { JobWebhookTargets } from "./job-targets.ts";

@@ -88,6 +88,8 @@ export interface WebhookStore {
   ): Promise<{ readonly delivery: DeliveryRecord; readonly attempts: ReadonlyArray<AttemptRecord> } | null>;
   /** Newest first. */
   deliveries(filter: DeliveryFilter, limit: number): Promise<ReadonlyArray<DeliveryRecord>>;
+  /** How many deliveries are pending and dead now. */
+  counts(): Promise<{ readonly pending: number; readonly dead: number }>;
   /** Makes a dead delivery pending again, due at `nowMs`, with a fresh retry budget. */
   retry(id: string, nowMs: number): Promise<"retried" | "not_found" | "not_dead">;
 }

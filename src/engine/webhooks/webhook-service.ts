@@ -52,6 +52,12 @@ export class WebhookService {
     };
   }
 
+  /** Why a webhook may not point at `url` under the deployment's policy (null: it may). */
+  urlProblem(url: string): string | null {
+    const checked = checkWebhookUrl(url, this.policy);
+    return "problem" in checked ? checked.problem : null;
+  }
+
   async list(): Promise<ReadonlyArray<PublicSubscription>> {
     return (await this.store.subscriptions()).map(withoutSecret);
   }
@@ -74,6 +80,11 @@ export class WebhookService {
     id: string,
   ): Promise<{ readonly delivery: DeliveryRecord; readonly attempts: ReadonlyArray<AttemptRecord> } | null> {
     return this.store.delivery(id);
+  }
+
+  /** Pending and dead deliveries now (the process's metrics show them). */
+  counts(): Promise<{ readonly pending: number; readonly dead: number }> {
+    return this.store.counts();
   }
 
   retry(id: string): Promise<"retried" | "not_found" | "not_dead"> {

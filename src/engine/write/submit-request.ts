@@ -87,6 +87,7 @@ export const normaliseSubmit = (
     ...(request.concurrencyKey === undefined
       ? {}
       : { concurrencyKey: request.concurrencyKey, concurrencyLimit: request.concurrencyLimit ?? 1 }),
+    ...(request.webhook === undefined ? {} : { webhook: request.webhook }),
   };
   const runAtMs =
     request.delayMs !== undefined && request.delayMs > 0

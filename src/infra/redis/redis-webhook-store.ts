@@ -53,11 +53,18 @@ const deliveryOf = (fields: Map<string, string>): DeliveryRecord | null => {
   };
 };
 
+export const DEFAULT_DELIVERED_RETAIN_MS = 7 * 24 * 3_600_000;
+
 export class RedisWebhookStore implements WebhookStore {
   private readonly client: RedisClient & ScriptClient;
   private readonly tag: string;
 
-  constructor(client: RedisClient, prefix: string) {
+  constructor(
+    client: RedisClient,
+    prefix: string,
+    /** How long a delivered delivery stays readable (default 7 days); dead ones stay until retried. */
+    private readonly deliveredRetainMs = DEFAULT_DELIVERED_RETAIN_MS,
+  ) {
     this.client = withScripts(client);
     this.tag = new Keys(prefix, 1).webhooksTag();
   }
@@ -125,6 +132,8 @@ export class RedisWebhookStore implements WebhookStore {
         JSON.stringify(attempt),
         verdict.status,
         verdict.status === "pending" ? verdict.dueMs : 0,
+        Date.parse(attempt.at),
+        this.deliveredRetainMs,
       ),
     );
     return recorded === 1;
@@ -158,16 +167,32 @@ export class RedisWebhookStore implements WebhookStore {
     for (const id of ids) pipeline.hgetall(`${this.tag}delivery:${id}`);
     const results = (await guarded(() => pipeline.exec())) ?? [];
     const found: Array<DeliveryRecord> = [];
-    for (const [error, fields] of results) {
+    const expired: Array<string> = [];
+    for (const [i, [error, fields]] of results.entries()) {
       if (error !== null) continue;
       const delivery = deliveryOf(new Map(Object.entries(fields as Record<string, string>)));
-      if (delivery === null) continue;
+      if (delivery === null) {
+        // Its retention ran out (webhook-record.lua): the index lets go of it too.
+        expired.push(ids[i] as string);
+        continue;
+      }
       if (filter.status !== undefined && delivery.status !== filter.status) continue;
       if (filter.jobId !== undefined && delivery.jobId !== filter.jobId) continue;
       found.push(delivery);
       if (found.length >= limit) break;
     }
+    if (expired.length > 0) await guarded(() => this.client.zrem(`${this.tag}${index}`, ...expired));
     return found;
+  }
+
+  async counts(): Promise<{ readonly pending: number; readonly dead: number }> {
+    const [pending, dead] = await guarded(() =>
+      Promise.all([
+        this.client.zcard(`${this.tag}status:pending`),
+        this.client.zcard(`${this.tag}status:dead`),
+      ]),
+    );
+    return { pending, dead };
   }
 
   async retry(id: string, nowMs: number): Promise<"retried" | "not_found" | "not_dead"> {

@@ -5,6 +5,11 @@
   KEYS[1] the delivery   <p>:{webhooks}:delivery:<id>
   ARGV[1] the webhooks tag   ARGV[2] id   ARGV[3] the attempt (JSON)
   ARGV[4] 'pending', 'delivered' or 'dead'   ARGV[5] due ms (pending only)
+  ARGV[6] now ms   ARGV[7] how long a delivered delivery is kept, ms
+
+  A delivered delivery (its hash and attempt log) expires after ARGV[7]; the delivered index
+  drops entries created before now - ARGV[7]; the other indexes drop ids whose hash is gone when
+  they are read (redis-webhook-store.ts). Dead ones are kept until retried.
 
   Writes: attempts and round + 1, `last` = the attempt, the attempt appended to
   <tag>attempts:<id> (the last 100 kept), the due set and the status indexes.
@@ -29,5 +34,10 @@ else
   redis.call('ZREM', tag .. 'due', id)
   redis.call('ZREM', tag .. 'status:pending', id)
   redis.call('ZADD', tag .. 'status:' .. ARGV[4], created, id)
+  if ARGV[4] == 'delivered' then
+    redis.call('PEXPIRE', key, ARGV[7])
+    redis.call('PEXPIRE', tag .. 'attempts:' .. id, ARGV[7])
+    redis.call('ZREMRANGEBYSCORE', tag .. 'status:delivered', '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[7])))
+  end
 end
 return 1
