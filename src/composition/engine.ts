@@ -6,8 +6,9 @@ import type { Redis } from "ioredis";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import type { ArchiveAccess } from "./archived-log.ts";
-import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
-import { type EventStore, JobService } from "../engine/write/index.ts";
+import type { CancelFeed, WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
+import { type CancelNotices, type EventStore, JobService } from "../engine/write/index.ts";
+import { RedisCancelNotices } from "../infra/redis/redis-cancel-notices.ts";
 import { connect, readyOrClosed } from "../infra/redis/connection.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
@@ -47,6 +48,8 @@ export interface EngineAdapters {
   readonly store: EventStore;
   readonly queue: WorkQueue;
   readonly registry: WorkerRegistry;
+  /** Cancels announced and heard (ADR 0040); without it, workers learn of them at lease renewal. */
+  readonly cancels?: CancelNotices & CancelFeed;
 }
 
 /** The Redis adapters, typed as such: tests and tools read their key names (`store.keys`). */
@@ -54,6 +57,7 @@ export interface RedisAdapters extends EngineAdapters {
   readonly store: RedisEventStore;
   readonly queue: RedisWorkQueue;
   readonly registry: RedisWorkerRegistry;
+  readonly cancels: RedisCancelNotices;
 }
 
 export interface Engine extends RedisAdapters {
@@ -79,6 +83,7 @@ export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
       shards,
     }),
     registry: new RedisWorkerRegistry({ client, prefix }),
+    cancels: new RedisCancelNotices({ client, prefix }),
   };
 };
 
@@ -97,6 +102,7 @@ export const composeEngine = (
     queue: adapters.queue,
     clock: wiring.clock ?? systemClock,
     shards: wiring.shards,
+    cancels: adapters.cancels,
   });
   return { ...adapters, jobs };
 };

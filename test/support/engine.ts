@@ -34,7 +34,7 @@ export const makeEngine = async (
     return client;
   };
   const client = await whenReady(track(connect({ url })));
-  const { store, queue, registry, jobs } = composeEngine({
+  const { store, queue, registry, cancels, jobs } = composeEngine({
     client,
     prefix,
     shards,
@@ -47,15 +47,16 @@ export const makeEngine = async (
     store,
     queue,
     registry,
+    cancels,
     jobs,
     workerPorts: async () => {
-      const { store, queue, registry } = composeEngine({
+      const { store, queue, registry, cancels } = composeEngine({
         client: await whenReady(track(connect({ url }))),
         blockingClient: await whenReady(track(connectBlocking({ url }))),
         prefix,
         shards,
       });
-      return { store, queue, registry };
+      return { store, queue, registry, cancels };
     },
     close: async () => {
       for (const c of clients) c.disconnect();
