@@ -142,6 +142,10 @@ const VARIABLES = {
     ok: intBetween(1, 100_000),
     expected: "expected the jobs a worker runs at once, a whole number from 1 to 100000",
   },
+  DOCKET_ISOLATION: {
+    ok: oneOf(["none", "thread"]),
+    expected: "expected none (handlers run in the worker's thread) or thread (ADR 0040)",
+  },
   // Logs and metrics (ADR 0030, 0031).
   LOG_LEVEL: { ok: oneOf(LOG_LEVELS), expected: `expected one of ${LOG_LEVELS.join(", ")}` },
   LOG_FORMAT: { ok: oneOf(["json", "text"]), expected: "expected json or text" },
@@ -186,6 +190,8 @@ export interface WorkerEnv {
   readonly queues: ReadonlyArray<string> | undefined;
   readonly name: string | undefined;
   readonly concurrency: number | undefined;
+  /** DOCKET_ISOLATION: where handlers run (ADR 0040; unset: none, in the worker's own thread). */
+  readonly isolation: "none" | "thread" | undefined;
 }
 
 /** The archive's settings (README "Configuration"; ADR 0028, 0029). */
@@ -247,6 +253,7 @@ const EMPTY_IS_UNSET = [
   "DOCKET_QUEUES",
   "DOCKET_WORKER_NAME",
   "DOCKET_CONCURRENCY",
+  "DOCKET_ISOLATION",
 ] as const;
 
 export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
@@ -313,6 +320,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
       queues: e.DOCKET_QUEUES === undefined ? undefined : nameList(e.DOCKET_QUEUES),
       name: e.DOCKET_WORKER_NAME,
       concurrency: e.DOCKET_CONCURRENCY === undefined ? undefined : Number(e.DOCKET_CONCURRENCY),
+      isolation: e.DOCKET_ISOLATION as "none" | "thread" | undefined,
     },
   };
 };
