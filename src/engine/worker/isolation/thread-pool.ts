@@ -51,6 +51,9 @@ const tsx = () =>
   });
 `;
 
+/** How long a thread may take to load its handler module before its attempt fails. */
+const LOAD_TIMEOUT_MS = 30_000;
+
 const failed = (code: string, message: string, retryable: boolean): AttemptOutcome => ({
   _tag: "Failed",
   error: { code, message: fitText(message, MAX_ERROR_MESSAGE_LENGTH), retryable },
@@ -192,18 +195,31 @@ export class ThreadPool {
         resolve(ended);
       };
     });
-    // The timer runs from the start of the attempt, a thread's start-up included.
-    const timer =
-      timeoutMs === null
-        ? undefined
-        : setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
+    // The job's timeout counts the handler's time, as in-process: it starts once the thread has
+    // its module (a fresh thread's start-up is the worker's cost, not the job's). Loading itself
+    // is bounded apart, so a module that never finishes loading fails the attempt, never wedges it.
+    let timer: NodeJS.Timeout | undefined = setTimeout(
+      () =>
+        settle(
+          failed(
+            "handler_load_failed",
+            `handler module ${this.data.module}: not loaded within ${LOAD_TIMEOUT_MS} ms`,
+            true,
+          ),
+          false,
+        ),
+      LOAD_TIMEOUT_MS,
+    );
     abort.onAbort((reason) => settle(abandonedOrTimedOut(reason, timeoutMs), false));
     thread.onEnd = (why) => settle(failed("handler_crashed", `the handler's ${why}`, true), false);
     void thread.ready.then((why) => {
+      clearTimeout(timer);
+      timer = undefined;
       if (why !== undefined) {
         settle(failed("handler_load_failed", `handler module ${this.data.module}: ${why}`, false), false);
         return;
       }
+      if (thread.ended || abort.reason !== undefined) return;
       thread.onMessage = (message) => {
         if (message.kind === "done") settle(fromThread(message.outcome), true);
         else if (message.kind === "call")
@@ -211,8 +227,9 @@ export class ThreadPool {
             if (!thread.ended) thread.send({ kind: "called", callId: message.callId });
           });
       };
-      if (!thread.ended)
-        thread.send({ kind: "run", jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload });
+      if (timeoutMs !== null)
+        timer = setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
+      thread.send({ kind: "run", jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload });
     });
     try {
       return await outcome;
