@@ -5,7 +5,7 @@
  * handler that never yields, to the worker taking its next job (the thread terminated). The
  * figures are printed; the bound asserted (2 s) is twice the issue's 1 s, for a loaded machine.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { statusOf } from "../src/domain/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
+import { spawnDocketWorker } from "./support/worker-process.ts";
 
 const BOUND_MS = 2_000;
 
@@ -32,29 +33,14 @@ afterAll(async () => {
 });
 
 const spawnWorker = (args: ReadonlyArray<string>): ChildProcess => {
-  const child = spawn(
-    process.execPath,
-    [
-      "bin/docket.js",
-      "worker",
-      "--handlers",
-      "test/fixtures/process-handlers.ts",
-      "--concurrency",
-      "1",
-      ...args,
-    ],
-    {
-      cwd: new URL("..", import.meta.url).pathname,
-      env: {
-        ...process.env,
-        LOG_FORMAT: "text",
-        REDIS_URL: redis.url,
-        DOCKET_PREFIX: engine.prefix,
-        DOCKET_LEASE_MS: "30000",
-      },
-      stdio: ["ignore", "ignore", "ignore"],
-    },
-  );
+  const { child } = spawnDocketWorker({
+    redisUrl: redis.url,
+    prefix: engine.prefix,
+    leaseMs: 30_000,
+    args: ["--concurrency", "1", ...args],
+  });
+  // Its log is not read here: drained, so a full pipe never blocks the worker.
+  child.stderr?.resume();
   children.push(child);
   return child;
 };

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusOf } from "../src/domain/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
+import { spawnDocketWorker } from "./support/worker-process.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
@@ -19,28 +19,8 @@ afterAll(async () => {
   await redis.stop();
 });
 
-/** `docket worker` as a real process, with the test fixture handlers. */
-const spawnWorker = (
-  args: ReadonlyArray<string>,
-): { child: ChildProcess; exited: Promise<number | null> } => {
-  const child = spawn(
-    process.execPath,
-    ["bin/docket.js", "worker", "--handlers", "test/fixtures/process-handlers.ts", ...args],
-    {
-      cwd: new URL("..", import.meta.url).pathname,
-      env: {
-        ...process.env,
-        LOG_FORMAT: "text",
-        REDIS_URL: redis.url,
-        DOCKET_PREFIX: engine.prefix,
-        DOCKET_LEASE_MS: "1000",
-      },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited };
-};
+const spawnWorker = (args: ReadonlyArray<string>) =>
+  spawnDocketWorker({ redisUrl: redis.url, prefix: engine.prefix, leaseMs: 1_000, args });
 
 const statusOfJob = async (jobId: string) => statusOf((await engine.jobs.get(jobId)).state);
 

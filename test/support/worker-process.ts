@@ -1,0 +1,27 @@
+/** `docket worker` as a real process on a test deployment, with the test fixture handlers. */
+import { type ChildProcess, spawn } from "node:child_process";
+
+export const spawnDocketWorker = (options: {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly leaseMs: number;
+  readonly args: ReadonlyArray<string>;
+}): { child: ChildProcess; exited: Promise<number | null> } => {
+  const child = spawn(
+    process.execPath,
+    ["bin/docket.js", "worker", "--handlers", "test/fixtures/process-handlers.ts", ...options.args],
+    {
+      cwd: new URL("../..", import.meta.url).pathname,
+      env: {
+        ...process.env,
+        LOG_FORMAT: "text",
+        REDIS_URL: options.redisUrl,
+        DOCKET_PREFIX: options.prefix,
+        DOCKET_LEASE_MS: String(options.leaseMs),
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited };
+};
