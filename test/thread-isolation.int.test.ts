@@ -193,4 +193,15 @@ describe("thread isolation", () => {
       await broken.stop(100);
     }
   });
+
+  it("a context call made after its attempt ended is recorded on no job, not on the next one its thread runs", async () => {
+    const late = (await run("late-log")).at(0)?.jobId ?? "";
+    // Its thread is the one put back last, so it runs this one while the late call arrives.
+    const next = (await run("never-resolves", { timeoutMs: 500 })).at(0)?.jobId ?? "";
+    await new Promise((r) => setTimeout(r, 300));
+    for (const jobId of [late, next]) {
+      const lines = (await engine.store.readEvents(jobId)).filter((e) => e.type === "LogRecorded");
+      expect(lines, `job ${jobId}`).toEqual([]);
+    }
+  });
 });

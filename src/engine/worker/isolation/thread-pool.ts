@@ -83,7 +83,10 @@ class HandlerThread {
     this.thread.on("message", (message: FromThread) => {
       if (message.kind === "ready") loaded(undefined);
       else if (message.kind === "load_failed") loaded(message.message);
-      else this.onMessage?.(message);
+      else if (this.onMessage !== undefined) this.onMessage(message);
+      // A call made after its attempt ended is not recorded (as in-process, where the job's
+      // machine refuses it); answered, so the handler awaiting it is not left hanging.
+      else if (message.kind === "call") this.send({ kind: "called", callId: message.callId });
     });
     let error: unknown;
     this.thread.on("error", (thrown) => (error = thrown));
@@ -108,6 +111,8 @@ export class ThreadPool {
   private readonly idle: Array<HandlerThread> = [];
   private readonly all = new Set<HandlerThread>();
   private closed = false;
+  /** Attempts started, numbering each run so a late context call is told from a current one. */
+  private runs = 0;
   private readonly data: ThreadData;
   private readonly jobTypes: ReadonlySet<string> | undefined;
 
@@ -184,6 +189,7 @@ export class ThreadPool {
   ): Promise<AttemptOutcome> {
     if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs);
     const thread = this.acquire();
+    const runId = ++this.runs;
     let settle: (outcome: AttemptOutcome, reusable: boolean) => void = () => undefined;
     const outcome = new Promise<AttemptOutcome>((resolve) => {
       let done = false;
@@ -222,6 +228,8 @@ export class ThreadPool {
       if (thread.ended || abort.reason !== undefined) return;
       thread.onMessage = (message) => {
         if (message.kind === "done") settle(fromThread(message.outcome), true);
+        else if (message.kind === "call" && message.runId !== runId)
+          thread.send({ kind: "called", callId: message.callId });
         else if (message.kind === "call")
           void record(ctx, message.call).then(() => {
             if (!thread.ended) thread.send({ kind: "called", callId: message.callId });
@@ -229,7 +237,7 @@ export class ThreadPool {
       };
       if (timeoutMs !== null)
         timer = setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
-      thread.send({ kind: "run", jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload });
+      thread.send({ kind: "run", runId, jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload });
     });
     try {
       return await outcome;
