@@ -190,9 +190,10 @@ export class ThreadPool {
     if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs);
     const thread = this.acquire();
     const runId = ++this.runs;
+    // Over once settled: a thread that becomes ready after its attempt ended gets no job.
+    let done = false;
     let settle: (outcome: AttemptOutcome, reusable: boolean) => void = () => undefined;
     const outcome = new Promise<AttemptOutcome>((resolve) => {
-      let done = false;
       settle = (ended, reusable) => {
         if (done) return;
         done = true;
@@ -225,7 +226,7 @@ export class ThreadPool {
         settle(failed("handler_load_failed", `handler module ${this.data.module}: ${why}`, false), false);
         return;
       }
-      if (thread.ended || abort.reason !== undefined) return;
+      if (done || thread.ended || abort.reason !== undefined) return;
       thread.onMessage = (message) => {
         if (message.kind === "done") settle(fromThread(message.outcome), true);
         else if (message.kind === "call" && message.runId !== runId)
