@@ -5,16 +5,15 @@
  * must end with a JobCompleted or AttemptFailed the worker itself recorded (never lease_expired),
  * within the lease, and every event it left must be one every reader accepts.
  */
-import * as Result from "effect/Result";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeEnvelope, type Envelope, replay } from "../src/domain/index.ts";
 import type { Handler, HandlerContext, Worker } from "../src/engine/worker/index.ts";
 import { apiActor, makeEngine, type TestEngine } from "../test/support/engine.ts";
 import { eventLogOf } from "../test/support/projection.ts";
 import { startRedis, type TestRedis } from "../test/support/redis.ts";
 import { startWorker } from "../test/support/workers.ts";
 import { extremeNumber, handlerValue } from "./support/hostile-values.ts";
+import { expectRecordedOutcome } from "./support/recorded-outcome.ts";
 
 const LEASE_MS = 5_000;
 
@@ -95,18 +94,6 @@ const handlerFor = (steps: ReadonlyArray<Step>, ending: Ending): Handler =>
 
 let counter = 0;
 
-/** Poll the job's own history until attempt 1 has an outcome, for at most the lease and a margin. */
-const outcomeOf = async (jobId: string): Promise<ReadonlyArray<Envelope>> => {
-  const deadline = Date.now() + LEASE_MS + 2_000;
-  for (;;) {
-    const events = await engine.store.readEvents(jobId);
-    if (events.some((e) => e.type === "JobCompleted" || e.type === "AttemptFailed")) return events;
-    if (Date.now() > deadline)
-      throw new Error(`job ${jobId}: no outcome within the lease (${events.map((e) => e.type)})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe("hostile handlers", () => {
   it("for any handler behaviour, the job reaches a terminal or retry state with a recorded outcome before its lease", async () => {
     await fc.assert(
@@ -117,23 +104,8 @@ describe("hostile handlers", () => {
           { type, maxAttempts, backoff: { type: "fixed", delayMs: 60_000 } },
           apiActor,
         );
-        const events = await outcomeOf(jobId);
+        await expectRecordedOutcome(engine, jobId, LEASE_MS, 2_000);
         behaviours.delete(type);
-        const started = events.find((e) => e.type === "AttemptStarted");
-        const outcome = events.find((e) => e.type === "JobCompleted" || e.type === "AttemptFailed");
-        if (started === undefined || outcome === undefined) throw new Error("no attempt or no outcome");
-        // Recorded by the worker itself, within the lease: never lease_expired, the real outcome lost.
-        expect(outcome.actor.kind).toBe("worker");
-        if (outcome.type === "AttemptFailed") expect(outcome.data.error.code).not.toBe("lease_expired");
-        expect(Date.parse(outcome.at) - Date.parse(started.at)).toBeLessThan(LEASE_MS);
-        const status = (await engine.jobs.get(jobId)).state.value;
-        expect(["completed", "failed", "dead_letter"]).toContain(status);
-        // Every event is one every reader accepts, and the history replays.
-        for (const envelope of events) {
-          const decoded = decodeEnvelope(JSON.parse(JSON.stringify(envelope)));
-          expect(Result.isSuccess(decoded), Result.isFailure(decoded) ? decoded.failure : "").toBe(true);
-        }
-        expect(Result.isSuccess(replay(events))).toBe(true);
       }),
       { numRuns: 100 },
     );

@@ -14,24 +14,32 @@ describe("a worker's defaults from the environment", () => {
       DOCKET_QUEUES: " high, default,,",
       DOCKET_WORKER_NAME: "w-1",
       DOCKET_CONCURRENCY: "4",
+      DOCKET_ISOLATION: "thread",
     });
     expect(env.worker).toEqual({
       queues: ["high", "default"],
       name: "w-1",
       concurrency: 4,
       delivery: { rateLimits: [], fairness: { kind: "strict" } },
+      isolation: "thread",
     });
   });
 
   it("leaves them unset when absent or empty", () => {
     expect(
-      readEnv({ DOCKET_QUEUES: "", DOCKET_CONCURRENCY: "", DOCKET_RATE_LIMITS: "", DOCKET_FAIRNESS: "" })
-        .worker,
+      readEnv({
+        DOCKET_QUEUES: "",
+        DOCKET_CONCURRENCY: "",
+        DOCKET_RATE_LIMITS: "",
+        DOCKET_FAIRNESS: "",
+        DOCKET_ISOLATION: "",
+      }).worker,
     ).toEqual({
       queues: undefined,
       name: undefined,
       concurrency: undefined,
       delivery: { rateLimits: [], fairness: { kind: "strict" } },
+      isolation: undefined,
     });
   });
 
@@ -41,6 +49,7 @@ describe("a worker's defaults from the environment", () => {
     ["DOCKET_WORKER_NAME", "has space"],
     ["DOCKET_CONCURRENCY", "0"],
     ["DOCKET_CONCURRENCY", "ten"],
+    ["DOCKET_ISOLATION", "process"],
   ])("refuses %s=%s naming the variable", (name, value) => {
     expect(() => readEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => readEnv({ [name]: value })).toThrow(`invalid ${name}=`);

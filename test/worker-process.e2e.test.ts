@@ -4,7 +4,7 @@ import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { checkInvariants } from "./support/invariants.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
-import { spawnWorkerProcess } from "./support/worker-process.ts";
+import { spawnDocketWorker } from "./support/worker-process.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
@@ -19,13 +19,8 @@ afterAll(async () => {
   await redis.stop();
 });
 
-/** `docket worker` as a real process, with the test fixture handlers. */
 const spawnWorker = (args: ReadonlyArray<string>) =>
-  spawnWorkerProcess("test/fixtures/process-handlers.ts", args, {
-    REDIS_URL: redis.url,
-    DOCKET_PREFIX: engine.prefix,
-    DOCKET_LEASE_MS: "1000",
-  });
+  spawnDocketWorker({ redisUrl: redis.url, prefix: engine.prefix, leaseMs: 1_000, args });
 
 const statusOfJob = async (jobId: string) => statusOf((await engine.jobs.get(jobId)).state);
 

@@ -187,6 +187,10 @@ const VARIABLES = {
   // Checked by their parsers in readEnv, which say what is wrong with which limit (ADR 0039).
   DOCKET_RATE_LIMITS: { ok: anything, expected: "" },
   DOCKET_FAIRNESS: { ok: anything, expected: "" },
+  DOCKET_ISOLATION: {
+    ok: oneOf(["none", "thread"]),
+    expected: "expected none (handlers run in the worker's thread) or thread (ADR 0040)",
+  },
   // Logs and metrics (ADR 0030, 0031).
   LOG_LEVEL: { ok: oneOf(LOG_LEVELS), expected: `expected one of ${LOG_LEVELS.join(", ")}` },
   LOG_FORMAT: { ok: oneOf(["json", "text"]), expected: "expected json or text" },
@@ -275,6 +279,8 @@ export interface WorkerEnv {
   readonly concurrency: number | undefined;
   /** DOCKET_RATE_LIMITS and DOCKET_FAIRNESS (ADR 0039). */
   readonly delivery: DeliveryPolicy;
+  /** DOCKET_ISOLATION: where handlers run (ADR 0040; unset: none, in the worker's own thread). */
+  readonly isolation: "none" | "thread" | undefined;
 }
 
 /** A worker's rate limits and fairness, or a ConfigError naming the variable and what is wrong. */
@@ -355,6 +361,7 @@ const EMPTY_IS_UNSET = [
   "DOCKET_CONCURRENCY",
   "DOCKET_RATE_LIMITS",
   "DOCKET_FAIRNESS",
+  "DOCKET_ISOLATION",
 ] as const;
 
 const HOOK_SECRET_PREFIX = "DOCKET_HOOK_SECRET_";
@@ -462,6 +469,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
       name: e.DOCKET_WORKER_NAME,
       concurrency: e.DOCKET_CONCURRENCY === undefined ? undefined : Number(e.DOCKET_CONCURRENCY),
       delivery: deliveryFrom(e.DOCKET_RATE_LIMITS, e.DOCKET_FAIRNESS),
+      isolation: e.DOCKET_ISOLATION as "none" | "thread" | undefined,
     },
     hookSecrets: hookSecretsFrom(env),
     webhooks: {

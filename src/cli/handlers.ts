@@ -87,3 +87,22 @@ export const loadHandlers = async (modulePath: string | undefined): Promise<Hand
   modulePath === undefined
     ? (await import("./demo-handlers.ts")).demoHandlers
     : loadHandlersModule(modulePath);
+
+/** This file's own extension: the demo handlers are TypeScript in a checkout, JavaScript when built. */
+const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/**
+ * Where a worker's handler threads load the same handlers from (ADR 0040): the module given, or
+ * the demo handlers' own module (its `demoHandlers` export). The module is loaded here first, so
+ * one that cannot be used is refused at start-up, not once per job in its threads.
+ */
+export const threadIsolationFor = (
+  modulePath: string | undefined,
+): { readonly kind: "thread"; readonly module: string; readonly exportName: string } =>
+  modulePath === undefined
+    ? {
+        kind: "thread",
+        module: new URL(`./demo-handlers${EXT}`, import.meta.url).href,
+        exportName: "demoHandlers",
+      }
+    : { kind: "thread", module: pathToFileURL(resolve(modulePath)).href, exportName: "default" };

@@ -8,11 +8,12 @@ import { webhookServiceOn, type WebhookSettings } from "./webhooks.ts";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
 import type { ArchiveAccess } from "./archived-log.ts";
-import type { WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
-import { type EventStore, JobService } from "../engine/write/index.ts";
+import type { CancelFeed, WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
+import { type CancelNotices, type EventStore, JobService } from "../engine/write/index.ts";
 import { Scheduler, type SchedulerOptions, ScheduleService } from "../engine/schedule/index.ts";
 import { Keys } from "../infra/redis/keys.ts";
 import { RedisScheduleStore } from "../infra/redis/redis-schedule-store.ts";
+import { RedisCancelNotices } from "../infra/redis/redis-cancel-notices.ts";
 import { type RedisClient, connect, readyOrClosed } from "../infra/redis/connection.ts";
 import type { Durability } from "../infra/redis/durability.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
@@ -62,6 +63,8 @@ export interface EngineAdapters {
   readonly store: EventStore;
   readonly queue: WorkQueue;
   readonly registry: WorkerRegistry;
+  /** Cancels announced and heard (ADR 0040); without it, workers learn of them at lease renewal. */
+  readonly cancels?: CancelNotices & CancelFeed;
 }
 
 /** The Redis adapters, typed as such: tests and tools read their key names (`store.keys`). */
@@ -69,6 +72,7 @@ export interface RedisAdapters extends EngineAdapters {
   readonly store: RedisEventStore;
   readonly queue: RedisWorkQueue;
   readonly registry: RedisWorkerRegistry;
+  readonly cancels: RedisCancelNotices;
 }
 
 export interface Engine extends RedisAdapters {
@@ -100,6 +104,7 @@ export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
       ...(delivery === undefined ? {} : { delivery }),
     }),
     registry: new RedisWorkerRegistry({ client, prefix }),
+    cancels: new RedisCancelNotices({ client, prefix }),
   };
 };
 
@@ -118,6 +123,7 @@ export const composeEngine = (
     queue: adapters.queue,
     clock: wiring.clock ?? systemClock,
     shards: wiring.shards,
+    cancels: adapters.cancels,
   });
   const clock = wiring.clock ?? systemClock;
   const scheduleStore = new RedisScheduleStore(wiring.client, new Keys(wiring.prefix, wiring.shards));

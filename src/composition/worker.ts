@@ -13,7 +13,10 @@ import type { EventStore } from "../engine/write/index.ts";
 import { adaptersOn, type DocketConfig, type EngineAdapters } from "./engine.ts";
 
 /** What a worker is told besides its adapters (WorkerOptions without the wiring). */
-export type WorkerComposition = Omit<WorkerOptions, "store" | "queue" | "registry" | "lanes" | "clock"> & {
+export type WorkerComposition = Omit<
+  WorkerOptions,
+  "store" | "queue" | "registry" | "lanes" | "clock" | "cancels"
+> & {
   readonly clock?: Clock;
 };
 
@@ -33,6 +36,7 @@ export const composeWorker = (lanes: ReadonlyArray<EngineAdapters>, settings: Wo
     registry: first.registry,
     lanes: lanes.map((lane, i) => ({ store: stores[i] as EventStore, queue: lane.queue })),
     clock: settings.clock ?? systemClock,
+    ...(first.cancels === undefined ? {} : { cancels: first.cancels }),
   });
 };
 
@@ -42,6 +46,7 @@ export type WorkerSettings = Pick<
   | "queues"
   | "concurrency"
   | "handlers"
+  | "isolation"
   | "burst"
   | "maxJobs"
   | "shutdownGraceMs"

@@ -6,7 +6,7 @@
 import { checkedRateLimits, parseFairness, type RateLimit } from "../domain/index.ts";
 import type { Handlers, WorkerInfo } from "../engine/worker/index.ts";
 import { type DocketConfig, openWorker } from "../main.ts";
-import type { HandlersFor, JobPayloads } from "./handlers.ts";
+import type { HandlersFor, JobPayloads, JobType } from "./handlers.ts";
 
 export interface WorkerOptions<P extends JobPayloads> {
   /** The handlers this worker runs, by job type: some or all of the deployment's job types. */
@@ -19,6 +19,18 @@ export interface WorkerOptions<P extends JobPayloads> {
   readonly name?: string;
   /** How long `stop()` lets running handlers finish before aborting them (default 10 s). */
   readonly graceMs?: number;
+  /**
+   * Run handlers in worker threads (ADR 0040), so that a timeout or a cancel stops even a handler
+   * that never yields: the threads load `module` (a path or file URL; its `exportName`, default
+   * "default", maps job type to handler — closures over this process's state do not cross), for
+   * every job type or the `jobTypes` listed. Payloads and results cross by structured clone.
+   */
+  readonly isolation?: {
+    readonly kind: "thread";
+    readonly module: string | URL;
+    readonly exportName?: string;
+    readonly jobTypes?: ReadonlyArray<JobType<P>>;
+  };
   /** Run what is runnable now, then stop by itself. */
   readonly burst?: boolean;
   /** Stop by itself after taking this many jobs. */
@@ -60,6 +72,9 @@ export const openDocketWorker = async <P extends JobPayloads>(
     // the payload it was submitted with, which `submit` typed the same way.
     handlers: options.handlers as unknown as Handlers,
     ...(options.graceMs === undefined ? {} : { shutdownGraceMs: options.graceMs }),
+    ...(options.isolation === undefined
+      ? {}
+      : { isolation: { ...options.isolation, module: String(options.isolation.module) } }),
     ...(options.burst === undefined ? {} : { burst: options.burst }),
     ...(options.maxJobs === undefined ? {} : { maxJobs: options.maxJobs }),
     onError: options.onError ?? (() => undefined),

@@ -46,7 +46,7 @@ export const makeEngine = async (
     return client;
   };
   const client = await whenReady(track(connect({ url })));
-  const { store, queue, registry, jobs, schedules } = composeEngine({
+  const { store, queue, registry, cancels, jobs, schedules } = composeEngine({
     client,
     prefix,
     shards,
@@ -60,10 +60,11 @@ export const makeEngine = async (
     store,
     queue,
     registry,
+    cancels,
     jobs,
     schedules,
     workerPorts: async (delivery) => {
-      const { store, queue, registry } = composeEngine({
+      const { store, queue, registry, cancels } = composeEngine({
         client: await whenReady(track(connect({ url }))),
         blockingClient: await whenReady(track(connectBlocking({ url }))),
         prefix,
@@ -71,7 +72,7 @@ export const makeEngine = async (
         ...(delivery === undefined ? {} : { delivery }),
         ...(options.durability === undefined ? {} : { durability: options.durability }),
       });
-      return { store, queue, registry };
+      return { store, queue, registry, cancels };
     },
     close: async () => {
       for (const c of clients) c.disconnect();

@@ -14,3 +14,16 @@ export const spawnWorkerProcess = (
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, exited };
 };
+
+/** `docket worker` on a test deployment, with the test fixture handlers. */
+export const spawnDocketWorker = (options: {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly leaseMs: number;
+  readonly args: ReadonlyArray<string>;
+}): { child: ChildProcess; exited: Promise<number | null> } =>
+  spawnWorkerProcess("test/fixtures/process-handlers.ts", options.args, {
+    REDIS_URL: options.redisUrl,
+    DOCKET_PREFIX: options.prefix,
+    DOCKET_LEASE_MS: String(options.leaseMs),
+  });

@@ -16,7 +16,12 @@ export type WorkerPorts = EngineAdapters;
 export const workerOn = (ports: WorkerPorts, handlers: Handlers, options: TestWorkerOptions = {}): Worker => {
   const { lanes = [ports], ...settings } = options;
   return composeWorker(
-    lanes.map((lane) => ({ store: lane.store, queue: lane.queue, registry: ports.registry })),
+    lanes.map((lane) => ({
+      store: lane.store,
+      queue: lane.queue,
+      registry: ports.registry,
+      ...(ports.cancels === undefined ? {} : { cancels: ports.cancels }),
+    })),
     {
       name: "test-worker",
       queues: ["default"],

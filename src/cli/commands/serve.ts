@@ -9,7 +9,7 @@ import type { ApiServer, ProcessMetrics } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
 import type { DocketEnv } from "../config.ts";
 import { archiveAccess, readEnv } from "../env.ts";
-import { loadHandlers } from "../handlers.ts";
+import { loadHandlers, threadIsolationFor } from "../handlers.ts";
 import { hookSecretsOf } from "../hook-secrets.ts";
 import { logProjectorStates, logWorkerLifecycle } from "../lifecycle-log.ts";
 import { type Log, openCommandLog, repeatLimited } from "../log.ts";
@@ -113,6 +113,7 @@ export const startCommand: Command = {
   },
   details: `${ENV_DETAILS}
 The worker: DOCKET_QUEUES (default), DOCKET_WORKER_NAME (start), DOCKET_CONCURRENCY (10); the flags win; DOCKET_RATE_LIMITS, DOCKET_FAIRNESS.
+DOCKET_ISOLATION=thread runs its handlers in worker threads (ADR 0040).
 When no Redis answers at REDIS_URL, the URL names this machine and redis-server is on the PATH, a
 private redis-server is started on that port with its data under DOCKET_DATA_DIR/redis (AOF on),
 bound to 127.0.0.1, with a generated password kept in DOCKET_DATA_DIR/redis/password; it is
@@ -120,7 +121,9 @@ stopped last when docket start stops. ${JSON_LOGS}`,
   run: async (context) => {
     const env = await readEnv();
     const log = await openCommandLog(context, env, "");
-    const handlers = await loadHandlers(stringOption(context, "handlers"));
+    const handlersPath = stringOption(context, "handlers");
+    const handlers = await loadHandlers(handlersPath);
+    const isolated = env.worker.isolation === "thread";
     const concurrency = intOption(context, "concurrency", 1) ?? env.worker.concurrency ?? 10;
     const graceMs = intOption(context, "grace-ms") ?? 10_000;
     const queues = queuesOption(stringOption(context, "queues"), env.worker.queues);
@@ -151,6 +154,7 @@ stopped last when docket start stops. ${JSON_LOGS}`,
             concurrency,
             handlers,
             delivery: env.worker.delivery,
+            ...(isolated ? { isolation: threadIsolationFor(handlersPath) } : {}),
             shutdownGraceMs: graceMs,
             onError: repeatLimited(log.child("worker")),
             observer: { lifecycle: logWorkerLifecycle(log.child("worker"), () => workerId) },
@@ -168,7 +172,7 @@ stopped last when docket start stops. ${JSON_LOGS}`,
     const { worker, close: closeWorker } = opened;
     workerId = worker.id;
     log.info(
-      `worker ${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})`,
+      `worker ${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")}${isolated ? ", in threads" : ""})`,
       { worker: worker.id, queues },
     );
     const running = worker.run();

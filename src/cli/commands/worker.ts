@@ -1,7 +1,7 @@
 /** `docket worker`: one worker process on the given queues with a handlers module. */
 import { type Command, intOption, stringOption, UsageError } from "../command.ts";
 import { readEnv } from "../env.ts";
-import { loadHandlers } from "../handlers.ts";
+import { loadHandlers, threadIsolationFor } from "../handlers.ts";
 import { logWorkerLifecycle } from "../lifecycle-log.ts";
 import { openCommandLog, repeatLimited } from "../log.ts";
 import { SHUTDOWN_MARGIN_MS, shutdownOnSignals, stopWithin } from "../signals.ts";
@@ -25,6 +25,11 @@ export const workerCommand: Command = {
       description:
         "handlers module (.js, .mjs, .cjs or .ts) whose default export maps job type to handler (default: demo handlers)",
     },
+    isolation: {
+      type: "string",
+      description:
+        "none (handlers run in the worker's thread) or thread (each in a worker thread that a timeout or cancel terminates; default: DOCKET_ISOLATION, else none)",
+    },
     burst: { type: "boolean", description: "exit when the queues are drained" },
     "max-jobs": { type: "string", description: "exit after this many jobs" },
     "grace-ms": {
@@ -38,6 +43,7 @@ export const workerCommand: Command = {
     },
   },
   details: `Environment: DOCKET_QUEUES, DOCKET_WORKER_NAME, DOCKET_CONCURRENCY (the flags win), DOCKET_RATE_LIMITS, DOCKET_FAIRNESS, REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS, DOCKET_LEASE_MS, LOG_LEVEL, LOG_FORMAT,
+DOCKET_ISOLATION (none or thread),
 DOCKET_METRICS_PORT and DOCKET_METRICS_HOST (127.0.0.1), DOCKET_API_TOKEN(S) (guard /metrics too; see README).
 While Redis does not answer, the worker waits for it with a line per attempt (1, 2, 4, 8, then
 every 10 s); a password Redis refuses (NOAUTH, WRONGPASS) exits 2. Logs are JSON lines on stdout
@@ -47,7 +53,11 @@ scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
     const env = await readEnv();
     const log = await openCommandLog(context, env, "worker");
     const metricsPort = intOption(context, "metrics-port", 0) ?? env.metricsPort;
-    const handlers = await loadHandlers(stringOption(context, "handlers"));
+    const handlersPath = stringOption(context, "handlers");
+    const handlers = await loadHandlers(handlersPath);
+    const isolation = stringOption(context, "isolation") ?? env.worker.isolation ?? "none";
+    if (isolation !== "none" && isolation !== "thread")
+      throw new UsageError(`--isolation must be none or thread, got ${JSON.stringify(isolation)}`);
     const queuesFlag = stringOption(context, "queues");
     const queues =
       queuesFlag === undefined
@@ -111,6 +121,7 @@ scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
         concurrency,
         handlers,
         delivery: env.worker.delivery,
+        ...(isolation === "thread" ? { isolation: threadIsolationFor(handlersPath) } : {}),
         burst: context.values.burst === true,
         ...(maxJobs === undefined ? {} : { maxJobs }),
         shutdownGraceMs: graceMs,
@@ -120,10 +131,13 @@ scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
       },
     );
     workerId = worker.id;
-    log.info(`${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")})`, {
-      worker: worker.id,
-      queues,
-    });
+    log.info(
+      `${worker.id} on queues ${queues.join(",")} (handlers: ${Object.keys(handlers).join(", ")}${isolation === "thread" ? ", in threads" : ""})`,
+      {
+        worker: worker.id,
+        queues,
+      },
+    );
     const running = worker.run();
     void shutdown.requested.then((signal) => {
       log.info(`${worker.id}: ${signal}, finishing in-flight jobs`);

@@ -12,7 +12,7 @@
 import { type Actor, contextOf, statusOf } from "../../domain/index.ts";
 import type { Clock } from "../shared/index.ts";
 import type { EventStore, JobWriter } from "../write/index.ts";
-import type { Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "./ports.ts";
+import type { CancelFeed, Claimed, WorkEntry, WorkerInfo, WorkerRegistry, WorkQueue } from "./ports.ts";
 import type { WorkerLifecycleEvent } from "./observer.ts";
 
 export interface MaintenanceDeps {
@@ -32,6 +32,10 @@ export interface MaintenanceDeps {
   readonly random: () => number;
   /** The entries the worker holds now: its running jobs' and those waiting for a slot. */
   readonly held: () => ReadonlyArray<WorkEntry>;
+  /** Cancels as they are recorded (ADR 0040); without it, renewals alone find cancelled jobs. */
+  readonly cancels?: CancelFeed;
+  /** The entry of a job this worker runs now, if it does (a cancel was announced for it). */
+  readonly entryOf: (jobId: string) => WorkEntry | undefined;
   /** Entries of `held` the worker no longer owns. */
   readonly lost: (entries: ReadonlyArray<WorkEntry>) => void;
   /** Reclaimed entries of queued jobs, to start when a slot is free. */
@@ -58,6 +62,7 @@ export class Maintenance {
   private readonly running = new Set<Promise<unknown>>();
   private started = false;
   private stopped = false;
+  private listening: Promise<{ stop(): Promise<void> } | undefined> | undefined;
 
   constructor(private readonly deps: MaintenanceDeps) {}
 
@@ -69,12 +74,37 @@ export class Maintenance {
     this.every(schedulerIntervalMs, () => this.promoteDue());
     this.every(heartbeatMs, () => this.heartbeat());
     void this.track(this.heartbeat());
+    const { cancels } = this.deps;
+    if (cancels !== undefined)
+      this.listening = cancels
+        .listen((jobId) => this.cancelAnnounced(jobId))
+        .catch((error: unknown) => {
+          this.deps.report(error);
+          return undefined;
+        });
+  }
+
+  /**
+   * A cancel was recorded for a job: if this worker runs it, renew that one lease now. The cancel
+   * deleted the entry with its append, so the renewal reports it lost and the handler is aborted,
+   * through the same path as at a periodic renewal; an announcement is never trusted by itself.
+   */
+  private cancelAnnounced(jobId: string): void {
+    const entry = this.deps.entryOf(jobId);
+    if (entry === undefined || this.stopped) return;
+    void this.track(
+      (async () => {
+        const lost = await this.deps.queue.renew(this.deps.actor.id, [entry]);
+        if (lost.length > 0) this.deps.lost(lost);
+      })(),
+    );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    await (await this.listening)?.stop();
     await Promise.allSettled([...this.running]);
   }
 

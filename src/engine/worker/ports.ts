@@ -80,6 +80,16 @@ export interface WorkQueue extends DeadLetterIndex {
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>>;
 }
 
+/**
+ * Cancels as they are recorded (CancelNotices on the write side): the job ids, for the worker to
+ * check at once whether it still owns their entries (ADR 0040). Messages may be lost (a
+ * disconnect): the lease renewal remains the guarantee, this only makes it prompt.
+ */
+export interface CancelFeed {
+  /** Call `cancelled` with each announced job id until the returned `stop` is called. */
+  listen(cancelled: (jobId: string) => void): Promise<{ stop(): Promise<void> }>;
+}
+
 /** idle: no handler running; busy: at least one; stopping: taking no more work, finishing what it has. */
 export type WorkerStatus = "idle" | "busy" | "stopping";
 

@@ -23,6 +23,7 @@ import { type ChainSettings, RunningJob } from "./job-chain.ts";
 import { Maintenance } from "./maintenance.ts";
 import { entryTimeMs, OutageWatch, type WorkerObserver } from "./observer.ts";
 import {
+  type CancelFeed,
   type Claimed,
   MAX_CURRENT_JOBS,
   type WorkEntry,
@@ -47,6 +48,8 @@ export interface WorkerOptions {
   readonly store: EventStore;
   readonly queue: WorkQueue;
   readonly registry: WorkerRegistry;
+  /** Cancels as they are recorded, so a running job's handler is aborted at once (ADR 0040). */
+  readonly cancels?: CancelFeed;
   readonly clock: Clock;
   /** An entry idle longer than this is presumed abandoned and reclaimed (default 30 s). */
   readonly leaseMs?: number;
@@ -149,6 +152,8 @@ export class Worker {
       registry: options.registry,
       clock,
       random,
+      ...(options.cancels === undefined ? {} : { cancels: options.cancels }),
+      entryOf: (jobId) => this.inFlight.get(jobId)?.entry,
       held: () => [...[...this.inFlight.values()].map((job) => job.entry), ...this.slots.parked],
       lost: (entries) => this.lost(entries),
       admit: (entries) => this.slots.park(entries),

@@ -28,7 +28,7 @@ import {
   type WriteIntent,
   type WriteResult,
 } from "./job-writer.ts";
-import type { DeadLetterIndex, EventStore, StoredHead } from "./ports.ts";
+import type { CancelNotices, DeadLetterIndex, EventStore, StoredHead } from "./ports.ts";
 import { normaliseSubmit } from "./submit-request.ts";
 
 export interface JobServiceOptions {
@@ -38,6 +38,8 @@ export interface JobServiceOptions {
   readonly clock: Clock;
   readonly shards: number;
   readonly maxPayloadBytes?: number;
+  /** Told of each recorded cancel, for the worker that runs the job (ADR 0040). */
+  readonly cancels?: CancelNotices;
 }
 
 export interface Submitted {
@@ -216,7 +218,11 @@ export class JobService {
       jobId,
       command: () => ({ type: "CancelJob", at, actor, ...(reason === undefined ? {} : { reason }) }),
     });
-    return result._tag === "Repeat" ? this.get(jobId) : result.head;
+    if (result._tag === "Repeat") return this.get(jobId);
+    // Announced before answering, so a handler hears of it about when the caller does. The cancel
+    // is recorded whatever happens here: a lost announcement waits for the lease renewal instead.
+    await this.options.cancels?.announce(jobId).catch(() => undefined);
+    return result.head;
   }
 
   /** Manual retry of a dead-lettered job: recorded with actor and reason. */

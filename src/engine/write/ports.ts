@@ -69,6 +69,15 @@ export interface EventStore {
 }
 
 /**
+ * Where a cancel is announced once it is recorded, so the worker running the job hears of it at
+ * once rather than at its next lease renewal (ADR 0040). Best effort: a lost announcement costs
+ * only time, since the renewal finds the job's entry gone anyway.
+ */
+export interface CancelNotices {
+  announce(jobId: string): Promise<void>;
+}
+
+/**
  * The jobs that ended in `dead_letter`, as the store indexes them when it appends the event that
  * puts a job there. Part of the WorkQueue port (worker/ports.ts); the job service needs only this.
  */

@@ -8,7 +8,9 @@
  * REDIS_CLUSTER_NODES becomes): then the client is ioredis' Cluster client, which follows MOVED
  * and ASK redirections and failovers. Every adapter takes either (`RedisClient`).
  */
-import { Cluster, Redis } from "ioredis";
+import { Cluster, type ClusterOptions, Redis } from "ioredis";
+
+type ClusterRedisOptions = NonNullable<ClusterOptions["redisOptions"]>;
 import { QueueUnavailable } from "../../engine/shared/index.ts";
 import { type ClusterTarget, clusterTargetOf } from "./cluster-url.ts";
 
@@ -90,6 +92,18 @@ export const connect = (options: ConnectionOptions): RedisClient => {
       : clusterClient(cluster, commandTimeout),
   );
 };
+
+/**
+ * A connection of its own like `client`, but patient: it queues commands until Redis answers and
+ * retries them (a subscriber that must SUBSCRIBE once Redis is back, and again after a reconnect).
+ */
+export const patientCopyOf = (client: RedisClient): RedisClient =>
+  client instanceof Cluster
+    ? client.duplicate(undefined, {
+        enableOfflineQueue: true,
+        redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null } as ClusterRedisOptions,
+      })
+    : client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
 
 /** A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket. */
 export const connectBlocking = (options: ConnectionOptions): RedisClient => {

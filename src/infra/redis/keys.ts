@@ -112,6 +112,10 @@ export class Keys {
   worker(id: string): string {
     return `${this.prefix}:{registry}:worker:${id}`;
   }
+  /** The Pub/Sub channel cancels are announced on (ADR 0040): a channel, not a key. */
+  cancelChannel(): string {
+    return `${this.prefix}:{cancels}:channel`;
+  }
   /** The archiver lease (ADR 0028): not shard data, so it has its own tag, shared with its counter. */
   archiverLease(): string {
     return `${this.prefix}:{archiver}:lease`;

@@ -17,6 +17,8 @@ export interface ThreadData {
 /** Worker → thread: run one attempt. */
 export interface RunMessage {
   readonly kind: "run";
+  /** This attempt's number in the thread: a call it sends carries it back. */
+  readonly runId: number;
   readonly jobId: string;
   readonly attempt: number;
   readonly jobType: string;
@@ -47,5 +49,9 @@ export type FromThread =
   | { readonly kind: "ready" }
   /** The handler module could not be loaded or used: the thread ends. */
   | { readonly kind: "load_failed"; readonly message: string }
-  | { readonly kind: "call"; readonly callId: number; readonly call: ContextCall }
+  /**
+   * A context call of run `runId`: one a handler makes after its attempt ended (a timer it left)
+   * arrives while the thread runs another job's, and must not be recorded on that one.
+   */
+  | { readonly kind: "call"; readonly runId: number; readonly callId: number; readonly call: ContextCall }
   | { readonly kind: "done"; readonly outcome: ThreadOutcome };

@@ -48,11 +48,11 @@ const pending = new Map<number, () => void>();
 let nextCallId = 0;
 
 /** Send a context call to the worker; resolves once it has been written (or refused and reported). */
-const call = (made: ContextCall): Promise<void> =>
+const call = (runId: number, made: ContextCall): Promise<void> =>
   new Promise((resolve) => {
     const callId = ++nextCallId;
     pending.set(callId, resolve);
-    post({ kind: "call", callId, call: made });
+    post({ kind: "call", runId, callId, call: made });
   });
 
 const contextFor = (run: RunMessage): HandlerContext => ({
@@ -63,6 +63,7 @@ const contextFor = (run: RunMessage): HandlerContext => ({
   progress: (current, total, message) => {
     const report = progressOf(current, total, message);
     return call(
+      run.runId,
       "progress" in report
         ? { op: "progress", progress: report.progress }
         : { op: "log", line: report.refused },
@@ -71,10 +72,11 @@ const contextFor = (run: RunMessage): HandlerContext => ({
   setMeta: (meta) => {
     const recorded = metaOf(meta);
     return call(
+      run.runId,
       "meta" in recorded ? { op: "meta", meta: recorded.meta } : { op: "log", line: recorded.refused },
     );
   },
-  log: (line) => call({ op: "log", line: logLineOf(line) }),
+  log: (line) => call(run.runId, { op: "log", line: logLineOf(line) }),
 });
 
 const start = async (): Promise<void> => {

@@ -51,6 +51,9 @@ const tsx = () =>
   });
 `;
 
+/** How long a thread may take to load its handler module before its attempt fails. */
+const LOAD_TIMEOUT_MS = 30_000;
+
 const failed = (code: string, message: string, retryable: boolean): AttemptOutcome => ({
   _tag: "Failed",
   error: { code, message: fitText(message, MAX_ERROR_MESSAGE_LENGTH), retryable },
@@ -80,7 +83,10 @@ class HandlerThread {
     this.thread.on("message", (message: FromThread) => {
       if (message.kind === "ready") loaded(undefined);
       else if (message.kind === "load_failed") loaded(message.message);
-      else this.onMessage?.(message);
+      else if (this.onMessage !== undefined) this.onMessage(message);
+      // A call made after its attempt ended is not recorded (as in-process, where the job's
+      // machine refuses it); answered, so the handler awaiting it is not left hanging.
+      else if (message.kind === "call") this.send({ kind: "called", callId: message.callId });
     });
     let error: unknown;
     this.thread.on("error", (thrown) => (error = thrown));
@@ -105,6 +111,8 @@ export class ThreadPool {
   private readonly idle: Array<HandlerThread> = [];
   private readonly all = new Set<HandlerThread>();
   private closed = false;
+  /** Attempts started, numbering each run so a late context call is told from a current one. */
+  private runs = 0;
   private readonly data: ThreadData;
   private readonly jobTypes: ReadonlySet<string> | undefined;
 
@@ -181,9 +189,11 @@ export class ThreadPool {
   ): Promise<AttemptOutcome> {
     if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs);
     const thread = this.acquire();
+    const runId = ++this.runs;
+    // Over once settled: a thread that becomes ready after its attempt ended gets no job.
+    let done = false;
     let settle: (outcome: AttemptOutcome, reusable: boolean) => void = () => undefined;
     const outcome = new Promise<AttemptOutcome>((resolve) => {
-      let done = false;
       settle = (ended, reusable) => {
         if (done) return;
         done = true;
@@ -192,27 +202,43 @@ export class ThreadPool {
         resolve(ended);
       };
     });
-    // The timer runs from the start of the attempt, a thread's start-up included.
-    const timer =
-      timeoutMs === null
-        ? undefined
-        : setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
+    // The job's timeout counts the handler's time, as in-process: it starts once the thread has
+    // its module (a fresh thread's start-up is the worker's cost, not the job's). Loading itself
+    // is bounded apart, so a module that never finishes loading fails the attempt, never wedges it.
+    let timer: NodeJS.Timeout | undefined = setTimeout(
+      () =>
+        settle(
+          failed(
+            "handler_load_failed",
+            `handler module ${this.data.module}: not loaded within ${LOAD_TIMEOUT_MS} ms`,
+            true,
+          ),
+          false,
+        ),
+      LOAD_TIMEOUT_MS,
+    );
     abort.onAbort((reason) => settle(abandonedOrTimedOut(reason, timeoutMs), false));
     thread.onEnd = (why) => settle(failed("handler_crashed", `the handler's ${why}`, true), false);
     void thread.ready.then((why) => {
+      clearTimeout(timer);
+      timer = undefined;
       if (why !== undefined) {
         settle(failed("handler_load_failed", `handler module ${this.data.module}: ${why}`, false), false);
         return;
       }
+      if (done || thread.ended || abort.reason !== undefined) return;
       thread.onMessage = (message) => {
         if (message.kind === "done") settle(fromThread(message.outcome), true);
+        else if (message.kind === "call" && message.runId !== runId)
+          thread.send({ kind: "called", callId: message.callId });
         else if (message.kind === "call")
           void record(ctx, message.call).then(() => {
             if (!thread.ended) thread.send({ kind: "called", callId: message.callId });
           });
       };
-      if (!thread.ended)
-        thread.send({ kind: "run", jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload });
+      if (timeoutMs !== null)
+        timer = setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
+      thread.send({ kind: "run", runId, jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload });
     });
     try {
       return await outcome;
