@@ -85,6 +85,11 @@ describe("the packed package", () => {
       "dist/client/index.d.ts",
       "dist/cli/bin.js",
       "dist/infra/redis/lua/append.lua",
+      // The dashboard, built (ADR 0041): what `docket api` serves under /ui.
+      "dist/ui/index.html",
+      "dist/ui/app.js",
+      "dist/ui/app.css",
+      "dist/ui/uPlot.min.css",
     ])
       expect(files).toContain(file);
     const unwanted = files.filter(

@@ -8,15 +8,20 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { Browser, Page } from "puppeteer-core";
+import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import { DocketApiError, DocketClient } from "../src/client/index.ts";
-import type { Worker } from "../src/engine/worker/index.ts";
-import { startApi, type TestApi } from "./support/api.ts";
-import { launchBrowser, openPage, screenshot, waitForText, type WatchedPage } from "./support/browser.ts";
+import { DocketApiError, type DocketClient } from "../src/client/index.ts";
+import type { TestApi } from "./support/api.ts";
+import {
+  type Dashboard,
+  openPage,
+  screenshot,
+  startDashboard,
+  waitForText,
+  type WatchedPage,
+} from "./support/browser.ts";
 import { rawRequest } from "./support/raw-http.ts";
-import { startRedis, type TestRedis } from "./support/redis.ts";
 import { TEST_UI_DIR } from "./support/ui-build.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -26,30 +31,21 @@ const TOKEN = "ui-test-token-0123456789";
 const HOSTILE = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1;alert(1)">`;
 const ASSET_BUDGET_BYTES = 150 * 1024;
 
-let redis: TestRedis;
+let dashboard: Dashboard;
 let api: TestApi;
 let base: string;
 let client: DocketClient;
-let worker: Worker;
-let browser: Browser;
 let watched: WatchedPage;
 let page: Page;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  api = await startApi(redis.url, { token: TOKEN });
-  base = await api.app.listen({ port: 0, host: "127.0.0.1" });
-  client = new DocketClient({ baseUrl: base, token: TOKEN });
-  worker = (await startWorker(api.engine, demoHandlers, { concurrency: 4, name: "ui-main-worker" })).worker;
-  browser = await launchBrowser();
-  watched = await openPage(browser);
+  dashboard = await startDashboard({ token: TOKEN, worker: { concurrency: 4, name: "ui-main-worker" } });
+  ({ api, base, client } = dashboard);
+  watched = await openPage(dashboard.browser);
   page = watched.page;
 });
 afterAll(async () => {
-  await browser?.close();
-  await worker?.stop(100);
-  await api?.stop();
-  await redis?.stop();
+  await dashboard?.stop();
 });
 
 const pwned = (): Promise<unknown> => page.evaluate(() => (window as { __pwned?: unknown }).__pwned);
