@@ -130,7 +130,10 @@ describe("the dashboard in a browser", () => {
   });
 
   it("opens a job: timeline with actor and hash, Verify says the chain holds, the slider travels in time", async () => {
-    const job = await client.submit({ type: "sleep", payload: { ms: 200 } });
+    // Large values (a long string, a long list) start collapsed; small ones are shown.
+    const long = "x".repeat(5_000);
+    const list = Array.from({ length: 50 }, (_, n) => n);
+    const job = await client.submit({ type: "sleep", payload: { ms: 200, long, list } });
     await client.wait(job.id, { timeoutMs: 15_000 });
     await go("#/jobs");
     await page.waitForSelector(`a[href="#/jobs/${job.id}"]`);
@@ -144,6 +147,18 @@ describe("the dashboard in a browser", () => {
     expect(timeline.join("\n")).toContain("worker:");
     expect(timeline.join("\n")).toContain("client:default");
     expect(timeline.join("\n")).toContain(events[0]?.hash.slice(0, 12));
+
+    const folds = await page.$$eval("details.fold", (all) =>
+      all.map((fold) => ({
+        open: (fold as HTMLDetailsElement).open,
+        summary: fold.querySelector("summary")?.textContent,
+      })),
+    );
+    expect(folds).toContainEqual({ open: false, summary: expect.stringContaining("5000 characters") });
+    expect(folds).toContainEqual({ open: false, summary: "[ 50 items ]" });
+    expect(await page.$$eval("pre.json", (all) => all.map((pre) => pre.textContent).join())).toContain(
+      '"ms": 200',
+    );
 
     await page.click(".verify button");
     await waitForText(page, "[data-testid=verify-outcome]", "Verified");
