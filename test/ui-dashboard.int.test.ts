@@ -1,9 +1,10 @@
 /**
  * The dashboard in a real browser (headless Chromium, test/support/browser.ts) against the real
  * API on a real Redis and SQLite, with a token: the page and its CSP, signing in, jobs reaching
- * `completed` in the list without a reload, a job's timeline, Verify and time travel, a dead
- * letter retried with a reason that shows in its history, a worker appearing and disappearing,
- * and hostile values (payload, meta, error, reason) shown as text, never run.
+ * `completed` in the list without a reload, a job's timeline, Verify and time travel, collapsed
+ * large values, a cancel and a dead-letter retry with reasons recorded under the token's name, a
+ * worker appearing and disappearing, hostile values (payload, meta, error, reason) shown as text
+ * and never run, a 390 px screen and the keyboard; and an API without tokens (no login form).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import { DocketApiError, type DocketClient } from "../src/client/index.ts";
-import type { TestApi } from "./support/api.ts";
+import { startApi, type TestApi } from "./support/api.ts";
 import {
   type Dashboard,
   openPage,
@@ -88,6 +89,24 @@ describe("the dashboard's files", () => {
     console.log(`dashboard assets gzipped: ${total} B`, sizes);
     expect(sizes.map(({ file }) => file)).toContain("app.js");
     expect(total).toBeLessThanOrEqual(ASSET_BUDGET_BYTES);
+  });
+});
+
+describe("the dashboard against an API without tokens", () => {
+  it("opens without a login form and offers no sign-out", async () => {
+    const open = await startApi(dashboard.redisUrl);
+    try {
+      const address = await open.app.listen({ port: 0, host: "127.0.0.1" });
+      const { page: tab } = await openPage(dashboard.browser);
+      await tab.goto(`${address}/ui/`);
+      await tab.waitForSelector("header.top nav");
+      expect(await tab.$("input[name=token]")).toBeNull();
+      expect(await tab.$("header.top button")).toBeNull();
+      await waitForText(tab, "[data-testid=live-state]", "live");
+      await tab.close();
+    } finally {
+      await open.stop();
+    }
   });
 });
 
@@ -197,6 +216,20 @@ describe("the dashboard in a browser", () => {
       "[data-testid=timeline] [data-kind=manual_retry]",
       "fixed the config, trying again",
     );
+  });
+
+  it("cancels a job with a reason, recorded with the signed-in token's name", async () => {
+    const job = await client.submit({ type: "echo", queue: "nobody-reads-this" });
+    await go(`#/jobs/${job.id}`);
+    await waitForText(page, "[data-testid=job-status]", "queued");
+    await page.type(".actions-box input[name=reason]", "customer withdrew the order");
+    await page.click(".actions-box button.danger");
+    await waitForText(page, "[data-testid=job-status]", "cancelled");
+    const cancelled = (await client.events(job.id)).find((event) => event.type === "JobCancelled");
+    expect(cancelled?.actor).toMatchObject({ kind: "client", id: "default" });
+    expect(JSON.stringify(cancelled?.data)).toContain("customer withdrew the order");
+    // An ended job offers no cancel any more.
+    expect(await page.$(".actions-box button.danger")).toBeNull();
   });
 
   it("shows a worker appear and disappear", async () => {

@@ -83,6 +83,8 @@ export interface Dashboard {
   readonly base: string;
   readonly client: DocketClient;
   readonly browser: Browser;
+  /** The Redis under it (another API may be started on it). */
+  readonly redisUrl: string;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export const startDashboard = async (options: {
     base,
     client,
     browser,
+    redisUrl: redis.url,
     stop: async () => {
       await browser.close();
       await worker.stop(100);
