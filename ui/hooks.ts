@@ -16,6 +16,13 @@ export interface Loaded<T> {
 
 const EVENT_THROTTLE_MS = 300;
 
+/**
+ * Pages that follow events also reload this often: an event that lands between a page's first
+ * load and the stream's first connection is otherwise missed (after that, the stream resumes
+ * from the last id it saw and misses nothing).
+ */
+export const SAFETY_POLL_MS = 10_000;
+
 export const useLive = <T>(
   load: () => Promise<T>,
   deps: ReadonlyArray<unknown>,

@@ -4,7 +4,7 @@
  */
 import type { JobView } from "../../src/client/index.ts";
 import { time } from "../format.ts";
-import { useAction, useLive } from "../hooks.ts";
+import { SAFETY_POLL_MS, useAction, useLive } from "../hooks.ts";
 import { Problem } from "../parts/problem.tsx";
 import { ReasonField, useReason } from "../parts/reason.tsx";
 import { jobHref } from "../routes.tsx";
@@ -16,6 +16,7 @@ export const DeadLettersPage = () => {
   const { client } = useSession();
   const { data, error, reload } = useLive<ReadonlyArray<JobView>>(() => client.deadLetters(LIMIT), [client], {
     onEvent: (event) => event.type === "JobDeadLettered" || event.type === "JobRetried",
+    pollMs: SAFETY_POLL_MS,
   });
   const reason = useReason();
   const action = useAction(reload);

@@ -15,7 +15,7 @@ import type {
   VerifyReport,
 } from "../../src/client/index.ts";
 import { actorText, shortHash, time } from "../format.ts";
-import { useAction, useLive } from "../hooks.ts";
+import { SAFETY_POLL_MS, useAction, useLive } from "../hooks.ts";
 import { JsonView } from "../parts/json-view.tsx";
 import { Problem } from "../parts/problem.tsx";
 import { StatusBadge } from "../parts/status.tsx";
@@ -48,7 +48,7 @@ export const JobPage = ({ id }: { id: string }) => {
       return { job, replay, explanation, logs };
     },
     [client, id],
-    { onEvent: (event) => event.jobId === id },
+    { onEvent: (event) => event.jobId === id, pollMs: SAFETY_POLL_MS },
   );
   return (
     <section>

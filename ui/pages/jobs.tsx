@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks";
 import type { JobPage, JobStatus, ListFilter } from "../../src/client/index.ts";
 import { localInputToIso, time } from "../format.ts";
-import { useLive } from "../hooks.ts";
+import { SAFETY_POLL_MS, useLive } from "../hooks.ts";
 import { Problem } from "../parts/problem.tsx";
 import { JOB_STATUSES, StatusBadge } from "../parts/status.tsx";
 import { jobHref } from "../routes.tsx";
@@ -49,7 +49,7 @@ export const JobsPage = ({ query }: { query: URLSearchParams }) => {
   const { data, error } = useLive<JobPage>(
     () => client.list({ ...filter, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }),
     [client, key, cursor],
-    { onEvent: () => true },
+    { onEvent: () => true, pollMs: SAFETY_POLL_MS },
   );
 
   const apply = (event: SubmitEvent): void => {
