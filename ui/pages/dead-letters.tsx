@@ -7,7 +7,7 @@ import { time } from "../format.ts";
 import { SAFETY_POLL_MS, useAction, useLive } from "../hooks.ts";
 import { Problem } from "../parts/problem.tsx";
 import { ReasonField, useReason } from "../parts/reason.tsx";
-import { jobHref } from "../routes.tsx";
+import { jobHref } from "../links.ts";
 import { useSession } from "../session.ts";
 
 const LIMIT = 200;

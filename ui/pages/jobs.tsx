@@ -10,7 +10,7 @@ import { localInputToIso, time } from "../format.ts";
 import { SAFETY_POLL_MS, useLive } from "../hooks.ts";
 import { Problem } from "../parts/problem.tsx";
 import { JOB_STATUSES, StatusBadge } from "../parts/status.tsx";
-import { jobHref } from "../routes.tsx";
+import { jobHref } from "../links.ts";
 import { useSession } from "../session.ts";
 
 const PAGE_SIZE = 50;

@@ -10,7 +10,7 @@ import { useLive } from "../hooks.ts";
 import { Chart } from "../parts/chart.tsx";
 import { Problem } from "../parts/problem.tsx";
 import { JOB_STATUSES, StatusBadge } from "../parts/status.tsx";
-import { jobHref } from "../routes.tsx";
+import { jobHref } from "../links.ts";
 import { useSession } from "../session.ts";
 
 const POLL_MS = 2_000;
