@@ -5,9 +5,10 @@
 import type { JobView } from "../../src/client/index.ts";
 import { time } from "../format.ts";
 import { SAFETY_POLL_MS, useAction, useLive } from "../hooks.ts";
+import { JobLink } from "../parts/job-link.tsx";
 import { Problem } from "../parts/problem.tsx";
 import { ReasonField, useReason } from "../parts/reason.tsx";
-import { jobHref } from "../links.ts";
+import { errorLine, Table } from "../parts/table.tsx";
 import { useSession } from "../session.ts";
 
 const LIMIT = 200;
@@ -47,58 +48,31 @@ export const DeadLettersPage = () => {
           {action.outcome}
         </p>
       )}
-      <div class="scroll">
-        <table data-testid="dead-letters">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Type</th>
-              <th scope="col">Queue</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Error</th>
-              <th scope="col">Ended</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data === undefined ? (
-              <tr>
-                <td colSpan={7}>Loading…</td>
-              </tr>
-            ) : data.length === 0 ? (
-              <tr>
-                <td colSpan={7}>No dead letters.</td>
-              </tr>
-            ) : (
-              data.map((job) => (
-                <tr key={job.id} data-job={job.id}>
-                  <td>
-                    <a class="job-link" href={jobHref(job.id)}>
-                      {job.id}
-                    </a>
-                  </td>
-                  <td>{job.type}</td>
-                  <td>{job.queue}</td>
-                  <td>
-                    {job.attempts} / {job.maxAttempts}
-                  </td>
-                  <td class="error-cell">
-                    {job.error === null ? "" : `${job.error.code}: ${job.error.message}`}
-                  </td>
-                  <td>{time(job.endedAt)}</td>
-                  <td>
-                    <button type="button" disabled={action.busy} onClick={() => void retryOne(job.id)}>
-                      Retry
-                    </button>
-                  </td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        testId="dead-letters"
+        columns={["Job", "Type", "Queue", "Attempts", "Error", "Ended", ""]}
+        rows={data}
+        empty="No dead letters."
+        row={(job) => (
+          <tr key={job.id} data-job={job.id}>
+            <td>
+              <JobLink id={job.id} />
+            </td>
+            <td>{job.type}</td>
+            <td>{job.queue}</td>
+            <td>
+              {job.attempts} / {job.maxAttempts}
+            </td>
+            <td class="error-cell">{errorLine(job.error)}</td>
+            <td>{time(job.endedAt)}</td>
+            <td>
+              <button type="button" disabled={action.busy} onClick={() => void retryOne(job.id)}>
+                Retry
+              </button>
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 };
