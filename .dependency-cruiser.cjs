@@ -139,6 +139,14 @@ module.exports = {
       to: { path: "^src/(?!client/|contract/|domain/webhook-signature\\.ts$)" },
     },
     {
+      name: "ui-through-the-client",
+      severity: "error",
+      comment:
+        "The dashboard (ui/, ADR 0041) runs in a browser and uses only the public HTTP API: of ours it imports the typed client alone.",
+      from: { path: "^ui/" },
+      to: { path: "^src/(?!client/index\\.ts$)" },
+    },
+    {
       name: "contract-is-pure",
       severity: "error",
       comment:

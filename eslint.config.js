@@ -5,7 +5,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", "coverage/", "fuzz-failures/", "dist/"] },
+  { ignores: ["node_modules/", "data/", "coverage/", "fuzz-failures/", "dist/", "test-output/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

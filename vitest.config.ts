@@ -25,6 +25,7 @@ export default defineConfig({
           name: "property",
           include: ["property-tests/**/*.prop.test.ts"],
           setupFiles: ["property-tests/setup.ts", "test/support/contract-setup.ts"],
+          globalSetup: ["test/support/ui-build.ts"],
           testTimeout: 300_000,
         },
       },

@@ -97,6 +97,11 @@ describe("DocketClient", () => {
       id: "default",
       unauthenticatedClaim: "client-test",
     });
+    // Retry every dead letter at once, with the reason recorded on each.
+    expect(await client.retryDeadLetters("all of them again")).toBeGreaterThanOrEqual(1);
+    const again = (await client.events(job.id)).filter((e) => e.type === "JobRetried");
+    expect(again).toHaveLength(2);
+    expect(JSON.stringify(again[1]?.data)).toContain("all of them again");
     expect((await client.metrics()).byStatus).toBeDefined();
     expect((await client.workers()).length).toBeGreaterThan(0);
     expect((await client.health()).status).toBe("ok");

@@ -6,7 +6,8 @@
  * - `import("docket-engine")` gives the in-process API, `import("docket-engine/client")` the
  *   HTTP client without loading Redis, SQLite, fastify, pino, effect or xstate;
  * - the installed `docket` command runs the compiled CLI (a worker loads a JavaScript handlers
- *   module, refuses a TypeScript one without tsx);
+ *   module, refuses a TypeScript one without tsx), and its `docket api` serves the built
+ *   dashboard (dist/ui, ADR 0041);
  * - the examples/ run against that install and exit 0.
  * Slow (a build and an install, about half a minute), once per run.
  */
@@ -16,7 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./support/docket.ts";
-import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+import { freePort, startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "docket-package-"));
 const app = join(dir, "app");
@@ -85,6 +87,11 @@ describe("the packed package", () => {
       "dist/client/index.d.ts",
       "dist/cli/bin.js",
       "dist/infra/redis/lua/append.lua",
+      // The dashboard, built (ADR 0041): what `docket api` serves under /ui.
+      "dist/ui/index.html",
+      "dist/ui/app.js",
+      "dist/ui/app.css",
+      "dist/ui/uPlot.min.css",
     ])
       expect(files).toContain(file);
     const unwanted = files.filter(
@@ -156,6 +163,44 @@ try {
     const list = await docket(["jobs", "list"], { DOCKET_API_URL: "http://127.0.0.1:9" });
     expect(list.status).toBe(1);
     expect(list.stderr).toContain("does not answer");
+  });
+
+  it("the installed docket api serves the built dashboard at /ui/ (and / redirects there)", async () => {
+    const port = await freePort();
+    const api = spawn(process.execPath, [join(app, "node_modules/.bin/docket"), "api"], {
+      cwd: app,
+      env: {
+        ...cleanEnv(),
+        LOG_LEVEL: "warn",
+        PORT: String(port),
+        REDIS_URL: redis.url,
+        DOCKET_PREFIX: uniquePrefix(),
+        DOCKET_DB: join(dir, "ui-check.sqlite"),
+        DOCKET_DATA_DIR: join(dir, "ui-check-data"),
+        DOCKET_ARCHIVER: "off",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    try {
+      const page = await waitFor(
+        () =>
+          fetch(`http://127.0.0.1:${port}/ui/`).then(
+            (r) => (r.ok ? r.text() : undefined),
+            () => undefined,
+          ),
+        "the installed API to serve /ui/",
+        30_000,
+      );
+      expect(page).toContain('src="app.js"');
+      const script = await fetch(`http://127.0.0.1:${port}/ui/app.js`);
+      expect(script.status).toBe(200);
+      expect(script.headers.get("content-security-policy")).toContain("script-src 'self'");
+      const root = await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
+      expect(root.headers.get("location")).toBe("/ui/");
+    } finally {
+      api.kill("SIGTERM");
+      await new Promise((resolve) => api.once("close", resolve));
+    }
   });
 
   it("a worker of the installed CLI runs a JavaScript handlers module (an ES module in a folder with no package.json too), and refuses a TypeScript one without tsx", async () => {

@@ -1,22 +1,28 @@
 /**
  * The dashboard in a real browser (headless Chromium, test/support/browser.ts) against the real
  * API on a real Redis and SQLite, with a token: the page and its CSP, signing in, jobs reaching
- * `completed` in the list without a reload, a job's timeline, Verify and time travel, a dead
- * letter retried with a reason that shows in its history, a worker appearing and disappearing,
- * and hostile values (payload, meta, error, reason) shown as text, never run.
+ * `completed` in the list without a reload, a job's timeline, Verify and time travel, collapsed
+ * large values, a cancel and a dead-letter retry with reasons recorded under the token's name, a
+ * worker appearing and disappearing, hostile values (payload, meta, error, reason) shown as text
+ * and never run, a 390 px screen and the keyboard; and an API without tokens (no login form).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { Browser, Page } from "puppeteer-core";
+import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import { DocketApiError, DocketClient } from "../src/client/index.ts";
-import type { Worker } from "../src/engine/worker/index.ts";
+import { DocketApiError, type DocketClient } from "../src/client/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
-import { launchBrowser, openPage, screenshot, waitForText, type WatchedPage } from "./support/browser.ts";
+import {
+  type Dashboard,
+  openPage,
+  screenshot,
+  startDashboard,
+  waitForText,
+  type WatchedPage,
+} from "./support/browser.ts";
 import { rawRequest } from "./support/raw-http.ts";
-import { startRedis, type TestRedis } from "./support/redis.ts";
 import { TEST_UI_DIR } from "./support/ui-build.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -26,30 +32,21 @@ const TOKEN = "ui-test-token-0123456789";
 const HOSTILE = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1;alert(1)">`;
 const ASSET_BUDGET_BYTES = 150 * 1024;
 
-let redis: TestRedis;
+let dashboard: Dashboard;
 let api: TestApi;
 let base: string;
 let client: DocketClient;
-let worker: Worker;
-let browser: Browser;
 let watched: WatchedPage;
 let page: Page;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  api = await startApi(redis.url, { token: TOKEN });
-  base = await api.app.listen({ port: 0, host: "127.0.0.1" });
-  client = new DocketClient({ baseUrl: base, token: TOKEN });
-  worker = (await startWorker(api.engine, demoHandlers, { concurrency: 4, name: "ui-main-worker" })).worker;
-  browser = await launchBrowser();
-  watched = await openPage(browser);
+  dashboard = await startDashboard({ token: TOKEN, worker: { concurrency: 4, name: "ui-main-worker" } });
+  ({ api, base, client } = dashboard);
+  watched = await openPage(dashboard.browser);
   page = watched.page;
 });
 afterAll(async () => {
-  await browser?.close();
-  await worker?.stop(100);
-  await api?.stop();
-  await redis?.stop();
+  await dashboard?.stop();
 });
 
 const pwned = (): Promise<unknown> => page.evaluate(() => (window as { __pwned?: unknown }).__pwned);
@@ -95,6 +92,24 @@ describe("the dashboard's files", () => {
   });
 });
 
+describe("the dashboard against an API without tokens", () => {
+  it("opens without a login form and offers no sign-out", async () => {
+    const open = await startApi(dashboard.redisUrl);
+    try {
+      const address = await open.app.listen({ port: 0, host: "127.0.0.1" });
+      const { page: tab } = await openPage(dashboard.browser);
+      await tab.goto(`${address}/ui/`);
+      await tab.waitForSelector("header.top nav");
+      expect(await tab.$("input[name=token]")).toBeNull();
+      expect(await tab.$("header.top button")).toBeNull();
+      await waitForText(tab, "[data-testid=live-state]", "live");
+      await tab.close();
+    } finally {
+      await open.stop();
+    }
+  });
+});
+
 describe("the dashboard in a browser", () => {
   it("asks for the token, refuses a wrong one, and keeps the right one in sessionStorage only", async () => {
     await page.goto(`${base}/`);
@@ -134,7 +149,10 @@ describe("the dashboard in a browser", () => {
   });
 
   it("opens a job: timeline with actor and hash, Verify says the chain holds, the slider travels in time", async () => {
-    const job = await client.submit({ type: "sleep", payload: { ms: 200 } });
+    // Large values (a long string, a long list) start collapsed; small ones are shown.
+    const long = "x".repeat(5_000);
+    const list = Array.from({ length: 50 }, (_, n) => n);
+    const job = await client.submit({ type: "sleep", payload: { ms: 200, long, list } });
     await client.wait(job.id, { timeoutMs: 15_000 });
     await go("#/jobs");
     await page.waitForSelector(`a[href="#/jobs/${job.id}"]`);
@@ -148,6 +166,18 @@ describe("the dashboard in a browser", () => {
     expect(timeline.join("\n")).toContain("worker:");
     expect(timeline.join("\n")).toContain("client:default");
     expect(timeline.join("\n")).toContain(events[0]?.hash.slice(0, 12));
+
+    const folds = await page.$$eval("details.fold", (all) =>
+      all.map((fold) => ({
+        open: (fold as HTMLDetailsElement).open,
+        summary: fold.querySelector("summary")?.textContent,
+      })),
+    );
+    expect(folds).toContainEqual({ open: false, summary: expect.stringContaining("5000 characters") });
+    expect(folds).toContainEqual({ open: false, summary: "[ 50 items ]" });
+    expect(await page.$$eval("pre.json", (all) => all.map((pre) => pre.textContent).join())).toContain(
+      '"ms": 200',
+    );
 
     await page.click(".verify button");
     await waitForText(page, "[data-testid=verify-outcome]", "Verified");
@@ -186,6 +216,20 @@ describe("the dashboard in a browser", () => {
       "[data-testid=timeline] [data-kind=manual_retry]",
       "fixed the config, trying again",
     );
+  });
+
+  it("cancels a job with a reason, recorded with the signed-in token's name", async () => {
+    const job = await client.submit({ type: "echo", queue: "nobody-reads-this" });
+    await go(`#/jobs/${job.id}`);
+    await waitForText(page, "[data-testid=job-status]", "queued");
+    await page.type(".actions-box input[name=reason]", "customer withdrew the order");
+    await page.click(".actions-box button.danger");
+    await waitForText(page, "[data-testid=job-status]", "cancelled");
+    const cancelled = (await client.events(job.id)).find((event) => event.type === "JobCancelled");
+    expect(cancelled?.actor).toMatchObject({ kind: "client", id: "default" });
+    expect(JSON.stringify(cancelled?.data)).toContain("customer withdrew the order");
+    // An ended job offers no cancel any more.
+    expect(await page.$(".actions-box button.danger")).toBeNull();
   });
 
   it("shows a worker appear and disappear", async () => {

@@ -5,47 +5,30 @@
  * suite it writes to test-output/screenshots and checks each page showed what it is for.
  */
 import { statSync } from "node:fs";
-import type { Browser, Page } from "puppeteer-core";
+import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoHandlers } from "../src/cli/demo-handlers.ts";
-import { DocketClient } from "../src/client/index.ts";
-import type { Worker } from "../src/engine/worker/index.ts";
-import { startApi, type TestApi } from "./support/api.ts";
-import { launchBrowser, openPage, screenshot, waitForText } from "./support/browser.ts";
-import { startRedis, type TestRedis } from "./support/redis.ts";
+import type { DocketClient } from "../src/client/index.ts";
+import { type Dashboard, openPage, screenshot, startDashboard, waitForText } from "./support/browser.ts";
 import { waitFor } from "./support/wait.ts";
-import { startWorker } from "./support/workers.ts";
 
 const TOKEN = "screenshot-token-0123456789";
 
-let redis: TestRedis;
-let api: TestApi;
+let dashboard: Dashboard;
 let base: string;
 let client: DocketClient;
-let worker: Worker;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  api = await startApi(redis.url, { token: TOKEN });
-  base = await api.app.listen({ port: 0, host: "127.0.0.1" });
-  client = new DocketClient({ baseUrl: base, token: TOKEN, actor: "ops-alice" });
-  worker = (
-    await startWorker(api.engine, demoHandlers, {
-      concurrency: 4,
-      name: "worker-a",
-      queues: ["default", "emails"],
-    })
-  ).worker;
-  browser = await launchBrowser();
-  page = (await openPage(browser, 1280, 860)).page;
+  dashboard = await startDashboard({
+    token: TOKEN,
+    actor: "ops-alice",
+    worker: { concurrency: 4, name: "worker-a", queues: ["default", "emails"] },
+  });
+  ({ base, client } = dashboard);
+  page = (await openPage(dashboard.browser, 1280, 860)).page;
 });
 afterAll(async () => {
-  await browser?.close();
-  await worker?.stop(100);
-  await api?.stop();
-  await redis?.stop();
+  await dashboard?.stop();
 });
 
 const shot = async (name: string): Promise<void> => {

@@ -16,6 +16,13 @@ export interface Loaded<T> {
 
 const EVENT_THROTTLE_MS = 300;
 
+/**
+ * Pages that follow events also reload this often: an event that lands between a page's first
+ * load and the stream's first connection is otherwise missed (after that, the stream resumes
+ * from the last id it saw and misses nothing).
+ */
+export const SAFETY_POLL_MS = 10_000;
+
 export const useLive = <T>(
   load: () => Promise<T>,
   deps: ReadonlyArray<unknown>,
@@ -82,4 +89,36 @@ export const useLive = <T>(
   }, [...deps, generation]);
 
   return { data, error, reload: () => setGeneration((n) => n + 1) };
+};
+
+/** A user's action on the API (cancel, retry, verify): busy while it runs, then its outcome or problem. */
+export interface Action {
+  readonly busy: boolean;
+  /** What the last action said it did (its own words), if anything. */
+  readonly outcome: string | undefined;
+  readonly problem: string | undefined;
+  readonly run: (action: () => Promise<string | undefined>) => Promise<void>;
+}
+
+/** `onDone` runs after each action that succeeded (reload what it changed). */
+export const useAction = (onDone?: () => void): Action => {
+  const { signOut } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<string | undefined>(undefined);
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const run = async (action: () => Promise<string | undefined>): Promise<void> => {
+    setBusy(true);
+    setProblem(undefined);
+    setOutcome(undefined);
+    try {
+      setOutcome(await action());
+      onDone?.();
+    } catch (failure) {
+      if (isUnauthorized(failure)) signOut();
+      else setProblem(errorText(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, outcome, problem, run };
 };

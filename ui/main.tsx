@@ -7,7 +7,8 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { errorText } from "./format.ts";
 import { LiveEvents, type LiveState } from "./live.ts";
 import { NAV } from "./nav.ts";
-import { Page, routeOf } from "./routes.tsx";
+import { routeOf } from "./links.ts";
+import { Page } from "./routes.tsx";
 import {
   clientFor,
   forgetToken,

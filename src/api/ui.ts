@@ -79,7 +79,11 @@ export const registerUi = (app: FastifyInstance, tokensRequired: boolean, root: 
     }
     // Run from source without `npm run build`: say so instead of a bare 404.
     const notBuilt = async (): Promise<never> => {
-      throw new ApiError(404, "ui_not_built", "the dashboard is not built: run `npm run build`");
+      throw new ApiError(
+        404,
+        "ui_not_built",
+        "the dashboard is not built: run `npm run build` (`npm start` builds it first)",
+      );
     };
     ui.get(UI_PREFIX, notBuilt);
     ui.get(`${UI_PREFIX}/*`, notBuilt);

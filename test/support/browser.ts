@@ -6,6 +6,11 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { demoHandlers } from "../../src/cli/demo-handlers.ts";
+import { DocketClient } from "../../src/client/index.ts";
+import { startApi, type TestApi } from "./api.ts";
+import { startRedis, type TestRedis } from "./redis.ts";
+import { startWorker } from "./workers.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -68,3 +73,47 @@ export const waitForText = (page: Page, selector: string, text: string, timeout 
     selector,
     text,
   );
+
+/**
+ * Everything a dashboard test drives: a real Redis, the API listening with one token, a worker
+ * with the demo handlers, a typed client, and headless Chromium. `stop` ends them all.
+ */
+export interface Dashboard {
+  readonly api: TestApi;
+  readonly base: string;
+  readonly client: DocketClient;
+  readonly browser: Browser;
+  /** The Redis under it (another API may be started on it). */
+  readonly redisUrl: string;
+  stop(): Promise<void>;
+}
+
+export const startDashboard = async (options: {
+  readonly token: string;
+  readonly worker: Parameters<typeof startWorker>[2];
+  readonly actor?: string;
+}): Promise<Dashboard> => {
+  const redis: TestRedis = await startRedis();
+  const api = await startApi(redis.url, { token: options.token });
+  const base = await api.app.listen({ port: 0, host: "127.0.0.1" });
+  const client = new DocketClient({
+    baseUrl: base,
+    token: options.token,
+    ...(options.actor === undefined ? {} : { actor: options.actor }),
+  });
+  const { worker } = await startWorker(api.engine, demoHandlers, options.worker);
+  const browser = await launchBrowser();
+  return {
+    api,
+    base,
+    client,
+    browser,
+    redisUrl: redis.url,
+    stop: async () => {
+      await browser.close();
+      await worker.stop(100);
+      await api.stop();
+      await redis.stop();
+    },
+  };
+};

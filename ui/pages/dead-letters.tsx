@@ -2,127 +2,77 @@
  * Dead letters: each with its error, retried one at a time or all at once, with a reason that is
  * recorded in each job's history (JobRetried, actor = the signed-in token's name).
  */
-import { useState } from "preact/hooks";
 import type { JobView } from "../../src/client/index.ts";
-import { errorText, time } from "../format.ts";
-import { useLive } from "../hooks.ts";
+import { time } from "../format.ts";
+import { SAFETY_POLL_MS, useAction, useLive } from "../hooks.ts";
+import { JobLink } from "../parts/job-link.tsx";
 import { Problem } from "../parts/problem.tsx";
-import { jobHref } from "../routes.tsx";
-import { isUnauthorized, useSession } from "../session.ts";
+import { ReasonField, useReason } from "../parts/reason.tsx";
+import { errorLine, Table } from "../parts/table.tsx";
+import { useSession } from "../session.ts";
 
 const LIMIT = 200;
 
 export const DeadLettersPage = () => {
-  const { client, signOut } = useSession();
+  const { client } = useSession();
   const { data, error, reload } = useLive<ReadonlyArray<JobView>>(() => client.deadLetters(LIMIT), [client], {
     onEvent: (event) => event.type === "JobDeadLettered" || event.type === "JobRetried",
+    pollMs: SAFETY_POLL_MS,
   });
-  const [reason, setReason] = useState("");
-  const [outcome, setOutcome] = useState<string | undefined>(undefined);
-  const [problem, setProblem] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const why = reason.trim() === "" ? undefined : reason.trim();
-
-  const act = async (action: () => Promise<string>): Promise<void> => {
-    setBusy(true);
-    setProblem(undefined);
-    setOutcome(undefined);
-    try {
-      setOutcome(await action());
-      reload();
-    } catch (failure) {
-      if (isUnauthorized(failure)) signOut();
-      else setProblem(errorText(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const reason = useReason();
+  const action = useAction(reload);
   const retryOne = (id: string) =>
-    act(async () => {
-      await client.retry(id, why === undefined ? {} : { reason: why });
+    action.run(async () => {
+      await client.retry(id, reason.why === undefined ? {} : { reason: reason.why });
       return `Retried ${id}.`;
     });
-  const retryAll = () => act(async () => `Retried ${await client.retryDeadLetters(why)} dead letters.`);
+  const retryAll = () =>
+    action.run(async () => `Retried ${await client.retryDeadLetters(reason.why)} dead letters.`);
 
   return (
     <section>
       <h1>Dead letters</h1>
       <form class="actions-box" onSubmit={(event) => event.preventDefault()} aria-label="Retry dead letters">
-        <label>
-          Reason (recorded with each retry){" "}
-          <input
-            name="reason"
-            value={reason}
-            maxLength={1000}
-            onInput={(e) => setReason(e.currentTarget.value)}
-          />
-        </label>
+        <ReasonField label="Reason (recorded with each retry)" reason={reason} />
         <button
           type="button"
-          disabled={busy || data === undefined || data.length === 0}
+          disabled={action.busy || data === undefined || data.length === 0}
           onClick={() => void retryAll()}
         >
           Retry all
         </button>
       </form>
-      <Problem text={problem ?? error} />
-      {outcome === undefined ? null : (
+      <Problem text={action.problem ?? error} />
+      {action.outcome === undefined ? null : (
         <p class="verified" role="status">
-          {outcome}
+          {action.outcome}
         </p>
       )}
-      <div class="scroll">
-        <table data-testid="dead-letters">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Type</th>
-              <th scope="col">Queue</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Error</th>
-              <th scope="col">Ended</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data === undefined ? (
-              <tr>
-                <td colSpan={7}>Loading…</td>
-              </tr>
-            ) : data.length === 0 ? (
-              <tr>
-                <td colSpan={7}>No dead letters.</td>
-              </tr>
-            ) : (
-              data.map((job) => (
-                <tr key={job.id} data-job={job.id}>
-                  <td>
-                    <a class="job-link" href={jobHref(job.id)}>
-                      {job.id}
-                    </a>
-                  </td>
-                  <td>{job.type}</td>
-                  <td>{job.queue}</td>
-                  <td>
-                    {job.attempts} / {job.maxAttempts}
-                  </td>
-                  <td class="error-cell">
-                    {job.error === null ? "" : `${job.error.code}: ${job.error.message}`}
-                  </td>
-                  <td>{time(job.endedAt)}</td>
-                  <td>
-                    <button type="button" disabled={busy} onClick={() => void retryOne(job.id)}>
-                      Retry
-                    </button>
-                  </td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        testId="dead-letters"
+        columns={["Job", "Type", "Queue", "Attempts", "Error", "Ended", ""]}
+        rows={data}
+        empty="No dead letters."
+        row={(job) => (
+          <tr key={job.id} data-job={job.id}>
+            <td>
+              <JobLink id={job.id} />
+            </td>
+            <td>{job.type}</td>
+            <td>{job.queue}</td>
+            <td>
+              {job.attempts} / {job.maxAttempts}
+            </td>
+            <td class="error-cell">{errorLine(job.error)}</td>
+            <td>{time(job.endedAt)}</td>
+            <td>
+              <button type="button" disabled={action.busy} onClick={() => void retryOne(job.id)}>
+                Retry
+              </button>
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 };

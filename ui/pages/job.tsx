@@ -14,12 +14,13 @@ import type {
   StateAt,
   VerifyReport,
 } from "../../src/client/index.ts";
-import { actorText, errorText, shortHash, time } from "../format.ts";
-import { useLive } from "../hooks.ts";
+import { actorText, shortHash, time } from "../format.ts";
+import { SAFETY_POLL_MS, useAction, useLive } from "../hooks.ts";
 import { JsonView } from "../parts/json-view.tsx";
 import { Problem } from "../parts/problem.tsx";
 import { StatusBadge } from "../parts/status.tsx";
-import { isUnauthorized, useSession } from "../session.ts";
+import { ReasonField, useReason } from "../parts/reason.tsx";
+import { useSession } from "../session.ts";
 
 interface JobStory {
   readonly job: JobView;
@@ -47,7 +48,7 @@ export const JobPage = ({ id }: { id: string }) => {
       return { job, replay, explanation, logs };
     },
     [client, id],
-    { onEvent: (event) => event.jobId === id },
+    { onEvent: (event) => event.jobId === id, pollMs: SAFETY_POLL_MS },
   );
   return (
     <section>
@@ -172,45 +173,24 @@ const JobBody = ({ id, story, reload }: { id: string; story: JobStory; reload: (
 };
 
 const Actions = ({ id, job, reload }: { id: string; job: JobView; reload: () => void }) => {
-  const { client, signOut } = useSession();
-  const [reason, setReason] = useState("");
-  const [problem, setProblem] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const act = async (action: () => Promise<unknown>): Promise<void> => {
-    setBusy(true);
-    setProblem(undefined);
-    try {
-      await action();
-      setReason("");
-      reload();
-    } catch (failure) {
-      if (isUnauthorized(failure)) signOut();
-      else setProblem(errorText(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const why = reason.trim() === "" ? undefined : reason.trim();
+  const { client } = useSession();
+  const reason = useReason();
+  const action = useAction(() => {
+    reason.set("");
+    reload();
+  });
   const canCancel = !ENDED.has(job.status);
   const canRetry = job.status === "dead_letter";
   if (!canCancel && !canRetry) return null;
   return (
     <form class="actions-box" onSubmit={(event) => event.preventDefault()} aria-label="Act on this job">
-      <label>
-        Reason{" "}
-        <input
-          name="reason"
-          value={reason}
-          maxLength={1000}
-          onInput={(e) => setReason(e.currentTarget.value)}
-        />
-      </label>
+      <ReasonField label="Reason" reason={reason} />
       {canCancel ? (
         <button
           type="button"
           class="danger"
-          disabled={busy}
-          onClick={() => void act(() => client.cancel(id, why))}
+          disabled={action.busy}
+          onClick={() => void action.run(async () => void (await client.cancel(id, reason.why)))}
         >
           Cancel job
         </button>
@@ -218,40 +198,37 @@ const Actions = ({ id, job, reload }: { id: string; job: JobView; reload: () => 
       {canRetry ? (
         <button
           type="button"
-          disabled={busy}
-          onClick={() => void act(() => client.retry(id, why === undefined ? {} : { reason: why }))}
+          disabled={action.busy}
+          onClick={() =>
+            void action.run(
+              async () =>
+                void (await client.retry(id, reason.why === undefined ? {} : { reason: reason.why })),
+            )
+          }
         >
           Retry job
         </button>
       ) : null}
-      <Problem text={problem} />
+      <Problem text={action.problem} />
     </form>
   );
 };
 
 const Verify = ({ id }: { id: string }) => {
-  const { client, signOut } = useSession();
+  const { client } = useSession();
   const [report, setReport] = useState<VerifyReport | undefined>(undefined);
-  const [problem, setProblem] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const verify = async (): Promise<void> => {
-    setBusy(true);
-    setProblem(undefined);
-    try {
+  const action = useAction();
+  const verify = (): Promise<void> =>
+    action.run(async () => {
       setReport(await client.verify({ jobId: id }));
-    } catch (failure) {
-      if (isUnauthorized(failure)) signOut();
-      else setProblem(errorText(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return undefined;
+    });
   return (
     <div class="verify">
-      <button type="button" disabled={busy} onClick={() => void verify()}>
+      <button type="button" disabled={action.busy} onClick={() => void verify()}>
         Verify history
       </button>
-      <Problem text={problem} />
+      <Problem text={action.problem} />
       {report === undefined ? null : report.ok ? (
         <p class="verified" role="status" data-testid="verify-outcome">
           ✔ Verified: {report.counts.events} events, hash chain intact, every transition legal (

@@ -7,10 +7,11 @@
 import { useState } from "preact/hooks";
 import type { JobPage, JobStatus, ListFilter } from "../../src/client/index.ts";
 import { localInputToIso, time } from "../format.ts";
-import { useLive } from "../hooks.ts";
+import { SAFETY_POLL_MS, useLive } from "../hooks.ts";
+import { JobLink } from "../parts/job-link.tsx";
 import { Problem } from "../parts/problem.tsx";
 import { JOB_STATUSES, StatusBadge } from "../parts/status.tsx";
-import { jobHref } from "../routes.tsx";
+import { errorLine, Table } from "../parts/table.tsx";
 import { useSession } from "../session.ts";
 
 const PAGE_SIZE = 50;
@@ -49,7 +50,7 @@ export const JobsPage = ({ query }: { query: URLSearchParams }) => {
   const { data, error } = useLive<JobPage>(
     () => client.list({ ...filter, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) }),
     [client, key, cursor],
-    { onEvent: () => true },
+    { onEvent: () => true, pollMs: SAFETY_POLL_MS },
   );
 
   const apply = (event: SubmitEvent): void => {
@@ -114,54 +115,29 @@ export const JobsPage = ({ query }: { query: URLSearchParams }) => {
         </div>
       </form>
       <Problem text={error} />
-      <div class="scroll">
-        <table data-testid="jobs">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Status</th>
-              <th scope="col">Type</th>
-              <th scope="col">Queue</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Created</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data === undefined ? (
-              <tr>
-                <td colSpan={7}>Loading…</td>
-              </tr>
-            ) : data.jobs.length === 0 ? (
-              <tr>
-                <td colSpan={7}>No jobs match.</td>
-              </tr>
-            ) : (
-              data.jobs.map((job) => (
-                <tr key={job.id} data-job={job.id} data-status={job.status}>
-                  <td>
-                    <a class="job-link" href={jobHref(job.id)}>
-                      {job.id}
-                    </a>
-                  </td>
-                  <td>
-                    <StatusBadge status={job.status} />
-                  </td>
-                  <td>{job.type}</td>
-                  <td>{job.queue}</td>
-                  <td>
-                    {job.attempts} / {job.maxAttempts}
-                  </td>
-                  <td>{time(job.createdAt)}</td>
-                  <td class="error-cell">
-                    {job.error === null ? "" : `${job.error.code}: ${job.error.message}`}
-                  </td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        testId="jobs"
+        columns={["Job", "Status", "Type", "Queue", "Attempts", "Created", "Error"]}
+        rows={data?.jobs}
+        empty="No jobs match."
+        row={(job) => (
+          <tr key={job.id} data-job={job.id} data-status={job.status}>
+            <td>
+              <JobLink id={job.id} />
+            </td>
+            <td>
+              <StatusBadge status={job.status} />
+            </td>
+            <td>{job.type}</td>
+            <td>{job.queue}</td>
+            <td>
+              {job.attempts} / {job.maxAttempts}
+            </td>
+            <td>{time(job.createdAt)}</td>
+            <td class="error-cell">{errorLine(job.error)}</td>
+          </tr>
+        )}
+      />
       <nav class="pager" aria-label="Pages">
         <button
           type="button"

@@ -8,9 +8,10 @@ import type { Health, Metrics, WorkerInfo } from "../../src/client/index.ts";
 import { time } from "../format.ts";
 import { useLive } from "../hooks.ts";
 import { Chart } from "../parts/chart.tsx";
+import { JobLink } from "../parts/job-link.tsx";
 import { Problem } from "../parts/problem.tsx";
 import { JOB_STATUSES, StatusBadge } from "../parts/status.tsx";
-import { jobHref } from "../routes.tsx";
+import { Table } from "../parts/table.tsx";
 import { useSession } from "../session.ts";
 
 const POLL_MS = 2_000;
@@ -112,85 +113,53 @@ const OverviewBody = ({ data, samples }: { data: Snapshot; samples: Samples }) =
       </div>
 
       <h2>Queues</h2>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Queue</th>
-              <th scope="col">Waiting</th>
-              <th scope="col">Pending (in flight)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {metrics.queues.length === 0 ? (
-              <tr>
-                <td colSpan={3}>No queues yet.</td>
-              </tr>
-            ) : (
-              metrics.queues.map((q) => (
-                <tr key={q.queue}>
-                  <td>
-                    <a href={`#/jobs?queue=${encodeURIComponent(q.queue)}`}>{q.queue}</a>
-                  </td>
-                  <td>{q.waiting}</td>
-                  <td>{q.pending}</td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        columns={["Queue", "Waiting", "Pending (in flight)"]}
+        rows={metrics.queues}
+        empty="No queues yet."
+        row={(q) => (
+          <tr key={q.queue}>
+            <td>
+              <a href={`#/jobs?queue=${encodeURIComponent(q.queue)}`}>{q.queue}</a>
+            </td>
+            <td>{q.waiting}</td>
+            <td>{q.pending}</td>
+          </tr>
+        )}
+      />
 
       <h2>Workers</h2>
-      <div class="scroll">
-        <table data-testid="workers">
-          <thead>
-            <tr>
-              <th scope="col">Worker</th>
-              <th scope="col">Status</th>
-              <th scope="col">In flight</th>
-              <th scope="col">Current jobs</th>
-              <th scope="col">Done / failed</th>
-              <th scope="col">Last seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {workers.length === 0 ? (
-              <tr>
-                <td colSpan={6}>No live workers.</td>
-              </tr>
-            ) : (
-              workers.map((w) => (
-                <tr key={w.id} data-worker={w.id}>
-                  <td>
-                    {w.name}
-                    <div class="sub">
-                      {w.host} pid {w.pid} · {w.queues.join(", ")}
-                    </div>
-                  </td>
-                  <td>
-                    <span class={`badge worker-${w.status}`}>{w.status}</span>
-                  </td>
-                  <td>
-                    {w.inFlight} / {w.concurrency}
-                  </td>
-                  <td>
-                    {w.currentJobs.map((id) => (
-                      <a class="job-link" href={jobHref(id)} key={id}>
-                        {id}
-                      </a>
-                    ))}
-                  </td>
-                  <td>
-                    {w.completed} / {w.failed}
-                  </td>
-                  <td>{time(w.lastSeenAt)}</td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        testId="workers"
+        columns={["Worker", "Status", "In flight", "Current jobs", "Done / failed", "Last seen"]}
+        rows={workers}
+        empty="No live workers."
+        row={(w) => (
+          <tr key={w.id} data-worker={w.id}>
+            <td>
+              {w.name}
+              <div class="sub">
+                {w.host} pid {w.pid} · {w.queues.join(", ")}
+              </div>
+            </td>
+            <td>
+              <span class={`badge worker-${w.status}`}>{w.status}</span>
+            </td>
+            <td>
+              {w.inFlight} / {w.concurrency}
+            </td>
+            <td>
+              {w.currentJobs.map((id) => (
+                <JobLink id={id} key={id} />
+              ))}
+            </td>
+            <td>
+              {w.completed} / {w.failed}
+            </td>
+            <td>{time(w.lastSeenAt)}</td>
+          </tr>
+        )}
+      />
     </>
   );
 };

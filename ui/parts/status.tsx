@@ -5,12 +5,20 @@ export const StatusBadge = ({ status }: { status: JobStatus | null }) => (
   <span class={`badge status-${status ?? "unknown"}`}>{status ?? "unknown"}</span>
 );
 
-export const JOB_STATUSES: ReadonlyArray<JobStatus> = [
-  "pending",
-  "queued",
-  "processing",
-  "completed",
-  "failed",
-  "dead_letter",
-  "cancelled",
-];
+/**
+ * Every status, in lifecycle order. A record keyed by the contract's status type, so a status
+ * the API gains and this list lacks fails the typecheck.
+ */
+const ORDER: Readonly<Record<JobStatus, number>> = {
+  pending: 0,
+  queued: 1,
+  processing: 2,
+  completed: 3,
+  failed: 4,
+  dead_letter: 5,
+  cancelled: 6,
+};
+
+export const JOB_STATUSES: ReadonlyArray<JobStatus> = (Object.keys(ORDER) as Array<JobStatus>).sort(
+  (a, b) => ORDER[a] - ORDER[b],
+);

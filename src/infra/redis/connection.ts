@@ -8,9 +8,7 @@
  * REDIS_CLUSTER_NODES becomes): then the client is ioredis' Cluster client, which follows MOVED
  * and ASK redirections and failovers. Every adapter takes either (`RedisClient`).
  */
-import { Cluster, type ClusterOptions, Redis } from "ioredis";
-
-type ClusterRedisOptions = NonNullable<ClusterOptions["redisOptions"]>;
+import { Cluster, Redis } from "ioredis";
 import { QueueUnavailable } from "../../engine/shared/index.ts";
 import { type ClusterTarget, clusterTargetOf } from "./cluster-url.ts";
 
@@ -47,25 +45,32 @@ const quiet = <C extends RedisClient>(client: C): C => {
   return client;
 };
 
-/** The seed nodes a Cluster client was given, for messages (never its credentials). */
-const clusterSeeds = new WeakMap<RedisClient, string>();
+/** The cluster a Cluster client was made for (its seeds name it in messages, never its credentials). */
+const clusterTargets = new WeakMap<RedisClient, ClusterTarget>();
 
 /**
  * A Cluster client on the same terms as a single connection: fail fast (no offline queue, a
  * command timeout per node), reads from masters only (a replica may lag behind what was
- * acknowledged), slots refreshed on MOVED, and reconnecting forever.
+ * acknowledged), slots refreshed on MOVED, and reconnecting forever. `patient`: queue commands
+ * while the cluster is away and retry them instead (a subscriber, `patientCopyOf`).
  */
-const clusterClient = (target: ClusterTarget, commandTimeoutMs: number | undefined): Cluster => {
+const clusterClient = (
+  target: ClusterTarget,
+  commandTimeoutMs: number | undefined,
+  patient = false,
+): Cluster => {
+  const base = baseOptions();
   const cluster = new Cluster(
     target.nodes.map(({ host, port }) => ({ host, port })),
     {
-      enableOfflineQueue: false,
+      enableOfflineQueue: patient,
       enableAutoPipelining: false,
       scaleReads: "master",
       maxRedirections: 16,
-      clusterRetryStrategy: baseOptions().retryStrategy,
+      clusterRetryStrategy: base.retryStrategy,
       redisOptions: {
-        ...baseOptions(),
+        ...base,
+        ...(patient ? { enableOfflineQueue: true, maxRetriesPerRequest: null } : {}),
         ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }),
         ...(target.username === undefined ? {} : { username: target.username }),
         ...(target.password === undefined ? {} : { password: target.password }),
@@ -73,7 +78,7 @@ const clusterClient = (target: ClusterTarget, commandTimeoutMs: number | undefin
       },
     },
   );
-  clusterSeeds.set(cluster, target.nodes.map(({ host, port }) => `${host}:${port}`).join(","));
+  clusterTargets.set(cluster, target);
   return cluster;
 };
 
@@ -97,13 +102,12 @@ export const connect = (options: ConnectionOptions): RedisClient => {
  * A connection of its own like `client`, but patient: it queues commands until Redis answers and
  * retries them (a subscriber that must SUBSCRIBE once Redis is back, and again after a reconnect).
  */
-export const patientCopyOf = (client: RedisClient): RedisClient =>
-  client instanceof Cluster
-    ? client.duplicate(undefined, {
-        enableOfflineQueue: true,
-        redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null } as ClusterRedisOptions,
-      })
-    : client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+export const patientCopyOf = (client: RedisClient): RedisClient => {
+  const target = clusterTargets.get(client);
+  return target === undefined || !(client instanceof Cluster)
+    ? (client as Redis).duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
+    : quiet(clusterClient(target, undefined, true));
+};
 
 /** A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket. */
 export const connectBlocking = (options: ConnectionOptions): RedisClient => {
@@ -138,8 +142,9 @@ const AUTH_ERROR = /^(NOAUTH|WRONGPASS|ERR invalid password|ERR AUTH)/;
 
 /** The host:port a client talks to, for messages (never its credentials). */
 export const addressOf = (client: RedisClient): string => {
-  const seeds = clusterSeeds.get(client);
-  if (seeds !== undefined || client instanceof Cluster) return `the cluster at ${seeds ?? "?"}`;
+  const target = clusterTargets.get(client);
+  if (target !== undefined || client instanceof Cluster)
+    return `the cluster at ${target?.nodes.map(({ host, port }) => `${host}:${port}`).join(",") ?? "?"}`;
   const { host, port, path } = client.options;
   return path ? String(path) : `${host}:${port}`;
 };
