@@ -96,7 +96,9 @@ const portOf = (url: string) => Number(new URL(url).port);
   const replica = await startRedis({ replicaOf: primary.url });
   await new Promise((r) => setTimeout(r, 1_000));
   rows.push(await measure("one Redis, async", primary.url, 1, "async", [portOf(primary.url)]));
-  rows.push(await measure("one Redis + replica, replicated", primary.url, 1, "replicated", [portOf(primary.url)]));
+  rows.push(
+    await measure("one Redis + replica, replicated", primary.url, 1, "replicated", [portOf(primary.url)]),
+  );
   await replica.stop();
   await primary.stop();
   const aof = await startRedis({ own: true, appendOnly: true });
@@ -111,7 +113,15 @@ const portOf = (url: string) => Number(new URL(url).port);
   const masters = (await cluster.masters()).map((m) => m.port);
   for (const shards of [1, 3])
     for (const durability of ["async", "replicated"])
-      rows.push(await measure(`cluster, ${shards} shard${shards > 1 ? "s" : ""}, ${durability}`, url, shards, durability, masters));
+      rows.push(
+        await measure(
+          `cluster, ${shards} shard${shards > 1 ? "s" : ""}, ${durability}`,
+          url,
+          shards,
+          durability,
+          masters,
+        ),
+      );
   await cluster.stop();
 }
 
@@ -122,7 +132,8 @@ const table = [
   "| setup | bulk submit (jobs/s) | drain (jobs/s) | Redis CPU per job, per master (µs) |",
   "|---|---:|---:|---|",
   ...rows.map(
-    (r) => `| ${r.setup} | ${r.submitPerS.toFixed(0)} | ${r.drainPerS.toFixed(0)} | ${us(r.redisCpuUsPerJob)} |`,
+    (r) =>
+      `| ${r.setup} | ${r.submitPerS.toFixed(0)} | ${r.drainPerS.toFixed(0)} | ${us(r.redisCpuUsPerJob)} |`,
   ),
 ].join("\n");
 console.log(table);

@@ -1,5 +1,5 @@
 /** How the dashboard writes values: times, actors, errors, short hashes. Plain text only. */
-import { DocketApiError } from "../src/client/errors.ts"; // not the face: see session.ts
+import { DocketApiError } from "../src/client/index.ts";
 import type { Envelope } from "../src/client/index.ts";
 
 type Actor = Envelope["actor"];

@@ -5,10 +5,7 @@
  */
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-// The client's modules, not its face: the face also offers verifyWebhook (node:crypto), which a
-// browser bundle cannot load.
-import { DocketClient } from "../src/client/docket-client.ts";
-import { DocketApiError } from "../src/client/errors.ts";
+import { DocketApiError, DocketClient } from "../src/client/index.ts";
 import type { LiveEvents } from "./live.ts";
 
 const TOKEN_KEY = "docket.token";
