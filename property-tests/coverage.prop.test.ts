@@ -125,8 +125,11 @@ describe("machine coverage", () => {
 
   it("random histories reach every transition of the machine", () => {
     const reached = new Set<string>();
-    fc.assert(
-      fc.property(historyArb, (steps) => {
+    const missing = () => [...allTransitions].filter((t) => !reached.has(t));
+    // Batches of seeded histories until every transition is seen (at most 20,000 histories): a
+    // new field in the generators shifts what one fixed seed draws, and must not hide an edge.
+    for (let batch = 0; batch < 40 && missing().length > 0; batch++)
+      for (const steps of fc.sample(historyArb, { numRuns: 500, seed: 20261123 + batch }))
         for (const step of runHistory(steps).trace) {
           let state = step.before;
           for (const event of step.events) {
@@ -135,9 +138,6 @@ describe("machine coverage", () => {
             state = next;
           }
         }
-      }),
-      { seed: 20261123 },
-    );
-    expect([...allTransitions].filter((t) => !reached.has(t))).toEqual([]);
+    expect(missing()).toEqual([]);
   });
 });

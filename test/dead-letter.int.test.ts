@@ -162,6 +162,15 @@ describe("every path to dead_letter records AttemptFailed and JobDeadLettered in
     expectDeadLetter(await deadLetterOf(jobId), "not_retryable", "no_handler");
   });
 
+  it.each(["constructor", "toString", "hasOwnProperty", "valueOf"])(
+    "a job type named like an Object.prototype member (%s) finds no handler: not_retryable",
+    async (type) => {
+      const { jobId } = await engine.jobs.submit({ type, maxAttempts: 3 }, apiActor);
+      await untilDead(jobId);
+      expectDeadLetter(await deadLetterOf(jobId), "not_retryable", "no_handler");
+    },
+  );
+
   it("a result that cannot be recorded: not_retryable", async () => {
     const { jobId } = await engine.jobs.submit({ type: "unrecordable", maxAttempts: 3 }, apiActor);
     await untilDead(jobId);

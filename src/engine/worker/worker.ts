@@ -313,7 +313,11 @@ export class Worker {
               context.timeoutMs,
             )
           : runAttempt(
-              this.options.handlers[context.jobType],
+              // Own keys only: a job of type "constructor" or "toString" must not find
+              // Object.prototype's function in a plain-object handler map.
+              Object.hasOwn(this.options.handlers, context.jobType)
+                ? this.options.handlers[context.jobType]
+                : undefined,
               started.payload,
               job.handlerContext(context.jobType),
               job.abort,
