@@ -47,6 +47,18 @@ export interface HandlerContext {
 export type Handler = (payload: Json, ctx: HandlerContext) => unknown;
 export type Handlers = Readonly<Record<string, Handler>>;
 
+/**
+ * The handler for a job type, never one `Object.prototype` lends: a job of type "constructor"
+ * or "toString" must find no handler in a plain-object map, not Object's own function. Looked up
+ * with `handlers[type]` otherwise, so a Proxy or a class instance works as a map too.
+ */
+export const handlerFor = (handlers: Handlers, type: string): Handler | undefined => {
+  const handler = handlers[type];
+  const inherited =
+    type in Object.prototype && handler === (Object.prototype as Record<string, unknown>)[type];
+  return inherited ? undefined : handler;
+};
+
 /** Throw this (or any error with `retryable: false`) to dead-letter a job at once. */
 export class NonRetryableError extends Error {
   readonly retryable = false;

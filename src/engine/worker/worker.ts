@@ -17,7 +17,7 @@ import { type AttemptEnd, type AttemptTrace, traceAttempt } from "./attempt-trac
 import { ClaimLoop, JobBudget } from "./claim-loop.ts";
 import { type Clock, QueueUnavailable } from "../shared/index.ts";
 import { type EventStore, JobWriter, newJobId, type StoredHead } from "../write/index.ts";
-import type { Handlers } from "./handlers.ts";
+import { handlerFor, type Handlers } from "./handlers.ts";
 import { type ThreadIsolation, ThreadPool } from "./isolation/thread-pool.ts";
 import { type ChainSettings, RunningJob } from "./job-chain.ts";
 import { Maintenance } from "./maintenance.ts";
@@ -313,11 +313,7 @@ export class Worker {
               context.timeoutMs,
             )
           : runAttempt(
-              // Own keys only: a job of type "constructor" or "toString" must not find
-              // Object.prototype's function in a plain-object handler map.
-              Object.hasOwn(this.options.handlers, context.jobType)
-                ? this.options.handlers[context.jobType]
-                : undefined,
+              handlerFor(this.options.handlers, context.jobType),
               started.payload,
               job.handlerContext(context.jobType),
               job.abort,
