@@ -93,6 +93,7 @@ describe("the documentation page", () => {
     // This one matches the UI's file route (public), which refuses to leave its folder.
     const escape = await get("/docs/static/../../metrics");
     expect(escape.status).toBe(403);
+    expect(escape.body).toContain('"code":"forbidden"');
     expect(escape.body).not.toContain("# HELP");
     expect((await get("/v1/workers")).status).toBe(401);
   });

@@ -90,6 +90,7 @@ const FASTIFY_ERRORS: Record<string, { readonly status: number; readonly code: s
 
 /** Codes for other client errors fastify raises, by status. */
 const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
+  403: "forbidden",
   404: "route_not_found",
   405: "method_not_allowed",
   413: "body_too_large",
