@@ -103,10 +103,12 @@ export const connect = (options: ConnectionOptions): RedisClient => {
  * retries them (a subscriber that must SUBSCRIBE once Redis is back, and again after a reconnect).
  */
 export const patientCopyOf = (client: RedisClient): RedisClient => {
+  if (!(client instanceof Cluster))
+    return client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
   const target = clusterTargets.get(client);
-  return target === undefined || !(client instanceof Cluster)
-    ? (client as Redis).duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
-    : quiet(clusterClient(target, undefined, true));
+  // Every Cluster client Docket holds was made by clusterClient, which noted its target.
+  if (target === undefined) throw new Error("a cluster client not made by connect() cannot be copied");
+  return quiet(clusterClient(target, undefined, true));
 };
 
 /** A connection for blocking reads (XREADGROUP BLOCK): no command timeout, its own socket. */
