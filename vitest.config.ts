@@ -21,6 +21,27 @@ export default defineConfig({
         },
       },
       {
+        // The integration suite and the model-based fuzz suite again, on a real local Redis
+        // Cluster (3 masters + 3 replicas) instead of one server (ADR 0047). Left out: the
+        // cluster's own tests (already on one), the browser and packaging tests (nothing in
+        // them depends on where Redis runs).
+        test: {
+          name: "cluster",
+          include: [
+            "test/**/*.int.test.ts",
+            "test/**/*.e2e.test.ts",
+            "property-tests/model-based.prop.test.ts",
+            // Checks that this project really runs on a cluster.
+            "test/**/*.cluster.test.ts",
+          ],
+          exclude: ["test/cluster*.test.ts", "test/ui-*.test.ts", "test/package.e2e.test.ts"],
+          setupFiles: ["test/support/cluster-env.ts", "test/support/contract-setup.ts"],
+          globalSetup: ["test/support/cluster-global.ts", "test/support/ui-build.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: "property",
           include: ["property-tests/**/*.prop.test.ts"],

@@ -4,7 +4,7 @@
  * moved to the completed set), then closes. Reports on stdout (shared.ts protocol).
  */
 import { Worker } from "bullmq";
-import { BULLMQ_QUEUE, cpuMsSince, parseConfig, send } from "./shared.ts";
+import { BULLMQ_QUEUE, bullConnection, cpuMsSince, parseConfig, send } from "./shared.ts";
 
 const config = parseConfig();
 let completed = 0;
@@ -16,7 +16,7 @@ let finish: (at: { elapsedMs: number; cpuMs: number }) => void = () => {};
 const finished = new Promise<{ elapsedMs: number; cpuMs: number }>((resolve) => (finish = resolve));
 
 const worker = new Worker(BULLMQ_QUEUE, async () => null, {
-  connection: { url: config.url, maxRetriesPerRequest: null },
+  connection: bullConnection(config.url),
   prefix: config.prefix,
   concurrency: config.concurrency,
   autorun: false,

@@ -19,9 +19,11 @@ import type { JobService } from "../src/engine/write/index.ts";
 import { connect, whenReady } from "../src/infra/redis/connection.ts";
 import { DEFAULT_RETENTION } from "../src/engine/archive/index.ts";
 import { composeArchiver, composeEngine, type Engine } from "../src/main.ts";
+import { startCluster } from "../test/support/cluster.ts";
 import { startRedis } from "../test/support/redis.ts";
 import {
   BULLMQ_QUEUE,
+  bullConnection,
   chunksOf,
   cpuMsSince,
   type Done,
@@ -162,14 +164,24 @@ const ARCHIVER = process.env.BENCH_ARCHIVER !== "off";
 const archiveRoot = mkdtempSync(join(tmpdir(), "docket-bench-archive-"));
 process.on("exit", () => rmSync(archiveRoot, { recursive: true, force: true }));
 
-const docketEnv = async (scenario: string): Promise<DocketEnv> => {
+/** Where a scenario runs: the run's Redis (one shard), or row 6's cluster. */
+interface Target {
+  readonly url: string;
+  readonly shards: number;
+}
+
+const docketEnv = async (
+  scenario: string,
+  target: Target = { url: redis.url, shards: 1 },
+): Promise<DocketEnv> => {
   const prefix = freshPrefix("docket", scenario);
-  const client = await whenReady(connect({ url: redis.url }));
-  const { store, jobs } = composeEngine({ client, prefix, shards: 1 });
+  const { url, shards } = target;
+  const client = await whenReady(connect({ url }));
+  const { store, jobs } = composeEngine({ client, prefix, shards });
   if (!ARCHIVER) return { prefix, store, jobs, close: async () => client.disconnect() };
-  const archiverClient = await whenReady(connect({ url: redis.url }));
+  const archiverClient = await whenReady(connect({ url }));
   const archiver = composeArchiver(
-    { client: archiverClient, prefix, shards: 1 },
+    { client: archiverClient, prefix, shards },
     {
       archiveDir: join(archiveRoot, "archive"),
       dataDir: archiveRoot,
@@ -243,10 +255,11 @@ interface BullEnv {
   close(): Promise<void>;
 }
 
-const bullEnv = async (scenario: string): Promise<BullEnv> => {
-  const prefix = freshPrefix("bull", scenario);
+const bullEnv = async (scenario: string, url = redis.url): Promise<BullEnv> => {
+  // On a cluster BullMQ's prefix must be a hash tag: the whole queue in one slot.
+  const prefix = url === redis.url ? freshPrefix("bull", scenario) : `{${freshPrefix("bull", scenario)}}`;
   const queue = new Queue(BULLMQ_QUEUE, {
-    connection: { url: redis.url },
+    connection: bullConnection(url),
     prefix,
     defaultJobOptions: { removeOnComplete: false },
   });
@@ -459,6 +472,51 @@ const e2e = async (mode: "bulk" | "paced") => {
   return { docket, bullmq };
 };
 
+/**
+ * Row 6: the drain of row 3 (c=50) on a local Redis Cluster of 3 masters + 3 replicas on this
+ * machine: Docket with 3 shards (one per master) against BullMQ, whose queue is one slot, so one
+ * master. This machine has 2 cores for six redis-servers, the worker and this process: the
+ * figure is about working on a cluster and its overhead, not about scale (ADR 0047).
+ */
+const CLUSTER_CONCURRENCY = 50;
+const drainOnCluster = async () => {
+  const cluster = await startCluster();
+  try {
+    const url = `redis-cluster://${cluster.seeds}`;
+    const d = await docketEnv("cluster", { url, shards: 3 });
+    const ids = await docketSubmitAllBulk(d);
+    const docket = await worker("docket-worker.ts", {
+      url,
+      prefix: d.prefix,
+      concurrency: CLUSTER_CONCURRENCY,
+      target: JOBS,
+      burst: true,
+      shards: 3,
+    }).done;
+    checkWorker("Docket", docket);
+    const docketCompleted = await docketCompletedCount(d, ids);
+    if (docketCompleted !== JOBS) throw new Error(`Docket: ${docketCompleted} of ${JOBS} jobs completed`);
+    await d.close();
+
+    const b = await bullEnv("cluster", url);
+    await bullSubmitAllBulk(b);
+    const bull = await worker("bullmq-worker.ts", {
+      url,
+      prefix: b.prefix,
+      concurrency: CLUSTER_CONCURRENCY,
+      target: JOBS,
+      burst: false,
+    }).done;
+    checkWorker("BullMQ", bull);
+    const bullCompleted = await bullCompletedCount(b);
+    if (bullCompleted !== JOBS) throw new Error(`BullMQ: ${bullCompleted} of ${JOBS} jobs completed`);
+    await b.close();
+    return { docket: rate(JOBS, docket.elapsedMs), bullmq: rate(JOBS, bull.elapsedMs) };
+  } finally {
+    await cluster.stop();
+  }
+};
+
 // ---- Report ---------------------------------------------------------------------------------
 
 interface Row {
@@ -592,6 +650,15 @@ try {
   if (selected("5")) {
     log(`5. end to end, paced at ${PACED_RATE}/s`);
     rows.push(...e2eRows(`5. E2E, paced ${PACED_RATE}/s, worker c=${E2E_CONCURRENCY}`, await e2e("paced")));
+  }
+
+  if (selected("6")) {
+    log("6. drain on a local Redis Cluster (3 masters + 3 replicas)");
+    rows.push({
+      label: `6. Drain ${n} on a local Redis Cluster (3 masters + 3 replicas; Docket 3 shards), c=${CLUSTER_CONCURRENCY} (jobs/s)`,
+      ...(await drainOnCluster()),
+      better: "higher",
+    });
   }
 
   const output = table(rows);

@@ -7,9 +7,27 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Actor } from "../src/domain/index.ts";
 import type { JobService } from "../src/engine/write/index.ts";
+import { clusterTargetOf } from "../src/infra/redis/cluster-url.ts";
+import type { ConnectionOptions } from "bullmq";
+import { Cluster } from "ioredis";
 
 /** The BullMQ queue name (each scenario has its own key prefix). */
 export const BULLMQ_QUEUE = "bench";
+
+/**
+ * BullMQ's connection for a URL: one Redis, or a Cluster client for a `redis-cluster://` URL
+ * (what Docket's own URL form names). On a cluster BullMQ needs its prefix in a hash tag
+ * (`{…}`): a BullMQ queue lives in one slot.
+ */
+export const bullConnection = (url: string): ConnectionOptions => {
+  const cluster = clusterTargetOf(url);
+  // Options, not a client: BullMQ then makes its own connections, as in every earlier run.
+  if (cluster === null) return { url, maxRetriesPerRequest: null } as ConnectionOptions;
+  return new Cluster(
+    cluster.nodes.map(({ host, port }) => ({ host, port })),
+    { redisOptions: { maxRetriesPerRequest: null } },
+  );
+};
 
 /** How a worker process is told what to do (passed as JSON in argv[2]). */
 export interface WorkerConfig {

@@ -12,6 +12,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_DURABILITY_TIMEOUT_MS, type Durability } from "../src/infra/redis/durability.ts";
+import { shardTagOf, slotOfTag } from "../src/infra/redis/shard-tags.ts";
+import { clusterAsTestRedis, isClusterUrl, startCluster } from "../test/support/cluster.ts";
 import { startRedis, type TestRedis } from "../test/support/redis.ts";
 import { commandArbs } from "./model/commands.ts";
 import { lastFailure, runModel } from "./model/run.ts";
@@ -23,10 +26,20 @@ const path = process.env.FC_PATH;
 // fc.commands needs its own replay path too (printed as /*replayPath="..."*/ in the counterexample).
 const replayPath = process.env.FC_REPLAY_PATH;
 
+// Where REDIS_URL names a Redis Cluster (the `cluster` test project), the suite runs on a
+// cluster of its own, so its Redis restarts can SIGKILL the master holding the jobs (its replica
+// takes over) with `replicated` durability: what a Redis restart with AOF is on one server.
+const onCluster = isClusterUrl(process.env.REDIS_URL);
+const durability: Durability | undefined = onCluster
+  ? { mode: "replicated", replicas: 1, timeoutMs: DEFAULT_DURABILITY_TIMEOUT_MS }
+  : undefined;
+
 let redis: TestRedis;
 beforeAll(async () => {
-  redis = await startRedis({ appendOnly: true });
-});
+  redis = onCluster
+    ? clusterAsTestRedis(await startCluster(), slotOfTag(shardTagOf(0, 1)))
+    : await startRedis({ appendOnly: true });
+}, 120_000);
 afterAll(async () => {
   await redis.stop();
 });
@@ -38,7 +51,7 @@ describe("model-based: the real engine under faults", () => {
       await fc.assert(
         fc.asyncProperty(
           fc.commands(commandArbs(), { maxCommands, ...(replayPath === undefined ? {} : { replayPath }) }),
-          (cmds) => runModel(redis, cmds),
+          (cmds) => runModel(redis, cmds, durability),
         ),
         {
           numRuns,

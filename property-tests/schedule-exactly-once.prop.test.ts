@@ -6,7 +6,7 @@
  * its own job, and that job is the one its tick's idempotency key names.
  */
 import fc from "fast-check";
-import { Redis } from "ioredis";
+import { connect, type RedisClient, whenReady } from "../src/infra/redis/connection.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduleEnvelope } from "../src/domain/index.ts";
 import { tickKey } from "../src/engine/schedule/index.ts";
@@ -16,11 +16,11 @@ import { ManualClock } from "../test/support/manual-clock.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "../test/support/redis.ts";
 
 let redis: TestRedis;
-const clients: Array<Redis> = [];
+const clients: Array<RedisClient> = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  for (let i = 0; i < 3; i++) clients.push(new Redis(redis.url));
+  for (let i = 0; i < 3; i++) clients.push(await whenReady(connect({ url: redis.url })));
 });
 afterAll(async () => {
   for (const client of clients) client.disconnect();
@@ -88,7 +88,7 @@ describe("schedulers racing", () => {
           expect(new Set(fired.map((e) => e.data.jobId)).size).toBe(fired.length);
           for (const e of fired) {
             const key = `${prefix}:{0}:idem:${tickKey("race", created.createdAt, Date.parse(e.data.tick))}`;
-            expect(await (clients[0] as Redis).get(key)).toBe(e.data.jobId);
+            expect(await (clients[0] as RedisClient).get(key)).toBe(e.data.jobId);
           }
         },
       ),

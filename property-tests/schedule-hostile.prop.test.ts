@@ -4,7 +4,7 @@
  * or sit at the end of what a timestamp holds; crons that fire rarely or never. On a real Redis.
  */
 import fc from "fast-check";
-import { Redis } from "ioredis";
+import { connect, type RedisClient, whenReady } from "../src/infra/redis/connection.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_TIMESTAMP_MS, type ScheduleEnvelope } from "../src/domain/index.ts";
 import { composeEngine, type Engine } from "../src/main.ts";
@@ -14,11 +14,11 @@ import { startRedis, type TestRedis, uniquePrefix } from "../test/support/redis.
 import { extremeNumber, oddString } from "./support/hostile-values.ts";
 
 let redis: TestRedis;
-let client: Redis;
+let client: RedisClient;
 
 beforeAll(async () => {
   redis = await startRedis();
-  client = new Redis(redis.url);
+  client = await whenReady(connect({ url: redis.url }));
 });
 afterAll(async () => {
   client.disconnect();

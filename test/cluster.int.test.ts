@@ -3,11 +3,13 @@
  * API, a worker and the projector on ioredis' Cluster client, three shards spread over the three
  * masters (shard-tags.ts), every job run once, projected, and its history verified.
  */
-import { Cluster } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Keys } from "../src/infra/redis/keys.ts";
+import { shardTagOf, slotOfTag } from "../src/infra/redis/shard-tags.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { startCluster, type TestCluster } from "./support/cluster.ts";
+import { apiActor, makeEngine } from "./support/engine.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
@@ -85,4 +87,91 @@ describe("Docket on Redis Cluster", () => {
       await done;
     }
   });
+
+  it("metrics count each shard's waiting work and projector lag, as JSON and as exposition text", async () => {
+    const queue = `idle-${Date.now()}`;
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const response = await api.app.inject({
+          method: "POST",
+          url: "/v1/jobs",
+          payload: { type: "echo", queue, payload: {} },
+        });
+        expect(response.statusCode, response.body).toBe(202);
+        return response.json<{ id: string }>().id;
+      }),
+    );
+    await waitFor(() => ids.every((id) => api.readSide.reads.job(id) !== null), "the jobs projected");
+    const perShard = new Map<number, number>();
+    for (const id of ids) {
+      const shard = api.engine.store.keys.shardOf(id);
+      perShard.set(shard, (perShard.get(shard) ?? 0) + 1);
+    }
+    const json = await api.app.inject({ method: "GET", url: "/v1/metrics" });
+    expect(json.statusCode, json.body).toBe(200);
+    const { shards, queues } = json.json<{
+      shards: Array<{ shard: number; waiting: number; pending: number; projectorBehindMs: number | null }>;
+      queues: Array<{ queue: string; waiting: number }>;
+    }>();
+    expect(shards.map((s) => s.shard)).toEqual([0, 1, 2]);
+    // Nothing else waits on this cluster: each shard's waiting work is its share of these jobs.
+    expect(shards.map((s) => s.waiting)).toEqual([0, 1, 2].map((s) => perShard.get(s) ?? 0));
+    expect(queues.find((q) => q.queue === queue)?.waiting).toBe(30);
+    for (const s of shards) expect(s.projectorBehindMs).not.toBeNull();
+    const text = (await api.app.inject({ method: "GET", url: "/metrics" })).body;
+    for (const shard of [0, 1, 2])
+      expect(text).toContain(`docket_shard_waiting{shard="${shard}"} ${perShard.get(shard) ?? 0}`);
+    expect(text).toMatch(/^docket_shard_projector_behind_ms\{shard="2"\} \d+$/m);
+  });
+
+  // Last: it moves a master. A manual failover (CLUSTER FAILOVER on a replica) leaves every
+  // connection open, so a client keeps its slot map naming the old master, which now answers
+  // MOVED; with replicated durability each write pipeline carries a WAIT, which that node runs —
+  // ioredis then hands the MOVED back instead of following it (ShardPipelines sends it again).
+  it("after a failover, a client with a stale slot map writes at once: the refused pipeline is sent again", async () => {
+    const engine = await makeEngine(`redis-cluster://${cluster.seeds}`, {
+      shards: SHARDS,
+      durability: { mode: "replicated", replicas: 1, timeoutMs: 2_000 },
+    });
+    try {
+      const first = await engine.jobs.submit({ type: "echo", payload: { n: 1 } }, apiActor);
+      const slot = slotOfTag(shardTagOf(engine.store.keys.shardOf(first.jobId), SHARDS));
+      const master = await cluster.masterOf(slot);
+      const replica = await replicaOf(master.port);
+      await ask(replica, (c) => c.call("CLUSTER", "FAILOVER"));
+      await waitFor(async () => (await cluster.masterOf(slot)).port === replica, "the replica to take over");
+      await cluster.replicated(30_000);
+      // Every shard gets a write (one of them on the moved slot), durably, at the first try.
+      const ids = [];
+      for (let i = 0; i < 12; i++)
+        ids.push((await engine.jobs.submit({ type: "echo", payload: { i } }, apiActor)).jobId);
+      expect(new Set(ids.map((id) => engine.store.keys.shardOf(id))).size).toBe(SHARDS);
+      const heads = await engine.store.loadHeads(ids);
+      expect(heads.every((h) => h !== null)).toBe(true);
+    } finally {
+      await engine.close();
+    }
+  });
 });
+
+/** One short-lived connection to one node (no redirections followed). */
+const ask = async <T>(port: number, question: (client: Redis) => Promise<T>): Promise<T> => {
+  const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    return await question(client);
+  } finally {
+    client.disconnect();
+  }
+};
+
+/** The port of a live replica of the master on `port`. */
+const replicaOf = async (port: number): Promise<number> => {
+  for (const node of cluster.nodes) {
+    if (!node.alive || node.port === port) continue;
+    const role = (await ask(node.port, (c) => c.call("ROLE"))) as [string, string, number];
+    if (role[0] === "slave" && Number(role[2]) === port) return node.port;
+  }
+  throw new Error(`no replica of 127.0.0.1:${port}`);
+};

@@ -4,7 +4,7 @@ import { GENESIS_HASH, statusOf, verifyChain } from "../src/domain/index.ts";
 import { CommandRefused, InvalidJobSpec, QueueUnavailable } from "../src/engine/shared/index.ts";
 import { decodeHead } from "../src/infra/redis/head-codec.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
-import { startRedis, type TestRedis } from "./support/redis.ts";
+import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
 import { workerOn } from "./support/workers.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -73,7 +73,7 @@ describe("submitting jobs to the Redis event store", () => {
         `${(error as InvalidJobSpec).field} vs ${field}`,
       ).toBe(true);
     }
-    expect(await client.keys(`${prefix}:*`)).toEqual([]);
+    expect(await keysMatching(client, `${prefix}:*`)).toEqual([]);
   });
 
   it("an idempotent submit returns the first job and appends nothing the second time", async () => {
@@ -167,7 +167,7 @@ describe("a job's own history (ADR 0027: each event stored once)", () => {
     );
     // The job's own keys are its head and its history index, nothing else; no envelope text
     // is stored outside the log.
-    expect((await client.keys(`${e.prefix}:*${jobId}*`)).sort()).toEqual(
+    expect((await keysMatching(client, `${e.prefix}:*${jobId}*`)).sort()).toEqual(
       [store.keys.head(0, jobId), store.keys.history(0, jobId)].sort(),
     );
     expect(await client.type(store.keys.history(0, jobId))).toBe("list");
@@ -235,10 +235,16 @@ describe("when Redis is slow", () => {
     const client = await whenReady(connect({ url, commandTimeoutMs: 100 }));
     const blocker = await whenReady(connect({ url, commandTimeoutMs: 5_000 }));
     const { store, jobs } = composeEngine({ client, prefix: `slow-${Date.now()}`, shards: 1 });
+    // Connected to the shard's node before it gets busy (a Cluster client connects to each node
+    // on first use: a connection opened during the script would time out unsent).
+    await client.exists(store.keys.log(0));
     // Keep Redis busy for 400 ms with a script, so the submit's reply comes after its timeout.
+    // The script names the shard's log as its key so that, on a cluster, it runs on the node
+    // the submit goes to.
     const busy = blocker.eval(
       "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 400000 return 1",
-      0,
+      1,
+      store.keys.log(0),
     );
     await new Promise((r) => setTimeout(r, 20));
     const error = await jobs.submit({ type: "x" }, apiActor).catch((x: unknown) => x);

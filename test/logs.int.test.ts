@@ -19,7 +19,8 @@ const written: Array<string> = [];
 const lines = () => written.map((line) => JSON.parse(line) as Record<string, unknown>);
 
 beforeAll(async () => {
-  redis = await startRedis();
+  // Killed by a test: its own server, even where REDIS_URL names one.
+  redis = await startRedis({ own: true });
   dbPath = tempDbPath();
   const log = await openLog({ json: true, component: "api", destination: (text) => written.push(text) });
   api = await openApiServer({

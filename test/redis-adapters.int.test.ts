@@ -3,7 +3,13 @@
  * key prefix. Idle times are Redis's: `elapse` waits for them.
  */
 import { afterAll, beforeAll } from "vitest";
-import { type RedisClient, connect, connectBlocking, whenReady } from "../src/infra/redis/connection.ts";
+import {
+  CLUSTER_POLL_MS,
+  type RedisClient,
+  connect,
+  connectBlocking,
+  whenReady,
+} from "../src/infra/redis/connection.ts";
 import { composeEngine } from "../src/main.ts";
 import { eventStoreContract } from "./contract/event-store.contract.ts";
 import type { PortsFixture } from "./contract/fixture.ts";
@@ -35,15 +41,19 @@ const makeFixture = async (): Promise<PortsFixture> => {
     prefix: uniquePrefix(),
     shards: 1,
   });
-  const blockingId = String(await blockingClient.client("ID"));
+  // A single Redis names the blocking connection in CLIENT LIST; a cluster client has none (an
+  // idle worker polls there: ADR 0047).
+  const blockingId = blockingClient.isCluster ? null : String(await blockingClient.call("CLIENT", "ID"));
   return {
     store,
     queue,
     registry,
     now: () => Date.now(),
     elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    // Redis lists the blocking connection with the flag `b` while its XREAD is blocked.
+    // Redis lists the blocking connection with the flag `b` while its XREAD is blocked. On a
+    // cluster the idle read is a poll every CLUSTER_POLL_MS: two periods cover its first turn.
     untilBlocked: async () => {
+      if (blockingId === null) return new Promise((resolve) => setTimeout(resolve, 2 * CLUSTER_POLL_MS));
       await waitFor(async () => {
         const line = String(await client.call("CLIENT", "LIST", "ID", blockingId));
         return /\bflags=\S*b/.test(line);

@@ -11,7 +11,7 @@ import type { ScheduleEnvelope } from "../src/domain/index.ts";
 import { killLeftovers, spawnDocket, type DocketProcess } from "./support/docket.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
-import { freePort, startRedis, type TestRedis } from "./support/redis.ts";
+import { freePort, keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 
 let redis: TestRedis;
@@ -114,7 +114,7 @@ describe("schedules across processes", () => {
     expect(ticks).toEqual(ticks.map((_, i) => first + i * 1000));
     expect(new Set(events.map((e) => e.data.jobId)).size).toBe(events.length);
     // One job per tick: the tick idempotency keys are exactly the fired ones.
-    const keys = await engine.client.keys(`${engine.prefix}:*:idem:schedule:every-second:*`);
+    const keys = await keysMatching(engine.client, `${engine.prefix}:*:idem:schedule:every-second:*`);
     expect(keys).toHaveLength(events.length);
     const byKey = new Map(
       await Promise.all(

@@ -5,10 +5,10 @@
  * re-create; the history verifies (chain and machine) and a tampered one does not.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Redis } from "ioredis";
 import type { ScheduleEnvelope } from "../src/domain/index.ts";
 import { Scheduler, ScheduleService, type ScheduleStore, tickKey } from "../src/engine/schedule/index.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
+import { connect, type RedisClient, whenReady } from "../src/infra/redis/connection.ts";
 import { RedisScheduleStore } from "../src/infra/redis/redis-schedule-store.ts";
 import { composeEngine, type Engine } from "../src/main.ts";
 import { apiActor } from "./support/engine.ts";
@@ -16,13 +16,17 @@ import { ManualClock } from "./support/manual-clock.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 
 let redis: TestRedis;
-const clients: Array<Redis> = [];
+/** Connections as separate processes would have (a single Redis or a cluster: REDIS_URL). */
+const clients: Array<RedisClient> = [];
+let turn = 0;
 
 const engineAt = (clock: ManualClock, prefix: string): Engine => {
-  const client = new Redis(redis.url);
-  clients.push(client);
+  const client = must(clients[turn++ % clients.length]);
+  lastClient = client;
   return composeEngine({ client, prefix, shards: 1, clock });
 };
+/** The connection the latest engineAt gave its engine. */
+let lastClient: RedisClient | undefined;
 
 /** The value, or a failed test when it is missing. */
 const must = <T>(value: T | undefined): T => {
@@ -35,6 +39,7 @@ const job = { type: "report", payload: { n: 1 } };
 
 beforeAll(async () => {
   redis = await startRedis();
+  for (let i = 0; i < 4; i++) clients.push(await whenReady(connect({ url: redis.url })));
 });
 afterAll(async () => {
   for (const client of clients) client.disconnect();
@@ -239,7 +244,7 @@ describe("schedules", () => {
     clock.advance(3_000);
     await engine.scheduler({ id: "s" }).runOnce();
     const key = `${prefix}:{schedules}:schedule-events:tamper`;
-    const client = must(clients.at(-1));
+    const client = must(lastClient);
     const [id, fields] = must((await client.xrange(key, "-", "+"))[2]);
     const env = JSON.parse(must(fields[fields.indexOf("env") + 1])) as { data: { jobId: string } };
     env.data.jobId = "someone-else";
@@ -255,7 +260,7 @@ describe("schedules", () => {
     const engine = engineAt(clock, prefix);
     await engine.schedules.create({ name: "healthy", cron: "* * * * * *", job }, apiActor);
     await engine.schedules.create({ name: "altered", cron: "* * * * * *", job }, apiActor);
-    const client = must(clients.at(-1));
+    const client = must(lastClient);
     const head = `${prefix}:{schedules}:schedule:altered`;
     const state = JSON.parse(must((await client.hget(head, "state")) ?? undefined)) as {
       context: { definition: { cron: string } };
@@ -274,7 +279,7 @@ describe("schedules", () => {
     const prefix = uniquePrefix();
     const engine = engineAt(clock, prefix);
     await engine.schedules.create({ name: "raced", cron: "* * * * * *", job }, apiActor);
-    const client = must(clients.at(-1));
+    const client = must(lastClient);
     const store = new RedisScheduleStore(client, new Keys(prefix, 1));
     // The pause lands between the scheduler's submit and its append of ScheduleFired.
     const racing: ScheduleStore = {
@@ -305,7 +310,7 @@ describe("schedules", () => {
   it("refuses a schedule beyond the deployment's limit with a typed error, and accepts one once another is removed", async () => {
     const clock = new ManualClock(T0);
     const prefix = uniquePrefix();
-    const client = must(clients.at(-1));
+    const client = must(lastClient);
     const service = new ScheduleService(new RedisScheduleStore(client, new Keys(prefix, 1)), clock, 2);
     await service.create({ name: "one", cron: "0 * * * *", job }, apiActor);
     await service.create({ name: "two", cron: "0 * * * *", job }, apiActor);

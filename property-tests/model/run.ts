@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { statusOf } from "../../src/domain/index.ts";
+import type { Durability } from "../../src/infra/redis/durability.ts";
 import type { TestRedis } from "../../test/support/redis.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { checkRun } from "./checks.ts";
@@ -38,8 +39,9 @@ const drain = async (real: ModelSystem, model: Model): Promise<ReadonlyArray<str
 export const runModel = async (
   redis: TestRedis,
   cmds: Iterable<fc.AsyncCommand<Model, ModelSystem>>,
+  durability?: Durability,
 ): Promise<void> => {
-  const real = await ModelSystem.open(redis);
+  const real = await ModelSystem.open(redis, durability);
   const model = newModel();
   try {
     let problem: string | undefined;

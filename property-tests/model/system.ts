@@ -11,6 +11,7 @@ import { systemClock } from "../../src/engine/shared/index.ts";
 import type { Worker, WorkQueue } from "../../src/engine/worker/index.ts";
 import { composeWorker, type OpenReadSide, openReadSide } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "../../test/support/engine.ts";
+import type { Durability } from "../../src/infra/redis/durability.ts";
 import type { TestRedis } from "../../test/support/redis.ts";
 import { waitFor } from "../../test/support/wait.ts";
 import { Gates, modelHandlers } from "./behaviours.ts";
@@ -48,8 +49,9 @@ export class ModelSystem {
     this.readSide = this.openReadSide();
   }
 
-  static async open(redis: TestRedis): Promise<ModelSystem> {
-    const engine = await makeEngine(redis.url);
+  /** `durability`: what a write waits for (on a cluster, `replicated`: a master may be killed). */
+  static async open(redis: TestRedis, durability?: Durability): Promise<ModelSystem> {
+    const engine = await makeEngine(redis.url, durability === undefined ? {} : { durability });
     return new ModelSystem(redis, engine, mkdtempSync(join(tmpdir(), "docket-model-")));
   }
 
@@ -164,6 +166,7 @@ export class ModelSystem {
       dueJobs: (nowMs, limit) => (stalled ? Promise.resolve([]) : store.dueJobs(nowMs, limit)),
       deadLetters: (limit) => store.deadLetters(limit),
       depth: (...args) => store.depth(...args),
+      depthByShard: (...args) => store.depthByShard(...args),
     });
     const live = await this.newWorker([queue], frozen, errors)(1);
     this.others.push(live);

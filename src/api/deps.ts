@@ -36,6 +36,12 @@ export interface ProjectionLag {
   readonly lastError: string | null;
   /** While halted: the error that halted it (shard, entry id, why) and since when. */
   readonly halt: ProjectorStatus["halt"];
+  /** Each shard's part (empty when Redis is unreachable): metrics report them one by one. */
+  readonly shards: ReadonlyArray<{
+    readonly shard: number;
+    readonly caughtUp: boolean;
+    readonly behindMs: number;
+  }>;
 }
 
 export interface ProjectionFeed {
@@ -62,7 +68,7 @@ export interface ApiDeps {
   readonly schedules: ScheduleService;
   readonly reads: ReadModels;
   readonly workers: Pick<WorkerRegistry, "list">;
-  readonly queues: Pick<WorkQueue, "depth">;
+  readonly queues: Pick<WorkQueue, "depth" | "depthByShard">;
   /**
    * Round-trip time to Redis in ms (on a cluster, per shard: ADR 0047); rejects when Redis (a
    * shard's node) is unreachable.

@@ -27,8 +27,21 @@ export interface ProjectorFigures {
   readonly appliedEvents: number;
 }
 
+/**
+ * One shard (one hash tag; on a Redis Cluster, one master's share): its entries waiting and
+ * pending over every known queue, and how far the projector is behind on its log (null when
+ * Redis did not answer). Tells an uneven cluster or one slow master apart (ADR 0047).
+ */
+export interface ShardFigures {
+  readonly shard: number;
+  readonly waiting: number;
+  readonly pending: number;
+  readonly projectorBehindMs: number | null;
+}
+
 export interface MetricsReport extends ProjectedMetrics {
   readonly queues: ReadonlyArray<QueueDepth>;
+  readonly shards: ReadonlyArray<ShardFigures>;
   readonly projector: ProjectorFigures;
   /** Server-Sent Event streams: open now, dropped (slow clients), refused (too many). */
   readonly eventStreams: EventStreamFigures;
@@ -47,7 +60,19 @@ export const collectMetrics = async (
 ): Promise<MetricsReport> => {
   const nowMs = deps.clock.now();
   const projected = deps.reads.metrics({ nowMs, minutes: THROUGHPUT_MINUTES });
-  const queues = await deps.queues.depth(knownQueues(deps));
+  const names = knownQueues(deps);
+  const [queues, byShard, lag] = await Promise.all([
+    deps.queues.depth(names),
+    deps.queues.depthByShard(names),
+    deps.projection.lag(),
+  ]);
+  const behind = new Map(lag.shards.map((s) => [s.shard, s.behindMs]));
+  const shards = byShard.map(({ shard, waiting, pending }) => ({
+    shard,
+    waiting,
+    pending,
+    projectorBehindMs: behind.get(shard) ?? null,
+  }));
   const status = deps.projection.status();
   const projector: ProjectorFigures = {
     state: status.state,
@@ -57,7 +82,14 @@ export const collectMetrics = async (
     quarantinedSkipped: status.quarantinedSkipped,
     appliedEvents: status.appliedEvents,
   };
-  return { ...projected, queues, projector, eventStreams, generatedAt: new Date(nowMs).toISOString() };
+  return {
+    ...projected,
+    queues,
+    shards,
+    projector,
+    eventStreams,
+    generatedAt: new Date(nowMs).toISOString(),
+  };
 };
 
 /** Label values are escaped per the exposition format: backslash, double quote, newline. */
@@ -104,6 +136,26 @@ export const toPrometheus = (report: MetricsReport): string => {
     "gauge",
     "Work entries delivered but not yet acknowledged (live, from Redis).",
     report.queues.map((q) => [`{queue="${label(q.queue)}"}`, q.pending]),
+  );
+  metric(
+    "docket_shard_waiting",
+    "gauge",
+    "Work entries not yet delivered, per shard over every queue (live, from Redis).",
+    report.shards.map((s) => [`{shard="${s.shard}"}`, s.waiting]),
+  );
+  metric(
+    "docket_shard_pending",
+    "gauge",
+    "Work entries delivered but not yet acknowledged, per shard over every queue (live, from Redis).",
+    report.shards.map((s) => [`{shard="${s.shard}"}`, s.pending]),
+  );
+  metric(
+    "docket_shard_projector_behind_ms",
+    "gauge",
+    "Age of the oldest entry of the shard's log the projection has not applied (0 when caught up).",
+    report.shards.flatMap((s) =>
+      s.projectorBehindMs === null ? [] : [[`{shard="${s.shard}"}`, s.projectorBehindMs] as [string, number]],
+    ),
   );
   metric(
     "docket_job_duration_avg_ms",

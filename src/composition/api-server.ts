@@ -197,10 +197,11 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
         lagMs: Math.max(0, ...shards.map((s) => s.behindMs)),
         lastError,
         halt,
+        shards: shards.map(({ shard, caughtUp, behindMs }) => ({ shard, caughtUp, behindMs })),
       };
     } catch {
       // Redis is unreachable: how far behind is unknown.
-      return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt };
+      return { state: status.state, shardsBehind: 0, lagMs: null, lastError, halt, shards: [] };
     }
   };
   const scheduler = config.scheduler === undefined ? null : engine.scheduler(config.scheduler);

@@ -28,6 +28,10 @@ export const Metrics = Schema.Struct({
     }),
   ),
   queues: Schema.Array(Schema.Struct({ queue: Schema.String, waiting: Count, pending: Count })),
+  /** Per shard (on a Redis Cluster, per master's share): entries over every queue, projector lag. */
+  shards: Schema.Array(
+    Schema.Struct({ shard: Count, waiting: Count, pending: Count, projectorBehindMs: Schema.NullOr(Ms) }),
+  ),
   projector: Schema.Struct({
     state: Schema.String,
     halted: Schema.Boolean,

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
-import { freePort } from "./redis.ts";
+import { clusterTargetOf } from "../../src/infra/redis/cluster-url.ts";
+import { freePort, type TestRedis } from "./redis.ts";
 
 const run = promisify(execFile);
 
@@ -30,6 +31,8 @@ export interface TestCluster {
   readonly seeds: string;
   /** The nodes serving slots now (asked of a live node). */
   masters(): Promise<ReadonlyArray<ClusterNode>>;
+  /** The master serving this slot now (asked of a live node). */
+  masterOf(slot: number): Promise<ClusterNode>;
   /** Resolves once every live node reports `cluster_state:ok` and every slot has a master. */
   healthy(timeoutMs?: number): Promise<void>;
   /** Resolves once every master has a replica linked to it. */
@@ -197,10 +200,23 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
     return nodes.filter((n) => ports.includes(n.port));
   };
 
+  const masterOf = async (slot: number): Promise<ClusterNode> => {
+    const live = nodes.find((n) => n.alive);
+    if (live === undefined) throw new Error("no cluster node is alive");
+    const ranges = (await ask(live.port, (c) => c.call("CLUSTER", "SLOTS"))) as ReadonlyArray<
+      [number, number, [string, number, ...Array<unknown>], ...Array<unknown>]
+    >;
+    const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+    const node = nodes.find((n) => n.port === range?.[2][1]);
+    if (node === undefined) throw new Error(`no master serves slot ${slot}`);
+    return node;
+  };
+
   return {
     nodes,
     seeds: nodes.map((n) => n.address).join(","),
     masters: masterNodes,
+    masterOf,
     healthy,
     replicated,
     stop: async () => {
@@ -218,3 +234,30 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
     },
   };
 };
+
+/**
+ * A cluster as the tests' `TestRedis` (test/support/redis.ts), for a suite written against one
+ * server that restarts it: `restart` SIGKILLs the master serving `slot` (the data under test),
+ * waits for its replica to take over, starts the dead node again (it rejoins as a replica) and
+ * waits until every master has a linked replica again. Nothing acknowledged under `replicated`
+ * durability is lost by that (ADR 0047); the suite must use it.
+ */
+export const clusterAsTestRedis = (cluster: TestCluster, slot: number): TestRedis => ({
+  url: `redis-cluster://${cluster.seeds}`,
+  owned: true,
+  kill: () => {
+    for (const node of cluster.nodes) node.kill();
+  },
+  restart: async () => {
+    const victim = await cluster.masterOf(slot);
+    victim.kill();
+    await cluster.healthy(30_000);
+    await victim.restart();
+    await cluster.replicated(30_000);
+  },
+  stop: () => cluster.stop(),
+});
+
+/** True when this URL (REDIS_URL) names a Redis Cluster rather than one server. */
+export const isClusterUrl = (url: string | undefined): boolean =>
+  url !== undefined && clusterTargetOf(url) !== null;

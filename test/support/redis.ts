@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 
 export interface TestRedis {
   readonly url: string;
@@ -130,3 +130,12 @@ export const startRedis = async (options: RedisOptions = {}): Promise<TestRedis>
 };
 
 export const uniquePrefix = (): string => `test-${randomUUID().slice(0, 8)}`;
+
+/**
+ * Every key matching `pattern` (KEYS: tests only). On a Redis Cluster each master holds a share
+ * of the keys, so each is asked; a single server is asked once.
+ */
+export const keysMatching = async (client: Redis | Cluster, pattern: string): Promise<Array<string>> =>
+  client instanceof Cluster
+    ? (await Promise.all(client.nodes("master").map((node) => node.keys(pattern)))).flat()
+    : client.keys(pattern);

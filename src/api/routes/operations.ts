@@ -53,7 +53,7 @@ export const registerOperationRoutes = (
     if (lag.status === "rejected") throw lag.reason;
     const archive = archiveHealth(deps);
     const reason = haltReason(lag.value) ?? archive?.reason ?? null;
-    const { halt: _halt, ...projection } = lag.value;
+    const { halt: _halt, shards: _shards, ...projection } = lag.value;
     if (ping.status === "rejected")
       return reply.code(503).send({
         status: "unavailable",

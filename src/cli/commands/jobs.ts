@@ -343,6 +343,21 @@ const metrics: Command = {
           ["QUEUE", "WAITING", "PENDING"],
           ...v.queues.map((q) => [q.queue, String(q.waiting), String(q.pending)]),
         ]),
+        // Several shards (on a Redis Cluster, spread over masters): how evenly they carry the work.
+        ...(v.shards.length > 1
+          ? [
+              "",
+              table([
+                ["SHARD", "WAITING", "PENDING", "PROJECTOR BEHIND MS"],
+                ...v.shards.map((s) => [
+                  String(s.shard),
+                  String(s.waiting),
+                  String(s.pending),
+                  s.projectorBehindMs === null ? "?" : String(s.projectorBehindMs),
+                ]),
+              ]),
+            ]
+          : []),
         "",
         table([
           ["TYPE", "DONE", "AVG MS", "P95 MS"],

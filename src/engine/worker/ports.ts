@@ -78,6 +78,10 @@ export interface WorkQueue extends DeadLetterIndex {
   depth(
     queues: ReadonlyArray<string>,
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>>;
+  /** The same entries of these queues, counted per shard (how evenly a cluster's masters carry them). */
+  depthByShard(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ readonly shard: number; readonly waiting: number; readonly pending: number }>>;
 }
 
 /**

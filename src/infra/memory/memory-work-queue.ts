@@ -153,6 +153,20 @@ export class MemoryWorkQueue implements WorkQueue {
     }
     return [...totals.values()];
   }
+
+  /** One shard in memory: every queue's entries are on it. */
+  async depthByShard(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ readonly shard: number; readonly waiting: number; readonly pending: number }>> {
+    const all = await this.depth(queues);
+    return [
+      {
+        shard: 0,
+        waiting: all.reduce((sum, q) => sum + q.waiting, 0),
+        pending: all.reduce((sum, q) => sum + q.pending, 0),
+      },
+    ];
+  }
 }
 
 /** A claimed entry with the head it carries (the job's head when it was queued). */

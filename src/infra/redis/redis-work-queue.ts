@@ -350,28 +350,52 @@ export class RedisWorkQueue implements WorkQueue {
     queues: ReadonlyArray<string>,
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>> {
     return guarded(async () => {
-      const pipelines = new ShardPipelines(this.client);
-      const cells: Array<string> = [];
-      for (const queue of queues)
-        for (const shard of this.keys.allShards())
-          for (const level of LEVELS_HIGH_FIRST) {
-            const stream = this.keys.work(shard, queue, level);
-            cells.push(queue);
-            pipelines.on(shard, (p) => p.xlen(stream).xpending(stream, CONSUMER_GROUP));
-          }
-      const replies = await pipelines.settle();
       const totals = new Map(queues.map((q) => [q, { queue: q, waiting: 0, pending: 0 }]));
-      cells.forEach((queue, i) => {
-        const [lenError, length] = replies[2 * i] ?? [null, 0];
-        const [, pendingReply] = replies[2 * i + 1] ?? [null, null];
-        if (lenError) throw lenError;
-        const pending = Array.isArray(pendingReply) ? Number(pendingReply[0] ?? 0) : 0;
-        const total = totals.get(queue);
-        if (total === undefined) return;
-        total.pending += pending;
-        total.waiting += Number(length) - pending;
-      });
+      for (const cell of await this.depthCells(queues)) {
+        const total = totals.get(cell.queue);
+        if (total === undefined) continue;
+        total.pending += cell.pending;
+        total.waiting += cell.waiting;
+      }
       return [...totals.values()];
+    });
+  }
+
+  depthByShard(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ readonly shard: number; readonly waiting: number; readonly pending: number }>> {
+    return guarded(async () => {
+      const totals = this.keys.allShards().map((shard) => ({ shard, waiting: 0, pending: 0 }));
+      for (const cell of await this.depthCells(queues)) {
+        const total = totals[cell.shard];
+        if (total === undefined) continue;
+        total.pending += cell.pending;
+        total.waiting += cell.waiting;
+      }
+      return totals;
+    });
+  }
+
+  /** Waiting and pending entries of each queue on each shard (all priority levels), in one round trip. */
+  private async depthCells(
+    queues: ReadonlyArray<string>,
+  ): Promise<ReadonlyArray<{ queue: string; shard: number; waiting: number; pending: number }>> {
+    const pipelines = new ShardPipelines(this.client);
+    const cells: Array<{ queue: string; shard: number }> = [];
+    for (const queue of queues)
+      for (const shard of this.keys.allShards())
+        for (const level of LEVELS_HIGH_FIRST) {
+          const stream = this.keys.work(shard, queue, level);
+          cells.push({ queue, shard });
+          pipelines.on(shard, (p) => p.xlen(stream).xpending(stream, CONSUMER_GROUP));
+        }
+    const replies = await pipelines.settle();
+    return cells.map((cell, i) => {
+      const [lenError, length] = replies[2 * i] ?? [null, 0];
+      const [, pendingReply] = replies[2 * i + 1] ?? [null, null];
+      if (lenError) throw lenError;
+      const pending = Array.isArray(pendingReply) ? Number(pendingReply[0] ?? 0) : 0;
+      return { ...cell, waiting: Number(length) - pending, pending };
     });
   }
 }
