@@ -100,6 +100,10 @@ const SentenceKind = Schema.Literals([
   "cancelled",
   "manual_retry",
   "evicted",
+  "step_completed",
+  "step_failed",
+  "suspended",
+  "signal_received",
 ]);
 
 /** `GET /v1/jobs/:id/explain`: why the job ended where it did, in plain words. */
@@ -126,10 +130,12 @@ export const Explanation = Schema.Struct({
       startedAt: Timestamp,
       startedBy: Actor,
       endedAt: Schema.NullOr(Timestamp),
-      outcome: Schema.Literals(["running", "completed", "failed", "cancelled"]),
+      outcome: Schema.Literals(["running", "completed", "failed", "cancelled", "suspended"]),
       error: Schema.NullOr(AttemptError),
       progressReports: Count,
       logLines: Count,
+      /** Durable steps this attempt ran and recorded (ADR 0043). */
+      steps: Count,
     }),
   ),
   /** Set when the history is broken: the account covers only the events before it. */
