@@ -148,6 +148,7 @@ const VerifyCheck = Schema.Literals([
   "head",
   "shard_log",
   "attempts",
+  "steps",
   "terminal",
   "not_orphaned",
   "projection",

@@ -83,7 +83,7 @@ export type EvictionReason = typeof EvictionReason.Type;
  * A durable step's key (ADR 0043): its name, and an index for a step run in a loop. A job records
  * at most one StepCompleted per key.
  */
-export const StepKey = {
+export const StepKeyFields = {
   name: Name,
   index: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_STEP_INDEX }))),
 };
@@ -163,7 +163,7 @@ export const EventData = {
    */
   StepCompleted: Schema.Struct({
     attempt: PositiveInt,
-    ...StepKey,
+    ...StepKeyFields,
     fingerprint: StepFingerprint,
     result: JsonValue,
   }),
@@ -173,7 +173,7 @@ export const EventData = {
    */
   StepFailed: Schema.Struct({
     attempt: PositiveInt,
-    ...StepKey,
+    ...StepKeyFields,
     fingerprint: StepFingerprint,
     error: AttemptError,
   }),
