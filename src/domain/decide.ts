@@ -263,13 +263,29 @@ const refusal = (command: JobCommand, state: JobState): Decision => {
 const boundRefusal = (command: JobCommand, state: JobState): Decision | undefined => {
   const context = contextOf(state);
   if (command.type === "RecordStep" && context.steps >= MAX_STEPS_PER_JOB)
-    return reject(state, "too_many_steps", `the job has recorded ${MAX_STEPS_PER_JOB} step outcomes, the most one job may`);
+    return reject(
+      state,
+      "too_many_steps",
+      `the job has recorded ${MAX_STEPS_PER_JOB} step outcomes, the most one job may`,
+    );
   if (command.type === "SuspendAttempt" && context.suspensions >= MAX_SUSPENSIONS_PER_JOB)
-    return reject(state, "too_many_suspensions", `the job has been suspended ${MAX_SUSPENSIONS_PER_JOB} times, the most one job may`);
+    return reject(
+      state,
+      "too_many_suspensions",
+      `the job has been suspended ${MAX_SUSPENSIONS_PER_JOB} times, the most one job may`,
+    );
   if (command.type === "SignalJob" && context.signals.includes(command.name))
-    return reject(state, "signal_already_received", `the job has already received a signal named "${command.name}"`);
+    return reject(
+      state,
+      "signal_already_received",
+      `the job has already received a signal named "${command.name}"`,
+    );
   if (command.type === "SignalJob" && context.signals.length >= MAX_SIGNALS_PER_JOB)
-    return reject(state, "too_many_signals", `the job has received ${MAX_SIGNALS_PER_JOB} signals, the most one job may`);
+    return reject(
+      state,
+      "too_many_signals",
+      `the job has received ${MAX_SIGNALS_PER_JOB} signals, the most one job may`,
+    );
   return undefined;
 };
 

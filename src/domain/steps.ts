@@ -33,8 +33,7 @@ export interface RecordedStep {
 }
 
 export type WaitAnswer =
-  | { readonly timedOut: false; readonly payload: Json | null }
-  | { readonly timedOut: true };
+  { readonly timedOut: false; readonly payload: Json | null } | { readonly timedOut: true };
 
 export interface StepJournal {
   /** Steps done, by key text. */
