@@ -219,7 +219,9 @@ export const durableIntentArb: fc.Arbitrary<Intent> = fc.oneof(
       name: durableNameArb,
       index: fc.option(fc.nat(3)),
       outcome: fc.oneof(
-        fc.record({ result: fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.parse(JSON.stringify(v)) as Json) }),
+        fc.record({
+          result: fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.parse(JSON.stringify(v)) as Json),
+        }),
         fc.record({ error: errorArb }),
       ),
     }),
