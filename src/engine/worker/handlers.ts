@@ -43,9 +43,9 @@ export interface HandlerContext {
   /** Recorded as a LogRecorded event, cut to MAX_LOG_LINE_LENGTH (the line then says so). */
   log(line: string): Promise<void>;
   /**
-   * A durable step (ADR 0043): runs `fn` once per job. Its result, made into JSON (a copy: a Date
-   * becomes its ISO text, `undefined` becomes null), is recorded as a StepCompleted event and
-   * returned; a later attempt of the job that reaches the same step (same `name`, and `index` for
+   * A durable step (ADR 0043): runs `fn` once per job. Its result — JSON, as a job's result is
+   * (plain objects, arrays, strings, finite numbers, booleans, null; `undefined` becomes null) — is
+   * recorded as a StepCompleted event and a copy of it returned; a later attempt of the job that reaches the same step (same `name`, and `index` for
    * a step in a loop) is given the recorded result without running `fn`. If `fn` throws, a
    * StepFailed is recorded and the same value is thrown here; a later attempt runs `fn` again. A
    * result that is not JSON or larger than MAX_STEP_RESULT_BYTES is refused like a throw
