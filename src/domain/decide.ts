@@ -17,7 +17,7 @@ import {
   retryAllowed,
   submissionDigest,
 } from "./job-machine.ts";
-import { accepts, contextOf, evolve, type JobState, statusOf } from "./job-state.ts";
+import { accepts, contextOf, evolve, isTerminal, type JobState, statusOf } from "./job-state.ts";
 import {
   MAX_SIGNALS_PER_JOB,
   MAX_STEPS_PER_JOB,
@@ -262,6 +262,8 @@ const refusal = (command: JobCommand, state: JobState): Decision => {
 /** A durable-step command the machine refuses for a per-job bound, or a repeated signal. */
 const boundRefusal = (command: JobCommand, state: JobState): Decision | undefined => {
   const context = contextOf(state);
+  // A finished job refuses for being finished, whatever it holds.
+  if (isTerminal(state)) return undefined;
   if (command.type === "RecordStep" && context.steps >= MAX_STEPS_PER_JOB)
     return reject(
       state,
