@@ -64,4 +64,16 @@ describe("a job's details", () => {
       expect(rowOf(text, "earlier error"), status).toBeUndefined();
     }
   });
+
+  it("a suspended job shows what it waits for and its durable steps", () => {
+    const text = jobDetails({
+      ...view("suspended"),
+      steps: 2,
+      suspensions: 1,
+      suspension: { kind: "signal", name: "approved", until: "2026-01-02T00:00:00.000Z" },
+    });
+    expect(rowOf(text, "suspended")).toContain("waiting for signal approved until 2026-01-02T00:00:00.000Z");
+    expect(rowOf(text, "durable")).toContain("2 step(s) recorded, 1 suspension(s)");
+    expect(rowOf(jobDetails(view("completed")), "durable")).toBeUndefined();
+  });
 });
