@@ -36,6 +36,12 @@ export const StateSummary = Schema.Struct({
   lastError: Schema.NullOr(AttemptError),
   progress: Schema.NullOr(Progress),
   result: Schema.NullOr(Schema.Json),
+  /** Durable steps (ADR 0043): step outcomes recorded, suspensions, what a suspended job waits for. */
+  steps: Schema.Int,
+  suspensions: Schema.Int,
+  suspension: Schema.NullOr(
+    Schema.Struct({ kind: Schema.Literals(["sleep", "signal"]), name: Schema.String }),
+  ),
 }).annotate({ identifier: "StateSummary" });
 export type StateSummary = typeof StateSummary.Type;
 
