@@ -248,7 +248,15 @@ export class DurableRun implements DurablePort {
   async begin(key: StepKey, fingerprint: string): Promise<{ done: true; result: Json } | { done: false }> {
     const text = stepKeyText(key);
     this.claim("step", text);
-    const recorded = (await this.journal()).steps.get(text);
+    let journal: StepJournal;
+    try {
+      journal = await this.journal();
+    } catch (error) {
+      // Nothing was run: the handler may call this step again.
+      this.used.delete(`step ${text}`);
+      throw error;
+    }
+    const recorded = journal.steps.get(text);
     if (recorded === undefined) return { done: false };
     if (recorded.fingerprint !== fingerprint)
       await this.deps.log(
