@@ -359,7 +359,8 @@ describe("the audit verifier and durable steps", () => {
     const { JobWriter } = await import("../src/engine/write/index.ts");
     const { systemClock } = await import("../src/engine/shared/index.ts");
     const writer = new JobWriter(engine.store, systemClock);
-    for (let i = 0; i < 2; i++)
+    // The decider drops a repeat of the step just recorded (a lost answer); a forger interleaves.
+    for (const [i, name] of ["charge", "other", "charge"].entries())
       await writer.write({
         jobId,
         command: () => ({
@@ -367,7 +368,7 @@ describe("the audit verifier and durable steps", () => {
           at: new Date().toISOString(),
           actor: { kind: "worker", id: "forger" },
           attempt,
-          name: "charge",
+          name,
           fingerprint: "0123456789abcdef",
           outcome: { result: i },
         }),

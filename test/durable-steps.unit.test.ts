@@ -68,6 +68,38 @@ describe("decide: durable steps", () => {
       .thenEvents([stepDone(1, "charge", { ok: true })]);
   });
 
+  it("a repeat of the step outcome just recorded (its answer lost) appends nothing; the same key in a later attempt is recorded", () => {
+    const command = {
+      type: "RecordStep",
+      at: t(111),
+      actor: worker,
+      attempt: 1,
+      name: "charge",
+      fingerprint: FP,
+      outcome: { result: { ok: true } },
+    } as const;
+    given(submitted(), started(1), stepDone(1, "charge", { ok: true }))
+      .when(command)
+      .thenEvents([]);
+    given(submitted(), started(1), stepDone(1, "charge", { ok: true }))
+      .when({ ...command, index: 0 })
+      .thenEvents([{ ...stepDone(1, "charge", { ok: true }, 0), at: t(111) }]);
+  });
+
+  it("a repeat of a suspension that was recorded appends nothing", () => {
+    given(submitted(), started(1), suspendedFor(1, "sleep", "nap", t(500)))
+      .when({
+        type: "SuspendAttempt",
+        at: t(121),
+        actor: worker,
+        attempt: 1,
+        kind: "sleep",
+        name: "nap",
+        until: t(500),
+      })
+      .thenEvents([]);
+  });
+
   it("a stale attempt's step is refused", () => {
     given(submitted(), started(1), failedRetryable(1, t(150)), requeued(t(150)), started(2, t(200)))
       .when({

@@ -25,6 +25,7 @@ import {
   MAX_TIMESTAMP_MS,
 } from "./limits.ts";
 import { retryDelayMs } from "./retry-policy.ts";
+import { stepKeyText } from "./steps.ts";
 
 export type RejectionCode =
   | "job_not_found"
@@ -230,6 +231,15 @@ const alreadyDone = (command: JobCommand, state: JobState): boolean => {
       return status === "cancelled";
     case "EvictJob":
       return contextOf(state).evicted;
+    // A step outcome or a suspension whose append landed though its answer was lost (ADR 0043).
+    case "RecordStep":
+      return contextOf(state).lastStep === `${command.attempt}:${stepKeyText(command)}`;
+    case "SuspendAttempt":
+      return (
+        (status === "suspended" || status === "queued") &&
+        command.attempt === attempt &&
+        contextOf(state).suspensions > 0
+      );
     default:
       return false;
   }

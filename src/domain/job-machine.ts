@@ -27,6 +27,7 @@ import type { JobSpec } from "./job-spec.ts";
 import type { Json } from "./json.ts";
 import { MAX_SIGNALS_PER_JOB, MAX_STEPS_PER_JOB, MAX_SUSPENSIONS_PER_JOB } from "./limits.ts";
 import { MACHINE_VERSION } from "./machine-version.ts";
+import { stepKeyText } from "./steps.ts";
 import type { Backoff } from "./retry-policy.ts";
 
 export const JOB_STATES = [
@@ -87,6 +88,11 @@ export interface JobContext {
   readonly suspension: { readonly kind: SuspensionKind; readonly name: string } | null;
   /** Names of the signals received, in order (each name once, at most MAX_SIGNALS_PER_JOB). */
   readonly signals: ReadonlyArray<string>;
+  /**
+   * The last step outcome recorded, as `<attempt>:<key>`: a write of it repeated after a lost
+   * answer is recognised (decide appends nothing), so no step is recorded twice that way.
+   */
+  readonly lastStep: string | null;
 }
 
 export const initialContext: JobContext = {
@@ -113,6 +119,7 @@ export const initialContext: JobContext = {
   suspensions: 0,
   suspension: null,
   signals: [],
+  lastStep: null,
 };
 
 /**
@@ -333,7 +340,12 @@ export const jobAssigners = {
     dueAt: null,
   }),
   recordEviction: (_: MachineArgs): Partial<JobContext> => ({ evicted: true }),
-  countStep: ({ context }: MachineArgs): Partial<JobContext> => ({ steps: context.steps + 1 }),
+  countStep: ({ context, event }: MachineArgs): Partial<JobContext> => {
+    const e = event.type === "StepCompleted" || event.type === "StepFailed" ? event : undefined;
+    return e === undefined
+      ? {}
+      : { steps: context.steps + 1, lastStep: `${e.data.attempt}:${stepKeyText(e.data)}` };
+  },
   recordSuspension: ({ context, event }: MachineArgs): Partial<JobContext> => {
     const e = on(event, "JobSuspended");
     return e === undefined

@@ -51,6 +51,7 @@ interface LivePart {
   readonly suspensions?: number;
   readonly suspension?: JobContext["suspension"];
   readonly signals?: JobContext["signals"];
+  readonly lastStep?: string;
 }
 
 export const encodeSpec = (state: JobState): string => {
@@ -87,6 +88,7 @@ export const encodeLive = (state: JobState): string => {
   if (c.suspensions > 0) text += `,"suspensions":${c.suspensions}`;
   if (c.suspension !== null) text += `,"suspension":${JSON.stringify(c.suspension)}`;
   if (c.signals.length > 0) text += `,"signals":${JSON.stringify(c.signals)}`;
+  if (c.lastStep !== null) text += `,"lastStep":${JSON.stringify(c.lastStep)}`;
   return `${text}}`;
 };
 
@@ -121,6 +123,7 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     suspensions: l.suspensions ?? 0,
     suspension: l.suspension ?? null,
     signals: l.signals ?? [],
+    lastStep: l.lastStep ?? null,
   };
   return restoreState(l.value, context);
 };
