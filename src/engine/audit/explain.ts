@@ -286,7 +286,9 @@ export const explain = (history: AuditedHistory): Explanation => {
         say(
           e,
           "attempt_started",
-          `Attempt ${e.data.attempt} of ${before.maxAttempts} started on ${who(e.actor)}.`,
+          before.suspensions === 0
+            ? `Attempt ${e.data.attempt} of ${before.maxAttempts} started on ${who(e.actor)}.`
+            : `Attempt ${e.data.attempt} started on ${who(e.actor)} (${attemptsUsed(before) + 1} of ${before.maxAttempts} attempts counted: ${plural(before.suspensions, "suspended attempt")} given back).`,
         );
         break;
       case "ProgressReported":
