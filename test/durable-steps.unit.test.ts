@@ -6,13 +6,16 @@
 import { describe, expect, it } from "vitest";
 import {
   contextOf,
+  emptyHead,
   fold,
+  seal,
   type JobEvent,
   journalOf,
   MAX_STEP_RESULT_BYTES,
   statusOf,
   stepProblem,
 } from "../src/domain/index.ts";
+import { auditValues, explain } from "../src/engine/audit/index.ts";
 import { fingerprintOf, stepKeyOf, stepOutcomeOf, sleepArgs, waitArgs } from "../src/engine/worker/steps.ts";
 import { given } from "./support/decider-spec.ts";
 import {
@@ -282,5 +285,38 @@ describe("the handler's side of a step", () => {
     expect(() => sleepArgs("n", Number.POSITIVE_INFINITY)).toThrow(/sleep/);
     expect(waitArgs("go", undefined).timeoutMs).toBeGreaterThan(0);
     expect(() => waitArgs("go", { timeoutMs: "5" })).toThrow(/timeoutMs/);
+  });
+});
+
+describe("explain and the job log of a durable job", () => {
+  it("tell the steps, the sleep, the signal and the attempts that count", () => {
+    const events: ReadonlyArray<JobEvent> = [
+      submitted(spec({ maxAttempts: 1 })),
+      started(1),
+      stepDone(1, "charge", { receipt: 1 }),
+      suspendedFor(1, "signal", "approved", t(900)),
+      signal("approved", t(300), { by: "alice" }),
+      started(2, t(400)),
+      { type: "JobCompleted", at: t(401), actor: worker, data: { attempt: 2, result: null } },
+    ];
+    const explanation = explain(auditValues("job-1", seal(emptyHead("job-1"), events).envelopes));
+    expect(explanation.sentences.map((s) => s.kind)).toEqual([
+      "submitted",
+      "attempt_started",
+      "step_completed",
+      "suspended",
+      "signal_received",
+      "attempt_started",
+      "completed",
+    ]);
+    expect(explanation.sentences[4]?.text).toContain("which the job was waiting for: it was queued again");
+    expect(explanation.sentences[5]?.text).toContain(
+      "1 of 1 attempts counted: 1 suspended attempt given back",
+    );
+    expect(explanation.summary).toContain("Completed on attempt 1 of 1");
+    expect(explanation.attempts.map((a) => [a.outcome, a.steps])).toEqual([
+      ["suspended", 1],
+      ["completed", 0],
+    ]);
   });
 });
