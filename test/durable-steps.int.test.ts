@@ -378,3 +378,46 @@ describe("the audit verifier and durable steps", () => {
     await engine.jobs.cancel(jobId, apiActor);
   });
 });
+
+describe("durable steps in a handler thread", () => {
+  it("misuse crosses back as StepError with its code; attempt 2 replays attempt 1's step", async () => {
+    const { worker: threaded } = await startWorker(
+      engine,
+      {},
+      {
+        queues: ["threads"],
+        leaseMs: 60_000,
+        isolation: { kind: "thread", module: new URL("./fixtures/thread-handlers.ts", import.meta.url).href },
+      },
+    );
+    try {
+      const { jobId } = await engine.jobs.submit(
+        { type: "durable-hostile", queue: "threads", maxAttempts: 2, backoff: { type: "fixed", delayMs: 0 } },
+        apiActor,
+      );
+      await statusIs(jobId, "completed", "dead_letter");
+      expect(contextOf((await engine.jobs.get(jobId)).state).result).toEqual({
+        first: { attempt: 1 },
+        seen: [
+          "StepError:duplicate_step:false",
+          "StepError:invalid_step_result:false",
+          "StepError:invalid_step_name:false",
+          "Error:card_declined:undefined",
+          "StepError:invalid_sleep:false",
+        ],
+      });
+      const events = await checked(jobId);
+      expect(ofType(events, "StepCompleted").map((e) => [e.data.name, e.data.attempt])).toEqual([
+        ["first", 1],
+      ]);
+      expect(ofType(events, "StepFailed").map((e) => e.data.error.code)).toEqual([
+        "invalid_step_result",
+        "card_declined",
+        "invalid_step_result",
+        "card_declined",
+      ]);
+    } finally {
+      await threaded.stop(100);
+    }
+  });
+});
