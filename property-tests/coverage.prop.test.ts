@@ -59,6 +59,23 @@ const probeIntents: ReadonlyArray<Intent> = [
   { kind: "cancel", reason: "not needed" },
   { kind: "retry", reason: "fixed upstream", attempts: null },
   { kind: "evict", purge: false, olderThanMs: 86_400_000 },
+  {
+    kind: "step",
+    attemptOffset: 0,
+    name: "charge",
+    index: null,
+    outcome: { result: { charged: true } },
+  },
+  {
+    kind: "step",
+    attemptOffset: 0,
+    name: "charge",
+    index: 1,
+    outcome: { error: { code: "handler_error", message: "declined", retryable: true } },
+  },
+  { kind: "suspend", attemptOffset: 0, sleep: true, name: "cool-down", forMs: 60_000 },
+  { kind: "suspend", attemptOffset: 0, sleep: false, name: "approval", forMs: 60_000 },
+  { kind: "signal", name: "approval", payload: { ok: true } },
 ];
 
 /** What tells states apart for the exploration (finite: a few fields of the context). */
@@ -72,6 +89,8 @@ const serializeState = (s: JobState): string => {
     c.dueAt !== null,
     c.lastError?.retryable,
     c.evicted,
+    c.suspension,
+    c.signals,
   ]);
 };
 

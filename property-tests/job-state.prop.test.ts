@@ -61,7 +61,12 @@ const probeEvent = (
             : { spec: probe.spec, runAt: iso(START_TIME + probe.atMs + probe.runInMs) },
       };
     case "JobQueued":
-      return { type: "JobQueued", at, actor, data: { reason: "retry_due" } };
+      return {
+        type: "JobQueued",
+        at,
+        actor,
+        data: { reason: QUEUED_REASONS[probe.atMs % QUEUED_REASONS.length] ?? "retry_due" },
+      };
     case "AttemptStarted":
       return {
         type: "AttemptStarted",
@@ -133,8 +138,55 @@ const probeEvent = (
         actor,
         data: { reason: probe.retryable ? "retention" : "purge", olderThanMs: probe.atMs },
       };
+    case "StepCompleted":
+      return {
+        type: "StepCompleted",
+        at,
+        actor,
+        data: { attempt: n, name: "s", fingerprint: "0123456789abcdef", result: probe.atMs },
+      };
+    case "StepFailed":
+      return {
+        type: "StepFailed",
+        at,
+        actor,
+        data: {
+          attempt: n,
+          name: "s",
+          fingerprint: "0123456789abcdef",
+          error: { code: "handler_error", message: "m", retryable: probe.retryable },
+        },
+      };
+    case "JobSuspended":
+      return {
+        type: "JobSuspended",
+        at,
+        actor,
+        data: {
+          attempt: n,
+          kind: probe.retryable ? "sleep" : "signal",
+          name: SIGNAL_NAMES[probe.atMs % SIGNAL_NAMES.length] ?? "a",
+          until: iso(START_TIME + probe.atMs + (probe.retryInMs ?? 0)),
+        },
+      };
+    case "SignalReceived":
+      return {
+        type: "SignalReceived",
+        at,
+        actor,
+        data: { name: SIGNAL_NAMES[probe.atMs % SIGNAL_NAMES.length] ?? "a" },
+      };
   }
 };
+
+const QUEUED_REASONS = [
+  "retry_due",
+  "delay_elapsed",
+  "sleep_elapsed",
+  "wait_timed_out",
+  "signal_received",
+] as const;
+const SIGNAL_NAMES = ["a", "b"] as const;
 
 const xstateSnapshotOf = (state: JobState): Snapshot =>
   jobMachine.resolveState({ value: state.value, context: state.context });

@@ -9,6 +9,9 @@ export {
   type HandlerContext,
   type Handlers,
   NonRetryableError,
+  StepError,
+  type StepOptions,
+  type WaitResult,
   type WorkerInfo,
 } from "./engine/worker/index.ts";
 export type { JobView } from "./engine/read/index.ts";

@@ -12,6 +12,11 @@ const context = (abort: AttemptAbort): HandlerContext => ({
   progress: async () => {},
   setMeta: async () => {},
   log: async () => {},
+  step: async () => {
+    throw new Error("no steps here");
+  },
+  sleep: async () => {},
+  waitFor: async () => ({ timedOut: true }),
 });
 
 describe("AttemptAbort (the handler's signal, made only when asked for)", () => {

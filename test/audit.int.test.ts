@@ -92,7 +92,15 @@ describe("verify on an honest run", () => {
     expect(report.counts.jobs).toBe(6);
     expect(report.counts.events).toBe(report.counts.logEntries);
     expect(report.counts.byStatus).toEqual({ completed: 2, dead_letter: 3, cancelled: 1 });
-    expect(report.checks).toEqual(["history", "head", "shard_log", "attempts", "terminal", "not_orphaned"]);
+    expect(report.checks).toEqual([
+      "history",
+      "head",
+      "shard_log",
+      "attempts",
+      "steps",
+      "terminal",
+      "not_orphaned",
+    ]);
     expect(renderVerifyReport(report)).toContain("Verify the whole log (drained): OK");
   });
 

@@ -14,6 +14,11 @@ const context = (attempt: number, signal = new AbortController().signal) => {
     progress: async (current, total) => void progress.push([current, total]),
     setMeta: async () => {},
     log: async () => {},
+    step: async () => {
+      throw new Error("no steps here");
+    },
+    sleep: async () => {},
+    waitFor: async () => ({ timedOut: true }),
   };
   return { ctx, progress };
 };

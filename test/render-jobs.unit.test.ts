@@ -28,6 +28,9 @@ const view = (status: JobView["status"]): JobView => ({
   idempotencyKey: null,
   meta: null,
   concurrencyKey: null,
+  steps: 0,
+  suspensions: 0,
+  suspension: null,
   concurrencyLimit: null,
   version: 7,
   lastHash: "a".repeat(64),
@@ -60,5 +63,17 @@ describe("a job's details", () => {
       expect(rowOf(text, "error"), status).not.toContain("earlier");
       expect(rowOf(text, "earlier error"), status).toBeUndefined();
     }
+  });
+
+  it("a suspended job shows what it waits for and its durable steps", () => {
+    const text = jobDetails({
+      ...view("suspended"),
+      steps: 2,
+      suspensions: 1,
+      suspension: { kind: "signal", name: "approved", until: "2026-01-02T00:00:00.000Z" },
+    });
+    expect(rowOf(text, "suspended")).toContain("waiting for signal approved until 2026-01-02T00:00:00.000Z");
+    expect(rowOf(text, "durable")).toContain("2 step(s) recorded, 1 suspension(s)");
+    expect(rowOf(jobDetails(view("completed")), "durable")).toBeUndefined();
   });
 });

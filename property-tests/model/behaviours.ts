@@ -22,8 +22,31 @@ export const JOB_TYPE = "model";
 /** Every model job's timeout: "timeout" and "hang" attempts end after it. */
 export const TIMEOUT_MS = 150;
 
+/**
+ * A durable model job (ADR 0043) first runs a step (counted, so the checks can tell it ran at
+ * most once once recorded), then sleeps or waits for the signal "go" (short timeout), then plays
+ * its script by the attempts it has used (an attempt that ended suspended is given back).
+ */
+export type Durable = "sleep" | "wait";
+export const SLEEP_MS = 40;
+export const WAIT_TIMEOUT_MS = 80;
+
+/** Every run of a durable job's step function, in order: the job and the attempt it ran in. */
+export interface StepRun {
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+/** What the durable handlers need from the test's system. */
+export interface DurableDeps {
+  readonly stepRuns: Array<StepRun>;
+  /** The job's suspensions so far (read from its head, through outages). */
+  readonly suspensions: (jobId: string) => Promise<number>;
+}
+
 export interface ModelPayload {
   readonly script: ReadonlyArray<Behaviour>;
+  readonly durable?: Durable;
   /** The gates "gate" attempts wait for: `${gate}/${attempt}`. */
   readonly gate?: string;
 }
@@ -53,10 +76,20 @@ export class Gates {
 }
 
 /** The handler every model worker runs: does what the payload's script says for this attempt. */
-export const modelHandlers = (gates: Gates): Handlers => ({
+export const modelHandlers = (gates: Gates, durableDeps: DurableDeps): Handlers => ({
   [JOB_TYPE]: async (payload, ctx) => {
-    const { script, gate } = payload as unknown as ModelPayload;
-    switch (behaviourAt(script, ctx.attempt)) {
+    const { script, gate, durable } = payload as unknown as ModelPayload;
+    let used = ctx.attempt;
+    if (durable !== undefined) {
+      await ctx.step("prep", () => {
+        durableDeps.stepRuns.push({ jobId: ctx.jobId, attempt: ctx.attempt });
+        return ctx.attempt;
+      });
+      if (durable === "sleep") await ctx.sleep("nap", SLEEP_MS);
+      else await ctx.waitFor("go", { timeoutMs: WAIT_TIMEOUT_MS });
+      used = ctx.attempt - (await durableDeps.suspensions(ctx.jobId));
+    }
+    switch (behaviourAt(script, used)) {
       case "ok":
         return { attempt: ctx.attempt };
       case "retry":

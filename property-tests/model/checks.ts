@@ -8,7 +8,7 @@ import { type Envelope, statusOf } from "../../src/domain/index.ts";
 import { viewOf } from "../../src/engine/read/index.ts";
 import { composeAudit } from "../../src/main.ts";
 import { checkInvariants } from "../../test/support/invariants.ts";
-import { behaviourAt, endOf, expectedEnd } from "./behaviours.ts";
+import { behaviourAt, endOf, expectedEnd, type StepRun } from "./behaviours.ts";
 import type { Model, ModelJob } from "./model.ts";
 import type { ModelSystem } from "./system.ts";
 
@@ -41,10 +41,47 @@ const projectionDifferences = async (
   return differences;
 };
 
+/**
+ * A recorded step's function runs at most once per job across attempts (ADR 0043): every run of
+ * a durable job's step is in an attempt up to the one that recorded it, exactly one in that one
+ * (a run in an earlier attempt is one whose record a fault lost: run again, as promised).
+ */
+export const stepRunProblems = (
+  jobId: string,
+  events: ReadonlyArray<Envelope>,
+  runs: ReadonlyArray<StepRun>,
+): Array<string> => {
+  const out: Array<string> = [];
+  const mine = runs.filter((r) => r.jobId === jobId);
+  const recorded = events.filter((e) => e.type === "StepCompleted");
+  if (recorded.length > 1) out.push(`${jobId}: ${recorded.length} StepCompleted for one step`);
+  const first = recorded[0];
+  if (first === undefined) return out;
+  const at = first.data.attempt;
+  const later = mine.filter((r) => r.attempt > at);
+  if (later.length > 0)
+    out.push(
+      `${jobId}: the step recorded in attempt ${at} ran again in attempt(s) ${later.map((r) => r.attempt).join(", ")}`,
+    );
+  const inRecording = mine.filter((r) => r.attempt === at).length;
+  if (inRecording !== 1)
+    out.push(`${jobId}: the step ran ${inRecording} times in the attempt that recorded it`);
+  return out;
+};
+
 /** What the model knows about one job, checked against its history. */
 const checkJob = (job: ModelJob, events: ReadonlyArray<Envelope>, model: Model): Array<string> => {
   const out: Array<string> = [];
   const v = (message: string) => out.push(`${job.id}: ${message}`);
+  // A durable job's attempts that ended suspended are given back: its script is played by the
+  // attempts used (ADR 0043).
+  let suspended = 0;
+  const usedBy = new Map<number, number>();
+  for (const e of events) {
+    if (e.type === "AttemptStarted") usedBy.set(e.data.attempt, e.data.attempt - suspended);
+    if (e.type === "JobSuspended") suspended += 1;
+  }
+  const used = (attempt: number) => usedBy.get(attempt) ?? attempt;
   const submits = events.filter((e) => e.type === "JobSubmitted");
   if (submits.length !== 1) v(`${submits.length} JobSubmitted events (inv. 6: a repeat appends nothing)`);
   const last = events.at(-1);
@@ -52,12 +89,12 @@ const checkJob = (job: ModelJob, events: ReadonlyArray<Envelope>, model: Model):
   let disturbed = false;
   for (const e of events) {
     if (e.type === "JobCompleted") {
-      const b = behaviourAt(job.script, e.data.attempt);
+      const b = behaviourAt(job.script, used(e.data.attempt));
       if (endOf(b) !== "completed") v(`attempt ${e.data.attempt} completed, but its script says "${b}"`);
     }
     if (e.type === "AttemptFailed") {
       const { attempt, error } = e.data;
-      const want = endOf(behaviourAt(job.script, attempt));
+      const want = endOf(behaviourAt(job.script, used(attempt)));
       if (INTERFERENCE.has(error.code)) disturbed = true;
       else if (want === "retryable" && !(error.code === "handler_error" && error.retryable))
         v(`attempt ${attempt} should fail retryably, failed ${error.code}`);
@@ -77,7 +114,7 @@ const checkJob = (job: ModelJob, events: ReadonlyArray<Envelope>, model: Model):
   // Left alone, it ends exactly as its script predicts (a job that always succeeds completes).
   if (!disturbed && !job.cancelled) {
     const want = expectedEnd(job.script, job.maxAttempts);
-    const started = events.filter((e) => e.type === "AttemptStarted").length;
+    const started = events.filter((e) => e.type === "AttemptStarted").length - suspended;
     const status =
       last?.type === "JobCompleted"
         ? "completed"
@@ -131,6 +168,7 @@ export const checkRun = async (real: ModelSystem, model: Model): Promise<Readonl
   for (const job of model.jobs.values()) {
     const events = await real.engine.store.readEvents(job.id);
     violations.push(...checkJob(job, events, model));
+    if (job.durable !== undefined) violations.push(...stepRunProblems(job.id, events, real.stepRuns));
     const head = await real.engine.store.loadHead(job.id);
     if (head !== null && !["completed", "cancelled", "dead_letter"].includes(statusOf(head.state)))
       violations.push(`${job.id}: ${statusOf(head.state)} after draining`);

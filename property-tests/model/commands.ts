@@ -9,7 +9,7 @@ import { CommandRefused } from "../../src/engine/shared/index.ts";
 import type { Submitted } from "../../src/engine/write/index.ts";
 import { apiActor } from "../../test/support/engine.ts";
 import { waitFor } from "../../test/support/wait.ts";
-import { type Behaviour, JOB_TYPE, TIMEOUT_MS } from "./behaviours.ts";
+import { type Behaviour, type Durable, JOB_TYPE, TIMEOUT_MS } from "./behaviours.ts";
 import { type Model, nthJob } from "./model.ts";
 import type { ModelSystem } from "./system.ts";
 
@@ -20,6 +20,8 @@ export interface JobPlan {
   readonly maxAttempts: number;
   readonly key?: string;
   readonly delayMs: number;
+  /** A durable job (ADR 0043): a step, then a sleep or a wait, then its script. */
+  readonly durable?: Durable;
 }
 
 const TERMINAL = new Set(["completed", "cancelled", "dead_letter"]);
@@ -27,7 +29,8 @@ const operator = { kind: "operator" as const, id: "model-operator" };
 
 export const requestOf = (plan: JobPlan) => ({
   type: JOB_TYPE,
-  payload: { script: plan.script },
+  payload:
+    plan.durable === undefined ? { script: plan.script } : { script: plan.script, durable: plan.durable },
   maxAttempts: plan.maxAttempts,
   backoff: { type: "fixed", delayMs: 20 },
   timeoutMs: TIMEOUT_MS,
@@ -36,7 +39,7 @@ export const requestOf = (plan: JobPlan) => ({
 });
 
 const describePlan = (plan: JobPlan) =>
-  `[${plan.script.join(",")}]x${plan.maxAttempts}${plan.key === undefined ? "" : ` key=${plan.key}`}${plan.delayMs > 0 ? ` delay=${plan.delayMs}` : ""}`;
+  `[${plan.script.join(",")}]x${plan.maxAttempts}${plan.key === undefined ? "" : ` key=${plan.key}`}${plan.delayMs > 0 ? ` delay=${plan.delayMs}` : ""}${plan.durable === undefined ? "" : ` ${plan.durable}`}`;
 
 /**
  * Record what a submit answered (inv. 6 and "every accepted submit exists once"): a key seen
@@ -63,6 +66,7 @@ const acceptSubmit = (model: Model, plan: JobPlan, result: Submitted): void => {
     script: plan.script,
     maxAttempts: plan.maxAttempts,
     ...(plan.key === undefined ? {} : { key: plan.key }),
+    ...(plan.durable === undefined ? {} : { durable: plan.durable }),
     submits: 1,
     cancelled: false,
   });
@@ -107,6 +111,7 @@ export class DuplicateSubmitCommand implements Cmd {
       maxAttempts: job.maxAttempts,
       key: job.key as string,
       delayMs: 0,
+      ...(job.durable === undefined ? {} : { durable: job.durable }),
     };
     const result = await real.engine.jobs.submit(requestOf(plan), apiActor);
     model.trace.push(`${this.toString()} of ${job.id} -> ${result.jobId} created=${result.created}`);
@@ -158,6 +163,32 @@ export class CancelCommand implements Cmd {
     model.trace.push(`cancel ${job.id} -> ${await cancelJob(model, real, job.id)}`);
   }
   toString = () => `cancel #${this.n}`;
+}
+
+/**
+ * Send the signal "go" to some job (ADR 0043): accepted (recorded; a durable job waiting for it
+ * resumes), or refused because the job already has it or has ended — nothing else.
+ */
+export class SignalCommand implements Cmd {
+  constructor(readonly n: number) {}
+  check = (model: Readonly<Model>) => model.jobs.size > 0;
+  async run(model: Model, real: ModelSystem) {
+    const job = nthJob(model, this.n);
+    if (job === undefined) return;
+    try {
+      await real.engine.jobs.signal(job.id, apiActor, "go", { n: this.n });
+      model.trace.push(`signal ${job.id} go -> recorded`);
+    } catch (error) {
+      if (
+        error instanceof CommandRefused &&
+        (error.code === "signal_already_received" ||
+          (error.code === "illegal_transition" && TERMINAL.has(error.status)))
+      )
+        return void model.trace.push(`signal ${job.id} go -> refused (${error.code}, ${error.status})`);
+      throw error;
+    }
+  }
+  toString = () => `signal #${this.n}`;
 }
 
 /** An operator retries a dead letter (one more attempt), when some model job is dead-lettered. */
@@ -345,8 +376,13 @@ const planArb: fc.Arbitrary<JobPlan> = fc
     maxAttempts: fc.integer({ min: 1, max: 3 }),
     key: fc.option(fc.constantFrom("k0", "k1", "k2"), { nil: undefined }),
     delayMs: fc.constantFrom(0, 0, 0, 120),
+    durable: fc.constantFrom<Durable | undefined>(undefined, undefined, "sleep", "wait"),
   })
-  .map(({ key, ...p }): JobPlan => (key === undefined ? p : { ...p, key }));
+  .map(({ key, durable, ...p }): JobPlan => ({
+    ...p,
+    ...(key === undefined ? {} : { key }),
+    ...(durable === undefined ? {} : { durable }),
+  }));
 
 const burstArb = fc
   .tuple(
@@ -377,6 +413,7 @@ export const commandArbs = (): Array<fc.Arbitrary<Cmd>> => [
   fc.nat(5).map((n) => new StopWorkerCommand(n)),
   fc.nat(20).map((n) => new CancelCommand(n)),
   fc.nat(20).map((n) => new RetryDeadLetterCommand(n)),
+  fc.nat(20).map((n) => new SignalCommand(n)),
   fc.nat(20).map((n) => new AwaitJobCommand(n)),
   fc.integer({ min: 0, max: 300 }).map((ms) => new PauseCommand(ms)),
   fc.constant(new RestartProjectorCommand()),

@@ -1,11 +1,12 @@
 /** What the model knows: the submits the engine accepted and what the test asked of each job. */
-import type { Behaviour } from "./behaviours.ts";
+import type { Behaviour, Durable } from "./behaviours.ts";
 
 export interface ModelJob {
   readonly id: string;
   readonly script: ReadonlyArray<Behaviour>;
   readonly maxAttempts: number;
   readonly key?: string;
+  readonly durable?: Durable;
   /** How many submits (first one and duplicates) answered with this job. */
   submits: number;
   /** A cancel of it was accepted: it must end cancelled. */

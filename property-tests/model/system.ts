@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { contextOf } from "../../src/domain/index.ts";
 import { systemClock } from "../../src/engine/shared/index.ts";
 import type { Worker, WorkQueue } from "../../src/engine/worker/index.ts";
 import { composeWorker, type OpenReadSide, openReadSide } from "../../src/main.ts";
@@ -14,7 +15,7 @@ import { makeEngine, type TestEngine } from "../../test/support/engine.ts";
 import type { Durability } from "../../src/infra/redis/durability.ts";
 import type { TestRedis } from "../../test/support/redis.ts";
 import { waitFor } from "../../test/support/wait.ts";
-import { Gates, modelHandlers } from "./behaviours.ts";
+import { Gates, modelHandlers, type StepRun } from "./behaviours.ts";
 
 /** Short leases keep a run fast: a crashed worker's job is reclaimed within about a second. */
 export const LEASE_MS = 400;
@@ -33,6 +34,8 @@ export interface ZombieWorker extends LiveWorker {
 
 export class ModelSystem {
   readonly gates = new Gates();
+  /** Runs of durable jobs' step functions (ADR 0043), checked at the end. */
+  readonly stepRuns: Array<StepRun> = [];
   readonly workers: Array<LiveWorker> = [];
   readonly errors: Array<unknown> = [];
   readSide: OpenReadSide;
@@ -114,7 +117,10 @@ export class ModelSystem {
         heartbeatMs: 200,
         schedulerIntervalMs: 25,
         shutdownGraceMs: 50,
-        handlers: modelHandlers(this.gates),
+        handlers: modelHandlers(this.gates, {
+          stepRuns: this.stepRuns,
+          suspensions: (jobId) => this.suspensions(jobId),
+        }),
         onError: (error) => errors.push(error),
       });
       // run() rejects when Redis fails under it before its loop starts (ensureGroups during a
@@ -125,6 +131,19 @@ export class ModelSystem {
       });
       return { worker, done };
     };
+  }
+
+  /** A job's suspensions so far, read from its head; retried through a Redis restart. */
+  async suspensions(jobId: string): Promise<number> {
+    for (let tries = 0; ; tries++) {
+      try {
+        const head = await this.engine.store.loadHead(jobId);
+        return head === null ? 0 : contextOf(head.state).suspensions;
+      } catch (error) {
+        if (tries > 100) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /** A worker on the default queue, kept in `workers` until crashed or stopped. */

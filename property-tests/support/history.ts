@@ -44,7 +44,22 @@ export type Intent =
     }
   | { readonly kind: "cancel"; readonly reason: string | null }
   | { readonly kind: "retry"; readonly reason: string; readonly attempts: number | null }
-  | { readonly kind: "evict"; readonly purge: boolean; readonly olderThanMs: number };
+  | { readonly kind: "evict"; readonly purge: boolean; readonly olderThanMs: number }
+  | {
+      readonly kind: "step";
+      readonly attemptOffset: number;
+      readonly name: string;
+      readonly index: number | null;
+      readonly outcome: { readonly result: Json } | { readonly error: AttemptError };
+    }
+  | {
+      readonly kind: "suspend";
+      readonly attemptOffset: number;
+      readonly sleep: boolean;
+      readonly name: string;
+      readonly forMs: number;
+    }
+  | { readonly kind: "signal"; readonly name: string; readonly payload: Json | null };
 
 export interface Step {
   readonly advanceMs: number;
@@ -193,9 +208,47 @@ export const intentArb: fc.Arbitrary<Intent> = fc.oneof(
   },
 );
 
+/** Durable steps, suspensions and signals (ADR 0043), over a few names so they meet. */
+const durableNameArb = fc.constantFrom("charge", "approval");
+export const durableIntentArb: fc.Arbitrary<Intent> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("step" as const),
+      attemptOffset,
+      name: durableNameArb,
+      index: fc.option(fc.nat(3)),
+      outcome: fc.oneof(
+        fc.record({
+          result: fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.parse(JSON.stringify(v)) as Json),
+        }),
+        fc.record({ error: errorArb }),
+      ),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("suspend" as const),
+      attemptOffset,
+      sleep: fc.boolean(),
+      name: durableNameArb,
+      forMs: fc.nat(5_000),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("signal" as const),
+      name: durableNameArb,
+      payload: fc.option(fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.parse(JSON.stringify(v)) as Json)),
+    }),
+  },
+);
+
 export const stepArb: fc.Arbitrary<Step> = fc.record({
   advanceMs: fc.oneof(fc.constant(0), fc.nat(2_000), fc.nat(700_000)),
-  intent: intentArb,
+  intent: fc.oneof({ weight: 4, arbitrary: intentArb }, { weight: 1, arbitrary: durableIntentArb }),
 });
 
 /** A history always starts with a submission; most then do many things to the job. */
@@ -267,6 +320,31 @@ export const toCommand = (intent: Intent, state: JobState, atMs: number, actorIn
         reason: intent.purge ? "purge" : "retention",
         olderThanMs: intent.olderThanMs,
       };
+    case "step":
+      return {
+        type: "RecordStep",
+        at,
+        actor,
+        attempt: attempt + intent.attemptOffset,
+        name: intent.name,
+        ...(intent.index === null ? {} : { index: intent.index }),
+        fingerprint: "0123456789abcdef",
+        outcome: intent.outcome,
+      };
+    case "suspend":
+      return {
+        type: "SuspendAttempt",
+        at,
+        actor,
+        attempt: attempt + intent.attemptOffset,
+        kind: intent.sleep ? "sleep" : "signal",
+        name: intent.name,
+        until: iso(atMs + intent.forMs),
+      };
+    case "signal":
+      return intent.payload === null
+        ? { type: "SignalJob", at, actor, name: intent.name }
+        : { type: "SignalJob", at, actor, name: intent.name, payload: intent.payload };
   }
 };
 

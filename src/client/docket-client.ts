@@ -32,6 +32,7 @@ import type {
   RebuildReport,
   ReplayReport,
   RetryRequest,
+  SignalRequest,
   StateAt,
   SubmitRequest,
   VerifyReport,
@@ -142,6 +143,17 @@ export class DocketClient {
 
   cancel(id: string, reason?: string): Promise<JobView> {
     return this.http.call("POST", `${job(id)}/cancel`, { body: reason === undefined ? {} : { reason } });
+  }
+
+  /**
+   * Send the signal `name` to a job (its handler's `ctx.waitFor(name)`, ADR 0043), with an
+   * optional JSON payload. A job waiting for it resumes at once; one not yet waiting keeps it.
+   * Each name is received once per job: a repeat is a DocketApiError 409 `signal_already_received`.
+   */
+  signal(id: string, name: string, payload?: SignalRequest["payload"]): Promise<JobView> {
+    return this.http.call("POST", `${job(id)}/signal`, {
+      body: payload === undefined ? { name } : { name, payload },
+    });
   }
 
   retry(id: string, options: RetryRequest = {}): Promise<JobView> {

@@ -33,6 +33,7 @@ export type {
   RebuildReport,
   ReplayReport,
   RetryRequest,
+  SignalRequest,
   StateAt,
   SubmitRequest,
   VerifyReport,

@@ -36,6 +36,12 @@ export const StateSummary = Schema.Struct({
   lastError: Schema.NullOr(AttemptError),
   progress: Schema.NullOr(Progress),
   result: Schema.NullOr(Schema.Json),
+  /** Durable steps (ADR 0043): step outcomes recorded, suspensions, what a suspended job waits for. */
+  steps: Schema.Int,
+  suspensions: Schema.Int,
+  suspension: Schema.NullOr(
+    Schema.Struct({ kind: Schema.Literals(["sleep", "signal"]), name: Schema.String }),
+  ),
 }).annotate({ identifier: "StateSummary" });
 export type StateSummary = typeof StateSummary.Type;
 
@@ -100,6 +106,10 @@ const SentenceKind = Schema.Literals([
   "cancelled",
   "manual_retry",
   "evicted",
+  "step_completed",
+  "step_failed",
+  "suspended",
+  "signal_received",
 ]);
 
 /** `GET /v1/jobs/:id/explain`: why the job ended where it did, in plain words. */
@@ -126,10 +136,12 @@ export const Explanation = Schema.Struct({
       startedAt: Timestamp,
       startedBy: Actor,
       endedAt: Schema.NullOr(Timestamp),
-      outcome: Schema.Literals(["running", "completed", "failed", "cancelled"]),
+      outcome: Schema.Literals(["running", "completed", "failed", "cancelled", "suspended"]),
       error: Schema.NullOr(AttemptError),
       progressReports: Count,
       logLines: Count,
+      /** Durable steps this attempt ran and recorded (ADR 0043). */
+      steps: Count,
     }),
   ),
   /** Set when the history is broken: the account covers only the events before it. */
@@ -142,6 +154,7 @@ const VerifyCheck = Schema.Literals([
   "head",
   "shard_log",
   "attempts",
+  "steps",
   "terminal",
   "not_orphaned",
   "projection",

@@ -130,6 +130,30 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
   },
   {
     method: "POST",
+    path: "/v1/jobs/:id/signal",
+    summary: "Send a signal to a job (its handler's ctx.waitFor)",
+    description:
+      "Recorded as a SignalReceived event. A job suspended waiting for this name is queued again " +
+      "at once; a job that is not (yet) waiting for it keeps it, and its handler's `waitFor(name)` " +
+      "returns it without waiting. Each name is received once per job: a second signal of the " +
+      "same name is refused (`signal_already_received`), so a client retrying a signal can tell " +
+      "that it was delivered. A finished job refuses signals (`illegal_transition`).",
+    params: R.JobIdParams,
+    headers: [actorClaim],
+    body: { schema: R.SignalRequest, required: true },
+    responses: {
+      200: job,
+      ...writes,
+      ...notFound,
+      409: error(
+        "Already received (`signal_already_received`), the job has finished (`illegal_transition`), " +
+          "it holds its most signals (`too_many_signals`), or lost every race (`contention`)",
+      ),
+      ...redis,
+    },
+  },
+  {
+    method: "POST",
     path: "/v1/jobs/:id/retry",
     summary: "Retry a dead-lettered job",
     params: R.JobIdParams,

@@ -56,6 +56,17 @@ export const JobView = Schema.Struct({
    */
   concurrencyKey: Schema.NullOr(Schema.String),
   concurrencyLimit: Schema.NullOr(Schema.Int),
+  /** Durable steps recorded (`ctx.step` results), across attempts (ADR 0043). */
+  steps: Schema.Int,
+  /**
+   * Attempts that ended suspended (`ctx.sleep`, `ctx.waitFor`); they do not count against
+   * maxAttempts: the attempts used are `attempts − suspensions`.
+   */
+  suspensions: Schema.Int,
+  /** What a suspended job waits for (a sleep, or a signal by name) and until when at the latest. */
+  suspension: Schema.NullOr(
+    Schema.Struct({ kind: Schema.Literals(["sleep", "signal"]), name: Schema.String, until: Timestamp }),
+  ),
   /** The seq and hash of the job's last event: where its chain ends. */
   version: Schema.Int,
   lastHash: Schema.String,

@@ -178,6 +178,16 @@ export const BulkSubmitRequest = Schema.Struct({
 export const CancelRequest = Schema.Struct({ reason: Schema.optionalKey(Reason) });
 export type CancelRequest = typeof CancelRequest.Type;
 
+/**
+ * `POST /v1/jobs/:id/signal` (ADR 0043): a signal for a job's `ctx.waitFor(name)`. Each name is
+ * received once per job; the payload is JSON of at most 64 KiB.
+ */
+export const SignalRequest = Schema.Struct({
+  name: Name,
+  payload: Schema.optionalKey(JsonValue),
+});
+export type SignalRequest = typeof SignalRequest.Type;
+
 export const RetryRequest = Schema.Struct({
   reason: Schema.optionalKey(Reason),
   /** Attempts to grant (default: the job's own maxAttempts). */

@@ -2,7 +2,7 @@
  * Commands: imperatives that ask for a change to one job. Each carries the time (`at`) and the
  * actor as data; anything random (the jitter draw) is passed in too, so `decide` stays pure.
  */
-import type { Actor, AttemptError, EvictionReason, Progress } from "./events.ts";
+import type { Actor, AttemptError, EvictionReason, Progress, SuspensionKind } from "./events.ts";
 import type { JobMeta } from "./job-meta.ts";
 import type { JobSpec, Timestamp } from "./job-spec.ts";
 import type { Json } from "./json.ts";
@@ -78,6 +78,30 @@ export interface EvictJob extends CommandBase {
   readonly olderThanMs: number;
 }
 
+/** The running attempt's durable step finished: its result, or the error it ended with (ADR 0043). */
+export interface RecordStep extends CommandBase {
+  readonly type: "RecordStep";
+  readonly attempt: number;
+  readonly name: string;
+  readonly index?: number;
+  readonly fingerprint: string;
+  readonly outcome: { readonly result: Json } | { readonly error: AttemptError };
+}
+/** End the running attempt suspended: a sleep, or a wait for a signal, until `until` at the latest. */
+export interface SuspendAttempt extends CommandBase {
+  readonly type: "SuspendAttempt";
+  readonly attempt: number;
+  readonly kind: SuspensionKind;
+  readonly name: string;
+  readonly until: Timestamp;
+}
+/** A signal sent to a job, with an optional payload (API, ADR 0043). */
+export interface SignalJob extends CommandBase {
+  readonly type: "SignalJob";
+  readonly name: string;
+  readonly payload?: Json;
+}
+
 export type JobCommand =
   | SubmitJob
   | PromoteJob
@@ -89,4 +113,7 @@ export type JobCommand =
   | FailAttempt
   | CancelJob
   | RetryJob
-  | EvictJob;
+  | EvictJob
+  | RecordStep
+  | SuspendAttempt
+  | SignalJob;

@@ -10,13 +10,33 @@
 import * as Result from "effect/Result";
 import type { JobCommand, SubmitJob } from "./commands.ts";
 import type { JobEvent, JobEventOf } from "./events.ts";
-import { deadLetterReason, type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";
-import { accepts, contextOf, evolve, type JobState, statusOf } from "./job-state.ts";
-import { MAX_TIMESTAMP_MS } from "./limits.ts";
+import {
+  attemptsUsed,
+  deadLetterReason,
+  type JobStatus,
+  retryAllowed,
+  submissionDigest,
+} from "./job-machine.ts";
+import { accepts, contextOf, evolve, isTerminal, type JobState, statusOf } from "./job-state.ts";
+import {
+  MAX_SIGNALS_PER_JOB,
+  MAX_STEPS_PER_JOB,
+  MAX_SUSPENSIONS_PER_JOB,
+  MAX_TIMESTAMP_MS,
+} from "./limits.ts";
 import { retryDelayMs } from "./retry-policy.ts";
+import { stepKeyText } from "./steps.ts";
 
 export type RejectionCode =
-  "job_not_found" | "job_exists" | "illegal_transition" | "stale_attempt" | "not_due";
+  | "job_not_found"
+  | "job_exists"
+  | "illegal_transition"
+  | "stale_attempt"
+  | "not_due"
+  | "signal_already_received"
+  | "too_many_steps"
+  | "too_many_signals"
+  | "too_many_suspensions";
 
 export interface CommandRejected {
   readonly _tag: "CommandRejected";
@@ -62,11 +82,29 @@ const failedForGood = (
   ];
 };
 
+/**
+ * A wait for a signal the job received while its attempt ran (after the handler looked): the
+ * suspension is recorded, and the job re-queued by the same append (ADR 0043).
+ */
+const suspendedAndResumed = (command: JobCommand, state: JobState): boolean =>
+  command.type === "SuspendAttempt" &&
+  command.kind === "signal" &&
+  contextOf(state).signals.includes(command.name);
+
 /** The events a command asks for, before the machine is consulted. */
 const candidates = (command: JobCommand, state: JobState): ReadonlyArray<JobEvent> =>
   command.type === "FailAttempt" && !retryAllowed(contextOf(state), command.error)
     ? failedForGood(command, contextOf(state).maxAttempts)
-    : [candidate(command, state)];
+    : suspendedAndResumed(command, state)
+      ? [
+          candidate(command, state),
+          { type: "JobQueued", at: command.at, actor: command.actor, data: { reason: "signal_received" } },
+        ]
+      : [candidate(command, state)];
+
+/** Why a suspended job is queued when its time comes. */
+const resumeReason = (state: JobState) =>
+  contextOf(state).suspension?.kind === "sleep" ? ("sleep_elapsed" as const) : ("wait_timed_out" as const);
 
 /** The one event any other command asks for. */
 const candidate = (command: JobCommand, state: JobState): JobEvent => {
@@ -89,7 +127,14 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
         type: "JobQueued",
         at,
         actor,
-        data: { reason: statusOf(state) === "failed" ? "retry_due" : "delay_elapsed" },
+        data: {
+          reason:
+            statusOf(state) === "failed"
+              ? "retry_due"
+              : statusOf(state) === "suspended"
+                ? resumeReason(state)
+                : "delay_elapsed",
+        },
       };
     case "StartAttempt":
       return { type: "AttemptStarted", at, actor, data: { attempt: command.attempt } };
@@ -108,7 +153,8 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
       return { type: "JobCompleted", at, actor, data: { attempt: command.attempt, result: command.result } };
     case "FailAttempt": {
       // A retry is allowed here (candidates() handles the failure that allows none).
-      const delay = retryDelayMs(context.backoff, command.attempt, command.random ?? 0);
+      // The backoff counts the attempts used: a suspended attempt was given back (ADR 0043).
+      const delay = retryDelayMs(context.backoff, attemptsUsed(context), command.random ?? 0);
       return {
         type: "AttemptFailed",
         at,
@@ -130,7 +176,7 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
         actor,
         data: {
           reason: command.reason,
-          maxAttempts: context.attempt + (command.attempts ?? context.attemptsPerRun),
+          maxAttempts: attemptsUsed(context) + (command.attempts ?? context.attemptsPerRun),
         },
       };
     case "EvictJob":
@@ -139,6 +185,31 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
         at,
         actor,
         data: { reason: command.reason, olderThanMs: command.olderThanMs },
+      };
+    case "RecordStep": {
+      const key = {
+        attempt: command.attempt,
+        name: command.name,
+        ...(command.index === undefined ? {} : { index: command.index }),
+        fingerprint: command.fingerprint,
+      };
+      return "result" in command.outcome
+        ? { type: "StepCompleted", at, actor, data: { ...key, result: command.outcome.result } }
+        : { type: "StepFailed", at, actor, data: { ...key, error: command.outcome.error } };
+    }
+    case "SuspendAttempt":
+      return {
+        type: "JobSuspended",
+        at,
+        actor,
+        data: { attempt: command.attempt, kind: command.kind, name: command.name, until: command.until },
+      };
+    case "SignalJob":
+      return {
+        type: "SignalReceived",
+        at,
+        actor,
+        data: { name: command.name, ...(command.payload === undefined ? {} : { payload: command.payload }) },
       };
   }
 };
@@ -160,6 +231,15 @@ const alreadyDone = (command: JobCommand, state: JobState): boolean => {
       return status === "cancelled";
     case "EvictJob":
       return contextOf(state).evicted;
+    // A step outcome or a suspension whose append landed though its answer was lost (ADR 0043).
+    case "RecordStep":
+      return contextOf(state).lastStep === `${command.attempt}:${stepKeyText(command)}`;
+    case "SuspendAttempt":
+      return (
+        (status === "suspended" || status === "queued") &&
+        command.attempt === attempt &&
+        contextOf(state).suspensions > 0
+      );
     default:
       return false;
   }
@@ -180,11 +260,45 @@ const refusal = (command: JobCommand, state: JobState): Decision => {
   }
   if (
     command.type === "PromoteJob" &&
-    (status === "pending" || status === "failed") &&
+    (status === "pending" || status === "failed" || status === "suspended") &&
     context.dueAt !== null
   )
     return reject(state, "not_due", `the job is not due before ${context.dueAt}`);
+  const bounded = boundRefusal(command, state);
+  if (bounded !== undefined) return bounded;
   return reject(state, "illegal_transition", `${command.type} is not allowed when the job is ${status}`);
+};
+
+/** A durable-step command the machine refuses for a per-job bound, or a repeated signal. */
+const boundRefusal = (command: JobCommand, state: JobState): Decision | undefined => {
+  const context = contextOf(state);
+  // A finished job refuses for being finished, whatever it holds.
+  if (isTerminal(state)) return undefined;
+  if (command.type === "RecordStep" && context.steps >= MAX_STEPS_PER_JOB)
+    return reject(
+      state,
+      "too_many_steps",
+      `the job has recorded ${MAX_STEPS_PER_JOB} step outcomes, the most one job may`,
+    );
+  if (command.type === "SuspendAttempt" && context.suspensions >= MAX_SUSPENSIONS_PER_JOB)
+    return reject(
+      state,
+      "too_many_suspensions",
+      `the job has been suspended ${MAX_SUSPENSIONS_PER_JOB} times, the most one job may`,
+    );
+  if (command.type === "SignalJob" && context.signals.includes(command.name))
+    return reject(
+      state,
+      "signal_already_received",
+      `the job has already received a signal named "${command.name}"`,
+    );
+  if (command.type === "SignalJob" && context.signals.length >= MAX_SIGNALS_PER_JOB)
+    return reject(
+      state,
+      "too_many_signals",
+      `the job has received ${MAX_SIGNALS_PER_JOB} signals, the most one job may`,
+    );
+  return undefined;
 };
 
 export const decide = (command: JobCommand, state: JobState): Decision => {

@@ -15,6 +15,8 @@ import {
   MAX_LOG_LINE_LENGTH,
   MAX_PROGRESS_MESSAGE_LENGTH,
   MAX_REASON_LENGTH,
+  MAX_STEP_INDEX,
+  STEP_FINGERPRINT_LENGTH,
 } from "./limits.ts";
 import { Text } from "./text.ts";
 import { Traceparent } from "./trace-context.ts";
@@ -77,6 +79,37 @@ export type DeadLetterReason = typeof DeadLetterReason.Type;
 export const EvictionReason = Schema.Literals(["retention", "purge"]);
 export type EvictionReason = typeof EvictionReason.Type;
 
+/**
+ * A durable step's key (ADR 0043): its name, and an index for a step run in a loop. A job records
+ * at most one StepCompleted per key.
+ */
+export const StepKeyFields = {
+  name: Name,
+  index: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_STEP_INDEX }))),
+};
+
+/** A step's code fingerprint as recorded (SHA-256 hex of its source, or of the version it names). */
+export const StepFingerprint = Schema.String.check(
+  Schema.isPattern(new RegExp(`^[0-9a-f]{${STEP_FINGERPRINT_LENGTH}}$`)),
+);
+
+/**
+ * Why a job is suspended (ADR 0043): a `sleep` until `until`, or a wait for the signal `name`
+ * until `until` (its timeout). Either way the job is re-queued at `until` at the latest.
+ */
+export const SuspensionKind = Schema.Literals(["sleep", "signal"]);
+export type SuspensionKind = typeof SuspensionKind.Type;
+
+/** Why a job left pending, failed or suspended for queued. */
+export const QueuedReason = Schema.Literals([
+  "delay_elapsed",
+  "retry_due",
+  "sleep_elapsed",
+  "wait_timed_out",
+  "signal_received",
+]);
+export type QueuedReason = typeof QueuedReason.Type;
+
 /** Each event's data schema, by event type. Adding a type here adds it everywhere. */
 export const EventData = {
   /**
@@ -90,7 +123,7 @@ export const EventData = {
     traceparent: Schema.optionalKey(Traceparent),
   }),
   /** A pending job's delay, or a failed job's retry wait, has elapsed: it may now run. */
-  JobQueued: Schema.Struct({ reason: Schema.Literals(["delay_elapsed", "retry_due"]) }),
+  JobQueued: Schema.Struct({ reason: QueuedReason }),
   /** A worker took the job; `attempt` is the new attempt number and the lease's fencing epoch. */
   AttemptStarted: Schema.Struct({ attempt: PositiveInt }),
   ProgressReported: Schema.Struct({ attempt: PositiveInt, progress: Progress }),
@@ -123,6 +156,46 @@ export const EventData = {
     errorCode: Name,
   }),
   JobCancelled: Schema.Struct({ reason: Schema.optionalKey(ManualReason) }),
+  /**
+   * A durable step of the current attempt finished (ADR 0043): its key, its code's fingerprint
+   * and its result. A later attempt reaching the same key is given this result without running
+   * the step again.
+   */
+  StepCompleted: Schema.Struct({
+    attempt: PositiveInt,
+    ...StepKeyFields,
+    fingerprint: StepFingerprint,
+    result: JsonValue,
+  }),
+  /**
+   * A durable step of the current attempt threw (or its result could not be recorded): evidence
+   * only. A later attempt runs the step again (ADR 0043).
+   */
+  StepFailed: Schema.Struct({
+    attempt: PositiveInt,
+    ...StepKeyFields,
+    fingerprint: StepFingerprint,
+    error: AttemptError,
+  }),
+  /**
+   * The current attempt ended without finishing the job, to resume later (ADR 0043): a sleep
+   * named `name` until `until`, or a wait for the signal `name` until `until` at the latest. It
+   * holds no worker meanwhile, and does not count against maxAttempts.
+   */
+  JobSuspended: Schema.Struct({
+    attempt: PositiveInt,
+    kind: SuspensionKind,
+    name: Name,
+    until: Timestamp,
+  }),
+  /**
+   * A signal was sent to the job (`POST /v1/jobs/:id/signal`). A suspended job waiting for this
+   * name is re-queued by it; otherwise it is kept for the handler's `waitFor` to find.
+   */
+  SignalReceived: Schema.Struct({
+    name: Name,
+    payload: Schema.optionalKey(JsonValue),
+  }),
   /** Manual retry out of dead_letter: who (the envelope's actor), why, and the new attempt cap. */
   JobRetried: Schema.Struct({ reason: ManualReason, maxAttempts: PositiveInt }),
   /**

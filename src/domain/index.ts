@@ -21,6 +21,7 @@ export * from "./machine-export.ts";
 export * from "./machine-version.ts";
 export * from "./replay.ts";
 export * from "./retry-policy.ts";
+export * from "./steps.ts";
 export type { CompiledCheck, Problem } from "./schema-check.ts";
 export * from "./text.ts";
 export * from "./trace-context.ts";

@@ -10,14 +10,24 @@
  * scheduled retry is queued when due, and a failure that allows none is followed by
  * JobDeadLettered — the only event accepted then, and decided in the same append, so no history
  * at rest stops between the two (ADR 0022). `dead_letter` is terminal except for an explicit,
- * recorded JobRetried.
+ * recorded JobRetried. A processing attempt may also end `suspended` (a durable sleep or a wait
+ * for a signal, ADR 0043), from where the job is queued again when its time or its signal comes.
  */
 import { assign, setup } from "xstate";
 import { canonicalJson, sha256Hex } from "./canonical-json.ts";
-import type { AttemptError, DeadLetterReason, JobEvent, JobEventOf, Progress } from "./events.ts";
+import type {
+  AttemptError,
+  DeadLetterReason,
+  JobEvent,
+  JobEventOf,
+  Progress,
+  SuspensionKind,
+} from "./events.ts";
 import type { JobSpec } from "./job-spec.ts";
 import type { Json } from "./json.ts";
+import { MAX_SIGNALS_PER_JOB, MAX_STEPS_PER_JOB, MAX_SUSPENSIONS_PER_JOB } from "./limits.ts";
 import { MACHINE_VERSION } from "./machine-version.ts";
+import { stepKeyText } from "./steps.ts";
 import type { Backoff } from "./retry-policy.ts";
 
 export const JOB_STATES = [
@@ -28,6 +38,7 @@ export const JOB_STATES = [
   "failed",
   "dead_letter",
   "cancelled",
+  "suspended",
 ] as const;
 export type JobStatus = (typeof JOB_STATES)[number];
 
@@ -66,6 +77,22 @@ export interface JobContext {
   /** The spec's concurrencyKey and its limit (1 unless given): claims count running jobs by it. */
   readonly concurrencyKey: string | null;
   readonly concurrencyLimit: number | null;
+  /** Step outcomes recorded (StepCompleted and StepFailed), bounded by MAX_STEPS_PER_JOB (ADR 0043). */
+  readonly steps: number;
+  /**
+   * Attempts that ended suspended (JobSuspended). They are given back: the attempts a job has
+   * used of its maxAttempts are `attempt − suspensions` (see attemptsUsed).
+   */
+  readonly suspensions: number;
+  /** What a suspended job waits for (null in every other state). */
+  readonly suspension: { readonly kind: SuspensionKind; readonly name: string } | null;
+  /** Names of the signals received, in order (each name once, at most MAX_SIGNALS_PER_JOB). */
+  readonly signals: ReadonlyArray<string>;
+  /**
+   * The last step outcome recorded, as `<attempt>:<key>`: a write of it repeated after a lost
+   * answer is recognised (decide appends nothing), so no step is recorded twice that way.
+   */
+  readonly lastStep: string | null;
 }
 
 export const initialContext: JobContext = {
@@ -88,6 +115,11 @@ export const initialContext: JobContext = {
   traceparent: null,
   concurrencyKey: null,
   concurrencyLimit: null,
+  steps: 0,
+  suspensions: 0,
+  suspension: null,
+  signals: [],
+  lastStep: null,
 };
 
 /**
@@ -99,9 +131,15 @@ export const submissionDigest = (data: JobEventOf<"JobSubmitted">["data"]): stri
   return sha256Hex(canonicalJson(submitted));
 };
 
+/**
+ * The attempts a job has used of its maxAttempts: those started (`attempt`, the fencing epoch)
+ * less those that ended suspended, which a resume gives back (ADR 0043).
+ */
+export const attemptsUsed = (context: JobContext): number => context.attempt - context.suspensions;
+
 /** True when a failed attempt may be retried: the error is retryable and attempts remain. */
 export const retryAllowed = (context: JobContext, error: AttemptError): boolean =>
-  error.retryable && context.attempt < context.maxAttempts;
+  error.retryable && attemptsUsed(context) < context.maxAttempts;
 
 /** Why a failure that allows no retry dead-letters the job (see DeadLetterReason). */
 export const deadLetterReason = (error: AttemptError): DeadLetterReason =>
@@ -148,7 +186,9 @@ export const jobGuards = {
   /** The next attempt, and only while attempts remain. */
   attemptsRemain: ({ context, event }: MachineArgs): boolean => {
     const e = on(event, "AttemptStarted");
-    return e !== undefined && e.data.attempt === context.attempt + 1 && context.attempt < context.maxAttempts;
+    return (
+      e !== undefined && e.data.attempt === context.attempt + 1 && attemptsUsed(context) < context.maxAttempts
+    );
   },
   /** Fencing: the event comes from the current attempt's lease holder. */
   currentAttempt: ({ context, event }: MachineArgs): boolean => isCurrentAttempt(context, event),
@@ -195,7 +235,63 @@ export const jobGuards = {
   /** A manual retry must grant at least one more attempt, and the job must still be in Redis. */
   grantsAttempts: ({ context, event }: MachineArgs): boolean => {
     const e = on(event, "JobRetried");
-    return e !== undefined && e.data.maxAttempts > context.attempt && !context.evicted;
+    return e !== undefined && e.data.maxAttempts > attemptsUsed(context) && !context.evicted;
+  },
+  /** A step outcome of the current attempt, while the job may record more (ADR 0043). */
+  stepRecordable: ({ context, event }: MachineArgs): boolean =>
+    isCurrentAttempt(context, event) && context.steps < MAX_STEPS_PER_JOB,
+  /** The current attempt suspends the job, while it may suspend more (ADR 0043). */
+  suspendable: ({ context, event }: MachineArgs): boolean =>
+    isCurrentAttempt(context, event) && context.suspensions < MAX_SUSPENSIONS_PER_JOB,
+  /** A signal the job has not received yet, while it may receive more. */
+  signalNew: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "SignalReceived");
+    return (
+      e !== undefined &&
+      !context.signals.includes(e.data.name) &&
+      context.signals.length < MAX_SIGNALS_PER_JOB
+    );
+  },
+  /** A new signal while a retry is scheduled (not a failure awaiting its JobDeadLettered). */
+  signalNewWhileRetrying: (args: MachineArgs): boolean =>
+    args.context.dueAt !== null && jobGuards.signalNew(args),
+  /** The new signal a suspended job waits for: it resumes the job. */
+  signalAwaited: (args: MachineArgs): boolean => {
+    const e = on(args.event, "SignalReceived");
+    const waiting = args.context.suspension;
+    return (
+      e !== undefined &&
+      waiting !== null &&
+      waiting.kind === "signal" &&
+      waiting.name === e.data.name &&
+      jobGuards.signalNew(args)
+    );
+  },
+  /**
+   * A suspended job waits for a signal it had already received (it arrived while the attempt ran,
+   * after the handler looked): re-queued at once, by a JobQueued in the same append.
+   */
+  awaitedSignalReceived: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "JobQueued");
+    const waiting = context.suspension;
+    return (
+      e !== undefined &&
+      e.data.reason === "signal_received" &&
+      waiting !== null &&
+      waiting.kind === "signal" &&
+      context.signals.includes(waiting.name)
+    );
+  },
+  /** A suspended job's sleep, or its wait's timeout, has come, and the event says which. */
+  suspensionElapsed: (args: MachineArgs): boolean => {
+    const e = on(args.event, "JobQueued");
+    const waiting = args.context.suspension;
+    return (
+      e !== undefined &&
+      waiting !== null &&
+      e.data.reason === (waiting.kind === "sleep" ? "sleep_elapsed" : "wait_timed_out") &&
+      jobGuards.waitElapsed(args)
+    );
   },
   /** A finished job is evicted once (ADR 0034). */
   notEvicted: ({ context }: MachineArgs): boolean => !context.evicted,
@@ -244,6 +340,28 @@ export const jobAssigners = {
     dueAt: null,
   }),
   recordEviction: (_: MachineArgs): Partial<JobContext> => ({ evicted: true }),
+  countStep: ({ context, event }: MachineArgs): Partial<JobContext> => {
+    const e = event.type === "StepCompleted" || event.type === "StepFailed" ? event : undefined;
+    return e === undefined
+      ? {}
+      : { steps: context.steps + 1, lastStep: `${e.data.attempt}:${stepKeyText(e.data)}` };
+  },
+  recordSuspension: ({ context, event }: MachineArgs): Partial<JobContext> => {
+    const e = on(event, "JobSuspended");
+    return e === undefined
+      ? {}
+      : {
+          suspensions: context.suspensions + 1,
+          suspension: { kind: e.data.kind, name: e.data.name },
+          dueAt: e.data.until,
+          progress: null,
+        };
+  },
+  recordSignal: ({ context, event }: MachineArgs): Partial<JobContext> => {
+    const e = on(event, "SignalReceived");
+    return e === undefined ? {} : { signals: [...context.signals, e.data.name] };
+  },
+  resume: (_: MachineArgs): Partial<JobContext> => ({ suspension: null, dueAt: null }),
 } as const;
 
 export const jobMachine = setup({
@@ -261,6 +379,10 @@ export const jobMachine = setup({
     recordFailure: assign(jobAssigners.recordFailure),
     grantAttempts: assign(jobAssigners.grantAttempts),
     recordEviction: assign(jobAssigners.recordEviction),
+    countStep: assign(jobAssigners.countStep),
+    recordSuspension: assign(jobAssigners.recordSuspension),
+    recordSignal: assign(jobAssigners.recordSignal),
+    resume: assign(jobAssigners.resume),
   },
 }).createMachine({
   id: "job",
@@ -276,12 +398,14 @@ export const jobMachine = setup({
         ],
         JobQueued: { guard: "waitElapsed", target: "queued", actions: "clearDue" },
         JobCancelled: { guard: "isSubmitted", target: "cancelled" },
+        SignalReceived: { guard: "signalNew", actions: "recordSignal" },
       },
     },
     queued: {
       on: {
         AttemptStarted: { guard: "attemptsRemain", target: "processing", actions: "startAttempt" },
         JobCancelled: { target: "cancelled" },
+        SignalReceived: { guard: "signalNew", actions: "recordSignal" },
       },
     },
     processing: {
@@ -297,6 +421,11 @@ export const jobMachine = setup({
           { guard: "noRetryAllowed", target: "failed", actions: "recordFailure" },
         ],
         JobCancelled: { target: "cancelled" },
+        // Durable steps and suspension (ADR 0043).
+        StepCompleted: { guard: "stepRecordable", actions: "countStep" },
+        StepFailed: { guard: "stepRecordable", actions: "countStep" },
+        JobSuspended: { guard: "suspendable", target: "suspended", actions: "recordSuspension" },
+        SignalReceived: { guard: "signalNew", actions: "recordSignal" },
       },
     },
     failed: {
@@ -304,6 +433,22 @@ export const jobMachine = setup({
         JobQueued: { guard: "waitElapsed", target: "queued", actions: "clearDue" },
         JobDeadLettered: { guard: "deadLetterDue", target: "dead_letter" },
         JobCancelled: { guard: "retryPending", target: "cancelled" },
+        SignalReceived: { guard: "signalNewWhileRetrying", actions: "recordSignal" },
+      },
+    },
+    // The attempt ended with a sleep or a wait (ADR 0043): no worker holds the job; it is in the
+    // delayed set until `dueAt`, and a wait's signal re-queues it sooner.
+    suspended: {
+      on: {
+        JobQueued: [
+          { guard: "suspensionElapsed", target: "queued", actions: "resume" },
+          { guard: "awaitedSignalReceived", target: "queued", actions: "resume" },
+        ],
+        SignalReceived: [
+          { guard: "signalAwaited", target: "queued", actions: ["recordSignal", "resume"] },
+          { guard: "signalNew", actions: "recordSignal" },
+        ],
+        JobCancelled: { target: "cancelled" },
       },
     },
     dead_letter: {

@@ -104,3 +104,30 @@ export const MAX_JOB_ID_LENGTH = 128;
  * it without loading a schema.
  */
 export const ACTOR_CLAIM_PATTERN = /^[\w.@:-]{1,128}$/;
+
+/**
+ * A durable step's recorded result (`ctx.step`, ADR 0043), as JSON text in UTF-8. Smaller than a
+ * job's result: a job may record many steps, and every later attempt reads them all back.
+ */
+export const MAX_STEP_RESULT_BYTES = 256 * 1024;
+
+/** A step's `index` (for steps in a loop): a non-negative integer up to this. */
+export const MAX_STEP_INDEX = 1_000_000;
+
+/**
+ * Step outcomes (StepCompleted and StepFailed) one job may record in all, across its attempts:
+ * its history is read back in full at each resume, so it stays bounded.
+ */
+export const MAX_STEPS_PER_JOB = 1_000;
+
+/** Suspensions (`ctx.sleep`, `ctx.waitFor`) one job may record in all. */
+export const MAX_SUSPENSIONS_PER_JOB = 1_000;
+
+/** Distinct signals one job may receive (`POST /v1/jobs/:id/signal`); each name once. */
+export const MAX_SIGNALS_PER_JOB = 100;
+
+/** A signal's payload, as JSON text in UTF-8. */
+export const MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024;
+
+/** A step's code fingerprint: SHA-256 hex, cut to this many characters. */
+export const STEP_FINGERPRINT_LENGTH = 16;

@@ -5,7 +5,7 @@
  * root (`openEngine`, `openWorker`); what it records is what they record, with this process as
  * the events' actor.
  */
-import type { Actor, Envelope } from "../domain/index.ts";
+import type { Actor, Envelope, Json } from "../domain/index.ts";
 import type {
   CreateScheduleRequest,
   ScheduleView,
@@ -147,6 +147,16 @@ export class Docket<P extends JobPayloads = Record<string, unknown>> {
   /** Cancel a job that has not ended (a running handler's signal is aborted); CommandRefused otherwise. */
   async cancel(id: string, options: { readonly reason?: string } = {}): Promise<JobView> {
     await this.engine.jobs.cancel(id, this.actor, options.reason);
+    return this.get(id);
+  }
+
+  /**
+   * Send the signal `name` to a job (its handler's `ctx.waitFor(name)`, ADR 0043): a job waiting
+   * for it resumes at once; one not yet waiting keeps it. CommandRefused
+   * `signal_already_received` for a name the job already has.
+   */
+  async signal(id: string, name: string, payload?: Json): Promise<JobView> {
+    await this.engine.jobs.signal(id, this.actor, name, payload);
     return this.get(id);
   }
 

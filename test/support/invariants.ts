@@ -8,7 +8,7 @@
  * Returns a list of violations (empty when all hold), so a test can print them all.
  */
 import * as Result from "effect/Result";
-import { contextOf, type Envelope, replay, statusOf } from "../../src/domain/index.ts";
+import { attemptsUsed, contextOf, type Envelope, replay, statusOf } from "../../src/domain/index.ts";
 import { CONSUMER_GROUP } from "../../src/infra/redis/keys.ts";
 import type { TestEngine } from "./engine.ts";
 
@@ -51,8 +51,10 @@ export const checkInvariants = async (
     const firstFinal = events.findIndex((e) => FINAL.has(e.type));
     if (firstFinal >= 0 && firstFinal < events.length - 1)
       violations.push(`${jobId}: events after a final event`);
-    const { attempt, maxAttempts } = contextOf(head.state);
-    if (attempt > maxAttempts) violations.push(`${jobId}: attempt ${attempt} > maxAttempts ${maxAttempts}`);
+    // Attempts that ended suspended are given back (ADR 0043).
+    const used = attemptsUsed(contextOf(head.state));
+    const { maxAttempts } = contextOf(head.state);
+    if (used > maxAttempts) violations.push(`${jobId}: ${used} attempts used > maxAttempts ${maxAttempts}`);
     for (const e of events) {
       const count = logCounts.get(`${jobId}#${e.seq}`) ?? 0;
       if (count !== 1) violations.push(`${jobId}: seq ${e.seq} appears ${count} times in the shard log`);
@@ -68,7 +70,7 @@ export const checkInvariants = async (
       if ((await client.zscore(store.keys.dead(shard), jobId)) === null)
         violations.push(`${jobId}: dead_letter but not in the dead-letter index`);
     }
-    if (status === "pending" || status === "failed") {
+    if (status === "pending" || status === "failed" || status === "suspended") {
       if ((await client.zscore(store.keys.delayed(shard), jobId)) === null)
         violations.push(`${jobId}: ${status} but not scheduled (orphaned)`);
     } else if (status === "queued" || status === "processing") {

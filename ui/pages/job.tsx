@@ -80,6 +80,14 @@ const JobBody = ({ id, story, reload }: { id: string; story: JobStory; reload: (
         </span>
       </div>
       <p class="summary">{explanation.summary}</p>
+      {job.suspension === null ? null : (
+        <p class="suspension" data-testid="job-suspension">
+          {job.suspension.kind === "sleep"
+            ? `Sleeping (${job.suspension.name}) until ${job.suspension.until}`
+            : `Waiting for the signal "${job.suspension.name}" until ${job.suspension.until} at the latest`}
+          {job.steps > 0 ? ` · ${job.steps} step${job.steps === 1 ? "" : "s"} recorded` : ""}
+        </p>
+      )}
       {progress === null ? null : (
         <p class="progress">
           <progress max={progress.total || 1} value={progress.current} />

@@ -13,10 +13,11 @@ const ORDER: Readonly<Record<JobStatus, number>> = {
   pending: 0,
   queued: 1,
   processing: 2,
-  completed: 3,
-  failed: 4,
-  dead_letter: 5,
-  cancelled: 6,
+  suspended: 3,
+  completed: 4,
+  failed: 5,
+  dead_letter: 6,
+  cancelled: 7,
 };
 
 export const JOB_STATUSES: ReadonlyArray<JobStatus> = (Object.keys(ORDER) as Array<JobStatus>).sort(

@@ -15,6 +15,7 @@ import {
   BulkSubmitRequest,
   type BulkSubmitted,
   CancelRequest,
+  SignalRequest,
   type DeadLetters,
   DeadLettersQuery,
   JobIdParams,
@@ -210,6 +211,13 @@ export const registerJobRoutes = (
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
     const body = decodeOrThrow(CancelRequest, request.body ?? {}, "body");
     await jobs.cancel(id, actorOf(request), body.reason);
+    return jobs.view(id);
+  });
+
+  app.post("/v1/jobs/:id/signal", async (request) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    const body = decodeOrThrow(SignalRequest, request.body ?? {}, "body");
+    await jobs.signal(id, actorOf(request), body.name, body.payload);
     return jobs.view(id);
   });
 

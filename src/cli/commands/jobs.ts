@@ -5,6 +5,7 @@ import {
   type JobStatus,
   type JobView,
   type Metrics,
+  type SignalRequest,
   type SubmitRequest,
 } from "../../client/index.ts";
 import { CLIENT_DETAILS, clientFromEnv } from "../env.ts";
@@ -259,6 +260,28 @@ const cancel: Command = {
   },
 };
 
+const signal: Command = {
+  name: "jobs signal",
+  summary: "Send a signal to a job: its handler's ctx.waitFor(<name>) returns it (ADR 0043).",
+  args: "<id> <name>",
+  options: { payload: { type: "string", description: "JSON payload handed to waitFor (optional)" } },
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const id = requirePositional(context, 0, "<id>");
+    const name = requirePositional(context, 1, "<name>");
+    const payload = stringOption(context, "payload");
+    const client = await clientFromEnv();
+    // The API checks the payload (JSON, at most 64 KiB) as it checks a submit's.
+    const job = await client.signal(
+      id,
+      name,
+      payload === undefined ? undefined : (jsonOption(payload, "payload") as SignalRequest["payload"]),
+    );
+    context.print(job, (j: JobView) => `${j.id} ${j.status}`);
+    return 0;
+  },
+};
+
 const retry: Command = {
   name: "jobs retry",
   summary: "Retry a dead-lettered job.",
@@ -376,6 +399,7 @@ export const jobCommands: ReadonlyArray<Command> = [
   list,
   events,
   cancel,
+  signal,
   retry,
   purge,
   deadLetters,

@@ -35,6 +35,15 @@ export const jobDetails = (job: JobView): string => {
       "progress",
       `${job.progress.current}/${job.progress.total}${job.progress.message === undefined ? "" : ` ${job.progress.message}`}`,
     ]);
+  if (job.suspension !== null)
+    rows.push([
+      "suspended",
+      job.suspension.kind === "sleep"
+        ? `sleeping (${job.suspension.name}) until ${job.suspension.until}`
+        : `waiting for signal ${job.suspension.name} until ${job.suspension.until} at the latest`,
+    ]);
+  if (job.steps > 0 || job.suspensions > 0)
+    rows.push(["durable", `${job.steps} step(s) recorded, ${job.suspensions} suspension(s)`]);
   if (job.meta !== null) rows.push(["meta", JSON.stringify(job.meta)]);
   if (job.concurrencyKey !== null)
     rows.push([

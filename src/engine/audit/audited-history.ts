@@ -22,6 +22,7 @@ import {
   evolve,
   type HistoryFailureCode,
   initialState,
+  type JobContext,
   type JobState,
   type JobStatus,
   type Json,
@@ -142,6 +143,12 @@ export interface StateSummary {
   readonly lastError: AttemptError | null;
   readonly progress: Progress | null;
   readonly result: Json | null;
+  /** Durable steps (ADR 0043): step outcomes recorded (StepCompleted and StepFailed). */
+  readonly steps: number;
+  /** Attempts that ended suspended (they do not count against maxAttempts). */
+  readonly suspensions: number;
+  /** What a suspended job waits for (null otherwise). */
+  readonly suspension: JobContext["suspension"];
 }
 
 export const summarize = (state: JobState): StateSummary => {
@@ -153,6 +160,9 @@ export const summarize = (state: JobState): StateSummary => {
     dueAt: context.dueAt,
     lastError: context.lastError,
     progress: context.progress,
+    steps: context.steps,
+    suspensions: context.suspensions,
+    suspension: context.suspension,
     result: context.result,
   };
 };

@@ -14,6 +14,7 @@ import {
   initialState,
   type JobContext,
   type JobStatus,
+  attemptsUsed,
   statusOf,
 } from "../../domain/index.ts";
 import { anchorOf, auditEntries, type AuditedHistory, type Finding } from "./audited-history.ts";
@@ -31,7 +32,11 @@ export type SentenceKind =
   | "dead_lettered"
   | "cancelled"
   | "manual_retry"
-  | "evicted";
+  | "evicted"
+  | "step_completed"
+  | "step_failed"
+  | "suspended"
+  | "signal_received";
 
 export interface Sentence {
   readonly seq: number;
@@ -46,10 +51,12 @@ export interface AttemptRecord {
   readonly startedAt: string;
   readonly startedBy: Actor;
   readonly endedAt: string | null;
-  readonly outcome: "running" | "completed" | "failed" | "cancelled";
+  readonly outcome: "running" | "completed" | "failed" | "cancelled" | "suspended";
   readonly error: AttemptError | null;
   readonly progressReports: number;
   readonly logLines: number;
+  /** Durable steps this attempt ran and recorded (ADR 0043); replayed ones are not recorded again. */
+  readonly steps: number;
 }
 
 export interface Explanation {
@@ -121,6 +128,24 @@ const failureText = (
   return { kind: opening.kind, text: `${opening.text}${consequence}` };
 };
 
+const stepName = (data: { readonly name: string; readonly index?: number }): string =>
+  data.index === undefined ? `"${data.name}"` : `"${data.name}" [${data.index}]`;
+
+const queuedText = (e: Extract<Envelope, { type: "JobQueued" }>, before: JobContext): string => {
+  switch (e.data.reason) {
+    case "retry_due":
+      return `The retry came due; ${who(e.actor)} queued it again.`;
+    case "sleep_elapsed":
+      return `Its sleep "${before.suspension?.name ?? "?"}" ended; ${who(e.actor)} queued it to resume.`;
+    case "wait_timed_out":
+      return `Its wait for the signal "${before.suspension?.name ?? "?"}" timed out; ${who(e.actor)} queued it to resume.`;
+    case "signal_received":
+      return `The signal "${before.suspension?.name ?? "?"}" it suspended for had arrived while its attempt ran: it was queued again at once.`;
+    case "delay_elapsed":
+      return `Its start time came; ${who(e.actor)} queued it.`;
+  }
+};
+
 /** Why the job was dead-lettered, in the event's own terms. */
 const deadLetterText = (e: Extract<Envelope, { type: "JobDeadLettered" }>): string => {
   const { reason, attempt, maxAttempts } = e.data;
@@ -136,7 +161,7 @@ const summaryOf = (
   attempts: ReadonlyArray<AttemptRecord>,
 ): string => {
   if (status === null || last === undefined) return "The job has no readable history.";
-  const used = `${context.attempt} of ${context.maxAttempts}`;
+  const used = `${attemptsUsed(context)} of ${context.maxAttempts}`;
   const failedBefore = attempts.filter((a) => a.outcome === "failed").length;
   const error = context.lastError;
   const errorText = error === null ? "" : ` (${error.code}: ${error.message})`;
@@ -164,6 +189,12 @@ const summaryOf = (
       return `Not started yet: it waits until ${context.dueAt}.`;
     case "queued":
       return `Queued, waiting for a worker (${used} attempts used).`;
+    case "suspended": {
+      const waiting = context.suspension;
+      return waiting?.kind === "sleep"
+        ? `Suspended: sleeping ("${waiting.name}") until ${context.dueAt}; ${attemptsUsed(context)} of ${context.maxAttempts} attempts used.`
+        : `Suspended: waiting for the signal "${waiting?.name ?? "?"}" until ${context.dueAt} at the latest; ${attemptsUsed(context)} of ${context.maxAttempts} attempts used.`;
+    }
     case "processing": {
       const running = attempts[attempts.length - 1];
       return `Running attempt ${used}${running === undefined ? "" : ` on ${who(running.startedBy)} since ${running.startedAt}`}.`;
@@ -199,14 +230,47 @@ export const explain = (history: AuditedHistory): Explanation => {
         break;
       }
       case "JobQueued":
+        say(e, "queued", queuedText(e, before));
+        break;
+      case "StepCompleted":
+        if (current !== undefined) attempts[attempts.length - 1] = { ...current, steps: current.steps + 1 };
         say(
           e,
-          "queued",
-          e.data.reason === "retry_due"
-            ? `The retry came due; ${who(e.actor)} queued it again.`
-            : `Its start time came; ${who(e.actor)} queued it.`,
+          "step_completed",
+          `Step ${stepName(e.data)} completed in attempt ${e.data.attempt}; its result is recorded, so a later attempt reaching it is given the result without running it again.`,
         );
         break;
+      case "StepFailed":
+        say(
+          e,
+          "step_failed",
+          `Step ${stepName(e.data)} failed in attempt ${e.data.attempt} with ${e.data.error.code}: ${e.data.error.message}. Not recorded as done: a later attempt runs it again.`,
+        );
+        break;
+      case "JobSuspended": {
+        endAttempt(e.at, "suspended", null);
+        const { kind, name, until } = e.data;
+        say(
+          e,
+          "suspended",
+          kind === "sleep"
+            ? `Attempt ${e.data.attempt} suspended the job to sleep ("${name}") until ${until} (${between(e.at, until)}); no worker holds it meanwhile, and the attempt does not count against maxAttempts.`
+            : `Attempt ${e.data.attempt} suspended the job to wait for the signal "${name}" until ${until} at the latest; no worker holds it meanwhile, and the attempt does not count against maxAttempts.`,
+        );
+        break;
+      }
+      case "SignalReceived": {
+        const wakes =
+          statusBefore === "suspended" &&
+          before.suspension?.kind === "signal" &&
+          before.suspension.name === e.data.name;
+        say(
+          e,
+          "signal_received",
+          `Signal "${e.data.name}" sent by ${who(e.actor)}${e.data.payload === undefined ? "" : " with a payload"}${wakes ? ", which the job was waiting for: it was queued again." : statusBefore === "processing" ? " while an attempt ran; kept for its handler's waitFor." : `; kept (the job was ${statusBefore}) for its handler's waitFor.`}`,
+        );
+        break;
+      }
       case "AttemptStarted":
         attempts.push({
           attempt: e.data.attempt,
@@ -217,11 +281,14 @@ export const explain = (history: AuditedHistory): Explanation => {
           error: null,
           progressReports: 0,
           logLines: 0,
+          steps: 0,
         });
         say(
           e,
           "attempt_started",
-          `Attempt ${e.data.attempt} of ${before.maxAttempts} started on ${who(e.actor)}.`,
+          before.suspensions === 0
+            ? `Attempt ${e.data.attempt} of ${before.maxAttempts} started on ${who(e.actor)}.`
+            : `Attempt ${e.data.attempt} started on ${who(e.actor)} (${attemptsUsed(before) + 1} of ${before.maxAttempts} attempts counted: ${plural(before.suspensions, "suspended attempt")} given back).`,
         );
         break;
       case "ProgressReported":
@@ -266,7 +333,7 @@ export const explain = (history: AuditedHistory): Explanation => {
         say(
           e,
           "manual_retry",
-          `Manually retried by ${who(e.actor)} out of dead_letter: "${e.data.reason}". It may make ${plural(e.data.maxAttempts - before.attempt, "more attempt")} (up to ${e.data.maxAttempts} in all).`,
+          `Manually retried by ${who(e.actor)} out of dead_letter: "${e.data.reason}". It may make ${plural(e.data.maxAttempts - attemptsUsed(before), "more attempt")} (up to ${e.data.maxAttempts} in all).`,
         );
         break;
       case "JobEvicted":
@@ -291,7 +358,7 @@ export const explain = (history: AuditedHistory): Explanation => {
     status,
     jobType: context.jobType,
     queue: context.queue,
-    attemptsUsed: context.attempt,
+    attemptsUsed: attemptsUsed(context),
     maxAttempts: context.maxAttempts,
     summary: summaryOf(status, context, ending ?? last, attempts),
     sentences,

@@ -18,6 +18,17 @@ export interface JobLogLine {
   readonly line: string;
 }
 
+const QUEUED_LINES = {
+  delay_elapsed: "Queued (its delay elapsed)",
+  retry_due: "Queued for its retry",
+  sleep_elapsed: "Queued to resume (its sleep ended)",
+  wait_timed_out: "Queued to resume (its wait for a signal timed out)",
+  signal_received: "Queued to resume (the signal it waits for had arrived)",
+} as const;
+
+const stepLabel = (data: { readonly name: string; readonly index?: number }): string =>
+  data.index === undefined ? data.name : `${data.name}[${data.index}]`;
+
 /** Reads a job's events in seq order and answers each one's log lines (none for most). */
 export class JobLogReader {
   private jobType = "?";
@@ -41,10 +52,7 @@ export class JobLogReader {
         );
       }
       case "JobQueued":
-        return docket(
-          null,
-          event.data.reason === "retry_due" ? "Queued for its retry" : "Queued (its delay elapsed)",
-        );
+        return docket(null, QUEUED_LINES[event.data.reason]);
       case "AttemptStarted": {
         const { attempt } = event.data;
         this.startedAtMs.set(attempt, Date.parse(event.at));
@@ -98,6 +106,23 @@ export class JobLogReader {
         );
       case "JobEvicted":
         return docket(null, `Left Redis (${event.data.reason}); its history is in the archive`);
+      case "StepCompleted":
+        return docket(event.data.attempt, `Step ${stepLabel(event.data)} done; its result is recorded`);
+      case "StepFailed": {
+        const { attempt, error } = event.data;
+        return docket(attempt, `Step ${stepLabel(event.data)} failed: ${error.code}: ${error.message}`);
+      }
+      case "JobSuspended": {
+        const { attempt, kind, name, until } = event.data;
+        return docket(
+          attempt,
+          kind === "sleep"
+            ? `Suspended: sleeping (${name}) until ${until}`
+            : `Suspended: waiting for signal ${name} until ${until} at the latest`,
+        );
+      }
+      case "SignalReceived":
+        return docket(null, `Signal ${event.data.name} received from ${by}`);
       case "ProgressReported":
       case "MetaUpdated":
         return [];

@@ -15,6 +15,7 @@ import type {
   Json,
   Priority,
   Progress,
+  SuspensionKind,
 } from "../../domain/index.ts";
 
 export interface JobView {
@@ -23,7 +24,10 @@ export interface JobView {
   readonly type: string;
   readonly queue: string;
   readonly priority: Priority;
-  /** Attempts started so far. */
+  /**
+   * Attempts started so far (the fencing epoch), those that ended suspended included; the
+   * attempts used of maxAttempts are `attempts − suspensions` (ADR 0043).
+   */
   readonly attempts: number;
   readonly maxAttempts: number;
   readonly createdAt: string;
@@ -51,6 +55,16 @@ export interface JobView {
   /** The spec's concurrency key and limit (ADR 0039); null when it has none. */
   readonly concurrencyKey: string | null;
   readonly concurrencyLimit: number | null;
+  /** Durable steps recorded (StepCompleted), across attempts (ADR 0043). */
+  readonly steps: number;
+  /** Attempts that ended suspended (a sleep or a wait for a signal). */
+  readonly suspensions: number;
+  /** What a suspended job waits for, and until when at the latest; null otherwise. */
+  readonly suspension: {
+    readonly kind: SuspensionKind;
+    readonly name: string;
+    readonly until: string;
+  } | null;
   /** The seq and hash of the job's last event: where its chain ends. */
   readonly version: number;
   readonly lastHash: string;
@@ -90,13 +104,16 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       meta: spec.meta ?? null,
       concurrencyKey: spec.concurrencyKey ?? null,
       concurrencyLimit: spec.concurrencyKey === undefined ? null : (spec.concurrencyLimit ?? 1),
+      steps: 0,
+      suspensions: 0,
+      suspension: null,
       ...base,
     };
   }
   if (view === null) throw new Error(`job ${envelope.jobId}: ${envelope.type} before JobSubmitted`);
   switch (envelope.type) {
     case "JobQueued":
-      return { ...view, ...base, status: "queued", queuedAt: envelope.at, runAt: null };
+      return { ...view, ...base, status: "queued", queuedAt: envelope.at, runAt: null, suspension: null };
     case "AttemptStarted":
       return {
         ...view,
@@ -133,6 +150,7 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
         endedAt: envelope.at,
         runAt: null,
         cancelReason: envelope.data.reason ?? null,
+        suspension: null,
       };
     case "JobRetried":
       return {
@@ -146,6 +164,29 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       };
     case "JobEvicted":
       return { ...view, ...base, evictedAt: envelope.at };
+    case "StepCompleted":
+      return { ...view, ...base, steps: view.steps + 1 };
+    case "StepFailed":
+      return { ...view, ...base };
+    case "JobSuspended": {
+      const { kind, name, until } = envelope.data;
+      return {
+        ...view,
+        ...base,
+        status: "suspended",
+        suspensions: view.suspensions + 1,
+        suspension: { kind, name, until },
+        runAt: until,
+        progress: null,
+      };
+    }
+    case "SignalReceived":
+      // The awaited signal re-queues a suspended job; any other is kept for its handler.
+      return view.status === "suspended" &&
+        view.suspension?.kind === "signal" &&
+        view.suspension.name === envelope.data.name
+        ? { ...view, ...base, status: "queued", queuedAt: envelope.at, runAt: null, suspension: null }
+        : { ...view, ...base };
   }
 };
 

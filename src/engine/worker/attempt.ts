@@ -6,16 +6,31 @@
  * fresh copy of a storable JSON value of at most MAX_RESULT_BYTES, or the attempt fails with
  * `invalid_result`; whatever it throws becomes a sanitised AttemptError. Nothing here throws.
  */
-import { type AttemptError, copyJson, type Json, MAX_RESULT_BYTES } from "../../domain/index.ts";
+import {
+  type AttemptError,
+  copyJson,
+  type Json,
+  MAX_RESULT_BYTES,
+  type SuspensionKind,
+} from "../../domain/index.ts";
 import { attemptErrorOf, type Handler, type HandlerContext } from "./handlers.ts";
 
 export type AttemptOutcome =
   | { readonly _tag: "Succeeded"; readonly result: Json }
   | { readonly _tag: "Failed"; readonly error: AttemptError }
   /** The worker gave the job up (lease lost, cancelled, shutdown): record nothing for it. */
-  | { readonly _tag: "Abandoned"; readonly reason: string };
+  | { readonly _tag: "Abandoned"; readonly reason: string }
+  /** The handler slept or waited for a signal (ADR 0043): the attempt ends, the job is suspended. */
+  | { readonly _tag: "Suspended"; readonly suspension: Suspension };
 
-export type AbortReason = "timeout" | "lease_lost" | "shutdown" | "crash";
+/** What a suspended attempt waits for, and until when at the latest. */
+export interface Suspension {
+  readonly kind: SuspensionKind;
+  readonly name: string;
+  readonly until: string;
+}
+
+export type AbortReason = "timeout" | "lease_lost" | "shutdown" | "crash" | "suspended";
 
 /**
  * How an attempt is aborted. The handler's AbortSignal is created only when the handler reads
@@ -37,6 +52,20 @@ export class AttemptAbort {
 
   get reason(): AbortReason | undefined {
     return this.abortedWith;
+  }
+
+  /** What the handler suspended for, once it did (the abort's reason is then `suspended`). */
+  suspension: Suspension | undefined;
+
+  /**
+   * End the attempt suspended (ctx.sleep, ctx.waitFor): the attempt's race resolves with the
+   * suspension, and the handler's signal is aborted so cooperative code stops. Ignored once the
+   * attempt is over for another reason.
+   */
+  suspend(suspension: Suspension): void {
+    if (this.abortedWith !== undefined) return;
+    this.suspension = suspension;
+    this.abort("suspended");
   }
 
   abort(reason: AbortReason): void {
@@ -76,13 +105,19 @@ const succeeded = (value: unknown): AttemptOutcome => {
     : { _tag: "Succeeded", result: copied.value };
 };
 
-export const abandonedOrTimedOut = (reason: AbortReason, timeoutMs: number | null): AttemptOutcome =>
+export const abandonedOrTimedOut = (
+  reason: AbortReason,
+  timeoutMs: number | null,
+  suspension?: Suspension,
+): AttemptOutcome =>
   reason === "timeout"
     ? {
         _tag: "Failed",
         error: { code: "timeout", message: `timed out after ${timeoutMs} ms`, retryable: true },
       }
-    : { _tag: "Abandoned", reason };
+    : reason === "suspended" && suspension !== undefined
+      ? { _tag: "Suspended", suspension }
+      : { _tag: "Abandoned", reason };
 
 /** Reading `then` runs user code (a getter, a proxy trap), which may throw. */
 const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
@@ -102,7 +137,7 @@ export const runAttempt = async (
       error: { code: "no_handler", message: `no handler for job type "${ctx.jobType}"`, retryable: false },
     };
   // Given up before it began (lease lost, shutdown): the handler is not called at all.
-  if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs);
+  if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs, abort.suspension);
   const timer =
     timeoutMs === null
       ? undefined
@@ -130,7 +165,7 @@ export const runAttempt = async (
       }),
     );
     const aborted = new Promise<AttemptOutcome>((resolve) =>
-      abort.onAbort((reason) => resolve(abandonedOrTimedOut(reason, timeoutMs))),
+      abort.onAbort((reason) => resolve(abandonedOrTimedOut(reason, timeoutMs, abort.suspension))),
     );
     // A handler that ignores its signal is not waited for once the attempt is over.
     return await Promise.race([ran, aborted]);

@@ -42,6 +42,58 @@ export interface HandlerContext {
   setMeta(meta: Readonly<Record<string, unknown>>): Promise<void>;
   /** Recorded as a LogRecorded event, cut to MAX_LOG_LINE_LENGTH (the line then says so). */
   log(line: string): Promise<void>;
+  /**
+   * A durable step (ADR 0043): runs `fn` once per job. Its result — JSON, as a job's result is
+   * (plain objects, arrays, strings, finite numbers, booleans, null; `undefined` becomes null) — is
+   * recorded as a StepCompleted event and a copy of it returned; a later attempt of the job that reaches the same step (same `name`, and `index` for
+   * a step in a loop) is given the recorded result without running `fn`. If `fn` throws, a
+   * StepFailed is recorded and the same value is thrown here; a later attempt runs `fn` again. A
+   * result that is not JSON or larger than MAX_STEP_RESULT_BYTES is refused like a throw
+   * (`invalid_step_result`, not retryable). Calling the same step twice in one attempt throws
+   * StepError `duplicate_step`. `version` names the step's code for the change check (default:
+   * the function's source): when it differs from the one recorded, the recorded result is still
+   * used, and a log line says so.
+   */
+  step<T>(name: string, fn: () => T | Promise<T>, options?: StepOptions): Promise<Awaited<T>>;
+  /**
+   * Sleep durably (ADR 0043): the attempt ends and the job is suspended, holding no worker, until
+   * `ms` from now; it then runs again from the top, and this call returns at once (as do the steps
+   * before it, from their records). A sleep is keyed by its name: once slept, always slept.
+   */
+  sleep(name: string, ms: number): Promise<void>;
+  /**
+   * Wait durably for the signal `name` (`POST /v1/jobs/:id/signal`, ADR 0043): returns at once
+   * when the job has it (received before, or on a resume), else suspends the job until it comes
+   * or `timeoutMs` passes (default and most: MAX_DELAY_MS). `{ timedOut: true }` after a timeout;
+   * a wait that timed out stays timed out, even if the signal comes later.
+   */
+  waitFor(name: string, options?: { readonly timeoutMs?: number }): Promise<WaitResult>;
+}
+
+export interface StepOptions {
+  /** For a step run in a loop: its index, 0 to MAX_STEP_INDEX (the key is name and index). */
+  readonly index?: number;
+  /** Names the step's code for the change check, instead of the function's source text. */
+  readonly version?: string;
+}
+
+export type WaitResult =
+  { readonly timedOut: false; readonly payload: Json | null } | { readonly timedOut: true };
+
+/**
+ * What a durable step, sleep or wait throws when it cannot do what it was asked (ADR 0043): a
+ * duplicate step in one attempt, a result that cannot be recorded, an attempt already over. As
+ * with any thrown error, `retryable: false` dead-letters the job if the handler lets it through.
+ */
+export class StepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "StepError";
+  }
 }
 
 export type Handler = (payload: Json, ctx: HandlerContext) => unknown;

@@ -6,7 +6,15 @@
  * file or ports.ts.
  */
 export type * from "./ports.ts";
-export { type Handler, type HandlerContext, type Handlers, NonRetryableError } from "./handlers.ts";
+export {
+  type Handler,
+  type HandlerContext,
+  type Handlers,
+  NonRetryableError,
+  StepError,
+  type StepOptions,
+  type WaitResult,
+} from "./handlers.ts";
 export type { RunningJob } from "./job-chain.ts";
 export type { WorkerLifecycleEvent, WorkerObserver } from "./observer.ts";
 export { Worker, type WorkerLane, type WorkerOptions } from "./worker.ts";

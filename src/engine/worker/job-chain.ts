@@ -7,8 +7,12 @@
  */
 import {
   type Actor,
+  contextOf,
+  type Envelope,
+  eventOf,
   fitText,
   type JobCommand,
+  journalOf,
   type Json,
   MAX_ERROR_MESSAGE_LENGTH,
 } from "../../domain/index.ts";
@@ -21,9 +25,10 @@ import {
   QueueUnavailable,
 } from "../shared/index.ts";
 import type { JobWriter, StoredHead } from "../write/index.ts";
-import type { AttemptAbort, AttemptOutcome } from "./attempt.ts";
+import type { AttemptAbort, AttemptOutcome, Suspension } from "./attempt.ts";
 import { type HandlerContext, logLineOf, metaOf, progressOf, textOf } from "./handlers.ts";
 import type { WorkEntry } from "./ports.ts";
+import { DurableRun, emptyJournal, runStep, sleepArgs, waitArgs } from "./steps.ts";
 
 /** What every chain of one worker shares. */
 export interface ChainSettings {
@@ -35,6 +40,8 @@ export interface ChainSettings {
   readonly crashed: () => boolean;
   readonly random: () => number;
   readonly report: (error: unknown) => void;
+  /** A job's history, for its durable steps' journal (read only for a job that recorded any). */
+  readonly history: (jobId: string) => Promise<ReadonlyArray<Envelope>>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -59,6 +66,8 @@ const reasonOf = (error: unknown): string =>
 export class RunningJob {
   private head: StoredHead;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The attempt's durable steps, sleeps and waits (ADR 0043). */
+  readonly durable: DurableRun;
 
   constructor(
     readonly jobId: string,
@@ -72,6 +81,35 @@ export class RunningJob {
     private readonly settings: ChainSettings,
   ) {
     this.head = started;
+    const context = contextOf(started.state);
+    // Only a job that has recorded something durable has a journal to read.
+    const recorded = context.steps > 0 || context.suspensions > 0 || context.signals.length > 0;
+    this.durable = new DurableRun({
+      attempt,
+      abort,
+      now: () => settings.clock.now(),
+      suspensions: context.suspensions,
+      journal: recorded ? async () => journalOf((await settings.history(jobId)).map(eventOf)) : emptyJournal,
+      recordStep: (key, fingerprint, outcome) =>
+        this.record((at) => ({
+          type: "RecordStep",
+          at,
+          actor: settings.actor,
+          attempt,
+          name: key.name,
+          ...(key.index === undefined ? {} : { index: key.index }),
+          fingerprint,
+          outcome,
+        })),
+      log: (line) =>
+        this.record((at) => ({
+          type: "RecordLog",
+          at,
+          actor: settings.actor,
+          attempt,
+          line: logLineOf(line),
+        })),
+    });
   }
 
   /** What the handler is given: its progress and log lines are written on this chain. */
@@ -105,7 +143,33 @@ export class RunningJob {
         const recorded = logLineOf(line);
         await this.record((at) => ({ type: "RecordLog", at, actor, attempt, line: recorded }));
       },
+      step: (name, fn, options) => runStep(this.durable, name, fn, options) as Promise<never>,
+      sleep: async (name, ms) => {
+        const args = sleepArgs(name, ms);
+        await this.durable.sleep(args.name, args.ms);
+      },
+      waitFor: async (name, options) => {
+        const args = waitArgs(name, options);
+        return this.durable.waitFor(args.name, args.timeoutMs);
+      },
     };
+  }
+
+  /**
+   * The handler slept or waited (ADR 0043): end the attempt suspended. Written after every write
+   * the handler queued before it (its steps' records among them).
+   */
+  async recordSuspension(suspension: Suspension): Promise<void> {
+    const { actor } = this.settings;
+    await this.record((at) => ({
+      type: "SuspendAttempt",
+      at,
+      actor,
+      attempt: this.attempt,
+      kind: suspension.kind,
+      name: suspension.name,
+      until: suspension.until,
+    }));
   }
 
   /** Resolves once every write queued so far has settled. */
@@ -154,7 +218,7 @@ export class RunningJob {
    * or Redis being away), the attempt still ends: a failure naming why is recorded instead, so
    * the job never waits for its lease to expire with its real outcome lost.
    */
-  async recordOutcome(outcome: Exclude<AttemptOutcome, { _tag: "Abandoned" }>): Promise<void> {
+  async recordOutcome(outcome: Exclude<AttemptOutcome, { _tag: "Abandoned" | "Suspended" }>): Promise<void> {
     const { actor, random } = this.settings;
     const attempt = this.attempt;
     const refused =

@@ -194,6 +194,7 @@ export class Worker {
       crashed: () => this.crashed,
       random,
       report,
+      history: (jobId) => options.store.readEvents(jobId),
     };
   }
 
@@ -311,6 +312,7 @@ export class Worker {
               job.handlerContext(context.jobType),
               job.abort,
               context.timeoutMs,
+              job.durable,
             )
           : runAttempt(
               handlerFor(this.options.handlers, context.jobType),
@@ -342,6 +344,10 @@ export class Worker {
       if (this.crashed) return;
       ended = outcome;
       if (outcome._tag === "Abandoned") return;
+      if (outcome._tag === "Suspended") {
+        await span.run(() => job.recordSuspension(outcome.suspension));
+        return;
+      }
       if (outcome._tag === "Succeeded") this.completed += 1;
       else this.failed += 1;
       // In the attempt's span, so the outcome's append is one of its children.

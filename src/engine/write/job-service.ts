@@ -4,13 +4,21 @@
  * the JobWriter; nothing here talks to Redis directly.
  */
 import * as Result from "effect/Result";
-import { type Actor, type Envelope, isTraceparent, type SubmitJob, statusOf } from "../../domain/index.ts";
+import {
+  type Actor,
+  type Envelope,
+  isTraceparent,
+  type Json,
+  MAX_SIGNAL_PAYLOAD_BYTES,
+  type SubmitJob,
+  statusOf,
+} from "../../domain/index.ts";
 import { type JobView, viewOf } from "../read/index.ts";
 import {
   type Clock,
   type EngineError,
   endWithError,
-  type InvalidJobSpec,
+  InvalidJobSpec,
   JobNotFound,
   parentContext,
   QueueUnavailable,
@@ -223,6 +231,27 @@ export class JobService {
     // is recorded whatever happens here: a lost announcement waits for the lease renewal instead.
     await this.options.cancels?.announce(jobId).catch(() => undefined);
     return result.head;
+  }
+
+  /**
+   * Send a signal to a job (ADR 0043): recorded as SignalReceived. A suspended job waiting for
+   * it is queued again by that event; any other job keeps it for its handler's waitFor.
+   */
+  async signal(jobId: string, actor: Actor, name: string, payload?: Json): Promise<StoredHead> {
+    if (payload !== undefined) {
+      const size = Buffer.byteLength(JSON.stringify(payload), "utf8");
+      if (size > MAX_SIGNAL_PAYLOAD_BYTES)
+        throw new InvalidJobSpec({
+          field: "payload",
+          message: `the signal's payload is ${size} bytes of JSON; the limit is ${MAX_SIGNAL_PAYLOAD_BYTES}`,
+        });
+    }
+    const at = iso(this.options.clock.now());
+    const result = await this.writer.write({
+      jobId,
+      command: () => ({ type: "SignalJob", at, actor, name, ...(payload === undefined ? {} : { payload }) }),
+    });
+    return result._tag === "Repeat" ? this.get(jobId) : result.head;
   }
 
   /** Manual retry of a dead-lettered job: recorded with actor and reason. */

@@ -34,7 +34,7 @@ import { contextOf, type Envelope, GENESIS_HASH, type JobStatus, statusOf } from
 import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "../../engine/write/ports.ts";
 import { type MemoryStorage, type StoredJob, workStreamName } from "./memory-storage.ts";
 
-const DELAYED: ReadonlySet<string> = new Set<JobStatus>(["pending", "failed"]);
+const DELAYED: ReadonlySet<string> = new Set<JobStatus>(["pending", "failed", "suspended"]);
 
 /** A mistake of the caller's that the Redis adapter would write halfway or in a form no reader decodes. */
 const refuseToApply = (request: AppendRequest, job: StoredJob | undefined): void => {

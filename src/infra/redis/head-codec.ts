@@ -46,6 +46,12 @@ interface LivePart {
   readonly progress?: JobContext["progress"];
   readonly result?: JobContext["result"];
   readonly evicted?: true;
+  /** Durable steps (ADR 0043): left out while zero or empty, so a plain job's head is as before. */
+  readonly steps?: number;
+  readonly suspensions?: number;
+  readonly suspension?: JobContext["suspension"];
+  readonly signals?: JobContext["signals"];
+  readonly lastStep?: string;
 }
 
 export const encodeSpec = (state: JobState): string => {
@@ -78,6 +84,11 @@ export const encodeLive = (state: JobState): string => {
   if (c.progress !== null) text += `,"progress":${JSON.stringify(c.progress)}`;
   if (c.result !== null) text += `,"result":${JSON.stringify(c.result)}`;
   if (c.evicted) text += `,"evicted":true`;
+  if (c.steps > 0) text += `,"steps":${c.steps}`;
+  if (c.suspensions > 0) text += `,"suspensions":${c.suspensions}`;
+  if (c.suspension !== null) text += `,"suspension":${JSON.stringify(c.suspension)}`;
+  if (c.signals.length > 0) text += `,"signals":${JSON.stringify(c.signals)}`;
+  if (c.lastStep !== null) text += `,"lastStep":${JSON.stringify(c.lastStep)}`;
   return `${text}}`;
 };
 
@@ -108,6 +119,11 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     traceparent: s.traceparent ?? null,
     concurrencyKey: s.concurrencyKey ?? null,
     concurrencyLimit: s.concurrencyLimit ?? null,
+    steps: l.steps ?? 0,
+    suspensions: l.suspensions ?? 0,
+    suspension: l.suspension ?? null,
+    signals: l.signals ?? [],
+    lastStep: l.lastStep ?? null,
   };
   return restoreState(l.value, context);
 };

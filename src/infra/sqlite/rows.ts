@@ -11,7 +11,7 @@ const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.par
 export const JOB_COLUMNS =
   "id, status, type, queue, priority, attempts, max_attempts, created_at, queued_at, started_at, ended_at, " +
   "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at, meta, " +
-  "concurrency_key, concurrency_limit";
+  "concurrency_key, concurrency_limit, steps, suspensions, suspension";
 
 export const jobRow = (view: JobView): Array<string | number | null> => [
   view.id,
@@ -38,6 +38,9 @@ export const jobRow = (view: JobView): Array<string | number | null> => [
   json(view.meta),
   view.concurrencyKey,
   view.concurrencyLimit,
+  view.steps,
+  view.suspensions,
+  json(view.suspension),
 ];
 
 export interface JobRow {
@@ -65,6 +68,9 @@ export interface JobRow {
   readonly meta: string | null;
   readonly concurrency_key: string | null;
   readonly concurrency_limit: number | null;
+  readonly steps: number;
+  readonly suspensions: number;
+  readonly suspension: string | null;
 }
 
 export const viewOfRow = (row: JobRow): JobView => ({
@@ -89,6 +95,9 @@ export const viewOfRow = (row: JobRow): JobView => ({
   meta: parsed(row.meta),
   concurrencyKey: row.concurrency_key,
   concurrencyLimit: row.concurrency_limit,
+  steps: row.steps,
+  suspensions: row.suspensions,
+  suspension: parsed(row.suspension),
   version: row.version,
   lastHash: row.last_hash,
   updatedAt: row.updated_at,

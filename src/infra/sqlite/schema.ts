@@ -93,6 +93,13 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
   ALTER TABLE jobs ADD COLUMN concurrency_limit INTEGER;
   `,
+  // Issue 18 (ADR 0043): durable steps recorded, suspensions, and what a suspended job waits for
+  // (JSON: kind, name, until).
+  `
+  ALTER TABLE jobs ADD COLUMN steps INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN suspensions INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN suspension TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -208,6 +208,10 @@ export class ProcessMetrics {
         if (envelope.data.error.code === "lease_expired") this.reclaims.inc(labels);
         this.observeRun(envelope.jobId, Date.parse(envelope.at), pair.failed);
         return;
+      case "JobSuspended":
+        // The attempt ended suspended (ADR 0043): not a run to time.
+        this.started.delete(envelope.jobId);
+        return;
       case "JobDeadLettered":
         return this.deadLettered.inc(
           envelope.data.reason === "not_retryable" ? pair.notRetryable : pair.exhausted,

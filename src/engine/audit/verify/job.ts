@@ -4,12 +4,15 @@
  * most one failure per job: the first seq at which it finds the job wrong.
  */
 import {
+  attemptsUsed,
   contextOf,
+  eventOf,
   deadLetterReason,
   type JobState,
   type JobStatus,
   retryAllowed,
   statusOf,
+  stepProblem,
   TERMINAL_STATES,
   initialState,
 } from "../../../domain/index.ts";
@@ -143,10 +146,11 @@ const attemptsFailure = (history: AuditedHistory): VerifyFailure | null => {
       code,
       message,
     });
-    if (context.attempt > context.maxAttempts)
+    // Attempts that ended suspended are given back (ADR 0043).
+    if (attemptsUsed(context) > context.maxAttempts)
       return fail(
         "attempts_exceeded",
-        `attempt ${context.attempt} exceeds maxAttempts ${context.maxAttempts}`,
+        `${attemptsUsed(context)} attempts used exceed maxAttempts ${context.maxAttempts}`,
       );
     // A failure that allows no retry is followed by its JobDeadLettered, and only such a
     // failure is (ADR 0022). (A history that ends after it fails the history check.)
@@ -177,6 +181,23 @@ const attemptsFailure = (history: AuditedHistory): VerifyFailure | null => {
   return null;
 };
 
+/**
+ * Durable steps (ADR 0043): no step's result recorded twice, and no step run again once its
+ * result was recorded — a later attempt must have used the recorded result.
+ */
+const stepsFailure = (history: AuditedHistory): VerifyFailure | null => {
+  const problem = stepProblem(history.envelopes.map(eventOf));
+  if (problem === undefined) return null;
+  const envelope = history.envelopes[problem.index];
+  return {
+    check: "steps",
+    jobId: history.jobId,
+    seq: envelope?.seq ?? null,
+    code: envelope?.type === "StepFailed" ? "step_rerun" : "step_recorded_twice",
+    message: problem.message,
+  };
+};
+
 const orphanFailure = (
   jobId: string,
   status: JobStatus,
@@ -184,7 +205,7 @@ const orphanFailure = (
   location: JobLocation | null,
 ): VerifyFailure | null => {
   if (location === null || !needsLocation(status)) return null;
-  const scheduled = status === "pending" || status === "failed";
+  const scheduled = status === "pending" || status === "failed" || status === "suspended";
   const held = scheduled ? location.delayed : location.inWorkStream || location.pendingInGroup;
   if (held) return null;
   return {
@@ -256,6 +277,8 @@ export const verifyJob = (evidence: JobEvidence, options: { readonly drained: bo
   if (logFailure !== null) failures.push(logFailure);
   const attempts = attemptsFailure(history);
   if (attempts !== null) failures.push(attempts);
+  const steps = stepsFailure(history);
+  if (steps !== null) failures.push(steps);
   if (history.failure === null && status !== null && !TERMINAL_STATES.has(status)) {
     if (options.drained)
       failures.push({

@@ -18,6 +18,8 @@ export type VerifyCheck =
   | "shard_log"
   /** Inv. 5: attempts never above maxAttempts; dead_letter iff attempts spent or not retryable. */
   | "attempts"
+  /** Durable steps (ADR 0043): no step result recorded twice, no recorded step run again. */
+  | "steps"
   /** Inv. 3: after draining, every job is terminal (otherwise non-terminal jobs are notices). */
   | "terminal"
   /** Inv. 9: every non-terminal job is in a work stream, pending in the group, or scheduled. */
@@ -39,6 +41,8 @@ export type VerifyCode =
   | "attempts_exceeded"
   | "dead_letter_unjustified"
   | "retry_after_exhaustion"
+  | "step_recorded_twice"
+  | "step_rerun"
   | "not_terminal"
   | "orphaned"
   | "projection_mismatch"

@@ -56,6 +56,7 @@ const CHECKS: ReadonlyArray<VerifyCheck> = [
   "head",
   "shard_log",
   "attempts",
+  "steps",
   "terminal",
   "not_orphaned",
 ];

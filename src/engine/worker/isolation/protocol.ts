@@ -4,7 +4,7 @@
  * can hold (a JSON result, an AttemptError, a log line, a progress report) inside the thread,
  * before they cross.
  */
-import type { AttemptError, Json, Progress } from "../../../domain/index.ts";
+import type { AttemptError, Json, Progress, StepKey } from "../../../domain/index.ts";
 
 /** What a thread is started with (its workerData). */
 export interface ThreadData {
@@ -25,10 +25,15 @@ export interface RunMessage {
   readonly payload: Json;
 }
 
-/** Worker → thread: a context call has been recorded (or refused: it was reported). */
+/**
+ * Worker → thread: a context call has been recorded (or refused: it was reported). A durable
+ * call (ADR 0043) carries its answer, or the StepError it ended with.
+ */
 export interface CalledMessage {
   readonly kind: "called";
   readonly callId: number;
+  readonly answer?: Json;
+  readonly error?: AttemptError;
 }
 
 export type ToThread = RunMessage | CalledMessage;
@@ -37,7 +42,17 @@ export type ToThread = RunMessage | CalledMessage;
 export type ContextCall =
   | { readonly op: "progress"; readonly progress: Progress }
   | { readonly op: "log"; readonly line: string }
-  | { readonly op: "meta"; readonly meta: Json };
+  | { readonly op: "meta"; readonly meta: Json }
+  /** Durable calls (ADR 0043), answered with the worker's DurableRun's answer. */
+  | { readonly op: "step_begin"; readonly key: StepKey; readonly fingerprint: string }
+  | {
+      readonly op: "step_finish";
+      readonly key: StepKey;
+      readonly fingerprint: string;
+      readonly outcome: { readonly result: Json } | { readonly error: AttemptError };
+    }
+  | { readonly op: "sleep"; readonly name: string; readonly ms: number }
+  | { readonly op: "wait"; readonly name: string; readonly timeoutMs: number };
 
 /** The attempt's outcome as it crosses: the same shapes as AttemptOutcome's. */
 export type ThreadOutcome =

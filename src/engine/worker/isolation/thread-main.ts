@@ -13,8 +13,17 @@ import { parentPort, workerData } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import { textOf } from "../handlers.ts";
 import { AttemptAbort, runAttempt } from "../attempt.ts";
-import { logLineOf, metaOf, progressOf, type Handler, type HandlerContext } from "../handlers.ts";
-import type { ContextCall, FromThread, RunMessage, ThreadData, ToThread } from "./protocol.ts";
+import {
+  logLineOf,
+  metaOf,
+  progressOf,
+  StepError,
+  type Handler,
+  type HandlerContext,
+  type WaitResult,
+} from "../handlers.ts";
+import { type DurablePort, runStep, sleepArgs, waitArgs } from "../steps.ts";
+import type { CalledMessage, ContextCall, FromThread, RunMessage, ThreadData, ToThread } from "./protocol.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("thread-main runs in a worker thread only");
@@ -44,16 +53,41 @@ const loadHandlers = async (): Promise<Readonly<Record<string, unknown>>> => {
   return exported as Record<string, unknown>;
 };
 
-const pending = new Map<number, () => void>();
+const pending = new Map<number, (answered: CalledMessage) => void>();
 let nextCallId = 0;
 
 /** Send a context call to the worker; resolves once it has been written (or refused and reported). */
 const call = (runId: number, made: ContextCall): Promise<void> =>
   new Promise((resolve) => {
     const callId = ++nextCallId;
-    pending.set(callId, resolve);
+    pending.set(callId, () => resolve());
     post({ kind: "call", runId, callId, call: made });
   });
+
+/** A durable call: resolves with the worker's answer, or rejects with the StepError it sent. */
+const ask = (runId: number, made: ContextCall): Promise<unknown> =>
+  new Promise((resolve, reject) => {
+    const callId = ++nextCallId;
+    pending.set(callId, (answered) =>
+      answered.error === undefined
+        ? resolve(answered.answer)
+        : reject(new StepError(answered.error.code, answered.error.message, answered.error.retryable)),
+    );
+    post({ kind: "call", runId, callId, call: made });
+  });
+
+/** The worker's DurableRun, through messages (ADR 0043). */
+const durableFor = (runId: number): DurablePort => ({
+  begin: (key, fingerprint) =>
+    ask(runId, { op: "step_begin", key, fingerprint }) as ReturnType<DurablePort["begin"]>,
+  finish: async (key, fingerprint, outcome) => {
+    await ask(runId, { op: "step_finish", key, fingerprint, outcome });
+  },
+  sleep: async (name, ms) => {
+    await ask(runId, { op: "sleep", name, ms });
+  },
+  waitFor: (name, timeoutMs) => ask(runId, { op: "wait", name, timeoutMs }) as Promise<WaitResult>,
+});
 
 const contextFor = (run: RunMessage): HandlerContext => ({
   jobId: run.jobId,
@@ -77,6 +111,15 @@ const contextFor = (run: RunMessage): HandlerContext => ({
     );
   },
   log: (line) => call(run.runId, { op: "log", line: logLineOf(line) }),
+  step: (name, fn, options) => runStep(durableFor(run.runId), name, fn, options) as Promise<never>,
+  sleep: async (name, ms) => {
+    const args = sleepArgs(name, ms);
+    await durableFor(run.runId).sleep(args.name, args.ms);
+  },
+  waitFor: async (name, options) => {
+    const args = waitArgs(name, options);
+    return durableFor(run.runId).waitFor(args.name, args.timeoutMs);
+  },
 });
 
 const start = async (): Promise<void> => {
@@ -89,15 +132,19 @@ const start = async (): Promise<void> => {
   }
   port.on("message", (message: ToThread) => {
     if (message.kind === "called") {
-      pending.get(message.callId)?.();
+      pending.get(message.callId)?.(message);
       pending.delete(message.callId);
       return;
     }
     const found = Object.hasOwn(handlers, message.jobType) ? handlers[message.jobType] : undefined;
     const handler = typeof found === "function" ? (found as Handler) : undefined;
     void runAttempt(handler, message.payload, contextFor(message), new AttemptAbort(), null).then((outcome) =>
-      // runAttempt never abandons without an abort, and this one is never aborted.
-      post({ kind: "done", outcome: outcome._tag === "Abandoned" ? abandonedInThread : outcome }),
+      // runAttempt never abandons or suspends without an abort, and this one is never aborted (a
+      // sleep or wait suspends the worker's attempt, which then terminates this thread).
+      post({
+        kind: "done",
+        outcome: outcome._tag === "Abandoned" || outcome._tag === "Suspended" ? abandonedInThread : outcome,
+      }),
     );
   });
   post({ kind: "ready" });

@@ -11,9 +11,10 @@
  */
 import { pathToFileURL } from "node:url";
 import { Worker as Thread } from "node:worker_threads";
-import { fitText, type Json, MAX_ERROR_MESSAGE_LENGTH } from "../../../domain/index.ts";
+import { type AttemptError, fitText, type Json, MAX_ERROR_MESSAGE_LENGTH } from "../../../domain/index.ts";
 import { abandonedOrTimedOut, type AbortReason, type AttemptAbort, type AttemptOutcome } from "../attempt.ts";
-import { type HandlerContext, textOf } from "../handlers.ts";
+import { attemptErrorOf, type HandlerContext, StepError, textOf } from "../handlers.ts";
+import type { DurablePort } from "../steps.ts";
 import type { ContextCall, FromThread, ThreadData, ThreadOutcome, ToThread } from "./protocol.ts";
 
 /** Which handlers run in threads, and where the threads load them from. */
@@ -186,8 +187,9 @@ export class ThreadPool {
     ctx: HandlerContext,
     abort: AttemptAbort,
     timeoutMs: number | null,
+    durable: DurablePort,
   ): Promise<AttemptOutcome> {
-    if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs);
+    if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs, abort.suspension);
     const thread = this.acquire();
     const runId = ++this.runs;
     // Over once settled: a thread that becomes ready after its attempt ended gets no job.
@@ -217,7 +219,7 @@ export class ThreadPool {
         ),
       LOAD_TIMEOUT_MS,
     );
-    abort.onAbort((reason) => settle(abandonedOrTimedOut(reason, timeoutMs), false));
+    abort.onAbort((reason) => settle(abandonedOrTimedOut(reason, timeoutMs, abort.suspension), false));
     thread.onEnd = (why) => settle(failed("handler_crashed", `the handler's ${why}`, true), false);
     void thread.ready.then((why) => {
       clearTimeout(timer);
@@ -232,8 +234,8 @@ export class ThreadPool {
         else if (message.kind === "call" && message.runId !== runId)
           thread.send({ kind: "called", callId: message.callId });
         else if (message.kind === "call")
-          void record(ctx, message.call).then(() => {
-            if (!thread.ended) thread.send({ kind: "called", callId: message.callId });
+          void record(ctx, durable, message.call).then((answered) => {
+            if (!thread.ended) thread.send({ kind: "called", callId: message.callId, ...answered });
           });
       };
       if (timeoutMs !== null)
@@ -257,14 +259,46 @@ export class ThreadPool {
 
 const fromThread = (outcome: ThreadOutcome): AttemptOutcome => outcome;
 
-/** A context call from the thread, written on the job's chain (a refusal is reported there). */
-const record = async (ctx: HandlerContext, call: ContextCall): Promise<void> => {
+/**
+ * A context call from the thread, written on the job's chain (a refusal is reported there); a
+ * durable call is answered with what the job's DurableRun answers, or the error it threw. A sleep
+ * or wait that suspends the attempt never answers: the thread is terminated with its attempt.
+ */
+const record = async (
+  ctx: HandlerContext,
+  durable: DurablePort,
+  call: ContextCall,
+): Promise<{ readonly answer?: Json; readonly error?: AttemptError }> => {
   try {
-    if (call.op === "progress")
-      await ctx.progress(call.progress.current, call.progress.total, call.progress.message);
-    else if (call.op === "log") await ctx.log(call.line);
-    else await ctx.setMeta(call.meta as Readonly<Record<string, unknown>>);
-  } catch {
-    // The chain reports its own refusals; the handler goes on as in-process.
+    switch (call.op) {
+      case "progress":
+        await ctx.progress(call.progress.current, call.progress.total, call.progress.message);
+        return {};
+      case "log":
+        await ctx.log(call.line);
+        return {};
+      case "meta":
+        await ctx.setMeta(call.meta as Readonly<Record<string, unknown>>);
+        return {};
+      case "step_begin":
+        return { answer: (await durable.begin(call.key, call.fingerprint)) as unknown as Json };
+      case "step_finish":
+        await durable.finish(call.key, call.fingerprint, call.outcome);
+        return {};
+      case "sleep":
+        await durable.sleep(call.name, call.ms);
+        return {};
+      case "wait":
+        return { answer: (await durable.waitFor(call.name, call.timeoutMs)) as unknown as Json };
+    }
+  } catch (error) {
+    // The chain reports its own refusals; a durable call's StepError goes back to the handler.
+    if (call.op === "progress" || call.op === "log" || call.op === "meta") return {};
+    return {
+      error:
+        error instanceof StepError
+          ? { code: error.code, message: error.message, retryable: error.retryable }
+          : attemptErrorOf(error),
+    };
   }
 };

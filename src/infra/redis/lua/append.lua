@@ -7,7 +7,8 @@
   the same job (the second expecting the version the first leaves).
 
   KEYS[1] shard log stream   <p>:{s}:log
-  KEYS[2] delayed zset       <p>:{s}:delayed      (pending and failed jobs, scored by due ms)
+  KEYS[2] delayed zset       <p>:{s}:delayed      (pending, failed and suspended jobs, scored by
+                                                   due ms)
   KEYS[3] dead-letter zset   <p>:{s}:dead         (scored by dead-letter ms)
 
   The per-job keys are not passed: they are built here from the shard's key tag and the job id,
@@ -137,7 +138,9 @@ for j = 1, jobs do
           redis.call('HDEL', head, 'entryStream', 'entryId')
         end
       end
-      if oldStatus == 'pending' or oldStatus == 'failed' then redis.call('ZREM', delayed, jobId) end
+      if oldStatus == 'pending' or oldStatus == 'failed' or oldStatus == 'suspended' then
+        redis.call('ZREM', delayed, jobId)
+      end
       if oldStatus == 'dead_letter' then redis.call('ZREM', dead, jobId) end
       if newStatus == 'queued' then
         -- The entry carries the head as it is now, so a worker woken by a blocking read can start
@@ -153,7 +156,7 @@ for j = 1, jobs do
         headFields[#headFields + 1] = work
         headFields[#headFields + 1] = 'entryId'
         headFields[#headFields + 1] = id
-      elseif newStatus == 'pending' or newStatus == 'failed' then
+      elseif newStatus == 'pending' or newStatus == 'failed' or newStatus == 'suspended' then
         redis.call('ZADD', delayed, ARGV[a + 11], jobId)
       elseif newStatus == 'dead_letter' then
         redis.call('ZADD', dead, ARGV[a + 12], jobId)
