@@ -28,6 +28,7 @@ const view = (status: JobView["status"]): JobView => ({
   idempotencyKey: null,
   meta: null,
   concurrencyKey: null,
+  dependencies: [],
   concurrencyLimit: null,
   version: 7,
   lastHash: "a".repeat(64),

@@ -99,6 +99,9 @@ const SentenceKind = Schema.Literals([
   "dead_lettered",
   "cancelled",
   "manual_retry",
+  "dependency_ended",
+  "released",
+  "failed_by_dependency",
   "evicted",
 ]);
 

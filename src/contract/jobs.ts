@@ -7,7 +7,9 @@
 import * as Schema from "effect/Schema";
 import {
   AttemptError,
+  DependencyEndStatus,
   EnvelopeSchema,
+  FailurePolicy,
   JobId,
   JobMeta,
   Name,
@@ -56,6 +58,24 @@ export const JobView = Schema.Struct({
    */
   concurrencyKey: Schema.NullOr(Schema.String),
   concurrencyLimit: Schema.NullOr(Schema.Int),
+  /**
+   * The jobs this one depends on (ADR 0042), in the order named, each with its failure policy,
+   * whether it was submitted as this job's child in a flow, and its end as this job recorded it
+   * (null until then). Empty when it has none.
+   */
+  dependencies: Schema.Array(
+    Schema.Struct({
+      jobId: JobId,
+      onFailure: FailurePolicy,
+      child: Schema.Boolean,
+      ended: Schema.NullOr(DependencyEndStatus),
+    }),
+  ),
+  /**
+   * The jobs that depend on this one: present in `GET /v1/jobs/:id` only (the ids that named it
+   * in `dependsOn`, read from Redis; a list row leaves it out).
+   */
+  dependents: Schema.optionalKey(Schema.Array(JobId)),
   /** The seq and hash of the job's last event: where its chain ends. */
   version: Schema.Int,
   lastHash: Schema.String,

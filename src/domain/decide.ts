@@ -9,6 +9,7 @@
  */
 import * as Result from "effect/Result";
 import type { JobCommand, SubmitJob } from "./commands.ts";
+import { dependencyOutcome } from "./dependencies.ts";
 import type { JobEvent, JobEventOf } from "./events.ts";
 import { deadLetterReason, type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";
 import { accepts, contextOf, evolve, type JobState, statusOf } from "./job-state.ts";
@@ -62,11 +63,60 @@ const failedForGood = (
   ];
 };
 
+/**
+ * After the events so far, what the job's dependencies call for (ADR 0042): its release, or its
+ * failure by policy (only while it waits: a job dead-lettered by policy stays so until released).
+ */
+const dependencyFollowUp = (
+  state: JobState,
+  events: ReadonlyArray<JobEvent>,
+  at: string,
+  actor: JobEvent["actor"],
+): ReadonlyArray<JobEvent> => {
+  const after = events.reduce(evolve, state);
+  const waiting = statusOf(after) === "waiting";
+  const deadByPolicy = statusOf(after) === "dead_letter" && contextOf(after).failedBy !== null;
+  if (!waiting && !deadByPolicy) return events;
+  const { dependencies, dependencyEnds } = contextOf(after);
+  const outcome = dependencyOutcome(dependencies, dependencyEnds);
+  if (outcome._tag === "Release") return [...events, { type: "JobReleased", at, actor, data: {} }];
+  if (outcome._tag === "Fail" && waiting)
+    return [
+      ...events,
+      {
+        type: "JobFailedByDependency",
+        at,
+        actor,
+        data: { dependency: outcome.dependency, status: outcome.status },
+      },
+    ];
+  return events;
+};
+
 /** The events a command asks for, before the machine is consulted. */
-const candidates = (command: JobCommand, state: JobState): ReadonlyArray<JobEvent> =>
-  command.type === "FailAttempt" && !retryAllowed(contextOf(state), command.error)
-    ? failedForGood(command, contextOf(state).maxAttempts)
-    : [candidate(command, state)];
+const candidates = (command: JobCommand, state: JobState): ReadonlyArray<JobEvent> => {
+  if (command.type === "FailAttempt" && !retryAllowed(contextOf(state), command.error))
+    return failedForGood(command, contextOf(state).maxAttempts);
+  const { at, actor } = command;
+  if (command.type === "SubmitJob" && command.spec.dependsOn !== undefined)
+    return dependencyFollowUp(
+      state,
+      [
+        candidate(command, state),
+        ...(command.endedDependencies ?? []).map((end): JobEvent => ({
+          type: "DependencyEnded",
+          at,
+          actor,
+          data: { dependency: end.jobId, status: end.status },
+        })),
+      ],
+      at,
+      actor,
+    );
+  if (command.type === "RecordDependencyEnd")
+    return dependencyFollowUp(state, [candidate(command, state)], at, actor);
+  return [candidate(command, state)];
+};
 
 /** The one event any other command asks for. */
 const candidate = (command: JobCommand, state: JobState): JobEvent => {
@@ -140,6 +190,13 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
         actor,
         data: { reason: command.reason, olderThanMs: command.olderThanMs },
       };
+    case "RecordDependencyEnd":
+      return {
+        type: "DependencyEnded",
+        at,
+        actor,
+        data: { dependency: command.dependency, status: command.status },
+      };
   }
 };
 
@@ -160,6 +217,14 @@ const alreadyDone = (command: JobCommand, state: JobState): boolean => {
       return status === "cancelled";
     case "EvictJob":
       return contextOf(state).evicted;
+    case "RecordDependencyEnd": {
+      // Recorded already, or the job no longer waits on its dependencies (released, run,
+      // cancelled): an end arriving then changes nothing (ADR 0042).
+      const context = contextOf(state);
+      const following =
+        status === "waiting" || (status === "dead_letter" && context.failedBy !== null && !context.evicted);
+      return !following || context.dependencyEnds[command.dependency] === command.status;
+    }
     default:
       return false;
   }

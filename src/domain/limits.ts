@@ -104,3 +104,12 @@ export const MAX_JOB_ID_LENGTH = 128;
  * it without loading a schema.
  */
 export const ACTOR_CLAIM_PATTERN = /^[\w.@:-]{1,128}$/;
+
+/** Jobs one job may depend on (`dependsOn`, issue 18, ADR 0042). */
+export const MAX_DEPENDENCIES = 100;
+
+/** Jobs in one flow (`POST /v1/flows`: the parent and all its descendants), one atomic submit. */
+export const MAX_FLOW_JOBS = 100;
+
+/** Levels of children under a flow's parent (the parent alone is depth 0). */
+export const MAX_FLOW_DEPTH = 8;

@@ -15,5 +15,11 @@
  * after it.
  *
  * Version 4 (issue 14): a processing job accepts MetaUpdated from its current attempt.
+ *
+ * Version 5 (issue 18, ADR 0042): dependencies. A job submitted with `dependsOn` starts in
+ * `waiting`; DependencyEnded records each dependency's end, JobReleased moves it on (to `queued`,
+ * or `pending` until its runAt), and JobFailedByDependency dead-letters it when a dependency under
+ * the `fail` policy fails. Such a dead letter still accepts DependencyEnded and JobReleased: the
+ * failed dependency, retried and completed, releases it after all.
  */
-export const MACHINE_VERSION = 4;
+export const MACHINE_VERSION = 5;

@@ -98,6 +98,15 @@ export class JobLogReader {
         );
       case "JobEvicted":
         return docket(null, `Left Redis (${event.data.reason}); its history is in the archive`);
+      case "DependencyEnded":
+        return docket(null, `Dependency ${event.data.dependency} ended ${event.data.status}`);
+      case "JobReleased":
+        return docket(null, "Released: its dependencies no longer hold it back");
+      case "JobFailedByDependency":
+        return docket(
+          null,
+          `Dead-lettered by policy: dependency ${event.data.dependency} ended ${event.data.status}`,
+        );
       case "ProgressReported":
       case "MetaUpdated":
         return [];

@@ -35,6 +35,8 @@ type SpecPart = Pick<
   /** Read by claim.lua from the entry's copy of this part (ADR 0039). */
   readonly concurrencyKey?: string;
   readonly concurrencyLimit?: number;
+  /** The job's dependencies (ADR 0042), when it has any. */
+  readonly dependencies?: JobContext["dependencies"];
 };
 
 interface LivePart {
@@ -46,6 +48,8 @@ interface LivePart {
   readonly progress?: JobContext["progress"];
   readonly result?: JobContext["result"];
   readonly evicted?: true;
+  readonly dependencyEnds?: JobContext["dependencyEnds"];
+  readonly failedBy?: string;
 }
 
 export const encodeSpec = (state: JobState): string => {
@@ -66,6 +70,7 @@ export const encodeSpec = (state: JobState): string => {
     ...(c.concurrencyKey === null
       ? {}
       : { concurrencyKey: c.concurrencyKey, concurrencyLimit: c.concurrencyLimit ?? 1 }),
+    ...(c.dependencies.length === 0 ? {} : { dependencies: c.dependencies }),
   };
   return JSON.stringify(spec);
 };
@@ -78,6 +83,9 @@ export const encodeLive = (state: JobState): string => {
   if (c.progress !== null) text += `,"progress":${JSON.stringify(c.progress)}`;
   if (c.result !== null) text += `,"result":${JSON.stringify(c.result)}`;
   if (c.evicted) text += `,"evicted":true`;
+  // Only jobs with dependencies carry these (ADR 0042); the hot path's heads stay as they were.
+  if (c.dependencies.length > 0) text += `,"dependencyEnds":${JSON.stringify(c.dependencyEnds)}`;
+  if (c.failedBy !== null) text += `,"failedBy":${JSON.stringify(c.failedBy)}`;
   return `${text}}`;
 };
 
@@ -108,6 +116,9 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     traceparent: s.traceparent ?? null,
     concurrencyKey: s.concurrencyKey ?? null,
     concurrencyLimit: s.concurrencyLimit ?? null,
+    dependencies: s.dependencies ?? [],
+    dependencyEnds: l.dependencyEnds ?? {},
+    failedBy: l.failedBy ?? null,
   };
   return restoreState(l.value, context);
 };

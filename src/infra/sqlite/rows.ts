@@ -11,7 +11,7 @@ const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.par
 export const JOB_COLUMNS =
   "id, status, type, queue, priority, attempts, max_attempts, created_at, queued_at, started_at, ended_at, " +
   "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at, meta, " +
-  "concurrency_key, concurrency_limit";
+  "concurrency_key, concurrency_limit, dependencies";
 
 export const jobRow = (view: JobView): Array<string | number | null> => [
   view.id,
@@ -38,6 +38,7 @@ export const jobRow = (view: JobView): Array<string | number | null> => [
   json(view.meta),
   view.concurrencyKey,
   view.concurrencyLimit,
+  view.dependencies.length === 0 ? null : JSON.stringify(view.dependencies),
 ];
 
 export interface JobRow {
@@ -65,6 +66,7 @@ export interface JobRow {
   readonly meta: string | null;
   readonly concurrency_key: string | null;
   readonly concurrency_limit: number | null;
+  readonly dependencies: string | null;
 }
 
 export const viewOfRow = (row: JobRow): JobView => ({
@@ -89,6 +91,7 @@ export const viewOfRow = (row: JobRow): JobView => ({
   meta: parsed(row.meta),
   concurrencyKey: row.concurrency_key,
   concurrencyLimit: row.concurrency_limit,
+  dependencies: parsed<JobView["dependencies"]>(row.dependencies) ?? [],
   version: row.version,
   lastHash: row.last_hash,
   updatedAt: row.updated_at,

@@ -93,6 +93,10 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
   ALTER TABLE jobs ADD COLUMN concurrency_limit INTEGER;
   `,
+  // Issue 18 (ADR 0042): a job's dependencies and how each ended (JSON text; null when none).
+  `
+  ALTER TABLE jobs ADD COLUMN dependencies TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
