@@ -143,7 +143,15 @@ const probeEvent = (
         data: { dependency: probe.dependency, status: probe.end },
       };
     case "JobReleased":
-      return { type: "JobReleased", at, actor, data: {} };
+      return {
+        type: "JobReleased",
+        at,
+        actor,
+        data: {
+          dependencies: Math.max(1, contextOf(state).dependencies.length + probe.attemptDelta),
+          ended: Object.keys(contextOf(state).dependencyEnds).length,
+        },
+      };
     case "JobFailedByDependency":
       return {
         type: "JobFailedByDependency",

@@ -41,6 +41,7 @@ const VIEW = {
   meta: null,
   concurrencyKey: null,
   concurrencyLimit: null,
+  dependencies: [],
   version: 1,
   lastHash: "a".repeat(64),
   updatedAt: "2026-01-01T00:00:00.000Z",

@@ -12,6 +12,7 @@ const context = (abort: AttemptAbort): HandlerContext => ({
   progress: async () => {},
   setMeta: async () => {},
   log: async () => {},
+  children: async () => [],
 });
 
 describe("AttemptAbort (the handler's signal, made only when asked for)", () => {

@@ -21,8 +21,8 @@ describe("docs/audit-bundle.md worked example", () => {
       },
     ]);
     expect(envelopes.map((e) => e.hash)).toEqual([
-      "1039d26ca58dc71464c7cb05db217e66cd819121b35c6b80f92054c5154b5995",
-      "8116e1298fd008343145284a31801cc8dd4c838ee9f4697894b5370b9e795c8f",
+      "842e7124dee97726ffe4b30f3f93ea0d785e8b922f849c3b72681fadedc323d2",
+      "9bfd73bc2fba6018e8f2db7b4f7252607c755ceb0acb64d8768bb2d1adf7806d",
     ]);
     expect(sha256Hex(hashedText(envelopes[0] as never))).toBe(envelopes[0]?.hash);
   });

@@ -14,6 +14,7 @@ const context = (attempt: number, signal = new AbortController().signal) => {
     progress: async (current, total) => void progress.push([current, total]),
     setMeta: async () => {},
     log: async () => {},
+    children: async () => [],
   };
   return { ctx, progress };
 };

@@ -16,7 +16,7 @@ describe("event envelope and hash chain", () => {
       '{"actor":{"id":"api-key-1","kind":"client"},"at":"2026-01-01T00:00:00.000Z",' +
       '"data":{"spec":{"backoff":{"delayMs":10000,"type":"fixed"},"jobType":"send-email","maxAttempts":3,' +
       '"payload":{"to":"a@example.com"},"priority":"normal","queue":"default"}},' +
-      '"jobId":"01JDOCKET0000000000000001","machineVersion":4,' +
+      '"jobId":"01JDOCKET0000000000000001","machineVersion":5,' +
       `"prevHash":"${GENESIS_HASH}","schemaVersion":1,"seq":1,"type":"JobSubmitted"}`;
     expect(hashedText(envelope)).toBe(expectedText);
     expect(envelope.hash).toBe(createHash("sha256").update(expectedText).digest("hex"));
@@ -36,10 +36,10 @@ describe("event envelope and hash chain", () => {
       '"at":"2026-01-01T00:00:00.000Z",' +
       '"data":{"spec":{"backoff":{"delayMs":10000,"type":"fixed"},"jobType":"send-email","maxAttempts":3,' +
       '"payload":{"to":"a@example.com"},"priority":"normal","queue":"default"}},' +
-      '"jobId":"01JDOCKET0000000000000001","machineVersion":4,' +
+      '"jobId":"01JDOCKET0000000000000001","machineVersion":5,' +
       `"prevHash":"${GENESIS_HASH}","schemaVersion":1,"seq":1,"type":"JobSubmitted"}`;
     expect(hashedText(envelope)).toBe(expectedText);
-    expect(envelope.hash).toBe("52fb035261f7be1bbb8a321048cbca9cab03510656fe08c42976b42949d9b051");
+    expect(envelope.hash).toBe("cc5812e2baffd3424bd7ff486ba29cb729f15a0b939f83cbb75c096542d78950");
     expect(envelope.hash).toBe(createHash("sha256").update(expectedText).digest("hex"));
     // The claim is hashed: changing or dropping it breaks the chain.
     const { unauthenticatedClaim: _dropped, ...bare } = claimed.actor;

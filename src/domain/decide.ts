@@ -79,7 +79,16 @@ const dependencyFollowUp = (
   if (!waiting && !deadByPolicy) return events;
   const { dependencies, dependencyEnds } = contextOf(after);
   const outcome = dependencyOutcome(dependencies, dependencyEnds);
-  if (outcome._tag === "Release") return [...events, { type: "JobReleased", at, actor, data: {} }];
+  if (outcome._tag === "Release")
+    return [
+      ...events,
+      {
+        type: "JobReleased",
+        at,
+        actor,
+        data: { dependencies: dependencies.length, ended: Object.keys(dependencyEnds).length },
+      },
+    ];
   if (outcome._tag === "Fail" && waiting)
     return [
       ...events,

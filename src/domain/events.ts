@@ -143,8 +143,10 @@ export const EventData = {
    * The job's dependencies no longer hold it back (every one ended as its policy asks, or one
    * under `continue` failed): it is queued (or pending until its runAt). Appended with the
    * DependencyEnded that settles it, so no job rests waiting with nothing left to wait for.
+   * `dependencies`: how many the job had, and of those, how many had `ended` then (restated;
+   * the machine checks both).
    */
-  JobReleased: Schema.Struct({}),
+  JobReleased: Schema.Struct({ dependencies: PositiveInt, ended: NonNegativeInt }),
   /**
    * A dependency under the `fail` policy failed: the job is dead-lettered by policy, naming it.
    * If that dependency is later retried and completes, the job is released after all.

@@ -138,8 +138,16 @@ export interface MachineArgs {
  * The machine's guards, as plain pure functions: XState runs them through `setup`, and the fast
  * interpreter in job-state.ts calls the very same functions, so there is one definition of each.
  */
-const releases = (context: JobContext): boolean =>
-  dependencyOutcome(context.dependencies, context.dependencyEnds)._tag === "Release";
+/** The recorded ends release the job, and the JobReleased restates its counts exactly. */
+const releases = (context: JobContext, event: JobEvent): boolean => {
+  const e = on(event, "JobReleased");
+  return (
+    e !== undefined &&
+    dependencyOutcome(context.dependencies, context.dependencyEnds)._tag === "Release" &&
+    e.data.dependencies === context.dependencies.length &&
+    e.data.ended === Object.keys(context.dependencyEnds).length
+  );
+};
 
 export const jobGuards = {
   /** First submission of a job that names dependencies: it waits for them (ADR 0042). */
@@ -232,13 +240,13 @@ export const jobGuards = {
     args.context.failedBy !== null && !args.context.evicted && jobGuards.newDependencyEnd(args),
   /** The recorded ends release the job, and its start time (runAt) has come. */
   releasedAndDue: ({ context, event }: MachineArgs): boolean =>
-    event.type === "JobReleased" && releases(context) && notBefore(event.at, context.dueAt),
+    releases(context, event) && notBefore(event.at, context.dueAt),
   /** The recorded ends release the job, which must still wait until its runAt. */
   releasedAndDelayed: ({ context, event }: MachineArgs): boolean =>
-    event.type === "JobReleased" && releases(context) && !notBefore(event.at, context.dueAt),
+    releases(context, event) && !notBefore(event.at, context.dueAt),
   /** A job dead-lettered by policy whose failed dependency has since completed (ADR 0042). */
   releasedAfterFailure: ({ context, event }: MachineArgs): boolean =>
-    event.type === "JobReleased" && context.failedBy !== null && !context.evicted && releases(context),
+    context.failedBy !== null && !context.evicted && releases(context, event),
   /** The recorded ends fail the job by policy, and the event names that dependency's end. */
   failedByPolicy: ({ context, event }: MachineArgs): boolean => {
     const e = on(event, "JobFailedByDependency");

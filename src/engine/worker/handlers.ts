@@ -11,6 +11,8 @@
 import {
   type AttemptError,
   copyJson,
+  type FailurePolicy,
+  type JobStatus,
   fitText,
   type Json,
   MAX_ERROR_MESSAGE_LENGTH,
@@ -42,6 +44,26 @@ export interface HandlerContext {
   setMeta(meta: Readonly<Record<string, unknown>>): Promise<void>;
   /** Recorded as a LogRecorded event, cut to MAX_LOG_LINE_LENGTH (the line then says so). */
   log(line: string): Promise<void>;
+  /**
+   * The jobs this job depends on (its flow children and its `dependsOn`), in the order named,
+   * each with its status, result and last error as they are now (ADR 0042). Empty for a job
+   * without dependencies (read once per call; no Redis read when there are none).
+   */
+  children(): Promise<ReadonlyArray<ChildOutcome>>;
+}
+
+/** One dependency of the running job, as `ctx.children()` shows it. */
+export interface ChildOutcome {
+  readonly jobId: string;
+  /** Its status now; null when it has left Redis. */
+  readonly status: JobStatus | null;
+  readonly onFailure: FailurePolicy;
+  /** Submitted as this job's child in a flow. */
+  readonly child: boolean;
+  /** Its result, once completed. */
+  readonly result: Json | null;
+  /** Its last attempt's error (for a failed child: why). */
+  readonly error: AttemptError | null;
 }
 
 export type Handler = (payload: Json, ctx: HandlerContext) => unknown;

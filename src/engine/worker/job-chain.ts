@@ -22,7 +22,7 @@ import {
 } from "../shared/index.ts";
 import type { JobWriter, StoredHead } from "../write/index.ts";
 import type { AttemptAbort, AttemptOutcome } from "./attempt.ts";
-import { type HandlerContext, logLineOf, metaOf, progressOf, textOf } from "./handlers.ts";
+import { type ChildOutcome, type HandlerContext, logLineOf, metaOf, progressOf, textOf } from "./handlers.ts";
 import type { WorkEntry } from "./ports.ts";
 
 /** What every chain of one worker shares. */
@@ -35,6 +35,8 @@ export interface ChainSettings {
   readonly crashed: () => boolean;
   readonly random: () => number;
   readonly report: (error: unknown) => void;
+  /** A job's dependencies as its handler sees them (ctx.children(), ADR 0042). */
+  readonly children: (head: StoredHead) => Promise<ReadonlyArray<ChildOutcome>>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -77,6 +79,7 @@ export class RunningJob {
   /** What the handler is given: its progress and log lines are written on this chain. */
   handlerContext(jobType: string): HandlerContext {
     const { actor } = this.settings;
+    const started = this.head;
     const { jobId, attempt, abort } = this;
     return {
       jobId,
@@ -105,6 +108,7 @@ export class RunningJob {
         const recorded = logLineOf(line);
         await this.record((at) => ({ type: "RecordLog", at, actor, attempt, line: recorded }));
       },
+      children: () => this.settings.children(started),
     };
   }
 

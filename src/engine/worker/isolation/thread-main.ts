@@ -77,6 +77,10 @@ const contextFor = (run: RunMessage): HandlerContext => ({
     );
   },
   log: (line) => call(run.runId, { op: "log", line: logLineOf(line) }),
+  children: () =>
+    run.children === null
+      ? Promise.reject(new Error("the job's dependencies could not be read when the attempt started"))
+      : Promise.resolve(run.children),
 });
 
 const start = async (): Promise<void> => {
