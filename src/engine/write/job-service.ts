@@ -398,7 +398,8 @@ export class JobService {
     // Announced before answering, so a handler hears of it about when the caller does. The cancel
     // is recorded whatever happens here: a lost announcement waits for the lease renewal instead.
     await this.options.cancels?.announce(jobId).catch(() => undefined);
-    if (result._tag === "Written") await this.cancelChildren(result.head, actor, reason);
+    // Also for a repeat of the cancel: it finishes a cascade a crash cut short.
+    await this.cancelChildren(result.head, actor, reason);
     return result.head;
   }
 
