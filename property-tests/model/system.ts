@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DependencyFollower } from "../../src/engine/flows/index.ts";
 import { systemClock } from "../../src/engine/shared/index.ts";
+import { RedisDependencyLinks } from "../../src/infra/redis/redis-dependency-links.ts";
 import type { Worker, WorkQueue } from "../../src/engine/worker/index.ts";
 import { composeWorker, type OpenReadSide, openReadSide } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "../../test/support/engine.ts";
@@ -35,6 +37,8 @@ export class ModelSystem {
   readonly workers: Array<LiveWorker> = [];
   readonly errors: Array<unknown> = [];
   readSide: OpenReadSide;
+  /** The dependency follower (ADR 0042), running for the whole run as every process runs one. */
+  readonly follower: DependencyFollower;
   private readonly others: Array<LiveWorker> = [];
   private workerCount = 0;
   /** Workers whose run() failed (see newWorker). */
@@ -46,6 +50,14 @@ export class ModelSystem {
     readonly dir: string,
   ) {
     this.readSide = this.openReadSide();
+    this.follower = new DependencyFollower({
+      store: engine.store,
+      links: new RedisDependencyLinks(engine.client, engine.store.keys),
+      clock: systemClock,
+      id: "model-follower",
+      intervalMs: 25,
+    });
+    this.follower.start();
   }
 
   static async open(redis: TestRedis): Promise<ModelSystem> {
@@ -205,6 +217,7 @@ export class ModelSystem {
   }
 
   async close(): Promise<void> {
+    await this.follower.stop();
     const all = [...this.workers.splice(0), ...this.others.splice(0)];
     await Promise.all(all.map((w) => w.worker.crash().catch(() => {})));
     await this.readSide.close().catch(() => {});

@@ -71,4 +71,3 @@ export const FlowSubmitted = Schema.Struct({
   tree: JobTree,
 }).annotate({ identifier: "FlowSubmitted" });
 export type FlowSubmitted = typeof FlowSubmitted.Type;
-

@@ -73,7 +73,7 @@ export const jobTree = (root: JobTree): string => {
     const as =
       node.onFailure === undefined
         ? ""
-        : ` [${node.child === true ? "child, " : ""}on failure ${node.onFailure}${node.ended == null ? "" : `, recorded ${node.ended}`}]`;
+        : ` [${node.child === true ? "child, " : ""}on failure ${node.onFailure}${node.ended === null || node.ended === undefined ? "" : `, recorded ${node.ended}`}]`;
     const line = `${node.id} ${node.type} ${node.status ?? "(left Redis)"}${as}${node.truncated === true ? " …" : ""}`;
     lines.push(top ? line : `${prefix}${last ? "└─ " : "├─ "}${line}`);
     const inner = top ? "" : `${prefix}${last ? "   " : "│  "}`;

@@ -53,9 +53,4 @@ export class DependencyRefused extends Data.TaggedError("DependencyRefused")<{
 }> {}
 
 export type EngineError =
-  | InvalidJobSpec
-  | QueueUnavailable
-  | JobNotFound
-  | CommandRefused
-  | ContentionExhausted
-  | DependencyRefused;
+  InvalidJobSpec | QueueUnavailable | JobNotFound | CommandRefused | ContentionExhausted | DependencyRefused;

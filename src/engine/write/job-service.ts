@@ -251,7 +251,10 @@ export class JobService {
     if (ids.length === 0) return intents;
     const heads = await this.options.store.loadHeads(ids);
     const statusOfId = new Map(
-      ids.map((id, i) => [id, heads[i] === null ? null : statusOf(heads[i]!.state)]),
+      ids.map((id, i) => {
+        const head = heads[i];
+        return [id, head === null || head === undefined ? null : statusOf(head.state)];
+      }),
     );
     const linked: Array<Promise<void>> = [];
     const out = intents.map((intent): WriteIntent | DependencyRefused => {

@@ -49,6 +49,8 @@ export class RedisDependencyLinks implements DependencyLinks {
   }
 
   waitingIn(shard: number, offset: number, limit: number): Promise<ReadonlyArray<string>> {
-    return guarded(() => this.client.zrange(this.keys.waiting(shard), String(offset), String(offset + limit - 1)));
+    return guarded(() =>
+      this.client.zrange(this.keys.waiting(shard), String(offset), String(offset + limit - 1)),
+    );
   }
 }
