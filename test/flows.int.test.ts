@@ -161,6 +161,23 @@ describe("failure policies", () => {
     expect(count(history, "DependencyEnded")).toBe(2);
   });
 
+  it("a job submitted after its dependency failed is dead-lettered by its submit, and still released when that dependency is retried and completes", async () => {
+    const b = await submit({ type: "child", payload: { key: "late2", n: 6 } });
+    failing.add("late2");
+    follower();
+    await workers(1);
+    await untilStatus(b.jobId, "dead_letter");
+    const p = await submit({ type: "parent", dependsOn: [b.jobId] });
+    expect(await types(p.jobId)).toEqual(["JobSubmitted", "DependencyEnded", "JobFailedByDependency"]);
+    // It is followed still: the dependency's retry and completion release it.
+    expect(
+      await engine.client.zscore(engine.store.keys.waiting(engine.store.keys.shardOf(p.jobId)), p.jobId),
+    ).not.toBeNull();
+    failing.delete("late2");
+    await engine.jobs.retry(b.jobId, apiActor, "fixed");
+    await untilStatus(p.jobId, "completed");
+  });
+
   it("ignore: a failed dependency counts as an end; the job waits for the others", async () => {
     failing.add("i1");
     const a = await submit({ type: "child", payload: { key: "i1", n: 1 } });

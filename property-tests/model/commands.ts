@@ -480,9 +480,12 @@ const burstArb = fc
 
 const policyArb = fc.constantFrom<FailurePolicy>("fail", "ignore", "continue");
 
+/** Plans without an idempotency key (a flow's children may not have one; kept simple for dependents). */
+const unkeyedPlanArb = planArb.map(({ key: _key, ...plan }): JobPlan => plan);
+
 const dependentArb = fc
   .tuple(
-    planArb,
+    unkeyedPlanArb,
     fc.array(fc.nat(20), { minLength: 1, maxLength: 3 }),
     fc.array(policyArb, { minLength: 1, maxLength: 3 }),
   )
@@ -490,12 +493,12 @@ const dependentArb = fc
 
 const flowArb = fc
   .tuple(
-    planArb,
+    unkeyedPlanArb,
     fc.array(
       fc.record({
-        plan: planArb,
+        plan: unkeyedPlanArb,
         onFailure: policyArb,
-        grandchild: fc.option(planArb, { nil: null, freq: 3 }),
+        grandchild: fc.option(unkeyedPlanArb, { nil: null, freq: 3 }),
       }),
       { minLength: 1, maxLength: 3 },
     ),

@@ -26,8 +26,9 @@
     <p>:{s}:evicting      jobs whose JobEvicted is appended, scored by that entry's ms: they
                           leave Redis (evict.lua) once the archive holds it
     <p>:{s}:waiting       jobs that wait for their dependencies (ADR 0042), scored by the ms
-                          they began to: entered with `waiting`, kept while such a job is
-                          dead-lettered by policy (it may still be released), left otherwise
+                          they began to: entered with `waiting` (or created dead-lettered by
+                          policy), kept while such a job is dead-lettered by policy (it may
+                          still be released), left otherwise
 
   ARGV[1] consumer group of the work streams
   ARGV[2] J, the number of jobs; -J asks for all or nothing (a flow's submit, ADR 0042): every
@@ -171,7 +172,9 @@ for j = 1, jobs do
       end
       if oldStatus == 'pending' or oldStatus == 'failed' then redis.call('ZREM', delayed, jobId) end
       if oldStatus == 'dead_letter' then redis.call('ZREM', dead, jobId) end
-      if newStatus == 'waiting' then
+      -- A job created dead-lettered was failed by a dependency that had already failed when it
+      -- was submitted (no other path creates a dead letter): it may still be released.
+      if newStatus == 'waiting' or (created and newStatus == 'dead_letter') then
         redis.call('ZADD', tag .. 'waiting', ARGV[a + 12], jobId)
       elseif (oldStatus == 'waiting' or oldStatus == 'dead_letter') and newStatus ~= 'dead_letter' then
         redis.call('ZREM', tag .. 'waiting', jobId)
