@@ -121,6 +121,9 @@ describe("decide: dependencies", () => {
     // A hand-made release with ends missing is not an event the machine takes.
     const s = withDeps(["a", "fail"], ["b", "fail"]);
     expect(() => auditValuesOf([submitted(s), released(2, 0)])).toThrow(/illegal|refused/i);
+    // A dependency named like an Object.prototype member has no end until one is recorded.
+    const odd = spec({ dependsOn: [{ jobId: "constructor", onFailure: "ignore" }] });
+    expect(() => auditValuesOf([submitted(odd), released(1, 0)])).toThrow(/illegal|refused/i);
   });
 });
 

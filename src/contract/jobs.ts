@@ -72,8 +72,8 @@ export const JobView = Schema.Struct({
     }),
   ),
   /**
-   * The jobs that depend on this one: present in `GET /v1/jobs/:id` only (the ids that named it
-   * in `dependsOn`, read from Redis; a list row leaves it out).
+   * The jobs that depend on this one (that named it in `dependsOn`, or are its flow parent), read
+   * from Redis: in `GET /v1/jobs/:id` only, and only when there are some.
    */
   dependents: Schema.optionalKey(Schema.Array(JobId)),
   /** The seq and hash of the job's last event: where its chain ends. */

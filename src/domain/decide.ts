@@ -9,7 +9,7 @@
  */
 import * as Result from "effect/Result";
 import type { JobCommand, SubmitJob } from "./commands.ts";
-import { dependencyOutcome } from "./dependencies.ts";
+import { dependencyOutcome, endOf } from "./dependencies.ts";
 import type { JobEvent, JobEventOf } from "./events.ts";
 import { deadLetterReason, type JobStatus, retryAllowed, submissionDigest } from "./job-machine.ts";
 import { accepts, contextOf, evolve, type JobState, statusOf } from "./job-state.ts";
@@ -232,7 +232,7 @@ const alreadyDone = (command: JobCommand, state: JobState): boolean => {
       const context = contextOf(state);
       const following =
         status === "waiting" || (status === "dead_letter" && context.failedBy !== null && !context.evicted);
-      return !following || context.dependencyEnds[command.dependency] === command.status;
+      return !following || endOf(context.dependencyEnds, command.dependency) === command.status;
     }
     default:
       return false;

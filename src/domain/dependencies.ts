@@ -57,6 +57,13 @@ export const Dependencies = Schema.Array(Dependency).check(
 /** The last recorded end of each dependency that has ended, by job id. */
 export type DependencyEnds = Readonly<Record<string, DependencyEndStatus>>;
 
+/**
+ * A dependency's recorded end, or undefined: own members only, so an id such as `constructor`
+ * (which no job has, but a hand-made history may name) never reads what Object.prototype lends.
+ */
+export const endOf = (ends: DependencyEnds, jobId: string): DependencyEndStatus | undefined =>
+  Object.hasOwn(ends, jobId) ? ends[jobId] : undefined;
+
 /** What a waiting job's recorded dependency ends call for. */
 export type DependencyOutcome =
   | { readonly _tag: "Wait" }
@@ -76,13 +83,13 @@ export const dependencyOutcome = (
   ends: DependencyEnds,
 ): DependencyOutcome => {
   for (const d of dependencies) {
-    const end = ends[d.jobId];
+    const end = endOf(ends, d.jobId);
     if (d.onFailure === "fail" && failed(end)) return { _tag: "Fail", dependency: d.jobId, status: end };
   }
-  if (dependencies.some((d) => d.onFailure === "continue" && failed(ends[d.jobId])))
+  if (dependencies.some((d) => d.onFailure === "continue" && failed(endOf(ends, d.jobId))))
     return { _tag: "Release" };
   const settled = dependencies.every((d) => {
-    const end = ends[d.jobId];
+    const end = endOf(ends, d.jobId);
     return end === "completed" || (end !== undefined && d.onFailure === "ignore");
   });
   return settled ? { _tag: "Release" } : { _tag: "Wait" };

@@ -14,7 +14,7 @@
  */
 import { assign, setup } from "xstate";
 import { canonicalJson, sha256Hex } from "./canonical-json.ts";
-import { type Dependency, type DependencyEnds, dependencyOutcome } from "./dependencies.ts";
+import { type Dependency, type DependencyEnds, dependencyOutcome, endOf } from "./dependencies.ts";
 import type { AttemptError, DeadLetterReason, JobEvent, JobEventOf, Progress } from "./events.ts";
 import type { JobSpec } from "./job-spec.ts";
 import type { Json } from "./json.ts";
@@ -232,7 +232,7 @@ export const jobGuards = {
     return (
       e !== undefined &&
       context.dependencies.some((d) => d.jobId === e.data.dependency) &&
-      context.dependencyEnds[e.data.dependency] !== e.data.status
+      endOf(context.dependencyEnds, e.data.dependency) !== e.data.status
     );
   },
   /** As newDependencyEnd, for a job dead-lettered by policy and still in Redis. */

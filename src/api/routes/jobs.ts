@@ -233,9 +233,10 @@ export const registerJobRoutes = (
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
     const view = await jobs.view(id);
     await tier(reply, id, view.evictedAt !== null);
-    // The jobs that depend on it (ADR 0042): from Redis, for a job still there.
+    // The jobs that depend on it (ADR 0042), from Redis, for a job still there; left out when
+    // there are none, so the view is the same as every other route answers.
     const dependents = view.evictedAt === null ? await jobs.dependents(id) : [];
-    return { ...view, dependents } satisfies ContractJobView;
+    return (dependents.length === 0 ? view : { ...view, dependents }) satisfies ContractJobView;
   });
 
   app.get("/v1/jobs/:id/events", async (request, reply) => {

@@ -18,6 +18,7 @@ import {
   type Actor,
   contextOf,
   type DependencyEndStatus,
+  endOf,
   isDependencyEnd,
   type JobStatus,
   statusOf,
@@ -132,7 +133,7 @@ export class DependencyFollower {
         const { dependencies, dependencyEnds } = contextOf(head.state);
         const due = dependencies.flatMap((d) => {
           const end = ends.get(d.jobId);
-          return end !== undefined && dependencyEnds[d.jobId] !== end
+          return end !== undefined && endOf(dependencyEnds, d.jobId) !== end
             ? [{ jobId: d.jobId, status: end }]
             : [];
         });

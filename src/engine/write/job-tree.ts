@@ -7,6 +7,7 @@ import {
   contextOf,
   type Dependency,
   type DependencyEndStatus,
+  endOf,
   type JobStatus,
   MAX_FLOW_DEPTH,
   MAX_FLOW_JOBS,
@@ -75,7 +76,7 @@ export const jobTree = async (store: EventStore, root: StoredHead): Promise<JobT
       return dependencies.map((dependency) => ({
         parent,
         dependency,
-        ended: dependencyEnds[dependency.jobId] ?? null,
+        ended: endOf(dependencyEnds, dependency.jobId) ?? null,
       }));
     });
     const room = Math.max(0, MAX_TREE_JOBS - shown);
