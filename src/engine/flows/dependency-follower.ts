@@ -35,7 +35,7 @@ export interface DependencyFollowerOptions {
   readonly id: string;
   /** Wait between passes (default 200 ms). */
   readonly intervalMs?: number;
-  /** Waiting jobs read per shard per pass (default 500). */
+  /** Waiting jobs read per page of a shard's index (default 500). */
   readonly batch?: number;
   readonly onError?: (error: unknown) => void;
 }
@@ -59,15 +59,12 @@ export class DependencyFollower {
   private wake: (() => void) | null = null;
   private readonly writer: JobWriter;
   private readonly actor: Actor;
-  /** Per shard, where the next pass reads the waiting index from (it pages through a long one). */
-  private readonly offsets: Array<number>;
   private passes = 0;
   private recorded = 0;
 
   constructor(private readonly options: DependencyFollowerOptions) {
     this.writer = new JobWriter(options.store, options.clock);
     this.actor = { kind: "system", id: options.id };
-    this.offsets = Array.from({ length: options.links.shards }, () => 0);
   }
 
   start(): void {
@@ -105,16 +102,21 @@ export class DependencyFollower {
     }
   }
 
-  /** One pass over every shard's waiting jobs; answers how many ends it recorded. */
+  /**
+   * One pass over every shard's whole waiting index, a page at a time; answers how many ends it
+   * recorded. A job that leaves the index meanwhile shifts the pages: one skipped is seen by the
+   * next pass.
+   */
   async pass(): Promise<number> {
     const batch = this.options.batch ?? 500;
     let recorded = 0;
-    for (let shard = 0; shard < this.options.links.shards; shard++) {
-      const offset = this.offsets[shard] ?? 0;
-      const ids = await this.options.links.waitingIn(shard, offset, batch);
-      this.offsets[shard] = ids.length < batch ? 0 : offset + ids.length;
-      if (ids.length > 0) recorded += await this.settle(ids);
-    }
+    for (let shard = 0; shard < this.options.links.shards; shard++)
+      for (let offset = 0; !this.stopping || this.running === null;) {
+        const ids = await this.options.links.waitingIn(shard, offset, batch);
+        if (ids.length > 0) recorded += await this.settle(ids);
+        if (ids.length < batch) break;
+        offset += ids.length;
+      }
     this.passes++;
     this.recorded += recorded;
     return recorded;
