@@ -34,6 +34,14 @@ const spec = {
   backoff: { type: "fixed", delayMs: 1_000 },
 } as const;
 
+const withDependencies = {
+  ...spec,
+  dependsOn: [
+    { jobId: "dep-a", onFailure: "fail" },
+    { jobId: "dep-b", onFailure: "fail" },
+  ],
+} as const;
+
 /** One intent of each kind, so decide offers every kind of event from every state. */
 const probeIntents: ReadonlyArray<Intent> = [
   { kind: "submit", spec, delayMs: null },
@@ -76,6 +84,12 @@ const probeIntents: ReadonlyArray<Intent> = [
   { kind: "suspend", attemptOffset: 0, sleep: true, name: "cool-down", forMs: 60_000 },
   { kind: "suspend", attemptOffset: 0, sleep: false, name: "approval", forMs: 60_000 },
   { kind: "signal", name: "approval", payload: { ok: true } },
+  // Dependencies (ADR 0042): a job that waits for two, and their ends.
+  { kind: "submit", spec: withDependencies, delayMs: null },
+  { kind: "submit", spec: withDependencies, delayMs: 60_000 },
+  { kind: "dependencyEnd", dependency: "dep-a", status: "completed" },
+  { kind: "dependencyEnd", dependency: "dep-a", status: "dead_letter" },
+  { kind: "dependencyEnd", dependency: "dep-b", status: "completed" },
 ];
 
 /** What tells states apart for the exploration (finite: a few fields of the context). */
@@ -91,6 +105,9 @@ const serializeState = (s: JobState): string => {
     c.evicted,
     c.suspension,
     c.signals,
+    c.dependencies.length,
+    c.dependencyEnds,
+    c.failedBy,
   ]);
 };
 
@@ -106,7 +123,9 @@ const decidedEvents = (state: JobState): ReadonlyArray<JobEvent> => {
   const { submitted, dueAt } = contextOf(state);
   const at = !submitted ? START_TIME : dueAt !== null ? Date.parse(dueAt) : START_TIME + 86_400_000;
   const firsts = probeIntents.flatMap((intent) => {
-    const decision = decide(toCommand(intent, state, at), state);
+    // A dependency may end before the job's runAt: its release then leaves it pending.
+    const when = intent.kind === "dependencyEnd" ? START_TIME + 1_000 : at;
+    const decision = decide(toCommand(intent, state, when), state);
     if (Result.isFailure(decision)) return [];
     const [first, ...rest] = decision.success;
     if (first === undefined) return [];

@@ -38,6 +38,8 @@ const probeArb = fc.record({
   cancelReason: fc.option(fc.string({ minLength: 1, maxLength: 5 })),
   /** For JobDeadLettered: restate the failure exactly, or get one member wrong. */
   deadLetterEdit: fc.constantFrom("none", "none", "reason", "attempt", "maxAttempts", "errorCode"),
+  dependency: fc.constantFrom("dep-a", "dep-b", "dep-c", "dep-x"),
+  end: fc.constantFrom("completed" as const, "dead_letter" as const, "cancelled" as const),
 });
 
 const actor: Actor = { kind: "worker", id: "w-1" };
@@ -175,6 +177,30 @@ const probeEvent = (
         at,
         actor,
         data: { name: SIGNAL_NAMES[probe.atMs % SIGNAL_NAMES.length] ?? "a" },
+      };
+    case "DependencyEnded":
+      return {
+        type: "DependencyEnded",
+        at,
+        actor,
+        data: { dependency: probe.dependency, status: probe.end },
+      };
+    case "JobReleased":
+      return {
+        type: "JobReleased",
+        at,
+        actor,
+        data: {
+          dependencies: Math.max(1, contextOf(state).dependencies.length + probe.attemptDelta),
+          ended: Object.keys(contextOf(state).dependencyEnds).length,
+        },
+      };
+    case "JobFailedByDependency":
+      return {
+        type: "JobFailedByDependency",
+        at,
+        actor,
+        data: { dependency: probe.dependency, status: probe.end === "completed" ? "dead_letter" : probe.end },
       };
   }
 };

@@ -17,7 +17,7 @@ import {
 import { historyArb, runHistory, START_TIME, stepArb, toCommand } from "./support/history.ts";
 
 describe("job lifecycle invariants", () => {
-  it("terminal states accept nothing more but one JobEvicted (dead_letter also an explicit manual retry before it)", () => {
+  it("terminal states accept nothing more but one JobEvicted (dead_letter also an explicit manual retry, or, when a dependency's failure put it there, that dependency's later ends and its release, before it)", () => {
     fc.assert(
       fc.property(historyArb, fc.array(stepArb, { minLength: 1, maxLength: 20 }), (steps, probes) => {
         const { final } = runHistory(steps);
@@ -32,7 +32,9 @@ describe("job lifecycle invariants", () => {
             }
             expect(statusOf(final)).toBe("dead_letter");
             expect(contextOf(final).evicted).toBe(false);
-            expect(event.type).toBe("JobRetried");
+            if (event.type === "DependencyEnded" || event.type === "JobReleased")
+              expect(contextOf(final).failedBy).not.toBeNull();
+            else expect(event.type).toBe("JobRetried");
           }
         }
       }),
@@ -77,11 +79,18 @@ describe("job lifecycle invariants", () => {
     );
   });
 
-  it("a job reaches dead_letter only by a JobDeadLettered decided with its failure, in one append", () => {
+  it("a job reaches dead_letter only by a JobDeadLettered decided with its failure, or a JobFailedByDependency decided with that dependency's end, in one append", () => {
     fc.assert(
       fc.property(historyArb, (steps) => {
         for (const step of runHistory(steps).trace) {
           const types = step.events.map((e) => e.type);
+          if (types.includes("JobFailedByDependency")) {
+            // The dependency's end, then the failure it causes, last (a submit may record ends first).
+            expect(types.at(-1)).toBe("JobFailedByDependency");
+            expect(types.at(-2)).toBe("DependencyEnded");
+            expect(statusOf(step.after)).toBe("dead_letter");
+            continue;
+          }
           if (statusOf(step.after) === "dead_letter" && statusOf(step.before) !== "dead_letter")
             expect(types).toEqual(["AttemptFailed", "JobDeadLettered"]);
           if (types.includes("JobDeadLettered")) expect(types).toEqual(["AttemptFailed", "JobDeadLettered"]);

@@ -4,7 +4,9 @@
  * idempotency keys, exact duplicates, concurrent bursts ordered by fc.scheduler), workers
  * started, crashed and stopped, handler outcomes driven by each job's payload (succeed, fail
  * retryably or for good, time out, hang), cancels, dead-letter retries, a stalled zombie worker,
- * projector restarts and Redis restarts. Each run drains, then runs the invariant checker, the
+ * projector restarts and Redis restarts, jobs that depend on others and flows (a parent and its
+ * children), whose parents must be released exactly once and never before their dependencies ended
+ * (ADR 0042). Each run drains, then runs the invariant checker, the
  * real `verify` (drained, projection compared) and the model's own checks.
  *
  * Runs: MODEL_RUNS (default 25); commands per run: MODEL_MAX_COMMANDS (default 10). Replay a
@@ -45,7 +47,7 @@ afterAll(async () => {
 });
 
 describe("model-based: the real engine under faults", () => {
-  it("after any sequence of submits, worker crashes, zombies, cancels, retries and Redis/projector restarts, the drained system satisfies every invariant of DESIGN §7 and the model", async () => {
+  it("after any sequence of submits (with dependencies and flows), worker crashes, zombies, cancels, retries and Redis/projector restarts, the drained system satisfies every invariant of DESIGN §7 and the model, and every parent is released at most once and never before its dependencies ended", async () => {
     if (!redis.owned) return expect(redis.owned).toBe(false); // restarts need our own redis-server
     try {
       await fc.assert(

@@ -44,6 +44,7 @@ const VIEW = {
   steps: 0,
   suspensions: 0,
   suspension: null,
+  dependencies: [],
   version: 1,
   lastHash: "a".repeat(64),
   updatedAt: "2026-01-01T00:00:00.000Z",

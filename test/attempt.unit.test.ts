@@ -17,6 +17,7 @@ const context = (abort: AttemptAbort): HandlerContext => ({
   },
   sleep: async () => {},
   waitFor: async () => ({ timedOut: true }),
+  children: async () => [],
 });
 
 describe("AttemptAbort (the handler's signal, made only when asked for)", () => {

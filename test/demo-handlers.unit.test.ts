@@ -19,6 +19,7 @@ const context = (attempt: number, signal = new AbortController().signal) => {
     },
     sleep: async () => {},
     waitFor: async () => ({ timedOut: true }),
+    children: async () => [],
   };
   return { ctx, progress };
 };

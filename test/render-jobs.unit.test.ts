@@ -31,6 +31,7 @@ const view = (status: JobView["status"]): JobView => ({
   steps: 0,
   suspensions: 0,
   suspension: null,
+  dependencies: [],
   concurrencyLimit: null,
   version: 7,
   lastHash: "a".repeat(64),

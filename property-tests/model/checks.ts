@@ -4,7 +4,12 @@
  * then what the model knows about each job.
  */
 import { isDeepStrictEqual } from "node:util";
-import { type Envelope, statusOf } from "../../src/domain/index.ts";
+import {
+  type DependencyEndStatus,
+  dependencyOutcome,
+  type Envelope,
+  statusOf,
+} from "../../src/domain/index.ts";
 import { viewOf } from "../../src/engine/read/index.ts";
 import { composeAudit } from "../../src/main.ts";
 import { checkInvariants } from "../../test/support/invariants.ts";
@@ -104,13 +109,14 @@ const checkJob = (job: ModelJob, events: ReadonlyArray<Envelope>, model: Model):
         v(`attempt ${attempt} should time out, failed ${error.code}`);
       else if (want === "completed") v(`attempt ${attempt} should complete, failed ${error.code}`);
     }
-    if (e.type === "JobRetried") disturbed = true;
+    if (e.type === "JobRetried" || e.type === "JobFailedByDependency") disturbed = true;
   }
   // A cancel the engine accepted is final; a job the model never cancelled is never cancelled.
   if (job.cancelled && last?.type !== "JobCancelled")
     v(`its cancel was accepted, but it ended ${last?.type}`);
-  if (!job.cancelled && events.some((e) => e.type === "JobCancelled"))
+  if (!job.cancelled && job.mayBeCancelled !== true && events.some((e) => e.type === "JobCancelled"))
     v("cancelled, but nobody's cancel was accepted");
+  if (job.mayBeCancelled === true && events.some((e) => e.type === "JobCancelled")) disturbed = true;
   // Left alone, it ends exactly as its script predicts (a job that always succeeds completes).
   if (!disturbed && !job.cancelled) {
     const want = expectedEnd(job.script, job.maxAttempts);
@@ -145,6 +151,56 @@ const checkJob = (job: ModelJob, events: ReadonlyArray<Envelope>, model: Model):
   return out;
 };
 
+/** The dependency's status at `at`, folded from its own history (null: it had no event by then). */
+const statusAt = (events: ReadonlyArray<Envelope>, at: string): string | null =>
+  viewOf(events.filter((e) => Date.parse(e.at) <= Date.parse(at)))?.status ?? null;
+
+/**
+ * Dependencies (ADR 0042): a job is released at most once and, if it ran, was released (or
+ * retried by hand) first; never released before its dependencies ended as its policies ask; and
+ * each end it recorded had really happened by then in the dependency's own history.
+ */
+const checkDependencies = async (
+  real: ModelSystem,
+  job: ModelJob,
+  events: ReadonlyArray<Envelope>,
+): Promise<Array<string>> => {
+  const out: Array<string> = [];
+  const v = (message: string) => out.push(`${job.id}: ${message}`);
+  const dependsOn = job.dependsOn ?? [];
+  const count = (type: string) => events.filter((e) => e.type === type).length;
+  if (dependsOn.length === 0) {
+    for (const type of ["DependencyEnded", "JobReleased", "JobFailedByDependency"])
+      if (count(type) > 0) v(`${type} on a job without dependencies`);
+    return out;
+  }
+  if (count("JobReleased") > 1) v(`released ${count("JobReleased")} times`);
+  if (count("JobFailedByDependency") > 1) v(`failed by a dependency ${count("JobFailedByDependency")} times`);
+  const firstStart = events.findIndex((e) => e.type === "AttemptStarted");
+  const freed = events.findIndex((e) => e.type === "JobReleased" || e.type === "JobRetried");
+  if (firstStart >= 0 && (freed < 0 || freed > firstStart)) v("started before it was released");
+  const histories = new Map<string, ReadonlyArray<Envelope>>();
+  for (const d of dependsOn) histories.set(d.jobId, await real.engine.store.readEvents(d.jobId));
+  const recorded: Record<string, DependencyEndStatus> = {};
+  for (const e of events) {
+    if (e.type === "DependencyEnded") {
+      const { dependency, status } = e.data;
+      const actual = statusAt(histories.get(dependency) ?? [], e.at);
+      if (actual !== status) v(`recorded ${dependency} as ${status} at ${e.at}, when it was ${actual}`);
+      recorded[dependency] = status;
+    }
+    if (e.type === "JobReleased") {
+      const outcome = dependencyOutcome(
+        dependsOn.map(({ jobId, onFailure }) => ({ jobId, onFailure })),
+        recorded,
+      );
+      if (outcome._tag !== "Release")
+        v(`released at ${e.at} with ends ${JSON.stringify(recorded)}, which do not release it`);
+    }
+  }
+  return out;
+};
+
 export const checkRun = async (real: ModelSystem, model: Model): Promise<ReadonlyArray<string>> => {
   const ids = [...model.jobs.keys()];
   const violations = [...model.violations];
@@ -169,6 +225,7 @@ export const checkRun = async (real: ModelSystem, model: Model): Promise<Readonl
     const events = await real.engine.store.readEvents(job.id);
     violations.push(...checkJob(job, events, model));
     if (job.durable !== undefined) violations.push(...stepRunProblems(job.id, events, real.stepRuns));
+    violations.push(...(await checkDependencies(real, job, events)));
     const head = await real.engine.store.loadHead(job.id);
     if (head !== null && !["completed", "cancelled", "dead_letter"].includes(statusOf(head.state)))
       violations.push(`${job.id}: ${statusOf(head.state)} after draining`);

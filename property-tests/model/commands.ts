@@ -4,7 +4,7 @@
  * in the model (and fail the run at its end, with the full history exported).
  */
 import fc from "fast-check";
-import { contextOf, statusOf } from "../../src/domain/index.ts";
+import { contextOf, type FailurePolicy, statusOf } from "../../src/domain/index.ts";
 import { CommandRefused } from "../../src/engine/shared/index.ts";
 import type { Submitted } from "../../src/engine/write/index.ts";
 import { apiActor } from "../../test/support/engine.ts";
@@ -72,6 +72,16 @@ const acceptSubmit = (model: Model, plan: JobPlan, result: Submitted): void => {
   });
 };
 
+/** Its flow children, and theirs: a cancel of the job may cancel them (ADR 0042). */
+const markCascade = (model: Model, jobId: string): void => {
+  for (const d of model.jobs.get(jobId)?.dependsOn ?? []) {
+    const child = model.jobs.get(d.jobId);
+    if (!d.child || child === undefined || child.mayBeCancelled === true) continue;
+    child.mayBeCancelled = true;
+    markCascade(model, d.jobId);
+  }
+};
+
 /** Cancel: accepted (the job must end cancelled) or refused because the job already ended. */
 const cancelJob = async (model: Model, real: ModelSystem, jobId: string): Promise<string> => {
   const job = model.jobs.get(jobId);
@@ -80,9 +90,14 @@ const cancelJob = async (model: Model, real: ModelSystem, jobId: string): Promis
     if (statusOf(head.state) !== "cancelled")
       model.violations.push(`cancel of ${jobId} answered ${statusOf(head.state)}`);
     if (job !== undefined) job.cancelled = true;
+    markCascade(model, jobId);
     return "cancelled";
   } catch (error) {
-    if (error instanceof CommandRefused && TERMINAL.has(error.status)) return `refused (${error.status})`;
+    if (error instanceof CommandRefused && TERMINAL.has(error.status)) {
+      // A repeated cancel of a cancelled parent finishes its cascade too.
+      if (error.status === "cancelled") markCascade(model, jobId);
+      return `refused (${error.status})`;
+    }
     throw error;
   }
 };
@@ -207,6 +222,102 @@ export class RetryDeadLetterCommand implements Cmd {
     model.trace.push(`retry-dead-letter ${head.jobId} -> ${statusOf(after.state)}`);
   }
   toString = () => `retry-dead-letter #${this.n}`;
+}
+
+/**
+ * A job that waits for up to three jobs the model already holds (ADR 0042), each with a failure
+ * policy: some may have ended already, some not yet.
+ */
+export class SubmitDependentCommand implements Cmd {
+  constructor(
+    readonly plan: JobPlan,
+    readonly picks: ReadonlyArray<number>,
+    readonly policies: ReadonlyArray<FailurePolicy>,
+  ) {}
+  check = (model: Readonly<Model>) => model.jobs.size > 0;
+  async run(model: Model, real: ModelSystem) {
+    const ids = [...new Set(this.picks.map((n) => nthJob(model, n)?.id).filter((id) => id !== undefined))];
+    const dependsOn = ids.map((jobId, i) => ({
+      jobId,
+      onFailure: this.policies[i % this.policies.length] ?? "fail",
+      child: false,
+    }));
+    const { key: _key, ...plan } = this.plan;
+    const result = await real.engine.jobs.submit(
+      { ...requestOf(plan), dependsOn: dependsOn.map(({ jobId, onFailure }) => ({ jobId, onFailure })) },
+      apiActor,
+    );
+    model.trace.push(`${this.toString()} on ${ids.join(",")} -> ${result.jobId} created=${result.created}`);
+    if (!result.created || model.jobs.has(result.jobId))
+      model.violations.push(`dependent submit answered ${result.jobId} created=${result.created}`);
+    model.jobs.set(result.jobId, {
+      id: result.jobId,
+      script: plan.script,
+      maxAttempts: plan.maxAttempts,
+      submits: 1,
+      cancelled: false,
+      dependsOn,
+    });
+  }
+  toString = () =>
+    `submit-dependent ${describePlan(this.plan)} on #${this.picks.join(",#")} (${this.policies.join(",")})`;
+}
+
+/** A flow: a parent and one to three children, one of which may have a child of its own. */
+export class SubmitFlowCommand implements Cmd {
+  constructor(
+    readonly parent: JobPlan,
+    readonly children: ReadonlyArray<{
+      readonly plan: JobPlan;
+      readonly onFailure: FailurePolicy;
+      readonly grandchild: JobPlan | null;
+    }>,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: ModelSystem) {
+    const spec = (plan: JobPlan) => {
+      const { key: _key, ...rest } = plan;
+      return requestOf(rest);
+    };
+    const { jobId, created } = await real.engine.jobs.submitFlow(
+      {
+        job: spec(this.parent),
+        children: this.children.map((c) => ({
+          job: spec(c.plan),
+          onFailure: c.onFailure,
+          ...(c.grandchild === null ? {} : { children: [{ job: spec(c.grandchild) }] }),
+        })),
+      },
+      apiActor,
+    );
+    if (!created) model.violations.push(`flow ${jobId} answered created=false`);
+    const tree = await real.engine.jobs.tree(jobId);
+    const add = (node: typeof tree, plan: JobPlan) =>
+      model.jobs.set(node.id, {
+        id: node.id,
+        script: plan.script,
+        maxAttempts: plan.maxAttempts,
+        submits: 1,
+        cancelled: false,
+        dependsOn: node.dependencies.map((d) => ({
+          jobId: d.id,
+          onFailure: d.onFailure ?? "fail",
+          child: d.child === true,
+        })),
+      });
+    add(tree, this.parent);
+    this.children.forEach((c, i) => {
+      const node = tree.dependencies[i];
+      if (node === undefined)
+        return void model.violations.push(`flow ${jobId}: child ${i} missing from its tree`);
+      add(node, c.plan);
+      const grand = node.dependencies[0];
+      if (c.grandchild !== null && grand !== undefined) add(grand, c.grandchild);
+    });
+    model.trace.push(`${this.toString()} -> ${jobId} (${tree.dependencies.length} children)`);
+  }
+  toString = () =>
+    `submit-flow ${describePlan(this.parent)} <- [${this.children.map((c) => `${describePlan(c.plan)}/${c.onFailure}${c.grandchild === null ? "" : ` <- ${describePlan(c.grandchild)}`}`).join(" | ")}]`;
 }
 
 /** Wait until the n-th job has ended (only while some worker can run it). */
@@ -403,7 +514,36 @@ const burstArb = fc
     return new BurstCommand([dup, ...ops, dup], scheduler);
   });
 
+const policyArb = fc.constantFrom<FailurePolicy>("fail", "ignore", "continue");
+
+/** Plans without an idempotency key (a flow's children may not have one; kept simple for dependents). */
+const unkeyedPlanArb = planArb.map(({ key: _key, ...plan }): JobPlan => plan);
+
+const dependentArb = fc
+  .tuple(
+    unkeyedPlanArb,
+    fc.array(fc.nat(20), { minLength: 1, maxLength: 3 }),
+    fc.array(policyArb, { minLength: 1, maxLength: 3 }),
+  )
+  .map(([plan, picks, policies]) => new SubmitDependentCommand(plan, picks, policies));
+
+const flowArb = fc
+  .tuple(
+    unkeyedPlanArb,
+    fc.array(
+      fc.record({
+        plan: unkeyedPlanArb,
+        onFailure: policyArb,
+        grandchild: fc.option(unkeyedPlanArb, { nil: null, freq: 3 }),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+  )
+  .map(([parent, children]) => new SubmitFlowCommand(parent, children));
+
 export const commandArbs = (): Array<fc.Arbitrary<Cmd>> => [
+  dependentArb,
+  flowArb,
   planArb.map((plan) => new SubmitCommand(plan)),
   planArb.map((plan) => new SubmitCommand(plan)),
   fc.nat(20).map((n) => new DuplicateSubmitCommand(n)),

@@ -1,4 +1,5 @@
 /** What the model knows: the submits the engine accepted and what the test asked of each job. */
+import type { FailurePolicy } from "../../src/domain/index.ts";
 import type { Behaviour, Durable } from "./behaviours.ts";
 
 export interface ModelJob {
@@ -11,6 +12,14 @@ export interface ModelJob {
   submits: number;
   /** A cancel of it was accepted: it must end cancelled. */
   cancelled: boolean;
+  /** The jobs it depends on (ADR 0042), as submitted; flow children marked `child`. */
+  readonly dependsOn?: ReadonlyArray<{
+    readonly jobId: string;
+    readonly onFailure: FailurePolicy;
+    readonly child: boolean;
+  }>;
+  /** A flow parent of it was cancelled: its cascade may have cancelled it. */
+  mayBeCancelled?: boolean;
 }
 
 export interface ZombieRecord {

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contextOf } from "../../src/domain/index.ts";
+import { DependencyFollower } from "../../src/engine/flows/index.ts";
 import { systemClock } from "../../src/engine/shared/index.ts";
+import { RedisDependencyLinks } from "../../src/infra/redis/redis-dependency-links.ts";
 import type { Worker, WorkQueue } from "../../src/engine/worker/index.ts";
 import { composeWorker, type OpenReadSide, openReadSide } from "../../src/main.ts";
 import { makeEngine, type TestEngine } from "../../test/support/engine.ts";
@@ -39,6 +41,8 @@ export class ModelSystem {
   readonly workers: Array<LiveWorker> = [];
   readonly errors: Array<unknown> = [];
   readSide: OpenReadSide;
+  /** The dependency follower (ADR 0042), running for the whole run as every process runs one. */
+  readonly follower: DependencyFollower;
   private readonly others: Array<LiveWorker> = [];
   private workerCount = 0;
   /** Workers whose run() failed (see newWorker). */
@@ -50,6 +54,14 @@ export class ModelSystem {
     readonly dir: string,
   ) {
     this.readSide = this.openReadSide();
+    this.follower = new DependencyFollower({
+      store: engine.store,
+      links: new RedisDependencyLinks(engine.client, engine.store.keys),
+      clock: systemClock,
+      id: "model-follower",
+      intervalMs: 25,
+    });
+    this.follower.start();
   }
 
   /** `durability`: what a write waits for (on a cluster, `replicated`: a master may be killed). */
@@ -227,6 +239,7 @@ export class ModelSystem {
   }
 
   async close(): Promise<void> {
+    await this.follower.stop();
     const all = [...this.workers.splice(0), ...this.others.splice(0)];
     await Promise.all(all.map((w) => w.worker.crash().catch(() => {})));
     await this.readSide.close().catch(() => {});

@@ -9,6 +9,7 @@ import {
   type Actor,
   type AttemptError,
   type CommandRejected,
+  type DependencyEndStatus,
   contextOf,
   decide,
   type Envelope,
@@ -59,7 +60,12 @@ export type Intent =
       readonly name: string;
       readonly forMs: number;
     }
-  | { readonly kind: "signal"; readonly name: string; readonly payload: Json | null };
+  | { readonly kind: "signal"; readonly name: string; readonly payload: Json | null }
+  | {
+      readonly kind: "dependencyEnd";
+      readonly dependency: string;
+      readonly status: DependencyEndStatus;
+    };
 
 export interface Step {
   readonly advanceMs: number;
@@ -111,6 +117,27 @@ export const metaArb: fc.Arbitrary<{ readonly [key: string]: Json }> = fc
   })
   .map((v) => JSON.parse(JSON.stringify(v)) as { readonly [key: string]: Json });
 
+/** Ids a history's job may depend on; "dep-x" is named by no spec (an end the machine refuses). */
+export const DEPENDENCY_IDS = ["dep-a", "dep-b", "dep-c"] as const;
+
+/** One to three dependencies, each with a failure policy, sometimes flow children. */
+export const dependsOnArb = fc
+  .uniqueArray(fc.constantFrom(...DEPENDENCY_IDS), { minLength: 1, maxLength: 3 })
+  .chain((ids) =>
+    fc.tuple(
+      ...ids.map((jobId) =>
+        fc.record(
+          {
+            jobId: fc.constant(jobId),
+            onFailure: fc.constantFrom("fail" as const, "ignore" as const, "continue" as const),
+            child: fc.constant(true as const),
+          },
+          { requiredKeys: ["jobId", "onFailure"] },
+        ),
+      ),
+    ),
+  );
+
 export const specArb: fc.Arbitrary<JobSpec> = fc.record(
   {
     jobType: fc.constantFrom("email", "render-video", "noop"),
@@ -124,6 +151,7 @@ export const specArb: fc.Arbitrary<JobSpec> = fc.record(
     meta: metaArb,
     concurrencyKey: fc.string({ minLength: 1, maxLength: 16 }),
     concurrencyLimit: fc.integer({ min: 1, max: 10_000 }),
+    dependsOn: dependsOnArb,
   },
   { requiredKeys: ["jobType", "payload", "queue", "priority", "maxAttempts", "backoff"] },
 ) as fc.Arbitrary<JobSpec>;
@@ -246,9 +274,20 @@ export const durableIntentArb: fc.Arbitrary<Intent> = fc.oneof(
   },
 );
 
+/** Ends of dependencies: mostly named ones, in any terminal status, sometimes one not named. */
+const dependencyEndArb = fc.record({
+  kind: fc.constant("dependencyEnd" as const),
+  dependency: fc.constantFrom(...DEPENDENCY_IDS, "dep-x"),
+  status: fc.constantFrom("completed" as const, "dead_letter" as const, "cancelled" as const),
+});
+
 export const stepArb: fc.Arbitrary<Step> = fc.record({
   advanceMs: fc.oneof(fc.constant(0), fc.nat(2_000), fc.nat(700_000)),
-  intent: fc.oneof({ weight: 4, arbitrary: intentArb }, { weight: 1, arbitrary: durableIntentArb }),
+  intent: fc.oneof(
+    { weight: 12, arbitrary: intentArb },
+    { weight: 3, arbitrary: durableIntentArb },
+    { weight: 3, arbitrary: dependencyEndArb },
+  ),
 });
 
 /** A history always starts with a submission; most then do many things to the job. */
@@ -312,6 +351,14 @@ export const toCommand = (intent: Intent, state: JobState, atMs: number, actorIn
       return intent.attempts === null
         ? { type: "RetryJob", at, actor, reason: intent.reason }
         : { type: "RetryJob", at, actor, reason: intent.reason, attempts: intent.attempts };
+    case "dependencyEnd":
+      return {
+        type: "RecordDependencyEnd",
+        at,
+        actor: { kind: "system", id: "follower-1" },
+        dependency: intent.dependency,
+        status: intent.status,
+      };
     case "evict":
       return {
         type: "EvictJob",

@@ -66,6 +66,8 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   ScanLimitExceeded: { status: 422, code: "scan_limit_exceeded" },
   InvalidJobSpec: { status: 400, code: "invalid_job_spec" },
   JobNotFound: { status: 404, code: "job_not_found" },
+  // ADR 0042: the error carries its own code (dependency_not_found, dependency_cycle).
+  DependencyRefused: { status: 422, code: "dependency_refused" },
   CommandRefused: { status: 409, code: "command_refused" },
   ContentionExhausted: { status: 409, code: "contention" },
   QueueUnavailable: { status: 503, code: "queue_unavailable" },
@@ -188,6 +190,11 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
         return { status, body: { error: { code, message: error.message, limit: error.limit } } };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
+      case "DependencyRefused":
+        return {
+          status,
+          body: { error: { code: error.code, message: error.message, jobId: error.dependency } },
+        };
     }
   }
   const fastifyCode = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;

@@ -17,7 +17,10 @@ import type {
   DocketClientOptions,
   Envelope,
   Explanation,
+  FlowRequest,
+  FlowSubmitted,
   Health,
+  JobTree,
   Instant,
   JobLogLine,
   JobLogs,
@@ -85,6 +88,22 @@ export class DocketClient {
 
   get(id: string): Promise<JobView> {
     return this.http.call("GET", job(id));
+  }
+
+  /**
+   * Submit a flow (ADR 0042): a parent job and its children (and theirs), all or nothing. The
+   * parent waits until its children end; answers the flow's jobs as a tree.
+   */
+  submitFlow(flow: FlowRequest, options: { readonly traceparent?: string } = {}): Promise<FlowSubmitted> {
+    return this.http.call("POST", "/v1/flows", {
+      body: flow,
+      headers: options.traceparent === undefined ? {} : { traceparent: options.traceparent },
+    });
+  }
+
+  /** A job and the jobs it depends on, and theirs (ADR 0042). */
+  tree(id: string): Promise<JobTree> {
+    return this.http.call("GET", `${job(id)}/tree`);
   }
 
   /** Create a schedule: `job` submitted at each tick of `cron` in `timezone` (ADR 0037). */

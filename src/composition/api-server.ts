@@ -230,6 +230,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   );
   // It retries by itself while Redis is away, like the projector.
   webhooks.deliverer?.start();
+  // Releases jobs whose dependencies ended (ADR 0042); it too carries on while Redis is away.
+  const follower = engine.dependencyFollower({ id: `api-${process.pid}` });
+  follower.start();
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(
     {
@@ -303,6 +306,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
       await scheduler?.stop();
       await app.close();
       await webhooks.deliverer?.stop();
+      await follower.stop();
       await archiver?.stop();
       await readSide.close();
       client.disconnect();

@@ -17,6 +17,8 @@ import { RedisCancelNotices } from "../infra/redis/redis-cancel-notices.ts";
 import { type RedisClient, connect, readyOrClosed } from "../infra/redis/connection.ts";
 import type { Durability } from "../infra/redis/durability.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
+import { RedisDependencyLinks } from "../infra/redis/redis-dependency-links.ts";
+import { DependencyFollower, type DependencyFollowerOptions } from "../engine/flows/index.ts";
 import { RedisWorkerRegistry } from "../infra/redis/redis-worker-registry.ts";
 import { RedisWorkQueue } from "../infra/redis/redis-work-queue.ts";
 import type { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
@@ -82,7 +84,14 @@ export interface Engine extends RedisAdapters {
   readonly schedules: ScheduleService;
   /** A scheduler role on the same connection; the caller starts and stops it. */
   scheduler(settings: SchedulerSettings): Scheduler;
+  /** Dependency links and the waiting index (ADR 0042). */
+  readonly links: RedisDependencyLinks;
+  /** A dependency follower on the same connection (ADR 0042); the caller starts and stops it. */
+  dependencyFollower(settings: DependencyFollowerSettings): DependencyFollower;
 }
+
+/** A process's dependency follower: its id (the actor of what it records), pace and error sink. */
+export type DependencyFollowerSettings = Pick<DependencyFollowerOptions, "id" | "intervalMs" | "onError">;
 
 /** The one place the Redis adapters of the write and worker ports are constructed (ADR 0023). */
 export const adaptersOn = (wiring: RedisWiring): RedisAdapters => {
@@ -116,7 +125,10 @@ export const composeEngine = (
   wiring: RedisWiring & { readonly clock?: Clock; readonly metrics?: ProcessMetrics },
 ): Engine => {
   const adapters = adaptersOn(wiring);
+  const links = new RedisDependencyLinks(wiring.client, adapters.store.keys);
   const jobs = new JobService({
+    links,
+    flows: adapters.store,
     store: tracingStore(
       wiring.metrics === undefined ? adapters.store : recordingStore(adapters.store, wiring.metrics),
     ),
@@ -132,6 +144,9 @@ export const composeEngine = (
     jobs,
     schedules: new ScheduleService(scheduleStore, clock),
     scheduler: (options) => new Scheduler({ ...options, store: scheduleStore, jobs, clock }),
+    links,
+    dependencyFollower: (settings) =>
+      new DependencyFollower({ ...settings, store: adapters.store, links, clock }),
   };
 };
 

@@ -10,7 +10,9 @@ import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { recordingStore } from "../infra/telemetry/recording-store.ts";
 import { tracingStore } from "../infra/telemetry/tracing-store.ts";
 import type { EventStore } from "../engine/write/index.ts";
-import { adaptersOn, type DocketConfig, type EngineAdapters } from "./engine.ts";
+import { DependencyFollower } from "../engine/flows/index.ts";
+import { RedisDependencyLinks } from "../infra/redis/redis-dependency-links.ts";
+import { adaptersOn, type DocketConfig, type EngineAdapters, type RedisAdapters } from "./engine.ts";
 
 /** What a worker is told besides its adapters (WorkerOptions without the wiring). */
 export type WorkerComposition = Omit<
@@ -74,6 +76,7 @@ export const openWorker = async (
   const { metrics = new ProcessMetrics({ defaultMetrics: false }), observer, delivery, ...rest } = settings;
   const count = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
   const clients: Array<RedisClient> = [];
+  let firstLane: RedisAdapters | undefined;
   const lanes = await Promise.all(
     Array.from({ length: count }, async () => {
       const client = connect({ url: config.redisUrl });
@@ -93,6 +96,7 @@ export const openWorker = async (
       });
       // A server that cannot give the durability asked for is refused at start-up.
       await adapters.store.prepare();
+      firstLane ??= adapters;
       return { ...adapters, store: recordingStore(adapters.store, metrics) };
     }),
   ).catch((error: unknown) => {
@@ -110,6 +114,16 @@ export const openWorker = async (
       ...(observer?.lifecycle === undefined ? {} : { lifecycle: observer.lifecycle }),
     },
   });
+  // Each worker process also releases jobs whose dependencies ended (ADR 0042): any number of
+  // followers may run, their appends are idempotent.
+  const lane = firstLane as RedisAdapters;
+  const follower = new DependencyFollower({
+    id: `worker-${settings.name ?? process.pid}`,
+    store: lane.store,
+    links: new RedisDependencyLinks(clients[0] as RedisClient, lane.store.keys),
+    clock: config.clock ?? systemClock,
+  });
+  follower.start();
   metrics.gauge(
     "docket_worker_in_flight",
     "Handlers this worker process runs now.",
@@ -124,6 +138,7 @@ export const openWorker = async (
     worker,
     metrics,
     close: async () => {
+      await follower.stop();
       for (const client of clients) client.disconnect();
     },
   };

@@ -7,6 +7,7 @@
  */
 export * from "./audit.ts";
 export * from "./errors.ts";
+export * from "./flows.ts";
 export * from "./job-logs.ts";
 export * from "./jobs.ts";
 export * from "./operations.ts";

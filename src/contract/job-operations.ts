@@ -1,5 +1,6 @@
 /** The job routes: submit (one and bulk), read, list, events, cancel, retry, dead letters. */
 import * as A from "./audit.ts";
+import * as F from "./flows.ts";
 import * as J from "./jobs.ts";
 import * as L from "./job-logs.ts";
 import * as R from "./requests.ts";
@@ -36,8 +37,41 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
       ...writes,
       ...redis,
       422: error(
-        "The job's webhook points where the deployment refuses to deliver (`webhook_url_not_allowed`)",
+        "The job's webhook points where the deployment refuses to deliver (`webhook_url_not_allowed`), or its dependsOn names no job (`dependency_not_found`) or a cycle (`dependency_cycle`)",
       ),
+    },
+  },
+  {
+    method: "POST",
+    path: "/v1/flows",
+    summary: "Submit a flow: a parent job and its children (and theirs), all or nothing",
+    description:
+      "The parent waits (`waiting`) until its children end, each child for its own children; " +
+      "a child's `onFailure` says what its failure does to its parent: `fail` (default: the " +
+      "parent is dead-lettered by policy), `ignore` (it counts as an end) or `continue` (the " +
+      "parent is released at once). At most 100 jobs, 8 levels under the parent; only the " +
+      "parent may carry an idempotencyKey. Answers the ids as a tree (ADR 0042).",
+    headers: [actorClaim, traceparent],
+    body: { schema: F.FlowRequest, required: true },
+    responses: {
+      202: { description: "The flow's jobs as a tree", schema: F.FlowSubmitted },
+      ...writes,
+      ...redis,
+      422: error(
+        "A job's dependsOn names no job (`dependency_not_found`) or a cycle (`dependency_cycle`), or a webhook is refused (`webhook_url_not_allowed`)",
+      ),
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/jobs/:id/tree",
+    summary: "A job and the jobs it depends on, and theirs (read from Redis)",
+    params: R.JobIdParams,
+    responses: {
+      200: { description: "The tree", schema: F.JobTree },
+      ...anyRequest,
+      ...notFound,
+      ...redis,
     },
   },
   {

@@ -7,7 +7,9 @@
 import * as Schema from "effect/Schema";
 import {
   AttemptError,
+  DependencyEndStatus,
   EnvelopeSchema,
+  FailurePolicy,
   JobId,
   JobMeta,
   Name,
@@ -67,6 +69,24 @@ export const JobView = Schema.Struct({
   suspension: Schema.NullOr(
     Schema.Struct({ kind: Schema.Literals(["sleep", "signal"]), name: Schema.String, until: Timestamp }),
   ),
+  /**
+   * The jobs this one depends on (ADR 0042), in the order named, each with its failure policy,
+   * whether it was submitted as this job's child in a flow, and its end as this job recorded it
+   * (null until then). Empty when it has none.
+   */
+  dependencies: Schema.Array(
+    Schema.Struct({
+      jobId: JobId,
+      onFailure: FailurePolicy,
+      child: Schema.Boolean,
+      ended: Schema.NullOr(DependencyEndStatus),
+    }),
+  ),
+  /**
+   * The jobs that depend on this one (that named it in `dependsOn`, or are its flow parent), read
+   * from Redis: in `GET /v1/jobs/:id` only, and only when there are some.
+   */
+  dependents: Schema.optionalKey(Schema.Array(JobId)),
   /** The seq and hash of the job's last event: where its chain ends. */
   version: Schema.Int,
   lastHash: Schema.String,

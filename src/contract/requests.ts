@@ -22,6 +22,8 @@ import {
   ConcurrencyKey,
   ConcurrencyLimit,
   DURATION_RULE,
+  FailurePolicy,
+  MAX_DEPENDENCIES,
   parseDuration,
   Name,
   PositiveInt,
@@ -54,6 +56,18 @@ export type PriorityInput = typeof PriorityInput.Type;
  * every field's schema and bound is the domain's own, so a spec accepted here makes events every
  * reader accepts. The write room applies the defaults (normaliseSubmit).
  */
+/** One dependency as a caller names it: a job id, or the id with its failure policy. */
+export const DependencyInput = Schema.Union([
+  JobId,
+  Schema.Struct({ jobId: JobId, onFailure: Schema.optionalKey(FailurePolicy) }),
+]);
+export type DependencyInput = typeof DependencyInput.Type;
+
+export const DependsOnInput = Schema.Array(DependencyInput).check(
+  Schema.isMinLength(1),
+  Schema.isMaxLength(MAX_DEPENDENCIES),
+);
+
 export const SubmitRequest = Schema.Struct({
   type: Name,
   payload: Schema.optionalKey(JsonValue),
@@ -91,6 +105,13 @@ export const SubmitRequest = Schema.Struct({
    * (README "Webhooks").
    */
   webhook: Schema.optionalKey(JobWebhook),
+  /**
+   * The jobs this one waits for (ADR 0042), 1 to 100: each a job id (failure policy `fail`), or
+   * `{jobId, onFailure}` with onFailure `fail` (default: the job is dead-lettered if it fails),
+   * `ignore` (its failure counts as an end) or `continue` (its failure releases the job at once).
+   * Each must exist; one already ended counts at once. The job is `waiting` until released.
+   */
+  dependsOn: Schema.optionalKey(DependsOnInput),
 });
 export type SubmitRequest = typeof SubmitRequest.Type;
 

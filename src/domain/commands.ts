@@ -2,6 +2,7 @@
  * Commands: imperatives that ask for a change to one job. Each carries the time (`at`) and the
  * actor as data; anything random (the jitter draw) is passed in too, so `decide` stays pure.
  */
+import type { DependencyEndStatus } from "./dependencies.ts";
 import type { Actor, AttemptError, EvictionReason, Progress, SuspensionKind } from "./events.ts";
 import type { JobMeta } from "./job-meta.ts";
 import type { JobSpec, Timestamp } from "./job-spec.ts";
@@ -18,6 +19,14 @@ export interface SubmitJob extends CommandBase {
   readonly runAt?: Timestamp;
   /** The submitter's trace (W3C traceparent), recorded in the JobSubmitted event. */
   readonly traceparent?: string;
+  /**
+   * Dependencies (of spec.dependsOn) already ended when the job is submitted: recorded in the
+   * same append (ADR 0042), so an ended dependency counts at once.
+   */
+  readonly endedDependencies?: ReadonlyArray<{
+    readonly jobId: string;
+    readonly status: DependencyEndStatus;
+  }>;
 }
 /** Move a pending job whose delay elapsed, or a failed job whose retry is due, to queued. */
 export interface PromoteJob extends CommandBase {
@@ -102,6 +111,17 @@ export interface SignalJob extends CommandBase {
   readonly payload?: Json;
 }
 
+/**
+ * Record that a dependency of this job ended (ADR 0042), and release or fail the job if that
+ * settles it. A repeat of an end already recorded, or one the job no longer waits for, is nothing
+ * to do.
+ */
+export interface RecordDependencyEnd extends CommandBase {
+  readonly type: "RecordDependencyEnd";
+  readonly dependency: string;
+  readonly status: DependencyEndStatus;
+}
+
 export type JobCommand =
   | SubmitJob
   | PromoteJob
@@ -116,4 +136,5 @@ export type JobCommand =
   | EvictJob
   | RecordStep
   | SuspendAttempt
-  | SignalJob;
+  | SignalJob
+  | RecordDependencyEnd;

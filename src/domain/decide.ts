@@ -9,6 +9,7 @@
  */
 import * as Result from "effect/Result";
 import type { JobCommand, SubmitJob } from "./commands.ts";
+import { dependencyOutcome, endOf } from "./dependencies.ts";
 import type { JobEvent, JobEventOf } from "./events.ts";
 import {
   attemptsUsed,
@@ -91,20 +92,74 @@ const suspendedAndResumed = (command: JobCommand, state: JobState): boolean =>
   command.kind === "signal" &&
   contextOf(state).signals.includes(command.name);
 
-/** The events a command asks for, before the machine is consulted. */
-const candidates = (command: JobCommand, state: JobState): ReadonlyArray<JobEvent> =>
-  command.type === "FailAttempt" && !retryAllowed(contextOf(state), command.error)
-    ? failedForGood(command, contextOf(state).maxAttempts)
-    : suspendedAndResumed(command, state)
-      ? [
-          candidate(command, state),
-          { type: "JobQueued", at: command.at, actor: command.actor, data: { reason: "signal_received" } },
-        ]
-      : [candidate(command, state)];
+/**
+ * After the events so far, what the job's dependencies call for (ADR 0042): its release, or its
+ * failure by policy (only while it waits: a job dead-lettered by policy stays so until released).
+ */
+const dependencyFollowUp = (
+  state: JobState,
+  events: ReadonlyArray<JobEvent>,
+  at: string,
+  actor: JobEvent["actor"],
+): ReadonlyArray<JobEvent> => {
+  const after = events.reduce(evolve, state);
+  const waiting = statusOf(after) === "waiting";
+  const deadByPolicy = statusOf(after) === "dead_letter" && contextOf(after).failedBy !== null;
+  if (!waiting && !deadByPolicy) return events;
+  const { dependencies, dependencyEnds } = contextOf(after);
+  const outcome = dependencyOutcome(dependencies, dependencyEnds);
+  if (outcome._tag === "Release")
+    return [
+      ...events,
+      {
+        type: "JobReleased",
+        at,
+        actor,
+        data: { dependencies: dependencies.length, ended: Object.keys(dependencyEnds).length },
+      },
+    ];
+  if (outcome._tag === "Fail" && waiting)
+    return [
+      ...events,
+      {
+        type: "JobFailedByDependency",
+        at,
+        actor,
+        data: { dependency: outcome.dependency, status: outcome.status },
+      },
+    ];
+  return events;
+};
 
+/** The events a command asks for, before the machine is consulted. */
 /** Why a suspended job is queued when its time comes. */
 const resumeReason = (state: JobState) =>
   contextOf(state).suspension?.kind === "sleep" ? ("sleep_elapsed" as const) : ("wait_timed_out" as const);
+const candidates = (command: JobCommand, state: JobState): ReadonlyArray<JobEvent> => {
+  if (command.type === "FailAttempt" && !retryAllowed(contextOf(state), command.error))
+    return failedForGood(command, contextOf(state).maxAttempts);
+  const { at, actor } = command;
+  if (command.type === "SubmitJob" && command.spec.dependsOn !== undefined)
+    return dependencyFollowUp(
+      state,
+      [
+        candidate(command, state),
+        ...(command.endedDependencies ?? []).map((end): JobEvent => ({
+          type: "DependencyEnded",
+          at,
+          actor,
+          data: { dependency: end.jobId, status: end.status },
+        })),
+      ],
+      at,
+      actor,
+    );
+  if (command.type === "RecordDependencyEnd")
+    return dependencyFollowUp(state, [candidate(command, state)], at, actor);
+  if (suspendedAndResumed(command, state))
+    return [candidate(command, state), { type: "JobQueued", at, actor, data: { reason: "signal_received" } }];
+  return [candidate(command, state)];
+};
 
 /** The one event any other command asks for. */
 const candidate = (command: JobCommand, state: JobState): JobEvent => {
@@ -211,6 +266,13 @@ const candidate = (command: JobCommand, state: JobState): JobEvent => {
         actor,
         data: { name: command.name, ...(command.payload === undefined ? {} : { payload: command.payload }) },
       };
+    case "RecordDependencyEnd":
+      return {
+        type: "DependencyEnded",
+        at,
+        actor,
+        data: { dependency: command.dependency, status: command.status },
+      };
   }
 };
 
@@ -240,6 +302,14 @@ const alreadyDone = (command: JobCommand, state: JobState): boolean => {
         command.attempt === attempt &&
         contextOf(state).suspensions > 0
       );
+    case "RecordDependencyEnd": {
+      // Recorded already, or the job no longer waits on its dependencies (released, run,
+      // cancelled): an end arriving then changes nothing (ADR 0042).
+      const context = contextOf(state);
+      const following =
+        status === "waiting" || (status === "dead_letter" && context.failedBy !== null && !context.evicted);
+      return !following || endOf(context.dependencyEnds, command.dependency) === command.status;
+    }
     default:
       return false;
   }

@@ -25,9 +25,9 @@ import {
   type EventType,
   type JobEvent,
 } from "./events.ts";
+import { JobId } from "./job-id.ts";
 import { PositiveInt, Timestamp } from "./job-spec.ts";
 import { jsonProblem } from "./json-value.ts";
-import { MAX_JOB_ID_LENGTH } from "./limits.ts";
 import { MACHINE_VERSION } from "./machine-version.ts";
 import { compileCheck, type Problem } from "./schema-check.ts";
 
@@ -45,10 +45,7 @@ const isHash = (text: string): boolean => text.length === 64 && !NOT_LOWER_HEX.t
 export const Hash = Schema.String.check(
   Schema.makeFilter(isHash, { expected: "a SHA-256 hash: 64 lowercase hex digits" }),
 );
-export const JobId = Schema.String.check(
-  Schema.isPattern(new RegExp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,${MAX_JOB_ID_LENGTH - 1}}$`)),
-);
-export type JobId = typeof JobId.Type;
+export { JobId } from "./job-id.ts";
 
 /**
  * The actor as an envelope holds it: every string in it well-formed (the events' own text fields

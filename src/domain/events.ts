@@ -6,6 +6,8 @@
  * id, the sequence number, the versions and the hash chain around it.
  */
 import * as Schema from "effect/Schema";
+import { DependencyEndStatus, DependencyFailureStatus } from "./dependencies.ts";
+import { JobId } from "./job-id.ts";
 import { JobMeta } from "./job-meta.ts";
 import { JobSpec, Name, NonNegativeInt, PositiveInt, Timestamp } from "./job-spec.ts";
 import { JsonValue } from "./json-value.ts";
@@ -204,6 +206,25 @@ export const EventData = {
    * and the job's head and index are deleted once it is archived.
    */
   JobEvicted: Schema.Struct({ reason: EvictionReason, olderThanMs: NonNegativeInt }),
+  /**
+   * One of the jobs this job depends on ended (ADR 0042): which, and how. Recorded on a waiting
+   * job (or on one dead-lettered by policy, see JobFailedByDependency) once per end: the machine
+   * refuses a second record of the same end, so a redelivered end appends nothing.
+   */
+  DependencyEnded: Schema.Struct({ dependency: JobId, status: DependencyEndStatus }),
+  /**
+   * The job's dependencies no longer hold it back (every one ended as its policy asks, or one
+   * under `continue` failed): it is queued (or pending until its runAt). Appended with the
+   * DependencyEnded that settles it, so no job rests waiting with nothing left to wait for.
+   * `dependencies`: how many the job had, and of those, how many had `ended` then (restated;
+   * the machine checks both).
+   */
+  JobReleased: Schema.Struct({ dependencies: PositiveInt, ended: NonNegativeInt }),
+  /**
+   * A dependency under the `fail` policy failed: the job is dead-lettered by policy, naming it.
+   * If that dependency is later retried and completes, the job is released after all.
+   */
+  JobFailedByDependency: Schema.Struct({ dependency: JobId, status: DependencyFailureStatus }),
 } as const;
 
 export type EventType = keyof typeof EventData;

@@ -33,3 +33,4 @@ export * from "./schedule-cron.ts";
 export * from "./schedule-envelope.ts";
 export * from "./schedule-ticks.ts";
 export * from "./webhook-signature.ts";
+export * from "./dependencies.ts";

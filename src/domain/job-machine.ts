@@ -15,6 +15,7 @@
  */
 import { assign, setup } from "xstate";
 import { canonicalJson, sha256Hex } from "./canonical-json.ts";
+import { type Dependency, type DependencyEnds, dependencyOutcome, endOf } from "./dependencies.ts";
 import type {
   AttemptError,
   DeadLetterReason,
@@ -32,6 +33,7 @@ import type { Backoff } from "./retry-policy.ts";
 
 export const JOB_STATES = [
   "pending",
+  "waiting",
   "queued",
   "processing",
   "completed",
@@ -93,6 +95,12 @@ export interface JobContext {
    * answer is recognised (decide appends nothing), so no step is recorded twice that way.
    */
   readonly lastStep: string | null;
+  /** The jobs this one depends on (ADR 0042); empty when none. Fixed at submit. */
+  readonly dependencies: ReadonlyArray<Dependency>;
+  /** The last recorded end of each dependency that ended. */
+  readonly dependencyEnds: DependencyEnds;
+  /** The dependency whose failure dead-lettered this job by policy, while it stays so. */
+  readonly failedBy: string | null;
 }
 
 export const initialContext: JobContext = {
@@ -120,6 +128,9 @@ export const initialContext: JobContext = {
   suspension: null,
   signals: [],
   lastStep: null,
+  dependencies: [],
+  dependencyEnds: {},
+  failedBy: null,
 };
 
 /**
@@ -165,7 +176,23 @@ export interface MachineArgs {
  * The machine's guards, as plain pure functions: XState runs them through `setup`, and the fast
  * interpreter in job-state.ts calls the very same functions, so there is one definition of each.
  */
+/** The recorded ends release the job, and the JobReleased restates its counts exactly. */
+const releases = (context: JobContext, event: JobEvent): boolean => {
+  const e = on(event, "JobReleased");
+  return (
+    e !== undefined &&
+    dependencyOutcome(context.dependencies, context.dependencyEnds)._tag === "Release" &&
+    e.data.dependencies === context.dependencies.length &&
+    e.data.ended === Object.keys(context.dependencyEnds).length
+  );
+};
+
 export const jobGuards = {
+  /** First submission of a job that names dependencies: it waits for them (ADR 0042). */
+  submittedWithDependencies: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "JobSubmitted");
+    return e !== undefined && !context.submitted && (e.data.spec.dependsOn?.length ?? 0) > 0;
+  },
   /** First submission of a job whose start time has come (no runAt, or runAt <= at). */
   submittedAndDue: ({ context, event }: MachineArgs): boolean => {
     const e = on(event, "JobSubmitted");
@@ -295,6 +322,36 @@ export const jobGuards = {
   },
   /** A finished job is evicted once (ADR 0034). */
   notEvicted: ({ context }: MachineArgs): boolean => !context.evicted,
+  /** A dependency's end not yet recorded as such: one of the job's, with a status it did not have. */
+  newDependencyEnd: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "DependencyEnded");
+    return (
+      e !== undefined &&
+      context.dependencies.some((d) => d.jobId === e.data.dependency) &&
+      endOf(context.dependencyEnds, e.data.dependency) !== e.data.status
+    );
+  },
+  /** As newDependencyEnd, for a job dead-lettered by policy and still in Redis. */
+  newDependencyEndAfterFailure: (args: MachineArgs): boolean =>
+    args.context.failedBy !== null && !args.context.evicted && jobGuards.newDependencyEnd(args),
+  /** The recorded ends release the job, and its start time (runAt) has come. */
+  releasedAndDue: ({ context, event }: MachineArgs): boolean =>
+    releases(context, event) && notBefore(event.at, context.dueAt),
+  /** The recorded ends release the job, which must still wait until its runAt. */
+  releasedAndDelayed: ({ context, event }: MachineArgs): boolean =>
+    releases(context, event) && !notBefore(event.at, context.dueAt),
+  /** A job dead-lettered by policy whose failed dependency has since completed (ADR 0042). */
+  releasedAfterFailure: ({ context, event }: MachineArgs): boolean =>
+    context.failedBy !== null && !context.evicted && releases(context, event),
+  /** The recorded ends fail the job by policy, and the event names that dependency's end. */
+  failedByPolicy: ({ context, event }: MachineArgs): boolean => {
+    const e = on(event, "JobFailedByDependency");
+    if (e === undefined) return false;
+    const outcome = dependencyOutcome(context.dependencies, context.dependencyEnds);
+    return (
+      outcome._tag === "Fail" && outcome.dependency === e.data.dependency && outcome.status === e.data.status
+    );
+  },
 } as const;
 
 /** The machine's actions: each is an `assign` of the partial context one of these returns. */
@@ -318,6 +375,7 @@ export const jobAssigners = {
       traceparent: e.data.traceparent ?? null,
       concurrencyKey: spec.concurrencyKey ?? null,
       concurrencyLimit: spec.concurrencyKey === undefined ? null : (spec.concurrencyLimit ?? 1),
+      dependencies: spec.dependsOn ?? [],
     };
   },
   clearDue: (_: MachineArgs): Partial<JobContext> => ({ dueAt: null }),
@@ -338,7 +396,18 @@ export const jobAssigners = {
   grantAttempts: ({ context, event }: MachineArgs): Partial<JobContext> => ({
     maxAttempts: on(event, "JobRetried")?.data.maxAttempts ?? context.maxAttempts,
     dueAt: null,
+    failedBy: null,
   }),
+  recordDependencyEnd: ({ context, event }: MachineArgs): Partial<JobContext> => {
+    const e = on(event, "DependencyEnded");
+    return e === undefined
+      ? {}
+      : { dependencyEnds: { ...context.dependencyEnds, [e.data.dependency]: e.data.status } };
+  },
+  recordFailedBy: ({ event }: MachineArgs): Partial<JobContext> => ({
+    failedBy: on(event, "JobFailedByDependency")?.data.dependency ?? null,
+  }),
+  clearFailedBy: (_: MachineArgs): Partial<JobContext> => ({ failedBy: null }),
   recordEviction: (_: MachineArgs): Partial<JobContext> => ({ evicted: true }),
   countStep: ({ context, event }: MachineArgs): Partial<JobContext> => {
     const e = event.type === "StepCompleted" || event.type === "StepFailed" ? event : undefined;
@@ -383,6 +452,9 @@ export const jobMachine = setup({
     recordSuspension: assign(jobAssigners.recordSuspension),
     recordSignal: assign(jobAssigners.recordSignal),
     resume: assign(jobAssigners.resume),
+    recordDependencyEnd: assign(jobAssigners.recordDependencyEnd),
+    recordFailedBy: assign(jobAssigners.recordFailedBy),
+    clearFailedBy: assign(jobAssigners.clearFailedBy),
   },
 }).createMachine({
   id: "job",
@@ -393,12 +465,26 @@ export const jobMachine = setup({
     pending: {
       on: {
         JobSubmitted: [
+          { guard: "submittedWithDependencies", target: "waiting", actions: "recordSubmission" },
           { guard: "submittedAndDue", target: "queued", actions: ["recordSubmission", "clearDue"] },
           { guard: "submittedAndDelayed", actions: "recordSubmission" },
         ],
         JobQueued: { guard: "waitElapsed", target: "queued", actions: "clearDue" },
         JobCancelled: { guard: "isSubmitted", target: "cancelled" },
         SignalReceived: { guard: "signalNew", actions: "recordSignal" },
+      },
+    },
+    // Waiting for its dependencies (ADR 0042): each end is recorded, then the job is released,
+    // or dead-lettered by a `fail` dependency's failure.
+    waiting: {
+      on: {
+        DependencyEnded: { guard: "newDependencyEnd", actions: "recordDependencyEnd" },
+        JobReleased: [
+          { guard: "releasedAndDue", target: "queued", actions: "clearDue" },
+          { guard: "releasedAndDelayed", target: "pending" },
+        ],
+        JobFailedByDependency: { guard: "failedByPolicy", target: "dead_letter", actions: "recordFailedBy" },
+        JobCancelled: { target: "cancelled" },
       },
     },
     queued: {
@@ -456,6 +542,14 @@ export const jobMachine = setup({
       on: {
         JobRetried: { guard: "grantsAttempts", target: "queued", actions: "grantAttempts" },
         JobEvicted: { guard: "notEvicted", actions: "recordEviction" },
+        // Dead-lettered by a dependency's failure: that dependency retried and completed
+        // releases the job after all (ADR 0042).
+        DependencyEnded: { guard: "newDependencyEndAfterFailure", actions: "recordDependencyEnd" },
+        JobReleased: {
+          guard: "releasedAfterFailure",
+          target: "queued",
+          actions: ["clearDue", "clearFailedBy"],
+        },
       },
     },
     // Not XState `final` states: a finished job still records that it left Redis (ADR 0034).

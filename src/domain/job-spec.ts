@@ -6,6 +6,7 @@
  * is bounded to what a date, a timer and the readers can hold (limits.ts, ADR 0018).
  */
 import * as Schema from "effect/Schema";
+import { Dependencies } from "./dependencies.ts";
 import { JobMeta } from "./job-meta.ts";
 import { JsonValue } from "./json-value.ts";
 import {
@@ -119,5 +120,7 @@ export const JobSpec = Schema.Struct({
   meta: Schema.optionalKey(JobMeta),
   /** Where this job's events are delivered besides the subscriptions (ADR 0038). */
   webhook: Schema.optionalKey(JobWebhook),
+  /** The jobs this one waits for, each with its failure policy (ADR 0042). */
+  dependsOn: Schema.optionalKey(Dependencies),
 });
 export type JobSpec = typeof JobSpec.Type;

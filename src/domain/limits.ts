@@ -131,3 +131,12 @@ export const MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024;
 
 /** A step's code fingerprint: SHA-256 hex, cut to this many characters. */
 export const STEP_FINGERPRINT_LENGTH = 16;
+
+/** Jobs one job may depend on (`dependsOn`, issue 18, ADR 0042). */
+export const MAX_DEPENDENCIES = 100;
+
+/** Jobs in one flow (`POST /v1/flows`: the parent and all its descendants), one atomic submit. */
+export const MAX_FLOW_JOBS = 100;
+
+/** Levels of children under a flow's parent (the parent alone is depth 0). */
+export const MAX_FLOW_DEPTH = 8;

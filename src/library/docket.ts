@@ -11,6 +11,8 @@ import type {
   ScheduleView,
   SubmitRequest,
   UpdateScheduleRequest,
+  FlowRequest,
+  JobTree,
 } from "../contract/index.ts";
 import type { Scheduler } from "../engine/schedule/index.ts";
 import type { JobView } from "../engine/read/index.ts";
@@ -115,6 +117,20 @@ export class Docket<P extends JobPayloads = Record<string, unknown>> {
         ? { index, id: outcome.jobId, created: outcome.created }
         : { index, error: outcome },
     );
+  }
+
+  /**
+   * Submit a flow (ADR 0042): a parent job and its children (and theirs), all or nothing; the
+   * parent waits until they end (a worker releases it). Answers the flow's jobs as a tree.
+   */
+  async submitFlow(flow: FlowRequest): Promise<{ readonly created: boolean; readonly tree: JobTree }> {
+    const submitted = await this.engine.jobs.submitFlow(flow, this.actor);
+    return { created: submitted.created, tree: await this.engine.jobs.tree(submitted.jobId) };
+  }
+
+  /** A job and the jobs it depends on, and theirs (ADR 0042). */
+  tree(id: string): Promise<JobTree> {
+    return this.engine.jobs.tree(id);
   }
 
   /** A job as it is now, folded from its own history (read-your-writes). JobNotFound if none. */

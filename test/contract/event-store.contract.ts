@@ -13,7 +13,7 @@ import {
   statusOf,
   verifyChain,
 } from "../../src/domain/index.ts";
-import type { AppendRequest } from "../../src/engine/write/index.ts";
+import type { AppendRequest, EventStore, FlowStore } from "../../src/engine/write/index.ts";
 import {
   appended,
   client,
@@ -325,6 +325,57 @@ export const eventStoreContract = (name: string, makeFixture: MakeFixture): void
       expect(await store.loadHeads([b.jobId, unknown, a.jobId])).toEqual([b, null, a]);
       expect(await store.loadHead(unknown)).toBeNull();
       expect(await store.loadHeads([])).toEqual([]);
+    });
+
+    /** The store as a FlowStore (ADR 0042: both adapters are one), and ids of one shard. */
+    const flowsOf = (store: EventStore) => {
+      const flows = store as unknown as FlowStore;
+      if (typeof flows.appendAll !== "function") throw new Error("the store is no FlowStore");
+      const shardOf = (id: string) =>
+        "keys" in store ? (store.keys as { shardOf(id: string): number }).shardOf(id) : 0;
+      const idsLike = (first: string, count: number): Array<string> => {
+        const ids: Array<string> = [];
+        while (ids.length < count) {
+          const id = newId();
+          if (shardOf(id) === shardOf(first)) ids.push(id);
+        }
+        return ids;
+      };
+      return { flows, idsLike };
+    };
+
+    it("an all-or-nothing append (a flow) writes every job when none is refused", async () => {
+      const { store, now } = await makeFixture();
+      const { flows, idsLike } = flowsOf(store);
+      const first = newId();
+      const requests = [first, ...idsLike(first, 2)].map(
+        (jobId) => prepareSubmit(now(), {}, { jobId }).request,
+      );
+      expect(await flows.appendAll(requests)).toEqual({ _tag: "Applied" });
+      for (const r of requests)
+        expect((await store.readEvents(r.jobId)).map((e) => e.type)).toEqual(["JobSubmitted"]);
+    });
+
+    it("an all-or-nothing append writes nothing when one of its jobs is refused, and names that one", async () => {
+      const { store, now } = await makeFixture();
+      const { flows, idsLike } = flowsOf(store);
+      const existing = await appended(store, prepareSubmit(now(), { jobType: "x" }));
+      const fresh = idsLike(existing.jobId, 2);
+      const requests = [
+        prepareSubmit(now(), {}, { jobId: fresh[0] as string }).request,
+        prepareSubmit(now(), {}, { jobId: existing.jobId }).request,
+        prepareSubmit(now(), {}, { jobId: fresh[1] as string }).request,
+      ];
+      expect(await flows.appendAll(requests)).toEqual({
+        _tag: "Refused",
+        index: 1,
+        outcome: { _tag: "AlreadyExists" },
+      });
+      for (const id of fresh) {
+        expect(await store.loadHead(id)).toBeNull();
+        expect(await store.readEvents(id)).toEqual([]);
+      }
+      expect((await store.readEvents(existing.jobId)).map((e) => e.type)).toEqual(["JobSubmitted"]);
     });
   });
 };

@@ -65,11 +65,21 @@ export const checkInvariants = async (
     const shard = store.keys.shardOf(jobId);
     if (status === "dead_letter") {
       const [failed, dead] = events.slice(-2);
-      if (failed?.type !== "AttemptFailed" || dead?.type !== "JobDeadLettered")
+      // Dead-lettered by its own failure, or by a dependency's under the `fail` policy (ADR 0042),
+      // after which only later ends of its dependencies may be recorded.
+      const byAttempt = failed?.type === "AttemptFailed" && dead?.type === "JobDeadLettered";
+      const settled = events.findLastIndex((e) => e.type !== "DependencyEnded");
+      const byPolicy =
+        events[settled]?.type === "JobFailedByDependency" && events[settled - 1]?.type === "DependencyEnded";
+      if (!byAttempt && !byPolicy)
         violations.push(`${jobId}: dead_letter, but its history ends ${failed?.type}, ${dead?.type}`);
+      if (byPolicy && (await client.zscore(store.keys.waiting(shard), jobId)) === null)
+        violations.push(`${jobId}: dead-lettered by a dependency but not in the waiting index`);
       if ((await client.zscore(store.keys.dead(shard), jobId)) === null)
         violations.push(`${jobId}: dead_letter but not in the dead-letter index`);
     }
+    if (status === "waiting" && (await client.zscore(store.keys.waiting(shard), jobId)) === null)
+      violations.push(`${jobId}: waiting but not in the waiting index (orphaned)`);
     if (status === "pending" || status === "failed" || status === "suspended") {
       if ((await client.zscore(store.keys.delayed(shard), jobId)) === null)
         violations.push(`${jobId}: ${status} but not scheduled (orphaned)`);

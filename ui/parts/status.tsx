@@ -11,6 +11,8 @@ export const StatusBadge = ({ status }: { status: JobStatus | null }) => (
  */
 const ORDER: Readonly<Record<JobStatus, number>> = {
   pending: 0,
+  // Waits for its dependencies (ADR 0042), before it is queued.
+  waiting: 0.5,
   queued: 1,
   processing: 2,
   suspended: 3,

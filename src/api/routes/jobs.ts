@@ -3,7 +3,13 @@
  * projection), events (exactly as hashed), cancel, retry, dead letters.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isTraceparent, MAX_TIMESTAMP_MS, parseDuration } from "../../domain/index.ts";
+import {
+  isTraceparent,
+  MAX_FLOW_DEPTH,
+  MAX_FLOW_JOBS,
+  MAX_TIMESTAMP_MS,
+  parseDuration,
+} from "../../domain/index.ts";
 import { jobLogOf, type JobView } from "../../engine/read/index.ts";
 import { actorOf } from "../caller.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -17,6 +23,9 @@ import {
   CancelRequest,
   SignalRequest,
   type DeadLetters,
+  type FlowSubmitted,
+  type JobTree,
+  type JobView as ContractJobView,
   DeadLettersQuery,
   JobIdParams,
   type JobEvents,
@@ -41,6 +50,24 @@ const checkJobWebhook = (deps: ApiDeps, spec: unknown, field: string): void => {
   if (typeof url !== "string" || !/^https?:\/\/\S+$/i.test(url)) return;
   const problem = deps.webhooks.urlProblem(url);
   if (problem !== null) throw new ApiError(422, "webhook_url_not_allowed", `${field}: ${problem}`, { field });
+};
+
+/**
+ * Each job of a flow has its webhook checked as a single submit's is: the first MAX_FLOW_JOBS
+ * jobs, MAX_FLOW_DEPTH levels deep (a larger flow is refused by its own bounds anyway).
+ */
+const checkFlowWebhooks = (deps: ApiDeps, body: Record<string, unknown>): void => {
+  const queue: Array<{ node: Record<string, unknown>; path: string; depth: number }> = [
+    { node: body, path: "body", depth: 0 },
+  ];
+  for (let seen = 0; seen < queue.length && seen < MAX_FLOW_JOBS; seen++) {
+    const { node, path, depth } = queue[seen] as (typeof queue)[number];
+    checkJobWebhook(deps, node.job, `${path}.job.webhook.url`);
+    if (!Array.isArray(node.children) || depth >= MAX_FLOW_DEPTH) continue;
+    node.children.slice(0, MAX_FLOW_JOBS).forEach((child: unknown, i) => {
+      if (isObject(child)) queue.push({ node: child, path: `${path}.children.${i}`, depth: depth + 1 });
+    });
+  }
 };
 
 const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
@@ -118,6 +145,23 @@ export const registerJobRoutes = (
     return reply.code(202).send(view);
   });
 
+  app.post("/v1/flows", { bodyLimit: bodyLimit * 16 }, async (request, reply) => {
+    if (!isObject(request.body))
+      throw new ApiError(400, "invalid_request", "body: expected a JSON object (the flow)", {
+        field: "body",
+      });
+    checkFlowWebhooks(deps, request.body);
+    const submitted = await jobs.submitFlow(request.body, actorOf(request), traceparentOf(request));
+    const tree = await jobs.tree(submitted.jobId);
+    if (!submitted.created) reply.header("idempotent-replayed", "true");
+    return reply.code(202).send({ created: submitted.created, tree } satisfies FlowSubmitted);
+  });
+
+  app.get("/v1/jobs/:id/tree", async (request) => {
+    const { id } = decodeOrThrow(JobIdParams, request.params, "params");
+    return (await jobs.tree(id)) satisfies JobTree;
+  });
+
   app.post("/v1/jobs/bulk", { bodyLimit: bodyLimit * 16 }, async (request, reply) => {
     const { jobs: specs } = decodeOrThrow(BulkSubmitRequest, request.body, "body");
     specs.forEach((spec, index) => checkJobWebhook(deps, spec, `body.jobs.${index}.webhook.url`));
@@ -190,7 +234,10 @@ export const registerJobRoutes = (
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
     const view = await jobs.view(id);
     await tier(reply, id, view.evictedAt !== null);
-    return view;
+    // The jobs that depend on it (ADR 0042), from Redis, for a job still there; left out when
+    // there are none, so the view is the same as every other route answers.
+    const dependents = view.evictedAt === null ? await jobs.dependents(id) : [];
+    return (dependents.length === 0 ? view : { ...view, dependents }) satisfies ContractJobView;
   });
 
   app.get("/v1/jobs/:id/events", async (request, reply) => {

@@ -2,6 +2,8 @@
 import {
   type DocketClient,
   DocketApiError,
+  type FlowRequest,
+  type FlowSubmitted,
   type JobStatus,
   type JobView,
   type Metrics,
@@ -18,7 +20,8 @@ import {
   stringOption,
   UsageError,
 } from "../command.ts";
-import { eventsTable, jobDetails, jobsTable } from "../render/jobs.ts";
+import { readFile } from "node:fs/promises";
+import { eventsTable, jobDetails, jobsTable, jobTree } from "../render/jobs.ts";
 import { table } from "../render/table.ts";
 
 const progressLine = (job: JobView): string => {
@@ -104,6 +107,10 @@ const submit: Command = {
     "delay-ms": { type: "string", description: "run no earlier than this many ms from now" },
     "idempotency-key": { type: "string", description: "a repeat with the same key returns the first job" },
     meta: { type: "string", description: 'labels to show and search by, a JSON object: {"tenant":"acme"}' },
+    "depends-on": {
+      type: "string",
+      description: "jobs to wait for, comma-separated ids, each optionally id:fail|ignore|continue",
+    },
     wait: { type: "boolean", description: "wait for the job to end, showing its progress" },
     timeout: { type: "string", description: "with --wait: give up after this long (30s, 5m, …; exit 124)" },
   },
@@ -118,6 +125,7 @@ const submit: Command = {
     const delayMs = intOption(context, "delay-ms");
     const meta = stringOption(context, "meta");
     const priority = stringOption(context, "priority");
+    const dependsOn = dependsOnOption(stringOption(context, "depends-on"));
     const spec = {
       type,
       ...(payload === undefined ? {} : { payload: jsonOption(payload, "payload") }),
@@ -130,6 +138,7 @@ const submit: Command = {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(delayMs === undefined ? {} : { delayMs }),
       ...(meta === undefined ? {} : { meta: jsonOption(meta, "meta") }),
+      ...(dependsOn === undefined ? {} : { dependsOn }),
     };
     const client = await clientFromEnv();
     const key = stringOption(context, "idempotency-key");
@@ -141,6 +150,54 @@ const submit: Command = {
       return 0;
     }
     return follow(context, client, job.id, "jobs submit");
+  },
+};
+
+/**
+ * `--depends-on a,b:ignore,c:continue`: ids as typed (the API judges them), each with its policy
+ * after a colon when given.
+ */
+const dependsOnOption = (
+  value: string | undefined,
+): ReadonlyArray<string | { jobId: string; onFailure: string }> | undefined => {
+  if (value === undefined) return undefined;
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      const colon = item.lastIndexOf(":");
+      return colon === -1 ? item : { jobId: item.slice(0, colon), onFailure: item.slice(colon + 1) };
+    });
+};
+
+const flow: Command = {
+  name: "jobs flow",
+  summary: "Submit a flow: a parent job and its children (and theirs), all or nothing.",
+  args: "<flow JSON | @file>",
+  details: `The flow is {"job": <spec>, "children": [{"job": <spec>, "onFailure"?: "fail"|"ignore"|"continue", "children"?: [...]}]},
+each <spec> as \`jobs submit\` sends it (type, payload, queue, ...). The parent waits until its
+children end. Prints the flow's jobs as a tree (see \`jobs tree\`).
+${CLIENT_DETAILS}`,
+  run: async (context) => {
+    const given = requirePositional(context, 0, "<flow JSON | @file>");
+    const text = given.startsWith("@") ? await readFile(given.slice(1), "utf8") : given;
+    const client = await clientFromEnv();
+    const submitted = await client.submitFlow(jsonOption(text, "flow") as FlowRequest);
+    context.print(submitted, (s: FlowSubmitted) => jobTree(s.tree));
+    return 0;
+  },
+};
+
+const tree: Command = {
+  name: "jobs tree",
+  summary: "Show a job and the jobs it depends on (its flow's children, and theirs).",
+  args: "<id>",
+  details: CLIENT_DETAILS,
+  run: async (context) => {
+    const client = await clientFromEnv();
+    context.print(await client.tree(requirePositional(context, 0, "<id>")), jobTree);
+    return 0;
   },
 };
 
@@ -394,6 +451,8 @@ const metrics: Command = {
 
 export const jobCommands: ReadonlyArray<Command> = [
   submit,
+  flow,
+  tree,
   get,
   wait,
   list,

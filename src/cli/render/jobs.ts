@@ -1,5 +1,5 @@
 /** Plain-text renderings of jobs and their events for the terminal (`docket jobs …`). */
-import type { Envelope, JobView } from "../../contract/index.ts";
+import type { Envelope, JobTree, JobView } from "../../contract/index.ts";
 import { table } from "./table.ts";
 
 export const jobLine = (job: JobView): ReadonlyArray<string> => [
@@ -61,8 +61,35 @@ export const jobDetails = (job: JobView): string => {
     ]);
   }
   if (job.cancelReason !== null) rows.push(["cancelled", job.cancelReason]);
+  for (const [i, d] of job.dependencies.entries())
+    rows.push([
+      i === 0 ? "depends on" : "",
+      `${d.jobId} (${d.child ? "child, " : ""}on failure ${d.onFailure}${d.ended === null ? "" : `, ended ${d.ended}`})`,
+    ]);
+  if (job.dependents !== undefined && job.dependents.length > 0)
+    rows.push(["dependents", job.dependents.join(", ")]);
   rows.push(["events", `${job.version} (last hash ${job.lastHash.slice(0, 16)}…)`]);
   return table(rows);
+};
+
+/**
+ * A job and its dependencies as an indented tree, one job a line: id, type and status, and as a
+ * dependency its policy and recorded end (`docket jobs tree`).
+ */
+export const jobTree = (root: JobTree): string => {
+  const lines: Array<string> = [];
+  const walk = (node: JobTree, prefix: string, last: boolean, top: boolean) => {
+    const as =
+      node.onFailure === undefined
+        ? ""
+        : ` [${node.child === true ? "child, " : ""}on failure ${node.onFailure}${node.ended === null || node.ended === undefined ? "" : `, recorded ${node.ended}`}]`;
+    const line = `${node.id} ${node.type} ${node.status ?? "(left Redis)"}${as}${node.truncated === true ? " …" : ""}`;
+    lines.push(top ? line : `${prefix}${last ? "└─ " : "├─ "}${line}`);
+    const inner = top ? "" : `${prefix}${last ? "   " : "│  "}`;
+    node.dependencies.forEach((child, i) => walk(child, inner, i === node.dependencies.length - 1, false));
+  };
+  walk(root, "", true, true);
+  return lines.join("\n");
 };
 
 export const eventsTable = (events: ReadonlyArray<Envelope>): string =>

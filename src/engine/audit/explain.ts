@@ -36,7 +36,10 @@ export type SentenceKind =
   | "step_completed"
   | "step_failed"
   | "suspended"
-  | "signal_received";
+  | "signal_received"
+  | "dependency_ended"
+  | "released"
+  | "failed_by_dependency";
 
 export interface Sentence {
   readonly seq: number;
@@ -86,6 +89,7 @@ const who = (actor: Actor): string =>
   `${actor.kind} ${actor.id}${actor.unauthenticatedClaim === undefined ? "" : ` (claimed, unauthenticated: ${actor.unauthenticatedClaim})`}`;
 const between = (from: string, to: string): string => describeDuration(Date.parse(to) - Date.parse(from));
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+const dependencies = (n: number): string => `${n} ${n === 1 ? "dependency" : "dependencies"}`;
 
 const describeBackoff = (backoff: Backoff): string =>
   backoff.type === "fixed"
@@ -169,7 +173,9 @@ const summaryOf = (
     case "completed":
       return `Completed on attempt ${used} at ${last.at}${failedBefore > 0 ? `, after ${plural(failedBefore, "failed attempt")}` : ""}.`;
     case "dead_letter": {
-      // A dead_letter state is entered only by JobDeadLettered: its reason is the answer.
+      if (last.type === "JobFailedByDependency")
+        return `Dead-lettered by policy at ${last.at}: dependency ${last.data.dependency} ${last.data.status === "dead_letter" ? "was dead-lettered" : "was cancelled"}.`;
+      // Otherwise entered only by JobDeadLettered: its reason is the answer.
       if (last.type !== "JobDeadLettered")
         return `Dead-lettered at ${last.at} after attempt ${used}${errorText}.`;
       const { reason, attempt, maxAttempts } = last.data;
@@ -195,6 +201,10 @@ const summaryOf = (
         ? `Suspended: sleeping ("${waiting.name}") until ${context.dueAt}; ${attemptsUsed(context)} of ${context.maxAttempts} attempts used.`
         : `Suspended: waiting for the signal "${waiting?.name ?? "?"}" until ${context.dueAt} at the latest; ${attemptsUsed(context)} of ${context.maxAttempts} attempts used.`;
     }
+    case "waiting": {
+      const open = context.dependencies.filter((d) => !Object.hasOwn(context.dependencyEnds, d.jobId));
+      return `Waiting for ${dependencies(open.length)} of ${context.dependencies.length}: ${open.map((d) => d.jobId).join(", ")}.`;
+    }
     case "processing": {
       const running = attempts[attempts.length - 1];
       return `Running attempt ${used}${running === undefined ? "" : ` on ${who(running.startedBy)} since ${running.startedAt}`}.`;
@@ -207,6 +217,7 @@ export const explain = (history: AuditedHistory): Explanation => {
   const sentences: Array<Sentence> = [];
   const attempts: Array<AttemptRecord> = [];
   let state = initialState();
+  let submittedAt: string | undefined;
   const say = (e: Envelope, kind: SentenceKind, text: string) =>
     sentences.push({ seq: e.seq, at: e.at, actor: e.actor, kind, text });
   const endAttempt = (at: string, outcome: AttemptRecord["outcome"], error: AttemptError | null) => {
@@ -218,6 +229,7 @@ export const explain = (history: AuditedHistory): Explanation => {
     const before = state.context;
     const statusBefore = statusOf(state);
     const current = attempts[attempts.length - 1];
+    if (e.type === "JobSubmitted") submittedAt = e.at;
     switch (e.type) {
       case "JobSubmitted": {
         const { spec, runAt } = e.data;
@@ -334,6 +346,36 @@ export const explain = (history: AuditedHistory): Explanation => {
           e,
           "manual_retry",
           `Manually retried by ${who(e.actor)} out of dead_letter: "${e.data.reason}". It may make ${plural(e.data.maxAttempts - attemptsUsed(before), "more attempt")} (up to ${e.data.maxAttempts} in all).`,
+        );
+        break;
+      case "DependencyEnded": {
+        const { dependency, status } = e.data;
+        const policy = before.dependencies.find((d) => d.jobId === dependency)?.onFailure ?? "fail";
+        const outcome =
+          status === "completed"
+            ? "completed"
+            : `${status === "dead_letter" ? "was dead-lettered" : "was cancelled"} (policy ${policy})`;
+        const since = submittedAt === undefined ? "" : `, ${between(submittedAt, e.at)} after submit`;
+        say(e, "dependency_ended", `Dependency ${dependency} ${outcome}${since}.`);
+        break;
+      }
+      case "JobReleased": {
+        const count = before.dependencies.length;
+        const waited = submittedAt === undefined ? "" : ` after waiting ${between(submittedAt, e.at)}`;
+        say(
+          e,
+          "released",
+          statusBefore === "dead_letter"
+            ? `Released out of dead_letter: the dependency that failed it has since completed.`
+            : `Released${waited} for ${dependencies(count)}; ${who(e.actor)} queued it.`,
+        );
+        break;
+      }
+      case "JobFailedByDependency":
+        say(
+          e,
+          "failed_by_dependency",
+          `Dependency ${e.data.dependency} ${e.data.status === "dead_letter" ? "was dead-lettered" : "was cancelled"}, so the job was dead-lettered by policy (fail).`,
         );
         break;
       case "JobEvicted":

@@ -57,6 +57,8 @@ export interface JobLocation {
   readonly delayed: boolean;
   /** In the shard's dead-letter index. */
   readonly deadLettered: boolean;
+  /** In the shard's waiting index (jobs waiting for their dependencies, ADR 0042). */
+  readonly waiting: boolean;
 }
 
 export interface AuditSource {

@@ -123,6 +123,15 @@ export class JobLogReader {
       }
       case "SignalReceived":
         return docket(null, `Signal ${event.data.name} received from ${by}`);
+      case "DependencyEnded":
+        return docket(null, `Dependency ${event.data.dependency} ended ${event.data.status}`);
+      case "JobReleased":
+        return docket(null, "Released: its dependencies no longer hold it back");
+      case "JobFailedByDependency":
+        return docket(
+          null,
+          `Dead-lettered by policy: dependency ${event.data.dependency} ended ${event.data.status}`,
+        );
       case "ProgressReported":
       case "MetaUpdated":
         return [];

@@ -9,6 +9,8 @@
  */
 import type {
   AttemptError,
+  DependencyEndStatus,
+  FailurePolicy,
   Envelope,
   JobMeta,
   JobStatus,
@@ -65,6 +67,8 @@ export interface JobView {
     readonly name: string;
     readonly until: string;
   } | null;
+  /** The jobs this one depends on (ADR 0042), in the order named; empty when none. */
+  readonly dependencies: ReadonlyArray<DependencyView>;
   /** The seq and hash of the job's last event: where its chain ends. */
   readonly version: number;
   readonly lastHash: string;
@@ -72,6 +76,16 @@ export interface JobView {
 }
 
 const isAfter = (a: string, b: string): boolean => Date.parse(a) > Date.parse(b);
+
+/** One dependency of a job, as its view shows it: how it ended, as far as the job has recorded. */
+export interface DependencyView {
+  readonly jobId: string;
+  readonly onFailure: FailurePolicy;
+  /** Submitted as this job's child in a flow (cancelled with it). */
+  readonly child: boolean;
+  /** Its last recorded end; null while the job has recorded none. */
+  readonly ended: DependencyEndStatus | null;
+}
 
 /**
  * Apply one event to a view. `view` is null exactly for a job's first event (JobSubmitted).
@@ -82,16 +96,17 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
   if (envelope.type === "JobSubmitted") {
     const { spec, runAt } = envelope.data;
     const delayed = runAt !== undefined && isAfter(runAt, envelope.at);
+    const waits = spec.dependsOn !== undefined;
     return {
       id: envelope.jobId,
-      status: delayed ? "pending" : "queued",
+      status: waits ? "waiting" : delayed ? "pending" : "queued",
       type: spec.jobType,
       queue: spec.queue,
       priority: spec.priority,
       attempts: 0,
       maxAttempts: spec.maxAttempts,
       createdAt: envelope.at,
-      queuedAt: delayed ? null : envelope.at,
+      queuedAt: delayed || waits ? null : envelope.at,
       startedAt: null,
       endedAt: null,
       evictedAt: null,
@@ -107,6 +122,12 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       steps: 0,
       suspensions: 0,
       suspension: null,
+      dependencies: (spec.dependsOn ?? []).map((d) => ({
+        jobId: d.jobId,
+        onFailure: d.onFailure,
+        child: d.child === true,
+        ended: null,
+      })),
       ...base,
     };
   }
@@ -187,6 +208,23 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
         view.suspension.name === envelope.data.name
         ? { ...view, ...base, status: "queued", queuedAt: envelope.at, runAt: null, suspension: null }
         : { ...view, ...base };
+    case "DependencyEnded": {
+      const { dependency, status } = envelope.data;
+      return {
+        ...view,
+        ...base,
+        dependencies: view.dependencies.map((d) => (d.jobId === dependency ? { ...d, ended: status } : d)),
+      };
+    }
+    case "JobReleased": {
+      // Queued, or pending until its runAt (still in runAt when it lies ahead).
+      const delayed = view.status === "waiting" && view.runAt !== null && isAfter(view.runAt, envelope.at);
+      return delayed
+        ? { ...view, ...base, status: "pending" }
+        : { ...view, ...base, status: "queued", queuedAt: envelope.at, endedAt: null, runAt: null };
+    }
+    case "JobFailedByDependency":
+      return { ...view, ...base, status: "dead_letter", endedAt: envelope.at, runAt: null };
   }
 };
 

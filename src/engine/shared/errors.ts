@@ -42,5 +42,15 @@ export class ContentionExhausted extends Data.TaggedError("ContentionExhausted")
   readonly message: string;
 }> {}
 
+/**
+ * A submit's dependencies were refused (ADR 0042): `dependency_not_found` (no such job in Redis)
+ * or `dependency_cycle` (the jobs would wait for each other). `dependency` names the job.
+ */
+export class DependencyRefused extends Data.TaggedError("DependencyRefused")<{
+  readonly code: "dependency_not_found" | "dependency_cycle";
+  readonly dependency: string;
+  readonly message: string;
+}> {}
+
 export type EngineError =
-  InvalidJobSpec | QueueUnavailable | JobNotFound | CommandRefused | ContentionExhausted;
+  InvalidJobSpec | QueueUnavailable | JobNotFound | CommandRefused | ContentionExhausted | DependencyRefused;

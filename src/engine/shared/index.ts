@@ -7,6 +7,7 @@ export { type Clock, systemClock } from "./clock.ts";
 export {
   CommandRefused,
   ContentionExhausted,
+  DependencyRefused,
   type EngineError,
   InvalidJobSpec,
   JobNotFound,

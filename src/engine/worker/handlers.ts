@@ -11,6 +11,8 @@
 import {
   type AttemptError,
   copyJson,
+  type FailurePolicy,
+  type JobStatus,
   fitText,
   type Json,
   MAX_ERROR_MESSAGE_LENGTH,
@@ -68,6 +70,12 @@ export interface HandlerContext {
    * a wait that timed out stays timed out, even if the signal comes later.
    */
   waitFor(name: string, options?: { readonly timeoutMs?: number }): Promise<WaitResult>;
+  /**
+   * The jobs this job depends on (its flow children and its `dependsOn`), in the order named,
+   * each with its status, result and last error as they are now (ADR 0042). Empty for a job
+   * without dependencies (read once per call; no Redis read when there are none).
+   */
+  children(): Promise<ReadonlyArray<ChildOutcome>>;
 }
 
 export interface StepOptions {
@@ -94,6 +102,20 @@ export class StepError extends Error {
     super(message);
     this.name = "StepError";
   }
+}
+
+/** One dependency of the running job, as `ctx.children()` shows it. */
+export interface ChildOutcome {
+  readonly jobId: string;
+  /** Its status now; null when it has left Redis. */
+  readonly status: JobStatus | null;
+  readonly onFailure: FailurePolicy;
+  /** Submitted as this job's child in a flow. */
+  readonly child: boolean;
+  /** Its result, once completed. */
+  readonly result: Json | null;
+  /** Its last attempt's error (for a failed child: why). */
+  readonly error: AttemptError | null;
 }
 
 export type Handler = (payload: Json, ctx: HandlerContext) => unknown;

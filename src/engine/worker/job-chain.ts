@@ -26,7 +26,7 @@ import {
 } from "../shared/index.ts";
 import type { JobWriter, StoredHead } from "../write/index.ts";
 import type { AttemptAbort, AttemptOutcome, Suspension } from "./attempt.ts";
-import { type HandlerContext, logLineOf, metaOf, progressOf, textOf } from "./handlers.ts";
+import { type ChildOutcome, type HandlerContext, logLineOf, metaOf, progressOf, textOf } from "./handlers.ts";
 import type { WorkEntry } from "./ports.ts";
 import { DurableRun, emptyJournal, runStep, sleepArgs, waitArgs } from "./steps.ts";
 
@@ -42,6 +42,8 @@ export interface ChainSettings {
   readonly report: (error: unknown) => void;
   /** A job's history, for its durable steps' journal (read only for a job that recorded any). */
   readonly history: (jobId: string) => Promise<ReadonlyArray<Envelope>>;
+  /** A job's dependencies as its handler sees them (ctx.children(), ADR 0042). */
+  readonly children: (head: StoredHead) => Promise<ReadonlyArray<ChildOutcome>>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -115,6 +117,7 @@ export class RunningJob {
   /** What the handler is given: its progress and log lines are written on this chain. */
   handlerContext(jobType: string): HandlerContext {
     const { actor } = this.settings;
+    const started = this.head;
     const { jobId, attempt, abort } = this;
     return {
       jobId,
@@ -152,6 +155,7 @@ export class RunningJob {
         const args = waitArgs(name, options);
         return this.durable.waitFor(args.name, args.timeoutMs);
       },
+      children: () => this.settings.children(started),
     };
   }
 

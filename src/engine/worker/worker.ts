@@ -19,6 +19,7 @@ import { type Clock, QueueUnavailable } from "../shared/index.ts";
 import { type EventStore, JobWriter, newJobId, type StoredHead } from "../write/index.ts";
 import { handlerFor, type Handlers } from "./handlers.ts";
 import { type ThreadIsolation, ThreadPool } from "./isolation/thread-pool.ts";
+import { childrenOf } from "./children.ts";
 import { type ChainSettings, RunningJob } from "./job-chain.ts";
 import { Maintenance } from "./maintenance.ts";
 import { entryTimeMs, OutageWatch, type WorkerObserver } from "./observer.ts";
@@ -195,6 +196,7 @@ export class Worker {
       random,
       report,
       history: (jobId) => options.store.readEvents(jobId),
+      children: (head) => childrenOf(options.store, head),
     };
   }
 

@@ -6,9 +6,14 @@
 import * as Result from "effect/Result";
 import {
   type Actor,
+  type DependencyEndStatus,
   type Envelope,
+  isDependencyEnd,
   isTraceparent,
+  type JobCommand,
   type Json,
+  MAX_DEPENDENCIES,
+  MAX_REASON_LENGTH,
   MAX_SIGNAL_PAYLOAD_BYTES,
   type SubmitJob,
   statusOf,
@@ -16,6 +21,7 @@ import {
 import { type JobView, viewOf } from "../read/index.ts";
 import {
   type Clock,
+  DependencyRefused,
   type EngineError,
   endWithError,
   InvalidJobSpec,
@@ -28,6 +34,7 @@ import {
   traceparentOf,
   tracer,
 } from "../shared/index.ts";
+import type { FlowChildRef } from "./flow-plan.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
 import {
   isWriteResult,
@@ -36,7 +43,16 @@ import {
   type WriteIntent,
   type WriteResult,
 } from "./job-writer.ts";
-import type { CancelNotices, DeadLetterIndex, EventStore, StoredHead } from "./ports.ts";
+import { planFlow } from "./flow-plan.ts";
+import { jobTree, type JobTree } from "./job-tree.ts";
+import type {
+  CancelNotices,
+  DeadLetterIndex,
+  DependencyLinks,
+  EventStore,
+  FlowStore,
+  StoredHead,
+} from "./ports.ts";
 import { normaliseSubmit } from "./submit-request.ts";
 
 export interface JobServiceOptions {
@@ -48,6 +64,16 @@ export interface JobServiceOptions {
   readonly maxPayloadBytes?: number;
   /** Told of each recorded cancel, for the worker that runs the job (ADR 0040). */
   readonly cancels?: CancelNotices;
+  /** Where dependency links are kept (ADR 0042); without it, dependents are not listed. */
+  readonly links?: DependencyLinks;
+  /** All-or-nothing appends for flows (ADR 0042); without it, flows are refused. */
+  readonly flows?: FlowStore;
+}
+
+/** A flow's submit: its parent's id, and whether it was created (false: an idempotent repeat). */
+export interface FlowSubmitted {
+  readonly jobId: string;
+  readonly created: boolean;
 }
 
 export interface Submitted {
@@ -91,22 +117,110 @@ export class JobService {
     this.writer = new JobWriter(options.store, options.clock);
   }
 
+  /**
+   * Submit a flow (ADR 0042): the parent and its children (and theirs) as one all-or-nothing
+   * append in the parent's shard; each job waits for its children. Rejects with InvalidJobSpec
+   * (a bad spec, a bound passed, an idempotencyKey on a child), DependencyRefused or
+   * QueueUnavailable; nothing is written then.
+   */
+  async submitFlow(
+    input: unknown,
+    actor: Actor,
+    options: { readonly traceparent?: string } = {},
+  ): Promise<FlowSubmitted> {
+    const flows = this.options.flows;
+    if (flows === undefined)
+      throw new InvalidJobSpec({ field: "(flow)", message: "this engine has no flow store" });
+    return inSubmitSpan("docket.submit_flow", options.traceparent, async (span, traceparent) => {
+      const plan = planFlow(input, (key) => this.newId(key), this.options.shards);
+      if (plan instanceof InvalidJobSpec || plan instanceof DependencyRefused) throw plan;
+      span?.setAttribute("docket.job_id", plan.rootId);
+      span?.setAttribute("docket.jobs", plan.jobs.length);
+      const intents = plan.jobs.map((job) => {
+        const intent = this.intentFor(job.input, actor, traceparent, {
+          jobId: job.jobId,
+          children: job.children,
+        });
+        if (Result.isFailure(intent))
+          throw new InvalidJobSpec({
+            field: `${job.path}.${intent.failure.field}`,
+            message: intent.failure.message,
+          });
+        return intent.success;
+      });
+      const resolved = await this.withDependencies(intents);
+      const refused = resolved.find((item) => item instanceof DependencyRefused);
+      if (refused !== undefined) throw refused;
+      if (this.options.links !== undefined)
+        await Promise.all(
+          plan.jobs.map((job) =>
+            this.options.links?.link(
+              job.jobId,
+              job.children.map((c) => c.jobId),
+            ),
+          ),
+        );
+      const results = await this.writer.writeAll(resolved as ReadonlyArray<WriteIntent>, flows);
+      const first = results[0];
+      return first?._tag === "Repeat"
+        ? { jobId: first.jobId, created: false }
+        : { jobId: plan.rootId, created: true };
+    });
+  }
+
+  /** A job and the jobs it depends on, and theirs, from their heads (bounded; ADR 0042). */
+  async tree(jobId: string): Promise<JobTree> {
+    return jobTree(this.options.store, await this.get(jobId));
+  }
+
+  /** The jobs that named this one in `dependsOn` and exist, at most `limit` (ADR 0042). */
+  async dependents(jobId: string, limit = 100): Promise<ReadonlyArray<string>> {
+    const links = this.options.links;
+    if (links === undefined) return [];
+    const ids = await links.dependents(jobId, limit);
+    const heads = await this.options.store.loadHeads(ids);
+    return ids.filter((_, i) => heads[i] !== null);
+  }
+
   private newId(idempotencyKey: string | undefined): string {
     return idempotencyKey === undefined
       ? newJobId()
       : newJobIdInShard(shardOf(idempotencyKey, this.options.shards), this.options.shards);
   }
 
+  /**
+   * A submit's intent. For a flow's job, `flow` gives its id (placed in the flow's shard) and its
+   * children, which join its dependencies (marked as children); `dependsOn` lists only the jobs
+   * the spec itself named, which must exist.
+   */
   private intentFor(
     input: unknown,
     actor: Actor,
     traceparent: string | undefined,
-  ): Result.Result<WriteIntent, InvalidJobSpec> {
+    flow?: { readonly jobId: string; readonly children: ReadonlyArray<FlowChildRef> },
+  ): Result.Result<WriteIntent & { readonly dependsOn: ReadonlyArray<string> }, InvalidJobSpec> {
     const nowMs = this.options.clock.now();
     const normalised = normaliseSubmit(input, nowMs, this.options.maxPayloadBytes);
     if (Result.isFailure(normalised)) return Result.fail(normalised.failure);
-    const { spec, runAt } = normalised.success;
-    const jobId = this.newId(spec.idempotencyKey);
+    const { runAt } = normalised.success;
+    const named = normalised.success.spec.dependsOn ?? [];
+    const children = (flow?.children ?? []).map((c) => ({
+      jobId: c.jobId,
+      onFailure: c.onFailure,
+      child: true as const,
+    }));
+    if (named.length + children.length > MAX_DEPENDENCIES)
+      return Result.fail(
+        new InvalidJobSpec({
+          field: "dependsOn",
+          message: `a job may depend on at most ${MAX_DEPENDENCIES} jobs, children included`,
+        }),
+      );
+    const spec =
+      children.length === 0
+        ? normalised.success.spec
+        : { ...normalised.success.spec, dependsOn: [...named, ...children] };
+    const jobId = flow?.jobId ?? this.newId(spec.idempotencyKey);
     const command: SubmitJob = {
       type: "SubmitJob",
       at: iso(nowMs),
@@ -117,12 +231,60 @@ export class JobService {
     };
     return Result.succeed({
       jobId,
+      dependsOn: named.map((d) => d.jobId),
       command: () => command,
       create: {
         payload: spec.payload,
         ...(spec.idempotencyKey === undefined ? {} : { idempotencyKey: spec.idempotencyKey }),
       },
     });
+  }
+
+  /**
+   * The dependencies named by each intent's spec (ADR 0042): refused when one does not exist,
+   * else the intent with the ends already recorded in the dependencies' heads, so an ended
+   * dependency counts at once; the links are noted before the submit is appended. One read for
+   * all of them. A dependency that ends after this read is recorded by the dependency follower.
+   */
+  private async withDependencies(
+    intents: ReadonlyArray<WriteIntent & { readonly dependsOn: ReadonlyArray<string> }>,
+  ): Promise<ReadonlyArray<WriteIntent | DependencyRefused>> {
+    const ids = [...new Set(intents.flatMap((intent) => intent.dependsOn))];
+    if (ids.length === 0) return intents;
+    const heads = await this.options.store.loadHeads(ids);
+    const statusOfId = new Map(
+      ids.map((id, i) => {
+        const head = heads[i];
+        return [id, head === null || head === undefined ? null : statusOf(head.state)];
+      }),
+    );
+    const linked: Array<Promise<void>> = [];
+    const out = intents.map((intent): WriteIntent | DependencyRefused => {
+      if (intent.dependsOn.length === 0) return intent;
+      const missing = intent.dependsOn.find((id) => statusOfId.get(id) === null);
+      if (missing !== undefined)
+        return new DependencyRefused({
+          code: "dependency_not_found",
+          dependency: missing,
+          message: `dependsOn names job ${missing}, which does not exist (or has left Redis)`,
+        });
+      const ended = intent.dependsOn.flatMap((jobId) => {
+        const status = statusOfId.get(jobId);
+        return status !== null && status !== undefined && isDependencyEnd(status)
+          ? [{ jobId, status: status as DependencyEndStatus }]
+          : [];
+      });
+      if (this.options.links !== undefined)
+        linked.push(this.options.links.link(intent.jobId, intent.dependsOn));
+      const command = intent.command;
+      return {
+        ...intent,
+        command: (head: StoredHead) =>
+          ({ ...(command(head) as SubmitJob), endedDependencies: ended }) as JobCommand,
+      };
+    });
+    await Promise.all(linked);
+    return out;
   }
 
   private submitted(result: WriteResult, jobId: string): Submitted {
@@ -147,8 +309,10 @@ export class JobService {
       if (Result.isFailure(intent)) throw intent.failure;
       const { jobId } = intent.success;
       span?.setAttribute("docket.job_id", jobId);
+      const [resolved] = await this.withDependencies([intent.success]);
+      if (resolved instanceof DependencyRefused || resolved === undefined) throw resolved;
       try {
-        const submitted = this.submitted(await this.writer.write(intent.success, null), jobId);
+        const submitted = this.submitted(await this.writer.write(resolved, null), jobId);
         span?.setAttribute("docket.created", submitted.created);
         return submitted;
       } catch (error) {
@@ -176,15 +340,24 @@ export class JobService {
     return inSubmitSpan("docket.submit_many", options.traceparent, async (span, traceparent) => {
       span?.setAttribute("docket.jobs", inputs.length);
       const intents = inputs.map((input) => this.intentFor(input, actor, traceparent));
-      const valid = intents.flatMap((intent) => (Result.isSuccess(intent) ? [intent.success] : []));
+      const checked = (
+        await this.withDependencies(
+          intents.flatMap((intent) => (Result.isSuccess(intent) ? [intent.success] : [])),
+        )
+      ).values();
+      // withDependencies answers the valid intents in order; a refused one keeps its refusal.
+      const resolved = intents.map((intent) =>
+        Result.isFailure(intent) ? intent.failure : (checked.next().value as WriteIntent | DependencyRefused),
+      );
+      const valid = resolved.flatMap((item) => ("command" in item ? [item] : []));
       const written = (
         await this.writer.writeMany(valid.map((intent) => ({ intent, known: null })))
       ).values();
       // writeMany answers the valid intents in order; invalid ones keep their validation error.
-      return intents.map((intent) => {
-        if (Result.isFailure(intent)) return intent.failure;
+      return resolved.map((item) => {
+        if (!("command" in item)) return item;
         const outcome = written.next().value as WriteResult | WriteFailure | Error;
-        return isWriteResult(outcome) ? this.submitted(outcome, intent.success.jobId) : outcome;
+        return isWriteResult(outcome) ? this.submitted(outcome, item.jobId) : outcome;
       });
     });
   }
@@ -230,6 +403,8 @@ export class JobService {
     // Announced before answering, so a handler hears of it about when the caller does. The cancel
     // is recorded whatever happens here: a lost announcement waits for the lease renewal instead.
     await this.options.cancels?.announce(jobId).catch(() => undefined);
+    // Also for a repeat of the cancel: it finishes a cascade a crash cut short.
+    await this.cancelChildren(result.head, actor, reason);
     return result.head;
   }
 
@@ -252,6 +427,22 @@ export class JobService {
       command: () => ({ type: "SignalJob", at, actor, name, ...(payload === undefined ? {} : { payload }) }),
     });
     return result._tag === "Repeat" ? this.get(jobId) : result.head;
+  }
+
+  /**
+   * A cancelled flow parent's unfinished children are cancelled too (ADR 0042), each recorded
+   * with the cause, by the same actor; their own children follow in turn. A child that ended
+   * meanwhile is left as it is. Jobs merely named by `dependsOn` are not children: they may be
+   * shared, and are left alone.
+   */
+  private async cancelChildren(parent: StoredHead, actor: Actor, reason: string | undefined): Promise<void> {
+    const { dependencies, dependencyEnds } = parent.state.context;
+    const cause = `parent ${parent.jobId} was cancelled${reason === undefined ? "" : `: ${reason}`}`;
+    await Promise.all(
+      dependencies
+        .filter((d) => d.child === true && !Object.hasOwn(dependencyEnds, d.jobId))
+        .map((d) => this.cancel(d.jobId, actor, cause.slice(0, MAX_REASON_LENGTH)).catch(() => undefined)),
+    );
   }
 
   /** Manual retry of a dead-lettered job: recorded with actor and reason. */

@@ -29,7 +29,7 @@ import {
   InvalidJobSpec,
   JobNotFound,
 } from "../shared/index.ts";
-import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "./ports.ts";
+import type { AppendOutcome, AppendRequest, EventStore, FlowStore, StoredHead } from "./ports.ts";
 
 export type WriteResult =
   | { readonly _tag: "Written"; readonly head: StoredHead; readonly envelopes: ReadonlyArray<Envelope> }
@@ -235,6 +235,36 @@ export class JobWriter {
       }),
     );
     return results;
+  }
+
+  /**
+   * Create several jobs all or nothing (a flow, ADR 0042): each intent decided against an empty
+   * head, then one all-or-nothing append. Resolves with one result per intent (all Written, or —
+   * when the first intent's idempotency key was taken — all Repeat of that job); rejects with the
+   * first refusal otherwise, nothing having been written.
+   */
+  async writeAll(intents: ReadonlyArray<WriteIntent>, flows: FlowStore): Promise<ReadonlyArray<WriteResult>> {
+    const prepared = intents.map((intent) => {
+      if (intent.create === undefined) throw new JobNotFound({ jobId: intent.jobId });
+      const outcome = prepare(intent, emptyJobHead(intent.jobId, intent.create.payload), this.clock.now());
+      if (outcome._tag === "Refused") throw outcome.error;
+      if (outcome._tag === "Unchanged") throw new Error(`submitting job ${intent.jobId} decided no events`);
+      return outcome;
+    });
+    const outcome = await flows.appendAll(prepared.map((p) => p.request));
+    if (outcome._tag === "Applied")
+      return prepared.map((p) => ({ _tag: "Written", head: p.next, envelopes: p.request.envelopes }));
+    const intent = intents[outcome.index] as WriteIntent;
+    const result = this.settle(
+      intent,
+      prepared[outcome.index] as Extract<Prepared, { _tag: "Append" }>,
+      outcome.outcome,
+    );
+    if (result !== undefined && result._tag === "Repeat") return intents.map(() => result);
+    throw new ContentionExhausted({
+      jobId: intent.jobId,
+      message: `the flow's append was refused (${outcome.outcome._tag})`,
+    });
   }
 
   /** The result of an append, or undefined when it conflicted and must be decided again. */

@@ -68,6 +68,40 @@ export interface EventStore {
   readEventsMany(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<ReadonlyArray<Envelope>>>;
 }
 
+/** A flow's all-or-nothing append: applied, or refused (by the first job refused) and nothing written. */
+export type FlowAppendOutcome =
+  | { readonly _tag: "Applied" }
+  | { readonly _tag: "Refused"; readonly index: number; readonly outcome: AppendOutcome };
+
+/**
+ * All or nothing appends for a flow's submit (ADR 0042): every request checked before any is
+ * written, in one script call, so the requests must be of distinct jobs of one shard (a flow's
+ * jobs are placed in its parent's shard), at most MAX_FLOW_JOBS of them.
+ */
+export interface FlowStore {
+  appendAll(requests: ReadonlyArray<AppendRequest>): Promise<FlowAppendOutcome>;
+}
+
+/**
+ * Links between jobs and the jobs they depend on (ADR 0042), kept beside the event store: which
+ * jobs named a job in `dependsOn` (for reading: `GET /v1/jobs/:id`'s dependents), and which jobs
+ * wait for their dependencies (for the dependency follower). A link is written before the
+ * dependent's submit, so one may name a job never created (its submit failed): readers skip those.
+ */
+export interface DependencyLinks {
+  /** Note that `dependent` depends on each of `dependencies` (idempotent). */
+  link(dependent: string, dependencies: ReadonlyArray<string>): Promise<void>;
+  /** The jobs that named `jobId` as a dependency (some may not exist), at most `limit`. */
+  dependents(jobId: string, limit: number): Promise<ReadonlyArray<string>>;
+  /** How many shards the waiting index has (0 .. shards - 1). */
+  readonly shards: number;
+  /**
+   * Up to `limit` jobs of one shard that wait for their dependencies (or were dead-lettered by a
+   * dependency's failure and may still be released), oldest first, from `offset`.
+   */
+  waitingIn(shard: number, offset: number, limit: number): Promise<ReadonlyArray<string>>;
+}
+
 /**
  * Where a cancel is announced once it is recorded, so the worker running the job hears of it at
  * once rather than at its next lease renewal (ADR 0040). Best effort: a lost announcement costs

@@ -88,7 +88,24 @@ export const normaliseSubmit = (
       ? {}
       : { concurrencyKey: request.concurrencyKey, concurrencyLimit: request.concurrencyLimit ?? 1 }),
     ...(request.webhook === undefined ? {} : { webhook: request.webhook }),
+    ...(request.dependsOn === undefined
+      ? {}
+      : {
+          dependsOn: request.dependsOn.map((d) =>
+            typeof d === "string"
+              ? { jobId: d, onFailure: "fail" as const }
+              : { jobId: d.jobId, onFailure: d.onFailure ?? "fail" },
+          ),
+        }),
   };
+  if (spec.dependsOn !== undefined) {
+    const ids = spec.dependsOn.map((d) => d.jobId);
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (twice !== undefined)
+      return Result.fail(
+        new InvalidJobSpec({ field: "dependsOn", message: `job ${twice} is named more than once` }),
+      );
+  }
   const runAtMs =
     request.delayMs !== undefined && request.delayMs > 0
       ? nowMs + request.delayMs

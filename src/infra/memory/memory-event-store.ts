@@ -31,7 +31,14 @@
  * A call with a request without envelopes throws before anything is written, as in Redis.
  */
 import { contextOf, type Envelope, GENESIS_HASH, type JobStatus, statusOf } from "../../domain/index.ts";
-import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "../../engine/write/ports.ts";
+import type {
+  AppendOutcome,
+  AppendRequest,
+  EventStore,
+  FlowAppendOutcome,
+  FlowStore,
+  StoredHead,
+} from "../../engine/write/ports.ts";
 import { type MemoryStorage, type StoredJob, workStreamName } from "./memory-storage.ts";
 
 const DELAYED: ReadonlySet<string> = new Set<JobStatus>(["pending", "failed", "suspended"]);
@@ -49,7 +56,7 @@ const refuseToApply = (request: AppendRequest, job: StoredJob | undefined): void
     throw new Error(`append makes job ${request.jobId} ${status} without a due time`);
 };
 
-export class MemoryEventStore implements EventStore {
+export class MemoryEventStore implements EventStore, FlowStore {
   constructor(private readonly storage: MemoryStorage) {}
 
   async loadHead(jobId: string): Promise<StoredHead | null> {
@@ -78,6 +85,16 @@ export class MemoryEventStore implements EventStore {
       // Also after a refused request: what was applied before it stays, and may wake readers.
       this.storage.newWorkIn(queuedOn);
     }
+  }
+
+  /** Every request checked before any is applied (append.lua's all-or-nothing call). */
+  async appendAll(requests: ReadonlyArray<AppendRequest>): Promise<FlowAppendOutcome> {
+    for (const [index, request] of requests.entries()) {
+      const outcome = this.check(request);
+      if (outcome !== null) return { _tag: "Refused", index, outcome };
+    }
+    await this.appendMany(requests);
+    return { _tag: "Applied" };
   }
 
   async readEvents(jobId: string): Promise<ReadonlyArray<Envelope>> {

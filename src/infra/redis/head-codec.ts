@@ -35,6 +35,8 @@ type SpecPart = Pick<
   /** Read by claim.lua from the entry's copy of this part (ADR 0039). */
   readonly concurrencyKey?: string;
   readonly concurrencyLimit?: number;
+  /** The job's dependencies (ADR 0042), when it has any. */
+  readonly dependencies?: JobContext["dependencies"];
 };
 
 interface LivePart {
@@ -52,6 +54,8 @@ interface LivePart {
   readonly suspension?: JobContext["suspension"];
   readonly signals?: JobContext["signals"];
   readonly lastStep?: string;
+  readonly dependencyEnds?: JobContext["dependencyEnds"];
+  readonly failedBy?: string;
 }
 
 export const encodeSpec = (state: JobState): string => {
@@ -72,6 +76,7 @@ export const encodeSpec = (state: JobState): string => {
     ...(c.concurrencyKey === null
       ? {}
       : { concurrencyKey: c.concurrencyKey, concurrencyLimit: c.concurrencyLimit ?? 1 }),
+    ...(c.dependencies.length === 0 ? {} : { dependencies: c.dependencies }),
   };
   return JSON.stringify(spec);
 };
@@ -89,6 +94,9 @@ export const encodeLive = (state: JobState): string => {
   if (c.suspension !== null) text += `,"suspension":${JSON.stringify(c.suspension)}`;
   if (c.signals.length > 0) text += `,"signals":${JSON.stringify(c.signals)}`;
   if (c.lastStep !== null) text += `,"lastStep":${JSON.stringify(c.lastStep)}`;
+  // Only jobs with dependencies carry these (ADR 0042); the hot path's heads stay as they were.
+  if (c.dependencies.length > 0) text += `,"dependencyEnds":${JSON.stringify(c.dependencyEnds)}`;
+  if (c.failedBy !== null) text += `,"failedBy":${JSON.stringify(c.failedBy)}`;
   return `${text}}`;
 };
 
@@ -124,6 +132,9 @@ const decodeState = (spec: Field, live: Field): JobState | null => {
     suspension: l.suspension ?? null,
     signals: l.signals ?? [],
     lastStep: l.lastStep ?? null,
+    dependencies: s.dependencies ?? [],
+    dependencyEnds: l.dependencyEnds ?? {},
+    failedBy: l.failedBy ?? null,
   };
   return restoreState(l.value, context);
 };

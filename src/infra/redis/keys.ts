@@ -102,6 +102,20 @@ export class Keys {
   evicting(shard: number): string {
     return `${this.tag(shard)}:evicting`;
   }
+  /**
+   * Jobs that wait for their dependencies (ADR 0042), scored by when they began to; written by
+   * append.lua, read by the dependency follower.
+   */
+  waiting(shard: number): string {
+    return `${this.tag(shard)}:waiting`;
+  }
+  /**
+   * The jobs that named a job in `dependsOn` (ADR 0042): a set in that job's shard, written
+   * before each dependent's submit.
+   */
+  dependents(shard: number, jobId: string): string {
+    return `${this.tag(shard)}:dependents:${jobId}`;
+  }
   idempotency(shard: number, key: string): string {
     return `${this.tag(shard)}:idem:${key}`;
   }

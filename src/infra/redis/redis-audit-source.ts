@@ -161,9 +161,10 @@ export class RedisAuditSource implements AuditSource {
         "entryStream",
         "entryId",
       );
-      const [delayed, dead] = await Promise.all([
+      const [delayed, dead, waiting] = await Promise.all([
         this.client.zscore(this.keys.delayed(shard), jobId),
         this.client.zscore(this.keys.dead(shard), jobId),
+        this.client.zscore(this.keys.waiting(shard), jobId),
       ]);
       let inWorkStream = false;
       let pendingInGroup = false;
@@ -174,7 +175,13 @@ export class RedisAuditSource implements AuditSource {
           .catch(() => [] as unknown[]); // no group yet: nothing is pending
         pendingInGroup = (pending as unknown[]).length > 0;
       }
-      return { inWorkStream, pendingInGroup, delayed: delayed !== null, deadLettered: dead !== null };
+      return {
+        inWorkStream,
+        pendingInGroup,
+        delayed: delayed !== null,
+        deadLettered: dead !== null,
+        waiting: waiting !== null,
+      };
     });
   }
 }

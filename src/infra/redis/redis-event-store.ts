@@ -11,7 +11,14 @@
  */
 import type { Envelope } from "../../domain/index.ts";
 import type { ArchivedLog } from "../../engine/read/ports.ts";
-import type { AppendOutcome, AppendRequest, EventStore, StoredHead } from "../../engine/write/ports.ts";
+import type {
+  AppendOutcome,
+  AppendRequest,
+  EventStore,
+  FlowAppendOutcome,
+  FlowStore,
+  StoredHead,
+} from "../../engine/write/ports.ts";
 import { APPEND_KEYS, appendArguments, decodeAppendReply } from "./append-call.ts";
 import { type RedisClient, guarded } from "./connection.ts";
 import { readStoredHistories } from "./job-history.ts";
@@ -65,7 +72,7 @@ interface QueuedAppend {
   readonly reject: (error: unknown) => void;
 }
 
-export class RedisEventStore implements EventStore {
+export class RedisEventStore implements EventStore, FlowStore {
   readonly keys: Keys;
   private readonly client: RedisClient & ScriptClient;
   private readonly tiered: TieredLog;
@@ -182,6 +189,45 @@ export class RedisEventStore implements EventStore {
         });
       });
       return outcomes;
+    });
+  }
+
+  /**
+   * A flow's appends, all or nothing (ADR 0042): one append.lua call with a negative job count,
+   * which checks every job before it writes any. The jobs must be distinct and of one shard.
+   */
+  appendAll(requests: ReadonlyArray<AppendRequest>): Promise<FlowAppendOutcome> {
+    return guarded(async () => {
+      const first = requests[0];
+      if (first === undefined) return { _tag: "Applied" as const };
+      const shard = this.keys.shardOf(first.jobId);
+      if (requests.some((r) => this.keys.shardOf(r.jobId) !== shard))
+        throw new RangeError("an all-or-nothing append must keep to one shard");
+      const args = appendArguments(this.keys, shard, requests);
+      // ARGV[2] (after the 3 keys and the group): the job count, negative for all or nothing.
+      args[APPEND_KEYS + 1] = -requests.length;
+      await this.durable.prepare();
+      let flat: Array<number | string>;
+      if (!this.durable.waits)
+        flat = (await this.client.docketAppend(APPEND_KEYS, args)) as Array<number | string>;
+      else {
+        const pipelines = new ShardPipelines(this.client);
+        pipelines.on(shard, (p) => (p as unknown as ScriptPipeline).docketAppend(APPEND_KEYS, args));
+        const waits = this.durable.addTo(pipelines);
+        const replies = await pipelines.exec();
+        this.durable.check(replies, waits);
+        flat = replies[0] as Array<number | string>;
+      }
+      for (let index = 0; index < requests.length; index++) {
+        const code = flat[2 * index] as number;
+        if (code !== 1 && code !== -7)
+          return {
+            _tag: "Refused" as const,
+            index,
+            outcome: decodeAppendReply(code, String(flat[2 * index + 1])),
+          };
+      }
+      return { _tag: "Applied" as const };
     });
   }
 

@@ -11,7 +11,7 @@ const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.par
 export const JOB_COLUMNS =
   "id, status, type, queue, priority, attempts, max_attempts, created_at, queued_at, started_at, ended_at, " +
   "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at, meta, " +
-  "concurrency_key, concurrency_limit, steps, suspensions, suspension";
+  "concurrency_key, concurrency_limit, steps, suspensions, suspension, dependencies";
 
 export const jobRow = (view: JobView): Array<string | number | null> => [
   view.id,
@@ -41,6 +41,7 @@ export const jobRow = (view: JobView): Array<string | number | null> => [
   view.steps,
   view.suspensions,
   json(view.suspension),
+  view.dependencies.length === 0 ? null : JSON.stringify(view.dependencies),
 ];
 
 export interface JobRow {
@@ -71,6 +72,7 @@ export interface JobRow {
   readonly steps: number;
   readonly suspensions: number;
   readonly suspension: string | null;
+  readonly dependencies: string | null;
 }
 
 export const viewOfRow = (row: JobRow): JobView => ({
@@ -98,6 +100,7 @@ export const viewOfRow = (row: JobRow): JobView => ({
   steps: row.steps,
   suspensions: row.suspensions,
   suspension: parsed(row.suspension),
+  dependencies: parsed<JobView["dependencies"]>(row.dependencies) ?? [],
   version: row.version,
   lastHash: row.last_hash,
   updatedAt: row.updated_at,

@@ -100,6 +100,10 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE jobs ADD COLUMN suspensions INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE jobs ADD COLUMN suspension TEXT;
   `,
+  // Issue 18 (ADR 0042): a job's dependencies and how each ended (JSON text; null when none).
+  `
+  ALTER TABLE jobs ADD COLUMN dependencies TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -206,6 +206,17 @@ const orphanFailure = (
 ): VerifyFailure | null => {
   if (location === null || !needsLocation(status)) return null;
   const scheduled = status === "pending" || status === "failed" || status === "suspended";
+  // A waiting job is held by the waiting index, which the dependency follower reads (ADR 0042).
+  if (status === "waiting")
+    return location.waiting
+      ? null
+      : {
+          check: "not_orphaned",
+          jobId,
+          seq,
+          code: "orphaned",
+          message: "waiting but not in the waiting index",
+        };
   const held = scheduled ? location.delayed : location.inWorkStream || location.pendingInGroup;
   if (held) return null;
   return {

@@ -5,6 +5,7 @@
  * before they cross.
  */
 import type { AttemptError, Json, Progress, StepKey } from "../../../domain/index.ts";
+import type { ChildOutcome } from "../handlers.ts";
 
 /** What a thread is started with (its workerData). */
 export interface ThreadData {
@@ -23,6 +24,8 @@ export interface RunMessage {
   readonly attempt: number;
   readonly jobType: string;
   readonly payload: Json;
+  /** ctx.children() as read when the attempt was handed over; null when it could not be read. */
+  readonly children: ReadonlyArray<ChildOutcome> | null;
 }
 
 /**

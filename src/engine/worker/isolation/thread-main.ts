@@ -120,6 +120,10 @@ const contextFor = (run: RunMessage): HandlerContext => ({
     const args = waitArgs(name, options);
     return durableFor(run.runId).waitFor(args.name, args.timeoutMs);
   },
+  children: () =>
+    run.children === null
+      ? Promise.reject(new Error("the job's dependencies could not be read when the attempt started"))
+      : Promise.resolve(run.children),
 });
 
 const start = async (): Promise<void> => {

@@ -190,6 +190,10 @@ export class ThreadPool {
     durable: DurablePort,
   ): Promise<AttemptOutcome> {
     if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs, abort.suspension);
+    // The job's dependencies as they are now, for ctx.children() in the thread (ADR 0042); no
+    // read for a job without any. Null when they could not be read: the thread's call says so.
+    const children = await ctx.children().catch(() => null);
+    if (abort.reason !== undefined) return abandonedOrTimedOut(abort.reason, timeoutMs, abort.suspension);
     const thread = this.acquire();
     const runId = ++this.runs;
     // Over once settled: a thread that becomes ready after its attempt ended gets no job.
@@ -240,7 +244,7 @@ export class ThreadPool {
       };
       if (timeoutMs !== null)
         timer = setTimeout(() => abort.abort("timeout" satisfies AbortReason), timeoutMs);
-      thread.send({ kind: "run", runId, jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload });
+      thread.send({ kind: "run", runId, jobId: ctx.jobId, attempt: ctx.attempt, jobType, payload, children });
     });
     try {
       return await outcome;

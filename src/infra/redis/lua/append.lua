@@ -26,9 +26,16 @@
     <p>:{s}:expires       those with their own retainMs, also scored by end ms + retainMs
     <p>:{s}:evicting      jobs whose JobEvicted is appended, scored by that entry's ms: they
                           leave Redis (evict.lua) once the archive holds it
+    <p>:{s}:waiting       jobs that wait for their dependencies (ADR 0042), scored by the ms
+                          they began to: entered with `waiting` (or created dead-lettered by
+                          policy), kept while such a job is dead-lettered by policy (it may
+                          still be released), left otherwise
 
   ARGV[1] consumer group of the work streams
-  ARGV[2] J, the number of jobs
+  ARGV[2] J, the number of jobs; -J asks for all or nothing (a flow's submit, ADR 0042): every
+          job is checked before any is written, and if one is refused nothing is written and
+          every other job answers -7. Only for calls whose jobs are distinct (a job's second
+          append in the call would be checked against the head the first has not yet written).
   ARGV[3] the shard's key tag, <p>:{s}:
   then for each job, in order, a record of 18 fields followed by its envelopes:
     1  jobId
@@ -55,11 +62,14 @@
           -4, currentLastHash   prevHash does not continue the chain
           -5, existingJobId     idempotent repeat: nothing appended
           -6, ''                create, but the job already exists
+          -7, ''                all or nothing: not applied, another job of the call was refused
 ]]
 local GENESIS = string.rep('0', 64)
 local log, delayed, dead = KEYS[1], KEYS[2], KEYS[3]
 local group = ARGV[1]
 local jobs = tonumber(ARGV[2])
+local allOrNothing = jobs < 0
+if allOrNothing then jobs = -jobs end
 local tag = ARGV[3]
 local out = {}
 
@@ -83,6 +93,29 @@ local function check(head, idem, a)
   if ARGV[a + 4] ~= '' and cur[4] ~= ARGV[a + 4] then return -3, cur[4] end
   if cur[2] ~= ARGV[a + 5] then return -4, cur[2] end
   return nil, nil, cur
+end
+
+if allOrNothing then
+  local refused = {}
+  local any = false
+  local b = 3
+  for j = 1, jobs do
+    local idem = ARGV[b + 15] ~= '' and (tag .. 'idem:' .. ARGV[b + 15]) or nil
+    local code, value = check(tag .. 'job:' .. ARGV[b + 1], idem, b)
+    if code then
+      refused[j] = {code, value}
+      any = true
+    end
+    b = b + 18 + 3 * tonumber(ARGV[b + 18])
+  end
+  if any then
+    for j = 1, jobs do
+      local r = refused[j] or {-7, ''}
+      out[#out + 1] = r[1]
+      out[#out + 1] = r[2]
+    end
+    return out
+  end
 end
 
 local a = 3 -- ARGV[a + 1] is the first field of the current job's record
@@ -142,6 +175,13 @@ for j = 1, jobs do
         redis.call('ZREM', delayed, jobId)
       end
       if oldStatus == 'dead_letter' then redis.call('ZREM', dead, jobId) end
+      -- A job created dead-lettered was failed by a dependency that had already failed when it
+      -- was submitted (no other path creates a dead letter): it may still be released.
+      if newStatus == 'waiting' or (created and newStatus == 'dead_letter') then
+        redis.call('ZADD', tag .. 'waiting', ARGV[a + 12], jobId)
+      elseif (oldStatus == 'waiting' or oldStatus == 'dead_letter') and newStatus ~= 'dead_letter' then
+        redis.call('ZREM', tag .. 'waiting', jobId)
+      end
       if newStatus == 'queued' then
         -- The entry carries the head as it is now, so a worker woken by a blocking read can start
         -- the job without reading its head first. It is only a hint: the start is a
@@ -178,6 +218,7 @@ for j = 1, jobs do
       -- No longer a candidate: it leaves Redis once the archive holds its JobEvicted.
       redis.call('ZREM', tag .. 'ended:' .. newStatus, jobId)
       redis.call('ZREM', tag .. 'expires', jobId)
+      redis.call('ZREM', tag .. 'waiting', jobId)
       redis.call('ZADD', tag .. 'evicting', evictedAt, jobId)
     end
     redis.call('HSET', head, unpack(headFields))
