@@ -145,9 +145,12 @@ describe("rate limit per job type", () => {
     );
     const smsStarts = (await Promise.all(limited.map(startedAt))) as Array<number>;
     smsStarts.sort((a, b) => a - b);
-    // One start per 400 ms: never two within the window (1 ms of slack for the ms timestamps).
+    // One start per 400 ms. The limit holds at the claim (Redis's clock); the recorded start is
+    // the worker's stamp after its claim, which a loaded machine (or a cluster's polled claims)
+    // delays by a varying few ms: 50 ms of slack. Without the limit the three sms jobs would be
+    // claimed together and start within a few ms of each other.
     for (let i = 1; i < smsStarts.length; i++)
-      expect((smsStarts[i] as number) - (smsStarts[i - 1] as number)).toBeGreaterThanOrEqual(399);
+      expect((smsStarts[i] as number) - (smsStarts[i - 1] as number)).toBeGreaterThanOrEqual(350);
     // The mail jobs queued behind the held-back sms jobs were not held up by them.
     const mailStarts = (await Promise.all(free.map(startedAt))) as Array<number>;
     expect(Math.max(...mailStarts)).toBeLessThan(smsStarts[2] as number);
