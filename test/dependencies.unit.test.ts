@@ -52,6 +52,24 @@ describe("decide: dependencies", () => {
       .thenEvents([ended("b", "completed", t(20)), released(2, 2, t(20))]);
   });
 
+  it("a signal sent while the job waits for its dependencies is kept for its handler, and the release still follows", () => {
+    // Found by the merged model-based suite: `waiting` (ADR 0042) had no SignalReceived, which
+    // every other state before a job ends accepts (ADR 0043).
+    const s = withDeps(["a", "fail"]);
+    const signal = { type: "SignalJob", at: t(5), actor: client, name: "approved" } as const;
+    const received: JobEvent = {
+      type: "SignalReceived",
+      at: t(5),
+      actor: client,
+      data: { name: "approved" },
+    };
+    given(submitted(s)).when(signal).thenEvents([received]);
+    given(submitted(s), received).when(signal).thenRejected("signal_already_received");
+    given(submitted(s), received)
+      .when(end("a", "completed", t(20)))
+      .thenEvents([ended("a", "completed", t(20)), released(1, 1, t(20))]);
+  });
+
   it("a repeated end appends nothing; an end of a job it does not name is refused", () => {
     const s = withDeps(["a", "fail"], ["b", "fail"]);
     given(submitted(s), ended("a", "completed")).when(end("a", "completed")).thenEvents([]);

@@ -485,6 +485,8 @@ export const jobMachine = setup({
         ],
         JobFailedByDependency: { guard: "failedByPolicy", target: "dead_letter", actions: "recordFailedBy" },
         JobCancelled: { target: "cancelled" },
+        // Kept for the handler's ctx.waitFor once the job runs, as in every state before it ends.
+        SignalReceived: { guard: "signalNew", actions: "recordSignal" },
       },
     },
     queued: {
