@@ -14,7 +14,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_DURABILITY_TIMEOUT_MS, type Durability } from "../src/infra/redis/durability.ts";
+import { durabilityOf } from "../src/infra/redis/durability.ts";
 import { shardTagOf, slotOfTag } from "../src/infra/redis/shard-tags.ts";
 import { clusterAsTestRedis, isClusterUrl, startCluster } from "../test/support/cluster.ts";
 import { startRedis, type TestRedis } from "../test/support/redis.ts";
@@ -32,9 +32,7 @@ const replayPath = process.env.FC_REPLAY_PATH;
 // cluster of its own, so its Redis restarts can SIGKILL the master holding the jobs (its replica
 // takes over) with `replicated` durability: what a Redis restart with AOF is on one server.
 const onCluster = isClusterUrl(process.env.REDIS_URL);
-const durability: Durability | undefined = onCluster
-  ? { mode: "replicated", replicas: 1, timeoutMs: DEFAULT_DURABILITY_TIMEOUT_MS }
-  : undefined;
+const durability = onCluster ? (durabilityOf("replicated") ?? undefined) : undefined;
 
 let redis: TestRedis;
 beforeAll(async () => {

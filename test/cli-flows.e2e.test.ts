@@ -2,28 +2,13 @@
  * The CLI's dependency commands against a real API (ADR 0042): `jobs submit --depends-on`,
  * `jobs flow`, `jobs tree`, and a bad policy refused with exit 2.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type TestApi } from "./support/api.ts";
+import { runDocket } from "./support/cli.ts";
 import { apiActor } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const docket = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, "bin/docket.js"), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({
-          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+const docket = runDocket;
 
 let redis: TestRedis;
 let api: TestApi;

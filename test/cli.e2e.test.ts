@@ -2,7 +2,6 @@
  * The `docket` CLI as a real process: every command answers --help, bad usage exits 2 with a
  * message, and the client commands work against a running API (text and --json).
  */
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -10,30 +9,13 @@ import { main } from "../src/cli/main.ts";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import type { Worker } from "../src/engine/worker/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
+import { ROOT, runDocket, runShell } from "./support/cli.ts";
 import { apiActor } from "./support/engine.ts";
 import { freePort, startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-/** Run the CLI without blocking this process (the API under test lives in it). */
-const docket = (
-  args: ReadonlyArray<string>,
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, "bin/docket.js"), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({
-          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+const docket = runDocket;
 
 let redis: TestRedis;
 let api: TestApi;
@@ -142,22 +124,10 @@ describe("docket CLI", () => {
       "the projection",
     );
     // Not spawnSync: the API answering the command lives in this process.
-    const piped = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        "bash",
-        [
-          "-c",
-          `set -o pipefail; node ${join(ROOT, "bin/docket.js")} jobs list --queue pipe --json --limit 500 | head -c 1`,
-        ],
-        { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
-        (error, stdout, stderr) =>
-          resolve({
-            status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-            stdout,
-            stderr,
-          }),
-      );
-    });
+    const piped = await runShell(
+      `set -o pipefail; node ${join(ROOT, "bin/docket.js")} jobs list --queue pipe --json --limit 500 | head -c 1`,
+      env,
+    );
     expect(piped.stdout).toBe("{");
     expect(piped.stderr).toBe("");
     expect(piped.status).toBe(141);

@@ -4,37 +4,18 @@
  * code), and the in-process library's `signal` with a library worker whose handler steps, waits
  * and resumes.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobView } from "../src/engine/read/index.ts";
 import type { Worker } from "../src/engine/worker/index.ts";
 import { connect } from "../src/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
+import { runDocket } from "./support/cli.ts";
 import { apiActor } from "./support/engine.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-const docket = (
-  args: ReadonlyArray<string>,
-  env: Record<string, string>,
-): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, "bin/docket.js"), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({
-          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+const docket = runDocket;
 
 let redis: TestRedis;
 let api: TestApi;

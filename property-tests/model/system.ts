@@ -197,7 +197,7 @@ export class ModelSystem {
       dueJobs: (nowMs, limit) => (stalled ? Promise.resolve([]) : store.dueJobs(nowMs, limit)),
       deadLetters: (limit) => store.deadLetters(limit),
       depth: (...args) => store.depth(...args),
-      depthByShard: (...args) => store.depthByShard(...args),
+      depthCells: (...args) => store.depthCells(...args),
     });
     const live = await this.newWorker([queue], frozen, errors)(1);
     this.others.push(live);

@@ -68,7 +68,7 @@ export interface ApiDeps {
   readonly schedules: ScheduleService;
   readonly reads: ReadModels;
   readonly workers: Pick<WorkerRegistry, "list">;
-  readonly queues: Pick<WorkQueue, "depth" | "depthByShard">;
+  readonly queues: Pick<WorkQueue, "depth" | "depthCells">;
   /**
    * Round-trip time to Redis in ms (on a cluster, per shard: ADR 0047); rejects when Redis (a
    * shard's node) is unreachable.

@@ -60,19 +60,23 @@ export const collectMetrics = async (
 ): Promise<MetricsReport> => {
   const nowMs = deps.clock.now();
   const projected = deps.reads.metrics({ nowMs, minutes: THROUGHPUT_MINUTES });
-  const names = knownQueues(deps);
-  const [queues, byShard, lag] = await Promise.all([
-    deps.queues.depth(names),
-    deps.queues.depthByShard(names),
-    deps.projection.lag(),
-  ]);
+  // One read of every queue on every shard, summed both ways.
+  const [cells, lag] = await Promise.all([deps.queues.depthCells(knownQueues(deps)), deps.projection.lag()]);
   const behind = new Map(lag.shards.map((s) => [s.shard, s.behindMs]));
-  const shards = byShard.map(({ shard, waiting, pending }) => ({
-    shard,
-    waiting,
-    pending,
-    projectorBehindMs: behind.get(shard) ?? null,
-  }));
+  const queues = new Map<string, QueueDepth>();
+  const byShard = new Map<number, ShardFigures>();
+  for (const { queue, shard, waiting, pending } of cells) {
+    const q = queues.get(queue) ?? { queue, waiting: 0, pending: 0 };
+    queues.set(queue, { queue, waiting: q.waiting + waiting, pending: q.pending + pending });
+    const s = byShard.get(shard) ?? {
+      shard,
+      waiting: 0,
+      pending: 0,
+      projectorBehindMs: behind.get(shard) ?? null,
+    };
+    byShard.set(shard, { ...s, waiting: s.waiting + waiting, pending: s.pending + pending });
+  }
+  const shards = [...byShard.values()].sort((a, b) => a.shard - b.shard);
   const status = deps.projection.status();
   const projector: ProjectorFigures = {
     state: status.state,
@@ -84,7 +88,7 @@ export const collectMetrics = async (
   };
   return {
     ...projected,
-    queues,
+    queues: [...queues.values()],
     shards,
     projector,
     eventStreams,

@@ -78,10 +78,19 @@ export interface WorkQueue extends DeadLetterIndex {
   depth(
     queues: ReadonlyArray<string>,
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>>;
-  /** The same entries of these queues, counted per shard (how evenly a cluster's masters carry them). */
-  depthByShard(
-    queues: ReadonlyArray<string>,
-  ): Promise<ReadonlyArray<{ readonly shard: number; readonly waiting: number; readonly pending: number }>>;
+  /**
+   * The same entries, per queue and shard (how evenly a cluster's masters carry them): one cell
+   * for each queue on each shard, in one round trip.
+   */
+  depthCells(queues: ReadonlyArray<string>): Promise<ReadonlyArray<DepthCell>>;
+}
+
+/** Entries of one queue on one shard: waiting, and delivered but unacknowledged. */
+export interface DepthCell {
+  readonly queue: string;
+  readonly shard: number;
+  readonly waiting: number;
+  readonly pending: number;
 }
 
 /**

@@ -17,7 +17,7 @@
  * - Shards: one set of work streams (in Redis, one per shard, read shard by shard).
  * - Outages and round trips, as in memory-event-store.ts.
  */
-import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
+import type { Claimed, DepthCell, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
 import { type MemoryStorage, workStreamsOf } from "./memory-storage.ts";
 
 export class MemoryWorkQueue implements WorkQueue {
@@ -155,17 +155,8 @@ export class MemoryWorkQueue implements WorkQueue {
   }
 
   /** One shard in memory: every queue's entries are on it. */
-  async depthByShard(
-    queues: ReadonlyArray<string>,
-  ): Promise<ReadonlyArray<{ readonly shard: number; readonly waiting: number; readonly pending: number }>> {
-    const all = await this.depth(queues);
-    return [
-      {
-        shard: 0,
-        waiting: all.reduce((sum, q) => sum + q.waiting, 0),
-        pending: all.reduce((sum, q) => sum + q.pending, 0),
-      },
-    ];
+  async depthCells(queues: ReadonlyArray<string>): Promise<ReadonlyArray<DepthCell>> {
+    return (await this.depth(queues)).map((q) => ({ ...q, shard: 0 }));
   }
 }
 

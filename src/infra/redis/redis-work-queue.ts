@@ -19,7 +19,7 @@ import {
   type Priority,
   sharePicks,
 } from "../../domain/index.ts";
-import type { Claimed, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
+import type { Claimed, DepthCell, WorkEntry, WorkQueue } from "../../engine/worker/ports.ts";
 import { CLUSTER_POLL_MS, guarded, type RedisClient } from "./connection.ts";
 import { ShardPipelines } from "./shard-pipelines.ts";
 import { decodeHead, HEAD_FIELDS } from "./head-codec.ts";
@@ -351,7 +351,7 @@ export class RedisWorkQueue implements WorkQueue {
   ): Promise<ReadonlyArray<{ readonly queue: string; readonly waiting: number; readonly pending: number }>> {
     return guarded(async () => {
       const totals = new Map(queues.map((q) => [q, { queue: q, waiting: 0, pending: 0 }]));
-      for (const cell of await this.depthCells(queues)) {
+      for (const cell of await this.cells(queues)) {
         const total = totals.get(cell.queue);
         if (total === undefined) continue;
         total.pending += cell.pending;
@@ -361,25 +361,12 @@ export class RedisWorkQueue implements WorkQueue {
     });
   }
 
-  depthByShard(
-    queues: ReadonlyArray<string>,
-  ): Promise<ReadonlyArray<{ readonly shard: number; readonly waiting: number; readonly pending: number }>> {
-    return guarded(async () => {
-      const totals = this.keys.allShards().map((shard) => ({ shard, waiting: 0, pending: 0 }));
-      for (const cell of await this.depthCells(queues)) {
-        const total = totals[cell.shard];
-        if (total === undefined) continue;
-        total.pending += cell.pending;
-        total.waiting += cell.waiting;
-      }
-      return totals;
-    });
+  depthCells(queues: ReadonlyArray<string>): Promise<ReadonlyArray<DepthCell>> {
+    return guarded(() => this.cells(queues));
   }
 
   /** Waiting and pending entries of each queue on each shard (all priority levels), in one round trip. */
-  private async depthCells(
-    queues: ReadonlyArray<string>,
-  ): Promise<ReadonlyArray<{ queue: string; shard: number; waiting: number; pending: number }>> {
+  private async cells(queues: ReadonlyArray<string>): Promise<ReadonlyArray<DepthCell>> {
     const pipelines = new ShardPipelines(this.client);
     const cells: Array<{ queue: string; shard: number }> = [];
     for (const queue of queues)
