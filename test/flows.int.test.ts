@@ -11,6 +11,7 @@ import { type Envelope, statusOf } from "../src/domain/index.ts";
 import { DependencyFollower } from "../src/engine/flows/index.ts";
 import { systemClock } from "../src/engine/shared/index.ts";
 import { type Handlers, NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
+import { JobService } from "../src/engine/write/index.ts";
 import { RedisDependencyLinks } from "../src/infra/redis/redis-dependency-links.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -341,6 +342,93 @@ describe("flows", () => {
       expect(last?.type).toBe("JobCancelled");
       expect(last?.type === "JobCancelled" && last.data.reason).toMatch(/^parent .* was cancelled/);
     }
+  });
+
+  it("a parent's cancel and its cascade are one write: an API that dies after its first write leaves the parent and every unfinished descendant cancelled, with the cause", async () => {
+    const { jobId } = await engine.jobs.submitFlow(
+      {
+        job: { type: "parent", queue: "idle" },
+        children: [
+          { job: { type: "child", queue: "idle" } },
+          { job: { type: "child", queue: "idle", delayMs: 3_600_000 } },
+          { job: { type: "parent", queue: "idle" }, children: [{ job: { type: "child", queue: "idle" } }] },
+        ],
+      },
+      apiActor,
+    );
+    const tree = await engine.jobs.tree(jobId);
+    const descendants = [
+      ...tree.dependencies.map((d) => d.id),
+      ...(tree.dependencies[2]?.dependencies.map((d) => d.id) ?? []),
+    ];
+    expect(descendants).toHaveLength(4);
+    // The process dies just after its first write reaches Redis: that write is kept, the
+    // caller hears an error, and nothing after it is written.
+    let wrote = false;
+    const died = new Error("the API process died");
+    const dying = new Proxy(engine.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        const bound = (value as (...args: Array<unknown>) => Promise<unknown>).bind(target);
+        if (!["append", "appendMany", "appendAll"].includes(String(key))) return bound;
+        return async (...args: Array<unknown>) => {
+          if (wrote) throw died;
+          wrote = true;
+          await bound(...args);
+          throw died;
+        };
+      },
+    });
+    const jobs = new JobService({
+      store: dying,
+      flows: dying,
+      queue: engine.queue,
+      clock: systemClock,
+      shards: 4,
+      links: new RedisDependencyLinks(engine.client, engine.store.keys),
+    });
+    await expect(jobs.cancel(jobId, apiActor, "changed my mind")).rejects.toBe(died);
+    for (const id of [jobId, ...descendants]) expect(await statusNow(id)).toBe("cancelled");
+    const reasons = await Promise.all(
+      descendants.map(async (id) => {
+        const last = (await engine.store.readEvents(id)).at(-1);
+        return last?.type === "JobCancelled" ? last.data.reason : undefined;
+      }),
+    );
+    expect(reasons.slice(0, 3)).toEqual(
+      [0, 1, 2].map(() => `parent ${jobId} was cancelled: changed my mind`),
+    );
+    expect(reasons[3]).toBe(
+      `parent ${descendants[2]} was cancelled: parent ${jobId} was cancelled: changed my mind`,
+    );
+  });
+
+  it("cancelling a parent leaves a child that already ended as it is, and a second cancel changes nothing", async () => {
+    const { jobId } = await engine.jobs.submitFlow(
+      {
+        job: { type: "parent", queue: "idle" },
+        children: [
+          { job: { type: "child", payload: { key: "c-done", n: 1 } } },
+          { job: { type: "child", queue: "idle" } },
+        ],
+      },
+      apiActor,
+    );
+    const [done, idle] = (await engine.jobs.tree(jobId)).dependencies.map((d) => d.id) as [string, string];
+    await workers(1);
+    await untilStatus(done, "completed");
+    const before = await types(done);
+    await engine.jobs.cancel(jobId, apiActor, "enough");
+    expect(await statusNow(idle)).toBe("cancelled");
+    expect(await types(done)).toEqual(before);
+    const versions = await Promise.all(
+      [jobId, idle, done].map(async (id) => (await engine.jobs.get(id)).version),
+    );
+    await expect(engine.jobs.cancel(jobId, apiActor, "enough")).resolves.toMatchObject({ jobId });
+    expect(
+      await Promise.all([jobId, idle, done].map(async (id) => (await engine.jobs.get(id)).version)),
+    ).toEqual(versions);
   });
 
   it("cancelling a child applies its parent's policy", async () => {

@@ -328,6 +328,47 @@ describe("tiered history", () => {
     await d.engine.close();
   });
 
+  it("a dependency that has left Redis still counts (read from the archive), and its dependents set leaves with it", async () => {
+    const d = await deploy();
+    const submit = (spec: Record<string, unknown>) => d.engine.jobs.submit(spec, apiActor);
+    const done = (await submit({ type: "echo", payload: "done" })).jobId;
+    const dead = (await submit({ type: "broken", maxAttempts: 1 })).jobId;
+    await drain(d);
+    // Named while still in Redis: counted at once, and linked (the dependents set).
+    const early = (await submit({ type: "echo", dependsOn: [done] })).jobId;
+    await drain(d);
+    const keys = new Keys(d.engine.prefix, SHARDS);
+    const dependentsKey = keys.dependents(keys.shardOf(done), done);
+    expect(await d.engine.client.smembers(dependentsKey)).toEqual([early]);
+    expect(await d.engine.jobs.dependents(done)).toEqual([early]);
+
+    d.advance(RETENTION.deadLetterMs + 10_000);
+    const archiver = d.archiver(RETENTION);
+    await archiver.runOnce();
+    await archiver.runOnce();
+    for (const id of [done, dead, early]) expect(await d.engine.jobs.tierOf(id)).toBe("archive");
+    expect(await d.engine.client.exists(dependentsKey)).toBe(0);
+
+    // Named after it left: the archived end counts at once, as a hot one would.
+    const released = (await submit({ type: "echo", dependsOn: [done] })).jobId;
+    expect(await d.engine.jobs.view(released)).toMatchObject({ status: "queued" });
+    expect((await d.engine.jobs.events(released)).map((e) => e.type)).toEqual([
+      "JobSubmitted",
+      "DependencyEnded",
+      "JobReleased",
+    ]);
+    const failed = (await submit({ type: "echo", dependsOn: [dead] })).jobId;
+    expect(await d.engine.jobs.view(failed)).toMatchObject({ status: "dead_letter" });
+    // A job in neither tier is still refused.
+    await expect(
+      submit({ type: "echo", dependsOn: ["0190f000-0000-7000-8000-000000000000"] }),
+    ).rejects.toMatchObject({
+      code: "dependency_not_found",
+    });
+    await archiver.stop();
+    await d.engine.close();
+  });
+
   it("an operator's purge is recorded with who asked, and the jobs leave once archived", async () => {
     const d = await deploy();
     const jobs = await submitMix(d);

@@ -23,9 +23,14 @@ import {
   type JobStatus,
   statusOf,
 } from "../../domain/index.ts";
-import { viewOf } from "../read/index.ts";
 import type { Clock } from "../shared/index.ts";
-import { type DependencyLinks, type EventStore, JobWriter, type StoredHead } from "../write/index.ts";
+import {
+  type DependencyLinks,
+  dependencyStatuses,
+  type EventStore,
+  JobWriter,
+  type StoredHead,
+} from "../write/index.ts";
 
 export interface DependencyFollowerOptions {
   readonly store: EventStore;
@@ -168,25 +173,17 @@ export class DependencyFollower {
 
   /**
    * How each of these jobs ended, for those that did: from its head, or — for one that has left
-   * Redis since (evicted after it ended) — from its history, wherever it is kept.
+   * Redis since (evicted after it ended) — from its history, wherever it is kept. An archive that
+   * cannot be read leaves those ends for a later pass.
    */
   private async endsOf(jobIds: ReadonlyArray<string>): Promise<Map<string, DependencyEndStatus>> {
-    const heads = await this.options.store.loadHeads(jobIds);
-    const ends = new Map<string, DependencyEndStatus>();
-    const gone: Array<string> = [];
-    jobIds.forEach((jobId, i) => {
-      const head = heads[i];
-      if (head === null || head === undefined) gone.push(jobId);
-      else if (isDependencyEnd(statusOf(head.state)))
-        ends.set(jobId, statusOf(head.state) as DependencyEndStatus);
+    const statuses = await dependencyStatuses(this.options.store, jobIds).catch((error: unknown) => {
+      this.options.onError?.(error);
+      return new Map<string, JobStatus | null>();
     });
-    if (gone.length > 0) {
-      const histories = await this.options.store.readEventsMany(gone).catch(() => gone.map(() => []));
-      gone.forEach((jobId, i) => {
-        const status: JobStatus | undefined = viewOf(histories[i] ?? [])?.status;
-        if (status !== undefined && isDependencyEnd(status)) ends.set(jobId, status);
-      });
-    }
+    const ends = new Map<string, DependencyEndStatus>();
+    for (const [jobId, status] of statuses)
+      if (status !== null && isDependencyEnd(status)) ends.set(jobId, status as DependencyEndStatus);
     return ends;
   }
 }

@@ -13,6 +13,8 @@ import {
   type JobCommand,
   type Json,
   MAX_DEPENDENCIES,
+  MAX_FLOW_DEPTH,
+  MAX_FLOW_JOBS,
   MAX_REASON_LENGTH,
   MAX_SIGNAL_PAYLOAD_BYTES,
   type SubmitJob,
@@ -35,6 +37,7 @@ import {
   tracer,
 } from "../shared/index.ts";
 import type { FlowChildRef } from "./flow-plan.ts";
+import { dependencyStatuses } from "./dependency-statuses.ts";
 import { newJobId, newJobIdInShard, shardOf } from "./job-ids.ts";
 import {
   isWriteResult,
@@ -251,13 +254,8 @@ export class JobService {
   ): Promise<ReadonlyArray<WriteIntent | DependencyRefused>> {
     const ids = [...new Set(intents.flatMap((intent) => intent.dependsOn))];
     if (ids.length === 0) return intents;
-    const heads = await this.options.store.loadHeads(ids);
-    const statusOfId = new Map(
-      ids.map((id, i) => {
-        const head = heads[i];
-        return [id, head === null || head === undefined ? null : statusOf(head.state)];
-      }),
-    );
+    // A dependency that has left Redis since it ended is read from the archive: it still counts.
+    const statusOfId = await dependencyStatuses(this.options.store, ids);
     const linked: Array<Promise<void>> = [];
     const out = intents.map((intent): WriteIntent | DependencyRefused => {
       if (intent.dependsOn.length === 0) return intent;
@@ -266,7 +264,7 @@ export class JobService {
         return new DependencyRefused({
           code: "dependency_not_found",
           dependency: missing,
-          message: `dependsOn names job ${missing}, which does not exist (or has left Redis)`,
+          message: `dependsOn names job ${missing}, which does not exist`,
         });
       const ended = intent.dependsOn.flatMap((jobId) => {
         const status = statusOfId.get(jobId);
@@ -391,21 +389,90 @@ export class JobService {
 
   /**
    * Cancel a job: a pending, queued or failed job ends at once; a processing job ends
-   * `cancelled` and its worker's handler is aborted (its lease is gone).
+   * `cancelled` and its worker's handler is aborted (its lease is gone). A flow's parent takes
+   * its unfinished descendants with it, in the same atomic append (ADR 0042).
    */
   async cancel(jobId: string, actor: Actor, reason?: string): Promise<StoredHead> {
     const at = iso(this.options.clock.now());
-    const result = await this.writer.write({
-      jobId,
-      command: () => ({ type: "CancelJob", at, actor, ...(reason === undefined ? {} : { reason }) }),
+    const cancelJob = (cause: string | undefined) => (): JobCommand => ({
+      type: "CancelJob",
+      at,
+      actor,
+      ...(cause === undefined ? {} : { reason: cause }),
     });
-    if (result._tag === "Repeat") return this.get(jobId);
-    // Announced before answering, so a handler hears of it about when the caller does. The cancel
-    // is recorded whatever happens here: a lost announcement waits for the lease renewal instead.
-    await this.options.cancels?.announce(jobId).catch(() => undefined);
-    // Also for a repeat of the cancel: it finishes a cascade a crash cut short.
-    await this.cancelChildren(result.head, actor, reason);
-    return result.head;
+    const cascade = this.options.flows === undefined ? [] : await this.descendantsToCancel(jobId, reason);
+    if (cascade.length === 0) {
+      const result = await this.writer.write({ jobId, command: cancelJob(reason) });
+      if (result._tag === "Repeat") return this.get(jobId);
+      await this.announceCancels(result._tag === "Written" ? [jobId] : []);
+      return result.head;
+    }
+    // One all-or-nothing append for the parent and every descendant that can still be
+    // cancelled: a crash leaves the whole cascade recorded or none of it, never a cancelled
+    // parent with its children still running. A descendant that ended meanwhile is left out.
+    const results = await this.writer.writeTogether(
+      [
+        { intent: { jobId, command: cancelJob(reason) }, required: true },
+        ...cascade.map((c) => ({ intent: { jobId: c.jobId, command: cancelJob(c.cause) }, required: false })),
+      ],
+      this.options.flows as FlowStore,
+    );
+    await this.announceCancels(
+      results.flatMap((result, i) =>
+        result?._tag === "Written" ? [i === 0 ? jobId : (cascade[i - 1]?.jobId ?? "")] : [],
+      ),
+    );
+    const parent = results[0];
+    return parent === null || parent === undefined || parent._tag === "Repeat"
+      ? this.get(jobId)
+      : parent.head;
+  }
+
+  /**
+   * Announced before answering, so a handler hears of it about when the caller does. The cancel
+   * is recorded whatever happens here: a lost announcement waits for the lease renewal instead.
+   */
+  private async announceCancels(jobIds: ReadonlyArray<string>): Promise<void> {
+    const cancels = this.options.cancels;
+    if (cancels === undefined) return;
+    await Promise.all(jobIds.map((id) => cancels.announce(id).catch(() => undefined)));
+  }
+
+  /**
+   * A flow parent's descendants (its children, theirs, …; ADR 0042), each with the cause its
+   * cancel records: `parent <its parent> was cancelled: <why that one was>`. All of them, even
+   * below a child that already ended (a `continue` policy may have released it before its own
+   * children ended); the write leaves out those that cannot be cancelled. Jobs merely named by
+   * `dependsOn` are not children: they may be shared, and are left alone. Only those in the
+   * parent's shard (a flow's all are) can join its atomic append; bounded as flows are.
+   */
+  private async descendantsToCancel(
+    jobId: string,
+    reason: string | undefined,
+  ): Promise<ReadonlyArray<{ readonly jobId: string; readonly cause: string }>> {
+    const shard = shardOf(jobId, this.options.shards);
+    const found: Array<{ jobId: string; cause: string }> = [];
+    const seen = new Set([jobId]);
+    let level: Array<{ jobId: string; cause: string | undefined }> = [{ jobId, cause: reason }];
+    for (let depth = 0; depth < MAX_FLOW_DEPTH && level.length > 0; depth++) {
+      const heads = await this.options.store.loadHeads(level.map((l) => l.jobId));
+      const next: Array<{ jobId: string; cause: string }> = [];
+      heads.forEach((head, i) => {
+        const parent = level[i];
+        if (head === null || parent === undefined) return;
+        const cause = `parent ${parent.jobId} was cancelled${parent.cause === undefined ? "" : `: ${parent.cause}`}`;
+        for (const d of head.state.context.dependencies) {
+          if (d.child !== true || seen.has(d.jobId) || shardOf(d.jobId, this.options.shards) !== shard)
+            continue;
+          if (found.length + next.length >= MAX_FLOW_JOBS) break;
+          seen.add(d.jobId);
+          next.push({ jobId: d.jobId, cause: cause.slice(0, MAX_REASON_LENGTH) });
+        }
+      });
+      found.push(...next);
+      level = next;
+    }
+    return found;
   }
 
   /**
@@ -427,22 +494,6 @@ export class JobService {
       command: () => ({ type: "SignalJob", at, actor, name, ...(payload === undefined ? {} : { payload }) }),
     });
     return result._tag === "Repeat" ? this.get(jobId) : result.head;
-  }
-
-  /**
-   * A cancelled flow parent's unfinished children are cancelled too (ADR 0042), each recorded
-   * with the cause, by the same actor; their own children follow in turn. A child that ended
-   * meanwhile is left as it is. Jobs merely named by `dependsOn` are not children: they may be
-   * shared, and are left alone.
-   */
-  private async cancelChildren(parent: StoredHead, actor: Actor, reason: string | undefined): Promise<void> {
-    const { dependencies, dependencyEnds } = parent.state.context;
-    const cause = `parent ${parent.jobId} was cancelled${reason === undefined ? "" : `: ${reason}`}`;
-    await Promise.all(
-      dependencies
-        .filter((d) => d.child === true && !Object.hasOwn(dependencyEnds, d.jobId))
-        .map((d) => this.cancel(d.jobId, actor, cause.slice(0, MAX_REASON_LENGTH)).catch(() => undefined)),
-    );
   }
 
   /** Manual retry of a dead-lettered job: recorded with actor and reason. */

@@ -267,6 +267,57 @@ export class JobWriter {
     });
   }
 
+  /**
+   * Apply intents to existing jobs of one shard together, all or nothing (a cancel and its
+   * cascade, ADR 0042): each decided against its current head, then one all-or-nothing append,
+   * so a crash leaves all of them written or none. A `required` intent must append or be
+   * unchanged (its refusal rejects, nothing written); the others are left out (null) when
+   * refused or gone. On a conflict every head is read again and the whole set decided again.
+   */
+  async writeTogether(
+    items: ReadonlyArray<{ readonly intent: WriteIntent; readonly required: boolean }>,
+    flows: FlowStore,
+  ): Promise<ReadonlyArray<WriteResult | null>> {
+    for (let round = 0; round < this.maxConflicts; round++) {
+      const heads = await this.store.loadHeads(items.map((item) => item.intent.jobId));
+      const results: Array<WriteResult | null> = [];
+      const appends: Array<{ index: number; prepared: Extract<Prepared, { _tag: "Append" }> }> = [];
+      items.forEach(({ intent, required }, index) => {
+        const head = heads[index] ?? null;
+        if (head === null) {
+          if (required) throw new JobNotFound({ jobId: intent.jobId });
+          results.push(null);
+          return;
+        }
+        const prepared = prepare(intent, head, this.clock.now());
+        if (prepared._tag === "Refused") {
+          if (required) throw prepared.error;
+          results.push(null);
+        } else if (prepared._tag === "Unchanged") results.push({ _tag: "Unchanged", head: prepared.head });
+        else {
+          results.push(null);
+          appends.push({ index, prepared });
+        }
+      });
+      if (appends.length === 0) return results;
+      const outcome = await flows.appendAll(appends.map((a) => a.prepared.request));
+      if (outcome._tag === "Applied") {
+        for (const { index, prepared } of appends)
+          results[index] = { _tag: "Written", head: prepared.next, envelopes: prepared.request.envelopes };
+        return results;
+      }
+      const refused = appends[outcome.index];
+      const item = refused === undefined ? undefined : items[refused.index];
+      // A conflict (someone moved a head) is decided again; anything else is thrown by settle.
+      if (refused !== undefined && item !== undefined)
+        this.settle(item.intent, refused.prepared, outcome.outcome);
+    }
+    throw new ContentionExhausted({
+      jobId: items[0]?.intent.jobId ?? "",
+      message: `gave up after ${this.maxConflicts} conflicting writes`,
+    });
+  }
+
   /** The result of an append, or undefined when it conflicted and must be decided again. */
   private settle(
     intent: WriteIntent,

@@ -1,6 +1,7 @@
 --[[
   evict.lua — finished jobs whose JobEvicted the archive holds leave Redis (ADR 0034): their
-  head, their history index and their idempotency key are deleted, and they leave every index.
+  head, their history index, their idempotency key and their dependents set are deleted, and
+  they leave every index.
   Run by the archiver holding the lease, after its pass; a job whose last event is not yet
   archived, or that is not recorded as evicted, is left alone (and leaves `evicting` in the
   second case: it was put there by mistake, or already went).
@@ -35,7 +36,9 @@ for _, jobId in ipairs(candidates) do
     if lms and (lms < ams or (lms == ams and lseq <= aseq)) then
       local idem = fields[2]
       if idem and redis.call('GET', idem) == jobId then redis.call('DEL', idem) end
-      redis.call('DEL', head, history)
+      -- The jobs that named it in dependsOn (ADR 0042) go with it: their own histories still
+      -- name it, and a set kept for every job that ever had a dependent would grow forever.
+      redis.call('DEL', head, history, tag .. 'dependents:' .. jobId)
       redis.call('ZREM', KEYS[1], jobId)
       redis.call('ZREM', tag .. 'dead', jobId)
       redis.call('ZREM', tag .. 'expires', jobId)
