@@ -431,6 +431,30 @@ describe("flows", () => {
     ).toEqual(versions);
   });
 
+  it("twenty concurrent cancels of a flow's parent all answer cancelled, and each job of the flow records one JobCancelled", async () => {
+    const { jobId } = await engine.jobs.submitFlow(
+      {
+        job: { type: "parent", queue: "idle" },
+        children: Array.from({ length: 6 }, () => ({
+          job: { type: "parent", queue: "idle" },
+          children: [{ job: { type: "child", queue: "idle" } }],
+        })),
+      },
+      apiActor,
+    );
+    const tree = await engine.jobs.tree(jobId);
+    const all = [jobId, ...tree.dependencies.flatMap((c) => [c.id, ...c.dependencies.map((g) => g.id)])];
+    expect(all).toHaveLength(13);
+    const answers = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => engine.jobs.cancel(jobId, apiActor, `admin ${i}`)),
+    );
+    for (const answer of answers) {
+      expect(answer.status).toBe("fulfilled");
+      if (answer.status === "fulfilled") expect(statusOf(answer.value.state)).toBe("cancelled");
+    }
+    for (const id of all) expect(count(await types(id), "JobCancelled")).toBe(1);
+  });
+
   it("cancelling a child applies its parent's policy", async () => {
     const { jobId } = await engine.jobs.submitFlow(
       { job: { type: "parent" }, children: [{ job: { type: "child", queue: "idle" } }] },
