@@ -7,7 +7,7 @@
  * once.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Envelope, statusOf } from "../src/domain/index.ts";
+import { type Envelope, MAX_REASON_LENGTH, statusOf } from "../src/domain/index.ts";
 import { DependencyFollower } from "../src/engine/flows/index.ts";
 import { systemClock } from "../src/engine/shared/index.ts";
 import { type Handlers, NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
@@ -453,6 +453,30 @@ describe("flows", () => {
       if (answer.status === "fulfilled") expect(statusOf(answer.value.state)).toBe("cancelled");
     }
     for (const id of all) expect(count(await types(id), "JobCancelled")).toBe(1);
+  });
+
+  it("a parent cancelled with the longest reason, of emoji, still cancels its children: the cause is cut to fit, never inside a surrogate pair", async () => {
+    const { jobId } = await engine.jobs.submitFlow(
+      {
+        job: { type: "parent", queue: "idle" },
+        children: [
+          { job: { type: "parent", queue: "idle" }, children: [{ job: { type: "child", queue: "idle" } }] },
+        ],
+      },
+      apiActor,
+    );
+    const tree = await engine.jobs.tree(jobId);
+    const child = tree.dependencies[0]?.id as string;
+    const grandchild = tree.dependencies[0]?.dependencies[0]?.id as string;
+    await engine.jobs.cancel(jobId, apiActor, "🦆".repeat(MAX_REASON_LENGTH / 2));
+    for (const id of [child, grandchild]) {
+      expect(await statusNow(id)).toBe("cancelled");
+      const last = (await engine.store.readEvents(id)).at(-1);
+      const reason = last?.type === "JobCancelled" ? (last.data.reason ?? "") : "";
+      expect(reason.isWellFormed()).toBe(true);
+      expect(reason.length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+      expect(reason).toMatch(/^parent .* was cancelled: 🦆/u);
+    }
   });
 
   it("cancelling a child applies its parent's policy", async () => {

@@ -8,6 +8,7 @@ import {
   type Actor,
   type DependencyEndStatus,
   type Envelope,
+  fitText,
   isDependencyEnd,
   isTraceparent,
   type JobCommand,
@@ -466,7 +467,7 @@ export class JobService {
             continue;
           if (found.length + next.length >= MAX_FLOW_JOBS) break;
           seen.add(d.jobId);
-          next.push({ jobId: d.jobId, cause: cause.slice(0, MAX_REASON_LENGTH) });
+          next.push({ jobId: d.jobId, cause: fitText(cause, MAX_REASON_LENGTH) });
         }
       });
       found.push(...next);
