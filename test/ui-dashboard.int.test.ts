@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import { DocketApiError, type DocketClient } from "../src/client/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
+import { MAX_TREE_DEPTH } from "../src/engine/write/job-tree.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import {
   type Dashboard,
@@ -409,6 +410,20 @@ describe("flows and durable steps in the dashboard", () => {
     await page.waitForSelector(`[data-testid=dependents] a[href="#/jobs/${parent}"]`);
     await page.waitForSelector(`${dependencyRow(grandchild)}[data-ended="completed"]`);
     await waitForText(page, "[data-testid=job-status]", "completed");
+  });
+
+  it("says where the API cut a tree too deep to show", async () => {
+    // A chain one job deeper than the tree goes: each job depends on the one before.
+    let below = (await client.submit({ type: "echo", queue: "nobody-reads-chains" })).id;
+    for (let n = 0; n <= MAX_TREE_DEPTH; n++)
+      below = (await client.submit({ type: "echo", queue: "nobody-reads-chains", dependsOn: [below] })).id;
+    await go(`#/jobs/${below}`);
+    await page.waitForSelector("[data-testid=flow-tree] [data-testid=tree-cut]");
+    // The job and the MAX_TREE_DEPTH levels below it; the last of them says it has more.
+    expect(await page.$$eval("[data-testid=flow-tree] li[data-job]", (items) => items.length)).toBe(
+      MAX_TREE_DEPTH + 1,
+    );
+    expect(await page.$$eval("[data-testid=tree-cut]", (items) => items.length)).toBe(1);
   });
 
   it("shows the steps, sleeps and signals a handler recorded, hostile values as text", async () => {
