@@ -4,7 +4,8 @@
  * `completed` in the list without a reload, a job's timeline, Verify and time travel, collapsed
  * large values, a cancel and a dead-letter retry with reasons recorded under the token's name, a
  * worker appearing and disappearing, hostile values (payload, meta, error, reason) shown as text
- * and never run, a 390 px screen and the keyboard; and an API without tokens (no login form).
+ * and never run, a 390 px screen and the keyboard; a flow's dependencies and tree, and a job's
+ * durable steps, sleeps and signals; and an API without tokens (no login form).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,8 @@ import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import { DocketApiError, type DocketClient } from "../src/client/index.ts";
+import type { Handlers } from "../src/engine/worker/index.ts";
+import { MAX_TREE_DEPTH } from "../src/engine/write/job-tree.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import {
   type Dashboard,
@@ -319,5 +322,188 @@ describe("the dashboard in a browser", () => {
     await page.waitForFunction(() => location.hash === "#/dead-letters");
     await page.setViewport({ width: 1280, height: 900 });
     expect(watched.errors.filter((error) => /Content.Security.Policy/i.test(error))).toEqual([]);
+  });
+});
+
+describe("flows and durable steps in the dashboard", () => {
+  /** The job page's row for `id` in the dependencies table. */
+  const dependencyRow = (id: string): string => `[data-testid=dependencies] tr[data-job="${id}"]`;
+
+  it("shows a flow's children, their policies, links and tree, updated live as they end", async () => {
+    // The children wait on a queue no worker reads yet, so the parent is seen waiting first.
+    const flow = await client.submitFlow({
+      job: { type: "echo", payload: { flow: "parent" } },
+      children: [
+        { job: { type: "echo", queue: "flow-kids", payload: { n: 1 } }, onFailure: "ignore" },
+        {
+          job: { type: "echo", queue: "flow-kids", payload: { n: 2 } },
+          children: [{ job: { type: "echo", queue: "flow-kids", payload: { n: 3 } } }],
+        },
+      ],
+    });
+    const parent = flow.tree.id;
+    const [first, second] = flow.tree.dependencies.map((node) => node.id);
+    const grandchild = flow.tree.dependencies[1]?.dependencies[0]?.id;
+    if (first === undefined || second === undefined || grandchild === undefined)
+      throw new Error(`unexpected flow tree ${JSON.stringify(flow.tree)}`);
+
+    // The list's status filter offers the flow states, and finds the waiting parent.
+    await go("#/jobs?status=waiting");
+    const statuses = await page.$$eval("select[name=status] option", (options) =>
+      options.map((option) => (option as HTMLOptionElement).value),
+    );
+    expect(statuses).toEqual(expect.arrayContaining(["waiting", "suspended"]));
+    await page.waitForSelector(`[data-testid=jobs] tr[data-job="${parent}"][data-status="waiting"]`);
+
+    await go(`#/jobs/${parent}`);
+    await waitForText(page, "[data-testid=job-status]", "waiting");
+    await page.waitForSelector(`${dependencyRow(first)}[data-status="queued"]`);
+    await page.waitForSelector(`${dependencyRow(second)}[data-status="waiting"]`);
+    const rows = await page.$$eval("[data-testid=dependencies] tbody tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    );
+    expect(rows).toEqual([
+      [first, "queued", "echo", "ignore", "yes", "not yet"],
+      [second, "waiting", "echo", "fail", "yes", "not yet"],
+    ]);
+    for (const id of [first, second])
+      expect(await page.$(`${dependencyRow(id)} a[href="#/jobs/${id}"]`)).not.toBeNull();
+    // The tree: the parent, its two children, and the second child's own child under it.
+    await page.waitForSelector(
+      `[data-testid=flow-tree] li[data-job="${second}"] > ul > li[data-job="${grandchild}"][data-status="queued"]`,
+    );
+    expect(await page.$$eval("[data-testid=flow-tree] li[data-job]", (items) => items.length)).toBe(4);
+    await screenshot(page, "flow-parent-waiting");
+
+    // Now the children run; the page follows without a reload.
+    await page.evaluate(() => {
+      (window as { __sameDocument?: boolean }).__sameDocument = true;
+    });
+    const kids = await startWorker(api.engine, demoHandlers, { name: "ui-flow-kids", queues: ["flow-kids"] });
+    try {
+      await waitForText(page, "[data-testid=job-status]", "completed", 20_000);
+      for (const id of [first, second])
+        await page.waitForSelector(`${dependencyRow(id)}[data-status="completed"][data-ended="completed"]`);
+      await page.waitForSelector(
+        `[data-testid=flow-tree] li[data-job="${grandchild}"][data-status="completed"]`,
+      );
+      expect(await page.evaluate(() => (window as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    } finally {
+      await kids.worker.stop(100);
+      await kids.done;
+    }
+    await screenshot(page, "flow-parent-completed");
+    // At 390 px the panels fit without sideways scrolling (their tables scroll in their box).
+    await page.setViewport({ width: 390, height: 844 });
+    try {
+      await screenshot(page, "narrow-flow-parent");
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+      ).toBeLessThanOrEqual(0);
+    } finally {
+      await page.setViewport({ width: 1280, height: 900 });
+    }
+
+    // A child's page names the parent as the job that waits for it, and lists its own child.
+    await page.click(`${dependencyRow(second)} a[href="#/jobs/${second}"]`);
+    await page.waitForFunction((id: string) => location.hash === `#/jobs/${id}`, {}, second);
+    await page.waitForSelector(`[data-testid=dependents] a[href="#/jobs/${parent}"]`);
+    await page.waitForSelector(`${dependencyRow(grandchild)}[data-ended="completed"]`);
+    await waitForText(page, "[data-testid=job-status]", "completed");
+  });
+
+  it("says where the API cut a tree too deep to show", async () => {
+    // A chain one job deeper than the tree goes: each job depends on the one before.
+    let below = (await client.submit({ type: "echo", queue: "nobody-reads-chains" })).id;
+    for (let n = 0; n <= MAX_TREE_DEPTH; n++)
+      below = (await client.submit({ type: "echo", queue: "nobody-reads-chains", dependsOn: [below] })).id;
+    await go(`#/jobs/${below}`);
+    await page.waitForSelector("[data-testid=flow-tree] [data-testid=tree-cut]");
+    // The job and the MAX_TREE_DEPTH levels below it; the last of them says it has more.
+    expect(await page.$$eval("[data-testid=flow-tree] li[data-job]", (items) => items.length)).toBe(
+      MAX_TREE_DEPTH + 1,
+    );
+    expect(await page.$$eval("[data-testid=tree-cut]", (items) => items.length)).toBe(1);
+  });
+
+  it("shows the steps, sleeps and signals a handler recorded, hostile values as text", async () => {
+    const handlers: Handlers = {
+      "steps-demo": async (_payload, ctx) => {
+        const order = await ctx.step("fetch-order", () => ({ order: 42, note: HOSTILE }));
+        await ctx.step("charge-card", () => ({ charged: order.order }), { index: 0 });
+        // Fails in the first attempt only (its error is evidence; the next attempt runs it again).
+        const attempt = ctx.attempt;
+        await ctx
+          .step("notify", () => {
+            if (attempt === 1) throw new Error(HOSTILE);
+            return "sent";
+          })
+          .catch(() => undefined);
+        await ctx.sleep("cool-down", 300);
+        const approval = await ctx.waitFor("approve", { timeoutMs: 60_000 });
+        return { approval };
+      },
+    };
+    const stepper = await startWorker(api.engine, handlers, { name: "ui-steps-worker", queues: ["steps"] });
+    try {
+      const job = await client.submit({ type: "steps-demo", queue: "steps", payload: {} });
+      await go(`#/jobs/${job.id}`);
+      await page.waitForSelector('[data-testid=steps] tr[data-step="fetch-order"][data-outcome="completed"]');
+      await page.waitForSelector('[data-testid=steps] tr[data-step="charge-card"][data-outcome="completed"]');
+      await page.waitForSelector('[data-testid=suspensions] tr[data-name="cool-down"][data-kind="sleep"]');
+      // After the sleep the job runs again, and then waits for the signal.
+      await page.waitForSelector('[data-testid=suspensions] tr[data-name="approve"][data-kind="signal"]', {
+        timeout: 20_000,
+      });
+      await waitForText(page, "[data-testid=job-status]", "suspended");
+      await client.signal(job.id, "approve", { by: HOSTILE });
+      await waitForText(page, "[data-testid=job-status]", "completed", 20_000);
+      await page.waitForSelector('[data-testid=signals] tr[data-signal="approve"]');
+
+      const cells = (selector: string): Promise<Array<Array<string>>> =>
+        page.$$eval(`${selector} tbody tr`, (trs) =>
+          trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+        );
+      const steps = await cells("[data-testid=steps]");
+      // Name, outcome and attempt of each recorded outcome, in the order recorded; the recorded
+      // steps were not run again in the later attempts.
+      expect(steps.map(([name, outcome, attempt]) => [name, outcome, attempt])).toEqual([
+        ["fetch-order", "completed", "1"],
+        ["charge-card [0]", "completed", "1"],
+        ["notify", "failed", "1"],
+        ["notify", "completed", "2"],
+      ]);
+      // Results and payloads in the JSON view (as JSON text), an error as it was thrown.
+      expect(steps[0]?.[4]).toContain(JSON.stringify(HOSTILE));
+      expect(steps[2]?.[4]).toContain(HOSTILE);
+      const suspensions = await cells("[data-testid=suspensions]");
+      expect(suspensions.map(([name, kind, attempt]) => [name, kind, attempt])).toEqual([
+        ["cool-down", "sleep", "1"],
+        ["approve", "wait for signal", "2"],
+      ]);
+      expect(suspensions[0]?.[5]).toContain("sleep elapsed");
+      expect(suspensions[1]?.[5]).toContain("signal received");
+      const signals = await cells("[data-testid=signals]");
+      expect(signals[0]?.[0]).toBe("approve");
+      expect(signals[0]?.[2]).toContain(JSON.stringify(HOSTILE));
+      await screenshot(page, "job-steps");
+      await page.setViewport({ width: 390, height: 844 });
+      try {
+        await screenshot(page, "narrow-job-steps");
+        expect(
+          await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+        ).toBeLessThanOrEqual(0);
+      } finally {
+        await page.setViewport({ width: 1280, height: 900 });
+      }
+
+      expect(await page.$$eval("main img", (images) => images.length)).toBe(0);
+      expect(await page.$$eval("main script", (scripts) => scripts.length)).toBe(0);
+      expect(await pwned()).toBeUndefined();
+      expect(watched.dialogs).toEqual([]);
+    } finally {
+      await stepper.worker.stop(100);
+      await stepper.done;
+    }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * A job: status, progress, error, spec and payload (from its JobSubmitted event), result, the
+ * A job: status, progress, error, its dependencies, dependents and flow tree, the durable steps,
+ * sleeps and signals it recorded, spec and payload (from its JobSubmitted event), result, the
  * timeline (`explain`'s account joined with `replay`'s hash per event), its log, a Verify button
  * (the audit's check of this job's chain), a time-travel slider (`GET /v1/jobs/:id/state?at=`,
  * the job as it was at the time of the chosen event), and cancel / retry with a reason.
@@ -16,10 +17,12 @@ import type {
 } from "../../src/client/index.ts";
 import { actorText, shortHash, time } from "../format.ts";
 import { SAFETY_POLL_MS, useAction, useLive } from "../hooks.ts";
+import { Dependencies } from "../parts/dependencies.tsx";
 import { JsonView } from "../parts/json-view.tsx";
 import { Problem } from "../parts/problem.tsx";
 import { StatusBadge } from "../parts/status.tsx";
 import { ReasonField, useReason } from "../parts/reason.tsx";
+import { Steps } from "../parts/steps.tsx";
 import { useSession } from "../session.ts";
 
 interface JobStory {
@@ -105,6 +108,8 @@ const JobBody = ({ id, story, reload }: { id: string; story: JobStory; reload: (
       )}
       <Actions id={id} job={job} reload={reload} />
       <Verify id={id} />
+      <Dependencies job={job} />
+      <Steps events={replay.events} />
 
       <h2>Timeline</h2>
       <ol class="timeline" data-testid="timeline">
