@@ -24,7 +24,7 @@ export default defineConfig({
         // The integration suite and the model-based fuzz suite again, on a real local Redis
         // Cluster (3 masters + 3 replicas) instead of one server (ADR 0047). Left out: the
         // cluster's own tests (already on one), the browser and packaging tests (nothing in
-        // them depends on where Redis runs).
+        // them depends on where Redis runs), and the single-server fault tests.
         test: {
           name: "cluster",
           include: [
@@ -34,7 +34,14 @@ export default defineConfig({
             // Checks that this project really runs on a cluster.
             "test/**/*.cluster.test.ts",
           ],
-          exclude: ["test/cluster*.test.ts", "test/ui-*.test.ts", "test/package.e2e.test.ts"],
+          // Also the single-server fault tests, which always start a server of their own.
+          exclude: [
+            "test/cluster*.test.ts",
+            "test/ui-*.test.ts",
+            "test/package.e2e.test.ts",
+            "test/redis-outage.int.test.ts",
+            "test/schedules-processes.e2e.test.ts",
+          ],
           setupFiles: ["test/support/cluster-env.ts", "test/support/contract-setup.ts"],
           globalSetup: ["test/support/cluster-global.ts", "test/support/ui-build.ts"],
           testTimeout: 60_000,

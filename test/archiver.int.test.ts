@@ -86,8 +86,8 @@ interface Setup {
   archiver(overrides?: Partial<ArchiverSettings> & { clock?: Clock }): Archiver;
 }
 
-const setup = async (overrides: Partial<ArchiverSettings> = {}): Promise<Setup> => {
-  const engine = await makeEngine(redis.url);
+const setup = async (overrides: Partial<ArchiverSettings> = {}, url = redis.url): Promise<Setup> => {
+  const engine = await makeEngine(url);
   const settings: ArchiverSettings = {
     archiveDir: join(tempDir(), "archive"),
     dataDir: tempDir(),
@@ -312,12 +312,13 @@ describe("the archiver", () => {
   });
 
   it("a Redis restart during archiving loses nothing and duplicates nothing", async () => {
-    if (!redis.owned) return;
-    const { engine, settings, dir, archiver } = await setup({ segmentEntries: 7, maxAgeMs: 10 });
+    // A server of its own (AOF on) even when REDIS_URL is given: this test restarts it.
+    const own = await startRedis({ appendOnly: true, own: true });
+    const { engine, settings, dir, archiver } = await setup({ segmentEntries: 7, maxAgeMs: 10 }, own.url);
     const running = archiver();
     running.start();
     await runJobs(engine, 10);
-    await redis.restart();
+    await own.restart();
     await whenReady(engine.client);
     await runJobs(engine, 10);
     // The archiver trims as it goes: all 60 entries end up in the archive, each once, in order,
@@ -335,6 +336,7 @@ describe("the archiver", () => {
     const report = await verifyArchiveDir(dir, archivePublicKeyPem(settings));
     expect(report).toMatchObject({ ok: true, entries: 60 });
     await engine.close();
+    await own.stop();
   });
 
   it("the store refuses a segment number twice and a commit with a stale fencing token", async () => {

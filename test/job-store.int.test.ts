@@ -263,10 +263,12 @@ describe("when Redis is slow", () => {
 
 describe("when Redis is down", () => {
   it("submit fails fast with a typed unavailable error instead of hanging", async () => {
-    if (!redis.owned) return expect(redis.owned).toBe(false);
-    const e = await engine();
+    // A server of its own even when REDIS_URL is given: this test kills it.
+    const own = await startRedis({ own: true });
+    const e = await makeEngine(own.url);
+    engines.push(e);
     await e.jobs.submit({ type: "x" }, apiActor);
-    redis.kill();
+    own.kill();
     const started = Date.now();
     const error = await e.jobs.submit({ type: "x" }, apiActor).catch((x: unknown) => x);
     expect(error).toBeInstanceOf(QueueUnavailable);
@@ -277,6 +279,6 @@ describe("when Redis is down", () => {
     await waitFor(() => e.client.status !== "ready", "the client to notice");
     const later = await e.jobs.submit({ type: "x" }, apiActor).catch((x: unknown) => x);
     expect(later).toMatchObject({ _tag: "QueueUnavailable", outcome: "not_written" });
-    await redis.restart();
+    await own.stop();
   });
 });

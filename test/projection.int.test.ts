@@ -15,16 +15,15 @@ let redis: TestRedis;
 const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
-  // AOF on, so a killed and restarted server still holds the log (the outage test).
-  redis = await startRedis({ appendOnly: true });
+  redis = await startRedis();
 });
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   await redis.stop();
 });
 
-const engine = async (shards = 2): Promise<TestEngine> => {
-  const e = await makeEngine(redis.url, { shards });
+const engine = async (shards = 2, url = redis.url): Promise<TestEngine> => {
+  const e = await makeEngine(url, { shards });
   cleanups.push(() => e.close());
   return e;
 };
@@ -234,9 +233,11 @@ describe("rebuild and check", () => {
 
 describe("outages", () => {
   it("survives a Redis restart, reports the error, and catches up afterwards", async () => {
-    if (!redis.owned) return;
-    const e = await engine();
-    const { log, close } = await eventLogOf(redis.url, e);
+    // A server of its own (AOF on) even when REDIS_URL is given: this test kills it.
+    const own = await startRedis({ appendOnly: true, own: true });
+    cleanups.push(() => own.stop());
+    const e = await engine(2, own.url);
+    const { log, close } = await eventLogOf(own.url, e);
     cleanups.push(close);
     const store = SqliteProjection.open(tempDbPath());
     cleanups.push(() => store.close());
@@ -244,10 +245,10 @@ describe("outages", () => {
     projector.start();
     const before = await runMixedJobs(e, 12);
     await waitFor(() => caughtUp(projector), "catch up before the outage");
-    redis.kill();
+    own.kill();
     await waitFor(() => projector.status().state === "retrying", "the projector to notice the outage");
     expect(projector.status().lastError?.tag).toBe("QueueUnavailable");
-    await redis.restart();
+    await own.restart();
     await waitFor(() => e.client.status === "ready", "the engine to reconnect");
     const after = await runMixedJobs(e, 12);
     await waitFor(async () => {
