@@ -17,7 +17,7 @@ import {
 import { historyArb, runHistory, START_TIME, stepArb, toCommand } from "./support/history.ts";
 
 describe("job lifecycle invariants", () => {
-  it("terminal states accept nothing more but one JobEvicted (dead_letter also an explicit manual retry, or, when a dependency's failure put it there, that dependency's later ends and its release, before it)", () => {
+  it("terminal states accept nothing more but one JobEvicted (dead_letter also an explicit manual retry, or, when a dependency's failure put it there, that dependency's later ends and its release, or a cancel, before it)", () => {
     fc.assert(
       fc.property(historyArb, fc.array(stepArb, { minLength: 1, maxLength: 20 }), (steps, probes) => {
         const { final } = runHistory(steps);
@@ -32,7 +32,11 @@ describe("job lifecycle invariants", () => {
             }
             expect(statusOf(final)).toBe("dead_letter");
             expect(contextOf(final).evicted).toBe(false);
-            if (event.type === "DependencyEnded" || event.type === "JobReleased")
+            if (
+              event.type === "DependencyEnded" ||
+              event.type === "JobReleased" ||
+              event.type === "JobCancelled"
+            )
               expect(contextOf(final).failedBy).not.toBeNull();
             else expect(event.type).toBe("JobRetried");
           }

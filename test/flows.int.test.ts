@@ -479,6 +479,59 @@ describe("flows", () => {
     }
   });
 
+  it("a child dead-lettered by its own child's failure is cancelled with the flow's parent, and that grandchild's retry then releases nothing", async () => {
+    failing.add("gc-fails");
+    const { jobId } = await engine.jobs.submitFlow(
+      {
+        job: { type: "parent", queue: "idle" },
+        children: [
+          {
+            job: { type: "parent" },
+            children: [{ job: { type: "child", payload: { key: "gc-fails", n: 1 } } }],
+          },
+        ],
+      },
+      apiActor,
+    );
+    const tree = await engine.jobs.tree(jobId);
+    const child = tree.dependencies[0]?.id as string;
+    const grandchild = tree.dependencies[0]?.dependencies[0]?.id as string;
+    follower();
+    await workers(1);
+    await untilStatus(child, "dead_letter");
+    await engine.jobs.cancel(jobId, apiActor, "give up");
+    expect(await statusNow(child)).toBe("cancelled");
+    expect((await types(child)).slice(-2)).toEqual(["JobFailedByDependency", "JobCancelled"]);
+    // No longer followed: it left the shard's waiting index with its cancel.
+    const keys = engine.store.keys;
+    expect(await engine.client.zscore(keys.waiting(keys.shardOf(child)), child)).toBeNull();
+    failing.delete("gc-fails");
+    await engine.jobs.retry(grandchild, apiActor, "fixed");
+    await untilStatus(grandchild, "completed");
+    // The follower had its chance to release the child; it stays cancelled, never run.
+    await waitFor(async () => followers.every((f) => f.status().passes >= 3), "three follower passes");
+    expect(await statusNow(child)).toBe("cancelled");
+    expect(count(await types(child), "AttemptStarted")).toBe(0);
+  });
+
+  it("a job dead-lettered by a dependency's failure can be cancelled by hand; a dead letter whose own attempts ran out cannot", async () => {
+    failing.add("dl-hand");
+    const a = await submit({ type: "child", payload: { key: "dl-hand", n: 1 } });
+    const p = await submit({ type: "parent", dependsOn: [a.jobId] });
+    follower();
+    await workers(1);
+    await untilStatus(p.jobId, "dead_letter");
+    await untilStatus(a.jobId, "dead_letter");
+    await expect(engine.jobs.cancel(p.jobId, apiActor, "not needed")).resolves.toMatchObject({
+      jobId: p.jobId,
+    });
+    expect(await statusNow(p.jobId)).toBe("cancelled");
+    await expect(engine.jobs.cancel(a.jobId, apiActor, "too late")).rejects.toMatchObject({
+      code: "illegal_transition",
+    });
+    expect(await statusNow(a.jobId)).toBe("dead_letter");
+  });
+
   it("cancelling a child applies its parent's policy", async () => {
     const { jobId } = await engine.jobs.submitFlow(
       { job: { type: "parent" }, children: [{ job: { type: "child", queue: "idle" } }] },

@@ -340,6 +340,11 @@ export const jobGuards = {
   /** The recorded ends release the job, which must still wait until its runAt. */
   releasedAndDelayed: ({ context, event }: MachineArgs): boolean =>
     releases(context, event) && !notBefore(event.at, context.dueAt),
+  /**
+   * Dead-lettered by a dependency's failure and still in Redis: it may yet be released, so it
+   * can still be cancelled (by hand, or with its flow's parent), which ends that (ADR 0042).
+   */
+  mayStillBeReleased: ({ context }: MachineArgs): boolean => context.failedBy !== null && !context.evicted,
   /** A job dead-lettered by policy whose failed dependency has since completed (ADR 0042). */
   releasedAfterFailure: ({ context, event }: MachineArgs): boolean =>
     context.failedBy !== null && !context.evicted && releases(context, event),
@@ -552,6 +557,7 @@ export const jobMachine = setup({
           target: "queued",
           actions: ["clearDue", "clearFailedBy"],
         },
+        JobCancelled: { guard: "mayStillBeReleased", target: "cancelled", actions: "clearFailedBy" },
       },
     },
     // Not XState `final` states: a finished job still records that it left Redis (ADR 0034).

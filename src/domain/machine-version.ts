@@ -21,7 +21,8 @@
  *   records each dependency's end, JobReleased moves it on (to `queued`, or `pending` until its
  *   runAt), and JobFailedByDependency dead-letters it when a dependency under the `fail` policy
  *   fails. Such a dead letter still accepts DependencyEnded and JobReleased: the failed
- *   dependency, retried and completed, releases it after all.
+ *   dependency, retried and completed, releases it after all. It also accepts JobCancelled
+ *   (by hand, or with its flow's parent), which ends that possibility.
  * - Durable steps (ADR 0043): a processing job accepts StepCompleted and StepFailed from its
  *   current attempt, and JobSuspended, which ends the attempt in the new state `suspended` (a
  *   sleep or a wait for a signal; it holds no worker). JobQueued (sleep elapsed, wait timed out,
