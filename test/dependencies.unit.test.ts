@@ -118,6 +118,28 @@ describe("decide: dependencies", () => {
       .thenEvents([ended("a", "completed", t(30)), released(1, 1, t(30))]);
   });
 
+  it("a job dead-lettered by policy can be cancelled (it might still be released); one whose own attempts ran out cannot", () => {
+    const failedBy: JobEvent = {
+      type: "JobFailedByDependency",
+      at: t(10),
+      actor: follower,
+      data: { dependency: "a", status: "dead_letter" },
+    };
+    const cancel = { type: "CancelJob" as const, at: t(20), actor: client, reason: "with its parent" };
+    given(submitted(withDeps(["a", "fail"])), ended("a", "dead_letter"), failedBy)
+      .when(cancel)
+      .thenEvents([{ type: "JobCancelled", at: t(20), actor: client, data: { reason: "with its parent" } }]);
+    // Cancelled, it takes no release: the dependency's later completion changes nothing.
+    given(submitted(withDeps(["a", "fail"])), ended("a", "dead_letter"), failedBy, {
+      type: "JobCancelled",
+      at: t(20),
+      actor: client,
+      data: {},
+    })
+      .when(end("a", "completed", t(30)))
+      .thenEvents([]);
+  });
+
   it("a submit whose dependencies already ended is released in its own append", () => {
     const s = withDeps(["a", "fail"]);
     given()
@@ -224,6 +246,23 @@ describe("explain: dependencies", () => {
     expect(texts).toContain("Dependency child-y completed, 1.5 s after submit.");
     expect(texts).toContain("Dependency child-x was dead-lettered (policy fail), 3.2 s after submit.");
     expect(story.summary).toBe(`Dead-lettered by policy at ${t(3.2)}: dependency child-x was dead-lettered.`);
+  });
+
+  it("tells a cancel of a job dead-lettered by policy as such", () => {
+    const history = auditValuesOf([
+      submitted(withDeps(["child-x", "fail"])),
+      ended("child-x", "dead_letter", t(3.2)),
+      {
+        type: "JobFailedByDependency",
+        at: t(3.2),
+        actor: follower,
+        data: { dependency: "child-x", status: "dead_letter" },
+      },
+      { type: "JobCancelled", at: t(5), actor: client, data: { reason: "parent p was cancelled" } },
+    ]);
+    expect(explain(history).sentences.map((s) => s.text)).toContain(
+      `Cancelled by client ${client.id} while dead-lettered by a dependency's failure (before any release): "parent p was cancelled".`,
+    );
   });
 
   it("tells the release, and what a waiting job still waits for", () => {

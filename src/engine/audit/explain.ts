@@ -332,7 +332,9 @@ export const explain = (history: AuditedHistory): Explanation => {
         const where =
           statusBefore === "processing"
             ? `while attempt ${before.attempt} was running`
-            : `while ${statusBefore}`;
+            : statusBefore === "dead_letter"
+              ? "while dead-lettered by a dependency's failure (before any release)"
+              : `while ${statusBefore}`;
         if (statusBefore === "processing") endAttempt(e.at, "cancelled", null);
         say(
           e,
