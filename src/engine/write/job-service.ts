@@ -401,9 +401,10 @@ export class JobService {
       actor,
       ...(cause === undefined ? {} : { reason: cause }),
     });
-    const cascade = this.options.flows === undefined ? [] : await this.descendantsToCancel(jobId, reason);
-    if (cascade.length === 0) {
-      const result = await this.writer.write({ jobId, command: cancelJob(reason) });
+    const { root, cascade } = await this.descendantsToCancel(jobId, reason);
+    if (cascade.length === 0 || this.options.flows === undefined) {
+      // The head read for the cascade serves the write (reloaded only on a conflict).
+      const result = await this.writer.write({ jobId, command: cancelJob(reason) }, root);
       if (result._tag === "Repeat") return this.get(jobId);
       await this.announceCancels(result._tag === "Written" ? [jobId] : []);
       return result.head;
@@ -450,13 +451,18 @@ export class JobService {
   private async descendantsToCancel(
     jobId: string,
     reason: string | undefined,
-  ): Promise<ReadonlyArray<{ readonly jobId: string; readonly cause: string }>> {
+  ): Promise<{
+    readonly root: StoredHead | null;
+    readonly cascade: ReadonlyArray<{ readonly jobId: string; readonly cause: string }>;
+  }> {
     const shard = shardOf(jobId, this.options.shards);
+    let root: StoredHead | null = null;
     const found: Array<{ jobId: string; cause: string }> = [];
     const seen = new Set([jobId]);
     let level: Array<{ jobId: string; cause: string | undefined }> = [{ jobId, cause: reason }];
     for (let depth = 0; depth < MAX_FLOW_DEPTH && level.length > 0; depth++) {
       const heads = await this.options.store.loadHeads(level.map((l) => l.jobId));
+      if (depth === 0) root = heads[0] ?? null;
       const next: Array<{ jobId: string; cause: string }> = [];
       heads.forEach((head, i) => {
         const parent = level[i];
@@ -473,7 +479,7 @@ export class JobService {
       found.push(...next);
       level = next;
     }
-    return found;
+    return { root, cascade: found };
   }
 
   /**
