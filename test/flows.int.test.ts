@@ -11,7 +11,7 @@ import { type Envelope, MAX_REASON_LENGTH, statusOf } from "../src/domain/index.
 import { DependencyFollower } from "../src/engine/flows/index.ts";
 import { systemClock } from "../src/engine/shared/index.ts";
 import { type Handlers, NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
-import { JobService } from "../src/engine/write/index.ts";
+import { type DependencyLinks, JobService } from "../src/engine/write/index.ts";
 import { RedisDependencyLinks } from "../src/infra/redis/redis-dependency-links.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
@@ -546,6 +546,71 @@ describe("flows", () => {
       type: "JobFailedByDependency",
       data: { dependency: child, status: "cancelled" },
     });
+  });
+});
+
+describe("the follower's cost", () => {
+  it("a pass after the first reads no waiting job's head while nothing ended, and the heads of just the jobs an end concerns once one does", async () => {
+    // A deployment of its own, so the waiting index holds only this test's jobs.
+    const own = await makeEngine(redis.url, { shards: 4 });
+    const submitOwn = async (spec: Record<string, unknown>) => (await own.jobs.submit(spec, apiActor)).jobId;
+    const dependency = await submitOwn({ type: "child", queue: "idle" });
+    const other = await submitOwn({ type: "child", queue: "idle" });
+    const onFirst = (
+      await own.jobs.submitMany(
+        Array.from({ length: 200 }, () => ({ type: "parent", queue: "idle", dependsOn: [dependency] })),
+        apiActor,
+      )
+    ).map((r) => (r as { jobId: string }).jobId);
+    const onOther = await submitOwn({ type: "parent", queue: "idle", dependsOn: [other] });
+    const headsRead: Array<string> = [];
+    const statusesRead: Array<string> = [];
+    const store = new Proxy(own.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        const bound = (value as (...args: Array<unknown>) => unknown).bind(target);
+        if (key !== "loadHeads") return bound;
+        return (ids: ReadonlyArray<string>) => {
+          headsRead.push(...ids);
+          return bound(ids);
+        };
+      },
+    });
+    const redisLinks = new RedisDependencyLinks(own.client, own.store.keys);
+    const links: DependencyLinks = {
+      shards: redisLinks.shards,
+      link: (dependent, dependencies) => redisLinks.link(dependent, dependencies),
+      dependents: (jobId, limit) => redisLinks.dependents(jobId, limit),
+      waitingIn: (shard, offset, limit) => redisLinks.waitingIn(shard, offset, limit),
+      statuses: (ids) => {
+        statusesRead.push(...ids);
+        return redisLinks.statuses(ids);
+      },
+    };
+    const f = new DependencyFollower({ store, links, clock: systemClock, id: "cost" });
+    await f.pass();
+    expect(headsRead.filter((id) => onFirst.includes(id))).toHaveLength(200);
+    headsRead.length = 0;
+    statusesRead.length = 0;
+    await f.pass();
+    expect(headsRead).toEqual([]);
+    expect(new Set(statusesRead)).toEqual(new Set([dependency, other]));
+    // One dependency ends: the next pass reads the heads of the one job waiting for it only,
+    // and fails it by policy; the 200 are not read.
+    await own.jobs.cancel(other, apiActor, "ends one wait");
+    headsRead.length = 0;
+    await f.pass();
+    expect(headsRead).toEqual([onOther]);
+    expect(statusOf((await own.jobs.get(onOther)).state)).toBe("dead_letter");
+    // The other ends: its 200 dependents are read and each is failed by policy.
+    await own.jobs.cancel(dependency, apiActor, "ends the wait");
+    headsRead.length = 0;
+    await f.pass();
+    expect(new Set(headsRead)).toEqual(new Set(onFirst));
+    const heads = await own.store.loadHeads(onFirst);
+    expect(heads.every((h) => h !== null && statusOf(h.state) === "dead_letter")).toBe(true);
+    await own.close();
   });
 });
 

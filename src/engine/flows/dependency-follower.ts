@@ -3,13 +3,17 @@
  * dependencies, which releases the job (or fails it by policy) once that settles it.
  *
  * Level-triggered: each pass reads the jobs that wait (the store's waiting index, which the
- * append script keeps in the job's own shard), reads their dependencies' heads, and records every
- * end a waiting job has not recorded yet — RecordDependencyEnd through the one write path, an
+ * append script keeps in the job's own shard), reads their dependencies' statuses, and records
+ * every end a waiting job has not recorded yet — RecordDependencyEnd through the one write path, an
  * expected-version append the machine guards. So nothing depends on having seen a child end
  * as it happened: an end missed while this process was down, while Redis restarted, or between a
  * submit's check of its dependencies and its append is found by the next pass; and recording
  * one twice is impossible (the machine refuses a second record of the same end, `decide` answers
  * a repeat with no events), so a job is released exactly once however many followers run.
+ *
+ * A cache makes a pass cheap, not correct: what it remembers of a waiting job (its dependencies,
+ * which never change, and the ends it had recorded) only decides which heads to read again; every
+ * record is decided against a freshly read head.
  *
  * Lifetime: `start()` runs one loop until `stop()`; every `docket api`, `start` and `worker`
  * process runs one (they need no coordination: the appends are idempotent, ADR 0042).
@@ -20,6 +24,7 @@ import {
   type DependencyEndStatus,
   endOf,
   isDependencyEnd,
+  type JobContext,
   type JobStatus,
   statusOf,
 } from "../../domain/index.ts";
@@ -45,6 +50,8 @@ export interface DependencyFollowerOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+const MAX_ARCHIVED_ENDS = 10_000;
+
 export interface DependencyFollowerStatus {
   readonly passes: number;
   /** Dependency ends recorded by this process. */
@@ -66,6 +73,13 @@ export class DependencyFollower {
   private readonly actor: Actor;
   private passes = 0;
   private recorded = 0;
+  /** The jobs in the waiting index seen so far: their dependencies and the ends they recorded. */
+  private readonly known = new Map<
+    string,
+    { readonly dependencies: ReadonlyArray<string>; readonly ends: JobContext["dependencyEnds"] }
+  >();
+  /** How dependencies that have left Redis ended (from the archive; final). */
+  private readonly archivedEnds = new Map<string, DependencyEndStatus>();
 
   constructor(private readonly options: DependencyFollowerOptions) {
     this.writer = new JobWriter(options.store, options.clock);
@@ -110,80 +124,141 @@ export class DependencyFollower {
   /**
    * One pass over every shard's whole waiting index, a page at a time; answers how many ends it
    * recorded. A job that leaves the index meanwhile shifts the pages: one skipped is seen by the
-   * next pass.
+   * next pass. What the pass did not see is forgotten (it left the index).
    */
   async pass(): Promise<number> {
     const batch = this.options.batch ?? 500;
     let recorded = 0;
+    const seen = new Set<string>();
     for (let shard = 0; shard < this.options.links.shards; shard++)
       for (let offset = 0; !this.stopping || this.running === null;) {
         const ids = await this.options.links.waitingIn(shard, offset, batch);
+        for (const id of ids) seen.add(id);
         if (ids.length > 0) recorded += await this.settle(ids);
         if (ids.length < batch) break;
         offset += ids.length;
       }
+    for (const id of this.known.keys()) if (!seen.has(id)) this.known.delete(id);
     this.passes++;
     this.recorded += recorded;
     return recorded;
   }
 
-  /** Record, on each of these jobs, the ends of its dependencies it has not recorded yet. */
+  /**
+   * Record, on each of these jobs, the ends of its dependencies it has not recorded yet.
+   *
+   * A waiting job's dependencies never change, so its head is read once and remembered with the
+   * ends it had recorded; a pass then reads only the dependencies' statuses (one field each, one
+   * round trip) and re-reads the heads of just the jobs a new end concerns. A job with 10,000
+   * waiting on one dependency costs a pass one status read, not 10,000 heads.
+   */
   private async settle(jobIds: ReadonlyArray<string>): Promise<number> {
-    const heads = (await this.options.store.loadHeads(jobIds)).filter(
+    const unknown = jobIds.filter((id) => !this.known.has(id));
+    if (unknown.length > 0) this.remember(await this.options.store.loadHeads(unknown));
+    const waiting = jobIds.flatMap((id) => {
+      const known = this.known.get(id);
+      return known === undefined ? [] : [{ jobId: id, ...known }];
+    });
+    const ends = await this.endsOf([...new Set(waiting.flatMap((w) => w.dependencies))]);
+    const concerned = waiting
+      .filter((w) => w.dependencies.some((d) => this.isNew(ends.get(d), endOf(w.ends, d))))
+      .map((w) => w.jobId);
+    if (concerned.length === 0) return 0;
+    const heads = (await this.options.store.loadHeads(concerned)).filter(
       (head): head is StoredHead => head !== null && followsDependencies(head),
     );
-    const ends = await this.endsOf([
-      ...new Set(heads.flatMap((head) => contextOf(head.state).dependencies.map((d) => d.jobId))),
-    ]);
-    const counts = await Promise.all(
-      heads.map(async (head) => {
-        const { dependencies, dependencyEnds } = contextOf(head.state);
-        const due = dependencies.flatMap((d) => {
-          const end = ends.get(d.jobId);
-          return end !== undefined && endOf(dependencyEnds, d.jobId) !== end
-            ? [{ jobId: d.jobId, status: end }]
-            : [];
-        });
-        let written = 0;
-        // One job's ends in turn: each append expects the version the one before left.
-        for (const end of due) {
-          try {
-            const at = new Date(this.options.clock.now()).toISOString();
-            const result = await this.writer.write({
-              jobId: head.jobId,
-              command: () => ({
-                type: "RecordDependencyEnd",
-                at,
-                actor: this.actor,
-                dependency: end.jobId,
-                status: end.status,
-              }),
-            });
-            if (result._tag === "Written") written++;
-          } catch (error) {
-            // Refused (the job moved on meanwhile) or contended: the next pass looks again.
-            this.options.onError?.(error);
-          }
-        }
-        return written;
-      }),
-    );
+    this.remember(heads);
+    const counts = await Promise.all(heads.map((head) => this.recordEnds(head, ends)));
     return counts.reduce((a, b) => a + b, 0);
   }
 
+  private isNew(now: DependencyEndStatus | undefined, recorded: DependencyEndStatus | undefined): boolean {
+    return now !== undefined && now !== recorded;
+  }
+
+  /** Note what these heads say: each following job's dependencies and the ends it recorded. */
+  private remember(heads: ReadonlyArray<StoredHead | null>): void {
+    for (const head of heads) {
+      if (head === null) continue;
+      if (!followsDependencies(head)) {
+        this.known.delete(head.jobId);
+        continue;
+      }
+      const { dependencies, dependencyEnds } = contextOf(head.state);
+      this.known.set(head.jobId, { dependencies: dependencies.map((d) => d.jobId), ends: dependencyEnds });
+    }
+  }
+
+  /** Record on one job, in turn, each end it has not recorded; answers how many were written. */
+  private async recordEnds(
+    head: StoredHead,
+    ends: ReadonlyMap<string, DependencyEndStatus>,
+  ): Promise<number> {
+    const { dependencies, dependencyEnds } = contextOf(head.state);
+    const due = dependencies.flatMap((d) => {
+      const end = ends.get(d.jobId);
+      return this.isNew(end, endOf(dependencyEnds, d.jobId)) ? [{ jobId: d.jobId, status: end }] : [];
+    });
+    let written = 0;
+    // One job's ends in turn: each append expects the version the one before left.
+    for (const end of due) {
+      try {
+        const at = new Date(this.options.clock.now()).toISOString();
+        const result = await this.writer.write({
+          jobId: head.jobId,
+          command: () => ({
+            type: "RecordDependencyEnd",
+            at,
+            actor: this.actor,
+            dependency: end.jobId,
+            status: end.status as DependencyEndStatus,
+          }),
+        });
+        if (result._tag === "Written") written++;
+        this.remember([result._tag === "Repeat" ? null : result.head]);
+      } catch (error) {
+        // Refused (the job moved on meanwhile) or contended: the next pass looks again.
+        this.known.delete(head.jobId);
+        this.options.onError?.(error);
+      }
+    }
+    return written;
+  }
+
   /**
-   * How each of these jobs ended, for those that did: from its head, or — for one that has left
-   * Redis since (evicted after it ended) — from its history, wherever it is kept. An archive that
-   * cannot be read leaves those ends for a later pass.
+   * How each of these jobs ended, for those that did: from the status its head holds, or — for
+   * one that has left Redis since (evicted after it ended) — from its history, wherever it is
+   * kept (remembered: such an end never changes). An archive that cannot be read leaves those
+   * ends for a later pass.
    */
   private async endsOf(jobIds: ReadonlyArray<string>): Promise<Map<string, DependencyEndStatus>> {
-    const statuses = await dependencyStatuses(this.options.store, jobIds).catch((error: unknown) => {
-      this.options.onError?.(error);
-      return new Map<string, JobStatus | null>();
-    });
     const ends = new Map<string, DependencyEndStatus>();
-    for (const [jobId, status] of statuses)
-      if (status !== null && isDependencyEnd(status)) ends.set(jobId, status as DependencyEndStatus);
+    const statuses = await this.options.links.statuses(jobIds);
+    const gone: Array<string> = [];
+    jobIds.forEach((jobId, i) => {
+      const status = statuses[i] ?? null;
+      const archived = this.archivedEnds.get(jobId);
+      if (status !== null) {
+        if (isDependencyEnd(status)) ends.set(jobId, status as DependencyEndStatus);
+      } else if (archived !== undefined) ends.set(jobId, archived);
+      else gone.push(jobId);
+    });
+    if (gone.length > 0) {
+      const archived = await dependencyStatuses(this.options.store, gone).catch((error: unknown) => {
+        this.options.onError?.(error);
+        return new Map<string, JobStatus | null>();
+      });
+      for (const [jobId, status] of archived)
+        if (status !== null && isDependencyEnd(status)) {
+          ends.set(jobId, status as DependencyEndStatus);
+          this.archivedEnds.set(jobId, status as DependencyEndStatus);
+        }
+      // Bounded: past this many, the oldest are read from the archive again when needed.
+      for (const jobId of this.archivedEnds.keys()) {
+        if (this.archivedEnds.size <= MAX_ARCHIVED_ENDS) break;
+        this.archivedEnds.delete(jobId);
+      }
+    }
     return ends;
   }
 }

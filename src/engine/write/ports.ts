@@ -100,6 +100,11 @@ export interface DependencyLinks {
    * dependency's failure and may still be released), oldest first, from `offset`.
    */
   waitingIn(shard: number, offset: number, limit: number): Promise<ReadonlyArray<string>>;
+  /**
+   * Each job's status as its head in Redis says (null for one not there), in one round trip:
+   * what the follower reads each pass instead of whole heads.
+   */
+  statuses(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<JobStatus | null>>;
 }
 
 /**

@@ -7,6 +7,7 @@
  * is in the dependent's shard: no script could write both in a Cluster). Lifetime: the caller
  * owns the connection.
  */
+import type { JobStatus } from "../../domain/index.ts";
 import type { DependencyLinks } from "../../engine/write/ports.ts";
 import { guarded, type RedisClient } from "./connection.ts";
 import type { Keys } from "./keys.ts";
@@ -45,6 +46,20 @@ export class RedisDependencyLinks implements DependencyLinks {
         cursor = next;
       } while (cursor !== "0" && found.size < limit);
       return [...found].sort().slice(0, limit);
+    });
+  }
+
+  statuses(jobIds: ReadonlyArray<string>): Promise<ReadonlyArray<JobStatus | null>> {
+    return guarded(async () => {
+      if (jobIds.length === 0) return [];
+      const pipelines = new ShardPipelines(this.client);
+      for (const id of jobIds) {
+        const shard = this.keys.shardOf(id);
+        pipelines.on(shard, (p) => p.hget(this.keys.head(shard, id), "status"));
+      }
+      // In the order added. The status field is written by append.lua alone, from the machine's
+      // own status names.
+      return (await pipelines.exec()).map((status) => (status ?? null) as JobStatus | null);
     });
   }
 
