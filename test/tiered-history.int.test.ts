@@ -22,6 +22,7 @@ import {
   composeAudit,
   composeRetention,
   openReadSide,
+  openWorker,
 } from "../src/main.ts";
 import { startApi } from "./support/api.ts";
 import { takeViolations } from "./support/contract.ts";
@@ -367,6 +368,58 @@ describe("tiered history", () => {
     });
     await archiver.stop();
     await d.engine.close();
+  });
+
+  it("a worker given the archive resumes a job whose events were archived and trimmed while it slept (its step not run again), and shows a child that left Redis in ctx.children()", async () => {
+    const d = await deploy();
+    let runs = 0;
+    const opened = await openWorker(
+      { redisUrl: redis.url, prefix: d.engine.prefix, shards: SHARDS, leaseMs: 30_000, archive: d.access },
+      {
+        name: "archive-reader",
+        queues: ["default"],
+        concurrency: 4,
+        handlers: {
+          echo: async (payload) => payload,
+          durable: async (_payload, ctx) => {
+            const value = await ctx.step("once", () => ++runs);
+            await ctx.sleep("nap", 1_500);
+            return { value };
+          },
+          kids: async (_payload, ctx) =>
+            (await ctx.children()).map((c) => ({ status: c.status, result: c.result })),
+        },
+      },
+    );
+    const running = opened.worker.run();
+    try {
+      const durable = (await d.engine.jobs.submit({ type: "durable" }, apiActor)).jobId;
+      await waitFor(async () => (await d.engine.jobs.view(durable)).status === "suspended", "the sleep");
+      const done = (await d.engine.jobs.submit({ type: "echo", payload: "done", retainMs: 0 }, apiActor))
+        .jobId;
+      await waitFor(async () => (await d.engine.jobs.view(done)).status === "completed", "the child");
+      // Everything so far is sealed and trimmed: the sleeper's step result is in the archive only.
+      d.advance(10_000);
+      const archiver = d.archiver(RETENTION);
+      await archiver.runOnce();
+      await archiver.runOnce();
+      expect(await d.engine.jobs.tierOf(done)).toBe("archive");
+      const durableEntries = (await d.engine.jobs.events(durable)).length;
+      expect(archiver.status().trimmedEntries).toBeGreaterThanOrEqual(durableEntries);
+      await waitFor(async () => (await d.engine.jobs.view(durable)).status === "completed", "the resume");
+      expect(await d.engine.jobs.view(durable)).toMatchObject({ result: { value: 1 } });
+      expect(runs).toBe(1);
+      // A job naming the archived child runs at once and reads it from the archive.
+      const parent = (await d.engine.jobs.submit({ type: "kids", dependsOn: [done] }, apiActor)).jobId;
+      await waitFor(async () => (await d.engine.jobs.view(parent)).status === "completed", "the parent");
+      expect((await d.engine.jobs.view(parent)).result).toEqual([{ status: "completed", result: "done" }]);
+      await archiver.stop();
+    } finally {
+      await opened.worker.stop(1_000);
+      await running;
+      await opened.close();
+      await d.engine.close();
+    }
   });
 
   it("an operator's purge is recorded with who asked, and the jobs leave once archived", async () => {

@@ -12,6 +12,7 @@ import { tracingStore } from "../infra/telemetry/tracing-store.ts";
 import type { EventStore } from "../engine/write/index.ts";
 import { DependencyFollower } from "../engine/flows/index.ts";
 import { RedisDependencyLinks } from "../infra/redis/redis-dependency-links.ts";
+import { archivedLogOf } from "./archived-log.ts";
 import { adaptersOn, type DocketConfig, type EngineAdapters, type RedisAdapters } from "./engine.ts";
 
 /** What a worker is told besides its adapters (WorkerOptions without the wiring). */
@@ -77,6 +78,9 @@ export const openWorker = async (
   const count = Math.max(1, Math.min(WORKER_LANES, settings.concurrency));
   const clients: Array<RedisClient> = [];
   let firstLane: RedisAdapters | undefined;
+  // What was trimmed from Redis is read from the archive (ADR 0034): a durable job's journal
+  // once its early events are archived (a long sleep), a dependency that has left Redis.
+  const archive = config.archive === undefined ? undefined : archivedLogOf(config.archive, config.prefix);
   const lanes = await Promise.all(
     Array.from({ length: count }, async () => {
       const client = connect({ url: config.redisUrl });
@@ -91,6 +95,7 @@ export const openWorker = async (
         prefix: config.prefix,
         shards: config.shards,
         coalesce: "turn",
+        ...(archive === undefined ? {} : { archive }),
         ...(delivery === undefined ? {} : { delivery }),
         ...(config.durability === undefined ? {} : { durability: config.durability }),
       });

@@ -147,6 +147,7 @@ stopped last when docket start stops. ${JSON_LOGS}`,
             shards: env.shards,
             leaseMs: env.leaseMs,
             durability: env.durability,
+            archive: archiveAccess(env),
           },
           {
             name: env.worker.name ?? "start",

@@ -1,6 +1,6 @@
 /** `docket worker`: one worker process on the given queues with a handlers module. */
 import { type Command, intOption, stringOption, UsageError } from "../command.ts";
-import { readEnv } from "../env.ts";
+import { archiveAccess, readEnv } from "../env.ts";
 import { loadHandlers, threadIsolationFor } from "../handlers.ts";
 import { logWorkerLifecycle } from "../lifecycle-log.ts";
 import { openCommandLog, repeatLimited } from "../log.ts";
@@ -114,6 +114,7 @@ scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
         shards: env.shards,
         leaseMs: env.leaseMs,
         durability: env.durability,
+        archive: archiveAccess(env),
       },
       {
         name,

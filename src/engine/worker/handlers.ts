@@ -107,7 +107,7 @@ export class StepError extends Error {
 /** One dependency of the running job, as `ctx.children()` shows it. */
 export interface ChildOutcome {
   readonly jobId: string;
-  /** Its status now; null when it has left Redis. */
+  /** Its status now (read from the archive once it has left Redis); null when it cannot be read. */
   readonly status: JobStatus | null;
   readonly onFailure: FailurePolicy;
   /** Submitted as this job's child in a flow. */
