@@ -412,6 +412,28 @@ describe("flows and durable steps in the dashboard", () => {
     await waitForText(page, "[data-testid=job-status]", "completed");
   });
 
+  it("offers Cancel for a job dead-lettered by its dependency's failure (it could still be released), not for one whose own attempts ran out", async () => {
+    const failing = await client.submit({
+      type: "fail",
+      payload: { message: "dependency broke", retryable: false },
+    });
+    const waiting = await client.submit({ type: "echo", dependsOn: [failing.id] });
+    await waitFor(
+      async () => (await client.get(waiting.id)).status === "dead_letter",
+      "the policy dead letter",
+    );
+    await go(`#/jobs/${encodeURIComponent(failing.id)}`);
+    await waitForText(page, "[data-testid=job-status]", "dead_letter");
+    expect(await page.$(".actions-box button.danger")).toBeNull();
+    await go(`#/jobs/${encodeURIComponent(waiting.id)}`);
+    await waitForText(page, "[data-testid=job-status]", "dead_letter");
+    await page.type(".actions-box input[name=reason]", "not needed any more");
+    await page.click(".actions-box button.danger");
+    await waitForText(page, "[data-testid=job-status]", "cancelled");
+    const cancelled = (await client.events(waiting.id)).at(-1);
+    expect(cancelled).toMatchObject({ type: "JobCancelled", data: { reason: "not needed any more" } });
+  });
+
   it("says where the API cut a tree too deep to show", async () => {
     // A chain one job deeper than the tree goes: each job depends on the one before.
     let below = (await client.submit({ type: "echo", queue: "nobody-reads-chains" })).id;

@@ -106,7 +106,7 @@ const JobBody = ({ id, story, reload }: { id: string; story: JobStory; reload: (
           {job.error.retryable ? " (retryable)" : " (not retryable)"}
         </div>
       )}
-      <Actions id={id} job={job} reload={reload} />
+      <Actions id={id} job={job} events={replay.events} reload={reload} />
       <Verify id={id} />
       <Dependencies job={job} />
       <Steps events={replay.events} />
@@ -185,14 +185,34 @@ const JobBody = ({ id, story, reload }: { id: string; story: JobStory; reload: (
   );
 };
 
-const Actions = ({ id, job, reload }: { id: string; job: JobView; reload: () => void }) => {
+/**
+ * A dead letter put there by a dependency's failure (its last move was JobFailedByDependency) can
+ * still be released, and so cancelled (ADR 0042); one whose own attempts ran out cannot.
+ */
+const failedByDependency = (job: JobView, events: ReplayReport["events"]): boolean => {
+  if (job.status !== "dead_letter" || job.evictedAt !== null) return false;
+  const moves = new Set(["JobFailedByDependency", "JobDeadLettered", "JobRetried", "JobReleased"]);
+  return events.findLast((event) => moves.has(event.type))?.type === "JobFailedByDependency";
+};
+
+const Actions = ({
+  id,
+  job,
+  events,
+  reload,
+}: {
+  id: string;
+  job: JobView;
+  events: ReplayReport["events"];
+  reload: () => void;
+}) => {
   const { client } = useSession();
   const reason = useReason();
   const action = useAction(() => {
     reason.set("");
     reload();
   });
-  const canCancel = !ENDED.has(job.status);
+  const canCancel = !ENDED.has(job.status) || failedByDependency(job, events);
   const canRetry = job.status === "dead_letter";
   if (!canCancel && !canRetry) return null;
   return (
