@@ -32,6 +32,13 @@ const ended = (
   actor: follower,
   data: { dependency, status },
 });
+/** Dependency "a" dead-lettered, which failed the job by policy. */
+const failedBy: JobEvent = {
+  type: "JobFailedByDependency",
+  at: t(10),
+  actor: follower,
+  data: { dependency: "a", status: "dead_letter" },
+};
 const released = (dependencies: number, endedCount: number, at = t(10)): JobEvent => ({
   type: "JobReleased",
   at,
@@ -107,24 +114,12 @@ describe("decide: dependencies", () => {
   });
 
   it("a job dead-lettered by policy is released once the failed dependency, retried, completes", () => {
-    const failedBy: JobEvent = {
-      type: "JobFailedByDependency",
-      at: t(10),
-      actor: follower,
-      data: { dependency: "a", status: "dead_letter" },
-    };
     given(submitted(withDeps(["a", "fail"])), ended("a", "dead_letter"), failedBy)
       .when(end("a", "completed", t(30)))
       .thenEvents([ended("a", "completed", t(30)), released(1, 1, t(30))]);
   });
 
   it("a job dead-lettered by policy can be cancelled (it might still be released); one whose own attempts ran out cannot", () => {
-    const failedBy: JobEvent = {
-      type: "JobFailedByDependency",
-      at: t(10),
-      actor: follower,
-      data: { dependency: "a", status: "dead_letter" },
-    };
     const cancel = { type: "CancelJob" as const, at: t(20), actor: client, reason: "with its parent" };
     given(submitted(withDeps(["a", "fail"])), ended("a", "dead_letter"), failedBy)
       .when(cancel)
