@@ -113,6 +113,22 @@ const outcomes = async (ids: ReadonlyArray<string>) => {
   });
 };
 
+/**
+ * Whether every job's outcome satisfies `settled`. A read refused while the client still learns
+ * the new topology is "not yet" (false); one refused until waitFor's deadline fails the test.
+ */
+const allSettled = async (
+  ids: ReadonlyArray<string>,
+  settled: (o: Awaited<ReturnType<typeof outcomes>>[number]) => boolean,
+): Promise<boolean> => {
+  try {
+    return (await outcomes(ids)).every(settled);
+  } catch (error) {
+    if (error instanceof QueueUnavailable) return false;
+    throw error;
+  }
+};
+
 describe("a master SIGKILLed while jobs flow", () => {
   it("replicated: no acknowledged submit or recorded outcome is lost, every job completes exactly once, every history verifies", async () => {
     const { flow, failoverMs, worker, done } = await runFlow(durabilityOf("replicated") as Durability);
@@ -120,15 +136,7 @@ describe("a master SIGKILLed while jobs flow", () => {
       const ids = [...flow.acknowledged.values()];
       expect(ids.length).toBeGreaterThan(20);
       await waitFor(
-        // A read refused while the client still learns the new topology is "not yet"; one
-        // refused until the deadline fails the test.
-        async () =>
-          (
-            await outcomes(ids).catch((error: unknown) => {
-              if (error instanceof QueueUnavailable) return null;
-              throw error;
-            })
-          )?.every((o) => o.completions === 1) ?? false,
+        () => allSettled(ids, (o) => o.completions === 1),
         "every acknowledged job to complete",
         60_000,
       ).catch(async (error: unknown) => {
@@ -167,7 +175,7 @@ describe("a master SIGKILLed while jobs flow", () => {
       const ids = [...flow.acknowledged.values()];
       // Let the worker finish what is there; a lost job never appears.
       await waitFor(
-        async () => (await outcomes(ids)).every((o) => !o.present || o.completions === 1),
+        () => allSettled(ids, (o) => !o.present || o.completions === 1),
         "every job still present to complete",
         60_000,
       );
