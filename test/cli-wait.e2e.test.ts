@@ -5,40 +5,22 @@
  * terminal each change is a line on stderr, on a terminal (a pseudo-terminal made by `script`)
  * the one progress line is redrawn in place.
  */
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoHandlers } from "../src/cli/demo-handlers.ts";
 import type { Worker } from "../src/engine/worker/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
+import { ROOT, runDocket, runProcess } from "./support/cli.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { startWorker } from "./support/workers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/docket.js");
-
-type Run = { status: number | null; stdout: string; stderr: string };
-
-const run = (file: string, args: ReadonlyArray<string>, env: Record<string, string>): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({
-          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-          stdout,
-          stderr,
-        }),
-    );
-  });
 
 let redis: TestRedis;
 let api: TestApi;
 let worker: Worker;
 let env: Record<string, string>;
-const docket = (args: ReadonlyArray<string>) => run(process.execPath, [BIN, ...args], env);
+const docket = (args: ReadonlyArray<string>) => runDocket(args, env);
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -109,7 +91,7 @@ describe("docket jobs wait", () => {
 
   it("on a terminal, redraws the one progress line in place", async () => {
     const command = `${process.execPath} ${BIN} jobs submit sleep --payload '{"ms":300}' --wait`;
-    const result = await run("script", ["-qec", command, "/dev/null"], env);
+    const result = await runProcess("script", ["-qec", command, "/dev/null"], env);
     expect(result.status, result.stdout).toBe(0);
     // Each change: back to the line's start, clear it, write it again; a newline once it ends.
     const redraws = result.stdout.split("\r\x1b[2K").length - 1;

@@ -17,13 +17,18 @@ export interface CliRun {
 
 /** Run `bash -c command` in the repository with `env` added (a pipeline of the CLI, say). */
 export const runShell = (command: string, env: Record<string, string> = {}): Promise<CliRun> =>
-  run("bash", ["-c", command], env);
+  runProcess("bash", ["-c", command], env);
 
 /** Run `docket …args` with `env` added to this process's environment. */
 export const runDocket = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliRun> =>
-  run(process.execPath, [join(ROOT, "bin/docket.js"), ...args], env);
+  runProcess(process.execPath, [join(ROOT, "bin/docket.js"), ...args], env);
 
-const run = (file: string, args: ReadonlyArray<string>, env: Record<string, string>): Promise<CliRun> =>
+/** Run `file …args` in the repository with `env` added (`script`, to give the CLI a terminal). */
+export const runProcess = (
+  file: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+): Promise<CliRun> =>
   new Promise((resolve) => {
     execFile(
       file,
