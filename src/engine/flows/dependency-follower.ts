@@ -25,13 +25,13 @@ import {
   endOf,
   isDependencyEnd,
   type JobContext,
-  type JobStatus,
   statusOf,
 } from "../../domain/index.ts";
 import type { Clock } from "../shared/index.ts";
+import type { JobView } from "../read/index.ts";
 import {
+  archivedViews,
   type DependencyLinks,
-  dependencyStatuses,
   type EventStore,
   JobWriter,
   type StoredHead,
@@ -51,6 +51,10 @@ export interface DependencyFollowerOptions {
 }
 
 const MAX_ARCHIVED_ENDS = 10_000;
+
+/** A dependency's end this job has not recorded (as it stands now, or not at all). */
+const isNewEnd = (now: DependencyEndStatus | undefined, recorded: DependencyEndStatus | undefined): boolean =>
+  now !== undefined && now !== recorded;
 
 export interface DependencyFollowerStatus {
   readonly passes: number;
@@ -161,7 +165,7 @@ export class DependencyFollower {
     });
     const ends = await this.endsOf([...new Set(waiting.flatMap((w) => w.dependencies))]);
     const concerned = waiting
-      .filter((w) => w.dependencies.some((d) => this.isNew(ends.get(d), endOf(w.ends, d))))
+      .filter((w) => w.dependencies.some((d) => isNewEnd(ends.get(d), endOf(w.ends, d))))
       .map((w) => w.jobId);
     if (concerned.length === 0) return 0;
     const heads = (await this.options.store.loadHeads(concerned)).filter(
@@ -170,10 +174,6 @@ export class DependencyFollower {
     this.remember(heads);
     const counts = await Promise.all(heads.map((head) => this.recordEnds(head, ends)));
     return counts.reduce((a, b) => a + b, 0);
-  }
-
-  private isNew(now: DependencyEndStatus | undefined, recorded: DependencyEndStatus | undefined): boolean {
-    return now !== undefined && now !== recorded;
   }
 
   /** Note what these heads say: each following job's dependencies and the ends it recorded. */
@@ -195,9 +195,11 @@ export class DependencyFollower {
     ends: ReadonlyMap<string, DependencyEndStatus>,
   ): Promise<number> {
     const { dependencies, dependencyEnds } = contextOf(head.state);
-    const due = dependencies.flatMap((d) => {
+    const due = dependencies.flatMap((d): Array<{ jobId: string; status: DependencyEndStatus }> => {
       const end = ends.get(d.jobId);
-      return this.isNew(end, endOf(dependencyEnds, d.jobId)) ? [{ jobId: d.jobId, status: end }] : [];
+      return end !== undefined && isNewEnd(end, endOf(dependencyEnds, d.jobId))
+        ? [{ jobId: d.jobId, status: end }]
+        : [];
     });
     let written = 0;
     // One job's ends in turn: each append expects the version the one before left.
@@ -211,7 +213,7 @@ export class DependencyFollower {
             at,
             actor: this.actor,
             dependency: end.jobId,
-            status: end.status as DependencyEndStatus,
+            status: end.status,
           }),
         });
         if (result._tag === "Written") written++;
@@ -244,14 +246,15 @@ export class DependencyFollower {
       else gone.push(jobId);
     });
     if (gone.length > 0) {
-      const archived = await dependencyStatuses(this.options.store, gone).catch((error: unknown) => {
+      // Not in Redis (the status read said so): straight to their histories.
+      const archived = await archivedViews(this.options.store, gone).catch((error: unknown) => {
         this.options.onError?.(error);
-        return new Map<string, JobStatus | null>();
+        return new Map<string, JobView | null>();
       });
-      for (const [jobId, status] of archived)
-        if (status !== null && isDependencyEnd(status)) {
-          ends.set(jobId, status as DependencyEndStatus);
-          this.archivedEnds.set(jobId, status as DependencyEndStatus);
+      for (const [jobId, view] of archived)
+        if (view !== null && isDependencyEnd(view.status)) {
+          ends.set(jobId, view.status as DependencyEndStatus);
+          this.archivedEnds.set(jobId, view.status as DependencyEndStatus);
         }
       // Bounded: past this many, the oldest are read from the archive again when needed.
       for (const jobId of this.archivedEnds.keys()) {

@@ -5,8 +5,7 @@
  * dependencies costs no read.
  */
 import { contextOf, statusOf } from "../../domain/index.ts";
-import { type JobView, viewOf } from "../read/index.ts";
-import type { EventStore, StoredHead } from "../write/index.ts";
+import { archivedViews, type EventStore, type StoredHead } from "../write/index.ts";
 import type { ChildOutcome } from "./handlers.ts";
 
 export const childrenOf = async (
@@ -18,8 +17,7 @@ export const childrenOf = async (
   const heads = await store.loadHeads(dependencies.map((d) => d.jobId));
   const gone = dependencies.filter((_, i) => (heads[i] ?? null) === null).map((d) => d.jobId);
   // An archive that cannot be read (none here, or unreachable) leaves those unknown (null).
-  const histories = gone.length === 0 ? [] : await store.readEventsMany(gone).catch(() => gone.map(() => []));
-  const archived = new Map<string, JobView | null>(gone.map((id, i) => [id, viewOf(histories[i] ?? [])]));
+  const archived = await archivedViews(store, gone).catch(() => new Map<string, null>());
   return dependencies.map((d, i) => {
     const child = heads[i] ?? null;
     if (child !== null)

@@ -7,7 +7,7 @@
  * only; infra imports this file or ports.ts.
  */
 export type * from "./ports.ts";
-export { dependencyStatuses } from "./dependency-statuses.ts";
+export { archivedViews, dependencyStatuses } from "./dependency-statuses.ts";
 export { newJobId, shardOf } from "./job-ids.ts";
 export { JobService, type JobServiceOptions, type Submitted } from "./job-service.ts";
 export {

@@ -402,7 +402,8 @@ export class JobService {
       ...(cause === undefined ? {} : { reason: cause }),
     });
     const { root, cascade } = await this.descendantsToCancel(jobId, reason);
-    if (cascade.length === 0 || this.options.flows === undefined) {
+    const flows = this.options.flows;
+    if (cascade.length === 0 || flows === undefined) {
       // The head read for the cascade serves the write (reloaded only on a conflict).
       const result = await this.writer.write({ jobId, command: cancelJob(reason) }, root);
       if (result._tag === "Repeat") return this.get(jobId);
@@ -417,7 +418,7 @@ export class JobService {
         { intent: { jobId, command: cancelJob(reason) }, required: true },
         ...cascade.map((c) => ({ intent: { jobId: c.jobId, command: cancelJob(c.cause) }, required: false })),
       ],
-      this.options.flows as FlowStore,
+      flows,
     );
     await this.announceCancels(
       results.flatMap((result, i) =>
