@@ -98,25 +98,42 @@ export class CronTicks {
       at = next;
       if (total >= countLimit) break;
     }
-    // Too many to walk: the most recent ticks are found from shortly before `untilMs`.
-    const recent = this.latestBefore(untilMs, limit);
-    return { ticks: recent.filter((tick) => tick > at), total, capped: true };
+    // Too many to walk: the most recent ticks, from the last one walked (included, so there is
+    // at least one) to `untilMs`, are found by bisection.
+    return { ticks: this.latestIn(at - 1, untilMs, limit), total, capped: true };
   }
 
-  /** Up to `limit` of the latest ticks at or before `untilMs` (widening a window backwards). */
-  private latestBefore(untilMs: number, limit: number): ReadonlyArray<number> {
-    for (let window = 1_000; window <= 400 * 86_400_000; window *= 8) {
-      const found: Array<number> = [];
-      let at = untilMs - window;
-      for (let steps = 0; steps < 100_000; steps++) {
-        const next = this.next(at);
-        if (next === null || next > untilMs) break;
-        found.push(next);
-        if (found.length > limit) found.shift();
-        at = next;
-      }
-      if (found.length >= limit || window * 8 > 400 * 86_400_000) return found;
+  /** Up to `limit` of the latest ticks in (afterMs, untilMs], oldest first. */
+  private latestIn(afterMs: number, untilMs: number, limit: number): ReadonlyArray<number> {
+    const found: Array<number> = [];
+    let until = untilMs;
+    while (found.length < limit) {
+      const tick = this.lastIn(afterMs, until);
+      if (tick === null) break;
+      found.unshift(tick);
+      until = tick - 1;
     }
-    return [];
+    return found;
+  }
+
+  /**
+   * The latest tick in (afterMs, untilMs], or null: a bisection over `next`, so about
+   * log2(untilMs − afterMs) reads (42 for a century) however dense or sparse the ticks are. A
+   * walk from a window before `untilMs` once took seconds for a tick every second and could miss
+   * the latest tick altogether (a schedule's catch-up then had no tick to record).
+   */
+  private lastIn(afterMs: number, untilMs: number): number | null {
+    const first = this.next(afterMs);
+    if (first === null || first > untilMs) return null;
+    // next(lo) is at or before untilMs; no tick lies in (hi, untilMs].
+    let lo = afterMs;
+    let hi = untilMs;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      const tick = this.next(mid);
+      if (tick !== null && tick <= untilMs) lo = mid;
+      else hi = mid;
+    }
+    return this.next(lo);
   }
 }
