@@ -5,8 +5,8 @@
  * burst: drains what is queued and exits (the drain rows); otherwise it runs until `target`
  * jobs have completed and their outcomes are written (the end-to-end rows).
  */
-import { durabilityOf } from "../src/infra/redis/durability.ts";
-import { openWorker } from "../src/main.ts";
+import { durabilityOf } from "../dist/infra/redis/durability.js";
+import { openWorker } from "../dist/main.js";
 import { cpuMsSince, parseConfig, send, until } from "./shared.ts";
 
 const config = parseConfig();

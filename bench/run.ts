@@ -14,11 +14,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, platform, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import { type Envelope, statusOf } from "../src/domain/index.ts";
-import type { JobService } from "../src/engine/write/index.ts";
-import { connect, whenReady } from "../src/infra/redis/connection.ts";
-import { DEFAULT_RETENTION } from "../src/engine/archive/index.ts";
-import { composeArchiver, composeEngine, type Engine } from "../src/main.ts";
+import { type Envelope, statusOf } from "../dist/domain/index.js";
+import type { JobService } from "../dist/engine/write/index.js";
+import { connect, whenReady } from "../dist/infra/redis/connection.js";
+import { DEFAULT_RETENTION } from "../dist/engine/archive/index.js";
+import { archivedLogOf, composeArchiver, composeEngine, type Engine } from "../dist/main.js";
 import { startCluster } from "../test/support/cluster.ts";
 import { startRedis } from "../test/support/redis.ts";
 import {
@@ -177,14 +177,18 @@ const docketEnv = async (
   const prefix = freshPrefix("docket", scenario);
   const { url, shards } = target;
   const client = await whenReady(connect({ url }));
-  const { store, jobs } = composeEngine({ client, prefix, shards });
-  if (!ARCHIVER) return { prefix, store, jobs, close: async () => client.disconnect() };
+  if (!ARCHIVER) {
+    const { store, jobs } = composeEngine({ client, prefix, shards });
+    return { prefix, store, jobs, close: async () => client.disconnect() };
+  }
+  // As `docket api` is composed: its readers find what the archiver trimmed in the archive.
+  const archiveAccess = { archiveDir: join(archiveRoot, "archive"), dataDir: archiveRoot };
+  const { store, jobs } = composeEngine({ client, prefix, shards, archive: archivedLogOf(archiveAccess, prefix) });
   const archiverClient = await whenReady(connect({ url }));
   const archiver = composeArchiver(
     { client: archiverClient, prefix, shards },
     {
-      archiveDir: join(archiveRoot, "archive"),
-      dataDir: archiveRoot,
+      ...archiveAccess,
       segmentEntries: 10_000,
       maxAgeMs: 60_000,
       retention: DEFAULT_RETENTION,

@@ -5,9 +5,9 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { Actor } from "../src/domain/index.ts";
-import type { JobService } from "../src/engine/write/index.ts";
-import { clusterTargetOf } from "../src/infra/redis/cluster-url.ts";
+import type { Actor } from "../dist/domain/index.js";
+import type { JobService } from "../dist/engine/write/index.js";
+import { clusterTargetOf } from "../dist/infra/redis/cluster-url.js";
 import type { ConnectionOptions } from "bullmq";
 import { Cluster } from "ioredis";
 
