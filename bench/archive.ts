@@ -9,7 +9,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { archiveDirOf, archivePublicKeyPem, composeArchiver, verifyArchiveDir } from "../src/main.ts";
+import { archiveDirOf, archivePublicKeyPem, composeArchiver, verifyArchiveDir } from "../dist/main.js";
 import { makeEngine } from "../test/support/engine.ts";
 import { startRedis } from "../test/support/redis.ts";
 import { startWorker } from "../test/support/workers.ts";

@@ -8,7 +8,7 @@
 import * as Result from "effect/Result";
 import { canonicalJson } from "./canonical-json.ts";
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
-import { merkleLeafHash } from "./merkle.ts";
+import { merkleLeafHashOfText } from "./merkle.ts";
 
 export interface ArchivedEntry {
   /** The shard-log stream entry id, "ms-seq". */
@@ -18,14 +18,13 @@ export interface ArchivedEntry {
 }
 
 const ENTRY_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
-const encoder = new TextEncoder();
 
 /** The entry's line in a segment file (no newline): its canonical JSON. */
 export const archivedEntryLine = (entry: ArchivedEntry): string =>
   canonicalJson({ fields: entry.fields, id: entry.id });
 
 /** The entry's Merkle leaf hash: over its line's UTF-8 bytes. */
-export const archivedEntryLeaf = (line: string): Uint8Array => merkleLeafHash(encoder.encode(line));
+export const archivedEntryLeaf = (line: string): Uint8Array => merkleLeafHashOfText(line);
 
 /** One line of a segment file back into its entry, or why it is not one (also: not canonical). */
 export const parseArchivedEntryLine = (line: string): ArchivedEntry | string => {

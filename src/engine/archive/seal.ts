@@ -112,5 +112,5 @@ export const sealSegment = async (request: SealRequest): Promise<SegmentFiles> =
     body,
     signatures: [{ keyName: origin, keyId: noteKeyId(origin, signer.publicKey), signature }],
   });
-  return { segment: lines.map((line) => `${line}\n`).join(""), checkpoint };
+  return { segment: `${lines.join("\n")}\n`, checkpoint };
 };
