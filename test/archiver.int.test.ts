@@ -11,15 +11,18 @@ import { join } from "node:path";
 import type { RedisClient } from "../src/infra/redis/connection.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyHead, type Envelope, eventOf, parseArchivedEntryLine, seal } from "../src/domain/index.ts";
-import type { Archiver } from "../src/engine/archive/index.ts";
+import { Archiver, type ShardLogReader } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
+import { loadSigningKey } from "../src/infra/archive/ed25519.ts";
 import { FsArchiveStore } from "../src/infra/archive/fs-archive-store.ts";
+import { RedisArchiverLease, RedisShardLogReader } from "../src/infra/redis/redis-archive.ts";
 import { whenReady } from "../src/infra/redis/connection.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
 import {
   type ArchiverSettings,
   archiveDirOf,
+  archiveOrigin,
   compareArchiveWithRedis,
   archivePublicKeyPem,
   composeArchiver,
@@ -354,6 +357,68 @@ describe("the archiver", () => {
     await expect(store.commit(0, 1, files, 0)).rejects.toMatchObject({ _tag: "FencedOut" });
     expect(await store.segments(0)).toEqual([0]);
     await archiver.stop();
+    await engine.close();
+  });
+
+  it("a pass with no segment due reads no entries: it tells from the oldest id and the log's length", async () => {
+    const { engine, settings } = await setup();
+    const inner = new RedisShardLogReader(engine.client, { prefix: engine.prefix, shards: 1 });
+    const reads: Array<number> = [];
+    const log: ShardLogReader = {
+      shards: 1,
+      readAfter: async (shard, afterId, count) => {
+        const entries = await inner.readAfter(shard, afterId, count);
+        reads.push(entries.length);
+        return entries;
+      },
+      pending: (shard, afterId) => inner.pending(shard, afterId),
+      trimThrough: (shard, entryId) => inner.trimThrough(shard, entryId),
+    };
+    const archiver = new Archiver({
+      log,
+      store: new FsArchiveStore(archiveDirOf(settings.archiveDir, engine.prefix)),
+      lease: new RedisArchiverLease(engine.client, { prefix: engine.prefix }),
+      signer: loadSigningKey({ dataDir: settings.dataDir }).signer,
+      clock: { now: () => Date.now() },
+      origin: archiveOrigin(engine.prefix),
+      holder: "reads-test",
+      segmentEntries: 25,
+      maxAgeMs: 3_600_000,
+      leaseMs: 60_000,
+      pollMs: 20,
+    });
+    await runJobs(engine, 8); // 24 entries: less than a segment, all young
+    expect(await archiver.runOnce()).toBe(0);
+    expect(reads).toEqual([]);
+    await runJobs(engine, 1); // 27: one full segment; the 2 after it are not due
+    expect(await archiver.runOnce()).toBe(1);
+    expect(reads).toEqual([25]);
+    expect(await archiver.runOnce()).toBe(0);
+    expect(reads).toEqual([25]);
+    expect(await inner.pending(0, archiver.status().shards[0]?.lastEntryId ?? "0-0")).toMatchObject({
+      atMost: 2,
+    });
+    await archiver.stop();
+    await engine.close();
+  });
+
+  it("reads a segment's worth in pages, giving what one XRANGE gives; pending names the oldest entry after a position", async () => {
+    const { engine } = await setup();
+    const key = new Keys(engine.prefix, 1).log(0);
+    const pipeline = engine.client.pipeline();
+    for (let i = 0; i < 2_500; i++) pipeline.xadd(key, "*", "jobId", `job-${i}`, "env", `{"i":${i}}`);
+    await pipeline.exec();
+    const all = await logEntries(engine.client, engine.prefix);
+    const reader = new RedisShardLogReader(engine.client, { prefix: engine.prefix, shards: 1 });
+    expect(await reader.readAfter(0, "0-0", 2_400)).toEqual(all.slice(0, 2_400));
+    expect(await reader.readAfter(0, all[999]?.id ?? "", 10_000)).toEqual(all.slice(1_000));
+    expect(await reader.readAfter(0, all[2_499]?.id ?? "", 10)).toEqual([]);
+    expect(await reader.pending(0, "0-0")).toEqual({ oldestId: all[0]?.id, atMost: 2_500 });
+    expect(await reader.pending(0, all[1_233]?.id ?? "")).toEqual({
+      oldestId: all[1_234]?.id,
+      atMost: 2_500,
+    });
+    expect(await reader.pending(0, all[2_499]?.id ?? "")).toEqual({ oldestId: null, atMost: 2_500 });
     await engine.close();
   });
 });

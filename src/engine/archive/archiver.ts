@@ -25,6 +25,9 @@ import type { ArchiverLease, ArchiveStore, NoteSigner, ShardLogReader } from "./
 import type { Retention } from "./retention.ts";
 import { emptyProgress, progressAfter, type ShardProgress, sealSegment } from "./seal.ts";
 
+/** The milliseconds part of a stream entry id ("ms-seq"): when Redis added it. */
+const idMs = (entryId: string): number => Number(entryId.split("-")[0]);
+
 export interface ArchiverOptions {
   readonly log: ShardLogReader;
   readonly store: ArchiveStore;
@@ -285,11 +288,15 @@ export class Archiver {
       if (!(await this.holdLease()) || this.token === null) throw new LeaseLost();
       const fence = this.token;
       const progress = this.progress.get(shard) ?? (await this.readProgress(shard));
+      // Most passes find no segment due (fewer entries than a segment, none old enough): tell
+      // that from the oldest id and the log's length, instead of reading and dropping what waits.
+      const waiting = await log.pending(shard, progress.lastEntryId);
+      if (waiting.oldestId === null) return sealed;
+      if (waiting.atMost < segmentEntries && clock.now() - idMs(waiting.oldestId) < maxAgeMs) return sealed;
       const entries = await log.readAfter(shard, progress.lastEntryId, segmentEntries);
       const first = entries[0];
       if (first === undefined) return sealed;
-      const oldestMs = Number(first.id.split("-")[0]);
-      if (entries.length < segmentEntries && clock.now() - oldestMs < maxAgeMs) return sealed;
+      if (entries.length < segmentEntries && clock.now() - idMs(first.id) < maxAgeMs) return sealed;
       if (compareStreamIds(first.id, progress.lastEntryId) <= 0)
         throw new Error(`shard ${shard}'s log returned ${first.id}, not after ${progress.lastEntryId}`);
       const files = await sealSegment({ origin, progress, entries, fence, signer });

@@ -11,8 +11,7 @@ import {
   bytesEqual,
   type CheckpointBody,
   compareStreamIds,
-  merkleNodeHash,
-  merkleRoot,
+  MerkleRootBuilder,
   noteKeyId,
   parseArchivedEntryLine,
   parseCheckpointBody,
@@ -136,34 +135,6 @@ export const checkCheckpoint = (
     });
   return { note, body, findings };
 };
-
-/**
- * The RFC 6962 root of a tree built one leaf at a time, the same root as merkleRoot over all of
- * them: the stack holds the roots of the perfect subtrees so far (sizes the binary digits of the
- * count, largest first), and the root folds them right to left. Hashing as the leaves come lets
- * the caller yield between them; merkleRoot over 10,000 leaves is one 20-80 ms block otherwise.
- */
-export class MerkleRootBuilder {
-  private readonly stack: Array<{ readonly hash: Uint8Array; readonly size: number }> = [];
-
-  add(leafHash: Uint8Array): void {
-    let node = { hash: leafHash, size: 1 };
-    for (let top = this.stack.at(-1); top !== undefined && top.size === node.size; top = this.stack.at(-1)) {
-      this.stack.pop();
-      node = { hash: merkleNodeHash(top.hash, node.hash), size: top.size * 2 };
-    }
-    this.stack.push(node);
-  }
-
-  root(): Uint8Array {
-    let root: Uint8Array | undefined;
-    for (let i = this.stack.length - 1; i >= 0; i--) {
-      const { hash } = this.stack[i] as { hash: Uint8Array };
-      root = root === undefined ? hash : merkleNodeHash(hash, root);
-    }
-    return root ?? merkleRoot([]);
-  }
-}
 
 export interface CheckedLines {
   /** The file's lines (null: the file is not one line per entry; then `entries` is empty). */

@@ -7,10 +7,21 @@
 import type { ArchivedEntry } from "../../domain/index.ts";
 
 /** The shard logs as they are stored: entry ids and raw fields, nothing decoded. */
+export interface PendingEntries {
+  readonly oldestId: string | null;
+  readonly atMost: number;
+}
+
 export interface ShardLogReader {
   readonly shards: number;
   /** Up to `count` entries of one shard's log strictly after `afterId` ("0-0": from the start). */
   readAfter(shard: number, afterId: string, count: number): Promise<ReadonlyArray<ArchivedEntry>>;
+  /**
+   * What waits after `afterId`, without reading it: the id of the oldest entry after it (null
+   * when none), and at most how many there are (the log's length, which also counts archived
+   * entries not trimmed yet). Lets a pass with no segment due skip reading the entries.
+   */
+  pending(shard: number, afterId: string): Promise<PendingEntries>;
   /**
    * Trim the shard's log up to `entryId`, which the archive holds (ADR 0034): only the lease
    * holder calls it, with the last entry id of a checkpoint it committed. Readers then read those

@@ -6,11 +6,19 @@
  * Lifetime: the caller owns the connection.
  */
 import type { ArchivedEntry } from "../../domain/index.ts";
-import type { ArchiverLease, RetentionIndex, ShardLogReader } from "../../engine/archive/index.ts";
+import type {
+  ArchiverLease,
+  PendingEntries,
+  RetentionIndex,
+  ShardLogReader,
+} from "../../engine/archive/index.ts";
 import { type RedisClient, guarded } from "./connection.ts";
 import { Keys } from "./keys.ts";
 import { entriesAfter } from "./stream-entries.ts";
 import { withScripts } from "./scripts.ts";
+
+/** Entries per XRANGE when the archiver reads a segment's worth. */
+const READ_PAGE = 1_000;
 
 export class RedisShardLogReader implements ShardLogReader {
   readonly shards: number;
@@ -24,11 +32,37 @@ export class RedisShardLogReader implements ShardLogReader {
     this.shards = options.shards;
   }
 
+  /**
+   * In pages of READ_PAGE: a segment's 10,000 entries are about 6 MB of reply, and decoding it
+   * in one piece would hold the event loop of the process the archiver shares (`docket api`)
+   * for tens of milliseconds.
+   */
   readAfter(shard: number, afterId: string, count: number): Promise<ReadonlyArray<ArchivedEntry>> {
     return guarded(async () => {
-      const raw = await entriesAfter(this.client, this.keys.log(shard), afterId, count);
-      // An entry deleted while the read ran comes back without fields: it is not there.
-      return raw.flatMap(([id, fields]) => (fields === null ? [] : [{ id, fields }]));
+      const entries: Array<ArchivedEntry> = [];
+      let after = afterId;
+      while (entries.length < count) {
+        const want = Math.min(READ_PAGE, count - entries.length);
+        const raw = await entriesAfter(this.client, this.keys.log(shard), after, want);
+        // An entry deleted while the read ran comes back without fields: it is not there.
+        for (const [id, fields] of raw) if (fields !== null) entries.push({ id, fields });
+        const last = raw[raw.length - 1];
+        if (last === undefined || raw.length < want) break;
+        after = last[0];
+      }
+      return entries;
+    });
+  }
+
+  pending(shard: number, afterId: string): Promise<PendingEntries> {
+    return guarded(async () => {
+      const key = this.keys.log(shard);
+      // Sent together (one round trip); the same key, so the same node on a cluster.
+      const [oldest, length] = await Promise.all([
+        entriesAfter(this.client, key, afterId, 1),
+        this.client.xlen(key),
+      ]);
+      return { oldestId: oldest[0]?.[0] ?? null, atMost: length };
     });
   }
 
