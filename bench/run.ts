@@ -719,3 +719,6 @@ try {
   admin.disconnect();
   await redis.stop();
 }
+// BullMQ's cluster connections (row 6) can keep retrying a cluster that is gone, which keeps
+// the process alive after everything is written: end it, as the BENCH_ONLY path does.
+process.exit(0);
