@@ -145,7 +145,12 @@ try {
   try {
     const archiver = composeArchiver(
       { client, prefix: "profile", shards: 1, clock: { now: () => Date.now() + 3_600_000 } },
-      { archiveDir: join(archiveRoot, "archive"), dataDir: archiveRoot, segmentEntries: 10_000, maxAgeMs: 10 },
+      {
+        archiveDir: join(archiveRoot, "archive"),
+        dataDir: archiveRoot,
+        segmentEntries: 10_000,
+        maxAgeMs: 10,
+      },
     );
     const entries = await client.xlen(engine.store.keys.log(0));
     await phase("archive", entries, async () => {

@@ -183,7 +183,12 @@ const docketEnv = async (
   }
   // As `docket api` is composed: its readers find what the archiver trimmed in the archive.
   const archiveAccess = { archiveDir: join(archiveRoot, "archive"), dataDir: archiveRoot };
-  const { store, jobs } = composeEngine({ client, prefix, shards, archive: archivedLogOf(archiveAccess, prefix) });
+  const { store, jobs } = composeEngine({
+    client,
+    prefix,
+    shards,
+    archive: archivedLogOf(archiveAccess, prefix),
+  });
   const archiverClient = await whenReady(connect({ url }));
   const archiver = composeArchiver(
     { client: archiverClient, prefix, shards },
