@@ -6,12 +6,13 @@
  */
 import type { ArchivedEntry } from "../../domain/index.ts";
 
-/** The shard logs as they are stored: entry ids and raw fields, nothing decoded. */
+/** What waits in a shard's log after a position (ShardLogReader.pending). */
 export interface PendingEntries {
   readonly oldestId: string | null;
   readonly atMost: number;
 }
 
+/** The shard logs as they are stored: entry ids and raw fields, nothing decoded. */
 export interface ShardLogReader {
   readonly shards: number;
   /** Up to `count` entries of one shard's log strictly after `afterId` ("0-0": from the start). */
