@@ -8,6 +8,7 @@
  * Runs both phases in this process on a private redis-server, profiles each with the inspector,
  * prints throughput, the process's CPU per 1,000 jobs and the top functions by self time, and
  * writes the full profiles to bench/profile-<phase>.cpuprofile (open them in Chrome DevTools).
+ * PROFILE_HEAP=1 also samples allocations and prints the top allocating functions per job.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,6 +53,31 @@ const summarise = (profile: Profile, top = Number(process.env.PROFILE_TOP ?? 25)
     );
 };
 
+interface HeapNode {
+  readonly callFrame: ProfileNode["callFrame"];
+  readonly selfSize: number;
+  readonly children: ReadonlyArray<HeapNode>;
+}
+const HEAP = process.env.PROFILE_HEAP === "1";
+/** Sampled allocations by function (self), in bytes per job. */
+const summariseHeap = (root: HeapNode, count: number, top = Number(process.env.PROFILE_TOP ?? 25)): void => {
+  const self = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || "(anonymous)"} ${url.replace(/^.*\/(node_modules\/)?/, "")}:${lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    node.children.forEach(walk);
+  };
+  walk(root);
+  process.stdout.write(
+    `allocated (sampled, collected objects included): ${(total / count).toFixed(0)} B per job\n`,
+  );
+  for (const [key, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
+    process.stdout.write(`  ${(bytes / count).toFixed(0).padStart(6)} B/job  ${key}\n`);
+};
+
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
@@ -65,17 +91,25 @@ const phase = async (
   await client.config("RESETSTAT");
   const redisCpuBefore = await redisCpu();
   await session.post("Profiler.start");
+  if (HEAP)
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   const cpu = process.cpuUsage();
   const started = performance.now();
   await work();
   const ms = performance.now() - started;
   const { user, system } = process.cpuUsage(cpu);
   const { profile } = await session.post("Profiler.stop");
+  const heap = HEAP ? (await session.post("HeapProfiler.stopSampling")).profile : null;
   writeFileSync(new URL(`./profile-${name}.cpuprofile`, import.meta.url), JSON.stringify(profile));
   process.stdout.write(
     `\n## ${name}: ${((count / ms) * 1000).toFixed(0)} jobs/s, ${((user + system) / count).toFixed(0)} ms CPU per 1,000 jobs\n`,
   );
   summarise(profile as unknown as Profile);
+  if (heap !== null) summariseHeap((heap as unknown as { head: HeapNode }).head, count);
   await redisStats(count, redisCpuBefore);
 };
 

@@ -11,6 +11,7 @@
  */
 export * from "./composition/api-server.ts";
 export * from "./composition/archive.ts";
+export * from "./composition/archiver-thread.ts";
 export * from "./composition/archived-log.ts";
 export * from "./composition/audit.ts";
 export * from "./composition/engine.ts";

@@ -266,53 +266,67 @@ describe("the archiver", () => {
     await engine.close();
   });
 
-  it("an archive that refuses writes pauses archiving, health says so, and it resumes with nothing lost", async () => {
-    const blocked = join(tempDir(), "not-a-directory");
-    writeFileSync(blocked, "a file where the archive should be");
-    const archiveDir = join(blocked, "archive");
-    const dataDir = tempDir();
-    const prefix = uniquePrefix();
-    const server = await openApiServer({
-      redisUrl: redis.url,
-      prefix,
-      shards: 1,
-      leaseMs: 2_000,
-      dbPath: tempDbPath(),
-      archiver: { archiveDir, dataDir, segmentEntries: 5, maxAgeMs: 10, leaseMs: 60_000, pollMs: 20 },
-    });
-    const engine = await makeEngine(redis.url, { prefix });
-    await runJobs(engine, 3);
-    await waitFor(() => server.archiver?.status().state === "paused", "the archiver to pause");
-    const health = await server.app.inject({ method: "GET", url: "/health" });
-    expect(health.statusCode).toBe(200);
-    expect(health.json()).toMatchObject({
-      status: "degraded",
-      reason: { code: "archive_paused" },
-      archive: { state: "paused", paused: { code: "ENOTDIR" } },
-    });
-    expect(await server.metrics.text()).toMatch(/^docket_archive_paused 1$/m);
-    // The medium takes writes again: archiving resumes by itself and catches up.
-    // Nothing was trimmed while the archive refused: every entry is still in Redis.
-    const log = await logEntries(engine.client, prefix);
-    expect(log).toHaveLength(9);
-    rmSync(blocked);
-    mkdirSync(blocked);
-    await waitFor(
-      () => server.archiver?.status().shards[0]?.lastEntryId === log.at(-1)?.id,
-      "the archiver to catch up",
-    );
-    expect((await server.app.inject({ method: "GET", url: "/health" })).json()).toMatchObject({
-      status: "ok",
-      archive: { state: "active" },
-    });
-    const scraped = await server.metrics.text();
-    expect(scraped).toMatch(/^docket_archive_paused 0$/m);
-    expect(scraped).toMatch(/^docket_archive_active 1$/m);
-    expect(scraped).toContain(`docket_archive_sealed_entries ${log.length}\n`);
-    expect(await archivedEntries(archiveDirOf(archiveDir, prefix))).toEqual(log);
-    await server.close();
-    await engine.close();
-  });
+  it.each([
+    { where: "inline", thread: false },
+    { where: "in its thread, as docket api runs it", thread: true },
+  ])(
+    "an archive that refuses writes pauses archiving, health says so, and it resumes with nothing lost (archiver $where)",
+    async ({ thread }) => {
+      const blocked = join(tempDir(), "not-a-directory");
+      writeFileSync(blocked, "a file where the archive should be");
+      const archiveDir = join(blocked, "archive");
+      const dataDir = tempDir();
+      const prefix = uniquePrefix();
+      const server = await openApiServer({
+        redisUrl: redis.url,
+        prefix,
+        shards: 1,
+        leaseMs: 2_000,
+        dbPath: tempDbPath(),
+        archiver: {
+          archiveDir,
+          dataDir,
+          segmentEntries: 5,
+          maxAgeMs: 10,
+          leaseMs: 60_000,
+          pollMs: 20,
+          thread,
+        },
+      });
+      const engine = await makeEngine(redis.url, { prefix });
+      await runJobs(engine, 3);
+      await waitFor(() => server.archiver?.status().state === "paused", "the archiver to pause");
+      const health = await server.app.inject({ method: "GET", url: "/health" });
+      expect(health.statusCode).toBe(200);
+      expect(health.json()).toMatchObject({
+        status: "degraded",
+        reason: { code: "archive_paused" },
+        archive: { state: "paused", paused: { code: "ENOTDIR" } },
+      });
+      expect(await server.metrics.text()).toMatch(/^docket_archive_paused 1$/m);
+      // The medium takes writes again: archiving resumes by itself and catches up.
+      // Nothing was trimmed while the archive refused: every entry is still in Redis.
+      const log = await logEntries(engine.client, prefix);
+      expect(log).toHaveLength(9);
+      rmSync(blocked);
+      mkdirSync(blocked);
+      await waitFor(
+        () => server.archiver?.status().shards[0]?.lastEntryId === log.at(-1)?.id,
+        "the archiver to catch up",
+      );
+      expect((await server.app.inject({ method: "GET", url: "/health" })).json()).toMatchObject({
+        status: "ok",
+        archive: { state: "active" },
+      });
+      const scraped = await server.metrics.text();
+      expect(scraped).toMatch(/^docket_archive_paused 0$/m);
+      expect(scraped).toMatch(/^docket_archive_active 1$/m);
+      expect(scraped).toContain(`docket_archive_sealed_entries ${log.length}\n`);
+      expect(await archivedEntries(archiveDirOf(archiveDir, prefix))).toEqual(log);
+      await server.close();
+      await engine.close();
+    },
+  );
 
   it("a Redis restart during archiving loses nothing and duplicates nothing", async () => {
     // A server of its own (AOF on) even when REDIS_URL is given: this test restarts it.

@@ -7,7 +7,7 @@ import type { NamedToken } from "../api/api-tokens.ts";
 import { buildApp } from "../api/app.ts";
 import type { ApiOptions, ProjectionLag } from "../api/deps.ts";
 import type { ApiLimits } from "../api/limits.ts";
-import { type Archiver, DEFAULT_RETENTION } from "../engine/archive/index.ts";
+import { DEFAULT_RETENTION } from "../engine/archive/index.ts";
 import type { ProjectorStateChange } from "../engine/read/index.ts";
 import { systemClock } from "../engine/shared/index.ts";
 import type { JobService } from "../engine/write/index.ts";
@@ -17,6 +17,7 @@ import { pingRedis } from "../infra/redis/ping.ts";
 import { RedisEventLog } from "../infra/redis/redis-event-log.ts";
 import { ProcessMetrics } from "../infra/telemetry/process-metrics.ts";
 import { type ArchiverSettings, composeArchiver, composeRetention } from "./archive.ts";
+import { type ArchiverRole, ArchiverThread } from "./archiver-thread.ts";
 import { archivedLogOf } from "./archived-log.ts";
 import { composeAudit } from "./audit.ts";
 import { composeEngine, type SchedulerSettings } from "./engine.ts";
@@ -65,7 +66,7 @@ export interface ApiServer {
   /** The scheduler this process runs, when configured (not started until Redis answers). */
   readonly scheduler: Scheduler | null;
   /** The archiver this process runs, when configured (not started until Redis answers). */
-  readonly archiver: Archiver | null;
+  readonly archiver: ArchiverRole | null;
   /** Close the app, stop the projector and the archiver, close the database and connections. */
   close(): Promise<void>;
 }
@@ -146,10 +147,17 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
   };
-  let archiver: Archiver | null = null;
+  let archiver: ArchiverRole | null = null;
   if (config.archiver !== undefined) {
     try {
-      archiver = composeArchiver(wiring, config.archiver);
+      if (config.archiver.thread === true && config.clock !== undefined)
+        throw new Error(
+          "an archiver thread runs on the system clock: leave `thread` out with an injected clock",
+        );
+      archiver =
+        config.archiver.thread === true
+          ? new ArchiverThread(config, config.archiver)
+          : composeArchiver(wiring, config.archiver);
     } catch (error) {
       await readSide.close();
       client.disconnect();

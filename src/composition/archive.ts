@@ -49,6 +49,13 @@ export interface ArchiverSettings {
   /** Trim the shard logs of what the archive holds (default true). */
   readonly trim?: boolean;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Run the archiver in a worker thread of its own, on its own connection (ADR 0044), so its
+   * reads, hashing and writes never hold this process's event loop: how `docket api` and
+   * `docket start` run it. Used by openApiServer; needs the system clock, and the two hooks
+   * below are not carried to the thread (`onError` is: as errors with the thread's messages).
+   */
+  readonly thread?: boolean;
   /** Test hook: called at each step of a commit (the crash tests stop the process there). */
   readonly onCommitStep?: (step: string) => Promise<void> | void;
 }

@@ -67,7 +67,7 @@ const serve = async (options: {
     logger: log.pino,
     metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),
-    ...(env.archive.inApi ? { archiver: archiverSettings(env, log) } : {}),
+    ...(env.archive.inApi ? { archiver: { ...archiverSettings(env, log), thread: true } } : {}),
     ...(env.scheduler.enabled ? { scheduler: schedulerSettings(env, log, "api") } : {}),
     archive: archiveAccess(env),
     onProjectorState: logProjectorStates(log.child("projector")),

@@ -77,9 +77,11 @@ export interface SealRequest {
 const encoder = new TextEncoder();
 
 /**
- * How long sealing holds the event loop before it yields (ms). Shorter than the usual slice: it
- * runs beside an API's requests and submits, and with 10 ms slices the submits of `npm run
- * bench` row 5 (paced 2,000/s) waited long enough to double their p99 (ADR 0034's notes).
+ * How long sealing holds the event loop before it yields (ms). Shorter than the usual slice: an
+ * archiver run inline shares its loop with an API's requests and submits, and with 10 ms slices
+ * the submits of `npm run bench` row 5 (paced 2,000/s) waited long enough to double their p99
+ * (ADR 0034's notes). `docket api` runs it in a thread of its own (ADR 0044), where the slices
+ * cost next to nothing and keep its status answering.
  */
 const SEAL_SLICE_MS = 3;
 

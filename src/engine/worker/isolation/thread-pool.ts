@@ -10,8 +10,9 @@
  * Owned by the Worker, which closes it (terminating every thread) when it has stopped.
  */
 import { pathToFileURL } from "node:url";
-import { Worker as Thread } from "node:worker_threads";
+import type { Worker as Thread } from "node:worker_threads";
 import { type AttemptError, fitText, type Json, MAX_ERROR_MESSAGE_LENGTH } from "../../../domain/index.ts";
+import { siblingModule, startModuleThread } from "../../shared/index.ts";
 import { abandonedOrTimedOut, type AbortReason, type AttemptAbort, type AttemptOutcome } from "../attempt.ts";
 import { attemptErrorOf, type HandlerContext, StepError, textOf } from "../handlers.ts";
 import type { DurablePort } from "../steps.ts";
@@ -29,28 +30,7 @@ export interface ThreadIsolation {
 }
 
 /** The thread's entry: TypeScript in a checkout (tsx registered first), JavaScript when built. */
-const ENTRY = new URL(`./thread-main${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
-
-/**
- * Evaluated as the thread's first script (CommonJS): a TypeScript entry needs tsx's loader, which
- * a thread does not inherit from the process that registered it.
- */
-const BOOTSTRAP = `
-const { workerData } = require("node:worker_threads");
-const { createRequire } = require("node:module");
-const entry = workerData.entry;
-// tsx's CommonJS api registers a path relative to itself that does not exist: use its ES module.
-const tsx = () =>
-  import(require("node:url").pathToFileURL(createRequire(entry).resolve("tsx/esm/api").replace(/\\.cjs$/, ".mjs")).href);
-(entry.endsWith(".ts") ? tsx().then((api) => api.register()) : Promise.resolve())
-  .then(() => import(entry))
-  .catch((error) => {
-    require("node:worker_threads").parentPort.postMessage({
-      kind: "load_failed",
-      message: "the handler thread could not start: " + (error && error.message ? error.message : String(error)),
-    });
-  });
-`;
+const ENTRY = siblingModule(import.meta.url, "thread-main");
 
 /** How long a thread may take to load its handler module before its attempt fails. */
 const LOAD_TIMEOUT_MS = 30_000;
@@ -71,13 +51,8 @@ class HandlerThread {
   ended = false;
 
   constructor(data: ThreadData, ended: (thread: HandlerThread) => void) {
-    this.thread = new Thread(BOOTSTRAP, {
-      eval: true,
-      workerData: { ...data, entry: ENTRY.href },
-      // A thread must not keep a stopping worker's process alive.
-      stdout: false,
-      stderr: false,
-    });
+    this.thread = startModuleThread(ENTRY, "the handler thread", data);
+    // A thread must not keep a stopping worker's process alive.
     this.thread.unref();
     let loaded: (why: string | undefined) => void = () => undefined;
     this.ready = new Promise((resolve) => (loaded = resolve));
