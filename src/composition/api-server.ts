@@ -40,10 +40,11 @@ export interface ApiServerConfig extends ReadSideConfig {
   /** The process's metrics (default: a registry of its own without process metrics). */
   readonly metrics?: ProcessMetrics;
   /**
-   * Wait for Redis before returning, then start the projector (default true; fails with
-   * QueueUnavailable or RedisAuthRefused). With false, return at once: routes answer 503 while
-   * Redis is away, and the caller waits for it and starts the projector
-   * (`readSide.projector.start()`): how `docket api` serves /health while Redis is down.
+   * Wait for Redis before returning, then start the projector and the other background roles
+   * (default true; fails with QueueUnavailable or RedisAuthRefused). With false, return at once:
+   * routes answer 503 while Redis is away, and the caller waits for it and starts them
+   * (`readSide.projector`, `archiver`, `scheduler`, `webhookDeliverer`): how `docket api` serves
+   * /health while Redis is down.
    */
   readonly waitForRedis?: boolean;
   /** Run the scheduler role in this process too (ADR 0037); absent: none. */
@@ -67,6 +68,8 @@ export interface ApiServer {
   readonly scheduler: Scheduler | null;
   /** The archiver this process runs, when configured (not started until Redis answers). */
   readonly archiver: ArchiverRole | null;
+  /** The outbound webhook deliverer, unless turned off (not started until Redis answers). */
+  readonly webhookDeliverer: { start(): void } | null;
   /** Close the app, stop the projector and the archiver, close the database and connections. */
   close(): Promise<void>;
 }
@@ -236,8 +239,9 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     { client, prefix: config.prefix, clock, log, jobEvents: (jobId) => engine.jobs.events(jobId) },
     config.webhooks,
   );
-  // It retries by itself while Redis is away, like the projector.
-  webhooks.deliverer?.start();
+  // Started once Redis answers, like the projector (by the caller when not waiting here); it
+  // then retries by itself while Redis is away.
+  if (waitForRedis) webhooks.deliverer?.start();
   // Releases jobs whose dependencies ended (ADR 0042); it too carries on while Redis is away.
   const follower = engine.dependencyFollower({ id: `api-${process.pid}` });
   follower.start();
@@ -310,6 +314,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     readSide,
     archiver,
     scheduler,
+    webhookDeliverer: webhooks.deliverer,
     close: async () => {
       await scheduler?.stop();
       await app.close();

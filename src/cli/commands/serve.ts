@@ -226,6 +226,7 @@ then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_L
         server.readSide.projector.start();
         server.archiver?.start();
         server.scheduler?.start();
+        server.webhookDeliverer?.start();
       }
     } catch (error) {
       // Refused credentials: main() reports them and exits 2.
