@@ -4,52 +4,51 @@
  * its status, stopping it releases the lease at once; a thread that ends by itself is reported
  * and started again; a key that cannot be read stops the API at start, as inline.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Handlers } from "../src/engine/worker/index.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
 import {
   archiveDirOf,
   archivePublicKeyPem,
   ArchiverThread,
+  type ArchiverThreadOptions,
   composeArchiver,
   openApiServer,
   verifyArchiveDir,
 } from "../src/main.ts";
-import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { makeEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
 import { waitFor } from "./support/wait.ts";
-import { startWorker } from "./support/workers.ts";
+import { runEchoJobs } from "./support/workers.ts";
 
 let redis: TestRedis;
-const dirs: Array<string> = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "docket-archiver-thread-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = tempDirs("docket-archiver-thread-");
 
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const handlers: Handlers = { echo: async (payload) => payload };
+/** An archiver thread on a fresh prefix, its errors' messages collected in `errors`. */
+const threadOf = (errors: Array<string>, options: ArchiverThreadOptions = {}, prefix = uniquePrefix()) =>
+  new ArchiverThread(
+    { redisUrl: redis.url, prefix, shards: 1 },
+    {
+      archiveDir: join(tempDir(), "archive"),
+      dataDir: tempDir(),
+      segmentEntries: 10,
+      maxAgeMs: 10,
+      onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
+    },
+    options,
+  );
 
-const runJobs = async (engine: TestEngine, count: number): Promise<ReadonlyArray<string>> => {
-  const ids: Array<string> = [];
-  for (let i = 0; i < count; i++)
-    ids.push((await engine.jobs.submit({ type: "echo", payload: { i } }, apiActor)).jobId);
-  const { done } = await startWorker(engine, handlers, { burst: true, concurrency: 4 });
-  await done;
-  return ids;
-};
+/** A stand-in entry whose thread posts a status, then exits with code 3. */
+const EXITS = new URL("./fixtures/archiver-thread-exits.ts", import.meta.url);
 
 describe("the archiver in a thread of its own", () => {
   it("seals, signs and trims the log from its thread; the API reports it; stopping releases the lease", async () => {
@@ -76,7 +75,7 @@ describe("the archiver in a thread of its own", () => {
     });
     expect(server.archiver).toBeInstanceOf(ArchiverThread);
     const engine = await makeEngine(redis.url, { prefix });
-    const [jobId] = await runJobs(engine, 4); // 12 log entries: two full segments
+    const [jobId] = await runEchoJobs(engine, 4); // 12 log entries: two full segments
     await waitFor(() => server.archiver?.status().sealed === 2, "the thread to seal two segments");
     const status = server.archiver?.status();
     expect(status).toMatchObject({ state: "active", archivedEntries: 12, trimmedEntries: 12, paused: null });
@@ -114,17 +113,7 @@ describe("the archiver in a thread of its own", () => {
 
   it("a thread that ends by itself is reported and started again, backing off; its counts are kept", async () => {
     const errors: Array<string> = [];
-    const thread = new ArchiverThread(
-      { redisUrl: redis.url, prefix: uniquePrefix(), shards: 1 },
-      {
-        archiveDir: join(tempDir(), "archive"),
-        dataDir: tempDir(),
-        segmentEntries: 10,
-        maxAgeMs: 10,
-        onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
-      },
-      { entry: new URL("./fixtures/archiver-thread-exits.ts", import.meta.url), restartMs: 20 },
-    );
+    const thread = threadOf(errors, { entry: EXITS, restartMs: 20 });
     thread.start();
     await waitFor(() => errors.length >= 3, "three threads to end", 30_000);
     await thread.stop();
@@ -144,11 +133,7 @@ describe("the archiver in a thread of its own", () => {
   });
 
   it("while its thread is down, archiving reads as paused (health: degraded, archive_paused); stop() ends the restarts", async () => {
-    const thread = new ArchiverThread(
-      { redisUrl: redis.url, prefix: uniquePrefix(), shards: 1 },
-      { archiveDir: join(tempDir(), "archive"), dataDir: tempDir(), segmentEntries: 10, maxAgeMs: 10 },
-      { entry: new URL("./fixtures/archiver-thread-exits.ts", import.meta.url), restartMs: 20_000 },
-    );
+    const thread = threadOf([], { entry: EXITS, restartMs: 20_000 });
     thread.start();
     await waitFor(() => thread.status().paused !== null, "the thread to end");
     expect(thread.status()).toMatchObject({
@@ -164,17 +149,8 @@ describe("the archiver in a thread of its own", () => {
 
   it("stop() while the thread is still loading ends it: no archiver starts after, nothing is reported", async () => {
     const prefix = uniquePrefix();
-    const errors: Array<unknown> = [];
-    const thread = new ArchiverThread(
-      { redisUrl: redis.url, prefix, shards: 1 },
-      {
-        archiveDir: join(tempDir(), "archive"),
-        dataDir: tempDir(),
-        segmentEntries: 10,
-        maxAgeMs: 10,
-        onError: (error) => errors.push(error),
-      },
-    );
+    const errors: Array<string> = [];
+    const thread = threadOf(errors, {}, prefix);
     thread.start();
     await thread.stop();
     expect(thread.status().state).toBe("stopped");
@@ -188,17 +164,10 @@ describe("the archiver in a thread of its own", () => {
 
   it("a thread whose entry cannot load says why and is retried", async () => {
     const errors: Array<string> = [];
-    const thread = new ArchiverThread(
-      { redisUrl: redis.url, prefix: uniquePrefix(), shards: 1 },
-      {
-        archiveDir: join(tempDir(), "archive"),
-        dataDir: tempDir(),
-        segmentEntries: 10,
-        maxAgeMs: 10,
-        onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
-      },
-      { entry: new URL("./fixtures/no-such-archiver-entry.ts", import.meta.url), restartMs: 20 },
-    );
+    const thread = threadOf(errors, {
+      entry: new URL("./fixtures/no-such-archiver-entry.ts", import.meta.url),
+      restartMs: 20,
+    });
     thread.start();
     await waitFor(() => errors.length >= 2, "two failed loads", 30_000);
     await thread.stop();

@@ -5,15 +5,13 @@
  * token; an archive that refuses writes pauses archiving (health says so) and nothing is lost;
  * a Redis restart during archiving loses and duplicates nothing.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RedisClient } from "../src/infra/redis/connection.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyHead, type Envelope, eventOf, parseArchivedEntryLine, seal } from "../src/domain/index.ts";
 import { Archiver, type ShardLogReader } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
-import type { Handlers } from "../src/engine/worker/index.ts";
 import { loadSigningKey } from "../src/infra/archive/ed25519.ts";
 import { FsArchiveStore } from "../src/infra/archive/fs-archive-store.ts";
 import { RedisArchiverLease, RedisShardLogReader } from "../src/infra/redis/redis-archive.ts";
@@ -30,39 +28,22 @@ import {
   proveJobInArchive,
   verifyArchiveDir,
 } from "../src/main.ts";
-import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
+import { makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
-import { startWorker } from "./support/workers.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
+import { runEchoJobs } from "./support/workers.ts";
 
 let redis: TestRedis;
-const dirs: Array<string> = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "docket-archive-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = tempDirs("docket-archive-");
 
 beforeAll(async () => {
   redis = await startRedis({ appendOnly: true });
 });
 afterAll(async () => {
   await redis.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-const handlers: Handlers = { echo: async (payload) => payload };
-
-/** Submit `count` echo jobs and run them to completion: 3 events each in the shard log. */
-const runJobs = async (engine: TestEngine, count: number): Promise<ReadonlyArray<string>> => {
-  const ids: Array<string> = [];
-  for (let i = 0; i < count; i++)
-    ids.push((await engine.jobs.submit({ type: "echo", payload: { i } }, apiActor)).jobId);
-  const { done } = await startWorker(engine, handlers, { burst: true, concurrency: 4 });
-  await done;
-  return ids;
-};
 
 /** Log entries as XRANGE gives them. */
 const logEntries = async (client: RedisClient, prefix: string, shard = 0) =>
@@ -122,7 +103,7 @@ const later: Clock = { now: () => Date.now() + 7_200_000 };
 describe("the archiver", () => {
   it("seals the shard log into signed segments that verify offline and prove each job (with trimming off, changing nothing in Redis)", async () => {
     const { engine, settings, dir, archiver } = await setup();
-    const ids = await runJobs(engine, 20);
+    const ids = await runEchoJobs(engine, 20);
     const before = await logEntries(engine.client, engine.prefix);
     expect(before.length).toBe(60);
 
@@ -153,7 +134,7 @@ describe("the archiver", () => {
 
   it("a consistent rewrite of a job's events in Redis (re-hashed, the log rebuilt) is caught for every sealed range", async () => {
     const { engine, settings, dir, archiver } = await setup();
-    const ids = await runJobs(engine, 10);
+    const ids = await runEchoJobs(engine, 10);
     // Sealed but not yet trimmed (the log keeps what a lagging reader still reads, or trimming
     // is off): the archive's signatures catch a rewrite of what Redis still holds.
     const sealer = archiver({ clock: later, trim: false });
@@ -211,7 +192,7 @@ describe("the archiver", () => {
 
   it("one archiver at a time: a second waits on standby and takes over with a higher fencing token", async () => {
     const { engine, archiver } = await setup();
-    await runJobs(engine, 10);
+    await runEchoJobs(engine, 10);
     const a = archiver();
     const b = archiver();
     expect(await a.runOnce()).toBe(1);
@@ -219,7 +200,7 @@ describe("the archiver", () => {
     expect(b.status().state).toBe("standby");
     const tokenA = a.status().fence as number;
     await a.stop();
-    await runJobs(engine, 10);
+    await runEchoJobs(engine, 10);
     expect(await b.runOnce()).toBe(1);
     expect(b.status()).toMatchObject({ state: "active" });
     expect(b.status().fence).toBeGreaterThan(tokenA);
@@ -229,15 +210,15 @@ describe("the archiver", () => {
 
   it("a stale archiver (its lease lapsed, another took over and wrote) is refused by its fencing token", async () => {
     const { engine, settings, dir, archiver } = await setup({ segmentEntries: 15 });
-    await runJobs(engine, 5);
+    await runEchoJobs(engine, 5);
     const stale = archiver();
     expect(await stale.runOnce()).toBe(1);
     // Its lease lapses (as if the process were paused past it), and another archiver takes over.
     await engine.client.del(new Keys(engine.prefix, 1).archiverLease());
-    await runJobs(engine, 5);
+    await runEchoJobs(engine, 5);
     const fresh = archiver();
     expect(await fresh.runOnce()).toBe(1);
-    await runJobs(engine, 5);
+    await runEchoJobs(engine, 5);
     // The stale one still believes it holds the lease: segment 1 exists, its segment 2 is refused.
     expect(await stale.runOnce()).toBe(0);
     expect(stale.status().state).toBe("standby");
@@ -251,7 +232,7 @@ describe("the archiver", () => {
 
   it("an archiver whose directory is behind what was archived (another host's, a restored backup) refuses to continue it", async () => {
     const { engine, archiver } = await setup();
-    await runJobs(engine, 10);
+    await runEchoJobs(engine, 10);
     const first = archiver();
     expect(await first.runOnce()).toBe(1);
     await first.stop();
@@ -261,7 +242,7 @@ describe("the archiver", () => {
     expect(second.status()).toMatchObject({ state: "paused", paused: { code: "archive_behind" } });
     expect(await new FsArchiveStore(archiveDirOf(elsewhere, engine.prefix)).segments(0)).toEqual([]);
     // It gave the lease back: an archiver on the right directory carries on.
-    await runJobs(engine, 10);
+    await runEchoJobs(engine, 10);
     expect(await archiver().runOnce()).toBe(1);
     await engine.close();
   });
@@ -294,7 +275,7 @@ describe("the archiver", () => {
         },
       });
       const engine = await makeEngine(redis.url, { prefix });
-      await runJobs(engine, 3);
+      await runEchoJobs(engine, 3);
       await waitFor(() => server.archiver?.status().state === "paused", "the archiver to pause");
       const health = await server.app.inject({ method: "GET", url: "/health" });
       expect(health.statusCode).toBe(200);
@@ -334,10 +315,10 @@ describe("the archiver", () => {
     const { engine, settings, dir, archiver } = await setup({ segmentEntries: 7, maxAgeMs: 10 }, own.url);
     const running = archiver();
     running.start();
-    await runJobs(engine, 10);
+    await runEchoJobs(engine, 10);
     await own.restart();
     await whenReady(engine.client);
-    await runJobs(engine, 10);
+    await runEchoJobs(engine, 10);
     // The archiver trims as it goes: all 60 entries end up in the archive, each once, in order,
     // and none is left in Redis.
     let archived: Awaited<ReturnType<typeof archivedEntries>> = [];
@@ -360,7 +341,7 @@ describe("the archiver", () => {
     const { settings, engine } = await setup();
     const root = join(tempDir(), "archive");
     const store = new FsArchiveStore(archiveDirOf(root, engine.prefix));
-    await runJobs(engine, 2);
+    await runEchoJobs(engine, 2);
     const archiver = composeArchiver(
       { client: engine.client, prefix: engine.prefix, shards: 1, clock: later },
       { ...settings, archiveDir: root },
@@ -401,10 +382,10 @@ describe("the archiver", () => {
       leaseMs: 60_000,
       pollMs: 20,
     });
-    await runJobs(engine, 8); // 24 entries: less than a segment, all young
+    await runEchoJobs(engine, 8); // 24 entries: less than a segment, all young
     expect(await archiver.runOnce()).toBe(0);
     expect(reads).toEqual([]);
-    await runJobs(engine, 1); // 27: one full segment; the 2 after it are not due
+    await runEchoJobs(engine, 1); // 27: one full segment; the 2 after it are not due
     expect(await archiver.runOnce()).toBe(1);
     expect(reads).toEqual([25]);
     expect(await archiver.runOnce()).toBe(0);

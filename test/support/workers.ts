@@ -2,7 +2,7 @@
 import { systemClock } from "../../src/engine/shared/index.ts";
 import type { Handlers, Worker, WorkerOptions } from "../../src/engine/worker/index.ts";
 import { composeWorker, type EngineAdapters } from "../../src/main.ts";
-import type { TestEngine } from "./engine.ts";
+import { apiActor, type TestEngine } from "./engine.ts";
 
 type TestWorkerOptions = Partial<Omit<WorkerOptions, "handlers" | "store" | "queue" | "registry">>;
 
@@ -45,4 +45,21 @@ export const startWorker = async (
   const worker = workerOn(await engine.workerPorts(), handlers, options);
   const done = worker.run();
   return { worker, done };
+};
+
+/**
+ * Submit `count` echo jobs and run them to completion with a burst worker (3 shard-log entries
+ * each: submitted, started, completed); their ids, in submit order.
+ */
+export const runEchoJobs = async (engine: TestEngine, count: number): Promise<ReadonlyArray<string>> => {
+  const ids: Array<string> = [];
+  for (let i = 0; i < count; i++)
+    ids.push((await engine.jobs.submit({ type: "echo", payload: { i } }, apiActor)).jobId);
+  const { done } = await startWorker(
+    engine,
+    { echo: async (payload) => payload },
+    { burst: true, concurrency: 4 },
+  );
+  await done;
+  return ids;
 };
