@@ -9,7 +9,15 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RedisClient } from "../src/infra/redis/connection.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emptyHead, type Envelope, eventOf, parseArchivedEntryLine, seal } from "../src/domain/index.ts";
+import {
+  type ArchivedEntry,
+  emptyHead,
+  entryChars,
+  type Envelope,
+  eventOf,
+  parseArchivedEntryLine,
+  seal,
+} from "../src/domain/index.ts";
 import { Archiver, type ShardLogReader } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
 import { loadSigningKey } from "../src/infra/archive/ed25519.ts";
@@ -28,7 +36,7 @@ import {
   proveJobInArchive,
   verifyArchiveDir,
 } from "../src/main.ts";
-import { makeEngine, type TestEngine } from "./support/engine.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
@@ -414,6 +422,76 @@ describe("the archiver", () => {
       atMost: 2_500,
     });
     expect(await reader.pending(0, all[2_499]?.id ?? "")).toEqual({ oldestId: null, atMost: 2_500 });
+    await engine.close();
+  });
+  it("under a text bound, reads stop at the entry that reaches it (at least one), pages sized to it, as XRANGE gives them", async () => {
+    const { engine } = await setup();
+    const key = new Keys(engine.prefix, 1).log(0);
+    const pipeline = engine.client.pipeline();
+    // Entries of 1,000 to 7,000 characters, in no order a page size would line up with.
+    for (let i = 0; i < 400; i++)
+      pipeline.xadd(key, "*", "jobId", `job-${i}`, "env", "x".repeat(((i * 5) % 7) * 1_000 + 1_000));
+    await pipeline.exec();
+    const all = await logEntries(engine.client, engine.prefix);
+    const reader = new RedisShardLogReader(engine.client, { prefix: engine.prefix, shards: 1 });
+    /** The prefix of `from` a bounded read must give: up to and including the entry reaching the bound. */
+    const expected = (from: ReadonlyArray<ArchivedEntry>, count: number, maxChars: number) => {
+      const out: Array<ArchivedEntry> = [];
+      let chars = 0;
+      for (const entry of from.slice(0, count)) {
+        if (chars >= maxChars) break;
+        out.push(entry);
+        chars += entryChars(entry);
+      }
+      return out;
+    };
+    for (const [after, count, maxChars] of [
+      [0, 10_000, 1],
+      [0, 10_000, 50_000],
+      [0, 10_000, 1_000_000],
+      [0, 37, 1_000_000],
+      [123, 10_000, 333_333],
+      [0, 10_000, 10_000_000],
+    ] as const) {
+      const from = all.slice(after === 0 ? 0 : after + 1);
+      const read = await reader.readAfter(0, after === 0 ? "0-0" : (all[after]?.id ?? ""), count, maxChars);
+      expect(read).toEqual(expected(from, count, maxChars));
+      expect(read.length).toBeGreaterThanOrEqual(1);
+    }
+    await engine.close();
+  });
+
+  it("large entries: a segment closes once its text reaches segmentMaxChars, one larger than that is sealed alone, nothing is lost", async () => {
+    const { engine, settings, dir, archiver } = await setup({ segmentEntries: 100, segmentMaxChars: 20_000 });
+    // Payloads of quotes, escaped in the log's JSON and again in the archive's lines.
+    for (let i = 0; i < 12; i++)
+      await engine.jobs.submit({ type: "echo", payload: { q: '"'.repeat(2_000 + i * 300) } }, apiActor);
+    await engine.jobs.submit({ type: "echo", payload: { big: "y".repeat(30_000) } }, apiActor);
+    const before = await logEntries(engine.client, engine.prefix);
+    const running = archiver({ clock: later });
+    await running.runOnce();
+    await running.stop();
+    const store = new FsArchiveStore(dir);
+    const segments = await store.segments(0);
+    expect(segments.length).toBeGreaterThan(2);
+    for (const segment of segments) {
+      const { segment: text } = await store.read(0, segment);
+      const entries = text
+        .slice(0, -1)
+        .split("\n")
+        .map((line) => parseArchivedEntryLine(line) as ArchivedEntry);
+      // Under the bound until its last entry, which may cross it.
+      const beforeLast = entries.slice(0, -1).reduce((n, e) => n + entryChars(e), 0);
+      expect(beforeLast).toBeLessThan(20_000);
+    }
+    const last = before.at(-1) as ArchivedEntry;
+    expect(entryChars(last)).toBeGreaterThan(20_000);
+    const lastSegment = await store.read(0, segments.at(-1) as number);
+    expect(lastSegment.segment.split("\n").length).toBe(2); // the big one alone, and the final newline
+    expect(await archivedEntries(dir)).toEqual(before);
+    const report = await verifyArchiveDir(dir, archivePublicKeyPem(settings));
+    expect(report.findings).toEqual([]);
+    expect(report).toMatchObject({ ok: true, entries: before.length });
     await engine.close();
   });
 });

@@ -37,6 +37,8 @@ export interface ArchiverSettings {
   readonly signingKeyPath?: string;
   readonly dataDir: string;
   readonly segmentEntries: number;
+  /** A segment also closes once its entries' text reaches this (default SEGMENT_MAX_CHARS, 64 Mi). */
+  readonly segmentMaxChars?: number;
   readonly maxAgeMs: number;
   /** The lease's time to live (default 15 s) and the pause between idle passes (default 1 s). */
   readonly leaseMs?: number;
@@ -114,6 +116,7 @@ export const composeArchiver = (
     origin: archiveOrigin(wiring.prefix),
     holder: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
     segmentEntries: settings.segmentEntries,
+    ...(settings.segmentMaxChars === undefined ? {} : { segmentMaxChars: settings.segmentMaxChars }),
     maxAgeMs: settings.maxAgeMs,
     leaseMs: settings.leaseMs ?? 15_000,
     pollMs: settings.pollMs ?? 1_000,

@@ -19,6 +19,17 @@ export interface ArchivedEntry {
 
 const ENTRY_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
 
+/**
+ * An entry's size as a segment's bound counts it: its fields' lengths (UTF-16 code units). Its
+ * line is longer (escaping, the id), by at most a small factor: each character escapes to at
+ * most six.
+ */
+export const entryChars = (entry: ArchivedEntry): number => {
+  let chars = entry.id.length;
+  for (const field of entry.fields) chars += field.length;
+  return chars;
+};
+
 /** The entry's line in a segment file (no newline): its canonical JSON. */
 export const archivedEntryLine = (entry: ArchivedEntry): string =>
   canonicalJson({ fields: entry.fields, id: entry.id });

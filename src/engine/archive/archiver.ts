@@ -1,7 +1,8 @@
 /**
  * The archiver (ADR 0028): while it holds the archiver lease, it cuts each shard's log into
- * sealed segments — `segmentEntries` entries each, or fewer once the oldest unarchived entry is
- * `maxAgeMs` old, so a quiet shard still seals — signs each segment's checkpoint chained to the
+ * sealed segments — `segmentEntries` entries each, fewer once their text reaches
+ * `segmentMaxChars` (large entries), or fewer once the oldest unarchived entry is `maxAgeMs`
+ * old, so a quiet shard still seals — signs each segment's checkpoint chained to the
  * previous one (seal.ts), and commits both files to the archive. Then, and only then, it trims
  * the shard's log up to the segment's last entry (ADR 0034): readers read those entries from
  * the archive. After each pass it runs retention (retention.ts): records the evictions due,
@@ -19,11 +20,20 @@
  * Lifetime: `start()` runs the loop in the background until `stop()`; the owner closes the ports.
  */
 import type { Clock } from "../shared/index.ts";
-import { compareStreamIds } from "../../domain/index.ts";
+import { compareStreamIds, entryChars } from "../../domain/index.ts";
 import { ArchiveUnavailable } from "./errors.ts";
 import type { ArchiverLease, ArchiveStore, NoteSigner, ShardLogReader } from "./ports.ts";
 import type { Retention } from "./retention.ts";
 import { emptyProgress, progressAfter, type ShardProgress, sealSegment } from "./seal.ts";
+
+/**
+ * The default bound on a segment's text: 64 Mi characters of stored fields. A segment's file is
+ * one string when it is written and read back, and escaping can make a line up to six times its
+ * fields; 6 × 64 Mi stays under V8's longest string (2^29 − 24). Without it, a few hundred 512 KB
+ * payloads (about 1 MB of line each, escaped twice) made a segment no string could hold: every
+ * pass failed, and archiving, trimming and retention stopped for good.
+ */
+export const SEGMENT_MAX_CHARS = 64 * 1024 * 1024;
 
 /** The milliseconds part of a stream entry id ("ms-seq"): when Redis added it. */
 const idMs = (entryId: string): number => Number(entryId.split("-")[0]);
@@ -40,6 +50,11 @@ export interface ArchiverOptions {
   readonly holder: string;
   /** Entries per full segment. */
   readonly segmentEntries: number;
+  /**
+   * A segment is also full once its entries' text reaches this many characters (`entryChars`;
+   * default SEGMENT_MAX_CHARS), so large entries cannot make one too big to hold or write.
+   */
+  readonly segmentMaxChars?: number;
   /** A partial segment is sealed once its oldest entry is this old (by its stream id's time). */
   readonly maxAgeMs: number;
   /** The lease's time to live; renewed every third of it. */
@@ -102,6 +117,9 @@ export class Archiver {
   constructor(private readonly options: ArchiverOptions) {
     if (!Number.isInteger(options.segmentEntries) || options.segmentEntries < 1)
       throw new RangeError("segmentEntries must be a positive whole number");
+    const maxChars = options.segmentMaxChars ?? SEGMENT_MAX_CHARS;
+    if (!Number.isInteger(maxChars) || maxChars < 1 || maxChars > SEGMENT_MAX_CHARS)
+      throw new RangeError(`segmentMaxChars must be a whole number from 1 to ${SEGMENT_MAX_CHARS}`);
   }
 
   status(): ArchiverStatus {
@@ -293,10 +311,13 @@ export class Archiver {
       const waiting = await log.pending(shard, progress.lastEntryId);
       if (waiting.oldestId === null) return sealed;
       if (waiting.atMost < segmentEntries && clock.now() - idMs(waiting.oldestId) < maxAgeMs) return sealed;
-      const entries = await log.readAfter(shard, progress.lastEntryId, segmentEntries);
+      const maxChars = this.options.segmentMaxChars ?? SEGMENT_MAX_CHARS;
+      const entries = await log.readAfter(shard, progress.lastEntryId, segmentEntries, maxChars);
       const first = entries[0];
       if (first === undefined) return sealed;
-      if (entries.length < segmentEntries && clock.now() - idMs(first.id) < maxAgeMs) return sealed;
+      const full =
+        entries.length >= segmentEntries || entries.reduce((n, e) => n + entryChars(e), 0) >= maxChars;
+      if (!full && clock.now() - idMs(first.id) < maxAgeMs) return sealed;
       if (compareStreamIds(first.id, progress.lastEntryId) <= 0)
         throw new Error(`shard ${shard}'s log returned ${first.id}, not after ${progress.lastEntryId}`);
       const files = await sealSegment({ origin, progress, entries, fence, signer });

@@ -7,7 +7,13 @@
  */
 export type * from "./ports.ts";
 export { ArchiveReader, type ArchiveReaderOptions } from "./archive-reader.ts";
-export { Archiver, type ArchiverOptions, type ArchiverState, type ArchiverStatus } from "./archiver.ts";
+export {
+  Archiver,
+  type ArchiverOptions,
+  type ArchiverState,
+  type ArchiverStatus,
+  SEGMENT_MAX_CHARS,
+} from "./archiver.ts";
 export { compareArchiveWithLog, type LogComparison, type LogDifference } from "./compare-log.ts";
 export { ArchiveCorrupt, ArchiveUnavailable, FencedOut, SegmentExists } from "./errors.ts";
 export { type EventInclusion, type JobInclusionProof, proveJob } from "./prove.ts";

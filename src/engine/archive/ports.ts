@@ -15,8 +15,19 @@ export interface PendingEntries {
 /** The shard logs as they are stored: entry ids and raw fields, nothing decoded. */
 export interface ShardLogReader {
   readonly shards: number;
-  /** Up to `count` entries of one shard's log strictly after `afterId` ("0-0": from the start). */
-  readAfter(shard: number, afterId: string, count: number): Promise<ReadonlyArray<ArchivedEntry>>;
+  /**
+   * Up to `count` entries of one shard's log strictly after `afterId` ("0-0": from the start),
+   * stopping early at the entry that brings their text to `maxChars` (that entry included, so
+   * at least one is read; text: the fields' lengths in UTF-16 code units, `entryChars`). The
+   * bound keeps a segment of large entries (512 KB payloads) within what memory and one string
+   * can hold.
+   */
+  readAfter(
+    shard: number,
+    afterId: string,
+    count: number,
+    maxChars?: number,
+  ): Promise<ReadonlyArray<ArchivedEntry>>;
   /**
    * What waits after `afterId`, without reading it: the id of the oldest entry after it (null
    * when none), and at most how many there are (the log's length, which also counts archived

@@ -5,7 +5,7 @@
  *
  * Lifetime: the caller owns the connection.
  */
-import type { ArchivedEntry } from "../../domain/index.ts";
+import { type ArchivedEntry, entryChars } from "../../domain/index.ts";
 import type {
   ArchiverLease,
   PendingEntries,
@@ -19,6 +19,13 @@ import { withScripts } from "./scripts.ts";
 
 /** Entries per XRANGE when the archiver reads a segment's worth. */
 const READ_PAGE = 1_000;
+
+/**
+ * The first page under a `maxChars` bound: small, so a log of large entries (up to about 1 MB of
+ * text each) is not read a thousand at a time before their size is known; later pages are sized
+ * from the entries read so far.
+ */
+const FIRST_BOUNDED_PAGE = 100;
 
 export class RedisShardLogReader implements ShardLogReader {
   readonly shards: number;
@@ -34,18 +41,37 @@ export class RedisShardLogReader implements ShardLogReader {
 
   /**
    * In pages of READ_PAGE: a segment's 10,000 entries are about 6 MB of reply, and decoding it
-   * in one piece would hold the event loop of the process the archiver shares (`docket api`)
-   * for tens of milliseconds.
+   * in one piece would hold the event loop of the process the archiver shares for tens of
+   * milliseconds. Under `maxChars`, pages are sized to what is left of it, so what is read past
+   * the bound is about one page's average.
    */
-  readAfter(shard: number, afterId: string, count: number): Promise<ReadonlyArray<ArchivedEntry>> {
+  readAfter(
+    shard: number,
+    afterId: string,
+    count: number,
+    maxChars = Number.POSITIVE_INFINITY,
+  ): Promise<ReadonlyArray<ArchivedEntry>> {
     return guarded(async () => {
       const entries: Array<ArchivedEntry> = [];
+      let chars = 0;
       let after = afterId;
-      while (entries.length < count) {
-        const want = Math.min(READ_PAGE, count - entries.length);
+      while (entries.length < count && chars < maxChars) {
+        const fits =
+          maxChars === Number.POSITIVE_INFINITY
+            ? READ_PAGE
+            : entries.length === 0
+              ? FIRST_BOUNDED_PAGE
+              : Math.max(1, Math.floor((maxChars - chars) / (chars / entries.length)));
+        const want = Math.min(READ_PAGE, count - entries.length, fits);
         const raw = await entriesAfter(this.client, this.keys.log(shard), after, want);
-        // An entry deleted while the read ran comes back without fields: it is not there.
-        for (const [id, fields] of raw) if (fields !== null) entries.push({ id, fields });
+        for (const [id, fields] of raw) {
+          // An entry deleted while the read ran comes back without fields: it is not there.
+          if (fields === null) continue;
+          if (chars >= maxChars) break;
+          const entry = { id, fields };
+          entries.push(entry);
+          chars += entryChars(entry);
+        }
         const last = raw[raw.length - 1];
         if (last === undefined || raw.length < want) break;
         after = last[0];
