@@ -67,24 +67,25 @@ export interface ArchiverThreadOptions {
 const MAX_RESTART_MS = 30_000;
 const STABLE_MS = 60_000;
 
-const idleStatus = (state: ArchiverStatus["state"], lastError: string | null): ArchiverStatus => ({
-  state,
+/** Before the first thread has said anything. */
+const IDLE: ArchiverStatus = {
+  state: "idle",
   holder: "",
   fence: null,
   paused: null,
-  lastError,
+  lastError: null,
   sealed: 0,
   archivedEntries: 0,
   trimmedEntries: 0,
   evictionsRecorded: 0,
   evicted: 0,
   shards: [],
-});
+};
 
 export class ArchiverThread implements ArchiverRole {
   private thread: Thread | null = null;
   private wanted = false;
-  private latest: ArchiverStatus = idleStatus("idle", null);
+  private latest: ArchiverStatus = IDLE;
   /** Counts carried over from threads that ended, so the totals only grow. */
   private carried = { sealed: 0, archivedEntries: 0, trimmedEntries: 0, evictionsRecorded: 0, evicted: 0 };
   /** Whether the current thread has loaded its entry (said "ready"). */
@@ -189,6 +190,7 @@ export class ArchiverThread implements ArchiverRole {
     this.ended = new Promise((resolve) =>
       thread.once("exit", (code) => {
         this.thread = null;
+        this.carryCounts();
         resolve();
         if (!this.wanted) return;
         const why =
@@ -201,8 +203,11 @@ export class ArchiverThread implements ArchiverRole {
     );
   }
 
-  /** A thread that ended while wanted: say so, keep its counts, start another after a pause. */
-  private threadEnded(why: string): void {
+  /**
+   * A thread has ended (stopped or not): its counts join the carried totals, so they only grow
+   * across threads, as an inline archiver's do across stop and start; its last progress stays.
+   */
+  private carryCounts(): void {
     const s = this.latest;
     this.carried = {
       sealed: this.carried.sealed + s.sealed,
@@ -211,6 +216,20 @@ export class ArchiverThread implements ArchiverRole {
       evictionsRecorded: this.carried.evictionsRecorded + s.evictionsRecorded,
       evicted: this.carried.evicted + s.evicted,
     };
+    this.latest = {
+      ...s,
+      state: "stopped",
+      fence: null,
+      sealed: 0,
+      archivedEntries: 0,
+      trimmedEntries: 0,
+      evictionsRecorded: 0,
+      evicted: 0,
+    };
+  }
+
+  /** A thread that ended while wanted: say so, start another after a pause. */
+  private threadEnded(why: string): void {
     // A thread that ran a good while before it ended starts the back-off afresh.
     if (Date.now() - this.spawnedAt > STABLE_MS) this.restarts = 0;
     const delay = Math.min(MAX_RESTART_MS, (this.options.restartMs ?? 1_000) * 2 ** this.restarts);
@@ -218,7 +237,8 @@ export class ArchiverThread implements ArchiverRole {
     const message = `${why}; starting it again in ${delay} ms`;
     // Archiving is not running: /health says so (degraded, archive_paused) until a thread is back.
     this.latest = {
-      ...idleStatus("stopped", message),
+      ...this.latest,
+      lastError: message,
       paused: { code: "archiver_thread_ended", message, since: Date.now() },
     };
     this.settings.onError?.(new Error(message));
