@@ -21,11 +21,12 @@ import { withScripts } from "./scripts.ts";
 const READ_PAGE = 1_000;
 
 /**
- * The first page under a `maxChars` bound: small, so a log of large entries (up to about 1 MB of
- * text each) is not read a thousand at a time before their size is known; later pages are sized
- * from the entries read so far.
+ * Pages under a `maxChars` bound: the first small, later ones sized from the entries read so far
+ * and never above BOUNDED_PAGE, so a run of large entries after small ones (a 512 KB payload is
+ * about 0.5 M characters) is not read a thousand at a time: at worst a page holds ~130 M.
  */
 const FIRST_BOUNDED_PAGE = 100;
+const BOUNDED_PAGE = 250;
 
 export class RedisShardLogReader implements ShardLogReader {
   readonly shards: number;
@@ -42,8 +43,7 @@ export class RedisShardLogReader implements ShardLogReader {
   /**
    * In pages of READ_PAGE: a segment's 10,000 entries are about 6 MB of reply, and decoding it
    * in one piece would hold the event loop of the process the archiver shares for tens of
-   * milliseconds. Under `maxChars`, pages are sized to what is left of it, so what is read past
-   * the bound is about one page's average.
+   * milliseconds. Under `maxChars`, pages are smaller and sized to what is left of it.
    */
   readAfter(
     shard: number,
@@ -61,7 +61,10 @@ export class RedisShardLogReader implements ShardLogReader {
             ? READ_PAGE
             : entries.length === 0
               ? FIRST_BOUNDED_PAGE
-              : Math.max(1, Math.floor((maxChars - chars) / (chars / entries.length)));
+              : Math.min(
+                  BOUNDED_PAGE,
+                  Math.max(1, Math.floor((maxChars - chars) / (chars / entries.length))),
+                );
         const want = Math.min(READ_PAGE, count - entries.length, fits);
         const raw = await entriesAfter(this.client, this.keys.log(shard), after, want);
         for (const [id, fields] of raw) {
