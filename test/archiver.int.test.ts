@@ -424,43 +424,6 @@ describe("the archiver", () => {
     expect(await reader.pending(0, all[2_499]?.id ?? "")).toEqual({ oldestId: null, atMost: 2_500 });
     await engine.close();
   });
-  it("under a text bound, reads stop at the entry that reaches it (at least one), pages sized to it, as XRANGE gives them", async () => {
-    const { engine } = await setup();
-    const key = new Keys(engine.prefix, 1).log(0);
-    const pipeline = engine.client.pipeline();
-    // Entries of 1,000 to 7,000 characters, in no order a page size would line up with.
-    for (let i = 0; i < 400; i++)
-      pipeline.xadd(key, "*", "jobId", `job-${i}`, "env", "x".repeat(((i * 5) % 7) * 1_000 + 1_000));
-    await pipeline.exec();
-    const all = await logEntries(engine.client, engine.prefix);
-    const reader = new RedisShardLogReader(engine.client, { prefix: engine.prefix, shards: 1 });
-    /** The prefix of `from` a bounded read must give: up to and including the entry reaching the bound. */
-    const expected = (from: ReadonlyArray<ArchivedEntry>, count: number, maxChars: number) => {
-      const out: Array<ArchivedEntry> = [];
-      let chars = 0;
-      for (const entry of from.slice(0, count)) {
-        if (chars >= maxChars) break;
-        out.push(entry);
-        chars += entryChars(entry);
-      }
-      return out;
-    };
-    for (const [after, count, maxChars] of [
-      [0, 10_000, 1],
-      [0, 10_000, 50_000],
-      [0, 10_000, 1_000_000],
-      [0, 37, 1_000_000],
-      [123, 10_000, 333_333],
-      [0, 10_000, 10_000_000],
-    ] as const) {
-      const from = all.slice(after === 0 ? 0 : after + 1);
-      const read = await reader.readAfter(0, after === 0 ? "0-0" : (all[after]?.id ?? ""), count, maxChars);
-      expect(read).toEqual(expected(from, count, maxChars));
-      expect(read.length).toBeGreaterThanOrEqual(1);
-    }
-    await engine.close();
-  });
-
   it("large entries: a segment closes once its text reaches segmentMaxChars, one larger than that is sealed alone, nothing is lost", async () => {
     const { engine, settings, dir, archiver } = await setup({ segmentEntries: 100, segmentMaxChars: 20_000 });
     // Payloads of quotes, escaped in the log's JSON and again in the archive's lines.
