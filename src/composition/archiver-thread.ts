@@ -67,6 +67,19 @@ export interface ArchiverThreadOptions {
 const MAX_RESTART_MS = 30_000;
 const STABLE_MS = 60_000;
 
+/** The status figures that only grow: a thread's are added to those of the threads before it. */
+const COUNTS = ["sealed", "archivedEntries", "trimmedEntries", "evictionsRecorded", "evicted"] as const;
+type Counts = Pick<ArchiverStatus, (typeof COUNTS)[number]>;
+const NO_COUNTS: Counts = {
+  sealed: 0,
+  archivedEntries: 0,
+  trimmedEntries: 0,
+  evictionsRecorded: 0,
+  evicted: 0,
+};
+const addCounts = (a: Counts, b: Counts): Counts =>
+  Object.fromEntries(COUNTS.map((key) => [key, a[key] + b[key]])) as unknown as Counts;
+
 /** Before the first thread has said anything. */
 const IDLE: ArchiverStatus = {
   state: "idle",
@@ -74,11 +87,7 @@ const IDLE: ArchiverStatus = {
   fence: null,
   paused: null,
   lastError: null,
-  sealed: 0,
-  archivedEntries: 0,
-  trimmedEntries: 0,
-  evictionsRecorded: 0,
-  evicted: 0,
+  ...NO_COUNTS,
   shards: [],
 };
 
@@ -87,7 +96,7 @@ export class ArchiverThread implements ArchiverRole {
   private wanted = false;
   private latest: ArchiverStatus = IDLE;
   /** Counts carried over from threads that ended, so the totals only grow. */
-  private carried = { sealed: 0, archivedEntries: 0, trimmedEntries: 0, evictionsRecorded: 0, evicted: 0 };
+  private carried: Counts = NO_COUNTS;
   /** Whether the current thread has loaded its entry (said "ready"). */
   private loaded = false;
   private restarts = 0;
@@ -120,16 +129,7 @@ export class ArchiverThread implements ArchiverRole {
   }
 
   status(): ArchiverStatus {
-    const s = this.latest;
-    const c = this.carried;
-    return {
-      ...s,
-      sealed: c.sealed + s.sealed,
-      archivedEntries: c.archivedEntries + s.archivedEntries,
-      trimmedEntries: c.trimmedEntries + s.trimmedEntries,
-      evictionsRecorded: c.evictionsRecorded + s.evictionsRecorded,
-      evicted: c.evicted + s.evicted,
-    };
+    return { ...this.latest, ...addCounts(this.carried, this.latest) };
   }
 
   start(): void {
@@ -208,24 +208,8 @@ export class ArchiverThread implements ArchiverRole {
    * across threads, as an inline archiver's do across stop and start; its last progress stays.
    */
   private carryCounts(): void {
-    const s = this.latest;
-    this.carried = {
-      sealed: this.carried.sealed + s.sealed,
-      archivedEntries: this.carried.archivedEntries + s.archivedEntries,
-      trimmedEntries: this.carried.trimmedEntries + s.trimmedEntries,
-      evictionsRecorded: this.carried.evictionsRecorded + s.evictionsRecorded,
-      evicted: this.carried.evicted + s.evicted,
-    };
-    this.latest = {
-      ...s,
-      state: "stopped",
-      fence: null,
-      sealed: 0,
-      archivedEntries: 0,
-      trimmedEntries: 0,
-      evictionsRecorded: 0,
-      evicted: 0,
-    };
+    this.carried = addCounts(this.carried, this.latest);
+    this.latest = { ...this.latest, ...NO_COUNTS, state: "stopped", fence: null };
   }
 
   /** A thread that ended while wanted: say so, start another after a pause. */
