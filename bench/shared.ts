@@ -78,11 +78,15 @@ export interface WorkerProcess {
   kill(): void;
 }
 
-/** Start `bench/<script>` in its own Node process (TypeScript through tsx). */
+/**
+ * Start `bench/<script>` in its own Node process (TypeScript through tsx). BENCH_WORKER_NODE_ARGS
+ * adds Node options to it, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the workers.
+ */
 export const spawnWorker = (script: string, config: WorkerConfig): WorkerProcess => {
   const tsx = import.meta.resolve("tsx");
   const file = fileURLToPath(new URL(script, import.meta.url));
-  const child = spawn(process.execPath, ["--import", tsx, file, JSON.stringify(config)], {
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", tsx, file, JSON.stringify(config)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let report: Done | undefined;

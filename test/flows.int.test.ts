@@ -22,6 +22,8 @@ let redis: TestRedis;
 let engine: TestEngine;
 let running: Array<{ worker: Worker; done: Promise<void> }> = [];
 let followers: Array<DependencyFollower> = [];
+/** What the followers reported to their onError (the process's log in `docket api`). */
+let followerErrors: Array<unknown> = [];
 
 /** Whether a child of type "child" fails this time (by payload key), for the policy tests. */
 const failing = new Set<string>();
@@ -40,13 +42,17 @@ const handlers: Handlers = {
   },
 };
 
-const follower = (id = "follower-test") => {
+const follower = (
+  id = "follower-test",
+  links: DependencyLinks = new RedisDependencyLinks(engine.client, engine.store.keys),
+) => {
   const f = new DependencyFollower({
     store: engine.store,
-    links: new RedisDependencyLinks(engine.client, engine.store.keys),
+    links,
     clock: systemClock,
     id,
     intervalMs: 20,
+    onError: (error) => followerErrors.push(error),
   });
   f.start();
   followers.push(f);
@@ -78,6 +84,7 @@ afterEach(async () => {
     await done;
   }
   followers = [];
+  followerErrors = [];
   running = [];
   failing.clear();
 });
@@ -549,6 +556,29 @@ describe("flows", () => {
   });
 });
 
+describe("the follower's failures", () => {
+  it("a pass that fails is reported to onError, and the follower carries on and releases the job", async () => {
+    const real = new RedisDependencyLinks(engine.client, engine.store.keys);
+    const failure = new Error("waiting index unreadable");
+    let failures = 2;
+    const flaky: DependencyLinks = {
+      shards: real.shards,
+      link: (dependent, dependencies) => real.link(dependent, dependencies),
+      dependents: (jobId, limit) => real.dependents(jobId, limit),
+      statuses: (jobIds) => real.statuses(jobIds),
+      waitingIn: (shard, offset, limit) =>
+        failures-- > 0 ? Promise.reject(failure) : real.waitingIn(shard, offset, limit),
+    };
+    const a = await submit({ type: "child", payload: { key: "flaky-1", n: 1 } });
+    const p = await submit({ type: "parent", dependsOn: [a.jobId] });
+    follower("flaky", flaky);
+    await workers(1);
+    await untilStatus(p.jobId, "completed");
+    expect(followerErrors).toEqual([failure, failure]);
+    expect(count(await types(p.jobId), "JobReleased")).toBe(1);
+  });
+});
+
 describe("the follower's cost", () => {
   it("a pass after the first reads no waiting job's head while nothing ended, and the heads of just the jobs an end concerns once one does", async () => {
     // A deployment of its own, so the waiting index holds only this test's jobs.
@@ -634,6 +664,8 @@ describe("exactly-once release", () => {
     follower("f-3");
     await workers(3);
     for (const p of parents) await untilStatus(p, "completed", 30_000);
+    // Three followers racing to record the same ends: losing a race is routine, not reported.
+    expect(followerErrors).toEqual([]);
     for (const p of parents) {
       const events = await engine.store.readEvents(p);
       const list = events.map((e) => e.type);

@@ -35,6 +35,8 @@ export interface ApiServerConfig extends ReadSideConfig {
   readonly limits?: Partial<ApiLimits>;
   /** Told about projector failures (it retries by itself). */
   readonly onProjectorError?: (error: unknown) => void;
+  /** Told about dependency follower failures (it retries by itself; ADR 0042). */
+  readonly onDependencyError?: (error: unknown) => void;
   /** Told of each change of the live projector's state (the process's log). */
   readonly onProjectorState?: (change: ProjectorStateChange) => void;
   /** The process's metrics (default: a registry of its own without process metrics). */
@@ -43,7 +45,7 @@ export interface ApiServerConfig extends ReadSideConfig {
    * Wait for Redis before returning, then start the projector and the other background roles
    * (default true; fails with QueueUnavailable or RedisAuthRefused). With false, return at once:
    * routes answer 503 while Redis is away, and the caller waits for it and starts them
-   * (`readSide.projector`, `archiver`, `scheduler`, `webhookDeliverer`): how `docket api` serves
+   * (`readSide.projector`, `archiver`, `scheduler`, `webhookDeliverer`, `dependencyFollower`): how `docket api` serves
    * /health while Redis is down.
    */
   readonly waitForRedis?: boolean;
@@ -70,6 +72,8 @@ export interface ApiServer {
   readonly archiver: ArchiverRole | null;
   /** The outbound webhook deliverer, unless turned off (not started until Redis answers). */
   readonly webhookDeliverer: { start(): void } | null;
+  /** The dependency follower (ADR 0042; not started until Redis answers). */
+  readonly dependencyFollower: { start(): void };
   /** Close the app, stop the projector and the archiver, close the database and connections. */
   close(): Promise<void>;
 }
@@ -242,9 +246,13 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
   // Started once Redis answers, like the projector (by the caller when not waiting here); it
   // then retries by itself while Redis is away.
   if (waitForRedis) webhooks.deliverer?.start();
-  // Releases jobs whose dependencies ended (ADR 0042); it too carries on while Redis is away.
-  const follower = engine.dependencyFollower({ id: `api-${process.pid}` });
-  follower.start();
+  // Releases jobs whose dependencies ended (ADR 0042); started once Redis answers too, it then
+  // carries on by itself while Redis is away.
+  const follower = engine.dependencyFollower({
+    id: `api-${process.pid}`,
+    ...(config.onDependencyError === undefined ? {} : { onError: config.onDependencyError }),
+  });
+  if (waitForRedis) follower.start();
   const retention = composeRetention(wiring, config.archiver?.retention ?? DEFAULT_RETENTION);
   const app = buildApp(
     {
@@ -315,6 +323,7 @@ export const openApiServer = async (config: ApiServerConfig): Promise<ApiServer>
     archiver,
     scheduler,
     webhookDeliverer: webhooks.deliverer,
+    dependencyFollower: follower,
     close: async () => {
       await scheduler?.stop();
       await app.close();

@@ -127,6 +127,7 @@ export const openWorker = async (
     store: lane.store,
     links: new RedisDependencyLinks(clients[0] as RedisClient, lane.store.keys),
     clock: config.clock ?? systemClock,
+    ...(settings.onError === undefined ? {} : { onError: settings.onError }),
   });
   follower.start();
   metrics.gauge(

@@ -67,6 +67,7 @@ const serve = async (options: {
     logger: log.pino,
     metrics: options.metrics,
     onProjectorError: repeatLimited(log.child("projector")),
+    onDependencyError: repeatLimited(log.child("dependencies")),
     ...(env.archive.inApi ? { archiver: { ...archiverSettings(env, log), thread: true } } : {}),
     ...(env.scheduler.enabled ? { scheduler: schedulerSettings(env, log, "api") } : {}),
     archive: archiveAccess(env),
@@ -227,6 +228,7 @@ then every 10 s). A password Redis refuses (NOAUTH, WRONGPASS) exits 2. ${JSON_L
         server.archiver?.start();
         server.scheduler?.start();
         server.webhookDeliverer?.start();
+        server.dependencyFollower.start();
       }
     } catch (error) {
       // Refused credentials: main() reports them and exits 2.

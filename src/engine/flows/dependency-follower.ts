@@ -27,7 +27,7 @@ import {
   type JobContext,
   statusOf,
 } from "../../domain/index.ts";
-import type { Clock } from "../shared/index.ts";
+import { type Clock, CommandRefused, ContentionExhausted } from "../shared/index.ts";
 import type { JobView } from "../read/index.ts";
 import {
   archivedViews,
@@ -47,6 +47,11 @@ export interface DependencyFollowerOptions {
   readonly intervalMs?: number;
   /** Waiting jobs read per page of a shard's index (default 500). */
   readonly batch?: number;
+  /**
+   * Told of each failed pass or record (Redis away, a head or link that cannot be read), for the
+   * process's log. Not of a record the machine refuses or that loses to other writers: the job
+   * moved on meanwhile, and the next pass decides again on what it reads then.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -219,9 +224,11 @@ export class DependencyFollower {
         if (result._tag === "Written") written++;
         this.remember([result._tag === "Repeat" ? null : result.head]);
       } catch (error) {
-        // Refused (the job moved on meanwhile) or contended: the next pass looks again.
+        // Refused (the job moved on meanwhile) or contended: the next pass looks again. Anything
+        // else is a failure to report.
         this.known.delete(head.jobId);
-        this.options.onError?.(error);
+        if (!(error instanceof CommandRefused || error instanceof ContentionExhausted))
+          this.options.onError?.(error);
       }
     }
     return written;
