@@ -200,4 +200,24 @@ describe("RFC 8785 canonical JSON", () => {
     ]).envelopes;
     expect(first && hashedText(first)).toBe(first && canonicalize(withoutHash({ ...first })));
   });
+
+  it("a sealed envelope's stored text carries exactly what its JSON text would: hashed text plus the hash", () => {
+    const event = fc.record({ type: text, at: text, actor: fc.oneof(actor, json), data: json });
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 3 }), (events) => {
+        let sealed: ReturnType<typeof seal>;
+        try {
+          sealed = seal({ jobId: "job-1", version: 0, lastHash: GENESIS_HASH }, events as never);
+        } catch {
+          return; // no canonical form (the writer refuses such an event): nothing is stored
+        }
+        expect(sealed.texts).toHaveLength(sealed.envelopes.length);
+        sealed.envelopes.forEach((envelope, i) => {
+          const stored = sealed.texts[i] as string;
+          expect(JSON.parse(stored)).toStrictEqual(JSON.parse(JSON.stringify(envelope)));
+          expect(stored).toBe(`${hashedText(envelope).slice(0, -1)},"hash":"${envelope.hash}"}`);
+        });
+      }),
+    );
+  });
 });

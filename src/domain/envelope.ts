@@ -175,15 +175,25 @@ export interface ChainHead {
 
 export const emptyHead = (jobId: JobId): ChainHead => ({ jobId, version: 0, lastHash: GENESIS_HASH });
 
+/** What `seal` makes: the envelopes, their stored texts, and the head after them. */
+export interface Sealed {
+  readonly envelopes: ReadonlyArray<Envelope>;
+  /**
+   * Each envelope as JSON text, to store: its hashed (canonical) text with `hash` added as the
+   * last member. It parses to exactly the envelope; made from the text the hash needed anyway,
+   * so a writer need not serialise the envelope a second time.
+   */
+  readonly texts: ReadonlyArray<string>;
+  readonly head: ChainHead;
+}
+
 /**
  * Wrap events in envelopes that continue the chain from `head`. Pure: the same head and events
- * always give the same envelopes. Returns the envelopes and the head after them.
+ * always give the same envelopes. Returns the envelopes, their texts and the head after them.
  */
-export const seal = (
-  head: ChainHead,
-  events: ReadonlyArray<JobEvent>,
-): { readonly envelopes: ReadonlyArray<Envelope>; readonly head: ChainHead } => {
+export const seal = (head: ChainHead, events: ReadonlyArray<JobEvent>): Sealed => {
   const envelopes: Array<Envelope> = [];
+  const texts: Array<string> = [];
   let prevHash = head.lastHash;
   let seq = head.version;
   for (const event of events) {
@@ -199,11 +209,14 @@ export const seal = (
       machineVersion: MACHINE_VERSION,
       prevHash,
     } as UnhashedEnvelope;
-    const hash = computeHash(unhashed);
+    const text = hashedText(unhashed);
+    const hash = sha256Hex(text);
     envelopes.push({ ...unhashed, hash } as Envelope);
+    // The hashed text is an object's ("{...}"): `hash` joins it as its last member.
+    texts.push(`${text.slice(0, -1)},"hash":"${hash}"}`);
     prevHash = hash;
   }
-  return { envelopes, head: { jobId: head.jobId, version: seq, lastHash: prevHash } };
+  return { envelopes, texts, head: { jobId: head.jobId, version: seq, lastHash: prevHash } };
 };
 
 const decodeEnvelopeResult = Schema.decodeUnknownResult(EnvelopeSchema);

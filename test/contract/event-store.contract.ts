@@ -39,6 +39,7 @@ export const eventStoreContract = (name: string, makeFixture: MakeFixture): void
         expected: { version: 1, lastHash: head.lastHash, status: "queued" },
         fencingAttempt: null,
         envelopes: sealed.envelopes,
+        texts: sealed.texts,
         next: head.state,
         nowMs: now(),
       };
@@ -224,6 +225,7 @@ export const eventStoreContract = (name: string, makeFixture: MakeFixture): void
           expected: { version: 1, lastHash: c.head.lastHash, status: "queued" },
           fencingAttempt: null,
           envelopes: first.envelopes,
+          texts: first.texts,
           next: processing,
           nowMs: Date.now(),
         },
@@ -232,6 +234,7 @@ export const eventStoreContract = (name: string, makeFixture: MakeFixture): void
           expected: { version: 2, lastHash: first.head.lastHash, status: "processing" },
           fencingAttempt: 1,
           envelopes: second.envelopes,
+          texts: second.texts,
           next: fold([completed], processing),
           nowMs: Date.now(),
         },

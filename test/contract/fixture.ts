@@ -92,6 +92,7 @@ export const prepare = (
       },
       fencingAttempt: fencingAttemptOf(events),
       envelopes: sealed.envelopes,
+      texts: sealed.texts,
       next: state,
       nowMs,
       ...(create === undefined ? {} : { create }),

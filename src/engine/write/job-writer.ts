@@ -20,6 +20,7 @@ import {
   type Json,
   MACHINE_VERSION,
   seal,
+  type Sealed,
   statusOf,
 } from "../../domain/index.ts";
 import {
@@ -88,10 +89,7 @@ const fieldOf = (path: ReadonlyArray<PropertyKey>): string => {
  * every reader runs (`envelopeProblem`), and the canonicaliser's own refusals (a value that has
  * no canonical form cannot be hashed). Nothing that fails here is ever appended.
  */
-const sealChecked = (
-  head: StoredHead,
-  events: ReadonlyArray<JobEvent>,
-): ReturnType<typeof seal> | InvalidJobSpec => {
+const sealChecked = (head: StoredHead, events: ReadonlyArray<JobEvent>): Sealed | InvalidJobSpec => {
   const refusal = (envelopes: ReadonlyArray<unknown>): InvalidJobSpec | undefined => {
     for (const envelope of envelopes) {
       const problem = envelopeProblem(envelope);
@@ -100,7 +98,7 @@ const sealChecked = (
     }
     return undefined;
   };
-  let sealed: ReturnType<typeof seal>;
+  let sealed: Sealed;
   try {
     sealed = seal({ jobId: head.jobId, version: head.version, lastHash: head.lastHash }, events);
   } catch (error) {
@@ -155,6 +153,7 @@ const prepare = (intent: WriteIntent, head: StoredHead, nowMs: number): Prepared
     },
     fencingAttempt: fencingAttemptOf(events),
     envelopes: sealed.envelopes,
+    texts: sealed.texts,
     next: nextState,
     nowMs,
     ...(head.version === 0 && intent.create !== undefined ? { create: intent.create } : {}),

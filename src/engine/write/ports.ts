@@ -30,6 +30,8 @@ export interface AppendRequest {
   /** For a worker's events: the attempt (lease epoch) it holds; the store refuses a stale one. */
   readonly fencingAttempt: number | null;
   readonly envelopes: ReadonlyArray<Envelope>;
+  /** Each envelope as the JSON text to store, in the same order (`seal`'s `texts`). */
+  readonly texts: ReadonlyArray<string>;
   /** The state after the envelopes (the fold, computed by the caller). */
   readonly next: JobState;
   readonly nowMs: number;

@@ -166,7 +166,7 @@ export class MemoryEventStore implements EventStore, FlowStore {
       job.attempt = context.attempt;
       job.state = JSON.stringify(next);
     }
-    for (const envelope of envelopes) job.history.push(storage.log.push(JSON.stringify(envelope)) - 1);
+    for (const text of request.texts) job.history.push(storage.log.push(text) - 1);
 
     // Queue effects follow from the change of status alone.
     if (newStatus !== oldStatus) {

@@ -55,7 +55,9 @@ export const appendArguments = (
       context.retainMs ?? "",
       request.envelopes.length,
     );
-    for (const envelope of request.envelopes) out.push(envelope.seq, envelope.type, JSON.stringify(envelope));
+    request.envelopes.forEach((envelope, i) =>
+      out.push(envelope.seq, envelope.type, request.texts[i] as string),
+    );
   }
   return out;
 };
