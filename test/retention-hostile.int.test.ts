@@ -112,6 +112,22 @@ describe("retention against a hostile order of jobs", () => {
     await d.engine.close();
   });
 
+  it("concurrent purges of the same jobs record each eviction once, and their counts add up", async () => {
+    const d = await deploy(3);
+    const ids = [];
+    for (let i = 0; i < 10; i++) ids.push(await d.submit({ type: "echo" }));
+    await d.drain();
+    // Past the retention too: the archiver's pass competes with the operators' purges.
+    d.advance(RETENTION.completedMs + 10_000);
+    const purge = () =>
+      d.retention.purge({ status: "completed", olderThanMs: 1_000, actor: operator, limit: 10 });
+    const counts = await Promise.all([purge(), purge(), purge(), d.retention.recordDue()]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(ids.length);
+    for (const id of ids)
+      expect((await d.engine.jobs.events(id)).filter((e) => e.type === "JobEvicted")).toHaveLength(1);
+    await d.engine.close();
+  });
+
   it("a dead letter retried by hand leaves the dead letters' retention, and follows the completed jobs' once it completes", async () => {
     const d = await deploy(1_000);
     const id = await d.submit({ type: "flaky", maxAttempts: 1 });
