@@ -131,7 +131,17 @@ describe("GET /v1/jobs/:id/state?at=", () => {
   });
 
   it("refuses a missing or bad time with 400 naming query.at, and an unknown job with 404", async () => {
-    for (const at of ["yesterday", "2026-13-45T00:00:00Z", "1.5", "-3", "", "a".repeat(100)]) {
+    // 2023-02-29 and T24:00 are refused, not read as 2023-03-01 and the next midnight.
+    const notInCalendar = ["2023-02-29T00:00:00Z", "2026-04-31", "2026-01-01T24:00:00Z"];
+    for (const at of [
+      "yesterday",
+      "2026-13-45T00:00:00Z",
+      "1.5",
+      "-3",
+      "",
+      "a".repeat(100),
+      ...notInCalendar,
+    ]) {
       const response = await get(`/v1/jobs/${ids.echo}/state?at=${encodeURIComponent(at)}`);
       expectError(response, 400, "invalid_request");
       expect(response.json<{ error: { field: string } }>().error.field).toBe("query.at");

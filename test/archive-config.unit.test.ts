@@ -39,4 +39,42 @@ describe("archive configuration", () => {
     expect(() => readEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => readEnv({ [name]: value })).toThrow(new RegExp(`invalid ${name}=.*${expected}`));
   });
+
+  it("retention durations: exactly what is written, up to 3650d; anything else refused, naming the variable and the bound", () => {
+    const retained = (value: string) =>
+      readEnv({ DOCKET_RETAIN_COMPLETED: value }).archive.retention.completedMs;
+    expect(retained("0s")).toBe(0);
+    expect(retained("500ms")).toBe(500);
+    expect(retained("3650d")).toBe(315_360_000_000);
+    expect(retained("315360000000ms")).toBe(315_360_000_000);
+    for (const value of [
+      "0",
+      "-1s",
+      "1e3s",
+      "24.5h",
+      "24H",
+      "２４h",
+      "",
+      "3651d",
+      "315360000001ms",
+      "99999999999d",
+      "9007199254740993ms",
+    ])
+      for (const name of ["DOCKET_RETAIN_COMPLETED", "DOCKET_RETAIN_DEAD", "DOCKET_RETAIN_CANCELLED"])
+        expect(() => readEnv({ [name]: value }), `${name}=${value}`).toThrow(
+          new RegExp(`invalid ${name}=.*at most 3650d`),
+        );
+  });
+
+  it("a refused value is shown cut to 100 characters, saying how long it was", () => {
+    const huge = `${"9".repeat(100_000)}d`;
+    let message = "";
+    try {
+      readEnv({ DOCKET_RETAIN_DEAD: huge });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`invalid DOCKET_RETAIN_DEAD="${"9".repeat(100)}"… (100001 characters)`);
+    expect(message.length).toBeLessThan(400);
+  });
 });

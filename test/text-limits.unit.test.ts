@@ -77,6 +77,18 @@ describe("parseInstant", () => {
     for (const input of [String(MAX_DATE_MS + 1), "9007199254740993", "+275760-09-13T00:00:00.001Z"])
       expect(Result.isFailure(parseInstant(input)), input).toBe(true);
   });
+
+  it("refuses a day or hour the calendar does not have rather than move to the next one", () => {
+    for (const input of [
+      "2023-02-29",
+      "1900-02-29T00:00Z",
+      "2026-04-31T12:00:00+02:00",
+      "2026-01-01T24:00:00Z",
+    ])
+      expect(Result.isFailure(parseInstant(input)), input).toBe(true);
+    for (const input of ["2024-02-29", "2000-02-29T00:00Z", "2026-04-30T23:59:59.999+02:00"])
+      expect(Result.isSuccess(parseInstant(input)), input).toBe(true);
+  });
 });
 
 describe("copyJson", () => {

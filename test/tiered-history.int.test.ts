@@ -6,7 +6,7 @@
  * recorded as evicted (JobEvicted), leave Redis once that is archived — head, index,
  * idempotency key — and still read the same from the archive, eviction included.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,9 @@ import type { Envelope } from "../src/domain/index.ts";
 import type { Archiver, RetentionPolicy } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
+import { SEGMENT_FILE } from "../src/infra/archive/fs-archive-store.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
+import { TieredLog } from "../src/infra/redis/tiered-log.ts";
 import {
   type ArchiveAccess,
   archivedLogOf,
@@ -325,6 +327,42 @@ describe("tiered history", () => {
     const audit = auditOf(d);
     const report = await audit.verify({});
     expect(report.failures).toEqual([]);
+    await archiver.stop();
+    await d.engine.close();
+  });
+
+  it("an evicted job is looked for in the archive only up to the time its id names (plus the clock skew), and a real one is still read whole", async () => {
+    const d = await deploy();
+    const jobs = await submitMix(d);
+    await drain(d);
+    const before = await snapshot(d.engine, jobs.all);
+    d.advance(RETENTION.deadLetterMs + 10_000);
+    const archiver = d.archiver(RETENTION);
+    await archiver.runOnce();
+    await archiver.runOnce();
+    expect(archiver.status().evicted).toBe(jobs.all.length);
+    // A fresh reader of the archive (no segment's job ids known), counting what it opens.
+    const fresh = archivedLogOf(d.access, d.engine.prefix);
+    const asked: Array<ReadonlyArray<unknown>> = [];
+    const counting = {
+      ...fresh,
+      jobEntries: async (...args: Parameters<typeof fresh.jobEntries>) => {
+        asked.push(args);
+        return fresh.jobEntries(...args);
+      },
+    };
+    const tiered = new TieredLog(d.engine.client, new Keys(d.engine.prefix, SHARDS), counting);
+    const keys = new Keys(d.engine.prefix, SHARDS);
+    const segments = readdirSync(join(d.access.archiveDir, d.engine.prefix), { recursive: true }).filter(
+      (name) => String(name).endsWith(SEGMENT_FILE),
+    );
+    expect(segments.length).toBeGreaterThan(2);
+    expect(await tiered.jobEntries(0, "00000000-0000-7000-8000-000000000000")).toEqual([]);
+    expect(asked).toEqual([[0, "00000000-0000-7000-8000-000000000000", 0, 60_000]]);
+    // A real evicted job is still read whole, JobEvicted included.
+    const id = jobs.completed[0] as string;
+    const entries = await tiered.jobEntries(keys.shardOf(id), id);
+    expect(entries.length).toBe((before.get(id)?.events.length ?? 0) + 1);
     await archiver.stop();
     await d.engine.close();
   });

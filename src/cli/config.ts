@@ -343,12 +343,17 @@ const apiTokensFrom = (single: string | undefined, list: string | undefined): Re
   return accepted.success;
 };
 
-/** How a refused value is shown: URLs without their credentials, secrets not at all. */
+/** Characters of a refused value shown at most: a pasted file or a runaway script stays out of the log. */
+const SHOWN_MAX = 100;
+
+/** How a refused value is shown: URLs without their credentials, secrets not at all, long ones cut. */
 const shown = (field: string, value: string | undefined): string => {
   if (value === undefined) return "";
-  if (field.endsWith("_URL")) return `=${JSON.stringify(redactUrl(value))}`;
   if (/TOKEN|PASSWORD|SECRET/.test(field)) return " (value not shown)";
-  return `=${JSON.stringify(value)}`;
+  const text = field.endsWith("_URL") ? redactUrl(value) : value;
+  return text.length <= SHOWN_MAX
+    ? `=${JSON.stringify(text)}`
+    : `=${JSON.stringify(text.slice(0, SHOWN_MAX))}… (${text.length} characters)`;
 };
 
 /** Set but empty counts as unset for these (`LOG_FORMAT= docket api` picks the default). */

@@ -50,6 +50,7 @@ export const archivedLogOf = (access: ArchiveAccess, prefix: string): ArchivedLo
   return {
     entries: (shard, ids) => open().entries(shard, ids),
     range: (shard, afterId, throughId, count) => open().range(shard, afterId, throughId, count),
-    jobEntries: (shard, jobId, notBeforeMs) => open().jobEntries(shard, jobId, notBeforeMs),
+    jobEntries: (shard, jobId, notBeforeMs, firstByMs) =>
+      open().jobEntries(shard, jobId, notBeforeMs, firstByMs),
   };
 };

@@ -8,7 +8,8 @@ import { MAX_RETAIN_MS } from "./limits.ts";
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^([0-9]{1,13})(ms|s|m|h|d)$/;
 
-export const DURATION_RULE = "a whole number and a unit (ms, s, m, h or d), e.g. 90s, 15m, 24h, 7d";
+export const DURATION_RULE =
+  "a whole number and a unit (ms, s, m, h or d) of at most 3650d, e.g. 90s, 15m, 24h, 7d";
 
 /** The duration's milliseconds, or null when the text is not one (or exceeds 3,650 days). */
 export const parseDuration = (text: string): number | null => {

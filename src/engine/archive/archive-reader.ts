@@ -79,6 +79,9 @@ const firstFrom = (entries: ReadonlyArray<ArchivedEntry>, id: string, inclusive:
   return lo;
 };
 
+/** The milliseconds part of a stream entry id. */
+const msOf = (entryId: string): number => Number(entryId.slice(0, entryId.indexOf("-")));
+
 export class ArchiveReader {
   private readonly store: ArchiveStore;
   private readonly trust: CheckpointTrust;
@@ -167,12 +170,15 @@ export class ArchiveReader {
   /**
    * Every archived entry whose `jobId` field is `jobId`, in log order. `notBeforeMs`: the job
    * has no entry older than this (its id's time), so segments ending before it are skipped by
-   * their checkpoints alone.
+   * their checkpoints alone. `firstByMs`: the job's first entry is no later than this (its id's
+   * time too), so when no segment starting by then holds it, the later ones are not opened: an
+   * id naming a time long ago costs the segments of that time, not the whole archive.
    */
   async jobEntries(
     shard: number,
     jobId: string,
     notBeforeMs?: number,
+    firstByMs?: number,
   ): Promise<ReadonlyArray<ArchivedEntry>> {
     // Fresh: a job's early events may sit in a segment committed (and trimmed from Redis) since.
     const { numbers } = await this.listing(shard, true);
@@ -189,6 +195,12 @@ export class ArchiveReader {
             0,
           );
     for (const segment of numbers.slice(from)) {
+      if (
+        out.length === 0 &&
+        firstByMs !== undefined &&
+        msOf((await this.rangeOf(shard, segment)).first) > firstByMs
+      )
+        break;
       if (known.get(segment)?.has(jobId) === false) continue;
       const { entries } = await this.load(shard, segment);
       for (const entry of entries) if (fieldOf(entry.fields, "jobId") === jobId) out.push(entry);

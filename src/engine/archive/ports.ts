@@ -49,7 +49,9 @@ export interface RetentionIndex {
    * Finished jobs, oldest end first, at most `limit`: those that ended `completed`, `cancelled`
    * or `dead_letter` at or before `endedBy` (epoch ms) — without their own retainMs unless
    * `withOwnRetention` (a purge takes them all) — or (`own`) those whose own retainMs ran out by
-   * `endedBy`.
+   * `endedBy`. Jobs already recorded as evicted are never among them, and fewer than `limit`
+   * means there are no more: the callers stop there, so no answer may leave out a due job
+   * that a later one would give (ADR 0034, amended).
    */
   due(
     shard: number,

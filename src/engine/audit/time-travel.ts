@@ -50,6 +50,21 @@ export class ScanLimitExceeded extends Data.TaggedError("ScanLimitExceeded")<{
 
 const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/**
+ * Date.parse moves a day the month has not to the next month (2023-02-29 is 2023-03-01) and
+ * reads T24:00 as the next day's midnight: an instant asked for with such a date is refused,
+ * not silently another one (the envelope's own timestamps refuse them too).
+ */
+const inCalendar = (text: string): boolean => {
+  const field = (at: number, length: number): number => Number(text.slice(at, at + length));
+  const [year, month, day] = [field(0, 4), field(5, 2), field(8, 2)];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  return day <= days && (text.length === 10 || field(11, 2) <= 23);
+};
+
 /**
  * Parse a point in time given as epoch milliseconds (a number, or a string of digits) or an
  * ISO 8601 date-time. Returns epoch ms within what a Date holds (±MAX_DATE_MS), or a reason for
@@ -65,9 +80,10 @@ export const parseInstant = (input: string | number): Result.Result<number, stri
   const text = input.trim();
   if (/^\d+$/.test(text)) return parseInstant(Number(text));
   const ms = ISO_LIKE.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(ms)
-    ? Result.fail(`"${input}" is neither epoch milliseconds nor an ISO 8601 time`)
-    : Result.succeed(ms);
+  if (Number.isNaN(ms)) return Result.fail(`"${input}" is neither epoch milliseconds nor an ISO 8601 time`);
+  return inCalendar(text)
+    ? Result.succeed(ms)
+    : Result.fail(`"${input}" names a day or hour the calendar does not have`);
 };
 
 export interface StateAt {

@@ -80,9 +80,15 @@ export interface ArchivedLog {
   /**
    * Every archived entry of one job, in log order: how a job that has left Redis (its head and
    * index evicted, ADR 0034) is read. `notBeforeMs`: no event of the job is older (its id's
-   * time), so segments that end before it are not opened.
+   * time), so segments that end before it are not opened. `firstByMs`: its first event is no
+   * later (its id's time too), so if no segment starting by then holds it, none after is opened.
    */
-  jobEntries(shard: number, jobId: string, notBeforeMs?: number): Promise<ReadonlyArray<ArchivedLogEntry>>;
+  jobEntries(
+    shard: number,
+    jobId: string,
+    notBeforeMs?: number,
+    firstByMs?: number,
+  ): Promise<ReadonlyArray<ArchivedLogEntry>>;
 }
 
 /** One archived shard-log entry: its id and fields, name and value alternating, as stored. */

@@ -20,6 +20,10 @@ export const CONSUMER_GROUP = "docket-workers";
 
 export const LEVELS_HIGH_FIRST: ReadonlyArray<Priority> = ["critical", "high", "normal", "low"];
 
+/** The end states retention and purges take jobs from (ADR 0034). */
+export type FinishedStatus = "completed" | "cancelled" | "dead_letter";
+export const FINISHED_STATUSES: ReadonlyArray<FinishedStatus> = ["completed", "cancelled", "dead_letter"];
+
 export class Keys {
   /** Per shard, `<prefix>:{<tag>}` (shard-tags.ts: the tags spread the shards over the slots). */
   private readonly tags: Array<string> = [];
@@ -88,11 +92,20 @@ export class Keys {
     return `${this.tag(shard)}:archived`;
   }
   /**
-   * Retention candidates (ADR 0034), written by append.lua: jobs that ended `completed` or
-   * `cancelled` under the deployment's retention, scored by end ms (dead letters: `dead`).
+   * Retention candidates (ADR 0034), written by append.lua: jobs that ended in `status` and
+   * follow the deployment's retention for it, scored by end ms. A job leaves it when its
+   * JobEvicted is appended (or a dead letter is retried), so the oldest entries are always ones
+   * retention may take: nothing it must skip piles up at the front.
    */
-  ended(shard: number, status: "completed" | "cancelled"): string {
+  ended(shard: number, status: FinishedStatus): string {
     return `${this.tag(shard)}:ended:${status}`;
+  }
+  /**
+   * The same for jobs with their own retainMs (which `expires` schedules), scored by end ms: what
+   * a purge takes besides `ended`, whatever their retention.
+   */
+  endedOwn(shard: number, status: FinishedStatus): string {
+    return `${this.tag(shard)}:ended-own:${status}`;
   }
   /** Jobs with their own retainMs, scored by end ms + retainMs. */
   expires(shard: number): string {

@@ -13,7 +13,7 @@ import type {
   ShardLogReader,
 } from "../../engine/archive/index.ts";
 import { type RedisClient, guarded } from "./connection.ts";
-import { Keys } from "./keys.ts";
+import { FINISHED_STATUSES, Keys } from "./keys.ts";
 import { entriesAfter } from "./stream-entries.ts";
 import { withScripts } from "./scripts.ts";
 
@@ -130,19 +130,26 @@ export class RedisRetentionIndex implements RetentionIndex {
     withOwnRetention = false,
   ): Promise<ReadonlyArray<string>> {
     return guarded(async () => {
-      const key =
-        rule === "own"
-          ? this.keys.expires(shard)
-          : rule === "dead_letter"
-            ? this.keys.dead(shard)
-            : this.keys.ended(shard, rule);
-      const ids = await this.client.zrangebyscore(key, "-inf", endedBy, "LIMIT", 0, limit);
-      if (rule === "own" || withOwnRetention || ids.length === 0) return ids;
-      // The end-state indexes hold every finished job: those with their own retainMs follow it.
-      const own = (await this.client.call("ZMSCORE", this.keys.expires(shard), ...ids)) as Array<
-        string | null
-      >;
-      return ids.filter((_, i) => own[i] === null);
+      if (rule === "own")
+        return this.client.zrangebyscore(this.keys.expires(shard), "-inf", endedBy, "LIMIT", 0, limit);
+      if (withOwnRetention) {
+        // A purge: the oldest `limit` of both indexes, by end time.
+        const [plain, own] = await Promise.all(
+          [this.keys.ended(shard, rule), this.keys.endedOwn(shard, rule)].map((key) =>
+            this.client.zrangebyscore(key, "-inf", endedBy, "WITHSCORES", "LIMIT", 0, limit),
+          ),
+        );
+        const scored: Array<{ id: string; ms: number }> = [];
+        for (const pairs of [plain ?? [], own ?? []])
+          for (let i = 0; i + 1 < pairs.length; i += 2)
+            scored.push({ id: pairs[i] as string, ms: Number(pairs[i + 1]) });
+        return scored
+          .sort((x, y) => x.ms - y.ms)
+          .slice(0, limit)
+          .map(({ id }) => id);
+      }
+      // Only jobs under the deployment's retention are here (append.lua): nothing to skip.
+      return this.client.zrangebyscore(this.keys.ended(shard, rule), "-inf", endedBy, "LIMIT", 0, limit);
     });
   }
 
@@ -150,12 +157,12 @@ export class RedisRetentionIndex implements RetentionIndex {
     return guarded(async () => {
       if (jobIds.length === 0) return;
       const members = [...jobIds];
-      await this.client
-        .pipeline()
-        .zrem(this.keys.ended(shard, "completed"), ...members)
-        .zrem(this.keys.ended(shard, "cancelled"), ...members)
-        .zrem(this.keys.expires(shard), ...members)
-        .exec();
+      const pipeline = this.client.pipeline();
+      for (const status of FINISHED_STATUSES)
+        pipeline
+          .zrem(this.keys.ended(shard, status), ...members)
+          .zrem(this.keys.endedOwn(shard, status), ...members);
+      await pipeline.zrem(this.keys.expires(shard), ...members).exec();
     });
   }
 

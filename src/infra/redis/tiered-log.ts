@@ -90,15 +90,22 @@ export class TieredLog {
   /**
    * Every archived entry of a job that has left Redis, in log order ([] when the archive has
    * none, or this process has no archive: a job never submitted reads the same). Docket's ids
-   * are UUIDv7, naming the job's creation time: segments that end before it are not opened,
-   * and any other id (or one from the future) is not looked for, so a stranger's guesses cost
-   * no archive reads.
+   * are UUIDv7, naming the job's creation time, which its first event is within the clock skew
+   * of: segments that end before it are not opened, nor those after the ones of that time when
+   * these do not hold the job; any other id (or one from the future) is not looked for. A
+   * stranger's guesses cost no archive reads, or those of the segments of the time they name —
+   * never the whole archive (an id naming 1970 once read every segment).
    */
   async jobEntries(shard: number, jobId: string): Promise<ReadonlyArray<ArchivedLogEntry>> {
     const created = uuidv7Ms(jobId);
     if (this.archive === undefined || created === undefined || created > Date.now() + CLOCK_SKEW_MS)
       return [];
-    return this.archive.jobEntries(shard, jobId, Math.max(0, created - CLOCK_SKEW_MS));
+    return this.archive.jobEntries(
+      shard,
+      jobId,
+      Math.max(0, created - CLOCK_SKEW_MS),
+      created + CLOCK_SKEW_MS,
+    );
   }
 
   /**

@@ -21,9 +21,12 @@
     <p>:{s}:work:<queue>:<level>  work stream it is enqueued on if it becomes queued
             (entry fields: jobId, then the new head's version, lastHash, spec, live and payload)
     <p>:{s}:idem:<key>    idempotency key
-    <p>:{s}:ended:completed, <p>:{s}:ended:cancelled  retention candidates (ADR 0034): jobs
-                          that ended so, scored by end ms (dead letters: the dead-letter zset)
-    <p>:{s}:expires       those with their own retainMs, also scored by end ms + retainMs
+    <p>:{s}:ended:<status>  retention candidates (ADR 0034): jobs that ended completed,
+                          cancelled or dead_letter and follow the deployment's retention for it,
+                          scored by end ms; left when JobEvicted is appended or a dead letter
+                          is revived
+    <p>:{s}:ended-own:<status>  the same for jobs with their own retainMs (what a purge also takes)
+    <p>:{s}:expires       those with their own retainMs, scored by end ms + retainMs
     <p>:{s}:evicting      jobs whose JobEvicted is appended, scored by that entry's ms: they
                           leave Redis (evict.lua) once the archive holds it
     <p>:{s}:waiting       jobs that wait for their dependencies (ADR 0042), scored by the ms
@@ -174,7 +177,13 @@ for j = 1, jobs do
       if oldStatus == 'pending' or oldStatus == 'failed' or oldStatus == 'suspended' then
         redis.call('ZREM', delayed, jobId)
       end
-      if oldStatus == 'dead_letter' then redis.call('ZREM', dead, jobId) end
+      if oldStatus == 'dead_letter' then
+        -- Revived (a manual retry, or released by its dependencies): no longer a candidate.
+        redis.call('ZREM', dead, jobId)
+        redis.call('ZREM', tag .. 'ended:dead_letter', jobId)
+        redis.call('ZREM', tag .. 'ended-own:dead_letter', jobId)
+        redis.call('ZREM', tag .. 'expires', jobId)
+      end
       -- A job created dead-lettered was failed by a dependency that had already failed when it
       -- was submitted (no other path creates a dead letter): it may still be released.
       if newStatus == 'waiting' or (created and newStatus == 'dead_letter') then
@@ -203,20 +212,21 @@ for j = 1, jobs do
       end
       -- Retention (ADR 0034): a finished job becomes a candidate to leave Redis.
       local retain = ARGV[a + 17]
+      -- A job with its own retainMs is kept out of `ended:`: the deployment's rule must never
+      -- find, at the front of its index, jobs it has to skip (they would hide the due ones).
       if newStatus == 'completed' or newStatus == 'cancelled' or newStatus == 'dead_letter' then
-        if newStatus ~= 'dead_letter' then
+        if retain == '' then
           redis.call('ZADD', tag .. 'ended:' .. newStatus, ARGV[a + 12], jobId)
-        end
-        if retain ~= '' then
+        else
+          redis.call('ZADD', tag .. 'ended-own:' .. newStatus, ARGV[a + 12], jobId)
           redis.call('ZADD', tag .. 'expires', tonumber(ARGV[a + 12]) + tonumber(retain), jobId)
         end
-      elseif oldStatus == 'dead_letter' and retain ~= '' then
-        redis.call('ZREM', tag .. 'expires', jobId)
       end
     end
     if evictedAt then
       -- No longer a candidate: it leaves Redis once the archive holds its JobEvicted.
       redis.call('ZREM', tag .. 'ended:' .. newStatus, jobId)
+      redis.call('ZREM', tag .. 'ended-own:' .. newStatus, jobId)
       redis.call('ZREM', tag .. 'expires', jobId)
       redis.call('ZREM', tag .. 'waiting', jobId)
       redis.call('ZADD', tag .. 'evicting', evictedAt, jobId)

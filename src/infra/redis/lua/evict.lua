@@ -42,8 +42,10 @@ for _, jobId in ipairs(candidates) do
       redis.call('ZREM', KEYS[1], jobId)
       redis.call('ZREM', tag .. 'dead', jobId)
       redis.call('ZREM', tag .. 'expires', jobId)
-      redis.call('ZREM', tag .. 'ended:completed', jobId)
-      redis.call('ZREM', tag .. 'ended:cancelled', jobId)
+      for _, status in ipairs({'completed', 'cancelled', 'dead_letter'}) do
+        redis.call('ZREM', tag .. 'ended:' .. status, jobId)
+        redis.call('ZREM', tag .. 'ended-own:' .. status, jobId)
+      end
       gone[#gone + 1] = jobId
     end
   end
