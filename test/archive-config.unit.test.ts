@@ -13,7 +13,12 @@ describe("archive configuration", () => {
       signingKeyPath: undefined,
       dataDir: "/srv/docket",
       trustedKeyPaths: [],
-      retention: { completedMs: 86_400_000, deadLetterMs: 604_800_000, cancelledMs: 86_400_000 },
+      retention: {
+        completedMs: 86_400_000,
+        deadLetterMs: 604_800_000,
+        cancelledMs: 86_400_000,
+        idempotencyKeysMs: 86_400_000,
+      },
     });
     expect(
       readEnv({
@@ -47,6 +52,12 @@ describe("archive configuration", () => {
     expect(retained("500ms")).toBe(500);
     expect(retained("3650d")).toBe(315_360_000_000);
     expect(retained("315360000000ms")).toBe(315_360_000_000);
+    const keys = (value?: string) =>
+      readEnv(value === undefined ? {} : { DOCKET_RETAIN_IDEMPOTENCY_KEYS: value }).archive.retention
+        .idempotencyKeysMs;
+    expect(keys()).toBe(86_400_000);
+    expect(keys("0s")).toBe(0);
+    expect(keys("7d")).toBe(604_800_000);
     for (const value of [
       "0",
       "-1s",
@@ -60,7 +71,12 @@ describe("archive configuration", () => {
       "99999999999d",
       "9007199254740993ms",
     ])
-      for (const name of ["DOCKET_RETAIN_COMPLETED", "DOCKET_RETAIN_DEAD", "DOCKET_RETAIN_CANCELLED"])
+      for (const name of [
+        "DOCKET_RETAIN_COMPLETED",
+        "DOCKET_RETAIN_DEAD",
+        "DOCKET_RETAIN_CANCELLED",
+        "DOCKET_RETAIN_IDEMPOTENCY_KEYS",
+      ])
         expect(() => readEnv({ [name]: value }), `${name}=${value}`).toThrow(
           new RegExp(`invalid ${name}=.*at most 3650d`),
         );

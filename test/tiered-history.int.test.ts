@@ -30,7 +30,7 @@ import { startApi } from "./support/api.ts";
 import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
-import { startRedis, type TestRedis } from "./support/redis.ts";
+import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
@@ -133,16 +133,9 @@ const logLengths = async ({ engine }: Deployment): Promise<number> => {
 };
 
 /** Every key of the deployment (SCAN, no KEYS). */
-const keysOf = async ({ engine }: Deployment): Promise<Array<string>> => {
-  const found: Array<string> = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await engine.client.scan(cursor, "MATCH", `${engine.prefix}:*`, "COUNT", 1000);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  return found.sort();
-};
+/** Every key of the deployment (each master of a cluster asked: SCAN sees one node's keys). */
+const keysOf = async ({ engine }: Deployment): Promise<Array<string>> =>
+  (await keysMatching(engine.client, `${engine.prefix}:*`)).sort();
 
 /** Submit a mix: completed, dead-lettered, cancelled, one with its own retention, one with a key. */
 const submitMix = async ({ engine }: Deployment) => {
@@ -284,9 +277,13 @@ describe("tiered history", () => {
     expect(archiver.status().evictionsRecorded).toBe(jobs.all.length);
     expect(archiver.status().evicted).toBe(jobs.all.length);
 
-    // Nothing of the jobs is left in Redis: no head, no index, no idempotency key, no index entry.
+    // Nothing of the jobs is left in Redis: no head, no index, no index entry. The idempotency key
+    // answers a day more (DOCKET_RETAIN_IDEMPOTENCY_KEYS), then expires by itself.
     const left = await keysOf(d);
-    expect(left.filter((key) => /:(job|history|idem):/.test(key))).toEqual([]);
+    expect(left.filter((key) => /:(job|history):/.test(key))).toEqual([]);
+    const idem = left.filter((key) => /:idem:/.test(key));
+    expect(idem).toHaveLength(1);
+    for (const key of idem) expect(await d.engine.client.pttl(key)).toBeGreaterThan(0);
     for (const shard of [0, 1]) {
       const keys = new Keys(d.engine.prefix, SHARDS);
       for (const key of [keys.dead(shard), keys.expires(shard), keys.evicting(shard)])
@@ -319,7 +316,11 @@ describe("tiered history", () => {
     expect(await ruleOf(jobs.cancelled)).toBe(RETENTION.cancelledMs);
     expect(await ruleOf(jobs.own)).toBe(0);
 
-    // The idempotency key left with its job: the same key now makes a new job.
+    // The idempotency key still answers with its job, now in the archive; once it has expired,
+    // the same key makes a new job.
+    const repeat = await d.engine.jobs.submit({ type: "echo", idempotencyKey: "order-42" }, apiActor);
+    expect(repeat).toMatchObject({ jobId: jobs.keyed, created: false });
+    for (const key of idem) await d.engine.client.del(key);
     const again = await d.engine.jobs.submit({ type: "echo", idempotencyKey: "order-42" }, apiActor);
     expect(again.jobId).not.toBe(jobs.keyed);
 

@@ -174,6 +174,7 @@ const VARIABLES = {
   DOCKET_RETAIN_COMPLETED: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
   DOCKET_RETAIN_DEAD: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
   DOCKET_RETAIN_CANCELLED: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
+  DOCKET_RETAIN_IDEMPOTENCY_KEYS: { ok: isDuration, expected: `expected a duration, ${DURATION_RULE}` },
   // A worker's defaults (`docket worker`, `docket start`); its flags win.
   DOCKET_QUEUES: {
     ok: isNameList,
@@ -314,11 +315,15 @@ export interface ArchiveEnv {
   readonly dataDir: string;
   /** DOCKET_ARCHIVE_TRUSTED_KEYS: earlier public keys readers still accept (after a rotation). */
   readonly trustedKeyPaths: ReadonlyArray<string>;
-  /** DOCKET_RETAIN_COMPLETED, _DEAD, _CANCELLED (ms): how long finished jobs stay in Redis. */
+  /**
+   * DOCKET_RETAIN_COMPLETED, _DEAD, _CANCELLED (ms): how long finished jobs stay in Redis;
+   * DOCKET_RETAIN_IDEMPOTENCY_KEYS: how long their keys still answer after that.
+   */
   readonly retention: {
     readonly completedMs: number;
     readonly deadLetterMs: number;
     readonly cancelledMs: number;
+    readonly idempotencyKeysMs: number;
   };
 }
 
@@ -458,6 +463,7 @@ export const readEnv = (given: NodeJS.ProcessEnv = process.env): DocketEnv => {
         completedMs: parseDuration(e.DOCKET_RETAIN_COMPLETED ?? "24h") as number,
         deadLetterMs: parseDuration(e.DOCKET_RETAIN_DEAD ?? "7d") as number,
         cancelledMs: parseDuration(e.DOCKET_RETAIN_CANCELLED ?? "24h") as number,
+        idempotencyKeysMs: parseDuration(e.DOCKET_RETAIN_IDEMPOTENCY_KEYS ?? "24h") as number,
       },
     },
     logLevel: (e.LOG_LEVEL as LogLevel | undefined) ?? "info",

@@ -50,7 +50,8 @@ shard's unarchived entries are sealed once the oldest is this old), DOCKET_SIGNI
 PKCS#8 PEM; unset: DOCKET_DATA_DIR/archive-signing-key.pem, made with mode 0600 on first start),
 DOCKET_ARCHIVE_LEASE_MS (15000: how long a vanished archiver's lease keeps a successor waiting);
 DOCKET_RETAIN_COMPLETED (24h), DOCKET_RETAIN_DEAD (7d), DOCKET_RETAIN_CANCELLED (24h): how long a
-finished job stays in Redis after it ends; its history stays in the archive.`;
+finished job stays in Redis after it ends; its history stays in the archive.
+DOCKET_RETAIN_IDEMPOTENCY_KEYS (24h): how long its idempotency key still answers after that.`;
 
 export const archiverCommand: Command = {
   name: "archiver",

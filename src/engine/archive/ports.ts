@@ -64,9 +64,10 @@ export interface RetentionIndex {
   forget(shard: number, jobIds: ReadonlyArray<string>): Promise<void>;
   /**
    * Jobs recorded as evicted whose history the archive holds leave Redis: head, history index,
-   * idempotency key, indexes (evict.lua). Returns their ids.
+   * indexes (evict.lua); their idempotency keys expire `keysMs` later (0: at once). Returns their
+   * ids.
    */
-  evictArchived(shard: number, limit: number): Promise<ReadonlyArray<string>>;
+  evictArchived(shard: number, limit: number, keysMs: number): Promise<ReadonlyArray<string>>;
 }
 
 /** One sealed segment as the archive holds it: its entry lines and its signed checkpoint. */

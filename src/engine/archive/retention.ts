@@ -11,7 +11,10 @@
  *    entry against the shard's archived-through id). Its history is then read from the archive.
  *
  * Both run in the archiver holding the lease, after each pass (archiver.ts); purge runs where an
- * operator asks. Idempotency keys last as long as their job stays in Redis.
+ * operator asks. An idempotency key outlives its job's stay in Redis by `idempotencyKeysMs`: a
+ * repeat in that window still answers with the (archived) job instead of making a second one, so
+ * a short retention does not shorten the window a retrying client or a scheduler (whose ticks are
+ * exactly once through their keys, ADR 0037) relies on.
  */
 import type { Actor, EvictionReason, JobStatus } from "../../domain/index.ts";
 import type { Clock } from "../shared/index.ts";
@@ -23,13 +26,22 @@ export interface RetentionPolicy {
   readonly completedMs: number;
   readonly deadLetterMs: number;
   readonly cancelledMs: number;
+  /**
+   * How long a job's idempotency key still answers with it after the job has left Redis (ms;
+   * default IDEMPOTENCY_KEYS_MS; 0: the key leaves with the job).
+   */
+  readonly idempotencyKeysMs?: number;
 }
+
+/** A day: what clients retrying a submit, and schedulers taking a tick up again, need at most. */
+export const IDEMPOTENCY_KEYS_MS = 24 * 3_600_000;
 
 /** The defaults the seeds' users know from RQ: results a day, failures a week. */
 export const DEFAULT_RETENTION: RetentionPolicy = {
   completedMs: 24 * 3_600_000,
   deadLetterMs: 7 * 24 * 3_600_000,
   cancelledMs: 24 * 3_600_000,
+  idempotencyKeysMs: IDEMPOTENCY_KEYS_MS,
 };
 
 export type PurgeableStatus = Extract<JobStatus, "completed" | "dead_letter" | "cancelled">;
@@ -87,13 +99,14 @@ export class Retention {
     return recorded;
   }
 
-  /** Jobs recorded as evicted whose history the archive holds leave Redis. */
+  /** Jobs recorded as evicted whose history the archive holds leave Redis (their keys later). */
   async evictArchived(): Promise<number> {
-    const { index } = this.options;
+    const { index, policy } = this.options;
+    const keysMs = policy.idempotencyKeysMs ?? IDEMPOTENCY_KEYS_MS;
     let gone = 0;
     for (let shard = 0; shard < index.shards; shard++) {
       for (;;) {
-        const ids = await index.evictArchived(shard, this.batch);
+        const ids = await index.evictArchived(shard, this.batch, keysMs);
         gone += ids.length;
         if (ids.length < this.batch) break;
       }

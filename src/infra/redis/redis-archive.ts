@@ -166,7 +166,7 @@ export class RedisRetentionIndex implements RetentionIndex {
     });
   }
 
-  evictArchived(shard: number, limit: number): Promise<ReadonlyArray<string>> {
+  evictArchived(shard: number, limit: number, keysMs: number): Promise<ReadonlyArray<string>> {
     return guarded(
       async () =>
         (await withScripts(this.client).docketEvict(
@@ -175,6 +175,7 @@ export class RedisRetentionIndex implements RetentionIndex {
           this.keys.archivedThrough(shard),
           this.keys.shardTag(shard),
           limit,
+          keysMs,
         )) as Array<string>,
     );
   }
