@@ -26,6 +26,7 @@ import {
   openReadSide,
   openWorker,
 } from "../src/main.ts";
+import { newJobId } from "../src/engine/write/index.ts";
 import { startApi } from "./support/api.ts";
 import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
@@ -324,6 +325,23 @@ describe("tiered history", () => {
     const again = await d.engine.jobs.submit({ type: "echo", idempotencyKey: "order-42" }, apiActor);
     expect(again.jobId).not.toBe(jobs.keyed);
 
+    // A command for a job that has left Redis is refused as one for any ended job, saying why
+    // (not "no job with id"); an id that never was is still not found.
+    await expect(d.engine.jobs.cancel(jobs.cancelled, apiActor)).rejects.toMatchObject({
+      _tag: "CommandRefused",
+      code: "job_evicted",
+      status: "cancelled",
+    });
+    await expect(d.engine.jobs.retry(jobs.dead[0] as string, apiActor, "again")).rejects.toMatchObject({
+      code: "job_evicted",
+      status: "dead_letter",
+    });
+    await expect(d.engine.jobs.signal(jobs.keyed, apiActor, "go")).rejects.toMatchObject({
+      code: "job_evicted",
+      status: "completed",
+    });
+    await expect(d.engine.jobs.cancel(newJobId(), apiActor)).rejects.toMatchObject({ _tag: "JobNotFound" });
+
     // The auditor still verifies the whole log, evicted jobs included.
     const audit = auditOf(d);
     const report = await audit.verify({});
@@ -591,6 +609,21 @@ describe("tiered history", () => {
       // An id no job ever had is still a plain 404, and costs no archive read.
       const unknown = await api.app.inject({ method: "GET", url: "/v1/jobs/not-a-job", headers: auth });
       expect(unknown.statusCode).toBe(404);
+      // A command for the purged job: 409 job_evicted with the status it ended in, not 404.
+      for (const [verb, payload] of [
+        ["cancel", {}],
+        ["retry", {}],
+        ["signal", { name: "go" }],
+      ] as const) {
+        const refused = await api.app.inject({
+          method: "POST",
+          url: `/v1/jobs/${id}/${verb}`,
+          headers: auth,
+          payload,
+        });
+        expect([verb, refused.statusCode]).toEqual([verb, 409]);
+        expect(refused.json().error).toMatchObject({ code: "job_evicted", jobId: id, status: "completed" });
+      }
       expect(takeViolations()).toEqual([]);
     } finally {
       await api.stop();

@@ -24,6 +24,7 @@ import {
 import { type JobView, viewOf } from "../read/index.ts";
 import {
   type Clock,
+  CommandRefused,
   DependencyRefused,
   type EngineError,
   endWithError,
@@ -394,6 +395,32 @@ export class JobService {
    * its unfinished descendants with it, in the same atomic append (ADR 0042).
    */
   async cancel(jobId: string, actor: Actor, reason?: string): Promise<StoredHead> {
+    return this.cancelInRedis(jobId, actor, reason).catch((error: unknown) =>
+      this.refusedIfEvicted(jobId, error),
+    );
+  }
+
+  /**
+   * A command for a job that is not in Redis: if it has left after ending (ADR 0034), refused as
+   * the machine refuses any command on an ended job, saying so (`job_evicted`, with the status it
+   * ended in), instead of "no job with id" — its history is in the archive and reads answer from
+   * it. Anything else is rethrown as it was.
+   */
+  private async refusedIfEvicted(jobId: string, error: unknown): Promise<never> {
+    if (error instanceof JobNotFound) {
+      const view = viewOf(await this.options.store.readEvents(jobId).catch(() => []));
+      if (view?.evictedAt !== null && view?.evictedAt !== undefined)
+        throw new CommandRefused({
+          jobId,
+          code: "job_evicted",
+          message: `job ${jobId} ended ${view.status} and has left Redis (its history is in the archive): it takes no more commands`,
+          status: view.status,
+        });
+    }
+    throw error;
+  }
+
+  private async cancelInRedis(jobId: string, actor: Actor, reason?: string): Promise<StoredHead> {
     const at = iso(this.options.clock.now());
     const cancelJob = (cause: string | undefined) => (): JobCommand => ({
       type: "CancelJob",
@@ -497,26 +524,36 @@ export class JobService {
         });
     }
     const at = iso(this.options.clock.now());
-    const result = await this.writer.write({
-      jobId,
-      command: () => ({ type: "SignalJob", at, actor, name, ...(payload === undefined ? {} : { payload }) }),
-    });
+    const result = await this.writer
+      .write({
+        jobId,
+        command: () => ({
+          type: "SignalJob",
+          at,
+          actor,
+          name,
+          ...(payload === undefined ? {} : { payload }),
+        }),
+      })
+      .catch((error: unknown) => this.refusedIfEvicted(jobId, error));
     return result._tag === "Repeat" ? this.get(jobId) : result.head;
   }
 
   /** Manual retry of a dead-lettered job: recorded with actor and reason. */
   async retry(jobId: string, actor: Actor, reason: string, attempts?: number): Promise<StoredHead> {
     const at = iso(this.options.clock.now());
-    const result = await this.writer.write({
-      jobId,
-      command: () => ({
-        type: "RetryJob",
-        at,
-        actor,
-        reason,
-        ...(attempts === undefined ? {} : { attempts }),
-      }),
-    });
+    const result = await this.writer
+      .write({
+        jobId,
+        command: () => ({
+          type: "RetryJob",
+          at,
+          actor,
+          reason,
+          ...(attempts === undefined ? {} : { attempts }),
+        }),
+      })
+      .catch((error: unknown) => this.refusedIfEvicted(jobId, error));
     return result._tag === "Repeat" ? this.get(jobId) : result.head;
   }
 
