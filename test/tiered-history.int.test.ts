@@ -609,6 +609,16 @@ describe("tiered history", () => {
       // An id no job ever had is still a plain 404, and costs no archive read.
       const unknown = await api.app.inject({ method: "GET", url: "/v1/jobs/not-a-job", headers: auth });
       expect(unknown.statusCode).toBe(404);
+      // Its tree: itself, from the archive, cut (what it depended on is in its history).
+      const tree = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}/tree`, headers: auth });
+      expect(tree.statusCode).toBe(200);
+      expect(tree.json()).toEqual({
+        id,
+        type: "echo",
+        status: "completed",
+        dependencies: [],
+        truncated: true,
+      });
       // A command for the purged job: 409 job_evicted with the status it ended in, not 404.
       for (const [verb, payload] of [
         ["cancel", {}],

@@ -174,8 +174,16 @@ export class JobService {
   }
 
   /** A job and the jobs it depends on, and theirs, from their heads (bounded; ADR 0042). */
+  /**
+   * A job and what it depends on (ADR 0042). A job that has left Redis (ADR 0034) is shown as
+   * itself, read from the archive, cut (`truncated`): its dependencies' ends are in its history.
+   */
   async tree(jobId: string): Promise<JobTree> {
-    return jobTree(this.options.store, await this.get(jobId));
+    const head = await this.options.store.loadHead(jobId);
+    if (head !== null) return jobTree(this.options.store, head);
+    const view = viewOf(await this.options.store.readEvents(jobId));
+    if (view === null) throw new JobNotFound({ jobId });
+    return { id: jobId, type: view.type, status: view.status, dependencies: [], truncated: true };
   }
 
   /** The jobs that named this one in `dependsOn` and exist, at most `limit` (ADR 0042). */
@@ -408,7 +416,7 @@ export class JobService {
    */
   private async refusedIfEvicted(jobId: string, error: unknown): Promise<never> {
     if (error instanceof JobNotFound) {
-      const view = viewOf(await this.options.store.readEvents(jobId).catch(() => []));
+      const view = viewOf(await this.options.store.readEvents(jobId));
       if (view?.evictedAt !== null && view?.evictedAt !== undefined)
         throw new CommandRefused({
           jobId,
