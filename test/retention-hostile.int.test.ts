@@ -145,4 +145,36 @@ describe("retention against a hostile order of jobs", () => {
     expect(evicted).toMatchObject({ type: "JobEvicted", data: { olderThanMs: RETENTION.completedMs } });
     await d.engine.close();
   });
+
+  it("forgetting a refused eviction takes a job off only the indexes its head disagrees with: a dead letter retried and completed meanwhile is still evicted in its turn", async () => {
+    const d = await deploy(1_000);
+    const keys = new Keys(d.engine.prefix, SHARDS);
+    const index = new RedisRetentionIndex(d.engine.client, { prefix: d.engine.prefix, shards: SHARDS });
+    const id = await d.submit({ type: "flaky", maxAttempts: 1 });
+    const own = await d.submit({ type: "flaky", maxAttempts: 1, retainMs: 5_000 });
+    await d.drain();
+    // Retention read them as dead letters; before it could forget them (its eviction refused,
+    // the jobs retried by hand meanwhile), they were retried and completed.
+    for (const job of [id, own]) await d.engine.jobs.retry(job, operator, "fixed", 1);
+    await d.drain();
+    await index.forget(0, [id, own]);
+    expect(await d.engine.client.zscore(keys.ended(0, "completed"), id)).not.toBeNull();
+    expect(await d.engine.client.zscore(keys.endedOwn(0, "completed"), own)).not.toBeNull();
+    expect(await d.engine.client.zscore(keys.expires(0), own)).not.toBeNull();
+    d.advance(RETENTION.completedMs + 10_000);
+    expect(await d.retention.recordDue()).toBe(2);
+
+    // A job that is gone, or not finished, leaves every index it was left in.
+    const gone = "01a23200-0000-7000-8000-000000000000";
+    const queued = await d.submit({ type: "echo", queue: "idle" });
+    for (const job of [gone, queued]) {
+      await d.engine.client.zadd(keys.ended(0, "completed"), 1, job);
+      await d.engine.client.zadd(keys.endedOwn(0, "dead_letter"), 1, job);
+      await d.engine.client.zadd(keys.expires(0), 1, job);
+    }
+    await index.forget(0, [gone, queued]);
+    for (const key of [keys.ended(0, "completed"), keys.endedOwn(0, "dead_letter"), keys.expires(0)])
+      for (const job of [gone, queued]) expect(await d.engine.client.zscore(key, job)).toBeNull();
+    await d.engine.close();
+  });
 });

@@ -60,7 +60,11 @@ export interface RetentionIndex {
     limit: number,
     withOwnRetention?: boolean,
   ): Promise<ReadonlyArray<string>>;
-  /** Take jobs off every retention index (refused eviction: not finished, or gone). One round trip. */
+  /**
+   * Take jobs off the retention indexes their head no longer agrees with (refused eviction: gone,
+   * or not finished), checked against the head at that instant, so an entry a job was given
+   * meanwhile (revived and finished again) stays. One round trip.
+   */
   forget(shard: number, jobIds: ReadonlyArray<string>): Promise<void>;
   /**
    * Jobs recorded as evicted whose history the archive holds leave Redis: head, history index,

@@ -22,7 +22,6 @@ export const LEVELS_HIGH_FIRST: ReadonlyArray<Priority> = ["critical", "high", "
 
 /** The end states retention and purges take jobs from (ADR 0034). */
 export type FinishedStatus = "completed" | "cancelled" | "dead_letter";
-export const FINISHED_STATUSES: ReadonlyArray<FinishedStatus> = ["completed", "cancelled", "dead_letter"];
 
 export class Keys {
   /** Per shard, `<prefix>:{<tag>}` (shard-tags.ts: the tags spread the shards over the slots). */

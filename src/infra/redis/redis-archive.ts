@@ -13,7 +13,7 @@ import type {
   ShardLogReader,
 } from "../../engine/archive/index.ts";
 import { type RedisClient, guarded } from "./connection.ts";
-import { FINISHED_STATUSES, Keys } from "./keys.ts";
+import { Keys } from "./keys.ts";
 import { entriesAfter } from "./stream-entries.ts";
 import { withScripts } from "./scripts.ts";
 
@@ -156,13 +156,10 @@ export class RedisRetentionIndex implements RetentionIndex {
   forget(shard: number, jobIds: ReadonlyArray<string>): Promise<void> {
     return guarded(async () => {
       if (jobIds.length === 0) return;
-      const members = [...jobIds];
-      const pipeline = this.client.pipeline();
-      for (const status of FINISHED_STATUSES)
-        pipeline
-          .zrem(this.keys.ended(shard, status), ...members)
-          .zrem(this.keys.endedOwn(shard, status), ...members);
-      await pipeline.zrem(this.keys.expires(shard), ...members).exec();
+      // Checked against each head in the script (forget.lua): an entry a job got meanwhile stays.
+      await withScripts(this.client).docketForget(1, this.keys.expires(shard), this.keys.shardTag(shard), [
+        ...jobIds,
+      ]);
     });
   }
 

@@ -20,6 +20,7 @@ const SCRIPTS = {
   docketArchiverNote: lua("archiver-note"),
   docketTrim: lua("trim"),
   docketEvict: lua("evict"),
+  docketForget: lua("forget"),
   docketScheduleAppend: lua("schedule-append"),
   docketWebhookEnqueue: lua("webhook-enqueue"),
   docketWebhookClaim: lua("webhook-claim"),
@@ -46,6 +47,7 @@ export interface ScriptClient {
   docketArchiverNote: ScriptCall;
   docketTrim: ScriptCall;
   docketEvict: ScriptCall;
+  docketForget: ScriptCall;
   docketScheduleAppend: ScriptCall;
   docketWebhookEnqueue: ScriptCall;
   docketWebhookClaim: ScriptCall;
