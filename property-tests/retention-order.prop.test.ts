@@ -12,13 +12,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_RETAIN_MS } from "../src/domain/limits.ts";
-import { Retention, type RetentionPolicy } from "../src/engine/archive/index.ts";
+import type { RetentionPolicy } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
-import { JobWriter } from "../src/engine/write/index.ts";
-import { RedisRetentionIndex } from "../src/infra/redis/redis-archive.ts";
 import { apiActor, makeEngine } from "../test/support/engine.ts";
 import { startRedis, type TestRedis } from "../test/support/redis.ts";
+import { retentionOf } from "../test/support/retention.ts";
 import { startWorker } from "../test/support/workers.ts";
 
 let redis: TestRedis;
@@ -82,14 +81,7 @@ describe("retention order", () => {
             await (
               await startWorker(engine, handlers, { burst: true, concurrency: 1, clock, queues: ["default"] })
             ).done;
-            const retention = new Retention({
-              index: new RedisRetentionIndex(engine.client, { prefix: engine.prefix, shards: SHARDS }),
-              writer: new JobWriter(engine.store, clock),
-              store: engine.store,
-              clock,
-              policy: RETENTION,
-              batch,
-            });
+            const retention = retentionOf(engine, { clock, policy: RETENTION, shards: SHARDS, batch });
             const evicted = async () => {
               const found = new Set<string>();
               for (const job of jobs)

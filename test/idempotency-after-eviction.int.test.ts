@@ -6,9 +6,6 @@
  * left Redis before another scheduler took the tick up (found by an attacker's test; before, the
  * key left with the job and the tick fired twice).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduleEnvelope } from "../src/domain/index.ts";
 import { Scheduler, type ScheduleStore } from "../src/engine/schedule/index.ts";
@@ -18,22 +15,17 @@ import { composeArchiver } from "../src/main.ts";
 import { apiActor, makeEngine } from "./support/engine.ts";
 import { ManualClock } from "./support/manual-clock.ts";
 import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
-const dirs: Array<string> = [];
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "docket-idempotency-eviction-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = tempDirs("docket-idempotency-eviction-");
 
 /** An engine whose archiver seals at once and evicts finished jobs 1 ms after they end. */
 const deployment = async (idempotencyKeysMs?: number) => {

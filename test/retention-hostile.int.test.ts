@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_RETAIN_MS } from "../src/domain/limits.ts";
-import { Retention, type RetentionPolicy } from "../src/engine/archive/index.ts";
+import type { RetentionPolicy } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
-import { JobWriter } from "../src/engine/write/index.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
 import { RedisRetentionIndex } from "../src/infra/redis/redis-archive.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
+import { retentionOf } from "./support/retention.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
@@ -47,14 +47,7 @@ const deploy = async (batch: number) => {
   let offset = 0;
   const clock: Clock = { now: () => Date.now() + offset };
   const engine: TestEngine = await makeEngine(redis.url, { shards: SHARDS, clock });
-  const retention = new Retention({
-    index: new RedisRetentionIndex(engine.client, { prefix: engine.prefix, shards: SHARDS }),
-    writer: new JobWriter(engine.store, clock),
-    store: engine.store,
-    clock,
-    policy: RETENTION,
-    batch,
-  });
+  const retention = retentionOf(engine, { clock, policy: RETENTION, shards: SHARDS, batch });
   const submit = async (spec: Record<string, unknown>) => (await engine.jobs.submit(spec, apiActor)).jobId;
   const drain = async () =>
     (await startWorker(engine, handlers, { burst: true, concurrency: 1, clock, queues: ["default"] })).done;
