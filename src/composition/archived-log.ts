@@ -51,5 +51,6 @@ export const archivedLogOf = (access: ArchiveAccess, prefix: string): ArchivedLo
     entries: (shard, ids) => open().entries(shard, ids),
     range: (shard, afterId, throughId, count) => open().range(shard, afterId, throughId, count),
     jobEntries: (shard, jobId, notBeforeMs) => open().jobEntries(shard, jobId, notBeforeMs),
+    archivedThrough: (shard) => open().archivedThrough(shard),
   };
 };
