@@ -94,6 +94,12 @@ describe("archive verification", () => {
     expect(await codes(store)).toEqual(["root_mismatch"]);
   });
 
+  it("an archive with no segment at all verified nothing: archive_empty, not OK", async () => {
+    const report = await verify(new MemoryArchiveStore());
+    expect(report.ok).toBe(false);
+    expect(report.findings.map((f) => [f.shard, f.segment, f.code])).toEqual([[null, null, "archive_empty"]]);
+  });
+
   it("a dropped segment is caught: segment_missing", async () => {
     const store = pristine.clone();
     store.files.delete("0/3");

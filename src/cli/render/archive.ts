@@ -31,7 +31,7 @@ export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
     const rows = [["shard", "segment", "code", "message"]];
     for (const f of report.findings)
       rows.push([
-        String(f.shard),
+        f.shard === null ? "-" : String(f.shard),
         f.segment === null ? "-" : String(f.segment),
         f.history === undefined ? f.code : `${f.code}/${f.history}`,
         f.message,

@@ -22,6 +22,8 @@ import { TimeSlice } from "../shared/index.ts";
 import type { NoteVerifier, SegmentFiles } from "./ports.ts";
 
 export type ArchiveFindingCode =
+  /** No segment at all where an archive was to be verified: nothing was checked. */
+  | "archive_empty"
   | "segment_unreadable"
   | "segment_missing"
   | "checkpoint_malformed"

@@ -7,7 +7,8 @@
  * each hash recomputed). Each finding is named by a stable code.
  *
  * What it cannot see alone: a dropped *last* segment of a shard (nothing after it names it). An
- * auditor who kept an earlier checkpoint compares `shards[].lastCheckpoint` with it (docs).
+ * auditor who kept an earlier checkpoint compares `shards[].lastCheckpoint` with it (docs). An
+ * archive with no segment at all is not "OK": `archive_empty` says nothing was verified.
  */
 import {
   CHAIN_START,
@@ -24,7 +25,8 @@ import type { ArchiveStore, NoteVerifier, SegmentFiles } from "./ports.ts";
 export type { ArchiveFindingCode } from "./check-segment.ts";
 
 export interface ArchiveFinding {
-  readonly shard: number;
+  /** null: about the archive as a whole (archive_empty). */
+  readonly shard: number | null;
   readonly segment: number | null;
   readonly code: ArchiveFindingCode;
   readonly message: string;
@@ -184,6 +186,15 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     total += events;
     summaries.push({ shard, segments: numbers.length, entries: events, lastEntryId, lastCheckpoint: prev });
   }
+  // Deny by default: a directory with nothing in it (a mistyped path, the parent of the
+  // deployments' archives, an archive whose every segment was deleted) verified nothing.
+  if (summaries.every((summary) => summary.segments === 0))
+    find({
+      shard: null,
+      segment: null,
+      code: "archive_empty",
+      message: `no segment in ${store.location}, so nothing was verified (a deployment's archive is DOCKET_ARCHIVE_DIR/<prefix>, holding shard-<n>/<segment>/ directories)`,
+    });
   return {
     ok: findings.length === 0,
     location: store.location,

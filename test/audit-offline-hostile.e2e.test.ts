@@ -1,0 +1,109 @@
+/**
+ * The offline audit commands as real processes, given hostile paths and files (no Redis, no
+ * API): each answers within seconds with a documented exit code and a message naming the problem
+ * — 2 for a path that is not what the option wants, 1 with a named finding for an archive or a
+ * bundle that does not verify — never "OK" for something that verified nothing, never a hang,
+ * never a stack trace.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FsArchiveStore } from "../src/infra/archive/fs-archive-store.ts";
+import { archiveEntries, syntheticEntries, testSigner } from "./support/archive.ts";
+import { type DocketRun, killLeftovers, spawnDocket } from "./support/docket.ts";
+
+let dir: string;
+let archive: string;
+let publicKey: string;
+
+/** Run docket; a run still going after `timeoutMs` is killed and reported as status "hung". */
+const docket = async (
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<Omit<DocketRun, "status"> & { status: number | null | "hung" }> => {
+  const run = spawnDocket(args, { env });
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<"hung">((resolve) => {
+    timer = setTimeout(() => {
+      run.child.kill("SIGKILL");
+      resolve("hung");
+    }, timeoutMs);
+  });
+  const status = await Promise.race([run.exited, hung]);
+  clearTimeout(timer);
+  return { status, stdout: run.stdout(), stderr: run.stderr() };
+};
+
+/** A copy of the sealed archive to tamper with. */
+const copyOfArchive = (): string => {
+  const copy = mkdtempSync(join(dir, "copy-"));
+  execFileSync("cp", ["-a", `${archive}/.`, copy]);
+  return copy;
+};
+
+const segmentFile = (root: string, segment: number, file = "segment.jsonl"): string =>
+  join(root, "shard-0", String(segment).padStart(12, "0"), file);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "docket-offline-hostile-"));
+  archive = join(dir, "archive");
+  const signer = testSigner();
+  await archiveEntries(new FsArchiveStore(archive), syntheticEntries(3), { signer, segmentEntries: 10 });
+  publicKey = join(dir, "public.pem");
+  writeFileSync(publicKey, signer.publicKeyPem);
+});
+afterAll(() => {
+  killLeftovers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const verifyArchive = (path: string) => docket(["audit", "verify", "--archive", path, "--key", publicKey]);
+
+describe("docket audit verify --archive with hostile paths", () => {
+  it("the sealed archive verifies (exit 0)", async () => {
+    const run = await verifyArchive(archive);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("OK");
+  });
+
+  it("a path that does not exist, or is a file, is a usage error (exit 2), never OK", async () => {
+    for (const path of [join(dir, "nowhere"), publicKey, join(dir, "archive%2F..%2Fnowhere")]) {
+      const run = await verifyArchive(path);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain("--archive:");
+      expect(run.stdout).not.toContain("OK");
+    }
+  });
+
+  it("a directory holding no segment — empty, a shard's own directory, the parent of the archive — is archive_empty (exit 1), never OK", async () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty, { recursive: true });
+    for (const path of [empty, join(archive, "shard-0"), dir]) {
+      const run = await verifyArchive(path);
+      expect(run.status, `${path}: ${run.stdout}${run.stderr}`).toBe(1);
+      expect(run.stdout).toContain("archive_empty");
+    }
+  });
+
+  it("a segment file that is a FIFO, a link to /dev/zero or a directory is segment_unreadable (exit 1) at once", async () => {
+    const cases: ReadonlyArray<[string, (path: string) => void]> = [
+      ["a FIFO", (path) => execFileSync("mkfifo", [path])],
+      ["a character device", (path) => symlinkSync("/dev/zero", path)],
+      ["a directory", (path) => mkdirSync(path)],
+    ];
+    for (const [kind, make] of cases)
+      for (const file of ["segment.jsonl", "checkpoint"]) {
+        const copy = copyOfArchive();
+        const path = segmentFile(copy, 1, file);
+        unlinkSync(path);
+        make(path);
+        const run = await verifyArchive(copy);
+        expect(run.status, `${kind} as ${file}: ${run.stderr}`).toBe(1);
+        expect(run.stdout).toMatch(/segment_unreadable .*(not a regular file|EISDIR)/);
+        expect(run.stderr).toBe("");
+      }
+  }, 60_000);
+});
