@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { openApiServer } from "../src/main.ts";
+import { type ArchiveAccess, openApiServer } from "../src/main.ts";
 import { startApi } from "./support/api.ts";
 import { checkAnswers } from "./support/contract.ts";
 import { tempDbPath } from "./support/projection.ts";
@@ -88,7 +88,7 @@ const evictedJobs = async (access: {
 };
 
 /** An API on the deployment's Redis and archive that has read nothing of the archive yet. */
-const readerApi = async (prefix: string, access: { archiveDir: string; dataDir: string }) => {
+const readerApi = async (prefix: string, access: ArchiveAccess) => {
   const server = await openApiServer({
     redisUrl: redis.url,
     prefix,
@@ -224,4 +224,26 @@ describe("reads of archived history from a tampered archive", () => {
     },
     60_000,
   );
+
+  it("a signing key or a trusted key that is a FIFO: every read of an archived job answers 503 archive_key_unusable at once", async () => {
+    const access = ARCHIVE();
+    const { prefix, ids } = await evictedJobs(access);
+    const fifoKey = join(tempDir(), "key.pem");
+    execFileSync("mkfifo", [fifoKey]);
+    for (const keys of [{ signingKeyPath: fifoKey }, { trustedKeyPaths: [fifoKey] }]) {
+      const server = await readerApi(prefix, { ...access, ...keys });
+      try {
+        for (const read of READS) {
+          const got = await answer(server.app, "GET", `/v1/jobs/${ids[0]}${read}`);
+          expect({ read, status: got.status, code: codeOf(got.body) }).toEqual({
+            read,
+            status: 503,
+            code: "archive_key_unusable",
+          });
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  }, 60_000);
 });

@@ -6,7 +6,16 @@
  * never a stack trace.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,5 +114,73 @@ describe("docket audit verify --archive with hostile paths", () => {
         expect(run.stdout).toMatch(/segment_unreadable .*(not a regular file|EISDIR)/);
         expect(run.stderr).toBe("");
       }
+  }, 60_000);
+});
+
+describe("signing and public keys that are not key files", () => {
+  /** Hostile key paths: what each is, and what the message must say about it. */
+  const hostileKeys = (): ReadonlyArray<[string, string, RegExp]> => {
+    const keys = mkdtempSync(join(dir, "keys-"));
+    const fifo = join(keys, "fifo.pem");
+    execFileSync("mkfifo", [fifo]);
+    const huge = join(keys, "huge.pem");
+    writeFileSync(huge, "");
+    truncateSync(huge, 300 * 1024 * 1024); // sparse: 300 MB that cost nothing to make
+    return [
+      ["a FIFO", fifo, /not a regular file \(a FIFO\)/],
+      ["/dev/zero", "/dev/zero", /not a regular file \(a device\)/],
+      ["a directory", keys, /not a regular file \(a directory\)/],
+      ["a 300 MB file", huge, /314572800 bytes: a PEM key is under/],
+    ];
+  };
+
+  it("DOCKET_SIGNING_KEY naming a FIFO, /dev/zero, a directory or a huge file: audit key says what it is (exit 1) at once", async () => {
+    for (const [kind, path, reason] of hostileKeys()) {
+      const run = await docket(["audit", "key"], { DOCKET_SIGNING_KEY: path, DOCKET_DATA_DIR: dir }, 10_000);
+      expect(run.status, `${kind}: ${run.stderr}`).toBe(1);
+      expect(run.stderr).toContain(`cannot read the signing key ${path}`);
+      expect(run.stderr).toMatch(reason);
+      expect(run.stdout).toBe("");
+    }
+  }, 60_000);
+
+  it("--key naming a FIFO, /dev/zero, a directory or a huge file is a usage error (exit 2) at once", async () => {
+    for (const [kind, path, reason] of hostileKeys()) {
+      const run = await docket(["audit", "verify", "--archive", archive, "--key", path], {}, 10_000);
+      expect(run.status, `${kind}: ${run.stderr}`).toBe(2);
+      expect(run.stderr).toContain(`--key: cannot read ${path}`);
+      expect(run.stderr).toMatch(reason);
+    }
+  }, 60_000);
+
+  it("a public key, an encrypted key or an RSA key as DOCKET_SIGNING_KEY: refused, naming the file and why (exit 1)", async () => {
+    const keys = mkdtempSync(join(dir, "pem-"));
+    const ed = generateKeyPairSync("ed25519");
+    const cases: ReadonlyArray<[string, string, RegExp]> = [
+      ["public", ed.publicKey.export({ format: "pem", type: "spki" }).toString(), /it is a public key/],
+      [
+        "encrypted",
+        ed.privateKey
+          .export({ format: "pem", type: "pkcs8", cipher: "aes-256-cbc", passphrase: "secret" })
+          .toString(),
+        /it is encrypted/,
+      ],
+      [
+        "rsa",
+        generateKeyPairSync("rsa", { modulusLength: 1024 })
+          .privateKey.export({ format: "pem", type: "pkcs8" })
+          .toString(),
+        /cannot sign checkpoints: not an Ed25519 key \(rsa\)/,
+      ],
+    ];
+    for (const [name, pem, reason] of cases) {
+      const path = join(keys, `${name}.pem`);
+      writeFileSync(path, pem, { mode: 0o600 });
+      const run = await docket(["audit", "key"], { DOCKET_SIGNING_KEY: path, DOCKET_DATA_DIR: dir }, 10_000);
+      expect(run.status, `${name}: ${run.stderr}`).toBe(1);
+      expect(run.stderr).toContain(`the signing key ${path}`);
+      expect(run.stderr).toMatch(reason);
+      expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import type { ArchiveCorrupt } from "../engine/archive/index.ts";
 import type {
   AlreadyQuarantined,
   ArchiveBehind,
+  ArchiveKeyUnusable,
   ArchiveNeeded,
   InvalidCursor,
   LogEntryInvalid,
@@ -36,6 +37,7 @@ type TaggedError =
   | ScheduleError
   | ArchiveNeeded
   | ArchiveBehind
+  | ArchiveKeyUnusable
   | ArchiveCorrupt;
 
 /** The details an error body may carry beside its code and message (the contract's closed set). */
@@ -82,6 +84,7 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   // not check out against its signed checkpoint (tampered). Never answered with part of it.
   ArchiveNeeded: { status: 503, code: "archive_needed" },
   ArchiveBehind: { status: 503, code: "archive_behind" },
+  ArchiveKeyUnusable: { status: 503, code: "archive_key_unusable" },
   ArchiveCorrupt: { status: 503, code: "archive_corrupt" },
   // Schedules (ADR 0037); InvalidSchedule carries its own code (invalid_cron, ...).
   InvalidSchedule: { status: 400, code: "invalid_schedule" },
@@ -205,6 +208,8 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
       case "ArchiveNeeded":
       case "ArchiveBehind":
         return { status, body: { error: { code, message: error.message, shard: error.shard } } };
+      case "ArchiveKeyUnusable":
+        return { status, body: { error: { code, message: error.message } } };
       case "ArchiveCorrupt":
         return {
           status,

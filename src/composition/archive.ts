@@ -157,6 +157,9 @@ export const openArchiver = (
   };
 };
 
+/** A key file's PEM text, refusing what is not a small regular file (a FIFO, a device, a directory). */
+export { readKeyFile } from "../infra/archive/ed25519.ts";
+
 /** The archive's public key (PEM), from the key the archiver signs with (`docket audit key`). */
 export const archivePublicKeyPem = (settings: Pick<ArchiverSettings, "dataDir" | "signingKeyPath">): string =>
   loadSigningKey({

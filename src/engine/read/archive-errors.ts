@@ -1,8 +1,9 @@
 /**
  * Why history that left Redis (ADR 0034) cannot be read back from the archive, as tagged errors
  * the API maps to one status and code each (src/api/errors.ts): the process was given no archive
- * (ArchiveNeeded), or the archive holds less than Redis records as archived (ArchiveBehind: the
- * wrong directory, or its last segments are gone). A segment that does not check out against its
+ * (ArchiveNeeded), the key it checks the archive with cannot be read or used (ArchiveKeyUnusable),
+ * or the archive holds less than Redis records as archived (ArchiveBehind: the wrong directory,
+ * or its last segments are gone). A segment that does not check out against its
  * signed checkpoint is the archive room's ArchiveCorrupt. None of them is ever answered with part
  * of the history.
  */
@@ -27,5 +28,14 @@ export class ArchiveBehind extends Data.TaggedError("ArchiveBehind")<{
 }> {
   override get message(): string {
     return `shard ${this.shard}'s log is archived through ${this.archivedThrough}, but the archive holds entries only through ${this.holds}: is DOCKET_ARCHIVE_DIR this deployment's archive, and are its last segments there?`;
+  }
+}
+
+/** The key this process checks the archive's signatures with cannot be read or used. */
+export class ArchiveKeyUnusable extends Data.TaggedError("ArchiveKeyUnusable")<{
+  readonly reason: string;
+}> {
+  override get message(): string {
+    return `the archive cannot be read: its key is unusable (${this.reason})`;
   }
 }

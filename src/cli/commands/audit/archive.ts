@@ -4,7 +4,7 @@
  * verifies an archive directory (wired from `audit verify`); `docket audit prove <jobId>` shows
  * one job's events are in signed segments, with their inclusion proofs.
  */
-import { readFileSync, type Stats, statSync } from "node:fs";
+import { type Stats, statSync } from "node:fs";
 import {
   type Command,
   type CommandContext,
@@ -24,14 +24,16 @@ const publicKeyPems = async (context: CommandContext): Promise<ReadonlyArray<str
   const given = context.values.key;
   const files =
     typeof given === "string" ? [given] : Array.isArray(given) ? (given as ReadonlyArray<string>) : [];
-  if (files.length > 0)
+  if (files.length > 0) {
+    const { readKeyFile } = await import("../../../main.ts");
     return files.map((file) => {
       try {
-        return readFileSync(file, "utf8");
+        return readKeyFile(file);
       } catch (error) {
         throw new UsageError(`--key: cannot read ${file}: ${(error as Error).message}`);
       }
     });
+  }
   const env = await readEnv();
   const { archivePublicKeyPem } = await import("../../../main.ts");
   return [
