@@ -184,3 +184,25 @@ describe("signing and public keys that are not key files", () => {
     }
   }, 60_000);
 });
+
+describe("docket audit verify --file with hostile files", () => {
+  it("/dev/zero (no newline, ever): the first line is refused as too long (exit 1) within seconds", async () => {
+    const run = await docket(["audit", "verify", "--file", "/dev/zero"], {}, 20_000);
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/invalid_header +line 1 is longer than 67108864 characters/);
+  }, 30_000);
+
+  it("a 100 MB line: refused once past the bound (exit 1) within seconds, not joined piece by piece for a minute", async () => {
+    const file = join(dir, "long-line.ndjson");
+    writeFileSync(file, `${"a".repeat(100 * 1024 * 1024)}\n{}\n`);
+    try {
+      const started = Date.now();
+      const run = await docket(["audit", "verify", "--file", file], {}, 20_000);
+      expect(run.status, run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/line 1 is longer than 67108864 characters/);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }, 30_000);
+});

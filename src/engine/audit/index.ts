@@ -29,7 +29,9 @@ export { exportBundle, type ExportOptions, headerJobCount } from "./bundle/expor
 export {
   type BundleCode,
   type BundleFailure,
+  BundleLineTooLong,
   type BundleReport,
+  MAX_BUNDLE_LINE_CHARS,
   splitLines,
   verifyBundle,
 } from "./bundle/verify.ts";
