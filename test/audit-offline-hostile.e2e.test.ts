@@ -205,4 +205,18 @@ describe("docket audit verify --file with hostile files", () => {
       rmSync(file, { force: true });
     }
   }, 30_000);
+
+  it("a bundle of 200,000 junk lines: exit 1, every failure counted, the first 1,000 listed", async () => {
+    const file = join(dir, "junk.ndjson");
+    writeFileSync(file, "x\n".repeat(200_000));
+    try {
+      const run = await docket(["audit", "verify", "--file", file], {}, 60_000);
+      expect(run.status, run.stderr).toBe(1);
+      expect(run.stdout).toContain("FAILED (200000 failures");
+      expect(run.stdout).toContain("… and 199000 more failures, not listed");
+      expect(run.stdout.split("\n").length).toBeLessThan(1_100);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }, 90_000);
 });

@@ -31,6 +31,7 @@ export {
   type BundleFailure,
   BundleLineTooLong,
   type BundleReport,
+  MAX_BUNDLE_FAILURES,
   MAX_BUNDLE_LINE_CHARS,
   splitLines,
   verifyBundle,

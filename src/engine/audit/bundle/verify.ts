@@ -65,10 +65,21 @@ export interface BundleReport {
     readonly jobs: number;
     readonly events: number;
     readonly jobsFailed: number;
+    /** Every failure found, including those past `maxFailures` that `failures` does not list. */
+    readonly failures: number;
   };
-  /** Sorted by line. */
+  /** Sorted by line: the first `maxFailures` found (MAX_BUNDLE_FAILURES by default). */
   readonly failures: ReadonlyArray<BundleFailure>;
+  /** True when more failures were found than `failures` lists. */
+  readonly truncated: boolean;
 }
+
+/**
+ * Failures a report lists at most. A hostile file can hold a failure per line (20 million lines
+ * of junk are 40 MB): kept whole, they exhausted the heap and the verifier died with V8's
+ * out-of-memory abort. The count of all of them is kept.
+ */
+export const MAX_BUNDLE_FAILURES = 1_000;
 
 interface Chain {
   nextSeq: number;
@@ -153,15 +164,23 @@ const parseJson = (text: string): Result.Result<unknown, string> => {
  */
 export const verifyBundle = async (
   input: string | Iterable<string> | AsyncIterable<string>,
+  options: { readonly maxFailures?: number } = {},
 ): Promise<BundleReport> => {
   const lines = typeof input === "string" ? splitLines([input]) : input;
+  const maxFailures = options.maxFailures ?? MAX_BUNDLE_FAILURES;
   const failures: Array<BundleFailure> = [];
+  let failureCount = 0;
+  const failedJobs = new Set<string>();
   const chains = new Map<string, Chain>();
   let header: BundleHeader | null = null;
   let declared: Map<string, BundleJob> | null = null;
   let lineNo = 0;
   let events = 0;
-  const report = (failure: BundleFailure) => failures.push(failure);
+  const report = (failure: BundleFailure): void => {
+    failureCount++;
+    if (failure.jobId !== null) failedJobs.add(failure.jobId);
+    if (failures.length < maxFailures) failures.push(failure);
+  };
 
   const checkHeader = (text: string) => {
     const parsed = parseJson(text);
@@ -350,12 +369,12 @@ export const verifyBundle = async (
       end(missing.seq, missing.code, missing.reason);
     }
   }
-  const failedJobs = new Set(failures.flatMap((f) => (f.jobId === null ? [] : [f.jobId])));
   failures.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
   return {
-    ok: failures.length === 0,
+    ok: failureCount === 0,
     header,
-    counts: { lines: lineNo, jobs: chains.size, events, jobsFailed: failedJobs.size },
+    counts: { lines: lineNo, jobs: chains.size, events, jobsFailed: failedJobs.size, failures: failureCount },
     failures,
+    truncated: failureCount > failures.length,
   };
 };
