@@ -24,7 +24,9 @@ import {
   openReadSide,
   openWorker,
 } from "../src/main.ts";
+import { type BundleHeader, verifyBundle } from "../src/engine/audit/index.ts";
 import { startApi } from "./support/api.ts";
+import { collectLines } from "./support/audit.ts";
 import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
@@ -325,6 +327,15 @@ describe("tiered history", () => {
     const audit = auditOf(d);
     const report = await audit.verify({});
     expect(report.failures).toEqual([]);
+    // A whole export holds them too (they have no key left in Redis to be found by): every job,
+    // the evicted ones whole, with their JobEvicted, and it verifies offline.
+    const bundle = await collectLines(audit.exportBundle({ generatedAtMs: Date.now() }));
+    const exported = (JSON.parse(bundle[0] as string) as BundleHeader).jobs;
+    expect(exported.map((job) => job.jobId)).toEqual([...jobs.all, again.jobId].sort());
+    for (const id of jobs.all)
+      expect(exported.find((job) => job.jobId === id)?.events).toBe((await d.engine.jobs.events(id)).length);
+    const offline = await verifyBundle(bundle);
+    expect(offline.failures).toEqual([]);
     await archiver.stop();
     await d.engine.close();
   });
