@@ -10,6 +10,7 @@ import { generateKeyPairSync } from "node:crypto";
 import {
   mkdirSync,
   mkdtempSync,
+  renameSync,
   rmSync,
   symlinkSync,
   truncateSync,
@@ -96,6 +97,27 @@ describe("docket audit verify --archive with hostile paths", () => {
       expect(run.stdout).toContain("archive_empty");
     }
   });
+
+  it("a segment or a shard renamed out of its spelling (so nothing reads it) is stray_entry (exit 1); .tmp-* and other files are not", async () => {
+    const renamed: ReadonlyArray<[string, string]> = [
+      // The last segment (3 of 0..3): nothing after it would have noticed it gone.
+      [join("shard-0", "000000000003"), join("shard-0", "000000000003.bak")],
+      [join("shard-0", "000000000002"), join("shard-0", "2")],
+      ["shard-0", "shard-00"],
+    ];
+    for (const [from, to] of renamed) {
+      const copy = copyOfArchive();
+      renameSync(join(copy, from), join(copy, to));
+      const run = await verifyArchive(copy);
+      expect(run.status, `${to}: ${run.stdout}`).toBe(1);
+      expect(run.stdout).toMatch(new RegExp(`stray_entry +${to.replace(/[.]/g, "\\.")} looks like`));
+    }
+    const copy = copyOfArchive();
+    mkdirSync(join(copy, "shard-0", ".tmp-1-abc"));
+    writeFileSync(join(copy, "README"), "backup notes\n");
+    const run = await verifyArchive(copy);
+    expect(run.status, run.stdout).toBe(0);
+  }, 60_000);
 
   it("a segment file that is a FIFO, a link to /dev/zero or a directory is segment_unreadable (exit 1) at once", async () => {
     const cases: ReadonlyArray<[string, (path: string) => void]> = [

@@ -186,6 +186,14 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     total += events;
     summaries.push({ shard, segments: numbers.length, entries: events, lastEntryId, lastCheckpoint: prev });
   }
+  // A shard or segment renamed out of its spelling would be skipped by every check above.
+  for (const name of (await store.strays?.()) ?? [])
+    find({
+      shard: null,
+      segment: null,
+      code: "stray_entry",
+      message: `${name} looks like a shard or a segment but is not named as one (shard-<n>, 12 digits): it was not verified`,
+    });
   // Deny by default: a directory with nothing in it (a mistyped path, the parent of the
   // deployments' archives, an archive whose every segment was deleted) verified nothing.
   if (summaries.every((summary) => summary.segments === 0))

@@ -121,6 +121,24 @@ export class FsArchiveStore implements ArchiveStore {
     return shards.sort((a, b) => a - b);
   }
 
+  async strays(): Promise<ReadonlyArray<string>> {
+    const listing = async (dir: string): Promise<ReadonlyArray<string>> => {
+      try {
+        return await readdir(dir);
+      } catch (error) {
+        if (codeOf(error) === "ENOENT" || codeOf(error) === "ENOTDIR") return [];
+        throw asUnavailable(this.location, error);
+      }
+    };
+    const found: Array<string> = [];
+    for (const name of await listing(this.location))
+      if (name.startsWith("shard-") && !SHARD_NAME.test(name)) found.push(name);
+    for (const shard of await this.shardsPresent())
+      for (const name of await listing(this.shardDir(shard)))
+        if (/^[0-9]/.test(name) && !SEGMENT_NAME.test(name)) found.push(`shard-${shard}/${name}`);
+    return found.sort();
+  }
+
   async read(shard: number, segment: number): Promise<SegmentFiles> {
     const dir = this.segmentDir(shard, segment);
     const [segmentText, checkpoint] = await Promise.all([
