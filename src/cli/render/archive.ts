@@ -38,10 +38,10 @@ export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
       ]);
     lines.push(...alignColumns(rows).map((row) => `  ${row}`));
   }
-  if (report.undecodable.length > 0)
+  if (report.undecodableCount > 0)
     lines.push(
       "",
-      `Entries with no readable event (kept as the log held them; not failures): ${report.undecodable.length}`,
+      `Entries with no readable event (kept as the log held them; not failures): ${report.undecodableCount}`,
     );
   return lines.join("\n");
 };

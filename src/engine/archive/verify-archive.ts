@@ -53,8 +53,12 @@ export interface ArchiveVerifyReport {
   readonly shards: ReadonlyArray<ArchiveShardSummary>;
   readonly jobs: number;
   readonly entries: number;
-  /** Entries that carry no readable event (kept as the log held them; not a failure). */
+  /**
+   * Entries that carry no readable event (kept as the log held them; not a failure): the first
+   * `maxFindings` of them; `undecodableCount` counts them all.
+   */
   readonly undecodable: ReadonlyArray<{ shard: number; segment: number; entryId: string; problem: string }>;
+  readonly undecodableCount: number;
   readonly findings: ReadonlyArray<ArchiveFinding>;
   /** True when findings were cut at `maxFindings`. */
   readonly truncated: boolean;
@@ -85,6 +89,7 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     else truncated = true;
   };
   const undecodable: Array<{ shard: number; segment: number; entryId: string; problem: string }> = [];
+  let undecodableCount = 0;
   let origin = options.origin ?? null;
   const summaries: Array<ArchiveShardSummary> = [];
   let jobs = 0;
@@ -160,7 +165,10 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
         lastEntryId = entry.id;
         const envelope = envelopeOfArchivedEntry(entry);
         if (typeof envelope === "string") {
-          undecodable.push({ ...at, entryId: entry.id, problem: envelope });
+          // Listed up to the cap, counted always: a segment of millions of them stays small here.
+          undecodableCount++;
+          if (undecodable.length < maxFindings)
+            undecodable.push({ ...at, entryId: entry.id, problem: envelope });
           continue;
         }
         const chain = chains.get(envelope.jobId);
@@ -212,6 +220,7 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     jobs,
     entries: total,
     undecodable,
+    undecodableCount,
     findings,
     truncated,
   };
