@@ -17,9 +17,10 @@
  * shard's last checkpoint just before the rename: a stale archiver that wakes up after a later
  * term has written is refused by the token.
  *
- * Reads take regular files only, no larger than the archiver can write (`readArchiveFile`): the
- * directory may have been tampered with, and a FIFO in a segment's place would block the read
- * (and the thread-pool thread under it) for good, a link to /dev/zero would never end.
+ * Reads take regular files only, no larger than the archiver can write, and no symbolic link
+ * (`readArchiveFile`): the directory may have been tampered with, and a FIFO in a segment's place
+ * would block the read (and the thread-pool thread under it) for good, a link to /dev/zero would
+ * never end, a link to another file would have its start echoed in a finding.
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:buffer";
@@ -246,7 +247,15 @@ export const MAX_CHECKPOINT_BYTES = 64 * 1024;
  * then checked on the open descriptor, so what is read is what was checked.
  */
 export const readArchiveFile = async (path: string, maxBytes: number): Promise<string> => {
-  const handle = await open(path, fs.O_RDONLY | fs.O_NONBLOCK);
+  // No symbolic link either: the archiver writes none, and one pointing at another file of the
+  // host would have a reader echo the start of that file in its finding ("not JSON: 'root:x:0'…").
+  const handle = await open(path, fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW).catch((error: unknown) => {
+    throw codeOf(error) === "ELOOP"
+      ? Object.assign(new Error(`${path} is a symbolic link, which an archive never holds`), {
+          code: "ELOOP",
+        })
+      : error;
+  });
   try {
     const stats = await handle.stat();
     if (!stats.isFile())
