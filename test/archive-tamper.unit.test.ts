@@ -94,6 +94,31 @@ describe("archive verification", () => {
     expect(await codes(store)).toEqual(["root_mismatch"]);
   });
 
+  it("entries with no readable event are counted all and listed up to the cap (a segment of junk entries stays small in the report)", async () => {
+    const store = new MemoryArchiveStore();
+    const junk: ReadonlyArray<ArchivedEntry> = Array.from({ length: 250 }, (_, i) => ({
+      id: `${1_700_000_000_000 + i}-0`,
+      fields: ["note", String(i)],
+    }));
+    await archiveEntries(store, junk, { signer, segmentEntries: 100 });
+    const report = await verifyArchive({
+      store,
+      verifier: ed25519Verifier,
+      publicKeys: [signer.publicKey],
+      maxFindings: 20,
+    });
+    expect(report.findings).toEqual([]);
+    expect(report.undecodableCount).toBe(250);
+    expect(report.undecodable).toHaveLength(20);
+    expect(report.undecodable[0]).toMatchObject({ segment: 0, entryId: `${1_700_000_000_000}-0` });
+  });
+
+  it("an archive with no segment at all verified nothing: archive_empty, not OK", async () => {
+    const report = await verify(new MemoryArchiveStore());
+    expect(report.ok).toBe(false);
+    expect(report.findings.map((f) => [f.shard, f.segment, f.code])).toEqual([[null, null, "archive_empty"]]);
+  });
+
   it("a dropped segment is caught: segment_missing", async () => {
     const store = pristine.clone();
     store.files.delete("0/3");

@@ -20,7 +20,7 @@ import {
 } from "../src/domain/index.ts";
 import { Archiver, type ShardLogReader } from "../src/engine/archive/index.ts";
 import type { Clock } from "../src/engine/shared/index.ts";
-import { loadSigningKey } from "../src/infra/archive/ed25519.ts";
+import { ed25519Verifier, loadSigningKey } from "../src/infra/archive/ed25519.ts";
 import { FsArchiveStore } from "../src/infra/archive/fs-archive-store.ts";
 import { RedisArchiverLease, RedisShardLogReader } from "../src/infra/redis/redis-archive.ts";
 import { whenReady } from "../src/infra/redis/connection.ts";
@@ -377,11 +377,13 @@ describe("the archiver", () => {
       pending: (shard, afterId) => inner.pending(shard, afterId),
       trimThrough: (shard, entryId) => inner.trimThrough(shard, entryId),
     };
+    const { signer } = loadSigningKey({ dataDir: settings.dataDir });
     const archiver = new Archiver({
       log,
       store: new FsArchiveStore(archiveDirOf(settings.archiveDir, engine.prefix)),
       lease: new RedisArchiverLease(engine.client, { prefix: engine.prefix }),
-      signer: loadSigningKey({ dataDir: settings.dataDir }).signer,
+      signer,
+      trust: { publicKeys: [signer.publicKey], verifier: ed25519Verifier },
       clock: { now: () => Date.now() },
       origin: archiveOrigin(engine.prefix),
       holder: "reads-test",

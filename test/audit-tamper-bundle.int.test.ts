@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, computeHash, type Envelope } from "../src/domain/index.ts";
-import { type BundleFailure, verifyBundle } from "../src/engine/audit/index.ts";
+import { type BundleFailure, splitLines, verifyBundle } from "../src/engine/audit/index.ts";
 import { NonRetryableError, type Worker } from "../src/engine/worker/index.ts";
 import { auditOf, collectLines } from "./support/audit.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
@@ -181,6 +181,25 @@ describe("a bundle tampered with", () => {
     header.machine.transitions = header.machine.transitions.slice(1);
     lines[0] = line(header);
     expect(await rejected(lines)).toMatchObject({ line: 1, jobId: null, code: "machine_mismatch" });
+  });
+
+  it("a header whose machine is nested 100,000 deep: machine_mismatch, not a stack overflow", async () => {
+    const lines = [...bundle];
+    const header = lines[0] as string;
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    lines[0] = header.replace('"machine":{', `"machine":{"deep":${deep},`);
+    expect(lines[0]).not.toBe(header);
+    expect(await rejected(lines)).toMatchObject({ line: 1, jobId: null, code: "machine_mismatch" });
+  });
+
+  it("a line longer than any envelope: named, and the bundle is not read past it", async () => {
+    const max = Math.max(...bundle.map((l) => l.length)); // every real line fits
+    const text = `${bundle.slice(0, 3).join("\n")}\n${"x".repeat(max + 1)}\n${bundle.slice(3).join("\n")}\n`;
+    const report = await verifyBundle(splitLines([text], max));
+    expect(report.ok).toBe(false);
+    expect(report.counts.lines).toBe(4);
+    expect(report.failures[0]).toMatchObject({ line: 4, code: "malformed_line" });
+    expect(report.failures[0]?.message).toContain(`longer than ${max} characters`);
   });
 
   it("a header that lies about a job's count", async () => {

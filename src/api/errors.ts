@@ -5,8 +5,12 @@
  * bad input is always a 4xx, never a 5xx.
  */
 import type { EngineError } from "../engine/shared/index.ts";
+import type { ArchiveCorrupt } from "../engine/archive/index.ts";
 import type {
   AlreadyQuarantined,
+  ArchiveBehind,
+  ArchiveKeyUnusable,
+  ArchiveNeeded,
   InvalidCursor,
   LogEntryInvalid,
   LogEntryNotFound,
@@ -30,7 +34,11 @@ type TaggedError =
   | LogEntryValid
   | AlreadyQuarantined
   | ScanLimitExceeded
-  | ScheduleError;
+  | ScheduleError
+  | ArchiveNeeded
+  | ArchiveBehind
+  | ArchiveKeyUnusable
+  | ArchiveCorrupt;
 
 /** The details an error body may carry beside its code and message (the contract's closed set). */
 export type ErrorDetails = Omit<ErrorDetail, "code" | "message">;
@@ -71,6 +79,13 @@ const ENGINE_ERRORS: Record<TaggedError["_tag"], { readonly status: number; read
   CommandRefused: { status: 409, code: "command_refused" },
   ContentionExhausted: { status: 409, code: "contention" },
   QueueUnavailable: { status: 503, code: "queue_unavailable" },
+  // History that left Redis (ADR 0034) and cannot be read back: this process has no archive,
+  // the archive holds less than Redis says was archived, or a segment of it is missing or does
+  // not check out against its signed checkpoint (tampered). Never answered with part of it.
+  ArchiveNeeded: { status: 503, code: "archive_needed" },
+  ArchiveBehind: { status: 503, code: "archive_behind" },
+  ArchiveKeyUnusable: { status: 503, code: "archive_key_unusable" },
+  ArchiveCorrupt: { status: 503, code: "archive_corrupt" },
   // Schedules (ADR 0037); InvalidSchedule carries its own code (invalid_cron, ...).
   InvalidSchedule: { status: 400, code: "invalid_schedule" },
   ScheduleNotFound: { status: 404, code: "schedule_not_found" },
@@ -190,6 +205,24 @@ export const errorResponse = (error: unknown): { readonly status: number; readon
         return { status, body: { error: { code, message: error.message, limit: error.limit } } };
       case "ContentionExhausted":
         return { status, body: { error: { code, message: error.message, jobId: error.jobId } } };
+      case "ArchiveNeeded":
+      case "ArchiveBehind":
+        return { status, body: { error: { code, message: error.message, shard: error.shard } } };
+      case "ArchiveKeyUnusable":
+        return { status, body: { error: { code, message: error.message } } };
+      case "ArchiveCorrupt":
+        return {
+          status,
+          body: {
+            error: {
+              code,
+              message: error.message,
+              shard: error.shard,
+              segment: error.segment,
+              finding: error.code,
+            },
+          },
+        };
       case "DependencyRefused":
         return {
           status,

@@ -20,7 +20,7 @@ import {
 import { JobWriter } from "../engine/write/index.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
-import { ed25519Verifier, loadSigningKey, publicKeyFromPem } from "../infra/archive/ed25519.ts";
+import { ed25519Verifier, loadSigningKey, publicKeyFromPem, readKeyFile } from "../infra/archive/ed25519.ts";
 import { FsArchiveStore } from "../infra/archive/fs-archive-store.ts";
 import { connect, readyOrClosed, whenReady } from "../infra/redis/connection.ts";
 import {
@@ -35,6 +35,12 @@ export interface ArchiverSettings {
   readonly archiveDir: string;
   /** DOCKET_SIGNING_KEY: a PKCS#8 PEM; absent: `<dataDir>/archive-signing-key.pem`, made if missing. */
   readonly signingKeyPath?: string;
+  /**
+   * DOCKET_ARCHIVE_TRUSTED_KEYS: public keys (PEM files) that signed earlier checkpoints. After a
+   * rotation the last checkpoint of a shard may be signed by one; the archiver reads its progress
+   * from it only if it checks out against its own key or one of these.
+   */
+  readonly trustedKeyPaths?: ReadonlyArray<string>;
   readonly dataDir: string;
   readonly segmentEntries: number;
   /** A segment also closes once its entries' text reaches this (default SEGMENT_MAX_CHARS, 64 Mi). */
@@ -101,6 +107,15 @@ export const composeArchiver = (
     dataDir: settings.dataDir,
     ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
   });
+  // What the archiver's progress (the last checkpoint of each shard) must be signed by: its own
+  // key, or one it signed with before a rotation.
+  const trust = {
+    publicKeys: [
+      signer.publicKey,
+      ...(settings.trustedKeyPaths ?? []).map((path) => publicKeyFromPem(readKeyFile(path))),
+    ],
+    verifier: ed25519Verifier,
+  };
   const clock = wiring.clock ?? systemClock;
   const retention =
     settings.retention === undefined ? undefined : composeRetention(wiring, settings.retention);
@@ -112,6 +127,7 @@ export const composeArchiver = (
     ),
     lease: new RedisArchiverLease(wiring.client, { prefix: wiring.prefix }),
     signer,
+    trust,
     clock,
     origin: archiveOrigin(wiring.prefix),
     holder: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
@@ -156,6 +172,9 @@ export const openArchiver = (
     },
   };
 };
+
+/** A key file's PEM text, refusing what is not a small regular file (a FIFO, a device, a directory). */
+export { readKeyFile } from "../infra/archive/ed25519.ts";
 
 /** The archive's public key (PEM), from the key the archiver signs with (`docket audit key`). */
 export const archivePublicKeyPem = (settings: Pick<ArchiverSettings, "dataDir" | "signingKeyPath">): string =>

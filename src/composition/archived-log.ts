@@ -7,11 +7,10 @@
  * Built on first use: a process may start before the archiver has made the signing key (they
  * often share one process), and most reads never need the archive.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ArchiveReader } from "../engine/archive/index.ts";
-import type { ArchivedLog } from "../engine/read/index.ts";
-import { ed25519Verifier, loadSigningKey, publicKeyFromPem } from "../infra/archive/ed25519.ts";
+import { type ArchivedLog, ArchiveKeyUnusable } from "../engine/read/index.ts";
+import { ed25519Verifier, loadSigningKey, publicKeyFromPem, readKeyFile } from "../infra/archive/ed25519.ts";
 import { FsArchiveStore } from "../infra/archive/fs-archive-store.ts";
 
 /** Where a deployment's archive and its key are (the archiver's DOCKET_ARCHIVE_DIR and key). */
@@ -31,18 +30,31 @@ export const archivedLogOf = (access: ArchiveAccess, prefix: string): ArchivedLo
   let reader: ArchiveReader | undefined;
   const open = (): ArchiveReader => {
     if (reader !== undefined) return reader;
-    const { signer } = loadSigningKey({
-      dataDir: access.dataDir,
-      generate: false,
-      ...(access.signingKeyPath === undefined ? {} : { keyPath: access.signingKeyPath }),
-    });
+    let publicKeys: ReadonlyArray<Uint8Array>;
+    try {
+      const { signer } = loadSigningKey({
+        dataDir: access.dataDir,
+        generate: false,
+        ...(access.signingKeyPath === undefined ? {} : { keyPath: access.signingKeyPath }),
+      });
+      publicKeys = [
+        signer.publicKey,
+        ...(access.trustedKeyPaths ?? []).map((path) => {
+          try {
+            return publicKeyFromPem(readKeyFile(path));
+          } catch (error) {
+            throw new Error(`the trusted key ${path}: ${(error as Error).message}`, { cause: error });
+          }
+        }),
+      ];
+    } catch (error) {
+      // Typed, so a read is answered with what is wrong (503 archive_key_unusable), not a 500.
+      throw new ArchiveKeyUnusable({ reason: (error as Error).message });
+    }
     reader = new ArchiveReader({
       store: new FsArchiveStore(join(access.archiveDir, prefix)),
       verifier: ed25519Verifier,
-      publicKeys: [
-        signer.publicKey,
-        ...(access.trustedKeyPaths ?? []).map((path) => publicKeyFromPem(readFileSync(path, "utf8"))),
-      ],
+      publicKeys,
       origin: `docket/${prefix}`,
     });
     return reader;
@@ -52,5 +64,6 @@ export const archivedLogOf = (access: ArchiveAccess, prefix: string): ArchivedLo
     range: (shard, afterId, throughId, count) => open().range(shard, afterId, throughId, count),
     jobEntries: (shard, jobId, notBeforeMs, firstByMs) =>
       open().jobEntries(shard, jobId, notBeforeMs, firstByMs),
+    archivedThrough: (shard) => open().archivedThrough(shard),
   };
 };

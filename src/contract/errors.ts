@@ -20,8 +20,12 @@ export const ErrorDetail = Schema.Struct({
   outcome: Schema.optionalKey(Schema.Literals(["not_written", "unknown"])),
   /** projection_busy: what is running. */
   running: Schema.optionalKey(Schema.String),
-  /** Quarantine and projection-halt codes: the shard-log entry concerned. */
+  /** Quarantine and projection-halt codes: the shard-log entry concerned; archive_* codes: the shard. */
   shard: Schema.optionalKey(Schema.Int),
+  /** archive_corrupt: the archive segment that does not check out. */
+  segment: Schema.optionalKey(Schema.Int),
+  /** archive_corrupt: what is wrong with it, as `docket audit verify --archive` names it (root_mismatch, segment_missing, …). */
+  finding: Schema.optionalKey(Schema.String),
   entryId: Schema.optionalKey(Schema.String),
   /** scan_limit_exceeded: entries the scan would read. */
   entries: Schema.optionalKey(Schema.Int),

@@ -54,7 +54,11 @@ export const writes = {
 } as const;
 
 /** Routes that read or write Redis. */
-export const redis = { 503: error("Redis unavailable (`queue_unavailable`)") } as const;
+export const redis = {
+  503: error(
+    "Redis unavailable (`queue_unavailable`), or history that left Redis cannot be read back from the archive: this process has none (`archive_needed`), the key to check it with cannot be read or used (`archive_key_unusable`), it holds less than was archived (`archive_behind`), or a segment is missing or does not check out against its signed checkpoint (`archive_corrupt`, with `shard`, `segment` and the `finding`)",
+  ),
+} as const;
 
 export const notFound = { 404: error("No such job (`job_not_found`)") } as const;
 

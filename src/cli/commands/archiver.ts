@@ -39,6 +39,7 @@ export const archiverSettings = (env: DocketEnv, log: Log): ArchiverSettings => 
     leaseMs: env.archive.leaseMs,
     retention: env.archive.retention,
     ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
+    ...(env.archive.trustedKeyPaths.length === 0 ? {} : { trustedKeyPaths: env.archive.trustedKeyPaths }),
     onError: repeatLimited(log.child("archiver")),
     ...(onCommitStep === undefined ? {} : { onCommitStep }),
   };

@@ -31,17 +31,17 @@ export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
     const rows = [["shard", "segment", "code", "message"]];
     for (const f of report.findings)
       rows.push([
-        String(f.shard),
+        f.shard === null ? "-" : String(f.shard),
         f.segment === null ? "-" : String(f.segment),
         f.history === undefined ? f.code : `${f.code}/${f.history}`,
         f.message,
       ]);
     lines.push(...alignColumns(rows).map((row) => `  ${row}`));
   }
-  if (report.undecodable.length > 0)
+  if (report.undecodableCount > 0)
     lines.push(
       "",
-      `Entries with no readable event (kept as the log held them; not failures): ${report.undecodable.length}`,
+      `Entries with no readable event (kept as the log held them; not failures): ${report.undecodableCount}`,
     );
   return lines.join("\n");
 };

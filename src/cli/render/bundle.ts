@@ -5,7 +5,7 @@ import { alignColumns } from "./table.ts";
 export const renderBundleReport = (report: BundleReport): string => {
   const { counts, header } = report;
   const lines = [
-    `Verify bundle: ${report.ok ? "OK" : `FAILED (${report.failures.length} failure${report.failures.length === 1 ? "" : "s"}, ${counts.jobsFailed} job${counts.jobsFailed === 1 ? "" : "s"})`}`,
+    `Verify bundle: ${report.ok ? "OK" : `FAILED (${counts.failures} failure${counts.failures === 1 ? "" : "s"}, ${counts.jobsFailed} job${counts.jobsFailed === 1 ? "" : "s"})`}`,
     header === null
       ? "  header: missing or malformed"
       : `  ${header.format} v${header.formatVersion}, generated ${header.generatedAt}, machine v${header.machineVersion}, filters: job ${header.filters.jobId ?? "all"}, since ${header.filters.since ?? "the start"}`,
@@ -23,6 +23,8 @@ export const renderBundleReport = (report: BundleReport): string => {
         f.message,
       ]);
     lines.push(...alignColumns(rows).map((row) => `  ${row}`));
+    if (report.truncated)
+      lines.push(`  … and ${counts.failures - report.failures.length} more failures, not listed`);
   }
   return `${lines.join("\n")}\n`;
 };

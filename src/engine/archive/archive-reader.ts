@@ -6,7 +6,8 @@
  * that does not is refused with ArchiveCorrupt, never served.
  *
  * What it keeps, per reader (one per process; its lifetime is its owner's):
- * - each shard's listing and last archived entry id, re-read when asked past its end or `fresh`;
+ * - each shard's listing and last archived entry id, re-read when asked past its end or `fresh`
+ *   (a listing with a gap in its segment numbers is refused: segment_missing);
  * - each segment's entry range from its checkpoint (signature, origin and place checked), kept
  *   for good: a committed segment is never replaced, and these few bytes are what the binary
  *   search over a shard's segments probes;
@@ -222,6 +223,16 @@ export class ArchiveReader {
     if (state.listing !== undefined && !fresh) return state.listing;
     const listing = (async (): Promise<Listing> => {
       const numbers = await this.store.segments(shard);
+      // Segments are numbered 0, 1, 2, … with no gap (the archiver writes them in order): a
+      // missing one would make every read across it skip its entries without a word.
+      const missing = numbers.findIndex((number, i) => number !== i);
+      if (missing >= 0)
+        throw new ArchiveCorrupt({
+          code: "segment_missing",
+          shard,
+          segment: missing,
+          message: `segment ${missing} of shard ${shard} is missing from the archive (the next one there is ${numbers[missing]})`,
+        });
       const last = numbers[numbers.length - 1];
       return { numbers, through: last === undefined ? NOTHING : (await this.rangeOf(shard, last)).last };
     })();

@@ -21,6 +21,7 @@
  */
 import type { Clock } from "../shared/index.ts";
 import { compareStreamIds, entryChars } from "../../domain/index.ts";
+import { type CheckpointTrust, checkCheckpoint } from "./check-segment.ts";
 import { ArchiveUnavailable } from "./errors.ts";
 import type { ArchiverLease, ArchiveStore, NoteSigner, ShardLogReader } from "./ports.ts";
 import type { Retention } from "./retention.ts";
@@ -43,6 +44,13 @@ export interface ArchiverOptions {
   readonly store: ArchiveStore;
   readonly lease: ArchiverLease;
   readonly signer: NoteSigner;
+  /**
+   * Checks the checkpoint progress is read from (the shard's last): the signer's public key, and
+   * any earlier keys still trusted after a rotation. Progress decides how far Redis is trimmed
+   * and which evicted jobs leave it, so a checkpoint no trusted key signed — planted by whoever
+   * can write the directory — is never believed.
+   */
+  readonly trust: CheckpointTrust;
   readonly clock: Clock;
   /** The checkpoints' origin line and key name, e.g. "docket/<prefix>". */
   readonly origin: string;
@@ -285,7 +293,24 @@ export class Archiver {
     const segments = await this.options.store.segments(shard);
     const last = segments[segments.length - 1];
     if (last === undefined) return emptyProgress(shard);
-    const progress = progressAfter(shard, (await this.options.store.read(shard, last)).checkpoint);
+    const checkpoint = await this.options.store.readCheckpoint(shard, last);
+    // Checked before it is believed: its last entry id is how far the shard's log is trimmed, and
+    // its fence the floor of the next lease's token. A checkpoint no trusted key signed (planted
+    // by whoever can write the directory), or one found out of its place, pauses archiving.
+    const checked = checkCheckpoint(
+      checkpoint,
+      { shard, segment: last },
+      this.options.trust,
+      this.options.origin,
+    );
+    const findings = "code" in checked ? [checked] : checked.findings;
+    const [first] = findings;
+    if (first !== undefined)
+      throw new ArchiveUnavailable({
+        code: "archive_corrupt",
+        message: `the archive at ${this.options.store.location}: the last checkpoint of shard ${shard} (segment ${last}) does not check out (${[...new Set(findings.map((f) => f.code))].join(", ")}: ${first.message}); nothing is archived or trimmed until it is repaired (docket audit verify --archive)`,
+      });
+    const progress = progressAfter(shard, checkpoint);
     // Another deployment's archive (another prefix): continuing its chains would mix two logs.
     if (progress.origin !== this.options.origin)
       throw new ArchiveUnavailable({

@@ -22,6 +22,10 @@ import { TimeSlice } from "../shared/index.ts";
 import type { NoteVerifier, SegmentFiles } from "./ports.ts";
 
 export type ArchiveFindingCode =
+  /** No segment at all where an archive was to be verified: nothing was checked. */
+  | "archive_empty"
+  /** A name that looks like a shard or a segment but is not spelled as one: it was not checked. */
+  | "stray_entry"
   | "segment_unreadable"
   | "segment_missing"
   | "checkpoint_malformed"

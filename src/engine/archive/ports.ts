@@ -94,6 +94,13 @@ export interface ArchiveStore {
   segments(shard: number): Promise<ReadonlyArray<number>>;
   /** The shards that hold at least one segment. */
   shardsPresent(): Promise<ReadonlyArray<number>>;
+  /**
+   * Names that look like a shard or a segment but are not spelled as one (`shard-01`,
+   * `0000000003`, `000000000003.bak`), relative to the archive: nothing reads them, so a shard or
+   * segment renamed to one would vanish from every check without it. Optional (a store whose
+   * names cannot stray need not list any).
+   */
+  strays?(): Promise<ReadonlyArray<string>>;
   read(shard: number, segment: number): Promise<SegmentFiles>;
   /** The segment's checkpoint alone (its note text): what a lookup by entry id needs first. */
   readCheckpoint(shard: number, segment: number): Promise<string>;

@@ -7,7 +7,8 @@
  * each hash recomputed). Each finding is named by a stable code.
  *
  * What it cannot see alone: a dropped *last* segment of a shard (nothing after it names it). An
- * auditor who kept an earlier checkpoint compares `shards[].lastCheckpoint` with it (docs).
+ * auditor who kept an earlier checkpoint compares `shards[].lastCheckpoint` with it (docs). An
+ * archive with no segment at all is not "OK": `archive_empty` says nothing was verified.
  */
 import {
   CHAIN_START,
@@ -24,7 +25,8 @@ import type { ArchiveStore, NoteVerifier, SegmentFiles } from "./ports.ts";
 export type { ArchiveFindingCode } from "./check-segment.ts";
 
 export interface ArchiveFinding {
-  readonly shard: number;
+  /** null: about the archive as a whole (archive_empty). */
+  readonly shard: number | null;
   readonly segment: number | null;
   readonly code: ArchiveFindingCode;
   readonly message: string;
@@ -51,8 +53,12 @@ export interface ArchiveVerifyReport {
   readonly shards: ReadonlyArray<ArchiveShardSummary>;
   readonly jobs: number;
   readonly entries: number;
-  /** Entries that carry no readable event (kept as the log held them; not a failure). */
+  /**
+   * Entries that carry no readable event (kept as the log held them; not a failure): the first
+   * `maxFindings` of them; `undecodableCount` counts them all.
+   */
   readonly undecodable: ReadonlyArray<{ shard: number; segment: number; entryId: string; problem: string }>;
+  readonly undecodableCount: number;
   readonly findings: ReadonlyArray<ArchiveFinding>;
   /** True when findings were cut at `maxFindings`. */
   readonly truncated: boolean;
@@ -83,6 +89,7 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     else truncated = true;
   };
   const undecodable: Array<{ shard: number; segment: number; entryId: string; problem: string }> = [];
+  let undecodableCount = 0;
   let origin = options.origin ?? null;
   const summaries: Array<ArchiveShardSummary> = [];
   let jobs = 0;
@@ -158,7 +165,10 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
         lastEntryId = entry.id;
         const envelope = envelopeOfArchivedEntry(entry);
         if (typeof envelope === "string") {
-          undecodable.push({ ...at, entryId: entry.id, problem: envelope });
+          // Listed up to the cap, counted always: a segment of millions of them stays small here.
+          undecodableCount++;
+          if (undecodable.length < maxFindings)
+            undecodable.push({ ...at, entryId: entry.id, problem: envelope });
           continue;
         }
         const chain = chains.get(envelope.jobId);
@@ -184,6 +194,23 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     total += events;
     summaries.push({ shard, segments: numbers.length, entries: events, lastEntryId, lastCheckpoint: prev });
   }
+  // A shard or segment renamed out of its spelling would be skipped by every check above.
+  for (const name of (await store.strays?.()) ?? [])
+    find({
+      shard: null,
+      segment: null,
+      code: "stray_entry",
+      message: `${name} looks like a shard or a segment but is not named as one (shard-<n>, 12 digits): it was not verified`,
+    });
+  // Deny by default: a directory with nothing in it (a mistyped path, the parent of the
+  // deployments' archives, an archive whose every segment was deleted) verified nothing.
+  if (summaries.every((summary) => summary.segments === 0))
+    find({
+      shard: null,
+      segment: null,
+      code: "archive_empty",
+      message: `no segment in ${store.location}, so nothing was verified (a deployment's archive is DOCKET_ARCHIVE_DIR/<prefix>, holding shard-<n>/<segment>/ directories)`,
+    });
   return {
     ok: findings.length === 0,
     location: store.location,
@@ -193,6 +220,7 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     jobs,
     entries: total,
     undecodable,
+    undecodableCount,
     findings,
     truncated,
   };

@@ -29,7 +29,10 @@ export { exportBundle, type ExportOptions, headerJobCount } from "./bundle/expor
 export {
   type BundleCode,
   type BundleFailure,
+  BundleLineTooLong,
   type BundleReport,
+  MAX_BUNDLE_FAILURES,
+  MAX_BUNDLE_LINE_CHARS,
   splitLines,
   verifyBundle,
 } from "./bundle/verify.ts";

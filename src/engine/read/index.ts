@@ -6,6 +6,7 @@
  * ports.ts.
  */
 export type * from "./ports.ts";
+export { ArchiveBehind, ArchiveKeyUnusable, ArchiveNeeded } from "./archive-errors.ts";
 export { jobLogOf, type JobLogLine, JobLogReader } from "./job-log.ts";
 export { type JobView, applyToView, viewOf } from "./job-view.ts";
 export { compareEntryIds, entryDigest } from "./log-entries.ts";

@@ -89,6 +89,12 @@ export interface ArchivedLog {
     notBeforeMs?: number,
     firstByMs?: number,
   ): Promise<ReadonlyArray<ArchivedLogEntry>>;
+  /**
+   * The last entry id the archive holds for the shard ("0-0": none), as last listed: what a
+   * reader compares with the archived-through id Redis records, so an archive that lost its
+   * last segments (or is another deployment's) is refused rather than read as the whole history.
+   */
+  archivedThrough(shard: number): Promise<string>;
 }
 
 /** One archived shard-log entry: its id and fields, name and value alternating, as stored. */

@@ -13,7 +13,17 @@ import {
   sign,
   verify,
 } from "node:crypto";
-import { mkdirSync, openSync, closeSync, fsyncSync, readFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  type Stats,
+  writeSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { NoteSigner, NoteVerifier } from "../../engine/archive/index.ts";
 
@@ -44,6 +54,51 @@ const signerOf = (privateKey: KeyObject): NoteSigner => {
   };
 };
 
+/** A PEM key is well under a kilobyte; anything past this is not one. */
+export const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+const kindOf = (stats: Stats): string =>
+  stats.isDirectory()
+    ? "a directory"
+    : stats.isFIFO()
+      ? "a FIFO"
+      : stats.isCharacterDevice() || stats.isBlockDevice()
+        ? "a device"
+        : stats.isSocket()
+          ? "a socket"
+          : "not a file";
+
+/**
+ * A key file's text: a regular file of at most MAX_KEY_FILE_BYTES, or an error (with the errno
+ * code of what failed) saying what it is instead. Opened without blocking and checked on the open
+ * descriptor: a FIFO would hold the read (and, read synchronously, the whole process) until
+ * something wrote to it, /dev/zero would never end, and a large file would be read whole first.
+ */
+export const readKeyFile = (path: string): string => {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile())
+      throw Object.assign(new Error(`${path} is not a regular file (${kindOf(stats)})`), { code: "ENOTREG" });
+    if (stats.size > MAX_KEY_FILE_BYTES)
+      throw Object.assign(
+        new Error(`${path} is ${stats.size} bytes: a PEM key is under ${MAX_KEY_FILE_BYTES} bytes`),
+        { code: "EFBIG" },
+      );
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+};
+
+/** Why a PEM text that is not a usable private key is not one, in words, or undefined. */
+const notAPrivateKey = (pem: string): string | undefined =>
+  /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)
+    ? "it is encrypted (Docket needs an unencrypted PKCS#8 key, mode 0600)"
+    : /-----BEGIN (RSA |EC )?PUBLIC KEY-----/.test(pem) && !/PRIVATE KEY-----/.test(pem)
+      ? "it is a public key (the signing key is the private one; auditors get the public key)"
+      : undefined;
+
 /** Write a new file with these bytes, mode 0600, fsynced; EEXIST if it is there. */
 const writeNewPrivateFile = (path: string, text: string): void => {
   const fd = openSync(path, "wx", 0o600);
@@ -69,7 +124,7 @@ export const loadSigningKey = (options: {
   let generated = false;
   let pem: string;
   try {
-    pem = readFileSync(path, "utf8");
+    pem = readKeyFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT" || options.keyPath !== undefined)
       throw new Error(`cannot read the signing key ${path}: ${(error as Error).message}`, { cause: error });
@@ -87,18 +142,27 @@ export const loadSigningKey = (options: {
     } catch (writeError) {
       // Another process generated it first: use theirs.
       if ((writeError as NodeJS.ErrnoException).code !== "EEXIST") throw writeError;
-      pem = readFileSync(path, "utf8");
+      pem = readKeyFile(path);
     }
   }
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey(pem);
+    // A passphrase, so an encrypted key is refused here instead of prompting for one.
+    privateKey = createPrivateKey({ key: pem, passphrase: "" });
   } catch (error) {
-    throw new Error(`the signing key ${path} is not a PEM private key: ${(error as Error).message}`, {
+    throw new Error(
+      `the signing key ${path} is not a PEM private key: ${notAPrivateKey(pem) ?? (error as Error).message}`,
+      { cause: error },
+    );
+  }
+  let signer: NoteSigner;
+  try {
+    signer = signerOf(privateKey);
+  } catch (error) {
+    throw new Error(`the signing key ${path} cannot sign checkpoints: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  const signer = signerOf(privateKey);
   return {
     signer,
     publicKeyPem: createPublicKey(privateKey).export({ format: "pem", type: "spki" }).toString(),

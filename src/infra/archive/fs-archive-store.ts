@@ -16,9 +16,16 @@
  * The fencing check (a committed checkpoint with a higher token refuses the commit) reads the
  * shard's last checkpoint just before the rename: a stale archiver that wakes up after a later
  * term has written is refused by the token.
+ *
+ * Reads take regular files only, no larger than the archiver can write, and no symbolic link
+ * (`readArchiveFile`): the directory may have been tampered with, and a FIFO in a segment's place
+ * would block the read (and the thread-pool thread under it) for good, a link to /dev/zero would
+ * never end, a link to another file would have its start echoed in a finding.
  */
 import { randomBytes } from "node:crypto";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { constants } from "node:buffer";
+import { constants as fs, type Stats } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseCheckpointBody, parseSignedNote } from "../../domain/index.ts";
 import {
@@ -115,17 +122,35 @@ export class FsArchiveStore implements ArchiveStore {
     return shards.sort((a, b) => a - b);
   }
 
+  async strays(): Promise<ReadonlyArray<string>> {
+    const listing = async (dir: string): Promise<ReadonlyArray<string>> => {
+      try {
+        return await readdir(dir);
+      } catch (error) {
+        if (codeOf(error) === "ENOENT" || codeOf(error) === "ENOTDIR") return [];
+        throw asUnavailable(this.location, error);
+      }
+    };
+    const found: Array<string> = [];
+    for (const name of await listing(this.location))
+      if (name.startsWith("shard-") && !SHARD_NAME.test(name)) found.push(name);
+    for (const shard of await this.shardsPresent())
+      for (const name of await listing(this.shardDir(shard)))
+        if (/^[0-9]/.test(name) && !SEGMENT_NAME.test(name)) found.push(`shard-${shard}/${name}`);
+    return found.sort();
+  }
+
   async read(shard: number, segment: number): Promise<SegmentFiles> {
     const dir = this.segmentDir(shard, segment);
     const [segmentText, checkpoint] = await Promise.all([
-      readFile(join(dir, SEGMENT_FILE), "utf8"),
-      readFile(join(dir, CHECKPOINT_FILE), "utf8"),
+      readArchiveFile(join(dir, SEGMENT_FILE), MAX_SEGMENT_BYTES),
+      readArchiveFile(join(dir, CHECKPOINT_FILE), MAX_CHECKPOINT_BYTES),
     ]);
     return { segment: segmentText, checkpoint };
   }
 
   readCheckpoint(shard: number, segment: number): Promise<string> {
-    return readFile(join(this.segmentDir(shard, segment), CHECKPOINT_FILE), "utf8");
+    return readArchiveFile(join(this.segmentDir(shard, segment), CHECKPOINT_FILE), MAX_CHECKPOINT_BYTES);
   }
 
   async commit(shard: number, segment: number, files: SegmentFiles, fence: number): Promise<void> {
@@ -183,7 +208,10 @@ export class FsArchiveStore implements ArchiveStore {
   private async checkFence(shard: number, fence: number): Promise<void> {
     const last = (await this.segments(shard)).at(-1);
     if (last === undefined) return;
-    const checkpoint = await readFile(join(this.segmentDir(shard, last), CHECKPOINT_FILE), "utf8");
+    const checkpoint = await readArchiveFile(
+      join(this.segmentDir(shard, last), CHECKPOINT_FILE),
+      MAX_CHECKPOINT_BYTES,
+    );
     const note = parseSignedNote(checkpoint);
     const body = typeof note === "string" ? note : parseCheckpointBody(note.body);
     if (typeof body !== "string" && body.fence > fence)
@@ -204,6 +232,59 @@ export class FsArchiveStore implements ArchiveStore {
     for (const d of chain) await syncDir(d);
   }
 }
+
+/**
+ * The largest segment file the archiver can write: its text is one JavaScript string (at most
+ * MAX_STRING_LENGTH UTF-16 units, each at most 3 bytes of UTF-8). Anything larger is not a segment.
+ */
+export const MAX_SEGMENT_BYTES = constants.MAX_STRING_LENGTH * 3;
+/** A checkpoint is a few hundred bytes (a body and a signature line or a few). */
+export const MAX_CHECKPOINT_BYTES = 64 * 1024;
+
+/**
+ * A file of the archive as text: a regular file of at most `maxBytes`, or an error naming the
+ * path and what it is instead. Opened without blocking (a FIFO's open would wait for a writer),
+ * then checked on the open descriptor, so what is read is what was checked.
+ */
+export const readArchiveFile = async (path: string, maxBytes: number): Promise<string> => {
+  // No symbolic link either: the archiver writes none, and one pointing at another file of the
+  // host would have a reader echo the start of that file in its finding ("not JSON: 'root:x:0'…").
+  const handle = await open(path, fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW).catch((error: unknown) => {
+    throw codeOf(error) === "ELOOP"
+      ? Object.assign(new Error(`${path} is a symbolic link, which an archive never holds`), {
+          code: "ELOOP",
+        })
+      : error;
+  });
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile())
+      throw Object.assign(new Error(`${path} is not a regular file (${kindOf(stats)})`), { code: "ENOTREG" });
+    if (stats.size > maxBytes)
+      throw Object.assign(
+        new Error(`${path} is ${stats.size} bytes, more than such a file can be (${maxBytes})`),
+        {
+          code: "EFBIG",
+        },
+      );
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+};
+
+const kindOf = (stats: Stats): string =>
+  stats.isDirectory()
+    ? "a directory"
+    : stats.isFIFO()
+      ? "a FIFO"
+      : stats.isCharacterDevice()
+        ? "a character device"
+        : stats.isBlockDevice()
+          ? "a block device"
+          : stats.isSocket()
+            ? "a socket"
+            : "not a file";
 
 const writeSynced = async (path: string, text: string): Promise<void> => {
   let handle: FileHandle | undefined;

@@ -118,7 +118,7 @@ const readIndexed = async (
       await Promise.all(
         call.indices.map(async (index, j) => {
           if ((perJob[j] as JobReply)[0] !== 0 || archived === "") return;
-          const entries = await tiered.jobEntries(call.shard, jobIds[index] as string);
+          const entries = await tiered.jobEntries(call.shard, jobIds[index] as string, archived);
           const all = entries.map(({ id, fields }, i) => ({
             position: i + 1,
             entryId: id,

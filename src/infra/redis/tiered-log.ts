@@ -14,19 +14,10 @@
  */
 import type { RedisClient } from "./connection.ts";
 import { compareStreamIds } from "../../domain/index.ts";
+import { ArchiveBehind, ArchiveNeeded } from "../../engine/read/index.ts";
 import type { ArchivedLog, ArchivedLogEntry } from "../../engine/read/ports.ts";
 import type { Keys } from "./keys.ts";
 import type { StreamEntries } from "./stream-entries.ts";
-
-/** The archive holds entries a read needs, and this process was given none. */
-export class ArchiveNeeded extends Error {
-  readonly code = "archive_needed";
-  constructor(shard: number, what: string) {
-    super(
-      `shard ${shard}'s log was trimmed into the archive (${what}); give this process the archive directory (DOCKET_ARCHIVE_DIR) to read it`,
-    );
-  }
-}
 
 /** Clocks of the processes that write may differ by this much (a job's id vs its first entry). */
 const CLOCK_SKEW_MS = 60_000;
@@ -75,12 +66,9 @@ export class TieredLog {
     // Only a read from before the archived-through id may have lost entries to a trim.
     if (archived === null || !isEntryId(afterId) || compareStreamIds(afterId, archived) >= 0)
       return raw as StreamEntries;
-    if (this.archive === undefined) throw new ArchiveNeeded(shard, `entries after ${afterId}`);
+    if (this.archive === undefined) throw new ArchiveNeeded({ shard, what: `entries after ${afterId}` });
     const old = await this.archive.range(shard, afterId, archived, count);
-    if (old.length === 0)
-      throw new Error(
-        `shard ${shard}'s log is archived through ${archived}, but the archive holds nothing after ${afterId}: is DOCKET_ARCHIVE_DIR this deployment's archive?`,
-      );
+    if (old.length === 0) throw new ArchiveBehind({ shard, archivedThrough: archived, holds: afterId });
     const entries: StreamEntries = old.map(({ id, fields }) => [id, [...fields]]);
     if (entries.length >= count) return entries;
     const last = entries[entries.length - 1]?.[0] ?? archived;
@@ -96,16 +84,27 @@ export class TieredLog {
    * stranger's guesses cost no archive reads, or those of the segments of the time they name —
    * never the whole archive (an id naming 1970 once read every segment).
    */
-  async jobEntries(shard: number, jobId: string): Promise<ReadonlyArray<ArchivedLogEntry>> {
+  async jobEntries(
+    shard: number,
+    jobId: string,
+    archived: string | null,
+  ): Promise<ReadonlyArray<ArchivedLogEntry>> {
     const created = uuidv7Ms(jobId);
     if (this.archive === undefined || created === undefined || created > Date.now() + CLOCK_SKEW_MS)
       return [];
-    return this.archive.jobEntries(
+    const entries = await this.archive.jobEntries(
       shard,
       jobId,
       Math.max(0, created - CLOCK_SKEW_MS),
       created + CLOCK_SKEW_MS,
     );
+    // The archive must hold everything Redis trimmed into it: one that lost its last segments
+    // (or a whole shard) would otherwise answer a history cut short, or no job at all.
+    if (isEntryId(archived)) {
+      const holds = await this.archive.archivedThrough(shard);
+      if (!atOrBefore(archived, holds)) throw new ArchiveBehind({ shard, archivedThrough: archived, holds });
+    }
+    return entries;
   }
 
   /**
@@ -119,7 +118,7 @@ export class TieredLog {
   ): Promise<ReadonlyMap<string, ReadonlyArray<string>>> {
     const wanted = archived === null ? [] : ids.filter((id) => atOrBefore(id, archived));
     if (wanted.length === 0) return new Map();
-    if (this.archive === undefined) throw new ArchiveNeeded(shard, `entry ${wanted[0]}`);
+    if (this.archive === undefined) throw new ArchiveNeeded({ shard, what: `entry ${wanted[0]}` });
     const found = await this.archive.entries(shard, wanted);
     return new Map([...found].map(([id, entry]) => [id, entry.fields]));
   }

@@ -4,7 +4,7 @@
  * verifies an archive directory (wired from `audit verify`); `docket audit prove <jobId>` shows
  * one job's events are in signed segments, with their inclusion proofs.
  */
-import { readFileSync } from "node:fs";
+import { type Stats, statSync } from "node:fs";
 import {
   type Command,
   type CommandContext,
@@ -24,14 +24,16 @@ const publicKeyPems = async (context: CommandContext): Promise<ReadonlyArray<str
   const given = context.values.key;
   const files =
     typeof given === "string" ? [given] : Array.isArray(given) ? (given as ReadonlyArray<string>) : [];
-  if (files.length > 0)
+  if (files.length > 0) {
+    const { readKeyFile } = await import("../../../main.ts");
     return files.map((file) => {
       try {
-        return readFileSync(file, "utf8");
+        return readKeyFile(file);
       } catch (error) {
         throw new UsageError(`--key: cannot read ${file}: ${(error as Error).message}`);
       }
     });
+  }
   const env = await readEnv();
   const { archivePublicKeyPem } = await import("../../../main.ts");
   return [
@@ -42,10 +44,22 @@ const publicKeyPems = async (context: CommandContext): Promise<ReadonlyArray<str
   ];
 };
 
+/** A directory the option names, or a usage error (exit 2) saying what is there instead. */
+const requireDirectory = (option: string, dir: string): void => {
+  let stats: Stats;
+  try {
+    stats = statSync(dir);
+  } catch (error) {
+    throw new UsageError(`${option}: cannot open ${dir}: ${(error as Error).message}`);
+  }
+  if (!stats.isDirectory()) throw new UsageError(`${option}: ${dir} is not a directory`);
+};
+
 /** `audit verify --archive <dir> [--key <public.pem> …] [--compare-redis]`. */
 export const verifyArchiveFromCli = async (context: CommandContext, dir: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection", "direct", "file"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --archive`);
+  requireDirectory("--archive", dir);
   const { compareArchiveWithRedis, verifyArchiveDir } = await import("../../../main.ts");
   const report = await verifyArchiveDir(dir, await publicKeyPems(context));
   if (context.values["compare-redis"] !== true) {
@@ -118,6 +132,7 @@ ${KEY_DETAILS}`,
     const { archiveDirOf, proveJobInArchive } = await import("../../../main.ts");
     const env = await readEnv();
     const dir = stringOption(context, "archive") ?? archiveDirOf(env.archive.dir, env.prefix);
+    requireDirectory("--archive", dir);
     const proof = await proveJobInArchive(dir, jobId, await publicKeyPems(context));
     context.print(proof, renderInclusionProof);
     return proof.ok ? 0 : 1;

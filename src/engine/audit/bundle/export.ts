@@ -53,12 +53,31 @@ const touchedSince = async (source: AuditSource, jobId: string, sinceMs: number)
   return typeof last?.at === "string" && Date.parse(last.at) >= sinceMs;
 };
 
+/**
+ * Every job of a shard: those with keys in Redis, and those with entries in its log across tiers.
+ * A job that has left Redis (ADR 0034) has no key to find it by, only its archived entries; a
+ * whole export without them verified OK while silently missing every evicted job.
+ */
+const jobsOfShard = async (source: AuditSource, shard: number): Promise<ReadonlyArray<string>> => {
+  const ids = new Set(await source.jobIds(shard));
+  for (let after = "0-0"; ;) {
+    const page = await source.readShardLog(shard, after, 1_000);
+    const last = page[page.length - 1];
+    if (last === undefined) break;
+    for (const entry of page) if (entry.jobId !== null) ids.add(entry.jobId);
+    after = last.entryId;
+  }
+  return [...ids];
+};
+
 /** The header's job list, in job id order. */
 const selectJobs = async (source: AuditSource, options: ExportOptions): Promise<Array<BundleJob>> => {
   const ids =
     options.jobId !== undefined
       ? [options.jobId]
-      : (await Promise.all(Array.from({ length: source.shards }, (_, s) => source.jobIds(s)))).flat().sort();
+      : (await Promise.all(Array.from({ length: source.shards }, (_, s) => jobsOfShard(source, s))))
+          .flat()
+          .sort();
   const jobs: Array<BundleJob> = [];
   for (const jobId of ids) {
     if (options.sinceMs !== undefined && !(await touchedSince(source, jobId, options.sinceMs))) continue;

@@ -65,10 +65,21 @@ export interface BundleReport {
     readonly jobs: number;
     readonly events: number;
     readonly jobsFailed: number;
+    /** Every failure found, including those past `maxFailures` that `failures` does not list. */
+    readonly failures: number;
   };
-  /** Sorted by line. */
+  /** Sorted by line: the first `maxFailures` found (MAX_BUNDLE_FAILURES by default). */
   readonly failures: ReadonlyArray<BundleFailure>;
+  /** True when more failures were found than `failures` lists. */
+  readonly truncated: boolean;
 }
+
+/**
+ * Failures a report lists at most. A hostile file can hold a failure per line (20 million lines
+ * of junk are 40 MB): kept whole, they exhausted the heap and the verifier died with V8's
+ * out-of-memory abort. The count of all of them is kept.
+ */
+export const MAX_BUNDLE_FAILURES = 1_000;
 
 interface Chain {
   nextSeq: number;
@@ -80,24 +91,64 @@ interface Chain {
 
 const decodeHeader = Schema.decodeUnknownResult(BundleHeader);
 
-/** Split chunks of text (a file stream, say) into lines without their terminators. */
+/**
+ * The longest line a bundle may have. An envelope line is at most a few megabytes (payloads and
+ * results are at most 512 KiB of JSON, MAX_PAYLOAD_BYTES and MAX_RESULT_BYTES, escaped once more
+ * in the line), so a longer line is not an envelope; without a bound a file with no newline
+ * (/dev/zero, a binary) would be held in memory until no string could hold it.
+ */
+export const MAX_BUNDLE_LINE_CHARS = 64 * 1024 * 1024;
+
+/** A line longer than MAX_BUNDLE_LINE_CHARS: what is after it cannot be read as lines. */
+export class BundleLineTooLong extends Error {
+  constructor(readonly chars: number) {
+    super(`longer than ${chars} characters, which no envelope is`);
+  }
+}
+
+/**
+ * Split chunks of text (a file stream, say) into lines without their terminators. Linear in the
+ * input: each chunk is searched once, and a line split across chunks is joined once. Throws
+ * BundleLineTooLong once a line passes `maxLineChars`, without holding more of it.
+ */
 export async function* splitLines(
   chunks: AsyncIterable<string | Uint8Array> | Iterable<string>,
+  maxLineChars = MAX_BUNDLE_LINE_CHARS,
 ): AsyncGenerator<string> {
   const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of chunks) {
-    rest += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    let newline = rest.indexOf("\n");
-    while (newline >= 0) {
-      yield rest.slice(0, newline);
-      rest = rest.slice(newline + 1);
-      newline = rest.indexOf("\n");
+  // The start of the current line, in pieces (one per chunk it spans), and their length.
+  let pieces: Array<string> = [];
+  let length = 0;
+  function* take(text: string): Generator<string> {
+    let from = 0;
+    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", from)) {
+      if (length + newline - from > maxLineChars) throw new BundleLineTooLong(maxLineChars);
+      pieces.push(text.slice(from, newline));
+      yield pieces.length === 1 ? (pieces[0] as string) : pieces.join("");
+      pieces = [];
+      length = 0;
+      from = newline + 1;
+    }
+    if (from < text.length) {
+      length += text.length - from;
+      if (length > maxLineChars) throw new BundleLineTooLong(maxLineChars);
+      pieces.push(text.slice(from));
     }
   }
-  rest += decoder.decode();
-  if (rest !== "") yield rest;
+  for await (const chunk of chunks)
+    yield* take(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+  yield* take(decoder.decode());
+  if (length > 0) yield pieces.join("");
 }
+
+const canonicalOrNull = (value: unknown): string | null => {
+  try {
+    return canonicalJson(value);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
+};
 
 const parseJson = (text: string): Result.Result<unknown, string> => {
   try {
@@ -113,15 +164,23 @@ const parseJson = (text: string): Result.Result<unknown, string> => {
  */
 export const verifyBundle = async (
   input: string | Iterable<string> | AsyncIterable<string>,
+  options: { readonly maxFailures?: number } = {},
 ): Promise<BundleReport> => {
   const lines = typeof input === "string" ? splitLines([input]) : input;
+  const maxFailures = options.maxFailures ?? MAX_BUNDLE_FAILURES;
   const failures: Array<BundleFailure> = [];
+  let failureCount = 0;
+  const failedJobs = new Set<string>();
   const chains = new Map<string, Chain>();
   let header: BundleHeader | null = null;
   let declared: Map<string, BundleJob> | null = null;
   let lineNo = 0;
   let events = 0;
-  const report = (failure: BundleFailure) => failures.push(failure);
+  const report = (failure: BundleFailure): void => {
+    failureCount++;
+    if (failure.jobId !== null) failedJobs.add(failure.jobId);
+    if (failures.length < maxFailures) failures.push(failure);
+  };
 
   const checkHeader = (text: string) => {
     const parsed = parseJson(text);
@@ -140,7 +199,9 @@ export const verifyBundle = async (
     }
     header = decoded.success;
     declared = new Map(header.jobs.map((job) => [job.jobId, job]));
-    const theirs = canonicalJson(header.machine);
+    // The header's machine is any JSON (Schema.Json has no depth bound): one nested too deep to
+    // canonicalise differs from ours, and is said so, rather than overflow the stack.
+    const theirs = canonicalOrNull(header.machine);
     if (theirs !== canonicalJson(describeMachine()) || header.machineVersion !== MACHINE_VERSION)
       report({
         line: 1,
@@ -261,11 +322,23 @@ export const verifyBundle = async (
     return chain;
   };
 
-  for await (const raw of lines) {
+  try {
+    for await (const raw of lines) {
+      lineNo++;
+      const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw.endsWith("\n") ? raw.slice(0, -1) : raw;
+      if (lineNo === 1) checkHeader(text);
+      else checkEvent(text);
+    }
+  } catch (error) {
+    if (!(error instanceof BundleLineTooLong)) throw error;
     lineNo++;
-    const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw.endsWith("\n") ? raw.slice(0, -1) : raw;
-    if (lineNo === 1) checkHeader(text);
-    else checkEvent(text);
+    report({
+      line: lineNo,
+      jobId: null,
+      seq: null,
+      code: lineNo === 1 ? "invalid_header" : "malformed_line",
+      message: `line ${lineNo} is ${error.message}: the bundle is not read past it`,
+    });
   }
   if (lineNo === 0)
     report({ line: null, jobId: null, seq: null, code: "invalid_header", message: "the bundle is empty" });
@@ -296,12 +369,12 @@ export const verifyBundle = async (
       end(missing.seq, missing.code, missing.reason);
     }
   }
-  const failedJobs = new Set(failures.flatMap((f) => (f.jobId === null ? [] : [f.jobId])));
   failures.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
   return {
-    ok: failures.length === 0,
+    ok: failureCount === 0,
     header,
-    counts: { lines: lineNo, jobs: chains.size, events, jobsFailed: failedJobs.size },
+    counts: { lines: lineNo, jobs: chains.size, events, jobsFailed: failedJobs.size, failures: failureCount },
     failures,
+    truncated: failureCount > failures.length,
   };
 };
