@@ -4,7 +4,7 @@
  * (exit 1, the finding named) on an edited segment and on another key; `docket audit prove`
  * shows a job's events in signed segments.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,12 +44,38 @@ beforeAll(async () => {
   deployment = archiveDirOf(join(dir, "archive"), engine.prefix);
   const sealed = await runDocket(["archiver", "--once"], { env });
   expect(sealed.status, sealed.stderr).toBe(0);
+  firstStart = sealed.stdout + sealed.stderr;
 });
+/** What the first `docket archiver` said (it made the key). */
+let firstStart = "";
 afterAll(async () => {
   killLeftovers();
   await engine.close();
   await redis.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the signing key, as the archiver starts", () => {
+  it("a key it makes is said once, with where it is; a key file others may read is warned of at every start", async () => {
+    expect(firstStart).toContain(`made the archive's signing key ${join(dir, "archive-signing-key.pem")}`);
+    expect(firstStart).not.toMatch(/read by other users/);
+    const again = await runDocket(["archiver", "--once"], { env });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).not.toMatch(/made the archive's signing key|read by other users/);
+
+    const shared = join(dir, "shared-key.pem");
+    writeFileSync(shared, readFileSync(join(dir, "archive-signing-key.pem")));
+    chmodSync(shared, 0o644);
+    const lax = await runDocket(["archiver", "--once"], { env: { ...env, DOCKET_SIGNING_KEY: shared } });
+    expect(lax.status, lax.stderr).toBe(0);
+    expect(lax.stdout + lax.stderr).toContain(
+      `the signing key ${shared} can be read by other users (mode 0644): whoever reads it can sign checkpoints; chmod 600 it`,
+    );
+    chmodSync(shared, 0o600);
+    const strict = await runDocket(["archiver", "--once"], { env: { ...env, DOCKET_SIGNING_KEY: shared } });
+    expect(strict.status, strict.stderr).toBe(0);
+    expect(strict.stdout + strict.stderr).not.toMatch(/read by other users/);
+  });
 });
 
 describe("docket audit key / verify --archive / prove", () => {

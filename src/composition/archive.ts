@@ -20,7 +20,13 @@ import {
 import { JobWriter } from "../engine/write/index.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
-import { ed25519Verifier, loadSigningKey, publicKeyFromPem, readKeyFile } from "../infra/archive/ed25519.ts";
+import {
+  ed25519Verifier,
+  loadSigningKey,
+  publicKeyFromPem,
+  readKeyFile,
+  type SigningKey,
+} from "../infra/archive/ed25519.ts";
 import { FsArchiveStore } from "../infra/archive/fs-archive-store.ts";
 import { connect, readyOrClosed, whenReady } from "../infra/redis/connection.ts";
 import {
@@ -41,6 +47,11 @@ export interface ArchiverSettings {
    * from it only if it checks out against its own key or one of these.
    */
   readonly trustedKeyPaths?: ReadonlyArray<string>;
+  /**
+   * Told which key the archiver signs with, once it is read or made (the CLI logs a key it made,
+   * and warns of one other users may read). Not carried to a thread: its owner is told.
+   */
+  readonly onKey?: (key: Pick<SigningKey, "path" | "generated" | "mode">) => void;
   readonly dataDir: string;
   readonly segmentEntries: number;
   /** A segment also closes once its entries' text reaches this (default SEGMENT_MAX_CHARS, 64 Mi). */
@@ -103,10 +114,12 @@ export const composeArchiver = (
   wiring: Omit<RedisWiring, "blockingClient"> & { readonly clock?: Clock },
   settings: ArchiverSettings,
 ): Archiver => {
-  const { signer } = loadSigningKey({
+  const key = loadSigningKey({
     dataDir: settings.dataDir,
     ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
   });
+  settings.onKey?.(key);
+  const { signer } = key;
   // What the archiver's progress (the last checkpoint of each shard) must be signed by: its own
   // key, or one it signed with before a rotation.
   const trust = {

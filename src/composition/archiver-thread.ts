@@ -20,7 +20,7 @@ import type { ArchiverSettings } from "./archive.ts";
 import type { DocketConfig } from "./engine.ts";
 
 /** The settings a thread can be given: data only (functions do not cross to a thread). */
-export type ThreadArchiverSettings = Omit<ArchiverSettings, "onError" | "onCommitStep" | "thread">;
+export type ThreadArchiverSettings = Omit<ArchiverSettings, "onError" | "onCommitStep" | "thread" | "onKey">;
 
 /** What the thread is started with (its workerData). */
 export interface ArchiverThreadData {
@@ -113,11 +113,13 @@ export class ArchiverThread implements ArchiverRole {
   ) {
     // The key is read (or made) here, as the inline archiver does: a key that cannot be read
     // stops the process at start, not later in a thread.
-    loadSigningKey({
-      dataDir: settings.dataDir,
-      ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
-    });
-    const { onError: _e, onCommitStep: _c, thread: _t, ...data } = settings;
+    settings.onKey?.(
+      loadSigningKey({
+        dataDir: settings.dataDir,
+        ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
+      }),
+    );
+    const { onError: _e, onCommitStep: _c, thread: _t, onKey: _k, ...data } = settings;
     this.entry = options.entry ?? siblingModule(import.meta.url, "archiver-thread-main");
     this.data = {
       redisUrl: config.redisUrl,

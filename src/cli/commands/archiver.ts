@@ -41,9 +41,30 @@ export const archiverSettings = (env: DocketEnv, log: Log): ArchiverSettings => 
     ...(env.archive.signingKeyPath === undefined ? {} : { signingKeyPath: env.archive.signingKeyPath }),
     ...(env.archive.trustedKeyPaths.length === 0 ? {} : { trustedKeyPaths: env.archive.trustedKeyPaths }),
     onError: repeatLimited(log.child("archiver")),
+    onKey: logSigningKey(log.child("archiver")),
     ...(onCommitStep === undefined ? {} : { onCommitStep }),
   };
 };
+
+/**
+ * Says where a key the archiver made is (to back up with the archive), and warns of a key file
+ * other users may read: whoever reads it can sign checkpoints the auditors would accept. Not
+ * refused (secret mounts often come 0644), as ssh would, but said at every start.
+ */
+const logSigningKey =
+  (log: Log) =>
+  (key: { readonly path: string; readonly generated: boolean; readonly mode: number }): void => {
+    if (key.generated)
+      log.info(
+        `made the archive's signing key ${key.path} (mode 0600): back it up with the archive (docs/archive.md); auditors get its public key from docket audit key`,
+        { path: key.path },
+      );
+    if ((key.mode & 0o077) !== 0)
+      log.warn(
+        `the signing key ${key.path} can be read by other users (mode 0${key.mode.toString(8)}): whoever reads it can sign checkpoints; chmod 600 it`,
+        { path: key.path, mode: `0${key.mode.toString(8)}` },
+      );
+  };
 
 export const ARCHIVE_ENV = `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS; DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive),
 DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000 entries per sealed segment), DOCKET_ARCHIVE_MAX_AGE_MS (60000: a

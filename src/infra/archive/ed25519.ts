@@ -22,6 +22,7 @@ import {
   openSync,
   readFileSync,
   type Stats,
+  statSync,
   writeSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -35,6 +36,8 @@ export interface SigningKey {
   /** Where the private key was read from (or generated into). */
   readonly path: string;
   readonly generated: boolean;
+  /** The key file's permission bits (0o600 when generated): others must not read a private key. */
+  readonly mode: number;
 }
 
 /** The raw 32 bytes of an Ed25519 public key object. */
@@ -168,6 +171,7 @@ export const loadSigningKey = (options: {
     publicKeyPem: createPublicKey(privateKey).export({ format: "pem", type: "spki" }).toString(),
     path,
     generated,
+    mode: statSync(path).mode & 0o777,
   };
 };
 
