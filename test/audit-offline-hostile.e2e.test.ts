@@ -210,6 +210,21 @@ describe("signing and public keys that are not key files", () => {
 });
 
 describe("docket audit verify --file with hostile files", () => {
+  it("a path with nothing to read is a usage error (exit 2), a directory pointed at --archive", async () => {
+    const missing = await docket(
+      ["audit", "verify", "--file", join(dir, "no-such-bundle.ndjson")],
+      {},
+      10_000,
+    );
+    expect(missing.status, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain("--file: cannot open");
+    const directory = await docket(["audit", "verify", "--file", archive], {}, 10_000);
+    expect(directory.status, directory.stderr).toBe(2);
+    expect(directory.stderr).toContain(`--file: ${archive} is a directory`);
+    expect(directory.stderr).toContain(`--archive ${archive}`);
+    for (const run of [missing, directory]) expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
   it("/dev/zero (no newline, ever): the first line is refused as too long (exit 1) within seconds", async () => {
     const run = await docket(["audit", "verify", "--file", "/dev/zero"], {}, 20_000);
     expect(run.status, run.stderr).toBe(1);
@@ -220,11 +235,9 @@ describe("docket audit verify --file with hostile files", () => {
     const file = join(dir, "long-line.ndjson");
     writeFileSync(file, `${"a".repeat(100 * 1024 * 1024)}\n{}\n`);
     try {
-      const started = Date.now();
       const run = await docket(["audit", "verify", "--file", file], {}, 20_000);
       expect(run.status, run.stderr).toBe(1);
       expect(run.stdout).toMatch(/line 1 is longer than 67108864 characters/);
-      expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       rmSync(file, { force: true });
     }

@@ -3,7 +3,7 @@
  * (`--archive`) a sealed archive offline (archive.ts).
  */
 import { once } from "node:events";
-import { createReadStream } from "node:fs";
+import { createReadStream, type Stats, statSync } from "node:fs";
 import { type Command, type CommandContext, stringOption, UsageError } from "../../command.ts";
 import { renderBundleReport } from "../../render/bundle.ts";
 import { renderVerifyReport } from "../../render/verify.ts";
@@ -13,6 +13,18 @@ import { DIRECT, printReport, SOURCE_DETAILS, tools, withReader } from "./reader
 const verifyFile = async (context: CommandContext, file: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection", "direct"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --file`);
+  // A path that names nothing to read is a usage error (exit 2), as for --archive and --key; a
+  // pipe is fine (`--file <(docket audit export)`).
+  let stats: Stats;
+  try {
+    stats = statSync(file);
+  } catch (error) {
+    throw new UsageError(`--file: cannot open ${file}: ${(error as Error).message}`);
+  }
+  if (stats.isDirectory())
+    throw new UsageError(
+      `--file: ${file} is a directory; --file takes an exported bundle (an archive directory: --archive ${file})`,
+    );
   const { splitLines, verifyBundle } = await tools();
   const stream = createReadStream(file);
   const opened = once(stream, "open");
