@@ -105,20 +105,20 @@ const readerApi = async (prefix: string, access: ArchiveAccess) => {
 
 const READS = ["", "/events", "/replay", "/explain", "/state?at=2099-01-01T00:00:00.000Z"] as const;
 
-/** The answer, or status 0 after 3 s (a read that hangs). */
+/** The answer, or status 0 after 15 s (a read that hangs: a bound far above any real read). */
 const answer = async (
   app: FastifyInstance,
   method: "GET" | "POST",
   url: string,
   payload?: object,
 ): Promise<{ status: number; body: unknown }> => {
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 3_000));
+  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 15_000));
   const reply = await Promise.race([
     app.inject({ method, url, ...(payload === undefined ? {} : { payload }) }),
     timeout,
   ]);
   return reply === undefined
-    ? { status: 0, body: "no answer in 3 s" }
+    ? { status: 0, body: "no answer in 15 s" }
     : { status: reply.statusCode, body: reply.json() };
 };
 
