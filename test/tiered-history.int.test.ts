@@ -620,6 +620,14 @@ describe("tiered history", () => {
       // An id no job ever had is still a plain 404, and costs no archive read.
       const unknown = await api.app.inject({ method: "GET", url: "/v1/jobs/not-a-job", headers: auth });
       expect(unknown.statusCode).toBe(404);
+      // Its webhook deliveries (none here) are still listed.
+      const deliveries = await api.app.inject({
+        method: "GET",
+        url: `/v1/jobs/${id}/webhook-deliveries`,
+        headers: auth,
+      });
+      expect(deliveries.statusCode).toBe(200);
+      expect(deliveries.json()).toEqual({ deliveries: [] });
       // Its tree: itself, from the archive, cut (what it depended on is in its history).
       const tree = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}/tree`, headers: auth });
       expect(tree.statusCode).toBe(200);

@@ -87,8 +87,9 @@ export const registerWebhookRoutes = (app: FastifyInstance, deps: ApiDeps): void
 
   app.get("/v1/jobs/:id/webhook-deliveries", async (request) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
-    // A job that never existed is a 404, like every other job route.
-    await jobs.get(id);
+    // A job that never existed is a 404, like every other job route; one that has left Redis is
+    // found in the archive (its deliveries are kept apart from it).
+    await jobs.view(id);
     return { deliveries: (await webhooks.deliveries({ jobId: id })).map(deliveryOf) } satisfies DeliveryList;
   });
 
