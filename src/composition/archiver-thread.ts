@@ -113,12 +113,12 @@ export class ArchiverThread implements ArchiverRole {
   ) {
     // The key is read (or made) here, as the inline archiver does: a key that cannot be read
     // stops the process at start, not later in a thread.
-    settings.onKey?.(
-      loadSigningKey({
-        dataDir: settings.dataDir,
-        ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
-      }),
-    );
+    // (Read first: `onKey?.(read())` would not read at all without an onKey.)
+    const key = loadSigningKey({
+      dataDir: settings.dataDir,
+      ...(settings.signingKeyPath === undefined ? {} : { keyPath: settings.signingKeyPath }),
+    });
+    settings.onKey?.(key);
     const { onError: _e, onCommitStep: _c, thread: _t, onKey: _k, ...data } = settings;
     this.entry = options.entry ?? siblingModule(import.meta.url, "archiver-thread-main");
     this.data = {

@@ -46,25 +46,43 @@ export const archiverSettings = (env: DocketEnv, log: Log): ArchiverSettings => 
   };
 };
 
+type KeyFacts = { readonly path: string; readonly generated: boolean; readonly mode: number };
+
 /**
- * Says where a key the archiver made is (to back up with the archive), and warns of a key file
- * other users may read: whoever reads it can sign checkpoints the auditors would accept. Not
- * refused (secret mounts often come 0644), as ssh would, but said at every start.
+ * What to say about the signing key: where a key the archiver made is (to back up with the
+ * archive), and a warning for a key file other users may read (whoever reads it can sign
+ * checkpoints the auditors would accept). Not refused (secret mounts often come 0644), as ssh
+ * would, but said at every start.
  */
+const keyNotices = (key: KeyFacts): Array<{ readonly level: "info" | "warn"; readonly message: string }> => [
+  ...(key.generated
+    ? [
+        {
+          level: "info" as const,
+          message: `made the archive's signing key ${key.path} (mode 0600): back it up with the archive (docs/archive.md); auditors get its public key from docket audit key`,
+        },
+      ]
+    : []),
+  ...((key.mode & 0o077) !== 0
+    ? [
+        {
+          level: "warn" as const,
+          message: `the signing key ${key.path} can be read by other users (mode 0${key.mode.toString(8)}): whoever reads it can sign checkpoints; chmod 600 it`,
+        },
+      ]
+    : []),
+];
+
 const logSigningKey =
   (log: Log) =>
-  (key: { readonly path: string; readonly generated: boolean; readonly mode: number }): void => {
-    if (key.generated)
-      log.info(
-        `made the archive's signing key ${key.path} (mode 0600): back it up with the archive (docs/archive.md); auditors get its public key from docket audit key`,
-        { path: key.path },
-      );
-    if ((key.mode & 0o077) !== 0)
-      log.warn(
-        `the signing key ${key.path} can be read by other users (mode 0${key.mode.toString(8)}): whoever reads it can sign checkpoints; chmod 600 it`,
-        { path: key.path, mode: `0${key.mode.toString(8)}` },
-      );
+  (key: KeyFacts): void => {
+    for (const { level, message } of keyNotices(key)) log[level](message, { path: key.path });
   };
+
+/** For `--once`, whose stdout is its result: the same notices, on stderr. */
+const keyNoticesOnStderr = (key: KeyFacts): void => {
+  for (const { message } of keyNotices(key)) process.stderr.write(`docket archiver: ${message}\n`);
+};
 
 export const ARCHIVE_ENV = `Environment: REDIS_URL, DOCKET_PREFIX, DOCKET_SHARDS; DOCKET_ARCHIVE_DIR (DOCKET_DATA_DIR/archive),
 DOCKET_ARCHIVE_SEGMENT_ENTRIES (10000 entries per sealed segment), DOCKET_ARCHIVE_MAX_AGE_MS (60000: a
@@ -95,13 +113,14 @@ itself. --json: log JSON lines on stdout (pino's format).`,
     const { waitForRedis } = await import("../redis-wait.ts");
     if ((await waitForRedis(env.redisUrl, log, shutdown.signal)) === "stopped") return 0;
     const { openArchiver } = await import("../../main.ts");
+    const once = context.values.once === true;
     const opened = openArchiver(
       { redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards },
-      archiverSettings(env, log),
+      { ...archiverSettings(env, log), ...(once ? { onKey: keyNoticesOnStderr } : {}) },
     );
     const { archiver } = opened;
     await opened.ready().catch(() => undefined);
-    if (context.values.once === true) {
+    if (once) {
       let sealed: number;
       let status: ReturnType<typeof archiver.status>;
       try {
