@@ -8,8 +8,7 @@
  * directory), lets it archive and evict four finished jobs, then tampers with the directory.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
@@ -20,21 +19,16 @@ import { tempDbPath } from "./support/projection.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { TEST_UI_DIR } from "./support/ui-build.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
-const dirs: Array<string> = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "docket-hostile-http-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = tempDirs("docket-hostile-http-");
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const ARCHIVE = (): { archiveDir: string; dataDir: string } => ({
