@@ -88,14 +88,23 @@ describe("docket audit verify --archive with hostile paths", () => {
     }
   });
 
-  it("a directory holding no segment — empty, a shard's own directory, the parent of the archive — is archive_empty (exit 1), never OK", async () => {
+  it("a directory holding no segment — empty, a shard's own directory — is archive_empty (exit 1), never OK", async () => {
     const empty = join(dir, "empty");
     mkdirSync(empty, { recursive: true });
-    for (const path of [empty, join(archive, "shard-0"), dir]) {
+    for (const path of [empty, join(archive, "shard-0")]) {
       const run = await verifyArchive(path);
       expect(run.status, `${path}: ${run.stdout}${run.stderr}`).toBe(1);
       expect(run.stdout).toContain("archive_empty");
     }
+  });
+
+  it("the directory holding the archives (DOCKET_ARCHIVE_DIR itself, the easy mistake) is a usage error naming the archive in it (exit 2)", async () => {
+    const run = await verifyArchive(dir);
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      `--archive: ${dir} holds the archives of a deployment (DOCKET_ARCHIVE_DIR); verify ${archive}`,
+    );
+    expect(run.stdout).not.toContain("OK");
   });
 
   it("a segment or a shard renamed out of its spelling (so nothing reads it) is stray_entry (exit 1); .tmp-* and other files are not", async () => {

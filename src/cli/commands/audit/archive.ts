@@ -4,7 +4,8 @@
  * verifies an archive directory (wired from `audit verify`); `docket audit prove <jobId>` shows
  * one job's events are in signed segments, with their inclusion proofs.
  */
-import { type Stats, statSync } from "node:fs";
+import { readdirSync, type Stats, statSync } from "node:fs";
+import { join } from "node:path";
 import {
   type Command,
   type CommandContext,
@@ -55,11 +56,32 @@ const requireDirectory = (option: string, dir: string): void => {
   if (!stats.isDirectory()) throw new UsageError(`${option}: ${dir} is not a directory`);
 };
 
+/**
+ * A directory that holds deployments' archives rather than being one (DOCKET_ARCHIVE_DIR itself,
+ * the easy mistake): the prefixes under it whose directories hold shards, or none.
+ */
+const archivesUnder = (dir: string): ReadonlyArray<string> => {
+  const names = (path: string): ReadonlyArray<string> => {
+    try {
+      return readdirSync(path);
+    } catch {
+      return [];
+    }
+  };
+  if (names(dir).some((name) => name.startsWith("shard-"))) return [];
+  return names(dir).filter((name) => names(join(dir, name)).some((entry) => entry.startsWith("shard-")));
+};
+
 /** `audit verify --archive <dir> [--key <public.pem> …] [--compare-redis]`. */
 export const verifyArchiveFromCli = async (context: CommandContext, dir: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection", "direct", "file"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --archive`);
   requireDirectory("--archive", dir);
+  const inside = archivesUnder(dir);
+  if (inside.length > 0)
+    throw new UsageError(
+      `--archive: ${dir} holds the archives of ${inside.length === 1 ? "a deployment" : "deployments"} (DOCKET_ARCHIVE_DIR); verify ${inside.map((name) => join(dir, name)).join(" or ")}`,
+    );
   const { compareArchiveWithRedis, verifyArchiveDir } = await import("../../../main.ts");
   const report = await verifyArchiveDir(dir, await publicKeyPems(context));
   if (context.values["compare-redis"] !== true) {
