@@ -32,6 +32,7 @@ const VIEW = {
   startedAt: null,
   endedAt: null,
   evictedAt: null,
+  retainMs: null,
   runAt: null,
   progress: null,
   result: null,

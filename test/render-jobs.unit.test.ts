@@ -20,6 +20,7 @@ const view = (status: JobView["status"]): JobView => ({
   startedAt: "2026-01-01T00:00:02.000Z",
   endedAt: status === "completed" ? "2026-01-01T00:00:03.000Z" : null,
   evictedAt: null,
+  retainMs: null,
   runAt: null,
   progress: null,
   result: status === "completed" ? { ok: true } : null,

@@ -262,6 +262,9 @@ describe("tiered history", () => {
     const d = await deploy();
     const jobs = await submitMix(d);
     await drain(d);
+    // The view says which jobs follow a retention of their own (here 0 ms), and which the deployment's.
+    expect((await d.engine.jobs.view(jobs.own)).retainMs).toBe(0);
+    expect((await d.engine.jobs.view(jobs.keyed)).retainMs).toBeNull();
     const before = await snapshot(d.engine, jobs.all);
 
     // Not yet: only the job with retainMs 0 is due; the others wait for their retention.

@@ -42,6 +42,11 @@ export const JobView = Schema.Struct({
    * its history is then read from the signed archive. Null while it is in Redis.
    */
   evictedAt: Schema.NullOr(Timestamp),
+  /**
+   * How long the job stays in Redis once it has ended (ms), when it was submitted with its own
+   * `retainMs`; null: the deployment's retention for its end state (DOCKET_RETAIN_*) applies.
+   */
+  retainMs: Schema.NullOr(Schema.Int),
   /** When a pending job or a failed job's retry is due. */
   runAt: Schema.NullOr(Timestamp),
   progress: Schema.NullOr(Progress),

@@ -44,6 +44,11 @@ export interface JobView {
    * from the archive. Null while it is in Redis.
    */
   readonly evictedAt: string | null;
+  /**
+   * How long the job stays in Redis once it has ended (ms), when submitted with its own
+   * `retainMs`; null: the deployment's DOCKET_RETAIN_* for its end state applies.
+   */
+  readonly retainMs: number | null;
   /** When a pending job or a failed job's retry is due. */
   readonly runAt: string | null;
   readonly progress: Progress | null;
@@ -110,6 +115,7 @@ export const applyToView = (view: JobView | null, envelope: Envelope): JobView =
       startedAt: null,
       endedAt: null,
       evictedAt: null,
+      retainMs: spec.retainMs ?? null,
       runAt: delayed ? runAt : null,
       progress: null,
       result: null,

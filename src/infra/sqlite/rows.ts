@@ -11,7 +11,7 @@ const parsed = <A>(text: unknown): A | null => (text === null ? null : (JSON.par
 export const JOB_COLUMNS =
   "id, status, type, queue, priority, attempts, max_attempts, created_at, queued_at, started_at, ended_at, " +
   "run_at, progress, result, error, cancel_reason, idempotency_key, version, last_hash, updated_at, evicted_at, meta, " +
-  "concurrency_key, concurrency_limit, steps, suspensions, suspension, dependencies";
+  "concurrency_key, concurrency_limit, steps, suspensions, suspension, dependencies, retain_ms";
 
 export const jobRow = (view: JobView): Array<string | number | null> => [
   view.id,
@@ -42,6 +42,7 @@ export const jobRow = (view: JobView): Array<string | number | null> => [
   view.suspensions,
   json(view.suspension),
   view.dependencies.length === 0 ? null : JSON.stringify(view.dependencies),
+  view.retainMs,
 ];
 
 export interface JobRow {
@@ -73,6 +74,7 @@ export interface JobRow {
   readonly suspensions: number;
   readonly suspension: string | null;
   readonly dependencies: string | null;
+  readonly retain_ms: number | null;
 }
 
 export const viewOfRow = (row: JobRow): JobView => ({
@@ -88,6 +90,7 @@ export const viewOfRow = (row: JobRow): JobView => ({
   startedAt: row.started_at,
   endedAt: row.ended_at,
   evictedAt: row.evicted_at,
+  retainMs: row.retain_ms,
   runAt: row.run_at,
   progress: parsed(row.progress),
   result: parsed(row.result),

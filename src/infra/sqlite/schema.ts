@@ -104,6 +104,10 @@ const MIGRATIONS: ReadonlyArray<string> = [
   `
   ALTER TABLE jobs ADD COLUMN dependencies TEXT;
   `,
+  // ADR 0034: a job's own retention (its spec's retainMs), shown in the job view.
+  `
+  ALTER TABLE jobs ADD COLUMN retain_ms INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
