@@ -104,9 +104,14 @@ const MIGRATIONS: ReadonlyArray<string> = [
   `
   ALTER TABLE jobs ADD COLUMN dependencies TEXT;
   `,
-  // ADR 0034: a job's own retention (its spec's retainMs), shown in the job view.
+  // ADR 0034: a job's own retention (its spec's retainMs), shown in the job view. Filled in for
+  // the jobs already there from their JobSubmitted, so the table equals a rebuild at once.
   `
   ALTER TABLE jobs ADD COLUMN retain_ms INTEGER;
+  UPDATE jobs SET retain_ms = (
+    SELECT json_extract(data, '$.spec.retainMs') FROM job_events
+    WHERE job_events.job_id = jobs.id AND job_events.type = 'JobSubmitted'
+  );
   `,
 ];
 
@@ -121,13 +126,14 @@ export const TABLES: ReadonlyArray<{ readonly name: string; readonly key: Readon
   { name: "checkpoints", key: ["shard"] },
 ];
 
-export const migrate = (db: SqliteDatabase): void => {
+/** Brings the file's schema to this code's version (`upTo`: an earlier one, for tests of a migration). */
+export const migrate = (db: SqliteDatabase, upTo = SCHEMA_VERSION): void => {
   const current = Number(db.get<{ user_version: number }>("PRAGMA user_version")?.user_version ?? 0);
   if (current > SCHEMA_VERSION)
     throw new Error(
       `${db.path} has schema version ${current}, newer than this code's ${SCHEMA_VERSION}; rebuild it or upgrade Docket`,
     );
-  for (let version = current; version < SCHEMA_VERSION; version++)
+  for (let version = current; version < upTo; version++)
     db.transaction(() => {
       db.exec(MIGRATIONS[version] as string);
       db.exec(`PRAGMA user_version = ${version + 1}`);
