@@ -184,8 +184,10 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
       }
       return true;
     });
-  // Every master with a linked replica: one killed now has a replica ready to take over.
-  const replicated = (timeoutMs = 20_000) =>
+  // Every master with a linked replica: one killed now has a replica ready to take over. Linking
+  // takes a second or two; on a loaded two-core machine running the whole suite it once took more
+  // than 20 s, so the bound is generous (it only costs time when the cluster never links).
+  const replicated = (timeoutMs = 60_000) =>
     waitUntil("every master to have a linked replica", timeoutMs, async () => {
       const links = await Promise.all(nodes.filter((n) => n.alive).map((n) => roleOf(n.port)));
       return links.filter((l) => l === "replica-up").length === masters;
