@@ -173,10 +173,10 @@ export class JobService {
     });
   }
 
-  /** A job and the jobs it depends on, and theirs, from their heads (bounded; ADR 0042). */
   /**
-   * A job and what it depends on (ADR 0042). A job that has left Redis (ADR 0034) is shown as
-   * itself, read from the archive, cut (`truncated`): its dependencies' ends are in its history.
+   * A job and the jobs it depends on, and theirs, from their heads (bounded; ADR 0042). A job that
+   * has left Redis (ADR 0034) is shown as itself, read from the archive, cut (`truncated`): its
+   * dependencies' ends are in its history.
    */
   async tree(jobId: string): Promise<JobTree> {
     const head = await this.options.store.loadHead(jobId);
@@ -417,7 +417,7 @@ export class JobService {
   private async refusedIfEvicted(jobId: string, error: unknown): Promise<never> {
     if (error instanceof JobNotFound) {
       const view = viewOf(await this.options.store.readEvents(jobId));
-      if (view?.evictedAt !== null && view?.evictedAt !== undefined)
+      if (view !== null && view.evictedAt !== null)
         throw new CommandRefused({
           jobId,
           code: "job_evicted",

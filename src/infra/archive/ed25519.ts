@@ -21,11 +21,11 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  type Stats,
   statSync,
   writeSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { kindOf } from "./file-kind.ts";
 import type { NoteSigner, NoteVerifier } from "../../engine/archive/index.ts";
 
 export const DEFAULT_KEY_FILE = "archive-signing-key.pem";
@@ -59,17 +59,6 @@ const signerOf = (privateKey: KeyObject): NoteSigner => {
 
 /** A PEM key is well under a kilobyte; anything past this is not one. */
 export const MAX_KEY_FILE_BYTES = 64 * 1024;
-
-const kindOf = (stats: Stats): string =>
-  stats.isDirectory()
-    ? "a directory"
-    : stats.isFIFO()
-      ? "a FIFO"
-      : stats.isCharacterDevice() || stats.isBlockDevice()
-        ? "a device"
-        : stats.isSocket()
-          ? "a socket"
-          : "not a file";
 
 /**
  * A key file's text: a regular file of at most MAX_KEY_FILE_BYTES, or an error (with the errno

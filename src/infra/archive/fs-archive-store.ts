@@ -24,9 +24,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:buffer";
-import { constants as fs, type Stats } from "node:fs";
+import { constants as fs } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { kindOf } from "./file-kind.ts";
 import { parseCheckpointBody, parseSignedNote } from "../../domain/index.ts";
 import {
   type ArchiveStore,
@@ -272,19 +273,6 @@ export const readArchiveFile = async (path: string, maxBytes: number): Promise<s
     await handle.close();
   }
 };
-
-const kindOf = (stats: Stats): string =>
-  stats.isDirectory()
-    ? "a directory"
-    : stats.isFIFO()
-      ? "a FIFO"
-      : stats.isCharacterDevice()
-        ? "a character device"
-        : stats.isBlockDevice()
-          ? "a block device"
-          : stats.isSocket()
-            ? "a socket"
-            : "not a file";
 
 const writeSynced = async (path: string, text: string): Promise<void> => {
   let handle: FileHandle | undefined;
