@@ -4,14 +4,15 @@
  * `redis-cli --cluster create … --cluster-replicas 1`. Nodes can be killed one by one, so a
  * failover test can SIGKILL a master and watch its replica take over.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { clusterTargetOf } from "../../src/infra/redis/cluster-url.ts";
-import { freePort, type TestRedis } from "./redis.ts";
+import type { TestRedis } from "./redis.ts";
+import { launchRedisServer } from "./redis-process.ts";
 
 const run = promisify(execFile);
 
@@ -80,10 +81,24 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
   const masters = options.masters ?? 3;
   const dir = mkdtempSync(join(tmpdir(), "docket-cluster-"));
   const children = new Set<ChildProcess>();
-  const launch = (port: number, busPort: number): ChildProcess => {
-    const child = spawn(
-      "redis-server",
-      [
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(
+      [...children].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once("exit", () => resolve());
+            child.kill("SIGTERM");
+          }),
+      ),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // [client port, cluster bus port]; fresh ones until the node is up, then kept for its restarts.
+  const launch = async (index: number, ports?: ReadonlyArray<number>) => {
+    const started = await launchRedisServer({
+      ...(ports === undefined ? { portCount: 2 } : { ports }),
+      args: ([port, busPort]) => [
         "--port",
         String(port),
         "--cluster-port",
@@ -110,20 +125,17 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
         "--dir",
         dir,
       ],
-      { stdio: "ignore" },
-    );
-    child.on("error", (error) => {
-      throw new Error(`could not start redis-server (is it installed?): ${error.message}`);
+      logFile: join(dir, `node-${index}.log`),
     });
-    children.add(child);
-    return child;
+    children.add(started.child);
+    return started;
   };
-  const nodes: Array<ClusterNode> = [];
-  for (let i = 0; i < masters * 2; i++) {
-    const port = await freePort();
-    const busPort = await freePort();
-    let child = launch(port, busPort);
-    nodes.push({
+  const startNode = async (index: number): Promise<ClusterNode> => {
+    const started = await launch(index);
+    const ports = started.ports;
+    let child = started.child;
+    const port = ports[0] ?? 0;
+    return {
       port,
       address: `127.0.0.1:${port}`,
       kill: () => child.kill("SIGKILL"),
@@ -133,24 +145,29 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
           child.kill("SIGKILL");
           await exited;
         }
-        child = launch(port, busPort);
-        await waitUntil(
-          `node 127.0.0.1:${port} to answer again`,
-          10_000,
-          async () => (await infoOf(port)).length > 0,
-        );
+        ({ child } = await launch(index, ports));
       },
       get alive() {
         return child.exitCode === null && child.signalCode === null;
       },
-    });
+    };
+  };
+  try {
+    const nodes: Array<ClusterNode> = [];
+    for (let i = 0; i < masters * 2; i++) nodes.push(await startNode(i));
+    return await formCluster(nodes, masters, stopAll);
+  } catch (error) {
+    // Nothing left running: a failed global setup must not keep the test run from exiting.
+    await stopAll();
+    throw error;
   }
-  for (const node of nodes)
-    await waitUntil(
-      `node ${node.address} to answer`,
-      10_000,
-      async () => (await infoOf(node.port)).length > 0,
-    );
+};
+
+const formCluster = async (
+  nodes: ReadonlyArray<ClusterNode>,
+  masters: number,
+  stop: () => Promise<void>,
+): Promise<TestCluster> => {
   await run("redis-cli", [
     "--cluster",
     "create",
@@ -221,19 +238,7 @@ export const startCluster = async (options: { readonly masters?: number } = {}):
     masterOf,
     healthy,
     replicated,
-    stop: async () => {
-      await Promise.all(
-        [...children].map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              child.once("exit", () => resolve());
-              child.kill("SIGTERM");
-            }),
-        ),
-      );
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 };
 

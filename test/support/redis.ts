@@ -3,13 +3,12 @@
  * `redis-server` on a free port (so fault tests can kill and restart it), with its data in a
  * temporary folder. Each test gets its own key prefix.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cluster, Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
+import { freePorts, launchRedisServer } from "./redis-process.ts";
 
 export interface TestRedis {
   readonly url: string;
@@ -20,36 +19,8 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address !== null ? resolve(address.port) : reject(),
-      );
-    });
-  });
-
-const waitForPing = async (url: string, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      if ((await client.ping()) === "PONG") return;
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`redis-server at ${url} did not answer within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      client.disconnect();
-    }
-  }
-};
+/** A free port on 127.0.0.1 (taken by nothing at the time it is found). */
+export const freePort = async (): Promise<number> => (await freePorts(1))[0] ?? 0;
 
 export interface RedisOptions {
   readonly appendOnly?: boolean;
@@ -72,57 +43,56 @@ export const startRedis = async (options: RedisOptions = {}): Promise<TestRedis>
     options.replicaOf !== undefined;
   if (external !== undefined && external !== "" && !mustOwn)
     return { url: external, owned: false, kill: () => {}, restart: async () => {}, stop: async () => {} };
-  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "docket-redis-"));
+  const args = (ports: ReadonlyArray<number>): ReadonlyArray<string> => [
+    "--port",
+    String(ports[0]),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--dir",
+    dir,
+    "--appendonly",
+    options.appendOnly ? "yes" : "no",
+    "--appendfsync",
+    "always",
+    ...(options.password === undefined ? [] : ["--requirepass", options.password]),
+    ...(options.replicaOf === undefined ? [] : ["--replicaof", "127.0.0.1", new URL(options.replicaOf).port]),
+    // A replica attaching gets its first copy at once (the default waits 5 s for others).
+    "--repl-diskless-sync-delay",
+    "0",
+  ];
+  const launch = (ports: ReadonlyArray<number> | undefined) =>
+    launchRedisServer({
+      ...(ports === undefined ? {} : { ports }),
+      args,
+      logFile: join(dir, "redis.log"),
+      ...(options.password === undefined ? {} : { password: options.password }),
+    });
+  const started = await launch(options.port === undefined ? undefined : [options.port]);
+  const ports = started.ports;
+  let child = started.child;
+  const port = ports[0];
   const url =
     options.password === undefined
       ? `redis://127.0.0.1:${port}`
       : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    child = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--dir",
-        dir,
-        "--appendonly",
-        options.appendOnly ? "yes" : "no",
-        "--appendfsync",
-        "always",
-        ...(options.password === undefined ? [] : ["--requirepass", options.password]),
-        ...(options.replicaOf === undefined
-          ? []
-          : ["--replicaof", "127.0.0.1", new URL(options.replicaOf).port]),
-        // A replica attaching gets its first copy at once (the default waits 5 s for others).
-        "--repl-diskless-sync-delay",
-        "0",
-      ],
-      { stdio: "ignore" },
-    );
-    child.on("error", (error) => {
-      throw new Error(`could not start redis-server (is it installed?): ${error.message}`);
-    });
-    await waitForPing(url);
-  };
-  await launch();
   return {
     url,
     owned: true,
-    kill: () => child?.kill("SIGKILL"),
+    kill: () => child.kill("SIGKILL"),
     restart: async () => {
-      child?.kill("SIGKILL");
-      await new Promise((r) => setTimeout(r, 100));
-      await launch();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGKILL");
+        await exited;
+      }
+      ({ child } = await launch(ports));
     },
     stop: async () => {
-      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child?.once("exit", r));
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
       await exited;
     },
