@@ -167,10 +167,10 @@ describe("signing and public keys that are not key files", () => {
     ];
   };
 
-  it("DOCKET_SIGNING_KEY naming a FIFO, /dev/zero, a directory or a huge file: audit key says what it is (exit 1) at once", async () => {
+  it("DOCKET_SIGNING_KEY naming a FIFO, /dev/zero, a directory or a huge file: audit key says what it is, a configuration error (exit 2), at once", async () => {
     for (const [kind, path, reason] of hostileKeys()) {
       const run = await docket(["audit", "key"], { DOCKET_SIGNING_KEY: path, DOCKET_DATA_DIR: dir }, 10_000);
-      expect(run.status, `${kind}: ${run.stderr}`).toBe(1);
+      expect(run.status, `${kind}: ${run.stderr}`).toBe(2);
       expect(run.stderr).toContain(`cannot read the signing key ${path}`);
       expect(run.stderr).toMatch(reason);
       expect(run.stdout).toBe("");
@@ -186,7 +186,7 @@ describe("signing and public keys that are not key files", () => {
     }
   }, 60_000);
 
-  it("a public key, an encrypted key or an RSA key as DOCKET_SIGNING_KEY: refused, naming the file and why (exit 1)", async () => {
+  it("a public key, an encrypted key or an RSA key as DOCKET_SIGNING_KEY: refused as a configuration error (exit 2), naming the file and why", async () => {
     const keys = mkdtempSync(join(dir, "pem-"));
     const ed = generateKeyPairSync("ed25519");
     const cases: ReadonlyArray<[string, string, RegExp]> = [
@@ -210,12 +210,30 @@ describe("signing and public keys that are not key files", () => {
       const path = join(keys, `${name}.pem`);
       writeFileSync(path, pem, { mode: 0o600 });
       const run = await docket(["audit", "key"], { DOCKET_SIGNING_KEY: path, DOCKET_DATA_DIR: dir }, 10_000);
-      expect(run.status, `${name}: ${run.stderr}`).toBe(1);
+      expect(run.status, `${name}: ${run.stderr}`).toBe(2);
       expect(run.stderr).toContain(`the signing key ${path}`);
       expect(run.stderr).toMatch(reason);
       expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }
   }, 60_000);
+
+  it("docket api with an unusable signing key, or a data directory that cannot be made, stops at start as a configuration error (exit 2)", async () => {
+    const notADirectory = join(dir, "a-file");
+    writeFileSync(notADirectory, "");
+    // Nothing answers on port 1: each refusal must come before Redis is needed.
+    const noRedis = { REDIS_URL: "redis://127.0.0.1:1", DOCKET_DATA_DIR: dir };
+    const badKey = await docket(["api"], { ...noRedis, DOCKET_SIGNING_KEY: "/dev/zero" }, 10_000);
+    expect(badKey.status, badKey.stderr).toBe(2);
+    expect(badKey.stderr).toContain("cannot read the signing key /dev/zero");
+    const badDataDir = await docket(
+      ["api"],
+      { ...noRedis, DOCKET_DATA_DIR: join(notADirectory, "data") },
+      10_000,
+    );
+    expect(badDataDir.status, badDataDir.stderr).toBe(2);
+    expect(badDataDir.stderr).toContain("for the projection database (DOCKET_DB");
+    expect(badDataDir.stderr).toContain("ENOTDIR");
+  }, 30_000);
 });
 
 describe("docket audit verify --file with hostile files", () => {

@@ -196,7 +196,11 @@ export const main = async (given: ReadonlyArray<string>): Promise<number> => {
       process.stderr.write(`docket ${found.command.name}: ${message} (REDIS_URL)${hint}\n`);
       return 2;
     }
-    if (error instanceof Error && error.name === "HandlersModuleError") {
+    // The archive's signing key cannot be used (DOCKET_SIGNING_KEY, or the data directory's).
+    if (
+      error instanceof Error &&
+      (error.name === "HandlersModuleError" || error.name === "SigningKeyError")
+    ) {
       process.stderr.write(`docket ${found.command.name}: ${message}\n`);
       return 2;
     }

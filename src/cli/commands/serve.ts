@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import type { ApiServer, ProcessMetrics } from "../../main.ts";
 import { type Command, intOption, stringOption } from "../command.ts";
 import type { DocketEnv } from "../config.ts";
+import { ConfigError } from "../config-error.ts";
 import { archiveAccess, readEnv } from "../env.ts";
 import { loadHandlers, threadIsolationFor } from "../handlers.ts";
 import { hookSecretsOf } from "../hook-secrets.ts";
@@ -42,7 +43,14 @@ const serve = async (options: {
 }): Promise<ApiServer> => {
   const { env, log } = options;
   const { openApiServer } = await import("../../main.ts");
-  mkdirSync(dirname(resolve(env.dbPath)), { recursive: true });
+  const dbDir = dirname(resolve(env.dbPath));
+  try {
+    mkdirSync(dbDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError(
+      `cannot make ${dbDir} for the projection database (DOCKET_DB, by default in DOCKET_DATA_DIR): ${(error as Error).message}`,
+    );
+  }
   const server = await openApiServer({
     redisUrl: options.redisUrl,
     prefix: env.prefix,

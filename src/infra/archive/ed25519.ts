@@ -103,6 +103,14 @@ const writeNewPrivateFile = (path: string, text: string): void => {
 };
 
 /**
+ * The signing key cannot be used: missing, unreadable, not a key file, or not an Ed25519 private
+ * key. A configuration error (the CLI exits 2), named so callers across a thread can tell.
+ */
+export class SigningKeyError extends Error {
+  override readonly name = "SigningKeyError";
+}
+
+/**
  * The archive's signing key: from `keyPath` when given, else from (or generated into) the data
  * directory. Throws with the path and the reason when the file is not an Ed25519 private key.
  */
@@ -119,13 +127,21 @@ export const loadSigningKey = (options: {
     pem = readKeyFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT" || options.keyPath !== undefined)
-      throw new Error(`cannot read the signing key ${path}: ${(error as Error).message}`, { cause: error });
+      throw new SigningKeyError(`cannot read the signing key ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     if (options.generate === false)
-      throw new Error(
+      throw new SigningKeyError(
         `no signing key at ${path} yet: the archiver makes it when it first starts (or set DOCKET_SIGNING_KEY)`,
         { cause: error },
       );
-    mkdirSync(dirname(path), { recursive: true });
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (mkdirError) {
+      throw new SigningKeyError(`cannot make the signing key ${path}: ${(mkdirError as Error).message}`, {
+        cause: mkdirError,
+      });
+    }
     const { privateKey } = generateKeyPairSync("ed25519");
     pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
     try {
@@ -133,7 +149,10 @@ export const loadSigningKey = (options: {
       generated = true;
     } catch (writeError) {
       // Another process generated it first: use theirs.
-      if ((writeError as NodeJS.ErrnoException).code !== "EEXIST") throw writeError;
+      if ((writeError as NodeJS.ErrnoException).code !== "EEXIST")
+        throw new SigningKeyError(`cannot make the signing key ${path}: ${(writeError as Error).message}`, {
+          cause: writeError,
+        });
       pem = readKeyFile(path);
     }
   }
@@ -142,7 +161,7 @@ export const loadSigningKey = (options: {
     // A passphrase, so an encrypted key is refused here instead of prompting for one.
     privateKey = createPrivateKey({ key: pem, passphrase: "" });
   } catch (error) {
-    throw new Error(
+    throw new SigningKeyError(
       `the signing key ${path} is not a PEM private key: ${notAPrivateKey(pem) ?? (error as Error).message}`,
       { cause: error },
     );
@@ -151,9 +170,12 @@ export const loadSigningKey = (options: {
   try {
     signer = signerOf(privateKey);
   } catch (error) {
-    throw new Error(`the signing key ${path} cannot sign checkpoints: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new SigningKeyError(
+      `the signing key ${path} cannot sign checkpoints: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return {
     signer,
