@@ -12,6 +12,7 @@ import {
   isDependencyEnd,
   isTraceparent,
   type JobCommand,
+  type JobStatus,
   type Json,
   MAX_DEPENDENCIES,
   MAX_FLOW_DEPTH,
@@ -388,6 +389,16 @@ export class JobService {
    */
   async tierOf(jobId: string): Promise<"redis" | "archive"> {
     return (await this.options.store.loadHead(jobId)) === null ? "archive" : "redis";
+  }
+
+  /**
+   * A job's status: from its head while it is in Redis, else from its history, which the archive
+   * answers once the job has left (ADR 0034). An idempotent repeat names a job that may have left
+   * Redis, within DOCKET_RETAIN_IDEMPOTENCY_KEYS, or be leaving while the repeat is answered.
+   */
+  async status(jobId: string): Promise<JobStatus> {
+    const head = await this.options.store.loadHead(jobId);
+    return head === null ? (await this.view(jobId)).status : statusOf(head.state);
   }
 
   /** A job's view folded from its own history: always current (read-your-writes). */
