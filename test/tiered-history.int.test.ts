@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Envelope } from "../src/domain/index.ts";
 import type { Archiver, RetentionPolicy } from "../src/engine/archive/index.ts";
-import type { Clock } from "../src/engine/shared/index.ts";
+import { type Clock, CommandRefused } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
 import { SEGMENT_FILE } from "../src/infra/archive/fs-archive-store.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
@@ -34,6 +34,7 @@ import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
+import { retentionOf } from "./support/retention.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
@@ -361,6 +362,63 @@ describe("tiered history", () => {
     const offline = await verifyBundle(bundle);
     expect(offline.failures).toEqual([]);
     await archiver.stop();
+    await d.engine.close();
+  });
+
+  it("a command for a job recorded as evicted is refused as job_evicted, before it leaves Redis as after", async () => {
+    const d = await deploy();
+    const operator = { kind: "operator" as const, id: "alice" };
+    const dead = (await d.engine.jobs.submit({ type: "broken", maxAttempts: 1 }, apiActor)).jobId;
+    const cancelled = (
+      await d.engine.jobs.submit(
+        { type: "echo", runAt: new Date(d.clock.now() + 3_600_000).toISOString() },
+        apiActor,
+      )
+    ).jobId;
+    await d.engine.jobs.cancel(cancelled, apiActor, "not needed");
+    await drain(d);
+    d.advance(RETENTION.deadLetterMs + 10_000);
+    const commands = {
+      retry: (id: string) => d.engine.jobs.retry(id, operator, "too late"),
+      cancel: (id: string) => d.engine.jobs.cancel(id, operator, "too late"),
+      signal: (id: string) => d.engine.jobs.signal(id, operator, "go"),
+    };
+    const refusals = async () => {
+      const out: Array<unknown> = [];
+      for (const [verb, command] of Object.entries(commands)) {
+        const error = await command(dead).catch((e: unknown) => e);
+        out.push([
+          verb,
+          error instanceof CommandRefused ? { code: error.code, status: error.status } : error,
+        ]);
+      }
+      return out;
+    };
+    const expected = Object.keys(commands).map((verb) => [
+      verb,
+      { code: "job_evicted", status: "dead_letter" },
+    ]);
+    // Recorded, not yet archived: still in Redis (it was illegal_transition here, as if the dead
+    // letter could not be retried for some other reason, and job_evicted only once it had left).
+    const retention = retentionOf(d.engine, {
+      clock: d.clock,
+      policy: RETENTION,
+      shards: SHARDS,
+      batch: 100,
+    });
+    expect(await retention.recordDue()).toBe(2);
+    expect(await d.engine.store.loadHead(dead)).not.toBeNull();
+    expect(await refusals()).toEqual(expected);
+    // A repeat of what was done is still answered without events.
+    await expect(d.engine.jobs.cancel(cancelled, operator)).resolves.toMatchObject({ jobId: cancelled });
+
+    const archiver = d.archiver(RETENTION);
+    await archiver.runOnce();
+    await archiver.runOnce();
+    await archiver.stop();
+    expect(await d.engine.store.loadHead(dead)).toBeNull();
+    expect(await refusals()).toEqual(expected);
+    expect((await d.engine.jobs.events(dead)).filter((e) => e.type === "JobEvicted")).toHaveLength(1);
     await d.engine.close();
   });
 
