@@ -376,11 +376,16 @@ describe("tiered history", () => {
     expect(again.jobId).not.toBe(jobs.keyed);
 
     // A command for a job that has left Redis is refused as one for any ended job, saying why
-    // (not "no job with id"); an id that never was is still not found.
-    await expect(d.engine.jobs.cancel(jobs.cancelled, apiActor)).rejects.toMatchObject({
+    // (not "no job with id"); a repeat of what was done is answered as done, as while the job
+    // was in Redis; an id that never was is still not found.
+    await expect(d.engine.jobs.cancel(jobs.completed[0] as string, apiActor)).rejects.toMatchObject({
       _tag: "CommandRefused",
       code: "job_evicted",
-      status: "cancelled",
+      status: "completed",
+    });
+    await expect(d.engine.jobs.cancel(jobs.cancelled, apiActor)).resolves.toMatchObject({
+      jobId: jobs.cancelled,
+      state: { value: "cancelled" },
     });
     await expect(d.engine.jobs.retry(jobs.dead[0] as string, apiActor, "again")).rejects.toMatchObject({
       code: "job_evicted",
@@ -409,7 +414,7 @@ describe("tiered history", () => {
     await d.engine.close();
   });
 
-  it("a command for a job recorded as evicted is refused as job_evicted, before it leaves Redis as after", async () => {
+  it("a command for a job recorded as evicted is refused as job_evicted, before it leaves Redis as after, and a repeat of what was done is answered as done", async () => {
     const d = await deploy();
     const operator = { kind: "operator" as const, id: "alice" };
     const dead = (await d.engine.jobs.submit({ type: "broken", maxAttempts: 1 }, apiActor)).jobId;
@@ -463,6 +468,13 @@ describe("tiered history", () => {
     expect(await d.engine.store.loadHead(dead)).toBeNull();
     expect(await refusals()).toEqual(expected);
     expect((await d.engine.jobs.events(dead)).filter((e) => e.type === "JobEvicted")).toHaveLength(1);
+    // And once it has left, as while it was there (it was job_evicted): a client retrying a
+    // cancel whose answer it lost hears that it is done, and nothing is appended.
+    expect(await d.engine.store.loadHead(cancelled)).toBeNull();
+    const history = await d.engine.jobs.events(cancelled);
+    const again = await d.engine.jobs.cancel(cancelled, operator, "again");
+    expect(again).toMatchObject({ jobId: cancelled, version: history.length, state: { value: "cancelled" } });
+    expect(await d.engine.jobs.events(cancelled)).toEqual(history);
     await d.engine.close();
   });
 
