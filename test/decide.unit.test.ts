@@ -305,6 +305,39 @@ describe("decide: failures, retries and dead letters", () => {
   });
 });
 
+describe("decide: a job recorded as evicted", () => {
+  const permanent = { code: "bad_input", message: "no", retryable: false } as const;
+  const deadLetter = [submitted(), started(1), ...failedForGood(1, permanent, "not_retryable", 3)];
+  const evicted = {
+    type: "JobEvicted",
+    at: t(900),
+    actor: { kind: "system", id: "retention" },
+    data: { reason: "retention", olderThanMs: 60_000 },
+  } as const;
+
+  it("refuses a command the machine refuses as evicted, as the job once it has left Redis is (job_evicted)", () => {
+    given(...deadLetter, evicted)
+      .when({ type: "RetryJob", at: t(901), actor: operator, reason: "too late" })
+      .thenRejected("job_evicted");
+    given(...deadLetter, evicted)
+      .when({ type: "CancelJob", at: t(901), actor: client })
+      .thenRejected("job_evicted");
+    given(...deadLetter, evicted)
+      .when({ type: "SignalJob", at: t(901), actor: client, name: "go" })
+      .thenRejected("job_evicted");
+  });
+
+  it("still answers a repeat of what was already done with no events", () => {
+    given(...deadLetter, evicted)
+      .when({ type: "EvictJob", at: t(902), actor: operator, reason: "purge", olderThanMs: 0 })
+      .thenEvents([]);
+    const cancelled = { type: "JobCancelled", at: t(5), actor: client, data: {} } as const;
+    given(submitted(), cancelled, evicted)
+      .when({ type: "CancelJob", at: t(903), actor: client })
+      .thenEvents([]);
+  });
+});
+
 describe("decide: cancellation", () => {
   it("a queued job is cancelled with the reason given", () => {
     given(submitted())

@@ -6,16 +6,20 @@
  * left Redis before another scheduler took the tick up (found by an attacker's test; before, the
  * key left with the job and the tick fired twice).
  */
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScheduleEnvelope } from "../src/domain/index.ts";
 import { Scheduler, type ScheduleStore } from "../src/engine/schedule/index.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
 import { RedisScheduleStore } from "../src/infra/redis/redis-schedule-store.ts";
 import { composeArchiver } from "../src/main.ts";
+import { startApi } from "./support/api.ts";
+import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine } from "./support/engine.ts";
 import { ManualClock } from "./support/manual-clock.ts";
 import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
 import { tempDirs } from "./support/temp-dirs.ts";
+import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
@@ -146,4 +150,91 @@ it("a tick whose scheduler died before recording it is not fired again once its 
     await archiver.stop();
     await engine.close();
   }
+});
+
+describe("over HTTP, a repeat after the job left Redis", () => {
+  it("answers as a repeat while the job is there would, in a single or a bulk submit, whatever the key's characters and whatever the repeat's body", async () => {
+    const api = await startApi(redis.url, {
+      token: "t0ken-for-repeats",
+      archiver: {
+        archiveDir: join(tempDir(), "archive"),
+        dataDir: tempDir(),
+        segmentEntries: 1,
+        maxAgeMs: 10,
+        leaseMs: 60_000,
+        pollMs: 20,
+        retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
+      },
+    });
+    const auth = { authorization: "Bearer t0ken-for-repeats", "content-type": "application/json" };
+    const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+      api.app.inject({
+        method: "POST",
+        url,
+        headers: { ...auth, ...headers },
+        payload: JSON.stringify(payload),
+      });
+    try {
+      const keys = ["order-1", "ключ-🔑-𝄞", "k".repeat(256), "a:b:*?[]\\{0}", " spaced "];
+      const ids = new Map<string, string>();
+      for (const key of keys) {
+        const first = await post("/v1/jobs", { type: "echo", payload: { key }, idempotencyKey: key });
+        expect(first.statusCode).toBe(202);
+        ids.set(key, first.json().id as string);
+      }
+      const byHeader = await post("/v1/jobs", { type: "echo" }, { "idempotency-key": "by-header" });
+      ids.set("by-header", byHeader.json().id as string);
+      // A hot repeat with another body answers the first job, as the key's purpose is.
+      const hot = await post("/v1/jobs", {
+        type: "other",
+        payload: { other: true },
+        idempotencyKey: "order-1",
+      });
+      expect(hot.statusCode).toBe(202);
+      expect(hot.headers["idempotent-replayed"]).toBe("true");
+      expect(hot.json()).toMatchObject({ id: ids.get("order-1"), type: "echo" });
+
+      await (
+        await startWorker(api.engine, { echo: async (payload) => payload }, { burst: true })
+      ).done;
+      const purged = await post("/v1/jobs/purge", { status: "completed", olderThan: "0s" });
+      expect(purged.json()).toEqual({ purged: ids.size });
+      for (const id of ids.values())
+        await waitFor(async () => (await api.engine.store.loadHead(id)) === null, `job ${id} to leave Redis`);
+
+      for (const key of keys) {
+        const again = await post("/v1/jobs", { type: "echo", payload: { key }, idempotencyKey: key });
+        expect([key, again.statusCode, again.headers["idempotent-replayed"]]).toEqual([key, 202, "true"]);
+        expect(again.json()).toMatchObject({ id: ids.get(key), status: "completed" });
+      }
+      const again = await post("/v1/jobs", { type: "echo" }, { "idempotency-key": "by-header" });
+      expect(again.json()).toMatchObject({ id: ids.get("by-header"), status: "completed" });
+      // A repeat with another body answers the archived job, as a hot one does.
+      const other = await post("/v1/jobs", {
+        type: "other",
+        payload: { other: true },
+        idempotencyKey: "order-1",
+      });
+      expect(other.statusCode).toBe(202);
+      expect(other.headers["idempotent-replayed"]).toBe("true");
+      expect(other.json()).toMatchObject({ id: ids.get("order-1"), type: "echo", status: "completed" });
+
+      // In a bulk submit, the repeat is an item like any other (it was a 404 for the whole
+      // request, the other items written all the same, when the repeat's status was read from
+      // a head that had left Redis).
+      const bulk = await post("/v1/jobs/bulk", {
+        jobs: [
+          { type: "echo", idempotencyKey: "order-1" },
+          { type: "echo", idempotencyKey: "fresh-in-bulk" },
+        ],
+      });
+      expect(bulk.statusCode).toBe(202);
+      const [repeat, fresh] = bulk.json().jobs as ReadonlyArray<Record<string, unknown>>;
+      expect(repeat).toEqual({ index: 0, id: ids.get("order-1"), status: "completed", created: false });
+      expect(fresh).toMatchObject({ index: 1, status: "queued", created: true });
+      expect(takeViolations()).toEqual([]);
+    } finally {
+      await api.stop();
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Envelope } from "../src/domain/index.ts";
 import type { Archiver, RetentionPolicy } from "../src/engine/archive/index.ts";
-import type { Clock } from "../src/engine/shared/index.ts";
+import { type Clock, CommandRefused } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
 import { SEGMENT_FILE } from "../src/infra/archive/fs-archive-store.ts";
 import { Keys } from "../src/infra/redis/keys.ts";
@@ -34,6 +34,7 @@ import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
+import { retentionOf } from "./support/retention.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
@@ -219,6 +220,50 @@ describe("tiered history", () => {
     await d.engine.close();
   });
 
+  it("jobs evicted and trimmed while a projection is rebuilt and checked: the rebuild still equals the live projection", async () => {
+    const d = await deploy();
+    const mixes = [];
+    for (let i = 0; i < 4; i++) mixes.push(await submitMix(d));
+    await drain(d);
+    const all = mixes.flatMap((m) => m.all);
+    const side = openReadSide({
+      redisUrl: redis.url,
+      prefix: d.engine.prefix,
+      shards: SHARDS,
+      leaseMs: 2_000,
+      dbPath: tempDbPath(),
+      archive: d.access,
+    });
+    const archiver = d.archiver(RETENTION);
+    try {
+      await side.ready();
+      side.projector.start();
+      d.advance(RETENTION.deadLetterMs + 10_000);
+      // Seal, trim, record every eviction and let the jobs go, while checks rebuild from scratch.
+      const passes = (async () => {
+        for (let i = 0; i < 4; i++) {
+          await archiver.runOnce();
+          d.advance(2_000);
+        }
+      })();
+      const [during] = await Promise.all([side.check(), passes]);
+      for (const id of all) expect(await d.engine.store.loadHead(id)).toBeNull();
+      await waitFor(
+        () => all.every((id) => side.reads.job(id)?.evictedAt !== null && side.reads.job(id) !== null),
+        "the projector to record every eviction",
+      );
+      for (const id of all) expect(side.reads.job(id)).toEqual(await d.engine.jobs.view(id));
+      expect((await side.check()).differences).toEqual([]);
+      // The check that ran under the passes rebuilt across what they trimmed, and found it equal.
+      expect(during.differences).toEqual([]);
+      expect(during.equal).toBe(true);
+    } finally {
+      await archiver.stop();
+      await side.close();
+      await d.engine.close();
+    }
+  });
+
   it("a projector caught up to the log keeps tailing when the archiver trims exactly up to where it stands", async () => {
     const d = await deploy();
     const side = openReadSide({
@@ -331,11 +376,16 @@ describe("tiered history", () => {
     expect(again.jobId).not.toBe(jobs.keyed);
 
     // A command for a job that has left Redis is refused as one for any ended job, saying why
-    // (not "no job with id"); an id that never was is still not found.
-    await expect(d.engine.jobs.cancel(jobs.cancelled, apiActor)).rejects.toMatchObject({
+    // (not "no job with id"); a repeat of what was done is answered as done, as while the job
+    // was in Redis; an id that never was is still not found.
+    await expect(d.engine.jobs.cancel(jobs.completed[0] as string, apiActor)).rejects.toMatchObject({
       _tag: "CommandRefused",
       code: "job_evicted",
-      status: "cancelled",
+      status: "completed",
+    });
+    await expect(d.engine.jobs.cancel(jobs.cancelled, apiActor)).resolves.toMatchObject({
+      jobId: jobs.cancelled,
+      state: { value: "cancelled" },
     });
     await expect(d.engine.jobs.retry(jobs.dead[0] as string, apiActor, "again")).rejects.toMatchObject({
       code: "job_evicted",
@@ -361,6 +411,70 @@ describe("tiered history", () => {
     const offline = await verifyBundle(bundle);
     expect(offline.failures).toEqual([]);
     await archiver.stop();
+    await d.engine.close();
+  });
+
+  it("a command for a job recorded as evicted is refused as job_evicted, before it leaves Redis as after, and a repeat of what was done is answered as done", async () => {
+    const d = await deploy();
+    const operator = { kind: "operator" as const, id: "alice" };
+    const dead = (await d.engine.jobs.submit({ type: "broken", maxAttempts: 1 }, apiActor)).jobId;
+    const cancelled = (
+      await d.engine.jobs.submit(
+        { type: "echo", runAt: new Date(d.clock.now() + 3_600_000).toISOString() },
+        apiActor,
+      )
+    ).jobId;
+    await d.engine.jobs.cancel(cancelled, apiActor, "not needed");
+    await drain(d);
+    d.advance(RETENTION.deadLetterMs + 10_000);
+    const commands = {
+      retry: (id: string) => d.engine.jobs.retry(id, operator, "too late"),
+      cancel: (id: string) => d.engine.jobs.cancel(id, operator, "too late"),
+      signal: (id: string) => d.engine.jobs.signal(id, operator, "go"),
+    };
+    const refusals = async () => {
+      const out: Array<unknown> = [];
+      for (const [verb, command] of Object.entries(commands)) {
+        const error = await command(dead).catch((e: unknown) => e);
+        out.push([
+          verb,
+          error instanceof CommandRefused ? { code: error.code, status: error.status } : error,
+        ]);
+      }
+      return out;
+    };
+    const expected = Object.keys(commands).map((verb) => [
+      verb,
+      { code: "job_evicted", status: "dead_letter" },
+    ]);
+    // Recorded, not yet archived: still in Redis (it was illegal_transition here, as if the dead
+    // letter could not be retried for some other reason, and job_evicted only once it had left).
+    const retention = retentionOf(d.engine, {
+      clock: d.clock,
+      policy: RETENTION,
+      shards: SHARDS,
+      batch: 100,
+    });
+    expect(await retention.recordDue()).toBe(2);
+    expect(await d.engine.store.loadHead(dead)).not.toBeNull();
+    expect(await refusals()).toEqual(expected);
+    // A repeat of what was done is still answered without events.
+    await expect(d.engine.jobs.cancel(cancelled, operator)).resolves.toMatchObject({ jobId: cancelled });
+
+    const archiver = d.archiver(RETENTION);
+    await archiver.runOnce();
+    await archiver.runOnce();
+    await archiver.stop();
+    expect(await d.engine.store.loadHead(dead)).toBeNull();
+    expect(await refusals()).toEqual(expected);
+    expect((await d.engine.jobs.events(dead)).filter((e) => e.type === "JobEvicted")).toHaveLength(1);
+    // And once it has left, as while it was there (it was job_evicted): a client retrying a
+    // cancel whose answer it lost hears that it is done, and nothing is appended.
+    expect(await d.engine.store.loadHead(cancelled)).toBeNull();
+    const history = await d.engine.jobs.events(cancelled);
+    const again = await d.engine.jobs.cancel(cancelled, operator, "again");
+    expect(again).toMatchObject({ jobId: cancelled, version: history.length, state: { value: "cancelled" } });
+    expect(await d.engine.jobs.events(cancelled)).toEqual(history);
     await d.engine.close();
   });
 

@@ -158,7 +158,10 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
       200: job,
       ...writes,
       ...notFound,
-      409: error("Refused in this state (`command_refused`), or lost every race (`contention`)"),
+      409: error(
+        "Refused in this state (`illegal_transition`), recorded as evicted or gone from Redis with its " +
+          "retention (`job_evicted`, with the status it ended in), or lost every race (`contention`)",
+      ),
       ...redis,
     },
   },
@@ -180,8 +183,8 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
       ...writes,
       ...notFound,
       409: error(
-        "Already received (`signal_already_received`), the job has finished (`illegal_transition`), " +
-          "it holds its most signals (`too_many_signals`), or lost every race (`contention`)",
+        "Already received (`signal_already_received`), the job has finished (`illegal_transition`; " +
+          "`job_evicted` once recorded as evicted), it holds its most signals (`too_many_signals`), or lost every race (`contention`)",
       ),
       ...redis,
     },
@@ -197,7 +200,10 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
       200: job,
       ...writes,
       ...notFound,
-      409: error("Not dead-lettered (`command_refused`), or lost every race (`contention`)"),
+      409: error(
+        "Not dead-lettered (`illegal_transition`), recorded as evicted or gone from Redis with its " +
+          "retention (`job_evicted`), or lost every race (`contention`)",
+      ),
       ...redis,
     },
   },

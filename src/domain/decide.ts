@@ -32,6 +32,7 @@ export type RejectionCode =
   | "job_not_found"
   | "job_exists"
   | "illegal_transition"
+  | "job_evicted"
   | "stale_attempt"
   | "not_due"
   | "signal_already_received"
@@ -328,6 +329,14 @@ const refusal = (command: JobCommand, state: JobState): Decision => {
         `attempt ${command.attempt} is not the current attempt (${expected})`,
       );
   }
+  // Recorded as evicted (ADR 0034): refused for that, as once it has left Redis (job-service.ts),
+  // so a caller hears the same whether or not the archiver has let it go yet.
+  if (context.evicted)
+    return reject(
+      state,
+      "job_evicted",
+      `the job ended ${status} and is recorded as evicted (its history is kept in the archive): it takes no more commands`,
+    );
   if (
     command.type === "PromoteJob" &&
     (status === "pending" || status === "failed" || status === "suspended") &&

@@ -169,9 +169,10 @@ export const registerJobRoutes = (
     const items = await Promise.all(
       results.map(async (result, index): Promise<BulkItem> => {
         if (!("created" in result)) return { index, error: errorResponse(result).body.error };
-        // An idempotent repeat carries no head: read the existing job's status.
-        const head = result.head ?? (await jobs.get(result.jobId));
-        return { index, id: result.jobId, status: head.state.value, created: result.created };
+        // An idempotent repeat carries no head: read the existing job's status, from the archive
+        // when the job has left Redis (its key outlives it, ADR 0034).
+        const status = result.head === null ? await jobs.status(result.jobId) : result.head.state.value;
+        return { index, id: result.jobId, status, created: result.created };
       }),
     );
     return reply.code(202).send({ jobs: items } satisfies BulkSubmitted);

@@ -6,12 +6,15 @@
 import * as Result from "effect/Result";
 import {
   type Actor,
+  decide,
   type DependencyEndStatus,
   type Envelope,
+  fold,
   fitText,
   isDependencyEnd,
   isTraceparent,
   type JobCommand,
+  type JobStatus,
   type Json,
   MAX_DEPENDENCIES,
   MAX_FLOW_DEPTH,
@@ -89,6 +92,12 @@ export interface Submitted {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The payload a job was submitted with, from its history (its first event). */
+const payloadOf = (events: ReadonlyArray<Envelope>): Json => {
+  const first = events[0];
+  return first?.type === "JobSubmitted" ? first.data.spec.payload : null;
+};
 
 /**
  * Run a submit in its span (a producer span, child of the active span or of the caller's
@@ -390,6 +399,16 @@ export class JobService {
     return (await this.options.store.loadHead(jobId)) === null ? "archive" : "redis";
   }
 
+  /**
+   * A job's status: from its head while it is in Redis, else from its history, which the archive
+   * answers once the job has left (ADR 0034). An idempotent repeat names a job that may have left
+   * Redis, within DOCKET_RETAIN_IDEMPOTENCY_KEYS, or be leaving while the repeat is answered.
+   */
+  async status(jobId: string): Promise<JobStatus> {
+    const head = await this.options.store.loadHead(jobId);
+    return head === null ? (await this.view(jobId)).status : statusOf(head.state);
+  }
+
   /** A job's view folded from its own history: always current (read-your-writes). */
   async view(jobId: string): Promise<JobView> {
     const view = viewOf(await this.events(jobId));
@@ -404,19 +423,34 @@ export class JobService {
    */
   async cancel(jobId: string, actor: Actor, reason?: string): Promise<StoredHead> {
     return this.cancelInRedis(jobId, actor, reason).catch((error: unknown) =>
-      this.refusedIfEvicted(jobId, error),
+      this.refusedIfEvicted(jobId, error, {
+        type: "CancelJob",
+        at: iso(this.options.clock.now()),
+        actor,
+        ...(reason === undefined ? {} : { reason }),
+      }),
     );
   }
 
   /**
    * A command for a job that is not in Redis: if it has left after ending (ADR 0034), refused as
-   * the machine refuses any command on an ended job, saying so (`job_evicted`, with the status it
-   * ended in), instead of "no job with id" — its history is in the archive and reads answer from
-   * it. Anything else is rethrown as it was.
+   * the machine refuses any command on a job recorded as evicted, saying so (`job_evicted`, with
+   * the status it ended in), instead of "no job with id" — its history is in the archive and reads
+   * answer from it. A `command` the machine would answer with no events, as already done (a cancel
+   * of a cancelled job), is answered so here too, with the job's last state from the archive, as it
+   * was while the job was in Redis. Anything else is rethrown as it was.
    */
-  private async refusedIfEvicted(jobId: string, error: unknown): Promise<never> {
+  private async refusedIfEvicted(jobId: string, error: unknown, command?: JobCommand): Promise<StoredHead> {
     if (error instanceof JobNotFound) {
-      const view = viewOf(await this.options.store.readEvents(jobId));
+      const events = await this.options.store.readEvents(jobId);
+      const view = viewOf(events);
+      const last = events[events.length - 1];
+      if (command !== undefined && view !== null && view.evictedAt !== null && last !== undefined) {
+        const state = fold(events);
+        const decided = decide(command, state);
+        if (Result.isSuccess(decided) && decided.success.length === 0)
+          return { jobId, version: last.seq, lastHash: last.hash, state, payload: payloadOf(events) };
+      }
       if (view !== null && view.evictedAt !== null)
         throw new CommandRefused({
           jobId,
@@ -543,7 +577,10 @@ export class JobService {
           ...(payload === undefined ? {} : { payload }),
         }),
       })
-      .catch((error: unknown) => this.refusedIfEvicted(jobId, error));
+      .catch(async (error: unknown): Promise<WriteResult> => ({
+        _tag: "Unchanged",
+        head: await this.refusedIfEvicted(jobId, error),
+      }));
     return result._tag === "Repeat" ? this.get(jobId) : result.head;
   }
 
@@ -561,7 +598,10 @@ export class JobService {
           ...(attempts === undefined ? {} : { attempts }),
         }),
       })
-      .catch((error: unknown) => this.refusedIfEvicted(jobId, error));
+      .catch(async (error: unknown): Promise<WriteResult> => ({
+        _tag: "Unchanged",
+        head: await this.refusedIfEvicted(jobId, error),
+      }));
     return result._tag === "Repeat" ? this.get(jobId) : result.head;
   }
 
