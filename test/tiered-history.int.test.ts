@@ -775,4 +775,78 @@ describe("tiered history", () => {
       await api.stop();
     }
   });
+
+  it("the tree of a job in Redis shows a dependency that has left it as it ended, read from the archive", async () => {
+    const api = await startApi(redis.url, {
+      token: "t0ken-for-tree",
+      archiver: {
+        archiveDir: join(tempDir(), "archive"),
+        dataDir: tempDir(),
+        segmentEntries: 5,
+        maxAgeMs: 10,
+        leaseMs: 60_000,
+        pollMs: 20,
+        retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
+      },
+    });
+    const auth = { authorization: "Bearer t0ken-for-tree", "content-type": "application/json" };
+    try {
+      const submit = async (spec: object): Promise<string> => {
+        const submitted = await api.app.inject({
+          method: "POST",
+          url: "/v1/jobs",
+          headers: auth,
+          payload: spec,
+        });
+        expect(submitted.statusCode, submitted.body).toBe(202);
+        return submitted.json().id as string;
+      };
+      const first = await submit({ type: "echo", payload: { i: 1 } });
+      // On a queue no worker here takes: it stays in Redis, released and queued.
+      const waiting = await submit({ type: "echo", queue: "elsewhere", dependsOn: [first] });
+      const { done } = await startWorker(api.engine, handlers, { burst: true });
+      await done;
+      // The dependency's end is recorded in the waiting job by the API's dependency follower.
+      await waitFor(
+        async () =>
+          (await api.app.inject({ method: "GET", url: `/v1/jobs/${waiting}`, headers: auth })).json()
+            .status === "queued",
+        "the waiting job to be released",
+      );
+      const purged = await api.app.inject({
+        method: "POST",
+        url: "/v1/jobs/purge",
+        headers: auth,
+        payload: { status: "completed", olderThan: "0s" },
+      });
+      expect(purged.json()).toEqual({ purged: 1 });
+      await waitFor(
+        async () => (await api.engine.store.loadHead(first)) === null,
+        "the purged job to leave Redis",
+      );
+
+      const tree = await api.app.inject({ method: "GET", url: `/v1/jobs/${waiting}/tree`, headers: auth });
+      expect(tree.statusCode).toBe(200);
+      expect(tree.json()).toEqual({
+        id: waiting,
+        type: "echo",
+        status: "queued",
+        dependencies: [
+          {
+            id: first,
+            type: "echo",
+            status: "completed",
+            onFailure: "fail",
+            child: false,
+            ended: "completed",
+            dependencies: [],
+            truncated: true,
+          },
+        ],
+      });
+      expect(takeViolations()).toEqual([]);
+    } finally {
+      await api.stop();
+    }
+  });
 });

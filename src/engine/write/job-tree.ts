@@ -1,7 +1,8 @@
 /**
  * A job and the jobs it depends on, and theirs, read from their heads in Redis level by level
  * (one round trip per level), bounded in depth and in jobs so a wide or deep graph stays cheap
- * (ADR 0042). A job that has left Redis, or lies past a bound, is shown cut (`truncated`).
+ * (ADR 0042). A job that has left Redis, or lies past a bound, is shown cut (`truncated`); one
+ * that has left is shown as it ended, read from the archive (at most ARCHIVED_NODES of them).
  */
 import {
   contextOf,
@@ -13,6 +14,7 @@ import {
   MAX_FLOW_JOBS,
   statusOf,
 } from "../../domain/index.ts";
+import { viewOf } from "../read/index.ts";
 import type { EventStore, StoredHead } from "./ports.ts";
 
 export interface JobTree {
@@ -30,6 +32,12 @@ export interface JobTree {
 export const MAX_TREE_DEPTH = MAX_FLOW_DEPTH + 1;
 /** Jobs a tree shows at most (a flow's, twice over for what they name besides). */
 export const MAX_TREE_JOBS = 2 * MAX_FLOW_JOBS;
+/**
+ * Jobs of a tree that have left Redis whose type and status are read from the archive, at most:
+ * each read opens the segments of the job's time, so a wide tree of old jobs stays cheap. The
+ * rest show the end their parent recorded, type "?".
+ */
+export const ARCHIVED_NODES = 20;
 
 interface Mutable {
   id: string;
@@ -64,11 +72,37 @@ const strip = (node: Mutable): JobTree => {
   return { ...rest, dependencies: dependencies.map(strip) };
 };
 
+/**
+ * Fill in the nodes of `level` that have left Redis (no head) from their archived histories,
+ * while fewer than ARCHIVED_NODES have been; returns how many have been. Without one (no archive
+ * here, or it cannot be read), a node keeps the end its parent recorded: the tree is a view, and
+ * `truncated` already says it is not whole. Nothing is shown below such a node.
+ */
+const showArchived = async (
+  store: EventStore,
+  level: ReadonlyArray<Mutable>,
+  done: number,
+): Promise<number> => {
+  const gone = level.filter((node) => node.head === null);
+  for (const node of gone) if (node.ended !== undefined && node.ended !== null) node.status = node.ended;
+  const read = gone.slice(0, Math.max(0, ARCHIVED_NODES - done));
+  if (read.length === 0) return done;
+  const histories = await store.readEventsMany(read.map((node) => node.id)).catch(() => null);
+  read.forEach((node, i) => {
+    const view = viewOf(histories?.[i] ?? []);
+    if (view === null) return;
+    node.type = view.type;
+    node.status = view.status;
+  });
+  return done + read.length;
+};
+
 /** The tree under `root` (whose head is given). */
 export const jobTree = async (store: EventStore, root: StoredHead): Promise<JobTree> => {
   const top = nodeOf(root.jobId, root);
   let level: Array<Mutable> = [top];
   let shown = 1;
+  let archived = 0;
   for (let depth = 0; depth < MAX_TREE_DEPTH && level.length > 0; depth++) {
     const edges = level.flatMap((parent) => {
       if (parent.head === null) return [];
@@ -89,6 +123,7 @@ export const jobTree = async (store: EventStore, root: StoredHead): Promise<JobT
       parent.dependencies.push(node);
       next.push(node);
     });
+    archived = await showArchived(store, next, archived);
     shown += taken.length;
     level = next;
   }
