@@ -14,7 +14,7 @@ import { type Handlers, NonRetryableError, type Worker } from "../src/engine/wor
 import { type DependencyLinks, JobService } from "../src/engine/write/index.ts";
 import { RedisDependencyLinks } from "../src/infra/redis/redis-dependency-links.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
-import { startRedis, type TestRedis } from "./support/redis.ts";
+import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
@@ -272,6 +272,40 @@ describe("flows", () => {
     const first = await engine.jobs.submitFlow(keyed, apiActor);
     const again = await engine.jobs.submitFlow(keyed, apiActor);
     expect(again).toEqual({ jobId: first.jobId, created: false });
+  });
+
+  it("a repeat of a flow, or of a job naming dependsOn, one by one or in bulk, leaves no dependency link behind (its fresh ids never became jobs)", async () => {
+    const { keys } = engine.store;
+    const dependentsKeys = async () =>
+      (await keysMatching(engine.client, `${keys.prefix}*dependents:*`)).sort();
+    const child = { job: { type: "child", queue: "idle" } };
+    const keyed = {
+      job: { type: "parent", queue: "idle", idempotencyKey: "flow-links" },
+      children: [child, child],
+    };
+    const first = await engine.jobs.submitFlow(keyed, apiActor);
+    const before = await dependentsKeys();
+    for (let i = 0; i < 3; i++)
+      expect(await engine.jobs.submitFlow(keyed, apiActor)).toEqual({ ...first, created: false });
+    expect(await dependentsKeys()).toEqual(before);
+
+    const dependency = (await submit({ type: "child", queue: "idle" })).jobId;
+    const spec = {
+      type: "parent",
+      queue: "idle",
+      dependsOn: [dependency],
+      idempotencyKey: "dependent-links",
+    };
+    const made = await submit(spec);
+    for (let i = 0; i < 3; i++)
+      expect(await submit(spec)).toMatchObject({ jobId: made.jobId, created: false });
+    const bulk = await engine.jobs.submitMany([spec, spec], apiActor);
+    expect(bulk).toMatchObject([
+      { jobId: made.jobId, created: false },
+      { jobId: made.jobId, created: false },
+    ]);
+    const set = keys.dependents(keys.shardOf(dependency), dependency);
+    expect(await engine.client.smembers(set)).toEqual([made.jobId]);
   });
 
   it("an idempotency key on a child, a flow too deep and one too large are refused as invalid", async () => {
@@ -564,6 +598,7 @@ describe("the follower's failures", () => {
     const flaky: DependencyLinks = {
       shards: real.shards,
       link: (dependent, dependencies) => real.link(dependent, dependencies),
+      unlink: (dependent, dependencies) => real.unlink(dependent, dependencies),
       dependents: (jobId, limit) => real.dependents(jobId, limit),
       statuses: (jobIds) => real.statuses(jobIds),
       waitingIn: (shard, offset, limit) =>
@@ -611,6 +646,7 @@ describe("the follower's cost", () => {
     const links: DependencyLinks = {
       shards: redisLinks.shards,
       link: (dependent, dependencies) => redisLinks.link(dependent, dependencies),
+      unlink: (dependent, dependencies) => redisLinks.unlink(dependent, dependencies),
       dependents: (jobId, limit) => redisLinks.dependents(jobId, limit),
       waitingIn: (shard, offset, limit) => redisLinks.waitingIn(shard, offset, limit),
       statuses: (ids) => {

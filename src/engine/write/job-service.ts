@@ -176,9 +176,15 @@ export class JobService {
         );
       const results = await this.writer.writeAll(resolved as ReadonlyArray<WriteIntent>, flows);
       const first = results[0];
-      return first?._tag === "Repeat"
-        ? { jobId: first.jobId, created: false }
-        : { jobId: plan.rootId, created: true };
+      if (first?._tag !== "Repeat") return { jobId: plan.rootId, created: true };
+      // A repeat made none of the plan's jobs: take back the links noted for them.
+      await this.unlinkRepeats(
+        intents.map((intent, i) => ({
+          jobId: intent.jobId,
+          dependsOn: [...intent.dependsOn, ...(plan.jobs[i]?.children ?? []).map((c) => c.jobId)],
+        })),
+      );
+      return { jobId: first.jobId, created: false };
     });
   }
 
@@ -304,6 +310,23 @@ export class JobService {
     return out;
   }
 
+  /**
+   * Take back the dependency links noted before the append (withDependencies) for submits that
+   * were idempotent repeats: their fresh ids never became jobs. Best effort: the repeat has been
+   * answered, and a link left behind only lists a job that does not exist (readers skip it).
+   */
+  private async unlinkRepeats(
+    repeats: ReadonlyArray<{ readonly jobId: string; readonly dependsOn: ReadonlyArray<string> }>,
+  ): Promise<void> {
+    const links = this.options.links;
+    if (links === undefined) return;
+    await Promise.all(
+      repeats
+        .filter((r) => r.dependsOn.length > 0)
+        .map((r) => links.unlink(r.jobId, r.dependsOn).catch(() => undefined)),
+    );
+  }
+
   private submitted(result: WriteResult, jobId: string): Submitted {
     if (result._tag === "Repeat") return { jobId: result.jobId, created: false, head: null };
     return { jobId, created: true, head: result.head };
@@ -330,6 +353,7 @@ export class JobService {
       if (resolved instanceof DependencyRefused || resolved === undefined) throw resolved;
       try {
         const submitted = this.submitted(await this.writer.write(resolved, null), jobId);
+        if (submitted.jobId !== jobId) await this.unlinkRepeats([intent.success]);
         span?.setAttribute("docket.created", submitted.created);
         return submitted;
       } catch (error) {
@@ -371,11 +395,23 @@ export class JobService {
         await this.writer.writeMany(valid.map((intent) => ({ intent, known: null })))
       ).values();
       // writeMany answers the valid intents in order; invalid ones keep their validation error.
-      return resolved.map((item) => {
+      const answers = resolved.map((item) => {
         if (!("command" in item)) return item;
         const outcome = written.next().value as WriteResult | WriteFailure | Error;
         return isWriteResult(outcome) ? this.submitted(outcome, item.jobId) : outcome;
       });
+      await this.unlinkRepeats(
+        intents.flatMap((intent, i) => {
+          const answer = answers[i];
+          return Result.isSuccess(intent) &&
+            answer !== undefined &&
+            "created" in answer &&
+            answer.jobId !== intent.success.jobId
+            ? [intent.success]
+            : [];
+        }),
+      );
+      return answers;
     });
   }
 

@@ -93,6 +93,12 @@ export interface FlowStore {
 export interface DependencyLinks {
   /** Note that `dependent` depends on each of `dependencies` (idempotent). */
   link(dependent: string, dependencies: ReadonlyArray<string>): Promise<void>;
+  /**
+   * Take back what `link` noted for a submit that made no job `dependent` (an idempotent repeat
+   * answered with the job its key names): its id would stay in each set, and the set of a flow's
+   * child that was never made would stay in Redis for good.
+   */
+  unlink(dependent: string, dependencies: ReadonlyArray<string>): Promise<void>;
   /** The jobs that named `jobId` as a dependency (some may not exist), at most `limit`. */
   dependents(jobId: string, limit: number): Promise<ReadonlyArray<string>>;
   /** How many shards the waiting index has (0 .. shards - 1). */

@@ -35,6 +35,19 @@ export class RedisDependencyLinks implements DependencyLinks {
     });
   }
 
+  /** SREM in each dependency's shard; Redis deletes a set left empty. */
+  unlink(dependent: string, dependencies: ReadonlyArray<string>): Promise<void> {
+    return guarded(async () => {
+      if (dependencies.length === 0) return;
+      const pipelines = new ShardPipelines(this.client);
+      for (const id of dependencies) {
+        const shard = this.keys.shardOf(id);
+        pipelines.on(shard, (p) => p.srem(this.keys.dependents(shard, id), dependent));
+      }
+      await pipelines.exec();
+    });
+  }
+
   dependents(jobId: string, limit: number): Promise<ReadonlyArray<string>> {
     return guarded(async () => {
       const key = this.keys.dependents(this.keys.shardOf(jobId), jobId);
