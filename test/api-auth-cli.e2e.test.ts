@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DocketClient } from "../src/client/index.ts";
 import { freePort, startRedis, type TestRedis, uniquePrefix } from "./support/redis.ts";
+import { ownDataDir } from "./support/docket.ts";
 import { waitFor } from "./support/wait.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -50,7 +51,7 @@ describe("named tokens through the real processes", () => {
     };
     const api = spawn(process.execPath, [BIN, "api"], {
       cwd: ROOT,
-      env: { ...process.env, LOG_FORMAT: "text", ...env, DOCKET_API_TOKEN: "" },
+      env: { ...process.env, LOG_FORMAT: "text", ...ownDataDir(ROOT, env), ...env, DOCKET_API_TOKEN: "" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     children.push(api);

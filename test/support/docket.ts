@@ -3,11 +3,24 @@
  * its output collected, or run to its end. For the CLI's end-to-end tests.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "./wait.ts";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 export const BIN = join(ROOT, "bin/docket.js");
+
+/**
+ * A docket process started in the checkout gets a data directory of its own unless the test
+ * names one: its default, ./data, would be the checkout's (the archiver's signing key, a private
+ * Redis), shared across tests and left behind; and whether a test sees "made the signing key"
+ * would depend on which test ran first.
+ */
+export const ownDataDir = (cwd: string, env: Record<string, string> = {}): Record<string, string> =>
+  cwd !== ROOT || env.DOCKET_DATA_DIR !== undefined || process.env.DOCKET_DATA_DIR !== undefined
+    ? {}
+    : { DOCKET_DATA_DIR: mkdtempSync(join(tmpdir(), "docket-data-")) };
 
 export interface DocketProcess {
   readonly child: ChildProcess;
@@ -39,7 +52,12 @@ export const spawnDocket = (args: ReadonlyArray<string>, options: SpawnOptions =
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     // Text on stderr as at a terminal, unless a test asks otherwise (the default is JSON on stdout).
-    env: { ...process.env, LOG_FORMAT: "text", ...options.env },
+    env: {
+      ...process.env,
+      LOG_FORMAT: "text",
+      ...ownDataDir(options.cwd ?? ROOT, options.env),
+      ...options.env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: options.detached ?? false,
   });
