@@ -274,7 +274,7 @@ describe("flows", () => {
     expect(again).toEqual({ jobId: first.jobId, created: false });
   });
 
-  it("a repeat of a flow, or of a job naming dependsOn, one by one or in bulk, leaves no dependency link behind (its fresh ids never became jobs)", async () => {
+  it("a repeat or a refused submit of a flow, or of a job naming dependsOn, one by one or in bulk, leaves no dependency link behind (its fresh ids never became jobs)", async () => {
     const { keys } = engine.store;
     const dependentsKeys = async () =>
       (await keysMatching(engine.client, `${keys.prefix}*dependents:*`)).sort();
@@ -305,6 +305,21 @@ describe("flows", () => {
       { jobId: made.jobId, created: false },
     ]);
     const set = keys.dependents(keys.shardOf(dependency), dependency);
+    expect(await engine.client.smembers(set)).toEqual([made.jobId]);
+
+    // Refused at the write (an envelope no reader would take: a payload that cannot be hashed).
+    const beforeRefusal = await dependentsKeys();
+    const unhashable = { job: { type: "child", queue: "idle", payload: { s: "\uD800" } } };
+    await expect(
+      engine.jobs.submitFlow(
+        { job: { type: "parent", queue: "idle" }, children: [child, unhashable] },
+        apiActor,
+      ),
+    ).rejects.toMatchObject({ _tag: "InvalidJobSpec" });
+    await expect(
+      submit({ type: "parent", queue: "idle", dependsOn: [dependency], payload: { s: "\uDC00" } }),
+    ).rejects.toMatchObject({ _tag: "InvalidJobSpec" });
+    expect(await dependentsKeys()).toEqual(beforeRefusal);
     expect(await engine.client.smembers(set)).toEqual([made.jobId]);
   });
 
