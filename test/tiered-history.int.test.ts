@@ -652,9 +652,10 @@ describe("tiered history", () => {
     await d.engine.close();
   });
 
-  it("over HTTP: a purge is refused unless well-formed, recorded with the caller, and the job then reads from the archive (Docket-Tier)", async () => {
-    const api = await startApi(redis.url, {
-      token: "t0ken-for-purge",
+  /** An API with a token and an archiver sealing at once (retention a day: only purges evict). */
+  const archivingApi = async (token: string) => ({
+    api: await startApi(redis.url, {
+      token,
       archiver: {
         archiveDir: join(tempDir(), "archive"),
         dataDir: tempDir(),
@@ -664,8 +665,12 @@ describe("tiered history", () => {
         pollMs: 20,
         retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
       },
-    });
-    const auth = { authorization: "Bearer t0ken-for-purge", "content-type": "application/json" };
+    }),
+    auth: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  });
+
+  it("over HTTP: a purge is refused unless well-formed, recorded with the caller, and the job then reads from the archive (Docket-Tier)", async () => {
+    const { api, auth } = await archivingApi("t0ken-for-purge");
     try {
       const ids: Array<string> = [];
       for (let i = 0; i < 3; i++) {
@@ -777,19 +782,7 @@ describe("tiered history", () => {
   });
 
   it("the tree of a job in Redis shows a dependency that has left it as it ended, read from the archive", async () => {
-    const api = await startApi(redis.url, {
-      token: "t0ken-for-tree",
-      archiver: {
-        archiveDir: join(tempDir(), "archive"),
-        dataDir: tempDir(),
-        segmentEntries: 5,
-        maxAgeMs: 10,
-        leaseMs: 60_000,
-        pollMs: 20,
-        retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
-      },
-    });
-    const auth = { authorization: "Bearer t0ken-for-tree", "content-type": "application/json" };
+    const { api, auth } = await archivingApi("t0ken-for-tree");
     try {
       const submit = async (spec: object): Promise<string> => {
         const submitted = await api.app.inject({

@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
 import { clusterTargetOf } from "../../src/infra/redis/cluster-url.ts";
 import type { TestRedis } from "./redis.ts";
-import { launchRedisServer } from "./redis-process.ts";
+import { askServer, launchRedisServer } from "./redis-process.ts";
 
 const run = promisify(execFile);
 
@@ -41,28 +40,10 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** One short-lived connection to one node (the cluster client would follow redirections). */
-const ask = async <T>(port: number, question: (client: Redis) => Promise<T>): Promise<T> => {
-  const client = new Redis({
-    port,
-    host: "127.0.0.1",
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    return await question(client);
-  } finally {
-    client.disconnect();
-  }
-};
-
-const infoOf = (port: number) => ask(port, async (c) => (await c.call("CLUSTER", "INFO")) as string);
-const nodesOf = (port: number) => ask(port, async (c) => (await c.call("CLUSTER", "NODES")) as string);
+const infoOf = (port: number) => askServer(port, async (c) => (await c.call("CLUSTER", "INFO")) as string);
+const nodesOf = (port: number) => askServer(port, async (c) => (await c.call("CLUSTER", "NODES")) as string);
 const roleOf = (port: number) =>
-  ask(port, async (c): Promise<"master" | "replica-up" | "replica-down"> => {
+  askServer(port, async (c): Promise<"master" | "replica-up" | "replica-down"> => {
     const info = await c.info("replication");
     if (info.includes("role:master")) return "master";
     return info.includes("master_link_status:up") ? "replica-up" : "replica-down";
@@ -222,7 +203,7 @@ const formCluster = async (
   const masterOf = async (slot: number): Promise<ClusterNode> => {
     const live = nodes.find((n) => n.alive);
     if (live === undefined) throw new Error("no cluster node is alive");
-    const ranges = (await ask(live.port, (c) => c.call("CLUSTER", "SLOTS"))) as ReadonlyArray<
+    const ranges = (await askServer(live.port, (c) => c.call("CLUSTER", "SLOTS"))) as ReadonlyArray<
       [number, number, [string, number, ...Array<unknown>], ...Array<unknown>]
     >;
     const range = ranges.find(([from, to]) => from <= slot && slot <= to);

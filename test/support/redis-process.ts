@@ -36,8 +36,15 @@ export const freePorts = async (count: number): Promise<Array<number>> => {
   }
 };
 
-/** The process id of the redis-server answering on this port, or null when none answers. */
-const pidAnswering = async (port: number, password: string | undefined): Promise<number | null> => {
+/**
+ * One short-lived connection to the server on this port, asked one question (no reconnects, no
+ * retries; a cluster node is asked itself, its redirections not followed).
+ */
+export const askServer = async <T>(
+  port: number,
+  question: (client: Redis) => Promise<T>,
+  password?: string,
+): Promise<T> => {
   const client = new Redis({
     port,
     host: "127.0.0.1",
@@ -49,14 +56,22 @@ const pidAnswering = async (port: number, password: string | undefined): Promise
   client.on("error", () => {});
   try {
     await client.connect();
-    const match = /process_id:(\d+)/.exec(await client.info("server"));
-    return match === null ? null : Number(match[1]);
-  } catch {
-    return null;
+    return await question(client);
   } finally {
     client.disconnect();
   }
 };
+
+/** The process id of the redis-server answering on this port, or null when none answers. */
+const pidAnswering = (port: number, password: string | undefined): Promise<number | null> =>
+  askServer(
+    port,
+    async (client) => {
+      const match = /process_id:(\d+)/.exec(await client.info("server"));
+      return match === null ? null : Number(match[1]);
+    },
+    password,
+  ).catch(() => null);
 
 const logTail = (logFile: string): string => {
   if (!existsSync(logFile)) return "(no log written)";

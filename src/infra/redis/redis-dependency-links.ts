@@ -7,6 +7,7 @@
  * is in the dependent's shard: no script could write both in a Cluster). Lifetime: the caller
  * owns the connection.
  */
+import type { ChainableCommander } from "ioredis";
 import type { JobStatus } from "../../domain/index.ts";
 import type { DependencyLinks } from "../../engine/write/ports.ts";
 import { guarded, type RedisClient } from "./connection.ts";
@@ -24,25 +25,25 @@ export class RedisDependencyLinks implements DependencyLinks {
   }
 
   link(dependent: string, dependencies: ReadonlyArray<string>): Promise<void> {
-    return guarded(async () => {
-      if (dependencies.length === 0) return;
-      const pipelines = new ShardPipelines(this.client);
-      for (const id of dependencies) {
-        const shard = this.keys.shardOf(id);
-        pipelines.on(shard, (p) => p.sadd(this.keys.dependents(shard, id), dependent));
-      }
-      await pipelines.exec();
-    });
+    return this.inEachSet(dependencies, (p, key) => p.sadd(key, dependent));
   }
 
   /** SREM in each dependency's shard; Redis deletes a set left empty. */
   unlink(dependent: string, dependencies: ReadonlyArray<string>): Promise<void> {
+    return this.inEachSet(dependencies, (p, key) => p.srem(key, dependent));
+  }
+
+  /** One command on each dependency's dependents set, pipelined per shard. */
+  private inEachSet(
+    dependencies: ReadonlyArray<string>,
+    command: (pipeline: ChainableCommander, key: string) => unknown,
+  ): Promise<void> {
     return guarded(async () => {
       if (dependencies.length === 0) return;
       const pipelines = new ShardPipelines(this.client);
       for (const id of dependencies) {
         const shard = this.keys.shardOf(id);
-        pipelines.on(shard, (p) => p.srem(this.keys.dependents(shard, id), dependent));
+        pipelines.on(shard, (p) => command(p, this.keys.dependents(shard, id)));
       }
       await pipelines.exec();
     });
