@@ -750,7 +750,7 @@ describe("tiered history", () => {
       });
       expect(deliveries.statusCode).toBe(200);
       expect(deliveries.json()).toEqual({ deliveries: [] });
-      // Its tree: itself, from the archive, cut (what it depended on is in its history).
+      // Its tree: itself, from the archive (it depended on nothing).
       const tree = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}/tree`, headers: auth });
       expect(tree.statusCode).toBe(200);
       expect(tree.json()).toEqual({
@@ -758,7 +758,6 @@ describe("tiered history", () => {
         type: "echo",
         status: "completed",
         dependencies: [],
-        truncated: true,
       });
       // A command for the purged job: 409 job_evicted with the status it ended in, not 404.
       for (const [verb, payload] of [
@@ -836,6 +835,37 @@ describe("tiered history", () => {
             truncated: true,
           },
         ],
+      });
+      // Once the waiting job has left Redis too, its tree is read from the archive alike.
+      const cancelled = await api.app.inject({
+        method: "POST",
+        url: `/v1/jobs/${waiting}/cancel`,
+        headers: auth,
+        payload: {},
+      });
+      expect(cancelled.statusCode).toBe(200);
+      const purgedToo = await api.app.inject({
+        method: "POST",
+        url: "/v1/jobs/purge",
+        headers: auth,
+        payload: { status: "cancelled", olderThan: "0s" },
+      });
+      expect(purgedToo.json()).toEqual({ purged: 1 });
+      await waitFor(
+        async () => (await api.engine.store.loadHead(waiting)) === null,
+        "the waiting job to leave Redis",
+      );
+      const archived = await api.app.inject({
+        method: "GET",
+        url: `/v1/jobs/${waiting}/tree`,
+        headers: auth,
+      });
+      expect(archived.statusCode).toBe(200);
+      expect(archived.json()).toMatchObject({
+        id: waiting,
+        type: "echo",
+        status: "cancelled",
+        dependencies: [{ id: first, type: "echo", status: "completed", ended: "completed", truncated: true }],
       });
       expect(takeViolations()).toEqual([]);
     } finally {

@@ -190,15 +190,22 @@ export class JobService {
 
   /**
    * A job and the jobs it depends on, and theirs, from their heads (bounded; ADR 0042). A job that
-   * has left Redis (ADR 0034) is shown as itself, read from the archive, cut (`truncated`): its
-   * dependencies' ends are in its history.
+   * has left Redis (ADR 0034) is read from the archive: its state folded from its history, as its
+   * head said, and its dependencies as they ended (job-tree.ts).
    */
   async tree(jobId: string): Promise<JobTree> {
     const head = await this.options.store.loadHead(jobId);
     if (head !== null) return jobTree(this.options.store, head);
-    const view = viewOf(await this.options.store.readEvents(jobId));
-    if (view === null) throw new JobNotFound({ jobId });
-    return { id: jobId, type: view.type, status: view.status, dependencies: [], truncated: true };
+    const events = await this.options.store.readEvents(jobId);
+    const last = events[events.length - 1];
+    if (last === undefined) throw new JobNotFound({ jobId });
+    return jobTree(this.options.store, {
+      jobId,
+      version: last.seq,
+      lastHash: last.hash,
+      state: fold(events),
+      payload: payloadOf(events),
+    });
   }
 
   /** The jobs that named this one in `dependsOn` and exist, at most `limit` (ADR 0042). */
