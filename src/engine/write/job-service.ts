@@ -483,12 +483,12 @@ export class JobService {
    * of a cancelled job), is answered so here too, with the job's last state from the archive, as it
    * was while the job was in Redis. Anything else is rethrown as it was.
    */
-  private async refusedIfEvicted(jobId: string, error: unknown, command?: JobCommand): Promise<StoredHead> {
+  private async refusedIfEvicted(jobId: string, error: unknown, command: JobCommand): Promise<StoredHead> {
     if (error instanceof JobNotFound) {
       const events = await this.options.store.readEvents(jobId);
       const view = viewOf(events);
       const last = events[events.length - 1];
-      if (command !== undefined && view !== null && view.evictedAt !== null && last !== undefined) {
+      if (view !== null && view.evictedAt !== null && last !== undefined) {
         const state = fold(events);
         const decided = decide(command, state);
         if (Result.isSuccess(decided) && decided.success.length === 0)
@@ -608,42 +608,36 @@ export class JobService {
           message: `the signal's payload is ${size} bytes of JSON; the limit is ${MAX_SIGNAL_PAYLOAD_BYTES}`,
         });
     }
-    const at = iso(this.options.clock.now());
-    const result = await this.writer
-      .write({
-        jobId,
-        command: () => ({
-          type: "SignalJob",
-          at,
-          actor,
-          name,
-          ...(payload === undefined ? {} : { payload }),
-        }),
-      })
-      .catch(async (error: unknown): Promise<WriteResult> => ({
-        _tag: "Unchanged",
-        head: await this.refusedIfEvicted(jobId, error),
-      }));
-    return result._tag === "Repeat" ? this.get(jobId) : result.head;
+    return this.command(jobId, {
+      type: "SignalJob",
+      at: iso(this.options.clock.now()),
+      actor,
+      name,
+      ...(payload === undefined ? {} : { payload }),
+    });
   }
 
   /** Manual retry of a dead-lettered job: recorded with actor and reason. */
   async retry(jobId: string, actor: Actor, reason: string, attempts?: number): Promise<StoredHead> {
-    const at = iso(this.options.clock.now());
+    return this.command(jobId, {
+      type: "RetryJob",
+      at: iso(this.options.clock.now()),
+      actor,
+      reason,
+      ...(attempts === undefined ? {} : { attempts }),
+    });
+  }
+
+  /**
+   * Write one command to a job, the same whatever its state. A job that has left Redis is
+   * answered from its archived history (refusedIfEvicted).
+   */
+  private async command(jobId: string, command: JobCommand): Promise<StoredHead> {
     const result = await this.writer
-      .write({
-        jobId,
-        command: () => ({
-          type: "RetryJob",
-          at,
-          actor,
-          reason,
-          ...(attempts === undefined ? {} : { attempts }),
-        }),
-      })
+      .write({ jobId, command: () => command })
       .catch(async (error: unknown): Promise<WriteResult> => ({
         _tag: "Unchanged",
-        head: await this.refusedIfEvicted(jobId, error),
+        head: await this.refusedIfEvicted(jobId, error, command),
       }));
     return result._tag === "Repeat" ? this.get(jobId) : result.head;
   }
