@@ -3,12 +3,13 @@
  * API, a worker and the projector on ioredis' Cluster client, three shards spread over the three
  * masters (shard-tags.ts), every job run once, projected, and its history verified.
  */
-import { Cluster, Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Keys } from "../src/infra/redis/keys.ts";
 import { shardTagOf, slotOfTag } from "../src/infra/redis/shard-tags.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { startCluster, type TestCluster } from "./support/cluster.ts";
+import { askServer } from "./support/redis-process.ts";
 import { apiActor, makeEngine } from "./support/engine.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -138,7 +139,7 @@ describe("Docket on Redis Cluster", () => {
       const slot = slotOfTag(shardTagOf(engine.store.keys.shardOf(first.jobId), SHARDS));
       const master = await cluster.masterOf(slot);
       const replica = await replicaOf(master.port);
-      await ask(replica, (c) => c.call("CLUSTER", "FAILOVER"));
+      await askServer(replica, (c) => c.call("CLUSTER", "FAILOVER"));
       await waitFor(async () => (await cluster.masterOf(slot)).port === replica, "the replica to take over");
       await cluster.replicated(30_000);
       // Every shard gets a write (one of them on the moved slot), durably, at the first try.
@@ -156,23 +157,11 @@ describe("Docket on Redis Cluster", () => {
   });
 });
 
-/** One short-lived connection to one node (no redirections followed). */
-const ask = async <T>(port: number, question: (client: Redis) => Promise<T>): Promise<T> => {
-  const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    return await question(client);
-  } finally {
-    client.disconnect();
-  }
-};
-
 /** The port of a live replica of the master on `port`. */
 const replicaOf = async (port: number): Promise<number> => {
   for (const node of cluster.nodes) {
     if (!node.alive || node.port === port) continue;
-    const role = (await ask(node.port, (c) => c.call("ROLE"))) as [string, string, number];
+    const role = (await askServer(node.port, (c) => c.call("ROLE"))) as [string, string, number];
     if (role[0] === "slave" && Number(role[2]) === port) return node.port;
   }
   throw new Error(`no replica of 127.0.0.1:${port}`);

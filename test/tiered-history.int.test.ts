@@ -805,17 +805,18 @@ describe("tiered history", () => {
             .status === "queued",
         "the waiting job to be released",
       );
-      const purged = await api.app.inject({
-        method: "POST",
-        url: "/v1/jobs/purge",
-        headers: auth,
-        payload: { status: "completed", olderThan: "0s" },
-      });
-      expect(purged.json()).toEqual({ purged: 1 });
-      await waitFor(
-        async () => (await api.engine.store.loadHead(first)) === null,
-        "the purged job to leave Redis",
-      );
+      /** Purge every job ended `status` (one, `id`), and wait until it has left Redis. */
+      const purgeOne = async (status: string, id: string) => {
+        const purged = await api.app.inject({
+          method: "POST",
+          url: "/v1/jobs/purge",
+          headers: auth,
+          payload: { status, olderThan: "0s" },
+        });
+        expect(purged.json()).toEqual({ purged: 1 });
+        await waitFor(async () => (await api.engine.store.loadHead(id)) === null, `${id} to leave Redis`);
+      };
+      await purgeOne("completed", first);
 
       const tree = await api.app.inject({ method: "GET", url: `/v1/jobs/${waiting}/tree`, headers: auth });
       expect(tree.statusCode).toBe(200);
@@ -844,17 +845,7 @@ describe("tiered history", () => {
         payload: {},
       });
       expect(cancelled.statusCode).toBe(200);
-      const purgedToo = await api.app.inject({
-        method: "POST",
-        url: "/v1/jobs/purge",
-        headers: auth,
-        payload: { status: "cancelled", olderThan: "0s" },
-      });
-      expect(purgedToo.json()).toEqual({ purged: 1 });
-      await waitFor(
-        async () => (await api.engine.store.loadHead(waiting)) === null,
-        "the waiting job to leave Redis",
-      );
+      await purgeOne("cancelled", waiting);
       const archived = await api.app.inject({
         method: "GET",
         url: `/v1/jobs/${waiting}/tree`,
