@@ -4,7 +4,7 @@
  * (exit 1, the finding named) on an edited segment and on another key; `docket audit prove`
  * shows a job's events in signed segments.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -144,5 +144,82 @@ describe("docket audit key / verify --archive / prove", () => {
     const missing = await runDocket(["audit", "prove", "no-such-job"], { env });
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain("no event of it is in the archive");
+  });
+});
+
+describe("docket audit verify --archive --witness", () => {
+  interface Report {
+    ok: boolean;
+    shards: Array<{ shard: number; lastSegment: number | null }>;
+    findings: Array<{ shard: number; segment: number; code: string }>;
+    witness: { checked: number; kept: Array<{ shard: number; segment: number }> };
+  }
+  const segmentDir = (root: string, shard: number, segment: number) =>
+    join(root, `shard-${shard}`, String(segment).padStart(12, "0"));
+
+  it("keeps each shard's newest checkpoint; a copy cut back by its last segment verifies alone but not against them (exit 1); a witness it cannot use exits 2", async () => {
+    const witness = join(dir, "witness");
+    const first = await runDocket(
+      ["audit", "verify", "--archive", deployment, "--witness", witness, "--json"],
+      {
+        env,
+      },
+    );
+    expect(first.status, first.stderr).toBe(0);
+    const report = JSON.parse(first.stdout) as Report;
+    const shards = report.shards.filter((s) => s.lastSegment !== null);
+    expect(shards.length).toBeGreaterThan(0);
+    expect(report.witness).toEqual({
+      dir: witness,
+      checked: 0,
+      kept: shards.map((s) => ({ shard: s.shard, segment: s.lastSegment })),
+    });
+    for (const s of shards)
+      expect(readFileSync(join(witness, `shard-${s.shard}.checkpoint`), "utf8")).toBe(
+        readFileSync(join(segmentDir(deployment, s.shard, s.lastSegment as number), "checkpoint"), "utf8"),
+      );
+
+    const again = await runDocket(["audit", "verify", "--archive", deployment, "--witness", witness], {
+      env,
+    });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(
+      `witness ${witness}: ${shards.length} kept checkpoint(s) checked; nothing newer to keep`,
+    );
+
+    // A copy of the archive without shard 0's last segment: nothing left in it names that segment.
+    const cut = join(dir, "cut");
+    cpSync(deployment, cut, { recursive: true });
+    const last = shards[0] as { shard: number; lastSegment: number };
+    rmSync(segmentDir(cut, last.shard, last.lastSegment), { recursive: true });
+    const alone = await runDocket(["audit", "verify", "--archive", cut], { env });
+    expect(alone.status, alone.stdout).toBe(0);
+    expect(alone.stdout).toContain("--witness <dir>");
+    const kept = readFileSync(join(witness, `shard-${last.shard}.checkpoint`), "utf8");
+    const caught = await runDocket(["audit", "verify", "--archive", cut, "--witness", witness, "--json"], {
+      env,
+    });
+    expect(caught.status).toBe(1);
+    const failed = JSON.parse(caught.stdout) as Report;
+    expect(failed.findings.map((f) => [f.shard, f.segment, f.code])).toEqual([
+      [last.shard, last.lastSegment, "kept_checkpoint_missing"],
+    ]);
+    expect(failed.witness.kept).toEqual([]);
+    expect(readFileSync(join(witness, `shard-${last.shard}.checkpoint`), "utf8")).toBe(kept);
+
+    const junk = join(dir, "junk-witness");
+    mkdirSync(junk);
+    writeFileSync(join(junk, "shard-0.checkpoint"), "docket/elsewhere\n");
+    const unusable = await runDocket(["audit", "verify", "--archive", deployment, "--witness", junk], {
+      env,
+    });
+    expect(unusable.status).toBe(2);
+    expect(unusable.stderr).toContain(
+      `--witness: ${join(junk, "shard-0.checkpoint")} is not a signed checkpoint`,
+    );
+
+    const withoutArchive = await runDocket(["audit", "verify", "--witness", witness], { env });
+    expect(withoutArchive.status).toBe(2);
+    expect(withoutArchive.stderr).toContain("--witness applies only to --archive");
   });
 });

@@ -15,8 +15,11 @@ import {
   proveJob,
   Retention,
   type RetentionPolicy,
+  keptCheckpointOf,
   verifyArchive,
 } from "../engine/archive/index.ts";
+import { checkpointBodyHash, parseSignedNote } from "../domain/index.ts";
+import { keepCheckpoint, keptCheckpointName, readWitnessDir } from "../infra/archive/witness-dir.ts";
 import { JobWriter } from "../engine/write/index.ts";
 import { RedisEventStore } from "../infra/redis/redis-event-store.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
@@ -203,16 +206,69 @@ const archiveAt = (dir: string): ArchiveStore => new FsArchiveStore(dir);
 const pemList = (pems: string | ReadonlyArray<string>): ReadonlyArray<string> =>
   typeof pems === "string" ? [pems] : pems;
 
-/** Verify an archive directory offline against public keys (PEM texts; several across a rotation). */
-export const verifyArchiveDir = (
+/** A witness directory that cannot be used: a kept file that is not a checkpoint signed by a given key. */
+export class WitnessUnusable extends Error {
+  override readonly name = "WitnessUnusable";
+}
+
+/** What a verification with a witness directory did with it. */
+export interface WitnessOutcome {
+  readonly dir: string;
+  /** The kept checkpoints checked against the archive. */
+  readonly checked: number;
+  /** The shards whose newest checkpoint was kept by this run (only when the archive verified). */
+  readonly kept: ReadonlyArray<{ readonly shard: number; readonly segment: number }>;
+}
+
+/**
+ * Verify an archive directory offline against public keys (PEM texts; several across a
+ * rotation). With `witnessDir` (ADR 0029, amended): the checkpoints kept there by an earlier
+ * verification must still be in the archive as they were — the one check that sees a shard or
+ * its last segments cut off — and, when the archive verifies, each shard's newest checkpoint is
+ * kept there for the next run.
+ */
+export const verifyArchiveDir = async (
   dir: string,
   publicKeyPems: string | ReadonlyArray<string>,
-): Promise<ArchiveVerifyReport> =>
-  verifyArchive({
-    store: archiveAt(dir),
-    verifier: ed25519Verifier,
-    publicKeys: pemList(publicKeyPems).map(publicKeyFromPem),
+  options: { readonly witnessDir?: string } = {},
+): Promise<ArchiveVerifyReport & { readonly witness?: WitnessOutcome }> => {
+  const store = archiveAt(dir);
+  const trust = { verifier: ed25519Verifier, publicKeys: pemList(publicKeyPems).map(publicKeyFromPem) };
+  const { witnessDir } = options;
+  if (witnessDir === undefined) return verifyArchive({ store, ...trust });
+
+  const texts = await readWitnessDir(witnessDir).catch((error: unknown) => {
+    throw new WitnessUnusable(`cannot read the witness directory ${witnessDir}: ${(error as Error).message}`);
   });
+  const kept = texts.map(({ name, text }) => {
+    const checkpoint = keptCheckpointOf(text, join(witnessDir, name), trust);
+    if (typeof checkpoint === "string") throw new WitnessUnusable(checkpoint);
+    if (name !== keptCheckpointName(checkpoint.shard))
+      throw new WitnessUnusable(
+        `${join(witnessDir, name)} holds shard ${checkpoint.shard}'s checkpoint, not its own shard's`,
+      );
+    return checkpoint;
+  });
+  const report = await verifyArchive({ store, ...trust, kept });
+  const keptNow: Array<{ shard: number; segment: number }> = [];
+  if (report.ok)
+    for (const { shard, lastSegment, lastCheckpoint } of report.shards) {
+      if (lastSegment === null || lastCheckpoint === null) continue;
+      if (kept.some((k) => k.shard === shard && k.bodyHash === lastCheckpoint)) continue;
+      const { checkpoint } = await store.read(shard, lastSegment);
+      const note = parseSignedNote(checkpoint);
+      // What is kept is what was verified: a file changed since is not taken on trust.
+      if (typeof note === "string" || checkpointBodyHash(note.body) !== lastCheckpoint)
+        throw new WitnessUnusable(
+          `the checkpoint of shard ${shard} segment ${lastSegment} changed while the archive was verified; it was not kept`,
+        );
+      await keepCheckpoint(witnessDir, shard, checkpoint).catch((error: unknown) => {
+        throw new WitnessUnusable(`cannot keep a checkpoint in ${witnessDir}: ${(error as Error).message}`);
+      });
+      keptNow.push({ shard, segment: lastSegment });
+    }
+  return { ...report, witness: { dir: witnessDir, checked: kept.length, kept: keptNow } };
+};
 
 /** One job's inclusion proofs from an archive directory, checked against public keys (PEM texts). */
 export const proveJobInArchive = (

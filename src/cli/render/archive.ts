@@ -2,7 +2,16 @@
 import type { ArchiveVerifyReport, JobInclusionProof, LogComparison } from "../../engine/archive/index.ts";
 import { alignColumns } from "./table.ts";
 
-export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
+/** What a verification with `--witness` did with the kept checkpoints (composition/archive.ts). */
+interface WitnessSummary {
+  readonly dir: string;
+  readonly checked: number;
+  readonly kept: ReadonlyArray<{ readonly shard: number; readonly segment: number }>;
+}
+
+export const renderArchiveReport = (
+  report: ArchiveVerifyReport & { readonly witness?: WitnessSummary },
+): string => {
   const segments = report.shards.reduce((sum, s) => sum + s.segments, 0);
   const lines = [
     `Verify archive ${report.location}: ${report.ok ? "OK" : `FAILED (${report.findings.length}${report.truncated ? "+" : ""} finding${report.findings.length === 1 ? "" : "s"})`}`,
@@ -10,10 +19,23 @@ export const renderArchiveReport = (report: ArchiveVerifyReport): string => {
     `  origin ${report.origin ?? "-"}, key id ${report.keyIds.join(" or ") || "-"}`,
     `  ${report.shards.length} shard(s), ${segments} segment(s), ${report.entries} entries, ${report.jobs} jobs`,
   ];
+  const { witness } = report;
+  if (witness !== undefined)
+    lines.push(
+      `  witness ${witness.dir}: ${witness.checked} kept checkpoint(s) checked; ${
+        witness.kept.length === 0
+          ? report.ok
+            ? "nothing newer to keep"
+            : "nothing kept (the archive did not verify)"
+          : `kept ${witness.kept.map((k) => `shard ${k.shard} segment ${k.segment}`).join(", ")}`
+      }`,
+    );
   if (report.shards.length > 0) {
     lines.push(
       "",
-      "Shards (compare lastCheckpoint with one you kept: a dropped last segment shows only there):",
+      witness === undefined
+        ? "Shards (a dropped last segment shows only against a checkpoint kept earlier: --witness <dir>):"
+        : "Shards:",
     );
     const rows = [["shard", "segments", "entries", "last entry", "last checkpoint"]];
     for (const s of report.shards)

@@ -42,7 +42,11 @@ export type ArchiveFindingCode =
   | "entry_order"
   | "count_mismatch"
   /** A job's envelope chain is broken (`history` says how: seq_gap, hash_mismatch, …). */
-  | "history_broken";
+  | "history_broken"
+  /** A checkpoint kept from an earlier verification is no longer there: a shard or its last segments were cut off. */
+  | "kept_checkpoint_missing"
+  /** The archive holds another checkpoint where a kept one was (or the kept one is another deployment's). */
+  | "kept_checkpoint_differs";
 
 /** One problem with one segment. */
 export interface SegmentFinding {

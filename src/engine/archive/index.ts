@@ -33,3 +33,4 @@ export {
   verifyArchive,
   type VerifyArchiveOptions,
 } from "./verify-archive.ts";
+export { type KeptCheckpoint, keptCheckpointOf } from "./witness.ts";

@@ -6,9 +6,10 @@
  * job's envelope hash chain across the segments (seq from 1, each prevHash the previous hash,
  * each hash recomputed). Each finding is named by a stable code.
  *
- * What it cannot see alone: a dropped *last* segment of a shard (nothing after it names it). An
- * auditor who kept an earlier checkpoint compares `shards[].lastCheckpoint` with it (docs). An
- * archive with no segment at all is not "OK": `archive_empty` says nothing was verified.
+ * What it cannot see alone: a dropped *last* segment of a shard, or a whole shard deleted
+ * (nothing left names them). Checkpoints kept from an earlier verification (`kept`, witness.ts)
+ * must still be there as they were. An archive with no segment at all is not "OK":
+ * `archive_empty` says nothing was verified.
  */
 import {
   CHAIN_START,
@@ -21,6 +22,7 @@ import {
 } from "../../domain/index.ts";
 import { type ArchiveFindingCode, checkCheckpoint, checkSegmentLines } from "./check-segment.ts";
 import type { ArchiveStore, NoteVerifier, SegmentFiles } from "./ports.ts";
+import { type KeptCheckpoint, keptCheckpointFinding, type SeenShard } from "./witness.ts";
 
 export type { ArchiveFindingCode } from "./check-segment.ts";
 
@@ -42,6 +44,8 @@ export interface ArchiveShardSummary {
   readonly lastEntryId: string | null;
   /** The last checkpoint's body hash: compare with one kept elsewhere to see nothing was cut off. */
   readonly lastCheckpoint: string | null;
+  /** The number of the segment that checkpoint belongs to (null: no segment). */
+  readonly lastSegment: number | null;
 }
 
 export interface ArchiveVerifyReport {
@@ -75,6 +79,11 @@ export interface VerifyArchiveOptions {
   /** The origin expected (default: the first checkpoint's). */
   readonly origin?: string;
   readonly maxFindings?: number;
+  /**
+   * Checkpoints kept from an earlier verification: each must still be in the archive, at its
+   * shard and segment, with the same body (`kept_checkpoint_missing`, `kept_checkpoint_differs`).
+   */
+  readonly kept?: ReadonlyArray<KeptCheckpoint>;
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
@@ -94,6 +103,7 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
   const summaries: Array<ArchiveShardSummary> = [];
   let jobs = 0;
   let total = 0;
+  const seen = new Map<number, SeenShard>();
 
   for (const shard of await store.shardsPresent()) {
     const numbers = await store.segments(shard);
@@ -104,6 +114,8 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     let events = 0;
     let lastEntryId: string | null = null;
     let expected = 0;
+    const bodyHashes = new Map<number, string>();
+    let lastSegment: number | null = null;
     for (const segment of numbers) {
       if (segment !== expected) {
         find({
@@ -142,6 +154,8 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
       if (body.fence < prevFence)
         find({ ...at, code: "fence_regressed", message: `fence ${body.fence} after ${prevFence}` });
       prev = checkpointBodyHash(note.body);
+      bodyHashes.set(segment, prev);
+      lastSegment = segment;
       prevFence = Math.max(prevFence, body.fence);
 
       // Lines, size, root, range and order within the segment; order across segments is below.
@@ -192,7 +206,16 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
     }
     jobs += chains.size;
     total += events;
-    summaries.push({ shard, segments: numbers.length, entries: events, lastEntryId, lastCheckpoint: prev });
+    // The segments run 0, 1, …: one past the highest is how many the shard holds (gaps are findings).
+    seen.set(shard, { segments: (numbers.at(-1) ?? -1) + 1, bodyHashes });
+    summaries.push({
+      shard,
+      segments: numbers.length,
+      entries: events,
+      lastEntryId,
+      lastCheckpoint: prev,
+      lastSegment: prev === null ? null : lastSegment,
+    });
   }
   // A shard or segment renamed out of its spelling would be skipped by every check above.
   for (const name of (await store.strays?.()) ?? [])
@@ -202,6 +225,10 @@ export const verifyArchive = async (options: VerifyArchiveOptions): Promise<Arch
       code: "stray_entry",
       message: `${name} looks like a shard or a segment but is not named as one (shard-<n>, 12 digits): it was not verified`,
     });
+  for (const kept of options.kept ?? []) {
+    const finding = keptCheckpointFinding(kept, origin, seen);
+    if (finding !== undefined) find(finding);
+  }
   // Deny by default: a directory with nothing in it (a mistyped path, the parent of the
   // deployments' archives, an archive whose every segment was deleted) verified nothing.
   if (summaries.every((summary) => summary.segments === 0))

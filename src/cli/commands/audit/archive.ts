@@ -72,7 +72,7 @@ const archivesUnder = (dir: string): ReadonlyArray<string> => {
   return names(dir).filter((name) => names(join(dir, name)).some((entry) => entry.startsWith("shard-")));
 };
 
-/** `audit verify --archive <dir> [--key <public.pem> …] [--compare-redis]`. */
+/** `audit verify --archive <dir> [--key <public.pem> …] [--witness <dir>] [--compare-redis]`. */
 export const verifyArchiveFromCli = async (context: CommandContext, dir: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection", "direct", "file"])
     if (context.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --archive`);
@@ -82,8 +82,16 @@ export const verifyArchiveFromCli = async (context: CommandContext, dir: string)
     throw new UsageError(
       `--archive: ${dir} holds the archives of ${inside.length === 1 ? "a deployment" : "deployments"} (DOCKET_ARCHIVE_DIR); verify ${inside.map((name) => join(dir, name)).join(" or ")}`,
     );
-  const { compareArchiveWithRedis, verifyArchiveDir } = await import("../../../main.ts");
-  const report = await verifyArchiveDir(dir, await publicKeyPems(context));
+  const { compareArchiveWithRedis, verifyArchiveDir, WitnessUnusable } = await import("../../../main.ts");
+  const witnessDir = stringOption(context, "witness");
+  const report = await verifyArchiveDir(
+    dir,
+    await publicKeyPems(context),
+    witnessDir === undefined ? {} : { witnessDir },
+  ).catch((error: unknown) => {
+    // The auditor's own record cannot be used: not a finding about the archive, a usage error.
+    throw error instanceof WitnessUnusable ? new UsageError(`--witness: ${error.message}`) : error;
+  });
   if (context.values["compare-redis"] !== true) {
     context.print(report, renderArchiveReport);
     return report.ok ? 0 : 1;
@@ -114,6 +122,11 @@ export const ARCHIVE_VERIFY_OPTIONS = {
     multiple: true,
     description:
       "with --archive: a public key (PEM) to check signatures with; repeat it across a key rotation",
+  },
+  witness: {
+    type: "string",
+    description:
+      "with --archive: a directory of the checkpoints kept by the last verification; each must still be in the archive (nothing cut off), and the newest are kept there when it verifies",
   },
 } as const;
 

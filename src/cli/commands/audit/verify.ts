@@ -63,6 +63,8 @@ ${SOURCE_DETAILS}`,
   run: async (context) => {
     const archive = stringOption(context, "archive");
     if (archive !== undefined) return verifyArchiveFromCli(context, archive);
+    for (const flag of ["witness", "compare-redis", "key"])
+      if (context.values[flag] !== undefined) throw new UsageError(`--${flag} applies only to --archive`);
     const file = stringOption(context, "file");
     if (file !== undefined) return verifyFile(context, file);
     if (context.values["offline-projection"] === true && context.values.direct !== true)
