@@ -4,7 +4,16 @@
  * (exit 1, the finding named) on an edited segment and on another key; `docket audit prove`
  * shows a job's events in signed segments.
  */
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -217,6 +226,20 @@ describe("docket audit verify --archive --witness", () => {
     expect(unusable.stderr).toContain(
       `--witness: ${join(junk, "shard-0.checkpoint")} is not a signed checkpoint`,
     );
+
+    // Kept inside the archive, the witness's files would be strays there: refused, nothing written.
+    const inside = join(deployment, "witness");
+    const refused = await runDocket(["audit", "verify", "--archive", deployment, "--witness", inside], {
+      env,
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`--witness: ${inside} is inside the archive ${deployment}`);
+    expect(existsSync(inside)).toBe(false);
+    const itself = await runDocket(
+      ["audit", "verify", "--archive", deployment, "--witness", `${deployment}/`],
+      { env },
+    );
+    expect(itself.status).toBe(2);
 
     const withoutArchive = await runDocket(["audit", "verify", "--witness", witness], { env });
     expect(withoutArchive.status).toBe(2);

@@ -4,8 +4,8 @@
  * verifies an archive directory (wired from `audit verify`); `docket audit prove <jobId>` shows
  * one job's events are in signed segments, with their inclusion proofs.
  */
-import { readdirSync, type Stats, statSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, realpathSync, type Stats, statSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import {
   type Command,
   type CommandContext,
@@ -72,6 +72,29 @@ const archivesUnder = (dir: string): ReadonlyArray<string> => {
   return names(dir).filter((name) => names(join(dir, name)).some((entry) => entry.startsWith("shard-")));
 };
 
+/** A path with its symbolic links resolved, as far as it exists (a witness directory may not yet). */
+const realPathOf = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    const parent = dirname(resolve(path));
+    return parent === resolve(path) ? parent : join(realPathOf(parent), basename(path));
+  }
+};
+
+/**
+ * The witness directory must be outside the archive: kept inside, its files would be strays in
+ * the archive (every later verification fails), and whoever can cut the archive could cut the
+ * witness with it.
+ */
+const requireOutside = (witness: string, archive: string): void => {
+  const [w, a] = [realPathOf(witness), realPathOf(archive)];
+  if (w === a || w.startsWith(a.endsWith(sep) ? a : a + sep))
+    throw new UsageError(
+      `--witness: ${witness} is inside the archive ${archive}; keep the witness where the archive's writers cannot reach it`,
+    );
+};
+
 /** `audit verify --archive <dir> [--key <public.pem> …] [--witness <dir>] [--compare-redis]`. */
 export const verifyArchiveFromCli = async (context: CommandContext, dir: string): Promise<number> => {
   for (const flag of ["job", "drained", "offline-projection", "direct", "file"])
@@ -84,6 +107,7 @@ export const verifyArchiveFromCli = async (context: CommandContext, dir: string)
     );
   const { compareArchiveWithRedis, verifyArchiveDir, WitnessUnusable } = await import("../../../main.ts");
   const witnessDir = stringOption(context, "witness");
+  if (witnessDir !== undefined) requireOutside(witnessDir, dir);
   const report = await verifyArchiveDir(
     dir,
     await publicKeyPems(context),
