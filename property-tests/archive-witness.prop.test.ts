@@ -7,9 +7,15 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type KeptCheckpoint, keptCheckpointOf, verifyArchive } from "../src/engine/archive/index.ts";
+import { type KeptCheckpoint, verifyArchive } from "../src/engine/archive/index.ts";
 import { ed25519Verifier } from "../src/infra/archive/ed25519.ts";
-import { archiveEntries, MemoryArchiveStore, syntheticEntries, testSigner } from "../test/support/archive.ts";
+import {
+  archiveEntries,
+  keptCheckpointIn,
+  MemoryArchiveStore,
+  syntheticEntries,
+  testSigner,
+} from "../test/support/archive.ts";
 
 const SHARDS = 3;
 const SEGMENTS = 5;
@@ -24,15 +30,8 @@ beforeAll(async () => {
     await archiveEntries(full, entries.slice(0, SEGMENTS * 4), { signer, segmentEntries: 4, shard });
 });
 
-const keptAt = async (shard: number, segment: number): Promise<KeptCheckpoint> => {
-  const kept = keptCheckpointOf(
-    (await full.read(shard, segment)).checkpoint,
-    `shard-${shard}.checkpoint`,
-    trust,
-  );
-  if (typeof kept === "string") throw new Error(kept);
-  return kept;
-};
+const keptAt = (shard: number, segment: number): Promise<KeptCheckpoint> =>
+  keptCheckpointIn(full, shard, segment, trust);
 
 /** Per shard: the segment whose checkpoint was kept (null: none kept), and how many segments are left now. */
 const shardArb = fc.record({

@@ -13,7 +13,13 @@ import {
   verifyArchive,
 } from "../src/engine/archive/index.ts";
 import { ed25519Verifier } from "../src/infra/archive/ed25519.ts";
-import { archiveEntries, MemoryArchiveStore, syntheticEntries, testSigner } from "./support/archive.ts";
+import {
+  archiveEntries,
+  keptCheckpointIn,
+  MemoryArchiveStore,
+  syntheticEntries,
+  testSigner,
+} from "./support/archive.ts";
 
 const signer = testSigner();
 const trust = { verifier: ed25519Verifier, publicKeys: [signer.publicKey] };
@@ -28,16 +34,8 @@ const archive = async (shard0: ReadonlyArray<ArchivedEntry>): Promise<MemoryArch
   return store;
 };
 
-const lastOf = async (store: MemoryArchiveStore, shard: number): Promise<KeptCheckpoint> => {
-  const segment = (await store.segments(shard)).at(-1) as number;
-  const kept = keptCheckpointOf(
-    (await store.read(shard, segment)).checkpoint,
-    `shard-${shard}.checkpoint`,
-    trust,
-  );
-  if (typeof kept === "string") throw new Error(kept);
-  return kept;
-};
+const lastOf = async (store: MemoryArchiveStore, shard: number): Promise<KeptCheckpoint> =>
+  keptCheckpointIn(store, shard, (await store.segments(shard)).at(-1) as number, trust);
 
 const verify = (
   store: MemoryArchiveStore,

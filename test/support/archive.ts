@@ -9,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { type ArchivedEntry, emptyHead, type Envelope, eventOf, seal } from "../../src/domain/index.ts";
 import {
   type ArchiveStore,
+  type KeptCheckpoint,
+  keptCheckpointOf,
   type NoteSigner,
   progressAfter,
   type SegmentFiles,
@@ -129,4 +131,20 @@ export const archiveEntries = async (
     await store.commit(shard, progress.nextSegment, files, 1);
     progress = progressAfter(shard, files.checkpoint);
   }
+};
+
+/** The checkpoint of `segment` of `shard` as an auditor keeps it (`--witness`), checked with `signer`'s key. */
+export const keptCheckpointIn = async (
+  store: ArchiveStore,
+  shard: number,
+  segment: number,
+  trust: Parameters<typeof keptCheckpointOf>[2],
+): Promise<KeptCheckpoint> => {
+  const kept = keptCheckpointOf(
+    (await store.read(shard, segment)).checkpoint,
+    `shard-${shard}.checkpoint`,
+    trust,
+  );
+  if (typeof kept === "string") throw new Error(kept);
+  return kept;
 };
