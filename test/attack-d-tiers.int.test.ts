@@ -1,0 +1,102 @@
+/**
+ * Hostile and demanding reads of jobs that have left Redis (ADR 0034), on a real Redis and a
+ * real archive: what a process that has no archive answers for them.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Handlers } from "../src/engine/worker/index.ts";
+import { connect } from "../src/library/index.ts";
+import { startApi } from "./support/api.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+import { waitFor } from "./support/wait.ts";
+import { startWorker } from "./support/workers.ts";
+
+let redis: TestRedis;
+const dirs: Array<string> = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "docket-attack-d-"));
+  dirs.push(dir);
+  return dir;
+};
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const handlers: Handlers = { echo: async (payload) => payload };
+
+/** An API whose archiver seals at once (retention a day: only purges evict). */
+const archivingApi = () =>
+  startApi(redis.url, {
+    token: "t0ken",
+    archiver: {
+      archiveDir: join(tempDir(), "archive"),
+      dataDir: tempDir(),
+      segmentEntries: 5,
+      maxAgeMs: 10,
+      leaseMs: 60_000,
+      pollMs: 20,
+      retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
+    },
+  });
+
+describe("a process without the archive, on a deployment whose jobs have left Redis", () => {
+  it("answers archive_needed for a job that may have left, never that it does not exist (a repeat submit included)", async () => {
+    const api = await archivingApi();
+    try {
+      const submitted = await api.engine.jobs.submit(
+        { type: "echo", idempotencyKey: "order-7" },
+        {
+          kind: "client",
+          id: "test",
+        },
+      );
+      const id = submitted.jobId;
+      await (
+        await startWorker(api.engine, handlers, { burst: true })
+      ).done;
+      const purged = await api.app.inject({
+        method: "POST",
+        url: "/v1/jobs/purge",
+        headers: { authorization: "Bearer t0ken", "content-type": "application/json" },
+        payload: { status: "completed", olderThan: "0s" },
+      });
+      expect(purged.json()).toEqual({ purged: 1 });
+      await waitFor(async () => (await api.engine.store.loadHead(id)) === null, "the job to leave Redis");
+
+      // The in-process API (src/library), given no archive directory.
+      const docket = await connect({ redisUrl: redis.url, prefix: api.prefix });
+      try {
+        await expect(docket.get(id)).rejects.toMatchObject({ _tag: "ArchiveNeeded" });
+        await expect(docket.events(id)).rejects.toMatchObject({ _tag: "ArchiveNeeded" });
+        // The repeat is accepted (its key outlives the job) and is not answered "no such job".
+        await expect(docket.submit("echo", undefined, { idempotencyKey: "order-7" })).rejects.toMatchObject({
+          _tag: "ArchiveNeeded",
+        });
+        // An id naming the future, or not an id Docket makes, was never a job: still not found.
+        const later = `${(Date.now() + 120_000)
+          .toString(16)
+          .padStart(12, "0")
+          .replace(/^(.{8})/, "$1-")}-7000-8000-000000000000`;
+        await expect(docket.get(later)).rejects.toMatchObject({ _tag: "JobNotFound" });
+        await expect(docket.get("not-a-job")).rejects.toMatchObject({ _tag: "JobNotFound" });
+      } finally {
+        await docket.close();
+      }
+      // The API, which reads the archive, still answers it whole.
+      const view = await api.app.inject({
+        method: "GET",
+        url: `/v1/jobs/${id}`,
+        headers: { authorization: "Bearer t0ken" },
+      });
+      expect([view.statusCode, view.headers["docket-tier"]]).toEqual([200, "archive"]);
+    } finally {
+      await api.stop();
+    }
+  });
+});
