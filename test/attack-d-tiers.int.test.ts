@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Handlers } from "../src/engine/worker/index.ts";
 import { connect } from "../src/library/index.ts";
-import { startApi } from "./support/api.ts";
+import { startApi, type TestApi } from "./support/api.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -30,44 +30,42 @@ afterAll(async () => {
 
 const handlers: Handlers = { echo: async (payload) => payload };
 
-/** An API whose archiver seals at once (retention a day: only purges evict). */
-const archivingApi = () =>
-  startApi(redis.url, {
-    token: "t0ken",
-    archiver: {
-      archiveDir: join(tempDir(), "archive"),
-      dataDir: tempDir(),
-      segmentEntries: 5,
-      maxAgeMs: 10,
-      leaseMs: 60_000,
-      pollMs: 20,
-      retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
-    },
+/** The archive an API's archiver seals into at once (retention a day: only purges evict). */
+const archiveSettings = () => ({
+  archiveDir: join(tempDir(), "archive"),
+  dataDir: tempDir(),
+  segmentEntries: 5,
+  maxAgeMs: 10,
+  leaseMs: 60_000,
+  pollMs: 20,
+  retention: { completedMs: 86_400_000, deadLetterMs: 86_400_000, cancelledMs: 86_400_000 },
+});
+
+/** A job submitted with `idempotencyKey`, run, purged over HTTP, and gone from Redis. */
+const leftRedis = async (api: TestApi, idempotencyKey: string): Promise<string> => {
+  const { jobId } = await api.engine.jobs.submit(
+    { type: "echo", idempotencyKey },
+    { kind: "client", id: "test" },
+  );
+  await (
+    await startWorker(api.engine, handlers, { burst: true })
+  ).done;
+  const purged = await api.app.inject({
+    method: "POST",
+    url: "/v1/jobs/purge",
+    headers: { authorization: "Bearer t0ken", "content-type": "application/json" },
+    payload: { status: "completed", olderThan: "0s" },
   });
+  expect(purged.json()).toEqual({ purged: 1 });
+  await waitFor(async () => (await api.engine.store.loadHead(jobId)) === null, "the job to leave Redis");
+  return jobId;
+};
 
 describe("a process without the archive, on a deployment whose jobs have left Redis", () => {
   it("answers archive_needed for a job that may have left, never that it does not exist (a repeat submit included)", async () => {
-    const api = await archivingApi();
+    const api = await startApi(redis.url, { token: "t0ken", archiver: archiveSettings() });
     try {
-      const submitted = await api.engine.jobs.submit(
-        { type: "echo", idempotencyKey: "order-7" },
-        {
-          kind: "client",
-          id: "test",
-        },
-      );
-      const id = submitted.jobId;
-      await (
-        await startWorker(api.engine, handlers, { burst: true })
-      ).done;
-      const purged = await api.app.inject({
-        method: "POST",
-        url: "/v1/jobs/purge",
-        headers: { authorization: "Bearer t0ken", "content-type": "application/json" },
-        payload: { status: "completed", olderThan: "0s" },
-      });
-      expect(purged.json()).toEqual({ purged: 1 });
-      await waitFor(async () => (await api.engine.store.loadHead(id)) === null, "the job to leave Redis");
+      const id = await leftRedis(api, "order-7");
 
       // The in-process API (src/library), given no archive directory.
       const docket = await connect({ redisUrl: redis.url, prefix: api.prefix });
@@ -95,6 +93,38 @@ describe("a process without the archive, on a deployment whose jobs have left Re
         headers: { authorization: "Bearer t0ken" },
       });
       expect([view.statusCode, view.headers["docket-tier"]]).toEqual([200, "archive"]);
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
+describe("the in-process API given the archive", () => {
+  it("reads a job that has left Redis as the API does, and answers a repeat of its submit with it", async () => {
+    const settings = archiveSettings();
+    const api = await startApi(redis.url, { token: "t0ken", archiver: settings });
+    try {
+      const id = await leftRedis(api, "order-8");
+      const docket = await connect({
+        redisUrl: redis.url,
+        prefix: api.prefix,
+        archive: { archiveDir: settings.archiveDir, dataDir: settings.dataDir },
+      });
+      try {
+        const view = await api.app.inject({
+          method: "GET",
+          url: `/v1/jobs/${id}`,
+          headers: { authorization: "Bearer t0ken" },
+        });
+        expect(await docket.get(id)).toEqual(view.json());
+        expect((await docket.events(id)).at(-1)?.type).toBe("JobEvicted");
+        expect((await docket.submit("echo", undefined, { idempotencyKey: "order-8" })).id).toBe(id);
+        // A job that depends on it is accepted, as over HTTP (the dependency ended completed).
+        const dependent = await docket.submit("echo", undefined, { dependsOn: [id] });
+        expect(dependent.status).toBe("queued");
+      } finally {
+        await docket.close();
+      }
     } finally {
       await api.stop();
     }
