@@ -6,9 +6,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Retention, type RetentionIndex } from "../src/engine/archive/index.ts";
+import { systemClock } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
+import { JobWriter } from "../src/engine/write/index.ts";
+import { RedisRetentionIndex } from "../src/infra/redis/redis-archive.ts";
 import { connect } from "../src/library/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
+import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -127,6 +132,55 @@ describe("the in-process API given the archive", () => {
       }
     } finally {
       await api.stop();
+    }
+  });
+});
+
+describe("concurrent purges", () => {
+  const DAY = 86_400_000;
+  const purger = (engine: TestEngine, index: RetentionIndex) =>
+    new Retention({
+      index,
+      writer: new JobWriter(engine.store, systemClock),
+      store: engine.store,
+      clock: systemClock,
+      policy: { completedMs: DAY, deadLetterMs: DAY, cancelledMs: DAY },
+    });
+
+  it("a purge that loses its first jobs to another purge takes the next ones, up to its limit, instead of answering 0", async () => {
+    const engine = await makeEngine(redis.url);
+    try {
+      const ids: Array<string> = [];
+      for (let i = 0; i < 6; i++) ids.push((await engine.jobs.submit({ type: "echo" }, apiActor)).jobId);
+      await (
+        await startWorker(engine, handlers, { burst: true })
+      ).done;
+      const index = new RedisRetentionIndex(engine.client, { prefix: engine.prefix, shards: 1 });
+      // The slow purge reads the same oldest jobs as the quick one, and acts only once that is done.
+      let release = (): void => undefined;
+      const quickDone = new Promise<void>((resolve) => (release = resolve));
+      const gated: RetentionIndex = {
+        shards: 1,
+        due: async (...args) => {
+          const due = await index.due(...args);
+          await quickDone;
+          return due;
+        },
+        forget: (shard, jobIds) => index.forget(shard, jobIds),
+        evictArchived: (shard, limit, keysMs) => index.evictArchived(shard, limit, keysMs),
+      };
+      const request = { status: "completed", olderThanMs: 0, actor: apiActor, limit: 3 } as const;
+      const slow = purger(engine, gated).purge(request);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await purger(engine, index).purge(request)).toBe(3);
+      release();
+      expect(await slow).toBe(3);
+      const evicted = await Promise.all(
+        ids.map(async (id) => (await engine.jobs.view(id)).evictedAt !== null),
+      );
+      expect(evicted).toEqual(ids.map(() => true));
+    } finally {
+      await engine.close();
     }
   });
 });
