@@ -10,6 +10,7 @@ import { Retention, type RetentionIndex } from "../src/engine/archive/index.ts";
 import { systemClock } from "../src/engine/shared/index.ts";
 import type { Handlers } from "../src/engine/worker/index.ts";
 import { JobWriter } from "../src/engine/write/index.ts";
+import { Keys } from "../src/infra/redis/keys.ts";
 import { RedisRetentionIndex } from "../src/infra/redis/redis-archive.ts";
 import { connect } from "../src/library/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
@@ -181,6 +182,44 @@ describe("concurrent purges", () => {
       expect(evicted).toEqual(ids.map(() => true));
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe("a shard log whose ids run ahead of the clock", () => {
+  it("a job that has left Redis is still read whole from the archive when Redis's clock stepped back before it was submitted", async () => {
+    const api = await startApi(redis.url, { token: "t0ken", archiver: archiveSettings() });
+    const auth = { authorization: "Bearer t0ken", "content-type": "application/json" };
+    const submit = async (spec: object): Promise<string> =>
+      (await api.app.inject({ method: "POST", url: "/v1/jobs", headers: auth, payload: spec })).json().id;
+    try {
+      await submit({ type: "echo", queue: "idle" });
+      // Redis's clock was 5 minutes ahead, then set right: a stream's ids never go back, so
+      // every entry from now on carries an id 5 minutes ahead of when it was written.
+      await api.engine.client.call("XSETID", new Keys(api.prefix, 1).log(0), `${Date.now() + 300_000}-0`);
+      for (let i = 0; i < 12; i++) await submit({ type: "echo", queue: "idle" });
+      const id = await submit({ type: "echo" });
+      await (
+        await startWorker(api.engine, handlers, { burst: true })
+      ).done;
+      const inRedis = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}/events`, headers: auth });
+      const purged = await api.app.inject({
+        method: "POST",
+        url: "/v1/jobs/purge",
+        headers: auth,
+        payload: { status: "completed", olderThan: "0s" },
+      });
+      expect(purged.json()).toEqual({ purged: 1 });
+      // Enough after it to fill its segment (a partial one is sealed once its ids' time is past).
+      for (let i = 0; i < 10; i++) await submit({ type: "echo", queue: "idle" });
+      await waitFor(async () => (await api.engine.store.loadHead(id)) === null, "the job to leave Redis");
+
+      const events = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}/events`, headers: auth });
+      expect([events.statusCode, events.headers["docket-tier"]]).toEqual([200, "archive"]);
+      expect(events.json().events.slice(0, -1)).toEqual(inRedis.json().events);
+      expect(events.json().events.at(-1).type).toBe("JobEvicted");
+    } finally {
+      await api.stop();
     }
   });
 });

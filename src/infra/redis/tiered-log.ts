@@ -80,12 +80,12 @@ export class TieredLog {
 
   /**
    * Every archived entry of a job that has left Redis, in log order ([] when the archive has
-   * none, or this process has no archive: a job never submitted reads the same). Docket's ids
+   * none: a job never submitted reads the same). Docket's ids
    * are UUIDv7, naming the job's creation time, which its first event is within the clock skew
    * of: segments that end before it are not opened, nor those after the ones of that time when
    * these do not hold the job; any other id (or one from the future) is not looked for. A
-   * stranger's guesses cost no archive reads, or those of the segments of the time they name —
-   * never the whole archive (an id naming 1970 once read every segment).
+   * stranger's guesses cost no archive reads, or those of the segments of the time they name
+   * (and the next) — never the whole archive (an id naming 1970 once read every segment).
    *
    * Without an archive, an id whose job may have left Redis (its time, less the clock skew, at
    * or before the archived-through id) is ArchiveNeeded: this process cannot tell. Answering []
