@@ -15,6 +15,9 @@ export {
   type WorkerInfo,
 } from "./engine/worker/index.ts";
 export type { JobView } from "./engine/read/index.ts";
+// What a read of a job that has left Redis fails with when the archive cannot answer (ADR 0034).
+export { ArchiveBehind, ArchiveKeyUnusable, ArchiveNeeded } from "./engine/read/index.ts";
+export type { ArchiveAccess } from "./main.ts";
 export {
   CommandRefused,
   ContentionExhausted,

@@ -7,7 +7,7 @@ import type { WebhookService } from "../engine/webhooks/index.ts";
 import { webhookServiceOn, type WebhookSettings } from "./webhooks.ts";
 import type { ArchivedLog } from "../engine/read/index.ts";
 import { type Clock, systemClock } from "../engine/shared/index.ts";
-import type { ArchiveAccess } from "./archived-log.ts";
+import { type ArchiveAccess, archivedLogOf } from "./archived-log.ts";
 import type { CancelFeed, WorkerRegistry, WorkQueue } from "../engine/worker/index.ts";
 import { type CancelNotices, type EventStore, JobService } from "../engine/write/index.ts";
 import { Scheduler, type SchedulerOptions, ScheduleService } from "../engine/schedule/index.ts";
@@ -156,7 +156,7 @@ export const composeEngine = (
  * `connect()` (src/library). `close()` closes the connection.
  */
 export const openEngine = async (
-  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock" | "durability"> & {
+  config: Pick<DocketConfig, "redisUrl" | "prefix" | "shards" | "clock" | "durability" | "archive"> & {
     readonly timeoutMs?: number;
     /** Where webhook subscriptions made through it may point (ADR 0038; default: public only). */
     readonly webhooks?: WebhookSettings;
@@ -169,6 +169,8 @@ export const openEngine = async (
     shards: config.shards,
     ...(config.clock === undefined ? {} : { clock: config.clock }),
     ...(config.durability === undefined ? {} : { durability: config.durability }),
+    // Jobs that left Redis, and what was trimmed from it, are read from the archive (ADR 0034).
+    ...(config.archive === undefined ? {} : { archive: archivedLogOf(config.archive, config.prefix) }),
   });
   const webhooks = webhookServiceOn(client, config.prefix, config.clock ?? systemClock, config.webhooks);
   return { ...engine, webhooks, close: async () => void client.disconnect() };

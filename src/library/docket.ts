@@ -18,7 +18,7 @@ import type { Scheduler } from "../engine/schedule/index.ts";
 import type { JobView } from "../engine/read/index.ts";
 import type { EngineError } from "../engine/shared/index.ts";
 import type { WebhookService } from "../engine/webhooks/index.ts";
-import { type DocketConfig, type Engine, openEngine } from "../main.ts";
+import { type ArchiveAccess, type DocketConfig, type Engine, openEngine } from "../main.ts";
 import type { JobPayloads, JobType } from "./handlers.ts";
 import { type DocketWorker, openDocketWorker, type WorkerOptions } from "./worker.ts";
 
@@ -35,6 +35,13 @@ export interface ConnectOptions {
   readonly actor?: string;
   /** How long `connect` waits for Redis before failing with QueueUnavailable (default 5 s). */
   readonly timeoutMs?: number;
+  /**
+   * The deployment's archive (ADR 0034), as `DOCKET_ARCHIVE_DIR`, `DOCKET_DATA_DIR` (where the
+   * signing key is) and the key settings for the CLI: jobs that have left Redis, and their
+   * idempotent repeats, read from it, and its workers resume durable jobs from it. Absent:
+   * such reads fail with ArchiveNeeded.
+   */
+  readonly archive?: ArchiveAccess;
 }
 
 /** Everything of a job spec but its type and payload: queue, priority, attempts, backoff, delays, idempotency. */
@@ -262,6 +269,7 @@ export const connect = async <P extends JobPayloads = Record<string, unknown>>(
     prefix: options.prefix ?? "docket",
     shards: options.shards ?? 1,
     leaseMs: options.leaseMs ?? 30_000,
+    ...(options.archive === undefined ? {} : { archive: options.archive }),
   };
   const engine = await openEngine({
     ...config,

@@ -103,7 +103,13 @@ scheduler role too (ADR 0037; DOCKET_SCHEDULER=off: none, nor with --burst).`,
     const { openEngine } = await import("../../main.ts");
     const schedulerEngine =
       env.scheduler.enabled && context.values.burst !== true
-        ? await openEngine({ redisUrl: env.redisUrl, prefix: env.prefix, shards: env.shards })
+        ? await openEngine({
+            redisUrl: env.redisUrl,
+            prefix: env.prefix,
+            shards: env.shards,
+            // A tick's job may depend on one that has left Redis (ADR 0034, 0042).
+            archive: archiveAccess(env),
+          })
         : undefined;
     const scheduler = schedulerEngine?.scheduler(schedulerSettings(env, log, "worker"));
     scheduler?.start();

@@ -83,6 +83,17 @@ const firstFrom = (entries: ReadonlyArray<ArchivedEntry>, id: string, inclusive:
 /** The milliseconds part of a stream entry id. */
 const msOf = (entryId: string): number => Number(entryId.slice(0, entryId.indexOf("-")));
 
+/** When an entry's event was written (its envelope's `at`), or +Infinity when it cannot be told. */
+const writtenMsOf = (entry: ArchivedEntry): number => {
+  try {
+    const at = (JSON.parse(fieldOf(entry.fields, "env") ?? "null") as { at?: unknown } | null)?.at;
+    const ms = typeof at === "string" ? Date.parse(at) : Number.NaN;
+    return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+};
+
 export class ArchiveReader {
   private readonly store: ArchiveStore;
   private readonly trust: CheckpointTrust;
@@ -173,7 +184,11 @@ export class ArchiveReader {
    * has no entry older than this (its id's time), so segments ending before it are skipped by
    * their checkpoints alone. `firstByMs`: the job's first entry is no later than this (its id's
    * time too), so when no segment starting by then holds it, the later ones are not opened: an
-   * id naming a time long ago costs the segments of that time, not the whole archive.
+   * id naming a time long ago costs the segments of that time (and the next), not the whole
+   * archive. "Starting by then" is by when the segment's first entry was written (its
+   * envelope's time) as well as by its id: a stream's ids never go back, so once Redis's clock
+   * has stepped back they run ahead of it, and a job submitted then was looked for in no segment
+   * at all — read as never submitted once it had left Redis.
    */
   async jobEntries(
     shard: number,
@@ -196,11 +211,7 @@ export class ArchiveReader {
             0,
           );
     for (const segment of numbers.slice(from)) {
-      if (
-        out.length === 0 &&
-        firstByMs !== undefined &&
-        msOf((await this.rangeOf(shard, segment)).first) > firstByMs
-      )
+      if (out.length === 0 && firstByMs !== undefined && (await this.startsAfter(shard, segment, firstByMs)))
         break;
       if (known.get(segment)?.has(jobId) === false) continue;
       const { entries } = await this.load(shard, segment);
@@ -283,6 +294,16 @@ export class ArchiveReader {
       if (ranges.get(segment) === range) ranges.delete(segment);
     });
     return range;
+  }
+
+  /**
+   * The segment's first entry is later than `ms` both by its id and by its envelope's time (one
+   * load, only when its id alone says so: ids run ahead of the clock after it stepped back).
+   */
+  private async startsAfter(shard: number, segment: number, ms: number): Promise<boolean> {
+    if (msOf((await this.rangeOf(shard, segment)).first) <= ms) return false;
+    const first = (await this.load(shard, segment)).entries[0];
+    return first === undefined || writtenMsOf(first) > ms;
   }
 
   /** A segment verified and parsed, from the LRU or read and verified now. */

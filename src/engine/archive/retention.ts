@@ -128,15 +128,21 @@ export class Retention {
     const { index, clock } = this.options;
     const now = clock.now();
     let purged = 0;
+    // Jobs this purge has asked to evict: an index entry it cannot take off (a head that
+    // still agrees with it) must not be read again and again.
+    const tried = new Set<string>();
     for (let shard = 0; shard < index.shards && purged < request.limit; shard++) {
       for (;;) {
         const want = Math.min(this.batch, request.limit - purged);
         if (want <= 0) break;
         const ids = await index.due(shard, request.status, now - request.olderThanMs, want, true);
-        const recorded = await this.evict(shard, ids, "purge", request.olderThanMs, request.actor, now);
-        purged += recorded;
-        // Recorded jobs leave the index; a batch that recorded none would be read again.
-        if (ids.length < want || recorded === 0) break;
+        const fresh = ids.filter((id) => !tried.has(id));
+        for (const id of fresh) tried.add(id);
+        purged += await this.evict(shard, fresh, "purge", request.olderThanMs, request.actor, now);
+        // A batch that recorded none is not the end: another purge (or retention) may have
+        // recorded those jobs first, and they left the index, as the refused ones did. Stopping
+        // there answered 0 while jobs due remained behind them.
+        if (ids.length < want || fresh.length === 0) break;
       }
     }
     return purged;

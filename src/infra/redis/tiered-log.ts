@@ -32,6 +32,9 @@ export const uuidv7Ms = (id: string): number | undefined => {
 
 const isEntryId = (id: string | null): id is string => id !== null && /^\d+-\d+$/.test(id);
 
+/** The milliseconds part of a stream entry id ("ms-seq"). */
+const entryMs = (id: string): number => Number(id.slice(0, id.indexOf("-")));
+
 /** a <= b, for stream ids; "0-0" and non-ids (a tampered index element) order first. */
 export const atOrBefore = (a: string, b: string): boolean =>
   isEntryId(a) && isEntryId(b) && compareStreamIds(a, b) <= 0;
@@ -77,12 +80,17 @@ export class TieredLog {
 
   /**
    * Every archived entry of a job that has left Redis, in log order ([] when the archive has
-   * none, or this process has no archive: a job never submitted reads the same). Docket's ids
+   * none: a job never submitted reads the same). Docket's ids
    * are UUIDv7, naming the job's creation time, which its first event is within the clock skew
    * of: segments that end before it are not opened, nor those after the ones of that time when
    * these do not hold the job; any other id (or one from the future) is not looked for. A
-   * stranger's guesses cost no archive reads, or those of the segments of the time they name —
-   * never the whole archive (an id naming 1970 once read every segment).
+   * stranger's guesses cost no archive reads, or those of the segments of the time they name
+   * (and the next) — never the whole archive (an id naming 1970 once read every segment).
+   *
+   * Without an archive, an id whose job may have left Redis (its time, less the clock skew, at
+   * or before the archived-through id) is ArchiveNeeded: this process cannot tell. Answering []
+   * made the in-process API say such a job does not exist, and refuse an idempotent repeat of
+   * its submit, or a dependency on it, as naming no job.
    */
   async jobEntries(
     shard: number,
@@ -90,8 +98,12 @@ export class TieredLog {
     archived: string | null,
   ): Promise<ReadonlyArray<ArchivedLogEntry>> {
     const created = uuidv7Ms(jobId);
-    if (this.archive === undefined || created === undefined || created > Date.now() + CLOCK_SKEW_MS)
+    if (created === undefined || created > Date.now() + CLOCK_SKEW_MS) return [];
+    if (this.archive === undefined) {
+      if (isEntryId(archived) && created - CLOCK_SKEW_MS <= entryMs(archived))
+        throw new ArchiveNeeded({ shard, what: `the history of job ${jobId}, if it has left Redis` });
       return [];
+    }
     const entries = await this.archive.jobEntries(
       shard,
       jobId,
