@@ -1,6 +1,8 @@
 /**
- * Hostile and demanding reads of jobs that have left Redis (ADR 0034), on a real Redis and a
- * real archive: what a process that has no archive answers for them.
+ * The edges of reads and purges across tiers (ADR 0034), on a real Redis and a real archive: a
+ * process with no archive answers archive_needed, never "no such job"; the in-process API given
+ * the archive reads as the API does; a purge that loses a race to another takes the next jobs; a
+ * job written while Redis's clock ran behind its stream ids is still found in the archive.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
