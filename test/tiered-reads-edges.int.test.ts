@@ -24,7 +24,7 @@ import { startWorker } from "./support/workers.ts";
 let redis: TestRedis;
 const dirs: Array<string> = [];
 const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "docket-attack-d-"));
+  const dir = mkdtempSync(join(tmpdir(), "docket-tiered-edges-"));
   dirs.push(dir);
   return dir;
 };
