@@ -686,8 +686,25 @@ describe("tiered history", () => {
       const { done } = await startWorker(api.engine, handlers, { burst: true, concurrency: 2 });
       await done;
       const id = ids[0] as string;
-      const fresh = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}`, headers: auth });
-      expect(fresh.headers["docket-tier"]).toBe("redis");
+      // Every route that answers from one job's history says which tier it came from.
+      const perJobReads = [
+        "",
+        "/events",
+        "/logs",
+        "/tree",
+        "/replay",
+        "/explain",
+        `/state?at=${encodeURIComponent(new Date().toISOString())}`,
+      ];
+      const tiers = async () => {
+        const said: Array<[string, number, unknown]> = [];
+        for (const route of perJobReads) {
+          const read = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}${route}`, headers: auth });
+          said.push([route, read.statusCode, read.headers["docket-tier"]]);
+        }
+        return said;
+      };
+      expect(await tiers()).toEqual(perJobReads.map((route) => [route, 200, "redis"]));
 
       for (const payload of [
         {},
@@ -727,9 +744,9 @@ describe("tiered history", () => {
         "the purged job to leave Redis",
       );
 
+      expect(await tiers()).toEqual(perJobReads.map((route) => [route, 200, "archive"]));
       const view = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}`, headers: auth });
       expect(view.statusCode).toBe(200);
-      expect(view.headers["docket-tier"]).toBe("archive");
       expect(view.json()).toMatchObject({ id, status: "completed" });
       expect(view.json().evictedAt).not.toBeNull();
       const events = await api.app.inject({ method: "GET", url: `/v1/jobs/${id}/events`, headers: auth });

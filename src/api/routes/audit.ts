@@ -15,6 +15,7 @@ import { ApiError } from "../errors.ts";
 import type { ApiLimits } from "../limits.ts";
 import { ExportQuery, JobIdParams, type JobsAt, StateAtQuery, VerifyRequest } from "../../contract/index.ts";
 import { decodeOrThrow } from "../decode.ts";
+import { sendTier } from "./tier.ts";
 
 /** A time from the query string as epoch ms, or a 400 naming the field. */
 export const instantOrThrow = (text: string, field: string): number => {
@@ -100,20 +101,26 @@ export const jobsAt = async (
 export const registerAuditRoutes = (app: FastifyInstance, deps: ApiDeps): void => {
   const { audit } = deps;
 
-  app.get("/v1/jobs/:id/replay", async (request) => {
+  app.get("/v1/jobs/:id/replay", async (request, reply) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
-    return found(id, await audit.replay(id));
+    const report = found(id, await audit.replay(id));
+    await sendTier(reply, deps.jobs, id);
+    return report;
   });
 
-  app.get("/v1/jobs/:id/explain", async (request) => {
+  app.get("/v1/jobs/:id/explain", async (request, reply) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
-    return found(id, await audit.explain(id));
+    const explanation = found(id, await audit.explain(id));
+    await sendTier(reply, deps.jobs, id);
+    return explanation;
   });
 
-  app.get("/v1/jobs/:id/state", async (request) => {
+  app.get("/v1/jobs/:id/state", async (request, reply) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
     const query = decodeOrThrow(StateAtQuery, request.query, "query");
-    return found(id, await audit.stateAt(id, instantOrThrow(query.at, "query.at")));
+    const state = found(id, await audit.stateAt(id, instantOrThrow(query.at, "query.at")));
+    await sendTier(reply, deps.jobs, id);
+    return state;
   });
 
   app.post("/v1/audit/verify", async (request) => {

@@ -16,6 +16,7 @@ import type { ApiDeps } from "../deps.ts";
 import { ApiError, errorResponse } from "../errors.ts";
 import type { ApiLimits } from "../limits.ts";
 import { instantOrThrow, jobsAt, TimeTravelBounds } from "./audit.ts";
+import { sendTier } from "./tier.ts";
 import {
   type BulkItem,
   BulkSubmitRequest,
@@ -157,9 +158,11 @@ export const registerJobRoutes = (
     return reply.code(202).send({ created: submitted.created, tree } satisfies FlowSubmitted);
   });
 
-  app.get("/v1/jobs/:id/tree", async (request) => {
+  app.get("/v1/jobs/:id/tree", async (request, reply) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
-    return (await jobs.tree(id)) satisfies JobTree;
+    const tree = await jobs.tree(id);
+    await sendTier(reply, jobs, id);
+    return tree satisfies JobTree;
   });
 
   app.post("/v1/jobs/bulk", { bodyLimit: bodyLimit * 16 }, async (request, reply) => {
@@ -225,11 +228,8 @@ export const registerJobRoutes = (
     });
   });
 
-  // Docket-Tier: where the job's history was read from (ADR 0034). Only a job recorded as
-  // evicted can have left Redis, so the others cost no extra read.
-  const tier = async (reply: FastifyReply, id: string, evicted: boolean): Promise<void> => {
-    reply.header("docket-tier", evicted ? await jobs.tierOf(id) : "redis");
-  };
+  const tier = (reply: FastifyReply, id: string, evicted: boolean): Promise<void> =>
+    sendTier(reply, jobs, id, evicted);
 
   app.get("/v1/jobs/:id", async (request, reply) => {
     const { id } = decodeOrThrow(JobIdParams, request.params, "params");
