@@ -455,9 +455,12 @@ describe("tiered history", () => {
       shards: SHARDS,
       batch: 100,
     });
+    expect((await d.engine.jobs.deadLetterViews()).map((view) => view.id)).toEqual([dead]);
     expect(await retention.recordDue()).toBe(2);
     expect(await d.engine.store.loadHead(dead)).not.toBeNull();
     expect(await refusals()).toEqual(expected);
+    // Nor is it listed as a dead letter to retry any more.
+    expect(await d.engine.jobs.deadLetterViews()).toEqual([]);
     // A repeat of what was done is still answered without events.
     await expect(d.engine.jobs.cancel(cancelled, operator)).resolves.toMatchObject({ jobId: cancelled });
 

@@ -656,7 +656,11 @@ export class JobService {
     const rows = await this.options.queue.deadLetters(limit);
     const histories = await this.options.store.readEventsMany(rows.map((row) => row.jobId));
     const views = histories.map((events) => viewOf(events));
-    return views.filter((view): view is JobView => view !== null && view.status === "dead_letter");
+    // A dead letter recorded as evicted (retention, a purge) stays in the set until it leaves
+    // Redis, for the auditor; it can no longer be retried (job_evicted), so it is not listed.
+    return views.filter(
+      (view): view is JobView => view !== null && view.status === "dead_letter" && view.evictedAt === null,
+    );
   }
 
   /** Retry every dead letter (up to `limit`), pipelined; returns how many were requeued. */
