@@ -100,8 +100,10 @@ describe("retention against a hostile order of jobs", () => {
       d.retention.purge({ status: "dead_letter", olderThanMs: 1_000, actor: operator, limit: 2 });
     expect([await purge(), await purge(), await purge(), await purge()]).toEqual([2, 2, 1, 0]);
     for (const id of dead) expect(await d.lastType(id)).toBe("JobEvicted");
-    // Still dead letters, listed as such, until the archive holds their eviction.
-    expect((await d.engine.jobs.deadLetterViews(10)).length).toBe(dead.length);
+    // Still in Redis until the archive holds their eviction, but no longer listed as dead letters
+    // to retry: a retry would be refused (job_evicted).
+    for (const id of dead) expect(await d.engine.store.loadHead(id)).not.toBeNull();
+    expect(await d.engine.jobs.deadLetterViews(10)).toEqual([]);
     await d.engine.close();
   });
 
