@@ -6,8 +6,7 @@
  * recorded as evicted (JobEvicted), leave Redis once that is archived — head, index,
  * idempotency key — and still read the same from the archive, eviction included.
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Envelope } from "../src/domain/index.ts";
@@ -34,24 +33,19 @@ import { takeViolations } from "./support/contract.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
 import { retentionOf } from "./support/retention.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
-const dirs: Array<string> = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "docket-tiered-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = tempDirs("docket-tiered-");
 
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const SHARDS = 2;

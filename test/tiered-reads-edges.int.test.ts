@@ -4,8 +4,6 @@
  * the archive reads as the API does; a purge that loses a race to another takes the next jobs; a
  * job written while Redis's clock ran behind its stream ids is still found in the archive.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Retention, type RetentionIndex } from "../src/engine/archive/index.ts";
@@ -18,22 +16,17 @@ import { connect } from "../src/library/index.ts";
 import { startApi, type TestApi } from "./support/api.ts";
 import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
 
 let redis: TestRedis;
-const dirs: Array<string> = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "docket-tiered-edges-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = tempDirs("docket-tiered-edges-");
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const handlers: Handlers = { echo: async (payload) => payload };
