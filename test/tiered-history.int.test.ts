@@ -34,6 +34,8 @@ import { apiActor, makeEngine, type TestEngine } from "./support/engine.ts";
 import { tempDbPath } from "./support/projection.ts";
 import { keysMatching, startRedis, type TestRedis } from "./support/redis.ts";
 import { tempDirs } from "./support/temp-dirs.ts";
+import { renderReplay } from "../src/cli/render/replay.ts";
+import type { ReplayReport } from "../src/contract/index.ts";
 import { retentionOf } from "./support/retention.ts";
 import { waitFor } from "./support/wait.ts";
 import { startWorker } from "./support/workers.ts";
@@ -391,8 +393,14 @@ describe("tiered history", () => {
     });
     await expect(d.engine.jobs.cancel(newJobId(), apiActor)).rejects.toMatchObject({ _tag: "JobNotFound" });
 
-    // The auditor still verifies the whole log, evicted jobs included.
+    // The auditor still verifies the whole log, evicted jobs included; a replay says where the
+    // history came from.
     const audit = auditOf(d);
+    const replayed = await audit.replay(jobs.completed[0] as string);
+    expect(replayed).toMatchObject({ ok: true, anchor: null });
+    expect(renderReplay(replayed as ReplayReport)).toContain(
+      "chain verified; the job has left Redis: read from the archive",
+    );
     const report = await audit.verify({});
     expect(report.failures).toEqual([]);
     // A whole export holds them too (they have no key left in Redis to be found by): every job,

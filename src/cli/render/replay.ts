@@ -13,10 +13,22 @@ const stateCell = (state: StateSummary): string => {
   return parts.join("  ");
 };
 
+/**
+ * What the chain was anchored at: the head in Redis, or — for a job that has left Redis (its
+ * history ends in JobEvicted and it has no head) — the archive it was read from, each segment
+ * checked against its signed checkpoint (ADR 0034: the answer says which tier it came from).
+ */
+const anchoring = (report: ReplayReport): string =>
+  report.anchor !== null
+    ? ` and anchored at the head (seq ${report.anchor.version})`
+    : report.events.at(-1)?.type === "JobEvicted"
+      ? "; the job has left Redis: read from the archive, each segment checked against its signed checkpoint"
+      : " (no head to anchor it)";
+
 export const renderReplay = (report: ReplayReport, options: ReplayTextOptions = {}): string => {
   const maxData = options.maxDataChars ?? 120;
   const verdict = report.ok
-    ? `OK: ${report.events.length} events, chain verified${report.anchor === null ? " (no head to anchor it)" : ` and anchored at the head (seq ${report.anchor.version})`}`
+    ? `OK: ${report.events.length} events, chain verified${anchoring(report)}`
     : `FAILED at seq ${report.failure?.seq}: ${report.failure?.code}`;
   const rows: Array<Array<string>> = [["seq", "at", "actor", "type", "state after"]];
   for (const e of report.events)
