@@ -57,6 +57,9 @@ export const parseArchivedEntryLine = (line: string): ArchivedEntry | string => 
 };
 
 /** Order of two stream entry ids ("ms-seq"), numerically. */
+/** The milliseconds part of a stream entry id (`<ms>-<seq>`): the Redis server's time it was added. */
+export const streamIdMs = (entryId: string): number => Number(entryId.slice(0, entryId.indexOf("-")));
+
 export const compareStreamIds = (a: string, b: string): number => {
   const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
   const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];

@@ -16,7 +16,13 @@
  * - up to `cachedSegments` parsed, fully verified segments (LRU). One evicted and needed again is
  *   read and verified again: the bytes on disk are what was checked, not a memory of them.
  */
-import { type ArchivedEntry, type CheckpointBody, compareStreamIds } from "../../domain/index.ts";
+import {
+  type ArchivedEntry,
+  type CheckpointBody,
+  compareStreamIds,
+  envelopeOfArchivedEntry,
+  streamIdMs,
+} from "../../domain/index.ts";
 import {
   checkCheckpoint,
   type CheckpointTrust,
@@ -80,18 +86,11 @@ const firstFrom = (entries: ReadonlyArray<ArchivedEntry>, id: string, inclusive:
   return lo;
 };
 
-/** The milliseconds part of a stream entry id. */
-const msOf = (entryId: string): number => Number(entryId.slice(0, entryId.indexOf("-")));
-
 /** When an entry's event was written (its envelope's `at`), or +Infinity when it cannot be told. */
 const writtenMsOf = (entry: ArchivedEntry): number => {
-  try {
-    const at = (JSON.parse(fieldOf(entry.fields, "env") ?? "null") as { at?: unknown } | null)?.at;
-    const ms = typeof at === "string" ? Date.parse(at) : Number.NaN;
-    return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
+  const envelope = envelopeOfArchivedEntry(entry);
+  const ms = typeof envelope === "string" ? Number.NaN : Date.parse(envelope.at);
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
 };
 
 export class ArchiveReader {
@@ -301,7 +300,7 @@ export class ArchiveReader {
    * load, only when its id alone says so: ids run ahead of the clock after it stepped back).
    */
   private async startsAfter(shard: number, segment: number, ms: number): Promise<boolean> {
-    if (msOf((await this.rangeOf(shard, segment)).first) <= ms) return false;
+    if (streamIdMs((await this.rangeOf(shard, segment)).first) <= ms) return false;
     const first = (await this.load(shard, segment)).entries[0];
     return first === undefined || writtenMsOf(first) > ms;
   }

@@ -20,7 +20,7 @@
  * Lifetime: `start()` runs the loop in the background until `stop()`; the owner closes the ports.
  */
 import type { Clock } from "../shared/index.ts";
-import { compareStreamIds, entryChars } from "../../domain/index.ts";
+import { compareStreamIds, entryChars, streamIdMs } from "../../domain/index.ts";
 import { type CheckpointTrust, checkCheckpoint } from "./check-segment.ts";
 import { ArchiveUnavailable } from "./errors.ts";
 import type { ArchiverLease, ArchiveStore, NoteSigner, ShardLogReader } from "./ports.ts";
@@ -37,7 +37,6 @@ import { emptyProgress, progressAfter, type ShardProgress, sealSegment } from ".
 export const SEGMENT_MAX_CHARS = 64 * 1024 * 1024;
 
 /** The milliseconds part of a stream entry id ("ms-seq"): when Redis added it. */
-const idMs = (entryId: string): number => Number(entryId.split("-")[0]);
 
 export interface ArchiverOptions {
   readonly log: ShardLogReader;
@@ -335,14 +334,15 @@ export class Archiver {
       // that from the oldest id and the log's length, instead of reading and dropping what waits.
       const waiting = await log.pending(shard, progress.lastEntryId);
       if (waiting.oldestId === null) return sealed;
-      if (waiting.atMost < segmentEntries && clock.now() - idMs(waiting.oldestId) < maxAgeMs) return sealed;
+      if (waiting.atMost < segmentEntries && clock.now() - streamIdMs(waiting.oldestId) < maxAgeMs)
+        return sealed;
       const maxChars = this.options.segmentMaxChars ?? SEGMENT_MAX_CHARS;
       const entries = await log.readAfter(shard, progress.lastEntryId, segmentEntries, maxChars);
       const first = entries[0];
       if (first === undefined) return sealed;
       const full =
         entries.length >= segmentEntries || entries.reduce((n, e) => n + entryChars(e), 0) >= maxChars;
-      if (!full && clock.now() - idMs(first.id) < maxAgeMs) return sealed;
+      if (!full && clock.now() - streamIdMs(first.id) < maxAgeMs) return sealed;
       if (compareStreamIds(first.id, progress.lastEntryId) <= 0)
         throw new Error(`shard ${shard}'s log returned ${first.id}, not after ${progress.lastEntryId}`);
       const files = await sealSegment({ origin, progress, entries, fence, signer });

@@ -13,7 +13,7 @@
  * ArchiveNeeded instead of silently skipping what was trimmed.
  */
 import type { RedisClient } from "./connection.ts";
-import { compareStreamIds } from "../../domain/index.ts";
+import { compareStreamIds, streamIdMs } from "../../domain/index.ts";
 import { ArchiveBehind, ArchiveNeeded } from "../../engine/read/index.ts";
 import type { ArchivedLog, ArchivedLogEntry } from "../../engine/read/ports.ts";
 import type { Keys } from "./keys.ts";
@@ -31,9 +31,6 @@ export const uuidv7Ms = (id: string): number | undefined => {
 };
 
 const isEntryId = (id: string | null): id is string => id !== null && /^\d+-\d+$/.test(id);
-
-/** The milliseconds part of a stream entry id ("ms-seq"). */
-const entryMs = (id: string): number => Number(id.slice(0, id.indexOf("-")));
 
 /** a <= b, for stream ids; "0-0" and non-ids (a tampered index element) order first. */
 export const atOrBefore = (a: string, b: string): boolean =>
@@ -100,7 +97,7 @@ export class TieredLog {
     const created = uuidv7Ms(jobId);
     if (created === undefined || created > Date.now() + CLOCK_SKEW_MS) return [];
     if (this.archive === undefined) {
-      if (isEntryId(archived) && created - CLOCK_SKEW_MS <= entryMs(archived))
+      if (isEntryId(archived) && created - CLOCK_SKEW_MS <= streamIdMs(archived))
         throw new ArchiveNeeded({ shard, what: `the history of job ${jobId}, if it has left Redis` });
       return [];
     }
