@@ -221,9 +221,15 @@ export class ModelSystem {
     await Promise.all(all.map((w) => w.worker.stop(200).catch(() => {})));
   }
 
-  /** Wait until the projector has applied the whole log (the log is quiet: workers stopped). */
+  /**
+   * Wait until the projector has applied the whole log (the log is quiet: workers stopped), and
+   * its connections are up: after a Redis restart the read side's clients may still be in their
+   * reconnect backoff when the engine's already answers, and the checks that follow (the read
+   * side's own `check`) are one-shot calls that fail fast rather than wait, as `ready` documents.
+   */
   async projectorCaughtUp(): Promise<void> {
     const { client, store } = this.engine;
+    await this.readSide.ready(20_000);
     await waitFor(
       async () => {
         const checkpoints = new Map(this.readSide.reads.checkpoints().map((c) => [c.shard, c.entryId]));
