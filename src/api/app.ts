@@ -20,6 +20,7 @@ import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerOperationRoutes } from "./routes/operations.ts";
 import { registerProjectionRoutes } from "./routes/projections.ts";
+import { registerQueryCheck } from "./query-check.ts";
 import { registerScheduleRoutes } from "./routes/schedules.ts";
 import { registerRequestIds, RequestLines, requestIdOf } from "./request-log.ts";
 import { registerUi, UI_PREFIX } from "./ui.ts";
@@ -58,6 +59,7 @@ export const buildApp = (deps: ApiDeps, options: ApiOptions = {}): FastifyInstan
   // Before any route (so each is listed and guarded); auth's hook runs before the media type's.
   registerAuth(app, tokens, [DOCS_PREFIX, UI_PREFIX]);
   registerJsonWrites(app);
+  registerQueryCheck(app);
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorResponse(error);
