@@ -10,25 +10,62 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { Redis } from "ioredis";
 
-/** `count` distinct free ports, held open together while found so that none repeats. */
+/**
+ * Where the kernel picks the local ports of outgoing connections (every Redis client of every
+ * test takes one): a port found free there may be taken by a connection before its server binds
+ * it. Ports are found below it instead, where only another listener can take them.
+ */
+const ephemeralStart = (): number => {
+  try {
+    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    return Number(low);
+  } catch {
+    return 32_768; // Linux's default; elsewhere (macOS: 49152) this range is below it too
+  }
+};
+
+const LOWEST = 10_000;
+
+/** Binds `port` (0: any the kernel picks) on 127.0.0.1; resolves the port, or null when taken. */
+const tryListen = (server: Server, port: number): Promise<number | null> =>
+  new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) =>
+      error.code === "EADDRINUSE" || error.code === "EACCES" ? resolve(null) : reject(error);
+    server.once("error", onError);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", onError);
+      const address = server.address();
+      if (typeof address === "object" && address !== null) resolve(address.port);
+      else reject(new Error("no port"));
+    });
+  });
+
+/**
+ * `count` distinct free ports, held open together while found so that none repeats: random ones
+ * below the ephemeral range (see `ephemeralStart`), or the kernel's pick when none is found there.
+ */
 export const freePorts = async (count: number): Promise<Array<number>> => {
   const servers: Array<Server> = [];
+  const below = ephemeralStart();
   try {
     const ports: Array<number> = [];
     for (let i = 0; i < count; i++) {
-      const server = createServer();
-      server.unref();
-      servers.push(server);
-      ports.push(
-        await new Promise<number>((resolve, reject) => {
-          server.on("error", reject);
-          server.listen(0, "127.0.0.1", () => {
-            const address = server.address();
-            if (typeof address === "object" && address !== null) resolve(address.port);
-            else reject(new Error("no port"));
-          });
-        }),
-      );
+      let port: number | null = null;
+      for (let tries = 0; port === null && tries < 50 && below - LOWEST > 1_000; tries++) {
+        const server = createServer();
+        server.unref();
+        port = await tryListen(server, LOWEST + Math.floor(Math.random() * (below - LOWEST)));
+        if (port === null) server.close();
+        else servers.push(server);
+      }
+      if (port === null) {
+        const server = createServer();
+        server.unref();
+        servers.push(server);
+        port = await tryListen(server, 0);
+      }
+      if (port === null) throw new Error("no free port");
+      ports.push(port);
     }
     return ports;
   } finally {
