@@ -98,6 +98,20 @@ describe("the OpenAPI document generated from the table of operations", () => {
       }
   });
 
+  it("describes every parameter (path, query and header) of every operation", () => {
+    const undescribed: Array<string> = [];
+    for (const [path, methods] of Object.entries(doc.paths))
+      for (const [method, operation] of Object.entries(methods))
+        for (const p of (operation.parameters ?? []) as Array<{
+          name: string;
+          in: string;
+          description?: string;
+        }>)
+          if (typeof p.description !== "string" || p.description.trim() === "")
+            undescribed.push(`${method} ${path} ${p.in} ${p.name}`);
+    expect(undescribed).toEqual([]);
+  });
+
   it("gives every error status the error body's schema (health's 503 has its own)", () => {
     for (const operation of OPERATIONS)
       for (const [status, answer] of Object.entries(operation.responses)) {

@@ -6,7 +6,7 @@
  */
 import * as JsonSchema from "effect/JsonSchema";
 import * as Schema from "effect/Schema";
-import { type Answer, type Operation, OPERATIONS } from "../contract/index.ts";
+import { type Answer, describePathParameter, type Operation, OPERATIONS } from "../contract/index.ts";
 
 type Json = Record<string, unknown>;
 
@@ -27,15 +27,18 @@ class DocumentBuilder {
   }
 
   /** One parameter per member of a struct schema (path or query), required unless optional. */
-  parameters(where: "path" | "query", schema: Schema.Top, describe: Readonly<Record<string, string>> = {}) {
+  parameters(where: "path" | "query", schema: Schema.Top, describe: (name: string) => string | undefined) {
     const object = this.jsonSchema(schema) as { properties?: Json; required?: ReadonlyArray<string> };
-    return Object.entries(object.properties ?? {}).map(([name, property]) => ({
-      name,
-      in: where,
-      required: where === "path" || (object.required ?? []).includes(name),
-      ...(describe[name] === undefined ? {} : { description: describe[name] }),
-      schema: property,
-    }));
+    return Object.entries(object.properties ?? {}).map(([name, property]) => {
+      const description = describe(name);
+      return {
+        name,
+        in: where,
+        required: where === "path" || (object.required ?? []).includes(name),
+        ...(description === undefined ? {} : { description }),
+        schema: property,
+      };
+    });
   }
 
   answer(answer: Answer): Json {
@@ -49,10 +52,12 @@ class DocumentBuilder {
 
   operation(operation: Operation): Json {
     const parameters = [
-      ...(operation.params === undefined ? [] : this.parameters("path", operation.params)),
+      ...(operation.params === undefined
+        ? []
+        : this.parameters("path", operation.params, (name) => describePathParameter(operation.path, name))),
       ...(operation.query === undefined
         ? []
-        : this.parameters("query", operation.query.schema, operation.query.describe)),
+        : this.parameters("query", operation.query.schema, (name) => operation.query?.describe[name])),
       ...(operation.headers ?? []).map((header) => ({
         name: header.name,
         in: "header",

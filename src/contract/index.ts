@@ -11,6 +11,7 @@ export * from "./flows.ts";
 export * from "./job-logs.ts";
 export * from "./jobs.ts";
 export * from "./operations.ts";
+export * from "./path-parameters.ts";
 export * from "./operator.ts";
 export * from "./requests.ts";
 export * from "./schedules.ts";

@@ -92,6 +92,16 @@ export const JOB_OPERATIONS: ReadonlyArray<Operation> = [
         queue: "Filter by queue",
         limit: "Page size, 1..500 (default 50)",
         cursor: "nextCursor of the previous page",
+        createdFrom: "Created at or after this time (ISO 8601 or epoch ms)",
+        createdTo: "Created before this time (ISO 8601 or epoch ms)",
+        endedFrom: "Ended (completed, dead-lettered or cancelled) at or after this time",
+        endedTo: "Ended before this time",
+        errorCode: "The latest attempt's error code is this",
+        errorText:
+          "The latest attempt's error message contains this text (literally, ASCII case-insensitive)",
+        metaKey: "The job's meta has this top-level member (letters, digits, `_`, `-`)",
+        metaValue:
+          "With `metaKey`: that member is this string, or a value whose JSON text is this (`42`, `true`, `null`)",
       },
     },
     responses: {
