@@ -17,7 +17,7 @@ import {
   type JobStatus,
   retryAllowed,
   submissionDigest,
-} from "./job-machine.ts";
+} from "./job-context.ts";
 import { accepts, contextOf, evolve, isTerminal, type JobState, statusOf } from "./job-state.ts";
 import {
   MAX_SIGNALS_PER_JOB,

@@ -16,16 +16,16 @@
  */
 import { initialTransition } from "xstate";
 import type { EventType, JobEvent } from "./events.ts";
+import { jobAssigners } from "./job-assigners.ts";
 import {
   JOB_STATES,
   type JobContext,
-  jobAssigners,
-  jobGuards,
-  jobMachine,
   type JobStatus,
   type MachineArgs,
   TERMINAL_STATES,
-} from "./job-machine.ts";
+} from "./job-context.ts";
+import { jobGuards } from "./job-guards.ts";
+import { jobMachine } from "./job-machine.ts";
 
 export interface JobState {
   readonly value: JobStatus;

@@ -3,7 +3,8 @@
  * state diagram (the README's lifecycle diagram is generated from this and checked by a test).
  * Both are read off the machine definition itself, so they cannot drift from it.
  */
-import { JOB_STATES, type JobStatus, jobMachine, TERMINAL_STATES } from "./job-machine.ts";
+import { JOB_STATES, type JobStatus, TERMINAL_STATES } from "./job-context.ts";
+import { jobMachine } from "./job-machine.ts";
 import { MACHINE_VERSION } from "./machine-version.ts";
 
 export interface MachineTransition {

@@ -10,7 +10,7 @@
  */
 import * as Result from "effect/Result";
 import { computeHash, decodeEnvelope, type Envelope, eventOf, GENESIS_HASH } from "./envelope.ts";
-import type { JobStatus } from "./job-machine.ts";
+import type { JobStatus } from "./job-context.ts";
 import { accepts, awaitsDeadLetter, evolve, initialState, type JobState, statusOf } from "./job-state.ts";
 
 export type HistoryFailureCode =
