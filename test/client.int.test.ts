@@ -42,7 +42,11 @@ describe("DocketClient", () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     const events = await client.events(job.id);
     expect(events.at(-1)?.type).toBe("JobCompleted");
-    expect(events.filter((e) => e.type === "ProgressReported")).toHaveLength(10);
+    // Ten reports in 100 ms: recorded at most every 200 ms, the last one always (job-chain.ts).
+    const progress = events.filter((e) => e.type === "ProgressReported");
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress.length).toBeLessThanOrEqual(10);
+    expect(progress.at(-1)?.data).toMatchObject({ progress: { current: 10, total: 10 } });
   });
 
   it("passes a traceparent the job records, and reads a job's stream from its start", async () => {

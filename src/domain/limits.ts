@@ -80,6 +80,20 @@ export const MAX_SEARCH_TEXT_LENGTH = 256;
 /** A handler's log line (longer ones are cut and say so). */
 export const MAX_LOG_LINE_LENGTH = 8_192;
 
+/**
+ * Log lines one attempt records (the worker's limit, not the machine's): the line at the limit
+ * says so and the attempt's end counts the rest, so a handler logging in a loop cannot flood its
+ * job's history (its progress and meta are written at most every 200 ms for the same reason).
+ */
+export const MAX_LOG_LINES_PER_ATTEMPT = 1_000;
+
+/**
+ * How often a running job's progress, and its meta, are written at most (the worker's rule): a
+ * handler reporting in a tight loop records its latest report about this often instead of one
+ * event per call, and the latest is always recorded.
+ */
+export const REPORT_INTERVAL_MS = 200;
+
 /** A failed attempt's error message (longer ones are cut and say so). */
 export const MAX_ERROR_MESSAGE_LENGTH = 8_192;
 

@@ -31,18 +31,25 @@ export interface HandlerContext {
   /** Aborted on timeout, on cancellation, when the lease is lost, and on forced shutdown. */
   readonly signal: AbortSignal;
   /**
-   * Recorded as a ProgressReported event. `current` and `total` must be finite numbers ≥ 0: any
-   * other report is not recorded (a log line says why) and the attempt goes on. The message is
-   * cut to MAX_PROGRESS_MESSAGE_LENGTH.
+   * Recorded as a ProgressReported event, at most one every 200 ms: a report that comes sooner
+   * is held, replaced by any later one, and recorded when its time comes or before the attempt's
+   * next record (a log line, a step, its outcome), so the latest report is always recorded.
+   * `current` and `total` must be finite numbers ≥ 0: any other report is not recorded (a log
+   * line says why) and the attempt goes on. The message is cut to MAX_PROGRESS_MESSAGE_LENGTH.
    */
   progress(current: number, total: number, message?: string): Promise<void>;
   /**
    * Replace the job's meta (shown by get and list, searchable) with `meta`: a JSON object of at
-   * most MAX_META_BYTES, nested at most MAX_META_DEPTH deep. Recorded as a MetaUpdated event; a
-   * value that cannot be meta is not recorded (a log line says why) and the attempt goes on.
+   * most MAX_META_BYTES, nested at most MAX_META_DEPTH deep. Recorded as a MetaUpdated event, at
+   * most one every 200 ms as progress is (the latest wins); a value that cannot be meta is not
+   * recorded (a log line says why) and the attempt goes on.
    */
   setMeta(meta: Readonly<Record<string, unknown>>): Promise<void>;
-  /** Recorded as a LogRecorded event, cut to MAX_LOG_LINE_LENGTH (the line then says so). */
+  /**
+   * Recorded as a LogRecorded event, cut to MAX_LOG_LINE_LENGTH (the line then says so). An
+   * attempt records at most MAX_LOG_LINES_PER_ATTEMPT lines: the one at the limit says so, later
+   * ones are not recorded, and the attempt's end says how many were left out.
+   */
   log(line: string): Promise<void>;
   /**
    * A durable step (ADR 0043): runs `fn` once per job. Its result — JSON, as a job's result is

@@ -15,6 +15,9 @@ import {
   journalOf,
   type Json,
   MAX_ERROR_MESSAGE_LENGTH,
+  MAX_LOG_LINES_PER_ATTEMPT,
+  type Progress,
+  REPORT_INTERVAL_MS,
 } from "../../domain/index.ts";
 import {
   type Clock,
@@ -27,6 +30,7 @@ import {
 import type { JobWriter, StoredHead } from "../write/index.ts";
 import type { AttemptAbort, AttemptOutcome, Suspension } from "./attempt.ts";
 import { type ChildOutcome, type HandlerContext, logLineOf, metaOf, progressOf, textOf } from "./handlers.ts";
+import { LatestWins } from "./latest-wins.ts";
 import type { WorkEntry } from "./ports.ts";
 import { DurableRun, emptyJournal, runStep, sleepArgs, waitArgs } from "./steps.ts";
 
@@ -68,6 +72,10 @@ const reasonOf = (error: unknown): string =>
 export class RunningJob {
   private head: StoredHead;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Log lines the handler asked to record this attempt (those past the limit are not). */
+  private lines = 0;
+  /** The handler's progress and meta reports, the latest of each written at most every interval. */
+  private readonly reports: LatestWins<"progress" | "meta", Progress | Json>;
   /** The attempt's durable steps, sleeps and waits (ADR 0043). */
   readonly durable: DurableRun;
 
@@ -83,6 +91,15 @@ export class RunningJob {
     private readonly settings: ChainSettings,
   ) {
     this.head = started;
+    const { actor } = settings;
+    const now = () => settings.clock.now();
+    this.reports = new LatestWins(REPORT_INTERVAL_MS, now, (kind, value) =>
+      this.record((at) =>
+        kind === "progress"
+          ? { type: "ReportProgress", at, actor, attempt, progress: value as Progress }
+          : { type: "UpdateMeta", at, actor, attempt, meta: value as Json },
+      ),
+    );
     const context = contextOf(started.state);
     // Only a job that has recorded something durable has a journal to read.
     const recorded = context.steps > 0 || context.suspensions > 0 || context.signals.length > 0;
@@ -93,7 +110,7 @@ export class RunningJob {
       suspensions: context.suspensions,
       journal: recorded ? async () => journalOf((await settings.history(jobId)).map(eventOf)) : emptyJournal,
       recordStep: (key, fingerprint, outcome) =>
-        this.record((at) => ({
+        this.recordAfterReports((at) => ({
           type: "RecordStep",
           at,
           actor: settings.actor,
@@ -104,7 +121,7 @@ export class RunningJob {
           outcome,
         })),
       log: (line) =>
-        this.record((at) => ({
+        this.recordAfterReports((at) => ({
           type: "RecordLog",
           at,
           actor: settings.actor,
@@ -114,9 +131,12 @@ export class RunningJob {
     });
   }
 
-  /** What the handler is given: its progress and log lines are written on this chain. */
+  /**
+   * What the handler is given: its progress, meta and log lines are written on this chain —
+   * progress and meta at most every REPORT_INTERVAL_MS (the latest wins), log lines up to
+   * MAX_LOG_LINES_PER_ATTEMPT — so no handler can flood its job's history.
+   */
   handlerContext(jobType: string): HandlerContext {
-    const { actor } = this.settings;
     const started = this.head;
     const { jobId, attempt, abort } = this;
     return {
@@ -128,23 +148,18 @@ export class RunningJob {
       },
       progress: async (current, total, message) => {
         const report = progressOf(current, total, message);
-        await this.record((at) =>
-          "progress" in report
-            ? { type: "ReportProgress", at, actor, attempt, progress: report.progress }
-            : { type: "RecordLog", at, actor, attempt, line: report.refused },
-        );
+        await ("progress" in report
+          ? this.reports.offer("progress", report.progress)
+          : this.recordLine(report.refused));
       },
       setMeta: async (meta) => {
         const recorded = metaOf(meta);
-        await this.record((at) =>
-          "meta" in recorded
-            ? { type: "UpdateMeta", at, actor, attempt, meta: recorded.meta }
-            : { type: "RecordLog", at, actor, attempt, line: recorded.refused },
-        );
+        await ("meta" in recorded
+          ? this.reports.offer("meta", recorded.meta)
+          : this.recordLine(recorded.refused));
       },
       log: async (line) => {
-        const recorded = logLineOf(line);
-        await this.record((at) => ({ type: "RecordLog", at, actor, attempt, line: recorded }));
+        await this.recordLine(logLineOf(line));
       },
       step: (name, fn, options) => runStep(this.durable, name, fn, options) as Promise<never>,
       sleep: async (name, ms) => {
@@ -165,6 +180,7 @@ export class RunningJob {
    */
   async recordSuspension(suspension: Suspension): Promise<void> {
     const { actor } = this.settings;
+    this.endReports();
     await this.record((at) => ({
       type: "SuspendAttempt",
       at,
@@ -174,6 +190,55 @@ export class RunningJob {
       name: suspension.name,
       until: suspension.until,
     }));
+  }
+
+  /**
+   * One of the handler's log lines, after its held reports. Past the limit nothing is recorded:
+   * the line at the limit says so, and the attempt's end says how many were left out.
+   */
+  private recordLine(line: string): Promise<unknown> {
+    this.lines += 1;
+    if (this.lines > MAX_LOG_LINES_PER_ATTEMPT) return Promise.resolve();
+    const text =
+      this.lines === MAX_LOG_LINES_PER_ATTEMPT
+        ? `log limit reached: an attempt records at most ${MAX_LOG_LINES_PER_ATTEMPT} lines; this one and later ones are not recorded`
+        : line;
+    return this.recordAfterReports((at) => ({
+      type: "RecordLog",
+      at,
+      actor: this.settings.actor,
+      attempt: this.attempt,
+      line: text,
+    }));
+  }
+
+  /** A record after the progress and meta reports held so far, so the history keeps their order. */
+  private recordAfterReports(build: (at: string) => JobCommand): Promise<unknown> {
+    void this.reports.flush();
+    return this.record(build);
+  }
+
+  /**
+   * The attempt is ending (its outcome, suspension or shutdown is next): write what is held and
+   * how many log lines were left out, then take no more reports.
+   */
+  private endReports(): void {
+    void this.reports.flush();
+    this.reports.close();
+    const left = this.lines - MAX_LOG_LINES_PER_ATTEMPT + 1;
+    if (left > 0)
+      void this.record((at) => ({
+        type: "RecordLog",
+        at,
+        actor: this.settings.actor,
+        attempt: this.attempt,
+        line: `${left} log line(s) of this attempt were not recorded (at most ${MAX_LOG_LINES_PER_ATTEMPT} per attempt)`,
+      }));
+  }
+
+  /** The attempt ended without a record of its own (its lease lost, the worker crashed): drop what is held. */
+  dropReports(): void {
+    this.reports.close();
   }
 
   /** Resolves once every write queued so far has settled. */
@@ -225,6 +290,7 @@ export class RunningJob {
   async recordOutcome(outcome: Exclude<AttemptOutcome, { _tag: "Abandoned" | "Suspended" }>): Promise<void> {
     const { actor, random } = this.settings;
     const attempt = this.attempt;
+    this.endReports();
     const refused =
       outcome._tag === "Succeeded"
         ? await this.record((at) => ({
@@ -264,6 +330,7 @@ export class RunningJob {
   /** The worker shut down before the handler finished: a retryable failure (no jitter draw). */
   recordShutdown(): Promise<unknown> {
     const { actor } = this.settings;
+    this.endReports();
     return this.record((at) => ({
       type: "FailAttempt",
       at,

@@ -357,6 +357,7 @@ export class Worker {
     } catch (error) {
       this.report(error);
     } finally {
+      job.dropReports();
       span.end(ended);
       this.inFlight.delete(job.jobId);
       this.slots.wake();
