@@ -26,7 +26,7 @@ describe("docket.webhooks", () => {
       { url: "https://hooks.example.com/docket", events: ["JobCompleted"], secret: "library-secret-0123456" },
       "library-test",
     );
-    if (!("created" in created)) throw new Error(created.refused);
+    if (!("created" in created)) throw new Error(JSON.stringify(created));
     expect(created.created).not.toHaveProperty("secret");
     const listed = await docket.webhooks.list();
     expect(listed.map((w) => w.id)).toEqual([created.created.id]);

@@ -77,7 +77,7 @@ describe("the deliverer", () => {
       { url, events: ["JobSubmitted"], secret: "deliverer-secret-0123" },
       "test",
     );
-    if (!("created" in created)) throw new Error(created.refused);
+    if (!("created" in created)) throw new Error(JSON.stringify(created));
     for (let i = 0; i < 20; i++) await engine.jobs.submit({ type: "hooked", queue: "none" }, apiActor);
 
     // The first deliverer records every delivery, leases them, and never comes back (its sends hang).
@@ -116,7 +116,7 @@ describe("the deliverer", () => {
     const store = new RedisWebhookStore(engine.client, engine.prefix);
     const service = new WebhookService(store, systemClock, ALLOW);
     const created = await service.create({ url, events: ["*"], secret: "deliverer-secret-0123" }, "test");
-    if (!("created" in created)) throw new Error(created.refused);
+    if (!("created" in created)) throw new Error(JSON.stringify(created));
     const a = deliverer(new HttpWebhookSender(ALLOW));
     const b = deliverer(new HttpWebhookSender(ALLOW));
     a.start();
@@ -148,7 +148,7 @@ describe("the deliverer", () => {
       { url, events: ["JobSubmitted"], secret: "deliverer-secret-0123" },
       "test",
     );
-    if (!("created" in created)) throw new Error(created.refused);
+    if (!("created" in created)) throw new Error(JSON.stringify(created));
     const { jobId } = await engine.jobs.submit({ type: "hooked", queue: "none" }, apiActor);
     const short = deliverer(new HttpWebhookSender(ALLOW), store);
     short.start();

@@ -29,7 +29,7 @@ export const ErrorDetail = Schema.Struct({
   entryId: Schema.optionalKey(Schema.String),
   /** scan_limit_exceeded: entries the scan would read. */
   entries: Schema.optionalKey(Schema.Int),
-  /** scan_limit_exceeded, time_travel_busy, event_streams_full: the limit reached. */
+  /** scan_limit_exceeded, time_travel_busy, event_streams_full, schedule_limit, webhook_limit: the limit reached. */
   limit: Schema.optionalKey(Schema.Int),
   /** schedule_not_found, schedule_exists, schedule_refused: the schedule concerned. */
   schedule: Schema.optionalKey(Schema.String),

@@ -22,7 +22,9 @@ export const WEBHOOK_OPERATIONS: ReadonlyArray<Operation> = [
       201: { description: "Created", schema: W.WebhookCreated },
       ...writes,
       ...redis,
-      422: error("The URL may not be delivered to (`webhook_url_not_allowed`)"),
+      422: error(
+        "The URL may not be delivered to (`webhook_url_not_allowed`), or as many subscriptions exist as the deployment allows, 100 (`webhook_limit`, with `limit`)",
+      ),
     },
   },
   {

@@ -57,6 +57,13 @@ export const registerWebhookRoutes = (app: FastifyInstance, deps: ApiDeps): void
       throw new ApiError(422, "webhook_url_not_allowed", `body.url: ${outcome.refused}`, {
         field: "body.url",
       });
+    if ("limit" in outcome)
+      throw new ApiError(
+        422,
+        "webhook_limit",
+        `as many webhook subscriptions exist as the deployment allows (${outcome.limit}); remove one first`,
+        { limit: outcome.limit },
+      );
     return reply.code(201).send(outcome.created satisfies WebhookCreated);
   });
 

@@ -20,6 +20,7 @@ export {
 } from "./deliverer.ts";
 export {
   type CreateOutcome,
+  DEFAULT_MAX_WEBHOOKS,
   type PublicSubscription,
   WebhookService,
   withoutSecret,

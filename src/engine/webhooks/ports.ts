@@ -62,7 +62,8 @@ export interface DeliveryFilter {
 }
 
 export interface WebhookStore {
-  addSubscription(subscription: WebhookSubscription): Promise<void>;
+  /** Adds it unless `limit` subscriptions exist already (false), in one step. */
+  addSubscription(subscription: WebhookSubscription, limit: number): Promise<boolean>;
   /** Every subscription, with secrets. */
   subscriptions(): Promise<ReadonlyArray<WebhookSubscription>>;
   subscription(id: string): Promise<WebhookSubscription | null>;

@@ -21,13 +21,22 @@ export const withoutSecret = ({ secret: _secret, ...shown }: WebhookSubscription
   shown;
 
 export type CreateOutcome =
-  { readonly created: PublicSubscription & { readonly secret?: string } } | { readonly refused: string };
+  | { readonly created: PublicSubscription & { readonly secret?: string } }
+  | { readonly refused: string }
+  | { readonly limit: number };
+
+/**
+ * Subscriptions a deployment holds at most: every job event is matched against each, and each
+ * match is a delivery, so their number bounds what one event can fan out to.
+ */
+export const DEFAULT_MAX_WEBHOOKS = 100;
 
 export class WebhookService {
   constructor(
     private readonly store: WebhookStore,
     private readonly clock: Clock,
     private readonly policy: AddressPolicy,
+    private readonly maxSubscriptions = DEFAULT_MAX_WEBHOOKS,
   ) {}
 
   async create(
@@ -46,7 +55,8 @@ export class WebhookService {
       createdAt: new Date(this.clock.now()).toISOString(),
       createdBy,
     };
-    await this.store.addSubscription(subscription);
+    if (!(await this.store.addSubscription(subscription, this.maxSubscriptions)))
+      return { limit: this.maxSubscriptions };
     return {
       created: { ...withoutSecret(subscription), ...(generated === undefined ? {} : { secret: generated }) },
     };

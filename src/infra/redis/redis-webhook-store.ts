@@ -73,8 +73,17 @@ export class RedisWebhookStore implements WebhookStore {
     return `${this.tag}subs`;
   }
 
-  async addSubscription(subscription: WebhookSubscription): Promise<void> {
-    await guarded(() => this.client.hset(this.subsKey, subscription.id, JSON.stringify(subscription)));
+  async addSubscription(subscription: WebhookSubscription, limit: number): Promise<boolean> {
+    const added = await guarded(() =>
+      this.client.docketWebhookSubscribe(
+        1,
+        this.subsKey,
+        subscription.id,
+        JSON.stringify(subscription),
+        limit,
+      ),
+    );
+    return added === 1;
   }
 
   async subscriptions(): Promise<ReadonlyArray<WebhookSubscription>> {

@@ -26,6 +26,7 @@ const SCRIPTS = {
   docketWebhookClaim: lua("webhook-claim"),
   docketWebhookRecord: lua("webhook-record"),
   docketWebhookRetry: lua("webhook-retry"),
+  docketWebhookSubscribe: lua("webhook-subscribe"),
 };
 
 /**
@@ -53,6 +54,7 @@ export interface ScriptClient {
   docketWebhookClaim: ScriptCall;
   docketWebhookRecord: ScriptCall;
   docketWebhookRetry: ScriptCall;
+  docketWebhookSubscribe: ScriptCall;
 }
 
 /** A pipeline of script calls, as `client.pipeline()` offers them once the scripts are defined. */
