@@ -94,6 +94,13 @@ export const MAX_LOG_LINES_PER_ATTEMPT = 1_000;
  */
 export const REPORT_INTERVAL_MS = 200;
 
+/**
+ * And never more often than a thousandth of the attempt's age: a long attempt reporting all the
+ * time records about a thousand reports per tenfold of its age (about 7,000 in a day), not five a
+ * second (430,000 in a day).
+ */
+export const REPORT_AGE_DIVISOR = 1_000;
+
 /** A failed attempt's error message (longer ones are cut and say so). */
 export const MAX_ERROR_MESSAGE_LENGTH = 8_192;
 

@@ -31,7 +31,8 @@ export interface HandlerContext {
   /** Aborted on timeout, on cancellation, when the lease is lost, and on forced shutdown. */
   readonly signal: AbortSignal;
   /**
-   * Recorded as a ProgressReported event, at most one every 200 ms: a report that comes sooner
+   * Recorded as a ProgressReported event, at most one every 200 ms (and, in a long attempt, one
+   * per thousandth of its age: ADR 0045): a report that comes sooner
    * is held, replaced by any later one, and recorded when its time comes or before the attempt's
    * next record (a log line, a step, its outcome), so the latest report is always recorded.
    * `current` and `total` must be finite numbers ≥ 0: any other report is not recorded (a log

@@ -17,6 +17,7 @@ import {
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_LOG_LINES_PER_ATTEMPT,
   type Progress,
+  REPORT_AGE_DIVISOR,
   REPORT_INTERVAL_MS,
 } from "../../domain/index.ts";
 import {
@@ -51,6 +52,17 @@ export interface ChainSettings {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The least time between two progress (or meta) writes of an attempt started at `startedAt`:
+ * REPORT_INTERVAL_MS, and never less than a thousandth of the attempt's age, so a long attempt
+ * reporting all the time records about a thousand reports per tenfold of its age (about 7,000 in
+ * a day) instead of five a second.
+ */
+export const reportIntervalMs =
+  (startedAt: number) =>
+  (nowMs: number): number =>
+    Math.max(REPORT_INTERVAL_MS, (nowMs - startedAt) / REPORT_AGE_DIVISOR);
 
 /**
  * An outcome the store refused for what it holds, not because the job moved on (cancelled,
@@ -93,7 +105,8 @@ export class RunningJob {
     this.head = started;
     const { actor } = settings;
     const now = () => settings.clock.now();
-    this.reports = new LatestWins(REPORT_INTERVAL_MS, now, (kind, value) =>
+    const startedAt = now();
+    this.reports = new LatestWins(reportIntervalMs(startedAt), now, (kind, value) =>
       this.record((at) =>
         kind === "progress"
           ? { type: "ReportProgress", at, actor, attempt, progress: value as Progress }

@@ -1,7 +1,7 @@
 /**
  * Reports where only the latest value of each kind matters (a job's progress, its meta): each
- * kind is written at most about once per interval, so a handler reporting in a tight loop cannot
- * flood its job's history. A report that comes sooner is held, and replaced by any later one of
+ * kind is written at most about once per interval (which may grow with time: `intervalMs` is
+ * asked at each report), so a handler reporting in a tight loop cannot flood its job's history. A report that comes sooner is held, and replaced by any later one of
  * its kind. What is held is written when an interval has passed, or at once by `flush` (before
  * the attempt's next other record) — always all of it, in the order the held reports were made,
  * so the history keeps the order in which the handler reported.
@@ -14,7 +14,8 @@ export class LatestWins<K extends string, V> {
   private closed = false;
 
   constructor(
-    private readonly intervalMs: number,
+    /** The least time between two writes of a kind, as of `nowMs`. */
+    private readonly intervalMs: (nowMs: number) => number,
     private readonly now: () => number,
     /** Queues the write (the job's chain keeps writes in order); resolves once it settled. */
     private readonly write: (kind: K, value: V) => Promise<unknown>,
@@ -23,11 +24,13 @@ export class LatestWins<K extends string, V> {
   /** Write `value` now if its kind's interval has passed and nothing is held, else hold it. */
   offer(kind: K, value: V): Promise<unknown> {
     if (this.closed) return Promise.resolve();
-    const waitMs = (this.lastWriteAt.get(kind) ?? Number.NEGATIVE_INFINITY) + this.intervalMs - this.now();
+    const now = this.now();
+    const intervalMs = this.intervalMs(now);
+    const waitMs = (this.lastWriteAt.get(kind) ?? Number.NEGATIVE_INFINITY) + intervalMs - now;
     if (waitMs <= 0 && this.held.size === 0) return this.writeNow(kind, value);
     this.held.set(kind, { value, order: this.made++ });
     if (this.timer === undefined) {
-      this.timer = setTimeout(() => void this.flush(), Math.max(0, Math.min(waitMs, this.intervalMs)));
+      this.timer = setTimeout(() => void this.flush(), Math.max(0, Math.min(waitMs, intervalMs)));
       this.timer.unref?.();
     }
     return Promise.resolve();
