@@ -88,6 +88,8 @@ export class RunningJob {
   private lines = 0;
   /** The handler's progress and meta reports, the latest of each written at most every interval. */
   private readonly reports: LatestWins<"progress" | "meta", Progress | Json>;
+  /** The attempt's end was recorded or is next (outcome, suspension, shutdown): reports are over. */
+  private reportsEnded = false;
   /** The attempt's durable steps, sleeps and waits (ADR 0043). */
   readonly durable: DurableRun;
 
@@ -236,6 +238,8 @@ export class RunningJob {
    * how many log lines were left out, then take no more reports.
    */
   private endReports(): void {
+    if (this.reportsEnded) return;
+    this.reportsEnded = true;
     void this.reports.flush();
     this.reports.close();
     const left = this.lines - MAX_LOG_LINES_PER_ATTEMPT + 1;
