@@ -79,6 +79,13 @@ describe("query parameters: deny by default", () => {
     );
   });
 
+  it("a HEAD of a GET route is refused a parameter as its GET is, and an empty query string is no parameter", async () => {
+    const head = await api.app.inject({ method: "HEAD", url: `/v1/jobs/${jobId}?x=1` });
+    expect(head.statusCode).toBe(400);
+    for (const url of [`/v1/jobs/${jobId}?`, `/v1/jobs/${jobId}?&`, `/v1/jobs/${jobId}`])
+      expect((await api.app.inject({ method: "GET", url })).statusCode, url).toBe(200);
+  });
+
   it("a submit with an unknown parameter writes nothing, and the same submit without it is accepted", async () => {
     const refused = await api.app.inject({
       method: "POST",
