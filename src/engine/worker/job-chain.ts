@@ -16,6 +16,7 @@ import {
   type Json,
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_LOG_LINES_PER_ATTEMPT,
+  MAX_TIMER_MS,
   type Progress,
   REPORT_AGE_DIVISOR,
   REPORT_INTERVAL_MS,
@@ -62,7 +63,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export const reportIntervalMs =
   (startedAt: number) =>
   (nowMs: number): number =>
-    Math.max(REPORT_INTERVAL_MS, (nowMs - startedAt) / REPORT_AGE_DIVISOR);
+    // At most one Node timer's reach: a clock stepped far ahead must not overflow the flush timer.
+    Math.min(MAX_TIMER_MS, Math.max(REPORT_INTERVAL_MS, (nowMs - startedAt) / REPORT_AGE_DIVISOR));
 
 /**
  * An outcome the store refused for what it holds, not because the job moved on (cancelled,

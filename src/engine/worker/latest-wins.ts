@@ -1,8 +1,8 @@
 /**
  * Reports where only the latest value of each kind matters (a job's progress, its meta): each
  * kind is written at most about once per interval (which may grow with time: `intervalMs` is
- * asked at each report), so a handler reporting in a tight loop cannot flood its job's history. A report that comes sooner is held, and replaced by any later one of
- * its kind. What is held is written when an interval has passed, or at once by `flush` (before
+ * asked at each report), so a handler reporting in a tight loop cannot flood its job's history.
+ * A report that comes sooner is held, and replaced by any later one of its kind. What is held is written when an interval has passed, or at once by `flush` (before
  * the attempt's next other record) — always all of it, in the order the held reports were made,
  * so the history keeps the order in which the handler reported.
  */
